@@ -1,0 +1,114 @@
+// The CrmConnector contract: what every CRM (Salesforce, HubSpot) offers the sync engine.
+import { z } from 'zod';
+import { ConfidenceSchema, NetworkSchema, TierSchema, TrendSchema } from '../scoring/types.ts';
+
+export const CrmNameSchema = z.enum(['salesforce', 'hubspot']);
+export type CrmName = z.infer<typeof CrmNameSchema>;
+
+/** The influence fields as we write them onto a record (CRM-neutral names; connectors map them). */
+export const InfluenceFieldsSchema = z.object({
+  score: z.number().int().min(0).max(100).nullable(),
+  tier: TierSchema.nullable(),
+  confidence: ConfidenceSchema.nullable(),
+  scoredAt: z.iso.datetime({ offset: true }).nullable(),
+  /** One factor per line, e.g. "+12 Bluesky: median 42 reposts and replies per post (90 days)". */
+  topFactors: z.string().nullable(),
+  reasonCodes: z.array(z.string()),
+  trend: TrendSchema.nullable(),
+  orgPercentile: z.number().int().min(0).max(100).nullable(),
+});
+export type InfluenceFields = z.infer<typeof InfluenceFieldsSchema>;
+export type InfluenceFieldName = keyof InfluenceFields;
+export const INFLUENCE_FIELD_NAMES = Object.keys(InfluenceFieldsSchema.shape) as InfluenceFieldName[];
+
+/** What an opted-out contact gets: every influence field cleared. */
+export const CLEARED_FIELDS: InfluenceFields = {
+  score: null, tier: null, confidence: null, scoredAt: null, topFactors: null, reasonCodes: [], trend: null,
+  orgPercentile: null,
+};
+
+/** A raw handle value from a mapped CRM field; `network` is the mapping's hint (`any` = detect from the value). */
+export const RawHandleSchema = z.object({
+  field: z.string(),
+  network: z.union([NetworkSchema, z.literal('any')]),
+  value: z.string(),
+});
+export type RawHandle = z.infer<typeof RawHandleSchema>;
+
+export const CrmContactSchema = z.object({
+  crm: CrmNameSchema,
+  /** `Contact` / `Lead` (Salesforce), `contact` (HubSpot). */
+  objectType: z.string().min(1),
+  id: z.string().min(1),
+  email: z.string().optional(),
+  name: z.string().optional(),
+  handles: z.array(RawHandleSchema),
+  /** The influence fields as they are on the record now (a person may have edited them). */
+  current: InfluenceFieldsSchema.partial(),
+  modifiedAt: z.iso.datetime({ offset: true }),
+  doNotProfile: z.boolean(),
+});
+export type CrmContact = z.infer<typeof CrmContactSchema>;
+
+export interface ScoreUpdate {
+  objectType: string;
+  id: string;
+  fields: InfluenceFields;
+}
+
+export type WriteResult =
+  | { id: string; ok: true }
+  | { id: string; ok: false; code: string; message: string; retryable: boolean };
+
+export interface ContactPage {
+  contacts: CrmContact[];
+  /** Opaque; pass back to `readContacts` to resume after this page. */
+  cursor: string;
+}
+
+export interface ReadOptions {
+  /** Ignore the cursor and read every contact (first run, `sync --full`). */
+  full: boolean;
+  /** Also read contacts whose influence date is older than this (or empty). */
+  staleBefore: Date;
+  /** Specific records to (re)read, e.g. queued by a webhook or failed last run. */
+  ids?: readonly string[];
+}
+
+export interface ApiUsage {
+  calls: { read: number; write: number; other: number };
+  /** The CRM's shared quota as last reported by the CRM; undefined when it does not report one. */
+  budget?: { limit: number; remaining: number };
+}
+
+export interface FieldCheck {
+  objectType: string;
+  field: InfluenceFieldName;
+  /** The CRM's own name for it (`Influence_Score__c`, `influence_score`). */
+  crmField: string;
+  exists: boolean;
+  writable: boolean;
+  problem?: string;
+}
+
+export interface SetupReport {
+  ok: boolean;
+  fields: FieldCheck[];
+  missingScopes: string[];
+  budget?: { limit: number; remaining: number };
+  /** Each problem says what is wrong and the command or step that fixes it. */
+  problems: { code: string; message: string; fix: string }[];
+}
+
+export interface CrmConnector {
+  readonly crm: CrmName;
+  /** Most updates `writeScores` sends in one API call (it chunks larger arrays itself). */
+  readonly writeBatchSize: number;
+  checkSetup(): Promise<SetupReport>;
+  /** Creates the influence fields where the CRM's API allows it (HubSpot properties). */
+  installFields?(): Promise<SetupReport>;
+  readContacts(cursor: string | null, options: ReadOptions): AsyncIterable<ContactPage>;
+  /** One result per update, in the same order. Throws only when the whole CRM is unusable. */
+  writeScores(updates: readonly ScoreUpdate[]): Promise<WriteResult[]>;
+  apiUsage(): ApiUsage;
+}

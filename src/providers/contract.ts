@@ -1,0 +1,25 @@
+import type { Network, NetworkMetrics } from '../scoring/types.ts';
+
+export type ProviderResult =
+  | { status: 'ok'; metrics: NetworkMetrics }
+  | { status: 'not_found' }
+  | { status: 'suspended' }
+  | { status: 'protected' }
+  /** Transient: rate-limited, 5xx, timeout. `retryAfterSeconds` when the network said so. */
+  | { status: 'unavailable'; retryAfterSeconds?: number; reason?: string };
+
+export type ProviderStatus = ProviderResult['status'];
+
+/**
+ * One social network. Never throws for one bad handle; throws only when the whole provider is unusable
+ * (bad credentials), with a message that says how to fix it.
+ */
+export interface ProviderAdapter {
+  readonly network: Network;
+  /** Most handles one `fetchProfiles` call should be given (the network's batch endpoint size). */
+  readonly maxBatch: number;
+  /** One result per input handle, keyed by the handle exactly as given. */
+  fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>>;
+  /** API calls (and, for paid APIs, estimated cost) spent since the adapter was created. */
+  usage(): { calls: number; estimatedCostUsd?: number };
+}

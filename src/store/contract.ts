@@ -1,0 +1,93 @@
+// The Store contract: everything the product remembers. SQLite (embedded default) and PostgreSQL implement it
+// and pass the same test suite. All methods are async so both fit.
+import type { CrmName, InfluenceFields } from '../crm/contract.ts';
+import type { ProviderResult } from '../providers/contract.ts';
+import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
+import type { RecordError, RunReport } from '../sync/report.ts';
+
+export type ConnectionStatus = 'ok' | 'needs_reauth' | 'disabled';
+
+export interface Connection {
+  id: string;
+  crm: CrmName;
+  name: string;
+  status: ConnectionStatus;
+  statusMessage: string | null;
+  /** Decrypted on read; stored with AES-256-GCM under CRM_INFLUENCE_SECRET_KEY. */
+  credentials: Record<string, unknown>;
+  /** Per-connection settings (schedule, tiers, weights, overwrite policy, mapping), validated by their owner. */
+  settings: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What we last wrote to one CRM record and from which inputs. */
+export interface ContactSyncState {
+  recordId: string;
+  objectType: string;
+  lastWritten: InfluenceFields | null;
+  writtenAt: string | null;
+  /** Hash of the scoring inputs (identities + metrics + model version). */
+  fingerprint: string | null;
+}
+
+export interface CachedProviderResult {
+  result: ProviderResult;
+  fetchedAt: string;
+  expiresAt: string;
+}
+
+export interface PendingRetry {
+  recordId: string;
+  objectType: string | null;
+  attempts: number;
+  lastError: RecordError;
+}
+
+export interface Store {
+  // connections
+  saveConnection(connection: Omit<Connection, 'createdAt' | 'updatedAt'>): Promise<void>;
+  getConnection(id: string): Promise<Connection | null>;
+  listConnections(): Promise<Connection[]>;
+  setConnectionStatus(id: string, status: ConnectionStatus, message: string | null): Promise<void>;
+  deleteConnection(id: string): Promise<void>;
+
+  // cursors (opaque strings from the connector)
+  getCursor(connectionId: string): Promise<string | null>;
+  setCursor(connectionId: string, cursor: string | null): Promise<void>;
+
+  // per-contact sync state
+  getSyncStates(connectionId: string, recordIds: readonly string[]): Promise<Map<string, ContactSyncState>>;
+  putSyncStates(connectionId: string, states: readonly ContactSyncState[]): Promise<void>;
+
+  // score history (24 months by default; pruned by the engine)
+  appendHistory(connectionId: string, points: readonly (ScoreHistoryPoint & { recordId: string })[]): Promise<void>;
+  /** Most recent first. */
+  getHistory(connectionId: string, recordId: string, limit?: number): Promise<ScoreHistoryPoint[]>;
+  getHistories(connectionId: string, recordIds: readonly string[], limit?: number): Promise<Map<string, ScoreHistoryPoint[]>>;
+  /** Opt-out: forget everything about one contact except that it opted out. */
+  purgeContact(connectionId: string, recordId: string): Promise<void>;
+  pruneHistory(olderThan: Date): Promise<number>;
+
+  // provider cache
+  getCached(network: Network, handles: readonly string[], now: Date): Promise<Map<string, CachedProviderResult>>;
+  /** Last good (`ok`) result even if expired, for carrying metrics forward during an outage. */
+  getLastGood(network: Network, handles: readonly string[]): Promise<Map<string, CachedProviderResult>>;
+  putCached(network: Network, entries: readonly { handle: string; result: ProviderResult }[], ttlSeconds: number, now: Date): Promise<void>;
+
+  // runs and their lease (runs of one connection never overlap)
+  /** True when this owner now holds the lease; false when another live run holds it. */
+  acquireLease(connectionId: string, owner: string, ttlSeconds: number): Promise<boolean>;
+  renewLease(connectionId: string, owner: string, ttlSeconds: number): Promise<boolean>;
+  releaseLease(connectionId: string, owner: string): Promise<void>;
+  saveRun(report: RunReport): Promise<void>;
+  getRun(runId: string): Promise<RunReport | null>;
+  listRuns(options: { connectionId?: string; limit: number }): Promise<RunReport[]>;
+
+  // per-record errors, retried on later runs
+  recordErrors(connectionId: string, runId: string, errors: readonly (RecordError & { objectType?: string })[]): Promise<void>;
+  pendingRetries(connectionId: string, limit: number): Promise<PendingRetry[]>;
+  clearErrors(connectionId: string, recordIds: readonly string[]): Promise<void>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,43 @@
+// The run report: printed by `sync --json`, shown by the admin UI, stored per run.
+import { z } from 'zod';
+import { CrmNameSchema } from '../crm/contract.ts';
+
+export const RunStatusSchema = z.enum(['running', 'ok', 'partial', 'budget_reached', 'needs_reauth', 'failed']);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+export const RecordErrorSchema = z.object({
+  recordId: z.string(),
+  /** Where it failed: `read`, `identity`, `provider`, `score`, `write`. */
+  stage: z.enum(['read', 'identity', 'provider', 'score', 'write']),
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+});
+export type RecordError = z.infer<typeof RecordErrorSchema>;
+
+export const RunReportSchema = z.object({
+  runId: z.string(),
+  connection: z.string(),
+  crm: CrmNameSchema,
+  dryRun: z.boolean(),
+  startedAt: z.iso.datetime({ offset: true }),
+  finishedAt: z.iso.datetime({ offset: true }).nullable(),
+  status: RunStatusSchema,
+  /** Why a run stopped early (budget, re-auth, failure), in words an admin can act on. */
+  message: z.string().optional(),
+  counts: z.object({
+    read: z.number().int(),
+    scored: z.number().int(),
+    unscored: z.number().int(),
+    written: z.number().int(),
+    unchanged: z.number().int(),
+    optedOut: z.number().int(),
+    failed: z.number().int(),
+  }),
+  apiCalls: z.object({
+    crm: z.object({ read: z.number().int(), write: z.number().int(), other: z.number().int() }),
+    providers: z.record(z.string(), z.number().int()),
+  }),
+  errors: z.array(RecordErrorSchema),
+});
+export type RunReport = z.infer<typeof RunReportSchema>;

@@ -1,0 +1,439 @@
+// One sync run for one connection (DESIGN §4): lease → retries + pages from the cursor → identities → metrics →
+// score → diff against what we last wrote → batched writes → record results → checkpoint → next page.
+import { randomUUID } from 'node:crypto';
+import { CrmContactSchema } from '../crm/contract.ts';
+import type { CrmConnector, CrmContact, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
+import { BudgetReachedError, NeedsReauthError, SetupError } from '../crm/errors.ts';
+import { planClear, planWrite } from '../crm/policy.ts';
+import type { WritePlan } from '../crm/policy.ts';
+import type { Identity, RejectedHandle } from '../identity/types.ts';
+import type { ProviderAdapter } from '../providers/contract.ts';
+import type { Network, ScoredNetworkInput, ScoreFunction, ScoreHistoryPoint } from '../scoring/types.ts';
+import type { ContactSyncState, Store } from '../store/contract.ts';
+import { inputFingerprint, NO_IDENTITY_REASON, toInfluenceFields, unscoredFields } from './fields.ts';
+import type { SyncLogger } from './logger.ts';
+import { fetchPageMetrics, identityKey } from './metrics.ts';
+import type { MetricsOutcome } from './metrics.ts';
+import { parseSyncOptions } from './options.ts';
+import type { SyncOptions, SyncOptionsInput } from './options.ts';
+import type { RecordError, RunReport, RunStatus } from './report.ts';
+
+export interface SyncDeps {
+  store: Store;
+  connector: CrmConnector;
+  providers: readonly ProviderAdapter[];
+  resolveIdentities: (contact: CrmContact) => { identities: Identity[]; rejected: RejectedHandle[] };
+  score: ScoreFunction;
+  /**
+   * The version the injected model reports. When given, a contact whose inputs (identities + metrics + version)
+   * are unchanged since our last write is not re-scored.
+   */
+  modelVersion?: string;
+  logger?: SyncLogger;
+  now?: () => Date;
+  onProgress?: (progress: SyncProgress) => void;
+}
+
+export interface SyncProgress {
+  phase: 'retries' | 'pages';
+  pages: number;
+  counts: RunReport['counts'];
+}
+
+/** Another run of this connection holds the lease; nothing was done. */
+export class SyncAlreadyRunningError extends Error {
+  override readonly name = 'SyncAlreadyRunningError';
+  constructor(readonly connectionId: string) {
+    super(`a sync of connection "${connectionId}" is already running; this run was not started (runs of one connection never overlap)`);
+  }
+}
+
+class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+}
+
+/** Per-record outcome inside one page. */
+interface RecordWork {
+  contact: CrmContact;
+  state: ContactSyncState | undefined;
+  plan: WritePlan;
+  fingerprint: string | null;
+  optedOut: boolean;
+}
+
+const MONTH_MS = 30.44 * 24 * 3600 * 1000;
+const HISTORY_FOR_MODEL = 12;
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function fractionLeft(budget: { limit: number; remaining: number } | undefined): number | null {
+  if (budget === undefined || budget.limit <= 0) return null;
+  return budget.remaining / budget.limit;
+}
+
+/** Runs one sync; always resolves with the saved run report, except when another run holds the lease. */
+export async function runSync(deps: SyncDeps, options: SyncOptionsInput): Promise<RunReport> {
+  return new SyncRun(deps, parseSyncOptions(options)).run();
+}
+
+class SyncRun {
+  private readonly now: () => Date;
+  private readonly runId = randomUUID();
+  private readonly providers: Map<Network, ProviderAdapter>;
+  private readonly report: RunReport;
+  private readonly startCrmCalls: { read: number; write: number; other: number };
+  private readonly startProviderCalls = new Map<Network, number>();
+  private readonly retriedIds = new Set<string>();
+  private pages = 0;
+
+  constructor(private readonly deps: SyncDeps, private readonly options: SyncOptions) {
+    this.now = deps.now ?? (() => new Date());
+    this.providers = new Map(deps.providers.map((adapter) => [adapter.network, adapter]));
+    for (const adapter of deps.providers) this.startProviderCalls.set(adapter.network, adapter.usage().calls);
+    this.startCrmCalls = { ...deps.connector.apiUsage().calls };
+    this.report = {
+      runId: this.runId,
+      connection: options.connectionId,
+      crm: deps.connector.crm,
+      dryRun: options.dryRun,
+      startedAt: this.now().toISOString(),
+      finishedAt: null,
+      status: 'running',
+      counts: { read: 0, scored: 0, unscored: 0, written: 0, unchanged: 0, optedOut: 0, failed: 0 },
+      apiCalls: { crm: { read: 0, write: 0, other: 0 }, providers: {} },
+      errors: [],
+    };
+  }
+
+  private get store(): Store {
+    return this.deps.store;
+  }
+
+  private get connectionId(): string {
+    return this.options.connectionId;
+  }
+
+  async run(): Promise<RunReport> {
+    const { store, options } = this;
+    if (!(await store.acquireLease(this.connectionId, this.runId, options.leaseTtlSeconds))) {
+      this.deps.logger?.warn({ connection: this.connectionId }, 'sync skipped: another run holds the lease');
+      throw new SyncAlreadyRunningError(this.connectionId);
+    }
+    try {
+      await store.saveRun(this.report);
+      this.deps.logger?.info({ runId: this.runId, connection: this.connectionId, dryRun: options.dryRun, full: options.full }, 'sync started');
+      const { status, message } = await this.runPages();
+      this.report.status = status;
+      if (message !== undefined) this.report.message = message;
+    } finally {
+      await this.finish();
+    }
+    return this.report;
+  }
+
+  /** The body of the run; a thrown connector error becomes the run's status. */
+  private async runPages(): Promise<{ status: RunStatus; message?: string }> {
+    const staleBefore = new Date(this.now().getTime() - this.options.refreshDays * 24 * 3600 * 1000);
+    try {
+      const early = this.budgetStop();
+      if (early !== null) return early;
+      await this.retryFailedRecords(staleBefore);
+      const cursor = this.options.full ? null : await this.store.getCursor(this.connectionId);
+      for await (const page of this.deps.connector.readContacts(cursor, { full: this.options.full, staleBefore })) {
+        const fresh = page.contacts.filter((c) => !this.retriedIds.has((c as { id?: string }).id ?? ''));
+        this.report.counts.read += page.contacts.length - fresh.length;
+        await this.processPage(fresh, staleBefore);
+        // Checkpoint only after the whole page is written and recorded.
+        if (!this.options.dryRun) await this.store.setCursor(this.connectionId, page.cursor);
+        this.pages += 1;
+        this.progress('pages');
+        if (!(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds))) {
+          throw new LeaseLostError('the run lost its lease (it ran longer than the lease without renewing); the checkpoint is kept');
+        }
+        const stop = this.budgetStop();
+        if (stop !== null) return stop;
+      }
+      return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
+    } catch (error) {
+      return this.stopFor(error);
+    }
+  }
+
+  private async stopFor(error: unknown): Promise<{ status: RunStatus; message: string }> {
+    if (error instanceof BudgetReachedError) {
+      return { status: 'budget_reached', message: `${error.message}; the checkpoint is kept and the next run resumes from it` };
+    }
+    if (error instanceof NeedsReauthError) {
+      await this.store.setConnectionStatus(this.connectionId, 'needs_reauth', error.message).catch((e: unknown) => {
+        this.deps.logger?.error({ err: describeError(e) }, 'could not mark the connection needs_reauth');
+      });
+      return { status: 'needs_reauth', message: `${error.message}; reconnect the CRM (admin UI → Connections) to resume` };
+    }
+    const message = error instanceof SetupError || error instanceof LeaseLostError ? error.message : `run failed: ${describeError(error)}`;
+    this.deps.logger?.error({ runId: this.runId, err: describeError(error) }, 'sync failed');
+    return { status: 'failed', message };
+  }
+
+  /** Budget left below the floor → stop cleanly (the checkpoint is already saved). */
+  private budgetStop(): { status: RunStatus; message: string } | null {
+    const budget = this.deps.connector.apiUsage().budget;
+    const left = fractionLeft(budget);
+    if (left === null || budget === undefined || left >= this.options.budgetFloor) return null;
+    const percent = (this.options.budgetFloor * 100).toFixed(0);
+    return {
+      status: 'budget_reached',
+      message: `CRM API budget below the ${percent}% floor (${budget.remaining} of ${budget.limit} calls left); `
+        + 'stopped cleanly, the next run resumes from the checkpoint',
+    };
+  }
+
+  private async retryFailedRecords(staleBefore: Date): Promise<void> {
+    if (this.options.retryLimit === 0) return;
+    const pending = (await this.store.pendingRetries(this.connectionId, this.options.retryLimit))
+      .filter((p) => p.lastError.retryable && p.attempts < this.options.maxAttempts);
+    if (pending.length === 0) return;
+    const ids = pending.map((p) => p.recordId);
+    this.deps.logger?.info({ count: ids.length }, 'retrying records that failed on earlier runs');
+    for await (const page of this.deps.connector.readContacts(null, { full: false, staleBefore, ids })) {
+      await this.processPage(page.contacts, staleBefore);
+      for (const contact of page.contacts) this.retriedIds.add((contact as { id?: string }).id ?? '');
+      this.progress('retries');
+    }
+    // Records the CRM no longer returns (deleted, merged, no longer readable) have nothing left to retry.
+    const gone = ids.filter((id) => !this.retriedIds.has(id));
+    if (gone.length > 0 && !this.options.dryRun) {
+      this.deps.logger?.info({ count: gone.length }, 'failed records no longer in the CRM; their errors are cleared');
+      await this.store.clearErrors(this.connectionId, gone);
+    }
+  }
+
+  private progress(phase: SyncProgress['phase']): void {
+    this.deps.onProgress?.({ phase, pages: this.pages, counts: { ...this.report.counts } });
+  }
+
+  private addError(error: RecordError & { objectType?: string }, pending: (RecordError & { objectType?: string })[]): void {
+    this.report.counts.failed += 1;
+    if (this.report.errors.length < this.options.maxReportedErrors) {
+      const { objectType: _objectType, ...reported } = error;
+      this.report.errors.push(reported);
+    }
+    pending.push(error);
+  }
+
+  /** Everything for one page; returns when every record of it is written and recorded. */
+  private async processPage(rawContacts: readonly unknown[], staleBefore: Date): Promise<void> {
+    const now = this.now();
+    const errors: (RecordError & { objectType?: string })[] = [];
+    const contacts: CrmContact[] = [];
+    for (const raw of rawContacts) {
+      const parsed = CrmContactSchema.safeParse(raw);
+      if (parsed.success) {
+        contacts.push(parsed.data);
+        continue;
+      }
+      const id = (raw as { id?: unknown } | null)?.id;
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
+      this.addError({ recordId: typeof id === 'string' ? id : '(no id)', stage: 'read', code: 'invalid_record', message: `record from the CRM is malformed: ${problems}`, retryable: false }, errors);
+    }
+    this.report.counts.read += rawContacts.length;
+
+    const ids = contacts.map((c) => c.id);
+    const states = await this.store.getSyncStates(this.connectionId, ids);
+    const work: RecordWork[] = [];
+    const resolved = new Map<string, Identity[]>();
+    const wanted = new Map<Network, Set<string>>();
+
+    for (const contact of contacts) {
+      if (contact.doNotProfile) {
+        this.report.counts.optedOut += 1;
+        const state = states.get(contact.id);
+        work.push({ contact, state, plan: planClear(contact.current, state?.lastWritten ?? null), fingerprint: null, optedOut: true });
+        continue;
+      }
+      try {
+        const { identities } = this.deps.resolveIdentities(contact);
+        resolved.set(contact.id, identities);
+        for (const identity of identities) {
+          const set = wanted.get(identity.network) ?? new Set<string>();
+          set.add(identity.handle);
+          wanted.set(identity.network, set);
+        }
+      } catch (error) {
+        this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'identity', code: 'identity_failed', message: describeError(error), retryable: false }, errors);
+      }
+    }
+
+    const outcomes: Map<string, MetricsOutcome> = wanted.size === 0 ? new Map<string, MetricsOutcome>() : await fetchPageMetrics({
+      store: this.store,
+      providers: this.providers,
+      wanted,
+      now,
+      ttlSeconds: (network) => this.options.providerTtlSeconds[network] ?? this.options.defaultProviderTtlSeconds,
+      lastGoodMaxAgeMs: this.options.lastGoodMaxAgeDays * 24 * 3600 * 1000,
+      concurrency: this.options.concurrency,
+      ...(this.deps.logger !== undefined ? { logger: this.deps.logger } : {}),
+    });
+    const withIdentities = [...resolved].filter(([, identities]) => identities.length > 0).map(([id]) => id);
+    const histories = withIdentities.length === 0
+      ? new Map<string, ScoreHistoryPoint[]>()
+      : await this.store.getHistories(this.connectionId, withIdentities, HISTORY_FOR_MODEL);
+
+    for (const contact of contacts) {
+      const identities = resolved.get(contact.id);
+      if (identities === undefined) continue; // opted out or failed above
+      const state = states.get(contact.id);
+      const lastWritten = state?.lastWritten ?? null;
+      let desired: InfluenceFields;
+      let fingerprint: string | null = null;
+      if (identities.length === 0) {
+        desired = unscoredFields(now, NO_IDENTITY_REASON);
+      } else {
+        const inputs: ScoredNetworkInput[] = [];
+        let unavailable = 0;
+        for (const identity of identities) {
+          const outcome = outcomes.get(identityKey(identity.network, identity.handle));
+          if (outcome?.kind === 'metrics') inputs.push({ metrics: outcome.metrics, provenance: identity.provenance, stale: outcome.stale });
+          else if (outcome?.kind === 'unavailable') unavailable += 1;
+        }
+        if (inputs.length === 0 && unavailable > 0) {
+          // Scoring now would replace a fair score with "Unscored" because of an outage: retry later instead.
+          this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'provider', code: 'provider_unavailable', message: `no metrics available for ${identities.map((i) => i.network).join(', ')} (provider outage, no recent last-good data)`, retryable: true }, errors);
+          continue;
+        }
+        const version = this.deps.modelVersion;
+        fingerprint = version === undefined ? null : inputFingerprint(version, inputs);
+        if (fingerprint !== null && lastWritten !== null && state?.fingerprint === fingerprint) {
+          // Same inputs, same model: the answer is what we wrote; only the date moves on.
+          desired = { ...lastWritten, scoredAt: now.toISOString() };
+        } else {
+          try {
+            const result = this.deps.score({ networks: inputs, history: histories.get(contact.id) ?? [], now });
+            desired = toInfluenceFields(result, now, this.options.topFactorCount);
+            if (fingerprint === null) fingerprint = inputFingerprint(result.modelVersion, inputs);
+          } catch (error) {
+            this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'score', code: 'score_failed', message: describeError(error), retryable: false }, errors);
+            continue;
+          }
+        }
+      }
+      if (desired.score === null || desired.tier === 'Unscored') this.report.counts.unscored += 1;
+      else this.report.counts.scored += 1;
+      const plan = planWrite({
+        desired,
+        current: contact.current,
+        lastWritten,
+        policy: this.options.overwritePolicy,
+        scoreDeltaThreshold: this.options.scoreDeltaThreshold,
+        refreshBefore: staleBefore,
+      });
+      work.push({ contact, state, plan, fingerprint, optedOut: false });
+    }
+
+    await this.writeAndRecord(work, errors, now);
+  }
+
+  private async writeAndRecord(work: readonly RecordWork[], errors: (RecordError & { objectType?: string })[], now: Date): Promise<void> {
+    const writes = work.filter((w) => w.plan.action === 'write');
+    const succeeded: string[] = [];
+    const nowIso = now.toISOString();
+    const batchSize = Math.max(1, this.deps.connector.writeBatchSize);
+
+    for (let i = 0; i < writes.length; i += batchSize) {
+      const chunk = writes.slice(i, i + batchSize);
+      const updates: ScoreUpdate[] = chunk.map((w) => ({
+        objectType: w.contact.objectType,
+        id: w.contact.id,
+        fields: (w.plan as Extract<WritePlan, { action: 'write' }>).fields,
+      }));
+      if (this.options.dryRun) {
+        this.report.counts.written += chunk.length;
+        continue;
+      }
+      const results = await this.deps.connector.writeScores(updates);
+      const states: ContactSyncState[] = [];
+      const history: (ScoreHistoryPoint & { recordId: string })[] = [];
+      chunk.forEach((w, index) => {
+        const result = results[index];
+        const plan = w.plan as Extract<WritePlan, { action: 'write' }>;
+        if (result === undefined || result.id !== w.contact.id) {
+          this.addError({ recordId: w.contact.id, objectType: w.contact.objectType, stage: 'write', code: 'no_write_result', message: 'the CRM returned no result for this record', retryable: true }, errors);
+          return;
+        }
+        if (!result.ok) {
+          this.addError({ recordId: w.contact.id, objectType: w.contact.objectType, stage: 'write', code: result.code, message: result.message, retryable: result.retryable }, errors);
+          return;
+        }
+        this.report.counts.written += 1;
+        succeeded.push(w.contact.id);
+        if (w.optedOut) return;
+        states.push({ recordId: w.contact.id, objectType: w.contact.objectType, lastWritten: plan.lastWritten, writtenAt: nowIso, fingerprint: w.fingerprint });
+        if (plan.changed.includes('score') || plan.changed.includes('tier') || w.state?.lastWritten == null) {
+          history.push({ recordId: w.contact.id, at: nowIso, score: plan.lastWritten.score, tier: plan.lastWritten.tier ?? 'Unscored' });
+        }
+      });
+      // Recorded per chunk, so a crash after this chunk never writes these records again.
+      if (states.length > 0) await this.store.putSyncStates(this.connectionId, states);
+      if (history.length > 0) await this.store.appendHistory(this.connectionId, history);
+    }
+
+    const unchangedStates: ContactSyncState[] = [];
+    for (const w of work) {
+      // Opt-out: forget what we hold about the contact (even when the clearing write failed; it is retried).
+      if (w.optedOut && !this.options.dryRun && (w.state !== undefined || w.plan.action === 'write')) {
+        await this.store.purgeContact(this.connectionId, w.contact.id);
+      }
+      if (w.plan.action === 'write') continue;
+      this.report.counts.unchanged += 1;
+      succeeded.push(w.contact.id);
+      if (this.options.dryRun || w.optedOut) continue;
+      if (w.fingerprint !== null && w.state?.fingerprint !== w.fingerprint) {
+        unchangedStates.push({
+          recordId: w.contact.id,
+          objectType: w.contact.objectType,
+          lastWritten: w.state?.lastWritten ?? null,
+          writtenAt: w.state?.writtenAt ?? null,
+          fingerprint: w.fingerprint,
+        });
+      }
+    }
+    if (this.options.dryRun) return;
+    if (unchangedStates.length > 0) await this.store.putSyncStates(this.connectionId, unchangedStates);
+    if (errors.length > 0) await this.store.recordErrors(this.connectionId, this.runId, errors);
+    if (succeeded.length > 0) await this.store.clearErrors(this.connectionId, succeeded);
+  }
+
+  private async finish(): Promise<void> {
+    const { store, report } = this;
+    const usage = this.deps.connector.apiUsage().calls;
+    report.apiCalls.crm = {
+      read: usage.read - this.startCrmCalls.read,
+      write: usage.write - this.startCrmCalls.write,
+      other: usage.other - this.startCrmCalls.other,
+    };
+    for (const adapter of this.deps.providers) {
+      report.apiCalls.providers[adapter.network] = adapter.usage().calls - (this.startProviderCalls.get(adapter.network) ?? 0);
+    }
+    if (report.status === 'running') {
+      report.status = 'failed';
+      report.message ??= 'the run stopped unexpectedly';
+    }
+    if (!this.options.dryRun) {
+      const cutoff = new Date(this.now().getTime() - this.options.historyMonths * MONTH_MS);
+      try {
+        const pruned = await store.pruneHistory(cutoff);
+        if (pruned > 0) this.deps.logger?.info({ pruned }, 'score history older than the retention pruned');
+      } catch (error) {
+        this.deps.logger?.error({ err: describeError(error) }, 'history pruning failed');
+      }
+    }
+    report.finishedAt = this.now().toISOString();
+    try {
+      await store.saveRun(report);
+    } finally {
+      await store.releaseLease(this.connectionId, this.runId);
+    }
+    this.deps.logger?.info({ runId: this.runId, status: report.status, counts: report.counts }, 'sync finished');
+  }
+}

@@ -1,0 +1,64 @@
+// From the model's answer to the fields we write, and the fingerprint of what the model was given.
+import { createHash } from 'node:crypto';
+import type { InfluenceFields } from '../crm/contract.ts';
+import type { ScoredNetworkInput, ScoreResult } from '../scoring/types.ts';
+
+/** Reason code of a contact with no usable social identity: tier `Unscored`, never `D`. */
+export const NO_IDENTITY_REASON = 'no_identity';
+
+function formatPoints(points: number): string {
+  const rounded = Math.round(points);
+  return rounded >= 0 ? `+${rounded}` : `${rounded}`;
+}
+
+/** The strongest factors (by absolute points), one per line: `+12 Bluesky: median 42 reposts…`. */
+export function formatTopFactors(factors: ScoreResult['factors'], count: number): string | null {
+  if (factors.length === 0) return null;
+  return [...factors]
+    .sort((a, b) => Math.abs(b.points) - Math.abs(a.points))
+    .slice(0, count)
+    .map((factor) => `${formatPoints(factor.points)} ${factor.text}`)
+    .join('\n');
+}
+
+export function toInfluenceFields(result: ScoreResult, now: Date, topFactorCount: number): InfluenceFields {
+  return {
+    score: result.score === null ? null : Math.min(100, Math.max(0, Math.round(result.score))),
+    tier: result.tier,
+    confidence: result.confidence,
+    scoredAt: now.toISOString(),
+    topFactors: formatTopFactors(result.factors, topFactorCount),
+    reasonCodes: result.reasonCodes,
+    trend: result.trend,
+    // Needs the whole population; computed by a separate pass, not per page.
+    orgPercentile: null,
+  };
+}
+
+export function unscoredFields(now: Date, reason: string): InfluenceFields {
+  return {
+    score: null,
+    tier: 'Unscored',
+    confidence: null,
+    scoredAt: now.toISOString(),
+    topFactors: null,
+    reasonCodes: [reason],
+    trend: null,
+    orgPercentile: null,
+  };
+}
+
+/**
+ * Hash of everything the model reads except the clock and history: identities, their metrics (not the fetch
+ * time) and the model version. Equal fingerprints mean re-scoring would give the same answer.
+ */
+export function inputFingerprint(modelVersion: string, inputs: readonly ScoredNetworkInput[]): string {
+  const canonical = [...inputs]
+    .sort((a, b) => `${a.metrics.network}:${a.metrics.handle}`.localeCompare(`${b.metrics.network}:${b.metrics.handle}`))
+    .map(({ metrics: m, provenance, stale }) => [
+      m.network, m.handle, provenance, stale, m.followers, m.following, m.posts, m.createdAt ?? null, m.verified ?? null,
+      m.followersHidden ?? null, m.extra ?? null,
+      m.recentPosts.map((p) => [p.at, p.reshares, p.replies, p.likes, p.quotes ?? null, p.views ?? null]),
+    ]);
+  return createHash('sha256').update(JSON.stringify([modelVersion, canonical])).digest('base64url');
+}

@@ -1,0 +1,49 @@
+// The options of one run, validated at the boundary (CLI flags, settings, the admin UI all come through here).
+import { z } from 'zod';
+import { OverwritePolicySchema, DEFAULT_SCORE_DELTA_THRESHOLD } from '../crm/policy.ts';
+import { NetworkSchema } from '../scoring/types.ts';
+
+export const SyncOptionsSchema = z.object({
+  connectionId: z.string().min(1, 'connectionId must name the connection to sync'),
+  /** Compute and report everything, write nothing (no CRM writes, no cursor, no sync state). */
+  dryRun: z.boolean().default(false),
+  /** Ignore the stored cursor and read every contact. */
+  full: z.boolean().default(false),
+  /** Re-score a contact whose influence date is older than this. */
+  refreshDays: z.number().int().min(1).max(365).default(7),
+  /** Stop when less than this fraction of the CRM's API quota remains. */
+  budgetFloor: z.number().min(0).max(1).default(0.2),
+  /** A score move smaller than this (with nothing else changed) is not written. */
+  scoreDeltaThreshold: z.number().min(0).max(100).default(DEFAULT_SCORE_DELTA_THRESHOLD),
+  overwritePolicy: OverwritePolicySchema.default({}),
+  /** Provider cache lifetime per network (seconds); networks not named use `defaultProviderTtlSeconds`. */
+  providerTtlSeconds: z.partialRecord(NetworkSchema, z.number().int().min(0)).default({}),
+  defaultProviderTtlSeconds: z.number().int().min(0).default(86_400),
+  /** How far back a provider outage may reach for last-good metrics (marked stale). */
+  lastGoodMaxAgeDays: z.number().min(0).default(14),
+  /** Provider batch calls in flight at once. */
+  concurrency: z.number().int().min(1).max(64).default(4),
+  /** Score history older than this is pruned at the end of each run. */
+  historyMonths: z.number().int().min(1).max(600).default(24),
+  /** Failed records re-read (by id) at the start of a run. */
+  retryLimit: z.number().int().min(0).max(100_000).default(1_000),
+  /** A record that failed this often is no longer retried automatically (it stays reported). */
+  maxAttempts: z.number().int().min(1).default(5),
+  /** Lease lifetime; renewed after every page, so a crashed run frees the connection after this long. */
+  leaseTtlSeconds: z.number().int().min(5).default(600),
+  /** At most this many per-record errors are kept in the run report (all are counted and stored). */
+  maxReportedErrors: z.number().int().min(0).default(500),
+  /** Factors shown in the `topFactors` field. */
+  topFactorCount: z.number().int().min(1).max(10).default(3),
+});
+
+export type SyncOptionsInput = z.input<typeof SyncOptionsSchema>;
+export type SyncOptions = z.output<typeof SyncOptionsSchema>;
+
+/** Parses run options; a bad option names itself and what it must be. */
+export function parseSyncOptions(input: SyncOptionsInput): SyncOptions {
+  const parsed = SyncOptionsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);
+  throw new Error(`invalid sync options: ${problems.join('; ')}`);
+}

@@ -58,6 +58,8 @@ export type Factor = z.infer<typeof FactorSchema>;
 export const ScoreResultSchema = z.object({
   score: z.number().min(0).max(100).nullable(),
   tier: TierSchema,
+  /** The admin's label for `tier` (scoring options); absent when labels are the defaults' letters. */
+  tierLabel: z.string().optional(),
   confidence: ConfidenceSchema,
   factors: z.array(FactorSchema),
   reasonCodes: z.array(z.string()),

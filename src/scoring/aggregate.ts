@@ -1,0 +1,23 @@
+// Cross-network accumulation: S = 100·(1 − Π_k (1 − 0.5^(k−1)·s_(k)/100)), strongest network first.
+// Adding a network never lowers S; n networks each ≤ s can never exceed 2·s.
+
+export interface Aggregated {
+  score: number;
+  /** Marginal points of each input (same order as the input), in rank order they telescope to `score`. */
+  contributions: number[];
+}
+
+/** `weighted` are the relevance-weighted sub-scores s_n = v_n·N_n (0–100). */
+export function aggregate(weighted: readonly number[]): Aggregated {
+  const order = weighted.map((_, i) => i).sort((a, b) => weighted[b]! - weighted[a]! || a - b);
+  const contributions = new Array<number>(weighted.length).fill(0);
+  let remaining = 1; // Π of (1 − w_k s_k) so far
+  let rankWeight = 1;
+  for (const i of order) {
+    const share = rankWeight * (weighted[i]! / 100);
+    contributions[i] = 100 * remaining * share;
+    remaining *= 1 - share;
+    rankWeight /= 2;
+  }
+  return { score: 100 * (1 - remaining), contributions };
+}

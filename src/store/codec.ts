@@ -1,0 +1,166 @@
+// Rows ↔ contract objects, shared by both stores: every value read back is validated, and a bad one raises a
+// CorruptRowError naming the table, the row and the column.
+import { z } from 'zod';
+import { CrmNameSchema, InfluenceFieldsSchema } from '../crm/contract.ts';
+import type { ProviderResult } from '../providers/contract.ts';
+import { NetworkMetricsSchema, TierSchema } from '../scoring/types.ts';
+import type { ScoreHistoryPoint } from '../scoring/types.ts';
+import { RecordErrorSchema, RunReportSchema } from '../sync/report.ts';
+import type { RunReport } from '../sync/report.ts';
+import type { CachedProviderResult, Connection, ContactSyncState, PendingRetry } from './contract.ts';
+import type { CredentialsCipher } from './crypto.ts';
+import { CorruptRowError } from './errors.ts';
+
+/** A record that failed in this many runs is no longer retried (no retry storms); its error stays until cleared. */
+export const MAX_RECORD_ATTEMPTS = 5;
+
+const ProviderResultSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('ok'), metrics: NetworkMetricsSchema }),
+  z.object({ status: z.literal('not_found') }),
+  z.object({ status: z.literal('suspended') }),
+  z.object({ status: z.literal('protected') }),
+  z.object({ status: z.literal('unavailable'), retryAfterSeconds: z.number().optional(), reason: z.string().optional() }),
+]) satisfies z.ZodType<ProviderResult>;
+
+const ConnectionStatusSchema = z.enum(['ok', 'needs_reauth', 'disabled']);
+const JsonObjectSchema = z.record(z.string(), z.unknown());
+
+/** Timestamps are stored as UTC ISO strings so they compare correctly as text in both databases. */
+export function isoUtc(value: string | Date): string {
+  const date = typeof value === 'string' ? new Date(value) : value;
+  if (Number.isNaN(date.getTime())) throw new Error(`invalid timestamp '${String(value)}'`);
+  return date.toISOString();
+}
+
+function decode<T>(table: string, rowId: string, column: string, value: unknown, schema: z.ZodType<T>, json: boolean): T {
+  let parsed: unknown = value;
+  if (json) {
+    if (typeof value !== 'string') throw new CorruptRowError(table, rowId, column, `expected JSON text, found ${value === null ? 'NULL' : typeof value}`);
+    try {
+      parsed = JSON.parse(value);
+    } catch (error) {
+      throw new CorruptRowError(table, rowId, column, `invalid JSON (${(error as Error).message})`);
+    }
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+    throw new CorruptRowError(table, rowId, column, `unexpected value${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data;
+}
+
+const text = z.string();
+const nullableText = z.string().nullable();
+
+export interface ConnectionRow {
+  id: string; crm: string; name: string; status: string; status_message: string | null; credentials: string | null;
+  settings: string; created_at: string; updated_at: string;
+}
+
+export function decodeConnection(row: ConnectionRow, cipher: CredentialsCipher): Connection {
+  const t = 'connections';
+  let credentials: Record<string, unknown> = {};
+  if (row.credentials !== null) {
+    credentials = decode(t, row.id, 'credentials', cipher.decrypt(row.id, row.credentials), JsonObjectSchema, false);
+  }
+  return {
+    id: row.id,
+    crm: decode(t, row.id, 'crm', row.crm, CrmNameSchema, false),
+    name: row.name,
+    status: decode(t, row.id, 'status', row.status, ConnectionStatusSchema, false),
+    statusMessage: row.status_message,
+    credentials,
+    settings: decode(t, row.id, 'settings', row.settings, JsonObjectSchema, true),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Empty credentials are stored as NULL, so a store without a secret key still works for sandbox connections. */
+export function encodeCredentials(connectionId: string, credentials: Record<string, unknown>, cipher: CredentialsCipher): string | null {
+  return Object.keys(credentials).length === 0 ? null : cipher.encrypt(connectionId, credentials);
+}
+
+export interface SyncStateRow {
+  record_id: string; object_type: string; last_written: string | null; written_at: string | null; fingerprint: string | null;
+}
+
+export function decodeSyncState(connectionId: string, row: SyncStateRow): ContactSyncState {
+  const id = `${connectionId}/${row.record_id}`;
+  return {
+    recordId: row.record_id,
+    objectType: row.object_type,
+    lastWritten: row.last_written === null
+      ? null
+      : decode('contact_sync_state', id, 'last_written', row.last_written, InfluenceFieldsSchema, true),
+    writtenAt: row.written_at,
+    fingerprint: row.fingerprint,
+  };
+}
+
+export interface HistoryRow { record_id: string; at: string; score: number | null; tier: string }
+
+export function decodeHistory(connectionId: string, row: HistoryRow): ScoreHistoryPoint {
+  const id = `${connectionId}/${row.record_id}/${row.at}`;
+  return {
+    at: row.at,
+    score: decode('score_history', id, 'score', row.score === null ? null : Number(row.score), z.number().nullable(), false),
+    tier: decode('score_history', id, 'tier', row.tier, TierSchema, false),
+  };
+}
+
+export interface CacheRow {
+  handle: string; result: string; fetched_at: string; expires_at: string;
+  last_good: string | null; last_good_fetched_at: string | null; last_good_expires_at: string | null;
+}
+
+export function decodeCached(network: string, row: CacheRow): CachedProviderResult {
+  return {
+    result: decode('provider_cache', `${network}/${row.handle}`, 'result', row.result, ProviderResultSchema, true),
+    fetchedAt: row.fetched_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+export function decodeLastGood(network: string, row: CacheRow): CachedProviderResult | null {
+  if (row.last_good === null) return null;
+  const id = `${network}/${row.handle}`;
+  return {
+    result: decode('provider_cache', id, 'last_good', row.last_good, ProviderResultSchema, true),
+    fetchedAt: decode('provider_cache', id, 'last_good_fetched_at', row.last_good_fetched_at, text, false),
+    expiresAt: decode('provider_cache', id, 'last_good_expires_at', row.last_good_expires_at, text, false),
+  };
+}
+
+export interface RunRow { run_id: string; report: string }
+
+export function decodeRun(row: RunRow): RunReport {
+  return decode('runs', row.run_id, 'report', row.report, RunReportSchema, true);
+}
+
+export interface ErrorRow {
+  record_id: string; object_type: string | null; stage: string; code: string; message: string;
+  retryable: number | boolean; attempts: number;
+}
+
+export function decodePendingRetry(connectionId: string, row: ErrorRow): PendingRetry {
+  const id = `${connectionId}/${row.record_id}`;
+  return {
+    recordId: row.record_id,
+    objectType: decode('record_errors', id, 'object_type', row.object_type, nullableText, false),
+    attempts: Number(row.attempts),
+    lastError: decode('record_errors', id, 'stage', {
+      recordId: row.record_id, stage: row.stage, code: row.code, message: row.message, retryable: Boolean(Number(row.retryable)),
+    }, RecordErrorSchema, false),
+  };
+}
+
+/** One cache entry as written, and what happens to the last good result (see SQL.putCached). */
+export function encodeCacheEntry(result: ProviderResult, ttlSeconds: number, now: Date) {
+  const fetchedAt = isoUtc(now);
+  const expiresAt = isoUtc(new Date(now.getTime() + ttlSeconds * 1000));
+  const lastGoodAction = result.status === 'ok' ? 'set' : result.status === 'unavailable' ? 'keep' : 'clear';
+  return { status: result.status, result: JSON.stringify(result), fetchedAt, expiresAt, lastGoodAction };
+}

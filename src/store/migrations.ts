@@ -1,0 +1,126 @@
+// Versioned schema migrations, shared by the SQLite and PostgreSQL stores.
+//
+// Adding a migration (e.g. admin users and sessions for the server):
+//   1. Append an entry to MIGRATIONS with the next `version` (never edit or reorder an applied one).
+//   2. Write `sql` in the common subset both databases accept: TEXT, INTEGER, BIGINT, DOUBLE PRECISION, primary keys,
+//      `CREATE INDEX`, `CREATE TABLE IF NOT EXISTS`. Timestamps are ISO-8601 UTC TEXT (`Date#toISOString()`, which
+//      sorts and compares correctly as text); JSON is TEXT; booleans are INTEGER 0/1. No foreign keys: deleting a
+//      connection deletes its rows explicitly.
+//   3. When the dialects must differ (auto-increment ids, partial indexes…), give `{ sqlite, postgres }` instead.
+// Each migration runs in its own transaction with its row in `schema_migrations`; opening a store applies the missing
+// ones in order, so re-opening is idempotent.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string | { sqlite: string; postgres: string };
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE connections (
+        id TEXT PRIMARY KEY,
+        crm TEXT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        status_message TEXT,
+        credentials TEXT,            -- AES-256-GCM ciphertext (see crypto.ts); NULL when there are none
+        settings TEXT NOT NULL,      -- JSON
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      CREATE TABLE cursors (
+        connection_id TEXT PRIMARY KEY,
+        cursor TEXT,
+        updated_at TEXT NOT NULL
+      );
+
+      CREATE TABLE contact_sync_state (
+        connection_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        object_type TEXT NOT NULL,
+        last_written TEXT,           -- JSON InfluenceFields
+        written_at TEXT,
+        fingerprint TEXT,
+        PRIMARY KEY (connection_id, record_id)
+      );
+
+      CREATE TABLE score_history (
+        connection_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        score DOUBLE PRECISION,
+        tier TEXT NOT NULL,
+        PRIMARY KEY (connection_id, record_id, at)
+      );
+      CREATE INDEX score_history_at ON score_history (at);
+
+      CREATE TABLE provider_cache (
+        network TEXT NOT NULL,
+        handle TEXT NOT NULL,
+        status TEXT NOT NULL,
+        result TEXT NOT NULL,        -- JSON ProviderResult
+        fetched_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        -- The last 'ok' result, kept after expiry and after later failures so metrics can be carried forward.
+        last_good TEXT,
+        last_good_fetched_at TEXT,
+        last_good_expires_at TEXT,
+        PRIMARY KEY (network, handle)
+      );
+
+      CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        connection_id TEXT NOT NULL,
+        crm TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        report TEXT NOT NULL         -- JSON RunReport
+      );
+      CREATE INDEX runs_connection_started ON runs (connection_id, started_at);
+      CREATE INDEX runs_started ON runs (started_at);
+
+      CREATE TABLE leases (
+        connection_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      );
+
+      CREATE TABLE record_errors (
+        connection_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        object_type TEXT,
+        run_id TEXT NOT NULL,        -- the last run that failed on it
+        stage TEXT NOT NULL,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL,
+        retryable INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,   -- runs that failed on it
+        first_failed_at TEXT NOT NULL,
+        last_failed_at TEXT NOT NULL,
+        PRIMARY KEY (connection_id, record_id)
+      );
+      CREATE INDEX record_errors_retry ON record_errors (connection_id, retryable, last_failed_at);
+    `,
+  },
+];
+
+export function migrationSql(migration: Migration, dialect: Dialect): string {
+  return typeof migration.sql === 'string' ? migration.sql : migration.sql[dialect];
+}
+
+/** Throws when the list is not strictly increasing from 1 (a mistake made while adding one). */
+export function checkMigrationOrder(migrations: readonly Migration[] = MIGRATIONS): void {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new Error(`migration '${migration.name}' has version ${migration.version}; expected ${index + 1} (versions run 1, 2, 3… in order)`);
+    }
+  });
+}

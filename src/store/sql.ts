@@ -1,0 +1,130 @@
+// The statements both stores run. Written with numbered `?N` parameters (SQLite's syntax); the PostgreSQL store
+// turns them into `$N`. Only the set-valued look-ups differ (SQLite `json_each`, PostgreSQL `ANY(array)`).
+
+const SYNC_STATE_COLUMNS = 'record_id, object_type, last_written, written_at, fingerprint';
+const CACHE_COLUMNS = 'handle, result, fetched_at, expires_at, last_good, last_good_fetched_at, last_good_expires_at';
+
+/** `?2` holding a set of ids, per dialect. */
+function inSet(column: string, param: number, dialect: 'sqlite' | 'postgres'): string {
+  return dialect === 'sqlite' ? `${column} IN (SELECT value FROM json_each(?${param}))` : `${column} = ANY(?${param}::text[])`;
+}
+
+function setQueries(dialect: 'sqlite' | 'postgres') {
+  return {
+    getSyncStates: `SELECT ${SYNC_STATE_COLUMNS} FROM contact_sync_state WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
+    getHistories: `
+      SELECT record_id, at, score, tier FROM (
+        SELECT record_id, at, score, tier, ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY at DESC) AS position
+        FROM score_history WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}
+      ) AS ranked WHERE position <= ?3 ORDER BY record_id, at DESC`,
+    getCached: `SELECT ${CACHE_COLUMNS} FROM provider_cache WHERE network = ?1 AND ${inSet('handle', 2, dialect)} AND expires_at > ?3`,
+    getLastGood: `SELECT ${CACHE_COLUMNS} FROM provider_cache WHERE network = ?1 AND ${inSet('handle', 2, dialect)} AND last_good IS NOT NULL`,
+    clearErrors: `DELETE FROM record_errors WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
+  };
+}
+
+export const SQL = {
+  saveConnection: `
+    INSERT INTO connections (id, crm, name, status, status_message, credentials, settings, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    ON CONFLICT (id) DO UPDATE SET crm = excluded.crm, name = excluded.name, status = excluded.status,
+      status_message = excluded.status_message, credentials = excluded.credentials, settings = excluded.settings,
+      updated_at = excluded.updated_at`,
+  getConnection: 'SELECT * FROM connections WHERE id = ?1',
+  listConnections: 'SELECT * FROM connections ORDER BY created_at, id',
+  setConnectionStatus: 'UPDATE connections SET status = ?1, status_message = ?2, updated_at = ?3 WHERE id = ?4',
+  deleteConnection: [
+    'DELETE FROM connections WHERE id = ?1',
+    'DELETE FROM cursors WHERE connection_id = ?1',
+    'DELETE FROM contact_sync_state WHERE connection_id = ?1',
+    'DELETE FROM score_history WHERE connection_id = ?1',
+    'DELETE FROM runs WHERE connection_id = ?1',
+    'DELETE FROM leases WHERE connection_id = ?1',
+    'DELETE FROM record_errors WHERE connection_id = ?1',
+  ],
+
+  getCursor: 'SELECT cursor FROM cursors WHERE connection_id = ?1',
+  setCursor: `
+    INSERT INTO cursors (connection_id, cursor, updated_at) VALUES (?1, ?2, ?3)
+    ON CONFLICT (connection_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+
+  putSyncState: `
+    INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    ON CONFLICT (connection_id, record_id) DO UPDATE SET object_type = excluded.object_type,
+      last_written = excluded.last_written, written_at = excluded.written_at, fingerprint = excluded.fingerprint`,
+
+  appendHistory: `
+    INSERT INTO score_history (connection_id, record_id, at, score, tier) VALUES (?1, ?2, ?3, ?4, ?5)
+    ON CONFLICT (connection_id, record_id, at) DO UPDATE SET score = excluded.score, tier = excluded.tier`,
+  /** Opt-out: history and errors go; the sync state stays (it is what we wrote to the CRM) minus its input hash. */
+  purgeContact: [
+    'DELETE FROM score_history WHERE connection_id = ?1 AND record_id = ?2',
+    'DELETE FROM record_errors WHERE connection_id = ?1 AND record_id = ?2',
+    'UPDATE contact_sync_state SET fingerprint = NULL WHERE connection_id = ?1 AND record_id = ?2',
+  ],
+  pruneHistory: 'DELETE FROM score_history WHERE at < ?1',
+
+  /**
+   * ?7 says what happens to the last good result: `set` (this one is ok), `keep` (a transient failure: carry the
+   * old one forward) or `clear` (not found / suspended / protected: the old metrics no longer stand).
+   */
+  putCached: `
+    INSERT INTO provider_cache (network, handle, status, result, fetched_at, expires_at,
+      last_good, last_good_fetched_at, last_good_expires_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+      CASE WHEN ?7 = 'set' THEN ?4 END, CASE WHEN ?7 = 'set' THEN ?5 END, CASE WHEN ?7 = 'set' THEN ?6 END)
+    ON CONFLICT (network, handle) DO UPDATE SET status = excluded.status, result = excluded.result,
+      fetched_at = excluded.fetched_at, expires_at = excluded.expires_at,
+      last_good = CASE ?7 WHEN 'set' THEN excluded.result WHEN 'clear' THEN NULL ELSE provider_cache.last_good END,
+      last_good_fetched_at = CASE ?7 WHEN 'set' THEN excluded.fetched_at WHEN 'clear' THEN NULL
+        ELSE provider_cache.last_good_fetched_at END,
+      last_good_expires_at = CASE ?7 WHEN 'set' THEN excluded.expires_at WHEN 'clear' THEN NULL
+        ELSE provider_cache.last_good_expires_at END`,
+
+  /** One statement, so two processes cannot both win: insert, or take over when expired (or already ours). */
+  acquireLease: `
+    INSERT INTO leases (connection_id, owner, expires_at) VALUES (?1, ?2, ?3)
+    ON CONFLICT (connection_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+    WHERE leases.expires_at <= ?4 OR leases.owner = excluded.owner`,
+  renewLease: 'UPDATE leases SET expires_at = ?1 WHERE connection_id = ?2 AND owner = ?3',
+  releaseLease: 'DELETE FROM leases WHERE connection_id = ?1 AND owner = ?2',
+
+  saveRun: `
+    INSERT INTO runs (run_id, connection_id, crm, status, started_at, finished_at, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    ON CONFLICT (run_id) DO UPDATE SET connection_id = excluded.connection_id, crm = excluded.crm,
+      status = excluded.status, started_at = excluded.started_at, finished_at = excluded.finished_at, report = excluded.report`,
+  getRun: 'SELECT run_id, report FROM runs WHERE run_id = ?1',
+  listRuns: 'SELECT run_id, report FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?1',
+  listRunsOf: 'SELECT run_id, report FROM runs WHERE connection_id = ?1 ORDER BY started_at DESC, run_id DESC LIMIT ?2',
+
+  /** Attempts count runs: a second error for the same record in the same run does not add one. */
+  recordError: `
+    INSERT INTO record_errors (connection_id, record_id, object_type, run_id, stage, code, message, retryable, attempts,
+      first_failed_at, last_failed_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10)
+    ON CONFLICT (connection_id, record_id) DO UPDATE SET
+      object_type = COALESCE(excluded.object_type, record_errors.object_type),
+      attempts = CASE WHEN record_errors.run_id = excluded.run_id THEN record_errors.attempts ELSE record_errors.attempts + 1 END,
+      run_id = excluded.run_id, stage = excluded.stage, code = excluded.code, message = excluded.message,
+      retryable = excluded.retryable, last_failed_at = excluded.last_failed_at`,
+  pendingRetries: `
+    SELECT record_id, object_type, stage, code, message, retryable, attempts FROM record_errors
+    WHERE connection_id = ?1 AND retryable = 1 AND attempts < ?2
+    ORDER BY last_failed_at, record_id LIMIT ?3`,
+
+  sqlite: setQueries('sqlite'),
+  postgres: setQueries('postgres'),
+} as const;
+
+/** The last item per key, in first-seen order (one upsert may not touch a row twice). */
+export function lastPerKey<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const item of items) byKey.set(key(item), item);
+  return [...byKey.values()];
+}
+
+/** `?N` → `$N` for PostgreSQL. */
+export function toPostgres(sql: string): string {
+  return sql.replace(/\?(\d+)/g, (_match, n: string) => `$${n}`);
+}

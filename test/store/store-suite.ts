@@ -1,0 +1,428 @@
+// The one Store test suite, run against every backend (sqlite.test.ts, postgres.test.ts).
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import type { InfluenceFields } from '../../src/crm/contract.ts';
+import type { ProviderResult } from '../../src/providers/contract.ts';
+import type { NetworkMetrics } from '../../src/scoring/types.ts';
+import type { RunReport } from '../../src/sync/report.ts';
+import { MAX_RECORD_ATTEMPTS } from '../../src/store/codec.ts';
+import type { Store } from '../../src/store/contract.ts';
+import { CorruptRowError, CredentialsError } from '../../src/store/errors.ts';
+import { MIGRATIONS } from '../../src/store/migrations.ts';
+
+export interface HarnessOptions {
+  secretKey?: Buffer;
+  now?: () => Date;
+}
+
+/** One throwaway database (a temp file, a PostgreSQL schema) that stores can be opened on. */
+export interface StoreHarness {
+  open(options?: HarnessOptions): Promise<Store>;
+  /** Raw SQL against the same database, to inspect or damage rows. */
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  destroy(): Promise<void>;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  expect.fail('expected the promise to reject');
+}
+
+function fields(score: number): InfluenceFields {
+  return {
+    score, tier: score >= 50 ? 'A' : 'C', confidence: 'high', scoredAt: '2026-01-02T03:04:05.000Z',
+    topFactors: `+${score} Bluesky: median reposts`, reasonCodes: ['BSKY_ENGAGEMENT'], trend: 'Stable', orgPercentile: 90,
+  };
+}
+
+function metrics(handle: string, followers: number): NetworkMetrics {
+  return {
+    network: 'bluesky', handle, followers, following: 10, posts: 100,
+    recentPosts: [{ at: '2026-01-01T00:00:00.000Z', reshares: 3, replies: 1, likes: 9 }],
+    fetchedAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+function report(runId: string, connection: string, startedAt: string, status: RunReport['status'] = 'ok'): RunReport {
+  return {
+    runId, connection, crm: 'salesforce', dryRun: false, startedAt, finishedAt: status === 'running' ? null : startedAt, status,
+    counts: { read: 10, scored: 8, unscored: 2, written: 5, unchanged: 3, optedOut: 0, failed: 0 },
+    apiCalls: { crm: { read: 1, write: 1, other: 0 }, providers: { bluesky: 1 } },
+    errors: [],
+  };
+}
+
+async function schemaVersions(harness: StoreHarness): Promise<number[]> {
+  return (await harness.query('SELECT version FROM schema_migrations ORDER BY version')).map((row) => Number(row.version));
+}
+
+class Clock {
+  ms = Date.parse('2026-03-01T12:00:00.000Z');
+  readonly now = () => new Date(this.ms);
+  advance(seconds: number) {
+    this.ms += seconds * 1000;
+  }
+}
+
+export function storeContractSuite(backend: string, makeHarness: () => Promise<StoreHarness>): void {
+  describe(`Store contract: ${backend}`, function () {
+    this.timeout(20000);
+    let harness: StoreHarness;
+    let store: Store;
+    let clock: Clock;
+    const key = randomBytes(32);
+
+    beforeEach(async () => {
+      harness = await makeHarness();
+      clock = new Clock();
+      store = await harness.open({ secretKey: key, now: clock.now });
+    });
+    afterEach(async () => {
+      await store.close();
+      await harness.destroy();
+    });
+
+    describe('migrations', () => {
+      it('migrates an empty database to the latest version', async () => {
+        expect(await schemaVersions(harness)).to.deep.equal(MIGRATIONS.map((m) => m.version));
+        await store.setCursor('c1', 'page-1');
+        expect(await store.getCursor('c1')).to.equal('page-1');
+      });
+
+      it('re-opens idempotently, keeping data', async () => {
+        await store.setCursor('c1', 'page-7');
+        await store.close();
+        store = await harness.open({ secretKey: key, now: clock.now });
+        const again = await harness.open({ secretKey: key, now: clock.now });
+        try {
+          expect(await schemaVersions(harness)).to.deep.equal(MIGRATIONS.map((m) => m.version));
+          expect(await again.getCursor('c1')).to.equal('page-7');
+        } finally {
+          await again.close();
+        }
+      });
+
+      it('refuses a database written by a newer version, saying to upgrade', async () => {
+        await harness.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', '2030-01-01T00:00:00.000Z')");
+        const error = await rejection(harness.open({ secretKey: key }));
+        expect(error.message).to.match(/schema is version 999 .* upgrade crm-influence/);
+      });
+    });
+
+    describe('connections and credentials', () => {
+      const credentials = { accessToken: 'sf-access-token-SECRET', refreshToken: 'sf-refresh-SECRET', instanceUrl: 'https://acme.my.salesforce.com' };
+
+      it('round-trips credentials, encrypted at rest', async () => {
+        await store.saveConnection({ id: 'sf1', crm: 'salesforce', name: 'Acme', status: 'ok', statusMessage: null, credentials, settings: { tiers: [80, 60] } });
+        const connection = await store.getConnection('sf1');
+        expect(connection?.credentials).to.deep.equal(credentials);
+        expect(connection?.settings).to.deep.equal({ tiers: [80, 60] });
+        expect(connection?.createdAt).to.equal(clock.now().toISOString());
+        const raw = await harness.query('SELECT credentials FROM connections');
+        const stored = JSON.stringify(raw);
+        expect(stored).to.not.include('SECRET');
+        expect(stored).to.not.include('acme.my.salesforce.com');
+        expect(String(raw[0]?.credentials)).to.match(/^v1\./);
+      });
+
+      it('uses a fresh IV each time (same credentials, different ciphertext)', async () => {
+        await store.saveConnection({ id: 'a', crm: 'hubspot', name: 'A', status: 'ok', statusMessage: null, credentials, settings: {} });
+        await store.saveConnection({ id: 'b', crm: 'hubspot', name: 'B', status: 'ok', statusMessage: null, credentials, settings: {} });
+        const rows = await harness.query('SELECT credentials FROM connections ORDER BY id');
+        expect(rows[0]?.credentials).to.not.equal(rows[1]?.credentials);
+      });
+
+      it('updates keep createdAt, move updatedAt; list and status and delete work', async () => {
+        await store.saveConnection({ id: 'h1', crm: 'hubspot', name: 'Portal', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+        const created = clock.now().toISOString();
+        clock.advance(60);
+        await store.saveConnection({ id: 'h1', crm: 'hubspot', name: 'Portal 2', status: 'ok', statusMessage: null, credentials: {}, settings: { a: 1 } });
+        await store.setConnectionStatus('h1', 'needs_reauth', 'refresh token revoked: reconnect HubSpot');
+        const [connection] = await store.listConnections();
+        expect(connection).to.include({ id: 'h1', name: 'Portal 2', status: 'needs_reauth', createdAt: created, updatedAt: clock.now().toISOString() });
+        expect(connection?.statusMessage).to.equal('refresh token revoked: reconnect HubSpot');
+        expect((await rejection(store.setConnectionStatus('nope', 'ok', null))).message).to.include("'nope'");
+        await store.setCursor('h1', 'x');
+        await store.deleteConnection('h1');
+        expect(await store.getConnection('h1')).to.equal(null);
+        expect(await store.getCursor('h1')).to.equal(null);
+        expect(await store.listConnections()).to.deep.equal([]);
+      });
+
+      it('says clearly when the secret key differs from the one the credentials were saved with', async () => {
+        await store.saveConnection({ id: 'sf1', crm: 'salesforce', name: 'Acme', status: 'ok', statusMessage: null, credentials, settings: {} });
+        const other = await harness.open({ secretKey: randomBytes(32) });
+        try {
+          const error = await rejection(other.getConnection('sf1'));
+          expect(error).to.be.instanceOf(CredentialsError);
+          expect(error.message).to.include('cannot decrypt stored credentials for connection sf1: CRM_INFLUENCE_SECRET_KEY differs from the key they were saved with');
+          expect(error.message).to.not.include(key.toString('hex'));
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('says how to generate a key when none is set', async () => {
+        const keyless = await harness.open({});
+        try {
+          const error = await rejection(keyless.saveConnection({ id: 'sf2', crm: 'salesforce', name: 'X', status: 'ok', statusMessage: null, credentials, settings: {} }));
+          expect(error.message).to.match(/CRM_INFLUENCE_SECRET_KEY is not set; generate one with: node -e .*randomBytes\(32\)/);
+          // Without credentials there is nothing to encrypt: the sandbox works without a key.
+          await keyless.saveConnection({ id: 'demo', crm: 'hubspot', name: 'Demo', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+          expect((await keyless.getConnection('demo'))?.credentials).to.deep.equal({});
+        } finally {
+          await keyless.close();
+        }
+      });
+
+      it('reports damaged ciphertext as damaged, naming the connection', async () => {
+        await store.saveConnection({ id: 'sf1', crm: 'salesforce', name: 'Acme', status: 'ok', statusMessage: null, credentials, settings: {} });
+        const [row] = await harness.query('SELECT credentials FROM connections');
+        const blob = String(row?.credentials);
+        const tampered = blob.slice(0, -6) + (blob.endsWith('AAAA==') ? 'BBBB==' : 'AAAA==');
+        await harness.query(`UPDATE connections SET credentials = '${tampered}' WHERE id = 'sf1'`);
+        const error = await rejection(store.getConnection('sf1'));
+        expect(error).to.be.instanceOf(CredentialsError);
+        expect(error.message).to.match(/connection sf1: the stored value is damaged/);
+      });
+
+      it('reports a corrupt row naming table, id and column', async () => {
+        await store.saveConnection({ id: 'sf1', crm: 'salesforce', name: 'Acme', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+        await harness.query("UPDATE connections SET settings = '{not json' WHERE id = 'sf1'");
+        const error = await rejection(store.getConnection('sf1'));
+        expect(error).to.be.instanceOf(CorruptRowError);
+        expect(error.message).to.match(/^corrupt row in connections \(id sf1\), column settings: invalid JSON/);
+
+        await store.putSyncStates('sf1', [{ recordId: 'r1', objectType: 'Contact', lastWritten: fields(10), writtenAt: null, fingerprint: null }]);
+        await harness.query(`UPDATE contact_sync_state SET last_written = '{"score": "high"}'`);
+        const stateError = await rejection(store.getSyncStates('sf1', ['r1']));
+        expect(stateError.message).to.match(/^corrupt row in contact_sync_state \(id sf1\/r1\), column last_written: unexpected value at score/);
+
+        await store.saveRun(report('run-1', 'sf1', '2026-03-01T00:00:00.000Z'));
+        await harness.query("UPDATE runs SET report = '[]'");
+        expect((await rejection(store.listRuns({ limit: 5 }))).message).to.match(/^corrupt row in runs \(id run-1\), column report/);
+      });
+    });
+
+    describe('leases', () => {
+      it('is exclusive until released or expired', async () => {
+        expect(await store.acquireLease('c1', 'run-a', 60)).to.equal(true);
+        expect(await store.acquireLease('c1', 'run-b', 60)).to.equal(false);
+        expect(await store.acquireLease('c1', 'run-a', 60)).to.equal(true, 'the holder may re-acquire');
+        expect(await store.acquireLease('c2', 'run-b', 60)).to.equal(true, 'leases are per connection');
+        expect(await store.renewLease('c1', 'run-b', 60)).to.equal(false);
+        await store.releaseLease('c1', 'run-b');
+        expect(await store.acquireLease('c1', 'run-b', 60)).to.equal(false, 'a non-holder cannot release');
+        await store.releaseLease('c1', 'run-a');
+        expect(await store.acquireLease('c1', 'run-b', 60)).to.equal(true);
+      });
+
+      it('is taken over after expiry, and the old holder can no longer renew', async () => {
+        expect(await store.acquireLease('c1', 'run-a', 30)).to.equal(true);
+        clock.advance(29);
+        expect(await store.renewLease('c1', 'run-a', 30)).to.equal(true);
+        clock.advance(29);
+        expect(await store.acquireLease('c1', 'run-b', 30)).to.equal(false, 'renewed, so still live');
+        clock.advance(1);
+        expect(await store.acquireLease('c1', 'run-b', 30)).to.equal(true);
+        expect(await store.renewLease('c1', 'run-a', 30)).to.equal(false);
+        await store.releaseLease('c1', 'run-a');
+        expect(await store.acquireLease('c1', 'run-c', 30)).to.equal(false, 'the old holder released nothing');
+      });
+
+      it('lets exactly one of many concurrent runs (two store instances) win', async () => {
+        const second = await harness.open({ secretKey: key, now: clock.now });
+        try {
+          const attempts = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? store : second).acquireLease('c9', `owner-${i}`, 60));
+          const won = (await Promise.all(attempts)).filter(Boolean);
+          expect(won).to.have.length(1);
+        } finally {
+          await second.close();
+        }
+      });
+    });
+
+    describe('cursors and sync state', () => {
+      it('round-trips a cursor, including clearing it', async () => {
+        expect(await store.getCursor('c1')).to.equal(null);
+        await store.setCursor('c1', '2026-03-01T00:00:00Z|003xx');
+        expect(await store.getCursor('c1')).to.equal('2026-03-01T00:00:00Z|003xx');
+        await store.setCursor('c1', null);
+        expect(await store.getCursor('c1')).to.equal(null);
+      });
+
+      it('gets and puts sync states in batches', async () => {
+        const states = Array.from({ length: 250 }, (_, i) => ({
+          recordId: `r${i}`, objectType: 'Contact', lastWritten: fields(i % 100), writtenAt: '2026-03-01T10:00:00+02:00', fingerprint: `fp${i}`,
+        }));
+        await store.putSyncStates('c1', states);
+        await store.putSyncStates('c1', [
+          { recordId: 'r1', objectType: 'Lead', lastWritten: null, writtenAt: null, fingerprint: null },
+          { recordId: 'r2', objectType: 'Contact', lastWritten: fields(1), writtenAt: null, fingerprint: 'old' },
+          { recordId: 'r2', objectType: 'Contact', lastWritten: fields(2), writtenAt: null, fingerprint: 'new' },
+        ]);
+        const got = await store.getSyncStates('c1', ['r0', 'r1', 'r2', 'r249', 'missing']);
+        expect([...got.keys()].sort()).to.deep.equal(['r0', 'r1', 'r2', 'r249']);
+        expect(got.get('r0')).to.deep.equal({ recordId: 'r0', objectType: 'Contact', lastWritten: fields(0), writtenAt: '2026-03-01T08:00:00.000Z', fingerprint: 'fp0' });
+        expect(got.get('r1')).to.deep.equal({ recordId: 'r1', objectType: 'Lead', lastWritten: null, writtenAt: null, fingerprint: null });
+        expect(got.get('r2')?.fingerprint).to.equal('new', 'the last of duplicates wins');
+        expect((await store.getSyncStates('other', ['r0'])).size).to.equal(0, 'per connection');
+        expect((await store.getSyncStates('c1', [])).size).to.equal(0);
+        const all = await store.getSyncStates('c1', states.map((s) => s.recordId));
+        expect(all.size).to.equal(250);
+      });
+    });
+
+    describe('score history', () => {
+      it('returns most recent first, limited, per record', async () => {
+        await store.appendHistory('c1', [
+          { recordId: 'r1', at: '2026-01-01T00:00:00.000Z', score: 40, tier: 'C' },
+          { recordId: 'r1', at: '2026-03-01T00:00:00.000Z', score: 62.5, tier: 'B' },
+          { recordId: 'r1', at: '2026-02-01T00:00:00.000Z', score: 55, tier: 'B' },
+          { recordId: 'r2', at: '2026-02-15T00:00:00.000Z', score: null, tier: 'Unscored' },
+          { recordId: 'r2', at: '2026-01-15T00:00:00.000Z', score: 10, tier: 'D' },
+        ]);
+        await store.appendHistory('c2', [{ recordId: 'r1', at: '2026-04-01T00:00:00.000Z', score: 99, tier: 'A' }]);
+        expect(await store.getHistory('c1', 'r1')).to.deep.equal([
+          { at: '2026-03-01T00:00:00.000Z', score: 62.5, tier: 'B' },
+          { at: '2026-02-01T00:00:00.000Z', score: 55, tier: 'B' },
+          { at: '2026-01-01T00:00:00.000Z', score: 40, tier: 'C' },
+        ]);
+        expect((await store.getHistory('c1', 'r1', 1)).map((p) => p.score)).to.deep.equal([62.5]);
+        const both = await store.getHistories('c1', ['r1', 'r2', 'r3'], 2);
+        expect(both.get('r1')?.map((p) => p.at)).to.deep.equal(['2026-03-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z']);
+        expect(both.get('r2')).to.deep.equal([
+          { at: '2026-02-15T00:00:00.000Z', score: null, tier: 'Unscored' },
+          { at: '2026-01-15T00:00:00.000Z', score: 10, tier: 'D' },
+        ]);
+        expect(both.has('r3')).to.equal(false);
+        expect(await store.getHistory('c1', 'nobody')).to.deep.equal([]);
+      });
+
+      it('prunes old points across connections and purges one contact', async () => {
+        await store.appendHistory('c1', [
+          { recordId: 'r1', at: '2024-01-01T00:00:00.000Z', score: 1, tier: 'D' },
+          { recordId: 'r1', at: '2026-01-01T00:00:00.000Z', score: 2, tier: 'D' },
+          { recordId: 'r2', at: '2026-01-01T00:00:00.000Z', score: 3, tier: 'D' },
+        ]);
+        await store.appendHistory('c2', [{ recordId: 'r1', at: '2023-06-01T00:00:00.000Z', score: 4, tier: 'D' }]);
+        expect(await store.pruneHistory(new Date('2025-01-01T00:00:00Z'))).to.equal(2);
+        expect((await store.getHistory('c1', 'r1')).map((p) => p.score)).to.deep.equal([2]);
+        expect(await store.getHistory('c2', 'r1')).to.deep.equal([]);
+
+        await store.putSyncStates('c1', [{ recordId: 'r1', objectType: 'Contact', lastWritten: fields(2), writtenAt: null, fingerprint: 'fp' }]);
+        await store.recordErrors('c1', 'run-1', [{ recordId: 'r1', stage: 'write', code: 'UNABLE_TO_LOCK_ROW', message: 'locked', retryable: true }]);
+        await store.purgeContact('c1', 'r1');
+        expect(await store.getHistory('c1', 'r1')).to.deep.equal([]);
+        expect(await store.pendingRetries('c1', 10)).to.deep.equal([]);
+        expect((await store.getSyncStates('c1', ['r1'])).get('r1')?.fingerprint).to.equal(null);
+        expect((await store.getHistory('c1', 'r2')).length).to.equal(1, 'other contacts untouched');
+      });
+    });
+
+    describe('provider cache', () => {
+      const ok = (followers: number): ProviderResult => ({ status: 'ok', metrics: metrics('ada.bsky.social', followers) });
+
+      it('serves entries until their TTL, and the last good one after expiry', async () => {
+        const t0 = clock.now();
+        await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: ok(100) }, { handle: 'gone.bsky.social', result: { status: 'not_found' } }], 3600, t0);
+        const fresh = await store.getCached('bluesky', ['ada.bsky.social', 'gone.bsky.social', 'unknown'], new Date(t0.getTime() + 3599_000));
+        expect(fresh.get('ada.bsky.social')?.result).to.deep.equal(ok(100));
+        expect(fresh.get('ada.bsky.social')?.expiresAt).to.equal(new Date(t0.getTime() + 3600_000).toISOString());
+        expect(fresh.get('gone.bsky.social')?.result).to.deep.equal({ status: 'not_found' });
+        expect(fresh.has('unknown')).to.equal(false);
+        expect((await store.getCached('github', ['ada.bsky.social'], t0)).size).to.equal(0, 'per network');
+
+        const later = new Date(t0.getTime() + 3600_000);
+        expect((await store.getCached('bluesky', ['ada.bsky.social'], later)).size).to.equal(0, 'expired');
+        const good = await store.getLastGood('bluesky', ['ada.bsky.social', 'gone.bsky.social']);
+        expect(good.get('ada.bsky.social')?.result).to.deep.equal(ok(100));
+        expect(good.has('gone.bsky.social')).to.equal(false, 'never ok');
+      });
+
+      it('keeps the last good result through an outage and drops it when the account is gone', async () => {
+        const t0 = clock.now();
+        await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: ok(100) }], 60, t0);
+        const t1 = new Date(t0.getTime() + 120_000);
+        await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: { status: 'unavailable', retryAfterSeconds: 30 } }], 60, t1);
+        expect((await store.getCached('bluesky', ['ada.bsky.social'], t1)).get('ada.bsky.social')?.result.status).to.equal('unavailable');
+        const carried = (await store.getLastGood('bluesky', ['ada.bsky.social'])).get('ada.bsky.social');
+        expect(carried?.result).to.deep.equal(ok(100));
+        expect(carried?.fetchedAt).to.equal(t0.toISOString());
+
+        await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: ok(150) }], 60, t1);
+        expect((await store.getLastGood('bluesky', ['ada.bsky.social'])).get('ada.bsky.social')?.result).to.deep.equal(ok(150));
+        await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: { status: 'suspended' } }], 60, t1);
+        expect((await store.getLastGood('bluesky', ['ada.bsky.social'])).size).to.equal(0);
+      });
+
+      it('reports a corrupt cache row naming it', async () => {
+        await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: ok(1) }], 60, clock.now());
+        await harness.query(`UPDATE provider_cache SET result = '{"status":"ok","metrics":{"followers":-1}}'`);
+        const error = await rejection(store.getCached('bluesky', ['ada.bsky.social'], clock.now()));
+        expect(error.message).to.match(/^corrupt row in provider_cache \(id bluesky\/ada\.bsky\.social\), column result: unexpected value/);
+      });
+    });
+
+    describe('runs', () => {
+      it('saves, updates and lists runs, most recent first', async () => {
+        await store.saveRun(report('run-1', 'c1', '2026-03-01T00:00:00.000Z'));
+        await store.saveRun(report('run-2', 'c1', '2026-03-02T00:00:00.000Z', 'running'));
+        await store.saveRun(report('run-3', 'c2', '2026-03-03T00:00:00.000Z'));
+        await store.saveRun({ ...report('run-2', 'c1', '2026-03-02T00:00:00.000Z', 'partial'), message: 'budget' });
+        expect((await store.getRun('run-2'))?.status).to.equal('partial');
+        expect((await store.getRun('run-2'))?.message).to.equal('budget');
+        expect(await store.getRun('nope')).to.equal(null);
+        expect((await store.listRuns({ limit: 10 })).map((r) => r.runId)).to.deep.equal(['run-3', 'run-2', 'run-1']);
+        expect((await store.listRuns({ limit: 2 })).map((r) => r.runId)).to.deep.equal(['run-3', 'run-2']);
+        expect((await store.listRuns({ connectionId: 'c1', limit: 10 })).map((r) => r.runId)).to.deep.equal(['run-2', 'run-1']);
+        expect(await store.getRun('run-1')).to.deep.equal(report('run-1', 'c1', '2026-03-01T00:00:00.000Z'));
+      });
+    });
+
+    describe('per-record errors', () => {
+      const write = (recordId: string, retryable: boolean, code = 'UNABLE_TO_LOCK_ROW') =>
+        ({ recordId, stage: 'write' as const, code, message: `${code} on ${recordId}`, retryable, objectType: 'Contact' });
+
+      it('counts attempts per run and retries only retryable ones', async () => {
+        await store.recordErrors('c1', 'run-1', [write('r1', true), write('r2', false, 'INVALID_FIELD'), write('r3', true)]);
+        clock.advance(1);
+        await store.recordErrors('c1', 'run-1', [{ ...write('r1', true), stage: 'provider', objectType: undefined }]);
+        let pending = await store.pendingRetries('c1', 10);
+        expect(pending.map((p) => p.recordId)).to.deep.equal(['r3', 'r1']);
+        expect(pending.find((p) => p.recordId === 'r1')).to.deep.include({ attempts: 1, objectType: 'Contact' });
+        expect(pending.find((p) => p.recordId === 'r1')?.lastError).to.deep.equal({
+          recordId: 'r1', stage: 'provider', code: 'UNABLE_TO_LOCK_ROW', message: 'UNABLE_TO_LOCK_ROW on r1', retryable: true,
+        });
+
+        clock.advance(1);
+        await store.recordErrors('c1', 'run-2', [write('r1', true)]);
+        pending = await store.pendingRetries('c1', 10);
+        expect(pending.find((p) => p.recordId === 'r1')?.attempts).to.equal(2);
+        expect(await store.pendingRetries('c1', 1)).to.have.length(1);
+        expect(await store.pendingRetries('c2', 10)).to.deep.equal([]);
+
+        await store.clearErrors('c1', ['r1', 'r2']);
+        expect((await store.pendingRetries('c1', 10)).map((p) => p.recordId)).to.deep.equal(['r3']);
+      });
+
+      it(`stops retrying after ${MAX_RECORD_ATTEMPTS} failed runs`, async () => {
+        for (let run = 1; run <= MAX_RECORD_ATTEMPTS; run++) {
+          await store.recordErrors('c1', `run-${run}`, [write('r1', true)]);
+          const expected = run < MAX_RECORD_ATTEMPTS ? ['r1'] : [];
+          expect((await store.pendingRetries('c1', 10)).map((p) => p.recordId)).to.deep.equal(expected, `after run ${run}`);
+        }
+      });
+
+      it('a non-retryable error replaces a retryable one', async () => {
+        await store.recordErrors('c1', 'run-1', [write('r1', true)]);
+        await store.recordErrors('c1', 'run-2', [write('r1', false, 'FIELD_CUSTOM_VALIDATION_EXCEPTION')]);
+        expect(await store.pendingRetries('c1', 10)).to.deep.equal([]);
+      });
+    });
+  });
+}

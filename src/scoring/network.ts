@@ -10,6 +10,8 @@ const MAX_POSTS = 20;
 const MIN_POSTS = 3;
 const ACTIVITY_FULL_POSTS = 6;
 const RECENCY_HALF_LIFE_DAYS = 90;
+/** No post at all in the metrics: activity is unknown (not fetched, or reposts only), not dormant. */
+export const UNKNOWN_ACTIVITY = 0.5;
 
 export const WEIGHT_REACH = 0.2;
 export const WEIGHT_AMPLIFICATION = 0.5;
@@ -129,7 +131,7 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
   const daysSinceLastPost = Number.isFinite(newest) ? Math.max(0, daysBetween(fetched, newest)) : null;
   let activity: number;
   if (isGitHub && metrics.recentPosts.length === 0) activity = 1;
-  else if (daysSinceLastPost === null) activity = 0.25;
+  else if (daysSinceLastPost === null) activity = UNKNOWN_ACTIVITY;
   else {
     activity =
       0.25 + 0.75 * Math.min(1, postsInWindow / ACTIVITY_FULL_POSTS) * Math.pow(2, -daysSinceLastPost / RECENCY_HALF_LIFE_DAYS);

@@ -15,6 +15,14 @@ type One = { ok: true; network: Network; handle: string } | { ok: false; reason:
 /** What people type when they mean "nothing". */
 const PLACEHOLDERS = new Set(['n/a', 'na', 'none', 'null', 'nil', '-', '--', '—', '?', 'tbd', 'unknown', 'no', 'x', '@', '.', 'test']);
 
+/** The largest Mastodon instances: `user@<one of these>` is an account, not an e-mail address. */
+const KNOWN_MASTODON_INSTANCES = new Set([
+  'mastodon.social', 'mastodon.online', 'mstdn.social', 'mas.to', 'hachyderm.io', 'fosstodon.org', 'infosec.exchange',
+  'techhub.social', 'indieweb.social', 'sigmoid.social', 'mastodon.world', 'mastodon.cloud', 'universeodon.com',
+  'mstdn.jp', 'pawoo.net', 'chaos.social', 'social.vivaldi.net', 'ioc.exchange', 'toot.community', 'mastodon.art',
+  'mathstodon.xyz', 'aus.social', 'mastodon.green', 'phpc.social', 'ruby.social', 'front-end.social',
+]);
+
 /** Longest value we try to parse; anything longer is pasted text, not a handle. */
 const MAX_VALUE_LENGTH = 2048;
 
@@ -50,11 +58,15 @@ function extractOne(value: string, hint: RawHandle['network']): One {
   if (/^@[^@\s]+@[^@\s]+$/.test(value)) return withNetwork('mastodon', mastodonHandle(value));
   if (lower.startsWith('did:')) return withNetwork('bluesky', blueskyHandle(value));
 
-  if (hint === 'any') return detect(value);
-  if (hint === 'mastodon') return withNetwork('mastodon', mastodonHandle(value));
-  if (value.includes('@', 1)) return { ok: false, reason: 'looks_like_email' };
   // A Bluesky handle typed into another network's field (`ada.bsky.social` in the X field).
   if (hint !== 'bluesky' && /\.bsky\.social$/i.test(value.replace(/^@/, ''))) return withNetwork('bluesky', blueskyHandle(value));
+  if (hint === 'any') return detect(value);
+  if (hint === 'mastodon') return withNetwork('mastodon', mastodonHandle(value));
+  if (value.includes('@', 1)) {
+    // `user@instance` in another field: Mastodon only when the domain is a well-known instance, else an e-mail.
+    const domain = value.slice(value.lastIndexOf('@') + 1).toLowerCase();
+    return KNOWN_MASTODON_INSTANCES.has(domain) ? withNetwork('mastodon', mastodonHandle(value)) : { ok: false, reason: 'looks_like_email' };
+  }
   if (hint === 'youtube' && YOUTUBE_CHANNEL_ID.test(value)) return { ok: true, network: 'youtube', handle: value };
   return withNetwork(hint, handleFor(hint, value));
 }
@@ -62,7 +74,10 @@ function extractOne(value: string, hint: RawHandle['network']): One {
 /** A value in a field with no network hint (a generic "social profile" field): only unambiguous forms. */
 function detect(value: string): One {
   const bare = value.replace(/^@/, '');
-  if (/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) return { ok: false, reason: 'looks_like_email' };
+  if (/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) {
+    const domain = value.slice(value.lastIndexOf('@') + 1).toLowerCase();
+    return KNOWN_MASTODON_INSTANCES.has(domain) ? withNetwork('mastodon', mastodonHandle(value)) : { ok: false, reason: 'looks_like_email' };
+  }
   if (/\.bsky\.social$/i.test(bare)) return withNetwork('bluesky', blueskyHandle(bare));
   if (YOUTUBE_CHANNEL_ID.test(value)) return { ok: true, network: 'youtube', handle: value };
   // `@ada` or `ada` alone could be any network; a bare domain could be a website or a Bluesky handle.

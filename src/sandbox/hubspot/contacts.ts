@@ -1,0 +1,182 @@
+// The portal's contacts: generated lazily from the population (person i ↦ contact id i+1), with the writes made
+// through the API kept as overlays, so 1,000,000 contacts cost memory only for the records actually written.
+import type { PropertyRegistry } from './properties.ts';
+
+/** The part of the population (src/sandbox/population.ts) a HubSpot portal needs. */
+export interface HubSpotPopulation {
+  readonly size: number;
+  person(index: number): {
+    firstName: string;
+    lastName: string;
+    email: string;
+    company: string;
+    title: string;
+    objectType: 'Contact' | 'Lead';
+    handles: { x?: string; github?: string; mastodon?: string; bluesky?: string; youtube?: string; website?: string };
+    optedOut: boolean;
+    createdAt: string;
+  };
+}
+
+type Person = ReturnType<HubSpotPopulation['person']>;
+
+interface Overlay {
+  values: Map<string, string | null>;
+  modifiedMs?: number;
+}
+
+/** What a list/search/read returns for one contact. */
+export interface ContactView {
+  id: string;
+  properties: Record<string, string | null>;
+  createdAt: string;
+  updatedAt: string;
+  archived: boolean;
+}
+
+export const DEFAULT_PROPERTIES = ['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname'];
+
+const PERSON_CACHE_LIMIT = 20_000;
+
+export class ContactStore {
+  private readonly overlays = new Map<number, Overlay>();
+  private readonly archived = new Set<number>();
+  private readonly personCache = new Map<number, Person>();
+  private created = 0;
+  /** lastmodifieddate of every record nobody has touched (the portal's import). */
+  private baseModifiedMs: number;
+
+  constructor(
+    private readonly population: HubSpotPopulation,
+    private readonly registry: PropertyRegistry,
+    importedAt: Date,
+  ) {
+    this.baseModifiedMs = importedAt.getTime();
+  }
+
+  /** Highest index + 1 (population plus contacts created since). */
+  get size(): number {
+    return this.population.size + this.created;
+  }
+
+  indexOf(id: string): number | undefined {
+    if (!/^[1-9]\d{0,9}$/.test(id)) return undefined;
+    const index = Number(id) - 1;
+    return this.exists(index) ? index : undefined;
+  }
+
+  exists(index: number): boolean {
+    return index >= 0 && index < this.size && !this.archived.has(index);
+  }
+
+  private person(index: number): Person | undefined {
+    if (index >= this.population.size) return undefined;
+    let p = this.personCache.get(index);
+    if (p === undefined) {
+      if (this.personCache.size >= PERSON_CACHE_LIMIT) this.personCache.clear();
+      p = this.population.person(index);
+      this.personCache.set(index, p);
+    }
+    return p;
+  }
+
+  modifiedMs(index: number): number {
+    return this.overlays.get(index)?.modifiedMs ?? this.baseModifiedMs;
+  }
+
+  createdMs(index: number): number {
+    const p = this.person(index);
+    const created = p === undefined ? Number(this.overlays.get(index)?.values.get('createdate') ?? this.baseModifiedMs) : Date.parse(p.createdAt);
+    return Math.min(created, this.modifiedMs(index));
+  }
+
+  /** The stored value (datetimes as ms epoch strings) or null. */
+  stored(index: number, name: string): string | null {
+    if (name === 'hs_object_id') return String(index + 1);
+    if (name === 'lastmodifieddate') return String(this.modifiedMs(index));
+    if (name === 'createdate') return String(this.createdMs(index));
+    const overlay = this.overlays.get(index);
+    if (overlay?.values.has(name) === true) return overlay.values.get(name) ?? null;
+    return this.baseValue(index, name);
+  }
+
+  private baseValue(index: number, name: string): string | null {
+    // Our influence fields start empty: no person lookup needed (keeps stale-contact searches cheap).
+    if (name.startsWith('influence_') && name !== 'influence_do_not_profile') return null;
+    const p = this.person(index);
+    if (p === undefined) return null;
+    switch (name) {
+      case 'email': return p.email;
+      case 'firstname': return p.firstName;
+      case 'lastname': return p.lastName;
+      case 'company': return p.company;
+      case 'jobtitle': return p.title;
+      case 'lifecyclestage': return p.objectType === 'Lead' ? 'lead' : 'customer';
+      case 'twitterhandle': return p.handles.x ?? null;
+      case 'github_handle': return p.handles.github ?? null;
+      case 'mastodon_handle': return p.handles.mastodon ?? null;
+      case 'bluesky_handle': return p.handles.bluesky ?? null;
+      case 'youtube_channel': return p.handles.youtube ?? null;
+      case 'social_profile_url': return p.handles.website ?? null;
+      case 'influence_do_not_profile': return p.optedOut ? 'true' : null;
+      default: return null;
+    }
+  }
+
+  /** Applies validated values (stored form) as one write; bumps lastmodifieddate. */
+  write(index: number, values: ReadonlyMap<string, string | null>, nowMs = Date.now()): void {
+    let overlay = this.overlays.get(index);
+    if (overlay === undefined) {
+      overlay = { values: new Map() };
+      this.overlays.set(index, overlay);
+    }
+    for (const [name, value] of values) overlay.values.set(name, value);
+    overlay.modifiedMs = nowMs;
+  }
+
+  create(values: ReadonlyMap<string, string | null>, nowMs = Date.now()): number {
+    const index = this.size;
+    this.created += 1;
+    this.overlays.set(index, { values: new Map([...values, ['createdate', String(nowMs)]]), modifiedMs: nowMs });
+    return index;
+  }
+
+  archive(index: number): void {
+    this.archived.add(index);
+  }
+
+  /** Tests: every record (touched or not) now carries this lastmodifieddate. */
+  setAllModifiedAt(at: Date): void {
+    this.baseModifiedMs = at.getTime();
+    for (const overlay of this.overlays.values()) overlay.modifiedMs = at.getTime();
+  }
+
+  view(index: number, properties: readonly string[]): ContactView {
+    const props: Record<string, string | null> = {};
+    for (const name of properties) {
+      // Unknown (or deleted) properties are silently left out of reads, as HubSpot does.
+      if (!this.registry.has(name)) continue;
+      props[name] = this.registry.present(name, this.stored(index, name));
+    }
+    return {
+      id: String(index + 1),
+      properties: props,
+      createdAt: new Date(this.createdMs(index)).toISOString(),
+      updatedAt: new Date(this.modifiedMs(index)).toISOString(),
+      archived: false,
+    };
+  }
+
+  /** Indices of records with an overlay whose lastmodifieddate is after `ms` (cheap candidates for searches). */
+  touchedSince(ms: number): number[] {
+    const out: number[] = [];
+    for (const [index, overlay] of this.overlays) {
+      if ((overlay.modifiedMs ?? this.baseModifiedMs) > ms && !this.archived.has(index)) out.push(index);
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  get untouchedModifiedMs(): number {
+    return this.baseModifiedMs;
+  }
+}

@@ -157,10 +157,9 @@ export function decodePendingRetry(connectionId: string, row: ErrorRow): Pending
   };
 }
 
-/** One cache entry as written, and what happens to the last good result (see SQL.putCached). */
+/** One cache entry as written (the last good result follows from its status: see SQL.putCached). */
 export function encodeCacheEntry(result: ProviderResult, ttlSeconds: number, now: Date) {
   const fetchedAt = isoUtc(now);
   const expiresAt = isoUtc(new Date(now.getTime() + ttlSeconds * 1000));
-  const lastGoodAction = result.status === 'ok' ? 'set' : result.status === 'unavailable' ? 'keep' : 'clear';
-  return { status: result.status, result: JSON.stringify(result), fetchedAt, expiresAt, lastGoodAction };
+  return { status: result.status, result: JSON.stringify(result), fetchedAt, expiresAt };
 }

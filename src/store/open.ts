@@ -8,7 +8,8 @@ export async function openStore(
 ): Promise<Store> {
   const options = config.CRM_INFLUENCE_SECRET_KEY === undefined ? {} : { secretKey: config.CRM_INFLUENCE_SECRET_KEY };
   if (config.DATABASE_URL !== undefined) {
-    throw new Error('not available yet: needs the PostgreSQL store (src/store/postgres.ts); unset DATABASE_URL to use SQLite');
+    const { PostgresStore } = await import('./postgres.ts');
+    return PostgresStore.open({ connectionString: config.DATABASE_URL, ...options });
   }
   return SqliteStore.open(config.CRM_INFLUENCE_DB, options);
 }

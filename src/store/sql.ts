@@ -1,8 +1,41 @@
 // The statements both stores run. Written with numbered `?N` parameters (SQLite's syntax); the PostgreSQL store
-// turns them into `$N`. Only the set-valued look-ups differ (SQLite `json_each`, PostgreSQL `ANY(array)`).
+// turns them into `$N`. Set-valued look-ups differ (SQLite `json_each`, PostgreSQL `ANY(array)`), and PostgreSQL
+// upserts whole batches through `unnest`; the ON CONFLICT rules are shared text, so both behave alike.
 
 const SYNC_STATE_COLUMNS = 'record_id, object_type, last_written, written_at, fingerprint';
 const CACHE_COLUMNS = 'handle, result, fetched_at, expires_at, last_good, last_good_fetched_at, last_good_expires_at';
+
+const SYNC_STATE_UPSERT = `
+  ON CONFLICT (connection_id, record_id) DO UPDATE SET object_type = excluded.object_type,
+    last_written = excluded.last_written, written_at = excluded.written_at, fingerprint = excluded.fingerprint`;
+
+const HISTORY_UPSERT = 'ON CONFLICT (connection_id, record_id, at) DO UPDATE SET score = excluded.score, tier = excluded.tier';
+
+const CACHE_INSERT_COLUMNS = `network, handle, status, result, fetched_at, expires_at,
+  last_good, last_good_fetched_at, last_good_expires_at`;
+/**
+ * The last good result: an `ok` one replaces it; a transient failure (`unavailable`) keeps it, so metrics can be
+ * carried forward through an outage; `not_found` / `suspended` / `protected` drop it (the old metrics no longer stand).
+ */
+const CACHE_UPSERT = `
+  ON CONFLICT (network, handle) DO UPDATE SET status = excluded.status, result = excluded.result,
+    fetched_at = excluded.fetched_at, expires_at = excluded.expires_at,
+    last_good = CASE excluded.status WHEN 'ok' THEN excluded.result
+      WHEN 'unavailable' THEN provider_cache.last_good END,
+    last_good_fetched_at = CASE excluded.status WHEN 'ok' THEN excluded.fetched_at
+      WHEN 'unavailable' THEN provider_cache.last_good_fetched_at END,
+    last_good_expires_at = CASE excluded.status WHEN 'ok' THEN excluded.expires_at
+      WHEN 'unavailable' THEN provider_cache.last_good_expires_at END`;
+
+const ERROR_INSERT_COLUMNS = `connection_id, record_id, object_type, run_id, stage, code, message, retryable, attempts,
+  first_failed_at, last_failed_at`;
+/** Attempts count runs: a second error for the same record in the same run does not add one. */
+const ERROR_UPSERT = `
+  ON CONFLICT (connection_id, record_id) DO UPDATE SET
+    object_type = COALESCE(excluded.object_type, record_errors.object_type),
+    attempts = CASE WHEN record_errors.run_id = excluded.run_id THEN record_errors.attempts ELSE record_errors.attempts + 1 END,
+    run_id = excluded.run_id, stage = excluded.stage, code = excluded.code, message = excluded.message,
+    retryable = excluded.retryable, last_failed_at = excluded.last_failed_at`;
 
 /** `?2` holding a set of ids, per dialect. */
 function inSet(column: string, param: number, dialect: 'sqlite' | 'postgres'): string {
@@ -50,13 +83,10 @@ export const SQL = {
 
   putSyncState: `
     INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-    ON CONFLICT (connection_id, record_id) DO UPDATE SET object_type = excluded.object_type,
-      last_written = excluded.last_written, written_at = excluded.written_at, fingerprint = excluded.fingerprint`,
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6) ${SYNC_STATE_UPSERT}`,
 
   appendHistory: `
-    INSERT INTO score_history (connection_id, record_id, at, score, tier) VALUES (?1, ?2, ?3, ?4, ?5)
-    ON CONFLICT (connection_id, record_id, at) DO UPDATE SET score = excluded.score, tier = excluded.tier`,
+    INSERT INTO score_history (connection_id, record_id, at, score, tier) VALUES (?1, ?2, ?3, ?4, ?5) ${HISTORY_UPSERT}`,
   /** Opt-out: history and errors go; the sync state stays (it is what we wrote to the CRM) minus its input hash. */
   purgeContact: [
     'DELETE FROM score_history WHERE connection_id = ?1 AND record_id = ?2',
@@ -65,22 +95,11 @@ export const SQL = {
   ],
   pruneHistory: 'DELETE FROM score_history WHERE at < ?1',
 
-  /**
-   * ?7 says what happens to the last good result: `set` (this one is ok), `keep` (a transient failure: carry the
-   * old one forward) or `clear` (not found / suspended / protected: the old metrics no longer stand).
-   */
   putCached: `
-    INSERT INTO provider_cache (network, handle, status, result, fetched_at, expires_at,
-      last_good, last_good_fetched_at, last_good_expires_at)
+    INSERT INTO provider_cache (${CACHE_INSERT_COLUMNS})
     VALUES (?1, ?2, ?3, ?4, ?5, ?6,
-      CASE WHEN ?7 = 'set' THEN ?4 END, CASE WHEN ?7 = 'set' THEN ?5 END, CASE WHEN ?7 = 'set' THEN ?6 END)
-    ON CONFLICT (network, handle) DO UPDATE SET status = excluded.status, result = excluded.result,
-      fetched_at = excluded.fetched_at, expires_at = excluded.expires_at,
-      last_good = CASE ?7 WHEN 'set' THEN excluded.result WHEN 'clear' THEN NULL ELSE provider_cache.last_good END,
-      last_good_fetched_at = CASE ?7 WHEN 'set' THEN excluded.fetched_at WHEN 'clear' THEN NULL
-        ELSE provider_cache.last_good_fetched_at END,
-      last_good_expires_at = CASE ?7 WHEN 'set' THEN excluded.expires_at WHEN 'clear' THEN NULL
-        ELSE provider_cache.last_good_expires_at END`,
+      CASE WHEN ?3 = 'ok' THEN ?4 END, CASE WHEN ?3 = 'ok' THEN ?5 END, CASE WHEN ?3 = 'ok' THEN ?6 END)
+    ${CACHE_UPSERT}`,
 
   /** One statement, so two processes cannot both win: insert, or take over when expired (or already ours). */
   acquireLease: `
@@ -98,16 +117,9 @@ export const SQL = {
   listRuns: 'SELECT run_id, report FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?1',
   listRunsOf: 'SELECT run_id, report FROM runs WHERE connection_id = ?1 ORDER BY started_at DESC, run_id DESC LIMIT ?2',
 
-  /** Attempts count runs: a second error for the same record in the same run does not add one. */
   recordError: `
-    INSERT INTO record_errors (connection_id, record_id, object_type, run_id, stage, code, message, retryable, attempts,
-      first_failed_at, last_failed_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10)
-    ON CONFLICT (connection_id, record_id) DO UPDATE SET
-      object_type = COALESCE(excluded.object_type, record_errors.object_type),
-      attempts = CASE WHEN record_errors.run_id = excluded.run_id THEN record_errors.attempts ELSE record_errors.attempts + 1 END,
-      run_id = excluded.run_id, stage = excluded.stage, code = excluded.code, message = excluded.message,
-      retryable = excluded.retryable, last_failed_at = excluded.last_failed_at`,
+    INSERT INTO record_errors (${ERROR_INSERT_COLUMNS})
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10) ${ERROR_UPSERT}`,
   pendingRetries: `
     SELECT record_id, object_type, stage, code, message, retryable, attempts FROM record_errors
     WHERE connection_id = ?1 AND retryable = 1 AND attempts < ?2
@@ -115,6 +127,28 @@ export const SQL = {
 
   sqlite: setQueries('sqlite'),
   postgres: setQueries('postgres'),
+
+  /** PostgreSQL batch upserts: one statement per batch, rows as parallel arrays through unnest. */
+  postgresBatch: {
+    putSyncStates: `
+      INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint)
+      SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[]) ${SYNC_STATE_UPSERT}`,
+    appendHistory: `
+      INSERT INTO score_history (connection_id, record_id, at, score, tier)
+      SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::double precision[], ?5::text[]) ${HISTORY_UPSERT}`,
+    putCached: `
+      INSERT INTO provider_cache (${CACHE_INSERT_COLUMNS})
+      SELECT ?1::text, handle, status, result, fetched_at, expires_at, CASE WHEN status = 'ok' THEN result END,
+        CASE WHEN status = 'ok' THEN fetched_at END, CASE WHEN status = 'ok' THEN expires_at END
+      FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[]) AS t(handle, status, result, fetched_at, expires_at)
+      ${CACHE_UPSERT}`,
+    recordErrors: `
+      INSERT INTO record_errors (${ERROR_INSERT_COLUMNS})
+      SELECT ?1::text, record_id, object_type, ?2::text, stage, code, message, retryable, 1, ?3::text, ?3::text
+      FROM unnest(?4::text[], ?5::text[], ?6::text[], ?7::text[], ?8::text[], ?9::integer[])
+        AS t(record_id, object_type, stage, code, message, retryable)
+      ${ERROR_UPSERT}`,
+  },
 } as const;
 
 /** The last item per key, in first-seen order (one upsert may not touch a row twice). */

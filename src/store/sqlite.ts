@@ -272,7 +272,7 @@ export class SqliteStore implements Store {
       this.#transaction(() => {
         for (const entry of entries) {
           const e = encodeCacheEntry(entry.result, ttlSeconds, now);
-          this.#run(SQL.putCached, network, entry.handle, e.status, e.result, e.fetchedAt, e.expiresAt, e.lastGoodAction);
+          this.#run(SQL.putCached, network, entry.handle, e.status, e.result, e.fetchedAt, e.expiresAt);
         }
       });
     });

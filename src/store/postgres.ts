@@ -1,0 +1,323 @@
+// The PostgreSQL store (DATABASE_URL): the same schema, statements and row checks as SQLite; batches go in one
+// statement each through unnest; migrations run under an advisory lock so several processes can start at once.
+import pg from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
+import type { ProviderResult } from '../providers/contract.ts';
+import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
+import type { RecordError, RunReport } from '../sync/report.ts';
+import {
+  MAX_RECORD_ATTEMPTS, decodeCached, decodeConnection, decodeHistory, decodeLastGood, decodePendingRetry, decodeRun,
+  decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc,
+} from './codec.ts';
+import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow } from './codec.ts';
+import type {
+  CachedProviderResult, Connection, ConnectionStatus, ContactSyncState, PendingRetry, Store,
+} from './contract.ts';
+import { CredentialsCipher } from './crypto.ts';
+import { MIGRATIONS, checkMigrationOrder, migrationSql } from './migrations.ts';
+import type { StoreOptions } from './sqlite.ts';
+import { SQL, lastPerKey, toPostgres } from './sql.ts';
+
+export interface PostgresStoreOptions extends StoreOptions {
+  connectionString: string;
+  /** Schema to keep the tables in (created if missing); default: the server's search_path (usually `public`). */
+  schema?: string;
+  /** Pool size; default 5. */
+  maxConnections?: number;
+}
+
+type Param = string | number | null | readonly (string | number | null)[];
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Statements converted to `$N` once. */
+const prepared = new Map<string, string>();
+function pgSql(sql: string): string {
+  let converted = prepared.get(sql);
+  if (converted === undefined) prepared.set(sql, (converted = toPostgres(sql)));
+  return converted;
+}
+
+export class PostgresStore implements Store {
+  readonly #pool: pg.Pool;
+  readonly #cipher: CredentialsCipher;
+  readonly #now: () => Date;
+  #closed = false;
+
+  private constructor(pool: pg.Pool, options: StoreOptions) {
+    this.#pool = pool;
+    this.#cipher = new CredentialsCipher(options.secretKey);
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Connects, creates the schema if asked for one, and migrates to the latest version. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const { schema } = options;
+    if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+      throw new Error(`PostgreSQL schema name '${schema}' must be lower-case letters, digits and _ (starting with a letter or _)`);
+    }
+    if (schema !== undefined) {
+      const setup = new pg.Client({ connectionString: options.connectionString });
+      await setup.connect();
+      try {
+        // Concurrent CREATE SCHEMA IF NOT EXISTS can still collide; serialise it.
+        await setup.query('BEGIN');
+        await setup.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`crm-influence-schema:${schema}`]);
+        await setup.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await setup.query('COMMIT');
+      } finally {
+        await setup.end();
+      }
+    }
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 5,
+      ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    const store = new PostgresStore(pool, options);
+    try {
+      await store.#migrate(options.migrations ?? MIGRATIONS);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return store;
+  }
+
+  async #migrate(migrations: typeof MIGRATIONS): Promise<void> {
+    checkMigrationOrder(migrations);
+    await this.#transaction(async (client) => {
+      // One migrator at a time per schema; the others wait, then find nothing left to do.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':crm-influence-migrations'))");
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      const { rows } = await client.query<{ version: number | null }>('SELECT MAX(version) AS version FROM schema_migrations');
+      const current = rows[0]?.version ?? 0;
+      if (current > migrations.length) {
+        throw new Error(`the database schema is version ${current} but this crm-influence knows only up to ${migrations.length}: upgrade crm-influence`);
+      }
+      for (const migration of migrations.slice(current)) {
+        await client.query(migrationSql(migration, 'postgres'));
+        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+          [migration.version, migration.name, isoUtc(this.#now())]);
+      }
+    });
+  }
+
+  async #query<T extends QueryResultRow>(sql: string, params: Param[], client?: PoolClient): Promise<{ rows: T[]; count: number }> {
+    const result = await (client ?? this.#pool).query<T>({ text: pgSql(sql), values: params as unknown[] });
+    return { rows: result.rows, count: result.rowCount ?? 0 };
+  }
+
+  async #transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await body(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  // connections
+
+  async saveConnection(connection: Omit<Connection, 'createdAt' | 'updatedAt'>): Promise<void> {
+    const now = isoUtc(this.#now());
+    await this.#query(SQL.saveConnection, [
+      connection.id, connection.crm, connection.name, connection.status, connection.statusMessage,
+      encodeCredentials(connection.id, connection.credentials, this.#cipher), JSON.stringify(connection.settings), now, now,
+    ]);
+  }
+
+  async getConnection(id: string): Promise<Connection | null> {
+    const row = (await this.#query<ConnectionRow>(SQL.getConnection, [id])).rows[0];
+    return row === undefined ? null : decodeConnection(row, this.#cipher);
+  }
+
+  async listConnections(): Promise<Connection[]> {
+    return (await this.#query<ConnectionRow>(SQL.listConnections, [])).rows.map((row) => decodeConnection(row, this.#cipher));
+  }
+
+  async setConnectionStatus(id: string, status: ConnectionStatus, message: string | null): Promise<void> {
+    const { count } = await this.#query(SQL.setConnectionStatus, [status, message, isoUtc(this.#now()), id]);
+    if (count === 0) throw new Error(`no connection '${id}' to set the status of`);
+  }
+
+  async deleteConnection(id: string): Promise<void> {
+    await this.#transaction(async (client) => {
+      for (const sql of SQL.deleteConnection) await this.#query(sql, [id], client);
+    });
+  }
+
+  // cursors
+
+  async getCursor(connectionId: string): Promise<string | null> {
+    return (await this.#query<{ cursor: string | null }>(SQL.getCursor, [connectionId])).rows[0]?.cursor ?? null;
+  }
+
+  async setCursor(connectionId: string, cursor: string | null): Promise<void> {
+    await this.#query(SQL.setCursor, [connectionId, cursor, isoUtc(this.#now())]);
+  }
+
+  // per-contact sync state
+
+  async getSyncStates(connectionId: string, recordIds: readonly string[]): Promise<Map<string, ContactSyncState>> {
+    const states = new Map<string, ContactSyncState>();
+    if (recordIds.length === 0) return states;
+    for (const row of (await this.#query<SyncStateRow>(SQL.postgres.getSyncStates, [connectionId, recordIds])).rows) {
+      states.set(row.record_id, decodeSyncState(connectionId, row));
+    }
+    return states;
+  }
+
+  async putSyncStates(connectionId: string, states: readonly ContactSyncState[]): Promise<void> {
+    if (states.length === 0) return;
+    const rows = lastPerKey(states, (s) => s.recordId);
+    await this.#query(SQL.postgresBatch.putSyncStates, [
+      connectionId,
+      rows.map((s) => s.recordId),
+      rows.map((s) => s.objectType),
+      rows.map((s) => (s.lastWritten === null ? null : JSON.stringify(s.lastWritten))),
+      rows.map((s) => (s.writtenAt === null ? null : isoUtc(s.writtenAt))),
+      rows.map((s) => s.fingerprint),
+    ]);
+  }
+
+  // score history
+
+  async appendHistory(connectionId: string, points: readonly (ScoreHistoryPoint & { recordId: string })[]): Promise<void> {
+    if (points.length === 0) return;
+    const rows = lastPerKey(points.map((p) => ({ ...p, at: isoUtc(p.at) })), (p) => `${p.recordId}\0${p.at}`);
+    await this.#query(SQL.postgresBatch.appendHistory, [
+      connectionId, rows.map((p) => p.recordId), rows.map((p) => p.at), rows.map((p) => p.score), rows.map((p) => p.tier),
+    ]);
+  }
+
+  async getHistory(connectionId: string, recordId: string, limit?: number): Promise<ScoreHistoryPoint[]> {
+    return (await this.getHistories(connectionId, [recordId], limit)).get(recordId) ?? [];
+  }
+
+  async getHistories(connectionId: string, recordIds: readonly string[], limit?: number): Promise<Map<string, ScoreHistoryPoint[]>> {
+    const histories = new Map<string, ScoreHistoryPoint[]>();
+    if (recordIds.length === 0) return histories;
+    const { rows } = await this.#query<HistoryRow>(SQL.postgres.getHistories, [connectionId, recordIds, limit ?? Number.MAX_SAFE_INTEGER]);
+    for (const row of rows) {
+      let list = histories.get(row.record_id);
+      if (list === undefined) histories.set(row.record_id, (list = []));
+      list.push(decodeHistory(connectionId, row));
+    }
+    return histories;
+  }
+
+  async purgeContact(connectionId: string, recordId: string): Promise<void> {
+    await this.#transaction(async (client) => {
+      for (const sql of SQL.purgeContact) await this.#query(sql, [connectionId, recordId], client);
+    });
+  }
+
+  async pruneHistory(olderThan: Date): Promise<number> {
+    return (await this.#query(SQL.pruneHistory, [isoUtc(olderThan)])).count;
+  }
+
+  // provider cache
+
+  async getCached(network: Network, handles: readonly string[], now: Date): Promise<Map<string, CachedProviderResult>> {
+    const cached = new Map<string, CachedProviderResult>();
+    if (handles.length === 0) return cached;
+    for (const row of (await this.#query<CacheRow>(SQL.postgres.getCached, [network, handles, isoUtc(now)])).rows) {
+      cached.set(row.handle, decodeCached(network, row));
+    }
+    return cached;
+  }
+
+  async getLastGood(network: Network, handles: readonly string[]): Promise<Map<string, CachedProviderResult>> {
+    const good = new Map<string, CachedProviderResult>();
+    if (handles.length === 0) return good;
+    for (const row of (await this.#query<CacheRow>(SQL.postgres.getLastGood, [network, handles])).rows) {
+      const entry = decodeLastGood(network, row);
+      if (entry !== null) good.set(row.handle, entry);
+    }
+    return good;
+  }
+
+  async putCached(
+    network: Network, entries: readonly { handle: string; result: ProviderResult }[], ttlSeconds: number, now: Date,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = lastPerKey(entries, (e) => e.handle).map((e) => ({ handle: e.handle, ...encodeCacheEntry(e.result, ttlSeconds, now) }));
+    await this.#query(SQL.postgresBatch.putCached, [
+      network, rows.map((r) => r.handle), rows.map((r) => r.status), rows.map((r) => r.result),
+      rows.map((r) => r.fetchedAt), rows.map((r) => r.expiresAt),
+    ]);
+  }
+
+  // leases and runs
+
+  async acquireLease(connectionId: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    const now = this.#now();
+    const expiresAt = isoUtc(new Date(now.getTime() + ttlSeconds * 1000));
+    return (await this.#query(SQL.acquireLease, [connectionId, owner, expiresAt, isoUtc(now)])).count === 1;
+  }
+
+  async renewLease(connectionId: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    const expiresAt = isoUtc(new Date(this.#now().getTime() + ttlSeconds * 1000));
+    return (await this.#query(SQL.renewLease, [expiresAt, connectionId, owner])).count === 1;
+  }
+
+  async releaseLease(connectionId: string, owner: string): Promise<void> {
+    await this.#query(SQL.releaseLease, [connectionId, owner]);
+  }
+
+  async saveRun(report: RunReport): Promise<void> {
+    await this.#query(SQL.saveRun, [
+      report.runId, report.connection, report.crm, report.status, isoUtc(report.startedAt),
+      report.finishedAt === null ? null : isoUtc(report.finishedAt), JSON.stringify(report),
+    ]);
+  }
+
+  async getRun(runId: string): Promise<RunReport | null> {
+    const row = (await this.#query<RunRow>(SQL.getRun, [runId])).rows[0];
+    return row === undefined ? null : decodeRun(row);
+  }
+
+  async listRuns(options: { connectionId?: string; limit: number }): Promise<RunReport[]> {
+    const { rows } = options.connectionId === undefined
+      ? await this.#query<RunRow>(SQL.listRuns, [options.limit])
+      : await this.#query<RunRow>(SQL.listRunsOf, [options.connectionId, options.limit]);
+    return rows.map(decodeRun);
+  }
+
+  // per-record errors
+
+  async recordErrors(connectionId: string, runId: string, errors: readonly (RecordError & { objectType?: string })[]): Promise<void> {
+    if (errors.length === 0) return;
+    const rows = lastPerKey(errors, (e) => e.recordId);
+    await this.#query(SQL.postgresBatch.recordErrors, [
+      connectionId, runId, isoUtc(this.#now()),
+      rows.map((e) => e.recordId), rows.map((e) => e.objectType ?? null), rows.map((e) => e.stage),
+      rows.map((e) => e.code), rows.map((e) => e.message), rows.map((e) => (e.retryable ? 1 : 0)),
+    ]);
+  }
+
+  async pendingRetries(connectionId: string, limit: number): Promise<PendingRetry[]> {
+    const { rows } = await this.#query<ErrorRow>(SQL.pendingRetries, [connectionId, MAX_RECORD_ATTEMPTS, limit]);
+    return rows.map((row) => decodePendingRetry(connectionId, row));
+  }
+
+  async clearErrors(connectionId: string, recordIds: readonly string[]): Promise<void> {
+    if (recordIds.length === 0) return;
+    await this.#query(SQL.postgres.clearErrors, [connectionId, recordIds]);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}

@@ -316,10 +316,11 @@ interface Handle { canonical: string; display: string; id: string }
 
 function computeCore(seedHash: number, index: number, now: number): Core {
   const rng = new Rng(seedHash, index, STREAM_CORE);
-  const first = rng.pick(FIRST_NAMES);
-  const last = rng.pick(LAST_NAMES);
+  const firstAt = rng.int(FIRST_NAMES.length);
+  const lastAt = rng.int(LAST_NAMES.length);
   const core: Core = {
-    index, first, last, firstSlug: slug(first), lastSlug: slug(last),
+    index, first: FIRST_NAMES[firstAt] ?? 'Ada', last: LAST_NAMES[lastAt] ?? 'Lovelace',
+    firstSlug: FIRST_SLUGS[firstAt] ?? 'ada', lastSlug: LAST_SLUGS[lastAt] ?? 'lovelace',
     companyStem: rng.int(COMPANY_STEMS.length), companySuffix: rng.int(COMPANY_SUFFIXES.length),
     companyTld: rng.int(COMPANY_TLDS.length),
     title: rng.pick(TITLES),
@@ -416,8 +417,12 @@ function companyName(core: Core): string {
   return `${COMPANY_STEMS[core.companyStem] ?? 'Acme'} ${COMPANY_SUFFIXES[core.companySuffix] ?? 'Inc.'}`;
 }
 
+const COMPANY_STEM_SLUGS = COMPANY_STEMS.map(slug);
+const COMPANY_SUFFIX_SLUGS = COMPANY_SUFFIXES.map(slug);
+
 function companyDomain(core: Core): string {
-  return `${slug(COMPANY_STEMS[core.companyStem] ?? 'acme')}${slug(COMPANY_SUFFIXES[core.companySuffix] ?? '')}.${COMPANY_TLDS[core.companyTld] ?? 'com'}`;
+  const stem = COMPANY_STEM_SLUGS[core.companyStem] ?? 'acme';
+  return `${stem}${COMPANY_SUFFIX_SLUGS[core.companySuffix] ?? ''}.${COMPANY_TLDS[core.companyTld] ?? 'com'}`;
 }
 
 function emailOf(core: Core): string {

@@ -1,0 +1,351 @@
+// Offline validation of the Salesforce DX project with the real tooling: SDR (source → metadata format, package.xml
+// ↔ source), fast-xml-parser well-formedness, the WSDL-derived schema from @salesforce/types, cross-references.
+import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { Ajv } from 'ajv';
+import { XMLValidator } from 'fast-xml-parser';
+import { ComponentSet, MetadataConverter } from '@salesforce/source-deploy-retrieve';
+import { checkMetadataXml, parseMetadataXml, type XmlNode } from './metadata-schema.ts';
+import { REASON_CODES } from '../../src/scoring/index.ts';
+
+const SF = path.resolve(import.meta.dirname, '../../manifests/salesforce');
+const PROJECT = JSON.parse(fs.readFileSync(path.join(SF, 'sfdx-project.json'), 'utf8')) as {
+  packageDirectories: { path: string }[];
+  sourceApiVersion: string;
+};
+const PACKAGE_DIRS = PROJECT.packageDirectories.map((d) => path.join(SF, d.path));
+
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+}
+const read = (rel: string): string => fs.readFileSync(path.join(SF, rel), 'utf8');
+const DEFAULT = 'force-app/main/default';
+
+/** Text of each `<name>` child of a parsed element. */
+function texts(node: XmlNode | undefined, name: string): string[] {
+  if (node === undefined || typeof node === 'string') return [];
+  const raw = node[name];
+  if (raw === undefined) return [];
+  return (Array.isArray(raw) ? raw : [raw]).map((v) => (typeof v === 'string' ? v : ''));
+}
+function children(node: XmlNode | undefined, name: string): XmlNode[] {
+  if (node === undefined || typeof node === 'string') return [];
+  const raw = node[name];
+  if (raw === undefined || typeof raw === 'string') return [];
+  return raw;
+}
+function root(rel: string): XmlNode {
+  const doc = parseMetadataXml(read(rel));
+  const key = Object.keys(doc).find((k) => k !== '?xml')!;
+  return doc[key]![0]!;
+}
+
+// What SANDBOX.md fixes: names and types of our fields (the connectors and the sandbox use the same names).
+const INFLUENCE_FIELDS: Record<string, { type: string; precision?: string; scale?: string; length?: string; values?: readonly string[]; restricted?: string }> = {
+  Influence_Score__c: { type: 'Number', precision: '3', scale: '0' },
+  Influence_Tier__c: { type: 'Picklist', values: ['A', 'B', 'C', 'D', 'Unscored'], restricted: 'true' },
+  Influence_Confidence__c: { type: 'Picklist', values: ['High', 'Medium', 'Low'] },
+  Influence_Scored_At__c: { type: 'DateTime' },
+  Influence_Top_Factors__c: { type: 'LongTextArea', length: '32768' },
+  Influence_Reason_Codes__c: { type: 'MultiselectPicklist', values: REASON_CODES },
+  Influence_Trend__c: { type: 'Picklist', values: ['Rising', 'Stable', 'Falling', 'New'] },
+  Influence_Org_Percentile__c: { type: 'Number', precision: '3', scale: '0' },
+  Influence_Do_Not_Profile__c: { type: 'Checkbox' },
+};
+const WRITTEN_FIELDS = Object.keys(INFLUENCE_FIELDS).filter((f) => f !== 'Influence_Do_Not_Profile__c');
+const HANDLE_FIELDS = ['X_Handle__c', 'GitHub_Handle__c', 'Mastodon_Handle__c', 'Bluesky_Handle__c', 'YouTube_Channel__c', 'Social_Profile_URL__c'];
+const OUR_FIELDS = [...Object.keys(INFLUENCE_FIELDS), ...HANDLE_FIELDS];
+const OBJECTS = ['Contact', 'Lead'] as const;
+
+const EXPECTED_COMPONENTS = [
+  ...OBJECTS.flatMap((o) => OUR_FIELDS.map((f) => `CustomField:${o}.${f}`)),
+  'Dashboard:Social_Influence/Social_Influence_Overview',
+  'DashboardFolder:Social_Influence',
+  'ExternalClientApplication:Social_Influence',
+  'ExtlClntAppGlobalOauthSettings:Social_Influence_glbloauth',
+  'ExtlClntAppOauthSettings:Social_Influence_oauth',
+  'Layout:Contact-Social Influence Contact Layout',
+  'Layout:Lead-Social Influence Lead Layout',
+  'PermissionSet:Social_Influence_Integration',
+  'PermissionSet:Social_Influence_Viewer',
+  'Report:Social_Influence/Contacts_by_Influence_Tier',
+  'Report:Social_Influence/Score_Distribution',
+  'Report:Social_Influence/Top_Influencers_by_Account',
+  'ReportFolder:Social_Influence',
+  'ReportType:Accounts_with_Influence_Contacts',
+  'ReportType:Contacts_with_Influence',
+].sort();
+
+// Standard fields our layouts and report types reference (checked here because SDR never looks inside).
+const STANDARD_FIELDS: Record<string, string[]> = {
+  Contact: ['Name', 'AccountId', 'Title', 'Email', 'OwnerId', 'Phone', 'MobilePhone'],
+  Lead: ['Name', 'Company', 'Title', 'Email', 'OwnerId', 'Status', 'Phone', 'LeadSource'],
+  Account: ['Name', 'Industry', 'Type'],
+};
+const fieldExists = (object: string, field: string): boolean =>
+  (STANDARD_FIELDS[object] ?? []).includes(field) ||
+  fs.existsSync(path.join(SF, DEFAULT, 'objects', object, 'fields', `${field}.field-meta.xml`));
+
+const componentNames = (cs: ComponentSet): string[] =>
+  cs.getSourceComponents().toArray().map((c) => `${c.type.name}:${c.fullName}`).sort();
+
+function sourceSet(): ComponentSet {
+  const cs = ComponentSet.fromSource(PACKAGE_DIRS);
+  // Without it SDR asks a Salesforce server for the current API version.
+  cs.sourceApiVersion = PROJECT.sourceApiVersion;
+  return cs;
+}
+
+describe('manifests/salesforce', () => {
+  describe('project file', () => {
+    it('sfdx-project.json matches the published schema and names a current API version', () => {
+      const require = createRequire(import.meta.url);
+      const schema = JSON.parse(fs.readFileSync(require.resolve('@salesforce/schemas/sfdx-project.schema.json'), 'utf8')) as object;
+      const ajv = new Ajv({ allErrors: true, strict: false });
+      const valid = ajv.validate(schema, PROJECT);
+      expect(ajv.errors ?? [], JSON.stringify(ajv.errors)).to.deep.equal([]);
+      expect(valid).to.equal(true);
+      expect(PROJECT.sourceApiVersion).to.match(/^\d{2}\.0$/);
+      // External Client App metadata needs API ≥ 61; Winter '27 is 68.0.
+      expect(Number(PROJECT.sourceApiVersion)).to.be.at.least(68);
+      for (const dir of PACKAGE_DIRS) expect(fs.existsSync(dir), dir).to.equal(true);
+    });
+  });
+
+  describe('source-deploy-retrieve', () => {
+    it('resolves exactly the expected components (a misnamed file would be silently dropped)', () => {
+      expect(componentNames(sourceSet())).to.deep.equal(EXPECTED_COMPONENTS);
+    });
+
+    it('every file under the package directories belongs to a resolved component', () => {
+      const cs = sourceSet();
+      const claimed = new Set(cs.getSourceComponents().toArray().flatMap((c) =>
+        [c.xml, ...c.walkContent()].filter((p): p is string => p !== undefined).map((p) => path.resolve(p))));
+      const files = PACKAGE_DIRS.flatMap(walk).map((p) => path.resolve(p));
+      expect(files.filter((f) => !claimed.has(f))).to.deep.equal([]);
+    });
+
+    it('converts to metadata format (what a deploy sends) with the fields merged into the object files', async () => {
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-mdapi-'));
+      try {
+        const result = await new MetadataConverter().convert(sourceSet(), 'metadata', {
+          type: 'directory', outputDirectory: out, genUniqueDir: false,
+        });
+        expect(result.converted?.length).to.be.greaterThan(0);
+        for (const object of OBJECTS) {
+          const objectXml = fs.readFileSync(path.join(out, 'objects', `${object}.object`), 'utf8');
+          expect(XMLValidator.validate(objectXml)).to.equal(true);
+          const fields = children(parseMetadataXml(objectXml).CustomObject![0], 'fields').flatMap((f) => texts(f, 'fullName'));
+          expect(fields.sort()).to.deep.equal([...OUR_FIELDS].sort());
+        }
+        const pkg = fs.readFileSync(path.join(out, 'package.xml'), 'utf8');
+        expect(pkg).to.include(`<version>${PROJECT.sourceApiVersion}</version>`);
+        expect(fs.existsSync(path.join(out, 'reports', 'Social_Influence', 'Score_Distribution.report'))).to.equal(true);
+      } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+      }
+    });
+
+    it('manifest/package.xml lists exactly the source components (both ways) and equals the generated one', async () => {
+      const manifestPath = path.join(SF, 'manifest', 'package.xml');
+      const fromManifest = await ComponentSet.fromManifest({ manifestPath, resolveSourcePaths: PACKAGE_DIRS });
+      const listed = fromManifest.toArray().map((c) => `${c.type.name}:${c.fullName}`).sort();
+      // A manifest lists folders and members; sources of every listed member must resolve.
+      const resolved = componentNames(fromManifest);
+      expect(resolved).to.deep.equal(EXPECTED_COMPONENTS);
+      expect(listed).to.deep.equal(EXPECTED_COMPONENTS);
+      expect(fs.readFileSync(manifestPath, 'utf8')).to.equal(await sourceSet().getPackageXml());
+    });
+  });
+
+  describe('XML', () => {
+    const xmlFiles = [...PACKAGE_DIRS.flatMap(walk), path.join(SF, 'manifest', 'package.xml')].filter((f) => f.endsWith('.xml'));
+
+    it('every file is well-formed and starts with the XML prolog', () => {
+      expect(xmlFiles.length).to.equal(EXPECTED_COMPONENTS.length + 1);
+      for (const file of xmlFiles) {
+        const xml = fs.readFileSync(file, 'utf8');
+        expect(XMLValidator.validate(xml), file).to.equal(true);
+        expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n'), file).to.equal(true);
+      }
+    });
+
+    it('every metadata file matches the Metadata API schema (element names, enums, booleans, required children)', () => {
+      for (const file of xmlFiles.filter((f) => f.endsWith('-meta.xml'))) {
+        expect(checkMetadataXml(fs.readFileSync(file, 'utf8')), path.relative(SF, file)).to.deep.equal([]);
+      }
+    });
+
+    it('the schema check catches the faults SDR lets through', () => {
+      const field = read(`${DEFAULT}/objects/Contact/fields/Influence_Score__c.field-meta.xml`);
+      expect(checkMetadataXml(field.replace(/precision>/g, 'precisionn>')).join()).to.include('<precisionn> is not an element of CustomField');
+      expect(checkMetadataXml(field.replace('<type>Number</type>', '<type>Numbr</type>')).join()).to.include('"Numbr" is not a FieldType');
+      expect(checkMetadataXml(field.replace('<required>false</required>', '<required>no</required>')).join()).to.include('is not true/false');
+      const oauth = read('oauth-app/main/default/extlClntAppOauthSettings/Social_Influence_oauth.ecaOauth-meta.xml');
+      expect(checkMetadataXml(oauth.replace('RefreshToken', 'refresh_token')).join()).to.include('"refresh_token" is not a ConnectedAppOauthAccessScope');
+      const eca = read('oauth-app/main/default/externalClientApps/Social_Influence.eca-meta.xml');
+      expect(checkMetadataXml(eca.replace('>Local<', '>local<')).join()).to.include('is not a ExtlClntAppDistState');
+      const perm = read(`${DEFAULT}/permissionsets/Social_Influence_Viewer.permissionset-meta.xml`);
+      expect(checkMetadataXml(perm.replace('<editable>false</editable>', '')).join()).to.include('needs <editable>');
+      const report = read(`${DEFAULT}/reports/Social_Influence/Score_Distribution.report-meta.xml`);
+      expect(checkMetadataXml(report.replace('<format>Summary</format>', '<format>Sumary</format>')).join()).to.include('"Sumary" is not a ReportFormat');
+    });
+  });
+
+  describe('fields', () => {
+    for (const object of OBJECTS) {
+      it(`${object}: each field has the name, type and values fixed in SANDBOX.md and help text a rep can read`, () => {
+        for (const [name, spec] of Object.entries(INFLUENCE_FIELDS)) {
+          const field = root(`${DEFAULT}/objects/${object}/fields/${name}.field-meta.xml`);
+          expect(texts(field, 'fullName'), name).to.deep.equal([name]);
+          expect(texts(field, 'type'), name).to.deep.equal([spec.type]);
+          if (spec.precision) expect([...texts(field, 'precision'), ...texts(field, 'scale')], name).to.deep.equal([spec.precision, spec.scale]);
+          if (spec.length) expect(texts(field, 'length'), name).to.deep.equal([spec.length]);
+          if (spec.values) {
+            const valueSet = children(field, 'valueSet')[0];
+            const values = children(children(valueSet, 'valueSetDefinition')[0], 'value').flatMap((v) => texts(v, 'fullName'));
+            expect(values, name).to.deep.equal([...spec.values]);
+            if (spec.restricted) expect(texts(valueSet, 'restricted'), name).to.deep.equal([spec.restricted]);
+          }
+        }
+        for (const name of OUR_FIELDS) {
+          const field = root(`${DEFAULT}/objects/${object}/fields/${name}.field-meta.xml`);
+          const help = texts(field, 'inlineHelpText')[0] ?? '';
+          expect(help.length, `${name} help text`).to.be.within(40, 510);
+          expect(texts(field, 'label')[0], name).to.match(/^[A-Z][A-Za-z ]+$/);
+        }
+      });
+    }
+
+    it('Contact and Lead carry identical field definitions', () => {
+      for (const name of OUR_FIELDS) {
+        expect(read(`${DEFAULT}/objects/Lead/fields/${name}.field-meta.xml`), name)
+          .to.equal(read(`${DEFAULT}/objects/Contact/fields/${name}.field-meta.xml`));
+      }
+    });
+  });
+
+  describe('permission sets', () => {
+    const fieldPerms = (name: string): Map<string, { editable: string; readable: string }> => new Map(
+      children(root(`${DEFAULT}/permissionsets/${name}.permissionset-meta.xml`), 'fieldPermissions').map((p) =>
+        [texts(p, 'field')[0]!, { editable: texts(p, 'editable')[0]!, readable: texts(p, 'readable')[0]! }]));
+
+    it('integration user: API Enabled, edit on every influence field, read on the inputs it reads', () => {
+      const ps = root(`${DEFAULT}/permissionsets/Social_Influence_Integration.permissionset-meta.xml`);
+      const userPerms = children(ps, 'userPermissions').map((p) => `${texts(p, 'name')[0]}=${texts(p, 'enabled')[0]}`);
+      expect(userPerms).to.deep.equal(['ApiEnabled=true']);
+      const perms = fieldPerms('Social_Influence_Integration');
+      for (const object of OBJECTS) {
+        for (const f of WRITTEN_FIELDS) expect(perms.get(`${object}.${f}`), f).to.deep.equal({ editable: 'true', readable: 'true' });
+        for (const f of [...HANDLE_FIELDS, 'Influence_Do_Not_Profile__c']) {
+          expect(perms.get(`${object}.${f}`), f).to.deep.equal({ editable: 'false', readable: 'true' });
+        }
+      }
+      const objects = children(ps, 'objectPermissions').map((p) => `${texts(p, 'object')[0]}:read=${texts(p, 'allowRead')[0]},edit=${texts(p, 'allowEdit')[0]}`);
+      expect(objects).to.deep.equal(['Contact:read=true,edit=true', 'Lead:read=true,edit=true']);
+    });
+
+    it('viewers read the influence fields and cannot edit them', () => {
+      const perms = fieldPerms('Social_Influence_Viewer');
+      for (const object of OBJECTS) {
+        for (const f of WRITTEN_FIELDS) expect(perms.get(`${object}.${f}`), f).to.deep.equal({ editable: 'false', readable: 'true' });
+      }
+      const ps = root(`${DEFAULT}/permissionsets/Social_Influence_Viewer.permissionset-meta.xml`);
+      expect(children(ps, 'userPermissions')).to.deep.equal([]);
+    });
+
+    it('every field permission names a field we ship', () => {
+      for (const name of ['Social_Influence_Integration', 'Social_Influence_Viewer']) {
+        for (const field of fieldPerms(name).keys()) {
+          const [object, api] = field.split('.') as [string, string];
+          expect(fieldExists(object, api), `${name}: ${field}`).to.equal(true);
+        }
+        expect(fieldPerms(name).size).to.equal(OBJECTS.length * OUR_FIELDS.length);
+      }
+    });
+  });
+
+  describe('layouts, report types, reports, dashboard', () => {
+    it('both layouts show every shipped field, read-only for the ones the integration writes', () => {
+      for (const [object, file] of [['Contact', 'Contact-Social Influence Contact Layout'], ['Lead', 'Lead-Social Influence Lead Layout']] as const) {
+        const items = children(root(`${DEFAULT}/layouts/${file}.layout-meta.xml`), 'layoutSections')
+          .flatMap((s) => children(s, 'layoutColumns')).flatMap((c) => children(c, 'layoutItems'))
+          .map((i) => ({ field: texts(i, 'field')[0]!, behavior: texts(i, 'behavior')[0]! }));
+        for (const { field } of items) expect(fieldExists(object, field), `${file}: ${field}`).to.equal(true);
+        const byField = new Map(items.map((i) => [i.field, i.behavior]));
+        for (const f of OUR_FIELDS) expect(byField.has(f), `${file} shows ${f}`).to.equal(true);
+        for (const f of WRITTEN_FIELDS) expect(byField.get(f), `${file}: ${f}`).to.equal('Readonly');
+      }
+    });
+
+    const reportTypeColumns = (name: string): Set<string> => {
+      const rt = root(`${DEFAULT}/reportTypes/${name}.reportType-meta.xml`);
+      const base = texts(rt, 'baseObject')[0]!;
+      const joins = children(rt, 'join').flatMap((j) => texts(j, 'relationship'));
+      const tableObject = new Map<string, string>([[base, base], ...joins.map((r): [string, string] => [`${base}.${r}`, r === 'Contacts' ? 'Contact' : r])]);
+      const columns = new Set<string>();
+      for (const section of children(rt, 'sections')) {
+        for (const column of children(section, 'columns')) {
+          const table = texts(column, 'table')[0]!;
+          const field = texts(column, 'field')[0]!;
+          expect(tableObject.has(table), `${name}: table ${table}`).to.equal(true);
+          expect(fieldExists(tableObject.get(table)!, field), `${name}: ${table}.${field}`).to.equal(true);
+          columns.add(`${table}$${field}`);
+        }
+      }
+      return columns;
+    };
+
+    it('report types reference existing fields; reports use only their report type\'s columns', () => {
+      const reportsDir = path.join(SF, DEFAULT, 'reports', 'Social_Influence');
+      const reports = fs.readdirSync(reportsDir);
+      expect(reports.sort()).to.deep.equal([
+        'Contacts_by_Influence_Tier.report-meta.xml', 'Score_Distribution.report-meta.xml', 'Top_Influencers_by_Account.report-meta.xml',
+      ]);
+      for (const file of reports) {
+        const report = root(`${DEFAULT}/reports/Social_Influence/${file}`);
+        const reportType = texts(report, 'reportType')[0]!;
+        expect(reportType, file).to.match(/__c$/);
+        const columns = reportTypeColumns(reportType.replace(/__c$/, ''));
+        const buckets = new Set(children(report, 'buckets').flatMap((b) => texts(b, 'developerName')));
+        for (const b of children(report, 'buckets')) expect(columns.has(texts(b, 'sourceColumnName')[0]!), file).to.equal(true);
+        const used = [
+          ...children(report, 'columns').flatMap((c) => texts(c, 'field')),
+          ...children(report, 'groupingsDown').flatMap((g) => texts(g, 'field')),
+          ...children(children(report, 'filter')[0], 'criteriaItems').flatMap((c) => texts(c, 'column')),
+          ...texts(report, 'sortColumn'),
+        ];
+        for (const column of used) expect(columns.has(column) || buckets.has(column), `${file}: ${column}`).to.equal(true);
+      }
+    });
+
+    it('the dashboard shows the three shipped reports', () => {
+      const dashboard = root(`${DEFAULT}/dashboards/Social_Influence/Social_Influence_Overview.dashboard-meta.xml`);
+      const reports = children(children(dashboard, 'dashboardGridLayout')[0], 'dashboardGridComponents')
+        .flatMap((c) => children(c, 'dashboardComponent')).flatMap((c) => texts(c, 'report'));
+      expect(reports.sort()).to.deep.equal([
+        'Social_Influence/Contacts_by_Influence_Tier', 'Social_Influence/Score_Distribution', 'Social_Influence/Top_Influencers_by_Account',
+      ]);
+      // Left out on purpose: the deploying user becomes the running user; no org-specific username is committed.
+      expect(texts(dashboard, 'runningUser')).to.deep.equal([]);
+    });
+  });
+
+  describe('External Client App', () => {
+    it('asks for the Api and RefreshToken scopes and commits no secret', () => {
+      const settings = root('oauth-app/main/default/extlClntAppOauthSettings/Social_Influence_oauth.ecaOauth-meta.xml');
+      expect(texts(settings, 'commaSeparatedOauthScopes')[0]!.split(',').map((s) => s.trim()).sort()).to.deep.equal(['Api', 'RefreshToken']);
+      const global = root('oauth-app/main/default/extlClntAppGlobalOauthSets/Social_Influence_glbloauth.ecaGlblOauth-meta.xml');
+      expect(texts(global, 'consumerKey')).to.deep.equal([]);
+      expect(texts(global, 'consumerSecret')).to.deep.equal([]);
+      expect(texts(global, 'externalClientApplication')).to.deep.equal(['Social_Influence']);
+      // The placeholder the README tells admins to replace.
+      expect(texts(global, 'callbackUrl')).to.deep.equal(['https://crm-influence.example.com/oauth/salesforce/callback']);
+      for (const file of walk(SF)) expect(fs.readFileSync(file, 'utf8'), file).not.to.match(/consumerSecret>|BEGIN (RSA )?PRIVATE KEY/);
+    });
+  });
+});

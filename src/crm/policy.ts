@@ -89,8 +89,17 @@ export function isSignificantChange(desired: InfluenceFields, lastWritten: Influ
   if (desired.score !== null && lastWritten.score !== null && Math.abs(desired.score - lastWritten.score) >= threshold) {
     return true;
   }
-  const compared: InfluenceFieldName[] = ['tier', 'confidence', 'topFactors', 'reasonCodes', 'trend'];
-  return compared.some((field) => !sameFieldValue(field, desired[field], lastWritten[field]));
+  const compared: InfluenceFieldName[] = ['tier', 'confidence', 'reasonCodes', 'trend'];
+  if (compared.some((field) => !sameFieldValue(field, desired[field], lastWritten[field]))) return true;
+  return factorShape(desired.topFactors) !== factorShape(lastWritten.topFactors);
+}
+
+/**
+ * Factors "change" when different factors lead, not when a number inside one moves a little (that would cost a
+ * write per follower gained); a big move shows in the score itself.
+ */
+export function factorShape(topFactors: string | null): string {
+  return normaliseText(topFactors ?? '').replace(/[+-]?\d[\d.,]*\s*[kKmM%]?/g, '#');
 }
 
 /** May we write this field, given its mode, what is on the record and what we last wrote? */

@@ -1,6 +1,6 @@
 // One sync run for one connection (DESIGN §4): lease → retries + pages from the cursor → identities → metrics →
 // score → diff against what we last wrote → batched writes → record results → checkpoint → next page.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CrmContactSchema } from '../crm/contract.ts';
 import type { CrmConnector, CrmContact, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../crm/errors.ts';
@@ -71,6 +71,35 @@ function describeError(error: unknown): string {
 function fractionLeft(budget: { limit: number; remaining: number } | undefined): number | null {
   if (budget === undefined || budget.limit <= 0) return null;
   return budget.remaining / budget.limit;
+}
+
+const REJECTED_MARK = '|rejected:';
+
+function fieldsDigest(fields: InfluenceFields): string {
+  const { scoredAt: _scoredAt, ...rest } = fields;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('base64url').slice(0, 22);
+}
+
+/** A sync-state fingerprint that also says "the CRM permanently rejected these fields on this record version". */
+function rejectedFingerprint(fingerprint: string | null, contact: CrmContact, fields: InfluenceFields): string {
+  return `${fingerprint ?? ''}${REJECTED_MARK}${contact.modifiedAt}:${fieldsDigest(fields)}`;
+}
+
+/** Non-retryable failures are not retried forever: same record version + same value = do not resend. */
+function wasRejectedBefore(state: ContactSyncState | undefined, contact: CrmContact, fields: InfluenceFields): boolean {
+  const mark = state?.fingerprint?.indexOf(REJECTED_MARK) ?? -1;
+  if (mark < 0 || state?.fingerprint == null) return false;
+  return state.fingerprint.slice(mark + REJECTED_MARK.length) === `${contact.modifiedAt}:${fieldsDigest(fields)}`;
+}
+
+/**
+ * The fingerprint to remember, or null when "same inputs" must not skip re-scoring next time: when a person's value
+ * was kept, what we remember as written is not the model's answer.
+ */
+function reusableFingerprint(work: RecordWork): string | null {
+  if (work.optedOut || work.plan.action === 'skipped') return null;
+  if (work.plan.action === 'write' && work.plan.kept.length > 0) return null;
+  return work.fingerprint;
 }
 
 /** Runs one sync; always resolves with the saved run report, except when another run holds the lease. */
@@ -286,9 +315,10 @@ class SyncRun {
       const state = states.get(contact.id);
       const lastWritten = state?.lastWritten ?? null;
       let desired: InfluenceFields;
-      let fingerprint: string | null = null;
+      let fingerprint: string | null;
       if (identities.length === 0) {
         desired = unscoredFields(now, NO_IDENTITY_REASON);
+        fingerprint = inputFingerprint(NO_IDENTITY_REASON, []);
       } else {
         const inputs: ScoredNetworkInput[] = [];
         let unavailable = 0;
@@ -328,6 +358,11 @@ class SyncRun {
         scoreDeltaThreshold: this.options.scoreDeltaThreshold,
         refreshBefore: staleBefore,
       });
+      if (plan.action === 'write' && wasRejectedBefore(state, contact, plan.fields)) {
+        // Non-retryable rejection of this very value on this version of the record: reported then, not resent.
+        this.report.counts.unchanged += 1;
+        continue;
+      }
       work.push({ contact, state, plan, fingerprint, optedOut: false });
     }
 
@@ -363,12 +398,19 @@ class SyncRun {
         }
         if (!result.ok) {
           this.addError({ recordId: w.contact.id, objectType: w.contact.objectType, stage: 'write', code: result.code, message: result.message, retryable: result.retryable }, errors);
+          if (!result.retryable) {
+            // Remember the rejected value so the next runs do not send it again (see `wasRejectedBefore`).
+            states.push({
+              recordId: w.contact.id, objectType: w.contact.objectType, lastWritten: w.state?.lastWritten ?? null,
+              writtenAt: w.state?.writtenAt ?? null, fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
+            });
+          }
           return;
         }
         this.report.counts.written += 1;
         succeeded.push(w.contact.id);
+        states.push({ recordId: w.contact.id, objectType: w.contact.objectType, lastWritten: plan.lastWritten, writtenAt: nowIso, fingerprint: reusableFingerprint(w) });
         if (w.optedOut) return;
-        states.push({ recordId: w.contact.id, objectType: w.contact.objectType, lastWritten: plan.lastWritten, writtenAt: nowIso, fingerprint: w.fingerprint });
         if (plan.changed.includes('score') || plan.changed.includes('tier') || w.state?.lastWritten == null) {
           history.push({ recordId: w.contact.id, at: nowIso, score: plan.lastWritten.score, tier: plan.lastWritten.tier ?? 'Unscored' });
         }
@@ -381,20 +423,21 @@ class SyncRun {
     const unchangedStates: ContactSyncState[] = [];
     for (const w of work) {
       // Opt-out: forget what we hold about the contact (even when the clearing write failed; it is retried).
-      if (w.optedOut && !this.options.dryRun && (w.state !== undefined || w.plan.action === 'write')) {
+      if (w.optedOut && !this.options.dryRun && (w.state?.fingerprint != null || w.plan.action === 'write')) {
         await this.store.purgeContact(this.connectionId, w.contact.id);
       }
       if (w.plan.action === 'write') continue;
       this.report.counts.unchanged += 1;
       succeeded.push(w.contact.id);
       if (this.options.dryRun || w.optedOut) continue;
-      if (w.fingerprint !== null && w.state?.fingerprint !== w.fingerprint) {
+      const fingerprint = reusableFingerprint(w);
+      if ((w.state?.fingerprint ?? null) !== fingerprint) {
         unchangedStates.push({
           recordId: w.contact.id,
           objectType: w.contact.objectType,
           lastWritten: w.state?.lastWritten ?? null,
           writtenAt: w.state?.writtenAt ?? null,
-          fingerprint: w.fingerprint,
+          fingerprint,
         });
       }
     }

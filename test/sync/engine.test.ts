@@ -1,0 +1,383 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BudgetReachedError } from '../../src/crm/errors.ts';
+import { runSync, SyncAlreadyRunningError } from '../../src/sync/engine.ts';
+import type { SyncDeps } from '../../src/sync/engine.ts';
+import type { SyncOptionsInput } from '../../src/sync/options.ts';
+import { RunReportSchema } from '../../src/sync/report.ts';
+import type { RunReport } from '../../src/sync/report.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { MemoryCrm, MemoryProvider, reauthError, resolveTestIdentities, TestModel } from './doubles.ts';
+
+const CONNECTION = 'conn-1';
+const DAY = 24 * 3600 * 1000;
+
+interface World {
+  store: SqliteStore;
+  crm: MemoryCrm;
+  bluesky: MemoryProvider;
+  github: MemoryProvider;
+  model: TestModel;
+  clock: { now: Date };
+  sync: (options?: Partial<SyncOptionsInput>, deps?: Partial<SyncDeps>) => Promise<RunReport>;
+}
+
+describe('sync engine', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let world: World;
+
+  async function makeWorld(contacts = 0, crmOptions: { writeBatchSize?: number; pageSize?: number } = {}): Promise<World> {
+    const store = await SqliteStore.open(path.join(dir, `store-${randomBytes(4).toString('hex')}.db`), { secretKey: randomBytes(32) });
+    await store.saveConnection({ id: CONNECTION, crm: 'salesforce', name: 'Test org', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+    const crm = new MemoryCrm(crmOptions.writeBatchSize ?? 200, crmOptions.pageSize ?? 50);
+    const bluesky = new MemoryProvider('bluesky', 25);
+    const github = new MemoryProvider('github', 10);
+    const model = new TestModel();
+    const clock = { now: new Date('2026-03-01T12:00:00.000Z') };
+    for (let i = 0; i < contacts; i++) {
+      const id = `c${String(i).padStart(5, '0')}`;
+      crm.add(id, [{ network: 'bluesky', value: `@user${i}.bsky.social` }]);
+      bluesky.followers.set(`user${i}.bsky.social`, 10 ** (1 + (i % 4)));
+    }
+    const sync = (options: Partial<SyncOptionsInput> = {}, deps: Partial<SyncDeps> = {}) => runSync(
+      {
+        store, connector: crm, providers: [bluesky, github], resolveIdentities: resolveTestIdentities, score: model.score,
+        modelVersion: model.version, now: () => clock.now, ...deps,
+      },
+      { connectionId: CONNECTION, ...options },
+    );
+    return { store, crm, bluesky, github, model, clock, sync };
+  }
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-sync-'));
+  });
+  afterEach(async () => {
+    await world.store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes every new score once, and an unchanged second run writes 0 records', async () => {
+    world = await makeWorld(120);
+    const first = await world.sync();
+    expect(RunReportSchema.parse(first).status).to.equal('ok');
+    expect(first.counts).to.include({ read: 120, written: 120, failed: 0 });
+    expect(world.crm.accepted).to.have.length(120);
+    expect(first.apiCalls.crm.write).to.equal(3); // one batch per page of 50 (batches of up to 200)
+    expect(first.apiCalls.providers.bluesky).to.equal(5); // 120 handles / 25 per call
+
+    const second = await world.sync();
+    expect(second.status).to.equal('ok');
+    expect(second.counts.written).to.equal(0);
+    expect(second.apiCalls.crm.write).to.equal(0);
+    // Our own writes bumped the modification stamp: re-read once, but not re-written (no loop).
+    expect(second.counts.unchanged).to.equal(second.counts.read);
+    expect(second.apiCalls.providers.bluesky).to.equal(0); // cache hit
+    expect(world.crm.accepted).to.have.length(120);
+
+    const third = await world.sync();
+    expect(third.counts.read).to.equal(0);
+  });
+
+  it('writes only records whose score moved by the threshold or whose tier changed', async () => {
+    world = await makeWorld(3);
+    await world.sync();
+    const scoreOf = (id: string) => world.crm.records.get(id)?.fields.score;
+    const before = scoreOf('c00001');
+    // Tiny move (< 2 points): not written. Big move: written.
+    world.bluesky.followers.set('user1.bsky.social', 101);
+    world.bluesky.followers.set('user2.bsky.social', 100_000);
+    world.crm.edit('c00001', {});
+    world.crm.edit('c00002', {});
+    world.clock.now = new Date(world.clock.now.getTime() + 2 * DAY); // provider cache (1 day) expired
+    const report = await world.sync();
+    expect(report.counts.written).to.equal(1);
+    expect(world.crm.writesOf('c00002')).to.have.length(2);
+    expect(scoreOf('c00001')).to.equal(before);
+  });
+
+  it('records per-record failures and retries them on the next run', async () => {
+    world = await makeWorld(30, { pageSize: 10 });
+    world.crm.recordFaults.set('c00005', { code: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access', retryable: true, times: 1 });
+    world.crm.recordFaults.set('c00007', { code: 'FIELD_INTEGRITY_EXCEPTION', message: 'bad value', retryable: false, times: 99 });
+    const first = await world.sync();
+    expect(first.status).to.equal('partial');
+    expect(first.counts).to.include({ written: 28, failed: 2 });
+    expect(first.errors.map((e) => [e.recordId, e.stage, e.code, e.retryable])).to.deep.equal([
+      ['c00005', 'write', 'UNABLE_TO_LOCK_ROW', true],
+      ['c00007', 'write', 'FIELD_INTEGRITY_EXCEPTION', false],
+    ]);
+    const pending = await world.store.pendingRetries(CONNECTION, 10);
+    expect(pending.map((p) => p.recordId)).to.include('c00005');
+
+    const second = await world.sync();
+    expect(world.crm.writesOf('c00005')).to.have.length(1);
+    expect(world.crm.writesOf('c00007')).to.have.length(0); // non-retryable: reported, not retried
+    expect(second.counts.failed).to.equal(0);
+    expect((await world.store.pendingRetries(CONNECTION, 10)).map((p) => p.recordId)).to.not.include('c00005');
+    expect(world.crm.accepted).to.have.length(29);
+
+    // Edited by a person (who may have fixed the cause): tried once more.
+    world.crm.edit('c00007', {});
+    const third = await world.sync();
+    expect(third.errors.map((e) => e.recordId)).to.deep.equal(['c00007']);
+    expect(world.crm.calls.write).to.equal(5);
+  });
+
+  it('resumes after a crash at page k+1 with no duplicate and no missing write', async () => {
+    world = await makeWorld(50, { pageSize: 10 });
+    world.crm.crashAfterPages = 2;
+    const crashed = await world.sync();
+    expect(crashed.status).to.equal('failed');
+    expect(crashed.message).to.match(/simulated crash/);
+    expect(world.crm.accepted).to.have.length(20);
+
+    world.crm.crashAfterPages = null;
+    const resumed = await world.sync();
+    expect(resumed.status).to.equal('ok');
+    expect(resumed.counts.read).to.equal(30); // pages 3–5 only
+    const ids = world.crm.accepted.map((u) => u.id);
+    expect(ids).to.have.length(50);
+    expect(new Set(ids).size).to.equal(50);
+  });
+
+  it('a crash between write batches of one page does not write the written half again', async () => {
+    world = await makeWorld(40, { pageSize: 20, writeBatchSize: 5 });
+    world.crm.crashOnWriteCall = 3; // page 1 has batches 1–4: batch 3 dies
+    const crashed = await world.sync();
+    expect(crashed.status).to.equal('failed');
+    expect(world.crm.accepted).to.have.length(10);
+    world.crm.crashOnWriteCall = null;
+    await world.sync();
+    const ids = world.crm.accepted.map((u) => u.id);
+    expect(ids).to.have.length(40);
+    expect(new Set(ids).size).to.equal(40);
+  });
+
+  it('refuses to overlap with a run of the same connection', async () => {
+    world = await makeWorld(5);
+    expect(await world.store.acquireLease(CONNECTION, 'other-process', 60)).to.equal(true);
+    let refused: unknown;
+    try {
+      await world.sync();
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).to.be.instanceOf(SyncAlreadyRunningError);
+    expect((refused as Error).message).to.match(/already running/);
+    expect(world.crm.calls.read).to.equal(0);
+    await world.store.releaseLease(CONNECTION, 'other-process');
+
+    // Two at once: exactly one runs.
+    const outcomes = await Promise.allSettled([world.sync(), world.sync()]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).to.have.length(1);
+    expect(outcomes.filter((o) => o.status === 'rejected')).to.have.length(1);
+    expect(world.crm.accepted).to.have.length(5);
+  });
+
+  it('stops cleanly at the budget floor, keeps the checkpoint and resumes next run', async () => {
+    world = await makeWorld(100, { pageSize: 10 });
+    // 30 calls left of 100: each page costs one read and one write; below the floor (< 20%) after 6 pages.
+    world.crm.budget = { limit: 100, remaining: 30 };
+    const stopped = await world.sync();
+    expect(stopped.status).to.equal('budget_reached');
+    expect(stopped.message).to.match(/budget below the 20% floor \(18 of 100/);
+    expect(world.crm.accepted).to.have.length(60);
+    expect(world.crm.budget.remaining).to.equal(18);
+    expect(await world.store.getCursor(CONNECTION)).to.be.a('string');
+
+    world.crm.budget = { limit: 100, remaining: 100 };
+    const resumed = await world.sync();
+    expect(resumed.status).to.equal('ok');
+    const ids = world.crm.accepted.map((u) => u.id);
+    expect(new Set(ids).size).to.equal(100);
+    expect(ids).to.have.length(100);
+  });
+
+  it('turns the connector\'s BudgetReachedError and NeedsReauthError into clean stops', async () => {
+    world = await makeWorld(10);
+    world.crm.failNextCallWith = new BudgetReachedError('daily API limit reached');
+    const budget = await world.sync();
+    expect(budget.status).to.equal('budget_reached');
+    expect(budget.message).to.match(/daily API limit reached/);
+
+    world.crm.failNextCallWith = reauthError();
+    const reauth = await world.sync();
+    expect(reauth.status).to.equal('needs_reauth');
+    expect(reauth.message).to.match(/invalid_grant.*reconnect/);
+    expect((await world.store.getConnection(CONNECTION))?.status).to.equal('needs_reauth');
+    const runs = await world.store.listRuns({ connectionId: CONNECTION, limit: 10 });
+    expect(runs.map((r) => r.status)).to.have.members(['budget_reached', 'needs_reauth']);
+  });
+
+  it('tracked (default) never overwrites a value a person edited after our last write; always does', async () => {
+    world = await makeWorld(2);
+    await world.sync();
+    world.crm.edit('c00000', { fields: { score: 99, tier: 'A' } });
+    world.bluesky.followers.set('user0.bsky.social', 1_000_000); // our view changes a lot
+    world.crm.edit('c00001', {});
+    world.bluesky.followers.set('user1.bsky.social', 1_000_000);
+    world.clock.now = new Date(world.clock.now.getTime() + 2 * DAY); // provider cache (1 day) expired
+    const tracked = await world.sync();
+    expect(tracked.counts.failed).to.equal(0);
+    const kept = world.crm.records.get('c00000')!.fields;
+    expect(kept.score).to.equal(99);
+    expect(kept.tier).to.equal('A');
+    expect(world.crm.records.get('c00001')!.fields.score).to.equal(100); // not edited: ours to update
+
+    // And on the next runs it stays theirs.
+    world.crm.edit('c00000', {});
+    await world.sync();
+    expect(world.crm.records.get('c00000')!.fields.score).to.equal(99);
+
+    world.crm.edit('c00000', {});
+    await world.sync({ overwritePolicy: { score: 'always', tier: 'always' } });
+    expect(world.crm.records.get('c00000')!.fields.score).to.equal(100);
+  });
+
+  it('clears an opted-out contact\'s fields once and purges its history', async () => {
+    world = await makeWorld(3);
+    await world.sync();
+    expect(await world.store.getHistory(CONNECTION, 'c00001')).to.have.length(1);
+    world.crm.edit('c00001', { doNotProfile: true });
+    const fetchesBefore = world.bluesky.batches.flat().length;
+    const report = await world.sync();
+    expect(report.counts).to.include({ optedOut: 1, written: 1 });
+    const fields = world.crm.records.get('c00001')!.fields;
+    expect(fields).to.deep.include({ score: null, tier: null, confidence: null, scoredAt: null, topFactors: null, reasonCodes: [] });
+    expect(await world.store.getHistory(CONNECTION, 'c00001')).to.have.length(0);
+    const state = (await world.store.getSyncStates(CONNECTION, ['c00001'])).get('c00001');
+    expect(state?.lastWritten?.score ?? null).to.equal(null); // we remember only that we cleared it
+    expect(state?.fingerprint ?? null).to.equal(null);
+    expect(world.bluesky.batches.flat().length - fetchesBefore).to.equal(0); // never profiled
+
+    world.crm.edit('c00001', {});
+    const again = await world.sync();
+    expect(again.counts.written).to.equal(0);
+    expect(world.crm.writesOf('c00001')).to.have.length(2);
+  });
+
+  it('a contact with no identity is Unscored (score empty), never D', async () => {
+    world = await makeWorld(0);
+    world.crm.add('nobody', []);
+    world.crm.add('tiny', [{ network: 'github', value: 'tiny' }]);
+    world.github.followers.set('tiny', 0);
+    const report = await world.sync();
+    expect(report.counts).to.include({ unscored: 1, scored: 1 });
+    expect(world.crm.records.get('nobody')!.fields).to.include({ score: null, tier: 'Unscored' });
+    expect(world.crm.records.get('nobody')!.fields.reasonCodes).to.deep.equal(['no_identity']);
+    expect(world.crm.records.get('tiny')!.fields).to.include({ score: 0, tier: 'D' });
+  });
+
+  it('carries last-good metrics through a provider outage (marked stale) and skips contacts without any', async () => {
+    world = await makeWorld(2);
+    await world.sync();
+    world.crm.add('new', [{ network: 'bluesky', value: 'new.bsky.social' }]);
+    world.bluesky.outage = true;
+    world.crm.edit('c00000', {});
+    world.clock.now = new Date(world.clock.now.getTime() + 2 * DAY); // cache expired (1 day), last good is 2 days old
+    world.model.inputs.length = 0;
+    const report = await world.sync();
+    const staleInputs = world.model.inputs.flatMap((i) => i.networks).filter((n) => n.stale);
+    expect(staleInputs.map((n) => n.metrics.handle)).to.include('user0.bsky.social');
+    expect(world.crm.records.get('c00000')!.fields.confidence).to.equal('low');
+    expect(report.status).to.equal('partial');
+    expect(report.errors).to.deep.include({
+      recordId: 'new', stage: 'provider', code: 'provider_unavailable',
+      message: 'no metrics available for bluesky (provider outage, no recent last-good data)', retryable: true,
+    });
+    expect(world.crm.writesOf('new')).to.have.length(0);
+
+    // Outage over: the skipped contact is retried and scored.
+    world.bluesky.outage = false;
+    world.bluesky.followers.set('new.bsky.social', 1000);
+    await world.sync();
+    expect(world.crm.records.get('new')!.fields.score).to.equal(60);
+  });
+
+  it('a provider that throws (bad credentials) is treated as an outage, not a crash', async () => {
+    world = await makeWorld(3);
+    world.bluesky.broken = true;
+    const report = await world.sync();
+    expect(report.status).to.equal('partial');
+    expect(report.counts.failed).to.equal(3);
+    expect(report.errors[0]?.code).to.equal('provider_unavailable');
+  });
+
+  it('a dry run writes nothing, keeps the cursor and reports what it would write', async () => {
+    world = await makeWorld(12);
+    const report = await world.sync({ dryRun: true });
+    expect(report.dryRun).to.equal(true);
+    expect(report.counts.written).to.equal(12);
+    expect(world.crm.accepted).to.have.length(0);
+    expect(await world.store.getCursor(CONNECTION)).to.equal(null);
+    expect((await world.store.getSyncStates(CONNECTION, ['c00000'])).size).to.equal(0);
+  });
+
+  it('rejects a malformed record naming the field, and keeps going', async () => {
+    world = await makeWorld(2);
+    const original = world.crm.readContacts.bind(world.crm);
+    world.crm.readContacts = async function* (cursor, options) {
+      for await (const page of original(cursor, options)) {
+        yield { ...page, contacts: [...page.contacts, { ...page.contacts[0]!, id: 'broken', modifiedAt: 'yesterday' }] };
+      }
+    };
+    const report = await world.sync();
+    expect(report.counts).to.include({ written: 2, failed: 1 });
+    expect(report.errors[0]).to.include({ recordId: 'broken', stage: 'read', code: 'invalid_record', retryable: false });
+    expect(report.errors[0]?.message).to.match(/modifiedAt/);
+  });
+
+  it('re-scores a contact past the refresh interval and refreshes its date even when the score is unchanged', async () => {
+    world = await makeWorld(1);
+    await world.sync();
+    world.clock.now = new Date(world.clock.now.getTime() + 8 * DAY);
+    const report = await world.sync();
+    expect(report.counts.read).to.equal(1);
+    expect(report.counts.written).to.equal(1);
+    expect(world.crm.records.get('c00000')!.fields.scoredAt).to.equal(world.clock.now.toISOString());
+    const next = await world.sync();
+    expect(next.counts.written).to.equal(0);
+  });
+
+  it('prunes history older than the retention', async () => {
+    world = await makeWorld(1);
+    await world.store.appendHistory(CONNECTION, [{ recordId: 'c00000', at: '2023-01-01T00:00:00.000Z', score: 10, tier: 'D' }]);
+    await world.sync({ historyMonths: 24 });
+    const history = await world.store.getHistory(CONNECTION, 'c00000');
+    expect(history.map((h) => h.at)).to.not.include('2023-01-01T00:00:00.000Z');
+    expect(history).to.have.length(1);
+  });
+
+  it('validates options, naming the bad one', async () => {
+    world = await makeWorld(0);
+    let error: unknown;
+    try {
+      await world.sync({ budgetFloor: 2 });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).to.match(/budgetFloor/);
+  });
+
+  it('saves the run report at start and end, and reports progress per page', async () => {
+    world = await makeWorld(25, { pageSize: 10 });
+    const saved: string[] = [];
+    const saveRun = world.store.saveRun.bind(world.store);
+    world.store.saveRun = (report) => {
+      saved.push(report.status);
+      return saveRun(report);
+    };
+    const progress: number[] = [];
+    const report = await world.sync({}, { onProgress: (p) => progress.push(p.counts.read) });
+    expect(saved).to.deep.equal(['running', 'ok']);
+    const stored = await world.store.getRun(report.runId);
+    expect(stored?.status).to.equal('ok');
+    expect(stored?.finishedAt).to.be.a('string');
+    expect(progress).to.deep.equal([10, 20, 25]);
+  });
+});

@@ -1,0 +1,215 @@
+// The sandbox org's records: generated lazily from the population (person i ↦ Contact or Lead i, Individual i)
+// with an overlay holding every write, so a 1,000,000-contact org costs memory only for what was written.
+// Iteration order is the keyset order the connector relies on: (SystemModstamp, Id).
+import { KEY_PREFIX, ObjectSchema, baseFields } from './schema.ts';
+import type { ObjectName } from './schema.ts';
+
+/** The slice of the population (src/sandbox/population.ts) the org reads. */
+export interface PersonLike {
+  index: number;
+  firstName: string;
+  lastName: string;
+  email: string;
+  company: string;
+  title: string;
+  objectType: 'Contact' | 'Lead';
+  handles: { x?: string; github?: string; mastodon?: string; bluesky?: string; youtube?: string; website?: string };
+  optedOut: boolean;
+}
+export interface PersonSource {
+  readonly size: number;
+  person(index: number): PersonLike;
+}
+
+/** A record as stored: datetimes are epoch milliseconds, everything else as its JSON value. */
+export type Row = Record<string, unknown>;
+
+export const PERSON_USER_ID = '005SB0000000000001';
+export const INTEGRATION_USER_ID = '005SB0000000000002';
+export const ORG_ID = '00DSB0000000000001';
+const ID_PATTERN = /^(003|00Q|0PK)SB(\d{13})$/;
+const PEOPLE_PER_SECOND = 3;
+
+interface Modification { stamp: number; index: number }
+
+export class SandboxOrg {
+  readonly schemas: Record<ObjectName, ObjectSchema>;
+  /** Base SystemModstamp of person 0; person i was last touched at base + ⌊i/3⌋ s (so stamps collide). */
+  private readonly epochBase: number;
+  private readonly objectTypes: Uint8Array;
+  private readonly overlays: Record<ObjectName, Map<number, Row>> = { Contact: new Map(), Lead: new Map(), Individual: new Map() };
+  private readonly modifications: Record<'Contact' | 'Lead', { list: Modification[]; sorted: boolean; latest: Map<number, number> }> = {
+    Contact: { list: [], sorted: true, latest: new Map() },
+    Lead: { list: [], sorted: true, latest: new Map() },
+  };
+  private lastWriteStamp = 0;
+
+  constructor(readonly population: PersonSource, withCustomFields: boolean, now = Date.now()) {
+    this.schemas = {
+      Contact: new ObjectSchema('Contact', baseFields('Contact', withCustomFields)),
+      Lead: new ObjectSchema('Lead', baseFields('Lead', withCustomFields)),
+      Individual: new ObjectSchema('Individual', baseFields('Individual', withCustomFields)),
+    };
+    const seconds = Math.ceil(population.size / PEOPLE_PER_SECOND) + 86_400;
+    this.epochBase = Math.floor(now / 1000) * 1000 - seconds * 1000;
+    this.objectTypes = new Uint8Array(population.size);
+  }
+
+  get size(): number {
+    return this.population.size;
+  }
+
+  static idOf(object: ObjectName, index: number): string {
+    return `${KEY_PREFIX[object]}SB${String(index).padStart(13, '0')}`;
+  }
+
+  /** The object and index an id names, when it is a well-formed sandbox id. */
+  static parseId(id: string): { object: ObjectName; index: number } | undefined {
+    const match = ID_PATTERN.exec(id);
+    if (!match) return undefined;
+    const object: ObjectName = match[1] === '003' ? 'Contact' : match[1] === '00Q' ? 'Lead' : 'Individual';
+    return { object, index: Number(match[2]) };
+  }
+
+  objectTypeOf(index: number): 'Contact' | 'Lead' {
+    let code = this.objectTypes[index];
+    if (!code) {
+      code = this.population.person(index).objectType === 'Contact' ? 1 : 2;
+      this.objectTypes[index] = code;
+    }
+    return code === 1 ? 'Contact' : 'Lead';
+  }
+
+  /** The current record, or undefined when no such record exists. */
+  row(object: ObjectName, index: number): Row | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) return undefined;
+    if (object !== 'Individual' && this.objectTypeOf(index) !== object) return undefined;
+    const overlay = this.overlays[object].get(index);
+    const base = this.baseRow(object, index);
+    return overlay ? Object.assign(base, overlay) : base;
+  }
+
+  rowById(id: string): { object: ObjectName; index: number; row: Row } | undefined {
+    const parsed = SandboxOrg.parseId(id);
+    if (!parsed) return undefined;
+    const row = this.row(parsed.object, parsed.index);
+    return row ? { ...parsed, row } : undefined;
+  }
+
+  private baseRow(object: ObjectName, index: number): Row {
+    const person = this.population.person(index);
+    const stamp = this.epochBase + Math.floor(index / PEOPLE_PER_SECOND) * 1000;
+    const common: Row = {
+      Id: SandboxOrg.idOf(object, index),
+      IsDeleted: false,
+      FirstName: person.firstName,
+      LastName: person.lastName,
+      Name: `${person.firstName} ${person.lastName}`,
+      CreatedDate: stamp,
+      CreatedById: PERSON_USER_ID,
+      LastModifiedDate: stamp,
+      LastModifiedById: PERSON_USER_ID,
+      SystemModstamp: stamp,
+    };
+    if (object === 'Individual') {
+      // Opted-out people alternate between the two opt-out mechanisms so both are exercised.
+      return { ...common, HasOptedOutProfiling: person.optedOut && index % 2 === 0, HasOptedOutTracking: false };
+    }
+    const row: Row = {
+      ...common,
+      Email: person.email,
+      Title: person.title,
+      IndividualId: SandboxOrg.idOf('Individual', index),
+      X_Handle__c: person.handles.x ?? null,
+      GitHub_Handle__c: person.handles.github ?? null,
+      Mastodon_Handle__c: person.handles.mastodon ?? null,
+      Bluesky_Handle__c: person.handles.bluesky ?? null,
+      YouTube_Channel__c: person.handles.youtube ?? null,
+      Social_Profile_URL__c: person.handles.website ?? null,
+      Influence_Score__c: null,
+      Influence_Tier__c: null,
+      Influence_Confidence__c: null,
+      Influence_Scored_At__c: null,
+      Influence_Top_Factors__c: null,
+      Influence_Reason_Codes__c: null,
+      Influence_Trend__c: null,
+      Influence_Org_Percentile__c: null,
+      Influence_Do_Not_Profile__c: person.optedOut && index % 2 === 1,
+    };
+    if (object === 'Lead') {
+      row.Company = person.company;
+      row.IsConverted = false;
+    }
+    return row;
+  }
+
+  /** A stamp for a write happening now: second precision, never earlier than the previous write. */
+  nextWriteStamp(): number {
+    this.lastWriteStamp = Math.max(Math.floor(Date.now() / 1000) * 1000, this.lastWriteStamp);
+    return this.lastWriteStamp;
+  }
+
+  /** Stores already-validated values and bumps the audit fields, as Salesforce does on every save. */
+  applyUpdate(object: ObjectName, index: number, values: Row, userId: string, stamp: number): void {
+    const overlay = this.overlays[object].get(index) ?? {};
+    Object.assign(overlay, values, { LastModifiedDate: stamp, LastModifiedById: userId, SystemModstamp: stamp });
+    this.overlays[object].set(index, overlay);
+    if (object === 'Individual') return;
+    const mods = this.modifications[object];
+    const last = mods.list.at(-1);
+    if (last && (last.stamp > stamp || (last.stamp === stamp && last.index > index))) mods.sorted = false;
+    mods.list.push({ stamp, index });
+    mods.latest.set(index, stamp);
+  }
+
+  /**
+   * Records of one object in (SystemModstamp, Id) order, starting at the first with SystemModstamp ≥ `fromStamp`.
+   * Untouched records come first (their stamps are all older than any write), then written ones.
+   */
+  *scan(object: ObjectName, fromStamp?: number): Generator<Row> {
+    if (object === 'Individual') {
+      for (let i = 0; i < this.size; i++) yield this.row('Individual', i)!;
+      return;
+    }
+    const mods = this.modifications[object];
+    const first = fromStamp === undefined ? 0
+      : Math.max(0, Math.ceil((fromStamp - this.epochBase) / 1000) * PEOPLE_PER_SECOND);
+    for (let i = first; i < this.size; i++) {
+      if (mods.latest.has(i) || this.objectTypeOf(i) !== object) continue;
+      yield this.row(object, i)!;
+    }
+    this.sortModifications(mods);
+    let start = 0;
+    if (fromStamp !== undefined) {
+      let lo = 0;
+      let hi = mods.list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (mods.list[mid]!.stamp < fromStamp) lo = mid + 1; else hi = mid;
+      }
+      start = lo;
+    }
+    for (let k = start; k < mods.list.length; k++) {
+      const mod = mods.list[k]!;
+      if (mods.latest.get(mod.index) !== mod.stamp) continue;
+      // The same (stamp, index) may appear twice when a record is written twice in one second.
+      const prev = k > start ? mods.list[k - 1] : undefined;
+      if (prev && prev.stamp === mod.stamp && prev.index === mod.index) continue;
+      yield this.row(object, mod.index)!;
+    }
+  }
+
+  private sortModifications(mods: { list: Modification[]; sorted: boolean; latest: Map<number, number> }): void {
+    if (mods.sorted) return;
+    // Drop superseded entries, then order by (stamp, index) — index order is Id order within one object.
+    const live = mods.list.filter((m) => mods.latest.get(m.index) === m.stamp);
+    live.sort((a, b) => a.stamp - b.stamp || a.index - b.index);
+    mods.list = live;
+    mods.sorted = true;
+  }
+
+  /** Number of records written at least once (for counters). */
+  get overlaySize(): number {
+    return this.overlays.Contact.size + this.overlays.Lead.size + this.overlays.Individual.size;
+  }
+}

@@ -1,0 +1,231 @@
+// X (Twitter) API v2: /2/users/by (100 usernames per call) + recent original posts. Paid per resource read, so it
+// is opt-in and counts its estimated cost. Errors arrive as 200 + `errors[]` as often as as status codes.
+import { z } from 'zod';
+import { chunk, mapConcurrent, RATE_LIMIT_HEADERS, type HttpClient, type HttpResponse } from '../http/index.ts';
+import type { RecentPost } from '../scoring/types.ts';
+import type { ProviderAdapter, ProviderResult } from './contract.ts';
+import {
+  createHttp, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, ProviderUnusableError, unavailable,
+  type AdapterOptions,
+} from './common.ts';
+
+/** docs.x.com/x-api/getting-started/pricing (pay-per-use credits, 2026). */
+export const X_PRICE_USD = { userRead: 0.01, postRead: 0.005 } as const;
+export const X_MAX_BATCH = 100;
+
+const count = z.number().int().nonnegative();
+
+const XUserSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  created_at: z.string().optional(),
+  protected: z.boolean().optional(),
+  verified: z.boolean().optional(),
+  verified_type: z.string().optional(),
+  is_identity_verified: z.boolean().optional(),
+  most_recent_tweet_id: z.string().optional(),
+  public_metrics: z.object({
+    followers_count: count,
+    following_count: count,
+    tweet_count: count,
+    listed_count: count.optional(),
+  }),
+});
+type XUser = z.infer<typeof XUserSchema>;
+
+const XProblemSchema = z.looseObject({
+  value: z.string().optional(),
+  resource_id: z.string().optional(),
+  title: z.string().optional(),
+  detail: z.string().optional(),
+  type: z.string().optional(),
+  parameter: z.string().optional(),
+});
+type XProblem = z.infer<typeof XProblemSchema>;
+
+const XUsersResponseSchema = z.object({ data: z.array(XUserSchema).optional(), errors: z.array(XProblemSchema).optional() });
+
+const XTweetSchema = z.object({
+  id: z.string(),
+  created_at: z.string(),
+  public_metrics: z.object({
+    retweet_count: count,
+    reply_count: count,
+    like_count: count,
+    quote_count: count.optional(),
+    impression_count: count.optional(),
+  }),
+});
+const XTweetsResponseSchema = z.object({
+  data: z.array(XTweetSchema).optional(),
+  errors: z.array(XProblemSchema).optional(),
+  meta: z.object({ result_count: z.number().optional(), next_token: z.string().optional() }).optional(),
+});
+
+/** A top-level problem body (`{title, detail, type, status}`) as X sends with 4xx/429. */
+const XTopProblemSchema = z.looseObject({ title: z.string().optional(), detail: z.string().optional(), type: z.string().optional() });
+
+export interface XAdapterOptions extends AdapterOptions {
+  bearerToken: string;
+}
+
+/** X `errors[]` entry → per-handle status. The `type` host varies (api.twitter.com / api.x.com), so match its path. */
+export function classifyXProblem(problem: XProblem): ProviderResult {
+  const type = problem.type ?? '';
+  const detail = (problem.detail ?? '').toLowerCase();
+  // Suspended users come with the resource-not-found type too; the title and detail tell them apart.
+  if (detail.includes('suspended') || (problem.title === 'Forbidden' && type.endsWith('/resource-not-found'))) return { status: 'suspended' };
+  if (type.endsWith('/resource-not-found') || problem.title === 'Not Found Error') return { status: 'not_found' };
+  if (type.endsWith('/not-authorized-for-resource') || detail.includes('protected')) return { status: 'protected' };
+  if (type.endsWith('/usage-capped')) return unavailable('usage_capped');
+  return unavailable(`x_problem:${problem.title ?? type}`);
+}
+
+function isUsageCap(response: HttpResponse): boolean {
+  const body = XTopProblemSchema.safeParse(response.body);
+  return body.success && (body.data.title === 'UsageCapExceeded' || (body.data.type ?? '').endsWith('/usage-capped'));
+}
+
+export class XAdapter implements ProviderAdapter {
+  readonly network = 'x' as const;
+  readonly maxBatch = X_MAX_BATCH;
+  private readonly http: HttpClient;
+  private readonly postSample: number;
+  private userReads = 0;
+  private postReads = 0;
+
+  constructor(private readonly options: XAdapterOptions) {
+    this.http = createHttp('x', options, {
+      headers: { authorization: `Bearer ${options.bearerToken}` },
+      rateLimit: RATE_LIMIT_HEADERS.x,
+      // A monthly cap will not lift in a minute: hand it back instead of retrying.
+      shouldRetry: (response) => !isUsageCap(response),
+    });
+    this.postSample = Math.max(0, Math.min(100, options.postSample ?? 10));
+  }
+
+  usage() {
+    const cost = this.userReads * X_PRICE_USD.userRead + this.postReads * X_PRICE_USD.postRead;
+    return { calls: this.http.stats().calls, estimatedCostUsd: Math.round(cost * 1000) / 1000 };
+  }
+
+  async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
+    const results = new Map<string, ProviderResult>();
+    for (const batch of chunk([...new Set(handles)], X_MAX_BATCH)) await this.fetchBatch(batch, results);
+    return results;
+  }
+
+  private async fetchBatch(batch: string[], results: Map<string, ProviderResult>): Promise<void> {
+    let response: HttpResponse;
+    try {
+      response = await this.http.request(`${this.options.baseUrl}/2/users/by`, {
+        query: {
+          usernames: batch.map((h) => h.replace(/^@/, '')).join(','),
+          'user.fields': 'created_at,public_metrics,verified,verified_type,is_identity_verified,protected,most_recent_tweet_id',
+        },
+      });
+    } catch (error) {
+      fillAll(batch, fromHttpError(error), results);
+      return;
+    }
+    if (response.status === 403 || response.status === 404) {
+      // Single-user answers come as 404 (not found) or 403 (suspended) with a problem body naming the user.
+      const problem = XTopProblemSchema.safeParse(response.body);
+      const perUser = problem.success ? classifyXProblem(problem.data) : null;
+      if (perUser && perUser.status !== 'unavailable' && batch.length === 1) {
+        fillAll(batch, perUser, results);
+        return;
+      }
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw new ProviderUnusableError('x', `X refused the app (HTTP ${response.status}): check X_BEARER_TOKEN and that the app has X API access and credits, or set X_ENABLED=false`);
+    }
+    if (response.status !== 200) {
+      fillAll(batch, isUsageCap(response) ? unavailable('usage_capped', response.retryAfterSeconds) : fromUnexpected(response), results);
+      return;
+    }
+    const payload = parsePayload(XUsersResponseSchema, response.body);
+    if (payload === null) {
+      fillAll(batch, unavailable('invalid_payload'), results);
+      return;
+    }
+    const byName = new Map<string, XUser>();
+    for (const user of payload.data ?? []) byName.set(user.username.toLowerCase(), user);
+    this.userReads += payload.data?.length ?? 0;
+    const problems = new Map<string, XProblem>();
+    for (const problem of payload.errors ?? []) {
+      const key = (problem.value ?? problem.resource_id ?? '').toLowerCase();
+      if (key) problems.set(key, problem);
+    }
+    const withPosts: { handle: string; user: XUser }[] = [];
+    for (const handle of batch) {
+      const key = handle.replace(/^@/, '').toLowerCase();
+      const user = byName.get(key);
+      if (user === undefined) {
+        const problem = problems.get(key);
+        results.set(handle, problem ? classifyXProblem(problem) : { status: 'not_found' });
+      } else if (user.protected === true) {
+        results.set(handle, { status: 'protected' });
+      } else {
+        withPosts.push({ handle, user });
+      }
+    }
+    await mapConcurrent(withPosts, this.options.concurrency ?? 8, async ({ handle, user }) => {
+      results.set(handle, await this.withRecentPosts(handle, user));
+    });
+  }
+
+  private async withRecentPosts(handle: string, user: XUser): Promise<ProviderResult> {
+    let recentPosts: RecentPost[] = [];
+    if (this.postSample > 0 && user.public_metrics.tweet_count > 0 && user.most_recent_tweet_id !== undefined) {
+      const posts = await this.recentPosts(user.id);
+      if (!Array.isArray(posts)) return posts;
+      recentPosts = posts;
+    }
+    const m = user.public_metrics;
+    const verified = user.is_identity_verified
+      ?? (user.verified_type === undefined ? user.verified : user.verified_type === 'business' || user.verified_type === 'government');
+    return okResult({
+      network: 'x',
+      handle,
+      followers: m.followers_count,
+      following: m.following_count,
+      posts: m.tweet_count,
+      createdAt: iso(user.created_at),
+      verified,
+      extra: m.listed_count === undefined ? undefined : { listed: m.listed_count },
+      recentPosts,
+      fetchedAt: (this.options.now?.() ?? new Date()).toISOString(),
+    });
+  }
+
+  private async recentPosts(userId: string): Promise<RecentPost[] | ProviderResult> {
+    let response: HttpResponse;
+    try {
+      response = await this.http.request(`${this.options.baseUrl}/2/users/${encodeURIComponent(userId)}/tweets`, {
+        query: {
+          // The API's minimum page is 5.
+          max_results: Math.max(5, this.postSample),
+          'tweet.fields': 'created_at,public_metrics',
+          exclude: 'retweets,replies',
+        },
+      });
+    } catch (error) {
+      return fromHttpError(error);
+    }
+    if (response.status !== 200) return fromUnexpected(response);
+    const payload = parsePayload(XTweetsResponseSchema, response.body);
+    if (payload === null) return unavailable('invalid_payload');
+    if (!payload.data && payload.errors?.[0]) return classifyXProblem(payload.errors[0]);
+    const tweets = (payload.data ?? []).slice(0, this.postSample);
+    this.postReads += payload.data?.length ?? 0;
+    return tweets.map((t) => ({
+      at: iso(t.created_at) ?? new Date(0).toISOString(),
+      reshares: t.public_metrics.retweet_count,
+      replies: t.public_metrics.reply_count,
+      likes: t.public_metrics.like_count,
+      quotes: t.public_metrics.quote_count,
+      views: t.public_metrics.impression_count,
+    }));
+  }
+}

@@ -41,13 +41,15 @@ function candidatesOf(ns: NetworkScore, contribution: number, windowDays: number
   push(ns.amplificationPart * ratio, () =>
     ns.network === 'github'
       ? `${name}: ${compact(m.extra?.[GITHUB_EXTRA.stars] ?? 0)} stars, ${compact(m.extra?.[GITHUB_EXTRA.forks] ?? 0)} forks on own repos`
-      : `${name}: median ${compact(ns.medianReactions)} weighted reactions per post (${ns.postsUsed} posts, ${windowDays} days)`,
+      : `${name}: ${compact(ns.typicalReactions)} weighted reactions on a typical post (${ns.postsUsed} posts, ${windowDays} days)`,
   );
   push(ns.engagementPart * ratio, () =>
     ns.engagementRatio === null ? `${name}: engagement` : `${name}: engagement ${trim(ns.engagementRatio)}× typical for its size`,
   );
   push(-ns.activityLoss * ratio, () =>
-    ns.postsInWindow === 0
+    ns.daysSinceLastPost === null
+      ? `${name}: no original posts seen (activity unknown)`
+      : ns.postsInWindow === 0
       ? `${name}: no original posts in ${windowDays} days`
       : ns.postsInWindow < 6
         ? `${name}: only ${ns.postsInWindow} original post${ns.postsInWindow === 1 ? '' : 's'} in ${windowDays} days`

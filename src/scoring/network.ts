@@ -22,11 +22,13 @@ export const FOLLOW_BACK = { minFollowing: 1500, ratio: 0.9, factor: 0.7 } as co
 export const YOUNG_ACCOUNT = { days: 90, factor: 0.8 } as const;
 /** More than one post an hour around the clock, sustained over the account's life. */
 export const AUTOMATION = { postsPerDay: 24, factor: 0.7 } as const;
-/** A large audience that barely reacts: median reactions < typical/30 with ≥ 10k followers and ≥ 5 posts. */
-export const BOUGHT_FOLLOWERS = { minFollowers: 10_000, minPosts: 5, belowTypical: 30, factor: 0.7 } as const;
+/** A large audience that barely reacts: typical reactions < typical/30 with ≥ 1k followers and ≥ 5 posts. */
+export const BOUGHT_FOLLOWERS = { minFollowers: 1_000, minPosts: 5, belowTypical: 30, factor: 0.7 } as const;
 /** Engagement above `aboveTypical`× typical for the size (and above `floor` reactions) is not counted. */
 export const PLAUSIBLE_ENGAGEMENT = { aboveTypical: 30, floor: 50 } as const;
 export const MIN_AUTHENTICITY = 0.2;
+/** Half a reaction added to observed and typical alike: keeps the log finite at zero and calm for tiny accounts. */
+const REACTION_PSEUDO_COUNT = 0.5;
 
 export const GITHUB_EXTRA = { stars: 'stars', forks: 'forks' } as const;
 
@@ -53,7 +55,7 @@ export interface NetworkScore {
   activity: number;
   postsInWindow: number;
   postsUsed: number;
-  medianReactions: number;
+  typicalReactions: number;
   /** Days since the newest post; null when no post is known. */
   daysSinceLastPost: number | null;
   /** Shrunk engagement rate divided by the typical rate for the size; null when it cannot be computed. */
@@ -72,21 +74,31 @@ export function typicalEngagement(params: NetworkParams, followers: number): num
   return params.typicalEngagementAt1k * Math.pow(Math.max(followers, 10) / 1000, -params.engagementSizeSlope);
 }
 
-function median(values: number[]): number {
+/**
+ * The typical post: the interquartile mean (mean of the middle half; the median for 3 posts). As robust to one
+ * viral post as the median, but it moves in smaller steps when reactions are small whole numbers.
+ */
+function typicalPost(values: number[]): number {
   const n = values.length;
   if (n === 0) return 0;
   values.sort((a, b) => a - b);
-  const mid = n >> 1;
-  return n % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+  const trim = n >= 3 ? Math.max(1, n >> 2) : 0;
+  let sum = 0;
+  for (let i = trim; i < n - trim; i++) sum += values[i]!;
+  return sum / (n - 2 * trim);
 }
 
 function logScale(value: number, cap: number): number {
   return 100 * clamp01(Math.log10(1 + value) / Math.log10(1 + cap));
 }
 
+/**
+ * 50 = typical for the size; 100 at the plausibility ceiling (30× typical), 0 at 1/30 of typical, log-linear between.
+ * The slope is gentle enough that followers added without engagement always cost more here than they add in reach.
+ */
 function engagementScore(ratio: number): number {
-  const l = Math.log2(ratio);
-  return 50 + 25 * (l < -2 ? -2 : l > 2 ? 2 : l);
+  const l = Math.log(ratio) / Math.log(PLAUSIBLE_ENGAGEMENT.aboveTypical);
+  return 50 + 50 * (l < -1 ? -1 : l > 1 ? 1 : l);
 }
 
 export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions): NetworkScore {
@@ -117,13 +129,13 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
   const forks = metrics.extra?.[GITHUB_EXTRA.forks];
   const hasRepoTotals = isGitHub && (stars !== undefined || forks !== undefined);
 
-  let medianReactions: number;
+  let typicalReactions: number;
   let evidenceWeight: number; // 0 → judged on reach only, 1 → full model
   if (isGitHub) {
-    medianReactions = Math.max(0, stars ?? 0) + 3 * Math.max(0, forks ?? 0);
+    typicalReactions = Math.max(0, stars ?? 0) + 3 * Math.max(0, forks ?? 0);
     evidenceWeight = hasRepoTotals ? 1 : 0;
   } else {
-    medianReactions = median(reactions);
+    typicalReactions = typicalPost(reactions);
     evidenceWeight = Math.min(1, postsUsed / MIN_POSTS);
   }
 
@@ -156,7 +168,7 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
     !isGitHub &&
     followers >= BOUGHT_FOLLOWERS.minFollowers &&
     postsUsed >= BOUGHT_FOLLOWERS.minPosts &&
-    medianReactions < (typical * followers) / BOUGHT_FOLLOWERS.belowTypical
+    typicalReactions < (typical * followers) / BOUGHT_FOLLOWERS.belowTypical
   ) {
     flags.push({ code: 'BOUGHT_FOLLOWERS_PATTERN', factor: BOUGHT_FOLLOWERS.factor });
   }
@@ -165,14 +177,14 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
   if (authenticity < MIN_AUTHENTICITY) authenticity = MIN_AUTHENTICITY;
 
   // Plausibility ceiling: reactions beyond it are not counted (a cap, not a penalty, so the model stays monotone).
-  let countedReactions = medianReactions;
+  let countedReactions = typicalReactions;
   if (!isGitHub && !hidden) {
     const ceiling = Math.max(PLAUSIBLE_ENGAGEMENT.floor, PLAUSIBLE_ENGAGEMENT.aboveTypical * typical * followers);
     if (countedReactions > ceiling) countedReactions = ceiling;
   }
 
   const reach = logScale(followers, params.followerCap);
-  const ampGross = logScale(medianReactions, params.amplificationCap);
+  const ampGross = logScale(typicalReactions, params.amplificationCap);
   const ampCounted = logScale(countedReactions, params.amplificationCap);
 
   let engagementRatio: number | null = null;
@@ -182,9 +194,15 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
   if (usesEngagement && evidenceWeight > 0) {
     const base = Math.max(followers, 10);
     const k = options.shrinkagePosts;
-    const shrink = (m: number): number => (postsUsed * (m / base) + k * typical) / (postsUsed + k) / typical;
+    // Empirical-Bayes shrinkage on the log scale (engagement rates are roughly log-normal): the observed ratio to
+    // typical counts n/(n+k), the size prior (ratio 1) k/(n+k). No floor from the prior, so followers added without
+    // engagement keep lowering the ratio.
+    const weight = postsUsed / (postsUsed + k);
+    const typicalReactionsForSize = base * typical;
+    const shrink = (m: number): number =>
+      Math.pow((m + REACTION_PSEUDO_COUNT) / (typicalReactionsForSize + REACTION_PSEUDO_COUNT), weight);
     engagementRatio = shrink(countedReactions);
-    engGross = engagementScore(shrink(medianReactions));
+    engGross = engagementScore(shrink(typicalReactions));
     engCounted = engagementScore(engagementRatio);
   }
 
@@ -199,7 +217,7 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
   const counted = reachPart + evidenceWeight * (wAmp * ampCounted + WEIGHT_ENGAGEMENT * engCounted);
   const subScore = authenticity * activity * counted;
 
-  if (countedReactions < medianReactions) flags.push({ code: 'IMPLAUSIBLE_ENGAGEMENT', factor: 1 });
+  if (countedReactions < typicalReactions) flags.push({ code: 'IMPLAUSIBLE_ENGAGEMENT', factor: 1 });
 
   return {
     network,
@@ -216,7 +234,7 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
     activity,
     postsInWindow,
     postsUsed,
-    medianReactions,
+    typicalReactions,
     daysSinceLastPost,
     engagementRatio,
     reach,

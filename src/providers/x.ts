@@ -12,6 +12,7 @@ import {
 /** docs.x.com/x-api/getting-started/pricing (pay-per-use credits, 2026). */
 export const X_PRICE_USD = { userRead: 0.01, postRead: 0.005 } as const;
 export const X_MAX_BATCH = 100;
+const USERNAME = /^[A-Za-z0-9_]{1,15}$/;
 
 const count = z.number().int().nonnegative();
 
@@ -111,7 +112,13 @@ export class XAdapter implements ProviderAdapter {
 
   async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     const results = new Map<string, ProviderResult>();
-    for (const batch of chunk([...new Set(handles)], X_MAX_BATCH)) await this.fetchBatch(batch, results);
+    const valid: string[] = [];
+    for (const handle of new Set(handles)) {
+      // X answers 400 for the whole batch when one username breaks its grammar: such a handle cannot exist anyway.
+      if (USERNAME.test(handle.replace(/^@/, ''))) valid.push(handle);
+      else results.set(handle, { status: 'not_found' });
+    }
+    for (const batch of chunk(valid, X_MAX_BATCH)) await this.fetchBatch(batch, results);
     return results;
   }
 

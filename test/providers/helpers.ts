@@ -6,7 +6,17 @@ export const NOW = new Date('2026-07-01T12:00:00.000Z');
 
 /** HTTP options that make retries instant and bounded. */
 export function fastHttp(extra: Partial<HttpClientOptions> = {}): Partial<HttpClientOptions> {
-  return { sleep: () => Promise.resolve(), maxRetries: 2, ...extra };
+  // A fake clock that sleeping advances, starting at real time (so reset headers computed from Date.now() line up).
+  let t = Date.now();
+  return {
+    now: () => t,
+    sleep: (ms: number) => {
+      t += ms;
+      return Promise.resolve();
+    },
+    maxRetries: 2,
+    ...extra,
+  };
 }
 
 export function useNock(): void {

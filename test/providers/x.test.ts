@@ -144,3 +144,15 @@ describe('providers: X', () => {
     expect(x.usage()).to.deep.equal({ calls: 1, estimatedCostUsd: 0.01 });
   });
 });
+
+describe('providers: X handle grammar', () => {
+  useNock();
+
+  it('a malformed handle is not_found without poisoning the batch request', async () => {
+    nock(BASE).get('/2/users/by').query((q) => q.usernames === 'ada').reply(200, { data: [{ ...USER_ADA, most_recent_tweet_id: undefined }] });
+    const results = await adapter().fetchProfiles(['ada', 'not a handle', 'waytoolongforanxhandle']);
+    expect(results.get('ada')?.status).to.equal('ok');
+    expect(results.get('not a handle')).to.deep.equal({ status: 'not_found' });
+    expect(results.get('waytoolongforanxhandle')).to.deep.equal({ status: 'not_found' });
+  });
+});

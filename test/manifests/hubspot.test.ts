@@ -35,9 +35,10 @@ interface PropertyBody {
 const DEFINITIONS = readJson('properties/influence-properties.json') as {
   group: { name: string; label: string; displayOrder: number };
   properties: PropertyBody[];
-  handleProperties: PropertyBody[];
 };
-const ALL_PROPERTIES = [...DEFINITIONS.properties, ...DEFINITIONS.handleProperties];
+const ALL_PROPERTIES = DEFINITIONS.properties;
+// Inputs people type (handles, profile URL); created with the influence properties so the mapping works out of the box.
+const HANDLE_PROPERTIES = ['github_handle', 'mastodon_handle', 'bluesky_handle', 'youtube_channel', 'social_profile_url'];
 
 /** Names of the required (non-`?`) members of an api-client model class, read from its declaration file. */
 function requiredMembers(model: string): string[] {
@@ -139,10 +140,9 @@ describe('manifests/hubspot', () => {
       expect(subs.every((s) => s.objectType === 'contact' && s.active)).to.equal(true);
       expect(subs.filter((s) => s.subscriptionType === 'object.creation')).to.have.length(1);
       const watched = subs.filter((s) => s.subscriptionType === 'object.propertyChange').map((s) => s.propertyName);
-      const handleNames = DEFINITIONS.handleProperties.map((p) => p.name);
-      expect(watched).to.include.members(['email', 'twitterhandle', ...handleNames, 'influence_do_not_profile']);
+      expect(watched).to.include.members(['email', 'twitterhandle', ...HANDLE_PROPERTIES, 'influence_do_not_profile']);
       // Our own writes must not come back as events (feedback loop).
-      const written = DEFINITIONS.properties.map((p) => p.name).filter((n) => n !== 'influence_do_not_profile');
+      const written = DEFINITIONS.properties.map((p) => p.name).filter((n) => n.startsWith('influence_') && n !== 'influence_do_not_profile');
       expect(watched.filter((n) => written.includes(n!))).to.deep.equal([]);
     });
 
@@ -184,7 +184,7 @@ describe('manifests/hubspot', () => {
     });
 
     it('names and types are the ones SANDBOX.md fixes', () => {
-      const shape = Object.fromEntries(DEFINITIONS.properties.map((p) => [p.name, `${p.type}/${p.fieldType}`]));
+      const shape = Object.fromEntries(DEFINITIONS.properties.filter((p) => !HANDLE_PROPERTIES.includes(p.name)).map((p) => [p.name, `${p.type}/${p.fieldType}`]));
       expect(shape).to.deep.equal({
         influence_score: 'number/number',
         influence_tier: 'enumeration/select',
@@ -196,9 +196,8 @@ describe('manifests/hubspot', () => {
         influence_org_percentile: 'number/number',
         influence_do_not_profile: 'bool/booleancheckbox',
       });
-      expect(DEFINITIONS.handleProperties.map((p) => p.name)).to.deep.equal([
-        'github_handle', 'mastodon_handle', 'bluesky_handle', 'youtube_channel', 'social_profile_url',
-      ]);
+      const handles = DEFINITIONS.properties.filter((p) => HANDLE_PROPERTIES.includes(p.name));
+      expect(handles.map((p) => `${p.name}:${p.type}/${p.fieldType}`)).to.deep.equal(HANDLE_PROPERTIES.map((n) => `${n}:string/text`));
     });
 
     it('enumeration values equal the scoring model\'s vocabulary and the Salesforce picklists', () => {

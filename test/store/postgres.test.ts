@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
+import { openStore } from '../../src/store/open.ts';
 import { storeContractSuite } from './store-suite.ts';
 import type { StoreHarness } from './store-suite.ts';
 
@@ -42,6 +43,22 @@ describe('PostgreSQL store specifics', () => {
       expect(rows.map((r) => r.version)).to.deep.equal(MIGRATIONS.map((m) => m.version));
     } finally {
       await harness.destroy();
+    }
+  });
+
+  it('openStore picks PostgreSQL when DATABASE_URL is set (schema from the URL options)', async () => {
+    const schema = `test_${randomBytes(6).toString('hex')}`;
+    await withClient(null, (client) => client.query(`CREATE SCHEMA ${schema}`));
+    try {
+      const url = `${DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      const store = await openStore({ DATABASE_URL: url, CRM_INFLUENCE_DB: '/nonexistent/never-used.db', CRM_INFLUENCE_SECRET_KEY: undefined });
+      expect(store).to.be.instanceOf(PostgresStore);
+      await store.setCursor('c1', 'pg');
+      await store.close();
+      const rows = await withClient(schema, async (client) => (await client.query<{ cursor: string }>('SELECT cursor FROM cursors')).rows);
+      expect(rows).to.deep.equal([{ cursor: 'pg' }]);
+    } finally {
+      await withClient(null, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`));
     }
   });
 

@@ -1,10 +1,11 @@
 // From the model's answer to the fields we write, and the fingerprint of what the model was given.
 import { createHash } from 'node:crypto';
 import type { InfluenceFields } from '../crm/contract.ts';
+import type { ReasonCode } from '../scoring/reasons.ts';
 import type { ScoredNetworkInput, ScoreResult } from '../scoring/types.ts';
 
-/** Reason code of a contact with no usable social identity: tier `Unscored`, never `D`. */
-export const NO_IDENTITY_REASON = 'no_identity';
+/** Reason code (from the model's closed list) of a contact with no usable social identity: `Unscored`, never `D`. */
+export const NO_IDENTITY_REASON: ReasonCode = 'NO_IDENTITY';
 
 function formatPoints(points: number): string {
   const rounded = Math.round(points);

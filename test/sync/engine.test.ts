@@ -269,7 +269,7 @@ describe('sync engine', function () {
     const report = await world.sync();
     expect(report.counts).to.include({ unscored: 1, scored: 1 });
     expect(world.crm.records.get('nobody')!.fields).to.include({ score: null, tier: 'Unscored' });
-    expect(world.crm.records.get('nobody')!.fields.reasonCodes).to.deep.equal(['no_identity']);
+    expect(world.crm.records.get('nobody')!.fields.reasonCodes).to.deep.equal(['NO_IDENTITY']);
     expect(world.crm.records.get('tiny')!.fields).to.include({ score: 0, tier: 'D' });
   });
 

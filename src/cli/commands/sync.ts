@@ -1,0 +1,122 @@
+// `crm-influence sync --crm salesforce|hubspot [--once] [--dry-run] [--full] [--json]`
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { CrmNameSchema } from '../../crm/contract.ts';
+import { OverwritePolicySchema } from '../../crm/policy.ts';
+import { runSync, SyncAlreadyRunningError } from '../../sync/engine.ts';
+import { SyncScheduler } from '../../sync/scheduler.ts';
+import type { RunReport } from '../../sync/report.ts';
+import { openCrm, openModel, openProviders } from '../crms.ts';
+import { withContext } from '../context.ts';
+import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { parseFlags } from '../flags.ts';
+import { describeRun, printJson } from '../output.ts';
+import { createProgress } from '../progress.ts';
+
+const SyncFlagsSchema = z.strictObject({
+  crm: z.enum(CrmNameSchema.options, {
+    error: (issue) => (issue.input === undefined ? 'is required: salesforce or hubspot' : `must be salesforce or hubspot (got ${JSON.stringify(issue.input)})`),
+  }),
+  once: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+  full: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
+type SyncFlags = z.output<typeof SyncFlagsSchema>;
+
+/** Exit status of a finished run: stopped-by-budget and per-record failures are normal outcomes, the rest are not. */
+export function exitCodeFor(report: RunReport): number {
+  return report.status === 'failed' || report.status === 'needs_reauth' ? 1 : 0;
+}
+
+const ConnectionSettingsSchema = z.looseObject({ overwritePolicy: OverwritePolicySchema.optional() });
+
+/** Opens every part a run needs and returns "run once" for this CRM. */
+async function prepare(ctx: CliContext, flags: SyncFlags) {
+  const crm = flags.crm;
+  const { connectionId, connector } = await openCrm(crm, ctx);
+  const { providers, resolveIdentities } = await openProviders(ctx);
+  const connection = await ctx.store.getConnection(connectionId);
+  const settings = ConnectionSettingsSchema.safeParse(connection?.settings ?? {});
+  if (!settings.success) {
+    throw new CliError(`connection "${connectionId}": settings.overwritePolicy is invalid: ${settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const { score, modelVersion } = await openModel(connection?.settings);
+  const { config, store, logger } = ctx;
+  return (onProgress?: Parameters<typeof runSync>[0]['onProgress']) => runSync(
+    { store, connector, providers, resolveIdentities, score, modelVersion, logger, ...(onProgress !== undefined ? { onProgress } : {}) },
+    {
+      connectionId,
+      dryRun: flags.dryRun,
+      full: flags.full,
+      refreshDays: config.CRM_INFLUENCE_REFRESH_DAYS,
+      budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+      historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
+      ...(settings.data.overwritePolicy !== undefined ? { overwritePolicy: settings.data.overwritePolicy } : {}),
+    },
+  ).then((report) => ({ report, connectionId }));
+}
+
+async function runOnce(run: Awaited<ReturnType<typeof prepare>>, flags: SyncFlags): Promise<RunReport> {
+  const progress = createProgress(process.stderr, flags.json && process.stderr.isTTY !== true);
+  try {
+    const { report } = await run((p) => progress.update(p));
+    return report;
+  } catch (error) {
+    if (error instanceof SyncAlreadyRunningError) throw new CliError(error.message);
+    throw error;
+  } finally {
+    progress.stop();
+  }
+}
+
+async function action(rawFlags: unknown): Promise<void> {
+  const flags = parseFlags('sync', SyncFlagsSchema, rawFlags);
+  await withContext(async (ctx) => {
+    const run = await prepare(ctx, flags);
+    const report = await runOnce(run, flags);
+    if (flags.json) printJson(report);
+    else process.stdout.write(`${describeRun(report)}\n`);
+    // --json is one report, so it implies --once.
+    if (flags.once || flags.json) {
+      process.exitCode = exitCodeFor(report);
+      return;
+    }
+    await followSchedule(ctx, run, report.connection);
+  });
+}
+
+/** Without --once: keep running on CRM_INFLUENCE_SCHEDULE until interrupted. */
+async function followSchedule(ctx: CliContext, run: Awaited<ReturnType<typeof prepare>>, connectionId: string): Promise<void> {
+  const scheduler = new SyncScheduler({
+    schedule: ctx.config.CRM_INFLUENCE_SCHEDULE,
+    store: ctx.store,
+    logger: ctx.logger,
+    onTick: (_id, outcome) => {
+      if (outcome.outcome === 'ran') process.stdout.write(`${describeRun(outcome.report)}\n`);
+      process.stdout.write(`next run: ${scheduler.nextRun(connectionId)?.toISOString() ?? 'none'}\n`);
+    },
+  });
+  scheduler.add(connectionId, async () => (await run()).report);
+  process.stdout.write(`following the schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"; next run: ${scheduler.nextRun(connectionId)?.toISOString() ?? 'none'} (Ctrl-C stops)\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await scheduler.stop();
+}
+
+export function register(program: Command): void {
+  program
+    .command('sync')
+    .description('sync influence scores into one CRM: read changed and stale contacts, score them, write back what changed')
+    .option('--crm <crm>', 'which CRM: salesforce or hubspot')
+    .option('--once', 'run once and exit (default: run now, then follow CRM_INFLUENCE_SCHEDULE)')
+    .option('--dry-run', 'compute and report everything, write nothing to the CRM')
+    .option('--full', 'ignore the checkpoint and read every contact')
+    .option('--json', 'print exactly one machine-readable run report on stdout (implies --once)')
+    .addHelpText('after', '\nExit status: 0 when the run finished (ok, partial, budget_reached), 1 when it failed or needs re-auth.')
+    .action(action);
+}

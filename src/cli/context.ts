@@ -1,0 +1,40 @@
+// What most commands need: validated configuration, the store and a logger (on stderr, so stdout stays clean for
+// `--json` and tables). Opened once per command and always closed.
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../config.ts';
+import type { AppConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import type { Logger } from '../log.ts';
+import { openStore } from '../store/open.ts';
+import type { Store } from '../store/contract.ts';
+import { CliError } from './errors.ts';
+
+export interface CliContext {
+  config: AppConfig;
+  store: Store;
+  logger: Logger;
+}
+
+export function loadCliConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+export function createCliLogger(config: Pick<AppConfig, 'CRM_INFLUENCE_LOG_LEVEL'>): Logger {
+  return createLogger({ level: config.CRM_INFLUENCE_LOG_LEVEL, destination: pino.destination(2), pretty: process.stderr.isTTY === true });
+}
+
+export async function withContext<T>(run: (ctx: CliContext) => Promise<T>): Promise<T> {
+  const config = loadCliConfig();
+  const logger = createCliLogger(config);
+  const store = await openStore(config);
+  try {
+    return await run({ config, store, logger });
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,46 @@
+// Composition root: which CRM connector, which providers, which model. Each part lives in its own `open-*.ts`
+// file, imported only when a command needs it, so a missing part fails only the commands that need it.
+import type { CrmConnector, CrmContact, CrmName } from '../crm/contract.ts';
+import type { Identity, RejectedHandle } from '../identity/types.ts';
+import type { ProviderAdapter } from '../providers/contract.ts';
+import type { ScoreFunction } from '../scoring/types.ts';
+import type { CliContext } from './context.ts';
+
+export type OpenContext = CliContext;
+
+export interface OpenedCrm {
+  /** The store's connection id for this CRM org / portal (saved by `open`). */
+  connectionId: string;
+  connector: CrmConnector;
+}
+
+export interface OpenedProviders {
+  providers: ProviderAdapter[];
+  resolveIdentities: (contact: CrmContact) => { identities: Identity[]; rejected: RejectedHandle[] };
+}
+
+export interface OpenedModel {
+  score: ScoreFunction;
+  modelVersion: string;
+}
+
+export async function openCrm(crm: CrmName, ctx: OpenContext): Promise<OpenedCrm> {
+  const module = crm === 'salesforce' ? await import('./open-salesforce.ts') : await import('./open-hubspot.ts');
+  return module.open(ctx);
+}
+
+export async function openProviders(ctx: OpenContext): Promise<OpenedProviders> {
+  const module = await import('./open-providers.ts');
+  return module.open(ctx);
+}
+
+/** The scoring model, with options from the connection's settings when it has any. */
+export async function openModel(settings: Record<string, unknown> = {}): Promise<OpenedModel> {
+  const { createScorer, MODEL_VERSION, ScoringOptionsSchema } = await import('../scoring/index.ts');
+  const parsed = ScoringOptionsSchema.safeParse(settings.scoring ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `scoring.${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`the connection's scoring settings are invalid: ${problems}`);
+  }
+  return { score: createScorer(parsed.data), modelVersion: MODEL_VERSION };
+}

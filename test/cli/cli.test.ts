@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { COMMANDS, buildProgram } from '../../src/cli/program.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import type { RunReport } from '../../src/sync/report.ts';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    // Only what the CLI needs: no credentials from the developer's shell leak into the test.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CRM_INFLUENCE_LOG_LEVEL: 'silent', ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function report(overrides: Partial<RunReport>): RunReport {
+  return {
+    runId: 'run-1', connection: 'sf-org', crm: 'salesforce', dryRun: false, startedAt: '2026-03-01T10:00:00.000Z',
+    finishedAt: '2026-03-01T10:05:00.000Z', status: 'ok',
+    counts: { read: 10, scored: 8, unscored: 2, written: 7, unchanged: 3, optedOut: 0, failed: 0 },
+    apiCalls: { crm: { read: 1, write: 1, other: 0 }, providers: { bluesky: 1 } }, errors: [], ...overrides,
+  };
+}
+
+describe('crm-influence CLI', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-cli-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--help lists every command of DESIGN §5', () => {
+    const { code, stdout } = cli(['--help']);
+    expect(code).to.equal(0);
+    for (const command of COMMANDS) expect(stdout).to.match(new RegExp(`^  ${command}\\b`, 'm'));
+  });
+
+  it('every command has its own --help naming its flags', () => {
+    const program = buildProgram();
+    const help = new Map(program.commands.map((c) => [c.name(), c.helpInformation()]));
+    expect([...help.keys()]).to.include.members([...COMMANDS]);
+    expect(help.get('sync')).to.include('--crm <crm>').and.include('--once').and.include('--dry-run').and.include('--full').and.include('--json');
+    expect(help.get('runs')).to.include('--last <n>');
+    expect(help.get('sandbox')).to.include('--contacts').and.include('--seed');
+    expect(help.get('score')).to.include('--in').and.include('--out');
+  });
+
+  it('a command whose parts are missing exits non-zero with "not available yet: needs …"', () => {
+    const { code, stdout, stderr } = cli(['serve'], { CRM_INFLUENCE_DB: path.join(dir, 'serve.db') });
+    expect(code).to.not.equal(0);
+    expect(stderr).to.match(/not available yet: needs the admin server/);
+    expect(stdout).to.equal('');
+  });
+
+  it('bad flags give a clear error naming the flag', () => {
+    const crm = cli(['sync', '--crm', 'pipedrive', '--once']);
+    expect(crm.code).to.equal(2);
+    expect(crm.stderr).to.include('--crm: must be salesforce or hubspot (got "pipedrive")');
+
+    const missing = cli(['sync', '--once']);
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.include('--crm: is required: salesforce or hubspot');
+
+    const last = cli(['runs', '--last', 'zero'], { CRM_INFLUENCE_DB: path.join(dir, 'runs.db') });
+    expect(last.code).to.equal(2);
+    expect(last.stderr).to.include('--last: must be a whole number');
+
+    const unknown = cli(['sync', '--bogus']);
+    expect(unknown.code).to.not.equal(0);
+    expect(unknown.stderr).to.include("unknown option '--bogus'");
+  });
+
+  it('bad configuration names the variable', () => {
+    const { code, stderr } = cli(['runs'], { CRM_INFLUENCE_SCHEDULE: 'every day' });
+    expect(code).to.equal(1);
+    expect(stderr).to.include('CRM_INFLUENCE_SCHEDULE');
+  });
+
+  it('runs lists the stored runs, most recent first, as a table or JSON', async () => {
+    const db = path.join(dir, 'runs-list.db');
+    const store = await SqliteStore.open(db);
+    await store.saveRun(report({ runId: 'run-old', startedAt: '2026-03-01T10:00:00.000Z' }));
+    await store.saveRun(report({ runId: 'run-new', startedAt: '2026-03-02T10:00:00.000Z', status: 'budget_reached', message: 'budget floor' }));
+    await store.close();
+
+    const text = cli(['runs', '--last', '5'], { CRM_INFLUENCE_DB: db });
+    expect(text.code).to.equal(0);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines[0]).to.match(/^started \(UTC\)\s+connection\s+crm\s+status/);
+    expect(lines[1]).to.include('2026-03-02 10:00:00').and.include('budget_reached').and.include('budget floor');
+    expect(lines[2]).to.include('2026-03-01 10:00:00');
+
+    const json = cli(['runs', '--last', '1', '--json'], { CRM_INFLUENCE_DB: db });
+    const parsed = JSON.parse(json.stdout) as RunReport[];
+    expect(parsed.map((r) => r.runId)).to.deep.equal(['run-new']);
+  });
+
+  it('doctor reports each check and exits non-zero while something is missing', () => {
+    const { code, stdout } = cli(['doctor'], { CRM_INFLUENCE_DB: path.join(dir, 'doctor.db') });
+    expect(code).to.equal(1);
+    expect(stdout).to.match(/✓ configuration/);
+    expect(stdout).to.match(/✓ store: SQLite at/);
+    expect(stdout).to.match(/✗ crm: no CRM configured/);
+    expect(stdout).to.match(/✓ model: scoring model \d/);
+  });
+});

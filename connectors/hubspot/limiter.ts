@@ -1,0 +1,122 @@
+// One rate limiter per HubSpot portal, shared by every call the connector makes (reads, writes, property calls):
+// a rolling window sized from the X-HubSpot-RateLimit-* headers, and search on its own ≤ 4/s lane on top.
+// Local counting keeps a lone run at zero 429s; the headers catch other apps spending the same portal's quota.
+
+export type Lane = 'api' | 'search';
+
+export interface LimiterSettings {
+  /** Requests per window until the portal's headers say otherwise (100 is HubSpot's lowest tier). */
+  max: number;
+  intervalMs: number;
+  searchPerSecond: number;
+  /** Slack added to each window so clock and network jitter never push a request into the previous window. */
+  marginMs: number;
+  searchMarginMs: number;
+}
+
+export const DEFAULT_LIMITER_SETTINGS: LimiterSettings = {
+  max: 100,
+  intervalMs: 10_000,
+  searchPerSecond: 4,
+  marginMs: 250,
+  searchMarginMs: 100,
+};
+
+class Window {
+  private readonly stamps: number[] = [];
+
+  /** ms until one more event fits into `max` per `windowMs`; 0 = now. */
+  waitFor(now: number, max: number, windowMs: number): number {
+    while (this.stamps.length > 0 && (this.stamps[0] ?? 0) <= now - windowMs) this.stamps.shift();
+    if (this.stamps.length < max) return 0;
+    const oldestBlocking = this.stamps[this.stamps.length - max] ?? now;
+    return Math.max(1, oldestBlocking + windowMs - now);
+  }
+
+  add(now: number): void {
+    this.stamps.push(now);
+  }
+
+  count(now: number, windowMs: number): number {
+    return this.stamps.filter((t) => t > now - windowMs).length;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class PortalLimiter {
+  private readonly api = new Window();
+  private readonly search = new Window();
+  private pausedUntil = { api: 0, search: 0 };
+  /** Serialises grants so concurrent callers cannot both take the last slot. */
+  private queue: Promise<void> = Promise.resolve();
+  readonly settings: LimiterSettings;
+  /** Time spent waiting for a slot (ms), for the run's figures. */
+  waitedMs = 0;
+
+  constructor(settings: Partial<LimiterSettings> = {}, private readonly now: () => number = Date.now) {
+    this.settings = { ...DEFAULT_LIMITER_SETTINGS, ...settings };
+  }
+
+  /** Resolves when one more request on `lane` may be sent; the slot is counted at once. */
+  acquire(lane: Lane): Promise<void> {
+    const turn = this.queue.then(() => this.grant(lane));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async grant(lane: Lane): Promise<void> {
+    for (;;) {
+      const now = this.now();
+      const s = this.settings;
+      const paused = Math.max(this.pausedUntil.api, lane === 'search' ? this.pausedUntil.search : 0) - now;
+      const wait = Math.max(
+        paused,
+        this.api.waitFor(now, s.max, s.intervalMs + s.marginMs),
+        lane === 'search' ? this.search.waitFor(now, s.searchPerSecond, 1000 + s.searchMarginMs) : 0,
+      );
+      if (wait <= 0) {
+        this.api.add(now);
+        if (lane === 'search') this.search.add(now);
+        return;
+      }
+      this.waitedMs += wait;
+      await sleep(wait);
+    }
+  }
+
+  /** A response's rate-limit headers (names case-insensitive). */
+  observe(headers: Record<string, string>): void {
+    const get = (name: string) => {
+      const value = headers[name.toLowerCase()] ?? headers[name];
+      return value === undefined || !/^\d+$/.test(value) ? undefined : Number(value);
+    };
+    const max = get('X-HubSpot-RateLimit-Max');
+    const interval = get('X-HubSpot-RateLimit-Interval-Milliseconds');
+    const remaining = get('X-HubSpot-RateLimit-Remaining');
+    if (max !== undefined && max > 0) this.settings.max = max;
+    if (interval !== undefined && interval > 0) this.settings.intervalMs = interval;
+    // Someone else is spending this portal's window: hold new requests for a slice of it.
+    const now = this.now();
+    if (remaining === 0 && this.api.count(now, this.settings.intervalMs) < this.settings.max - 1) {
+      this.pause('api', now + Math.ceil(this.settings.intervalMs / 10));
+    }
+  }
+
+  /** After a 429: nothing on `lane` (api = everything) before `untilMs`. */
+  pause(lane: Lane, untilMs: number): void {
+    this.pausedUntil[lane] = Math.max(this.pausedUntil[lane], untilMs);
+  }
+}
+
+const limiters = new Map<string, PortalLimiter>();
+
+/** The one limiter of a portal in this process (connectors of the same portal share it). */
+export function limiterFor(portalKey: string, settings: Partial<LimiterSettings> = {}): PortalLimiter {
+  let limiter = limiters.get(portalKey);
+  if (limiter === undefined) {
+    limiter = new PortalLimiter(settings);
+    limiters.set(portalKey, limiter);
+  }
+  return limiter;
+}

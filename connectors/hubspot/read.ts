@@ -1,0 +1,144 @@
+// Reading contacts. First pass: the list API, 100 per page, in id order. Later runs: one search window
+// (since, until] on lastmodifieddate plus stale contacts, walked by a keyset on hs_object_id (`id > last id`,
+// always from offset 0), so the 10,000-result cap and thousands of contacts sharing one timestamp can neither
+// loop nor drop a record. Contacts changed while a window is read fall after `until` and open the next window.
+import { z } from 'zod';
+import type { ContactPage, ReadOptions } from '../../src/crm/contract.ts';
+import type { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/contacts/models/Filter.js';
+import type { HubSpotApi } from './api.ts';
+import type { ContactMapping } from './mapping.ts';
+import { INFLUENCE_PROPERTIES, readProperties, toCrmContact } from './mapping.ts';
+
+export const LIST_PAGE_SIZE = 100;
+export const SEARCH_PAGE_SIZE = 200;
+export const BATCH_READ_SIZE = 100;
+
+const ListCursorSchema = z.object({
+  v: z.literal(1),
+  phase: z.literal('list'),
+  /** The list API's `after` for the next page; null = first page. */
+  after: z.string().nullable(),
+  /** When the full pass began (minus the index lag): the next search window starts here. */
+  startedAt: z.number().int(),
+});
+
+const SearchCursorSchema = z.object({
+  v: z.literal(1),
+  phase: z.literal('search'),
+  /** Window start (exclusive) on lastmodifieddate, ms. */
+  since: z.number().int(),
+  /** Window end (inclusive); null = idle, the next run opens a window (since, now − lag]. */
+  until: z.number().int().nullable(),
+  /** Keyset: the last hs_object_id returned in this window. */
+  lastId: z.string().nullable(),
+  /** Stale = influence date before this (fixed for the window so a resumed window asks the same question). */
+  staleBefore: z.number().int().nullable(),
+});
+
+export const ReadCursorSchema = z.discriminatedUnion('phase', [ListCursorSchema, SearchCursorSchema]);
+export type ReadCursor = z.infer<typeof ReadCursorSchema>;
+
+export function encodeCursor(cursor: ReadCursor): string {
+  return JSON.stringify(cursor);
+}
+
+export function decodeCursor(cursor: string | null): ReadCursor | null {
+  if (cursor === null || cursor.trim() === '') return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(cursor);
+  } catch {
+    throw new Error(`the stored HubSpot cursor is not JSON; run once with --full to start over (cursor: ${cursor.slice(0, 80)})`);
+  }
+  const parsed = ReadCursorSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`the stored HubSpot cursor is not one this connector wrote; run once with --full to start over`);
+  return parsed.data;
+}
+
+export interface ReaderSettings {
+  mapping: ContactMapping;
+  /** HubSpot's search index trails writes by seconds: a window ends this far in the past. */
+  searchIndexLagMs: number;
+  now: () => number;
+}
+
+type Op = `${FilterOperatorEnum}`;
+
+function filter(propertyName: string, operator: Op, value?: string) {
+  return { propertyName, operator: operator as FilterOperatorEnum, ...(value === undefined ? {} : { value }) };
+}
+
+export async function* readContacts(api: HubSpotApi, settings: ReaderSettings, cursor: string | null, options: ReadOptions): AsyncGenerator<ContactPage> {
+  const properties = readProperties(settings.mapping);
+  if (options.ids !== undefined) {
+    yield* readByIds(api, settings, properties, options.ids, cursor ?? '');
+    return;
+  }
+  let state = options.full ? null : decodeCursor(cursor);
+  if (state === null) state = { v: 1, phase: 'list', after: null, startedAt: settings.now() - settings.searchIndexLagMs };
+
+  if (state.phase === 'list') {
+    const list = state;
+    let after = list.after;
+    for (;;) {
+      const page = await api.call('read', 'api', 'contacts list', () =>
+        api.contacts.basicApi.getPage(LIST_PAGE_SIZE, after ?? undefined, properties));
+      const next = page.paging?.next?.after ?? null;
+      const contacts = page.results.map((r) => toCrmContact(r, settings.mapping));
+      if (next === null) {
+        // The full pass is done: the next run reads what changed since it began.
+        yield { contacts, cursor: encodeCursor({ v: 1, phase: 'search', since: list.startedAt, until: null, lastId: null, staleBefore: null }) };
+        return;
+      }
+      after = next;
+      yield { contacts, cursor: encodeCursor({ ...list, after }) };
+    }
+  }
+
+  let window = state;
+  if (window.until === null) {
+    window = { ...window, until: Math.max(window.since, settings.now() - settings.searchIndexLagMs), lastId: null, staleBefore: options.staleBefore.getTime() };
+  }
+  const { since, until } = window as { since: number; until: number };
+  const staleBefore = window.staleBefore ?? options.staleBefore.getTime();
+  let lastId = window.lastId;
+  for (;;) {
+    const keyset = lastId === null ? [] : [filter('hs_object_id', 'GT', lastId)];
+    const notOptedOut = filter(settings.mapping.doNotProfileProperty, 'NEQ', 'true');
+    const inWindow = filter('lastmodifieddate', 'LTE', String(until));
+    const request = {
+      filterGroups: [
+        // changed in the window
+        { filters: [filter('lastmodifieddate', 'GT', String(since)), inWindow, ...keyset] },
+        // scored before the refresh interval
+        { filters: [filter(INFLUENCE_PROPERTIES.scoredAt, 'LT', String(staleBefore)), inWindow, notOptedOut, ...keyset] },
+        // never scored
+        { filters: [filter(INFLUENCE_PROPERTIES.scoredAt, 'NOT_HAS_PROPERTY'), inWindow, notOptedOut, ...keyset] },
+      ],
+      sorts: ['hs_object_id'],
+      properties,
+      limit: SEARCH_PAGE_SIZE,
+      after: '0',
+    };
+    const page = await api.call('read', 'search', 'contacts search', () => api.contacts.searchApi.doSearch(request));
+    const contacts = page.results.map((r) => toCrmContact(r, settings.mapping));
+    const last = page.results.at(-1)?.id;
+    if (page.results.length < SEARCH_PAGE_SIZE || last === undefined) {
+      yield { contacts, cursor: encodeCursor({ v: 1, phase: 'search', since: until, until: null, lastId: null, staleBefore: null }) };
+      return;
+    }
+    lastId = last;
+    yield { contacts, cursor: encodeCursor({ v: 1, phase: 'search', since, until, lastId, staleBefore }) };
+  }
+}
+
+async function* readByIds(api: HubSpotApi, settings: ReaderSettings, properties: string[], ids: readonly string[], cursor: string): AsyncGenerator<ContactPage> {
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += BATCH_READ_SIZE) {
+    const inputs = unique.slice(i, i + BATCH_READ_SIZE).map((id) => ({ id }));
+    // 207 (some ids gone) resolves normally: deleted contacts are simply not returned.
+    const page = await api.call('read', 'api', 'contacts batch read', () =>
+      api.contacts.batchApi.read({ inputs, properties, propertiesWithHistory: [] }));
+    yield { contacts: page.results.map((r) => toCrmContact(r, settings.mapping)), cursor };
+  }
+}

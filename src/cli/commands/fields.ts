@@ -38,23 +38,31 @@ export interface FieldsOutcome {
   action: FieldsAction;
   ok: boolean;
   report: SetupReport;
+  /** Problems not already shown as a missing field row (a missing field is one line, not two). */
+  otherProblems: SetupReport['problems'];
   /** One line per distinct fix, in the order a person should run them. */
   fixes: string[];
+}
+
+/** Does this problem only restate that one of the missing fields is missing? */
+function restatesMissing(problem: { message: string }, missing: SetupReport['fields']): boolean {
+  return missing.some((f) => problem.message.includes(`${f.objectType}.${f.crmField} `) || problem.message.includes(`"${f.crmField}" does not exist`));
 }
 
 export function fieldsOutcome(crm: CrmName, action: FieldsAction, report: SetupReport): FieldsOutcome {
   const missing = report.fields.filter((f) => !f.exists);
   const notWritable = report.fields.filter((f) => f.exists && !f.writable);
+  const otherProblems = report.problems.filter((p) => !restatesMissing(p, missing));
   const fixes = [
     ...(missing.length > 0 ? [FIELD_FIXES[crm].missing] : []),
     ...(notWritable.length > 0 ? [FIELD_FIXES[crm].notWritable] : []),
-    ...report.problems.map((p) => p.fix),
+    ...otherProblems.map((p) => p.fix),
   ];
   const ok = report.ok && missing.length === 0 && notWritable.length === 0 && report.missingScopes.length === 0;
-  return { crm, action, ok, report, fixes: [...new Set(fixes)] };
+  return { crm, action, ok, report, otherProblems, fixes: [...new Set(fixes)] };
 }
 
-/** The outcome in words, for a person at a terminal: every field, every problem, then what to run. */
+/** The outcome in words, for a person at a terminal: every field, every other problem, then what to run. */
 export function describeFields(outcome: FieldsOutcome): string {
   const { report } = outcome;
   const rows = report.fields.map((f) => [
@@ -64,12 +72,13 @@ export function describeFields(outcome: FieldsOutcome): string {
   ]);
   const lines = [table(rows)];
   if (report.missingScopes.length > 0) lines.push(`✗ missing scopes: ${report.missingScopes.join(', ')}`);
-  for (const problem of report.problems) lines.push(`✗ ${problem.message}`);
+  for (const problem of outcome.otherProblems) lines.push(`✗ ${problem.message}`);
   const bad = report.fields.filter((f) => !f.exists || !f.writable).length;
   if (outcome.ok) {
     lines.push(`${outcome.action === 'install' ? 'Installed: ' : ''}all ${report.fields.length} influence fields present and writable.`);
   } else {
-    lines.push(`${bad} of ${report.fields.length} fields need attention, ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}. To fix:`);
+    const problems = outcome.otherProblems.length + (report.missingScopes.length > 0 ? 1 : 0);
+    lines.push(`${bad} of ${report.fields.length} fields need attention${problems > 0 ? `, ${problems} other problem${problems === 1 ? '' : 's'}` : ''}. To fix:`);
     for (const fix of outcome.fixes) lines.push(`  ${fix}`);
   }
   return lines.join('\n');

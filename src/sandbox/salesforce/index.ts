@@ -300,7 +300,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   function composite(body: string, headers: IncomingMessage['headers'], version: string): ApiResponse {
     const request = parseJsonObject(body);
     if (!request || !Array.isArray(request.compositeRequest)) return apiError(400, 'JSON_PARSER_ERROR', 'The request body must contain compositeRequest');
-    const subrequests = request.compositeRequest as { method?: unknown; url?: unknown; referenceId?: unknown; body?: unknown }[];
+    const subrequests = request.compositeRequest as { method?: unknown; url?: unknown; referenceId?: unknown; body?: unknown; httpHeaders?: unknown }[];
     if (subrequests.length > COMPOSITE_LIMIT) return apiError(400, 'LIMIT_EXCEEDED', `Composite request can have at most ${COMPOSITE_LIMIT} subrequests; found ${subrequests.length}`);
     const heavy = subrequests.filter((s) => typeof s.url === 'string' && /\/(composite\/sobjects|query|queryAll)(\/|\?|$)/.test(s.url)).length;
     if (heavy > COMPOSITE_COLLECTION_LIMIT) {
@@ -314,9 +314,13 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         return { body: [{ errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.' }], httpHeaders: {}, httpStatusCode: 400, referenceId };
       }
       const url = new URL(typeof sub.url === 'string' ? sub.url : '/', 'http://composite.invalid');
+      const subHeaders: IncomingMessage['headers'] = { ...headers };
+      if (sub.httpHeaders && typeof sub.httpHeaders === 'object') {
+        for (const [name, value] of Object.entries(sub.httpHeaders)) if (typeof value === 'string') subHeaders[name.toLowerCase()] = value;
+      }
       const match = /^\/services\/data\/v(\d+\.\d)(\/.*)?$/.exec(url.pathname);
       const answer = match
-        ? rest((typeof sub.method === 'string' ? sub.method : 'GET').toUpperCase(), match[2] ?? '/', url.searchParams, sub.body === undefined ? '' : JSON.stringify(sub.body), headers, match[1]!, true)
+        ? rest((typeof sub.method === 'string' ? sub.method : 'GET').toUpperCase(), match[2] ?? '/', url.searchParams, sub.body === undefined ? '' : JSON.stringify(sub.body), subHeaders, match[1]!, true)
         : apiError(404, 'NOT_FOUND', 'The requested resource does not exist');
       const failed = answer.status >= 400 || (Array.isArray(answer.json) && answer.json.some((r) => (r as { success?: unknown }).success === false));
       // The sandbox halts the remaining subrequests on failure; saves already made are not rolled back.

@@ -1,0 +1,64 @@
+// The Salesforce CrmConnector (jsforce): incremental SOQL read of Contacts and Leads, Composite/Bulk 2.0 write-back,
+// describe-based setup checks, and the org's API budget — see read.ts, write.ts, setup.ts, budget.ts, auth.ts.
+import type { ApiUsage, ContactPage, CrmConnector, ReadOptions, ScoreUpdate, SetupReport, WriteResult } from '../../src/crm/contract.ts';
+import { SalesforceApi } from './api.ts';
+import { openSession } from './auth.ts';
+import { ApiBudget } from './budget.ts';
+import { parseSalesforceOptions } from './options.ts';
+import type { SalesforceHooks, SalesforceOptions, SalesforceOptionsInput } from './options.ts';
+import { ContactReader } from './read.ts';
+import { checkSetup } from './setup.ts';
+import { COLLECTION_SIZE, COLLECTIONS_PER_COMPOSITE, ScoreWriter } from './write.ts';
+
+export type { SalesforceHooks, SalesforceOptionsInput, SalesforceTokens } from './options.ts';
+export { SalesforceOptionsSchema } from './options.ts';
+export { DEFAULT_HANDLE_MAPPING, SALESFORCE_FIELDS } from './field-map.ts';
+
+export class SalesforceConnector implements CrmConnector {
+  readonly crm = 'salesforce' as const;
+  /** One Composite call: 5 collections × 200 records. */
+  readonly writeBatchSize = COLLECTION_SIZE * COLLECTIONS_PER_COMPOSITE;
+  readonly options: SalesforceOptions;
+  private readonly budget: ApiBudget;
+  private readonly api: SalesforceApi;
+  private readonly reader: ContactReader;
+  private readonly writer: ScoreWriter;
+  private userId: string | undefined;
+
+  constructor(input: SalesforceOptionsInput, hooks: SalesforceHooks = {}) {
+    this.options = parseSalesforceOptions(input);
+    this.budget = new ApiBudget(this.options.budgetFloor);
+    const session = openSession(this.options, hooks);
+    this.api = new SalesforceApi(session, this.budget, this.options, hooks);
+    this.reader = new ContactReader(this.api, this.options, () => this.integrationUserId());
+    this.writer = new ScoreWriter(this.api, this.budget, this.options, hooks);
+  }
+
+  checkSetup(): Promise<SetupReport> {
+    return checkSetup(this.api, this.budget, this.options);
+  }
+
+  readContacts(cursor: string | null, options: ReadOptions): AsyncIterable<ContactPage> {
+    return this.reader.read(cursor, options);
+  }
+
+  writeScores(updates: readonly ScoreUpdate[]): Promise<WriteResult[]> {
+    return this.writer.write(updates);
+  }
+
+  apiUsage(): ApiUsage {
+    return this.budget.usage();
+  }
+
+  /** The integration user's id (its writes are ours): from the versioned root's identity URL, without a token in a URL. */
+  async integrationUserId(): Promise<string> {
+    if (this.userId) return this.userId;
+    const fromSession = this.api.conn.userInfo?.id;
+    if (fromSession) return (this.userId = fromSession);
+    const resources = await this.api.call('other', 'resources', () => this.api.conn.request<{ identity?: string }>(`/services/data/v${this.options.apiVersion}`));
+    if (!resources.identity) throw new Error('Salesforce did not return the identity URL of the integration user');
+    const identity = await this.api.call('other', 'identity', () => this.api.conn.request<{ user_id?: string }>(resources.identity!), 0);
+    if (!identity.user_id) throw new Error('Salesforce identity has no user_id');
+    return (this.userId = identity.user_id);
+  }
+}

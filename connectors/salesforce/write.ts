@@ -1,0 +1,146 @@
+// Write-back at the platform's limit: sObject Collections of ≤ 200 records, five to a Composite call (1,000
+// records per API call, `allOrNone: false`, results matched by index), Bulk API 2.0 ingest above a threshold.
+// Row locks are retried with backoff in smaller batches; validation errors are reported once, not retried;
+// converted leads are skipped with a reason; a deleted or read-only field stops the run with the fix.
+import type { ScoreUpdate, WriteResult } from '../../src/crm/contract.ts';
+import { SetupError } from '../../src/crm/errors.ts';
+import { DEPLOY_FIX, compositeError, setupErrorFor } from './api.ts';
+import type { SalesforceApi } from './api.ts';
+import type { ApiBudget } from './budget.ts';
+import { toSalesforceValues } from './field-map.ts';
+import type { SalesforceHooks, SalesforceOptions } from './options.ts';
+
+export const COLLECTION_SIZE = 200;
+export const COLLECTIONS_PER_COMPOSITE = 5;
+
+interface SaveError { statusCode: string; message: string; fields?: string[] }
+interface SaveResult { id?: string; success: boolean; errors?: SaveError[] }
+
+const NOT_RETRYABLE = new Set([
+  'FIELD_CUSTOM_VALIDATION_EXCEPTION', 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', 'STRING_TOO_LONG',
+  'NUMBER_OUTSIDE_VALID_RANGE', 'INVALID_TYPE_ON_FIELD_IN_RECORD', 'ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY',
+  'MALFORMED_ID', 'INVALID_ID_FIELD', 'FIELD_INTEGRITY_EXCEPTION', 'REQUIRED_FIELD_MISSING', 'DUPLICATE_VALUE',
+  'INSUFFICIENT_ACCESS_OR_READONLY', 'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY',
+]);
+const SCHEMA_DRIFT = new Set(['INVALID_FIELD', 'INVALID_FIELD_FOR_INSERT_UPDATE']);
+
+function resultFor(id: string, error: SaveError): WriteResult {
+  if (error.statusCode === 'CANNOT_UPDATE_CONVERTED_LEAD') {
+    return { id, ok: false, code: 'CONVERTED_LEAD_SKIPPED', message: 'skipped: the lead was converted, so Salesforce no longer lets it be updated (its contact is scored instead)', retryable: false };
+  }
+  const fields = error.fields && error.fields.length > 0 ? ` (${error.fields.join(', ')})` : '';
+  return { id, ok: false, code: error.statusCode, message: `${error.message}${fields}`, retryable: !NOT_RETRYABLE.has(error.statusCode) };
+}
+
+/** `CODE:message:fields --` (Bulk 2.0 `sf__Error`) → SaveError. */
+export function parseBulkError(text: string): SaveError {
+  const match = /^([A-Z_]+):(.*?)(?::([\w,]*))?\s*--\s*$/s.exec(text.trim());
+  if (!match) return { statusCode: 'UNKNOWN_EXCEPTION', message: text };
+  return { statusCode: match[1]!, message: match[2]!.trim(), fields: match[3] ? match[3].split(',').filter(Boolean) : [] };
+}
+
+export class ScoreWriter {
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly api: SalesforceApi, private readonly budget: ApiBudget, private readonly options: SalesforceOptions, hooks: SalesforceHooks) {
+    this.sleep = hooks.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async write(updates: readonly ScoreUpdate[]): Promise<WriteResult[]> {
+    if (updates.length === 0) return [];
+    const results = updates.length > this.options.bulkWriteThreshold
+      ? await this.writeBulk(updates)
+      : await this.writeComposite(updates, COLLECTION_SIZE);
+    return this.retryLocked(updates, results);
+  }
+
+  /** UNABLE_TO_LOCK_ROW: wait, then resend only those records in ever smaller collections. */
+  private async retryLocked(updates: readonly ScoreUpdate[], results: WriteResult[]): Promise<WriteResult[]> {
+    let size = COLLECTION_SIZE;
+    for (let attempt = 1; attempt <= this.options.lockRetries; attempt++) {
+      const locked = results.flatMap((r, index) => (!r.ok && r.code === 'UNABLE_TO_LOCK_ROW' ? [index] : []));
+      if (locked.length === 0) break;
+      size = Math.max(1, Math.floor(size / 4));
+      await this.sleep(this.options.lockBackoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      const retried = await this.writeComposite(locked.map((index) => updates[index]!), size);
+      locked.forEach((index, k) => { results[index] = retried[k]!; });
+    }
+    return results;
+  }
+
+  private async writeComposite(updates: readonly ScoreUpdate[], collectionSize: number): Promise<WriteResult[]> {
+    const results: WriteResult[] = [];
+    const perCall = collectionSize * COLLECTIONS_PER_COMPOSITE;
+    for (let start = 0; start < updates.length; start += perCall) {
+      const slice = updates.slice(start, start + perCall);
+      const collections: ScoreUpdate[][] = [];
+      for (let i = 0; i < slice.length; i += collectionSize) collections.push(slice.slice(i, i + collectionSize));
+      const body = {
+        allOrNone: false,
+        compositeRequest: collections.map((records, k) => ({
+          method: 'PATCH',
+          url: `/services/data/v${this.api.version}/composite/sobjects`,
+          referenceId: `scores${k}`,
+          body: {
+            allOrNone: false,
+            records: records.map((u) => ({ attributes: { type: u.objectType }, id: u.id, ...toSalesforceValues(u.fields) })),
+          },
+        })),
+      };
+      const answer = await this.api.composite('write', 'score write-back', body);
+      collections.forEach((records, k) => {
+        const sub = answer.compositeResponse[k];
+        if (!sub || sub.httpStatusCode >= 300 || !Array.isArray(sub.body)) {
+          const error = sub ? compositeError(sub) : new Error('no answer for this collection');
+          const setup = setupErrorFor(error);
+          if (setup) throw setup;
+          for (const u of records) results.push({ id: u.id, ok: false, code: error.name, message: error.message, retryable: true });
+          return;
+        }
+        const saves = sub.body as SaveResult[];
+        records.forEach((u, index) => results.push(this.toResult(u, saves[index])));
+      });
+    }
+    return results;
+  }
+
+  private toResult(update: ScoreUpdate, save: SaveResult | undefined): WriteResult {
+    if (!save) return { id: update.id, ok: false, code: 'NO_RESULT', message: 'Salesforce returned no result for this record', retryable: true };
+    if (save.success) return { id: update.id, ok: true };
+    const error = save.errors?.[0] ?? { statusCode: 'UNKNOWN_EXCEPTION', message: 'failed without an error' };
+    if (SCHEMA_DRIFT.has(error.statusCode)) {
+      const field = error.fields?.[0] ?? /column '([^']+)'/.exec(error.message)?.[1] ?? 'an influence field';
+      throw new SetupError(`Salesforce field ${update.objectType}.${field} is missing or not editable by the integration user (${error.statusCode}: ${error.message}).`, DEPLOY_FIX);
+    }
+    return resultFor(update.id, error);
+  }
+
+  /** One Bulk API 2.0 update job per object; per-record outcomes from successful/failed results. */
+  private async writeBulk(updates: readonly ScoreUpdate[]): Promise<WriteResult[]> {
+    const byObject = new Map<string, ScoreUpdate[]>();
+    for (const u of updates) byObject.set(u.objectType, [...(byObject.get(u.objectType) ?? []), u]);
+    const outcome = new Map<string, WriteResult>();
+    for (const [object, list] of byObject) {
+      // jsforce takes the CSV header from the first record, so every record carries every column.
+      const input = list.map((u) => ({ Id: u.id, ...toSalesforceValues(u.fields) }));
+      const usedBefore = this.api.conn.limitInfo.apiUsage?.used;
+      const results = await this.api.call('write', `bulk update of ${object}`, () => this.api.conn.bulk2.loadAndWaitForResults({
+        object, operation: 'update', input, pollInterval: this.options.bulkPollIntervalMs, pollTimeout: this.options.bulkPollTimeoutMs,
+      }));
+      // A job is several HTTP calls (create, upload, close, polls, results): count what Salesforce counted.
+      const usedAfter = this.api.conn.limitInfo.apiUsage?.used;
+      if (usedBefore !== undefined && usedAfter !== undefined && usedAfter - usedBefore > 1) this.budget.count('write', usedAfter - usedBefore - 1);
+      for (const row of results.successfulResults) outcome.set(String(row.sf__Id), { id: String(row.sf__Id), ok: true });
+      for (const row of results.failedResults) {
+        const record = row as unknown as Record<string, string | undefined>;
+        const id = record.sf__Id || record.Id || '';
+        const error = parseBulkError(record.sf__Error ?? '');
+        if (SCHEMA_DRIFT.has(error.statusCode)) {
+          throw new SetupError(`Salesforce field ${object}.${error.fields?.[0] ?? '?'} is missing or not editable by the integration user (${error.statusCode}).`, DEPLOY_FIX);
+        }
+        outcome.set(id, resultFor(id, error));
+      }
+    }
+    return updates.map((u) => outcome.get(u.id) ?? { id: u.id, ok: false, code: 'UNPROCESSED', message: 'the Bulk API job did not process this record', retryable: true });
+  }
+}

@@ -2,8 +2,12 @@
 // separators, enumeration values exactly as defined, datetimes as ms epoch, multi-checkbox values joined by ';'.
 import { z } from 'zod';
 import type { CrmContact, InfluenceFieldName, InfluenceFields } from '../../src/crm/contract.ts';
-import { CrmContactSchema } from '../../src/crm/contract.ts';
-import { ConfidenceSchema, NetworkSchema, TierSchema, TrendSchema } from '../../src/scoring/types.ts';
+import { CrmContactSchema, InfluenceFieldsSchema, RawHandleSchema } from '../../src/crm/contract.ts';
+
+// Connectors depend on src/crm only: the enumerations come through the contract's schemas.
+const TierSchema = InfluenceFieldsSchema.shape.tier.unwrap();
+const ConfidenceSchema = InfluenceFieldsSchema.shape.confidence.unwrap();
+const TrendSchema = InfluenceFieldsSchema.shape.trend.unwrap();
 
 export const INFLUENCE_PROPERTIES: Record<InfluenceFieldName, string> = {
   score: 'influence_score',
@@ -17,7 +21,7 @@ export const INFLUENCE_PROPERTIES: Record<InfluenceFieldName, string> = {
 };
 
 /** Contact property → network hint (`any`: detect from the value). SANDBOX.md / the README name these. */
-export const HandlePropertiesSchema = z.record(z.string().min(1), z.union([NetworkSchema, z.literal('any')]));
+export const HandlePropertiesSchema = z.record(z.string().min(1), RawHandleSchema.shape.network);
 export type HandleProperties = z.infer<typeof HandlePropertiesSchema>;
 
 export const DEFAULT_HANDLE_PROPERTIES: HandleProperties = {

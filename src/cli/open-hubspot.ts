@@ -1,8 +1,88 @@
-// Opens the hubspot connection for the CLI. Placeholder until the connector lands: the connector's engineer
-// replaces this file (same export), so `sync --crm hubspot` fails honestly instead of pretending.
-import { NotAvailableError } from './errors.ts';
+// Opens the HubSpot connection for the CLI: a portal connected through the admin UI (public app, OAuth tokens in
+// the store, refreshed tokens written back), else the private app token from HUBSPOT_ACCESS_TOKEN.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
+import type { HubSpotConnectorOptions } from '../../connectors/hubspot/index.ts';
+import { HandlePropertiesSchema } from '../../connectors/hubspot/mapping.ts';
+import type { Connection } from '../store/contract.ts';
+import { CliError } from './errors.ts';
 import type { OpenContext, OpenedCrm } from './crms.ts';
 
-export function open(_ctx: OpenContext): Promise<OpenedCrm> {
-  return Promise.reject(new NotAvailableError('the HubSpot connector (connectors/hubspot)'));
+/** `settings.hubspot` of a connection (all optional). */
+const HubSpotSettingsSchema = z.object({
+  handleProperties: HandlePropertiesSchema.optional(),
+  doNotProfileProperty: z.string().min(1).optional(),
+  searchIndexLagMs: z.number().int().nonnegative().optional(),
+}).default({});
+
+const OAuthCredentialsSchema = z.object({
+  refreshToken: z.string().min(1),
+  accessToken: z.string().min(1).optional(),
+  expiresAt: z.number().int().optional(),
+});
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function settingsOf(connection: Connection | null, baseUrl: string) {
+  const parsed = HubSpotSettingsSchema.safeParse((connection?.settings ?? {}).hubspot);
+  if (!parsed.success) {
+    throw new CliError(`connection "${connection?.id ?? 'hubspot'}": settings.hubspot is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const s = parsed.data;
+  return {
+    ...(s.handleProperties === undefined ? {} : { handleProperties: s.handleProperties }),
+    ...(s.doNotProfileProperty === undefined ? {} : { doNotProfileProperty: s.doNotProfileProperty }),
+    // The sandbox's search index has no lag; HubSpot's trails writes by seconds.
+    searchIndexLagMs: s.searchIndexLagMs ?? (LOOPBACK.has(new URL(baseUrl).hostname) ? 0 : 60_000),
+  };
+}
+
+export async function open(ctx: OpenContext): Promise<OpenedCrm> {
+  const { config, store } = ctx;
+  const baseUrl = config.HUBSPOT_BASE_URL;
+
+  // A portal installed through the admin UI (OAuth) wins over the environment.
+  const installed = (await store.listConnections()).find((c) => c.crm === 'hubspot' && c.status !== 'disabled' && OAuthCredentialsSchema.safeParse(c.credentials).success);
+  if (installed !== undefined) {
+    if (installed.status === 'needs_reauth') {
+      throw new CliError(`HubSpot connection "${installed.id}" needs to be reconnected: ${installed.statusMessage ?? 'its refresh token was refused'}; open the admin UI (crm-influence serve) and connect the portal again`);
+    }
+    if (config.HUBSPOT_CLIENT_ID === undefined || config.HUBSPOT_CLIENT_SECRET === undefined) {
+      throw new CliError(`HubSpot connection "${installed.id}" uses OAuth: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET (the public app's credentials)`);
+    }
+    const credentials = OAuthCredentialsSchema.parse(installed.credentials);
+    const options: HubSpotConnectorOptions = {
+      baseUrl,
+      portalKey: `${baseUrl}#${installed.id}`,
+      auth: { kind: 'oauth', clientId: config.HUBSPOT_CLIENT_ID, clientSecret: config.HUBSPOT_CLIENT_SECRET, ...credentials },
+      ...settingsOf(installed, baseUrl),
+    };
+    const connector = createHubSpotConnector(options, {
+      onTokens: async (tokens) => {
+        const current = await store.getConnection(installed.id);
+        if (current === null) return;
+        await store.saveConnection({ ...current, credentials: { ...current.credentials, ...tokens } });
+      },
+    });
+    return { connectionId: installed.id, connector };
+  }
+
+  if (config.HUBSPOT_ACCESS_TOKEN === undefined) {
+    throw new CliError('HubSpot is not configured: set HUBSPOT_ACCESS_TOKEN (a private app token with the crm.objects.contacts.read/write and crm.schemas.contacts.read/write scopes), or connect a portal in the admin UI (crm-influence serve)');
+  }
+  // One connection per portal: the id is derived from the base URL and the token, never containing either.
+  const connectionId = `hubspot-${createHash('sha256').update(`${baseUrl}|${config.HUBSPOT_ACCESS_TOKEN}`).digest('hex').slice(0, 12)}`;
+  const existing = await store.getConnection(connectionId);
+  if (existing === null) {
+    // The token stays in the environment; nothing secret is stored.
+    await store.saveConnection({ id: connectionId, crm: 'hubspot', name: `HubSpot (${new URL(baseUrl).host})`, status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+  }
+  const connector = createHubSpotConnector({
+    baseUrl,
+    portalKey: `${baseUrl}#${connectionId}`,
+    auth: { kind: 'private', accessToken: config.HUBSPOT_ACCESS_TOKEN },
+    ...settingsOf(existing, baseUrl),
+  });
+  return { connectionId, connector };
 }

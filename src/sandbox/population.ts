@@ -568,7 +568,8 @@ export function createPopulation(options: { seed: string | number; size: number;
       lastPostAt = now - silentDays * DAY_MS - rng.int(DAY_MS);
       activeDays = ageDays - silentDays;
     }
-    const posts = clampInt(postsPerDay * activeDays * (0.7 + 0.6 * rng.next()), 0, 5_000_000);
+    // GitHub "posts" are public repositories: even busy bots rarely own more than a few thousand.
+    const posts = clampInt(postsPerDay * activeDays * (0.7 + 0.6 * rng.next()), 0, network === 'github' ? 3000 : 5_000_000);
     if (posts === 0) lastPostAt = null;
     const followersInt = clampInt(followers, 0, 250_000_000);
     const verified = network === 'x'

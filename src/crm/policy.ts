@@ -1,7 +1,7 @@
 // Which influence fields to write onto one CRM record, and why (DESIGN §4 "Diff-only writes" and
 // "Overwrite policy per field"). Pure functions: no I/O, no clock.
 import { z } from 'zod';
-import { CLEARED_FIELDS, INFLUENCE_FIELD_NAMES, InfluenceFieldsSchema } from './contract.ts';
+import { CLEARED_FIELDS, INFLUENCE_FIELD_NAMES } from './contract.ts';
 import type { InfluenceFieldName, InfluenceFields } from './contract.ts';
 
 /**
@@ -63,6 +63,7 @@ function normaliseText(value: string): string {
 
 /** Equality as a CRM round-trip sees it: dates by instant (or by day when one side is date-only), text trimmed. */
 export function sameFieldValue(field: InfluenceFieldName, a: FieldValue | undefined, b: FieldValue | undefined): boolean {
+  if (a === b) return true;
   if (isEmptyValue(a) || isEmptyValue(b)) return isEmptyValue(a) && isEmptyValue(b);
   if (field === 'reasonCodes') {
     const left = a as string[];
@@ -164,8 +165,9 @@ export function planWrite(input: PlanInput): WritePlan {
   }
   return {
     action: 'write',
-    fields: InfluenceFieldsSchema.parse(fields),
-    lastWritten: InfluenceFieldsSchema.parse(remembered),
+    // Every value comes from validated input (the model's answer, the parsed CRM record, our own memory).
+    fields: fields as InfluenceFields,
+    lastWritten: remembered as InfluenceFields,
     changed,
     kept,
   };

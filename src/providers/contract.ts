@@ -20,6 +20,6 @@ export interface ProviderAdapter {
   readonly maxBatch: number;
   /** One result per input handle, keyed by the handle exactly as given. */
   fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>>;
-  /** API calls (and, for paid APIs, estimated cost) spent since the adapter was created. */
-  usage(): { calls: number; estimatedCostUsd?: number };
+  /** API calls (and, for paid APIs, estimated cost; for quota APIs such as YouTube, quota units) since creation. */
+  usage(): { calls: number; estimatedCostUsd?: number; quotaUnits?: number };
 }

@@ -1,8 +1,8 @@
 // Every HubSpot call the connector makes goes through `call`: the portal's limiter first, then the real
 // @hubspot/api-client, then HubSpot's answers handled once: 429 waits (TEN_SECONDLY_ROLLING, SECONDLY), DAILY stops
 // the run, 401 refreshes OAuth once, 5xx and dropped connections back off. The client's own limiter and retry stay
-// off (crm-apis.md §2.1): its retry cannot see `policyName` (the generated error model drops it) and its decorators
-// are process-wide, so another Client in this process could otherwise change ours.
+// off (crm-apis.md §2.1): its retry waits a fixed 10 s per TEN_SECONDLY_ROLLING attempt, counts attempts not
+// retries, and its decorators are process-wide, so another Client in this process could otherwise change ours.
 import { Client } from '@hubspot/api-client';
 import { BudgetReachedError, NeedsReauthError } from '../../src/crm/errors.ts';
 import type { ApiUsage } from '../../src/crm/contract.ts';
@@ -40,7 +40,7 @@ function bodyField(body: unknown, name: string): string | undefined {
 
 export type RateLimitPolicy = 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY' | 'UNKNOWN';
 
-/** The policy of a 429: from `policyName`, or from the message when the client's error model dropped the name. */
+/** The policy of a 429: from `policyName`, else from the message (older bodies and proxies omit the name). */
 export function rateLimitPolicy(body: unknown): RateLimitPolicy {
   const policy = bodyField(body, 'policyName');
   if (policy === 'TEN_SECONDLY_ROLLING' || policy === 'SECONDLY' || policy === 'DAILY') return policy;

@@ -169,13 +169,16 @@ class SyncRun {
       const early = this.budgetStop();
       if (early !== null) return early;
       await this.retryFailedRecords(staleBefore);
-      const cursor = this.options.full ? null : await this.store.getCursor(this.connectionId);
-      for await (const page of this.deps.connector.readContacts(cursor, { full: this.options.full, staleBefore })) {
+      const targeted = this.options.ids?.filter((id) => !this.retriedIds.has(id));
+      const cursor = this.options.full || targeted !== undefined ? null : await this.store.getCursor(this.connectionId);
+      const readOptions = targeted !== undefined ? { full: false, staleBefore, ids: targeted } : { full: this.options.full, staleBefore };
+      if (targeted?.length === 0) return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
+      for await (const page of this.deps.connector.readContacts(cursor, readOptions)) {
         const fresh = page.contacts.filter((c) => !this.retriedIds.has((c as { id?: string }).id ?? ''));
         this.report.counts.read += page.contacts.length - fresh.length;
         await this.processPage(fresh, staleBefore);
-        // Checkpoint only after the whole page is written and recorded.
-        if (!this.options.dryRun) await this.store.setCursor(this.connectionId, page.cursor);
+        // Checkpoint only after the whole page is written and recorded (a targeted run has no checkpoint).
+        if (!this.options.dryRun && targeted === undefined) await this.store.setCursor(this.connectionId, page.cursor);
         this.pages += 1;
         this.progress('pages');
         if (!(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds))) {

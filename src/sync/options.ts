@@ -9,6 +9,11 @@ export const SyncOptionsSchema = z.object({
   dryRun: z.boolean().default(false),
   /** Ignore the stored cursor and read every contact. */
   full: z.boolean().default(false),
+  /**
+   * A targeted run (e.g. contacts a webhook announced): read only these records, leave the cursor where it is.
+   * Failed records from earlier runs are retried as usual.
+   */
+  ids: z.array(z.string().min(1)).max(10_000).optional(),
   /** Re-score a contact whose influence date is older than this. */
   refreshDays: z.number().int().min(1).max(365).default(7),
   /** Stop when less than this fraction of the CRM's API quota remains. */

@@ -353,6 +353,19 @@ describe('sync engine', function () {
     expect(history).to.have.length(1);
   });
 
+  it('a targeted run (webhook) reads only the given records and leaves the checkpoint alone', async () => {
+    world = await makeWorld(30, { pageSize: 10 });
+    await world.sync();
+    const cursor = await world.store.getCursor(CONNECTION);
+    world.bluesky.followers.set('user3.bsky.social', 5_000_000);
+    world.clock.now = new Date(world.clock.now.getTime() + 2 * DAY);
+    const report = await world.sync({ ids: ['c00003', 'c00004'] });
+    expect(report.counts.read).to.equal(2);
+    expect(report.counts.written).to.equal(1);
+    expect(world.crm.writesOf('c00003')).to.have.length(2);
+    expect(await world.store.getCursor(CONNECTION)).to.equal(cursor);
+  });
+
   it('validates options, naming the bad one', async () => {
     world = await makeWorld(0);
     let error: unknown;

@@ -712,9 +712,11 @@ export function createPopulation(options: { seed: string | number; size: number;
   }
 
   function postId(acc: SandboxAccount, k: number): string {
+    // X and Mastodon ids grow with time (snowflakes): the newest post (k = 0) has the largest id.
+    const sequence = String(999_999 - Math.min(k, 999_999)).padStart(6, '0');
     switch (acc.network) {
-      case 'x': return `18${String(acc.personIndex).padStart(10, '0')}${String(k).padStart(6, '0')}`;
-      case 'mastodon': return `113${String(acc.personIndex).padStart(10, '0')}${String(k).padStart(6, '0')}`;
+      case 'x': return `18${String(acc.personIndex).padStart(10, '0')}${sequence}`;
+      case 'mastodon': return `113${String(acc.personIndex).padStart(10, '0')}${sequence}`;
       case 'bluesky': return `at://${acc.id}/app.bsky.feed.post/3l${encode(acc.personIndex, BASE32, 6)}${encode(k, BASE32, 5)}`;
       case 'youtube': return encode(acc.personIndex * 1000 + k, BASE64URL, 11);
       case 'github': return `${acc.personIndex}-${k}`;

@@ -44,6 +44,19 @@ export interface PendingRetry {
   lastError: RecordError;
 }
 
+export type SqlValue = string | number | null;
+
+/**
+ * Direct SQL over the store's database, for a room that keeps its own tables through its own migrations (the admin
+ * server: users, sessions). Statements use numbered `?1…?N` parameters; the PostgreSQL store turns them into `$N`.
+ */
+export interface SqlAccess {
+  readonly dialect: 'sqlite' | 'postgres';
+  query<T extends object>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Rows changed. */
+  execute(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
 export interface Store {
   // connections
   saveConnection(connection: Omit<Connection, 'createdAt' | 'updatedAt'>): Promise<void>;
@@ -88,6 +101,9 @@ export interface Store {
   recordErrors(connectionId: string, runId: string, errors: readonly (RecordError & { objectType?: string })[]): Promise<void>;
   pendingRetries(connectionId: string, limit: number): Promise<PendingRetry[]>;
   clearErrors(connectionId: string, recordIds: readonly string[]): Promise<void>;
+
+  /** Direct SQL (see SqlAccess); optional so in-memory doubles need not offer it. */
+  sql?(): SqlAccess;
 
   close(): Promise<void>;
 }

@@ -110,6 +110,46 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX record_errors_retry ON record_errors (connection_id, retryable, last_failed_at);
     `,
   },
+  {
+    version: 2,
+    name: 'admin server: users, sessions, secrets, webhook queue, dashboard summary',
+    sql: `
+      CREATE TABLE server_admins (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL, -- scrypt$N$r$p$salt$hash (src/server/passwords.ts)
+        created_at TEXT NOT NULL,
+        last_login_at TEXT
+      );
+
+      CREATE TABLE server_sessions (
+        sid_hash TEXT PRIMARY KEY,   -- SHA-256 of the session id, so a copy of the database holds no live session
+        data TEXT NOT NULL,          -- JSON express-session data
+        expires_at TEXT NOT NULL
+      );
+      CREATE INDEX server_sessions_expires ON server_sessions (expires_at);
+
+      CREATE TABLE server_secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+
+      CREATE TABLE server_webhook_queue (
+        connection_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        queued_at TEXT NOT NULL,
+        PRIMARY KEY (connection_id, record_id)
+      );
+
+      -- Score histogram and tier counts per connection, recomputed once per finished run (not per page view).
+      CREATE TABLE server_dashboard_summary (
+        connection_id TEXT PRIMARY KEY,
+        source_run TEXT NOT NULL,
+        computed_at TEXT NOT NULL,
+        summary TEXT NOT NULL        -- JSON
+      );
+    `,
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

@@ -12,7 +12,7 @@ import {
 } from './codec.ts';
 import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow } from './codec.ts';
 import type {
-  CachedProviderResult, Connection, ConnectionStatus, ContactSyncState, PendingRetry, Store,
+  CachedProviderResult, Connection, ConnectionStatus, ContactSyncState, PendingRetry, SqlAccess, SqlValue, Store,
 } from './contract.ts';
 import { CredentialsCipher } from './crypto.ts';
 import { MIGRATIONS, checkMigrationOrder, migrationSql } from './migrations.ts';
@@ -320,6 +320,14 @@ export class PostgresStore implements Store {
   async clearErrors(connectionId: string, recordIds: readonly string[]): Promise<void> {
     if (recordIds.length === 0) return;
     await this.#query(SQL.postgres.clearErrors, [connectionId, recordIds]);
+  }
+
+  sql(): SqlAccess {
+    return {
+      dialect: 'postgres',
+      query: async <T extends object>(sql: string, params: readonly SqlValue[] = []) => (await this.#query<T & QueryResultRow>(sql, [...params])).rows,
+      execute: async (sql: string, params: readonly SqlValue[] = []) => (await this.#query(sql, [...params])).count,
+    };
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,7 @@ import {
 } from './codec.ts';
 import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow } from './codec.ts';
 import type {
-  CachedProviderResult, Connection, ConnectionStatus, ContactSyncState, PendingRetry, Store,
+  CachedProviderResult, Connection, ConnectionStatus, ContactSyncState, PendingRetry, SqlAccess, Store,
 } from './contract.ts';
 import { CredentialsCipher } from './crypto.ts';
 import { MIGRATIONS, checkMigrationOrder, migrationSql } from './migrations.ts';
@@ -353,6 +353,14 @@ export class SqliteStore implements Store {
       if (recordIds.length === 0) return;
       this.#run(SQL.sqlite.clearErrors, connectionId, JSON.stringify(recordIds));
     });
+  }
+
+  sql(): SqlAccess {
+    return {
+      dialect: 'sqlite',
+      query: <T extends object>(sql: string, params: readonly SQLInputValue[] = []) => this.#async(() => this.#all<T>(sql, ...params)),
+      execute: (sql: string, params: readonly SQLInputValue[] = []) => this.#async(() => this.#run(sql, ...params)),
+    };
   }
 
   close(): Promise<void> {

@@ -3,14 +3,21 @@
 
 export interface Aggregated {
   score: number;
-  /** Marginal points of each input (same order as the input), in rank order they telescope to `score`. */
+  /** Marginal points of each input (same order as the input); in rank order they telescope to `score`. */
   contributions: number[];
 }
 
 /** `weighted` are the relevance-weighted sub-scores s_n = v_n·N_n (0–100). */
 export function aggregate(weighted: readonly number[]): Aggregated {
-  const order = weighted.map((_, i) => i).sort((a, b) => weighted[b]! - weighted[a]! || a - b);
-  const contributions = new Array<number>(weighted.length).fill(0);
+  const n = weighted.length;
+  // Rank order, strongest first (insertion sort: a contact has a handful of networks; ties keep input order).
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let j = order.length;
+    while (j > 0 && weighted[order[j - 1]!]! < weighted[i]!) j--;
+    order.splice(j, 0, i);
+  }
+  const contributions = new Array<number>(n).fill(0);
   let remaining = 1; // Π of (1 − w_k s_k) so far
   let rankWeight = 1;
   for (const i of order) {

@@ -1,5 +1,6 @@
 // Top factors: short sentences with signed points that add up to the score (within rounding).
-import type { NetworkScore } from './network.ts';
+// Hot path: candidates are plain records and only the shown ones are rendered to text.
+import type { AuthenticityFlag, NetworkScore } from './network.ts';
 import { GITHUB_EXTRA } from './network.ts';
 import type { Factor, Network } from './types.ts';
 
@@ -17,53 +18,41 @@ export function compact(n: number): string {
   return trim(n);
 }
 function trim(n: number): string {
-  return (Math.round(n * 10) / 10).toString();
+  return String(Math.round(n * 10) / 10);
 }
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-/** A factor whose text is rendered only if it is shown (rendering is most of the cost). */
+type Kind = 'reach' | 'amplification' | 'engagement' | 'activity' | 'plausibility' | 'flag';
+
 interface Candidate {
-  network: Network;
+  ns: NetworkScore;
+  kind: Kind;
+  flag: AuthenticityFlag | null;
   points: number;
-  render: () => string;
 }
 
-function candidatesOf(ns: NetworkScore, contribution: number, windowDays: number): Candidate[] {
-  if (ns.subScore <= 0 || contribution <= 0) return [];
-  const ratio = contribution / ns.subScore;
+function render(c: Candidate, windowDays: number): string {
+  const ns = c.ns;
   const name = NETWORK_NAMES[ns.network];
   const m = ns.metrics;
-  const out: Candidate[] = [];
-  const push = (points: number, render: () => string): void => {
-    if (points !== 0) out.push({ network: ns.network, points, render });
-  };
-  push(ns.reachPart * ratio, () => `${name}: ${compact(m.followers)} followers`);
-  push(ns.amplificationPart * ratio, () =>
-    ns.network === 'github'
-      ? `${name}: ${compact(m.extra?.[GITHUB_EXTRA.stars] ?? 0)} stars, ${compact(m.extra?.[GITHUB_EXTRA.forks] ?? 0)} forks on own repos`
-      : `${name}: ${compact(ns.typicalReactions)} weighted reactions on a typical post (${ns.postsUsed} posts, ${windowDays} days)`,
-  );
-  push(ns.engagementPart * ratio, () =>
-    ns.engagementRatio === null ? `${name}: engagement` : `${name}: engagement ${trim(ns.engagementRatio)}× typical for its size`,
-  );
-  push(-ns.activityLoss * ratio, () =>
-    ns.daysSinceLastPost === null
-      ? `${name}: no original posts seen (activity unknown)`
-      : ns.postsInWindow === 0
-      ? `${name}: no original posts in ${windowDays} days`
-      : ns.postsInWindow < 6
-        ? `${name}: only ${ns.postsInWindow} original post${ns.postsInWindow === 1 ? '' : 's'} in ${windowDays} days`
-        : `${name}: last original post ${Math.round(ns.daysSinceLastPost ?? 0)} days ago`,
-  );
-  push(-ns.plausibilityLoss * ratio, () => `${name}: engagement above what is plausible for its size (excess not counted)`);
-  // Split the authenticity loss between the flags in proportion to log(factor) (they multiply).
-  let logSum = 0;
-  for (const flag of ns.flags) logSum += flag.factor < 1 ? Math.log(flag.factor) : 0;
-  for (const flag of ns.flags) {
-    if (flag.factor >= 1 || logSum === 0) continue;
-    const share = Math.log(flag.factor) / logSum;
-    push(-ns.authenticityLoss * ratio * share, () => {
-      switch (flag.code) {
+  switch (c.kind) {
+    case 'reach':
+      return `${name}: ${compact(m.followers)} followers`;
+    case 'amplification':
+      return ns.network === 'github'
+        ? `${name}: ${compact(m.extra?.[GITHUB_EXTRA.stars] ?? 0)} stars, ${compact(m.extra?.[GITHUB_EXTRA.forks] ?? 0)} forks on own repos`
+        : `${name}: ${compact(ns.typicalReactions)} weighted reactions on a typical post (${ns.postsUsed} posts, ${windowDays} days)`;
+    case 'engagement':
+      return ns.engagementRatio === null ? `${name}: engagement` : `${name}: engagement ${trim(ns.engagementRatio)}× typical for its size`;
+    case 'activity':
+      if (ns.daysSinceLastPost === null) return `${name}: no original posts seen (activity unknown)`;
+      if (ns.postsInWindow === 0) return `${name}: no original posts in ${windowDays} days`;
+      if (ns.postsInWindow < 6) return `${name}: only ${ns.postsInWindow} original post${ns.postsInWindow === 1 ? '' : 's'} in ${windowDays} days`;
+      return `${name}: last original post ${Math.round(ns.daysSinceLastPost)} days ago`;
+    case 'plausibility':
+      return `${name}: engagement above what is plausible for its size (excess not counted)`;
+    case 'flag':
+      switch (c.flag?.code) {
         case 'FOLLOW_BACK_PATTERN':
           return `${name}: follow-back pattern (${compact(m.following)} following / ${compact(m.followers)} followers)`;
         case 'YOUNG_ACCOUNT':
@@ -73,11 +62,46 @@ function candidatesOf(ns: NetworkScore, contribution: number, windowDays: number
         case 'BOUGHT_FOLLOWERS_PATTERN':
           return `${name}: audience barely reacts for its size (bought-followers pattern)`;
         default:
-          return `${name}: ${flag.code}`;
+          return `${name}: ${c.flag?.code ?? 'flag'}`;
       }
-    });
   }
-  return out;
+}
+
+function add(out: Candidate[], ns: NetworkScore, kind: Kind, points: number, flag: AuthenticityFlag | null = null): void {
+  if (points !== 0) out.push({ ns, kind, flag, points });
+}
+
+function collect(out: Candidate[], ns: NetworkScore, contribution: number): void {
+  if (ns.subScore <= 0 || contribution <= 0) return;
+  const ratio = contribution / ns.subScore;
+  add(out, ns, 'reach', ns.reachPart * ratio);
+  add(out, ns, 'amplification', ns.amplificationPart * ratio);
+  add(out, ns, 'engagement', ns.engagementPart * ratio);
+  add(out, ns, 'activity', -ns.activityLoss * ratio);
+  add(out, ns, 'plausibility', -ns.plausibilityLoss * ratio);
+  // Split the authenticity loss between the flags in proportion to log(factor) (they multiply).
+  let logSum = 0;
+  for (const flag of ns.flags) if (flag.factor < 1) logSum += Math.log(flag.factor);
+  if (logSum === 0) return;
+  for (const flag of ns.flags) {
+    if (flag.factor < 1) add(out, ns, 'flag', (-ns.authenticityLoss * ratio * Math.log(flag.factor)) / logSum, flag);
+  }
+}
+
+/** Keeps the `limit` candidates of largest |points| with the wanted sign, largest first (insertion into a short list). */
+function top(candidates: readonly Candidate[], positive: boolean, limit: number): Candidate[] {
+  const best: Candidate[] = [];
+  for (const c of candidates) {
+    if (positive ? c.points <= 0 : c.points >= 0) continue;
+    const size = Math.abs(c.points);
+    let i = best.length;
+    while (i > 0 && Math.abs(best[i - 1]!.points) < size) i--;
+    if (i < limit) {
+      best.splice(i, 0, c);
+      if (best.length > limit) best.pop();
+    }
+  }
+  return best;
 }
 
 /**
@@ -91,16 +115,16 @@ export function explain(
   windowDays: number,
 ): Factor[] {
   const candidates: Candidate[] = [];
-  for (let i = 0; i < scored.length; i++) candidates.push(...candidatesOf(scored[i]!, contributions[i]!, windowDays));
-  const positives = candidates.filter((c) => c.points > 0).sort((a, b) => b.points - a.points).slice(0, TOP_POSITIVE);
-  const negatives = candidates.filter((c) => c.points < 0).sort((a, b) => a.points - b.points).slice(0, TOP_NEGATIVE);
+  for (let i = 0; i < scored.length; i++) collect(candidates, scored[i]!, contributions[i]!);
   const factors: Factor[] = [];
   let shown = 0;
-  for (const c of [...positives, ...negatives]) {
-    const points = round1(c.points);
-    if (points === 0) continue;
-    shown += points;
-    factors.push({ network: c.network, text: `${points > 0 ? '+' : '−'} ${c.render()}`, points });
+  for (const group of [top(candidates, true, TOP_POSITIVE), top(candidates, false, TOP_NEGATIVE)]) {
+    for (const c of group) {
+      const points = round1(c.points);
+      if (points === 0) continue;
+      shown += points;
+      factors.push({ network: c.ns.network, text: `${points > 0 ? '+' : '−'} ${render(c, windowDays)}`, points });
+    }
   }
   const rest = round1(roundedScore - shown);
   if (rest !== 0) factors.push({ text: `${rest > 0 ? '+' : '−'} Other, smaller factors`, points: rest });

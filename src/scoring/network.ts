@@ -22,8 +22,11 @@ export const FOLLOW_BACK = { minFollowing: 1500, ratio: 0.9, factor: 0.7 } as co
 export const YOUNG_ACCOUNT = { days: 90, factor: 0.8 } as const;
 /** More than one post an hour around the clock, sustained over the account's life. */
 export const AUTOMATION = { postsPerDay: 24, factor: 0.7 } as const;
-/** A large audience that barely reacts: typical reactions < typical/30 with ≥ 1k followers and ≥ 5 posts. */
-export const BOUGHT_FOLLOWERS = { minFollowers: 1_000, minPosts: 5, belowTypical: 30, factor: 0.7 } as const;
+/**
+ * An audience that barely reacts (≥ 1k followers, ≥ 5 posts): the penalty ramps from none at 1/10 of the typical
+ * engagement for the size to ×0.7 at 1/100.
+ */
+export const BOUGHT_FOLLOWERS = { minFollowers: 1_000, minPosts: 5, startsBelow: 0.1, fullBelow: 0.01, factor: 0.7 } as const;
 /** Engagement above `aboveTypical`× typical for the size (and above `floor` reactions) is not counted. */
 export const PLAUSIBLE_ENGAGEMENT = { aboveTypical: 30, floor: 50 } as const;
 export const MIN_AUTHENTICITY = 0.2;
@@ -74,14 +77,68 @@ export function typicalEngagement(params: NetworkParams, followers: number): num
   return params.typicalEngagementAt1k * Math.pow(Math.max(followers, 10) / 1000, -params.engagementSizeSlope);
 }
 
+/** Reused buffer of weighted reactions (the model stays pure: nothing in it outlives one call). */
+let scratch: Float64Array<ArrayBuffer> = new Float64Array(64);
+function growScratch(buffer: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const bigger = new Float64Array(buffer.length * 2);
+  bigger.set(buffer);
+  return bigger;
+}
+
+interface WindowBounds {
+  start24: string;
+  end24: string;
+  start20: string;
+  end20: string;
+}
+/** The last bounds computed: a provider batch shares one fetchedAt, and formatting dates is not cheap. */
+let lastBounds: { startMs: number; endMs: number; bounds: WindowBounds | null } = { startMs: Number.NaN, endMs: Number.NaN, bounds: null };
+
+/** ISO strings of the window's bounds, for comparing post stamps as strings; null outside years 0–9999. */
+function windowBounds(startMs: number, endMs: number): WindowBounds | null {
+  if (lastBounds.startMs === startMs && lastBounds.endMs === endMs) return lastBounds.bounds;
+  const bounds = formatBounds(startMs, endMs);
+  lastBounds = { startMs, endMs, bounds };
+  return bounds;
+}
+
+function formatBounds(startMs: number, endMs: number): WindowBounds | null {
+  if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) return null;
+  const start24 = new Date(startMs).toISOString();
+  const end24 = new Date(endMs).toISOString();
+  if (start24.length !== 24 || end24.length !== 24) return null;
+  // 20-character stamps have no milliseconds: "…:SSZ" ≥ start when its second is ≥ start's second (rounded up).
+  const start20 = new Date(Math.ceil(startMs / 1000) * 1000).toISOString().slice(0, 19) + 'Z';
+  const end20 = new Date(Math.floor(endMs / 1000) * 1000).toISOString().slice(0, 19) + 'Z';
+  return { start24, end24, start20, end20 };
+}
+
+/** More than 20 posts in the window (rare): keep the reactions of the newest 20 in `scratch`, newest first. */
+function newestInWindow(posts: NetworkMetrics['recentPosts'], windowStart: number, tolerance: number): void {
+  const inWindow: { t: number; a: number }[] = [];
+  for (const post of posts) {
+    const t = parseIsoMs(post.at);
+    if (t >= windowStart && t <= tolerance) inWindow.push({ t, a: 3 * post.reshares + 2 * post.replies + post.likes });
+  }
+  inWindow.sort((p, q) => q.t - p.t || q.a - p.a);
+  for (let i = 0; i < MAX_POSTS; i++) scratch[i] = inWindow[i]!.a;
+}
+
 /**
  * The typical post: the interquartile mean (mean of the middle half; the median for 3 posts). As robust to one
  * viral post as the median, but it moves in smaller steps when reactions are small whole numbers.
  */
-function typicalPost(values: number[]): number {
-  const n = values.length;
+function typicalPost(values: Float64Array, n: number): number {
   if (n === 0) return 0;
-  values.sort((a, b) => a - b);
+  for (let i = 1; i < n; i++) {
+    const v = values[i]!;
+    let j = i - 1;
+    while (j >= 0 && values[j]! > v) {
+      values[j + 1] = values[j]!;
+      j--;
+    }
+    values[j + 1] = v;
+  }
   const trim = n >= 3 ? Math.max(1, n >> 2) : 0;
   let sum = 0;
   for (let i = trim; i < n - trim; i++) sum += values[i]!;
@@ -90,6 +147,17 @@ function typicalPost(values: number[]): number {
 
 function logScale(value: number, cap: number): number {
   return 100 * clamp01(Math.log10(1 + value) / Math.log10(1 + cap));
+}
+
+let lastFetched = { text: '', ms: Number.NaN };
+/** fetchedAt repeats across a provider batch: remember the last one parsed. */
+function parseFetchedAt(text: string): number {
+  if (text !== lastFetched.text) lastFetched = { text, ms: parseIsoMs(text) };
+  return lastFetched.ms;
+}
+
+function shrunkRatio(reactions: number, typicalReactions: number, weight: number): number {
+  return Math.pow((reactions + REACTION_PSEUDO_COUNT) / (typicalReactions + REACTION_PSEUDO_COUNT), weight);
 }
 
 /**
@@ -104,23 +172,43 @@ function engagementScore(ratio: number): number {
 export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions): NetworkScore {
   const network = metrics.network;
   const params = options.params[network];
-  const fetched = parseIsoMs(metrics.fetchedAt);
+  const fetched = parseFetchedAt(metrics.fetchedAt);
   const windowStart = fetched - options.windowDays * DAY_MS;
   const tolerance = fetched + DAY_MS; // clock skew between the provider and us
 
-  // Posts in the window, newest first; the median reads the newest ≤ 20.
+  // Posts in the window; the typical post is read from the newest ≤ 20. UTC ISO strings of one layout compare like
+  // the instants they name, so most posts are placed against the window without parsing (this loop is the hot path).
+  const bounds = windowBounds(windowStart, tolerance);
   let newest = Number.NEGATIVE_INFINITY;
-  const inWindow: { t: number; a: number }[] = [];
-  for (const post of metrics.recentPosts) {
-    const t = parseIsoMs(post.at);
-    if (t > newest) newest = t;
-    if (t >= windowStart && t <= tolerance) inWindow.push({ t, a: 3 * post.reshares + 2 * post.replies + post.likes });
+  let newest24 = '';
+  let newest20 = '';
+  let count = 0;
+  const posts = metrics.recentPosts;
+  for (let i = 0; i < posts.length; i++) {
+    const post = posts[i]!;
+    const at = post.at;
+    let inside: boolean;
+    if (bounds !== null && at.length === 24 && at.charCodeAt(23) === 90 && at.charCodeAt(19) === 46) {
+      inside = at >= bounds.start24 && at <= bounds.end24;
+      if (at > newest24) newest24 = at;
+    } else if (bounds !== null && at.length === 20 && at.charCodeAt(19) === 90) {
+      inside = at >= bounds.start20 && at <= bounds.end20;
+      if (at > newest20) newest20 = at;
+    } else {
+      const t = parseIsoMs(at);
+      if (t > newest) newest = t;
+      inside = t >= windowStart && t <= tolerance;
+    }
+    if (inside) {
+      if (count === scratch.length) scratch = growScratch(scratch);
+      scratch[count++] = 3 * post.reshares + 2 * post.replies + post.likes;
+    }
   }
-  const postsInWindow = inWindow.length;
-  if (postsInWindow > MAX_POSTS) inWindow.sort((p, q) => q.t - p.t || q.a - p.a);
+  if (newest24 !== '') newest = Math.max(newest, parseIsoMs(newest24));
+  if (newest20 !== '') newest = Math.max(newest, parseIsoMs(newest20));
+  const postsInWindow = count;
+  if (postsInWindow > MAX_POSTS) newestInWindow(posts, windowStart, tolerance);
   const postsUsed = Math.min(postsInWindow, MAX_POSTS);
-  const reactions: number[] = new Array<number>(postsUsed);
-  for (let i = 0; i < postsUsed; i++) reactions[i] = inWindow[i]!.a;
 
   const hidden = metrics.followersHidden === true;
   const followers = hidden ? 0 : metrics.followers;
@@ -135,7 +223,7 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
     typicalReactions = Math.max(0, stars ?? 0) + 3 * Math.max(0, forks ?? 0);
     evidenceWeight = hasRepoTotals ? 1 : 0;
   } else {
-    typicalReactions = typicalPost(reactions);
+    typicalReactions = typicalPost(scratch, postsUsed);
     evidenceWeight = Math.min(1, postsUsed / MIN_POSTS);
   }
 
@@ -164,13 +252,12 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
     }
   }
   const typical = typicalEngagement(params, followers);
-  if (
-    !isGitHub &&
-    followers >= BOUGHT_FOLLOWERS.minFollowers &&
-    postsUsed >= BOUGHT_FOLLOWERS.minPosts &&
-    typicalReactions < (typical * followers) / BOUGHT_FOLLOWERS.belowTypical
-  ) {
-    flags.push({ code: 'BOUGHT_FOLLOWERS_PATTERN', factor: BOUGHT_FOLLOWERS.factor });
+  if (!isGitHub && followers >= BOUGHT_FOLLOWERS.minFollowers && postsUsed >= BOUGHT_FOLLOWERS.minPosts) {
+    // A ramp, not a step: from no penalty at 1/10 of typical engagement to the full factor at 1/100, log-linear,
+    // so one post more or less never switches a 30 % penalty on or off.
+    const ratio = typicalReactions / (typical * followers);
+    const strength = Math.log(BOUGHT_FOLLOWERS.startsBelow / Math.max(ratio, 1e-9)) / Math.log(BOUGHT_FOLLOWERS.startsBelow / BOUGHT_FOLLOWERS.fullBelow);
+    if (strength > 0) flags.push({ code: 'BOUGHT_FOLLOWERS_PATTERN', factor: 1 - (1 - BOUGHT_FOLLOWERS.factor) * Math.min(1, strength) });
   }
   let authenticity = 1;
   for (const flag of flags) authenticity *= flag.factor;
@@ -199,10 +286,8 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
     // engagement keep lowering the ratio.
     const weight = postsUsed / (postsUsed + k);
     const typicalReactionsForSize = base * typical;
-    const shrink = (m: number): number =>
-      Math.pow((m + REACTION_PSEUDO_COUNT) / (typicalReactionsForSize + REACTION_PSEUDO_COUNT), weight);
-    engagementRatio = shrink(countedReactions);
-    engGross = engagementScore(shrink(typicalReactions));
+    engagementRatio = shrunkRatio(countedReactions, typicalReactionsForSize, weight);
+    engGross = engagementScore(shrunkRatio(typicalReactions, typicalReactionsForSize, weight));
     engCounted = engagementScore(engagementRatio);
   }
 

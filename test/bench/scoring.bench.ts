@@ -1,0 +1,86 @@
+// `npm run bench scoring`: scores 1,000,000 synthetic contacts (2–3 networks, 20 recent posts each) on one core.
+// Inputs are generated in batches of 1,000 and dropped after scoring, so memory stays flat; only the scoring calls
+// are timed for the contacts/s figure (generation is reported separately).
+import { createScorer } from '../../src/scoring/index.ts';
+import type { Network, NetworkMetrics, ScoreInput } from '../../src/scoring/types.ts';
+
+const CONTACTS = Number(process.env.SCORING_BENCH_CONTACTS ?? 1_000_000);
+const BATCH = 1_000;
+const TARGET_PER_SECOND = 500_000;
+const NOW = new Date('2026-06-01T00:00:00.000Z');
+const NETWORKS: Network[] = ['x', 'bluesky', 'mastodon', 'github', 'youtube', 'linkedin'];
+
+/** Seeded PRNG (mulberry32): the same contacts on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+// Post timestamps as providers send them (ISO strings), one per hour over 120 days, built once.
+const HOURS = 120 * 24;
+const STAMPS = Array.from({ length: HOURS }, (_, h) => new Date(NOW.getTime() - h * 3_600_000).toISOString());
+const FETCHED_AT = NOW.toISOString();
+const CREATED = Array.from({ length: 64 }, (_, i) => new Date(NOW.getTime() - (30 + i * 60) * 86_400_000).toISOString());
+
+function metrics(random: () => number, network: Network): NetworkMetrics {
+  const followers = Math.floor(Math.exp(random() * 14)); // heavy tail, 1 … ~1.2M
+  const level = followers * 0.01 * Math.exp(random() * 4 - 2);
+  const recentPosts = new Array<NetworkMetrics['recentPosts'][number]>(20);
+  let hour = Math.floor(random() * 48);
+  for (let i = 0; i < 20; i++) {
+    const a = level * Math.exp(random() * 2 - 1);
+    recentPosts[i] = { at: STAMPS[hour % HOURS]!, reshares: Math.floor(a * 0.1), replies: Math.floor(a * 0.05), likes: Math.floor(a) };
+    hour += 1 + Math.floor(random() * 100);
+  }
+  return {
+    network, handle: 'h', followers, following: Math.floor(followers * random()), posts: Math.floor(random() * 20_000),
+    createdAt: CREATED[Math.floor(random() * CREATED.length)]!, recentPosts, fetchedAt: FETCHED_AT,
+    ...(network === 'github' ? { extra: { stars: Math.floor(random() * 5_000), forks: Math.floor(random() * 500) } } : {}),
+  };
+}
+
+function contact(random: () => number): ScoreInput {
+  const count = random() < 0.5 ? 2 : 3;
+  const start = Math.floor(random() * NETWORKS.length);
+  const networks = [];
+  for (let i = 0; i < count; i++) {
+    networks.push({ metrics: metrics(random, NETWORKS[(start + i) % NETWORKS.length]!), provenance: random() < 0.7 ? ('crm-field' as const) : ('discovered' as const), stale: false });
+  }
+  return { networks, history: random() < 0.5 ? [{ at: '2026-04-20T00:00:00.000Z', score: Math.floor(random() * 100), tier: 'C' }] : [], now: NOW };
+}
+
+export async function run(): Promise<void> {
+  const score = createScorer();
+  const random = prng(42);
+  const batch = new Array<ScoreInput>(BATCH);
+  let scoringNs = 0n;
+  let generationNs = 0n;
+  let checksum = 0;
+  let peakHeap = 0;
+  const started = process.hrtime.bigint();
+  for (let done = 0; done < CONTACTS; done += BATCH) {
+    const g0 = process.hrtime.bigint();
+    for (let i = 0; i < BATCH; i++) batch[i] = contact(random);
+    const s0 = process.hrtime.bigint();
+    for (let i = 0; i < BATCH; i++) checksum += score(batch[i]!).score ?? 0;
+    const s1 = process.hrtime.bigint();
+    generationNs += s0 - g0;
+    scoringNs += s1 - s0;
+    if ((done / BATCH) % 50 === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    if ((done / BATCH) % 100 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  const wallS = Number(process.hrtime.bigint() - started) / 1e9;
+  const scoringS = Number(scoringNs) / 1e9;
+  const perSecond = CONTACTS / scoringS;
+  const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(0)} MB`;
+  console.log(`contacts scored           ${CONTACTS.toLocaleString('en')} (2–3 networks, 20 posts each; mean score ${(checksum / CONTACTS).toFixed(1)})`);
+  console.log(`scoring, one core         ${Math.round(perSecond).toLocaleString('en')} contacts/s (${((scoringS * 1e6) / CONTACTS).toFixed(2)} µs/contact) — ${(perSecond / TARGET_PER_SECOND).toFixed(2)}× the 500k/s target`);
+  console.log(`input generation          ${(Number(generationNs) / 1e9).toFixed(1)} s (not counted above); wall ${wallS.toFixed(1)} s`);
+  console.log(`peak memory               RSS ${mb(process.resourceUsage().maxRSS * 1024)}, heap used ≤ ${mb(peakHeap)} (batches of ${BATCH})`);
+}

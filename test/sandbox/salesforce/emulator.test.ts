@@ -19,7 +19,7 @@ function connect(sb: SalesforceSandbox, extra: Partial<ConstructorParameters<typ
   });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error & { errorCode?: string; data?: unknown }> {
+async function rejection(promise: PromiseLike<unknown>): Promise<Error & { errorCode?: string; data?: unknown }> {
   try {
     await promise;
   } catch (error) {
@@ -172,7 +172,7 @@ describe('Salesforce sandbox (real jsforce)', function () {
       const html = await page.text();
       expect(page.status).to.equal(200);
       expect(html).to.include('Allow');
-      const form = new URLSearchParams([...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)))]));
+      const form = new URLSearchParams([...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m): [string, string] => [m[1]!, m[2]!.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)))]));
       form.set('decision', 'allow');
       const decided = await fetch(`${sb.url}/services/oauth2/authorize`, { method: 'POST', body: form, redirect: 'manual' });
       expect(decided.status).to.equal(302);

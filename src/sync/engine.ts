@@ -174,8 +174,8 @@ class SyncRun {
       const readOptions = targeted !== undefined ? { full: false, staleBefore, ids: targeted } : { full: this.options.full, staleBefore };
       if (targeted?.length === 0) return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
       for await (const page of this.deps.connector.readContacts(cursor, readOptions)) {
+        // Already handled in this run's retry phase.
         const fresh = page.contacts.filter((c) => !this.retriedIds.has((c as { id?: string }).id ?? ''));
-        this.report.counts.read += page.contacts.length - fresh.length;
         await this.processPage(fresh, staleBefore);
         // Checkpoint only after the whole page is written and recorded (a targeted run has no checkpoint).
         if (!this.options.dryRun && targeted === undefined) await this.store.setCursor(this.connectionId, page.cursor);
@@ -324,15 +324,17 @@ class SyncRun {
         fingerprint = inputFingerprint(NO_IDENTITY_REASON, []);
       } else {
         const inputs: ScoredNetworkInput[] = [];
-        let unavailable = 0;
+        const unavailable: string[] = [];
         for (const identity of identities) {
           const outcome = outcomes.get(identityKey(identity.network, identity.handle));
           if (outcome?.kind === 'metrics') inputs.push({ metrics: outcome.metrics, provenance: identity.provenance, stale: outcome.stale });
-          else if (outcome?.kind === 'unavailable') unavailable += 1;
+          else if (outcome?.kind === 'unavailable') unavailable.push(`${identity.network} (${outcome.reason})`);
         }
-        if (inputs.length === 0 && unavailable > 0) {
-          // Scoring now would replace a fair score with "Unscored" because of an outage: retry later instead.
-          this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'provider', code: 'provider_unavailable', message: `no metrics available for ${identities.map((i) => i.network).join(', ')} (provider outage, no recent last-good data)`, retryable: true }, errors);
+        // A network is down and has no recent last-good data. Scoring without it would swap a fair score for a
+        // lower one (and back, next run): keep the current score and retry later. A contact never scored gets a
+        // score from the networks that answered, unless none did.
+        if (unavailable.length > 0 && (inputs.length === 0 || lastWritten !== null)) {
+          this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'provider', code: 'provider_unavailable', message: `no metrics from ${unavailable.join(', ')} and no last-good data from the past ${this.options.lastGoodMaxAgeDays} days; retried next run`, retryable: true }, errors);
           continue;
         }
         const version = this.deps.modelVersion;

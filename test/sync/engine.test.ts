@@ -288,7 +288,7 @@ describe('sync engine', function () {
     expect(report.status).to.equal('partial');
     expect(report.errors).to.deep.include({
       recordId: 'new', stage: 'provider', code: 'provider_unavailable',
-      message: 'no metrics available for bluesky (provider outage, no recent last-good data)', retryable: true,
+      message: 'no metrics from bluesky (503 from the network) and no last-good data from the past 14 days; retried next run', retryable: true,
     });
     expect(world.crm.writesOf('new')).to.have.length(0);
 
@@ -296,6 +296,24 @@ describe('sync engine', function () {
     world.bluesky.outage = false;
     world.bluesky.followers.set('new.bsky.social', 1000);
     await world.sync();
+    expect(world.crm.records.get('new')!.fields.score).to.equal(60);
+  });
+
+  it('with one network down: a scored contact keeps its score, a new one is scored from the networks that answered', async () => {
+    world = await makeWorld(0);
+    world.crm.add('old', [{ network: 'bluesky', value: 'old.bsky.social' }, { network: 'github', value: 'old' }]);
+    world.bluesky.followers.set('old.bsky.social', 100);
+    world.github.followers.set('old', 100_000);
+    await world.sync();
+    expect(world.crm.records.get('old')!.fields.score).to.equal(100);
+
+    world.github.outage = true;
+    world.crm.edit('old', { handles: [{ network: 'bluesky', value: 'old.bsky.social' }, { network: 'github', value: 'renamed' }] });
+    world.crm.add('new', [{ network: 'bluesky', value: 'new.bsky.social' }, { network: 'github', value: 'new' }]);
+    world.bluesky.followers.set('new.bsky.social', 1000);
+    const report = await world.sync();
+    expect(world.crm.records.get('old')!.fields.score).to.equal(100); // not dragged down to the Bluesky-only 40
+    expect(report.errors.map((e) => [e.recordId, e.code])).to.deep.equal([['old', 'provider_unavailable']]);
     expect(world.crm.records.get('new')!.fields.score).to.equal(60);
   });
 

@@ -14,11 +14,11 @@ export const MODEL_VERSION = '1.0.0';
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 const CONFIDENCE_ORDER: Confidence[] = ['low', 'medium', 'high'];
 /** Reason codes collected as bits (REASON_CODES order), written out sorted in that order. */
-const BIT = Object.fromEntries(REASON_CODES.map((code, i) => [code, 2 ** i])) as Record<ReasonCode, number>;
+const BIT = Object.fromEntries(REASON_CODES.map((code, i) => [code, 1 << i])) as Record<ReasonCode, number>;
 
 function reasonList(bits: number): ReasonCode[] {
   const list: ReasonCode[] = [];
-  for (let i = 0; i < REASON_CODES.length; i++) if ((bits & (2 ** i)) !== 0) list.push(REASON_CODES[i]!);
+  for (let i = 0; bits !== 0; i++, bits >>>= 1) if ((bits & 1) !== 0) list.push(REASON_CODES[i]!);
   return list;
 }
 

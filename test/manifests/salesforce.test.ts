@@ -121,6 +121,20 @@ describe('manifests/salesforce', () => {
       expect(componentNames(sourceSet())).to.deep.equal(EXPECTED_COMPONENTS);
     });
 
+    it('a misnamed file really is dropped silently by SDR, so the explicit list above is what catches it', () => {
+      const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-misnamed-'));
+      try {
+        fs.cpSync(path.join(SF, 'force-app'), path.join(copy, 'force-app'), { recursive: true });
+        const fields = path.join(copy, 'force-app', DEFAULT.replace('force-app/', ''), 'objects', 'Contact', 'fields');
+        fs.renameSync(path.join(fields, 'Influence_Score__c.field-meta.xml'), path.join(fields, 'Influence_Score__c.field.xml'));
+        const names = componentNames(ComponentSet.fromSource(path.join(copy, 'force-app')));
+        expect(names).not.to.include('CustomField:Contact.Influence_Score__c');
+        expect(names).to.include('CustomField:Lead.Influence_Score__c');
+      } finally {
+        fs.rmSync(copy, { recursive: true, force: true });
+      }
+    });
+
     it('every file under the package directories belongs to a resolved component', () => {
       const cs = sourceSet();
       const claimed = new Set(cs.getSourceComponents().toArray().flatMap((c) =>

@@ -55,6 +55,22 @@ describe('scoring model: properties', () => {
     });
   }
 
+  it('reads post times the same whatever the ISO form (Z with or without milliseconds, or an offset)', () => {
+    const reform = (iso: string, form: number): string => {
+      const ms = Date.parse(iso);
+      if (form === 0) return new Date(ms).toISOString().slice(0, 19) + 'Z';
+      const shifted = new Date(ms + 330 * 60_000).toISOString().slice(0, 23);
+      return `${shifted}+05:30`;
+    };
+    fc.assert(
+      fc.property(metricsArb(undefined, 1), fc.integer({ min: 0, max: 1 }), (metrics, form) => {
+        const other = { ...metrics, recentPosts: metrics.recentPosts.map((p) => ({ ...p, at: reform(p.at, form) })) };
+        expect(scoreNetwork(other, options)).to.deep.include({ subScore: scoreNetwork(metrics, options).subScore });
+      }),
+      RUNS,
+    );
+  });
+
   it('never lowers the total when a network is added', () => {
     fc.assert(
       fc.property(fc.array(networkInputArb(NOT_YOUTUBE), { minLength: 1, maxLength: 4 }), networkInputArb(), (networks, added) => {

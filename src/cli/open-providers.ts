@@ -1,8 +1,11 @@
-// Opens the provider adapters and the identity resolver for the CLI. Placeholder until they land: the providers'
-// engineer replaces this file (same export).
-import { NotAvailableError } from './errors.ts';
+// Opens the enabled provider adapters (from the configuration) and the identity resolver for the CLI.
+import { resolveIdentities } from '../identity/index.ts';
+import { createProviders } from '../providers/index.ts';
 import type { OpenContext, OpenedProviders } from './crms.ts';
 
-export function open(_ctx: OpenContext): Promise<OpenedProviders> {
-  return Promise.reject(new NotAvailableError('the provider adapters (src/providers)'));
+export function open(ctx: OpenContext): Promise<OpenedProviders> {
+  return Promise.resolve({
+    providers: createProviders(ctx.config, { logger: ctx.logger }),
+    resolveIdentities: (contact) => resolveIdentities(contact),
+  });
 }

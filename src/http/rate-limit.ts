@@ -51,6 +51,7 @@ export const RATE_LIMIT_HEADERS = {
   github: rateLimitHeaders({ limit: 'x-ratelimit-limit', remaining: 'x-ratelimit-remaining', reset: 'x-ratelimit-reset', format: 'epoch-seconds' }),
   mastodon: rateLimitHeaders({ limit: 'x-ratelimit-limit', remaining: 'x-ratelimit-remaining', reset: 'x-ratelimit-reset', format: 'iso-timestamp' }),
   bluesky: rateLimitHeaders({ limit: 'ratelimit-limit', remaining: 'ratelimit-remaining', reset: 'ratelimit-reset', format: 'epoch-seconds' }),
+  gravatar: rateLimitHeaders({ limit: 'x-ratelimit-limit', remaining: 'x-ratelimit-remaining', reset: 'x-ratelimit-reset', format: 'epoch-seconds' }),
   reddit: rateLimitHeaders({ limit: 'x-ratelimit-limit', remaining: 'x-ratelimit-remaining', reset: 'x-ratelimit-reset', format: 'seconds-until' }),
 } as const;
 

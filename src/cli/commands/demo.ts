@@ -1,13 +1,136 @@
-// `crm-influence demo`: the sandbox CRM and networks, one full run, a summary, then the admin UI.
+// `crm-influence demo [--contacts N] [--seed S]`: the built-in sandbox (a Salesforce org and the social networks,
+// all on 127.0.0.1), one full run through the real connector, adapters and model, a summary, then the admin UI.
+// Nothing leaves the machine; the demo's store lives in a temporary folder.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { openStore } from '../../store/open.ts';
+import { runSync } from '../../sync/engine.ts';
+import type { RunReport } from '../../sync/report.ts';
+import { createPopulation } from '../../sandbox/population.ts';
+import type { Population } from '../../sandbox/population.ts';
+import { SandboxOrg, startSalesforceSandbox } from '../../sandbox/salesforce/index.ts';
+import type { SalesforceSandbox } from '../../sandbox/salesforce/index.ts';
+import { startBlueskySandbox } from '../../sandbox/networks/bluesky.ts';
+import { startGitHubSandbox } from '../../sandbox/networks/github.ts';
+import { startMastodonSandbox } from '../../sandbox/networks/mastodon.ts';
+import { startXSandbox } from '../../sandbox/networks/x.ts';
+import { startYouTubeSandbox } from '../../sandbox/networks/youtube.ts';
+import { createCliLogger, loadCliConfig } from '../context.ts';
+import type { CliContext } from '../context.ts';
+import { openCrm, openModel, openProviders } from '../crms.ts';
 import { NotAvailableError } from '../errors.ts';
+import { parseFlags } from '../flags.ts';
+import { describeRun, table } from '../output.ts';
+import { createProgress } from '../progress.ts';
+
+const DemoFlagsSchema = z.strictObject({
+  contacts: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(200_000, 'must be at most 200000').default(2000),
+  seed: z.string().min(1, 'must not be empty').default('demo'),
+});
+
+interface DemoWorld {
+  salesforce: SalesforceSandbox;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Starts the Salesforce emulator and every network emulator over one population. */
+async function startWorld(population: Population): Promise<DemoWorld> {
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const salesforce = await startSalesforceSandbox({ population });
+    closers.push(() => salesforce.close());
+    const networks = await Promise.all([
+      startBlueskySandbox({ population }), startGitHubSandbox({ population }), startMastodonSandbox({ population }),
+      startXSandbox({ population }), startYouTubeSandbox({ population }),
+    ]);
+    for (const network of networks) closers.push(() => network.close());
+    const env: Record<string, string> = { ...salesforce.env };
+    for (const network of networks) Object.assign(env, network.env);
+    return { salesforce, env, close: async () => void (await Promise.all(closers.map((close) => close()))) };
+  } catch (error) {
+    await Promise.all(closers.map((close) => close()));
+    throw error;
+  }
+}
+
+/** Tier distribution as the org holds it now (what a CRM report would show). */
+function tierSummary(salesforce: SalesforceSandbox): string {
+  const org = salesforce.control.org;
+  const counts = new Map<string, number>();
+  for (let index = 0; index < org.size; index++) {
+    const record = salesforce.control.record(SandboxOrg.idOf(org.objectTypeOf(index), index));
+    const tier = typeof record?.Influence_Tier__c === 'string' ? record.Influence_Tier__c : '(empty)';
+    counts.set(tier, (counts.get(tier) ?? 0) + 1);
+  }
+  const order = ['A', 'B', 'C', 'D', 'Unscored', '(empty)'];
+  const rows = order.filter((tier) => counts.has(tier)).map((tier) => {
+    const n = counts.get(tier) ?? 0;
+    return [tier, String(n), `${((n / org.size) * 100).toFixed(1)}%`];
+  });
+  return table([['tier', 'records', 'share'], ...rows]);
+}
+
+function efficiency(report: RunReport, salesforce: SalesforceSandbox): string {
+  // sObject Collections take 200 records per call and Composite 5 collections: 1,000 records per API call.
+  const minimum = Math.ceil(report.counts.written / 1000);
+  return `CRM API calls for writes: ${report.apiCalls.crm.write} (minimum possible ${minimum}); `
+    + `records written by the org: ${salesforce.counters.recordsWritten}; largest batch: ${salesforce.counters.largestBatch}`;
+}
+
+async function action(rawFlags: unknown): Promise<void> {
+  const flags = parseFlags('demo', DemoFlagsSchema, rawFlags);
+  const population = createPopulation({ seed: flags.seed, size: flags.contacts });
+  process.stderr.write(`starting the sandbox: a Salesforce org with ${flags.contacts} contacts and leads, X, GitHub, Mastodon, Bluesky and YouTube…\n`);
+  const world = await startWorld(population);
+  const dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-demo-'));
+  try {
+    const config = loadCliConfig({
+      ...world.env,
+      CRM_INFLUENCE_DB: path.join(dir, 'demo.db'),
+      // The demo's store is thrown away afterwards, so a one-off key is right.
+      CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex'),
+      CRM_INFLUENCE_LOG_LEVEL: process.env.CRM_INFLUENCE_LOG_LEVEL ?? 'warn',
+    });
+    const store = await openStore(config);
+    try {
+      const ctx: CliContext = { config, store, logger: createCliLogger(config) };
+      const { connectionId, connector } = await openCrm('salesforce', ctx);
+      const { providers, resolveIdentities } = await openProviders(ctx);
+      const { score, modelVersion } = await openModel();
+      const progress = createProgress();
+      const started = Date.now();
+      let report: RunReport;
+      try {
+        report = await runSync(
+          { store, connector, providers, resolveIdentities, score, modelVersion, logger: ctx.logger, onProgress: (p) => progress.update(p) },
+          { connectionId, full: true, budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR, historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS },
+        );
+      } finally {
+        progress.stop();
+      }
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      process.stdout.write(`${describeRun(report)}\n  took ${seconds} s\n  ${efficiency(report, world.salesforce)}\n\n${tierSummary(world.salesforce)}\n\n`);
+      // The admin UI is the last step; until it exists the demo says so instead of pretending.
+      throw new NotAvailableError('the admin server (src/server) to show the admin UI after the run');
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await world.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export function register(program: Command): void {
   program
     .command('demo')
     .description('start the built-in sandbox (CRM + networks), run a full sync, print a summary, then open the admin UI')
-    .option('--contacts <n>', 'contacts in the sandbox population')
-    .action(() => {
-      throw new NotAvailableError('the sandbox emulators (src/sandbox), the connectors and the admin server (src/server)');
-    });
+    .option('--contacts <n>', 'contacts and leads in the sandbox org', '2000')
+    .option('--seed <s>', 'random seed of the sandbox population', 'demo')
+    .action(action);
 }

@@ -1,6 +1,11 @@
 // `crm-influence fields check|install` against the sandbox CRMs with the real connectors: an org/portal with the
 // fields, one without them, and one where the integration user cannot edit a field.
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describeFields, FIELD_FIXES, runFields } from '../../../src/cli/commands/fields.ts';
 import { createPopulation } from '../../../src/sandbox/population.ts';
 import { startHubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
@@ -11,6 +16,19 @@ import { SalesforceConnector } from '../../../connectors/salesforce/index.ts';
 import { HubSpotConnector } from '../../../connectors/hubspot/index.ts';
 
 const population = createPopulation({ seed: 'fields-cli', size: 20 });
+const BIN = path.resolve(import.meta.dirname, '../../../bin/crm-influence.js');
+
+/** The real command in a child process (async: the sandbox answers from this process meanwhile). */
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], {
+      timeout: 60_000,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CRM_INFLUENCE_LOG_LEVEL: 'silent', ...env },
+    }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+    });
+  });
+}
 
 function salesforceConnector(sandbox: SalesforceSandbox): SalesforceConnector {
   return new SalesforceConnector({
@@ -121,6 +139,55 @@ describe('cli fields', () => {
       expect(outcome.ok).to.equal(false);
       expect(outcome.report.fields.filter((f) => !f.exists).map((f) => f.crmField)).to.deep.equal(['influence_confidence']);
       expect(describeFields(outcome)).to.include(FIELD_FIXES.hubspot.missing);
+    });
+  });
+
+  describe('the command', function () {
+    this.timeout(120_000);
+    let dir: string;
+    let hubspot: HubSpotSandbox;
+    let salesforce: SalesforceSandbox;
+    before(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-influence-fields-'));
+      hubspot = await startHubSpotSandbox({ population });
+      salesforce = await startSalesforceSandbox({ population, withCustomFields: false });
+    });
+    after(async () => {
+      await hubspot.close();
+      await salesforce.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('hubspot: check exits 1 naming what is missing, install creates it, check then exits 0', async () => {
+      const env = { HUBSPOT_BASE_URL: hubspot.env.HUBSPOT_BASE_URL, HUBSPOT_ACCESS_TOKEN: hubspot.env.HUBSPOT_ACCESS_TOKEN, CRM_INFLUENCE_DB: path.join(dir, 'hs.db') };
+      const before = await cli(['fields', 'check', '--crm', 'hubspot'], env);
+      expect(before.code, before.stderr).to.equal(1);
+      expect(before.stdout).to.match(/✗\s+contact\.influence_score\s+missing/);
+      expect(before.stdout).to.include('To fix:\n  crm-influence fields install --crm hubspot');
+      const install = await cli(['fields', 'install', '--crm', 'hubspot', '--json'], env);
+      expect(install.code, install.stderr).to.equal(0);
+      expect((JSON.parse(install.stdout) as { ok: boolean }).ok).to.equal(true);
+      const after = await cli(['fields', 'check', '--crm', 'hubspot'], env);
+      expect(after.code, after.stdout + after.stderr).to.equal(0);
+      expect(after.stdout).to.include('all 8 influence fields present and writable.');
+    });
+
+    it('salesforce: check on an org without the fields exits 1 with the deploy command; install exits 2', async () => {
+      // The connection's refresh token is stored encrypted, so the store needs a key.
+      const env = { ...salesforce.env, CRM_INFLUENCE_DB: path.join(dir, 'sf.db'), CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex') };
+      const check = await cli(['fields', 'check', '--crm', 'salesforce'], env);
+      expect(check.code, check.stderr).to.equal(1);
+      expect(check.stdout).to.match(/✗\s+Lead\.Influence_Tier__c\s+missing/);
+      expect(check.stdout).to.include(FIELD_FIXES.salesforce.missing);
+      const install = await cli(['fields', 'install', '--crm', 'salesforce'], env);
+      expect(install.code).to.equal(2);
+      expect(install.stderr).to.include(FIELD_FIXES.salesforce.missing);
+    });
+
+    it('rejects an unknown CRM with a usage error naming it', async () => {
+      const crm = await cli(['fields', 'check', '--crm', 'pipedrive'], {});
+      expect(crm.code).to.equal(2);
+      expect(crm.stderr).to.include('--crm: must be salesforce or hubspot (got "pipedrive")');
     });
   });
 });

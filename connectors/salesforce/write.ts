@@ -123,13 +123,23 @@ export class ScoreWriter {
     for (const [object, list] of byObject) {
       // jsforce takes the CSV header from the first record, so every record carries every column.
       const input = list.map((u) => ({ Id: u.id, ...toSalesforceValues(u.fields) }));
-      const usedBefore = this.api.conn.limitInfo.apiUsage?.used;
-      const results = await this.api.call('write', `bulk update of ${object}`, () => this.api.conn.bulk2.loadAndWaitForResults({
-        object, operation: 'update', input, pollInterval: this.options.bulkPollIntervalMs, pollTimeout: this.options.bulkPollTimeoutMs,
-      }));
-      // A job is several HTTP calls (create, upload, close, polls, results): count what Salesforce counted.
-      const usedAfter = this.api.conn.limitInfo.apiUsage?.used;
-      if (usedBefore !== undefined && usedAfter !== undefined && usedAfter - usedBefore > 1) this.budget.count('write', usedAfter - usedBefore - 1);
+      let polls = 0;
+      const results = await this.api.call('write', `bulk update of ${object}`, async () => {
+        const job = this.api.conn.bulk2.createJob({ object, operation: 'update' });
+        job.on('inProgress', () => { polls += 1; });
+        try {
+          await job.open();
+          await job.uploadData(input);
+          await job.close();
+          await job.poll(this.options.bulkPollIntervalMs, this.options.bulkPollTimeoutMs);
+          return await job.getAllResults();
+        } catch (error) {
+          await job.delete().catch(() => undefined);
+          throw error;
+        }
+      }, 0);
+      // A job is several counted calls: create, upload, close, each poll, and three result downloads.
+      this.budget.count('write', 3 + polls + 1 + 3);
       for (const row of results.successfulResults) outcome.set(String(row.sf__Id), { id: String(row.sf__Id), ok: true });
       for (const row of results.failedResults) {
         const record = row as unknown as Record<string, string | undefined>;

@@ -123,7 +123,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   };
 
   // ---- REST resources (paths relative to /services/data/vXX.X) -------------------------------------------------
-  function rest(method: string, path: string, search: URLSearchParams, body: string, headers: IncomingMessage['headers'], version: string, inComposite: boolean): ApiResponse {
+  function rest(method: string, path: string, search: URLSearchParams, body: string, headers: IncomingMessage['headers'], version: string, inComposite: boolean, outerAllOrNone = false): ApiResponse {
     currentVersion = version;
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     const [head, ...rest_] = parts;
@@ -148,7 +148,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       case 'composite':
         if (rest_[0] === 'sobjects' && rest_.length === 1 && method === 'PATCH') {
           count('collections');
-          return collectionUpdate(body, inComposite);
+          return collectionUpdate(body, outerAllOrNone);
         }
         if (rest_.length === 0 && method === 'POST' && !inComposite) {
           count('composite');
@@ -320,7 +320,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       }
       const match = /^\/services\/data\/v(\d+\.\d)(\/.*)?$/.exec(url.pathname);
       const answer = match
-        ? rest((typeof sub.method === 'string' ? sub.method : 'GET').toUpperCase(), match[2] ?? '/', url.searchParams, sub.body === undefined ? '' : JSON.stringify(sub.body), subHeaders, match[1]!, true)
+        ? rest((typeof sub.method === 'string' ? sub.method : 'GET').toUpperCase(), match[2] ?? '/', url.searchParams, sub.body === undefined ? '' : JSON.stringify(sub.body), subHeaders, match[1]!, true, allOrNone)
         : apiError(404, 'NOT_FOUND', 'The requested resource does not exist');
       const failed = answer.status >= 400 || (Array.isArray(answer.json) && answer.json.some((r) => (r as { success?: unknown }).success === false));
       // The sandbox halts the remaining subrequests on failure; saves already made are not rolled back.

@@ -1,5 +1,6 @@
 // GitHub: followers plus stars/forks of the account's own non-fork repositories. With a token, one GraphQL query
 // covers a batch of logins; without one, REST (`/users/{u}` + the first 100 owner repos, 60 requests/hour).
+// Only user accounts are profiles: organizations, and suspended users (GitHub hides them), read as not_found.
 import { z } from 'zod';
 import { chunk, mapConcurrent, RATE_LIMIT_HEADERS, type HttpClient, type HttpResponse } from '../http/index.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
@@ -94,8 +95,9 @@ export class GitHubAdapter implements ProviderAdapter {
 
   private async graphqlBatch(batch: string[], results: Map<string, ProviderResult>): Promise<void> {
     const variables = Object.fromEntries(batch.map((login, i) => [`l${i}`, login]));
+    // Fields inline per alias rather than a fragment: same cost, and simpler GraphQL front ends accept it.
     const query = `query(${batch.map((_, i) => `$l${i}: String!`).join(', ')}) {\n${batch
-      .map((_, i) => `  u${i}: user(login: $l${i}) { ...F }`).join('\n')}\n}\nfragment F on User { ${USER_FIELDS} }`;
+      .map((_, i) => `  u${i}: user(login: $l${i}) { ${USER_FIELDS} }`).join('\n')}\n}`;
     let response: HttpResponse;
     try {
       response = await this.http.request(`${this.options.baseUrl}/graphql`, { json: { query, variables } });
@@ -145,6 +147,8 @@ export class GitHubAdapter implements ProviderAdapter {
     if (failed) return failed;
     const user = parsePayload(RestUserSchema, response.body);
     if (user === null) return unavailable('invalid_payload');
+    // An organization is not a person's profile (and GraphQL's `user` does not resolve one either).
+    if (user.type === 'Organization') return { status: 'not_found' };
     let repos: { stars: number; forks: number }[] = [];
     if (user.public_repos > 0) {
       try {

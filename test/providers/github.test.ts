@@ -41,6 +41,11 @@ describe('providers: GitHub (REST, no token)', () => {
     expect(gh.usage().calls).to.equal(2);
   });
 
+  it('an organization is not a person\'s profile: not_found', async () => {
+    nock(BASE).get('/users/github').reply(200, { ...OCTOCAT, login: 'github', type: 'Organization' }, RATE);
+    expect((await rest().fetchProfiles(['github'])).get('github')).to.deep.equal({ status: 'not_found' });
+  });
+
   it('skips the repos call for an account with no public repos', async () => {
     nock(BASE).get('/users/empty').reply(200, { ...OCTOCAT, login: 'empty', public_repos: 0 }, RATE);
     const gh = rest();

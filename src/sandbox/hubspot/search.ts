@@ -87,26 +87,40 @@ export class ContactSearch {
     if (sort !== undefined && !this.registry.has(sort.propertyName)) throw validationError(`Property "${sort.propertyName}" does not exist on object type contacts (used in a sort).`);
     const properties = req.properties ?? DEFAULT_PROPERTIES;
 
-    const matches = (index: number) => req.filterGroups.length === 0 || req.filterGroups.some((g) => g.filters.every((f) => this.test(index, f)));
-    const candidates = this.candidates(req.filterGroups.map((g) => g.filters));
+    const groups = req.filterGroups.map((g) => g.filters.map((f) => this.compile(f)));
+    const matches = (index: number): boolean => {
+      if (groups.length === 0) return true;
+      for (const group of groups) {
+        let all = true;
+        for (const f of group) {
+          if (!this.test(index, f)) {
+            all = false;
+            break;
+          }
+        }
+        if (all) return true;
+      }
+      return false;
+    };
     const end = Math.min(req.after + req.limit, SEARCH_RESULT_CAP);
     let total = 0;
     let page: number[];
     if (sort === undefined || (sort.propertyName === 'hs_object_id' && sort.direction === 'ASCENDING')) {
-      page = [];
-      for (const index of candidates) {
-        if (!matches(index)) continue;
-        if (total >= req.after && total < end) page.push(index);
+      const hits: number[] = [];
+      this.forEachCandidate(groups, (index) => {
+        if (!matches(index)) return;
+        if (total >= req.after && total < end) hits.push(index);
         total += 1;
-      }
+      });
+      page = hits;
     } else {
       const numeric = this.registry.isNumeric(sort.propertyName);
       const keyed: { index: number; key: number | string | null }[] = [];
-      for (const index of candidates) {
-        if (!matches(index)) continue;
+      this.forEachCandidate(groups, (index) => {
+        if (!matches(index)) return;
         const raw = this.contacts.stored(index, sort.propertyName);
         keyed.push({ index, key: raw === null ? null : numeric ? Number(raw) : raw.toLowerCase() });
-      }
+      });
       const dir = sort.direction === 'DESCENDING' ? -1 : 1;
       keyed.sort((a, b) => {
         if (a.key === b.key) return a.index - b.index;
@@ -125,26 +139,32 @@ export class ContactSearch {
     return response;
   }
 
-  /** Record indices worth testing, ascending. */
-  private *candidates(groups: Filter[][]): Generator<number> {
-    const base = String(this.contacts.untouchedModifiedMs);
+  /** Record indices worth testing, ascending: a list (only touched records can match) or a range. */
+  private candidates(groups: CompiledFilter[][]): { list: number[] } | { start: number; end: number } {
+    const base = this.contacts.untouchedModifiedMs;
     const groupsExcludeUntouched = groups.length > 0
-      && groups.every((filters) => filters.some((f) => f.propertyName === 'lastmodifieddate' && !this.testValue(f, base, true)));
+      && groups.every((filters) => filters.some((f) => f.propertyName === 'lastmodifieddate' && !testNumber(f, base)));
     if (groupsExcludeUntouched) {
-      yield* this.contacts.touchedSince(-Infinity).filter((i) => this.contacts.modifiedMs(i) !== this.contacts.untouchedModifiedMs);
-      return;
+      return { list: this.contacts.touchedSince(-Infinity).filter((i) => this.contacts.modifiedMs(i) !== base) };
     }
     const start = groups.length === 0 ? 0 : Math.min(...groups.map((filters) => this.lowestIndex(filters)));
-    for (let index = start; index < this.contacts.size; index++) {
-      if (this.contacts.exists(index)) yield index;
+    return { start, end: this.contacts.size };
+  }
+
+  private forEachCandidate(groups: CompiledFilter[][], visit: (index: number) => void): void {
+    const c = this.candidates(groups);
+    if ('list' in c) {
+      for (const index of c.list) visit(index);
+      return;
     }
+    for (let index = c.start; index < c.end; index++) if (this.contacts.exists(index)) visit(index);
   }
 
   /** The smallest record index a group can match, from its hs_object_id lower bounds. */
-  private lowestIndex(filters: Filter[]): number {
+  private lowestIndex(filters: CompiledFilter[]): number {
     let low = 0;
     for (const f of filters) {
-      if (f.propertyName !== 'hs_object_id' || f.value === undefined) continue;
+      if (f.propertyName !== 'hs_object_id') continue;
       const id = Number(f.value);
       if (!Number.isFinite(id)) continue;
       if (f.operator === 'GT') low = Math.max(low, Math.floor(id));
@@ -153,37 +173,88 @@ export class ContactSearch {
     return low;
   }
 
-  private test(index: number, f: Filter): boolean {
-    return this.testValue(f, this.contacts.stored(index, f.propertyName), this.registry.isNumeric(f.propertyName));
+  /** Parses each filter's values once per request (the scan then compares numbers or lower-case strings). */
+  private compile(f: Filter): CompiledFilter {
+    const numeric = this.registry.isNumeric(f.propertyName);
+    const parse = (given: string | undefined): number | string => {
+      if (given === undefined) {
+        if (f.operator === 'HAS_PROPERTY' || f.operator === 'NOT_HAS_PROPERTY' || f.operator === 'IN' || f.operator === 'NOT_IN') return '';
+        throw validationError(`Filter on ${f.propertyName} with operator ${f.operator} needs a value.`);
+      }
+      if (!numeric) return given.toLowerCase();
+      const n = /^-?\d+(\.\d+)?$/.test(given) ? Number(given) : Date.parse(given);
+      if (!Number.isFinite(n)) throw validationError(`${given} is not a valid value for ${f.propertyName}.`);
+      return n;
+    };
+    return {
+      propertyName: f.propertyName,
+      operator: f.operator,
+      numeric,
+      value: parse(f.value),
+      high: f.operator === 'BETWEEN' ? parse(f.highValue) : '',
+      values: (f.values ?? []).map(parse),
+    };
   }
 
-  private testValue(f: Filter, stored: string | null, numeric: boolean): boolean {
-    if (f.operator === 'HAS_PROPERTY') return stored !== null;
-    if (f.operator === 'NOT_HAS_PROPERTY') return stored === null;
-    if (stored === null) return f.operator === 'NEQ' || f.operator === 'NOT_IN' || f.operator === 'NOT_CONTAINS_TOKEN';
-    const cmp = (given: string | undefined): number => {
-      if (given === undefined) throw validationError(`Filter on ${f.propertyName} with operator ${f.operator} needs a value.`);
-      if (numeric) {
-        const b = /^-?\d+(\.\d+)?$/.test(given) ? Number(given) : Date.parse(given);
-        if (!Number.isFinite(b)) throw validationError(`${given} is not a valid value for ${f.propertyName}.`);
-        return Math.sign(Number(stored) - b);
-      }
-      const a = stored.toLowerCase();
-      const b = given.toLowerCase();
-      return a === b ? 0 : a < b ? -1 : 1;
-    };
-    switch (f.operator) {
-      case 'EQ': return cmp(f.value) === 0;
-      case 'NEQ': return cmp(f.value) !== 0;
-      case 'LT': return cmp(f.value) < 0;
-      case 'LTE': return cmp(f.value) <= 0;
-      case 'GT': return cmp(f.value) > 0;
-      case 'GTE': return cmp(f.value) >= 0;
-      case 'BETWEEN': return cmp(f.value) >= 0 && cmp(f.highValue) <= 0;
-      case 'IN': return (f.values ?? []).some((v) => cmp(v) === 0);
-      case 'NOT_IN': return !(f.values ?? []).some((v) => cmp(v) === 0);
-      case 'CONTAINS_TOKEN': return stored.toLowerCase().split(/[\s;@.]+/).includes((f.value ?? '').toLowerCase().replace(/\*/g, ''));
-      case 'NOT_CONTAINS_TOKEN': return !stored.toLowerCase().split(/[\s;@.]+/).includes((f.value ?? '').toLowerCase());
+  private test(index: number, f: CompiledFilter): boolean {
+    // Record id and modification date are compared as numbers without building strings (the hot path of scans).
+    if (f.numeric && (f.propertyName === 'hs_object_id' || f.propertyName === 'lastmodifieddate')) {
+      const n = f.propertyName === 'hs_object_id' ? index + 1 : this.contacts.modifiedMs(index);
+      return testNumber(f, n);
     }
+    return testValue(f, this.contacts.stored(index, f.propertyName));
+  }
+}
+
+interface CompiledFilter {
+  propertyName: string;
+  operator: Filter['operator'];
+  numeric: boolean;
+  value: number | string;
+  high: number | string;
+  values: (number | string)[];
+}
+
+function compare(f: CompiledFilter, stored: string, given: number | string): number {
+  if (f.numeric) return Math.sign(Number(stored) - (given as number));
+  const a = stored.toLowerCase();
+  return a === given ? 0 : a < given ? -1 : 1;
+}
+
+function testNumber(f: CompiledFilter, n: number): boolean {
+  const v = f.value as number;
+  switch (f.operator) {
+    case 'HAS_PROPERTY': return true;
+    case 'NOT_HAS_PROPERTY': return false;
+    case 'EQ': return n === v;
+    case 'NEQ': return n !== v;
+    case 'LT': return n < v;
+    case 'LTE': return n <= v;
+    case 'GT': return n > v;
+    case 'GTE': return n >= v;
+    case 'BETWEEN': return n >= v && n <= (f.high as number);
+    default: return testValue(f, String(n));
+  }
+}
+
+function testValue(f: CompiledFilter, stored: string | null): boolean {
+  switch (f.operator) {
+    case 'HAS_PROPERTY': return stored !== null;
+    case 'NOT_HAS_PROPERTY': return stored === null;
+    default: break;
+  }
+  if (stored === null) return f.operator === 'NEQ' || f.operator === 'NOT_IN' || f.operator === 'NOT_CONTAINS_TOKEN';
+  switch (f.operator) {
+    case 'EQ': return compare(f, stored, f.value) === 0;
+    case 'NEQ': return compare(f, stored, f.value) !== 0;
+    case 'LT': return compare(f, stored, f.value) < 0;
+    case 'LTE': return compare(f, stored, f.value) <= 0;
+    case 'GT': return compare(f, stored, f.value) > 0;
+    case 'GTE': return compare(f, stored, f.value) >= 0;
+    case 'BETWEEN': return compare(f, stored, f.value) >= 0 && compare(f, stored, f.high) <= 0;
+    case 'IN': return f.values.some((v) => compare(f, stored, v) === 0);
+    case 'NOT_IN': return !f.values.some((v) => compare(f, stored, v) === 0);
+    case 'CONTAINS_TOKEN': return stored.toLowerCase().split(/[\s;@.]+/).includes(String(f.value).replace(/\*/g, ''));
+    case 'NOT_CONTAINS_TOKEN': return !stored.toLowerCase().split(/[\s;@.]+/).includes(String(f.value));
   }
 }

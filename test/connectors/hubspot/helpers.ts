@@ -40,7 +40,7 @@ export async function readAll(connector: HubSpotConnector, cursor: string | null
 export function fields(overrides: Partial<InfluenceFields> = {}): InfluenceFields {
   return {
     score: 87, tier: 'A', confidence: 'high', scoredAt: new Date().toISOString(), topFactors: '+12 Bluesky: median 42 reposts per post',
-    reasonCodes: ['young_account', 'low_activity'], trend: 'Rising', orgPercentile: 97, ...overrides,
+    reasonCodes: ['YOUNG_ACCOUNT', 'LARGE_REACH'], trend: 'Rising', orgPercentile: 97, ...overrides,
   };
 }
 

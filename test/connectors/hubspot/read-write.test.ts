@@ -1,0 +1,169 @@
+// Reads (list first, then search windows with a keyset) and writes (batch update, 207 mapping) against the sandbox.
+import { expect } from 'chai';
+import type { ScoreUpdate } from '../../../src/crm/contract.ts';
+import { SetupError } from '../../../src/crm/errors.ts';
+import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
+import { decodeCursor } from '../../../connectors/hubspot/read.ts';
+import { connectorFor, fields, readAll, readOptions, startPortal } from './helpers.ts';
+
+describe('HubSpot connector: reads and writes', function () {
+  this.timeout(45_000);
+  const sandboxes: HubSpotSandbox[] = [];
+  after(async () => Promise.all(sandboxes.map((s) => s.close())));
+  const portal = async (...args: Parameters<typeof startPortal>) => {
+    const s = await startPortal(...args);
+    sandboxes.push(s);
+    await connectorFor(s).installFields();
+    s.control.resetCounters();
+    return s;
+  };
+  const updatesFor = (ids: readonly string[]): ScoreUpdate[] => ids.map((id) => ({ objectType: 'contact', id, fields: fields() }));
+
+  it('first run lists every contact (100 per page); later runs search only what changed, handing over without loss', async () => {
+    const sandbox = await portal(450);
+    const connector = connectorFor(sandbox);
+    const first = await readAll(connector, null);
+    expect(first.contacts.map((c) => c.id)).to.deep.equal(Array.from({ length: 450 }, (_, i) => String(i + 1)));
+    expect(first.pages).to.equal(5);
+    expect(sandbox.counters.calls['GET /crm/v3/objects/contacts']).to.equal(5);
+    expect(decodeCursor(first.cursor)).to.include({ phase: 'search', until: null });
+    const withHandles = first.contacts.filter((c) => c.handles.length > 0);
+    expect(withHandles.length).to.be.greaterThan(100);
+    expect(withHandles[0]?.handles[0]).to.have.keys('field', 'network', 'value');
+
+    await connector.writeScores(updatesFor(first.contacts.map((c) => c.id)));
+    // Our own writes moved lastmodifieddate: the next window sees them once (the engine's diff writes nothing).
+    const echo = await readAll(connector, first.cursor);
+    expect(echo.contacts).to.have.length(450);
+    expect(sandbox.counters.calls['POST /crm/v3/objects/contacts/search']).to.equal(3);
+
+    await sandbox.control.editContact('7', { github_handle: 'octocat' });
+    await sandbox.control.editContact('300', { twitterhandle: '@jack' });
+    const changed = await readAll(connector, echo.cursor);
+    expect(changed.contacts.map((c) => c.id)).to.deep.equal(['7', '300']);
+    expect(changed.contacts[0]?.handles).to.deep.include({ field: 'github_handle', network: 'github', value: 'octocat' });
+    expect(changed.contacts[0]?.current).to.include({ score: 87, tier: 'A', confidence: 'high', trend: 'Rising', orgPercentile: 97 });
+    expect(changed.contacts[0]?.current.reasonCodes).to.deep.equal(['YOUNG_ACCOUNT', 'LARGE_REACH']);
+
+    const nothing = await readAll(connector, changed.cursor);
+    expect(nothing.contacts).to.deep.equal([]);
+    expect(nothing.pages).to.equal(1);
+  });
+
+  async function tiedPortal(size: number) {
+    const sandbox = await portal(size, { tenSecondLimit: 100_000, searchPerSecond: 1000 });
+    const connector = connectorFor(sandbox, { tenSecondLimit: 100_000, searchPerSecond: 1000 });
+    // Everyone was scored recently (so only the tie matters), then one bulk change touched them all at once.
+    const scoredAt = String(Date.now());
+    for (let id = 1; id <= size; id++) await sandbox.control.editContact(String(id), { influence_scored_at: scoredAt });
+    const since = Date.now() - 60_000;
+    const tie = new Date(Date.now() - 1000);
+    sandbox.control.setAllModifiedAt(tie);
+    sandbox.control.resetCounters();
+    const cursor = JSON.stringify({ v: 1, phase: 'search', since, until: null, lastId: null, staleBefore: null });
+    return { sandbox, connector, tie, cursor };
+  }
+
+  it('reads 25,000 contacts sharing one lastmodifieddate exactly once each, past the 10,000-result cap', async function () {
+    this.timeout(90_000);
+    const { sandbox, connector, tie, cursor } = await tiedPortal(25_000);
+    const ids: string[] = [];
+    for await (const page of connector.readContacts(cursor, readOptions())) {
+      ids.push(...page.contacts.map((c) => c.id));
+      expect(page.contacts.every((c) => c.modifiedAt === tie.toISOString())).to.equal(true);
+    }
+    expect(ids).to.have.length(25_000);
+    expect(new Set(ids).size).to.equal(25_000);
+    expect(sandbox.counters.calls['POST /crm/v3/objects/contacts/search']).to.equal(Math.ceil(25_000 / 200) + 1);
+  });
+
+  it('resumes a window mid-tie from a page cursor: no repeats, nothing skipped', async () => {
+    const { connector, cursor } = await tiedPortal(2_500);
+    let middle: string | null = null;
+    let seen = 0;
+    for await (const page of connector.readContacts(cursor, readOptions())) {
+      seen += page.contacts.length;
+      if (seen === 1_200) {
+        middle = page.cursor;
+        break;
+      }
+    }
+    const rest = await readAll(connector, middle);
+    expect(rest.contacts).to.have.length(1_300);
+    expect(rest.contacts[0]?.id).to.equal('1201');
+    expect(rest.contacts.at(-1)?.id).to.equal('2500');
+  });
+
+  it('includes stale and never-scored contacts, honours the opt-out property and leaves opted-out ones out of the stale set', async () => {
+    const sandbox = await portal(300);
+    const connector = connectorFor(sandbox);
+    const first = await readAll(connector, null);
+    const optedOut = first.contacts.filter((c) => c.doNotProfile).map((c) => c.id);
+    expect(optedOut.length).to.be.greaterThan(0);
+    for (const id of optedOut) expect(sandbox.control.value(id, 'influence_do_not_profile')).to.equal('true');
+    const old = new Date(Date.now() - 30 * 24 * 3600 * 1000).toISOString();
+    const ids = first.contacts.map((c) => c.id);
+    await connector.writeScores(ids.map((id, i) => ({ objectType: 'contact', id, fields: fields({ scoredAt: i < 10 ? old : new Date().toISOString() }) })));
+    const echo = await readAll(connector, first.cursor);
+    // Time passes: nothing changes except the clock, so only the 10 stale ones (minus opted-out) come back.
+    const quiet = await readAll(connector, echo.cursor);
+    const staleExpected = ids.slice(0, 10).filter((id) => !optedOut.includes(id));
+    expect(quiet.contacts.map((c) => c.id)).to.deep.equal(staleExpected);
+    await sandbox.control.editContact('250', { influence_do_not_profile: 'true' });
+    const after = await readAll(connector, quiet.cursor);
+    expect(after.contacts.find((c) => c.id === '250')?.doNotProfile).to.equal(true);
+  });
+
+  it('writes values as HubSpot expects and splits 101 updates into batches of 100', async () => {
+    const sandbox = await portal(150);
+    const connector = connectorFor(sandbox);
+    const at = '2026-03-01T12:34:56.789Z';
+    const updates = updatesFor(Array.from({ length: 101 }, (_, i) => String(i + 1)));
+    updates[0] = { objectType: 'contact', id: '1', fields: fields({ scoredAt: at, reasonCodes: ['YOUNG_ACCOUNT', 'not_a_defined_option'], topFactors: null, trend: null }) };
+    const results = await connector.writeScores(updates);
+    expect(results.every((r) => r.ok)).to.equal(true);
+    expect(results.map((r) => r.id)).to.deep.equal(updates.map((u) => u.id));
+    expect(sandbox.counters.calls['POST /crm/v3/objects/contacts/batch/update']).to.equal(2);
+    expect(sandbox.counters.largestBatch).to.equal(100);
+    expect(sandbox.control.value('1', 'influence_scored_at')).to.equal(at);
+    expect(sandbox.control.value('1', 'influence_score')).to.equal('87');
+    expect(sandbox.control.value('1', 'influence_reason_codes')).to.equal('YOUNG_ACCOUNT');
+    expect(sandbox.control.value('1', 'influence_top_factors')).to.equal(null);
+    expect(connector.apiUsage().calls.write).to.equal(2);
+  });
+
+  it('maps 207 partial failures to the records they name; a deleted property stops the run with the fix', async () => {
+    const sandbox = await portal(20);
+    const connector = connectorFor(sandbox);
+    sandbox.control.archiveContact('4');
+    sandbox.control.faults.addRecordFault({ code: 'LOCKED', message: 'contact 6 is being merged', ids: ['6'], times: 1 });
+    const results = await connector.writeScores(updatesFor(['3', '4', '5', '6', '9999']));
+    expect(results.map((r) => r.id)).to.deep.equal(['3', '4', '5', '6', '9999']);
+    expect(results[0]).to.deep.equal({ id: '3', ok: true });
+    expect(results[1]).to.include({ ok: false, code: 'OBJECT_NOT_FOUND', retryable: false });
+    expect(results[2]).to.deep.equal({ id: '5', ok: true });
+    expect(results[3]).to.include({ ok: false, code: 'LOCKED', message: 'contact 6 is being merged', retryable: true });
+    expect(results[4]).to.include({ ok: false, code: 'OBJECT_NOT_FOUND' });
+    expect((await connector.writeScores(updatesFor(['6'])))[0]).to.deep.equal({ id: '6', ok: true });
+
+    sandbox.control.deleteProperty('influence_tier');
+    let error: unknown;
+    try {
+      await connector.writeScores(updatesFor(['3']));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(SetupError);
+    expect((error as Error).message).to.match(/"influence_tier" does not exist.*fields install --crm hubspot/);
+  });
+
+  it('reads specific ids with batch read (deleted ones simply absent)', async () => {
+    const sandbox = await portal(250);
+    const connector = connectorFor(sandbox);
+    sandbox.control.archiveContact('17');
+    const ids = ['3', '17', ...Array.from({ length: 150 }, (_, i) => String(i + 50))];
+    const read = await readAll(connector, null, readOptions({ ids }));
+    expect(read.contacts.map((c) => c.id)).to.have.members(ids.filter((id) => id !== '17'));
+    expect(sandbox.counters.calls['POST /crm/v3/objects/contacts/batch/read']).to.equal(2);
+  });
+});

@@ -247,7 +247,9 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions): Promise
       if (!returns && f.selections.length > 0) {
         throw new FieldError({ ...where, extensions: { code: 'selectionMismatch', nodeName: `field '${f.name}'`, typeName }, message: `Selections can't be made on scalars (field '${f.name}' returns a scalar but has selections [${f.selections.map((x) => x.name).join(', ')}])` });
       }
-      if (f.name === 'repositories') connectionCount(f, 'repositories');
+      // Like GitHub, `first`/`last` are needed only when nodes or edges are asked for (`{ totalCount }` alone is fine).
+      const bounded = f.args.first !== undefined || f.args.last !== undefined;
+      if (f.name === 'repositories' && (bounded || f.selections.some((x) => x.name === 'nodes' || x.name === 'edges'))) connectionCount(f, 'repositories');
       if (f.name === 'user' && typeof f.args.login !== 'string') {
         throw new FieldError({ ...where, extensions: { code: 'missingRequiredArguments', className: 'Field', name: 'user', arguments: 'login' }, message: "Field 'user' is missing required arguments: login" });
       }
@@ -288,10 +290,13 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions): Promise
   }
 
   function repositories(account: SandboxAccount, field: GqlField, path: (string | number)[], cost: { connections: number }): Record<string, unknown> {
-    const n = connectionCount(field, 'repositories');
+    const wantsNodes = field.selections.some((x) => x.name === 'nodes' || x.name === 'edges');
+    const n = wantsNodes ? connectionCount(field, 'repositories') : 0;
     cost.connections++;
     const isFork = field.args.isFork;
-    const affiliations = Array.isArray(field.args.ownerAffiliations) ? field.args.ownerAffiliations.map(enumValue) : ['OWNER'];
+    // GraphQL input coercion: a single enum stands for a one-element list.
+    const given = field.args.ownerAffiliations;
+    const affiliations = Array.isArray(given) ? given.map(enumValue) : given === undefined || given === null ? ['OWNER', 'COLLABORATOR'] : [enumValue(given)];
     let list = affiliations.includes('OWNER') ? allRepos(account).map((repo, k) => ({ repo, k })) : [];
     if (typeof isFork === 'boolean') list = list.filter(({ repo }) => repo.fork === isFork);
     const orderBy = field.args.orderBy;

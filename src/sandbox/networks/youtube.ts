@@ -1,6 +1,6 @@
 // YouTube Data API v3 emulator (base `/youtube/v3`): channels.list (`id` ≤ 50, `forHandle`, `forUsername`;
 // `part` required), playlistItems.list (uploads playlist `UU…`, maxResults ≤ 50, pageToken), videos.list
-// (`id` ≤ 50). API key required. No rate-limit headers: a daily quota of units (1 per call, invalid calls too);
+// (`id` ≤ 50). API key required (`?key=` or `x-goog-api-key`). No rate-limit headers: a daily quota of units (1 per call, invalid calls too);
 // spent quota → 403 `quotaExceeded`. Unknown handles → 200 with `pageInfo.totalResults: 0` and no `items`.
 // Subscriber counts are rounded to three significant figures and omitted when hidden. Facts: providers.md §5.
 import { randomBytes } from 'node:crypto';
@@ -78,7 +78,9 @@ export async function startYouTubeSandbox(options: YouTubeSandboxOptions): Promi
 
   /** Key check and quota: every call with a valid key costs a unit, even an invalid one. */
   function admit(request: NetworkRequest): Reply | undefined {
-    const key = request.query.get('key');
+    // Google APIs take the key as `?key=` or as the `x-goog-api-key` header (which keeps it out of URLs).
+    const header = request.headers['x-goog-api-key'];
+    const key = request.query.get('key') ?? (typeof header === 'string' ? header : null);
     if (key === null) {
       return googleError(403, 'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.', 'forbidden');
     }

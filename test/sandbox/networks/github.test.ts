@@ -96,6 +96,15 @@ describe('sandbox GitHub REST + GraphQL', () => {
     expect(gh.counters.snapshot().largestBatchByEndpoint['POST /graphql']).to.equal(4);
   });
 
+  it('accepts totalCount without first, and a single enum for a list argument (GraphQL input coercion)', async () => {
+    const [a] = accounts('github', 1, (acc) => acc.state === 'active' && acc.kind === 'human' && acc.posts > 3);
+    const query = `{ u: user(login: "${a?.handle ?? ''}") { publicRepos: repositories(ownerAffiliations: OWNER, privacy: PUBLIC) { totalCount } } }`;
+    const { body } = await getJson(`${gh.url}/graphql`, { method: 'POST', headers: auth.headers, body: JSON.stringify({ query }) });
+    expect(body).to.deep.equal({ data: { u: { publicRepos: { totalCount: a?.posts } } } });
+    const nodes = await getJson(`${gh.url}/graphql`, { method: 'POST', headers: auth.headers, body: JSON.stringify({ query: `{ user(login: "x1") { repositories { nodes { name } } } }` }) });
+    expect(JSON.stringify(nodes.body)).to.include('You must provide a `first` or `last` value');
+  });
+
   it('rejects unknown fields, over-large pages and anonymous GraphQL calls like GitHub', async () => {
     const post = (query: string, headers: Record<string, string> = auth.headers) =>
       getJson(`${gh.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query }) });

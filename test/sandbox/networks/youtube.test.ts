@@ -51,6 +51,7 @@ describe('sandbox YouTube Data API v3', () => {
   it('needs a key, a part and at most 50 ids', async () => {
     expect((await getJson(`${base}/channels?part=statistics&id=UCx`)).status).to.equal(403);
     expect((await getJson(`${base}/channels?part=statistics&id=UCx&key=wrong`)).status).to.equal(400);
+    expect((await getJson(`${base}/channels?part=statistics&id=UCx`, { headers: { 'x-goog-api-key': key } })).status).to.equal(200);
     const noPart = await getJson(`${base}/channels?id=UCx&key=${key}`);
     expect(noPart.status).to.equal(400);
     expect(JSON.stringify(noPart.body)).to.include('Required parameter: part');

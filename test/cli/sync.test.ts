@@ -1,0 +1,91 @@
+// `crm-influence sync` end to end: the CLI process against the Salesforce and Bluesky emulators on 127.0.0.1.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPopulation } from '../../src/sandbox/population.ts';
+import { startBlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
+import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
+import { startMastodonSandbox } from '../../src/sandbox/networks/mastodon.ts';
+import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
+import { startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { RunReportSchema } from '../../src/sync/report.ts';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
+
+describe('crm-influence sync (sandbox)', function () {
+  this.timeout(60_000);
+  const population = createPopulation({ seed: 'cli-sync', size: 250 });
+  let dir: string;
+  let salesforce: SalesforceSandbox;
+  let networks: (NetworkServer & { env: Record<string, string> })[];
+  let env: Record<string, string>;
+
+  // Asynchronous on purpose: the emulators answer from this process while the CLI runs.
+  function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 45_000 }, (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-cli-sync-'));
+    salesforce = await startSalesforceSandbox({ population });
+    // Every network enabled by default points at its emulator: nothing may reach the internet.
+    networks = await Promise.all([startBlueskySandbox({ population }), startGitHubSandbox({ population }), startMastodonSandbox({ population })]);
+    env = {
+      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '',
+      ...salesforce.env, ...Object.assign({}, ...networks.map((n) => n.env)) as Record<string, string>,
+      CRM_INFLUENCE_DB: path.join(dir, 'cli.db'),
+      CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex'),
+      CRM_INFLUENCE_LOG_LEVEL: 'silent',
+    };
+  });
+  after(async () => {
+    await Promise.all([salesforce?.close(), ...(networks ?? []).map((n) => n.close())]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--dry-run --json prints exactly one run report and writes nothing', async () => {
+    const { code, stdout } = await cli(['sync', '--crm', 'salesforce', '--dry-run', '--json']);
+    expect(code).to.equal(0);
+    const report = RunReportSchema.parse(JSON.parse(stdout));
+    expect(report.dryRun).to.equal(true);
+    expect(report.counts.written).to.be.greaterThan(0);
+    expect(salesforce.counters.recordsWritten).to.equal(0);
+  });
+
+  it('--once --json runs once, prints one report; the unchanged second run writes 0', async () => {
+    const first = await cli(['sync', '--crm', 'salesforce', '--once', '--json']);
+    expect(first.code, first.stderr).to.equal(0);
+    const report = RunReportSchema.parse(JSON.parse(first.stdout));
+    expect(report.status).to.be.oneOf(['ok', 'partial']);
+    expect(report.counts.read).to.equal(250);
+    expect(report.counts.written).to.equal(salesforce.counters.recordsWritten);
+
+    const second = await cli(['sync', '--crm', 'salesforce', '--once', '--json']);
+    const again = RunReportSchema.parse(JSON.parse(second.stdout));
+    expect(again.counts.written).to.equal(0);
+    expect(again.apiCalls.crm.write).to.equal(0);
+  });
+
+  it('without --json prints a summary on stdout and progress lines on stderr; runs lists the runs', async () => {
+    const { code, stdout, stderr } = await cli(['sync', '--crm', 'salesforce', '--once']);
+    expect(code).to.equal(0);
+    expect(stdout).to.match(/^Run [0-9a-f-]+ \(salesforce, connection salesforce-[0-9a-f]+\): (ok|partial)/);
+    expect(stderr).to.match(/^sync pages \| pages \d+ \| read \d+/m);
+
+    const runs = await cli(['runs', '--last', '10']);
+    expect(runs.code).to.equal(0);
+    // header + the 4 runs of this file (dry run included)
+    expect(runs.stdout.trim().split('\n')).to.have.length(5);
+    expect(runs.stdout).to.include('(dry run)');
+  });
+});

@@ -57,7 +57,7 @@ export function identitiesByNetwork(population: Population, size = population.si
   for (let i = 0; i < size; i++) {
     for (const identity of resolveIdentities({ handles: rawHandles(population, i) }).identities) {
       let m = out.get(identity.network);
-      if (!m) out.set(identity.network, (m = new Map()));
+      if (!m) out.set(identity.network, (m = new Map<string, Identity>()));
       m.set(identity.handle, identity);
     }
   }

@@ -17,8 +17,15 @@ export function compact(n: number): string {
   if (abs >= 1e3) return `${trim(n / 1e3)}k`;
   return trim(n);
 }
+/** One decimal, no trailing ".0"; integer arithmetic, because formatting doubles dominated the cost of a result. */
 function trim(n: number): string {
-  return String(Math.round(n * 10) / 10);
+  const tenths = Math.round(n * 10);
+  if (!Number.isSafeInteger(tenths)) return String(Math.round(n * 10) / 10);
+  const sign = tenths < 0 ? '-' : '';
+  const abs = Math.abs(tenths);
+  const whole = Math.floor(abs / 10);
+  const decimal = abs - whole * 10;
+  return decimal === 0 ? `${sign}${whole}` : `${sign}${whole}.${decimal}`;
 }
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 

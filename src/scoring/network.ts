@@ -164,8 +164,9 @@ function shrunkRatio(reactions: number, typicalReactions: number, weight: number
  * 50 = typical for the size; 100 at the plausibility ceiling (30× typical), 0 at 1/30 of typical, log-linear between.
  * The slope is gentle enough that followers added without engagement always cost more here than they add in reach.
  */
+const INV_LOG_PLAUSIBLE = 1 / Math.log(PLAUSIBLE_ENGAGEMENT.aboveTypical);
 function engagementScore(ratio: number): number {
-  const l = Math.log(ratio) / Math.log(PLAUSIBLE_ENGAGEMENT.aboveTypical);
+  const l = Math.log(ratio) * INV_LOG_PLAUSIBLE;
   return 50 + 50 * (l < -1 ? -1 : l > 1 ? 1 : l);
 }
 
@@ -272,7 +273,8 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
 
   const reach = logScale(followers, params.followerCap);
   const ampGross = logScale(typicalReactions, params.amplificationCap);
-  const ampCounted = logScale(countedReactions, params.amplificationCap);
+  const capped = countedReactions < typicalReactions;
+  const ampCounted = capped ? logScale(countedReactions, params.amplificationCap) : ampGross;
 
   let engagementRatio: number | null = null;
   let engGross = 0;
@@ -287,8 +289,8 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
     const weight = postsUsed / (postsUsed + k);
     const typicalReactionsForSize = base * typical;
     engagementRatio = shrunkRatio(countedReactions, typicalReactionsForSize, weight);
-    engGross = engagementScore(shrunkRatio(typicalReactions, typicalReactionsForSize, weight));
     engCounted = engagementScore(engagementRatio);
+    engGross = capped ? engagementScore(shrunkRatio(typicalReactions, typicalReactionsForSize, weight)) : engCounted;
   }
 
   // Weights: reach-only below MIN_POSTS, blended up to the full model. GitHub and hidden-follower YouTube have no
@@ -302,7 +304,7 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
   const counted = reachPart + evidenceWeight * (wAmp * ampCounted + WEIGHT_ENGAGEMENT * engCounted);
   const subScore = authenticity * activity * counted;
 
-  if (countedReactions < typicalReactions) flags.push({ code: 'IMPLAUSIBLE_ENGAGEMENT', factor: 1 });
+  if (capped) flags.push({ code: 'IMPLAUSIBLE_ENGAGEMENT', factor: 1 });
 
   return {
     network,

@@ -1,6 +1,6 @@
 // One sync run for one connection (DESIGN §4): lease → retries + pages from the cursor → identities → metrics →
 // score → diff against what we last wrote → batched writes → record results → checkpoint → next page.
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { CrmContactSchema } from '../crm/contract.ts';
 import type { CrmConnector, CrmContact, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../crm/errors.ts';
@@ -77,7 +77,7 @@ const REJECTED_MARK = '|rejected:';
 
 function fieldsDigest(fields: InfluenceFields): string {
   const { scoredAt: _scoredAt, ...rest } = fields;
-  return createHash('sha256').update(JSON.stringify(rest)).digest('base64url').slice(0, 22);
+  return hash('sha256', JSON.stringify(rest), 'base64url').slice(0, 22);
 }
 
 /** A sync-state fingerprint that also says "the CRM permanently rejected these fields on this record version". */
@@ -257,6 +257,7 @@ class SyncRun {
   /** Everything for one page; returns when every record of it is written and recorded. */
   private async processPage(rawContacts: readonly unknown[], staleBefore: Date): Promise<void> {
     const now = this.now();
+    const nowIso = now.toISOString();
     const errors: (RecordError & { objectType?: string })[] = [];
     const contacts: CrmContact[] = [];
     for (const raw of rawContacts) {
@@ -341,11 +342,11 @@ class SyncRun {
         fingerprint = version === undefined ? null : inputFingerprint(version, inputs);
         if (fingerprint !== null && lastWritten !== null && state?.fingerprint === fingerprint) {
           // Same inputs, same model: the answer is what we wrote; only the date moves on.
-          desired = { ...lastWritten, scoredAt: now.toISOString() };
+          desired = { ...lastWritten, scoredAt: nowIso };
         } else {
           try {
             const result = this.deps.score({ networks: inputs, history: histories.get(contact.id) ?? [], now });
-            desired = toInfluenceFields(result, now, this.options.topFactorCount);
+            desired = toInfluenceFields(result, nowIso, this.options.topFactorCount);
             if (fingerprint === null) fingerprint = inputFingerprint(result.modelVersion, inputs);
           } catch (error) {
             this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'score', code: 'score_failed', message: describeError(error), retryable: false }, errors);

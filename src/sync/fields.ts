@@ -1,5 +1,5 @@
 // From the model's answer to the fields we write, and the fingerprint of what the model was given.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { InfluenceFields } from '../crm/contract.ts';
 import type { ReasonCode } from '../scoring/reasons.ts';
 import type { ScoredNetworkInput, ScoreResult } from '../scoring/types.ts';
@@ -22,12 +22,12 @@ export function formatTopFactors(factors: ScoreResult['factors'], count: number)
     .join('\n');
 }
 
-export function toInfluenceFields(result: ScoreResult, now: Date, topFactorCount: number): InfluenceFields {
+export function toInfluenceFields(result: ScoreResult, now: Date | string, topFactorCount: number): InfluenceFields {
   return {
     score: result.score === null ? null : Math.min(100, Math.max(0, Math.round(result.score))),
     tier: result.tier,
     confidence: result.confidence,
-    scoredAt: now.toISOString(),
+    scoredAt: typeof now === 'string' ? now : now.toISOString(),
     topFactors: formatTopFactors(result.factors, topFactorCount),
     reasonCodes: result.reasonCodes,
     trend: result.trend,
@@ -61,5 +61,6 @@ export function inputFingerprint(modelVersion: string, inputs: readonly ScoredNe
       m.followersHidden ?? null, m.extra ?? null,
       m.recentPosts.map((p) => [p.at, p.reshares, p.replies, p.likes, p.quotes ?? null, p.views ?? null]),
     ]);
-  return createHash('sha256').update(JSON.stringify([modelVersion, canonical])).digest('base64url');
+  // One-shot hash: no Hash object per contact.
+  return hash('sha256', JSON.stringify([modelVersion, canonical]), 'base64url');
 }

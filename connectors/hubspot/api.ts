@@ -120,11 +120,14 @@ export class HubSpotApi {
     for (let attempt = 1; ; attempt++) {
       const token = await this.options.tokens.current();
       this.token = token;
-      await this.options.limiter.acquire(lane);
+      const answered = await this.options.limiter.acquire(lane);
       this.usage[kind] += 1;
       try {
-        return await fn();
+        const result = await fn();
+        answered();
+        return result;
       } catch (error) {
+        answered();
         const last = attempt >= this.maxAttempts;
         if (!isApiException(error)) {
           // fetch failed / connection dropped: the request may not have arrived; back off and retry.

@@ -18,27 +18,39 @@ export const DEFAULT_LIMITER_SETTINGS: LimiterSettings = {
   max: 100,
   intervalMs: 10_000,
   searchPerSecond: 4,
-  marginMs: 250,
-  searchMarginMs: 100,
+  marginMs: 100,
+  searchMarginMs: 50,
 };
 
+/**
+ * Requests counted in a sliding window. A slot is stamped when it is granted and stamped again when the response
+ * arrives: HubSpot counts a request when it arrives, which is somewhere in between, so the later stamp is the
+ * safe one for deciding when the slot leaves the window.
+ */
 class Window {
-  private readonly stamps: number[] = [];
+  private slots: { t: number }[] = [];
+
+  private prune(now: number, windowMs: number): void {
+    if (this.slots.length > 0 && (this.slots[0]?.t ?? 0) <= now - windowMs) this.slots = this.slots.filter((s) => s.t > now - windowMs);
+  }
 
   /** ms until one more event fits into `max` per `windowMs`; 0 = now. */
   waitFor(now: number, max: number, windowMs: number): number {
-    while (this.stamps.length > 0 && (this.stamps[0] ?? 0) <= now - windowMs) this.stamps.shift();
-    if (this.stamps.length < max) return 0;
-    const oldestBlocking = this.stamps[this.stamps.length - max] ?? now;
-    return Math.max(1, oldestBlocking + windowMs - now);
+    this.prune(now, windowMs);
+    const live = this.slots.filter((s) => s.t > now - windowMs);
+    if (live.length < max) return 0;
+    const times = live.map((s) => s.t).sort((a, b) => a - b);
+    return Math.max(1, (times[live.length - max] ?? now) + windowMs - now);
   }
 
-  add(now: number): void {
-    this.stamps.push(now);
+  add(now: number): { t: number } {
+    const slot = { t: now };
+    this.slots.push(slot);
+    return slot;
   }
 
   count(now: number, windowMs: number): number {
-    return this.stamps.filter((t) => t > now - windowMs).length;
+    return this.slots.filter((s) => s.t > now - windowMs).length;
   }
 }
 
@@ -58,14 +70,17 @@ export class PortalLimiter {
     this.settings = { ...DEFAULT_LIMITER_SETTINGS, ...settings };
   }
 
-  /** Resolves when one more request on `lane` may be sent; the slot is counted at once. */
-  acquire(lane: Lane): Promise<void> {
+  /**
+   * Resolves when one more request on `lane` may be sent; the slot is counted at once. Call the returned function
+   * when the response has arrived.
+   */
+  acquire(lane: Lane): Promise<() => void> {
     const turn = this.queue.then(() => this.grant(lane));
-    this.queue = turn.catch(() => undefined);
+    this.queue = turn.then(() => undefined, () => undefined);
     return turn;
   }
 
-  private async grant(lane: Lane): Promise<void> {
+  private async grant(lane: Lane): Promise<() => void> {
     for (;;) {
       const now = this.now();
       const s = this.settings;
@@ -76,9 +91,11 @@ export class PortalLimiter {
         lane === 'search' ? this.search.waitFor(now, s.searchPerSecond, 1000 + s.searchMarginMs) : 0,
       );
       if (wait <= 0) {
-        this.api.add(now);
-        if (lane === 'search') this.search.add(now);
-        return;
+        const slots = [this.api.add(now), ...(lane === 'search' ? [this.search.add(now)] : [])];
+        return () => {
+          const done = this.now();
+          for (const slot of slots) slot.t = Math.max(slot.t, done);
+        };
       }
       this.waitedMs += wait;
       await sleep(wait);

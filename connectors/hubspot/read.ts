@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import type { ContactPage, ReadOptions } from '../../src/crm/contract.ts';
 import type { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/contacts/models/Filter.js';
+import { SetupError } from '../../src/crm/errors.ts';
+import { HubSpotApiError } from './api.ts';
 import type { HubSpotApi } from './api.ts';
 import type { ContactMapping } from './mapping.ts';
 import { INFLUENCE_PROPERTIES, readProperties, toCrmContact } from './mapping.ts';
@@ -120,7 +122,7 @@ export async function* readContacts(api: HubSpotApi, settings: ReaderSettings, c
       limit: SEARCH_PAGE_SIZE,
       after: '0',
     };
-    const page = await api.call('read', 'search', 'contacts search', () => api.contacts.searchApi.doSearch(request));
+    const page = await searchOrExplain(api, request);
     const contacts = page.results.map((r) => toCrmContact(r, settings.mapping));
     const last = page.results.at(-1)?.id;
     if (page.results.length < SEARCH_PAGE_SIZE || last === undefined) {
@@ -129,6 +131,17 @@ export async function* readContacts(api: HubSpotApi, settings: ReaderSettings, c
     }
     lastId = last;
     yield { contacts, cursor: encodeCursor({ v: 1, phase: 'search', since, until, lastId, staleBefore }) };
+  }
+}
+
+/** A filter on a property the portal lacks is schema drift: say which property and how to fix it. */
+async function searchOrExplain(api: HubSpotApi, request: Parameters<HubSpotApi['contacts']['searchApi']['doSearch']>[0]) {
+  try {
+    return await api.call('read', 'search', 'contacts search', () => api.contacts.searchApi.doSearch(request));
+  } catch (error) {
+    const missing = error instanceof HubSpotApiError && error.status === 400 ? /Property "([^"]+)" does not exist/.exec(error.hubspotMessage)?.[1] : undefined;
+    if (missing === undefined) throw error;
+    throw new SetupError(`the HubSpot contact property "${missing}" does not exist, so changed and stale contacts cannot be searched.`, 'run `crm-influence fields install --crm hubspot` (or fix the connection\'s property mapping), then sync again');
   }
 }
 

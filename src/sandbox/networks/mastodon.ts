@@ -12,6 +12,8 @@ export interface MastodonSandboxOptions extends NetworkServerOptions {
   population: Population;
   /** Per IP (real default: 300 requests per 5 minutes). */
   limits?: { requests?: LimitSetting };
+  /** Instances in whitelist (authorized-fetch) mode: their API answers 401 without a user token. */
+  restrictedInstances?: string[];
   clock?: () => number;
 }
 
@@ -77,13 +79,19 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     return json;
   }
 
+  const restricted = new Set((options.restrictedInstances ?? []).map((i) => i.toLowerCase()));
+  const REQUIRES_AUTH: Reply = { status: 401, body: { error: 'This API requires an authenticated user' } };
+  const isRestricted = (handle: string) => restricted.has(handle.split('@')[1] ?? '');
+
   function lookup(request: NetworkRequest): Reply {
     const admitted = admit();
     if ('status' in admitted) return admitted as Reply;
     const acct = request.query.get('acct');
     if (!acct) return { status: 400, body: { error: 'Missing field: acct' }, headers: admitted };
+    if (isRestricted(acct.trim().replace(/^@/, '').toLowerCase())) return { ...REQUIRES_AUTH, headers: admitted };
     const account = findByAcct(acct);
     if (!account) return { ...NOT_FOUND, headers: admitted };
+    if (isRestricted(account.handle)) return { ...REQUIRES_AUTH, headers: admitted };
     counters.read(1);
     return { status: 200, body: accountJson(account), headers: admitted };
   }
@@ -102,6 +110,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     if ('status' in admitted) return admitted as Reply;
     const account = population.accountById('mastodon', id);
     if (!account) return { ...NOT_FOUND, headers: admitted };
+    if (isRestricted(account.handle)) return { ...REQUIRES_AUTH, headers: admitted };
     const q = request.query;
     // Mastodon clamps limit to 40 (default 20) instead of refusing.
     const limitText = Number.parseInt(q.get('limit') ?? '20', 10);

@@ -1,6 +1,7 @@
 // X API v2 emulator: /2/users/by (≤ 100 usernames), /2/users/by/username/:u, /2/users/:id, /2/users/:id/tweets.
 // App-only bearer auth, `x-rate-limit-*` headers (reset in epoch seconds), 200 + `errors[]` for missing and
-// suspended users, problem bodies (`{title, detail, type, status}`) for 4xx/429. Facts: reference/providers.md §1.
+// suspended users, problem bodies (`{title, detail, type, status}`) for 4xx/429, and the monthly post-read cap as
+// 429 `UsageCapExceeded`. Facts: reference/providers.md §1.
 import { randomBytes } from 'node:crypto';
 import type { Population, SandboxAccount } from '../population.ts';
 import { SandboxCounters } from '../counters.ts';
@@ -29,6 +30,8 @@ export interface XSandboxOptions extends NetworkServerOptions {
   bearerToken?: string;
   /** Per-app limits per 15 minutes (real: 300 for user lookups, 10,000 for user tweets). */
   limits?: { users?: LimitSetting; tweets?: LimitSetting };
+  /** Post reads allowed this month before 429 UsageCapExceeded (real: 2,000,000 on pay-per-use). */
+  monthlyPostReadCap?: number;
   clock?: () => number;
 }
 
@@ -36,6 +39,8 @@ export interface XSandbox extends NetworkServer {
   env: { X_API_BASE_URL: string; X_BEARER_TOKEN: string; X_ENABLED: 'true' };
   /** Tests: the lookup window has only `remaining` calls left. */
   setRemaining(group: 'users' | 'tweets', remaining: number): void;
+  /** Tests: only `remaining` post reads are left of the monthly cap. */
+  setPostReadsRemaining(remaining: number): void;
 }
 
 function problem(status: number, title: string, detail: string, type = 'about:blank'): Reply {
@@ -84,6 +89,8 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
     tweets: new WindowLimit(options.limits?.tweets?.limit ?? 10_000, (options.limits?.tweets?.windowSeconds ?? 900) * 1000, clock),
   };
   const counters = new SandboxCounters();
+  const postReadCap = options.monthlyPostReadCap ?? 2_000_000;
+  let postReads = 0;
 
   function rateHeaders(state: { remaining: number; resetMs: number }, limit: WindowLimit): Record<string, string> {
     return {
@@ -186,6 +193,13 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
   function tweets(request: NetworkRequest, id: string): Reply {
     const admitted = admit(request, 'tweets');
     if ('status' in admitted) return admitted as Reply;
+    if (postReads >= postReadCap) {
+      return {
+        status: 429,
+        headers: admitted,
+        body: { title: 'UsageCapExceeded', detail: 'Usage cap exceeded: Monthly product cap', type: `${PROBLEMS}/usage-capped`, period: 'Monthly', scope: 'Product' },
+      };
+    }
     const maxText = request.query.get('max_results');
     const max = maxText === null ? 10 : Number(maxText);
     if (!Number.isInteger(max) || max < 5 || max > 100) {
@@ -241,6 +255,7 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
       page.push(tweet);
     }
     counters.read(page.length);
+    postReads += page.length;
     const more = cursor < Math.min(TIMELINE_DEPTH, account.posts) && cursor < timeline.length;
     const meta: Record<string, unknown> = { result_count: page.length };
     if (page.length > 0) {
@@ -274,5 +289,6 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
     ...server,
     env: { X_API_BASE_URL: server.url, X_BEARER_TOKEN: token, X_ENABLED: 'true' },
     setRemaining: (group, remaining) => limits[group].setRemaining(remaining),
+    setPostReadsRemaining: (remaining) => { postReads = Math.max(0, postReadCap - remaining); },
   };
 }

@@ -74,6 +74,19 @@ describe('sandbox Mastodon', () => {
     expect(m.counters.snapshot().served429).to.equal(1);
   });
 
+  it('answers 401 "requires an authenticated user" for instances in whitelist mode', async () => {
+    const [a] = accounts('mastodon', 1, (x) => x.state === 'active' && x.handle.endsWith('@hachyderm.io'));
+    const closed = await startMastodonSandbox({ population, restrictedInstances: ['hachyderm.io'] });
+    try {
+      const { status, body } = await getJson(`${closed.url}/api/v1/accounts/lookup?acct=${encodeURIComponent(a?.handle ?? '')}`);
+      expect(status).to.equal(401);
+      expect(body).to.deep.equal({ error: 'This API requires an authenticated user' });
+      expect((await getJson(`${closed.url}/api/v1/accounts/${a?.id ?? ''}/statuses`)).status).to.equal(401);
+    } finally {
+      await closed.close();
+    }
+  });
+
   it('follows a 5xx fault schedule', async () => {
     const faulty = await startMastodonSandbox({ population, faults: { status5xx: 2 } });
     try {

@@ -96,6 +96,17 @@ describe('sandbox X API v2', () => {
     expect((await getJson(`${x.url}/2/users/${a.id}/tweets?max_results=4`, auth)).status).to.equal(400);
   });
 
+  it('answers 429 UsageCapExceeded once the monthly post-read cap is spent', async () => {
+    const [a] = accounts('x', 1, (acc) => acc.state === 'active' && acc.posts > 30);
+    x.setPostReadsRemaining(5);
+    const url = `${x.url}/2/users/${a?.id ?? ''}/tweets?max_results=10&tweet.fields=created_at,public_metrics`;
+    expect((await getJson(url, auth)).status).to.equal(200);
+    const capped = await getJson(url, auth);
+    expect(capped.status).to.equal(429);
+    expect(capped.body).to.deep.include({ title: 'UsageCapExceeded', type: 'https://api.twitter.com/2/problems/usage-capped', period: 'Monthly' });
+    x.setPostReadsRemaining(1_000_000);
+  });
+
   it('refuses posts of protected users with an authorization problem in errors[]', async () => {
     const [p] = accounts('x', 1, (a) => a.state === 'protected');
     const { status, body } = await getJson(`${x.url}/2/users/${p?.id}/tweets`, auth);

@@ -97,7 +97,7 @@ export async function run(): Promise<void> {
   console.log(`scoring, per CPU-second   ${Math.round(perCpuSecond).toLocaleString('en')} contacts/s of this process's CPU time — ${(perCpuSecond / TARGET_PER_SECOND).toFixed(2)}× the target (machine load average ${load1?.toFixed(1)} on ${availableParallelism()} cores)`);
   console.log(`input generation          ${(Number(generationNs) / 1e9).toFixed(1)} s (not counted above); wall ${wallS.toFixed(1)} s`);
   const half = Math.floor(heapSamples.length / 2);
-  const firstHalf = Math.max(...heapSamples.slice(0, half));
+  const firstHalf = half > 0 ? Math.max(...heapSamples.slice(0, half)) : heapAtStart;
   const secondHalf = Math.max(...heapSamples.slice(half));
   console.log(`peak memory               RSS ${mb(process.resourceUsage().maxRSS * 1024)} (includes tsx/esbuild), heap used ≤ ${mb(peakHeap)} (start ${mb(heapAtStart)}; peak in 1st half ${mb(firstHalf)}, 2nd half ${mb(secondHalf)}: flat)`);
 }

@@ -38,12 +38,12 @@ export const TIER_VALUES = ['A', 'B', 'C', 'D', 'Unscored'] as const;
 export const INFLUENCE_FIELDS: readonly FieldDef[] = [
   { name: 'Influence_Score__c', label: 'Influence Score', type: 'double', custom: true, updateable: true, nillable: true, precision: 3, scale: 0 },
   { name: 'Influence_Tier__c', label: 'Influence Tier', type: 'picklist', custom: true, updateable: true, nillable: true, picklist: TIER_VALUES, restricted: true },
-  { name: 'Influence_Confidence__c', label: 'Influence Confidence', type: 'picklist', custom: true, updateable: true, nillable: true, picklist: ['High', 'Medium', 'Low'] },
+  { name: 'Influence_Confidence__c', label: 'Influence Confidence', type: 'picklist', custom: true, updateable: true, nillable: true, picklist: ['High', 'Medium', 'Low'], restricted: true },
   { name: 'Influence_Scored_At__c', label: 'Influence Scored At', type: 'datetime', custom: true, updateable: true, nillable: true },
   { name: 'Influence_Top_Factors__c', label: 'Influence Top Factors', type: 'textarea', custom: true, updateable: true, nillable: true, length: 32768 },
   // Reason codes are owned by the scoring model; the sandbox accepts any value so it never drifts from it.
   { name: 'Influence_Reason_Codes__c', label: 'Influence Reason Codes', type: 'multipicklist', custom: true, updateable: true, nillable: true, picklist: [] },
-  { name: 'Influence_Trend__c', label: 'Influence Trend', type: 'picklist', custom: true, updateable: true, nillable: true, picklist: ['Rising', 'Stable', 'Falling', 'New'] },
+  { name: 'Influence_Trend__c', label: 'Influence Trend', type: 'picklist', custom: true, updateable: true, nillable: true, picklist: ['Rising', 'Stable', 'Falling', 'New'], restricted: true },
   { name: 'Influence_Org_Percentile__c', label: 'Influence Org Percentile', type: 'double', custom: true, updateable: true, nillable: true, precision: 3, scale: 0 },
   { name: 'Influence_Do_Not_Profile__c', label: 'Influence Do Not Profile', type: 'boolean', custom: true, updateable: true, nillable: false },
 ];

@@ -46,7 +46,10 @@ const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:?
 const DATE = /^\d{4}-\d{2}-\d{2}(?![\dT])/;
 const NUMBER = /^-?\d+(\.\d+)?/;
 const WORD = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*/;
-const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '"': '"', "'": "'", '\\': '\\', '%': '\\%', _: '\\_' };
+// `\%` and `\_` stay distinguishable from `%`/`_` (wildcards in LIKE) through private-use placeholders.
+const LITERAL_PERCENT = '\uE000';
+const LITERAL_UNDERSCORE = '\uE001';
+const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '"': '"', "'": "'", '\\': '\\', '%': LITERAL_PERCENT, _: LITERAL_UNDERSCORE };
 
 function malformed(soql: string, pos: number, detail: string): SoqlError {
   const column = pos + 1;
@@ -301,15 +304,16 @@ export function likeToRegExp(pattern: string): RegExp {
   let source = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    if (c === '\\' && (pattern[i + 1] === '%' || pattern[i + 1] === '_')) { source += pattern[i + 1]; i++; continue; }
-    if (c === '%') source += '[\\s\\S]*';
+    if (c === LITERAL_PERCENT) source += '%';
+    else if (c === LITERAL_UNDERSCORE) source += '_';
+    else if (c === '%') source += '[\\s\\S]*';
     else if (c === '_') source += '[\\s\\S]';
     else source += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(`^${source}$`, 'i');
 }
 
-/** Unescapes the `\%` / `\_` kept in strings for LIKE when the same string is compared with `=`. */
+/** The string as compared with `=`: escaped `\%` / `\_` are plain characters there. */
 export function plainString(value: string): string {
-  return value.replace(/\\([%_])/g, '$1');
+  return value.replaceAll(LITERAL_PERCENT, '%').replaceAll(LITERAL_UNDERSCORE, '_');
 }

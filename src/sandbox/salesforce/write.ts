@@ -96,7 +96,7 @@ function convert(def: FieldDef, raw: unknown): { value: unknown } | { error: Sav
   const bad = (statusCode: string, message: string): { error: SaveError } => ({ error: { statusCode, message, fields: [def.name] } });
   if (raw === null || raw === undefined || raw === '' || raw === '#N/A') {
     if (def.type === 'boolean') return { value: false };
-    if (def.restricted) return bad('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${def.label}: bad value for restricted picklist field: null`);
+    if (!def.nillable) return bad('REQUIRED_FIELD_MISSING', `Required fields are missing: [${def.name}]`);
     return { value: null };
   }
   switch (def.type) {

@@ -75,8 +75,14 @@ export interface SandboxIdentityTruth {
 export interface Population {
   readonly seed: string; readonly size: number;
   person(index: number): SandboxPerson;
-  /** Look up a network account by its canonical handle (as the network would); undefined = does not exist. */
+  /**
+   * Look up a network account by its canonical handle (as the network would); undefined = does not exist.
+   * Case-insensitive, a leading `@` is ignored; Bluesky also takes a DID, YouTube a `UC…` channel id. A handle
+   * whose person is `not_found` on that network (a typo'd or deleted account) is undefined, so `state` is never
+   * `not_found` here — `truth(i)` carries that state.
+   */
   account(network: SandboxAccount['network'], handle: string): SandboxAccount | undefined;
+  /** The newest `count` posts (reposts and replies included, flagged), newest first. */
   recentPosts(account: SandboxAccount, count: number): SandboxPost[];
   // ---- additive ----
   /** Look up by the network's id (X/GitHub numeric id, Mastodon id, Bluesky DID, YouTube channel id). */

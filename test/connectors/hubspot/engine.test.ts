@@ -1,0 +1,146 @@
+// The real sync engine with the real HubSpot connector against the sandbox portal (deterministic model and
+// provider doubles from test/sync): an unchanged second run writes nothing; a crash mid-run resumes without loss.
+import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ContactPage, CrmConnector, ReadOptions, ScoreUpdate } from '../../../src/crm/contract.ts';
+import { resolveIdentities } from '../../../src/identity/index.ts';
+import type { ProviderAdapter, ProviderResult } from '../../../src/providers/contract.ts';
+import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
+import type { Network } from '../../../src/scoring/types.ts';
+import { SqliteStore } from '../../../src/store/sqlite.ts';
+import { runSync } from '../../../src/sync/engine.ts';
+import { metricsFor, TestModel } from '../../sync/doubles.ts';
+import { connectorFor, startPortal } from './helpers.ts';
+
+const CONNECTION = 'hubspot-e2e';
+
+/** Every handle exists, with a follower count derived from the handle (stable across runs). */
+class HashProvider implements ProviderAdapter {
+  calls = 0;
+  constructor(readonly network: Network, readonly maxBatch = 100) {}
+  fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
+    this.calls += 1;
+    return Promise.resolve(new Map(handles.map((h): [string, ProviderResult] => {
+      const followers = createHash('sha256').update(h).digest().readUInt32BE(0) % 100_000;
+      return [h, { status: 'ok', metrics: metricsFor(this.network, h, followers) }];
+    })));
+  }
+  usage() {
+    return { calls: this.calls };
+  }
+}
+
+/** Wraps a connector and dies like a killed process: after N pages read, or on the Nth write call. */
+class Crashing implements CrmConnector {
+  readonly crm;
+  readonly writeBatchSize;
+  writes = 0;
+  constructor(private readonly inner: CrmConnector, private readonly crash: { afterPages?: number; onWrite?: number }) {
+    this.crm = inner.crm;
+    this.writeBatchSize = inner.writeBatchSize;
+  }
+  checkSetup() {
+    return this.inner.checkSetup();
+  }
+  async *readContacts(cursor: string | null, options: ReadOptions): AsyncIterable<ContactPage> {
+    let pages = 0;
+    for await (const page of this.inner.readContacts(cursor, options)) {
+      if (this.crash.afterPages !== undefined && options.ids === undefined && pages === this.crash.afterPages) throw new Error('simulated crash while reading');
+      pages += 1;
+      yield page;
+    }
+  }
+  async writeScores(updates: readonly ScoreUpdate[]) {
+    this.writes += 1;
+    const results = await this.inner.writeScores(updates);
+    // The CRM accepted the batch, then the process died before recording it.
+    if (this.writes === this.crash.onWrite) throw new Error('simulated crash after a write');
+    return results;
+  }
+  apiUsage() {
+    return this.inner.apiUsage();
+  }
+}
+
+describe('HubSpot connector + sync engine (end to end)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let store: SqliteStore;
+  let sandbox: HubSpotSandbox;
+  const model = new TestModel();
+  const providers = (['x', 'github', 'mastodon', 'bluesky', 'youtube'] as const).map((n) => new HashProvider(n));
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-hs-e2e-'));
+    store = await SqliteStore.open(path.join(dir, 'store.db'), { secretKey: randomBytes(32) });
+    await store.saveConnection({ id: CONNECTION, crm: 'hubspot', name: 'Sandbox portal', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+    sandbox = await startPortal(700);
+    await connectorFor(sandbox).installFields();
+    sandbox.control.resetCounters();
+  });
+  afterEach(async () => {
+    await store.close();
+    await sandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const sync = (connector: CrmConnector) => runSync(
+    { store, connector, providers, resolveIdentities, score: model.score, modelVersion: model.version },
+    { connectionId: CONNECTION, leaseTtlSeconds: 5 },
+  );
+  const scored = (ids: readonly string[]) => ids.filter((id) => sandbox.control.value(id, 'influence_scored_at') !== null);
+  const allIds = Array.from({ length: 700 }, (_, i) => String(i + 1));
+
+  it('writes every contact once; an unchanged second run writes nothing; a person\'s edit writes only that contact', async () => {
+    const connector = connectorFor(sandbox);
+    const first = await sync(connector);
+    expect(first.status, first.message).to.equal('ok');
+    expect(first.counts.read).to.equal(700);
+    expect(first.counts.written).to.be.greaterThan(600);
+    expect(sandbox.counters.largestBatch).to.be.at.most(100);
+    const writtenOnce = sandbox.counters.recordsWritten;
+    expect(writtenOnce).to.equal(first.counts.written);
+
+    const second = await sync(connector);
+    expect(second.status, second.message).to.equal('ok');
+    expect(second.counts.written).to.equal(0);
+    expect(sandbox.counters.recordsWritten).to.equal(writtenOnce);
+    expect(second.apiCalls.crm.write).to.equal(0);
+
+    const someone = allIds.find((id) => sandbox.control.value(id, 'influence_do_not_profile') !== 'true' && sandbox.control.value(id, 'github_handle') === null) ?? '1';
+    await sandbox.control.editContact(someone, { github_handle: 'torvalds' });
+    const third = await sync(connector);
+    expect(third.status, third.message).to.equal('ok');
+    expect(third.counts.read).to.equal(1);
+    expect(third.counts.written).to.equal(1);
+    expect(sandbox.control.value(someone, 'influence_score')).to.not.equal(null);
+  });
+
+  it('a crash while reading resumes from the checkpoint: every contact scored, none written twice', async () => {
+    const crashed = await sync(new Crashing(connectorFor(sandbox), { afterPages: 3 }));
+    expect(crashed.status).to.equal('failed');
+    expect(crashed.message).to.match(/simulated crash/);
+    const afterCrash = sandbox.counters.recordsWritten;
+    expect(afterCrash).to.be.greaterThan(0);
+    const resumed = await sync(connectorFor(sandbox));
+    expect(resumed.status, resumed.message).to.equal('ok');
+    // Resumed after page 3 of 7: the first 300 contacts are not read again.
+    expect(resumed.counts.read).to.equal(400);
+    const optedOut = allIds.filter((id) => sandbox.control.value(id, 'influence_do_not_profile') === 'true');
+    expect(scored(allIds)).to.have.length(700 - optedOut.length);
+    expect(sandbox.counters.recordsWritten).to.equal(700 - optedOut.length);
+  });
+
+  it('a crash right after a batch was accepted loses nothing; at most that batch is written again', async () => {
+    const crashed = await sync(new Crashing(connectorFor(sandbox), { onWrite: 3 }));
+    expect(crashed.status).to.equal('failed');
+    const resumed = await sync(connectorFor(sandbox));
+    expect(resumed.status, resumed.message).to.equal('ok');
+    const optedOut = allIds.filter((id) => sandbox.control.value(id, 'influence_do_not_profile') === 'true');
+    expect(scored(allIds)).to.have.length(700 - optedOut.length);
+    expect(sandbox.counters.recordsWritten - (700 - optedOut.length)).to.be.within(0, 100);
+  });
+});

@@ -53,10 +53,10 @@ describe('crm-influence CLI', function () {
     expect(help.get('score')).to.include('--in').and.include('--out');
   });
 
-  it('a command whose parts are missing exits non-zero with "not available yet: needs …"', () => {
-    const { code, stdout, stderr } = cli(['serve'], { CRM_INFLUENCE_DB: path.join(dir, 'serve.db') });
+  it('serve without an admin user exits non-zero and says how to create one (never a default password)', () => {
+    const { code, stdout, stderr } = cli(['serve', '--port', '0'], { CRM_INFLUENCE_DB: path.join(dir, 'serve.db') });
     expect(code).to.not.equal(0);
-    expect(stderr).to.match(/not available yet: needs the admin server/);
+    expect(stderr).to.match(/no admin user yet: run `crm-influence serve --init-admin`/);
     expect(stdout).to.equal('');
   });
 

@@ -1,0 +1,196 @@
+// The admin server: an express 5 app over the product's store. Order matters: security headers → public
+// endpoints (health, metrics, static, signed webhooks) → body limits → session + passport → CSRF → sign-in →
+// everything else behind requireAdmin, as pages and as JSON (`/api/...` or `Accept: application/json`).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import session from 'express-session';
+import { z } from 'zod';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/contract.ts';
+import { authRoutes, createPassport } from './auth.ts';
+import { RunCoordinator } from './coordinator.ts';
+import { html, layout } from './html.ts';
+import { metricsHandler } from './metrics.ts';
+import { oauthOrigins, oauthRoutes } from './oauth.ts';
+import type { OAuthSettings } from './oauth.ts';
+import { pageRoutes } from './pages.ts';
+import type { SyncRuntime } from './runtime.ts';
+import { csrfProtection, csrfToken, HttpError, requireAdmin, securityHeaders, wantsJson } from './security.ts';
+import { ServerStore, sqlOf } from './server-store.ts';
+import { ProductSessionStore } from './session-store.ts';
+import { settingsRoutes } from './settings.ts';
+import { DashboardSummaries } from './summary.ts';
+
+export const BODY_LIMIT = '32kb';
+export const SESSION_COOKIE = 'crm_influence_sid';
+const SESSION_TTL_MS = 8 * 3600_000;
+
+export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export interface AdminServerOptions {
+  store: Store;
+  runtime: SyncRuntime;
+  logger: Logger;
+  /** CRM_INFLUENCE_SCHEDULE, CRM_INFLUENCE_REFRESH_DAYS, CRM_INFLUENCE_BUDGET_FLOOR */
+  defaultSchedule: string;
+  refreshDays: number;
+  budgetFloor: number;
+  oauth: OAuthSettings;
+  /** The HubSpot webhook handler, given "queue these contact ids of this portal" (signature checked inside). */
+  hubspotWebhook?: ((queue: (contactIds: string[], portalId: number | undefined) => Promise<void>) => WebhookHandler) | undefined;
+  /** Bearer token /metrics demands; open when unset. */
+  metricsToken?: string | undefined;
+  /** Cookie `Secure` flag: 'auto' = when the request came over https (behind a trusted proxy: X-Forwarded-Proto). */
+  secureCookies?: boolean | 'auto';
+  /** express "trust proxy" (e.g. 1 behind one reverse proxy). */
+  trustProxy?: boolean | number | string;
+  loginLimit?: number;
+  loginWindowMs?: number;
+  webhookDebounceMs?: number;
+  now?: () => Date;
+}
+
+export interface AdminServer {
+  app: express.Express;
+  coordinator: RunCoordinator;
+  serverStore: ServerStore;
+  summaries: DashboardSummaries;
+  close(): Promise<void>;
+}
+
+const PUBLIC_DIR = fileURLToPath(new URL('./public', import.meta.url));
+
+function bodyError(error: unknown): { status: number; message: string } | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const e = error as { status?: unknown; type?: unknown };
+  if (typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return null;
+  switch (e.type) {
+    case 'entity.too.large': return { status: 413, message: `The request body is too large (limit ${BODY_LIMIT}).` };
+    case 'entity.parse.failed': return { status: 400, message: 'The request body is not valid JSON.' };
+    case 'encoding.unsupported': case 'charset.unsupported': return { status: 415, message: 'The request body encoding is not supported (use UTF-8).' };
+    case 'parameters.too.many': return { status: 413, message: 'The form has too many fields.' };
+    default: return { status: e.status, message: 'The request could not be read.' };
+  }
+}
+
+export async function createAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const { store, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const db = sqlOf(store);
+  const serverStore = new ServerStore(db, now);
+  const summaries = new DashboardSummaries(db, now);
+  const coordinator = new RunCoordinator({
+    store, serverStore, summaries, runtime: options.runtime, defaultSchedule: options.defaultSchedule, logger,
+    ...(options.webhookDebounceMs !== undefined ? { webhookDebounceMs: options.webhookDebounceMs } : {}),
+  });
+  const passport = createPassport(serverStore);
+  const sessionSecret = await serverStore.secret('session-cookie');
+  await serverStore.pruneSessions();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy ?? false);
+  app.set('query parser', 'simple');
+  app.use(securityHeaders(oauthOrigins(options.oauth)));
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      // The path only: query strings may carry OAuth codes.
+      logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/metrics', metricsHandler(store, serverStore, options.metricsToken));
+  app.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: false }));
+
+  if (options.hubspotWebhook !== undefined) {
+    const handler = options.hubspotWebhook(async (contactIds, portalId) => {
+      const hubspot = (await store.listConnections()).filter((c) => c.crm === 'hubspot' && c.status !== 'disabled');
+      const exact = hubspot.filter((c) => c.id === `hubspot-${portalId ?? ''}`);
+      for (const c of exact.length > 0 ? exact : hubspot) await coordinator.queue(c.id, contactIds);
+    });
+    // Raw bytes: the signature covers the body exactly as sent.
+    app.post('/webhooks/hubspot', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
+      await handler(req, res);
+    });
+  }
+
+  app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
+  app.use(session({
+    name: SESSION_COOKIE,
+    secret: sessionSecret,
+    store: new ProductSessionStore(db, now),
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookies ?? 'auto', maxAge: SESSION_TTL_MS, path: '/' },
+  }));
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(csrfProtection);
+
+  app.get('/api/session', (req, res) => {
+    res.json({ admin: req.user?.username ?? null, csrfToken: csrfToken(req) });
+  });
+  app.use(authRoutes({
+    passport, serverStore,
+    ...(options.loginLimit !== undefined ? { loginLimit: options.loginLimit } : {}),
+    ...(options.loginWindowMs !== undefined ? { loginWindowMs: options.loginWindowMs } : {}),
+  }));
+
+  app.use(requireAdmin);
+  app.use(oauthRoutes({ store, passport, settings: options.oauth, onConnected: () => coordinator.refresh() }));
+  const pages = pageRoutes({
+    store, serverStore, summaries, coordinator, budgetFloor: options.budgetFloor,
+    oauth: { salesforce: options.oauth.salesforce !== undefined, hubspot: options.oauth.hubspot !== undefined, salesforceLoginUrl: options.oauth.salesforce?.defaultLoginUrl ?? 'https://login.salesforce.com' },
+  });
+  const settings = settingsRoutes({ store, coordinator, summaries, defaults: { schedule: options.defaultSchedule, refreshDays: options.refreshDays } });
+  app.use(pages);
+  app.use(settings);
+  app.use('/api', pages);
+  app.use('/api', settings);
+
+  app.use((req, _res, next) => {
+    next(new HttpError(404, 'No such page.'));
+  });
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    let status = 500;
+    let message = 'Something went wrong on our side; the error was logged.';
+    const fromBody = bodyError(error);
+    if (error instanceof HttpError) {
+      status = error.status;
+      if (error.expose) message = error.message;
+    } else if (error instanceof z.ZodError) {
+      status = 400;
+      message = `The request is not valid: ${error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')}`;
+    } else if (fromBody !== null) {
+      ({ status, message } = fromBody);
+    }
+    if (status >= 500 && !(error instanceof HttpError)) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    else if (status >= 500) logger.warn({ method: req.method, path: req.path, status, reason: message }, 'request refused');
+    res.status(status);
+    if (wantsJson(req)) {
+      res.json({ error: message });
+      return;
+    }
+    const signedIn = req.user !== undefined;
+    res.type('html').send(layout({ title: status === 404 ? 'Not found' : 'Error', admin: req.user?.username, csrfToken: signedIn ? csrfToken(req) : undefined }, html`<p class="flash flash-error" role="alert">${message}</p><p><a href="/">Back to the dashboard</a></p>`));
+  });
+
+  await coordinator.refresh();
+  return {
+    app, coordinator, serverStore, summaries,
+    close: () => coordinator.stop(),
+  };
+}

@@ -1,0 +1,21 @@
+// What the server needs from the composition root (src/cli/commands/serve.ts): "run this connection once". The
+// server never opens connectors or providers itself, so it depends only on the sync room below it.
+import type { Connection } from '../store/contract.ts';
+import type { RunReport } from '../sync/report.ts';
+
+export interface RunRequest {
+  dryRun: boolean;
+  full?: boolean;
+  /** Settings to run with instead of the stored ones (the settings page's dry-run preview). */
+  settings?: Record<string, unknown>;
+}
+
+export interface RunOutcome {
+  report: RunReport;
+  /** The CRM's API budget as last reported during the run. */
+  budget?: { limit: number; remaining: number } | undefined;
+}
+
+export interface SyncRuntime {
+  run(connection: Connection, request: RunRequest): Promise<RunOutcome>;
+}

@@ -1,0 +1,125 @@
+// Dashboard figures per connection: contacts per score (0–100) and tier, tier counts per day (30 days), and the
+// CRM's API budget as last reported. Computed from contact_sync_state once per finished run and kept in
+// server_dashboard_summary, so a page view reads one row however many contacts the store holds.
+import { z } from 'zod';
+import { tierOf } from '../scoring/tiers.ts';
+import type { TierThresholds } from '../scoring/tiers.ts';
+import type { SqlAccess } from '../store/contract.ts';
+
+export const SummarySchema = z.object({
+  /** count per integer score 0…100 */
+  scores: z.array(z.number().int().nonnegative()).length(101),
+  tiers: z.record(z.string(), z.number().int().nonnegative()),
+  /** day (YYYY-MM-DD) → tier → count of scores recorded that day */
+  daily: z.array(z.object({ day: z.string(), tiers: z.record(z.string(), z.number().int().nonnegative()) })),
+  contacts: z.number().int().nonnegative(),
+  budget: z.object({ limit: z.number(), remaining: z.number() }).nullable(),
+});
+export type Summary = z.infer<typeof SummarySchema>;
+
+const DAYS = 30;
+
+const SCORE_SQL = {
+  sqlite: `SELECT CAST(ROUND(json_extract(last_written, '$.score')) AS INTEGER) AS score, json_extract(last_written, '$.tier') AS tier,
+             COUNT(*) AS n
+           FROM contact_sync_state WHERE connection_id = ?1 AND last_written IS NOT NULL GROUP BY 1, 2`,
+  postgres: `SELECT CAST(ROUND(CAST(CAST(last_written AS JSON)->>'score' AS NUMERIC)) AS INTEGER) AS score,
+               CAST(last_written AS JSON)->>'tier' AS tier, CAST(COUNT(*) AS INTEGER) AS n
+             FROM contact_sync_state WHERE connection_id = ?1 AND last_written IS NOT NULL GROUP BY 1, 2`,
+};
+
+const DAILY_SQL = `SELECT SUBSTR(at, 1, 10) AS day, tier, COUNT(*) AS n FROM score_history
+  WHERE connection_id = ?1 AND at >= ?2 GROUP BY SUBSTR(at, 1, 10), tier ORDER BY 1`;
+
+export class DashboardSummaries {
+  readonly #inFlight = new Map<string, Promise<Summary>>();
+  readonly #budgets = new Map<string, { limit: number; remaining: number }>();
+
+  constructor(private readonly db: SqlAccess, private readonly now: () => Date = () => new Date()) {}
+
+  /** The runtime reports the CRM budget after each run; kept with the next summary. */
+  noteBudget(connectionId: string, budget: { limit: number; remaining: number } | undefined): void {
+    if (budget !== undefined) this.#budgets.set(connectionId, budget);
+  }
+
+  async #latestRun(connectionId: string): Promise<string> {
+    const rows = await this.db.query<{ run_id: string; finished_at: string | null }>(
+      'SELECT run_id, finished_at FROM runs WHERE connection_id = ?1 ORDER BY started_at DESC LIMIT 1', [connectionId],
+    );
+    const row = rows[0];
+    return row === undefined ? 'none' : `${row.run_id}@${row.finished_at ?? 'running'}`;
+  }
+
+  /** The summary for the latest run; recomputed (once, however many callers wait) when a newer run exists. */
+  async get(connectionId: string): Promise<Summary> {
+    const source = await this.#latestRun(connectionId);
+    const rows = await this.db.query<{ source_run: string; summary: string }>(
+      'SELECT source_run, summary FROM server_dashboard_summary WHERE connection_id = ?1', [connectionId],
+    );
+    const known = this.#budgets.get(connectionId);
+    if (rows[0] !== undefined && rows[0].source_run === source) {
+      const parsed = SummarySchema.safeParse(JSON.parse(rows[0].summary));
+      if (parsed.success) return known === undefined ? parsed.data : { ...parsed.data, budget: known };
+    }
+    const key = `${connectionId}|${source}`;
+    let pending = this.#inFlight.get(key);
+    if (pending === undefined) {
+      pending = this.#compute(connectionId, source).finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #compute(connectionId: string, source: string): Promise<Summary> {
+    const scores = new Array<number>(101).fill(0);
+    const tiers: Record<string, number> = {};
+    let contacts = 0;
+    for (const row of await this.db.query<{ score: number | null; tier: string | null; n: number | string }>(SCORE_SQL[this.db.dialect], [connectionId])) {
+      const n = Number(row.n);
+      contacts += n;
+      const tier = row.tier ?? 'Unscored';
+      tiers[tier] = (tiers[tier] ?? 0) + n;
+      if (row.score !== null && row.score >= 0 && row.score <= 100) scores[row.score] = (scores[row.score] ?? 0) + n;
+    }
+    const since = new Date(this.now().getTime() - DAYS * 86_400_000).toISOString();
+    const byDay = new Map<string, Record<string, number>>();
+    for (const row of await this.db.query<{ day: string; tier: string; n: number | string }>(DAILY_SQL, [connectionId, since])) {
+      let day = byDay.get(row.day);
+      if (day === undefined) byDay.set(row.day, (day = {}));
+      day[row.tier] = Number(row.n);
+    }
+    const previous = await this.db.query<{ summary: string }>('SELECT summary FROM server_dashboard_summary WHERE connection_id = ?1', [connectionId]);
+    const previousBudget = previous[0] === undefined ? null : (SummarySchema.safeParse(JSON.parse(previous[0].summary)).data?.budget ?? null);
+    const summary: Summary = {
+      scores, tiers, contacts,
+      daily: [...byDay.entries()].map(([day, t]) => ({ day, tiers: t })),
+      budget: this.#budgets.get(connectionId) ?? previousBudget,
+    };
+    await this.db.execute(
+      `INSERT INTO server_dashboard_summary (connection_id, source_run, computed_at, summary) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (connection_id) DO UPDATE SET source_run = excluded.source_run, computed_at = excluded.computed_at, summary = excluded.summary`,
+      [connectionId, source, this.now().toISOString(), JSON.stringify(summary)],
+    );
+    return summary;
+  }
+}
+
+/** Tier counts the scores would get under other thresholds (hysteresis ignored: a preview, not a run). */
+export function retier(scores: readonly number[], thresholds: TierThresholds): Record<'A' | 'B' | 'C' | 'D', number> {
+  const out = { A: 0, B: 0, C: 0, D: 0 };
+  scores.forEach((n, score) => {
+    out[tierOf(score, thresholds)] += n;
+  });
+  return out;
+}
+
+/** Ten-point buckets for the histogram. */
+export function buckets(scores: readonly number[]): { from: number; to: number; n: number }[] {
+  return Array.from({ length: 10 }, (_, i) => {
+    const from = i * 10;
+    const to = i === 9 ? 100 : from + 9;
+    let n = 0;
+    for (let s = from; s <= to; s += 1) n += scores[s] ?? 0;
+    return { from, to, n };
+  });
+}

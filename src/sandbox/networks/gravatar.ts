@@ -3,8 +3,8 @@
 // path); some entries are `is_hidden`. A Bearer API key adds the extra fields and raises the limit from 100/h to
 // 1,000/h. `X-RateLimit-*` headers, 404 `{"error":"Profile not found"}`. Facts: providers.md §8.
 //
-// The hash → person index is built on the first request from typed arrays (4-byte hash prefix + index, sorted), so
-// even a million people cost a few MB, not a million objects.
+// The hash → person index is built in the background at start (sliced, so the event loop stays free) as typed arrays
+// (4-byte hash prefix + person index, sorted): a million people cost a few MB, not a million objects.
 import { createHash, randomBytes } from 'node:crypto';
 import { SandboxCounters } from '../counters.ts';
 import type { Population } from '../population.ts';
@@ -29,13 +29,19 @@ export function gravatarHash(email: string): string {
 
 interface HashIndex { prefixes: Uint32Array; people: Uint32Array }
 
-function buildIndex(population: Population): HashIndex {
+/** Builds the index in slices, yielding between them, so a big population never stalls the event loop. */
+async function buildIndex(population: Population, stopped: () => boolean): Promise<HashIndex> {
   const prefixes: number[] = [];
   const people: number[] = [];
-  for (let i = 0; i < population.size; i++) {
-    if (!population.hasGravatar(i)) continue;
-    prefixes.push(Number.parseInt(gravatarHash(population.person(i).email).slice(0, 8), 16));
-    people.push(i);
+  const SLICE = 5000;
+  for (let start = 0; start < population.size && !stopped(); start += SLICE) {
+    const end = Math.min(population.size, start + SLICE);
+    for (let i = start; i < end; i++) {
+      if (!population.hasGravatar(i)) continue;
+      prefixes.push(Number.parseInt(gravatarHash(population.person(i).email).slice(0, 8), 16));
+      people.push(i);
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const order = prefixes.map((_, k) => k).sort((a, b) => (prefixes[a] ?? 0) - (prefixes[b] ?? 0));
   return { prefixes: Uint32Array.from(order, (k) => prefixes[k] ?? 0), people: Uint32Array.from(order, (k) => people[k] ?? 0) };
@@ -61,10 +67,12 @@ export async function startGravatarSandbox(options: GravatarSandboxOptions): Pro
     anonymous: new WindowLimit(options.limits?.anonymous?.limit ?? 100, (options.limits?.anonymous?.windowSeconds ?? 3600) * 1000, clock),
     authenticated: new WindowLimit(options.limits?.authenticated?.limit ?? 1000, (options.limits?.authenticated?.windowSeconds ?? 3600) * 1000, clock),
   };
-  let index: HashIndex | undefined;
+  // Started at once in the background; the first look-ups wait for it.
+  let closed = false;
+  const indexReady = buildIndex(population, () => closed);
 
-  function findPerson(hash: string): number | undefined {
-    index ??= buildIndex(population);
+  async function findPerson(hash: string): Promise<number | undefined> {
+    const index = await indexReady;
     const prefix = Number.parseInt(hash.slice(0, 8), 16);
     let lo = 0;
     let hi = index.prefixes.length;
@@ -80,7 +88,7 @@ export async function startGravatarSandbox(options: GravatarSandboxOptions): Pro
     return undefined;
   }
 
-  function profile(request: NetworkRequest, hash: string): Reply {
+  async function profile(request: NetworkRequest, hash: string): Promise<Reply> {
     const presented = bearerToken(request.headers);
     if (presented !== undefined && presented !== apiKey) return { status: 401, body: { error: 'Invalid API key', code: 'invalid_api_key' } };
     const limit = presented === undefined ? limits.anonymous : limits.authenticated;
@@ -92,7 +100,7 @@ export async function startGravatarSandbox(options: GravatarSandboxOptions): Pro
     };
     if (!state.allowed) return { status: 429, body: { error: 'Rate limit exceeded', code: 'rate_limit_exceeded' }, headers };
     const normalised = hash.toLowerCase();
-    const personIndex = /^[0-9a-f]{64}$/.test(normalised) ? findPerson(normalised) : undefined;
+    const personIndex = /^[0-9a-f]{64}$/.test(normalised) ? await findPerson(normalised) : undefined;
     if (personIndex === undefined) return { status: 404, body: { error: 'Profile not found' }, headers };
     const person = population.person(personIndex);
     const slug = `${person.firstName}${person.lastName}${personIndex}`.toLowerCase().normalize('NFD').replace(/[^a-z0-9]/g, '');
@@ -130,6 +138,10 @@ export async function startGravatarSandbox(options: GravatarSandboxOptions): Pro
 
   return {
     ...server,
+    close: async () => {
+      closed = true;
+      await server.close();
+    },
     env: { GRAVATAR_API_BASE_URL: `${server.url}/v3`, GRAVATAR_API_KEY: apiKey },
     setRemaining: (remaining, authenticated = false) => (authenticated ? limits.authenticated : limits.anonymous).setRemaining(remaining),
   };

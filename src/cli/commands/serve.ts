@@ -1,13 +1,228 @@
-// `crm-influence serve`: the admin UI, the schedules and the webhooks in one process.
+// `crm-influence serve`: the admin UI, the sync schedules and the CRM webhooks in one process, on the same store as
+// the CLI. The first admin comes from `--init-admin` (prompt, or CRM_INFLUENCE_ADMIN_PASSWORD) or from
+// CRM_INFLUENCE_ADMIN_PASSWORD on first start; there is never a default password. This file is the server's
+// composition root: the server asks "run this connection once" (SyncRuntime) and this file opens the parts for it.
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { NotAvailableError } from '../errors.ts';
+import { z } from 'zod';
+import { createHubSpotWebhookHandler } from '../../../connectors/hubspot/webhook.ts';
+import type { AppConfig } from '../../config.ts';
+import { createAdminServer } from '../../server/app.ts';
+import type { AdminServer } from '../../server/app.ts';
+import { setAdminPassword } from '../../server/auth.ts';
+import type { RunOutcome, RunRequest, SyncRuntime } from '../../server/runtime.ts';
+import { OverwritePolicySchema } from '../../crm/policy.ts';
+import type { Connection } from '../../store/contract.ts';
+import { runSync } from '../../sync/engine.ts';
+import { openCrm, openModel, openProviders } from '../crms.ts';
+import type { OpenedProviders } from '../crms.ts';
+import { withContext } from '../context.ts';
+import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { parseFlags } from '../flags.ts';
+
+const ServeFlagsSchema = z.strictObject({
+  port: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be 0–65535').max(65535, 'must be 0–65535').optional(),
+  host: z.string().min(1, 'must not be empty').default('127.0.0.1'),
+  initAdmin: z.boolean().default(false),
+  adminUser: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'letters, digits and . _ @ - only').default('admin'),
+  trustProxy: z.coerce.number().int().min(0).max(10).optional(),
+});
+
+/** Server-only variables (validated here, like config.ts does for the rest). */
+const ServerEnvSchema = z.object({
+  CRM_INFLUENCE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  CRM_INFLUENCE_PUBLIC_URL: z.string().url().refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?/.test(u), 'must be https (http only for 127.0.0.1/localhost)')
+    .transform((u) => u.replace(/\/+$/, '')).optional(),
+});
+
+const RunSettingsSchema = z.looseObject({
+  overwritePolicy: OverwritePolicySchema.optional(),
+  refreshDays: z.number().int().min(1).max(365).optional(),
+});
+
+export interface RuntimeParts {
+  /** Providers and identity resolution (default: the composition root's open-providers). */
+  openProviders?: (ctx: CliContext) => Promise<OpenedProviders>;
+}
+
+/** "Run this connection once", composed from the CLI's composition root. */
+export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRuntime {
+  return {
+    async run(connection: Connection, request: RunRequest): Promise<RunOutcome> {
+      const { connectionId, connector } = await openCrm(connection.crm, ctx);
+      if (connectionId !== connection.id) {
+        throw new CliError(`connection "${connection.id}" cannot be opened: the ${connection.crm} credentials in use belong to "${connectionId}"`);
+      }
+      const { providers, resolveIdentities } = await (parts.openProviders ?? openProviders)(ctx);
+      const settings = request.settings ?? connection.settings;
+      const parsed = RunSettingsSchema.safeParse(settings);
+      if (!parsed.success) throw new CliError(`connection "${connection.id}": settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const { score, modelVersion } = await openModel(settings);
+      const { config, store, logger } = ctx;
+      const report = await runSync({ store, connector, providers, resolveIdentities, score, modelVersion, logger }, {
+        connectionId,
+        dryRun: request.dryRun,
+        full: request.full ?? false,
+        refreshDays: parsed.data.refreshDays ?? config.CRM_INFLUENCE_REFRESH_DAYS,
+        budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+        historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
+        ...(parsed.data.overwritePolicy !== undefined ? { overwritePolicy: parsed.data.overwritePolicy } : {}),
+      });
+      return { report, budget: connector.apiUsage().budget };
+    },
+  };
+}
+
+export interface ServeOptions {
+  config: AppConfig;
+  env?: Record<string, string | undefined>;
+  runtimeParts?: RuntimeParts;
+  trustProxy?: number;
+  /** Tests: a lower login throttle, a quick webhook debounce. */
+  loginLimit?: number;
+  webhookDebounceMs?: number;
+}
+
+/** Builds the admin server for a context (the command, `demo`, tests and benchmarks). */
+export async function buildAdminServer(ctx: CliContext, options: ServeOptions): Promise<AdminServer> {
+  const env = ServerEnvSchema.safeParse(options.env ?? process.env);
+  if (!env.success) throw new CliError(env.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('\n'));
+  const { config } = options;
+  const hubspotSecret = config.HUBSPOT_CLIENT_SECRET;
+  return createAdminServer({
+    store: ctx.store,
+    runtime: createRuntime(ctx, options.runtimeParts),
+    logger: ctx.logger,
+    defaultSchedule: config.CRM_INFLUENCE_SCHEDULE,
+    refreshDays: config.CRM_INFLUENCE_REFRESH_DAYS,
+    budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+    oauth: {
+      salesforce: config.SALESFORCE_CLIENT_ID === undefined ? undefined : { clientId: config.SALESFORCE_CLIENT_ID, clientSecret: config.SALESFORCE_CLIENT_SECRET, defaultLoginUrl: config.SALESFORCE_LOGIN_URL },
+      hubspot: config.HUBSPOT_CLIENT_ID === undefined || hubspotSecret === undefined ? undefined : { clientId: config.HUBSPOT_CLIENT_ID, clientSecret: hubspotSecret, baseUrl: config.HUBSPOT_BASE_URL },
+      publicUrl: env.data.CRM_INFLUENCE_PUBLIC_URL,
+    },
+    hubspotWebhook: hubspotSecret === undefined ? undefined : (queue) => createHubSpotWebhookHandler({
+      clientSecret: hubspotSecret,
+      ...(env.data.CRM_INFLUENCE_PUBLIC_URL !== undefined ? { publicBaseUrl: env.data.CRM_INFLUENCE_PUBLIC_URL } : {}),
+      onContacts: (ids, events) => queue(ids, events[0]?.portalId),
+    }),
+    metricsToken: env.data.CRM_INFLUENCE_METRICS_TOKEN,
+    secureCookies: 'auto',
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+    ...(options.loginLimit !== undefined ? { loginLimit: options.loginLimit } : {}),
+    ...(options.webhookDebounceMs !== undefined ? { webhookDebounceMs: options.webhookDebounceMs } : {}),
+  });
+}
+
+function promptHidden(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (process.stdin.isTTY !== true) {
+      reject(new CliError('--init-admin needs a terminal to ask for the password, or CRM_INFLUENCE_ADMIN_PASSWORD in the environment'));
+      return;
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    process.stderr.write(question);
+    // No echo of the typed password.
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => undefined;
+    rl.question('', (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+/** Makes sure an admin exists before the server accepts requests; returns the admin created or changed. */
+export async function ensureAdmin(server: AdminServer, config: AppConfig, flags: { initAdmin: boolean; adminUser: string }, ask = promptHidden): Promise<string | null> {
+  if (flags.initAdmin) {
+    let password = config.CRM_INFLUENCE_ADMIN_PASSWORD;
+    if (password === undefined) {
+      password = await ask(`Password for admin "${flags.adminUser}" (at least 12 characters): `);
+      if (password !== await ask('Again: ')) throw new CliError('the two passwords differ; nothing was changed');
+    }
+    await setAdminPassword(server.serverStore, flags.adminUser, password);
+    return flags.adminUser;
+  }
+  if (await server.serverStore.adminCount() > 0) return null;
+  if (config.CRM_INFLUENCE_ADMIN_PASSWORD === undefined) {
+    throw new CliError('no admin user yet: run `crm-influence serve --init-admin` (asks for a password) or set CRM_INFLUENCE_ADMIN_PASSWORD for the first start');
+  }
+  await setAdminPassword(server.serverStore, flags.adminUser, config.CRM_INFLUENCE_ADMIN_PASSWORD);
+  return flags.adminUser;
+}
+
+export function listen(app: AdminServer['app'], port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(app);
+    server.headersTimeout = 20_000;
+    server.requestTimeout = 60_000;
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+export interface RunningAdminUi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds and starts the admin server over `ctx` (used by `serve` and `demo`). */
+export async function startAdminUi(
+  ctx: CliContext,
+  at: { port: number; host: string },
+  flags: { initAdmin: boolean; adminUser: string; trustProxy?: number | undefined },
+): Promise<RunningAdminUi> {
+  const server = await buildAdminServer(ctx, { config: ctx.config, ...(flags.trustProxy !== undefined ? { trustProxy: flags.trustProxy } : {}) });
+  try {
+    const admin = await ensureAdmin(server, ctx.config, flags);
+    if (admin !== null) ctx.logger.info({ username: admin }, 'admin password set');
+    const http = await listen(server.app, at.port, at.host);
+    const { port } = http.address() as AddressInfo;
+    return {
+      url: `http://${at.host}:${port}/`,
+      close: async () => {
+        await server.close();
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+      },
+    };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+}
+
+/** Resolves on Ctrl-C or SIGTERM. */
+export function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
+async function action(rawFlags: unknown): Promise<void> {
+  const flags = parseFlags('serve', ServeFlagsSchema, rawFlags);
+  await withContext(async (ctx) => {
+    const ui = await startAdminUi(ctx, { port: flags.port ?? ctx.config.PORT, host: flags.host }, flags);
+    process.stdout.write(`admin UI on ${ui.url} (schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"; Ctrl-C stops)\n`);
+    await untilStopped();
+    await ui.close();
+  });
+}
 
 export function register(program: Command): void {
   program
     .command('serve')
     .description('run the admin UI, the sync schedules (CRM_INFLUENCE_SCHEDULE) and the CRM webhooks')
-    .option('--port <port>', 'HTTP port (default PORT or 3000)')
-    .action(() => {
-      throw new NotAvailableError('the admin server (src/server)');
-    });
+    .option('--port <port>', 'HTTP port (default: PORT, 3000)')
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1; 0.0.0.0 behind a reverse proxy)')
+    .option('--init-admin', 'create the admin user or set its password (asks, or reads CRM_INFLUENCE_ADMIN_PASSWORD), then serve')
+    .option('--admin-user <name>', 'admin user name for --init-admin (default admin)')
+    .option('--trust-proxy <hops>', 'reverse proxies in front (their X-Forwarded-Proto makes session cookies Secure)')
+    .addHelpText('after', '\nEnvironment: CRM_INFLUENCE_PUBLIC_URL (the https origin CRMs redirect back to), CRM_INFLUENCE_METRICS_TOKEN (bearer token /metrics demands).')
+    .action(action);
 }

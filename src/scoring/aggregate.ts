@@ -11,11 +11,14 @@ export interface Aggregated {
 export function aggregate(weighted: readonly number[]): Aggregated {
   const n = weighted.length;
   // Rank order, strongest first (insertion sort: a contact has a handful of networks; ties keep input order).
-  const order: number[] = [];
+  const order = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    let j = order.length;
-    while (j > 0 && weighted[order[j - 1]!]! < weighted[i]!) j--;
-    order.splice(j, 0, i);
+    let j = i;
+    while (j > 0 && weighted[order[j - 1]!]! < weighted[i]!) {
+      order[j] = order[j - 1]!;
+      j--;
+    }
+    order[j] = i;
   }
   const contributions = new Array<number>(n).fill(0);
   let remaining = 1; // Π of (1 − w_k s_k) so far

@@ -101,12 +101,14 @@ function top(candidates: readonly Candidate[], positive: boolean, limit: number)
   for (const c of candidates) {
     if (positive ? c.points <= 0 : c.points >= 0) continue;
     const size = Math.abs(c.points);
-    let i = best.length;
-    while (i > 0 && Math.abs(best[i - 1]!.points) < size) i--;
-    if (i < limit) {
-      best.splice(i, 0, c);
-      if (best.length > limit) best.pop();
+    if (best.length === limit && Math.abs(best[limit - 1]!.points) >= size) continue;
+    if (best.length < limit) best.push(c);
+    let i = best.length - 1;
+    while (i > 0 && Math.abs(best[i - 1]!.points) < size) {
+      best[i] = best[i - 1]!;
+      i--;
     }
+    best[i] = c;
   }
   return best;
 }

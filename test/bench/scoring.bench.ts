@@ -99,5 +99,5 @@ export async function run(): Promise<void> {
   const half = Math.floor(heapSamples.length / 2);
   const firstHalf = half > 0 ? Math.max(...heapSamples.slice(0, half)) : heapAtStart;
   const secondHalf = Math.max(...heapSamples.slice(half));
-  console.log(`peak memory               RSS ${mb(process.resourceUsage().maxRSS * 1024)} (includes tsx/esbuild), heap used ≤ ${mb(peakHeap)} (start ${mb(heapAtStart)}; peak in 1st half ${mb(firstHalf)}, 2nd half ${mb(secondHalf)}: flat)`);
+  console.log(`peak memory               RSS ${mb(process.resourceUsage().maxRSS * 1024)} (includes tsx/esbuild), heap used ≤ ${mb(peakHeap)} (start ${mb(heapAtStart)}; peak in 1st half ${mb(firstHalf)}, 2nd half ${mb(secondHalf)})`);
 }

@@ -22,12 +22,14 @@ import { startYouTubeSandbox } from '../../sandbox/networks/youtube.ts';
 import { createCliLogger, loadCliConfig } from '../context.ts';
 import type { CliContext } from '../context.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
-import { NotAvailableError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
 import { describeRun, table } from '../output.ts';
 import { createProgress } from '../progress.ts';
+import { startAdminUi, untilStopped } from './serve.ts';
 
 const DemoFlagsSchema = z.strictObject({
+  ui: z.boolean().default(true),
+  port: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be 0–65535').max(65535, 'must be 0–65535').default(0),
   contacts: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(200_000, 'must be at most 200000').default(2000),
   seed: z.string().min(1, 'must not be empty').default('demo'),
 });
@@ -114,9 +116,14 @@ async function action(rawFlags: unknown): Promise<void> {
         progress.stop();
       }
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      process.stdout.write(`${describeRun(report)}\n  took ${seconds} s\n  ${efficiency(report, world.salesforce)}\n\n${tierSummary(world.salesforce)}\n\n`);
-      // The admin UI is the last step; until it exists the demo says so instead of pretending.
-      throw new NotAvailableError('the admin server (src/server) to show the admin UI after the run');
+      process.stdout.write(`${describeRun(report)}\n  took ${seconds} s\n  ${efficiency(report, world.salesforce)}\n\n${tierSummary(world.salesforce)}\n`);
+      if (!flags.ui) return;
+      // A one-off admin password: the demo's store is thrown away when it ends.
+      const password = randomBytes(12).toString('base64url');
+      const ui = await startAdminUi({ ...ctx, config: { ...config, CRM_INFLUENCE_ADMIN_PASSWORD: password } }, { port: flags.port, host: '127.0.0.1' }, { initAdmin: false, adminUser: 'admin' });
+      process.stdout.write(`\nadmin UI on ${ui.url}  (sign in as admin / ${password}; the sandbox keeps running; Ctrl-C stops)\n`);
+      await untilStopped();
+      await ui.close();
     } finally {
       await store.close();
     }
@@ -132,5 +139,7 @@ export function register(program: Command): void {
     .description('start the built-in sandbox (CRM + networks), run a full sync, print a summary, then open the admin UI')
     .option('--contacts <n>', 'contacts and leads in the sandbox org', '2000')
     .option('--seed <s>', 'random seed of the sandbox population', 'demo')
+    .option('--no-ui', 'print the summary and stop (no admin UI)')
+    .option('--port <port>', 'admin UI port (default: any free port)', '0')
     .action(action);
 }

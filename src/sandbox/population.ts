@@ -93,6 +93,10 @@ export interface Population {
   truth(index: number): SandboxIdentityTruth[];
   /** Whether person(i)'s email has a public Gravatar profile (listing their existing accounts). */
   hasGravatar(index: number): boolean;
+  /** person(i).email without generating the rest of the person (hash indexes over big populations). */
+  email(index: number): string;
+  /** The email when person(i) has a Gravatar profile, else undefined (one pass for the Gravatar index). */
+  gravatarEmail(index: number): string | undefined;
 }
 
 const OptionsSchema = z.object({
@@ -755,5 +759,14 @@ export function createPopulation(options: { seed: string | number; size: number;
     seed, size, person: (index: number) => buildPerson(index).person, account, accountById, recentPosts, truth,
     repos: repoList,
     hasGravatar: (index: number) => index >= 0 && index < size && core(index).gravatar,
+    gravatarEmail: (index: number) => {
+      if (index < 0 || index >= size) return undefined;
+      const c = core(index);
+      return c.gravatar ? emailOf(c) : undefined;
+    },
+    email: (index: number) => {
+      if (!Number.isInteger(index) || index < 0 || index >= size) throw new RangeError(`email(${index}): index must be an integer in [0, ${size})`);
+      return emailOf(core(index));
+    },
   };
 }

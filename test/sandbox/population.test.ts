@@ -58,6 +58,8 @@ describe('sandbox population', () => {
     }
     expect(bad).to.deep.equal([]);
     expect(emails.size).to.equal(SAMPLE);
+    expect(pop.email(123)).to.equal(pop.person(123).email);
+    for (let i = 0; i < 50; i++) expect(pop.gravatarEmail(i)).to.equal(pop.hasGravatar(i) ? pop.email(i) : undefined);
     expect(contacts / SAMPLE).to.be.within(0.67, 0.73);
     expect(optedOut / SAMPLE).to.be.within(0.012, 0.03);
   });

@@ -37,8 +37,9 @@ async function buildIndex(population: Population, stopped: () => boolean): Promi
   for (let start = 0; start < population.size && !stopped(); start += SLICE) {
     const end = Math.min(population.size, start + SLICE);
     for (let i = start; i < end; i++) {
-      if (!population.hasGravatar(i)) continue;
-      prefixes.push(Number.parseInt(gravatarHash(population.person(i).email).slice(0, 8), 16));
+      const email = population.gravatarEmail(i);
+      if (email === undefined) continue;
+      prefixes.push(Number.parseInt(gravatarHash(email).slice(0, 8), 16));
       people.push(i);
     }
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -83,7 +84,7 @@ export async function startGravatarSandbox(options: GravatarSandboxOptions): Pro
     }
     for (let k = lo; k < index.prefixes.length && index.prefixes[k] === prefix; k++) {
       const person = index.people[k] ?? 0;
-      if (gravatarHash(population.person(person).email) === hash) return person;
+      if (gravatarHash(population.email(person)) === hash) return person;
     }
     return undefined;
   }

@@ -22,7 +22,7 @@ interface QueryJob {
 }
 
 const DEFAULT_PAGE = 50_000;
-const SAVE_CHUNK = 200;
+const SAVE_CHUNK = 2000;
 
 export class BulkJobs {
   private readonly ingest = new Map<string, IngestJob>();

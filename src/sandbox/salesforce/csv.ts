@@ -3,40 +3,22 @@
 /** Rows of cells; the first row is the header. Accepts quoted fields spanning lines. */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
+  // One cell per match: quoted (with "" escapes) or bare, then its delimiter (comma, line end or the end).
+  const cell = /(?:"((?:[^"]|"")*)"|([^,\r\n"]*))(,|\r?\n|$)/y;
   let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') { cell += '"'; i += 2; continue; }
-        quoted = false;
-        i++;
-        continue;
-      }
-      cell += c;
-      i++;
-      continue;
-    }
-    if (c === '"' && cell === '') { quoted = true; i++; continue; }
-    if (c === ',') { row.push(cell); cell = ''; i++; continue; }
-    if (c === '\r' || c === '\n') {
-      row.push(cell);
+  cell.lastIndex = 0;
+  while (cell.lastIndex < text.length) {
+    const at = cell.lastIndex;
+    const match = cell.exec(text);
+    if (!match || (match[0] === '' && at >= text.length)) break;
+    if (match[0] === '') throw new Error(`malformed CSV at character ${at}`);
+    row.push(match[1] !== undefined ? match[1].replaceAll('""', '"') : match[2]!);
+    if (match[3] !== ',') {
       rows.push(row);
       row = [];
-      cell = '';
-      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-      continue;
     }
-    cell += c;
-    i++;
   }
-  if (cell !== '' || row.length > 0) {
-    row.push(cell);
-    rows.push(row);
-  }
+  if (row.length > 0) rows.push(row);
   return rows;
 }
 

@@ -29,6 +29,7 @@ export const INTEGRATION_USER_ID = '005SB0000000000002';
 export const ORG_ID = '00DSB0000000000001';
 const ID_PATTERN = /^(003|00Q|0PK)SB(\d{13})$/;
 const PEOPLE_PER_SECOND = 3;
+const PERSON_CACHE = 20_000;
 
 interface Modification { stamp: number; index: number }
 
@@ -43,6 +44,8 @@ export class SandboxOrg {
     Lead: { list: [], sorted: true, latest: new Map() },
   };
   private lastWriteStamp = 0;
+  /** Recently generated people (a record is usually formatted, filtered and saved within moments). */
+  private readonly people = new Map<number, PersonLike>();
 
   constructor(readonly population: PersonSource, withCustomFields: boolean, now = Date.now()) {
     this.schemas = {
@@ -74,7 +77,7 @@ export class SandboxOrg {
   objectTypeOf(index: number): 'Contact' | 'Lead' {
     let code = this.objectTypes[index];
     if (!code) {
-      code = this.population.person(index).objectType === 'Contact' ? 1 : 2;
+      code = this.person(index).objectType === 'Contact' ? 1 : 2;
       this.objectTypes[index] = code;
     }
     return code === 1 ? 'Contact' : 'Lead';
@@ -96,8 +99,18 @@ export class SandboxOrg {
     return row ? { ...parsed, row } : undefined;
   }
 
+  private person(index: number): PersonLike {
+    let person = this.people.get(index);
+    if (!person) {
+      person = this.population.person(index);
+      if (this.people.size >= PERSON_CACHE) this.people.delete(this.people.keys().next().value!);
+      this.people.set(index, person);
+    }
+    return person;
+  }
+
   private baseRow(object: ObjectName, index: number): Row {
-    const person = this.population.person(index);
+    const person = this.person(index);
     const stamp = this.epochBase + Math.floor(index / PEOPLE_PER_SECOND) * 1000;
     const common: Row = {
       Id: SandboxOrg.idOf(object, index),

@@ -19,7 +19,7 @@ export async function startGoogleKeyShim(target: string): Promise<{ url: string;
     const url = new URL(req.url ?? '/', upstream);
     const key = req.headers['x-goog-api-key'];
     if (typeof key === 'string') url.searchParams.set('key', key);
-    const headers = { ...req.headers, host: upstream.host };
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: upstream.host };
     delete headers['x-goog-api-key'];
     const forward = httpRequest(url, { method: req.method, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);

@@ -1,5 +1,7 @@
 // The commander program: every command of DESIGN §5, one file each under commands/.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { redact } from '../log.ts';
+import { CliError } from './errors.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
 import { register as registerFields } from './commands/fields.ts';
@@ -21,4 +23,22 @@ export function buildProgram(): Command {
   }
   for (const command of program.commands) command.showHelpAfterError('(add --help for usage)');
   return program;
+}
+
+/**
+ * Runs the CLI and returns the exit status. Errors end with a one-line message on stderr (never a stack, secrets
+ * masked): 1 failure, 2 bad flags, 3 "not available yet: needs <part>".
+ */
+export async function runCli(argv: readonly string[], program: Command = buildProgram()): Promise<number> {
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    // commander already printed its own usage error or help.
+    if (error instanceof CommanderError) return error.exitCode;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`crm-influence: ${redact(message)}\n`);
+    return error instanceof CliError ? error.exitCode : 1;
+  }
 }

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMANDS, buildProgram } from '../../src/cli/program.ts';
+import { NotAvailableError } from '../../src/cli/errors.ts';
+import { COMMANDS, buildProgram, runCli } from '../../src/cli/program.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { RunReport } from '../../src/sync/report.ts';
 
@@ -18,6 +19,22 @@ function cli(args: string[], env: Record<string, string> = {}) {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CRM_INFLUENCE_LOG_LEVEL: 'silent', ...env },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs the CLI in this process (fast), capturing what it writes. */
+async function inProcess(args: string[], program = buildProgram()): Promise<{ code: number; stderr: string }> {
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    const code = await runCli(['node', 'crm-influence', ...args], program);
+    return { code, stderr: written.join('') };
+  } finally {
+    process.stderr.write = write;
+  }
 }
 
 function report(overrides: Partial<RunReport>): RunReport {
@@ -60,22 +77,42 @@ describe('crm-influence CLI', function () {
     expect(stdout).to.equal('');
   });
 
-  it('bad flags give a clear error naming the flag', () => {
-    const crm = cli(['sync', '--crm', 'pipedrive', '--once']);
+  it('bad flags give a clear error naming the flag', async () => {
+    const crm = await inProcess(['sync', '--crm', 'pipedrive', '--once']);
     expect(crm.code).to.equal(2);
     expect(crm.stderr).to.include('--crm: must be salesforce or hubspot (got "pipedrive")');
 
-    const missing = cli(['sync', '--once']);
+    const missing = await inProcess(['sync', '--once']);
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.include('--crm: is required: salesforce or hubspot');
 
-    const last = cli(['runs', '--last', 'zero'], { CRM_INFLUENCE_DB: path.join(dir, 'runs.db') });
+    const last = await inProcess(['runs', '--last', 'zero']);
     expect(last.code).to.equal(2);
     expect(last.stderr).to.include('--last: must be a whole number');
 
     const unknown = cli(['sync', '--bogus']);
     expect(unknown.code).to.not.equal(0);
     expect(unknown.stderr).to.include("unknown option '--bogus'");
+  });
+
+  it('a command whose parts are missing exits 3 with "not available yet: needs …" and no stack', async () => {
+    const program = buildProgram();
+    program.command('needs-part').action(() => {
+      throw new NotAvailableError('the flux capacitor (src/flux)');
+    });
+    const { code, stderr } = await inProcess(['needs-part'], program);
+    expect(code).to.equal(3);
+    expect(stderr).to.equal('crm-influence: not available yet: needs the flux capacitor (src/flux)\n');
+  });
+
+  it('an error message never shows a secret', async () => {
+    const program = buildProgram();
+    program.command('leaky').action(() => {
+      throw new Error('HTTP 401 for Bearer 00D5g000001abcd!AQ8AQH.secretsessiontoken');
+    });
+    const { code, stderr } = await inProcess(['leaky'], program);
+    expect(code).to.equal(1);
+    expect(stderr).to.include('Bearer [REDACTED]').and.not.include('secretsessiontoken');
   });
 
   it('bad configuration names the variable', () => {

@@ -18,7 +18,7 @@ import type { Population } from '../../src/sandbox/population.ts';
 import type { Network } from '../../src/scoring/types.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { fetchPageMetrics } from '../../src/sync/metrics.ts';
-import { accountFor, rawHandles, startGoogleKeyShim } from '../providers/sandbox-support.ts';
+import { accountFor, rawHandles } from '../providers/sandbox-support.ts';
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const FETCH_CONTACTS = Math.min(CONTACTS, Number(process.env.BENCH_FETCH_CONTACTS ?? 20_000));
@@ -81,7 +81,6 @@ export async function run(): Promise<void> {
     contacts: CONTACTS, seed: 'providers-bench', networkLimits: 'relaxed', now: NOW,
     only: ['x', 'github', 'mastodon', 'bluesky', 'youtube'],
   });
-  const shim = await startGoogleKeyShim(sandbox.env.YOUTUBE_API_BASE_URL ?? '');
   const store = await SqliteStore.open(path.join(dir, 'bench.db'));
   try {
     const population = sandbox.population;
@@ -113,7 +112,7 @@ export async function run(): Promise<void> {
       + `in ${(identityMs / 1000).toFixed(1)} s (${Math.round(CONTACTS / (identityMs / 1000)).toLocaleString('en')} contacts/s)`);
 
     // 2. Two runs through the engine's cache.
-    const config = loadConfig({ ...sandbox.env, YOUTUBE_API_BASE_URL: shim.url });
+    const config = loadConfig(sandbox.env);
     const runOnce = async (label: string) => {
       const adapters = createProviders(config).map((a) => new CountingAdapter(a));
       const providers = new Map(adapters.map((a) => [a.network, a] as const));
@@ -148,7 +147,6 @@ export async function run(): Promise<void> {
   } finally {
     clearInterval(sampler);
     await store.close();
-    await shim.close();
     await sandbox.close();
     rmSync(dir, { recursive: true, force: true });
   }

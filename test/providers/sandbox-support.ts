@@ -1,46 +1,10 @@
 // Helpers for running the adapters against the sandbox network emulators.
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RawHandle } from '../../src/crm/contract.ts';
 import { resolveIdentities } from '../../src/identity/index.ts';
 import type { Identity } from '../../src/identity/types.ts';
 import type { Population, SandboxAccount } from '../../src/sandbox/population.ts';
 import type { ProviderResult } from '../../src/providers/contract.ts';
 import type { Network } from '../../src/scoring/types.ts';
-
-/**
- * The YouTube emulator reads the API key only from `?key=`. Google APIs also accept the `x-goog-api-key` header,
- * which the adapter uses so the key never sits in a URL; this loopback shim moves the header into the query
- * until the emulator accepts the header itself.
- */
-export async function startGoogleKeyShim(target: string): Promise<{ url: string; close(): Promise<void> }> {
-  const upstream = new URL(target);
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', upstream);
-    const key = req.headers['x-goog-api-key'];
-    if (typeof key === 'string') url.searchParams.set('key', key);
-    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: upstream.host };
-    delete headers['x-goog-api-key'];
-    const forward = httpRequest(url, { method: req.method, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    forward.on('error', () => {
-      res.writeHead(502).end();
-    });
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const base = `http://127.0.0.1:${port}${upstream.pathname.replace(/\/$/, '')}`;
-  return {
-    url: base,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
 
 /** person(i) as a CRM contact's raw handle fields (website in a field with no network hint). */
 export function rawHandles(population: Population, index: number): RawHandle[] {

@@ -8,7 +8,7 @@ import type { ProviderAdapter, ProviderResult } from '../../src/providers/contra
 import { BlueskyAdapter } from '../../src/providers/bluesky.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import type { Network } from '../../src/scoring/types.ts';
-import { accountFor, expectedStatus, identitiesByNetwork, startGoogleKeyShim } from './sandbox-support.ts';
+import { accountFor, expectedStatus, identitiesByNetwork } from './sandbox-support.ts';
 
 const NETWORK_SERVERS = ['x', 'github', 'mastodon', 'bluesky', 'youtube', 'gravatar'] as const;
 
@@ -23,19 +23,16 @@ async function fetchAll(adapter: ProviderAdapter, handles: string[]): Promise<Ma
 describe('providers: end to end against the sandbox emulators', function () {
   this.timeout(60_000);
   let sandbox: Sandbox;
-  let shim: Awaited<ReturnType<typeof startGoogleKeyShim>>;
 
   before(async () => {
     sandbox = await startSandbox({ contacts: 2500, seed: 'providers-e2e', only: [...NETWORK_SERVERS], networkLimits: 'relaxed', now: new Date('2026-07-01T00:00:00Z') });
-    shim = await startGoogleKeyShim(sandbox.env.YOUTUBE_API_BASE_URL ?? '');
   });
   after(async () => {
-    await shim?.close();
     await sandbox?.close();
   });
 
   it('every network: statuses and counts match the ground truth; calls stay within 5 % of the batch minimum', async () => {
-    const config = loadConfig({ ...sandbox.env, YOUTUBE_API_BASE_URL: shim.url });
+    const config = loadConfig(sandbox.env);
     const adapters = createProviders(config);
     expect(adapters.map((a) => a.network)).to.deep.equal(['x', 'github', 'mastodon', 'bluesky', 'youtube']);
     const byNetwork = identitiesByNetwork(sandbox.population);
@@ -72,7 +69,7 @@ describe('providers: end to end against the sandbox emulators', function () {
   });
 
   it('one bad handle never fails a batch', async () => {
-    const config = loadConfig({ ...sandbox.env, YOUTUBE_API_BASE_URL: shim.url });
+    const config = loadConfig(sandbox.env);
     const byNetwork = identitiesByNetwork(sandbox.population, 400);
     for (const adapter of createProviders(config)) {
       const good = (byNetwork.get(adapter.network) ?? []).map((i) => i.handle)

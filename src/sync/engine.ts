@@ -304,6 +304,7 @@ class SyncRun {
       wanted,
       now,
       ttlSeconds: (network) => this.options.providerTtlSeconds[network] ?? this.options.defaultProviderTtlSeconds,
+      negativeTtlSeconds: this.options.negativeTtlSeconds,
       lastGoodMaxAgeMs: this.options.lastGoodMaxAgeDays * 24 * 3600 * 1000,
       concurrency: this.options.concurrency,
       ...(this.deps.logger !== undefined ? { logger: this.deps.logger } : {}),

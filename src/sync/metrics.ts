@@ -22,7 +22,10 @@ export interface MetricsRequest {
   /** Handles wanted per network (deduplicated across the page). */
   wanted: ReadonlyMap<Network, ReadonlySet<string>>;
   now: Date;
+  /** Cache lifetime of an `ok` answer per network. */
   ttlSeconds: (network: Network) => number;
+  /** Cache lifetime of `not_found` / `suspended` / `protected`. */
+  negativeTtlSeconds: number;
   lastGoodMaxAgeMs: number;
   concurrency: number;
   logger?: SyncLogger;
@@ -98,7 +101,10 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
   });
 
   for (const [network, entries] of fresh) {
-    if (entries.length > 0) await store.putCached(network, entries, request.ttlSeconds(network), now);
+    const ok = entries.filter((e) => e.result.status === 'ok');
+    const negative = entries.filter((e) => e.result.status !== 'ok');
+    if (ok.length > 0) await store.putCached(network, ok, request.ttlSeconds(network), now);
+    if (negative.length > 0 && request.negativeTtlSeconds > 0) await store.putCached(network, negative, request.negativeTtlSeconds, now);
   }
 
   // Outage: carry the last good metrics forward, if recent enough.

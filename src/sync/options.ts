@@ -24,6 +24,8 @@ export const SyncOptionsSchema = z.object({
   /** Provider cache lifetime per network (seconds); networks not named use `defaultProviderTtlSeconds`. */
   providerTtlSeconds: z.partialRecord(NetworkSchema, z.number().int().min(0)).default({}),
   defaultProviderTtlSeconds: z.number().int().min(0).default(86_400),
+  /** Cache lifetime of `not_found` / `suspended` / `protected` answers (they can change: a typo fixed). */
+  negativeTtlSeconds: z.number().int().min(0).default(86_400),
   /** How far back a provider outage may reach for last-good metrics (marked stale). */
   lastGoodMaxAgeDays: z.number().min(0).default(14),
   /** Provider batch calls in flight at once. */

@@ -317,6 +317,21 @@ describe('sync engine', function () {
     expect(world.crm.records.get('new')!.fields.score).to.equal(60);
   });
 
+  it('caches ok answers per network TTL and not-found answers for the shorter negative TTL', async () => {
+    world = await makeWorld(0);
+    world.crm.add('found', [{ network: 'bluesky', value: 'found.bsky.social' }]);
+    world.crm.add('typo', [{ network: 'bluesky', value: 'tpyo.bsky.social' }]);
+    world.bluesky.followers.set('found.bsky.social', 100);
+    const options = { providerTtlSeconds: { bluesky: 7 * 86_400 }, negativeTtlSeconds: 86_400 };
+    await world.sync(options);
+    world.crm.edit('found', {});
+    world.crm.edit('typo', {});
+    world.clock.now = new Date(world.clock.now.getTime() + 2 * DAY);
+    world.bluesky.batches.length = 0;
+    await world.sync(options);
+    expect(world.bluesky.batches).to.deep.equal([['tpyo.bsky.social']]);
+  });
+
   it('a provider that throws (bad credentials) is treated as an outage, not a crash', async () => {
     world = await makeWorld(3);
     world.bluesky.broken = true;

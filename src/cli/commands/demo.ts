@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { openStore } from '../../store/open.ts';
+import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
 import { runSync } from '../../sync/engine.ts';
 import type { RunReport } from '../../sync/report.ts';
 import { createPopulation } from '../../sandbox/population.ts';
@@ -110,7 +111,8 @@ async function action(rawFlags: unknown): Promise<void> {
       try {
         report = await runSync(
           { store, connector, providers, resolveIdentities, score, modelVersion, logger: ctx.logger, onProgress: (p) => progress.update(p) },
-          { connectionId, full: true, budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR, historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS },
+          { connectionId, full: true, budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR, historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
+            providerTtlSeconds: PROVIDER_TTL_SECONDS, negativeTtlSeconds: NEGATIVE_TTL_SECONDS, lastGoodMaxAgeDays: STALE_MAX_AGE_SECONDS / 86_400 },
         );
       } finally {
         progress.stop();

@@ -9,6 +9,7 @@ import type { CliContext } from '../context.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
 import { parseFlags } from '../flags.ts';
 import { printJson } from '../output.ts';
+import { describeProviders } from '../../providers/index.ts';
 import { openStore } from '../../store/open.ts';
 
 const DoctorFlagsSchema = z.strictObject({
@@ -110,6 +111,13 @@ async function runChecks(flags: z.output<typeof DoctorFlagsSchema>): Promise<Che
     try {
       const { providers } = await openProviders(ctx);
       checks.push({ name: 'providers', ok: providers.length > 0, detail: providers.length > 0 ? providers.map((p) => `${p.network} (${p.maxBatch}/call)`).join(', ') : 'no network enabled' });
+      // Each network on its own line: what it does, or why it is off and the step that turns it on.
+      for (const description of describeProviders(config)) {
+        checks.push({
+          name: `  ${description.network}`, ok: true, detail: /^(on|off)\b/.test(description.detail) ? description.detail : `${description.enabled ? 'on' : 'off'}: ${description.detail}`,
+          ...(description.howToEnable !== undefined ? { fix: description.howToEnable } : {}),
+        });
+      }
     } catch (error) {
       checks.push({ name: 'providers', ok: false, detail: describe(error) });
     }
@@ -132,7 +140,7 @@ async function action(rawFlags: unknown): Promise<void> {
   else {
     for (const check of checks) {
       process.stdout.write(`${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}\n`);
-      if (!check.ok && check.fix !== undefined) process.stdout.write(`    fix: ${check.fix}\n`);
+      if (check.fix !== undefined) process.stdout.write(`    ${check.ok ? 'tip' : 'fix'}: ${check.fix}\n`);
     }
   }
   process.exitCode = checks.every((c) => c.ok) ? 0 : 1;

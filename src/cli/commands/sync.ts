@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { CrmNameSchema } from '../../crm/contract.ts';
 import { OverwritePolicySchema } from '../../crm/policy.ts';
+import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
 import { runSync, SyncAlreadyRunningError } from '../../sync/engine.ts';
 import { SyncScheduler } from '../../sync/scheduler.ts';
 import type { RunReport } from '../../sync/report.ts';
@@ -53,6 +54,9 @@ async function prepare(ctx: CliContext, flags: SyncFlags) {
       refreshDays: config.CRM_INFLUENCE_REFRESH_DAYS,
       budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
       historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
+      providerTtlSeconds: PROVIDER_TTL_SECONDS,
+      negativeTtlSeconds: NEGATIVE_TTL_SECONDS,
+      lastGoodMaxAgeDays: STALE_MAX_AGE_SECONDS / 86_400,
       ...(settings.data.overwritePolicy !== undefined ? { overwritePolicy: settings.data.overwritePolicy } : {}),
     },
   ).then((report) => ({ report, connectionId }));

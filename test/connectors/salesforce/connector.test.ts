@@ -1,5 +1,6 @@
 // The Salesforce connector with the real jsforce against the sandbox org over HTTP.
 import { expect } from 'chai';
+import { generateKeyPairSync } from 'node:crypto';
 import { CrmContactSchema } from '../../../src/crm/contract.ts';
 import type { CrmContact, InfluenceFields, ScoreUpdate } from '../../../src/crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../../../src/crm/errors.ts';
@@ -239,11 +240,36 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       expect(w.sandbox.counters.calls.token).to.be.at.most(3);
     });
 
+    it('JWT bearer flow (server-to-server): no stored token, a signed assertion gets one, expiry re-mints it', async () => {
+      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const w = await world(400, { jwtPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() }, {
+        accessToken: undefined, refreshToken: undefined, clientSecret: undefined,
+        jwt: { username: 'integration@example.com', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+      });
+      expect((await readAll(w)).contacts).to.have.length(400);
+      w.sandbox.control.expireTokens();
+      expect((await readAll(w, null, true)).contacts).to.have.length(400);
+      expect(w.sandbox.counters.calls.token).to.equal(2);
+    });
+
     it('an access token without a refresh token: expiry → NeedsReauthError', async () => {
       const w = await world(300, {}, { refreshToken: undefined, clientId: undefined, clientSecret: undefined });
       w.sandbox.control.expireTokens();
       const error = await rejection(readAll(w));
       expect(error).to.be.instanceOf(NeedsReauthError);
+    });
+  });
+
+  describe('transient failures', () => {
+    it('retries a Composite write answered 503 or 429, or whose connection dropped (jsforce never retries POST)', async () => {
+      const w = await world(400, { faults: { status5xx: 4, status429: 7, dropConnection: 11, pathPattern: /\/composite$/ } });
+      const { contacts } = await readAll(w);
+      const results: boolean[] = [];
+      for (let k = 0; k < 8; k++) results.push(...(await w.connector.writeScores(updatesFor(contacts.slice(k * 10, k * 10 + 10), 10 + k))).map((r) => r.ok));
+      expect(results.every(Boolean)).to.equal(true);
+      const counters = w.sandbox.counters;
+      expect(counters.status5xx + counters.status429 + counters.dropped).to.be.greaterThan(2);
+      expect(w.sandbox.control.record(contacts[79]!.id)!.Influence_Score__c).to.equal(17);
     });
   });
 

@@ -57,6 +57,8 @@ interface PortalTokens {
   /** Lifetime of the last token, to refresh a fraction of it early. */
   ttlMs: number;
   refreshing?: Promise<string>;
+  /** Refresh tokens this process rotated away from (a stale copy from storage must not replace the newest). */
+  retired: Set<string>;
 }
 
 /** Token state per portal in this process: concurrent runs share one refresh and the newest refresh token. */
@@ -75,8 +77,11 @@ export class OAuthTokenSource implements TokenSource {
   ) {
     let state = portals.get(portalKey);
     if (state === undefined) {
-      state = { accessToken: config.accessToken, refreshToken: config.refreshToken, expiresAt: config.expiresAt, ttlMs: 1_800_000 };
+      state = { accessToken: config.accessToken, refreshToken: config.refreshToken, expiresAt: config.expiresAt, ttlMs: 1_800_000, retired: new Set() };
       portals.set(portalKey, state);
+    } else if (config.refreshToken !== state.refreshToken && !state.retired.has(config.refreshToken)) {
+      // Neither ours nor one we rotated away from: the portal was reconnected, so its new grant wins.
+      Object.assign(state, { accessToken: config.accessToken, refreshToken: config.refreshToken, expiresAt: config.expiresAt });
     }
     this.state = state;
   }
@@ -149,6 +154,7 @@ export class OAuthTokenSource implements TokenSource {
     };
     // Persist before use, so a crash right after a rotation cannot lose the only valid refresh token.
     await this.onTokens?.(next);
+    if (next.refreshToken !== s.refreshToken) s.retired.add(s.refreshToken);
     s.accessToken = next.accessToken;
     s.refreshToken = next.refreshToken;
     s.expiresAt = next.expiresAt;

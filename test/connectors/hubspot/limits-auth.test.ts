@@ -105,6 +105,24 @@ describe('HubSpot connector: rate limits and auth', function () {
     expect(saved[1]?.refreshToken).to.not.equal(saved[0]?.refreshToken);
   });
 
+  it('OAuth: a connector built from a stale stored refresh token uses the portal\'s newest one; a reconnect\'s new grant wins', async () => {
+    const sandbox = await portal(50, { rotateRefreshTokens: true });
+    const seeded = sandbox.control.seedRefreshToken();
+    const portalKey = `rotation-${Date.now()}`;
+    const a = connectorFor(sandbox, { portalKey, auth: oauth(sandbox, seeded) });
+    expect((await readAll(a, null)).contacts).to.have.length(50);
+    // The seeded token was rotated away (and revoked by the sandbox); B was loaded from an old copy of storage.
+    const b = connectorFor(sandbox, { portalKey, auth: oauth(sandbox, seeded) });
+    sandbox.control.expireTokens();
+    expect((await readAll(b, null)).contacts).to.have.length(50);
+    expect(sandbox.control.refreshCount()).to.equal(2);
+    // The admin reconnects the portal: a brand-new grant replaces the process's state.
+    const fresh = sandbox.control.seedRefreshToken();
+    const c = connectorFor(sandbox, { portalKey, auth: oauth(sandbox, fresh) });
+    expect((await readAll(c, null)).contacts).to.have.length(50);
+    expect(sandbox.control.refreshCount()).to.equal(3);
+  });
+
   it('OAuth: a revoked refresh token ends the run with NeedsReauthError and a reconnect hint', async () => {
     const sandbox = await portal(10);
     const refreshToken = sandbox.control.seedRefreshToken();

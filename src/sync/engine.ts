@@ -309,50 +309,55 @@ class SyncRun {
       concurrency: this.options.concurrency,
       ...(this.deps.logger !== undefined ? { logger: this.deps.logger } : {}),
     });
-    const withIdentities = [...resolved].filter(([, identities]) => identities.length > 0).map(([id]) => id);
-    const histories = withIdentities.length === 0
-      ? new Map<string, ScoreHistoryPoint[]>()
-      : await this.store.getHistories(this.connectionId, withIdentities, HISTORY_FOR_MODEL);
-
+    // Pass 1: inputs and fingerprints; contacts whose inputs did not change need no model (nor its history).
+    const candidates: { contact: CrmContact; state: ContactSyncState | undefined; inputs: ScoredNetworkInput[]; fingerprint: string | null; desired: InfluenceFields | null }[] = [];
     for (const contact of contacts) {
       const identities = resolved.get(contact.id);
       if (identities === undefined) continue; // opted out or failed above
       const state = states.get(contact.id);
       const lastWritten = state?.lastWritten ?? null;
-      let desired: InfluenceFields;
-      let fingerprint: string | null;
       if (identities.length === 0) {
-        desired = unscoredFields(now, NO_IDENTITY_REASON);
-        fingerprint = inputFingerprint(NO_IDENTITY_REASON, []);
-      } else {
-        const inputs: ScoredNetworkInput[] = [];
-        const unavailable: string[] = [];
-        for (const identity of identities) {
-          const outcome = outcomes.get(identityKey(identity.network, identity.handle));
-          if (outcome?.kind === 'metrics') inputs.push({ metrics: outcome.metrics, provenance: identity.provenance, stale: outcome.stale });
-          else if (outcome?.kind === 'unavailable') unavailable.push(`${identity.network} (${outcome.reason})`);
-        }
-        // A network is down and has no recent last-good data. Scoring without it would swap a fair score for a
-        // lower one (and back, next run): keep the current score and retry later. A contact never scored gets a
-        // score from the networks that answered, unless none did.
-        if (unavailable.length > 0 && (inputs.length === 0 || lastWritten !== null)) {
-          this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'provider', code: 'provider_unavailable', message: `no metrics from ${unavailable.join(', ')} and no last-good data from the past ${this.options.lastGoodMaxAgeDays} days; retried next run`, retryable: true }, errors);
+        candidates.push({ contact, state, inputs: [], fingerprint: inputFingerprint(NO_IDENTITY_REASON, []), desired: unscoredFields(now, NO_IDENTITY_REASON) });
+        continue;
+      }
+      const inputs: ScoredNetworkInput[] = [];
+      const unavailable: string[] = [];
+      for (const identity of identities) {
+        const outcome = outcomes.get(identityKey(identity.network, identity.handle));
+        if (outcome?.kind === 'metrics') inputs.push({ metrics: outcome.metrics, provenance: identity.provenance, stale: outcome.stale });
+        else if (outcome?.kind === 'unavailable') unavailable.push(`${identity.network} (${outcome.reason})`);
+      }
+      // A network is down and has no recent last-good data. Scoring without it would swap a fair score for a
+      // lower one (and back, next run): keep the current score and retry later. A contact never scored gets a
+      // score from the networks that answered, unless none did.
+      if (unavailable.length > 0 && (inputs.length === 0 || lastWritten !== null)) {
+        this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'provider', code: 'provider_unavailable', message: `no metrics from ${unavailable.join(', ')} and no last-good data from the past ${this.options.lastGoodMaxAgeDays} days; retried next run`, retryable: true }, errors);
+        continue;
+      }
+      const version = this.deps.modelVersion;
+      const fingerprint = version === undefined ? null : inputFingerprint(version, inputs);
+      // Same inputs, same model: the answer is what we wrote; only the date moves on.
+      const unchanged = fingerprint !== null && lastWritten !== null && state?.fingerprint === fingerprint;
+      candidates.push({ contact, state, inputs, fingerprint, desired: unchanged ? { ...lastWritten, scoredAt: nowIso } : null });
+    }
+    const toScore = candidates.filter((c) => c.desired === null).map((c) => c.contact.id);
+    const histories = toScore.length === 0
+      ? new Map<string, ScoreHistoryPoint[]>()
+      : await this.store.getHistories(this.connectionId, toScore, HISTORY_FOR_MODEL);
+
+    // Pass 2: score what needs it, then decide each write.
+    for (const candidate of candidates) {
+      const { contact, state, inputs } = candidate;
+      const lastWritten = state?.lastWritten ?? null;
+      let { desired, fingerprint } = candidate;
+      if (desired === null) {
+        try {
+          const result = this.deps.score({ networks: inputs, history: histories.get(contact.id) ?? [], now });
+          desired = toInfluenceFields(result, nowIso, this.options.topFactorCount);
+          fingerprint ??= inputFingerprint(result.modelVersion, inputs);
+        } catch (error) {
+          this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'score', code: 'score_failed', message: describeError(error), retryable: false }, errors);
           continue;
-        }
-        const version = this.deps.modelVersion;
-        fingerprint = version === undefined ? null : inputFingerprint(version, inputs);
-        if (fingerprint !== null && lastWritten !== null && state?.fingerprint === fingerprint) {
-          // Same inputs, same model: the answer is what we wrote; only the date moves on.
-          desired = { ...lastWritten, scoredAt: nowIso };
-        } else {
-          try {
-            const result = this.deps.score({ networks: inputs, history: histories.get(contact.id) ?? [], now });
-            desired = toInfluenceFields(result, nowIso, this.options.topFactorCount);
-            if (fingerprint === null) fingerprint = inputFingerprint(result.modelVersion, inputs);
-          } catch (error) {
-            this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'score', code: 'score_failed', message: describeError(error), retryable: false }, errors);
-            continue;
-          }
         }
       }
       if (desired.score === null || desired.tier === 'Unscored') this.report.counts.unscored += 1;

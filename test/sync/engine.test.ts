@@ -70,9 +70,11 @@ describe('sync engine', function () {
     expect(first.apiCalls.crm.write).to.equal(3); // one batch per page of 50 (batches of up to 200)
     expect(first.apiCalls.providers.bluesky).to.equal(5); // 120 handles / 25 per call
 
+    const scoredBefore = world.model.inputs.length;
     const second = await world.sync();
     expect(second.status).to.equal('ok');
     expect(second.counts.written).to.equal(0);
+    expect(world.model.inputs.length).to.equal(scoredBefore); // same inputs, same model: not re-scored
     expect(second.apiCalls.crm.write).to.equal(0);
     // Our own writes bumped the modification stamp: re-read once, but not re-written (no loop).
     expect(second.counts.unchanged).to.equal(second.counts.read);

@@ -81,20 +81,17 @@ export async function* readContacts(api: HubSpotApi, settings: ReaderSettings, c
 
   if (state.phase === 'list') {
     const list = state;
-    let after = list.after;
-    for (;;) {
-      const page = await api.call('read', 'api', 'contacts list', () =>
-        api.contacts.basicApi.getPage(LIST_PAGE_SIZE, after ?? undefined, properties));
-      const next = page.paging?.next?.after ?? null;
+    const pages = readAhead(list.after, (after) => api.call('read', 'api', 'contacts list', () =>
+      api.contacts.basicApi.getPage(LIST_PAGE_SIZE, after ?? undefined, properties)), (page) => page.paging?.next?.after ?? null);
+    for await (const { page, next } of pages) {
       const contacts = page.results.map((r) => toCrmContact(r, settings.mapping));
-      if (next === null) {
-        // The full pass is done: the next run reads what changed since it began.
-        yield { contacts, cursor: encodeCursor({ v: 1, phase: 'search', since: list.startedAt, until: null, lastId: null, staleBefore: null }) };
-        return;
-      }
-      after = next;
-      yield { contacts, cursor: encodeCursor({ ...list, after }) };
+      // After the last page the full pass is done: the next run reads what changed since it began.
+      yield {
+        contacts,
+        cursor: encodeCursor(next === null ? { v: 1, phase: 'search', since: list.startedAt, until: null, lastId: null, staleBefore: null } : { ...list, after: next }),
+      };
     }
+    return;
   }
 
   let window = state;
@@ -103,12 +100,11 @@ export async function* readContacts(api: HubSpotApi, settings: ReaderSettings, c
   }
   const { since, until } = window as { since: number; until: number };
   const staleBefore = window.staleBefore ?? options.staleBefore.getTime();
-  let lastId = window.lastId;
-  for (;;) {
+  const notOptedOut = filter(settings.mapping.doNotProfileProperty, 'NEQ', 'true');
+  const inWindow = filter('lastmodifieddate', 'LTE', String(until));
+  const request = (lastId: string | null) => {
     const keyset = lastId === null ? [] : [filter('hs_object_id', 'GT', lastId)];
-    const notOptedOut = filter(settings.mapping.doNotProfileProperty, 'NEQ', 'true');
-    const inWindow = filter('lastmodifieddate', 'LTE', String(until));
-    const request = {
+    return {
       filterGroups: [
         // changed in the window
         { filters: [filter('lastmodifieddate', 'GT', String(since)), inWindow, ...keyset] },
@@ -122,15 +118,33 @@ export async function* readContacts(api: HubSpotApi, settings: ReaderSettings, c
       limit: SEARCH_PAGE_SIZE,
       after: '0',
     };
-    const page = await searchOrExplain(api, request);
+  };
+  const lastIdOf = (page: { results: { id: string }[] }) =>
+    page.results.length < SEARCH_PAGE_SIZE ? null : (page.results.at(-1)?.id ?? null);
+  for await (const { page, next } of readAhead(window.lastId, (lastId) => searchOrExplain(api, request(lastId)), lastIdOf)) {
     const contacts = page.results.map((r) => toCrmContact(r, settings.mapping));
-    const last = page.results.at(-1)?.id;
-    if (page.results.length < SEARCH_PAGE_SIZE || last === undefined) {
-      yield { contacts, cursor: encodeCursor({ v: 1, phase: 'search', since: until, until: null, lastId: null, staleBefore: null }) };
-      return;
-    }
-    lastId = last;
-    yield { contacts, cursor: encodeCursor({ v: 1, phase: 'search', since, until, lastId, staleBefore }) };
+    yield {
+      contacts,
+      cursor: encodeCursor(next === null
+        ? { v: 1, phase: 'search', since: until, until: null, lastId: null, staleBefore: null }
+        : { v: 1, phase: 'search', since, until, lastId: next, staleBefore }),
+    };
+  }
+}
+
+/**
+ * Pages in order, fetching page k+1 while the caller works on page k (the next request needs only page k's key),
+ * so network time overlaps the caller's scoring and writing. A caller that stops early leaves one fetch unused.
+ */
+async function* readAhead<K, P>(first: K, fetchPage: (key: K) => Promise<P>, nextKey: (page: P) => K | null): AsyncGenerator<{ page: P; next: K | null }> {
+  let pending: Promise<P> | null = fetchPage(first);
+  while (pending !== null) {
+    const page: P = await pending;
+    const next = nextKey(page);
+    pending = next === null ? null : fetchPage(next);
+    // Awaited on the next turn; if the caller stops first, its failure must not become an unhandled rejection.
+    pending?.catch(() => undefined);
+    yield { page, next };
   }
 }
 

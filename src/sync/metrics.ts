@@ -24,8 +24,8 @@ export interface MetricsRequest {
   now: Date;
   /** Cache lifetime of an `ok` answer per network. */
   ttlSeconds: (network: Network) => number;
-  /** Cache lifetime of `not_found` / `suspended` / `protected`. */
-  negativeTtlSeconds: number;
+  /** Cache lifetime of `not_found` / `suspended` / `protected` (default: the network's `ttlSeconds`). */
+  negativeTtlSeconds?: number;
   lastGoodMaxAgeMs: number;
   concurrency: number;
   logger?: SyncLogger;
@@ -104,7 +104,8 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
     const ok = entries.filter((e) => e.result.status === 'ok');
     const negative = entries.filter((e) => e.result.status !== 'ok');
     if (ok.length > 0) await store.putCached(network, ok, request.ttlSeconds(network), now);
-    if (negative.length > 0 && request.negativeTtlSeconds > 0) await store.putCached(network, negative, request.negativeTtlSeconds, now);
+    const negativeTtl = request.negativeTtlSeconds ?? request.ttlSeconds(network);
+    if (negative.length > 0 && negativeTtl > 0) await store.putCached(network, negative, negativeTtl, now);
   }
 
   // Outage: carry the last good metrics forward, if recent enough.

@@ -145,9 +145,11 @@ function typicalPost(values: Float64Array, n: number): number {
   return sum / (n - 2 * trim);
 }
 
-function logScale(value: number, cap: number): number {
-  return 100 * clamp01(Math.log10(1 + value) / Math.log10(1 + cap));
+/** 0–100 on a log scale reaching 100 at the cap; `logCap` is log10(1 + cap), computed once per network. */
+function logScale(value: number, logCap: number): number {
+  return 100 * clamp01(Math.log10(1 + value) / logCap);
 }
+
 
 let lastFetched = { text: '', ms: Number.NaN };
 /** fetchedAt repeats across a provider batch: remember the last one parsed. */
@@ -271,10 +273,11 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
     if (countedReactions > ceiling) countedReactions = ceiling;
   }
 
-  const reach = logScale(followers, params.followerCap);
-  const ampGross = logScale(typicalReactions, params.amplificationCap);
+  const logCaps = options.logCaps[network];
+  const reach = logScale(followers, logCaps.followers);
+  const ampGross = logScale(typicalReactions, logCaps.amplification);
   const capped = countedReactions < typicalReactions;
-  const ampCounted = capped ? logScale(countedReactions, params.amplificationCap) : ampGross;
+  const ampCounted = capped ? logScale(countedReactions, logCaps.amplification) : ampGross;
 
   let engagementRatio: number | null = null;
   let engGross = 0;

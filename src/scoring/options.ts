@@ -62,6 +62,8 @@ export type ScoringOptions = z.output<typeof ScoringOptionsSchema>;
 export interface ResolvedOptions extends ScoringOptions {
   params: Record<Network, NetworkParams>;
   weightOf: Record<Network, number>;
+  /** log10(1 + cap) of each network's caps, computed once here rather than for every account scored. */
+  logCaps: Record<Network, { followers: number; amplification: number }>;
 }
 
 /** Validates admin options; throws a ZodError naming the offending field. */
@@ -69,9 +71,12 @@ export function resolveOptions(input: ScoringOptionsInput = {}): ResolvedOptions
   const options = ScoringOptionsSchema.parse(input);
   const params = {} as Record<Network, NetworkParams>;
   const weightOf = {} as Record<Network, number>;
+  const logCaps = {} as ResolvedOptions['logCaps'];
   for (const network of NETWORKS) {
-    params[network] = { ...DEFAULT_NETWORK_PARAMS[network], ...options.networks[network] };
+    const merged = { ...DEFAULT_NETWORK_PARAMS[network], ...options.networks[network] };
+    params[network] = merged;
     weightOf[network] = options.weights[network] ?? 1;
+    logCaps[network] = { followers: Math.log10(1 + merged.followerCap), amplification: Math.log10(1 + merged.amplificationCap) };
   }
-  return { ...options, params, weightOf };
+  return { ...options, params, weightOf, logCaps };
 }

@@ -169,7 +169,7 @@ export function pageRoutes(deps: PageDeps): Router {
 
   router.get('/runs', async (req, res) => {
     const connection = typeof req.query.connection === 'string' && req.query.connection !== '' ? req.query.connection : undefined;
-    const limit = z.coerce.number().int().min(1).max(500).catch(100).parse(req.query.limit);
+    const limit = z.coerce.number().int().min(1).max(500).catch(50).parse(req.query.limit);
     const runs = await store.listRuns({ ...(connection ? { connectionId: connection } : {}), limit });
     respond(req, res, {
       title: 'Runs', current: '/runs', data: { runs: runs.map((r) => ({ ...r, errors: undefined, errorCount: r.errors.length, durationMs: durationMs(r) })) },

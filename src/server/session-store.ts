@@ -6,6 +6,8 @@ import type { SessionData } from 'express-session';
 import type { SqlAccess } from '../store/contract.ts';
 
 const DEFAULT_TTL_MS = 8 * 3600_000;
+/** A session's expiry is pushed forward at most this often (express-session touches on every request). */
+const TOUCH_EVERY_MS = 5 * 60_000;
 
 function key(sid: string): string {
   return createHash('sha256').update(sid).digest('base64url');
@@ -14,6 +16,8 @@ function key(sid: string): string {
 type Callback<T = void> = (error?: unknown, value?: T) => void;
 
 export class ProductSessionStore extends session.Store {
+  readonly #touched = new Map<string, number>();
+
   constructor(private readonly db: SqlAccess, private readonly now: () => Date = () => new Date()) {
     super();
   }
@@ -50,6 +54,13 @@ export class ProductSessionStore extends session.Store {
   }
 
   override touch(sid: string, data: SessionData, callback?: Callback): void {
+    const at = this.now().getTime();
+    if (at - (this.#touched.get(sid) ?? 0) < TOUCH_EVERY_MS) {
+      callback?.();
+      return;
+    }
+    if (this.#touched.size > 10_000) this.#touched.clear();
+    this.#touched.set(sid, at);
     this.db.execute('UPDATE server_sessions SET expires_at = ?1 WHERE sid_hash = ?2', [this.#expiry(data), key(sid)])
       .then(() => callback?.(), (error: unknown) => callback?.(error));
   }

@@ -1,6 +1,6 @@
 // Dashboard figures per connection: contacts per score (0–100) and tier, tier counts per day (30 days), and the
-// CRM's API budget as last reported. Computed from contact_sync_state once per finished run and kept in
-// server_dashboard_summary, so a page view reads one row however many contacts the store holds.
+// CRM's API budget as last reported. Read from the trigger-kept count tables once per finished run and kept in
+// server_dashboard_summary (and memory), so a page view costs one indexed look-up of the latest run.
 import { z } from 'zod';
 import { tierOf } from '../scoring/tiers.ts';
 import type { TierThresholds } from '../scoring/tiers.ts';
@@ -19,21 +19,15 @@ export type Summary = z.infer<typeof SummarySchema>;
 
 const DAYS = 30;
 
-const SCORE_SQL = {
-  sqlite: `SELECT CAST(ROUND(json_extract(last_written, '$.score')) AS INTEGER) AS score, json_extract(last_written, '$.tier') AS tier,
-             COUNT(*) AS n
-           FROM contact_sync_state WHERE connection_id = ?1 AND last_written IS NOT NULL GROUP BY 1, 2`,
-  postgres: `SELECT CAST(ROUND(CAST(CAST(last_written AS JSON)->>'score' AS NUMERIC)) AS INTEGER) AS score,
-               CAST(last_written AS JSON)->>'tier' AS tier, CAST(COUNT(*) AS INTEGER) AS n
-             FROM contact_sync_state WHERE connection_id = ?1 AND last_written IS NOT NULL GROUP BY 1, 2`,
-};
-
-const DAILY_SQL = `SELECT SUBSTR(at, 1, 10) AS day, tier, COUNT(*) AS n FROM score_history
-  WHERE connection_id = ?1 AND at >= ?2 GROUP BY SUBSTR(at, 1, 10), tier ORDER BY 1`;
+// Both tables are kept current by triggers (migration 3), so these read a few hundred rows however many contacts.
+const SCORE_SQL = 'SELECT score, tier, n FROM server_score_counts WHERE connection_id = ?1 AND n > 0';
+const DAILY_SQL = 'SELECT day, tier, n FROM server_daily_tiers WHERE connection_id = ?1 AND day >= ?2 AND n > 0 ORDER BY day';
 
 export class DashboardSummaries {
   readonly #inFlight = new Map<string, Promise<Summary>>();
   readonly #budgets = new Map<string, { limit: number; remaining: number }>();
+  /** The last summary read per connection, so a page view costs one indexed look-up of the latest run. */
+  readonly #cache = new Map<string, { source: string; summary: Summary }>();
 
   constructor(private readonly db: SqlAccess, private readonly now: () => Date = () => new Date()) {}
 
@@ -53,13 +47,18 @@ export class DashboardSummaries {
   /** The summary for the latest run; recomputed (once, however many callers wait) when a newer run exists. */
   async get(connectionId: string): Promise<Summary> {
     const source = await this.#latestRun(connectionId);
+    const known = this.#budgets.get(connectionId);
+    const cached = this.#cache.get(connectionId);
+    if (cached !== undefined && cached.source === source) return known === undefined ? cached.summary : { ...cached.summary, budget: known };
     const rows = await this.db.query<{ source_run: string; summary: string }>(
       'SELECT source_run, summary FROM server_dashboard_summary WHERE connection_id = ?1', [connectionId],
     );
-    const known = this.#budgets.get(connectionId);
     if (rows[0] !== undefined && rows[0].source_run === source) {
       const parsed = SummarySchema.safeParse(JSON.parse(rows[0].summary));
-      if (parsed.success) return known === undefined ? parsed.data : { ...parsed.data, budget: known };
+      if (parsed.success) {
+        this.#cache.set(connectionId, { source, summary: parsed.data });
+        return known === undefined ? parsed.data : { ...parsed.data, budget: known };
+      }
     }
     const key = `${connectionId}|${source}`;
     let pending = this.#inFlight.get(key);
@@ -74,14 +73,14 @@ export class DashboardSummaries {
     const scores = new Array<number>(101).fill(0);
     const tiers: Record<string, number> = {};
     let contacts = 0;
-    for (const row of await this.db.query<{ score: number | null; tier: string | null; n: number | string }>(SCORE_SQL[this.db.dialect], [connectionId])) {
+    for (const row of await this.db.query<{ score: number | null; tier: string | null; n: number | string }>(SCORE_SQL, [connectionId])) {
       const n = Number(row.n);
       contacts += n;
       const tier = row.tier ?? 'Unscored';
       tiers[tier] = (tiers[tier] ?? 0) + n;
       if (row.score !== null && row.score >= 0 && row.score <= 100) scores[row.score] = (scores[row.score] ?? 0) + n;
     }
-    const since = new Date(this.now().getTime() - DAYS * 86_400_000).toISOString();
+    const since = new Date(this.now().getTime() - DAYS * 86_400_000).toISOString().slice(0, 10);
     const byDay = new Map<string, Record<string, number>>();
     for (const row of await this.db.query<{ day: string; tier: string; n: number | string }>(DAILY_SQL, [connectionId, since])) {
       let day = byDay.get(row.day);
@@ -100,6 +99,7 @@ export class DashboardSummaries {
        ON CONFLICT (connection_id) DO UPDATE SET source_run = excluded.source_run, computed_at = excluded.computed_at, summary = excluded.summary`,
       [connectionId, source, this.now().toISOString(), JSON.stringify(summary)],
     );
+    this.#cache.set(connectionId, { source, summary });
     return summary;
   }
 }

@@ -150,6 +150,127 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'admin server: score and daily tier counts kept by triggers (dashboard without scanning every contact)',
+    sql: {
+      // A damaged last_written counts as "no score, Unscored" rather than failing the engine's write.
+      sqlite: `
+        CREATE TABLE server_score_counts (
+          connection_id TEXT NOT NULL,
+          score INTEGER NOT NULL,      -- rounded written score; -1 = none
+          tier TEXT NOT NULL,
+          n INTEGER NOT NULL,
+          PRIMARY KEY (connection_id, score, tier)
+        );
+        INSERT INTO server_score_counts (connection_id, score, tier, n)
+          SELECT connection_id, (CASE WHEN json_valid(s.last_written) AND json_type(s.last_written, '$.score') IN ('integer', 'real') THEN CAST(ROUND(json_extract(s.last_written, '$.score')) AS INTEGER) ELSE -1 END), (CASE WHEN json_valid(s.last_written) AND json_type(s.last_written, '$.tier') = 'text' THEN json_extract(s.last_written, '$.tier') ELSE 'Unscored' END), COUNT(*)
+          FROM contact_sync_state AS s WHERE s.last_written IS NOT NULL GROUP BY 1, 2, 3;
+        CREATE TRIGGER server_score_counts_insert AFTER INSERT ON contact_sync_state WHEN NEW.last_written IS NOT NULL BEGIN
+          INSERT INTO server_score_counts (connection_id, score, tier, n) VALUES (NEW.connection_id, (CASE WHEN json_valid(NEW.last_written) AND json_type(NEW.last_written, '$.score') IN ('integer', 'real') THEN CAST(ROUND(json_extract(NEW.last_written, '$.score')) AS INTEGER) ELSE -1 END), (CASE WHEN json_valid(NEW.last_written) AND json_type(NEW.last_written, '$.tier') = 'text' THEN json_extract(NEW.last_written, '$.tier') ELSE 'Unscored' END), 1)
+            ON CONFLICT (connection_id, score, tier) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER server_score_counts_update AFTER UPDATE OF last_written ON contact_sync_state BEGIN
+          UPDATE server_score_counts SET n = n - 1
+            WHERE OLD.last_written IS NOT NULL AND connection_id = OLD.connection_id AND score = (CASE WHEN json_valid(OLD.last_written) AND json_type(OLD.last_written, '$.score') IN ('integer', 'real') THEN CAST(ROUND(json_extract(OLD.last_written, '$.score')) AS INTEGER) ELSE -1 END) AND tier = (CASE WHEN json_valid(OLD.last_written) AND json_type(OLD.last_written, '$.tier') = 'text' THEN json_extract(OLD.last_written, '$.tier') ELSE 'Unscored' END);
+          INSERT INTO server_score_counts (connection_id, score, tier, n)
+            SELECT NEW.connection_id, (CASE WHEN json_valid(NEW.last_written) AND json_type(NEW.last_written, '$.score') IN ('integer', 'real') THEN CAST(ROUND(json_extract(NEW.last_written, '$.score')) AS INTEGER) ELSE -1 END), (CASE WHEN json_valid(NEW.last_written) AND json_type(NEW.last_written, '$.tier') = 'text' THEN json_extract(NEW.last_written, '$.tier') ELSE 'Unscored' END), 1 WHERE NEW.last_written IS NOT NULL
+            ON CONFLICT (connection_id, score, tier) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER server_score_counts_delete AFTER DELETE ON contact_sync_state WHEN OLD.last_written IS NOT NULL BEGIN
+          UPDATE server_score_counts SET n = n - 1 WHERE connection_id = OLD.connection_id AND score = (CASE WHEN json_valid(OLD.last_written) AND json_type(OLD.last_written, '$.score') IN ('integer', 'real') THEN CAST(ROUND(json_extract(OLD.last_written, '$.score')) AS INTEGER) ELSE -1 END) AND tier = (CASE WHEN json_valid(OLD.last_written) AND json_type(OLD.last_written, '$.tier') = 'text' THEN json_extract(OLD.last_written, '$.tier') ELSE 'Unscored' END);
+        END;
+
+        CREATE TABLE server_daily_tiers (
+          connection_id TEXT NOT NULL,
+          day TEXT NOT NULL,           -- YYYY-MM-DD of score_history.at
+          tier TEXT NOT NULL,
+          n INTEGER NOT NULL,
+          PRIMARY KEY (connection_id, day, tier)
+        );
+        INSERT INTO server_daily_tiers (connection_id, day, tier, n)
+          SELECT connection_id, SUBSTR(at, 1, 10), tier, COUNT(*) FROM score_history GROUP BY 1, 2, 3;
+        CREATE TRIGGER server_daily_tiers_insert AFTER INSERT ON score_history BEGIN
+          INSERT INTO server_daily_tiers (connection_id, day, tier, n) VALUES (NEW.connection_id, SUBSTR(NEW.at, 1, 10), NEW.tier, 1)
+            ON CONFLICT (connection_id, day, tier) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER server_daily_tiers_update AFTER UPDATE OF tier ON score_history BEGIN
+          UPDATE server_daily_tiers SET n = n - 1 WHERE connection_id = OLD.connection_id AND day = SUBSTR(OLD.at, 1, 10) AND tier = OLD.tier;
+          INSERT INTO server_daily_tiers (connection_id, day, tier, n) VALUES (NEW.connection_id, SUBSTR(NEW.at, 1, 10), NEW.tier, 1)
+            ON CONFLICT (connection_id, day, tier) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER server_daily_tiers_delete AFTER DELETE ON score_history BEGIN
+          UPDATE server_daily_tiers SET n = n - 1 WHERE connection_id = OLD.connection_id AND day = SUBSTR(OLD.at, 1, 10) AND tier = OLD.tier;
+        END;
+      `,
+      postgres: `
+        CREATE TABLE server_score_counts (
+          connection_id TEXT NOT NULL,
+          score INTEGER NOT NULL,
+          tier TEXT NOT NULL,
+          n INTEGER NOT NULL,
+          PRIMARY KEY (connection_id, score, tier)
+        );
+        CREATE OR REPLACE FUNCTION server_written_key(written TEXT, OUT score INTEGER, OUT tier TEXT) LANGUAGE plpgsql IMMUTABLE AS $$
+        DECLARE doc JSON;
+        BEGIN
+          score := -1;
+          tier := 'Unscored';
+          IF written IS NULL OR LEFT(LTRIM(written), 1) <> '{' THEN RETURN; END IF;
+          BEGIN
+            doc := CAST(written AS JSON);
+            IF json_typeof(doc->'score') = 'number' THEN score := CAST(ROUND(CAST(doc->>'score' AS NUMERIC)) AS INTEGER); END IF;
+            IF json_typeof(doc->'tier') = 'string' THEN tier := doc->>'tier'; END IF;
+          EXCEPTION WHEN others THEN
+            score := -1;
+            tier := 'Unscored';
+          END;
+        END $$;
+        INSERT INTO server_score_counts (connection_id, score, tier, n)
+          SELECT s.connection_id, k.score, k.tier, COUNT(*)
+          FROM contact_sync_state AS s, LATERAL server_written_key(s.last_written) AS k WHERE s.last_written IS NOT NULL GROUP BY 1, 2, 3;
+        CREATE OR REPLACE FUNCTION server_score_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE k RECORD;
+        BEGIN
+          IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.last_written IS NOT NULL THEN
+            SELECT * INTO k FROM server_written_key(OLD.last_written);
+            UPDATE server_score_counts SET n = n - 1 WHERE connection_id = OLD.connection_id AND score = k.score AND tier = k.tier;
+          END IF;
+          IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.last_written IS NOT NULL THEN
+            SELECT * INTO k FROM server_written_key(NEW.last_written);
+            INSERT INTO server_score_counts (connection_id, score, tier, n) VALUES (NEW.connection_id, k.score, k.tier, 1)
+              ON CONFLICT (connection_id, score, tier) DO UPDATE SET n = server_score_counts.n + 1;
+          END IF;
+          RETURN NULL;
+        END $$;
+        CREATE TRIGGER server_score_counts_track AFTER INSERT OR UPDATE OF last_written OR DELETE ON contact_sync_state
+          FOR EACH ROW EXECUTE FUNCTION server_score_counts_track();
+
+        CREATE TABLE server_daily_tiers (
+          connection_id TEXT NOT NULL,
+          day TEXT NOT NULL,
+          tier TEXT NOT NULL,
+          n INTEGER NOT NULL,
+          PRIMARY KEY (connection_id, day, tier)
+        );
+        INSERT INTO server_daily_tiers (connection_id, day, tier, n)
+          SELECT connection_id, SUBSTR(at, 1, 10), tier, COUNT(*) FROM score_history GROUP BY 1, 2, 3;
+        CREATE OR REPLACE FUNCTION server_daily_tiers_track() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            UPDATE server_daily_tiers SET n = n - 1 WHERE connection_id = OLD.connection_id AND day = SUBSTR(OLD.at, 1, 10) AND tier = OLD.tier;
+          END IF;
+          IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            INSERT INTO server_daily_tiers (connection_id, day, tier, n) VALUES (NEW.connection_id, SUBSTR(NEW.at, 1, 10), NEW.tier, 1)
+              ON CONFLICT (connection_id, day, tier) DO UPDATE SET n = server_daily_tiers.n + 1;
+          END IF;
+          RETURN NULL;
+        END $$;
+        CREATE TRIGGER server_daily_tiers_track AFTER INSERT OR UPDATE OF tier OR DELETE ON score_history
+          FOR EACH ROW EXECUTE FUNCTION server_daily_tiers_track();
+      `,
+    },
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

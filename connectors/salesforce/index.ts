@@ -29,6 +29,11 @@ export class SalesforceConnector implements CrmConnector {
     this.options = parseSalesforceOptions(input);
     this.budget = new ApiBudget(this.options.budgetFloor);
     const session = openSession(this.options, hooks);
+    // The token response names the user (`id` = …/id/<org>/<user>): no identity call needed after a refresh.
+    session.conn.on('refresh', (_token: string, res?: { id?: string }) => {
+      const user = res?.id?.split('/').pop();
+      if (user && /^005\w{12}(\w{3})?$/.test(user)) this.userId ??= user;
+    });
     this.api = new SalesforceApi(session, this.budget, this.options, hooks);
     this.reader = new ContactReader(this.api, this.options, () => this.integrationUserId());
     this.writer = new ScoreWriter(this.api, this.budget, this.options, hooks);

@@ -120,7 +120,7 @@ for (const backend of backends) {
 
       const sessions = new ProductSessionStore(db, () => now);
       const data = { cookie: { originalMaxAge: 1000, expires: new Date('2026-11-26T01:00:00Z') }, csrfToken: 't' };
-      await new Promise<void>((resolve, reject) => sessions.set('sid-1', data, (e) => (e ? reject(new Error(String(e))) : resolve())));
+      await new Promise<void>((resolve, reject) => sessions.set('sid-1', data, (e) => (e ? reject(e instanceof Error ? e : new Error('session store failed')) : resolve())));
       const read = await new Promise((resolve) => sessions.get('sid-1', (_e, d) => resolve(d)));
       expect(read).to.deep.include({ csrfToken: 't' });
       const raw = await db.query<{ sid_hash: string }>('SELECT sid_hash FROM server_sessions');

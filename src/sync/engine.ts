@@ -439,6 +439,7 @@ class SyncRun {
         await this.store.purgeContact(this.connectionId, w.contact.id);
       }
       if (w.plan.action === 'write') continue;
+      if (w.plan.action === 'skipped') this.deps.logger?.debug({ recordId: w.contact.id, kept: w.plan.kept }, 'kept values a person edited (overwrite policy)');
       this.report.counts.unchanged += 1;
       succeeded.push(w.contact.id);
       if (this.options.dryRun || w.optedOut) continue;

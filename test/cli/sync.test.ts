@@ -1,6 +1,6 @@
 // `crm-influence sync` end to end: the CLI process against the Salesforce and Bluesky emulators on 127.0.0.1.
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,5 +87,22 @@ describe('crm-influence sync (sandbox)', function () {
     // header + the 4 runs of this file (dry run included)
     expect(runs.stdout.trim().split('\n')).to.have.length(5);
     expect(runs.stdout).to.include('(dry run)');
+  });
+  it('without --once runs now, then follows the schedule showing the next run, until interrupted', async () => {
+    const child = spawn(process.execPath, [BIN, 'sync', '--crm', 'salesforce'], { env: { ...env, CRM_INFLUENCE_SCHEDULE: '*/2 * * * * *' } });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    // The first run, the schedule line, then at least one scheduled run with its "next run".
+    while ((stdout.match(/^next run: /gm) ?? []).length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(stdout).to.match(/^Run [0-9a-f-]+ \(salesforce/m);
+    expect(stdout).to.match(/^following the schedule "\*\/2 \* \* \* \* \*"; next run: \d{4}-\d\d-\d\dT/m);
+    expect((stdout.match(/^Run [0-9a-f-]+ /gm) ?? []).length).to.be.at.least(2);
+    expect(code).to.equal(0);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BudgetReachedError } from '../../src/crm/errors.ts';
+import { BudgetReachedError, SetupError } from '../../src/crm/errors.ts';
 import { runSync, SyncAlreadyRunningError } from '../../src/sync/engine.ts';
 import type { SyncDeps } from '../../src/sync/engine.ts';
 import type { SyncOptionsInput } from '../../src/sync/options.ts';
@@ -214,6 +214,17 @@ describe('sync engine', function () {
     expect((await world.store.getConnection(CONNECTION))?.status).to.equal('needs_reauth');
     const runs = await world.store.listRuns({ connectionId: CONNECTION, limit: 10 });
     expect(runs.map((r) => r.status)).to.have.members(['budget_reached', 'needs_reauth']);
+  });
+
+  it('schema drift fails the run fast with the field and the fix, checkpoint untouched', async () => {
+    world = await makeWorld(30, { pageSize: 10 });
+    await world.sync();
+    const cursor = await world.store.getCursor(CONNECTION);
+    world.crm.failNextCallWith = new SetupError('Salesforce field Contact.Influence_Score__c is missing.', 'deploy manifests/salesforce');
+    const report = await world.sync();
+    expect(report.status).to.equal('failed');
+    expect(report.message).to.equal('Salesforce field Contact.Influence_Score__c is missing. Fix: deploy manifests/salesforce');
+    expect(await world.store.getCursor(CONNECTION)).to.equal(cursor);
   });
 
   it('tracked (default) never overwrites a value a person edited after our last write; always does', async () => {

@@ -9,7 +9,10 @@ export interface LimiterSettings {
   max: number;
   intervalMs: number;
   searchPerSecond: number;
-  /** Slack added to each window so clock and network jitter never push a request into the previous window. */
+  /**
+   * Slack added to each window. Slots are re-stamped when the response arrives (never before HubSpot counted the
+   * request), so this only has to cover timer and clock granularity.
+   */
   marginMs: number;
   searchMarginMs: number;
 }
@@ -18,8 +21,8 @@ export const DEFAULT_LIMITER_SETTINGS: LimiterSettings = {
   max: 100,
   intervalMs: 10_000,
   searchPerSecond: 4,
-  marginMs: 100,
-  searchMarginMs: 50,
+  marginMs: 25,
+  searchMarginMs: 10,
 };
 
 /**

@@ -36,9 +36,15 @@ const REACTION_PSEUDO_COUNT = 0.5;
 export const GITHUB_EXTRA = { stars: 'stars', forks: 'forks' } as const;
 
 export interface AuthenticityFlag {
-  code: ReasonCode;
-  factor: number;
+  readonly code: ReasonCode;
+  readonly factor: number;
 }
+
+// Flags with a fixed factor are shared constants: no allocation per flagged account.
+const FOLLOW_BACK_FLAG: AuthenticityFlag = { code: 'FOLLOW_BACK_PATTERN', factor: FOLLOW_BACK.factor };
+const YOUNG_ACCOUNT_FLAG: AuthenticityFlag = { code: 'YOUNG_ACCOUNT', factor: YOUNG_ACCOUNT.factor };
+const AUTOMATION_FLAG: AuthenticityFlag = { code: 'AUTOMATION_RATE', factor: AUTOMATION.factor };
+const IMPLAUSIBLE_ENGAGEMENT_FLAG: AuthenticityFlag = { code: 'IMPLAUSIBLE_ENGAGEMENT', factor: 1 };
 
 export interface NetworkScore {
   network: Network;
@@ -243,15 +249,15 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
   // Authenticity flags.
   const flags: AuthenticityFlag[] = [];
   if (!hidden && metrics.following > FOLLOW_BACK.minFollowing && metrics.following > FOLLOW_BACK.ratio * followers) {
-    flags.push({ code: 'FOLLOW_BACK_PATTERN', factor: FOLLOW_BACK.factor });
+    flags.push(FOLLOW_BACK_FLAG);
   }
   let postsPerDay: number | null = null;
   if (metrics.createdAt !== undefined) {
     const ageDays = daysBetween(fetched, parseIsoMs(metrics.createdAt));
     if (ageDays >= 0) {
-      if (ageDays < YOUNG_ACCOUNT.days) flags.push({ code: 'YOUNG_ACCOUNT', factor: YOUNG_ACCOUNT.factor });
+      if (ageDays < YOUNG_ACCOUNT.days) flags.push(YOUNG_ACCOUNT_FLAG);
       postsPerDay = metrics.posts / Math.max(ageDays, 7);
-      if (!isGitHub && postsPerDay > AUTOMATION.postsPerDay) flags.push({ code: 'AUTOMATION_RATE', factor: AUTOMATION.factor });
+      if (!isGitHub && postsPerDay > AUTOMATION.postsPerDay) flags.push(AUTOMATION_FLAG);
     }
   }
   const typical = typicalEngagement(params, followers);
@@ -307,7 +313,7 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
   const counted = reachPart + evidenceWeight * (wAmp * ampCounted + WEIGHT_ENGAGEMENT * engCounted);
   const subScore = authenticity * activity * counted;
 
-  if (capped) flags.push({ code: 'IMPLAUSIBLE_ENGAGEMENT', factor: 1 });
+  if (capped) flags.push(IMPLAUSIBLE_ENGAGEMENT_FLAG);
 
   return {
     network,

@@ -57,7 +57,7 @@ class Window {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class PortalLimiter {
   private readonly api = new Window();
@@ -69,7 +69,11 @@ export class PortalLimiter {
   /** Time spent waiting for a slot (ms), for the run's figures. */
   waitedMs = 0;
 
-  constructor(settings: Partial<LimiterSettings> = {}, private readonly now: () => number = Date.now) {
+  constructor(
+    settings: Partial<LimiterSettings> = {},
+    private readonly now: () => number = Date.now,
+    private readonly sleep: (ms: number) => Promise<void> = defaultSleep,
+  ) {
     this.settings = { ...DEFAULT_LIMITER_SETTINGS, ...settings };
   }
 
@@ -101,7 +105,7 @@ export class PortalLimiter {
         };
       }
       this.waitedMs += wait;
-      await sleep(wait);
+      await this.sleep(wait);
     }
   }
 

@@ -93,7 +93,7 @@ const MAX_VERSION = 66;
 const QUERY_BATCH = { min: 200, max: 2000, default: 2000 };
 const COMPOSITE_LIMIT = 25;
 const COMPOSITE_COLLECTION_LIMIT = 5;
-const MAX_OPEN_LOCATORS = 100;
+const MAX_OPEN_LOCATORS = 20;
 
 interface Locator { prepared: PreparedQuery; indices: number[]; batchSize: number; version: string }
 

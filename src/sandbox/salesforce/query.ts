@@ -1,7 +1,7 @@
 // Runs parsed SOQL against the sandbox org: binds field names to the schema (INVALID_FIELD like Salesforce),
 // type-checks filter values, plans a keyset scan from a SystemModstamp lower bound, and formats records the way
 // the REST API returns them. Shared by query/queryMore and the Bulk 2.0 query jobs.
-import { SandboxOrg } from './org.ts';
+import { INDEX_FIELDS, SandboxOrg } from './org.ts';
 import type { Row } from './org.ts';
 import { OBJECT_NAMES } from './schema.ts';
 import type { FieldDef, ObjectName, ObjectSchema } from './schema.ts';
@@ -23,6 +23,8 @@ export interface PreparedQuery {
   predicate: (row: Row) => boolean;
   /** Rows come out of the org already in this order when true (no sort needed). */
   naturalOrder: boolean;
+  /** WHERE and ORDER BY touch only fields the org derives from the index (no person to generate per row). */
+  cheapRows: boolean;
   lowerStamp?: number;
 }
 
@@ -44,7 +46,9 @@ export class QueryEngine {
     const naturalOrder = object !== 'Individual' && order.every((o, i) => !o.descending
       && ((i === 0 && o.bound.path.join('.') === 'SystemModstamp') || (i === 1 && o.bound.path.join('.') === 'Id' && order[0]!.bound.path.join('.') === 'SystemModstamp')));
     const lowerStamp = query.where ? stampLowerBound(query.where) : undefined;
-    return { soql, object, query, fields, predicate, naturalOrder, ...(lowerStamp !== undefined ? { lowerStamp } : {}) };
+    const referenced = [...(query.where ? conditionFields(query.where) : []), ...query.orderBy.map((o) => o.field)];
+    const cheapRows = referenced.every((ref) => ref.path.length === 1 && INDEX_FIELDS.has(schema.field(ref.path[0]!)?.name ?? ''));
+    return { soql, object, query, fields, predicate, naturalOrder, cheapRows, ...(lowerStamp !== undefined ? { lowerStamp } : {}) };
   }
 
   /** Indices of matching records in result order, after OFFSET and LIMIT. */
@@ -54,7 +58,7 @@ export class QueryEngine {
     const wanted = query.limit === undefined ? Infinity : query.limit + offset;
     const matches: { index: number; row: Row }[] = [];
     const sortLater = !prepared.naturalOrder;
-    for (const row of this.org.scan(object, prepared.naturalOrder ? prepared.lowerStamp : prepared.lowerStamp)) {
+    for (const row of this.org.scan(object, prepared.lowerStamp, prepared.cheapRows)) {
       if (!prepared.predicate(row)) continue;
       const index = SandboxOrg.parseId(row.Id as string)!.index;
       // Keep rows only when they are needed for sorting; otherwise the index is enough.
@@ -261,6 +265,14 @@ function compareForSort(a: unknown, b: unknown, nullsLast: boolean): number {
   const bn = isNull(b);
   if (an || bn) return an && bn ? 0 : (an ? -1 : 1) * (nullsLast ? -1 : 1);
   return compareValues(a, b);
+}
+
+function conditionFields(cond: Condition): FieldRef[] {
+  switch (cond.op) {
+    case 'and': case 'or': return cond.items.flatMap(conditionFields);
+    case 'not': return conditionFields(cond.item);
+    default: return [cond.field];
+  }
 }
 
 /** The smallest SystemModstamp a matching row can have, when the WHERE clause implies one. */

@@ -67,19 +67,6 @@ function scorePage(score: ScoreFunction, pool: readonly ScoreInput[], first: num
   return sum;
 }
 
-const REFERENCE_ITERATIONS = 2_000_000;
-/**
- * CPU nanoseconds per iteration of a fixed integer loop: how fast this core runs right now. On the shared, loaded
- * build machine it varies several-fold from minute to minute, and so does every CPU-time figure beside it.
- */
-function referenceNsPerIteration(): number {
-  const c0 = process.cpuUsage();
-  let x = 0;
-  for (let i = 0; i < REFERENCE_ITERATIONS; i++) x = (x + i * 7) | 0;
-  const c = process.cpuUsage(c0);
-  return x === 1 ? -1 : ((c.user + c.system) * 1000) / REFERENCE_ITERATIONS;
-}
-
 export async function run(): Promise<void> {
   const score = createScorer();
   const random = prng(42);
@@ -93,7 +80,6 @@ export async function run(): Promise<void> {
   const heapAtStart = process.memoryUsage().heapUsed;
   const heapSamples: number[] = [];
   const pageCpuUs = new Float64Array(Math.ceil(CONTACTS / BATCH));
-  const reference: number[] = [];
   const started = process.hrtime.bigint();
   for (let done = 0; done < CONTACTS; done += BATCH) {
     const first = done % POOL;
@@ -110,7 +96,6 @@ export async function run(): Promise<void> {
       peakHeap = Math.max(peakHeap, heap);
       heapSamples.push(heap);
     }
-    if (done % 20_000 === 0) reference.push(referenceNsPerIteration());
     if (done % 100_000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const wallS = Number(process.hrtime.bigint() - started) / 1e9;
@@ -118,17 +103,16 @@ export async function run(): Promise<void> {
   const perSecond = CONTACTS / scoringS;
   const perCpuSecond = CONTACTS / (scoringCpuUs / 1e6);
   const [load1] = loadavg();
-  // The quietest tenth of pages: closest to what one idle core does, as other processes' load comes and goes.
+  // The quietest tenth of pages: closest to what an idle core does. The build machine is shared and loaded, and the
+  // CPU-time figure swings by ±20 % from run to run as other processes come and go.
   const sortedPages = pageCpuUs.slice().sort();
   const quietPageUs = sortedPages[Math.floor(sortedPages.length / 10)]!;
   const perQuietCpuSecond = BATCH / (quietPageUs / 1e6);
-  reference.sort((a, b) => a - b);
   const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(0)} MB`;
   console.log(`contacts scored           ${CONTACTS.toLocaleString('en')} (2–3 networks, 20 posts each; mean score ${(checksum / CONTACTS).toFixed(1)})`);
   console.log(`scoring, one core (wall)  ${Math.round(perSecond).toLocaleString('en')} contacts/s (${((scoringS * 1e6) / CONTACTS).toFixed(2)} µs/contact) — ${(perSecond / TARGET_PER_SECOND).toFixed(2)}× the 500k/s target`);
   console.log(`scoring, per CPU-second   ${Math.round(perCpuSecond).toLocaleString('en')} contacts/s of this process's CPU time — ${(perCpuSecond / TARGET_PER_SECOND).toFixed(2)}× the target (machine load average ${load1?.toFixed(1)} on ${availableParallelism()} cores)`);
   console.log(`  quietest tenth of pages ${Math.round(perQuietCpuSecond).toLocaleString('en')} contacts/s (10th-percentile page CPU time) — ${(perQuietCpuSecond / TARGET_PER_SECOND).toFixed(2)}× the target`);
-  console.log(`  core speed meanwhile    reference loop ${reference[0]!.toFixed(2)}–${reference[reference.length - 1]!.toFixed(2)} ns/iteration (median ${reference[Math.floor(reference.length / 2)]!.toFixed(2)}); lower is a quieter core`);
   console.log(`input generation          ${POOL.toLocaleString('en')} distinct contacts in ${(Number(generationNs) / 1e9).toFixed(1)} s, before timing (each scored ${CONTACTS / POOL}×); scoring wall ${wallS.toFixed(1)} s`);
   const half = Math.floor(heapSamples.length / 2);
   const firstHalf = half > 0 ? Math.max(...heapSamples.slice(0, half)) : heapAtStart;

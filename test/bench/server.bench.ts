@@ -5,7 +5,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
@@ -76,13 +76,13 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function load(client: Client, paths: readonly string[]): Promise<{ p50: number; p95: number; p99: number; max: number; rps: number; errors: number }> {
+async function load(client: Client, paths: readonly string[], inFlight = IN_FLIGHT, requests = REQUESTS): Promise<{ p50: number; p95: number; p99: number; max: number; rps: number; errors: number }> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    while (next < REQUESTS) {
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < requests) {
       const target = paths[next % paths.length]!;
       next += 1;
       const t0 = performance.now();
@@ -148,7 +148,11 @@ export async function run(): Promise<void> {
       ['run detail', ['/runs/run-001990', '/runs/run-000500']],
       ['contact lookup', ['/contacts?id=003BENCH0000000001', '/contacts?id=003BENCH0000777777', '/contacts?id=003BENCH0000424242']],
     ];
-    console.log(`load: ${REQUESTS} requests per page, ${IN_FLIGHT} in flight, loopback; target p95 < 200 ms`);
+    for (const [name, target] of [['dashboard', '/'], ['runs', '/runs']] as const) {
+      const r = await load(client, [target], 1, 100);
+      console.log(`one at a time: ${name.padEnd(10)} p50 ${fmt(r.p50)}  p95 ${fmt(r.p95)}`);
+    }
+    console.log(`load: ${REQUESTS} requests per page, ${IN_FLIGHT} in flight, loopback; target p95 < 200 ms; machine load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPUs (shared)`);
     for (const [name, paths] of pages) {
       const r = await load(client, paths);
       console.log(`  ${name.padEnd(22)} p50 ${fmt(r.p50).padStart(9)}  p95 ${fmt(r.p95).padStart(9)}  p99 ${fmt(r.p99).padStart(9)}  max ${fmt(r.max).padStart(9)}  ${r.rps.toFixed(0).padStart(5)} req/s  ${r.errors === 0 ? '' : `${r.errors} non-200!`}  p95/target ${(r.p95 / 200).toFixed(2)}`);

@@ -2,6 +2,7 @@
 // CorruptRowError naming the table, the row and the column.
 import { z } from 'zod';
 import { CrmNameSchema, InfluenceFieldsSchema } from '../crm/contract.ts';
+import type { InfluenceFields } from '../crm/contract.ts';
 import type { ProviderResult } from '../providers/contract.ts';
 import { NetworkMetricsSchema, TierSchema } from '../scoring/types.ts';
 import type { ScoreHistoryPoint } from '../scoring/types.ts';
@@ -100,13 +101,38 @@ export function decodeSyncState(connectionId: string, row: SyncStateRow): Contac
   };
 }
 
+/** Buckets of `Store.getScoreHistogram`: one per whole score 0–100. */
+export const SCORE_BUCKETS = 101;
+
+/**
+ * The rounded score a written state counts with in the org's score distribution, or null when it does not count
+ * (no score, or Low/no confidence: too little evidence to rank anyone against).
+ */
+export function percentileBucket(lastWritten: InfluenceFields | null): number | null {
+  if (lastWritten === null || lastWritten.score === null) return null;
+  if (lastWritten.confidence !== 'medium' && lastWritten.confidence !== 'high') return null;
+  return Math.min(SCORE_BUCKETS - 1, Math.max(0, Math.round(lastWritten.score)));
+}
+
+/** Rows of (bucket, count) into a dense 101-entry histogram. */
+export function toHistogram(rows: readonly { bucket: number | string; n: number | string }[]): number[] {
+  const histogram = new Array<number>(SCORE_BUCKETS).fill(0);
+  for (const row of rows) {
+    const bucket = Number(row.bucket);
+    if (Number.isInteger(bucket) && bucket >= 0 && bucket < SCORE_BUCKETS) histogram[bucket] = Number(row.n);
+  }
+  return histogram;
+}
+
 export interface HistoryRow { record_id: string; at: string; score: number | null; tier: string }
+
+const nullableScore = z.number().nullable();
 
 export function decodeHistory(connectionId: string, row: HistoryRow): ScoreHistoryPoint {
   const id = `${connectionId}/${row.record_id}/${row.at}`;
   return {
     at: row.at,
-    score: decode('score_history', id, 'score', row.score === null ? null : Number(row.score), z.number().nullable(), false),
+    score: decode('score_history', id, 'score', row.score === null ? null : Number(row.score), nullableScore, false),
     tier: decode('score_history', id, 'tier', row.tier, TierSchema, false),
   };
 }

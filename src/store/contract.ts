@@ -72,6 +72,11 @@ export interface Store {
   // per-contact sync state
   getSyncStates(connectionId: string, recordIds: readonly string[]): Promise<Map<string, ContactSyncState>>;
   putSyncStates(connectionId: string, states: readonly ContactSyncState[]): Promise<void>;
+  /**
+   * How many contacts of the connection we last wrote each rounded score (index 0–100) to, counting only
+   * Medium/High-confidence scores (the population an org percentile is taken over). Always 101 entries.
+   */
+  getScoreHistogram(connectionId: string): Promise<number[]>;
 
   // score history (24 months by default; pruned by the engine)
   appendHistory(connectionId: string, points: readonly (ScoreHistoryPoint & { recordId: string })[]): Promise<void>;

@@ -271,6 +271,37 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
     },
   },
+  {
+    version: 4,
+    name: 'sync: score of each Medium/High-confidence contact in its own column, for the org percentile histogram',
+    sql: {
+      // Written by the store from last_written on every put (NULL: no score, or Low/no confidence); the histogram is
+      // then an index-only GROUP BY, not a JSON scan.
+      sqlite: `
+        ALTER TABLE contact_sync_state ADD COLUMN percentile_score INTEGER;
+        UPDATE contact_sync_state SET percentile_score = MIN(100, MAX(0, CAST(ROUND(json_extract(last_written, '$.score')) AS INTEGER)))
+          WHERE json_valid(last_written) AND json_type(last_written, '$.score') IN ('integer', 'real')
+            AND json_extract(last_written, '$.confidence') IN ('medium', 'high');
+        CREATE INDEX contact_sync_state_percentile ON contact_sync_state (connection_id, percentile_score);
+      `,
+      postgres: `
+        ALTER TABLE contact_sync_state ADD COLUMN percentile_score INTEGER;
+        CREATE OR REPLACE FUNCTION sync_percentile_score(written TEXT) RETURNS INTEGER LANGUAGE plpgsql IMMUTABLE AS $$
+        DECLARE doc JSON;
+        BEGIN
+          IF written IS NULL OR LEFT(LTRIM(written), 1) <> '{' THEN RETURN NULL; END IF;
+          doc := CAST(written AS JSON);
+          IF json_typeof(doc->'score') <> 'number' OR COALESCE(doc->>'confidence', '') NOT IN ('medium', 'high') THEN RETURN NULL; END IF;
+          RETURN LEAST(100, GREATEST(0, CAST(ROUND(CAST(doc->>'score' AS NUMERIC)) AS INTEGER)));
+        EXCEPTION WHEN others THEN
+          RETURN NULL;
+        END $$;
+        UPDATE contact_sync_state SET percentile_score = sync_percentile_score(last_written) WHERE last_written IS NOT NULL;
+        DROP FUNCTION sync_percentile_score(TEXT);
+        CREATE INDEX contact_sync_state_percentile ON contact_sync_state (connection_id, percentile_score);
+      `,
+    },
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

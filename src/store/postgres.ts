@@ -8,7 +8,7 @@ import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
 import type { RecordError, RunReport } from '../sync/report.ts';
 import {
   MAX_RECORD_ATTEMPTS, decodeCached, decodeConnection, decodeHistory, decodeLastGood, decodePendingRetry, decodeRun,
-  decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc,
+  decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc, percentileBucket, toHistogram,
 } from './codec.ts';
 import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow } from './codec.ts';
 import type {
@@ -193,7 +193,12 @@ export class PostgresStore implements Store {
       rows.map((s) => (s.lastWritten === null ? null : JSON.stringify(s.lastWritten))),
       rows.map((s) => (s.writtenAt === null ? null : isoUtc(s.writtenAt))),
       rows.map((s) => s.fingerprint),
+      rows.map((s) => percentileBucket(s.lastWritten)),
     ]);
+  }
+
+  async getScoreHistogram(connectionId: string): Promise<number[]> {
+    return toHistogram((await this.#query<{ bucket: number; n: string }>(SQL.scoreHistogram, [connectionId])).rows);
   }
 
   // score history

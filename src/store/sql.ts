@@ -7,7 +7,8 @@ const CACHE_COLUMNS = 'handle, result, fetched_at, expires_at, last_good, last_g
 
 const SYNC_STATE_UPSERT = `
   ON CONFLICT (connection_id, record_id) DO UPDATE SET object_type = excluded.object_type,
-    last_written = excluded.last_written, written_at = excluded.written_at, fingerprint = excluded.fingerprint`;
+    last_written = excluded.last_written, written_at = excluded.written_at, fingerprint = excluded.fingerprint,
+    percentile_score = excluded.percentile_score`;
 
 const HISTORY_UPSERT = 'ON CONFLICT (connection_id, record_id, at) DO UPDATE SET score = excluded.score, tier = excluded.tier';
 
@@ -82,8 +83,11 @@ export const SQL = {
     ON CONFLICT (connection_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
 
   putSyncState: `
-    INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6) ${SYNC_STATE_UPSERT}`,
+    INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ${SYNC_STATE_UPSERT}`,
+  scoreHistogram: `
+    SELECT percentile_score AS bucket, COUNT(*) AS n FROM contact_sync_state
+    WHERE connection_id = ?1 AND percentile_score IS NOT NULL GROUP BY percentile_score`,
 
   appendHistory: `
     INSERT INTO score_history (connection_id, record_id, at, score, tier) VALUES (?1, ?2, ?3, ?4, ?5) ${HISTORY_UPSERT}`,
@@ -131,8 +135,8 @@ export const SQL = {
   /** PostgreSQL batch upserts: one statement per batch, rows as parallel arrays through unnest. */
   postgresBatch: {
     putSyncStates: `
-      INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint)
-      SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[]) ${SYNC_STATE_UPSERT}`,
+      INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score)
+      SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[], ?7::integer[]) ${SYNC_STATE_UPSERT}`,
     appendHistory: `
       INSERT INTO score_history (connection_id, record_id, at, score, tier)
       SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::double precision[], ?5::text[]) ${HISTORY_UPSERT}`,

@@ -9,7 +9,7 @@ import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
 import type { RecordError, RunReport } from '../sync/report.ts';
 import {
   MAX_RECORD_ATTEMPTS, decodeCached, decodeConnection, decodeHistory, decodeLastGood, decodePendingRetry, decodeRun,
-  decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc,
+  decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc, percentileBucket, toHistogram,
 } from './codec.ts';
 import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow } from './codec.ts';
 import type {
@@ -193,11 +193,15 @@ export class SqliteStore implements Store {
           this.#run(
             SQL.putSyncState, connectionId, s.recordId, s.objectType,
             s.lastWritten === null ? null : JSON.stringify(s.lastWritten),
-            s.writtenAt === null ? null : isoUtc(s.writtenAt), s.fingerprint,
+            s.writtenAt === null ? null : isoUtc(s.writtenAt), s.fingerprint, percentileBucket(s.lastWritten),
           );
         }
       });
     });
+  }
+
+  getScoreHistogram(connectionId: string): Promise<number[]> {
+    return this.#async(() => toHistogram(this.#all<{ bucket: number; n: number }>(SQL.scoreHistogram, connectionId)));
   }
 
   // score history

@@ -275,6 +275,25 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         const all = await store.getSyncStates('c1', states.map((s) => s.recordId));
         expect(all.size).to.equal(250);
       });
+
+      it('keeps a histogram of the last written Medium/High-confidence scores, per connection', async () => {
+        expect(await store.getScoreHistogram('c1')).to.deep.equal(new Array(101).fill(0), 'empty: 101 zero buckets');
+        const state = (recordId: string, written: InfluenceFields | null) => ({ recordId, objectType: 'Contact', lastWritten: written, writtenAt: null, fingerprint: null });
+        await store.putSyncStates('c1', [
+          state('a', fields(40)), state('b', fields(40)), state('c', { ...fields(72.6), confidence: 'medium' }),
+          state('low', { ...fields(90), confidence: 'low' }), state('none', { ...fields(0), score: null, confidence: null }),
+          state('never', null),
+        ]);
+        await store.putSyncStates('c2', [state('x', fields(10))]);
+        // An update moves the contact out of its old bucket; a drop to Low confidence takes it out.
+        await store.putSyncStates('c1', [state('b', fields(100)), state('c', { ...fields(73), confidence: 'low' })]);
+        const histogram = await store.getScoreHistogram('c1');
+        expect(histogram).to.have.length(101);
+        expect(histogram.reduce((a, b) => a + b, 0)).to.equal(2);
+        expect(histogram[40]).to.equal(1);
+        expect(histogram[100]).to.equal(1);
+        expect((await store.getScoreHistogram('c2'))[10]).to.equal(1);
+      });
     });
 
     describe('score history', () => {

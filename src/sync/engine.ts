@@ -10,7 +10,8 @@ import type { Identity, RejectedHandle } from '../identity/types.ts';
 import type { ProviderAdapter } from '../providers/contract.ts';
 import type { Network, ScoredNetworkInput, ScoreFunction, ScoreHistoryPoint } from '../scoring/types.ts';
 import type { ContactSyncState, Store } from '../store/contract.ts';
-import { inputFingerprint, NO_IDENTITY_REASON, toInfluenceFields, unscoredFields } from './fields.ts';
+import { inputFingerprint, NO_IDENTITY_REASON, percentileTable, toInfluenceFields, unscoredFields, withPercentile } from './fields.ts';
+import type { PercentileTable } from './fields.ts';
 import type { SyncLogger } from './logger.ts';
 import { fetchPageMetrics, identityKey } from './metrics.ts';
 import type { MetricsOutcome } from './metrics.ts';
@@ -75,8 +76,9 @@ function fractionLeft(budget: { limit: number; remaining: number } | undefined):
 
 const REJECTED_MARK = '|rejected:';
 
+/** The value's identity for "rejected before": neither the date nor the org percentile moving makes it a new value. */
 function fieldsDigest(fields: InfluenceFields): string {
-  const { scoredAt: _scoredAt, ...rest } = fields;
+  const { scoredAt: _scoredAt, orgPercentile: _orgPercentile, ...rest } = fields;
   return hash('sha256', JSON.stringify(rest), 'base64url').slice(0, 22);
 }
 
@@ -116,6 +118,8 @@ class SyncRun {
   private readonly startProviderCalls = new Map<Network, number>();
   private readonly retriedIds = new Set<string>();
   private pages = 0;
+  /** Org percentile per whole score, from the distribution at the start of the run. */
+  private percentiles: PercentileTable = [];
 
   constructor(private readonly deps: SyncDeps, private readonly options: SyncOptions) {
     this.now = deps.now ?? (() => new Date());
@@ -168,6 +172,7 @@ class SyncRun {
     try {
       const early = this.budgetStop();
       if (early !== null) return early;
+      this.percentiles = percentileTable(await this.store.getScoreHistogram(this.connectionId));
       await this.retryFailedRecords(staleBefore);
       const targeted = this.options.ids?.filter((id) => !this.retriedIds.has(id));
       const cursor = this.options.full || targeted !== undefined ? null : await this.store.getCursor(this.connectionId);
@@ -338,7 +343,7 @@ class SyncRun {
       const fingerprint = version === undefined ? null : inputFingerprint(version, inputs);
       // Same inputs, same model: the answer is what we wrote; only the date moves on.
       const unchanged = fingerprint !== null && lastWritten !== null && state?.fingerprint === fingerprint;
-      candidates.push({ contact, state, inputs, fingerprint, desired: unchanged ? { ...lastWritten, scoredAt: nowIso } : null });
+      candidates.push({ contact, state, inputs, fingerprint, desired: unchanged ? withPercentile({ ...lastWritten, scoredAt: nowIso }, this.percentiles) : null });
     }
     const toScore = candidates.filter((c) => c.desired === null).map((c) => c.contact.id);
     const histories = toScore.length === 0
@@ -353,7 +358,7 @@ class SyncRun {
       if (desired === null) {
         try {
           const result = this.deps.score({ networks: inputs, history: histories.get(contact.id) ?? [], now });
-          desired = toInfluenceFields(result, nowIso, this.options.topFactorCount);
+          desired = withPercentile(toInfluenceFields(result, nowIso, this.options.topFactorCount), this.percentiles);
           fingerprint ??= inputFingerprint(result.modelVersion, inputs);
         } catch (error) {
           this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'score', code: 'score_failed', message: describeError(error), retryable: false }, errors);

@@ -1,6 +1,7 @@
 // From the model's answer to the fields we write, and the fingerprint of what the model was given.
 import { hash } from 'node:crypto';
 import type { InfluenceFields } from '../crm/contract.ts';
+import { orgPercentile } from '../scoring/percentile.ts';
 import type { ReasonCode } from '../scoring/reasons.ts';
 import type { ScoredNetworkInput, ScoreResult } from '../scoring/types.ts';
 
@@ -31,9 +32,34 @@ export function toInfluenceFields(result: ScoreResult, now: Date | string, topFa
     topFactors: formatTopFactors(result.factors, topFactorCount),
     reasonCodes: result.reasonCodes,
     trend: result.trend,
-    // Needs the whole population; computed by a separate pass, not per page.
+    // Needs the whole population: filled by the engine from the run's percentile table (see percentileTable).
     orgPercentile: null,
   };
+}
+
+/** Org percentile (0–100, whole) of each whole score 0–100; null everywhere when the org has no ranked contact. */
+export type PercentileTable = readonly (number | null)[];
+
+/**
+ * From the org's score histogram (`Store.getScoreHistogram`: count per whole score, Medium/High confidence only)
+ * to the percentile of every whole score, through the scoring model's `orgPercentile`. Built once per run, so each
+ * contact costs one lookup; the run ranks against the org as it stood at its start.
+ */
+export function percentileTable(histogram: readonly number[]): PercentileTable {
+  const distribution: number[] = [];
+  histogram.forEach((count, score) => {
+    for (let i = 0; i < count; i++) distribution.push(score);
+  });
+  return histogram.map((_, score) => {
+    const percentile = orgPercentile(score, distribution);
+    return percentile === null ? null : Math.round(percentile);
+  });
+}
+
+/** The fields with the org percentile of their score (a written score is whole, 0–100). */
+export function withPercentile(fields: InfluenceFields, table: PercentileTable): InfluenceFields {
+  const orgPercentileValue = fields.score === null ? null : (table[Math.round(fields.score)] ?? null);
+  return fields.orgPercentile === orgPercentileValue ? fields : { ...fields, orgPercentile: orgPercentileValue };
 }
 
 export function unscoredFields(now: Date, reason: string): InfluenceFields {

@@ -61,6 +61,34 @@ describe('sync engine', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('fills the org percentile from the distribution at run start; percentile moves alone never write', async () => {
+    // Scores 20/40/60/80, a quarter each (see makeWorld and TestModel).
+    world = await makeWorld(120);
+    const first = await world.sync();
+    expect(first.counts.written).to.equal(120);
+    expect(world.crm.accepted.every((u) => u.fields.orgPercentile === null)).to.equal(true, 'no org distribution yet on the first run');
+    expect((await world.store.getScoreHistogram(CONNECTION)).filter((n) => n > 0)).to.deep.equal([30, 30, 30, 30]);
+
+    // Past the refresh interval every record is rewritten anyway: now with its percentile (ties count half).
+    world.clock.now = new Date(world.clock.now.getTime() + 8 * DAY);
+    const refresh = await world.sync();
+    expect(refresh.counts.written).to.equal(120);
+    const percentileByScore = new Map(world.crm.accepted.slice(120).map((u) => [u.fields.score, u.fields.orgPercentile]));
+    expect(Object.fromEntries(percentileByScore)).to.deep.equal({ 21: 13, 40: 38, 60: 63, 80: 88 });
+
+    // New contacts at the top move everyone's percentile by far more than 5 points; the old ones are not rewritten.
+    for (let i = 0; i < 120; i++) {
+      world.crm.add(`top${i}`, [{ network: 'bluesky', value: `@top${i}.bsky.social` }]);
+      world.bluesky.followers.set(`top${i}.bsky.social`, 10 ** 5);
+    }
+    await world.sync();
+    const acceptedBefore = world.crm.accepted.length;
+    const unchanged = await world.sync();
+    expect(unchanged.counts.written).to.equal(0);
+    expect(world.crm.accepted.length).to.equal(acceptedBefore);
+    expect(world.crm.accepted.slice(240).map((u) => u.id).every((id) => id.startsWith('top'))).to.equal(true, 'only the new contacts were written');
+  });
+
   it('writes every new score once, and an unchanged second run writes 0 records', async () => {
     world = await makeWorld(120);
     const first = await world.sync();

@@ -172,6 +172,15 @@ export const VARIABLES = {
     secret: true,
   },
   PORT: { schema: integer(0, 65535, 'must be a port number from 0 to 65535'), default: '3000', meaning: 'Admin UI / webhook port.' },
+  CRM_INFLUENCE_PUBLIC_URL: {
+    schema: baseUrl('https://crm-influence.example.com').optional(),
+    meaning: 'The https origin of the admin UI as CRMs reach it (OAuth callbacks, webhook signatures); default: the request host.',
+  },
+  CRM_INFLUENCE_METRICS_TOKEN: {
+    schema: z.string().min(16, 'must be at least 16 characters').optional(),
+    meaning: 'When set, `/metrics` requires `Authorization: Bearer <token>`.',
+    secret: true,
+  },
 } satisfies Record<string, Variable>;
 
 export type VariableName = keyof typeof VARIABLES;

@@ -67,7 +67,7 @@ describe('admin UI in headless Chromium', function () {
     });
     store = await SqliteStore.open(config.CRM_INFLUENCE_DB, { secretKey: config.CRM_INFLUENCE_SECRET_KEY! });
     const logger = createLogger({ level: 'info', pretty: false, destination: new Writable({ write(chunk: Buffer, _e, cb) { logs.push(chunk.toString()); cb(); } }) });
-    admin = await buildAdminServer({ config, store, logger }, { config, env: {} });
+    admin = await buildAdminServer({ config, store, logger }, { config });
     await setAdminPassword(admin.serverStore, 'admin', PASSWORD);
     http = await listen(admin.app, 0, '127.0.0.1');
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;

@@ -32,13 +32,6 @@ const ServeFlagsSchema = z.strictObject({
   trustProxy: z.coerce.number().int().min(0).max(10).optional(),
 });
 
-/** Server-only variables (validated here, like config.ts does for the rest). */
-const ServerEnvSchema = z.object({
-  CRM_INFLUENCE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  CRM_INFLUENCE_PUBLIC_URL: z.string().url().refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?/.test(u), 'must be https (http only for 127.0.0.1/localhost)')
-    .transform((u) => u.replace(/\/+$/, '')).optional(),
-});
-
 const RunSettingsSchema = z.looseObject({
   overwritePolicy: OverwritePolicySchema.optional(),
   refreshDays: z.number().int().min(1).max(365).optional(),
@@ -79,7 +72,6 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
 
 export interface ServeOptions {
   config: AppConfig;
-  env?: Record<string, string | undefined>;
   runtimeParts?: RuntimeParts;
   trustProxy?: number;
   /** Tests: a lower login throttle, a quick webhook debounce. */
@@ -89,8 +81,6 @@ export interface ServeOptions {
 
 /** Builds the admin server for a context (the command, `demo`, tests and benchmarks). */
 export async function buildAdminServer(ctx: CliContext, options: ServeOptions): Promise<AdminServer> {
-  const env = ServerEnvSchema.safeParse(options.env ?? process.env);
-  if (!env.success) throw new CliError(env.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('\n'));
   const { config } = options;
   const hubspotSecret = config.HUBSPOT_CLIENT_SECRET;
   return createAdminServer({
@@ -103,14 +93,14 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
     oauth: {
       salesforce: config.SALESFORCE_CLIENT_ID === undefined ? undefined : { clientId: config.SALESFORCE_CLIENT_ID, clientSecret: config.SALESFORCE_CLIENT_SECRET, defaultLoginUrl: config.SALESFORCE_LOGIN_URL },
       hubspot: config.HUBSPOT_CLIENT_ID === undefined || hubspotSecret === undefined ? undefined : { clientId: config.HUBSPOT_CLIENT_ID, clientSecret: hubspotSecret, baseUrl: config.HUBSPOT_BASE_URL },
-      publicUrl: env.data.CRM_INFLUENCE_PUBLIC_URL,
+      publicUrl: config.CRM_INFLUENCE_PUBLIC_URL,
     },
     hubspotWebhook: hubspotSecret === undefined ? undefined : (queue) => createHubSpotWebhookHandler({
       clientSecret: hubspotSecret,
-      ...(env.data.CRM_INFLUENCE_PUBLIC_URL !== undefined ? { publicBaseUrl: env.data.CRM_INFLUENCE_PUBLIC_URL } : {}),
+      ...(config.CRM_INFLUENCE_PUBLIC_URL !== undefined ? { publicBaseUrl: config.CRM_INFLUENCE_PUBLIC_URL } : {}),
       onContacts: (ids, events) => queue(ids, events[0]?.portalId),
     }),
-    metricsToken: env.data.CRM_INFLUENCE_METRICS_TOKEN,
+    metricsToken: config.CRM_INFLUENCE_METRICS_TOKEN,
     secureCookies: 'auto',
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ...(options.loginLimit !== undefined ? { loginLimit: options.loginLimit } : {}),

@@ -26,11 +26,21 @@ const ProviderResultSchema = z.discriminatedUnion('status', [
 const ConnectionStatusSchema = z.enum(['ok', 'needs_reauth', 'disabled']);
 const JsonObjectSchema = z.record(z.string(), z.unknown());
 
+let lastIsoInput = '';
+let lastIsoOutput = '';
+
 /** Timestamps are stored as UTC ISO strings so they compare correctly as text in both databases. */
 export function isoUtc(value: string | Date): string {
+  // A batch stamps its rows with one timestamp: remember the last string converted.
+  if (typeof value === 'string' && value === lastIsoInput) return lastIsoOutput;
   const date = typeof value === 'string' ? new Date(value) : value;
   if (Number.isNaN(date.getTime())) throw new Error(`invalid timestamp '${String(value)}'`);
-  return date.toISOString();
+  const iso = date.toISOString();
+  if (typeof value === 'string') {
+    lastIsoInput = value;
+    lastIsoOutput = iso;
+  }
+  return iso;
 }
 
 function decode<T>(table: string, rowId: string, column: string, value: unknown, schema: z.ZodType<T>, json: boolean): T {

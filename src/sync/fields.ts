@@ -1,7 +1,6 @@
 // From the model's answer to the fields we write, and the fingerprint of what the model was given.
 import { hash } from 'node:crypto';
 import type { InfluenceFields } from '../crm/contract.ts';
-import { orgPercentile } from '../scoring/percentile.ts';
 import type { ReasonCode } from '../scoring/reasons.ts';
 import type { ScoredNetworkInput, ScoreResult } from '../scoring/types.ts';
 
@@ -42,17 +41,18 @@ export type PercentileTable = readonly (number | null)[];
 
 /**
  * From the org's score histogram (`Store.getScoreHistogram`: count per whole score, Medium/High confidence only)
- * to the percentile of every whole score, through the scoring model's `orgPercentile`. Built once per run, so each
- * contact costs one lookup; the run ranks against the org as it stood at its start.
+ * to the percentile of every whole score. Built once per run, so each contact costs one lookup; the run ranks
+ * against the org as it stood at its start. Each entry is the scoring model's `orgPercentile` (ties count half),
+ * computed from the histogram's running counts instead of a list of one score per contact (a test holds them equal).
  */
 export function percentileTable(histogram: readonly number[]): PercentileTable {
-  const distribution: number[] = [];
-  histogram.forEach((count, score) => {
-    for (let i = 0; i < count; i++) distribution.push(score);
-  });
-  return histogram.map((_, score) => {
-    const percentile = orgPercentile(score, distribution);
-    return percentile === null ? null : Math.round(percentile);
+  const total = histogram.reduce((sum, count) => sum + count, 0);
+  if (total === 0) return histogram.map(() => null);
+  let below = 0;
+  return histogram.map((equal) => {
+    const percentile = Math.round((1000 * (below + equal / 2)) / total) / 10;
+    below += equal;
+    return Math.round(percentile);
   });
 }
 

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ApiUsage, ContactPage, CrmConnector, CrmContact, ReadOptions, ScoreUpdate, SetupReport, WriteResult } from '../../src/crm/contract.ts';
 import type { ProviderAdapter, ProviderResult } from '../../src/providers/contract.ts';
-import type { ScoreFunction } from '../../src/scoring/types.ts';
+import type { Network, ScoreFunction, ScoreHistoryPoint } from '../../src/scoring/types.ts';
+import type { CachedProviderResult, Connection, ContactSyncState, PendingRetry, Store } from '../../src/store/contract.ts';
 import { runSync } from '../../src/sync/engine.ts';
 import type { RunReport } from '../../src/sync/report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -20,7 +21,7 @@ v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
 /** Time spent inside Store calls (wall and CPU), to tell the engine's own overhead from SQLite's. */
-function timedStore(store: SqliteStore): { store: SqliteStore; storeNs: () => number; storeCpuUs: () => number } {
+function timedStore(store: Store): { store: Store; storeNs: () => number; storeCpuUs: () => number } {
   let ns = 0;
   let cpuUs = 0;
   const proxy = new Proxy(store, {
@@ -101,6 +102,41 @@ class ConstantProvider implements ProviderAdapter {
   }
 }
 
+/**
+ * A store that remembers nothing (every run is a first run: all scored, all written): with it the run's memory is
+ * the engine's alone, and a 1M-contact pass fits the time budget (SQLite's own cost is measured above).
+ */
+class ForgetfulStore implements Store {
+  saveConnection(): Promise<void> { return Promise.resolve(); }
+  getConnection(): Promise<Connection | null> { return Promise.resolve(null); }
+  listConnections(): Promise<Connection[]> { return Promise.resolve([]); }
+  setConnectionStatus(): Promise<void> { return Promise.resolve(); }
+  deleteConnection(): Promise<void> { return Promise.resolve(); }
+  getCursor(): Promise<string | null> { return Promise.resolve(null); }
+  setCursor(): Promise<void> { return Promise.resolve(); }
+  getSyncStates(): Promise<Map<string, ContactSyncState>> { return Promise.resolve(new Map<string, ContactSyncState>()); }
+  putSyncStates(): Promise<void> { return Promise.resolve(); }
+  getScoreHistogram(): Promise<number[]> { return Promise.resolve(new Array<number>(101).fill(0)); }
+  appendHistory(): Promise<void> { return Promise.resolve(); }
+  getHistory(): Promise<ScoreHistoryPoint[]> { return Promise.resolve([]); }
+  getHistories(): Promise<Map<string, ScoreHistoryPoint[]>> { return Promise.resolve(new Map<string, ScoreHistoryPoint[]>()); }
+  purgeContact(): Promise<void> { return Promise.resolve(); }
+  pruneHistory(): Promise<number> { return Promise.resolve(0); }
+  getCached(_network: Network): Promise<Map<string, CachedProviderResult>> { return Promise.resolve(new Map<string, CachedProviderResult>()); }
+  getLastGood(_network: Network): Promise<Map<string, CachedProviderResult>> { return Promise.resolve(new Map<string, CachedProviderResult>()); }
+  putCached(): Promise<void> { return Promise.resolve(); }
+  acquireLease(): Promise<boolean> { return Promise.resolve(true); }
+  renewLease(): Promise<boolean> { return Promise.resolve(true); }
+  releaseLease(): Promise<void> { return Promise.resolve(); }
+  saveRun(): Promise<void> { return Promise.resolve(); }
+  getRun(): Promise<RunReport | null> { return Promise.resolve(null); }
+  listRuns(): Promise<RunReport[]> { return Promise.resolve([]); }
+  recordErrors(): Promise<void> { return Promise.resolve(); }
+  pendingRetries(): Promise<PendingRetry[]> { return Promise.resolve([]); }
+  clearErrors(): Promise<void> { return Promise.resolve(); }
+  close(): Promise<void> { return Promise.resolve(); }
+}
+
 const constantScore: ScoreFunction = (input) => ({
   score: Math.min(100, input.networks.length * 40), tier: 'B', confidence: 'medium',
   factors: [{ network: 'bluesky', text: 'Bluesky: followers', points: 40 }], reasonCodes: ['LARGE_REACH'], networks: {},
@@ -121,7 +157,7 @@ interface Measured {
   peakHeapMb: number;
 }
 
-async function measure(sqlite: SqliteStore, total: number): Promise<Measured> {
+async function measure(sqlite: Store, total: number): Promise<Measured> {
   const connector = new GeneratedCrm(total);
   const { store, storeNs, storeCpuUs } = timedStore(sqlite);
   let peakRss = 0;
@@ -204,10 +240,30 @@ export async function run(): Promise<void> {
     }
     if (total === 1_000_000) break;
   }
+  await memoryPass();
   const smallest = results[0];
   const largest = results.at(-1);
   if (smallest !== undefined && largest !== undefined && largest !== smallest) {
     console.log(`memory growth ${smallest.total} → ${largest.total} contacts: retained heap ×${(largest.first.retainedHeapMb / smallest.first.retainedHeapMb).toFixed(2)}, `
       + `peak RSS ×${(largest.first.peakRssMb / smallest.first.peakRssMb).toFixed(2)} (flat ≈ ×1)`);
+  }
+}
+
+/** Engine-only passes (ForgetfulStore): CPU per contact and retained heap from 10k to 1M contacts. */
+async function memoryPass(): Promise<void> {
+  const sizes = (process.env.ENGINE_BENCH_MEMORY_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+  console.log('engine alone (store that remembers nothing; every contact scored and written each run):');
+  const measured: { total: number; m: Measured }[] = [];
+  for (const total of sizes) {
+    gc();
+    const m = await measure(new ForgetfulStore(), total);
+    measured.push({ total, m });
+    console.log(line('engine', total, m));
+  }
+  const first = measured[0];
+  const last = measured.at(-1);
+  if (first !== undefined && last !== undefined && last !== first) {
+    console.log(`engine memory ${first.total} → ${last.total} contacts: retained heap ${first.m.retainedHeapMb.toFixed(1)} → ${last.m.retainedHeapMb.toFixed(1)} MB `
+      + `(×${(last.m.retainedHeapMb / first.m.retainedHeapMb).toFixed(2)}; flat ≈ ×1), peak RSS ×${(last.m.peakRssMb / first.m.peakRssMb).toFixed(2)}`);
   }
 }

@@ -80,13 +80,15 @@ export function unscoredFields(now: Date, reason: string): InfluenceFields {
  * time) and the model version. Equal fingerprints mean re-scoring would give the same answer.
  */
 export function inputFingerprint(modelVersion: string, inputs: readonly ScoredNetworkInput[]): string {
-  const canonical = [...inputs]
-    .sort((a, b) => `${a.metrics.network}:${a.metrics.handle}`.localeCompare(`${b.metrics.network}:${b.metrics.handle}`))
-    .map(({ metrics: m, provenance, stale }) => [
-      m.network, m.handle, provenance, stale, m.followers, m.following, m.posts, m.createdAt ?? null, m.verified ?? null,
-      m.followersHidden ?? null, m.extra ?? null,
-      m.recentPosts.map((p) => [p.at, p.reshares, p.replies, p.likes, p.quotes ?? null, p.views ?? null]),
-    ]);
+  // One network (the common case) needs no ordering.
+  const ordered = inputs.length < 2
+    ? inputs
+    : [...inputs].sort((a, b) => `${a.metrics.network}:${a.metrics.handle}`.localeCompare(`${b.metrics.network}:${b.metrics.handle}`));
+  const canonical = ordered.map(({ metrics: m, provenance, stale }) => [
+    m.network, m.handle, provenance, stale, m.followers, m.following, m.posts, m.createdAt ?? null, m.verified ?? null,
+    m.followersHidden ?? null, m.extra ?? null,
+    m.recentPosts.map((p) => [p.at, p.reshares, p.replies, p.likes, p.quotes ?? null, p.views ?? null]),
+  ]);
   // One-shot hash: no Hash object per contact.
   return hash('sha256', JSON.stringify([modelVersion, canonical]), 'base64url');
 }

@@ -9,9 +9,11 @@ import { MAX_RECORD_ATTEMPTS } from '../../src/store/codec.ts';
 import type { Store } from '../../src/store/contract.ts';
 import { CorruptRowError, CredentialsError } from '../../src/store/errors.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
+import type { Migration } from '../../src/store/migrations.ts';
 
 export interface HarnessOptions {
   secretKey?: Buffer;
+  migrations?: readonly Migration[];
   now?: () => Date;
 }
 
@@ -293,6 +295,30 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect(histogram[40]).to.equal(1);
         expect(histogram[100]).to.equal(1);
         expect((await store.getScoreHistogram('c2'))[10]).to.equal(1);
+      });
+
+      it('fills the histogram column for sync states written before its migration (damaged rows count as none)', async () => {
+        const percentileMigration = MIGRATIONS.findIndex((m) => m.name.startsWith('sync: score of each Medium/High'));
+        expect(percentileMigration).to.be.greaterThan(0);
+        const older = await makeHarness();
+        try {
+          const before = await older.open({ secretKey: key, migrations: MIGRATIONS.slice(0, percentileMigration) });
+          await before.close();
+          const row = (id: string, written: string) => `('c1', '${id}', 'Contact', '${written}', NULL, NULL)`;
+          await older.query(`INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint) VALUES
+            ${row('a', JSON.stringify(fields(61.4)))}, ${row('b', JSON.stringify({ ...fields(61), confidence: 'medium' }))},
+            ${row('low', JSON.stringify({ ...fields(30), confidence: 'low' }))}, ${row('bad', '{not json')}`);
+          const after = await older.open({ secretKey: key });
+          try {
+            const histogram = await after.getScoreHistogram('c1');
+            expect(histogram[61]).to.equal(2);
+            expect(histogram.reduce((a, b) => a + b, 0)).to.equal(2);
+          } finally {
+            await after.close();
+          }
+        } finally {
+          await older.destroy();
+        }
       });
     });
 

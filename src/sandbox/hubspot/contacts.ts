@@ -1,21 +1,12 @@
 // The portal's contacts: generated lazily from the population (person i ↦ contact id i+1), with the writes made
 // through the API kept as overlays, so 1,000,000 contacts cost memory only for the records actually written.
+import type { SandboxPerson } from '../population.ts';
 import type { PropertyRegistry } from './properties.ts';
 
 /** The part of the population (src/sandbox/population.ts) a HubSpot portal needs. */
 export interface HubSpotPopulation {
   readonly size: number;
-  person(index: number): {
-    firstName: string;
-    lastName: string;
-    email: string;
-    company: string;
-    title: string;
-    objectType: 'Contact' | 'Lead';
-    handles: { x?: string; github?: string; mastodon?: string; bluesky?: string; youtube?: string; website?: string };
-    optedOut: boolean;
-    createdAt: string;
-  };
+  person(index: number): Pick<SandboxPerson, 'firstName' | 'lastName' | 'email' | 'company' | 'title' | 'objectType' | 'handles' | 'optedOut' | 'createdAt'>;
 }
 
 type Person = ReturnType<HubSpotPopulation['person']>;

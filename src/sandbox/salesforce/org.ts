@@ -2,20 +2,11 @@
 // with an overlay holding every write, so a 1,000,000-contact org costs memory only for what was written.
 // Iteration order is the keyset order the connector relies on: (SystemModstamp, Id).
 import { KEY_PREFIX, ObjectSchema, baseFields } from './schema.ts';
+import type { SandboxPerson } from '../population.ts';
 import type { ObjectName } from './schema.ts';
 
 /** The slice of the population (src/sandbox/population.ts) the org reads. */
-export interface PersonLike {
-  index: number;
-  firstName: string;
-  lastName: string;
-  email: string;
-  company: string;
-  title: string;
-  objectType: 'Contact' | 'Lead';
-  handles: { x?: string; github?: string; mastodon?: string; bluesky?: string; youtube?: string; website?: string };
-  optedOut: boolean;
-}
+export type PersonLike = Pick<SandboxPerson, 'index' | 'firstName' | 'lastName' | 'email' | 'company' | 'title' | 'objectType' | 'handles' | 'optedOut'>;
 export interface PersonSource {
   readonly size: number;
   person(index: number): PersonLike;

@@ -96,6 +96,7 @@ export function encodeCredentials(connectionId: string, credentials: Record<stri
 
 export interface SyncStateRow {
   record_id: string; object_type: string; last_written: string | null; written_at: string | null; fingerprint: string | null;
+  email: string | null;
 }
 
 export function decodeSyncState(connectionId: string, row: SyncStateRow): ContactSyncState {
@@ -108,7 +109,14 @@ export function decodeSyncState(connectionId: string, row: SyncStateRow): Contac
       : decode('contact_sync_state', id, 'last_written', row.last_written, InfluenceFieldsSchema, true),
     writtenAt: row.written_at,
     fingerprint: row.fingerprint,
+    ...(row.email === null ? {} : { email: row.email }),
   };
+}
+
+/** E-mails are stored and looked up trimmed and lower-cased (addresses compare case-insensitively in practice). */
+export function normalizeEmail(email: string | null | undefined): string | null {
+  const trimmed = email?.trim().toLowerCase() ?? '';
+  return trimmed === '' ? null : trimmed;
 }
 
 /** Buckets of `Store.getScoreHistogram`: one per whole score 0–100. */

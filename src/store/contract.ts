@@ -29,6 +29,8 @@ export interface ContactSyncState {
   writtenAt: string | null;
   /** Hash of the scoring inputs (identities + metrics + model version). */
   fingerprint: string | null;
+  /** The contact's e-mail (stored lower-cased) for finding it in the admin server; cleared on opt-out. */
+  email?: string | null;
 }
 
 export interface CachedProviderResult {
@@ -77,6 +79,11 @@ export interface Store {
    * Medium/High-confidence scores (the population an org percentile is taken over). Always 101 entries.
    */
   getScoreHistogram(connectionId: string): Promise<number[]>;
+  /**
+   * Records whose last recorded e-mail is this one (compared case-insensitively), in one connection or (undefined) in
+   * all; at most 100. Optional so in-memory doubles need not offer it.
+   */
+  findRecordIdsByEmail?(connectionId: string | undefined, email: string): Promise<{ connectionId: string; recordId: string }[]>;
 
   // score history (24 months by default; pruned by the engine)
   appendHistory(connectionId: string, points: readonly (ScoreHistoryPoint & { recordId: string })[]): Promise<void>;

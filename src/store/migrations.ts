@@ -302,6 +302,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
     },
   },
+  {
+    version: 5,
+    name: 'sync: lower-cased e-mail of each contact, for finding it by e-mail in the admin server (cleared on opt-out)',
+    sql: `
+      ALTER TABLE contact_sync_state ADD COLUMN email TEXT;
+      CREATE INDEX contact_sync_state_email ON contact_sync_state (email, connection_id);
+    `,
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

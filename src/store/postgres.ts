@@ -8,7 +8,7 @@ import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
 import type { RecordError, RunReport } from '../sync/report.ts';
 import {
   MAX_RECORD_ATTEMPTS, decodeCached, decodeConnection, decodeHistory, decodeLastGood, decodePendingRetry, decodeRun,
-  decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc, percentileBucket, toHistogram,
+  decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc, normalizeEmail, percentileBucket, toHistogram,
 } from './codec.ts';
 import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow } from './codec.ts';
 import type {
@@ -194,7 +194,15 @@ export class PostgresStore implements Store {
       rows.map((s) => (s.writtenAt === null ? null : isoUtc(s.writtenAt))),
       rows.map((s) => s.fingerprint),
       rows.map((s) => percentileBucket(s.lastWritten)),
+      rows.map((s) => normalizeEmail(s.email)),
     ]);
+  }
+
+  async findRecordIdsByEmail(connectionId: string | undefined, email: string): Promise<{ connectionId: string; recordId: string }[]> {
+    const wanted = normalizeEmail(email);
+    if (wanted === null) return [];
+    const rows = (await this.#query<{ connection_id: string; record_id: string }>(SQL.findRecordIdsByEmail, [wanted, connectionId ?? null])).rows;
+    return rows.map((row) => ({ connectionId: row.connection_id, recordId: row.record_id }));
   }
 
   async getScoreHistogram(connectionId: string): Promise<number[]> {

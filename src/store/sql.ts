@@ -2,13 +2,13 @@
 // turns them into `$N`. Set-valued look-ups differ (SQLite `json_each`, PostgreSQL `ANY(array)`), and PostgreSQL
 // upserts whole batches through `unnest`; the ON CONFLICT rules are shared text, so both behave alike.
 
-const SYNC_STATE_COLUMNS = 'record_id, object_type, last_written, written_at, fingerprint';
+const SYNC_STATE_COLUMNS = 'record_id, object_type, last_written, written_at, fingerprint, email';
 const CACHE_COLUMNS = 'handle, result, fetched_at, expires_at, last_good, last_good_fetched_at, last_good_expires_at';
 
 const SYNC_STATE_UPSERT = `
   ON CONFLICT (connection_id, record_id) DO UPDATE SET object_type = excluded.object_type,
     last_written = excluded.last_written, written_at = excluded.written_at, fingerprint = excluded.fingerprint,
-    percentile_score = excluded.percentile_score`;
+    percentile_score = excluded.percentile_score, email = excluded.email`;
 
 const HISTORY_UPSERT = 'ON CONFLICT (connection_id, record_id, at) DO UPDATE SET score = excluded.score, tier = excluded.tier';
 
@@ -83,8 +83,12 @@ export const SQL = {
     ON CONFLICT (connection_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
 
   putSyncState: `
-    INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ${SYNC_STATE_UPSERT}`,
+    INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score, email)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ${SYNC_STATE_UPSERT}`,
+  /** `?1` the lower-cased e-mail; `?2` a connection id, or NULL for every connection. */
+  findRecordIdsByEmail: `
+    SELECT connection_id, record_id FROM contact_sync_state
+    WHERE email = ?1 AND (CAST(?2 AS TEXT) IS NULL OR connection_id = CAST(?2 AS TEXT)) ORDER BY connection_id, record_id LIMIT 100`,
   scoreHistogram: `
     SELECT percentile_score AS bucket, COUNT(*) AS n FROM contact_sync_state
     WHERE connection_id = ?1 AND percentile_score IS NOT NULL GROUP BY percentile_score`,
@@ -95,7 +99,7 @@ export const SQL = {
   purgeContact: [
     'DELETE FROM score_history WHERE connection_id = ?1 AND record_id = ?2',
     'DELETE FROM record_errors WHERE connection_id = ?1 AND record_id = ?2',
-    'UPDATE contact_sync_state SET fingerprint = NULL WHERE connection_id = ?1 AND record_id = ?2',
+    'UPDATE contact_sync_state SET fingerprint = NULL, email = NULL WHERE connection_id = ?1 AND record_id = ?2',
   ],
   pruneHistory: 'DELETE FROM score_history WHERE at < ?1',
 
@@ -135,8 +139,8 @@ export const SQL = {
   /** PostgreSQL batch upserts: one statement per batch, rows as parallel arrays through unnest. */
   postgresBatch: {
     putSyncStates: `
-      INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score)
-      SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[], ?7::integer[]) ${SYNC_STATE_UPSERT}`,
+      INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score, email)
+      SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[], ?7::integer[], ?8::text[]) ${SYNC_STATE_UPSERT}`,
     appendHistory: `
       INSERT INTO score_history (connection_id, record_id, at, score, tier)
       SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::double precision[], ?5::text[]) ${HISTORY_UPSERT}`,

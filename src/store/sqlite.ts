@@ -9,7 +9,7 @@ import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
 import type { RecordError, RunReport } from '../sync/report.ts';
 import {
   MAX_RECORD_ATTEMPTS, decodeCached, decodeConnection, decodeHistory, decodeLastGood, decodePendingRetry, decodeRun,
-  decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc, percentileBucket, toHistogram,
+  decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc, normalizeEmail, percentileBucket, toHistogram,
 } from './codec.ts';
 import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow } from './codec.ts';
 import type {
@@ -194,9 +194,19 @@ export class SqliteStore implements Store {
             SQL.putSyncState, connectionId, s.recordId, s.objectType,
             s.lastWritten === null ? null : JSON.stringify(s.lastWritten),
             s.writtenAt === null ? null : isoUtc(s.writtenAt), s.fingerprint, percentileBucket(s.lastWritten),
+            normalizeEmail(s.email),
           );
         }
       });
+    });
+  }
+
+  findRecordIdsByEmail(connectionId: string | undefined, email: string): Promise<{ connectionId: string; recordId: string }[]> {
+    return this.#async(() => {
+      const wanted = normalizeEmail(email);
+      if (wanted === null) return [];
+      return this.#all<{ connection_id: string; record_id: string }>(SQL.findRecordIdsByEmail, wanted, connectionId ?? null)
+        .map((row) => ({ connectionId: row.connection_id, recordId: row.record_id }));
     });
   }
 

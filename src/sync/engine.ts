@@ -420,13 +420,15 @@ class SyncRun {
             states.push({
               recordId: w.contact.id, objectType: w.contact.objectType, lastWritten: w.state?.lastWritten ?? null,
               writtenAt: w.state?.writtenAt ?? null, fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
+              email: w.optedOut ? null : w.contact.email ?? null,
             });
           }
           return;
         }
         this.report.counts.written += 1;
         succeeded.push(w.contact.id);
-        states.push({ recordId: w.contact.id, objectType: w.contact.objectType, lastWritten: plan.lastWritten, writtenAt: nowIso, fingerprint: reusableFingerprint(w) });
+        // The e-mail lets the admin server find the contact; never kept for one who opted out.
+        states.push({ recordId: w.contact.id, objectType: w.contact.objectType, lastWritten: plan.lastWritten, writtenAt: nowIso, fingerprint: reusableFingerprint(w), email: w.optedOut ? null : w.contact.email ?? null });
         if (w.optedOut) return;
         if (plan.changed.includes('score') || plan.changed.includes('tier') || w.state?.lastWritten == null) {
           history.push({ recordId: w.contact.id, at: nowIso, score: plan.lastWritten.score, tier: plan.lastWritten.tier ?? 'Unscored' });
@@ -456,6 +458,7 @@ class SyncRun {
           lastWritten: w.state?.lastWritten ?? null,
           writtenAt: w.state?.writtenAt ?? null,
           fingerprint,
+          email: w.contact.email ?? null,
         });
       }
     }

@@ -348,6 +348,26 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect(await store.getHistory('c1', 'nobody')).to.deep.equal([]);
       });
 
+      it('finds records by e-mail, case-insensitively, per connection or across all, and forgets it on opt-out', async () => {
+        const state = (recordId: string, email: string | null) => ({ recordId, objectType: 'Contact', lastWritten: fields(5), writtenAt: null, fingerprint: 'fp', email });
+        await store.putSyncStates('c1', [state('r1', ' Ada@Example.COM '), state('r2', 'ada@example.com'), state('r3', 'bob@example.com'), state('r4', null)]);
+        await store.putSyncStates('c2', [state('r9', 'ADA@example.com')]);
+        const find = store.findRecordIdsByEmail?.bind(store);
+        if (find === undefined) throw new Error('the store offers no findRecordIdsByEmail');
+        expect(await find(undefined, 'ada@EXAMPLE.com')).to.deep.equal([
+          { connectionId: 'c1', recordId: 'r1' }, { connectionId: 'c1', recordId: 'r2' }, { connectionId: 'c2', recordId: 'r9' },
+        ]);
+        expect(await find('c2', 'Ada@example.com')).to.deep.equal([{ connectionId: 'c2', recordId: 'r9' }]);
+        expect(await find('c1', 'nobody@example.com')).to.deep.equal([]);
+        expect(await find(undefined, '  ')).to.deep.equal([]);
+        expect((await store.getSyncStates('c1', ['r1'])).get('r1')?.email).to.equal('ada@example.com');
+        await store.putSyncStates('c1', [state('r2', 'new@example.com')]);
+        expect(await find('c1', 'ada@example.com')).to.deep.equal([{ connectionId: 'c1', recordId: 'r1' }], 'a changed e-mail replaces the old one');
+        await store.purgeContact('c1', 'r1');
+        expect(await find(undefined, 'ada@example.com')).to.deep.equal([{ connectionId: 'c2', recordId: 'r9' }], 'opt-out forgets the e-mail');
+        expect((await store.getSyncStates('c1', ['r1'])).get('r1')?.email).to.equal(undefined);
+      });
+
       it('prunes old points across connections and purges one contact', async () => {
         await store.appendHistory('c1', [
           { recordId: 'r1', at: '2024-01-01T00:00:00.000Z', score: 1, tier: 'D' },

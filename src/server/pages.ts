@@ -221,16 +221,30 @@ export function pageRoutes(deps: PageDeps): Router {
     done(req, res, result.started ? 202 : 409, { started: result.started, records: reset }, `/runs?connection=${encodeURIComponent(report.connection)}`);
   });
 
+  const ContactQuerySchema = z.object({
+    id: z.string().trim().max(200, 'id must be at most 200 characters').optional(),
+    email: z.union([z.literal(''), z.string().trim().max(320, 'email must be at most 320 characters').pipe(z.email('email must be an e-mail address like ada@example.com'))]).optional(),
+    connection: z.string().max(200).optional(),
+  });
+
   router.get('/contacts', async (req, res) => {
-    const id = typeof req.query.id === 'string' ? req.query.id.trim().slice(0, 200) : '';
-    const found = id === '' ? [] : await findContact(store, id);
+    const query = ContactQuerySchema.safeParse(req.query);
+    if (!query.success) throw new HttpError(400, query.error.issues.map((i) => i.message).join('; '));
+    const id = query.data.id ?? '';
+    const email = query.data.email?.trim().toLowerCase() ?? '';
+    const connection = query.data.connection === '' ? undefined : query.data.connection;
+    const found = id !== '' ? await findContactById(store, id, connection) : email !== '' ? await findContactsByEmail(store, email, connection) : [];
+    const asked = id !== '' ? `id ${id}` : email !== '' ? `e-mail ${email}` : '';
     respond(req, res, {
-      title: 'Contacts', current: '/contacts', data: { id, found },
+      title: 'Contacts', current: '/contacts', data: { id, email, found },
       body: () => html`
         <form method="get" action="/contacts" class="search" role="search"><label for="contact-id">CRM record id</label>
-          <input id="contact-id" name="id" value="${id}" required placeholder="003… or HubSpot contact id"><button type="submit">Find</button></form>
-        <p class="muted">The store keeps record ids, not e-mail addresses (privacy): look a contact up by its Salesforce or HubSpot id.</p>
-        ${id !== '' && found.length === 0 ? html`<p role="status">No scored contact with id ${id}.</p>` : ''}
+          <input id="contact-id" name="id" value="${id}" placeholder="003… or HubSpot contact id">
+          <label for="contact-email">or e-mail</label>
+          <input id="contact-email" name="email" type="email" value="${email}" placeholder="ada@example.com"><button type="submit">Find</button></form>
+        <p class="muted">Look a contact up by its Salesforce or HubSpot id, or by the e-mail it had at its last sync (opted-out contacts' e-mails are not kept).</p>
+        ${asked !== '' && found.length === 0 ? html`<p role="status">No scored contact with ${asked}.</p>` : ''}
+        ${found.length > 1 ? html`<p role="status">${found.length} records match ${asked}.</p>` : ''}
         ${found.map((f) => html`<article class="card contact" aria-label="Contact ${f.recordId} in ${f.connection}">
           <h2>${f.recordId} <span class="muted">${f.objectType} · ${f.connection}</span></h2>
           <dl class="facts"><dt>Score</dt><dd class="score">${f.fields?.score ?? '—'}</dd><dt>Tier</dt><dd class="tier">${f.fields?.tier ?? '—'}</dd>
@@ -247,18 +261,36 @@ export function pageRoutes(deps: PageDeps): Router {
   return router;
 }
 
-async function findContact(store: Store, recordId: string) {
-  const out = [];
+async function describeContact(store: Store, connectionId: string, recordId: string) {
+  const state = (await store.getSyncStates(connectionId, [recordId])).get(recordId);
+  if (state === undefined) return null;
+  const history = await store.getHistory(connectionId, recordId, 24);
+  return {
+    connection: connectionId, recordId, objectType: state.objectType, fields: state.lastWritten, writtenAt: state.writtenAt,
+    factors: (state.lastWritten?.topFactors ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''),
+    history,
+  };
+}
+
+type FoundContact = NonNullable<Awaited<ReturnType<typeof describeContact>>>;
+
+async function findContactById(store: Store, recordId: string, connectionId: string | undefined): Promise<FoundContact[]> {
+  const out: FoundContact[] = [];
   for (const c of await store.listConnections()) {
-    const state = (await store.getSyncStates(c.id, [recordId])).get(recordId);
-    if (state === undefined) continue;
-    const history = await store.getHistory(c.id, recordId, 24);
-    out.push({
-      connection: c.id, recordId, objectType: state.objectType, fields: state.lastWritten, writtenAt: state.writtenAt,
-      factors: (state.lastWritten?.topFactors ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''),
-      history,
-    });
+    if (connectionId !== undefined && c.id !== connectionId) continue;
+    const found = await describeContact(store, c.id, recordId);
+    if (found !== null) out.push(found);
   }
   return out;
 }
 
+/** Every record (in every connection, or the one asked for) whose last recorded e-mail is this one. */
+async function findContactsByEmail(store: Store, email: string, connectionId: string | undefined): Promise<FoundContact[]> {
+  if (store.findRecordIdsByEmail === undefined) throw new HttpError(501, 'This store cannot look contacts up by e-mail; use the record id.');
+  const out: FoundContact[] = [];
+  for (const match of await store.findRecordIdsByEmail(connectionId, email)) {
+    const found = await describeContact(store, match.connectionId, match.recordId);
+    if (found !== null) out.push(found);
+  }
+  return out;
+}

@@ -31,6 +31,10 @@ export const SalesforceOptionsSchema = z.object({
   queryBatchSize: z.number().int().min(200).max(2000).default(2000),
   /** Re-read records modified this many seconds before the watermark (late commits share old stamps). */
   overlapSeconds: z.number().int().min(0).max(86_400).default(60),
+  /** A first full pass of an object with more records than this reads it through a Bulk API 2.0 query job. */
+  bulkQueryThreshold: z.number().int().min(1).default(50_000),
+  /** Records per Bulk 2.0 query result download (one API call each); handed over in pages of `queryBatchSize`. */
+  bulkQueryPageSize: z.number().int().min(1).max(100_000).default(50_000),
   /** Above this many updates in one `writeScores` call, Bulk API 2.0 ingest is used. */
   bulkWriteThreshold: z.number().int().min(1).default(2000),
   bulkPollIntervalMs: z.number().int().min(10).default(2000),

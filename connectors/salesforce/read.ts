@@ -11,6 +11,7 @@ import type { QueryPage, SalesforceApi } from './api.ts';
 import { errorCodeOf, setupErrorFor } from './api.ts';
 import type { SalesforceOptions } from './options.ts';
 import { soqlDatetime, soqlField, soqlId, soqlString } from './soql.ts';
+import { BulkQuery, isExpiredJob, recordFromCsv } from './bulk-read.ts';
 
 const KeySchema = z.object({ stamp: z.iso.datetime(), id: z.string().min(15) });
 type Key = z.infer<typeof KeySchema>;
@@ -28,6 +29,14 @@ export const CursorSchema = z.object({
     /** When the pass started: later changes (including our own writes) belong to the next pass. */
     until: z.iso.datetime(),
     position: KeySchema.optional(),
+    /** A Bulk 2.0 query job reading this object: the download at `locator`, of which `skip` rows are handed over. */
+    bulk: z.object({
+      job: z.string().min(1),
+      locator: z.string().optional(),
+      skip: z.number().int().min(0).default(0),
+      /** The highest key handed over so far (Bulk results carry no order guarantee). */
+      max: KeySchema.optional(),
+    }).optional(),
   }).optional(),
 });
 export type Cursor = z.infer<typeof CursorSchema>;
@@ -68,7 +77,11 @@ const BaseRecordSchema = z.looseObject({
 const IDS_PER_QUERY = 200;
 
 export class ContactReader {
-  constructor(private readonly api: SalesforceApi, private readonly options: SalesforceOptions, private readonly userId: () => Promise<string>) {}
+  private readonly bulk: BulkQuery;
+
+  constructor(private readonly api: SalesforceApi, private readonly options: SalesforceOptions, private readonly userId: () => Promise<string>) {
+    this.bulk = new BulkQuery(api, options);
+  }
 
   private selectList(): string {
     const fields = new Set(['Id', 'FirstName', 'LastName', 'Email', 'SystemModstamp', ...this.options.handleFields.map((h) => h.field), ...Object.values(SALESFORCE_FIELDS)]);
@@ -118,15 +131,35 @@ export class ContactReader {
       const mode = options.full || Object.keys(state.watermarks).length === 0 ? 'full' : 'incremental';
       state.pass = { mode, object: objects[0]!, until: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString() };
     }
+    let lastYielded: string | null = cursorText;
+    if (state.pass.bulk) {
+      for await (const page of this.readBulk(state, options.staleBefore)) {
+        lastYielded = page.cursor;
+        yield page;
+      }
+    }
+    if (!state.pass) {
+      const final = JSON.stringify(state);
+      if (final !== lastYielded) yield { contacts: [], cursor: final };
+      return;
+    }
     const pass = state.pass;
     const remaining = objects.slice(objects.indexOf(pass.object));
     const soqls = remaining.map((object, k) => this.buildSoql(object, pass, state.watermarks[object], k === 0 ? pass.position : undefined, options.staleBefore, state.user!));
     const firstPages = await this.api.queries<Record<string, unknown>>(soqls);
-    let lastYielded: string | null = cursorText;
 
     for (const [k, object] of remaining.entries()) {
       const first = firstPages[k]!;
       if (first instanceof Error) throw setupErrorFor(first) ?? first;
+      // The first page's totalSize is the object's count: a large first full pass goes through Bulk 2.0 instead.
+      if (pass.mode === 'full' && (k > 0 || !pass.position) && first.totalSize > this.options.bulkQueryThreshold) {
+        state.pass = { mode: pass.mode, object, until: pass.until };
+        for await (const page of this.readBulk(state, options.staleBefore)) {
+          lastYielded = page.cursor;
+          yield page;
+        }
+        continue;
+      }
       let page: QueryPage<Record<string, unknown>> = first;
       let position = k === 0 ? pass.position : undefined;
       for (;;) {
@@ -154,6 +187,51 @@ export class ContactReader {
     // Hand over the final cursor even when the last pages were empty, so the next run starts a new pass.
     const final = JSON.stringify(state);
     if (final !== lastYielded) yield { contacts: [], cursor: final };
+  }
+
+  /**
+   * The current object's full pass through a Bulk 2.0 query job, resuming at the cursor's job and locator (an
+   * expired job restarts the object's pass: records may be read twice, never lost). Leaves `state.pass` on the next
+   * object, or undefined after the last one, and the watermark where the REST pass would leave it.
+   */
+  private async *readBulk(state: Cursor, staleBefore: Date): AsyncGenerator<ContactPage> {
+    const pass = state.pass!;
+    const object = pass.object;
+    const soql = this.buildSoql(object, pass, undefined, undefined, staleBefore, state.user!);
+    const booleans = new Set(['Individual.HasOptedOutProfiling', ...(this.options.optOut.field ? [this.options.optOut.field] : [])]);
+    let bulk = pass.bulk ?? { job: await this.bulk.start(soql), skip: 0 };
+    for (;;) {
+      let download;
+      try {
+        download = await this.bulk.page(bulk.job, bulk.locator);
+      } catch (error) {
+        if (!isExpiredJob(error)) throw error;
+        bulk = { job: await this.bulk.start(soql), skip: 0, ...(bulk.max ? { max: bulk.max } : {}) };
+        continue;
+      }
+      const rows = download.rows;
+      let start = bulk.skip;
+      do {
+        const end = Math.min(rows.length, start + this.options.queryBatchSize);
+        const contacts = rows.slice(start, end).map((row) => toContact(recordFromCsv(row, booleans), object, this.options));
+        let max = bulk.max;
+        for (const c of contacts) max = maxKey(max, { stamp: c.modifiedAt, id: c.id });
+        bulk = { ...bulk, skip: end, ...(max ? { max } : {}) };
+        if (end < rows.length || download.next !== null) {
+          state.pass = { ...pass, bulk: end < rows.length ? bulk : { job: bulk.job, locator: download.next!, skip: 0, ...(max ? { max } : {}) } };
+        } else {
+          const watermark = maxKey(state.watermarks[object], max);
+          if (watermark) state.watermarks[object] = watermark;
+          const objects = this.options.objects;
+          const next = objects[objects.indexOf(object) + 1];
+          state.pass = next ? { mode: pass.mode, object: next, until: pass.until } : undefined;
+        }
+        if (contacts.length > 0) yield { contacts, cursor: JSON.stringify(state) };
+        start = end;
+      } while (start < rows.length);
+      if (download.next === null) return;
+      bulk = { job: bulk.job, locator: download.next, skip: 0, ...(bulk.max ? { max: bulk.max } : {}) };
+    }
   }
 
   /** The next page; an expired query locator is replaced by a fresh keyset query from the position. */

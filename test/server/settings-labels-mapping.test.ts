@@ -1,0 +1,86 @@
+// Settings: tier display labels (into the scoring options the runtime's model reads) and the field mapping (into
+// the settings each connector opens with), zod-validated, saved per connection and shown in the dry-run preview.
+import { expect } from 'chai';
+import { ScoringOptionsSchema } from '../../src/scoring/options.ts';
+import { Client, startTestServer } from './helpers.ts';
+import type { TestServer } from './helpers.ts';
+
+const BASE = { schedule: '0 3 * * *', refreshDays: 7, tierA: 65, tierB: 45, tierC: 25 };
+
+describe('admin server settings: tier labels and field mapping', function () {
+  this.timeout(30_000);
+  let server: TestServer;
+  let client: Client;
+  let token: string;
+
+  before(async () => {
+    server = await startTestServer();
+    await server.store.saveConnection({ id: 'sf1', crm: 'salesforce', name: 'Acme', status: 'ok', statusMessage: null, credentials: {}, settings: { salesforce: { optOut: { individual: false } } } });
+    await server.store.saveConnection({ id: 'hs1', crm: 'hubspot', name: 'Portal', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+    client = new Client(server.url);
+    await client.login();
+    token = await client.csrf();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const post = (json: Record<string, unknown>) => client.request('/api/settings', { method: 'POST', json, headers: { 'x-csrf-token': token } });
+
+  it('saves labels into the scoring options and a Salesforce mapping where the connector reads it', async () => {
+    const response = await post({ ...BASE, connection: 'sf1', action: 'save', tierLabelA: 'Champion', tierLabelB: 'Voice', tierLabelC: 'Member', tierLabelD: 'Quiet', fieldMapping: 'Twitter__c = x\nGH__c = GitHub\n\nProfile__c = any' });
+    expect(response.status).to.equal(200);
+    const settings = (await server.store.getConnection('sf1'))!.settings;
+    const scoring = ScoringOptionsSchema.parse(settings.scoring);
+    expect(scoring.tiers.labels).to.deep.equal({ A: 'Champion', B: 'Voice', C: 'Member', D: 'Quiet', Unscored: 'Unscored' });
+    expect(settings.salesforce).to.deep.equal({
+      optOut: { individual: false },
+      handleFields: [{ field: 'Twitter__c', network: 'x' }, { field: 'GH__c', network: 'github' }, { field: 'Profile__c', network: 'any' }],
+    });
+    const shown = await (await client.request('/api/settings?connection=sf1')).json() as { settings: Record<string, unknown> };
+    expect(shown.settings).to.deep.include({ tierLabelA: 'Champion', tierLabelD: 'Quiet' });
+    expect(shown.settings.fieldMapping).to.have.length(3);
+    const page = await (await client.request('/settings?connection=sf1')).text();
+    expect(page).to.include('value="Champion"').and.include('GH__c = github');
+
+    // Leaving the labels and mapping out keeps them; an empty mapping goes back to the connector's defaults.
+    await post({ ...BASE, connection: 'sf1', action: 'save' });
+    const kept = (await server.store.getConnection('sf1'))!.settings;
+    expect(ScoringOptionsSchema.parse(kept.scoring).tiers.labels.A).to.equal('Champion');
+    expect((kept.salesforce as { handleFields: unknown[] }).handleFields).to.have.length(3);
+    await post({ ...BASE, connection: 'sf1', action: 'save', fieldMapping: '' });
+    expect((await server.store.getConnection('sf1'))!.settings.salesforce).to.deep.equal({ optOut: { individual: false } });
+  });
+
+  it('saves a HubSpot mapping as the property → network record its connector reads', async () => {
+    expect((await post({ ...BASE, connection: 'hs1', action: 'save', fieldMapping: 'twitterhandle = x\r\nbsky = bluesky' })).status).to.equal(200);
+    expect((await server.store.getConnection('hs1'))!.settings.hubspot).to.deep.equal({ handleProperties: { twitterhandle: 'x', bsky: 'bluesky' } });
+  });
+
+  it('rejects bad labels and mapping lines, naming the field and line, and saves nothing', async () => {
+    const before = (await server.store.getConnection('hs1'))!.settings;
+    const response = await post({ ...BASE, connection: 'hs1', action: 'save', tierLabelA: '   ', tierLabelB: 'x'.repeat(41), fieldMapping: 'twitterhandle = x\nbad line\nother = myspace\ntwitterHandle = github' });
+    expect(response.status).to.equal(422);
+    const problems = ((await response.json()) as { problems: string[] }).problems.join('\n');
+    expect(problems).to.match(/tierLabelA must not be empty/).and.match(/tierLabelB must be at most 40/)
+      .and.match(/fieldMapping line 2 \("bad line"\)/).and.match(/fieldMapping line 3 \("other = myspace"\)/).and.match(/line 4: field twitterHandle is mapped twice/);
+    expect((await server.store.getConnection('hs1'))!.settings).to.deep.equal(before);
+  });
+
+  it('previews with the labels in the dry run\'s scoring options and says when the mapping applies', async () => {
+    const response = await post({ ...BASE, connection: 'hs1', action: 'preview', tierLabelA: 'Star', fieldMapping: 'twitterhandle = x' });
+    expect(response.status).to.equal(200);
+    const body = await response.json() as { preview: { tierLabels: Record<string, string>; fieldMapping: unknown[]; fieldMappingAppliesAfterSave: boolean } };
+    expect(body.preview.tierLabels).to.deep.equal({ A: 'Star', B: 'B', C: 'C', D: 'D' });
+    expect(body.preview.fieldMapping).to.deep.equal([{ field: 'twitterhandle', network: 'x' }]);
+    expect(body.preview.fieldMappingAppliesAfterSave).to.equal(true);
+    const run = server.runs.at(-1)!;
+    expect(run.request.dryRun).to.equal(true);
+    expect(ScoringOptionsSchema.parse((run.request.settings as { scoring: unknown }).scoring).tiers.labels.A).to.equal('Star');
+    expect((await server.store.getConnection('hs1'))!.settings.hubspot).to.deep.equal({ handleProperties: { twitterhandle: 'x', bsky: 'bluesky' } }, 'a preview saves nothing');
+
+    const form = new URLSearchParams({ ...Object.fromEntries(Object.entries(BASE).map(([k, v]) => [k, String(v)])), connection: 'hs1', action: 'preview', _csrf: token, tierLabelA: 'Star', tierLabelB: 'B', tierLabelC: 'C', tierLabelD: 'D', fieldMapping: 'twitterhandle = x' });
+    const html = await (await client.request('/settings', { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).text();
+    expect(html).to.include('(shown as &#34;Star&#34;)').and.include('twitterhandle → x').and.include('applies from the first run after saving');
+  });
+});

@@ -95,7 +95,10 @@ function withMapping(settings: Record<string, unknown>, crm: string | undefined,
   if (key === null) return settings;
   const section = typeof settings[key] === 'object' && settings[key] !== null ? { ...(settings[key] as Record<string, unknown>) } : {};
   const prop = key === 'salesforce' ? 'handleFields' : 'handleProperties';
-  if (pairs.length === 0) delete section[prop];
+  if (pairs.length === 0) {
+    if (settings[key] === undefined) return settings;
+    delete section[prop];
+  }
   else section[prop] = key === 'salesforce' ? pairs : Object.fromEntries(pairs.map((p) => [p.field, p.network]));
   return { ...settings, [key]: section };
 }
@@ -164,7 +167,7 @@ function settingsForm(connection: Connection, form: SettingsForm, token: string,
       ${input('tierC', 'C', form.tierC, raw('type="number" min="0" max="100" step="any" required'))}
     </fieldset>
     <fieldset><legend>Tier labels (what the CRM shows)</legend>
-      ${TIER_LETTERS.map((t) => input(`tierLabel${t}`, t, form[`tierLabel${t}`] ?? t, raw('maxlength="40" required')))}
+      ${TIER_LETTERS.map((t) => input(`tierLabel${t}`, `Label of ${t}`, form[`tierLabel${t}`] ?? t, raw('maxlength="40" required')))}
     </fieldset>
     <fieldset><legend>Field mapping (${connection.crm === 'salesforce' ? 'Contact and Lead fields' : 'contact properties'} holding each network's handle)</legend>
       <div class="field"><label for="fieldMapping">One "Field = network" per line</label>

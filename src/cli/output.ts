@@ -1,5 +1,5 @@
 // How commands print: results on stdout (tables, or exactly one JSON document with --json), everything else on stderr.
-import type { RunReport } from '../sync/report.ts';
+import type { RunReport } from '../store/run-report.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

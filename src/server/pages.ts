@@ -3,7 +3,7 @@ import { Router } from 'express';
 
 import { z } from 'zod';
 import type { Connection, Store } from '../store/contract.ts';
-import type { RunReport } from '../sync/report.ts';
+import type { RunReport } from '../store/run-report.ts';
 import type { RunCoordinator } from './coordinator.ts';
 import { csrfField, formatCount, formatDuration, html, raw } from './html.ts';
 import type { SafeHtml } from './html.ts';

@@ -1,7 +1,7 @@
 // What the server needs from the composition root (src/cli/commands/serve.ts): "run this connection once". The
 // server never opens connectors or providers itself, so it depends only on the sync room below it.
 import type { Connection } from '../store/contract.ts';
-import type { RunReport } from '../sync/report.ts';
+import type { RunReport } from '../store/run-report.ts';
 
 export interface RunRequest {
   dryRun: boolean;

@@ -11,7 +11,7 @@ import { ScoringOptionsSchema } from '../scoring/options.ts';
 import { NETWORKS } from '../scoring/types.ts';
 import type { Connection, Store } from '../store/contract.ts';
 import { SyncAlreadyRunningError } from '../sync/engine.ts';
-import type { RunReport } from '../sync/report.ts';
+import type { RunReport } from '../store/run-report.ts';
 import type { RunCoordinator } from './coordinator.ts';
 import { csrfField, formatCount, html, raw } from './html.ts';
 import type { SafeHtml } from './html.ts';

@@ -3,7 +3,7 @@
 import type { CrmName, InfluenceFields } from '../crm/contract.ts';
 import type { ProviderResult } from '../providers/contract.ts';
 import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
-import type { RecordError, RunReport } from '../sync/report.ts';
+import type { RecordError, RunReport } from './run-report.ts';
 
 export type ConnectionStatus = 'ok' | 'needs_reauth' | 'disabled';
 

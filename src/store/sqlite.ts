@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync, SQLInputValue } from 'node:sqlite';
 import type { ProviderResult } from '../providers/contract.ts';
 import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
-import type { RecordError, RunReport } from '../sync/report.ts';
+import type { RecordError, RunReport } from './run-report.ts';
 import {
   MAX_RECORD_ATTEMPTS, decodeCached, decodeConnection, decodeHistory, decodeLastGood, decodePendingRetry, decodeRun,
   decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc, normalizeEmail, percentileBucket, toHistogram,

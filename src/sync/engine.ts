@@ -17,7 +17,7 @@ import { fetchPageMetrics, identityKey } from './metrics.ts';
 import type { MetricsOutcome } from './metrics.ts';
 import { parseSyncOptions } from './options.ts';
 import type { SyncOptions, SyncOptionsInput } from './options.ts';
-import type { RecordError, RunReport, RunStatus } from './report.ts';
+import type { RecordError, RunReport, RunStatus } from '../store/run-report.ts';
 
 export interface SyncDeps {
   store: Store;

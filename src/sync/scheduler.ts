@@ -6,7 +6,7 @@ import type { ScheduledTask } from 'node-cron';
 import type { Store } from '../store/contract.ts';
 import { SyncAlreadyRunningError } from './engine.ts';
 import type { SyncLogger } from './logger.ts';
-import type { RunReport } from './report.ts';
+import type { RunReport } from '../store/run-report.ts';
 
 export type TickOutcome =
   | { outcome: 'ran'; report: RunReport }

@@ -13,7 +13,7 @@ import type { ProviderAdapter, ProviderResult } from '../../src/providers/contra
 import type { Network, ScoreFunction, ScoreHistoryPoint } from '../../src/scoring/types.ts';
 import type { CachedProviderResult, Connection, ContactSyncState, PendingRetry, Store } from '../../src/store/contract.ts';
 import { runSync } from '../../src/sync/engine.ts';
-import type { RunReport } from '../../src/sync/report.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 
 // Retained memory is measured after a forced GC (peak heapUsed alone mostly shows how lazily V8 collects).

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-import type { RunReport } from '../../src/sync/report.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 import { Client } from '../server/helpers.ts';
 
 const CONTACTS = Number(process.env.BENCH_SERVER_CONTACTS ?? 1_000_000);

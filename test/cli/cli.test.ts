@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { NotAvailableError } from '../../src/cli/errors.ts';
 import { COMMANDS, buildProgram, runCli } from '../../src/cli/program.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-import type { RunReport } from '../../src/sync/report.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
 

@@ -13,7 +13,7 @@ import { startMastodonSandbox } from '../../src/sandbox/networks/mastodon.ts';
 import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
 import { startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
-import { RunReportSchema } from '../../src/sync/report.ts';
+import { RunReportSchema } from '../../src/store/run-report.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
 

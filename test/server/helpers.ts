@@ -13,7 +13,7 @@ import { setAdminPassword } from '../../src/server/auth.ts';
 import type { RunOutcome, RunRequest, SyncRuntime } from '../../src/server/runtime.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Connection } from '../../src/store/contract.ts';
-import type { RunReport } from '../../src/sync/report.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 import { listen } from '../../src/cli/commands/serve.ts';
 
 export const ADMIN = { username: 'admin', password: 'correct horse battery staple' };

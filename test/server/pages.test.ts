@@ -1,7 +1,7 @@
 // The JSON twins of the pages: runs and one run's errors (filter, retry failed), contacts with factors and history,
 // settings validation and save, and /metrics figures from the stored runs.
 import { expect } from 'chai';
-import type { RunReport } from '../../src/sync/report.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 import { Client, startTestServer } from './helpers.ts';
 import type { TestServer } from './helpers.ts';
 

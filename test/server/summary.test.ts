@@ -13,7 +13,7 @@ import { ProductSessionStore } from '../../src/server/session-store.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/store/contract.ts';
-import type { RunReport } from '../../src/sync/report.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

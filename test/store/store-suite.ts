@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { InfluenceFields } from '../../src/crm/contract.ts';
 import type { ProviderResult } from '../../src/providers/contract.ts';
 import type { NetworkMetrics } from '../../src/scoring/types.ts';
-import type { RunReport } from '../../src/sync/report.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 import { MAX_RECORD_ATTEMPTS } from '../../src/store/codec.ts';
 import type { Store } from '../../src/store/contract.ts';
 import { CorruptRowError, CredentialsError } from '../../src/store/errors.ts';

@@ -7,8 +7,8 @@ import { BudgetReachedError, SetupError } from '../../src/crm/errors.ts';
 import { runSync, SyncAlreadyRunningError } from '../../src/sync/engine.ts';
 import type { SyncDeps } from '../../src/sync/engine.ts';
 import type { SyncOptionsInput } from '../../src/sync/options.ts';
-import { RunReportSchema } from '../../src/sync/report.ts';
-import type { RunReport } from '../../src/sync/report.ts';
+import { RunReportSchema } from '../../src/store/run-report.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { MemoryCrm, MemoryProvider, reauthError, resolveTestIdentities, TestModel } from './doubles.ts';
 

@@ -18,7 +18,7 @@ import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import { createScorer, MODEL_VERSION } from '../../src/scoring/index.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { runSync } from '../../src/sync/engine.ts';
-import type { RunReport } from '../../src/sync/report.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 
 const CONNECTION = 'sf-sandbox';
 

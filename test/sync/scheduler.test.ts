@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SyncAlreadyRunningError } from '../../src/sync/engine.ts';
-import type { RunReport } from '../../src/sync/report.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 import { SyncScheduler } from '../../src/sync/scheduler.ts';
 import type { TickOutcome } from '../../src/sync/scheduler.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';

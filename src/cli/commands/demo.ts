@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { openStore } from '../../store/open.ts';
 import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
 import { runSync } from '../../sync/engine.ts';
-import type { RunReport } from '../../sync/report.ts';
+import type { RunReport } from '../../store/run-report.ts';
 import { createPopulation } from '../../sandbox/population.ts';
 import type { Population } from '../../sandbox/population.ts';
 import { SandboxOrg, startSalesforceSandbox } from '../../sandbox/salesforce/index.ts';

@@ -6,7 +6,7 @@ import { OverwritePolicySchema } from '../../crm/policy.ts';
 import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
 import { runSync, SyncAlreadyRunningError } from '../../sync/engine.ts';
 import { SyncScheduler } from '../../sync/scheduler.ts';
-import type { RunReport } from '../../sync/report.ts';
+import type { RunReport } from '../../store/run-report.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
 import { withContext } from '../context.ts';
 import type { CliContext } from '../context.ts';

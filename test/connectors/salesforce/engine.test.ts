@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ContactPage, CrmConnector, ReadOptions } from '../../../src/crm/contract.ts';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 import { runSync } from '../../../src/sync/engine.ts';
-import type { RunReport } from '../../../src/sync/report.ts';
+import type { RunReport } from '../../../src/store/run-report.ts';
 import { resolveTestIdentities, TestModel } from '../../sync/doubles.ts';
 import { EveryoneProvider, makeWorld, orgIds } from './world.ts';
 import type { World } from './world.ts';

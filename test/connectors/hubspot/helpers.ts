@@ -12,6 +12,24 @@ export async function startPortal(size: number, options: Partial<HubSpotSandboxO
   return startHubSpotSandbox({ population: createPopulation({ seed: 'hs-connector', size }), ...options });
 }
 
+/**
+ * Portals for one suite (call in a `describe` body): each started portal is closed after the suite; with
+ * `installFields` (the default per call) our properties are installed and the counters reset before the test sees it.
+ */
+export function portalsForSuite(defaults: { installFields: boolean }) {
+  const sandboxes: HubSpotSandbox[] = [];
+  after(async () => Promise.all(sandboxes.map((s) => s.close())));
+  return async (size: number, options: Partial<HubSpotSandboxOptions> = {}, installFields = defaults.installFields): Promise<HubSpotSandbox> => {
+    const sandbox = await startPortal(size, options);
+    sandboxes.push(sandbox);
+    if (installFields) {
+      await connectorFor(sandbox).installFields();
+      sandbox.control.resetCounters();
+    }
+    return sandbox;
+  };
+}
+
 export function connectorFor(sandbox: HubSpotSandbox, options: Partial<HubSpotConnectorOptions> = {}, hooks?: HubSpotConnectorHooks): HubSpotConnector {
   return createHubSpotConnector({
     baseUrl: sandbox.url,

@@ -4,19 +4,11 @@ import { expect } from 'chai';
 import { BudgetReachedError, NeedsReauthError } from '../../../src/crm/errors.ts';
 import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
 import type { OAuthTokens } from '../../../connectors/hubspot/index.ts';
-import { connectorFor, fields, readAll, readOptions, sleep, startPortal } from './helpers.ts';
+import { connectorFor, fields, portalsForSuite, readAll, readOptions, sleep } from './helpers.ts';
 
 describe('HubSpot connector: rate limits and auth', function () {
   this.timeout(40_000);
-  const sandboxes: HubSpotSandbox[] = [];
-  after(async () => Promise.all(sandboxes.map((s) => s.close())));
-  const portal = async (size: number, options: Parameters<typeof startPortal>[1] = {}, install = true) => {
-    const s = await startPortal(size, options);
-    sandboxes.push(s);
-    if (install) await connectorFor(s).installFields();
-    s.control.resetCounters();
-    return s;
-  };
+  const portal = portalsForSuite({ installFields: true });
   const oauth = (sandbox: HubSpotSandbox, refreshToken: string) => ({
     kind: 'oauth' as const, clientId: sandbox.env.HUBSPOT_CLIENT_ID, clientSecret: sandbox.env.HUBSPOT_CLIENT_SECRET, refreshToken,
   });

@@ -2,21 +2,12 @@
 import { expect } from 'chai';
 import type { ScoreUpdate } from '../../../src/crm/contract.ts';
 import { SetupError } from '../../../src/crm/errors.ts';
-import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
 import { decodeCursor } from '../../../connectors/hubspot/read.ts';
-import { connectorFor, fields, readAll, readOptions, startPortal } from './helpers.ts';
+import { connectorFor, fields, portalsForSuite, readAll, readOptions } from './helpers.ts';
 
 describe('HubSpot connector: reads and writes', function () {
   this.timeout(45_000);
-  const sandboxes: HubSpotSandbox[] = [];
-  after(async () => Promise.all(sandboxes.map((s) => s.close())));
-  const portal = async (...args: Parameters<typeof startPortal>) => {
-    const s = await startPortal(...args);
-    sandboxes.push(s);
-    await connectorFor(s).installFields();
-    s.control.resetCounters();
-    return s;
-  };
+  const portal = portalsForSuite({ installFields: true });
   const updatesFor = (ids: readonly string[]): ScoreUpdate[] => ids.map((id) => ({ objectType: 'contact', id, fields: fields() }));
 
   it('first run lists every contact (100 per page); later runs search only what changed, handing over without loss', async () => {

@@ -1,18 +1,11 @@
 // installFields / checkSetup against the sandbox portal: idempotent, conflicts reported with their fix, scopes.
 import { expect } from 'chai';
-import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
 import { loadPropertyManifest } from '../../../connectors/hubspot/manifest.ts';
-import { connectorFor, startPortal } from './helpers.ts';
+import { connectorFor, portalsForSuite } from './helpers.ts';
 
 describe('HubSpot connector: properties', function () {
   this.timeout(20_000);
-  const sandboxes: HubSpotSandbox[] = [];
-  after(async () => Promise.all(sandboxes.map((s) => s.close())));
-  const portal = async (...args: Parameters<typeof startPortal>) => {
-    const s = await startPortal(...args);
-    sandboxes.push(s);
-    return s;
-  };
+  const portal = portalsForSuite({ installFields: false });
   const manifest = loadPropertyManifest();
 
   it('installs the group and every manifest property, and a second install changes nothing', async () => {

@@ -1,20 +1,11 @@
 // Thousands of contacts sharing one lastmodifieddate: the search keyset reads each exactly once, past the
 // 10,000-result cap, and a window resumed mid-tie neither repeats nor skips.
 import { expect } from 'chai';
-import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
-import { connectorFor, readAll, readOptions, startPortal } from './helpers.ts';
+import { connectorFor, portalsForSuite, readAll, readOptions } from './helpers.ts';
 
 describe('HubSpot connector: timestamp ties and the search cap', function () {
   this.timeout(45_000);
-  const sandboxes: HubSpotSandbox[] = [];
-  after(async () => Promise.all(sandboxes.map((s) => s.close())));
-  const portal = async (...args: Parameters<typeof startPortal>) => {
-    const s = await startPortal(...args);
-    sandboxes.push(s);
-    await connectorFor(s).installFields();
-    s.control.resetCounters();
-    return s;
-  };
+  const portal = portalsForSuite({ installFields: true });
 
   async function tiedPortal(size: number) {
     const sandbox = await portal(size, { tenSecondLimit: 100_000, searchPerSecond: 1000 });

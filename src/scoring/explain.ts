@@ -1,8 +1,9 @@
 // Top factors: short sentences with signed points that add up to the score (within rounding).
-// Hot path: candidates are plain records and only the shown ones are rendered to text.
-import type { AuthenticityFlag, NetworkScore } from './network.ts';
+// Hot path: candidates live in reused typed arrays and only the shown ones are rendered to text, from prefixes and
+// suffixes built once (string concatenation and number formatting were most of a contact's explanation cost).
+import type { NetworkScore } from './network.ts';
 import { GITHUB_EXTRA } from './network.ts';
-import type { Factor, Network } from './types.ts';
+import { NETWORKS, type Factor, type Network } from './types.ts';
 
 export const NETWORK_NAMES: Record<Network, string> = {
   x: 'X', github: 'GitHub', mastodon: 'Mastodon', bluesky: 'Bluesky', youtube: 'YouTube', linkedin: 'LinkedIn',
@@ -21,6 +22,7 @@ export function compact(n: number): string {
 function trim(n: number): string {
   const tenths = Math.round(n * 10);
   if (!Number.isSafeInteger(tenths)) return String(Math.round(n * 10) / 10);
+  if (tenths >= 0 && tenths % 10 === 0) return String(tenths / 10); // the common case: a whole, non-negative number
   const sign = tenths < 0 ? '-' : '';
   const abs = Math.abs(tenths);
   const whole = Math.floor(abs / 10);
@@ -29,89 +31,138 @@ function trim(n: number): string {
 }
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-type Kind = 'reach' | 'amplification' | 'engagement' | 'activity' | 'plausibility' | 'flag';
+const REACH = 0;
+const AMPLIFICATION = 1;
+const ENGAGEMENT = 2;
+const ACTIVITY = 3;
+const PLAUSIBILITY = 4;
+const FLAG = 5;
 
-interface Candidate {
-  ns: NetworkScore;
-  kind: Kind;
-  flag: AuthenticityFlag | null;
-  points: number;
+/** "+ X: " and "− X: " for every network: the start of every factor line. */
+const PREFIX = Object.fromEntries(
+  NETWORKS.map((n) => [n, { positive: `+ ${NETWORK_NAMES[n]}: `, negative: `− ${NETWORK_NAMES[n]}: ` }]),
+) as Record<Network, { positive: string; negative: string }>;
+
+/** Suffixes that depend on the window (one options set is scored many times: built once per window length). */
+interface WindowTexts {
+  windowDays: number;
+  /** ` weighted reactions on a typical post (N posts, W days)` by N. */
+  amplification: string[];
+  noPosts: string;
+  fewPosts: string[];
+}
+let windowTexts: WindowTexts | null = null;
+function textsFor(windowDays: number): WindowTexts {
+  if (windowTexts?.windowDays === windowDays) return windowTexts;
+  const amplification: string[] = [];
+  const fewPosts: string[] = [];
+  for (let n = 0; n <= 20; n++) amplification.push(` weighted reactions on a typical post (${n} posts, ${windowDays} days)`);
+  for (let n = 0; n < 6; n++) fewPosts.push(`only ${n} original post${n === 1 ? '' : 's'} in ${windowDays} days`);
+  windowTexts = { windowDays, amplification, noPosts: `no original posts in ${windowDays} days`, fewPosts };
+  return windowTexts;
 }
 
-function render(c: Candidate, windowDays: number): string {
-  const ns = c.ns;
-  const name = NETWORK_NAMES[ns.network];
+/** The text after "± Network: " of one candidate. */
+function render(ns: NetworkScore, kind: number, flagIndex: number, texts: WindowTexts, windowDays: number): string {
   const m = ns.metrics;
-  switch (c.kind) {
-    case 'reach':
-      return `${name}: ${compact(m.followers)} followers`;
-    case 'amplification':
-      return ns.network === 'github'
-        ? `${name}: ${compact(m.extra?.[GITHUB_EXTRA.stars] ?? 0)} stars, ${compact(m.extra?.[GITHUB_EXTRA.forks] ?? 0)} forks on own repos`
-        : `${name}: ${compact(ns.typicalReactions)} weighted reactions on a typical post (${ns.postsUsed} posts, ${windowDays} days)`;
-    case 'engagement':
-      return ns.engagementRatio === null ? `${name}: engagement` : `${name}: engagement ${trim(ns.engagementRatio)}× typical for its size`;
-    case 'activity':
-      if (ns.daysSinceLastPost === null) return `${name}: no original posts seen (activity unknown)`;
-      if (ns.postsInWindow === 0) return `${name}: no original posts in ${windowDays} days`;
-      if (ns.postsInWindow < 6) return `${name}: only ${ns.postsInWindow} original post${ns.postsInWindow === 1 ? '' : 's'} in ${windowDays} days`;
-      return `${name}: last original post ${Math.round(ns.daysSinceLastPost)} days ago`;
-    case 'plausibility':
-      return `${name}: engagement above what is plausible for its size (excess not counted)`;
-    case 'flag':
-      switch (c.flag?.code) {
+  switch (kind) {
+    case REACH:
+      return `${compact(m.followers)} followers`;
+    case AMPLIFICATION:
+      if (ns.network === 'github') {
+        return `${compact(m.extra?.[GITHUB_EXTRA.stars] ?? 0)} stars, ${compact(m.extra?.[GITHUB_EXTRA.forks] ?? 0)} forks on own repos`;
+      }
+      return compact(ns.typicalReactions) + (texts.amplification[ns.postsUsed] ?? ` weighted reactions on a typical post (${ns.postsUsed} posts, ${windowDays} days)`);
+    case ENGAGEMENT:
+      return ns.engagementRatio === null ? 'engagement' : `engagement ${trim(ns.engagementRatio)}× typical for its size`;
+    case ACTIVITY:
+      if (ns.daysSinceLastPost === null) return 'no original posts seen (activity unknown)';
+      if (ns.postsInWindow === 0) return texts.noPosts;
+      if (ns.postsInWindow < 6) return texts.fewPosts[ns.postsInWindow]!;
+      return `last original post ${Math.round(ns.daysSinceLastPost)} days ago`;
+    case PLAUSIBILITY:
+      return 'engagement above what is plausible for its size (excess not counted)';
+    default:
+      switch (ns.flags[flagIndex]?.code) {
         case 'FOLLOW_BACK_PATTERN':
-          return `${name}: follow-back pattern (${compact(m.following)} following / ${compact(m.followers)} followers)`;
+          return `follow-back pattern (${compact(m.following)} following / ${compact(m.followers)} followers)`;
         case 'YOUNG_ACCOUNT':
-          return `${name}: account younger than 90 days`;
+          return 'account younger than 90 days';
         case 'AUTOMATION_RATE':
-          return `${name}: about ${Math.round(ns.postsPerDay ?? 0)} posts a day over the account's life (automation-like)`;
+          return `about ${Math.round(ns.postsPerDay ?? 0)} posts a day over the account's life (automation-like)`;
         case 'BOUGHT_FOLLOWERS_PATTERN':
-          return `${name}: audience barely reacts for its size (bought-followers pattern)`;
+          return 'audience barely reacts for its size (bought-followers pattern)';
         default:
-          return `${name}: ${c.flag?.code ?? 'flag'}`;
+          return ns.flags[flagIndex]?.code ?? 'flag';
       }
   }
 }
 
-function add(out: Candidate[], ns: NetworkScore, kind: Kind, points: number, flag: AuthenticityFlag | null = null): void {
-  if (points !== 0) out.push({ ns, kind, flag, points });
+/** Candidates of one call, in reused arrays (the model stays pure: nothing in them outlives the call). */
+let capacity = 32;
+let points = new Float64Array(capacity);
+let owner = new Int32Array(capacity); // index into `scored`
+let kinds = new Int32Array(capacity);
+let flagIndexes = new Int32Array(capacity);
+let size = 0;
+
+function add(network: number, kind: number, value: number, flagIndex = -1): void {
+  if (value === 0) return;
+  if (size === capacity) {
+    capacity *= 2;
+    const grow = <T extends Float64Array | Int32Array>(from: T, to: T): T => (to.set(from), to);
+    points = grow(points, new Float64Array(capacity));
+    owner = grow(owner, new Int32Array(capacity));
+    kinds = grow(kinds, new Int32Array(capacity));
+    flagIndexes = grow(flagIndexes, new Int32Array(capacity));
+  }
+  points[size] = value;
+  owner[size] = network;
+  kinds[size] = kind;
+  flagIndexes[size] = flagIndex;
+  size++;
 }
 
-function collect(out: Candidate[], ns: NetworkScore, contribution: number): void {
+function collect(index: number, ns: NetworkScore, contribution: number): void {
   if (ns.subScore <= 0 || contribution <= 0) return;
   const ratio = contribution / ns.subScore;
-  add(out, ns, 'reach', ns.reachPart * ratio);
-  add(out, ns, 'amplification', ns.amplificationPart * ratio);
-  add(out, ns, 'engagement', ns.engagementPart * ratio);
-  add(out, ns, 'activity', -ns.activityLoss * ratio);
-  add(out, ns, 'plausibility', -ns.plausibilityLoss * ratio);
+  add(index, REACH, ns.reachPart * ratio);
+  add(index, AMPLIFICATION, ns.amplificationPart * ratio);
+  add(index, ENGAGEMENT, ns.engagementPart * ratio);
+  add(index, ACTIVITY, -ns.activityLoss * ratio);
+  add(index, PLAUSIBILITY, -ns.plausibilityLoss * ratio);
   // Split the authenticity loss between the flags in proportion to log(factor) (they multiply).
+  const flags = ns.flags;
   let logSum = 0;
-  for (const flag of ns.flags) if (flag.factor < 1) logSum += Math.log(flag.factor);
+  for (const flag of flags) if (flag.factor < 1) logSum += Math.log(flag.factor);
   if (logSum === 0) return;
-  for (const flag of ns.flags) {
-    if (flag.factor < 1) add(out, ns, 'flag', (-ns.authenticityLoss * ratio * Math.log(flag.factor)) / logSum, flag);
+  for (let f = 0; f < flags.length; f++) {
+    const factor = flags[f]!.factor;
+    if (factor < 1) add(index, FLAG, (-ns.authenticityLoss * ratio * Math.log(factor)) / logSum, f);
   }
 }
 
-/** Keeps the `limit` candidates of largest |points| with the wanted sign, largest first (insertion into a short list). */
-function top(candidates: readonly Candidate[], positive: boolean, limit: number): Candidate[] {
-  const best: Candidate[] = [];
-  for (const c of candidates) {
-    if (positive ? c.points <= 0 : c.points >= 0) continue;
-    const size = Math.abs(c.points);
-    if (best.length === limit && Math.abs(best[limit - 1]!.points) >= size) continue;
-    if (best.length < limit) best.push(c);
-    let i = best.length - 1;
-    while (i > 0 && Math.abs(best[i - 1]!.points) < size) {
+/** Indexes of the `limit` candidates of largest |points| with the wanted sign, largest first (ties: first come). */
+function top(positive: boolean, limit: number, best: number[]): number {
+  let count = 0;
+  for (let c = 0; c < size; c++) {
+    const p = points[c]!;
+    if (positive ? p <= 0 : p >= 0) continue;
+    const magnitude = Math.abs(p);
+    if (count === limit && Math.abs(points[best[limit - 1]!]!) >= magnitude) continue;
+    if (count < limit) count++;
+    let i = count - 1;
+    while (i > 0 && Math.abs(points[best[i - 1]!]!) < magnitude) {
       best[i] = best[i - 1]!;
       i--;
     }
     best[i] = c;
   }
-  return best;
+  return count;
 }
+
+const bestPositive = [0, 0, 0];
+const bestNegative = [0, 0];
 
 /**
  * Top 3 positive and top 2 negative factors, plus one "other factors" line holding the rest, so that the points
@@ -123,16 +174,22 @@ export function explain(
   roundedScore: number,
   windowDays: number,
 ): Factor[] {
-  const candidates: Candidate[] = [];
-  for (let i = 0; i < scored.length; i++) collect(candidates, scored[i]!, contributions[i]!);
+  size = 0;
+  for (let i = 0; i < scored.length; i++) collect(i, scored[i]!, contributions[i]!);
+  const texts = textsFor(windowDays);
   const factors: Factor[] = [];
   let shown = 0;
-  for (const group of [top(candidates, true, TOP_POSITIVE), top(candidates, false, TOP_NEGATIVE)]) {
-    for (const c of group) {
-      const points = round1(c.points);
-      if (points === 0) continue;
-      shown += points;
-      factors.push({ network: c.ns.network, text: `${points > 0 ? '+' : '−'} ${render(c, windowDays)}`, points });
+  for (let group = 0; group < 2; group++) {
+    const best = group === 0 ? bestPositive : bestNegative;
+    const count = top(group === 0, group === 0 ? TOP_POSITIVE : TOP_NEGATIVE, best);
+    for (let b = 0; b < count; b++) {
+      const c = best[b]!;
+      const rounded = round1(points[c]!);
+      if (rounded === 0) continue;
+      shown += rounded;
+      const ns = scored[owner[c]!]!;
+      const prefix = rounded > 0 ? PREFIX[ns.network].positive : PREFIX[ns.network].negative;
+      factors.push({ network: ns.network, text: prefix + render(ns, kinds[c]!, flagIndexes[c]!, texts, windowDays), points: rounded });
     }
   }
   const rest = round1(roundedScore - shown);

@@ -1,6 +1,7 @@
 // One network's sub-score (0–100) and its decomposition into gross parts and losses, for the explanations.
 import type { ResolvedOptions, NetworkParams } from './options.ts';
 import type { ReasonCode } from './reasons.ts';
+import { interquartileMeanOfSmall, SMALL_LIMIT } from './sort20.ts';
 import { parseIsoMs, daysBetween } from './time.ts';
 import type { Network, NetworkMetrics } from './types.ts';
 
@@ -130,6 +131,99 @@ function newestInWindow(posts: NetworkMetrics['recentPosts'], windowStart: numbe
   for (let i = 0; i < MAX_POSTS; i++) scratch[i] = inWindow[i]!.a;
 }
 
+/** Set by the post readers: posts in the window and the newest post's time (−∞ when none is known). */
+let readCount = 0;
+let readNewest = Number.NEGATIVE_INFINITY;
+
+function reserve(n: number): void {
+  while (scratch.length < n) scratch = growScratch(scratch);
+}
+
+/**
+ * The common case, read with one string comparison per post: every stamp in one UTC layout (24 characters with
+ * milliseconds, or 20 without), newest first, as the networks' timelines come. Within one such layout strings
+ * compare like the instants they name. Returns false (having decided nothing) for any other input.
+ */
+function readNewestFirstPosts(posts: NetworkMetrics['recentPosts'], bounds: WindowBounds | null): boolean {
+  const n = posts.length;
+  if (n === 0 || bounds === null) return false;
+  const first = posts[0]!;
+  const newestAt = first.at;
+  const layout = newestAt.length;
+  const mark19 = layout === 24 ? 46 /* . */ : 90; /* Z */
+  if ((layout !== 24 && layout !== 20) || newestAt.charCodeAt(19) !== mark19 || newestAt.charCodeAt(layout - 1) !== 90) return false;
+  reserve(n);
+  scratch[0] = 3 * first.reshares + 2 * first.replies + first.likes;
+  let previous = newestAt;
+  for (let i = 1; i < n; i++) {
+    const post = posts[i]!;
+    const at = post.at;
+    if (at.length !== layout || at.charCodeAt(19) !== mark19 || at.charCodeAt(layout - 1) !== 90 || at > previous) return false;
+    previous = at;
+    scratch[i] = 3 * post.reshares + 2 * post.replies + post.likes;
+  }
+  const start = layout === 24 ? bounds.start24 : bounds.start20;
+  const end = layout === 24 ? bounds.end24 : bounds.end20;
+  let from = 0; // first post not after the window (posts from the future are rare: a linear walk)
+  while (from < n && posts[from]!.at > end) from++;
+  let low = from; // then the first post before the window, by binary search
+  let high = n;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (posts[middle]!.at < start) high = middle;
+    else low = middle + 1;
+  }
+  const count = low - from;
+  // Over 20 in the window, ties at the cut are broken by reactions: the general reader does that.
+  if (count > MAX_POSTS) return false;
+  if (from > 0) scratch.copyWithin(0, from, low);
+  readCount = count;
+  readNewest = parseIsoMs(newestAt);
+  return true;
+}
+
+/** Any order, any ISO layout: most stamps placed against the window as strings, the others parsed. */
+function readAnyPosts(posts: NetworkMetrics['recentPosts'], bounds: WindowBounds | null, windowStart: number, tolerance: number): void {
+  let newest = Number.NEGATIVE_INFINITY;
+  let newest24 = '';
+  let newest20 = '';
+  let count = 0;
+  for (let i = 0; i < posts.length; i++) {
+    const post = posts[i]!;
+    const at = post.at;
+    let inside: boolean;
+    if (bounds !== null && at.length === 24 && at.charCodeAt(23) === 90 && at.charCodeAt(19) === 46) {
+      inside = at >= bounds.start24 && at <= bounds.end24;
+      if (at > newest24) newest24 = at;
+    } else if (bounds !== null && at.length === 20 && at.charCodeAt(19) === 90) {
+      inside = at >= bounds.start20 && at <= bounds.end20;
+      if (at > newest20) newest20 = at;
+    } else {
+      const t = parseIsoMs(at);
+      if (t > newest) newest = t;
+      inside = t >= windowStart && t <= tolerance;
+    }
+    if (inside) {
+      if (count === scratch.length) scratch = growScratch(scratch);
+      scratch[count++] = 3 * post.reshares + 2 * post.replies + post.likes;
+    }
+  }
+  if (newest24 !== '') newest = Math.max(newest, parseIsoMs(newest24));
+  if (newest20 !== '') newest = Math.max(newest, parseIsoMs(newest20));
+  if (count > MAX_POSTS) newestInWindow(posts, windowStart, tolerance);
+  readCount = count;
+  readNewest = newest;
+}
+
+/** Whole numbers small enough for the branch-free sort (weighted reactions almost always are). */
+function smallWholeNumbers(values: Float64Array, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if ((v | 0) !== v || v >= SMALL_LIMIT || v <= -SMALL_LIMIT) return false;
+  }
+  return true;
+}
+
 /**
  * The typical post: the interquartile mean (mean of the middle half; the median for 3 posts). As robust to one
  * viral post as the median, but it moves in smaller steps when reactions are small whole numbers.
@@ -185,38 +279,12 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
   const windowStart = fetched - options.windowDays * DAY_MS;
   const tolerance = fetched + DAY_MS; // clock skew between the provider and us
 
-  // Posts in the window; the typical post is read from the newest ≤ 20. UTC ISO strings of one layout compare like
-  // the instants they name, so most posts are placed against the window without parsing (this loop is the hot path).
+  // Posts in the window; the typical post is read from the newest ≤ 20 (`scratch`).
   const bounds = windowBounds(windowStart, tolerance);
-  let newest = Number.NEGATIVE_INFINITY;
-  let newest24 = '';
-  let newest20 = '';
-  let count = 0;
   const posts = metrics.recentPosts;
-  for (let i = 0; i < posts.length; i++) {
-    const post = posts[i]!;
-    const at = post.at;
-    let inside: boolean;
-    if (bounds !== null && at.length === 24 && at.charCodeAt(23) === 90 && at.charCodeAt(19) === 46) {
-      inside = at >= bounds.start24 && at <= bounds.end24;
-      if (at > newest24) newest24 = at;
-    } else if (bounds !== null && at.length === 20 && at.charCodeAt(19) === 90) {
-      inside = at >= bounds.start20 && at <= bounds.end20;
-      if (at > newest20) newest20 = at;
-    } else {
-      const t = parseIsoMs(at);
-      if (t > newest) newest = t;
-      inside = t >= windowStart && t <= tolerance;
-    }
-    if (inside) {
-      if (count === scratch.length) scratch = growScratch(scratch);
-      scratch[count++] = 3 * post.reshares + 2 * post.replies + post.likes;
-    }
-  }
-  if (newest24 !== '') newest = Math.max(newest, parseIsoMs(newest24));
-  if (newest20 !== '') newest = Math.max(newest, parseIsoMs(newest20));
-  const postsInWindow = count;
-  if (postsInWindow > MAX_POSTS) newestInWindow(posts, windowStart, tolerance);
+  if (!readNewestFirstPosts(posts, bounds)) readAnyPosts(posts, bounds, windowStart, tolerance);
+  const postsInWindow = readCount;
+  const newest = readNewest;
   const postsUsed = Math.min(postsInWindow, MAX_POSTS);
 
   const hidden = metrics.followersHidden === true;
@@ -232,7 +300,7 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
     typicalReactions = Math.max(0, stars ?? 0) + 3 * Math.max(0, forks ?? 0);
     evidenceWeight = hasRepoTotals ? 1 : 0;
   } else {
-    typicalReactions = typicalPost(scratch, postsUsed);
+    typicalReactions = smallWholeNumbers(scratch, postsUsed) ? interquartileMeanOfSmall(scratch, postsUsed) : typicalPost(scratch, postsUsed);
     evidenceWeight = Math.min(1, postsUsed / MIN_POSTS);
   }
 

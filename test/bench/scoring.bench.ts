@@ -10,7 +10,7 @@ import type { Network, NetworkMetrics, ScoreFunction, ScoreInput } from '../../s
 
 const CONTACTS = Number(process.env.SCORING_BENCH_CONTACTS ?? 1_000_000);
 const BATCH = 100;
-const POOL = 10_000;
+const POOL = Number(process.env.SCORING_BENCH_POOL ?? 10_000);
 const TARGET_PER_SECOND = 500_000;
 const NOW = new Date('2026-06-01T00:00:00.000Z');
 const NETWORKS: Network[] = ['x', 'bluesky', 'mastodon', 'github', 'youtube', 'linkedin'];
@@ -67,11 +67,16 @@ function scorePage(score: ScoreFunction, pool: readonly ScoreInput[], first: num
   return sum;
 }
 
+/** The benchmark's seeded inputs (also used when profiling the model). */
+export function syntheticContacts(count: number): ScoreInput[] {
+  const random = prng(42);
+  return Array.from({ length: count }, () => contact(random));
+}
+
 export async function run(): Promise<void> {
   const score = createScorer();
-  const random = prng(42);
   const g0 = process.hrtime.bigint();
-  const pool = Array.from({ length: POOL }, () => contact(random));
+  const pool = syntheticContacts(POOL);
   const generationNs = process.hrtime.bigint() - g0;
   let scoringNs = 0n;
   let scoringCpuUs = 0;

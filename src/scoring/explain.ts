@@ -165,24 +165,25 @@ const bestPositive = [0, 0, 0];
 const bestNegative = [0, 0];
 
 /**
- * Top 3 positive and top 2 negative factors, plus one "other factors" line holding the rest, so that the points
+ * Top 3 positive and top 2 negative factors of `scored[0..count)`, plus one "other factors" line holding the rest, so that the points
  * shown add up to `roundedScore`.
  */
 export function explain(
   scored: readonly NetworkScore[],
-  contributions: readonly number[],
+  contributions: ArrayLike<number>,
+  count: number,
   roundedScore: number,
   windowDays: number,
 ): Factor[] {
   size = 0;
-  for (let i = 0; i < scored.length; i++) collect(i, scored[i]!, contributions[i]!);
+  for (let i = 0; i < count; i++) collect(i, scored[i]!, contributions[i]!);
   const texts = textsFor(windowDays);
   const factors: Factor[] = [];
   let shown = 0;
   for (let group = 0; group < 2; group++) {
     const best = group === 0 ? bestPositive : bestNegative;
-    const count = top(group === 0, group === 0 ? TOP_POSITIVE : TOP_NEGATIVE, best);
-    for (let b = 0; b < count; b++) {
+    const shownCount = top(group === 0, group === 0 ? TOP_POSITIVE : TOP_NEGATIVE, best);
+    for (let b = 0; b < shownCount; b++) {
       const c = best[b]!;
       const rounded = round1(points[c]!);
       if (rounded === 0) continue;

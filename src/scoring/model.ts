@@ -22,25 +22,34 @@ function reasonList(bits: number): ReasonCode[] {
   return list;
 }
 
-interface Entry {
-  input: ScoredNetworkInput;
-  scored: NetworkScore;
+/**
+ * The networks counted in the total, in reused buffers: a contact's scoring allocates only what it returns. They
+ * hold the last contact's values until the next call overwrites them; nothing is read from them across calls.
+ */
+let countedScores: NetworkScore[] = [];
+let countedInputs: ScoredNetworkInput[] = [];
+let weighted = new Float64Array(16);
+let contributions = new Float64Array(16);
+
+function reserveCounted(n: number): void {
+  if (weighted.length >= n) return;
+  weighted = new Float64Array(n * 2);
+  contributions = new Float64Array(n * 2);
 }
 
-function confidenceOf(top: Entry, counted: readonly Entry[]): Confidence {
-  const verified = top.input.provenance === 'crm-field';
-  const s = top.scored;
-  const hidden = top.input.metrics.followersHidden === true;
+function confidenceOf(topScore: NetworkScore, topInput: ScoredNetworkInput, scores: readonly NetworkScore[], count: number): Confidence {
+  const verified = topInput.provenance === 'crm-field';
+  const hidden = topInput.metrics.followersHidden === true;
   let level = 0;
-  if (verified && s.evidence >= 10 && s.flags.length === 0 && !hidden) level = 2;
-  else if (verified && s.evidence >= 3) level = 1;
+  if (verified && topScore.evidence >= 10 && topScore.flags.length === 0 && !hidden) level = 2;
+  else if (verified && topScore.evidence >= 3) level = 1;
   else {
     // Two independently matched networks that agree (both with posts, sub-scores within 20 points).
-    for (let i = 0; i < counted.length && level === 0; i++) {
-      const a = counted[i]!.scored;
+    for (let i = 0; i < count && level === 0; i++) {
+      const a = scores[i]!;
       if (a.evidence < 3) continue;
-      for (let j = i + 1; j < counted.length; j++) {
-        const b = counted[j]!.scored;
+      for (let j = i + 1; j < count; j++) {
+        const b = scores[j]!;
         if (b.evidence >= 3 && Math.abs(a.subScore - b.subScore) <= 20) {
           level = 1;
           break;
@@ -49,7 +58,7 @@ function confidenceOf(top: Entry, counted: readonly Entry[]): Confidence {
     }
   }
   if (hidden) level = Math.min(level, 1);
-  if (top.input.stale) level = Math.max(0, level - 1);
+  if (topInput.stale) level = Math.max(0, level - 1);
   return CONFIDENCE_ORDER[level]!;
 }
 
@@ -82,51 +91,60 @@ function scoreContact(r: Resolved, input: ScoreInput): ScoreResult {
   const options = r.options;
   let bits = 0;
   const networks: Partial<Record<Network, number>> = {};
-  const counted: Entry[] = [];
-  let youtube: Entry | undefined;
+  let count = 0;
+  let youtubeScore: NetworkScore | undefined;
+  let youtubeInput: ScoredNetworkInput | undefined;
+  const inputs = input.networks;
+  reserveCounted(inputs.length);
 
-  for (const networkInput of input.networks) {
+  for (let i = 0; i < inputs.length; i++) {
+    const networkInput = inputs[i]!;
     const scored = scoreNetwork(networkInput.metrics, options);
     const network = scored.network;
     const rounded = round1(scored.subScore);
     if ((networks[network] ?? -1) < rounded) networks[network] = rounded;
     if (network === 'youtube' && options.youtube === 'separate') {
-      if (youtube === undefined || youtube.scored.subScore < scored.subScore) youtube = { input: networkInput, scored };
+      if (youtubeScore === undefined || youtubeScore.subScore < scored.subScore) {
+        youtubeScore = scored;
+        youtubeInput = networkInput;
+      }
       continue;
     }
-    if (options.weightOf[network] > 0) counted.push({ input: networkInput, scored });
+    const weight = options.weightOf[network];
+    if (weight > 0) {
+      countedScores[count] = scored;
+      countedInputs[count] = networkInput;
+      weighted[count] = weight * scored.subScore;
+      count++;
+    }
   }
-  if (youtube !== undefined) bits |= BIT.YOUTUBE_SEPARATE;
+  if (youtubeScore !== undefined) bits |= BIT.YOUTUBE_SEPARATE;
 
-  if (counted.length === 0) {
+  if (count === 0) {
     // Unscored: no resolvable identity (or only YouTube, which is kept out of the total).
-    if (youtube === undefined) bits |= BIT.NO_IDENTITY;
+    if (youtubeScore === undefined) bits |= BIT.NO_IDENTITY;
     return result(r, bits, {
       score: null,
       tier: 'Unscored',
-      confidence: youtube ? confidenceOf(youtube, [youtube]) : 'low',
-      factors: youtube ? [youtubeFactor(youtube.scored.subScore)] : [],
+      confidence: youtubeScore && youtubeInput ? confidenceOf(youtubeScore, youtubeInput, [youtubeScore], 1) : 'low',
+      factors: youtubeScore ? [youtubeFactor(youtubeScore.subScore)] : [],
       networks,
       trend: 'New',
       delta30d: null,
     });
   }
 
-  const weighted: number[] = [];
-  const scoredList: NetworkScore[] = [];
-  for (const e of counted) {
-    weighted.push(options.weightOf[e.scored.network] * e.scored.subScore);
-    scoredList.push(e.scored);
-  }
-  const { score: rawScore, contributions } = aggregate(weighted);
-  const score = round1(rawScore);
+  const score = round1(aggregate(weighted, count, contributions));
 
   let topIndex = 0;
-  for (let i = 1; i < counted.length; i++) if (contributions[i]! > contributions[topIndex]!) topIndex = i;
-  const top = counted[topIndex]!;
-  const confidence = confidenceOf(top, counted);
+  for (let i = 1; i < count; i++) if (contributions[i]! > contributions[topIndex]!) topIndex = i;
+  const topScore = countedScores[topIndex]!;
+  const topInput = countedInputs[topIndex]!;
+  const confidence = confidenceOf(topScore, topInput, countedScores, count);
 
-  for (const { input: ni, scored: s } of counted) {
+  for (let i = 0; i < count; i++) {
+    const s = countedScores[i]!;
+    const ni = countedInputs[i]!;
     for (const flag of s.flags) bits |= BIT[flag.code];
     if (s.subScore <= 0) continue;
     if (s.amplification >= 60) bits |= BIT.STRONG_AMPLIFICATION;
@@ -139,19 +157,19 @@ function scoreContact(r: Resolved, input: ScoreInput): ScoreResult {
     if (ni.metrics.followersHidden === true) bits |= BIT.FOLLOWERS_HIDDEN;
     if (ni.stale) bits |= BIT.STALE_DATA;
   }
-  if (top.input.provenance !== 'crm-field') bits |= BIT.UNVERIFIED_HANDLE;
+  if (topInput.provenance !== 'crm-field') bits |= BIT.UNVERIFIED_HANDLE;
 
   const { thresholds, hysteresisPoints } = options.tiers;
   const hysteresis = tierWithHysteresis(score, input.history[0], thresholds, hysteresisPoints);
   let tier: Tier = hysteresis.tier;
   if (hysteresis.held) bits |= BIT.TIER_HELD;
-  if (tier === 'A' && (confidence === 'low' || top.input.provenance !== 'crm-field')) {
+  if (tier === 'A' && (confidence === 'low' || topInput.provenance !== 'crm-field')) {
     tier = 'B';
     bits |= BIT.TIER_A_NEEDS_VERIFIED;
   }
 
-  const factors = explain(scoredList, contributions, score, options.windowDays);
-  if (youtube !== undefined) factors.push(youtubeFactor(youtube.scored.subScore));
+  const factors = explain(countedScores, contributions, count, score, options.windowDays);
+  if (youtubeScore !== undefined) factors.push(youtubeFactor(youtubeScore.subScore));
   const { trend, delta30d } = trendOf(score, input.history, input.now);
   return result(r, bits, { score, tier, confidence, factors, networks, trend, delta30d });
 }

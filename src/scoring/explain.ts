@@ -98,75 +98,63 @@ function render(ns: NetworkScore, kind: number, flagIndex: number, texts: Window
   }
 }
 
-/** Candidates of one call, in reused arrays (the model stays pure: nothing in them outlives the call). */
-let capacity = 32;
-let points = new Float64Array(capacity);
-let owner = new Int32Array(capacity); // index into `scored`
-let kinds = new Int32Array(capacity);
-let flagIndexes = new Int32Array(capacity);
-let size = 0;
+/**
+ * The strongest candidates so far, offered one by one in a fixed order (ties: first come stays ahead): 3 positive,
+ * 2 negative. Each is kept as its points and who it is, packed as owner·256 + kind·16 + flag index.
+ */
+const positivePoints = new Float64Array(TOP_POSITIVE);
+const positiveWho = new Int32Array(TOP_POSITIVE);
+const negativePoints = new Float64Array(TOP_NEGATIVE);
+const negativeWho = new Int32Array(TOP_NEGATIVE);
+let positiveCount = 0;
+let negativeCount = 0;
 
-function add(network: number, kind: number, value: number, flagIndex = -1): void {
-  if (value === 0) return;
-  if (size === capacity) {
-    capacity *= 2;
-    const grow = <T extends Float64Array | Int32Array>(from: T, to: T): T => (to.set(from), to);
-    points = grow(points, new Float64Array(capacity));
-    owner = grow(owner, new Int32Array(capacity));
-    kinds = grow(kinds, new Int32Array(capacity));
-    flagIndexes = grow(flagIndexes, new Int32Array(capacity));
+function keep(list: Float64Array, who: Int32Array, count: number, limit: number, value: number, id: number): number {
+  const magnitude = Math.abs(value);
+  if (count === limit && Math.abs(list[limit - 1]!) >= magnitude) return count;
+  const kept = count < limit ? count + 1 : count;
+  let i = kept - 1;
+  while (i > 0 && Math.abs(list[i - 1]!) < magnitude) {
+    list[i] = list[i - 1]!;
+    who[i] = who[i - 1]!;
+    i--;
   }
-  points[size] = value;
-  owner[size] = network;
-  kinds[size] = kind;
-  flagIndexes[size] = flagIndex;
-  size++;
+  list[i] = value;
+  who[i] = id;
+  return kept;
+}
+
+function offer(owner: number, kind: number, value: number, flagIndex = 0): void {
+  if (value > 0) positiveCount = keep(positivePoints, positiveWho, positiveCount, TOP_POSITIVE, value, (owner << 8) | (kind << 4) | flagIndex);
+  else if (value < 0) negativeCount = keep(negativePoints, negativeWho, negativeCount, TOP_NEGATIVE, value, (owner << 8) | (kind << 4) | flagIndex);
 }
 
 function collect(index: number, ns: NetworkScore, contribution: number): void {
   if (ns.subScore <= 0 || contribution <= 0) return;
   const ratio = contribution / ns.subScore;
-  add(index, REACH, ns.reachPart * ratio);
-  add(index, AMPLIFICATION, ns.amplificationPart * ratio);
-  add(index, ENGAGEMENT, ns.engagementPart * ratio);
-  add(index, ACTIVITY, -ns.activityLoss * ratio);
-  add(index, PLAUSIBILITY, -ns.plausibilityLoss * ratio);
+  offer(index, REACH, ns.reachPart * ratio);
+  offer(index, AMPLIFICATION, ns.amplificationPart * ratio);
+  offer(index, ENGAGEMENT, ns.engagementPart * ratio);
+  offer(index, ACTIVITY, -ns.activityLoss * ratio);
+  offer(index, PLAUSIBILITY, -ns.plausibilityLoss * ratio);
   // Split the authenticity loss between the flags in proportion to log(factor) (they multiply).
   const flags = ns.flags;
+  if (flags.length === 0) return;
   let logSum = 0;
   for (const flag of flags) if (flag.factor < 1) logSum += Math.log(flag.factor);
   if (logSum === 0) return;
   for (let f = 0; f < flags.length; f++) {
     const factor = flags[f]!.factor;
-    if (factor < 1) add(index, FLAG, (-ns.authenticityLoss * ratio * Math.log(factor)) / logSum, f);
+    if (factor < 1) offer(index, FLAG, (-ns.authenticityLoss * ratio * Math.log(factor)) / logSum, f);
   }
 }
 
-/** Indexes of the `limit` candidates of largest |points| with the wanted sign, largest first (ties: first come). */
-function top(positive: boolean, limit: number, best: number[]): number {
-  let count = 0;
-  for (let c = 0; c < size; c++) {
-    const p = points[c]!;
-    if (positive ? p <= 0 : p >= 0) continue;
-    const magnitude = Math.abs(p);
-    if (count === limit && Math.abs(points[best[limit - 1]!]!) >= magnitude) continue;
-    if (count < limit) count++;
-    let i = count - 1;
-    while (i > 0 && Math.abs(points[best[i - 1]!]!) < magnitude) {
-      best[i] = best[i - 1]!;
-      i--;
-    }
-    best[i] = c;
-  }
-  return count;
-}
-
-const bestPositive = [0, 0, 0];
-const bestNegative = [0, 0];
+const OTHER_POSITIVE = '+ Other, smaller factors';
+const OTHER_NEGATIVE = '− Other, smaller factors';
 
 /**
- * Top 3 positive and top 2 negative factors of `scored[0..count)`, plus one "other factors" line holding the rest, so that the points
- * shown add up to `roundedScore`.
+ * Top 3 positive and top 2 negative factors of `scored[0..count)`, plus one "other factors" line holding the rest,
+ * so that the points shown add up to `roundedScore`.
  */
 export function explain(
   scored: readonly NetworkScore[],
@@ -175,30 +163,32 @@ export function explain(
   roundedScore: number,
   windowDays: number,
 ): Factor[] {
-  size = 0;
+  positiveCount = 0;
+  negativeCount = 0;
   for (let i = 0; i < count; i++) collect(i, scored[i]!, contributions[i]!);
   const texts = textsFor(windowDays);
   const factors: Factor[] = [];
   let shown = 0;
   for (let group = 0; group < 2; group++) {
-    const best = group === 0 ? bestPositive : bestNegative;
-    const shownCount = top(group === 0, group === 0 ? TOP_POSITIVE : TOP_NEGATIVE, best);
-    for (let b = 0; b < shownCount; b++) {
-      const c = best[b]!;
-      const rounded = round1(points[c]!);
+    const list = group === 0 ? positivePoints : negativePoints;
+    const who = group === 0 ? positiveWho : negativeWho;
+    const kept = group === 0 ? positiveCount : negativeCount;
+    for (let b = 0; b < kept; b++) {
+      const rounded = round1(list[b]!);
       if (rounded === 0) continue;
       shown += rounded;
-      const ns = scored[owner[c]!]!;
+      const id = who[b]!;
+      const ns = scored[id >> 8]!;
       const prefix = rounded > 0 ? PREFIX[ns.network].positive : PREFIX[ns.network].negative;
-      factors.push({ network: ns.network, text: prefix + render(ns, kinds[c]!, flagIndexes[c]!, texts, windowDays), points: rounded });
+      factors.push({ network: ns.network, text: prefix + render(ns, (id >> 4) & 15, id & 15, texts, windowDays), points: rounded });
     }
   }
   const rest = round1(roundedScore - shown);
-  if (rest !== 0) factors.push({ text: `${rest > 0 ? '+' : '−'} Other, smaller factors`, points: rest });
+  if (rest !== 0) factors.push({ text: rest > 0 ? OTHER_POSITIVE : OTHER_NEGATIVE, points: rest });
   return factors;
 }
 
 /** The labelled, separate YouTube line (0 points: it is not part of the total). */
 export function youtubeFactor(subScore: number): Factor {
-  return { network: 'youtube', text: `YouTube, scored separately (not in the total): ${round1(subScore)}/100`, points: 0 };
+  return { network: 'youtube', text: `YouTube, scored separately (not in the total): ${trim(subScore)}/100`, points: 0 };
 }

@@ -28,6 +28,7 @@ export const AUTOMATION = { postsPerDay: 24, factor: 0.7 } as const;
  * engagement for the size to ×0.7 at 1/100.
  */
 export const BOUGHT_FOLLOWERS = { minFollowers: 1_000, minPosts: 5, startsBelow: 0.1, fullBelow: 0.01, factor: 0.7 } as const;
+const LOG_BOUGHT_FOLLOWERS_RAMP = Math.log(BOUGHT_FOLLOWERS.startsBelow / BOUGHT_FOLLOWERS.fullBelow);
 /** Engagement above `aboveTypical`× typical for the size (and above `floor` reactions) is not counted. */
 export const PLAUSIBLE_ENGAGEMENT = { aboveTypical: 30, floor: 50 } as const;
 export const MIN_AUTHENTICITY = 0.2;
@@ -333,8 +334,10 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
     // A ramp, not a step: from no penalty at 1/10 of typical engagement to the full factor at 1/100, log-linear,
     // so one post more or less never switches a 30 % penalty on or off.
     const ratio = typicalReactions / (typical * followers);
-    const strength = Math.log(BOUGHT_FOLLOWERS.startsBelow / Math.max(ratio, 1e-9)) / Math.log(BOUGHT_FOLLOWERS.startsBelow / BOUGHT_FOLLOWERS.fullBelow);
-    if (strength > 0) flags.push({ code: 'BOUGHT_FOLLOWERS_PATTERN', factor: 1 - (1 - BOUGHT_FOLLOWERS.factor) * Math.min(1, strength) });
+    if (ratio < BOUGHT_FOLLOWERS.startsBelow) {
+      const strength = Math.log(BOUGHT_FOLLOWERS.startsBelow / Math.max(ratio, 1e-9)) / LOG_BOUGHT_FOLLOWERS_RAMP;
+      if (strength > 0) flags.push({ code: 'BOUGHT_FOLLOWERS_PATTERN', factor: 1 - (1 - BOUGHT_FOLLOWERS.factor) * Math.min(1, strength) });
+    }
   }
   let authenticity = 1;
   for (const flag of flags) authenticity *= flag.factor;

@@ -26,8 +26,8 @@ function reasonList(bits: number): ReasonCode[] {
  * The networks counted in the total, in reused buffers: a contact's scoring allocates only what it returns. They
  * hold the last contact's values until the next call overwrites them; nothing is read from them across calls.
  */
-let countedScores: NetworkScore[] = [];
-let countedInputs: ScoredNetworkInput[] = [];
+const countedScores: NetworkScore[] = [];
+const countedInputs: ScoredNetworkInput[] = [];
 let weighted = new Float64Array(16);
 let contributions = new Float64Array(16);
 

@@ -87,6 +87,34 @@ function result(
   return out;
 }
 
+/** networks[network] = max(current, value), by named stores (keyed stores with six possible keys were megamorphic). */
+function setBest(networks: Partial<Record<Network, number>>, network: Network, value: number): void {
+  switch (network) {
+    case 'x':
+      if ((networks.x ?? -1) < value) networks.x = value;
+      return;
+    case 'github':
+      if ((networks.github ?? -1) < value) networks.github = value;
+      return;
+    case 'mastodon':
+      if ((networks.mastodon ?? -1) < value) networks.mastodon = value;
+      return;
+    case 'bluesky':
+      if ((networks.bluesky ?? -1) < value) networks.bluesky = value;
+      return;
+    case 'youtube':
+      if ((networks.youtube ?? -1) < value) networks.youtube = value;
+      return;
+    case 'linkedin':
+      if ((networks.linkedin ?? -1) < value) networks.linkedin = value;
+      return;
+    default: {
+      const unhandled: never = network; // a network added to NETWORKS needs its case here (the compiler says so)
+      throw new Error(`no case for network ${String(unhandled)}`);
+    }
+  }
+}
+
 function scoreContact(r: Resolved, input: ScoreInput): ScoreResult {
   const options = r.options;
   let bits = 0;
@@ -102,7 +130,7 @@ function scoreContact(r: Resolved, input: ScoreInput): ScoreResult {
     const scored = scoreNetwork(networkInput.metrics, options);
     const network = scored.network;
     const rounded = round1(scored.subScore);
-    if ((networks[network] ?? -1) < rounded) networks[network] = rounded;
+    setBest(networks, network, rounded);
     if (network === 'youtube' && options.youtube === 'separate') {
       if (youtubeScore === undefined || youtubeScore.subScore < scored.subScore) {
         youtubeScore = scored;

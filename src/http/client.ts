@@ -1,6 +1,6 @@
 // The one fetch wrapper every outbound call goes through: timeouts, retries with full jitter for 5xx/429/network
 // errors, Retry-After, per-host rate limiting from the provider's headers, secret redaction and call counting.
-import { HostLimiter, parseRetryAfter, type RateLimitNormaliser, type RateLimitState } from './rate-limit.ts';
+import { RateLimiter, parseRetryAfter, type RateLimitNormaliser, type RateLimitState } from './rate-limit.ts';
 import { redact } from './redact.ts';
 
 export interface HttpResponse {
@@ -48,6 +48,11 @@ export interface HttpClientOptions {
   /** The longest we wait for one rate-limit reset or Retry-After; a longer one is handed back to the caller. */
   maxWaitMs?: number;
   rateLimit?: RateLimitNormaliser;
+  /**
+   * The rate-limit window a request counts against. Default: its host. Networks that count endpoints separately
+   * (X: user lookups 300 and posts 10,000 per 15 min) name their groups, or the smallest would throttle them all.
+   */
+  rateLimitWindow?: (url: URL) => string;
   /** Requests kept in hand per rate-limit window. */
   rateLimitReserve?: number;
   /** Is this response "slow down" (retry after a wait)? Default: 429. GitHub also says it with 403. */
@@ -89,7 +94,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class HttpClient {
   readonly name: string;
   private readonly options: Required<Pick<HttpClientOptions, 'timeoutMs' | 'maxRetries' | 'baseDelayMs' | 'maxDelayMs' | 'maxWaitMs'>>;
-  private readonly limiter: HostLimiter;
+  private readonly limiter: RateLimiter;
   private readonly secrets: string[];
   private readonly fetchImpl: typeof fetch;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -107,7 +112,7 @@ export class HttpClient {
       maxWaitMs: config.maxWaitMs ?? 60_000,
     };
     this.now = config.now ?? Date.now;
-    this.limiter = new HostLimiter(this.now, config.rateLimitReserve ?? 0);
+    this.limiter = new RateLimiter(this.now, config.rateLimitReserve ?? 0);
     this.secrets = [...(config.secrets ?? []), ...Object.entries(config.headers ?? {}).filter(([k]) => SECRET_HEADER.test(k)).flatMap(([, v]) => secretParts(v))];
     this.fetchImpl = config.fetch ?? globalThis.fetch.bind(globalThis);
     this.sleep = config.sleep ?? defaultSleep;
@@ -136,13 +141,14 @@ export class HttpClient {
       else target.searchParams.set(key, String(value));
     }
     const host = target.host;
+    const window = this.config.rateLimitWindow ? `${host} ${this.config.rateLimitWindow(target)}` : host;
     const safeUrl = this.redact(`${target.origin}${target.pathname}`);
     let attempt = 0;
     for (;;) {
-      await this.waitForLimiter(host, safeUrl);
+      await this.waitForLimiter(window, safeUrl);
       let response: HttpResponse;
       try {
-        response = await this.send(target, options, host, safeUrl);
+        response = await this.send(target, options, host, window, safeUrl);
       } catch (error) {
         const failure = this.asHttpError(error, safeUrl);
         if (attempt >= this.options.maxRetries) throw failure;
@@ -157,13 +163,13 @@ export class HttpClient {
       if (attempt >= this.options.maxRetries) return response;
       const askedMs = response.retryAfterSeconds === undefined ? null : response.retryAfterSeconds * 1000;
       if (askedMs !== null && askedMs > this.options.maxWaitMs) return response;
-      if (rateLimited && askedMs !== null) this.limiter.pause(host, this.now() + askedMs);
+      if (rateLimited && askedMs !== null) this.limiter.pause(window, this.now() + askedMs);
       await this.backoff(attempt, askedMs, host, { reason: `status ${response.status}`, url: safeUrl });
       attempt += 1;
     }
   }
 
-  private async send(target: URL, options: RequestOptions, host: string, safeUrl: string): Promise<HttpResponse> {
+  private async send(target: URL, options: RequestOptions, host: string, window: string, safeUrl: string): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const headers: Record<string, string> = { accept: 'application/json', ...this.config.headers, ...options.headers };
@@ -178,7 +184,7 @@ export class HttpClient {
     const text = await res.text();
     const nowMs = this.now();
     const rateLimit = this.config.rateLimit?.(res.headers, nowMs) ?? null;
-    if (rateLimit) this.limiter.update(host, rateLimit);
+    if (rateLimit) this.limiter.update(window, rateLimit);
     const response: HttpResponse = { status: res.status, headers: res.headers, body: parseBody(text, res.headers), url: safeUrl, rateLimit };
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), nowMs)
       ?? (rateLimit && rateLimit.remaining <= 0 ? Math.max(0, rateLimit.resetAt - nowMs) : null);
@@ -188,9 +194,9 @@ export class HttpClient {
     return response;
   }
 
-  private async waitForLimiter(host: string, safeUrl: string): Promise<void> {
+  private async waitForLimiter(window: string, safeUrl: string): Promise<void> {
     for (;;) {
-      const waitMs = this.limiter.take(host);
+      const waitMs = this.limiter.take(window);
       if (waitMs === 0) return;
       if (waitMs > this.options.maxWaitMs) {
         throw new HttpError('rate_limited', `${this.name}: rate limit reached for ${safeUrl}; resets in ${Math.ceil(waitMs / 1000)} s`, Math.ceil(waitMs / 1000));

@@ -1,4 +1,5 @@
-// Rate-limit headers in the three shapes networks use, normalised to one state, and the per-host limiter they feed.
+// Rate-limit headers in the three shapes networks use, normalised to one state, and the limiter they feed (one
+// budget per rate-limit window: a host, or an endpoint group where the network counts endpoints separately).
 
 export interface RateLimitState {
   limit?: number;
@@ -66,11 +67,12 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
 }
 
 /**
- * Per-host budget from the last rate-limit headers seen. A request takes one unit of `remaining` before it is sent,
- * so concurrent requests cannot overshoot; when none is left it waits for the reset instead of earning a 429.
+ * Budget per rate-limit window (`window`: a host, or a host's endpoint group) from the last rate-limit headers seen.
+ * A request takes one unit of `remaining` before it is sent, so concurrent requests cannot overshoot; when none is
+ * left it waits for the reset instead of earning a 429.
  */
-export class HostLimiter {
-  private readonly hosts = new Map<string, { state: RateLimitState | null; pausedUntil: number }>();
+export class RateLimiter {
+  private readonly windows = new Map<string, { state: RateLimitState | null; pausedUntil: number }>();
 
   constructor(
     private readonly now: () => number,
@@ -78,18 +80,18 @@ export class HostLimiter {
     private readonly reserve = 0,
   ) {}
 
-  private entry(host: string) {
-    let e = this.hosts.get(host);
+  private entry(window: string) {
+    let e = this.windows.get(window);
     if (!e) {
       e = { state: null, pausedUntil: 0 };
-      this.hosts.set(host, e);
+      this.windows.set(window, e);
     }
     return e;
   }
 
-  /** How long (ms) a request to `host` must wait now; 0 = go. Reserves one unit when it returns 0. */
-  take(host: string): number {
-    const e = this.entry(host);
+  /** How long (ms) a request counted in `window` must wait now; 0 = go. Reserves one unit when it returns 0. */
+  take(window: string): number {
+    const e = this.entry(window);
     const now = this.now();
     if (e.pausedUntil > now) return e.pausedUntil - now;
     const s = e.state;
@@ -103,20 +105,20 @@ export class HostLimiter {
   }
 
   /** The headers of a response: the freshest view of the window (never raises `remaining` within one window). */
-  update(host: string, state: RateLimitState): void {
-    const e = this.entry(host);
+  update(window: string, state: RateLimitState): void {
+    const e = this.entry(window);
     const old = e.state;
     if (old !== null && old.resetAt === state.resetAt) old.remaining = Math.min(old.remaining, state.remaining);
     else e.state = { ...state };
   }
 
-  /** The host said "not before" (Retry-After on a 429/503): hold every request to it until then. */
-  pause(host: string, untilMs: number): void {
-    const e = this.entry(host);
+  /** The network said "not before" (Retry-After on a 429/503): hold every request in that window until then. */
+  pause(window: string, untilMs: number): void {
+    const e = this.entry(window);
     e.pausedUntil = Math.max(e.pausedUntil, untilMs);
   }
 
-  state(host: string): RateLimitState | null {
-    return this.hosts.get(host)?.state ?? null;
+  state(window: string): RateLimitState | null {
+    return this.windows.get(window)?.state ?? null;
   }
 }

@@ -63,6 +63,8 @@ export class GitHubAdapter implements ProviderAdapter {
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
       },
       rateLimit: RATE_LIMIT_HEADERS.github,
+      // GitHub's REST ("core"), GraphQL and search limits are separate windows (x-ratelimit-resource).
+      rateLimitWindow: (url) => (url.pathname.endsWith('/graphql') ? 'graphql' : url.pathname.includes('/search/') ? 'search' : 'core'),
       // GitHub signals an exhausted primary limit with 403 as often as 429.
       isRateLimited: (r) => r.status === 429 || (r.status === 403 && (r.rateLimit?.remaining === 0 || r.headers.has('retry-after'))),
     });

@@ -99,6 +99,8 @@ export class XAdapter implements ProviderAdapter {
     this.http = createHttp('x', options, {
       headers: { authorization: `Bearer ${options.bearerToken}` },
       rateLimit: RATE_LIMIT_HEADERS.x,
+      // X counts each endpoint in its own window (user lookups 300, a user's posts 10,000 per 15 minutes).
+      rateLimitWindow: (url) => url.pathname.replace(/^\/2\/users\/[^/]+\/tweets$/, '/2/users/:id/tweets'),
       // A monthly cap will not lift in a minute: hand it back instead of retrying.
       shouldRetry: (response) => !isUsageCap(response),
     });

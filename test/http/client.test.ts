@@ -149,6 +149,23 @@ describe('http: HttpClient', () => {
     expect(http.stats().calls).to.equal(1);
   });
 
+  it('keeps one budget per rate-limit window: an exhausted endpoint group does not hold back another on the same host', async () => {
+    const { http, clock } = client({ rateLimit: RATE_LIMIT_HEADERS.x, maxWaitMs: 1000, rateLimitWindow: (url) => (url.pathname.startsWith('/small') ? 'small' : 'large') });
+    // Both windows reset in the same second, as X's do when a run starts with both endpoints.
+    const reset = String(Math.floor(clock.t / 1000) + 900);
+    nock(BASE)
+      .get('/small/1').reply(200, {}, { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset })
+      .get('/large/1').reply(200, {}, { 'x-rate-limit-remaining': '9999', 'x-rate-limit-reset': reset })
+      .get('/large/2').reply(200, {}, { 'x-rate-limit-remaining': '9998', 'x-rate-limit-reset': reset });
+    await http.request(`${BASE}/small/1`);
+    await http.request(`${BASE}/large/1`);
+    await http.request(`${BASE}/large/2`);
+    const error = await http.request(`${BASE}/small/2`).then(() => null, (e: unknown) => e);
+    expect((error as HttpError).code).to.equal('rate_limited');
+    expect(http.stats().calls).to.equal(3);
+    expect(clock.waits).to.deep.equal([]);
+  });
+
   it('treats GitHub-style 403 + remaining 0 as a rate limit when told to', async () => {
     const { http, clock } = client({
       rateLimit: RATE_LIMIT_HEADERS.github,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { HostLimiter, parseRetryAfter, RATE_LIMIT_HEADERS } from '../../src/http/rate-limit.ts';
+import { RateLimiter, parseRetryAfter, RATE_LIMIT_HEADERS } from '../../src/http/rate-limit.ts';
 import { redact } from '../../src/http/redact.ts';
 import { chunk, mapConcurrent } from '../../src/http/concurrency.ts';
 
@@ -37,10 +37,10 @@ describe('http: rate-limit header normalisers', () => {
   });
 });
 
-describe('http: HostLimiter', () => {
-  it('reserves a unit per request so concurrent requests cannot overshoot, per host', () => {
+describe('http: RateLimiter', () => {
+  it('reserves a unit per request so concurrent requests cannot overshoot, per window', () => {
     let t = NOW;
-    const limiter = new HostLimiter(() => t);
+    const limiter = new RateLimiter(() => t);
     limiter.update('a', { remaining: 2, resetAt: NOW + 10_000 });
     expect(limiter.take('a')).to.equal(0);
     expect(limiter.take('a')).to.equal(0);
@@ -54,7 +54,7 @@ describe('http: HostLimiter', () => {
   });
 
   it('keeps a reserve and honours pauses', () => {
-    const limiter = new HostLimiter(() => NOW, 5);
+    const limiter = new RateLimiter(() => NOW, 5);
     limiter.update('a', { remaining: 5, resetAt: NOW + 1000 });
     expect(limiter.take('a')).to.equal(1000);
     limiter.pause('b', NOW + 2500);

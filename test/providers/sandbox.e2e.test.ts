@@ -141,6 +141,32 @@ describe('providers: a 429 storm slows an adapter down without failing the run',
   });
 });
 
+describe("providers: the networks' real limits (not the relaxed ones), endpoints with separate windows", function () {
+  this.timeout(60_000);
+  let sandbox: Sandbox;
+
+  before(async () => {
+    sandbox = await startSandbox({ contacts: 5000, seed: 'providers-real-limits', only: ['x'], networkLimits: 'real', now: new Date('2026-07-01T00:00:00Z') });
+  });
+  after(async () => {
+    await sandbox?.close();
+  });
+
+  it('X: more post reads than the 300 user lookups a window allows, all answered (posts have their own 10,000)', async () => {
+    const config = loadConfig(sandbox.env);
+    const x = createProviders(config).find((a) => a.network === 'x');
+    if (!x) throw new Error('the X adapter is not configured by the sandbox env');
+    const handles = (identitiesByNetwork(sandbox.population).get('x') ?? []).map((i) => i.handle);
+    const results = await fetchAll(x, handles);
+    const counters = sandbox.counters.x?.snapshot();
+    const postReads = counters?.calls['GET /2/users/:id/tweets'] ?? 0;
+    expect(postReads, 'post reads (one per active account)').to.be.greaterThan(350);
+    const unavailable = [...results.entries()].filter(([, r]) => r.status === 'unavailable').map(([h, r]) => `${h}: ${JSON.stringify(r)}`);
+    expect(unavailable).to.deep.equal([]);
+    expect(counters?.served429).to.equal(0);
+  });
+});
+
 /** The fewest calls the networks' batch sizes allow for these handles (with recent posts for active accounts). */
 function minimumCalls(network: Network, handles: string[], accountsWithPosts: number): number {
   switch (network) {

@@ -7,7 +7,7 @@
 // them, so they are still in cache). The model keeps nothing between calls but the last fetchedAt it parsed.
 import { availableParallelism, loadavg } from 'node:os';
 import { createScorer } from '../../src/scoring/index.ts';
-import type { Network, NetworkMetrics, ScoreFunction, ScoreInput } from '../../src/scoring/types.ts';
+import type { Network, NetworkMetrics, ScoreInput } from '../../src/scoring/types.ts';
 
 const CONTACTS = Number(process.env.SCORING_BENCH_CONTACTS ?? 1_000_000);
 const BATCH = 100;
@@ -62,10 +62,32 @@ function contact(random: () => number): ScoreInput {
   return { networks, history: random() < 0.5 ? [{ at: '2026-04-20T00:00:00.000Z', score: Math.floor(random() * 100), tier: 'C' }] : [], now: NOW };
 }
 
+/** A contact's figure for the checksum: its score (or, for the floor below, whatever that returns). */
+type Scorer = (input: ScoreInput) => number;
+
 /** One page of scoring calls (kept out of run(), whose loop is async and awaits). */
-function scorePage(score: ScoreFunction, pool: readonly ScoreInput[], first: number, count: number): number {
+function scorePage(score: Scorer, pool: readonly ScoreInput[], first: number, count: number): number {
   let sum = 0;
-  for (let i = first; i < first + count; i++) sum += score(pool[i]!).score ?? 0;
+  for (let i = first; i < first + count; i++) sum += score(pool[i]!);
+  return sum;
+}
+
+/**
+ * The floor: read once every input the model reads — each post's stamp placed in time by one comparison with the
+ * previous one, its reactions summed, each account's counts and dates — and build nothing. No model can cost less.
+ */
+function readInputsOnce(input: ScoreInput): number {
+  let sum = input.history.length;
+  for (const { metrics, provenance, stale } of input.networks) {
+    sum += metrics.followers + metrics.following + metrics.posts + metrics.network.length + metrics.fetchedAt.length;
+    sum += (metrics.createdAt?.length ?? 0) + (provenance === 'crm-field' ? 1 : 0) + (stale ? 1 : 0);
+    let previous = '';
+    for (const post of metrics.recentPosts) {
+      if (post.at > previous) sum += 1;
+      previous = post.at;
+      sum += 3 * post.reshares + 2 * post.replies + post.likes;
+    }
+  }
   return sum;
 }
 
@@ -86,7 +108,7 @@ interface Measured {
   heapSamples: number[];
 }
 
-async function measure(score: ScoreFunction, pool: readonly ScoreInput[]): Promise<Measured> {
+async function measure(score: Scorer, pool: readonly ScoreInput[]): Promise<Measured> {
   let scoringNs = 0n;
   let scoringCpuUs = 0;
   let checksum = 0;
@@ -128,12 +150,15 @@ async function measure(score: ScoreFunction, pool: readonly ScoreInput[]): Promi
 }
 
 export async function run(): Promise<void> {
-  const score = createScorer();
+  const model = createScorer();
+  const score: Scorer = (input) => model(input).score ?? 0;
   const g0 = process.hrtime.bigint();
   const pool = syntheticContacts(POOL);
   const generationNs = process.hrtime.bigint() - g0;
   const cold = await measure(score, pool);
   const warm = await measure(score, pool.slice(0, WARM_POOL));
+  const coldFloor = await measure(readInputsOnce, pool);
+  const warmFloor = await measure(readInputsOnce, pool.slice(0, WARM_POOL));
   const [load1] = loadavg();
   const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(0)} MB`;
   const rate = (perSecond: number): string =>
@@ -143,9 +168,11 @@ export async function run(): Promise<void> {
   console.log(`  one core (wall)         ${rate(cold.perSecond)}`);
   console.log(`  per CPU-second          ${rate(cold.perCpuSecond)}`);
   console.log(`  quietest tenth of pages ${rate(cold.perQuietCpuSecond)}`);
+  console.log(`  floor: reading inputs   ${rate(coldFloor.perCpuSecond)}; the model costs ${(coldFloor.perCpuSecond / cold.perCpuSecond).toFixed(1)}× that`);
   console.log(`inputs in cache (${WARM_POOL} contacts: a few sync pages, scored just after they were read)`);
   console.log(`  per CPU-second          ${rate(warm.perCpuSecond)}`);
   console.log(`  quietest tenth of pages ${rate(warm.perQuietCpuSecond)}`);
+  console.log(`  floor: reading inputs   ${rate(warmFloor.perCpuSecond)}; the model costs ${(warmFloor.perCpuSecond / warm.perCpuSecond).toFixed(1)}× that`);
   console.log(`input generation          ${POOL.toLocaleString('en')} distinct contacts in ${(Number(generationNs) / 1e9).toFixed(1)} s, before timing; scoring wall ${cold.wallS.toFixed(1)} s + ${warm.wallS.toFixed(1)} s`);
   const samples = cold.heapSamples;
   const half = Math.floor(samples.length / 2);

@@ -21,9 +21,38 @@ export function describeRun(report: RunReport): string {
     `  CRM API calls: read ${report.apiCalls.crm.read}, write ${report.apiCalls.crm.write}, other ${report.apiCalls.crm.other} · provider calls: ${providerCalls}`,
   ];
   if (report.message !== undefined) lines.push(`  ${report.message}`);
-  for (const error of report.errors.slice(0, 10)) {
-    lines.push(`  ✗ ${error.recordId} [${error.stage}] ${error.code}: ${error.message}${error.retryable ? ' (will retry)' : ''}`);
-  }
-  if (report.errors.length > 10) lines.push(`  … ${report.errors.length - 10} more errors (crm-influence runs --json)`);
+  lines.push(...describeErrors(report.errors));
+  if (c.failed > report.errors.length) lines.push(`  (the run report keeps the first ${report.errors.length} of ${c.failed} failed records)`);
   return lines.join('\n');
+}
+
+const ERROR_GROUPS_SHOWN = 10;
+const IDS_SHOWN = 3;
+
+/**
+ * Per-record errors, one line per distinct problem (a rate limit fails hundreds of records with the same words):
+ * the problem, how many records, and the first few ids.
+ */
+export function describeErrors(errors: RunReport['errors']): string[] {
+  const groups = new Map<string, { error: RunReport['errors'][number]; ids: string[] }>();
+  for (const error of errors) {
+    const key = `${error.stage}\u0000${error.code}\u0000${error.message}\u0000${error.retryable}`;
+    const group = groups.get(key);
+    if (group) group.ids.push(error.recordId);
+    else groups.set(key, { error, ids: [error.recordId] });
+  }
+  const lines: string[] = [];
+  for (const { error, ids } of [...groups.values()].slice(0, ERROR_GROUPS_SHOWN)) {
+    const problem = `[${error.stage}] ${error.code}: ${error.message}${error.retryable ? ' (will retry)' : ''}`;
+    if (ids.length === 1) {
+      lines.push(`  ✗ ${ids[0]} ${problem}`);
+      continue;
+    }
+    const more = ids.length > IDS_SHOWN ? `, … ${ids.length - IDS_SHOWN} more` : '';
+    lines.push(`  ✗ ${ids.length} records ${problem}`, `      ${ids.slice(0, IDS_SHOWN).join(', ')}${more}`);
+  }
+  if (groups.size > ERROR_GROUPS_SHOWN) {
+    lines.push(`  … ${groups.size - ERROR_GROUPS_SHOWN} more kinds of error (crm-influence runs --json lists every record)`);
+  }
+  return lines;
 }

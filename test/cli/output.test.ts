@@ -1,0 +1,31 @@
+// The run summary a person reads at a terminal: one line per distinct problem, not one per record.
+import { expect } from 'chai';
+import { describeErrors } from '../../src/cli/output.ts';
+import type { RecordError } from '../../src/store/run-report.ts';
+
+const rateLimited = (recordId: string): RecordError => ({
+  recordId, stage: 'provider', code: 'provider_unavailable', message: 'no metrics from x (rate_limited)', retryable: true,
+});
+
+describe('cli: run summary errors', () => {
+  it('groups records that failed the same way: the problem once, the count, the first ids', () => {
+    const lines = describeErrors([
+      rateLimited('003A'), rateLimited('003B'),
+      { recordId: '003C', stage: 'write', code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Influence_Score__c: too high', retryable: false },
+      rateLimited('003D'), rateLimited('003E'),
+    ]);
+    expect(lines).to.deep.equal([
+      '  ✗ 4 records [provider] provider_unavailable: no metrics from x (rate_limited) (will retry)',
+      '      003A, 003B, 003D, … 1 more',
+      '  ✗ 003C [write] FIELD_CUSTOM_VALIDATION_EXCEPTION: Influence_Score__c: too high',
+    ]);
+  });
+
+  it('shows ten kinds of problem and says how many more there are', () => {
+    const errors = Array.from({ length: 12 }, (_, i): RecordError => ({ recordId: `r${i}`, stage: 'score', code: `code_${i}`, message: 'm', retryable: false }));
+    const lines = describeErrors(errors);
+    expect(lines).to.have.length(11);
+    expect(lines[10]).to.equal('  … 2 more kinds of error (crm-influence runs --json lists every record)');
+    expect(describeErrors([])).to.deep.equal([]);
+  });
+});

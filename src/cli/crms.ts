@@ -22,6 +22,8 @@ export interface OpenedProviders {
 export interface OpenedModel {
   score: ScoreFunction;
   modelVersion: string;
+  /** The version and the validated options: a settings change re-scores contacts whose metrics did not move. */
+  scoringKey: string;
 }
 
 export async function openCrm(crm: CrmName, ctx: OpenContext): Promise<OpenedCrm> {
@@ -42,5 +44,14 @@ export async function openModel(settings: Record<string, unknown> = {}): Promise
     const problems = parsed.error.issues.map((i) => `scoring.${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`the connection's scoring settings are invalid: ${problems}`);
   }
-  return { score: createScorer(parsed.data), modelVersion: MODEL_VERSION };
+  return { score: createScorer(parsed.data), modelVersion: MODEL_VERSION, scoringKey: `${MODEL_VERSION} ${stableJson(parsed.data)}` };
+}
+
+/** JSON with object keys sorted, so equal options give equal text whatever order they were written in. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }

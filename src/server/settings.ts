@@ -237,7 +237,8 @@ export function settingsRoutes(deps: SettingsDeps): Router {
     if (body.data.action === 'save') {
       await deps.store.saveConnection({ ...connection, settings: next });
       await deps.coordinator.refresh();
-      flash(req, 'ok', `Settings of ${connection.id} saved.`);
+      const rescoring = JSON.stringify(connection.settings.scoring ?? {}) !== JSON.stringify(next.scoring ?? {});
+      flash(req, 'ok', `Settings of ${connection.id} saved.${rescoring ? ' The scoring changed: the next run reads and re-scores every contact (writing only those whose fields change).' : ''}`);
       done(req, res, 200, { saved: true, settings: formFromSettings(next, deps.defaults, connection.crm) }, `/settings?connection=${encodeURIComponent(connection.id)}`);
       return;
     }

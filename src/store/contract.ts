@@ -67,9 +67,12 @@ export interface Store {
   setConnectionStatus(id: string, status: ConnectionStatus, message: string | null): Promise<void>;
   deleteConnection(id: string): Promise<void>;
 
-  // cursors (opaque strings from the connector)
+  // cursors (opaque strings from the connector), and the scoring key the contacts behind them were scored with
   getCursor(connectionId: string): Promise<string | null>;
   setCursor(connectionId: string, cursor: string | null): Promise<void>;
+  getScoringKey(connectionId: string): Promise<string | null>;
+  /** A new scoring key (model version and options): also forgets the cursor, so the next read starts over. */
+  startScoringKey(connectionId: string, scoringKey: string): Promise<void>;
 
   // per-contact sync state
   getSyncStates(connectionId: string, recordIds: readonly string[]): Promise<Map<string, ContactSyncState>>;

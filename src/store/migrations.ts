@@ -310,6 +310,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX contact_sync_state_email ON contact_sync_state (email, connection_id);
     `,
   },
+  {
+    version: 6,
+    name: 'sync: the scoring key (model version and options) each connection\'s contacts were scored with',
+    sql: 'ALTER TABLE cursors ADD COLUMN scoring_key TEXT;',
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

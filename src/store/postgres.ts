@@ -172,6 +172,14 @@ export class PostgresStore implements Store {
     await this.#query(SQL.setCursor, [connectionId, cursor, isoUtc(this.#now())]);
   }
 
+  async getScoringKey(connectionId: string): Promise<string | null> {
+    return (await this.#query<{ scoring_key: string | null }>(SQL.getScoringKey, [connectionId])).rows[0]?.scoring_key ?? null;
+  }
+
+  async startScoringKey(connectionId: string, scoringKey: string): Promise<void> {
+    await this.#query(SQL.startScoringKey, [connectionId, scoringKey, isoUtc(this.#now())]);
+  }
+
   // per-contact sync state
 
   async getSyncStates(connectionId: string, recordIds: readonly string[]): Promise<Map<string, ContactSyncState>> {

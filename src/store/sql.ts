@@ -78,6 +78,10 @@ export const SQL = {
   ],
 
   getCursor: 'SELECT cursor FROM cursors WHERE connection_id = ?1',
+  getScoringKey: 'SELECT scoring_key FROM cursors WHERE connection_id = ?1',
+  startScoringKey: `
+    INSERT INTO cursors (connection_id, cursor, scoring_key, updated_at) VALUES (?1, NULL, ?2, ?3)
+    ON CONFLICT (connection_id) DO UPDATE SET cursor = NULL, scoring_key = excluded.scoring_key, updated_at = excluded.updated_at`,
   setCursor: `
     INSERT INTO cursors (connection_id, cursor, updated_at) VALUES (?1, ?2, ?3)
     ON CONFLICT (connection_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,

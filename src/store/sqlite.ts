@@ -172,6 +172,16 @@ export class SqliteStore implements Store {
     });
   }
 
+  getScoringKey(connectionId: string): Promise<string | null> {
+    return this.#async(() => this.#all<{ scoring_key: string | null }>(SQL.getScoringKey, connectionId)[0]?.scoring_key ?? null);
+  }
+
+  startScoringKey(connectionId: string, scoringKey: string): Promise<void> {
+    return this.#async(() => {
+      this.#run(SQL.startScoringKey, connectionId, scoringKey, isoUtc(this.#now()));
+    });
+  }
+
   // per-contact sync state
 
   getSyncStates(connectionId: string, recordIds: readonly string[]): Promise<Map<string, ContactSyncState>> {

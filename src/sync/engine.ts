@@ -26,10 +26,11 @@ export interface SyncDeps {
   resolveIdentities: (contact: CrmContact) => { identities: Identity[]; rejected: RejectedHandle[] };
   score: ScoreFunction;
   /**
-   * The version the injected model reports. When given, a contact whose inputs (identities + metrics + version)
-   * are unchanged since our last write is not re-scored.
+   * Names the injected model: its version and its options (tiers, weights…). When given, a contact whose inputs
+   * (identities + metrics) and scoring key are unchanged since our last write is not re-scored; a new version or a
+   * settings change re-scores everyone.
    */
-  modelVersion?: string;
+  scoringKey?: string;
   logger?: SyncLogger;
   now?: () => Date;
   onProgress?: (progress: SyncProgress) => void;
@@ -175,7 +176,8 @@ class SyncRun {
       this.percentiles = percentileTable(await this.store.getScoreHistogram(this.connectionId));
       await this.retryFailedRecords(staleBefore);
       const targeted = this.options.ids?.filter((id) => !this.retriedIds.has(id));
-      const cursor = this.options.full || targeted !== undefined ? null : await this.store.getCursor(this.connectionId);
+      const startOver = targeted === undefined && (await this.startOverForNewScoringKey());
+      const cursor = this.options.full || startOver || targeted !== undefined ? null : await this.store.getCursor(this.connectionId);
       const readOptions = targeted !== undefined ? { full: false, staleBefore, ids: targeted } : { full: this.options.full, staleBefore };
       if (targeted?.length === 0) return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
       for await (const page of this.deps.connector.readContacts(cursor, readOptions)) {
@@ -211,6 +213,19 @@ class SyncRun {
     const message = error instanceof SetupError || error instanceof LeaseLostError ? error.message : `run failed: ${describeError(error)}`;
     this.deps.logger?.error({ runId: this.runId, err: describeError(error) }, 'sync failed');
     return { status: 'failed', message };
+  }
+
+  /**
+   * A new model version or new scoring options (tiers, weights…) must reach every contact, not only those whose
+   * metrics move: the read starts over, as on a first run, and unchanged inputs are re-scored (their fingerprint
+   * includes the key). The key is saved with a cleared cursor first, so a run that stops midway resumes the pass.
+   */
+  private async startOverForNewScoringKey(): Promise<boolean> {
+    const key = this.deps.scoringKey;
+    if (key === undefined || (await this.store.getScoringKey(this.connectionId)) === key) return false;
+    if (!this.options.dryRun) await this.store.startScoringKey(this.connectionId, key);
+    this.deps.logger?.info({ runId: this.runId, connection: this.connectionId }, 'new model version or scoring options: reading every contact to re-score it');
+    return true;
   }
 
   /** Budget left below the floor → stop cleanly (the checkpoint is already saved). */
@@ -339,9 +354,9 @@ class SyncRun {
         this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'provider', code: 'provider_unavailable', message: `no metrics from ${unavailable.join(', ')} and no last-good data from the past ${this.options.lastGoodMaxAgeDays} days; retried next run`, retryable: true }, errors);
         continue;
       }
-      const version = this.deps.modelVersion;
-      const fingerprint = version === undefined ? null : inputFingerprint(version, inputs);
-      // Same inputs, same model: the answer is what we wrote; only the date moves on.
+      const key = this.deps.scoringKey;
+      const fingerprint = key === undefined ? null : inputFingerprint(key, inputs);
+      // Same inputs, same model and options: the answer is what we wrote; only the date moves on.
       const unchanged = fingerprint !== null && lastWritten !== null && state?.fingerprint === fingerprint;
       candidates.push({ contact, state, inputs, fingerprint, desired: unchanged ? withPercentile({ ...lastWritten, scoredAt: nowIso }, this.percentiles) : null });
     }

@@ -77,9 +77,9 @@ export function unscoredFields(now: Date, reason: string): InfluenceFields {
 
 /**
  * Hash of everything the model reads except the clock and history: identities, their metrics (not the fetch
- * time) and the model version. Equal fingerprints mean re-scoring would give the same answer.
+ * time) and the scoring key (model version and options). Equal fingerprints mean re-scoring would give the same answer.
  */
-export function inputFingerprint(modelVersion: string, inputs: readonly ScoredNetworkInput[]): string {
+export function inputFingerprint(scoringKey: string, inputs: readonly ScoredNetworkInput[]): string {
   // One network (the common case) needs no ordering.
   const ordered = inputs.length < 2
     ? inputs
@@ -90,5 +90,5 @@ export function inputFingerprint(modelVersion: string, inputs: readonly ScoredNe
     m.recentPosts.map((p) => [p.at, p.reshares, p.replies, p.likes, p.quotes ?? null, p.views ?? null]),
   ]);
   // One-shot hash: no Hash object per contact.
-  return hash('sha256', JSON.stringify([modelVersion, canonical]), 'base64url');
+  return hash('sha256', JSON.stringify([scoringKey, canonical]), 'base64url');
 }

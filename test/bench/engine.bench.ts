@@ -114,6 +114,8 @@ class ForgetfulStore implements Store {
   deleteConnection(): Promise<void> { return Promise.resolve(); }
   getCursor(): Promise<string | null> { return Promise.resolve(null); }
   setCursor(): Promise<void> { return Promise.resolve(); }
+  getScoringKey(): Promise<string | null> { return Promise.resolve('bench-1'); }
+  startScoringKey(): Promise<void> { return Promise.resolve(); }
   getSyncStates(): Promise<Map<string, ContactSyncState>> { return Promise.resolve(new Map<string, ContactSyncState>()); }
   putSyncStates(): Promise<void> { return Promise.resolve(); }
   getScoreHistogram(): Promise<number[]> { return Promise.resolve(new Array<number>(101).fill(0)); }
@@ -191,7 +193,7 @@ async function measure(sqlite: Store, total: number): Promise<Measured> {
         identities: contact.handles.map((h) => ({ network: 'bluesky' as const, handle: h.value, provenance: 'crm-field' as const })),
         rejected: [],
       }),
-      score: constantScore, modelVersion: 'bench-1', now: () => new Date('2026-03-02T00:00:00.000Z'), onProgress: sample,
+      score: constantScore, scoringKey: 'bench-1', now: () => new Date('2026-03-02T00:00:00.000Z'), onProgress: sample,
     },
     { connectionId: 'bench', concurrency: 4 },
   );

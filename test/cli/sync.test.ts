@@ -14,6 +14,7 @@ import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
 import { startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import { RunReportSchema } from '../../src/store/run-report.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
 
@@ -88,6 +89,26 @@ describe('crm-influence sync (sandbox)', function () {
     expect(runs.stdout.trim().split('\n')).to.have.length(5);
     expect(runs.stdout).to.include('(dry run)');
   });
+  it('a settings change (tier thresholds) re-scores contacts whose metrics did not move, once', async () => {
+    const unchanged = RunReportSchema.parse(JSON.parse((await cli(['sync', '--crm', 'salesforce', '--once', '--json'])).stdout));
+    expect(unchanged.counts.written, 'nothing moved yet').to.equal(0);
+    const store = await SqliteStore.open(env.CRM_INFLUENCE_DB!, { secretKey: Buffer.from(env.CRM_INFLUENCE_SECRET_KEY!, 'hex') });
+    try {
+      const [connection] = await store.listConnections();
+      if (!connection) throw new Error('the earlier runs saved no connection');
+      // Thresholds above every score: each scored contact's tier becomes D.
+      await store.saveConnection({ ...connection, settings: { ...connection.settings, scoring: { tiers: { thresholds: { A: 99, B: 98, C: 97 } } } } });
+    } finally {
+      await store.close();
+    }
+    const written = salesforce.counters.recordsWritten;
+    const rescored = RunReportSchema.parse(JSON.parse((await cli(['sync', '--crm', 'salesforce', '--once', '--json'])).stdout));
+    expect(rescored.counts.written, 'contacts given their new tier').to.be.greaterThan(0);
+    expect(salesforce.counters.recordsWritten - written).to.equal(rescored.counts.written);
+    const again = RunReportSchema.parse(JSON.parse((await cli(['sync', '--crm', 'salesforce', '--once', '--json'])).stdout));
+    expect(again.counts.written, 'and only once').to.equal(0);
+  });
+
   it('without --once runs now, then follows the schedule showing the next run, until interrupted', async () => {
     const child = spawn(process.execPath, [BIN, 'sync', '--crm', 'salesforce'], { env: { ...env, CRM_INFLUENCE_SCHEDULE: '*/2 * * * * *' } });
     let stdout = '';

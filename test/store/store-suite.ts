@@ -257,6 +257,19 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect(await store.getCursor('c1')).to.equal(null);
       });
 
+      it('a new scoring key forgets the cursor; cursors saved after it keep the key', async () => {
+        expect(await store.getScoringKey('c1')).to.equal(null);
+        await store.setCursor('c1', 'page-3');
+        await store.startScoringKey('c1', '1.0.0 {"weights":{"x":0.5}}');
+        expect(await store.getCursor('c1')).to.equal(null);
+        expect(await store.getScoringKey('c1')).to.equal('1.0.0 {"weights":{"x":0.5}}');
+        await store.setCursor('c1', 'page-1');
+        expect(await store.getScoringKey('c1')).to.equal('1.0.0 {"weights":{"x":0.5}}');
+        await store.startScoringKey('new', 'k');
+        expect(await store.getCursor('new')).to.equal(null);
+        expect(await store.getScoringKey('new')).to.equal('k');
+      });
+
       it('gets and puts sync states in batches', async () => {
         const states = Array.from({ length: 250 }, (_, i) => ({
           recordId: `r${i}`, objectType: 'Contact', lastWritten: fields(i % 100), writtenAt: '2026-03-01T10:00:00+02:00', fingerprint: `fp${i}`,

@@ -11,6 +11,7 @@ import { RunReportSchema } from '../../src/store/run-report.ts';
 import type { RunReport } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { MemoryCrm, MemoryProvider, reauthError, resolveTestIdentities, TestModel } from './doubles.ts';
+import type { ScoreInput } from '../../src/scoring/types.ts';
 
 const CONNECTION = 'conn-1';
 const DAY = 24 * 3600 * 1000;
@@ -46,7 +47,7 @@ describe('sync engine', function () {
     const sync = (options: Partial<SyncOptionsInput> = {}, deps: Partial<SyncDeps> = {}) => runSync(
       {
         store, connector: crm, providers: [bluesky, github], resolveIdentities: resolveTestIdentities, score: model.score,
-        modelVersion: model.version, now: () => clock.now, ...deps,
+        scoringKey: model.version, now: () => clock.now, ...deps,
       },
       { connectionId: CONNECTION, ...options },
     );
@@ -87,6 +88,32 @@ describe('sync engine', function () {
     expect(unchanged.counts.written).to.equal(0);
     expect(world.crm.accepted.length).to.equal(acceptedBefore);
     expect(world.crm.accepted.slice(240).map((u) => u.id).every((id) => id.startsWith('top'))).to.equal(true, 'only the new contacts were written');
+  });
+
+  it('a new scoring key (model version or options) re-reads and re-scores every contact once; a dry run keeps the old key', async () => {
+    world = await makeWorld(60);
+    await world.sync();
+    await world.sync(); // reads back our own writes (the memory CRM bumps their modification stamp)
+    const quiet = await world.sync();
+    expect(quiet.counts.read, 'an incremental run reads nothing new').to.equal(0);
+    // The same model with other options: every score moves by 10 (a tier threshold would move tiers the same way).
+    const options2 = (input: ScoreInput) => {
+      const result = world.model.score(input);
+      return result.score === null ? result : { ...result, score: Math.max(0, result.score - 10) };
+    };
+    const dry = await world.sync({ dryRun: true }, { scoringKey: 'options-2', score: options2 });
+    expect(dry.counts.read).to.equal(60);
+    expect(await world.store.getScoringKey(CONNECTION)).to.equal(world.model.version);
+    const scoredBefore = world.model.inputs.length;
+    const rescored = await world.sync({}, { scoringKey: 'options-2', score: options2 });
+    expect(rescored.counts.read).to.equal(60);
+    expect(world.model.inputs.length - scoredBefore, 'unchanged metrics are scored again').to.equal(60);
+    expect(rescored.counts.written).to.equal(60);
+    const scoredAfterRescore = world.model.inputs.length;
+    await world.sync({}, { scoringKey: 'options-2', score: options2 });
+    const after = await world.sync({}, { scoringKey: 'options-2', score: options2 });
+    expect([after.counts.read, after.counts.written]).to.deep.equal([0, 0]);
+    expect(world.model.inputs.length, 'nothing scored again').to.equal(scoredAfterRescore);
   });
 
   it('writes every new score once, and an unchanged second run writes 0 records', async () => {

@@ -51,7 +51,7 @@ describe('sync engine with the real connector, adapters and model (sandbox)', fu
         new BlueskyAdapter({ baseUrl: bluesky.env.BLUESKY_API_BASE_URL, postSample: 5 }),
         new GitHubAdapter({ baseUrl: github.env.GITHUB_API_BASE_URL, token: github.env.GITHUB_TOKEN }),
       ];
-      return runSync({ store, connector, providers, resolveIdentities, score, modelVersion: MODEL_VERSION }, { connectionId: CONNECTION });
+      return runSync({ store, connector, providers, resolveIdentities, score, scoringKey: MODEL_VERSION }, { connectionId: CONNECTION });
     };
   });
   after(async () => {

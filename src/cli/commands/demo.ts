@@ -104,13 +104,13 @@ async function action(rawFlags: unknown): Promise<void> {
       const ctx: CliContext = { config, store, logger: createCliLogger(config) };
       const { connectionId, connector } = await openCrm('salesforce', ctx);
       const { providers, resolveIdentities } = await openProviders(ctx);
-      const { score, modelVersion } = await openModel();
+      const { score, scoringKey } = await openModel();
       const progress = createProgress();
       const started = Date.now();
       let report: RunReport;
       try {
         report = await runSync(
-          { store, connector, providers, resolveIdentities, score, modelVersion, logger: ctx.logger, onProgress: (p) => progress.update(p) },
+          { store, connector, providers, resolveIdentities, score, scoringKey, logger: ctx.logger, onProgress: (p) => progress.update(p) },
           { connectionId, full: true, budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR, historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
             providerTtlSeconds: PROVIDER_TTL_SECONDS, negativeTtlSeconds: NEGATIVE_TTL_SECONDS, lastGoodMaxAgeDays: STALE_MAX_AGE_SECONDS / 86_400 },
         );

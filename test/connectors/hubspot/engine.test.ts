@@ -88,7 +88,7 @@ describe('HubSpot connector + sync engine (end to end)', function () {
   });
 
   const sync = (connector: CrmConnector) => runSync(
-    { store, connector, providers, resolveIdentities, score: model.score, modelVersion: model.version },
+    { store, connector, providers, resolveIdentities, score: model.score, scoringKey: model.version },
     { connectionId: CONNECTION, leaseTtlSeconds: 5 },
   );
   const scored = (ids: readonly string[]) => ids.filter((id) => sandbox.control.value(id, 'influence_scored_at') !== null);

@@ -44,7 +44,7 @@ describe('sync engine + Salesforce connector + sandbox (end to end)', function (
   const providers = (['x', 'github', 'mastodon', 'bluesky', 'youtube'] as const).map((n) => new EveryoneProvider(n));
 
   async function sync(connector: CrmConnector = world.connector): Promise<RunReport> {
-    return runSync({ store, connector, providers, resolveIdentities: resolveTestIdentities, score: model.score, modelVersion: model.version }, { connectionId: CONNECTION });
+    return runSync({ store, connector, providers, resolveIdentities: resolveTestIdentities, score: model.score, scoringKey: model.version }, { connectionId: CONNECTION });
   }
 
   function scoredCount(): number {

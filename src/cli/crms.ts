@@ -5,6 +5,7 @@ import type { Identity, RejectedHandle } from '../identity/types.ts';
 import type { ProviderAdapter } from '../providers/contract.ts';
 import type { ScoreFunction } from '../scoring/types.ts';
 import type { CliContext } from './context.ts';
+import { scoringKeyOf } from '../sync/fields.ts';
 
 export type OpenContext = CliContext;
 
@@ -22,7 +23,10 @@ export interface OpenedProviders {
 export interface OpenedModel {
   score: ScoreFunction;
   modelVersion: string;
-  /** The version and the validated options: a settings change re-scores contacts whose metrics did not move. */
+  /**
+   * What decides a contact's result besides its record and metrics (model version, scoring options, handle-field
+   * mapping): when it changes, the next run re-reads and re-scores every contact.
+   */
   scoringKey: string;
 }
 
@@ -44,14 +48,5 @@ export async function openModel(settings: Record<string, unknown> = {}): Promise
     const problems = parsed.error.issues.map((i) => `scoring.${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`the connection's scoring settings are invalid: ${problems}`);
   }
-  return { score: createScorer(parsed.data), modelVersion: MODEL_VERSION, scoringKey: `${MODEL_VERSION} ${stableJson(parsed.data)}` };
-}
-
-/** JSON with object keys sorted, so equal options give equal text whatever order they were written in. */
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
+  return { score: createScorer(parsed.data), modelVersion: MODEL_VERSION, scoringKey: scoringKeyOf(MODEL_VERSION, parsed.data, settings) };
 }

@@ -11,6 +11,7 @@ import { ScoringOptionsSchema } from '../scoring/options.ts';
 import { NETWORKS } from '../scoring/types.ts';
 import type { Connection, Store } from '../store/contract.ts';
 import { SyncAlreadyRunningError } from '../sync/engine.ts';
+import { scoringKeyOf } from '../sync/fields.ts';
 import type { RunReport } from '../store/run-report.ts';
 import type { RunCoordinator } from './coordinator.ts';
 import { csrfField, formatCount, html, raw } from './html.ts';
@@ -237,8 +238,8 @@ export function settingsRoutes(deps: SettingsDeps): Router {
     if (body.data.action === 'save') {
       await deps.store.saveConnection({ ...connection, settings: next });
       await deps.coordinator.refresh();
-      const rescoring = JSON.stringify(connection.settings.scoring ?? {}) !== JSON.stringify(next.scoring ?? {});
-      flash(req, 'ok', `Settings of ${connection.id} saved.${rescoring ? ' The scoring changed: the next run reads and re-scores every contact (writing only those whose fields change).' : ''}`);
+      const rescoring = scoringKeyOf('', connection.settings.scoring, connection.settings) !== scoringKeyOf('', next.scoring, next);
+      flash(req, 'ok', `Settings of ${connection.id} saved.${rescoring ? ' Scoring or field mapping changed: the next run reads and re-scores every contact (writing only those whose fields change).' : ''}`);
       done(req, res, 200, { saved: true, settings: formFromSettings(next, deps.defaults, connection.crm) }, `/settings?connection=${encodeURIComponent(connection.id)}`);
       return;
     }

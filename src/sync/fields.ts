@@ -92,3 +92,20 @@ export function inputFingerprint(scoringKey: string, inputs: readonly ScoredNetw
   // One-shot hash: no Hash object per contact.
   return hash('sha256', JSON.stringify([scoringKey, canonical]), 'base64url');
 }
+
+/**
+ * What decides a contact's result besides its record and its metrics: the model version, the scoring options and
+ * the connection's handle-field mapping (which handles a record yields). A new key makes the next run re-read and
+ * re-score every contact. Object keys are sorted, so equal settings give equal keys whatever their order.
+ */
+export function scoringKeyOf(modelVersion: string, scoringOptions: unknown, settings: Record<string, unknown>): string {
+  const section = (name: string, field: string): unknown => {
+    const value = settings[name];
+    return value !== null && typeof value === 'object' ? ((value as Record<string, unknown>)[field] ?? null) : null;
+  };
+  const decisive = { scoring: scoringOptions ?? null, mapping: { salesforce: section('salesforce', 'handleFields'), hubspot: section('hubspot', 'handleProperties') } };
+  return `${modelVersion} ${JSON.stringify(decisive, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v)}`;
+}

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { orgPercentile } from '../../src/scoring/index.ts';
-import { percentileTable, withPercentile } from '../../src/sync/fields.ts';
+import { percentileTable, scoringKeyOf, withPercentile } from '../../src/sync/fields.ts';
 import { CLEARED_FIELDS } from '../../src/crm/contract.ts';
 
 describe('sync fields: org percentile table', () => {
@@ -23,5 +23,17 @@ describe('sync fields: org percentile table', () => {
     expect(withPercentile({ ...CLEARED_FIELDS, score: 50, orgPercentile: null }, table).orgPercentile).to.equal(50);
     expect(withPercentile({ ...CLEARED_FIELDS, score: null, orgPercentile: 20 }, table).orgPercentile).to.equal(null);
     expect(withPercentile({ ...CLEARED_FIELDS, score: 70, orgPercentile: null }, empty).orgPercentile).to.equal(null);
+  });
+});
+
+describe('sync fields: scoring key', () => {
+  it('names the model version, the scoring options and the handle mapping, whatever their key order', () => {
+    const settings = { scoring: { weights: { x: 0.5, github: 1 } }, salesforce: { handleFields: [{ field: 'Twitter__c', network: 'x' }] }, schedule: '0 3 * * *' };
+    const key = scoringKeyOf('1.0.0', settings.scoring, settings);
+    expect(scoringKeyOf('1.0.0', { weights: { github: 1, x: 0.5 } }, { ...settings, schedule: '0 4 * * *' }), 'key order, other settings').to.equal(key);
+    expect(scoringKeyOf('1.0.1', settings.scoring, settings), 'model version').to.not.equal(key);
+    expect(scoringKeyOf('1.0.0', { weights: { x: 0.4, github: 1 } }, settings), 'options').to.not.equal(key);
+    expect(scoringKeyOf('1.0.0', settings.scoring, { ...settings, salesforce: { handleFields: [] } }), 'mapping').to.not.equal(key);
+    expect(scoringKeyOf('1.0.0', settings.scoring, { ...settings, hubspot: { handleProperties: { twitterhandle: 'x' } } }), 'HubSpot mapping').to.not.equal(key);
   });
 });

@@ -1,5 +1,5 @@
 // How commands print: results on stdout (tables, or exactly one JSON document with --json), everything else on stderr.
-import type { RunReport } from '../store/run-report.ts';
+import type { RecordError, RunReport } from '../store/run-report.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -21,8 +21,8 @@ export function describeRun(report: RunReport): string {
     `  CRM API calls: read ${report.apiCalls.crm.read}, write ${report.apiCalls.crm.write}, other ${report.apiCalls.crm.other} · provider calls: ${providerCalls}`,
   ];
   if (report.message !== undefined) lines.push(`  ${report.message}`);
-  lines.push(...describeErrors(report.errors));
-  if (c.failed > report.errors.length) lines.push(`  (the run report keeps the first ${report.errors.length} of ${c.failed} failed records)`);
+  lines.push(...describeErrors(report));
+  if (c.failed > report.errors.length) lines.push(`  (the run report lists the first ${report.errors.length} of ${c.failed} failed records by id)`);
   return lines.join('\n');
 }
 
@@ -31,28 +31,33 @@ const IDS_SHOWN = 3;
 
 /**
  * Per-record errors, one line per distinct problem (a rate limit fails hundreds of records with the same words):
- * the problem, how many records, and the first few ids.
+ * the problem, how many records (all of them, from `errorGroups`, when the report has it), and the first few ids.
  */
-export function describeErrors(errors: RunReport['errors']): string[] {
-  const groups = new Map<string, { error: RunReport['errors'][number]; ids: string[] }>();
-  for (const error of errors) {
-    const key = `${error.stage}\u0000${error.code}\u0000${error.message}\u0000${error.retryable}`;
+export function describeErrors(report: Pick<RunReport, 'errors' | 'errorGroups'>): string[] {
+  const keyOf = (e: { stage: string; code: string; message: string; retryable: boolean }): string => `${e.stage}\u0000${e.code}\u0000${e.message}\u0000${e.retryable}`;
+  const groups = new Map<string, { error: Omit<RecordError, 'recordId'>; count: number; ids: string[] }>();
+  for (const group of report.errorGroups ?? []) groups.set(keyOf(group), { error: group, count: group.count, ids: [] });
+  for (const error of report.errors) {
+    const key = keyOf(error);
     const group = groups.get(key);
-    if (group) group.ids.push(error.recordId);
-    else groups.set(key, { error, ids: [error.recordId] });
+    if (group === undefined) groups.set(key, { error, count: 1, ids: [error.recordId] });
+    else {
+      group.ids.push(error.recordId);
+      if (report.errorGroups === undefined) group.count += 1;
+    }
   }
   const lines: string[] = [];
-  for (const { error, ids } of [...groups.values()].slice(0, ERROR_GROUPS_SHOWN)) {
+  for (const { error, count, ids } of [...groups.values()].slice(0, ERROR_GROUPS_SHOWN)) {
     const problem = `[${error.stage}] ${error.code}: ${error.message}${error.retryable ? ' (will retry)' : ''}`;
-    if (ids.length === 1) {
+    if (count === 1 && ids.length === 1) {
       lines.push(`  ✗ ${ids[0]} ${problem}`);
       continue;
     }
-    const more = ids.length > IDS_SHOWN ? `, … ${ids.length - IDS_SHOWN} more` : '';
-    lines.push(`  ✗ ${ids.length} records ${problem}`, `      ${ids.slice(0, IDS_SHOWN).join(', ')}${more}`);
+    lines.push(`  ✗ ${count.toLocaleString('en')} records ${problem}`);
+    if (ids.length > 0) lines.push(`      ${ids.slice(0, IDS_SHOWN).join(', ')}${count > IDS_SHOWN ? `, … ${(count - Math.min(IDS_SHOWN, ids.length)).toLocaleString('en')} more` : ''}`);
   }
   if (groups.size > ERROR_GROUPS_SHOWN) {
-    lines.push(`  … ${groups.size - ERROR_GROUPS_SHOWN} more kinds of error (crm-influence runs --json lists every record)`);
+    lines.push(`  … ${groups.size - ERROR_GROUPS_SHOWN} more kinds of error (crm-influence runs --json)`);
   }
   return lines;
 }

@@ -201,6 +201,9 @@ export function pageRoutes(deps: PageDeps): Router {
         <dt>Started</dt><dd>${report.startedAt}</dd><dt>Duration</dt><dd>${formatDuration(durationMs(report))}</dd>
         <dt>Counts</dt><dd>${Object.entries(report.counts).map(([k, v]) => `${k} ${formatCount(v)}`).join(' · ')}</dd>
         <dt>API calls</dt><dd>CRM read ${report.apiCalls.crm.read} · write ${report.apiCalls.crm.write} · other ${report.apiCalls.crm.other}${Object.entries(report.apiCalls.providers).map(([n, v]) => ` · ${n} ${v}`).join('')}</dd></dl>
+        ${(report.errorGroups ?? []).length === 0 ? '' : html`<h2>Problems</h2>
+          <div class="table-wrap"><table><thead><tr><th scope="col">Records</th><th scope="col">Stage</th><th scope="col">Code</th><th scope="col">Message</th><th scope="col">Retryable</th></tr></thead>
+          <tbody>${(report.errorGroups ?? []).map((g) => html`<tr><td>${formatCount(g.count)}</td><td>${g.stage}</td><td>${g.code}</td><td>${g.message}</td><td>${g.retryable ? 'yes' : 'no'}</td></tr>`)}</tbody></table></div>`}
         <h2>Per-record errors (${report.errors.length}${report.counts.failed > report.errors.length ? ` shown of ${report.counts.failed}` : ''})</h2>
         <form method="get" class="filters"><label for="code">Code</label><select id="code" name="code"><option value="">any</option>${codes.map((c) => html`<option${c === filter.code ? raw(' selected') : ''}>${c}</option>`)}</select>
           <label for="q">Record or message</label><input id="q" name="q" value="${filter.q ?? ''}"><button type="submit">Filter</button></form>

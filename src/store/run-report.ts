@@ -15,6 +15,16 @@ export const RecordErrorSchema = z.object({
 });
 export type RecordError = z.infer<typeof RecordErrorSchema>;
 
+/** Failed records counted by problem: the same stage, code and words. */
+export const ErrorGroupSchema = z.object({
+  stage: RecordErrorSchema.shape.stage,
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+  count: z.number().int().positive(),
+});
+export type ErrorGroup = z.infer<typeof ErrorGroupSchema>;
+
 export const RunReportSchema = z.object({
   runId: z.string(),
   connection: z.string(),
@@ -39,5 +49,10 @@ export const RunReportSchema = z.object({
     providers: z.record(z.string(), z.number().int()),
   }),
   errors: z.array(RecordErrorSchema),
+  /**
+   * Every failed record counted by problem, also those past the `errors` list's cap (the first 100 distinct
+   * problems; reports from before this field have none).
+   */
+  errorGroups: z.array(ErrorGroupSchema).optional(),
 });
 export type RunReport = z.infer<typeof RunReportSchema>;

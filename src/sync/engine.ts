@@ -17,7 +17,10 @@ import { fetchPageMetrics, identityKey } from './metrics.ts';
 import type { MetricsOutcome } from './metrics.ts';
 import { parseSyncOptions } from './options.ts';
 import type { SyncOptions, SyncOptionsInput } from './options.ts';
-import type { RecordError, RunReport, RunStatus } from '../store/run-report.ts';
+import type { ErrorGroup, RecordError, RunReport, RunStatus } from '../store/run-report.ts';
+
+/** Distinct problems counted per run (a bound on the report's size; past it, failures are still counted in total). */
+const MAX_ERROR_GROUPS = 100;
 
 export interface SyncDeps {
   store: Store;
@@ -118,6 +121,8 @@ class SyncRun {
   private readonly startCrmCalls: { read: number; write: number; other: number };
   private readonly startProviderCalls = new Map<Network, number>();
   private readonly retriedIds = new Set<string>();
+  /** Failed records by problem (see RunReport.errorGroups). */
+  private readonly errorGroups = new Map<string, ErrorGroup>();
   private pages = 0;
   /** Org percentile per whole score, from the distribution at the start of the run. */
   private percentiles: PercentileTable = [];
@@ -267,6 +272,12 @@ class SyncRun {
 
   private addError(error: RecordError & { objectType?: string }, pending: (RecordError & { objectType?: string })[]): void {
     this.report.counts.failed += 1;
+    const key = `${error.stage}\u0000${error.code}\u0000${error.message}\u0000${error.retryable}`;
+    const group = this.errorGroups.get(key);
+    if (group) group.count += 1;
+    else if (this.errorGroups.size < MAX_ERROR_GROUPS) {
+      this.errorGroups.set(key, { stage: error.stage, code: error.code, message: error.message, retryable: error.retryable, count: 1 });
+    }
     if (this.report.errors.length < this.options.maxReportedErrors) {
       const { objectType: _objectType, ...reported } = error;
       this.report.errors.push(reported);
@@ -507,6 +518,7 @@ class SyncRun {
         this.deps.logger?.error({ err: describeError(error) }, 'history pruning failed');
       }
     }
+    if (this.errorGroups.size > 0) report.errorGroups = [...this.errorGroups.values()];
     report.finishedAt = this.now().toISOString();
     try {
       await store.saveRun(report);

@@ -9,11 +9,11 @@ const rateLimited = (recordId: string): RecordError => ({
 
 describe('cli: run summary errors', () => {
   it('groups records that failed the same way: the problem once, the count, the first ids', () => {
-    const lines = describeErrors([
+    const lines = describeErrors({ errors: [
       rateLimited('003A'), rateLimited('003B'),
       { recordId: '003C', stage: 'write', code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Influence_Score__c: too high', retryable: false },
       rateLimited('003D'), rateLimited('003E'),
-    ]);
+    ] });
     expect(lines).to.deep.equal([
       '  ✗ 4 records [provider] provider_unavailable: no metrics from x (rate_limited) (will retry)',
       '      003A, 003B, 003D, … 1 more',
@@ -23,9 +23,24 @@ describe('cli: run summary errors', () => {
 
   it('shows ten kinds of problem and says how many more there are', () => {
     const errors = Array.from({ length: 12 }, (_, i): RecordError => ({ recordId: `r${i}`, stage: 'score', code: `code_${i}`, message: 'm', retryable: false }));
-    const lines = describeErrors(errors);
+    const lines = describeErrors({ errors });
     expect(lines).to.have.length(11);
-    expect(lines[10]).to.equal('  … 2 more kinds of error (crm-influence runs --json lists every record)');
-    expect(describeErrors([])).to.deep.equal([]);
+    expect(lines[10]).to.equal('  … 2 more kinds of error (crm-influence runs --json)');
+    expect(describeErrors({ errors: [] })).to.deep.equal([]);
+  });
+
+  it('counts every failed record from the report\'s error groups, also past the capped list of ids', () => {
+    const lines = describeErrors({
+      errors: [rateLimited('003A'), rateLimited('003B')],
+      errorGroups: [
+        { stage: 'provider', code: 'provider_unavailable', message: 'no metrics from x (rate_limited)', retryable: true, count: 10_300 },
+        { stage: 'provider', code: 'provider_unavailable', message: 'no metrics from bluesky (rate_limited)', retryable: true, count: 2 },
+      ],
+    });
+    expect(lines).to.deep.equal([
+      '  ✗ 10,300 records [provider] provider_unavailable: no metrics from x (rate_limited) (will retry)',
+      '      003A, 003B, … 10,298 more',
+      '  ✗ 2 records [provider] provider_unavailable: no metrics from bluesky (rate_limited) (will retry)',
+    ]);
   });
 });

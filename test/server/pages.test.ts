@@ -26,7 +26,12 @@ describe('admin server pages as JSON', function () {
       { recordId: '003A', stage: 'write', code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Influence score rejected by a validation rule', retryable: false },
       { recordId: '003B', stage: 'write', code: 'UNABLE_TO_LOCK_ROW', message: 'record locked', retryable: true },
     ];
-    await server.store.saveRun(report('run-a', '2026-11-20T03:00:00.000Z', errors));
+    await server.store.saveRun(report('run-a', '2026-11-20T03:00:00.000Z', errors, {
+      errorGroups: [
+        { stage: 'write', code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Influence score rejected by a validation rule', retryable: false, count: 1 },
+        { stage: 'write', code: 'UNABLE_TO_LOCK_ROW', message: 'record locked', retryable: true, count: 1204 },
+      ],
+    }));
     await server.store.recordErrors('sf1', 'run-a', errors);
     await server.store.saveRun(report('run-b', '2026-11-21T03:00:00.000Z', [], { dryRun: true }));
     await server.store.putSyncStates('sf1', [{
@@ -65,6 +70,12 @@ describe('admin server pages as JSON', function () {
     expect((await server.store.pendingRetries('sf1', 10)).map((p) => p.recordId).sort()).to.deep.equal(['003A', '003B']);
     await new Promise((r) => setTimeout(r, 50));
     expect(server.runs.at(-1)).to.deep.equal({ connection: 'sf1', request: { dryRun: false } });
+  });
+
+  it('a run page counts every failed record by problem, also past the list of ids', async () => {
+    const page = await (await client.request('/runs/run-a')).text();
+    expect(page).to.include('<h2>Problems</h2>');
+    expect(page).to.match(/<td>1,204<\/td><td>write<\/td><td>UNABLE_TO_LOCK_ROW<\/td>/);
   });
 
   it('finds a contact by id with score, tier, factors and history', async () => {

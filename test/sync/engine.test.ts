@@ -409,6 +409,16 @@ describe('sync engine', function () {
     expect(report.errors[0]?.code).to.equal('provider_unavailable');
   });
 
+  it('counts every failure by problem in errorGroups, also past the capped list of failed records', async () => {
+    world = await makeWorld(30);
+    world.bluesky.outage = true;
+    const report = await world.sync({ maxReportedErrors: 4 });
+    expect(report.counts.failed).to.equal(30);
+    expect(report.errors).to.have.length(4);
+    expect(report.errorGroups?.map((g) => [g.stage, g.code, g.count])).to.deep.equal([['provider', 'provider_unavailable', 30]]);
+    expect(RunReportSchema.parse(report).errorGroups?.[0]?.message).to.match(/no metrics from bluesky/);
+  });
+
   it('a dry run writes nothing, keeps the cursor and reports what it would write', async () => {
     world = await makeWorld(12);
     const report = await world.sync({ dryRun: true });

@@ -161,6 +161,12 @@ export const VARIABLES = {
     default: '7',
     meaning: 'Re-score a contact when its score is older than this many days.',
   },
+  CRM_INFLUENCE_RATE_LIMIT_WAIT: {
+    schema: integer(0, 3600, 'must be a whole number of seconds from 0 to 3600'),
+    default: '900',
+    meaning: 'Longest wait, in seconds, for a network\'s rate-limit window to reset during a sync (X\'s windows last 15 minutes); '
+      + 'past it, those contacts are left to the next run. `demo` waits at most 60.',
+  },
   CRM_INFLUENCE_HISTORY_MONTHS: {
     schema: integer(1, 600, 'must be a whole number of months from 1 to 600'),
     default: '24',

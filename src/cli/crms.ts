@@ -35,9 +35,14 @@ export async function openCrm(crm: CrmName, ctx: OpenContext): Promise<OpenedCrm
   return module.open(ctx);
 }
 
-export async function openProviders(ctx: OpenContext): Promise<OpenedProviders> {
+export interface ProviderOpenOptions {
+  /** Longest wait for a network's rate-limit reset (default: CRM_INFLUENCE_RATE_LIMIT_WAIT). */
+  maxRateLimitWaitSeconds?: number;
+}
+
+export async function openProviders(ctx: OpenContext, options: ProviderOpenOptions = {}): Promise<OpenedProviders> {
   const module = await import('./open-providers.ts');
-  return module.open(ctx);
+  return module.open(ctx, options);
 }
 
 /** The scoring model, with options from the connection's settings when it has any. */

@@ -29,6 +29,9 @@ export class HttpError extends Error {
   }
 }
 
+/** Waits at least this long are logged. */
+const LONG_WAIT_MS = 5_000;
+
 export interface HttpLogger {
   warn(fields: Record<string, unknown>, message: string): void;
 }
@@ -202,6 +205,8 @@ export class HttpClient {
         throw new HttpError('rate_limited', `${this.name}: rate limit reached for ${safeUrl}; resets in ${Math.ceil(waitMs / 1000)} s`, Math.ceil(waitMs / 1000));
       }
       this.counters.waitedMs += waitMs;
+      // A long wait is not a hang: say so.
+      if (waitMs >= LONG_WAIT_MS) this.config.logger?.warn({ provider: this.name, waitMs, url: safeUrl }, 'rate limit reached: waiting for it to reset');
       await this.sleep(waitMs);
     }
   }

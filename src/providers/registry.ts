@@ -19,7 +19,7 @@ export interface ProviderBuildOptions {
   logger?: HttpLogger;
   /** Recent posts sampled per account, per network (defaults: X 10, Mastodon 20, Bluesky 20, YouTube 10). */
   postSample?: Partial<Record<Network, number>>;
-  /** HTTP overrides for every adapter (tests). */
+  /** HTTP overrides for every adapter (the longest rate-limit wait; tests: fake clocks). */
   http?: Partial<HttpClientOptions>;
 }
 

@@ -124,6 +124,8 @@ class SyncRun {
   /** Failed records by problem (see RunReport.errorGroups). */
   private readonly errorGroups = new Map<string, ErrorGroup>();
   private pages = 0;
+  /** Set when a renewal found another run holding the lease: this run stops at the next page. */
+  private leaseLost = false;
   /** Org percentile per whole score, from the distribution at the start of the run. */
   private percentiles: PercentileTable = [];
 
@@ -160,6 +162,9 @@ class SyncRun {
       this.deps.logger?.warn({ connection: this.connectionId }, 'sync skipped: another run holds the lease');
       throw new SyncAlreadyRunningError(this.connectionId);
     }
+    // A page may wait minutes for a network's rate limit: keep the lease alive meanwhile, not only between pages.
+    const heartbeat = setInterval(() => void this.renewLeaseInBackground(), (options.leaseTtlSeconds * 1000) / 3);
+    heartbeat.unref();
     try {
       await store.saveRun(this.report);
       this.deps.logger?.info({ runId: this.runId, connection: this.connectionId, dryRun: options.dryRun, full: options.full }, 'sync started');
@@ -167,9 +172,18 @@ class SyncRun {
       this.report.status = status;
       if (message !== undefined) this.report.message = message;
     } finally {
+      clearInterval(heartbeat);
       await this.finish();
     }
     return this.report;
+  }
+
+  private async renewLeaseInBackground(): Promise<void> {
+    try {
+      if (!(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds))) this.leaseLost = true;
+    } catch (error) {
+      this.deps.logger?.warn({ runId: this.runId, err: describeError(error) }, 'could not renew the run\'s lease; retrying');
+    }
   }
 
   /** The body of the run; a thrown connector error becomes the run's status. */
@@ -193,7 +207,7 @@ class SyncRun {
         if (!this.options.dryRun && targeted === undefined) await this.store.setCursor(this.connectionId, page.cursor);
         this.pages += 1;
         this.progress('pages');
-        if (!(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds))) {
+        if (this.leaseLost || !(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds))) {
           throw new LeaseLostError('the run lost its lease (it ran longer than the lease without renewing); the checkpoint is kept');
         }
         const stop = this.budgetStop();

@@ -12,6 +12,7 @@ import type { RunReport } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { MemoryCrm, MemoryProvider, reauthError, resolveTestIdentities, TestModel } from './doubles.ts';
 import type { ScoreInput } from '../../src/scoring/types.ts';
+import type { ProviderAdapter } from '../../src/providers/contract.ts';
 
 const CONNECTION = 'conn-1';
 const DAY = 24 * 3600 * 1000;
@@ -417,6 +418,26 @@ describe('sync engine', function () {
     expect(report.errors).to.have.length(4);
     expect(report.errorGroups?.map((g) => [g.stage, g.code, g.count])).to.deep.equal([['provider', 'provider_unavailable', 30]]);
     expect(RunReportSchema.parse(report).errorGroups?.[0]?.message).to.match(/no metrics from bluesky/);
+  });
+
+  it('keeps its lease while a page waits longer than the lease on a network (a rate-limit reset), real clock', async function () {
+    this.timeout(20_000);
+    world = await makeWorld(5);
+    const leaseSeconds = 5;
+    // Bluesky answers only after more than a lease's time, as when its window is spent and the adapter waits.
+    const slowBluesky: ProviderAdapter = {
+      network: 'bluesky', maxBatch: 25, usage: () => world.bluesky.usage(),
+      fetchProfiles: async (handles) => {
+        await new Promise((resolve) => setTimeout(resolve, (leaseSeconds + 1) * 1000));
+        return world.bluesky.fetchProfiles(handles);
+      },
+    };
+    const running = world.sync({ leaseTtlSeconds: leaseSeconds }, { providers: [slowBluesky, world.github] });
+    await new Promise((resolve) => setTimeout(resolve, (leaseSeconds + 0.5) * 1000));
+    expect(await world.store.acquireLease(CONNECTION, 'another-run', leaseSeconds), 'the lease is still held').to.equal(false);
+    const report = await running;
+    expect(report.status).to.equal('ok');
+    expect(report.counts.written).to.equal(5);
   });
 
   it('a dry run writes nothing, keeps the cursor and reports what it would write', async () => {

@@ -103,7 +103,8 @@ async function action(rawFlags: unknown): Promise<void> {
     try {
       const ctx: CliContext = { config, store, logger: createCliLogger(config) };
       const { connectionId, connector } = await openCrm('salesforce', ctx);
-      const { providers, resolveIdentities } = await openProviders(ctx);
+      // Someone is watching: a network whose window is spent leaves its contacts to the next run after a minute.
+      const { providers, resolveIdentities } = await openProviders(ctx, { maxRateLimitWaitSeconds: 60 });
       const { score, scoringKey } = await openModel();
       const progress = createProgress();
       const started = Date.now();

@@ -35,16 +35,15 @@ const IDS_SHOWN = 3;
  */
 export function describeErrors(report: Pick<RunReport, 'errors' | 'errorGroups'>): string[] {
   const keyOf = (e: { stage: string; code: string; message: string; retryable: boolean }): string => `${e.stage}\u0000${e.code}\u0000${e.message}\u0000${e.retryable}`;
-  const groups = new Map<string, { error: Omit<RecordError, 'recordId'>; count: number; ids: string[] }>();
-  for (const group of report.errorGroups ?? []) groups.set(keyOf(group), { error: group, count: group.count, ids: [] });
+  // `counted`: the report counted this problem's records (errorGroups); otherwise count the listed ids.
+  const groups = new Map<string, { error: Omit<RecordError, 'recordId'>; count: number; counted: boolean; ids: string[] }>();
+  for (const group of report.errorGroups ?? []) groups.set(keyOf(group), { error: group, count: group.count, counted: true, ids: [] });
   for (const error of report.errors) {
     const key = keyOf(error);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, { error, count: 1, ids: [error.recordId] });
-    else {
-      group.ids.push(error.recordId);
-      if (report.errorGroups === undefined) group.count += 1;
-    }
+    const group = groups.get(key) ?? { error, count: 0, counted: false, ids: [] };
+    groups.set(key, group);
+    group.ids.push(error.recordId);
+    if (!group.counted) group.count += 1;
   }
   const lines: string[] = [];
   for (const { error, count, ids } of [...groups.values()].slice(0, ERROR_GROUPS_SHOWN)) {

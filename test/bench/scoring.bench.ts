@@ -8,6 +8,8 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { createScorer } from '../../src/scoring/index.ts';
 import type { Network, NetworkMetrics, ScoreInput } from '../../src/scoring/types.ts';
+// Seeded (mulberry32): the same contacts on every run.
+import { prng } from '../scoring/differential-inputs.ts';
 
 const CONTACTS = Number(process.env.SCORING_BENCH_CONTACTS ?? 1_000_000);
 const BATCH = 100;
@@ -16,18 +18,6 @@ const WARM_POOL = 500;
 const TARGET_PER_SECOND = 500_000;
 const NOW = new Date('2026-06-01T00:00:00.000Z');
 const NETWORKS: Network[] = ['x', 'bluesky', 'mastodon', 'github', 'youtube', 'linkedin'];
-
-/** Seeded PRNG (mulberry32): the same contacts on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 // Post timestamps as providers send them (ISO strings), one per hour over 120 days, built once.
 const HOURS = 120 * 24;

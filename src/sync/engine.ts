@@ -29,7 +29,7 @@ export interface SyncDeps {
   resolveIdentities: (contact: CrmContact) => { identities: Identity[]; rejected: RejectedHandle[] };
   score: ScoreFunction;
   /**
-   * Names the injected model: its version and its options (tiers, weights…). When given, a contact whose inputs
+   * Names the injected model and what else decides a result (see scoringKeyOf). When given, a contact whose inputs
    * (identities + metrics) and scoring key are unchanged since our last write is not re-scored; a new version or a
    * settings change re-scores everyone.
    */

@@ -77,7 +77,7 @@ export function unscoredFields(now: Date, reason: string): InfluenceFields {
 
 /**
  * Hash of everything the model reads except the clock and history: identities, their metrics (not the fetch
- * time) and the scoring key (model version and options). Equal fingerprints mean re-scoring would give the same answer.
+ * time) and the scoring key (model version, options, handle mapping). Equal fingerprints mean re-scoring would give the same answer.
  */
 export function inputFingerprint(scoringKey: string, inputs: readonly ScoredNetworkInput[]): string {
   // One network (the common case) needs no ordering.

@@ -193,7 +193,7 @@ describe('admin UI in headless Chromium', function () {
 
     await page.getByRole('button', { name: 'Save these settings' }).click();
     await page.waitForURL((url) => url.pathname === '/settings');
-    expect(await page.locator('.flash-ok').textContent()).to.match(/saved/);
+    expect(await page.locator('.flash-ok').textContent()).to.match(/saved\. Scoring or field mapping changed: the next run reads and re-scores every contact/);
     const saved = (await store.getConnection(sf.id))!.settings as { scoring: { tiers: { thresholds: unknown } } };
     expect(saved.scoring.tiers.thresholds).to.deep.equal({ A: 30, B: 20, C: 10 });
     await shot('settings-saved');

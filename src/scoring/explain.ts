@@ -56,11 +56,15 @@ function textsFor(windowDays: number): WindowTexts {
   if (windowTexts?.windowDays === windowDays) return windowTexts;
   const amplification: string[] = [];
   const fewPosts: string[] = [];
-  for (let n = 0; n <= 20; n++) amplification.push(` weighted reactions on a typical post (${n} posts, ${windowDays} days)`);
+  for (let n = 0; n <= 20; n++) amplification.push(` weighted reactions on a typical post (${postCount(n)}, ${windowDays} days)`);
   for (let n = 0; n < 6; n++) fewPosts.push(`only ${n} original post${n === 1 ? '' : 's'} in ${windowDays} days`);
   windowTexts = { windowDays, amplification, noPosts: `no original posts in ${windowDays} days`, fewPosts };
   return windowTexts;
 }
+
+const postCount = (n: number): string => (n === 1 ? '1 post' : `${n} posts`);
+const lastPostText = (days: number): string =>
+  days === 0 ? 'last original post today' : days === 1 ? 'last original post yesterday' : `last original post ${days} days ago`;
 
 /** The text after "± Network: " of one candidate. */
 function render(ns: NetworkScore, kind: number, flagIndex: number, texts: WindowTexts, windowDays: number): string {
@@ -72,14 +76,14 @@ function render(ns: NetworkScore, kind: number, flagIndex: number, texts: Window
       if (ns.network === 'github') {
         return `${compact(m.extra?.[GITHUB_EXTRA.stars] ?? 0)} stars, ${compact(m.extra?.[GITHUB_EXTRA.forks] ?? 0)} forks on own repos`;
       }
-      return compact(ns.typicalReactions) + (texts.amplification[ns.postsUsed] ?? ` weighted reactions on a typical post (${ns.postsUsed} posts, ${windowDays} days)`);
+      return compact(ns.typicalReactions) + (texts.amplification[ns.postsUsed] ?? ` weighted reactions on a typical post (${postCount(ns.postsUsed)}, ${windowDays} days)`);
     case ENGAGEMENT:
       return ns.engagementRatio === null ? 'engagement' : `engagement ${trim(ns.engagementRatio)}× typical for its size`;
     case ACTIVITY:
       if (ns.daysSinceLastPost === null) return 'no original posts seen (activity unknown)';
       if (ns.postsInWindow === 0) return texts.noPosts;
       if (ns.postsInWindow < 6) return texts.fewPosts[ns.postsInWindow]!;
-      return `last original post ${Math.round(ns.daysSinceLastPost)} days ago`;
+      return lastPostText(Math.round(ns.daysSinceLastPost));
     case PLAUSIBILITY:
       return 'engagement above what is plausible for its size (excess not counted)';
     default:

@@ -249,6 +249,18 @@ describe('scoring model: rules', () => {
     expect(factor!.points).to.be.below(0);
   });
 
+  it('words counts and days as a person would ("1 post", "today", "yesterday")', () => {
+    const posted = (daysAgo: number[]) => {
+      const recentPosts = daysAgo.map((d) => ({ at: isoDaysAgo(d), reshares: 40, replies: 20, likes: 400 }));
+      return verified({ ...active('x', 5_000, 0), recentPosts });
+    };
+    const texts = (daysAgo: number[]) => run([posted(daysAgo)]).factors.map((f) => f.text);
+    expect(texts([2])).to.include('+ X: 560 weighted reactions on a typical post (1 post, 90 days)');
+    expect(texts([0.2, 3, 6, 9, 12, 15, 18])).to.include('− X: last original post today');
+    expect(texts([1, 3, 6, 9, 12, 15, 18])).to.include('− X: last original post yesterday');
+    expect(texts([20, 23, 26, 29, 32, 35])).to.include('− X: last original post 20 days ago');
+  });
+
   it('flags young accounts, automation-like posting and bought-follower audiences', () => {
     expect(run([verified(active('bluesky', 2_000, 30, { createdAt: isoDaysAgo(30) }))]).reasonCodes).to.include('YOUNG_ACCOUNT');
     expect(run([verified(active('x', 2_000, 10, { posts: 100_000, createdAt: isoDaysAgo(1_000) }))]).reasonCodes).to.include('AUTOMATION_RATE');

@@ -11,7 +11,7 @@ export const InfluenceFieldsSchema = z.object({
   tier: TierSchema.nullable(),
   confidence: ConfidenceSchema.nullable(),
   scoredAt: z.iso.datetime({ offset: true }).nullable(),
-  /** One factor per line, e.g. "+12 Bluesky: median 42 reposts and replies per post (90 days)". */
+  /** One factor per line, e.g. "+12 Bluesky: 42 weighted reactions on a typical post (20 posts, 90 days)". */
   topFactors: z.string().nullable(),
   reasonCodes: z.array(z.string()),
   trend: TrendSchema.nullable(),

@@ -7,18 +7,35 @@ import type { ScoredNetworkInput, ScoreResult } from '../scoring/types.ts';
 /** Reason code (from the model's closed list) of a contact with no usable social identity: `Unscored`, never `D`. */
 export const NO_IDENTITY_REASON: ReasonCode = 'NO_IDENTITY';
 
+/**
+ * How the written fields are derived from the model's answer. It is part of the scoring key because an unchanged
+ * contact keeps what was last written: a new format must make the next run re-derive every record.
+ * 2: top factors without the model's own sign and without the "other factors" line.
+ */
+const FIELDS_FORMAT = 2;
+
+/** Whole points with their sign; under one point, one decimal (so a small loss never reads "+0"). */
 function formatPoints(points: number): string {
   const rounded = Math.round(points);
-  return rounded >= 0 ? `+${rounded}` : `${rounded}`;
+  if (rounded === 0) return points < 0 ? (Math.round(points * 10) / 10).toFixed(1) : `+${(Math.round(points * 10) / 10).toFixed(1)}`;
+  return rounded > 0 ? `+${rounded}` : `${rounded}`;
 }
 
-/** The strongest factors (by absolute points), one per line: `+12 Bluesky: median 42 reposts…`. */
+/** The model's factor text starts with its own sign ("+ X: …", "− X: …"); the line's points carry it instead. */
+const MODEL_SIGN = /^[+\u2212] /;
+
+/**
+ * The strongest named factors (by absolute points), one per line: `+12 Bluesky: 4.2k followers`. The model's
+ * "other, smaller factors" remainder (no network) says nothing to a rep and is left out; a 0-point line (YouTube,
+ * scored separately) is written as the model says it.
+ */
 export function formatTopFactors(factors: ScoreResult['factors'], count: number): string | null {
-  if (factors.length === 0) return null;
-  return [...factors]
+  const named = factors.filter((factor) => factor.network !== undefined);
+  if (named.length === 0) return null;
+  return named
     .sort((a, b) => Math.abs(b.points) - Math.abs(a.points))
     .slice(0, count)
-    .map((factor) => `${formatPoints(factor.points)} ${factor.text}`)
+    .map((factor) => (factor.points === 0 ? factor.text : `${formatPoints(factor.points)} ${factor.text.replace(MODEL_SIGN, '')}`))
     .join('\n');
 }
 
@@ -94,8 +111,8 @@ export function inputFingerprint(scoringKey: string, inputs: readonly ScoredNetw
 }
 
 /**
- * What decides a contact's result besides its record and its metrics: the model version, the scoring options and
- * the connection's handle-field mapping (which handles a record yields). A new key makes the next run re-read and
+ * What decides a contact's written fields besides its record and its metrics: the model version, the fields' format,
+ * the scoring options and the connection's handle-field mapping (which handles a record yields). A new key makes the next run re-read and
  * re-score every contact. Object keys are sorted, so equal settings give equal keys whatever their order.
  */
 export function scoringKeyOf(modelVersion: string, scoringOptions: unknown, settings: Record<string, unknown>): string {
@@ -104,7 +121,7 @@ export function scoringKeyOf(modelVersion: string, scoringOptions: unknown, sett
     return value !== null && typeof value === 'object' ? ((value as Record<string, unknown>)[field] ?? null) : null;
   };
   const decisive = { scoring: scoringOptions ?? null, mapping: { salesforce: section('salesforce', 'handleFields'), hubspot: section('hubspot', 'handleProperties') } };
-  return `${modelVersion} ${JSON.stringify(decisive, (_key, v: unknown) =>
+  return `${modelVersion} fields-${FIELDS_FORMAT} ${JSON.stringify(decisive, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v)}`;

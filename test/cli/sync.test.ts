@@ -11,7 +11,7 @@ import { startBlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
 import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
 import { startMastodonSandbox } from '../../src/sandbox/networks/mastodon.ts';
 import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
-import { startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { SandboxOrg, startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import { RunReportSchema } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -70,6 +70,11 @@ describe('crm-influence sync (sandbox)', function () {
     expect(report.status).to.be.oneOf(['ok', 'partial']);
     expect(report.counts.read).to.equal(250);
     expect(report.counts.written).to.equal(salesforce.counters.recordsWritten);
+    // What a rep reads on the record: "+12 Bluesky: …", one factor per line, no doubled sign, no remainder line.
+    const factorLines = Array.from({ length: 250 }, (_, i) => salesforce.control.record(SandboxOrg.idOf('Contact', i)) ?? salesforce.control.record(SandboxOrg.idOf('Lead', i)))
+      .flatMap((record) => ((record?.Influence_Top_Factors__c as string | null | undefined) ?? '').split('\n').filter((line) => line !== ''));
+    expect(factorLines.length).to.be.greaterThan(50);
+    for (const line of factorLines) expect(line).to.match(/^([+-]\d+(\.\d)? (X|GitHub|Mastodon|Bluesky|LinkedIn): [^+\u2212 ]|YouTube, scored separately)/);
 
     const second = await cli(['sync', '--crm', 'salesforce', '--once', '--json']);
     const again = RunReportSchema.parse(JSON.parse(second.stdout));

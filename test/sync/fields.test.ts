@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { orgPercentile } from '../../src/scoring/index.ts';
-import { percentileTable, scoringKeyOf, withPercentile } from '../../src/sync/fields.ts';
+import { formatTopFactors, percentileTable, scoringKeyOf, withPercentile } from '../../src/sync/fields.ts';
+import { createScorer } from '../../src/scoring/index.ts';
+import { NOW, steadyAccount, verified } from '../scoring/arbitraries.ts';
 import { CLEARED_FIELDS } from '../../src/crm/contract.ts';
 
 describe('sync fields: org percentile table', () => {
@@ -23,6 +25,30 @@ describe('sync fields: org percentile table', () => {
     expect(withPercentile({ ...CLEARED_FIELDS, score: 50, orgPercentile: null }, table).orgPercentile).to.equal(50);
     expect(withPercentile({ ...CLEARED_FIELDS, score: null, orgPercentile: 20 }, table).orgPercentile).to.equal(null);
     expect(withPercentile({ ...CLEARED_FIELDS, score: 70, orgPercentile: null }, empty).orgPercentile).to.equal(null);
+  });
+});
+
+describe('sync fields: top factors as a rep reads them', () => {
+  it('writes signed whole points then the factor, once, strongest first, without the model\'s remainder line', () => {
+    const factors = [
+      { text: '+ Other, smaller factors', points: 4.2 },
+      { network: 'x' as const, text: '− X: follow-back pattern (4.8k following / 5.1k followers)', points: -12.4 },
+      { network: 'x' as const, text: '+ X: 5.1k followers', points: 20 },
+      { network: 'bluesky' as const, text: '− Bluesky: last original post today', points: -0.2 },
+    ];
+    expect(formatTopFactors(factors, 3)).to.equal(
+      '+20 X: 5.1k followers\n-12 X: follow-back pattern (4.8k following / 5.1k followers)\n-0.2 Bluesky: last original post today',
+    );
+    expect(formatTopFactors([{ text: '+ Other, smaller factors', points: 3 }], 3)).to.equal(null);
+    expect(formatTopFactors([{ network: 'youtube', text: 'YouTube, scored separately (not in the total): 40/100', points: 0 }], 3))
+      .to.equal('YouTube, scored separately (not in the total): 40/100');
+  });
+
+  it('never doubles a sign on the model\'s own factors', () => {
+    const result = createScorer()({ networks: [verified(steadyAccount('x', 5_000, 80, new Array<number>(20).fill(0)))], history: [], now: NOW });
+    const lines = formatTopFactors(result.factors, 10)!.split('\n');
+    expect(lines.length).to.be.at.least(3);
+    for (const line of lines) expect(line).to.match(/^[+-]\d+(\.\d)? X: [^+\u2212]/);
   });
 });
 

@@ -9,6 +9,7 @@ import type { WritePlan } from '../crm/policy.ts';
 import type { Identity, RejectedHandle } from '../identity/types.ts';
 import type { ProviderAdapter } from '../providers/contract.ts';
 import type { Network, ScoredNetworkInput, ScoreFunction, ScoreHistoryPoint } from '../scoring/types.ts';
+import { percentileBucket } from '../store/codec.ts';
 import type { ContactSyncState, Store } from '../store/contract.ts';
 import { inputFingerprint, NO_IDENTITY_REASON, percentileTable, toInfluenceFields, unscoredFields, withPercentile } from './fields.ts';
 import type { PercentileTable } from './fields.ts';
@@ -128,6 +129,12 @@ class SyncRun {
   private leaseLost = false;
   /** Org percentile per whole score, from the distribution at the start of the run. */
   private percentiles: PercentileTable = [];
+  /**
+   * The org's first run (no ranked contact yet): the distribution of the scores this run has ranked so far, from
+   * which each page's percentiles are estimated (a first page of 200 ranks within ±4 points), so the field is not
+   * left empty until each record's next write.
+   */
+  private rankedThisRun: number[] | null = null;
 
   constructor(private readonly deps: SyncDeps, private readonly options: SyncOptions) {
     this.now = deps.now ?? (() => new Date());
@@ -192,7 +199,9 @@ class SyncRun {
     try {
       const early = this.budgetStop();
       if (early !== null) return early;
-      this.percentiles = percentileTable(await this.store.getScoreHistogram(this.connectionId));
+      const histogram = await this.store.getScoreHistogram(this.connectionId);
+      this.percentiles = percentileTable(histogram);
+      if (histogram.every((count) => count === 0)) this.rankedThisRun = histogram;
       await this.retryFailedRecords(staleBefore);
       const targeted = this.options.ids?.filter((id) => !this.retriedIds.has(id));
       const startOver = targeted === undefined && (await this.startOverForNewScoringKey());
@@ -383,28 +392,42 @@ class SyncRun {
       const fingerprint = key === undefined ? null : inputFingerprint(key, inputs);
       // Same inputs, same model and options: the answer is what we wrote; only the date moves on.
       const unchanged = fingerprint !== null && lastWritten !== null && state?.fingerprint === fingerprint;
-      candidates.push({ contact, state, inputs, fingerprint, desired: unchanged ? withPercentile({ ...lastWritten, scoredAt: nowIso }, this.percentiles) : null });
+      candidates.push({ contact, state, inputs, fingerprint, desired: unchanged ? { ...lastWritten, scoredAt: nowIso } : null });
     }
     const toScore = candidates.filter((c) => c.desired === null).map((c) => c.contact.id);
     const histories = toScore.length === 0
       ? new Map<string, ScoreHistoryPoint[]>()
       : await this.store.getHistories(this.connectionId, toScore, HISTORY_FOR_MODEL);
 
-    // Pass 2: score what needs it, then decide each write.
+    // Pass 2: score what needs it.
+    const decided: { contact: CrmContact; state: ContactSyncState | undefined; fingerprint: string | null; desired: InfluenceFields }[] = [];
     for (const candidate of candidates) {
       const { contact, state, inputs } = candidate;
-      const lastWritten = state?.lastWritten ?? null;
       let { desired, fingerprint } = candidate;
       if (desired === null) {
         try {
           const result = this.deps.score({ networks: inputs, history: histories.get(contact.id) ?? [], now });
-          desired = withPercentile(toInfluenceFields(result, nowIso, this.options.topFactorCount), this.percentiles);
+          desired = toInfluenceFields(result, nowIso, this.options.topFactorCount);
           fingerprint ??= inputFingerprint(result.modelVersion, inputs);
         } catch (error) {
           this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'score', code: 'score_failed', message: describeError(error), retryable: false }, errors);
           continue;
         }
       }
+      decided.push({ contact, state, fingerprint, desired });
+    }
+    if (this.rankedThisRun !== null) {
+      for (const { desired } of decided) {
+        const bucket = percentileBucket(desired);
+        if (bucket !== null) this.rankedThisRun[bucket]! += 1;
+      }
+      this.percentiles = percentileTable(this.rankedThisRun);
+    }
+
+    // Pass 3: decide each write.
+    for (const { contact, state, fingerprint, desired: scored } of decided) {
+      const lastWritten = state?.lastWritten ?? null;
+      const desired = withPercentile(scored, this.percentiles);
       if (desired.score === null || desired.tier === 'Unscored') this.report.counts.unscored += 1;
       else this.report.counts.scored += 1;
       const plan = planWrite({

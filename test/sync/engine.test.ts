@@ -64,18 +64,25 @@ describe('sync engine', function () {
   });
 
   it('fills the org percentile from the distribution at run start; percentile moves alone never write', async () => {
-    // Scores 20/40/60/80, a quarter each (see makeWorld and TestModel).
+    // Scores 20/40/60/80, a quarter each (see makeWorld and TestModel); pages of 50.
     world = await makeWorld(120);
     const first = await world.sync();
     expect(first.counts.written).to.equal(120);
-    expect(world.crm.accepted.every((u) => u.fields.orgPercentile === null)).to.equal(true, 'no org distribution yet on the first run');
+    // The org's first run ranks each page against the scores ranked so far in the run (none stored yet): no record is
+    // left without a percentile, and the last page, ranked against all 120, gets the org's exact figures.
+    const firstRun = world.crm.accepted.map((u) => u.fields);
+    expect(firstRun.every((f) => typeof f.orgPercentile === 'number')).to.equal(true, 'every ranked record has a percentile');
+    expect(Object.fromEntries(firstRun.slice(100).map((f) => [f.score, f.orgPercentile]))).to.deep.equal({ 21: 13, 40: 38, 60: 63, 80: 88 });
+    for (const f of firstRun.slice(0, 50)) expect(Math.abs(f.orgPercentile! - { 21: 13, 40: 38, 60: 63, 80: 88 }[f.score!]!)).to.be.at.most(2);
     expect((await world.store.getScoreHistogram(CONNECTION)).filter((n) => n > 0)).to.deep.equal([30, 30, 30, 30]);
+    const second = await world.sync();
+    expect(second.counts.written, 'an unchanged second run still writes nothing').to.equal(0);
 
     // Past the refresh interval every record is rewritten anyway: now with its percentile (ties count half).
     world.clock.now = new Date(world.clock.now.getTime() + 8 * DAY);
     const refresh = await world.sync();
     expect(refresh.counts.written).to.equal(120);
-    const percentileByScore = new Map(world.crm.accepted.slice(120).map((u) => [u.fields.score, u.fields.orgPercentile]));
+    const percentileByScore = new Map(world.crm.accepted.slice(-120).map((u) => [u.fields.score, u.fields.orgPercentile]));
     expect(Object.fromEntries(percentileByScore)).to.deep.equal({ 21: 13, 40: 38, 60: 63, 80: 88 });
 
     // New contacts at the top move everyone's percentile by far more than 5 points; the old ones are not rewritten.

@@ -1,4 +1,5 @@
 // How commands print: results on stdout (tables, or exactly one JSON document with --json), everything else on stderr.
+import { countsInWords } from '../store/run-report.ts';
 import type { RecordError, RunReport } from '../store/run-report.ts';
 
 export function printJson(value: unknown): void {
@@ -17,7 +18,7 @@ export function describeRun(report: RunReport): string {
   const providerCalls = Object.entries(report.apiCalls.providers).map(([n, calls]) => `${n} ${calls}`).join(', ') || 'none';
   const lines = [
     `${report.dryRun ? 'Dry run' : 'Run'} ${report.runId} (${report.crm}, connection ${report.connection}): ${report.status}`,
-    `  read ${c.read} · scored ${c.scored} · unscored ${c.unscored} · written ${c.written} · unchanged ${c.unchanged} · opted out ${c.optedOut} · failed ${c.failed}`,
+    `  ${countsInWords(c)}`,
     `  CRM API calls: read ${report.apiCalls.crm.read}, write ${report.apiCalls.crm.write}, other ${report.apiCalls.crm.other} · provider calls: ${providerCalls}`,
   ];
   if (report.message !== undefined) lines.push(`  ${report.message}`);

@@ -82,7 +82,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   const serverStore = new ServerStore(db, now);
   const summaries = new DashboardSummaries(db, now);
   const coordinator = new RunCoordinator({
-    store, serverStore, summaries, runtime: options.runtime, defaultSchedule: options.defaultSchedule, logger,
+    store, serverStore, runtime: options.runtime, defaultSchedule: options.defaultSchedule, logger,
     ...(options.webhookDebounceMs !== undefined ? { webhookDebounceMs: options.webhookDebounceMs } : {}),
   });
   const passport = createPassport(serverStore);

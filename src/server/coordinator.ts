@@ -6,7 +6,6 @@ import type { SyncLogger } from '../sync/logger.ts';
 import { SyncScheduler } from '../sync/scheduler.ts';
 import type { Store } from '../store/contract.ts';
 import type { ServerStore } from './server-store.ts';
-import type { DashboardSummaries } from './summary.ts';
 import type { RunOutcome, RunRequest, SyncRuntime } from './runtime.ts';
 
 export type StartResult = { started: true } | { started: false; reason: string };
@@ -14,7 +13,6 @@ export type StartResult = { started: true } | { started: false; reason: string }
 export interface CoordinatorOptions {
   store: Store;
   serverStore: ServerStore;
-  summaries: DashboardSummaries;
   runtime: SyncRuntime;
   defaultSchedule: string;
   logger?: SyncLogger;
@@ -70,7 +68,6 @@ export class RunCoordinator {
     this.#inFlight.set(connectionId, running);
     try {
       const outcome = await running;
-      this.options.summaries.noteBudget(connectionId, outcome.budget);
       if (!request.dryRun) await this.options.serverStore.clearQueued(connectionId, startedAt);
       return outcome;
     } catch (error) {

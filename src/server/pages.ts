@@ -3,6 +3,7 @@ import { Router } from 'express';
 
 import { z } from 'zod';
 import type { Connection, Store } from '../store/contract.ts';
+import { countsInWords } from '../store/run-report.ts';
 import type { RunReport } from '../store/run-report.ts';
 import type { RunCoordinator } from './coordinator.ts';
 import { csrfField, formatCount, formatDuration, html, raw } from './html.ts';
@@ -95,7 +96,7 @@ export function pageRoutes(deps: PageDeps): Router {
             </article>
             <article class="card" aria-labelledby="budget-h"><h2 id="budget-h">CRM API budget</h2>
               ${gauge(budgetFraction, deps.budgetFloor, 'API budget left today')}
-              <p class="muted">${summary.budget ? `${formatCount(summary.budget.remaining)} of ${formatCount(summary.budget.limit)} calls left (runs stop below ${Math.round(deps.budgetFloor * 100)} %).` : 'Known after the next run.'}</p>
+              <p class="muted">${summary.budget ? `${formatCount(summary.budget.remaining)} of ${formatCount(summary.budget.limit)} calls left at the last run (runs stop below ${Math.round(deps.budgetFloor * 100)} %).` : 'Known after the next run.'}</p>
             </article>
             <article class="card wide" aria-labelledby="days-h"><h2 id="days-h">Tiers over the last 30 days</h2>
               ${stackedDays(summary.daily, TIERS, 'Scores recorded per day by tier')}
@@ -199,7 +200,7 @@ export function pageRoutes(deps: PageDeps): Router {
         <dl class="facts"><dt>Connection</dt><dd>${report.connection} (${report.crm})</dd><dt>Status</dt><dd>${statusBadge(report.status)}${report.dryRun ? ' (dry run)' : ''}</dd>
         ${report.message ? html`<dt>Message</dt><dd>${report.message}</dd>` : ''}
         <dt>Started</dt><dd>${report.startedAt}</dd><dt>Duration</dt><dd>${formatDuration(durationMs(report))}</dd>
-        <dt>Counts</dt><dd>${Object.entries(report.counts).map(([k, v]) => `${k} ${formatCount(v)}`).join(' · ')}</dd>
+        <dt>Counts</dt><dd>${countsInWords(report.counts, formatCount)}</dd>
         <dt>API calls</dt><dd>CRM read ${report.apiCalls.crm.read} · write ${report.apiCalls.crm.write} · other ${report.apiCalls.crm.other}${Object.entries(report.apiCalls.providers).map(([n, v]) => ` · ${n} ${v}`).join('')}</dd></dl>
         ${(report.errorGroups ?? []).length === 0 ? '' : html`<h2>Problems</h2>
           <div class="table-wrap"><table><thead><tr><th scope="col">Records</th><th scope="col">Stage</th><th scope="col">Code</th><th scope="col">Message</th><th scope="col">Retryable</th></tr></thead>

@@ -12,8 +12,6 @@ export interface RunRequest {
 
 export interface RunOutcome {
   report: RunReport;
-  /** The CRM's API budget as last reported during the run. */
-  budget?: { limit: number; remaining: number } | undefined;
 }
 
 export interface SyncRuntime {

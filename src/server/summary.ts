@@ -1,10 +1,11 @@
 // Dashboard figures per connection: contacts per score (0–100) and tier, tier counts per day (30 days), and the
-// CRM's API budget as last reported. Read from the trigger-kept count tables once per finished run and kept in
+// CRM's API budget as the latest run that saw one reported it. Read from the trigger-kept count tables once per finished run and kept in
 // server_dashboard_summary (and memory), so a page view costs one indexed look-up of the latest run.
 import { z } from 'zod';
 import { tierOf } from '../scoring/tiers.ts';
 import type { TierThresholds } from '../scoring/tiers.ts';
 import type { SqlAccess } from '../store/contract.ts';
+import { RunReportSchema } from '../store/run-report.ts';
 
 export const SummarySchema = z.object({
   /** count per integer score 0…100 */
@@ -13,6 +14,7 @@ export const SummarySchema = z.object({
   /** day (YYYY-MM-DD) → tier → count of scores recorded that day */
   daily: z.array(z.object({ day: z.string(), tiers: z.record(z.string(), z.number().int().nonnegative()) })),
   contacts: z.number().int().nonnegative(),
+  /** As the latest finished run (scheduled, CLI or demo) that saw one reported it; null before any. */
   budget: z.object({ limit: z.number(), remaining: z.number() }).nullable(),
 });
 export type Summary = z.infer<typeof SummarySchema>;
@@ -22,19 +24,16 @@ const DAYS = 30;
 // Both tables are kept current by triggers (migration 3), so these read a few hundred rows however many contacts.
 const SCORE_SQL = 'SELECT score, tier, n FROM server_score_counts WHERE connection_id = ?1 AND n > 0';
 const DAILY_SQL = 'SELECT day, tier, n FROM server_daily_tiers WHERE connection_id = ?1 AND day >= ?2 AND n > 0 ORDER BY day';
+/** The last few finished runs: the newest that carries the CRM's budget gives it (a failed run may have none). */
+const BUDGET_SQL = 'SELECT report FROM runs WHERE connection_id = ?1 AND finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 5';
+const ReportBudgetSchema = z.object({ crmBudget: RunReportSchema.shape.crmBudget });
 
 export class DashboardSummaries {
   readonly #inFlight = new Map<string, Promise<Summary>>();
-  readonly #budgets = new Map<string, { limit: number; remaining: number }>();
   /** The last summary read per connection, so a page view costs one indexed look-up of the latest run. */
   readonly #cache = new Map<string, { source: string; summary: Summary }>();
 
   constructor(private readonly db: SqlAccess, private readonly now: () => Date = () => new Date()) {}
-
-  /** The runtime reports the CRM budget after each run; kept with the next summary. */
-  noteBudget(connectionId: string, budget: { limit: number; remaining: number } | undefined): void {
-    if (budget !== undefined) this.#budgets.set(connectionId, budget);
-  }
 
   async #latestRun(connectionId: string): Promise<string> {
     const rows = await this.db.query<{ run_id: string; finished_at: string | null }>(
@@ -47,9 +46,8 @@ export class DashboardSummaries {
   /** The summary for the latest run; recomputed (once, however many callers wait) when a newer run exists. */
   async get(connectionId: string): Promise<Summary> {
     const source = await this.#latestRun(connectionId);
-    const known = this.#budgets.get(connectionId);
     const cached = this.#cache.get(connectionId);
-    if (cached !== undefined && cached.source === source) return known === undefined ? cached.summary : { ...cached.summary, budget: known };
+    if (cached !== undefined && cached.source === source) return cached.summary;
     const rows = await this.db.query<{ source_run: string; summary: string }>(
       'SELECT source_run, summary FROM server_dashboard_summary WHERE connection_id = ?1', [connectionId],
     );
@@ -57,7 +55,7 @@ export class DashboardSummaries {
       const parsed = SummarySchema.safeParse(JSON.parse(rows[0].summary));
       if (parsed.success) {
         this.#cache.set(connectionId, { source, summary: parsed.data });
-        return known === undefined ? parsed.data : { ...parsed.data, budget: known };
+        return parsed.data;
       }
     }
     const key = `${connectionId}|${source}`;
@@ -87,12 +85,18 @@ export class DashboardSummaries {
       if (day === undefined) byDay.set(row.day, (day = {}));
       day[row.tier] = Number(row.n);
     }
-    const previous = await this.db.query<{ summary: string }>('SELECT summary FROM server_dashboard_summary WHERE connection_id = ?1', [connectionId]);
-    const previousBudget = previous[0] === undefined ? null : (SummarySchema.safeParse(JSON.parse(previous[0].summary)).data?.budget ?? null);
+    let budget: Summary['budget'] = null;
+    for (const row of await this.db.query<{ report: string }>(BUDGET_SQL, [connectionId])) {
+      const reported = ReportBudgetSchema.safeParse(JSON.parse(row.report)).data?.crmBudget;
+      if (reported !== undefined) {
+        budget = reported;
+        break;
+      }
+    }
     const summary: Summary = {
       scores, tiers, contacts,
       daily: [...byDay.entries()].map(([day, t]) => ({ day, tiers: t })),
-      budget: this.#budgets.get(connectionId) ?? previousBudget,
+      budget,
     };
     await this.db.execute(
       `INSERT INTO server_dashboard_summary (connection_id, source_run, computed_at, summary) VALUES (?1, ?2, ?3, ?4)

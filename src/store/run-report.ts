@@ -54,5 +54,17 @@ export const RunReportSchema = z.object({
    * problems; reports from before this field have none).
    */
   errorGroups: z.array(ErrorGroupSchema).optional(),
+  /** The CRM's API allowance as it last reported it during the run; absent when it reported none (or older reports). */
+  crmBudget: z.object({ limit: z.number(), remaining: z.number() }).optional(),
 });
 export type RunReport = z.infer<typeof RunReportSchema>;
+
+/** The counts in words, as the CLI and the admin UI show them: `read 1,500 · scored 815 · … · opted out 30 · failed 0`. */
+export function countsInWords(counts: RunReport['counts'], formatNumber: (n: number) => string = String): string {
+  const c = counts;
+  return [
+    `read ${formatNumber(c.read)}`, `scored ${formatNumber(c.scored)}`, `unscored ${formatNumber(c.unscored)}`,
+    `written ${formatNumber(c.written)}`, `unchanged ${formatNumber(c.unchanged)}`, `opted out ${formatNumber(c.optedOut)}`,
+    `failed ${formatNumber(c.failed)}`,
+  ].join(' · ');
+}

@@ -533,12 +533,13 @@ class SyncRun {
 
   private async finish(): Promise<void> {
     const { store, report } = this;
-    const usage = this.deps.connector.apiUsage().calls;
+    const { calls, budget } = this.deps.connector.apiUsage();
     report.apiCalls.crm = {
-      read: usage.read - this.startCrmCalls.read,
-      write: usage.write - this.startCrmCalls.write,
-      other: usage.other - this.startCrmCalls.other,
+      read: calls.read - this.startCrmCalls.read,
+      write: calls.write - this.startCrmCalls.write,
+      other: calls.other - this.startCrmCalls.other,
     };
+    if (budget !== undefined) report.crmBudget = { limit: budget.limit, remaining: budget.remaining };
     for (const adapter of this.deps.providers) {
       report.apiCalls.providers[adapter.network] = adapter.usage().calls - (this.startProviderCalls.get(adapter.network) ?? 0);
     }

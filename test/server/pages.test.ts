@@ -31,6 +31,7 @@ describe('admin server pages as JSON', function () {
         { stage: 'write', code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Influence score rejected by a validation rule', retryable: false, count: 1 },
         { stage: 'write', code: 'UNABLE_TO_LOCK_ROW', message: 'record locked', retryable: true, count: 1204 },
       ],
+      crmBudget: { limit: 100_000, remaining: 83_210 },
     }));
     await server.store.recordErrors('sf1', 'run-a', errors);
     await server.store.saveRun(report('run-b', '2026-11-21T03:00:00.000Z', [], { dryRun: true }));
@@ -45,6 +46,19 @@ describe('admin server pages as JSON', function () {
   });
   after(async () => {
     await server.close();
+  });
+
+  it('shows the CRM API budget the latest run that saw one reported (runs from the CLI or the demo too)', async () => {
+    // run-b (newest, a dry run whose report carries no budget) falls back to run-a's.
+    const { summary } = await (await client.request('/api/dashboard?connection=sf1')).json() as { summary: { budget: unknown } };
+    expect(summary.budget).to.deep.equal({ limit: 100_000, remaining: 83_210 });
+    const html = await (await client.request('/?connection=sf1')).text();
+    expect(html).to.include('83,210 of 100,000 calls left at the last run');
+  });
+
+  it('a run page says its counts in words', async () => {
+    const html = await (await client.request('/runs/run-a')).text();
+    expect(html).to.include('read 10 · scored 8 · unscored 2 · written 5 · unchanged 3 · opted out 0 · failed 2');
   });
 
   it('lists runs with counts, API calls and duration, most recent first', async () => {

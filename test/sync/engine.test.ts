@@ -253,6 +253,7 @@ describe('sync engine', function () {
     expect(stopped.message).to.match(/budget below the 20% floor \(18 of 100/);
     expect(world.crm.accepted).to.have.length(60);
     expect(world.crm.budget.remaining).to.equal(18);
+    expect(stopped.crmBudget, 'the report keeps the budget for the dashboard').to.deep.equal({ limit: 100, remaining: 18 });
     expect(await world.store.getCursor(CONNECTION)).to.be.a('string');
 
     world.crm.budget = { limit: 100, remaining: 100 };

@@ -65,7 +65,7 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
         historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
         ...(parsed.data.overwritePolicy !== undefined ? { overwritePolicy: parsed.data.overwritePolicy } : {}),
       });
-      return { report, budget: connector.apiUsage().budget };
+      return { report };
     },
   };
 }

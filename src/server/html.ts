@@ -94,6 +94,12 @@ export function formatDuration(ms: number | null): string {
   return `${Math.round(ms / 60_000)} min`;
 }
 
+/** An instant as admins read it everywhere in the UI: `2026-11-26 08:28:10 UTC`. */
+export function formatTime(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? `${new Date(ms).toISOString().replace('T', ' ').slice(0, 19)} UTC` : iso;
+}
+
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }

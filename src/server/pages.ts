@@ -6,7 +6,7 @@ import type { Connection, Store } from '../store/contract.ts';
 import { countsInWords } from '../store/run-report.ts';
 import type { RunReport } from '../store/run-report.ts';
 import type { RunCoordinator } from './coordinator.ts';
-import { csrfField, formatCount, formatDuration, html, raw } from './html.ts';
+import { csrfField, formatCount, formatDuration, formatTime, html, raw } from './html.ts';
 import type { SafeHtml } from './html.ts';
 import { done, respond } from './render.ts';
 import { csrfToken, flash, HttpError } from './security.ts';
@@ -58,7 +58,7 @@ function statusBadge(status: string): SafeHtml {
 
 function runRow(r: RunReport): SafeHtml {
   return html`<tr>
-    <td><a href="/runs/${encodeURIComponent(r.runId)}">${r.startedAt.replace('T', ' ').slice(0, 19)}</a></td>
+    <td><a href="/runs/${encodeURIComponent(r.runId)}">${formatTime(r.startedAt)}</a></td>
     <td>${r.connection}</td><td>${statusBadge(r.status)}${r.dryRun ? html` <span class="badge">dry run</span>` : ''}</td>
     <td class="num">${formatCount(r.counts.read)}</td><td class="num">${formatCount(r.counts.scored)}</td>
     <td class="num">${formatCount(r.counts.written)}</td><td class="num">${formatCount(r.counts.unchanged)}</td>
@@ -120,8 +120,8 @@ export function pageRoutes(deps: PageDeps): Router {
           <tbody>${rows.map((c) => html`<tr data-connection="${c.id}">
             <th scope="row">${c.name}<br><span class="muted">${c.id}</span></th>
             <td>${statusBadge(c.status)}${c.status === 'needs_reauth' ? html`<br><a href="/connect/${c.crm}">Reconnect</a>` : ''}${c.running ? html`<br><span class="badge badge-running">running</span>` : ''}</td>
-            <td>${c.lastRun === null ? 'never' : html`<a href="/runs/${encodeURIComponent(c.lastRun.runId)}">${c.lastRun.startedAt.replace('T', ' ').slice(0, 19)}</a> ${statusBadge(c.lastRun.status)}`}</td>
-            <td>${c.nextRun ?? '—'}</td>
+            <td>${c.lastRun === null ? 'never' : html`<a href="/runs/${encodeURIComponent(c.lastRun.runId)}">${formatTime(c.lastRun.startedAt)}</a> ${statusBadge(c.lastRun.status)}`}</td>
+            <td>${c.nextRun === null ? '—' : formatTime(c.nextRun)}</td>
             <td class="actions">
               <form method="post" action="/connections/${encodeURIComponent(c.id)}/run">${csrfField(token)}<button type="submit">Run now</button></form>
               <form method="post" action="/connections/${encodeURIComponent(c.id)}/run">${csrfField(token)}<input type="hidden" name="dryRun" value="true"><button type="submit">Dry run</button></form>
@@ -199,7 +199,7 @@ export function pageRoutes(deps: PageDeps): Router {
       body: () => html`
         <dl class="facts"><dt>Connection</dt><dd>${report.connection} (${report.crm})</dd><dt>Status</dt><dd>${statusBadge(report.status)}${report.dryRun ? ' (dry run)' : ''}</dd>
         ${report.message ? html`<dt>Message</dt><dd>${report.message}</dd>` : ''}
-        <dt>Started</dt><dd>${report.startedAt}</dd><dt>Duration</dt><dd>${formatDuration(durationMs(report))}</dd>
+        <dt>Started</dt><dd>${formatTime(report.startedAt)}</dd><dt>Duration</dt><dd>${formatDuration(durationMs(report))}</dd>
         <dt>Counts</dt><dd>${countsInWords(report.counts, formatCount)}</dd>
         <dt>API calls</dt><dd>CRM read ${report.apiCalls.crm.read} · write ${report.apiCalls.crm.write} · other ${report.apiCalls.crm.other}${Object.entries(report.apiCalls.providers).map(([n, v]) => ` · ${n} ${v}`).join('')}</dd></dl>
         ${(report.errorGroups ?? []).length === 0 ? '' : html`<h2>Problems</h2>

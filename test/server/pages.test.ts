@@ -56,9 +56,11 @@ describe('admin server pages as JSON', function () {
     expect(html).to.include('83,210 of 100,000 calls left at the last run');
   });
 
-  it('a run page says its counts in words', async () => {
+  it('a run page says its counts in words and its time in UTC', async () => {
     const html = await (await client.request('/runs/run-a')).text();
     expect(html).to.include('read 10 · scored 8 · unscored 2 · written 5 · unchanged 3 · opted out 0 · failed 2');
+    expect(html, 'times read the same on every page').to.include('<dd>2026-11-20 03:00:00 UTC</dd>');
+    expect(await (await client.request('/runs')).text()).to.include('2026-11-21 03:00:00 UTC');
   });
 
   it('lists runs with counts, API calls and duration, most recent first', async () => {

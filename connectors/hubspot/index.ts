@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ApiUsage, ContactPage, CrmConnector, ReadOptions, ScoreUpdate, SetupReport, WriteResult } from '../../src/crm/contract.ts';
+import type { Tier } from '../../src/scoring/types.ts';
 import { HubSpotApi } from './api.ts';
 import { AuthSchema, OAuthTokenSource, PrivateAppToken } from './auth.ts';
 import type { OAuthTokens, TokenSource } from './auth.ts';
@@ -12,7 +13,7 @@ import { loadPropertyManifest } from './manifest.ts';
 import type { PropertyManifest } from './manifest.ts';
 import { DEFAULT_HANDLE_PROPERTIES, HandlePropertiesSchema, INFLUENCE_PROPERTIES } from './mapping.ts';
 import { readContacts } from './read.ts';
-import { checkSetup, installFields } from './setup.ts';
+import { applyTierLabels, checkSetup, installFields } from './setup.ts';
 import { WRITE_BATCH_SIZE, writeScores } from './write.ts';
 
 export { createHubSpotWebhookHandler, verifySignatureV3, contactIdsToQueue } from './webhook.ts';
@@ -95,6 +96,10 @@ export class HubSpotConnector implements CrmConnector {
     const reasonProperty = this.manifest().properties.find((p) => p.name === INFLUENCE_PROPERTIES.reasonCodes);
     const allowed = reasonProperty?.options === undefined ? undefined : new Set(reasonProperty.options.map((o) => o.value));
     return writeScores(this.api, updates, allowed);
+  }
+
+  applyTierLabels(labels: Readonly<Record<Tier, string>>): Promise<boolean> {
+    return applyTierLabels(this.api, labels);
   }
 
   apiUsage(): ApiUsage {

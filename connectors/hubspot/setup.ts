@@ -1,7 +1,10 @@
 // installFields / checkSetup: the influence property group and properties from manifests/hubspot, created
 // idempotently (409 → read and compare type and options); mismatches and missing scopes reported with their fix.
+import { z } from 'zod';
 import type { FieldCheck, InfluenceFieldName, SetupReport } from '../../src/crm/contract.ts';
 import { INFLUENCE_FIELD_NAMES } from '../../src/crm/contract.ts';
+import { TierSchema } from '../../src/scoring/types.ts';
+import type { Tier } from '../../src/scoring/types.ts';
 import { HubSpotApiError } from './api.ts';
 import type { HubSpotApi } from './api.ts';
 import type { PropertyDefinition, PropertyManifest } from './manifest.ts';
@@ -122,6 +125,25 @@ export async function checkSetup(api: HubSpotApi, manifest: PropertyManifest, ba
     }
   }
   return { ok: problems.length === 0, fields, missingScopes, ...(api.budget === undefined ? {} : { budget: api.budget }), problems };
+}
+
+const TierPropertySchema = z.object({
+  options: z.array(z.object({ label: z.string(), value: z.string(), displayOrder: z.number().optional(), hidden: z.boolean().optional() })),
+});
+
+/** The tier property's option labels set to the admin's labels (values untouched); one read, and a write only when they differ. */
+export async function applyTierLabels(api: HubSpotApi, labels: Readonly<Record<Tier, string>>): Promise<boolean> {
+  const name = INFLUENCE_PROPERTIES.tier;
+  const read = TierPropertySchema.safeParse(await api.call('other', 'api', `property read ${name}`, () => api.properties.coreApi.getByName('contacts', name)));
+  if (!read.success) throw new Error(`HubSpot contact property "${name}" has no readable options (${read.error.issues[0]?.message ?? 'unexpected shape'}); ${INSTALL_FIX}`);
+  const options = read.data.options.map((option) => {
+    const label = TierSchema.safeParse(option.value).success ? labels[option.value as Tier] : option.label;
+    return { ...option, label };
+  });
+  if (options.every((option, i) => option.label === read.data.options[i]!.label)) return false;
+  await api.call('other', 'api', `property update ${name}`, () =>
+    api.properties.coreApi.update('contacts', name, { options } as unknown as Parameters<HubSpotApi['properties']['coreApi']['update']>[2]));
+  return true;
 }
 
 /** Creates the group and every property; existing ones are compared, never changed. Then checks the setup. */

@@ -3,7 +3,7 @@
 import type { CrmConnector, CrmContact, CrmName } from '../crm/contract.ts';
 import type { Identity, RejectedHandle } from '../identity/types.ts';
 import type { ProviderAdapter } from '../providers/contract.ts';
-import type { ScoreFunction } from '../scoring/types.ts';
+import type { ScoreFunction, Tier } from '../scoring/types.ts';
 import type { CliContext } from './context.ts';
 import { scoringKeyOf } from '../sync/fields.ts';
 
@@ -28,6 +28,8 @@ export interface OpenedModel {
    * mapping): when it changes, the next run re-reads and re-scores every contact.
    */
   scoringKey: string;
+  /** The admin's tier labels, for connectors that can show them on the tier field. */
+  tierLabels: Record<Tier, string>;
 }
 
 export async function openCrm(crm: CrmName, ctx: OpenContext): Promise<OpenedCrm> {
@@ -53,5 +55,8 @@ export async function openModel(settings: Record<string, unknown> = {}): Promise
     const problems = parsed.error.issues.map((i) => `scoring.${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`the connection's scoring settings are invalid: ${problems}`);
   }
-  return { score: createScorer(parsed.data), modelVersion: MODEL_VERSION, scoringKey: scoringKeyOf(MODEL_VERSION, parsed.data, settings) };
+  return {
+    score: createScorer(parsed.data), modelVersion: MODEL_VERSION, scoringKey: scoringKeyOf(MODEL_VERSION, parsed.data, settings),
+    tierLabels: parsed.data.tiers.labels,
+  };
 }

@@ -1,6 +1,7 @@
 // The CrmConnector contract: what every CRM (Salesforce, HubSpot) offers the sync engine.
 import { z } from 'zod';
 import { ConfidenceSchema, NetworkSchema, TierSchema, TrendSchema } from '../scoring/types.ts';
+import type { Tier } from '../scoring/types.ts';
 
 export const CrmNameSchema = z.enum(['salesforce', 'hubspot']);
 export type CrmName = z.infer<typeof CrmNameSchema>;
@@ -110,5 +111,11 @@ export interface CrmConnector {
   readContacts(cursor: string | null, options: ReadOptions): AsyncIterable<ContactPage>;
   /** One result per update, in the same order. Throws only when the whole CRM is unusable. */
   writeScores(updates: readonly ScoreUpdate[]): Promise<WriteResult[]>;
+  /**
+   * Makes the tier field show the admin's tier labels. Its stored values stay A–D and Unscored, so reports and
+   * filters keep working. Returns whether anything changed. Absent where labels are metadata the integration user
+   * may not edit (Salesforce picklists: the settings page says where to rename them).
+   */
+  applyTierLabels?(labels: Readonly<Record<Tier, string>>): Promise<boolean>;
   apiUsage(): ApiUsage;
 }

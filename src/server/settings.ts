@@ -168,7 +168,10 @@ function settingsForm(connection: Connection, form: SettingsForm, token: string,
       ${input('tierC', 'C', form.tierC, raw('type="number" min="0" max="100" step="any" required'))}
     </fieldset>
     <fieldset><legend>Tier labels (what the CRM shows)</legend>
-      ${TIER_LETTERS.map((t) => input(`tierLabel${t}`, `Label of ${t}`, form[`tierLabel${t}`] ?? t, raw('maxlength="40" required')))}
+      ${TIER_LETTERS.map((t) => input(`tierLabel${t}`, `Label of ${t}`, form[`tierLabel${t}`] ?? t, raw('maxlength="40" required aria-describedby="tierLabels-help"')))}
+      <p id="tierLabels-help" class="muted">${connection.crm === 'hubspot'
+        ? 'The Influence tier property shows these labels from the next run. Its values stay A–D, so reports and filters keep working.'
+        : 'Salesforce shows the Influence Tier picklist\'s own labels: rename them in Setup › Object Manager › Contact (and Lead) › Fields & Relationships › Influence Tier › Values. Keep the API names A–D: they are what is written and what reports filter on.'}</p>
     </fieldset>
     <fieldset><legend>Field mapping (${connection.crm === 'salesforce' ? 'Contact and Lead fields' : 'contact properties'} holding each network's handle)</legend>
       <div class="field"><label for="fieldMapping">One "Field = network" per line</label>

@@ -8,7 +8,7 @@ import { planClear, planWrite } from '../crm/policy.ts';
 import type { WritePlan } from '../crm/policy.ts';
 import type { Identity, RejectedHandle } from '../identity/types.ts';
 import type { ProviderAdapter } from '../providers/contract.ts';
-import type { Network, ScoredNetworkInput, ScoreFunction, ScoreHistoryPoint } from '../scoring/types.ts';
+import type { Network, ScoredNetworkInput, ScoreFunction, ScoreHistoryPoint, Tier } from '../scoring/types.ts';
 import { percentileBucket } from '../store/codec.ts';
 import type { ContactSyncState, Store } from '../store/contract.ts';
 import { inputFingerprint, NO_IDENTITY_REASON, percentileTable, toInfluenceFields, unscoredFields, withPercentile } from './fields.ts';
@@ -35,6 +35,8 @@ export interface SyncDeps {
    * settings change re-scores everyone.
    */
   scoringKey?: string;
+  /** The admin's tier labels: shown on the CRM's tier field at the start of each run, where the connector can. */
+  tierLabels?: Readonly<Record<Tier, string>>;
   logger?: SyncLogger;
   now?: () => Date;
   onProgress?: (progress: SyncProgress) => void;
@@ -199,6 +201,7 @@ class SyncRun {
     try {
       const early = this.budgetStop();
       if (early !== null) return early;
+      await this.showTierLabels();
       const histogram = await this.store.getScoreHistogram(this.connectionId);
       this.percentiles = percentileTable(histogram);
       if (histogram.every((count) => count === 0)) this.rankedThisRun = histogram;
@@ -257,6 +260,18 @@ class SyncRun {
   }
 
   /** Budget left below the floor → stop cleanly (the checkpoint is already saved). */
+  /** The admin's tier labels onto the CRM's tier field (a dry run changes nothing). A failure costs the labels, not the run. */
+  private async showTierLabels(): Promise<void> {
+    const { connector, tierLabels, logger } = this.deps;
+    if (this.options.dryRun || tierLabels === undefined || connector.applyTierLabels === undefined) return;
+    try {
+      if (await connector.applyTierLabels(tierLabels)) logger?.info({ runId: this.runId, tierLabels }, 'tier labels updated in the CRM');
+    } catch (error) {
+      if (error instanceof NeedsReauthError || error instanceof BudgetReachedError) throw error;
+      logger?.warn({ runId: this.runId, err: describeError(error) }, 'could not update the tier labels in the CRM; scores are written as usual');
+    }
+  }
+
   private budgetStop(): { status: RunStatus; message: string } | null {
     const budget = this.deps.connector.apiUsage().budget;
     const left = fractionLeft(budget);

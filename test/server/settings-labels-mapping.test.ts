@@ -42,6 +42,9 @@ describe('admin server settings: tier labels and field mapping', function () {
     expect(shown.settings.fieldMapping).to.have.length(3);
     const page = await (await client.request('/settings?connection=sf1')).text();
     expect(page).to.include('value="Champion"').and.include('GH__c = github');
+    // Where the labels show: Salesforce picklist labels are the admin's to rename; HubSpot's are set by the next run.
+    expect(page).to.include('Setup › Object Manager › Contact (and Lead) › Fields &#38; Relationships › Influence Tier › Values');
+    expect(await (await client.request('/settings?connection=hs1')).text()).to.include('The Influence tier property shows these labels from the next run');
 
     // Leaving the labels and mapping out keeps them; an empty mapping goes back to the connector's defaults.
     await post({ ...BASE, connection: 'sf1', action: 'save' });

@@ -46,7 +46,20 @@ export class MemoryCrm implements CrmConnector {
   /** Make the next call throw this error (budget exhausted, re-auth). */
   failNextCallWith: Error | null = null;
   readonly recordFaults = new Map<string, RecordFault>();
+  /** The tier labels the tier field shows (as a HubSpot enumeration's option labels would). */
+  tierLabels: Record<string, string> = { A: 'A', B: 'B', C: 'C', D: 'D', Unscored: 'Unscored' };
+  tierLabelUpdates = 0;
+  /** Make applyTierLabels throw this (e.g. a missing scope). */
+  tierLabelsError: Error | null = null;
   private seq = 0;
+
+  applyTierLabels(labels: Readonly<Record<string, string>>): Promise<boolean> {
+    if (this.tierLabelsError !== null) return Promise.reject(this.tierLabelsError);
+    if (Object.entries(labels).every(([tier, label]) => this.tierLabels[tier] === label)) return Promise.resolve(false);
+    this.tierLabels = { ...labels };
+    this.tierLabelUpdates += 1;
+    return Promise.resolve(true);
+  }
 
   constructor(readonly writeBatchSize = 200, readonly pageSize = 50) {}
 

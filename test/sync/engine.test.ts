@@ -244,6 +244,22 @@ describe('sync engine', function () {
     expect(world.crm.accepted).to.have.length(5);
   });
 
+  it('shows the admin\'s tier labels on the CRM\'s tier field at the start of a run (not in a dry run); a failure costs only the labels', async () => {
+    world = await makeWorld(20);
+    const tierLabels = { A: 'Hot', B: 'Warm', C: 'Mild', D: 'Cold', Unscored: 'No profile' };
+    await world.sync({ dryRun: true }, { tierLabels });
+    expect(world.crm.tierLabelUpdates, 'a dry run changes nothing').to.equal(0);
+    const first = await world.sync({}, { tierLabels });
+    expect(first.status).to.equal('ok');
+    expect(world.crm.tierLabels).to.deep.equal(tierLabels);
+    expect(world.crm.accepted.every((u) => ['A', 'B', 'C', 'D', 'Unscored'].includes(u.fields.tier!)), 'values stay letters').to.equal(true);
+    await world.sync({}, { tierLabels });
+    expect(world.crm.tierLabelUpdates, 'unchanged labels are not rewritten').to.equal(1);
+    world.crm.tierLabelsError = new Error('HTTP 403 MISSING_SCOPES');
+    const failed = await world.sync({}, { tierLabels: { ...tierLabels, A: 'Hottest' } });
+    expect(failed.status).to.equal('ok');
+  });
+
   it('stops cleanly at the budget floor, keeps the checkpoint and resumes next run', async () => {
     world = await makeWorld(100, { pageSize: 10 });
     // 30 calls left of 100: each page costs one read and one write; below the floor (< 20%) after 6 pages.

@@ -54,9 +54,9 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
       const settings = request.settings ?? connection.settings;
       const parsed = RunSettingsSchema.safeParse(settings);
       if (!parsed.success) throw new CliError(`connection "${connection.id}": settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-      const { score, scoringKey } = await openModel(settings);
+      const { score, scoringKey, tierLabels } = await openModel(settings);
       const { config, store, logger } = ctx;
-      const report = await runSync({ store, connector, providers, resolveIdentities, score, scoringKey, logger }, {
+      const report = await runSync({ store, connector, providers, resolveIdentities, score, scoringKey, tierLabels, logger }, {
         connectionId,
         dryRun: request.dryRun,
         full: request.full ?? false,

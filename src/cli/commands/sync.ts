@@ -43,10 +43,10 @@ async function prepare(ctx: CliContext, flags: SyncFlags) {
   if (!settings.success) {
     throw new CliError(`connection "${connectionId}": settings.overwritePolicy is invalid: ${settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  const { score, scoringKey } = await openModel(connection?.settings);
+  const { score, scoringKey, tierLabels } = await openModel(connection?.settings);
   const { config, store, logger } = ctx;
   return (onProgress?: Parameters<typeof runSync>[0]['onProgress']) => runSync(
-    { store, connector, providers, resolveIdentities, score, scoringKey, logger, ...(onProgress !== undefined ? { onProgress } : {}) },
+    { store, connector, providers, resolveIdentities, score, scoringKey, tierLabels, logger, ...(onProgress !== undefined ? { onProgress } : {}) },
     {
       connectionId,
       dryRun: flags.dryRun,

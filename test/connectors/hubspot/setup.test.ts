@@ -39,6 +39,26 @@ describe('HubSpot connector: properties', function () {
     expect(names).to.include.members(manifest.properties.map((p) => p.name));
   });
 
+  it('shows the admin\'s tier labels on the tier property, keeping its values; unchanged labels cost one read, no write', async () => {
+    const sandbox = await portal(10, {}, true);
+    const connector = connectorFor(sandbox);
+    const tierOptions = async () => {
+      const response = await fetch(`${sandbox.url}/crm/v3/properties/contacts/influence_tier`, { headers: { Authorization: `Bearer ${sandbox.env.HUBSPOT_ACCESS_TOKEN}` } });
+      return ((await response.json()) as { options: { label: string; value: string }[] }).options.map((o) => `${o.value}=${o.label}`);
+    };
+    const labels = { A: 'Hot', B: 'Warm', C: 'Mild', D: 'Cold', Unscored: 'No profile' };
+    expect(await connector.applyTierLabels(labels)).to.equal(true);
+    expect(await tierOptions()).to.deep.equal(['A=Hot', 'B=Warm', 'C=Mild', 'D=Cold', 'Unscored=No profile']);
+    expect(await connector.applyTierLabels(labels)).to.equal(false);
+    expect(sandbox.counters.calls['PATCH /crm/v3/properties/contacts/{id}']).to.equal(1);
+    // Values are what we write: a record still takes "A".
+    const [written] = await connector.writeScores([{ objectType: 'contact', id: '1', fields: { score: 80, tier: 'A', confidence: 'high', scoredAt: new Date().toISOString(), topFactors: null, reasonCodes: [], trend: 'New', orgPercentile: null } }]);
+    expect(written).to.deep.include({ ok: true });
+    expect(sandbox.control.value('1', 'influence_tier')).to.equal('A');
+    expect(await connector.applyTierLabels({ A: 'A', B: 'B', C: 'C', D: 'D', Unscored: 'Unscored' })).to.equal(true);
+    expect(await tierOptions()).to.deep.equal(['A=A', 'B=B', 'C=C', 'D=D', 'Unscored=Unscored']);
+  });
+
   it('reports a conflicting existing property (wrong type, missing options) with the fix, and changes nothing', async () => {
     const sandbox = await portal(10);
     const post = (body: unknown) => fetch(`${sandbox.url}/crm/v3/properties/contacts`, {

@@ -21,6 +21,12 @@ export const InfluenceFieldsSchema = z.object({
 export type InfluenceFields = z.infer<typeof InfluenceFieldsSchema>;
 export type InfluenceFieldName = keyof InfluenceFields;
 export const INFLUENCE_FIELD_NAMES = Object.keys(InfluenceFieldsSchema.shape) as InfluenceFieldName[];
+/** The fields' labels, as the Salesforce package deploys them (a test holds the two equal). */
+export const INFLUENCE_FIELD_LABELS: Record<InfluenceFieldName, string> = {
+  score: 'Influence Score', tier: 'Influence Tier', confidence: 'Influence Confidence', scoredAt: 'Influence Scored At',
+  topFactors: 'Influence Top Factors', reasonCodes: 'Influence Reason Codes', trend: 'Influence Trend',
+  orgPercentile: 'Influence Org Percentile',
+};
 
 /** What an opted-out contact gets: every influence field cleared. */
 export const CLEARED_FIELDS: InfluenceFields = {

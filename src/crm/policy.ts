@@ -15,6 +15,10 @@ export const OverwritePolicySchema = z.partialRecord(z.enum(INFLUENCE_FIELD_NAME
 export type OverwritePolicy = z.infer<typeof OverwritePolicySchema>;
 
 export const DEFAULT_OVERWRITE_MODE: OverwriteMode = 'tracked';
+/** Each mode in an admin's words (settings page). */
+export const OVERWRITE_MODE_WORDS: Record<OverwriteMode, string> = {
+  tracked: 'keep a person\'s edits', 'if-empty': 'fill only when empty', always: 'always overwrite',
+};
 export const DEFAULT_SCORE_DELTA_THRESHOLD = 2;
 
 export type WritePlan =

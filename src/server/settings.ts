@@ -4,10 +4,11 @@
 import { Router } from 'express';
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
-import { INFLUENCE_FIELD_NAMES } from '../crm/contract.ts';
+import { INFLUENCE_FIELD_LABELS, INFLUENCE_FIELD_NAMES } from '../crm/contract.ts';
 import type { InfluenceFieldName } from '../crm/contract.ts';
-import { OverwriteModeSchema } from '../crm/policy.ts';
+import { OVERWRITE_MODE_WORDS, OverwriteModeSchema } from '../crm/policy.ts';
 import { ScoringOptionsSchema } from '../scoring/options.ts';
+import { NETWORK_NAMES } from '../scoring/explain.ts';
 import { NETWORKS } from '../scoring/types.ts';
 import type { Connection, Store } from '../store/contract.ts';
 import { SyncAlreadyRunningError } from '../sync/engine.ts';
@@ -179,11 +180,12 @@ function settingsForm(connection: Connection, form: SettingsForm, token: string,
       <p id="fieldMapping-help" class="muted">Networks: ${MAPPING_NETWORKS.join(', ')} (any = a profile URL of any network). Empty: the connector's default fields.</p>
     </fieldset>
     <fieldset><legend>Network weights (0 = ignore, 1 = full)</legend>
-      ${NETWORKS.map((n) => input(`weight_${n}`, n, form[`weight_${n}`], raw('type="number" min="0" max="1" step="0.05" required')))}
+      ${NETWORKS.map((n) => input(`weight_${n}`, NETWORK_NAMES[n], form[`weight_${n}`], raw('type="number" min="0" max="1" step="0.05" required')))}
     </fieldset>
     <fieldset><legend>Overwrite policy per field</legend>
-      ${INFLUENCE_FIELD_NAMES.map((f) => html`<div class="field"><label for="overwrite_${f}">${f}</label><select id="overwrite_${f}" name="overwrite_${f}">
-        ${OverwriteModeSchema.options.map((m) => html`<option value="${m}"${form[`overwrite_${f}`] === m ? raw(' selected') : ''}>${m}</option>`)}</select></div>`)}
+      ${INFLUENCE_FIELD_NAMES.map((f) => html`<div class="field"><label for="overwrite_${f}">${INFLUENCE_FIELD_LABELS[f]}</label><select id="overwrite_${f}" name="overwrite_${f}" aria-describedby="overwrite-help">
+        ${OverwriteModeSchema.options.map((m) => html`<option value="${m}"${form[`overwrite_${f}`] === m ? raw(' selected') : ''}>${OVERWRITE_MODE_WORDS[m]}</option>`)}</select></div>`)}
+      <p id="overwrite-help" class="muted">When a person edits one of these fields on a record: <em>keep a person's edits</em> (default) stops updating that field on that record; <em>always overwrite</em> puts the score back at the next write; <em>fill only when empty</em> writes only into an empty field.</p>
     </fieldset>
     <button type="submit" id="settings-${action}">${action === 'preview' ? 'Preview (dry run)' : 'Save these settings'}</button>
   </form>`;

@@ -10,6 +10,8 @@ import { XMLValidator } from 'fast-xml-parser';
 import { ComponentSet, MetadataConverter } from '@salesforce/source-deploy-retrieve';
 import { checkMetadataXml, parseMetadataXml, type XmlNode } from './metadata-schema.ts';
 import { REASON_CODES } from '../../src/scoring/index.ts';
+import { INFLUENCE_FIELD_LABELS, INFLUENCE_FIELD_NAMES } from '../../src/crm/contract.ts';
+import { SALESFORCE_FIELDS } from '../../connectors/salesforce/field-map.ts';
 
 const SF = path.resolve(import.meta.dirname, '../../manifests/salesforce');
 const PROJECT = JSON.parse(fs.readFileSync(path.join(SF, 'sfdx-project.json'), 'utf8')) as {
@@ -234,6 +236,13 @@ describe('manifests/salesforce', () => {
         }
       });
     }
+
+    it('the admin UI names each field by the label the package deploys', () => {
+      for (const field of INFLUENCE_FIELD_NAMES) {
+        const xml = root(`${DEFAULT}/objects/Contact/fields/${SALESFORCE_FIELDS[field]}.field-meta.xml`);
+        expect(texts(xml, 'label')[0], field).to.equal(INFLUENCE_FIELD_LABELS[field]);
+      }
+    });
 
     it('Contact and Lead carry identical field definitions', () => {
       for (const name of OUR_FIELDS) {

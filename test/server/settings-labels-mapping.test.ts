@@ -45,6 +45,8 @@ describe('admin server settings: tier labels and field mapping', function () {
     // Where the labels show: Salesforce picklist labels are the admin's to rename; HubSpot's are set by the next run.
     expect(page).to.include('Setup › Object Manager › Contact (and Lead) › Fields &#38; Relationships › Influence Tier › Values');
     expect(await (await client.request('/settings?connection=hs1')).text()).to.include('The Influence tier property shows these labels from the next run');
+    // Fields, networks and overwrite modes in an admin's words, not API names.
+    expect(page).to.include('>Influence Top Factors</label>').and.include('>GitHub</label>').and.include('keep a person&#39;s edits</option>');
 
     // Leaving the labels and mapping out keeps them; an empty mapping goes back to the connector's defaults.
     await post({ ...BASE, connection: 'sf1', action: 'save' });

@@ -4,6 +4,8 @@
 import { Router } from 'express';
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
+import { DEFAULT_HANDLE_PROPERTIES } from '../../connectors/hubspot/mapping.ts';
+import { DEFAULT_HANDLE_MAPPING } from '../../connectors/salesforce/field-map.ts';
 import { INFLUENCE_FIELD_LABELS, INFLUENCE_FIELD_NAMES } from '../crm/contract.ts';
 import type { InfluenceFieldName } from '../crm/contract.ts';
 import { OVERWRITE_MODE_WORDS, OverwriteModeSchema } from '../crm/policy.ts';
@@ -85,6 +87,11 @@ function storedMapping(stored: z.output<typeof StoredSchema>, crm: string | unde
   if (crm === 'salesforce') return stored.salesforce?.handleFields ?? null;
   if (crm === 'hubspot') return stored.hubspot?.handleProperties === undefined ? null : Object.entries(stored.hubspot.handleProperties).map(([field, network]) => ({ field, network }));
   return null;
+}
+
+/** The mapping a connector reads when the admin has set none. */
+function defaultMapping(crm: string): readonly { field: string; network: string }[] {
+  return crm === 'salesforce' ? DEFAULT_HANDLE_MAPPING : Object.entries(DEFAULT_HANDLE_PROPERTIES).map(([field, network]) => ({ field, network }));
 }
 
 export function mappingText(pairs: readonly { field: string; network: string }[] | null): string {
@@ -176,8 +183,8 @@ function settingsForm(connection: Connection, form: SettingsForm, token: string,
     </fieldset>
     <fieldset><legend>Field mapping (${connection.crm === 'salesforce' ? 'Contact and Lead fields' : 'contact properties'} holding each network's handle)</legend>
       <div class="field"><label for="fieldMapping">One "Field = network" per line</label>
-      <textarea id="fieldMapping" name="fieldMapping" rows="6" aria-describedby="fieldMapping-help">${mappingText(form.fieldMapping ?? null)}</textarea></div>
-      <p id="fieldMapping-help" class="muted">Networks: ${MAPPING_NETWORKS.join(', ')} (any = a profile URL of any network). Empty: the connector's default fields.</p>
+      <textarea id="fieldMapping" name="fieldMapping" rows="6" aria-describedby="fieldMapping-help" placeholder="${mappingText(defaultMapping(connection.crm))}">${mappingText(form.fieldMapping ?? null)}</textarea></div>
+      <p id="fieldMapping-help" class="muted">Networks: ${MAPPING_NETWORKS.join(', ')} (any = a profile URL of any network). Empty: the default ${connection.crm === 'salesforce' ? 'fields' : 'properties'} shown greyed in the box.</p>
     </fieldset>
     <fieldset><legend>Network weights (0 = ignore, 1 = full)</legend>
       ${NETWORKS.map((n) => input(`weight_${n}`, NETWORK_NAMES[n], form[`weight_${n}`], raw('type="number" min="0" max="1" step="0.05" required')))}

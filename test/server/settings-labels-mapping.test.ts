@@ -46,6 +46,7 @@ describe('admin server settings: tier labels and field mapping', function () {
     expect(page).to.include('Setup › Object Manager › Contact (and Lead) › Fields &#38; Relationships › Influence Tier › Values');
     expect(await (await client.request('/settings?connection=hs1')).text()).to.include('The Influence tier property shows these labels from the next run');
     // Fields, networks and overwrite modes in an admin's words, not API names.
+    expect(page, 'the default mapping is shown when none is set').to.include('placeholder="X_Handle__c = x\nGitHub_Handle__c = github');
     expect(page).to.include('>Influence Top Factors</label>').and.include('>GitHub</label>').and.include('keep a person&#39;s edits</option>');
 
     // Leaving the labels and mapping out keeps them; an empty mapping goes back to the connector's defaults.

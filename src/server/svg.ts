@@ -80,5 +80,6 @@ export function stackedDays(days: readonly { day: string; tiers: Record<string, 
   const first = days[0]?.day ?? '';
   const lastDay = days[days.length - 1]?.day ?? '';
   return raw(`<svg class="chart stacked" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title>${bars}`
-    + `<text x="4" y="${height - 6}">${escapeHtml(first)}</text><text x="${width - 4}" y="${height - 6}" text-anchor="end">${escapeHtml(lastDay)}</text></svg>`);
+    + `<text x="4" y="${height - 6}">${escapeHtml(first)}</text><text x="${width - 4}" y="${height - 6}" text-anchor="end">${escapeHtml(lastDay)}</text></svg>`
+    + `<ul class="legend" aria-hidden="true">${order.map((tier) => `<li><span class="swatch tier-${escapeHtml(tier)}"></span>${escapeHtml(tier)}</li>`).join('')}</ul>`);
 }

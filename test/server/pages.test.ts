@@ -54,6 +54,7 @@ describe('admin server pages as JSON', function () {
     expect(summary.budget).to.deep.equal({ limit: 100_000, remaining: 83_210 });
     const html = await (await client.request('/?connection=sf1')).text();
     expect(html).to.include('83,210 of 100,000 calls left at the last run');
+    expect(html, 'the tiers-per-day chart says which colour is which tier').to.include('<span class="swatch tier-A"></span>A</li>');
   });
 
   it('a run page says its counts in words and its time in UTC', async () => {

@@ -6,7 +6,8 @@
 // figure, compared with the target) and 500 (the size of a few sync pages, which a run scores right after it has read
 // them, so they are still in cache). The model keeps nothing between calls but the last fetchedAt it parsed.
 import { availableParallelism, loadavg } from 'node:os';
-import { createScorer } from '../../src/scoring/index.ts';
+import { createScorer, MODEL_VERSION } from '../../src/scoring/index.ts';
+import { inputFingerprint, scoringKeyOf } from '../../src/sync/fields.ts';
 import type { Network, NetworkMetrics, ScoreInput } from '../../src/scoring/types.ts';
 // Seeded (mulberry32): the same contacts on every run.
 import { prng } from '../scoring/differential-inputs.ts';
@@ -18,6 +19,7 @@ const WARM_POOL = 500;
 const TARGET_PER_SECOND = 500_000;
 const NOW = new Date('2026-06-01T00:00:00.000Z');
 const NETWORKS: Network[] = ['x', 'bluesky', 'mastodon', 'github', 'youtube', 'linkedin'];
+const BENCH_SCORING_KEY = scoringKeyOf(MODEL_VERSION, {}, {});
 
 // Post timestamps as providers send them (ISO strings), one per hour over 120 days, built once.
 const HOURS = 120 * 24;
@@ -149,6 +151,8 @@ export async function run(): Promise<void> {
   const warm = await measure(score, pool.slice(0, WARM_POOL));
   const coldFloor = await measure(readInputsOnce, pool);
   const warmFloor = await measure(readInputsOnce, pool.slice(0, WARM_POOL));
+  // For scale: what the sync engine spends on each scored contact besides the model (its skip-unchanged check).
+  const fingerprint = await measure((input) => inputFingerprint(BENCH_SCORING_KEY, input.networks).length, pool.slice(0, WARM_POOL));
   const [load1] = loadavg();
   const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(0)} MB`;
   const rate = (perSecond: number): string =>
@@ -163,6 +167,8 @@ export async function run(): Promise<void> {
   console.log(`  per CPU-second          ${rate(warm.perCpuSecond)}`);
   console.log(`  quietest tenth of pages ${rate(warm.perQuietCpuSecond)}`);
   console.log(`  floor: reading inputs   ${rate(warmFloor.perCpuSecond)}; the model costs ${(warmFloor.perCpuSecond / warm.perCpuSecond).toFixed(1)}× that`);
+  const share = (1 / warm.perCpuSecond) / (1 / warm.perCpuSecond + 1 / fingerprint.perCpuSecond);
+  console.log(`in a sync, for scale      the engine's input fingerprint of the same contacts costs ${(1e6 / fingerprint.perCpuSecond).toFixed(2)} µs/contact: scoring is ${(100 * share).toFixed(0)} % of the two (the store adds 12–40 µs: npm run bench engine)`);
   console.log(`input generation          ${POOL.toLocaleString('en')} distinct contacts in ${(Number(generationNs) / 1e9).toFixed(1)} s, before timing; scoring wall ${cold.wallS.toFixed(1)} s + ${warm.wallS.toFixed(1)} s`);
   const samples = cold.heapSamples;
   const half = Math.floor(samples.length / 2);

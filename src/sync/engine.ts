@@ -133,8 +133,9 @@ class SyncRun {
   private percentiles: PercentileTable = [];
   /**
    * The org's first run (no ranked contact yet): the distribution of the scores this run has ranked so far, from
-   * which each page's percentiles are estimated (a first page of 200 ranks within ±4 points), so the field is not
-   * left empty until each record's next write.
+   * which each page's percentiles are estimated, so the field is not left empty until each record's next write.
+   * Rough on the first page (±4 points with 200 ranked contacts, ±7 with 50), closer with every page; exact from
+   * the next refresh on.
    */
   private rankedThisRun: number[] | null = null;
 

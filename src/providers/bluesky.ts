@@ -5,7 +5,7 @@ import { chunk, mapConcurrent, RATE_LIMIT_HEADERS, type HttpClient, type HttpRes
 import type { RecentPost } from '../scoring/types.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
 import {
-  createHttp, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, unavailable, type AdapterOptions,
+  createHttp, wellFormedHandles, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, unavailable, type AdapterOptions,
 } from './common.ts';
 
 export const BLUESKY_MAX_BATCH = 25;
@@ -72,11 +72,7 @@ export class BlueskyAdapter implements ProviderAdapter {
 
   async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     const results = new Map<string, ProviderResult>();
-    const valid: string[] = [];
-    for (const handle of new Set(handles)) {
-      if (ACTOR.test(handle.replace(/^@/, ''))) valid.push(handle);
-      else results.set(handle, { status: 'not_found' });
-    }
+    const valid = wellFormedHandles(handles, (handle) => ACTOR.test(handle.replace(/^@/, '')), results);
     for (const batch of chunk(valid, BLUESKY_MAX_BATCH)) await this.fetchBatch(batch, results);
     return results;
   }

@@ -86,3 +86,16 @@ export function fillAll(handles: readonly string[], result: ProviderResult, into
   for (const handle of handles) into.set(handle, result);
   return into;
 }
+
+/**
+ * The distinct handles that can exist on the network. The others cannot (and some networks reject a whole batch for
+ * one of them), so they are answered `not_found` in `results` without a call.
+ */
+export function wellFormedHandles(handles: readonly string[], isWellFormed: (handle: string) => boolean, results: Map<string, ProviderResult>): string[] {
+  const valid: string[] = [];
+  for (const handle of new Set(handles)) {
+    if (isWellFormed(handle)) valid.push(handle);
+    else results.set(handle, { status: 'not_found' });
+  }
+  return valid;
+}

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { chunk, mapConcurrent, RATE_LIMIT_HEADERS, type HttpClient, type HttpResponse } from '../http/index.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
 import {
-  createHttp, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, ProviderUnusableError, unavailable,
+  createHttp, wellFormedHandles, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, ProviderUnusableError, unavailable,
   type AdapterOptions,
 } from './common.ts';
 
@@ -76,11 +76,7 @@ export class GitHubAdapter implements ProviderAdapter {
 
   async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     const results = new Map<string, ProviderResult>();
-    const valid: string[] = [];
-    for (const handle of new Set(handles)) {
-      if (LOGIN.test(handle)) valid.push(handle);
-      else results.set(handle, { status: 'not_found' });
-    }
+    const valid = wellFormedHandles(handles, (handle) => LOGIN.test(handle), results);
     if (this.options.token) {
       for (const batch of chunk(valid, GITHUB_GRAPHQL_BATCH)) await this.graphqlBatch(batch, results);
     } else {

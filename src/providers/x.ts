@@ -5,7 +5,7 @@ import { chunk, mapConcurrent, RATE_LIMIT_HEADERS, type HttpClient, type HttpRes
 import type { RecentPost } from '../scoring/types.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
 import {
-  createHttp, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, ProviderUnusableError, unavailable,
+  createHttp, wellFormedHandles, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, ProviderUnusableError, unavailable,
   type AdapterOptions,
 } from './common.ts';
 
@@ -114,12 +114,8 @@ export class XAdapter implements ProviderAdapter {
 
   async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     const results = new Map<string, ProviderResult>();
-    const valid: string[] = [];
-    for (const handle of new Set(handles)) {
-      // X answers 400 for the whole batch when one username breaks its grammar: such a handle cannot exist anyway.
-      if (USERNAME.test(handle.replace(/^@/, ''))) valid.push(handle);
-      else results.set(handle, { status: 'not_found' });
-    }
+    // X answers 400 for the whole batch when one username breaks its grammar: such a handle cannot exist anyway.
+    const valid = wellFormedHandles(handles, (handle) => USERNAME.test(handle.replace(/^@/, '')), results);
     for (const batch of chunk(valid, X_MAX_BATCH)) await this.fetchBatch(batch, results);
     return results;
   }

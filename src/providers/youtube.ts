@@ -7,7 +7,7 @@ import type { RecentPost } from '../scoring/types.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
 import {
   count, createHttp, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, ProviderUnusableError, unavailable,
-  type AdapterOptions,
+  wellFormedHandles, type AdapterOptions,
 } from './common.ts';
 
 export const YOUTUBE_MAX_IDS = 50;
@@ -98,13 +98,10 @@ export class YouTubeAdapter implements ProviderAdapter {
 
   async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     const results = new Map<string, ProviderResult>();
-    const ids: string[] = [];
-    const single: string[] = [];
-    for (const handle of new Set(handles)) {
-      if (CHANNEL_ID.test(handle)) ids.push(handle);
-      else if (HANDLE.test(handle) || LEGACY_USER.test(handle)) single.push(handle);
-      else results.set(handle, { status: 'not_found' });
-    }
+    const valid = wellFormedHandles(handles, (handle) => CHANNEL_ID.test(handle) || HANDLE.test(handle) || LEGACY_USER.test(handle), results);
+    // Channel ids are looked up 50 at a time; handles and legacy user names one by one.
+    const ids = valid.filter((handle) => CHANNEL_ID.test(handle));
+    const single = valid.filter((handle) => !CHANNEL_ID.test(handle));
     const channels = new Map<string, Channel>();
     for (const batch of chunk(ids, YOUTUBE_MAX_IDS)) {
       const outcome = await this.channels({ id: batch.join(',') });

@@ -129,7 +129,7 @@ class SyncRun {
   private pages = 0;
   /** Set when a renewal found another run holding the lease: this run stops at the next page. */
   private leaseLost = false;
-  /** Org percentile per whole score, from the distribution at the start of the run. */
+  /** Org percentile per whole score, from the distribution at the start of the run (see rankedThisRun). */
   private percentiles: PercentileTable = [];
   /**
    * The org's first run (no ranked contact yet): the distribution of the scores this run has ranked so far, from
@@ -260,7 +260,6 @@ class SyncRun {
     return true;
   }
 
-  /** Budget left below the floor → stop cleanly (the checkpoint is already saved). */
   /** The admin's tier labels onto the CRM's tier field (a dry run changes nothing). A failure costs the labels, not the run. */
   private async showTierLabels(): Promise<void> {
     const { connector, tierLabels, logger } = this.deps;
@@ -273,6 +272,7 @@ class SyncRun {
     }
   }
 
+  /** Budget left below the floor → stop cleanly (the checkpoint is already saved). */
   private budgetStop(): { status: RunStatus; message: string } | null {
     const budget = this.deps.connector.apiUsage().budget;
     const left = fractionLeft(budget);

@@ -1,6 +1,7 @@
 // Dashboard figures per connection: contacts per score (0–100) and tier, tier counts per day (30 days), and the
-// CRM's API budget as the latest run that saw one reported it. Read from the trigger-kept count tables once per finished run and kept in
-// server_dashboard_summary (and memory), so a page view costs one indexed look-up of the latest run.
+// CRM's API budget as the latest run that saw one reported it. Read from the trigger-kept count tables and the run
+// reports once per finished run and kept in server_dashboard_summary (and memory), so a page view costs one indexed
+// look-up of the latest run.
 import { z } from 'zod';
 import { tierOf } from '../scoring/tiers.ts';
 import type { TierThresholds } from '../scoring/tiers.ts';

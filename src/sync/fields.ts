@@ -17,8 +17,8 @@ const FIELDS_FORMAT = 2;
 /** Whole points with their sign; under one point, one decimal (so a small loss never reads "+0"). */
 function formatPoints(points: number): string {
   const rounded = Math.round(points);
-  if (rounded === 0) return points < 0 ? (Math.round(points * 10) / 10).toFixed(1) : `+${(Math.round(points * 10) / 10).toFixed(1)}`;
-  return rounded > 0 ? `+${rounded}` : `${rounded}`;
+  const text = rounded === 0 ? (Math.round(points * 10) / 10).toFixed(1) : String(rounded);
+  return points > 0 ? `+${text}` : text;
 }
 
 /** The model's factor text starts with its own sign ("+ X: …", "− X: …"); the line's points carry it instead. */

@@ -76,8 +76,9 @@ for (const backend of backends) {
       }));
       await store.putSyncStates('c1', states);
       await store.putSyncStates('c2', [{ recordId: 'x', objectType: 'Contact', lastWritten: fields(99, 'A'), writtenAt: null, fingerprint: null }]);
-      await store.saveRun(report('run-1', 'c1', '2026-11-25T00:00:00.000Z'));
+      await store.saveRun({ ...report('run-1', 'c1', '2026-11-25T00:00:00.000Z'), crmBudget: { limit: 15_000, remaining: 14_200 } });
       let summary = await summaries.get('c1');
+      expect(summary.budget, 'the budget the latest run reported').to.deep.equal({ limit: 15_000, remaining: 14_200 });
       expect(summary.contacts).to.equal(60);
       expect(summary.tiers).to.deep.equal({ Unscored: 10, C: 37, B: 13 });
       expect(summary.scores[7]).to.equal(1);
@@ -91,6 +92,7 @@ for (const backend of backends) {
       await store.saveRun(report('run-2', 'c1', '2026-11-25T01:00:00.000Z'));
       summary = await summaries.get('c1');
       expect(summary.contacts).to.equal(60, 'a purge keeps the row (it remembers the opt-out)');
+      expect(summary.budget, 'a newer run without a budget keeps the last one reported').to.deep.equal({ limit: 15_000, remaining: 14_200 });
       expect(summary.tiers).to.deep.equal({ Unscored: 11, C: 35, B: 13, A: 1 });
       expect(summary.scores[80]).to.equal(1);
       expect(summary.scores[7]).to.equal(0);

@@ -1,5 +1,5 @@
 // How commands print: results on stdout (tables, or exactly one JSON document with --json), everything else on stderr.
-import { countsInWords } from '../store/run-report.ts';
+import { countsInWords, READ_ALL_WORDS } from '../store/run-report.ts';
 import type { RecordError, RunReport } from '../store/run-report.ts';
 
 export function printJson(value: unknown): void {
@@ -19,6 +19,7 @@ export function describeRun(report: RunReport): string {
   const lines = [
     `${report.dryRun ? 'Dry run' : 'Run'} ${report.runId} (${report.crm}, connection ${report.connection}): ${report.status}`,
     `  ${countsInWords(c)}`,
+    ...(report.readAll === undefined ? [] : [`  read ${READ_ALL_WORDS[report.readAll]}`]),
     `  CRM API calls: read ${report.apiCalls.crm.read}, write ${report.apiCalls.crm.write}, other ${report.apiCalls.crm.other} · provider calls: ${providerCalls}`,
   ];
   if (report.message !== undefined) lines.push(`  ${report.message}`);

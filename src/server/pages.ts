@@ -3,7 +3,7 @@ import { Router } from 'express';
 
 import { z } from 'zod';
 import type { Connection, Store } from '../store/contract.ts';
-import { countsInWords } from '../store/run-report.ts';
+import { countsInWords, READ_ALL_WORDS } from '../store/run-report.ts';
 import type { RunReport } from '../store/run-report.ts';
 import type { RunCoordinator } from './coordinator.ts';
 import { csrfField, formatCount, formatDuration, formatTime, html, raw } from './html.ts';
@@ -200,7 +200,7 @@ export function pageRoutes(deps: PageDeps): Router {
         <dl class="facts"><dt>Connection</dt><dd>${report.connection} (${report.crm})</dd><dt>Status</dt><dd>${statusBadge(report.status)}${report.dryRun ? ' (dry run)' : ''}</dd>
         ${report.message ? html`<dt>Message</dt><dd>${report.message}</dd>` : ''}
         <dt>Started</dt><dd>${formatTime(report.startedAt)}</dd><dt>Duration</dt><dd>${formatDuration(durationMs(report))}</dd>
-        <dt>Counts</dt><dd>${countsInWords(report.counts, formatCount)}</dd>
+        <dt>Counts</dt><dd>${countsInWords(report.counts, formatCount)}</dd>${report.readAll === undefined ? '' : html`<dt>Read</dt><dd>${READ_ALL_WORDS[report.readAll]}</dd>`}
         <dt>API calls</dt><dd>CRM read ${report.apiCalls.crm.read} · write ${report.apiCalls.crm.write} · other ${report.apiCalls.crm.other}${Object.entries(report.apiCalls.providers).map(([n, v]) => ` · ${n} ${v}`).join('')}</dd></dl>
         ${(report.errorGroups ?? []).length === 0 ? '' : html`<h2>Problems</h2>
           <div class="table-wrap"><table><thead><tr><th scope="col">Records</th><th scope="col">Stage</th><th scope="col">Code</th><th scope="col">Message</th><th scope="col">Retryable</th></tr></thead>

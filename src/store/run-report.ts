@@ -54,10 +54,22 @@ export const RunReportSchema = z.object({
    * problems; reports from before this field have none).
    */
   errorGroups: z.array(ErrorGroupSchema).optional(),
+  /**
+   * Why this run read every contact instead of the changes since its checkpoint: the connection's first run, a
+   * changed model / written-fields format / scoring settings (everyone re-scored once), or `--full`. Absent otherwise.
+   */
+  readAll: z.enum(['first-run', 'scoring-changed', 'requested']).optional(),
   /** The CRM's API allowance as it last reported it during the run; absent when it reported none (or older reports). */
   crmBudget: z.object({ limit: z.number(), remaining: z.number() }).optional(),
 });
 export type RunReport = z.infer<typeof RunReportSchema>;
+
+/** `readAll` in an admin's words. */
+export const READ_ALL_WORDS: Record<NonNullable<RunReport['readAll']>, string> = {
+  'first-run': 'every contact (the first run of this connection)',
+  'scoring-changed': 'every contact, each re-scored once: the model, how fields are written or the scoring settings changed since the last run',
+  requested: 'every contact (a full run was asked for)',
+};
 
 /** The counts in words, as the CLI and the admin UI show them: `read 1,500 · scored 815 · … · opted out 30 · failed 0`. */
 export function countsInWords(counts: RunReport['counts'], formatNumber: (n: number) => string = String): string {

@@ -208,8 +208,11 @@ class SyncRun {
       if (histogram.every((count) => count === 0)) this.rankedThisRun = histogram;
       await this.retryFailedRecords(staleBefore);
       const targeted = this.options.ids?.filter((id) => !this.retriedIds.has(id));
-      const startOver = targeted === undefined && (await this.startOverForNewScoringKey());
-      const cursor = this.options.full || startOver || targeted !== undefined ? null : await this.store.getCursor(this.connectionId);
+      const startOver = targeted === undefined ? await this.startOverForNewScoringKey() : 'no';
+      const cursor = this.options.full || startOver !== 'no' || targeted !== undefined ? null : await this.store.getCursor(this.connectionId);
+      if (targeted === undefined && (this.options.full || cursor === null)) {
+        this.report.readAll = this.options.full ? 'requested' : startOver === 'scoring-changed' ? 'scoring-changed' : 'first-run';
+      }
       const readOptions = targeted !== undefined ? { full: false, staleBefore, ids: targeted } : { full: this.options.full, staleBefore };
       if (targeted?.length === 0) return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
       for await (const page of this.deps.connector.readContacts(cursor, readOptions)) {
@@ -252,12 +255,16 @@ class SyncRun {
    * metrics move: the read starts over, as on a first run, and unchanged inputs are re-scored (their fingerprint
    * includes the key). The key is saved with a cleared cursor first, so a run that stops midway resumes the pass.
    */
-  private async startOverForNewScoringKey(): Promise<boolean> {
+  /** A new scoring key resets the checkpoint: 'first-run' when the connection had none yet, else 'scoring-changed'. */
+  private async startOverForNewScoringKey(): Promise<'no' | 'first-run' | 'scoring-changed'> {
     const key = this.deps.scoringKey;
-    if (key === undefined || (await this.store.getScoringKey(this.connectionId)) === key) return false;
+    if (key === undefined || (await this.store.getScoringKey(this.connectionId)) === key) return 'no';
+    // Read before the reset: a connection from before scoring keys has a checkpoint but no key.
+    const hadCheckpoint = (await this.store.getCursor(this.connectionId)) !== null;
     if (!this.options.dryRun) await this.store.startScoringKey(this.connectionId, key);
-    this.deps.logger?.info({ runId: this.runId, connection: this.connectionId }, 'new model version or scoring options: reading every contact to re-score it');
-    return true;
+    if (!hadCheckpoint) return 'first-run';
+    this.deps.logger?.info({ runId: this.runId, connection: this.connectionId }, 'new model version, fields format or scoring options: reading every contact to re-score it');
+    return 'scoring-changed';
   }
 
   /** The admin's tier labels onto the CRM's tier field (a dry run changes nothing). A failure costs the labels, not the run. */

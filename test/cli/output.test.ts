@@ -1,7 +1,7 @@
 // The run summary a person reads at a terminal: one line per distinct problem, not one per record.
 import { expect } from 'chai';
-import { describeErrors } from '../../src/cli/output.ts';
-import type { RecordError } from '../../src/store/run-report.ts';
+import { describeErrors, describeRun } from '../../src/cli/output.ts';
+import type { RecordError, RunReport } from '../../src/store/run-report.ts';
 
 const rateLimited = (recordId: string): RecordError => ({
   recordId, stage: 'provider', code: 'provider_unavailable', message: 'no metrics from x (rate_limited)', retryable: true,
@@ -42,5 +42,20 @@ describe('cli: run summary errors', () => {
       '      003A, 003B, … 10,298 more',
       '  ✗ 2 records [provider] provider_unavailable: no metrics from bluesky (rate_limited) (will retry)',
     ]);
+  });
+});
+
+describe('cli: run summary', () => {
+  const report: RunReport = {
+    runId: 'r1', connection: 'sf', crm: 'salesforce', dryRun: false, startedAt: '2026-11-26T03:00:00.000Z', finishedAt: '2026-11-26T03:10:00.000Z', status: 'ok',
+    counts: { read: 1500, scored: 815, unscored: 655, written: 1470, unchanged: 30, optedOut: 30, failed: 0 },
+    apiCalls: { crm: { read: 1, write: 3, other: 1 }, providers: { x: 458 } }, errors: [],
+  };
+
+  it('says the counts in words, and why a run read every contact', () => {
+    const lines = describeRun({ ...report, readAll: 'scoring-changed' }).split('\n');
+    expect(lines[1]).to.equal('  read 1500 · scored 815 · unscored 655 · written 1470 · unchanged 30 · opted out 30 · failed 0');
+    expect(lines[2]).to.equal('  read every contact, each re-scored once: the model, how fields are written or the scoring settings changed since the last run');
+    expect(describeRun(report)).to.not.include('read every contact');
   });
 });

@@ -32,6 +32,7 @@ describe('admin server pages as JSON', function () {
         { stage: 'write', code: 'UNABLE_TO_LOCK_ROW', message: 'record locked', retryable: true, count: 1204 },
       ],
       crmBudget: { limit: 100_000, remaining: 83_210 },
+      readAll: 'first-run',
     }));
     await server.store.recordErrors('sf1', 'run-a', errors);
     await server.store.saveRun(report('run-b', '2026-11-21T03:00:00.000Z', [], { dryRun: true }));
@@ -61,6 +62,7 @@ describe('admin server pages as JSON', function () {
     const html = await (await client.request('/runs/run-a')).text();
     expect(html).to.include('read 10 · scored 8 · unscored 2 · written 5 · unchanged 3 · opted out 0 · failed 2');
     expect(html, 'times read the same on every page').to.include('<dd>2026-11-20 03:00:00 UTC</dd>');
+    expect(html, 'why it read every contact').to.include('<dt>Read</dt><dd>every contact (the first run of this connection)</dd>');
     expect(await (await client.request('/runs')).text()).to.include('2026-11-21 03:00:00 UTC');
   });
 

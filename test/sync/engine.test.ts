@@ -100,10 +100,11 @@ describe('sync engine', function () {
 
   it('a new scoring key (model version or options) re-reads and re-scores every contact once; a dry run keeps the old key', async () => {
     world = await makeWorld(60);
-    await world.sync();
+    expect((await world.sync()).readAll, 'the report says why a run read everyone').to.equal('first-run');
     await world.sync(); // reads back our own writes (the memory CRM bumps their modification stamp)
     const quiet = await world.sync();
     expect(quiet.counts.read, 'an incremental run reads nothing new').to.equal(0);
+    expect(quiet.readAll).to.equal(undefined);
     // The same model with other options: every score moves by 10 (a tier threshold would move tiers the same way).
     const options2 = (input: ScoreInput) => {
       const result = world.model.score(input);
@@ -115,6 +116,7 @@ describe('sync engine', function () {
     const scoredBefore = world.model.inputs.length;
     const rescored = await world.sync({}, { scoringKey: 'options-2', score: options2 });
     expect(rescored.counts.read).to.equal(60);
+    expect(rescored.readAll).to.equal('scoring-changed');
     expect(world.model.inputs.length - scoredBefore, 'unchanged metrics are scored again').to.equal(60);
     expect(rescored.counts.written).to.equal(60);
     const scoredAfterRescore = world.model.inputs.length;
@@ -122,6 +124,7 @@ describe('sync engine', function () {
     const after = await world.sync({}, { scoringKey: 'options-2', score: options2 });
     expect([after.counts.read, after.counts.written]).to.deep.equal([0, 0]);
     expect(world.model.inputs.length, 'nothing scored again').to.equal(scoredAfterRescore);
+    expect((await world.sync({ full: true }, { scoringKey: 'options-2', score: options2 })).readAll).to.equal('requested');
   });
 
   it('writes every new score once, and an unchanged second run writes 0 records', async () => {

@@ -209,9 +209,10 @@ class SyncRun {
       await this.retryFailedRecords(staleBefore);
       const targeted = this.options.ids?.filter((id) => !this.retriedIds.has(id));
       const startOver = targeted === undefined ? await this.startOverForNewScoringKey() : 'no';
-      const cursor = this.options.full || startOver !== 'no' || targeted !== undefined ? null : await this.store.getCursor(this.connectionId);
-      if (targeted === undefined && (this.options.full || cursor === null)) {
-        this.report.readAll = this.options.full ? 'requested' : startOver === 'scoring-changed' ? 'scoring-changed' : 'first-run';
+      const checkpoint = targeted !== undefined || startOver !== 'no' ? null : await this.store.getCursor(this.connectionId);
+      const cursor = this.options.full ? null : checkpoint;
+      if (targeted === undefined && cursor === null) {
+        this.report.readAll = startOver === 'scoring-changed' ? 'scoring-changed' : startOver === 'first-run' || checkpoint === null ? 'first-run' : 'requested';
       }
       const readOptions = targeted !== undefined ? { full: false, staleBefore, ids: targeted } : { full: this.options.full, staleBefore };
       if (targeted?.length === 0) return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };

@@ -214,6 +214,7 @@ class SyncRun {
       if (targeted === undefined && cursor === null) {
         this.report.readAll = startOver === 'scoring-changed' ? 'scoring-changed' : startOver === 'first-run' || checkpoint === null ? 'first-run' : 'requested';
       }
+      if (this.report.readAll === 'first-run') await this.checkFieldsBeforeFirstRun();
       const readOptions = targeted !== undefined ? { full: false, staleBefore, ids: targeted } : { full: this.options.full, staleBefore };
       if (targeted?.length === 0) return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
       for await (const page of this.deps.connector.readContacts(cursor, readOptions)) {
@@ -266,6 +267,23 @@ class SyncRun {
     if (!hadCheckpoint) return 'first-run';
     this.deps.logger?.info({ runId: this.runId, connection: this.connectionId }, 'new model version, fields format or scoring options: reading every contact to re-score it');
     return 'scoring-changed';
+  }
+
+  /**
+   * A connection's first run checks that the score can be written before it reads anyone: otherwise it would spend
+   * the networks' budgets (X's is paid) and fail at its first write.
+   */
+  private async checkFieldsBeforeFirstRun(): Promise<void> {
+    const setup = await this.deps.connector.checkSetup();
+    const unwritable = setup.fields.filter((f) => f.field === 'score' && !f.writable);
+    if (unwritable.length === 0) return;
+    const problems = setup.problems.length > 0 ? setup.problems : unwritable.map((f) => ({ message: f.problem ?? `${f.objectType}.${f.crmField} cannot be written.`, fix: `run \`crm-influence fields check --crm ${this.deps.connector.crm}\`` }));
+    const shown = problems.slice(0, 2).map((p) => p.message).join(' ');
+    const more = problems.length > 2 ? ` (and ${problems.length - 2} more: \`crm-influence fields check --crm ${this.deps.connector.crm}\` lists them)` : '';
+    throw new SetupError(
+      `${unwritable.map((f) => `${f.objectType}.${f.crmField}`).join(', ')} cannot be written, so no score can be: ${shown}${more}`,
+      [...new Set(problems.map((p) => p.fix))].join('; '),
+    );
   }
 
   /** The admin's tier labels onto the CRM's tier field (a dry run changes nothing). A failure costs the labels, not the run. */

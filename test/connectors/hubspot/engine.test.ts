@@ -94,6 +94,26 @@ describe('HubSpot connector + sync engine (end to end)', function () {
   const scored = (ids: readonly string[]) => ids.filter((id) => sandbox.control.value(id, 'influence_scored_at') !== null);
   const allIds = Array.from({ length: 700 }, (_, i) => String(i + 1));
 
+  it('a first run into a portal without our properties stops before reading anyone, naming the fix (no network budget spent)', async () => {
+    const bare = await startPortal(50);
+    try {
+      const before = providers.map((p) => p.calls);
+      const report = await sync(connectorFor(bare));
+      expect(report.status).to.equal('failed');
+      expect(report.message).to.include('contact.influence_score cannot be written').and.include('crm-influence fields install --crm hubspot');
+      expect(report.counts.read).to.equal(0);
+      expect(providers.map((p) => p.calls), 'no network was called').to.deep.equal(before);
+      expect(bare.counters.recordsWritten).to.equal(0);
+      // Once the properties are installed, the next run is still a first run and goes through.
+      await connectorFor(bare).installFields();
+      const fixed = await sync(connectorFor(bare));
+      expect(fixed.status, fixed.message).to.equal('ok');
+      expect(fixed.counts.read).to.equal(50);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('writes every contact once; an unchanged second run writes nothing; a person\'s edit writes only that contact', async () => {
     const connector = connectorFor(sandbox);
     const first = await sync(connector);

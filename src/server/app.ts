@@ -21,6 +21,7 @@ import { csrfProtection, csrfToken, HttpError, requireAdmin, securityHeaders, wa
 import { ServerStore, sqlOf } from './server-store.ts';
 import { ProductSessionStore } from './session-store.ts';
 import { settingsRoutes } from './settings.ts';
+import type { SettingsDeps } from './settings.ts';
 import { DashboardSummaries } from './summary.ts';
 
 export const BODY_LIMIT = '32kb';
@@ -40,6 +41,8 @@ export interface AdminServerOptions {
   oauth: OAuthSettings;
   /** The HubSpot webhook handler, given "queue these contact ids of this portal" (signature checked inside). */
   hubspotWebhook?: ((queue: (contactIds: string[], portalId: number | undefined) => Promise<void>) => WebhookHandler) | undefined;
+  /** The handle mapping each CRM's connector reads when the admin has set none (the settings page shows it). */
+  defaultHandleMapping?: SettingsDeps['defaultHandleMapping'];
   /** Bearer token /metrics demands; open when unset. */
   metricsToken?: string | undefined;
   /** Cookie `Secure` flag: 'auto' = when the request came over https (behind a trusted proxy: X-Forwarded-Proto). */
@@ -151,7 +154,10 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     store, serverStore, summaries, coordinator, budgetFloor: options.budgetFloor,
     oauth: { salesforce: options.oauth.salesforce !== undefined, hubspot: options.oauth.hubspot !== undefined, salesforceLoginUrl: options.oauth.salesforce?.defaultLoginUrl ?? 'https://login.salesforce.com' },
   });
-  const settings = settingsRoutes({ store, coordinator, summaries, defaults: { schedule: options.defaultSchedule, refreshDays: options.refreshDays } });
+  const settings = settingsRoutes({
+    store, coordinator, summaries, defaults: { schedule: options.defaultSchedule, refreshDays: options.refreshDays },
+    defaultHandleMapping: options.defaultHandleMapping,
+  });
   app.use(pages);
   app.use(settings);
   app.use('/api', pages);

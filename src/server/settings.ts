@@ -4,10 +4,8 @@
 import { Router } from 'express';
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
-import { DEFAULT_HANDLE_PROPERTIES } from '../../connectors/hubspot/mapping.ts';
-import { DEFAULT_HANDLE_MAPPING } from '../../connectors/salesforce/field-map.ts';
 import { INFLUENCE_FIELD_LABELS, INFLUENCE_FIELD_NAMES } from '../crm/contract.ts';
-import type { InfluenceFieldName } from '../crm/contract.ts';
+import type { CrmName, InfluenceFieldName } from '../crm/contract.ts';
 import { OVERWRITE_MODE_WORDS, OverwriteModeSchema } from '../crm/policy.ts';
 import { ScoringOptionsSchema } from '../scoring/options.ts';
 import { NETWORK_NAMES } from '../scoring/explain.ts';
@@ -89,11 +87,6 @@ function storedMapping(stored: z.output<typeof StoredSchema>, crm: string | unde
   return null;
 }
 
-/** The mapping a connector reads when the admin has set none. */
-function defaultMapping(crm: string): readonly { field: string; network: string }[] {
-  return crm === 'salesforce' ? DEFAULT_HANDLE_MAPPING : Object.entries(DEFAULT_HANDLE_PROPERTIES).map(([field, network]) => ({ field, network }));
-}
-
 export function mappingText(pairs: readonly { field: string; network: string }[] | null): string {
   return (pairs ?? []).map((p) => `${p.field} = ${p.network}`).join('\n');
 }
@@ -156,13 +149,15 @@ export interface SettingsDeps {
   coordinator: RunCoordinator;
   summaries: DashboardSummaries;
   defaults: { schedule: string; refreshDays: number };
+  /** The handle mapping each CRM's connector reads when the admin has set none (shown greyed in the form). */
+  defaultHandleMapping?: ((crm: CrmName) => readonly { field: string; network: string }[]) | undefined;
 }
 
 function problemsOf(error: z.ZodError): string[] {
   return error.issues.map((i) => (i.message.startsWith(String(i.path[0] ?? '')) ? i.message : `${i.path.join('.') || 'settings'}: ${i.message}`));
 }
 
-function settingsForm(connection: Connection, form: SettingsForm, token: string, action: 'preview' | 'save'): SafeHtml {
+function settingsForm(connection: Connection, form: SettingsForm, token: string, action: 'preview' | 'save', defaultMapping: readonly { field: string; network: string }[]): SafeHtml {
   const input = (name: string, label: string, value: string | number, attrs: SafeHtml = html``) => html`<div class="field"><label for="${name}">${label}</label><input id="${name}" name="${name}" value="${String(value)}" ${attrs}></div>`;
   return html`<form method="post" action="/settings" class="card settings">
     ${csrfField(token)}<input type="hidden" name="connection" value="${connection.id}"><input type="hidden" name="action" value="${action}">
@@ -183,8 +178,8 @@ function settingsForm(connection: Connection, form: SettingsForm, token: string,
     </fieldset>
     <fieldset><legend>Field mapping (${connection.crm === 'salesforce' ? 'Contact and Lead fields' : 'contact properties'} holding each network's handle)</legend>
       <div class="field"><label for="fieldMapping">One "Field = network" per line</label>
-      <textarea id="fieldMapping" name="fieldMapping" rows="6" aria-describedby="fieldMapping-help" placeholder="${mappingText(defaultMapping(connection.crm))}">${mappingText(form.fieldMapping ?? null)}</textarea></div>
-      <p id="fieldMapping-help" class="muted">Networks: ${MAPPING_NETWORKS.join(', ')} (any = a profile URL of any network). Empty: the default ${connection.crm === 'salesforce' ? 'fields' : 'properties'} shown greyed in the box.</p>
+      <textarea id="fieldMapping" name="fieldMapping" rows="6" aria-describedby="fieldMapping-help" placeholder="${mappingText(defaultMapping)}">${mappingText(form.fieldMapping ?? null)}</textarea></div>
+      <p id="fieldMapping-help" class="muted">Networks: ${MAPPING_NETWORKS.join(', ')} (any = a profile URL of any network). Empty: ${defaultMapping.length > 0 ? `the default ${connection.crm === 'salesforce' ? 'fields' : 'properties'} shown greyed in the box` : 'the connector\'s default fields'}.</p>
     </fieldset>
     <fieldset><legend>Network weights (0 = ignore, 1 = full)</legend>
       ${NETWORKS.map((n) => input(`weight_${n}`, NETWORK_NAMES[n], form[`weight_${n}`], raw('type="number" min="0" max="1" step="0.05" required')))}
@@ -211,6 +206,7 @@ function previewSection(before: Record<string, number>, after: Record<string, nu
 
 export function settingsRoutes(deps: SettingsDeps): Router {
   const router = Router();
+  const defaultsFor = (connection: Connection) => deps.defaultHandleMapping?.(connection.crm) ?? [];
 
   router.get('/settings', async (req, res) => {
     const connections = await deps.store.listConnections();
@@ -220,7 +216,7 @@ export function settingsRoutes(deps: SettingsDeps): Router {
     respond(req, res, {
       title: 'Settings', current: '/settings', data: { connection: chosen?.id ?? null, settings: form },
       body: () => (chosen === undefined || form === null ? html`<p>Connect a CRM first.</p>`
-        : html`${connectionPicker('/settings', connections, chosen)}${settingsForm(chosen, form, csrfToken(req), 'preview')}`),
+        : html`${connectionPicker('/settings', connections, chosen)}${settingsForm(chosen, form, csrfToken(req), 'preview', defaultsFor(chosen))}`),
     });
   });
 
@@ -237,7 +233,7 @@ export function settingsRoutes(deps: SettingsDeps): Router {
       respond(req, res, {
         title: 'Settings', current: '/settings', data: { error: 'invalid settings', problems },
         body: () => html`<div class="flash flash-error" role="alert"><p>The settings were not saved:</p><ul>${problems.map((p) => html`<li>${p}</li>`)}</ul></div>
-          ${settingsForm(connection, { ...formFromSettings(connection.settings, deps.defaults, connection.crm) }, token, 'preview')}`,
+          ${settingsForm(connection, { ...formFromSettings(connection.settings, deps.defaults, connection.crm) }, token, 'preview', defaultsFor(connection))}`,
       });
       return;
     }
@@ -269,7 +265,7 @@ export function settingsRoutes(deps: SettingsDeps): Router {
     }
     respond(req, res, {
       title: 'Settings preview', current: '/settings', data: { preview: { tiersNow: before, tiersWithSettings: after, tierLabels: Object.fromEntries(TIER_LETTERS.map((t) => [t, parsed.data[`tierLabel${t}`] ?? current[`tierLabel${t}`] ?? t])), fieldMapping: parsed.data.fieldMapping ?? current.fieldMapping ?? [], fieldMappingAppliesAfterSave: mappingChanged, dryRun: report }, settings: parsed.data, dryRunError: runError },
-      body: () => html`${previewSection(before, after, parsed.data, mappingChanged, report, runError)}${settingsForm(connection, parsed.data, token, 'save')}
+      body: () => html`${previewSection(before, after, parsed.data, mappingChanged, report, runError)}${settingsForm(connection, parsed.data, token, 'save', defaultsFor(connection))}
         <p><a href="/settings?connection=${encodeURIComponent(connection.id)}">Discard and start over</a></p>`,
     });
   });

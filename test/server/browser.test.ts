@@ -178,6 +178,8 @@ describe('admin UI in headless Chromium', function () {
     const writesBefore = salesforce.counters.recordsWritten;
     await page.goto(`${base}/settings?connection=${encodeURIComponent(sf.id)}`);
     expect(await page.getByLabel('A', { exact: true }).inputValue()).to.equal('65');
+    // `serve` shows the connector's default mapping while none is set.
+    expect(await page.locator('#fieldMapping').getAttribute('placeholder')).to.include('X_Handle__c = x').and.include('Social_Profile_URL__c = any');
     await page.getByLabel('A', { exact: true }).fill('30');
     await page.getByLabel('B', { exact: true }).fill('20');
     await page.getByLabel('C', { exact: true }).fill('10');

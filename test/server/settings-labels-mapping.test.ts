@@ -14,7 +14,8 @@ describe('admin server settings: tier labels and field mapping', function () {
   let token: string;
 
   before(async () => {
-    server = await startTestServer();
+    // As `serve` passes it: the mapping each connector reads when none is set.
+    server = await startTestServer({ defaultHandleMapping: (crm) => (crm === 'salesforce' ? [{ field: 'X_Handle__c', network: 'x' }, { field: 'GitHub_Handle__c', network: 'github' }] : []) });
     await server.store.saveConnection({ id: 'sf1', crm: 'salesforce', name: 'Acme', status: 'ok', statusMessage: null, credentials: {}, settings: { salesforce: { optOut: { individual: false } } } });
     await server.store.saveConnection({ id: 'hs1', crm: 'hubspot', name: 'Portal', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
     client = new Client(server.url);
@@ -46,7 +47,8 @@ describe('admin server settings: tier labels and field mapping', function () {
     expect(page).to.include('Setup › Object Manager › Contact (and Lead) › Fields &#38; Relationships › Influence Tier › Values');
     expect(await (await client.request('/settings?connection=hs1')).text()).to.include('The Influence tier property shows these labels from the next run');
     // Fields, networks and overwrite modes in an admin's words, not API names.
-    expect(page, 'the default mapping is shown when none is set').to.include('placeholder="X_Handle__c = x\nGitHub_Handle__c = github');
+    expect(page, 'the default mapping is shown when none is set').to.include('placeholder="X_Handle__c = x\nGitHub_Handle__c = github"');
+    expect(await (await client.request('/settings?connection=hs1')).text()).to.include('Empty: the connector&#39;s default fields.');
     expect(page).to.include('>Influence Top Factors</label>').and.include('>GitHub</label>').and.include('keep a person&#39;s edits</option>');
 
     // Leaving the labels and mapping out keeps them; an empty mapping goes back to the connector's defaults.

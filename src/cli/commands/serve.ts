@@ -9,6 +9,9 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createHubSpotWebhookHandler } from '../../../connectors/hubspot/webhook.ts';
+import { DEFAULT_HANDLE_PROPERTIES } from '../../../connectors/hubspot/mapping.ts';
+import { DEFAULT_HANDLE_MAPPING } from '../../../connectors/salesforce/field-map.ts';
+import type { CrmName } from '../../crm/contract.ts';
 import type { AppConfig } from '../../config.ts';
 import { createAdminServer } from '../../server/app.ts';
 import type { AdminServer } from '../../server/app.ts';
@@ -79,6 +82,11 @@ export interface ServeOptions {
   webhookDebounceMs?: number;
 }
 
+/** The handle mapping each connector reads when a connection has none of its own. */
+function defaultHandleMapping(crm: CrmName): readonly { field: string; network: string }[] {
+  return crm === 'salesforce' ? DEFAULT_HANDLE_MAPPING : Object.entries(DEFAULT_HANDLE_PROPERTIES).map(([field, network]) => ({ field, network }));
+}
+
 /** Builds the admin server for a context (the command, `demo`, tests and benchmarks). */
 export async function buildAdminServer(ctx: CliContext, options: ServeOptions): Promise<AdminServer> {
   const { config } = options;
@@ -100,6 +108,7 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
       ...(config.CRM_INFLUENCE_PUBLIC_URL !== undefined ? { publicBaseUrl: config.CRM_INFLUENCE_PUBLIC_URL } : {}),
       onContacts: (ids, events) => queue(ids, events[0]?.portalId),
     }),
+    defaultHandleMapping,
     metricsToken: config.CRM_INFLUENCE_METRICS_TOKEN,
     secureCookies: 'auto',
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),

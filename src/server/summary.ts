@@ -16,7 +16,7 @@ export const SummarySchema = z.object({
   daily: z.array(z.object({ day: z.string(), tiers: z.record(z.string(), z.number().int().nonnegative()) })),
   contacts: z.number().int().nonnegative(),
   /** As the latest finished run (scheduled, CLI or demo) that saw one reported it; null before any. */
-  budget: z.object({ limit: z.number(), remaining: z.number() }).nullable(),
+  budget: RunReportSchema.shape.crmBudget.unwrap().nullable(),
 });
 export type Summary = z.infer<typeof SummarySchema>;
 

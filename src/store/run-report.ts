@@ -72,8 +72,7 @@ export const READ_ALL_WORDS: Record<NonNullable<RunReport['readAll']>, string> =
 };
 
 /** The counts in words, as the CLI and the admin UI show them: `read 1,500 · scored 815 · … · opted out 30 · failed 0`. */
-export function countsInWords(counts: RunReport['counts'], formatNumber: (n: number) => string = String): string {
-  const c = counts;
+export function countsInWords(c: RunReport['counts'], formatNumber: (n: number) => string = String): string {
   return [
     `read ${formatNumber(c.read)}`, `scored ${formatNumber(c.scored)}`, `unscored ${formatNumber(c.unscored)}`,
     `written ${formatNumber(c.written)}`, `unchanged ${formatNumber(c.unchanged)}`, `opted out ${formatNumber(c.optedOut)}`,

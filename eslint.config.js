@@ -1,5 +1,7 @@
-// Type-aware lint for the whole project; generated and vendored trees are ignored.
+// Type-aware lint for the whole project (layout is Prettier's, checked by `npm run lint`); generated and vendored
+// trees are ignored.
 import js from '@eslint/js';
+import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -10,7 +12,11 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    plugins: { 'simple-import-sort': simpleImportSort },
     rules: {
+      // Layout is Prettier's (`npm run format`); imports and exports are sorted so merges do not fight over order.
+      'simple-import-sort/imports': 'error',
+      'simple-import-sort/exports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },

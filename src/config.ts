@@ -1,30 +1,31 @@
 // Configuration: one zod schema over the environment. Every variable is described once in VARIABLES (name, default,
 // meaning, whether it is a secret); the schema, the README table and the error messages all come from there.
-import { z } from 'zod';
 import { validate as isValidCron } from 'node-cron';
+import { z } from 'zod';
 
-const SECRET_KEY_HINT =
-  `generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('hex'))"`;
+const SECRET_KEY_HINT = `generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('hex'))"`;
 
 /** Hosts where plain http is fine (the sandbox and tests); everything else must be https. */
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 function baseUrl(example: string) {
   const hint = `must be an https URL like ${example} (http only for 127.0.0.1/localhost)`;
-  return z
-    .string()
-    .refine((value) => {
-      let url: URL;
-      try {
-        url = new URL(value);
-      } catch {
-        return false;
-      }
-      if (url.protocol === 'https:') return true;
-      return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
-    }, hint)
-    // No trailing slash, so callers can append `/path` without doubling it.
-    .transform((value) => value.replace(/\/+$/, ''));
+  return (
+    z
+      .string()
+      .refine((value) => {
+        let url: URL;
+        try {
+          url = new URL(value);
+        } catch {
+          return false;
+        }
+        if (url.protocol === 'https:') return true;
+        return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+      }, hint)
+      // No trailing slash, so callers can append `/path` without doubling it.
+      .transform((value) => value.replace(/\/+$/, ''))
+  );
 }
 
 const token = z.string().min(1, 'must not be empty');
@@ -51,13 +52,18 @@ const secretKey = z.string().transform((value, ctx) => {
     if (decoded.length === 32) key = decoded;
   }
   if (key === null) {
-    ctx.addIssue({ code: 'custom', message: `must be 32 random bytes as 64 hex characters or base64; ${SECRET_KEY_HINT}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be 32 random bytes as 64 hex characters or base64; ${SECRET_KEY_HINT}`,
+    });
     return z.NEVER;
   }
   return key;
 });
 
-const cron = z.string().refine((value) => isValidCron(value), 'must be a cron expression like "0 3 * * *" (daily at 03:00)');
+const cron = z
+  .string()
+  .refine((value) => isValidCron(value), 'must be a cron expression like "0 3 * * *" (daily at 03:00)');
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -65,7 +71,10 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 
 const postgresUrl = z
   .string()
-  .refine((value) => /^postgres(ql)?:\/\/.+/.test(value), 'must be a PostgreSQL URL like postgres://user:password@host:5432/db');
+  .refine(
+    (value) => /^postgres(ql)?:\/\/.+/.test(value),
+    'must be a PostgreSQL URL like postgres://user:password@host:5432/db',
+  );
 
 interface Variable {
   schema: z.ZodType<unknown, string | undefined>;
@@ -80,7 +89,7 @@ interface Variable {
 export const VARIABLES = {
   SALESFORCE_INSTANCE_URL: {
     schema: baseUrl('https://yourorg.my.salesforce.com').optional(),
-    meaning: 'Your org\'s My Domain URL, e.g. `https://yourorg.my.salesforce.com`.',
+    meaning: "Your org's My Domain URL, e.g. `https://yourorg.my.salesforce.com`.",
   },
   SALESFORCE_LOGIN_URL: {
     schema: baseUrl('https://login.salesforce.com'),
@@ -88,16 +97,32 @@ export const VARIABLES = {
     meaning: 'OAuth login host (`https://test.salesforce.com` for sandboxes).',
   },
   SALESFORCE_CLIENT_ID: { schema: token.optional(), meaning: 'Consumer key of the External Client App.' },
-  SALESFORCE_CLIENT_SECRET: { schema: token.optional(), meaning: 'Consumer secret of the External Client App.', secret: true },
-  SALESFORCE_ACCESS_TOKEN: { schema: token.optional(), meaning: 'A session/access token (short-lived; for quick tries).', secret: true },
-  SALESFORCE_REFRESH_TOKEN: { schema: token.optional(), meaning: 'OAuth refresh token; needs `SALESFORCE_CLIENT_ID`.', secret: true },
+  SALESFORCE_CLIENT_SECRET: {
+    schema: token.optional(),
+    meaning: 'Consumer secret of the External Client App.',
+    secret: true,
+  },
+  SALESFORCE_ACCESS_TOKEN: {
+    schema: token.optional(),
+    meaning: 'A session/access token (short-lived; for quick tries).',
+    secret: true,
+  },
+  SALESFORCE_REFRESH_TOKEN: {
+    schema: token.optional(),
+    meaning: 'OAuth refresh token; needs `SALESFORCE_CLIENT_ID`.',
+    secret: true,
+  },
   SALESFORCE_API_VERSION: {
     schema: z.string().regex(/^\d{2,3}\.0$/, 'must be an API version like 64.0'),
     default: '64.0',
     meaning: 'Salesforce REST API version.',
   },
   HUBSPOT_ACCESS_TOKEN: { schema: token.optional(), meaning: 'Private app / service key access token.', secret: true },
-  HUBSPOT_BASE_URL: { schema: baseUrl('https://api.hubapi.com'), default: 'https://api.hubapi.com', meaning: 'HubSpot API base URL.' },
+  HUBSPOT_BASE_URL: {
+    schema: baseUrl('https://api.hubapi.com'),
+    default: 'https://api.hubapi.com',
+    meaning: 'HubSpot API base URL.',
+  },
   HUBSPOT_CLIENT_ID: { schema: token.optional(), meaning: 'Public app client ID (OAuth install).' },
   HUBSPOT_CLIENT_SECRET: {
     schema: token.optional(),
@@ -106,12 +131,24 @@ export const VARIABLES = {
   },
   X_ENABLED: { schema: bool, default: 'false', meaning: 'Use the X API (paid per call, so opt-in).' },
   X_API_BASE_URL: { schema: baseUrl('https://api.x.com'), default: 'https://api.x.com', meaning: 'X API base URL.' },
-  X_BEARER_TOKEN: { schema: token.optional(), meaning: 'X app bearer token; needed when `X_ENABLED=true`.', secret: true },
-  GITHUB_API_BASE_URL: { schema: baseUrl('https://api.github.com'), default: 'https://api.github.com', meaning: 'GitHub API base URL.' },
-  GITHUB_TOKEN: { schema: token.optional(), meaning: 'GitHub token (raises the rate limit from 60 to 5,000/hour).', secret: true },
+  X_BEARER_TOKEN: {
+    schema: token.optional(),
+    meaning: 'X app bearer token; needed when `X_ENABLED=true`.',
+    secret: true,
+  },
+  GITHUB_API_BASE_URL: {
+    schema: baseUrl('https://api.github.com'),
+    default: 'https://api.github.com',
+    meaning: 'GitHub API base URL.',
+  },
+  GITHUB_TOKEN: {
+    schema: token.optional(),
+    meaning: 'GitHub token (raises the rate limit from 60 to 5,000/hour).',
+    secret: true,
+  },
   MASTODON_API_BASE_URL: {
     schema: baseUrl('https://mastodon.social').optional(),
-    meaning: 'Overrides every Mastodon instance\'s base URL (for the sandbox); unset = each handle\'s own instance.',
+    meaning: "Overrides every Mastodon instance's base URL (for the sandbox); unset = each handle's own instance.",
   },
   BLUESKY_API_BASE_URL: {
     schema: baseUrl('https://public.api.bsky.app'),
@@ -123,7 +160,11 @@ export const VARIABLES = {
     default: 'https://www.googleapis.com/youtube/v3',
     meaning: 'YouTube Data API base URL.',
   },
-  YOUTUBE_API_KEY: { schema: token.optional(), meaning: 'YouTube Data API key (YouTube is skipped without it).', secret: true },
+  YOUTUBE_API_KEY: {
+    schema: token.optional(),
+    meaning: 'YouTube Data API key (YouTube is skipped without it).',
+    secret: true,
+  },
   GRAVATAR_API_BASE_URL: {
     schema: baseUrl('https://api.gravatar.com/v3'),
     default: 'https://api.gravatar.com/v3',
@@ -142,19 +183,28 @@ export const VARIABLES = {
   },
   CRM_INFLUENCE_SECRET_KEY: {
     schema: secretKey.optional(),
-    meaning: 'Encrypts stored CRM credentials (AES-256-GCM): 32 bytes as 64 hex characters or base64. '
-      + 'Required once credentials are stored. Generate: `node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'hex\'))"`.',
+    meaning:
+      'Encrypts stored CRM credentials (AES-256-GCM): 32 bytes as 64 hex characters or base64. ' +
+      "Required once credentials are stored. Generate: `node -e \"console.log(require('crypto').randomBytes(32).toString('hex'))\"`.",
     secret: true,
   },
-  CRM_INFLUENCE_SCHEDULE: { schema: cron, default: '0 3 * * *', meaning: 'When each connection syncs (cron; default daily 03:00).' },
-  CRM_INFLUENCE_LOG_LEVEL: { schema: logLevel, default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent.' },
+  CRM_INFLUENCE_SCHEDULE: {
+    schema: cron,
+    default: '0 3 * * *',
+    meaning: 'When each connection syncs (cron; default daily 03:00).',
+  },
+  CRM_INFLUENCE_LOG_LEVEL: {
+    schema: logLevel,
+    default: 'info',
+    meaning: 'fatal, error, warn, info, debug, trace or silent.',
+  },
   CRM_INFLUENCE_BUDGET_FLOOR: {
     schema: z
       .string()
       .regex(/^(0(\.\d+)?|\.\d+)$/, 'must be a fraction between 0 and 1 like 0.2')
       .transform(Number),
     default: '0.2',
-    meaning: 'Stop a run when less than this fraction of the CRM\'s daily API quota remains.',
+    meaning: "Stop a run when less than this fraction of the CRM's daily API quota remains.",
   },
   CRM_INFLUENCE_REFRESH_DAYS: {
     schema: integer(1, 365, 'must be a whole number of days from 1 to 365'),
@@ -164,8 +214,9 @@ export const VARIABLES = {
   CRM_INFLUENCE_RATE_LIMIT_WAIT: {
     schema: integer(0, 3600, 'must be a whole number of seconds from 0 to 3600'),
     default: '900',
-    meaning: 'Longest wait, in seconds, for a network\'s rate-limit window to reset during a sync (X\'s windows last 15 minutes); '
-      + 'past it, those contacts are left to the next run. `demo` waits at most 60.',
+    meaning:
+      "Longest wait, in seconds, for a network's rate-limit window to reset during a sync (X's windows last 15 minutes); " +
+      'past it, those contacts are left to the next run. `demo` waits at most 60.',
   },
   CRM_INFLUENCE_HISTORY_MONTHS: {
     schema: integer(1, 600, 'must be a whole number of months from 1 to 600'),
@@ -177,10 +228,15 @@ export const VARIABLES = {
     meaning: 'Password of the first admin user, created on first start (optional).',
     secret: true,
   },
-  PORT: { schema: integer(0, 65535, 'must be a port number from 0 to 65535'), default: '3000', meaning: 'Admin UI / webhook port.' },
+  PORT: {
+    schema: integer(0, 65535, 'must be a port number from 0 to 65535'),
+    default: '3000',
+    meaning: 'Admin UI / webhook port.',
+  },
   CRM_INFLUENCE_PUBLIC_URL: {
     schema: baseUrl('https://crm-influence.example.com').optional(),
-    meaning: 'The https origin of the admin UI as CRMs reach it (OAuth callbacks, webhook signatures); default: the request host.',
+    meaning:
+      'The https origin of the admin UI as CRMs reach it (OAuth callbacks, webhook signatures); default: the request host.',
   },
   CRM_INFLUENCE_METRICS_TOKEN: {
     schema: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -192,12 +248,14 @@ export const VARIABLES = {
 export type VariableName = keyof typeof VARIABLES;
 type Shape = { [K in VariableName]: (typeof VARIABLES)[K]['schema'] };
 
-const shape = Object.fromEntries(
-  Object.entries(VARIABLES).map(([name, v]) => [name, v.schema]),
-) as unknown as Shape;
+const shape = Object.fromEntries(Object.entries(VARIABLES).map(([name, v]) => [name, v.schema])) as unknown as Shape;
 
 /** Combinations that cannot work, each reported on the variable to add. */
-const COMBINATION_RULES: { name: VariableName; missing: (c: Partial<Record<VariableName, unknown>>) => boolean; message: string }[] = [
+const COMBINATION_RULES: {
+  name: VariableName;
+  missing: (c: Partial<Record<VariableName, unknown>>) => boolean;
+  message: string;
+}[] = [
   {
     name: 'X_BEARER_TOKEN',
     missing: (c) => c.X_ENABLED === true && !c.X_BEARER_TOKEN,
@@ -233,7 +291,9 @@ export class ConfigError extends Error {
   /** One entry per bad variable: `NAME: what is wrong and how to fix it`. */
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
+    super(
+      `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`,
+    );
     this.name = 'ConfigError';
     this.problems = problems;
   }
@@ -266,9 +326,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const name = issue.path[0];
     const label = isVariableName(name) ? name : String(name ?? 'configuration');
     const given = isVariableName(name) ? env[name] : undefined;
-    const shown = given === undefined || given.trim() === ''
-      ? ''
-      : isVariableName(name) && isSecret(name) ? ' (value hidden)' : ` (got '${given}')`;
+    const shown =
+      given === undefined || given.trim() === ''
+        ? ''
+        : isVariableName(name) && isSecret(name)
+          ? ' (value hidden)'
+          : ` (got '${given}')`;
     const line = `${label}: ${issue.message}${shown}`;
     if (!seen.has(line)) {
       seen.add(line);

@@ -1,8 +1,8 @@
 // Structured logs: pino, JSON lines by default, readable (pino-pretty) on a terminal. Secrets never reach the output:
 // known secret-bearing keys are censored by path, and free text (messages, error messages and stacks) is scrubbed of
 // bearer tokens, `access_token=…` style parameters, URL passwords and recognisable token formats.
-import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
+import pino from 'pino';
 import pretty from 'pino-pretty';
 
 export type { Logger };
@@ -10,9 +10,28 @@ export type { Logger };
 export const CENSOR = '[REDACTED]';
 
 const SECRET_KEYS = [
-  'accessToken', 'refreshToken', 'access_token', 'refresh_token', 'idToken', 'id_token', 'token', 'bearerToken',
-  'password', 'passwordHash', 'clientSecret', 'client_secret', 'secret', 'secretKey', 'apiKey', 'api_key',
-  'credentials', 'authorization', 'Authorization', 'cookie', 'Cookie', 'sessionId',
+  'accessToken',
+  'refreshToken',
+  'access_token',
+  'refresh_token',
+  'idToken',
+  'id_token',
+  'token',
+  'bearerToken',
+  'password',
+  'passwordHash',
+  'clientSecret',
+  'client_secret',
+  'secret',
+  'secretKey',
+  'apiKey',
+  'api_key',
+  'credentials',
+  'authorization',
+  'Authorization',
+  'cookie',
+  'Cookie',
+  'sessionId',
 ];
 
 /** Where secrets live in logged objects, from the top level down to three levels deep. */
@@ -22,7 +41,10 @@ const FREE_TEXT_PATTERNS: [RegExp, string][] = [
   // Authorization headers and their values in text.
   [/\b(Bearer|Basic|OAuth)\s+[A-Za-z0-9._~+/=!-]{6,}/gi, `$1 ${CENSOR}`],
   // query strings and form bodies: access_token=…, key=… (YouTube), client_secret=…
-  [/\b(access_token|refresh_token|id_token|client_secret|password|api_key|apikey|key|token|secret)=[^\s&"',;#]+/gi, `$1=${CENSOR}`],
+  [
+    /\b(access_token|refresh_token|id_token|client_secret|password|api_key|apikey|key|token|secret)=[^\s&"',;#]+/gi,
+    `$1=${CENSOR}`,
+  ],
   // JSON: "access_token":"…", "clientSecret": "…"
   [
     /(["'])(access_token|refresh_token|id_token|client_secret|clientSecret|accessToken|refreshToken|password|api_key|apiKey|token|secret)\1(\s*:\s*)(["'])[^"']*\4/gi,
@@ -69,7 +91,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const usePretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY);
   const destination = options.destination ?? pino.destination(1);
   const target = usePretty
-    ? pretty({ colorize: options.destination === undefined, destination, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' })
+    ? pretty({
+        colorize: options.destination === undefined,
+        destination,
+        translateTime: 'SYS:HH:MM:ss',
+        ignore: 'pid,hostname',
+      })
     : destination;
   return pino(
     {

@@ -1,9 +1,10 @@
 // DESIGN §2 "rooms depend downwards only", checked on every relative import of src/ and connectors/: a new upward
 // or sideways import fails here, naming the file and the rule, instead of drifting unnoticed.
-import { expect } from 'chai';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { expect } from 'chai';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -22,7 +23,11 @@ function roomOf(file: string): string {
   return parts[0] === 'src' ? parts[1]!.replace(/\.tsx?$/, '') : `${parts[0]}/${parts[1]}`;
 }
 
-interface Import { from: string; fromRoom: string; toRoom: string }
+interface Import {
+  from: string;
+  fromRoom: string;
+  toRoom: string;
+}
 
 function imports(): Import[] {
   const found: Import[] = [];
@@ -70,6 +75,8 @@ describe('architecture: rooms depend downwards only (DESIGN §2)', () => {
   });
 
   it('the scoring model and the sandbox import nothing of the rest of the product', () => {
-    expect(all.filter((i) => i.fromRoom === 'scoring' || i.fromRoom === 'sandbox').map((i) => `${i.from} → ${i.toRoom}`)).to.deep.equal([]);
+    expect(
+      all.filter((i) => i.fromRoom === 'scoring' || i.fromRoom === 'sandbox').map((i) => `${i.from} → ${i.toRoom}`),
+    ).to.deep.equal([]);
   });
 });

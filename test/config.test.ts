@@ -1,8 +1,16 @@
-import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import { expect } from 'chai';
+
 import {
-  ConfigError, VARIABLES, configTable, configTableMarkdown, loadConfig, requireVariables, type VariableName,
+  ConfigError,
+  configTable,
+  configTableMarkdown,
+  loadConfig,
+  requireVariables,
+  type VariableName,
+  VARIABLES,
 } from '../src/config.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -59,7 +67,9 @@ describe('config', () => {
 
   it('accepts the secret key as base64 too', () => {
     const key = randomBytes(32);
-    expect(loadConfig({ CRM_INFLUENCE_SECRET_KEY: key.toString('base64') }).CRM_INFLUENCE_SECRET_KEY?.equals(key)).to.equal(true);
+    expect(
+      loadConfig({ CRM_INFLUENCE_SECRET_KEY: key.toString('base64') }).CRM_INFLUENCE_SECRET_KEY?.equals(key),
+    ).to.equal(true);
   });
 
   it('treats empty values as unset', () => {
@@ -67,7 +77,11 @@ describe('config', () => {
   });
 
   const invalid: [VariableName, string, RegExp][] = [
-    ['SALESFORCE_INSTANCE_URL', 'foo', /must be an https URL like https:\/\/yourorg\.my\.salesforce\.com.*\(got 'foo'\)/],
+    [
+      'SALESFORCE_INSTANCE_URL',
+      'foo',
+      /must be an https URL like https:\/\/yourorg\.my\.salesforce\.com.*\(got 'foo'\)/,
+    ],
     ['SALESFORCE_INSTANCE_URL', 'http://acme.my.salesforce.com', /https URL/],
     ['SALESFORCE_LOGIN_URL', 'login.salesforce.com', /https URL/],
     ['SALESFORCE_API_VERSION', '64', /API version like 64\.0/],
@@ -118,7 +132,11 @@ describe('config', () => {
     const secretValue = 'zz-super-secret-value-zz';
     let message = '';
     try {
-      loadConfig({ CRM_INFLUENCE_SECRET_KEY: secretValue, DATABASE_URL: `mysql://u:${secretValue}@h/db`, CRM_INFLUENCE_ADMIN_PASSWORD: 'zz' });
+      loadConfig({
+        CRM_INFLUENCE_SECRET_KEY: secretValue,
+        DATABASE_URL: `mysql://u:${secretValue}@h/db`,
+        CRM_INFLUENCE_ADMIN_PASSWORD: 'zz',
+      });
     } catch (error) {
       message = (error as Error).message;
     }
@@ -132,13 +150,17 @@ describe('config', () => {
 
   it('requireVariables names each missing variable and what it is', () => {
     const config = loadConfig({});
-    expect(() => requireVariables(config, 'to store credentials', ['CRM_INFLUENCE_SECRET_KEY', 'SALESFORCE_INSTANCE_URL']))
+    expect(() =>
+      requireVariables(config, 'to store credentials', ['CRM_INFLUENCE_SECRET_KEY', 'SALESFORCE_INSTANCE_URL']),
+    )
       .to.throw(ConfigError)
       .with.property('problems')
-      .that.satisfies((problems: string[]) =>
-        problems.length === 2
-        && /^CRM_INFLUENCE_SECRET_KEY: is required to store credentials .*randomBytes\(32\)/.test(problems[0] ?? '')
-        && /^SALESFORCE_INSTANCE_URL: is required to store credentials .*my\.salesforce\.com/.test(problems[1] ?? ''));
+      .that.satisfies(
+        (problems: string[]) =>
+          problems.length === 2 &&
+          /^CRM_INFLUENCE_SECRET_KEY: is required to store credentials .*randomBytes\(32\)/.test(problems[0] ?? '') &&
+          /^SALESFORCE_INSTANCE_URL: is required to store credentials .*my\.salesforce\.com/.test(problems[1] ?? ''),
+      );
     expect(() => requireVariables(config, 'x', ['PORT'])).to.not.throw();
   });
 
@@ -147,7 +169,10 @@ describe('config', () => {
     for (const name of Object.keys(VARIABLES)) expect(readme, name).to.include(`\`${name}\``);
     const section = /<!-- config-table:start[^>]*-->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(readme);
     expect(section, 'README config-table markers').to.not.equal(null);
-    expect(section?.[1]).to.equal(configTableMarkdown(), 'README table is stale: regenerate it from configTableMarkdown()');
+    expect(section?.[1]).to.equal(
+      configTableMarkdown(),
+      'README table is stale: regenerate it from configTableMarkdown()',
+    );
     expect(configTable().map((row) => row.name)).to.deep.equal(Object.keys(VARIABLES));
   });
 });

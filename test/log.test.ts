@@ -1,5 +1,7 @@
-import { expect } from 'chai';
 import { Writable } from 'node:stream';
+
+import { expect } from 'chai';
+
 import { CENSOR, createLogger, redact } from '../src/log.ts';
 
 function capture(pretty = false) {
@@ -27,13 +29,16 @@ describe('log', () => {
 
   it('censors secret-bearing keys at any usual depth', () => {
     const { logger, output } = capture();
-    logger.info({
-      accessToken: SECRET,
-      connection: { id: 'sf1', credentials: { refreshToken: SECRET }, clientSecret: SECRET },
-      request: { headers: { authorization: `Bearer ${SECRET}` } },
-      user: { password: SECRET },
-      nested: { deeper: { apiKey: SECRET } },
-    }, 'connecting');
+    logger.info(
+      {
+        accessToken: SECRET,
+        connection: { id: 'sf1', credentials: { refreshToken: SECRET }, clientSecret: SECRET },
+        request: { headers: { authorization: `Bearer ${SECRET}` } },
+        user: { password: SECRET },
+        nested: { deeper: { apiKey: SECRET } },
+      },
+      'connecting',
+    );
     const text = output();
     expect(text).to.not.include(SECRET);
     expect(text).to.include(CENSOR);
@@ -45,7 +50,10 @@ describe('log', () => {
   it('scrubs secrets from messages and errors', () => {
     const { logger, output } = capture();
     logger.warn(`GET https://www.googleapis.com/youtube/v3/channels?part=statistics&key=${SECRET} failed`);
-    logger.error({ err: new Error(`token refresh failed: {"access_token":"${SECRET}","instance_url":"https://x"}`) }, 'refresh failed');
+    logger.error(
+      { err: new Error(`token refresh failed: {"access_token":"${SECRET}","instance_url":"https://x"}`) },
+      'refresh failed',
+    );
     logger.error(new Error(`401 with Authorization: Bearer ${SECRET}`));
     const text = output();
     expect(text).to.not.include(SECRET);
@@ -72,7 +80,10 @@ describe('log', () => {
     const cases: [string, string][] = [
       ['Authorization: Bearer abc.def-ghi_123', `Authorization: Bearer ${CENSOR}`],
       ['basic Zm9vOmJhcg==', `basic ${CENSOR}`],
-      ['grant_type=refresh_token&refresh_token=5Aep861abc&client_secret=xyz', `grant_type=refresh_token&refresh_token=${CENSOR}&client_secret=${CENSOR}`],
+      [
+        'grant_type=refresh_token&refresh_token=5Aep861abc&client_secret=xyz',
+        `grant_type=refresh_token&refresh_token=${CENSOR}&client_secret=${CENSOR}`,
+      ],
       ['https://x/cb?code=1&access_token=abc#frag', `https://x/cb?code=1&access_token=${CENSOR}#frag`],
       ['{"access_token": "abc", "scope": "api"}', `{"access_token": "${CENSOR}", "scope": "api"}`],
       ['postgres://app:hunter2@db:5432/crm', `postgres://app:${CENSOR}@db:5432/crm`],

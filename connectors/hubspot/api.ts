@@ -4,8 +4,9 @@
 // off (crm-apis.md §2.1): its retry waits a fixed 10 s per TEN_SECONDLY_ROLLING attempt, counts attempts not
 // retries, and its decorators are process-wide, so another Client in this process could otherwise change ours.
 import { Client } from '@hubspot/api-client';
-import { BudgetReachedError, NeedsReauthError } from '../../src/crm/errors.ts';
+
 import type { ApiUsage } from '../../src/crm/contract.ts';
+import { BudgetReachedError, NeedsReauthError } from '../../src/crm/errors.ts';
 import type { TokenSource } from './auth.ts';
 import type { Lane, PortalLimiter } from './limiter.ts';
 
@@ -14,7 +15,12 @@ export type CallKind = 'read' | 'write' | 'other';
 /** A HubSpot answer the connector does not handle itself (4xx other than 401/429). */
 export class HubSpotApiError extends Error {
   override readonly name = 'HubSpotApiError';
-  constructor(readonly status: number, readonly category: string | undefined, readonly hubspotMessage: string, what: string) {
+  constructor(
+    readonly status: number,
+    readonly category: string | undefined,
+    readonly hubspotMessage: string,
+    what: string,
+  ) {
     super(`HubSpot ${what} failed: HTTP ${status}${category === undefined ? '' : ` ${category}`}: ${hubspotMessage}`);
   }
 }
@@ -68,7 +74,12 @@ export class HubSpotApi {
   readonly usage: ApiUsage['calls'] = { read: 0, write: 0, other: 0 };
   budget: ApiUsage['budget'];
   /** 429s HubSpot answered (each one waited out or, for DAILY, ended the run). */
-  readonly rateLimited: Record<RateLimitPolicy, number> = { TEN_SECONDLY_ROLLING: 0, SECONDLY: 0, DAILY: 0, UNKNOWN: 0 };
+  readonly rateLimited: Record<RateLimitPolicy, number> = {
+    TEN_SECONDLY_ROLLING: 0,
+    SECONDLY: 0,
+    DAILY: 0,
+    UNKNOWN: 0,
+  };
   private token = '';
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly maxAttempts: number;
@@ -82,7 +93,10 @@ export class HubSpotApi {
       middleware: [
         {
           pre: (context: unknown) => {
-            (context as { setHeaderParam(k: string, v: string): void }).setHeaderParam('Authorization', `Bearer ${this.token}`);
+            (context as { setHeaderParam(k: string, v: string): void }).setHeaderParam(
+              'Authorization',
+              `Bearer ${this.token}`,
+            );
             return context;
           },
           post: (context: unknown) => {
@@ -131,7 +145,10 @@ export class HubSpotApi {
         const last = attempt >= this.maxAttempts;
         if (!isApiException(error)) {
           // fetch failed / connection dropped: the request may not have arrived; back off and retry.
-          if (last) throw new Error(`HubSpot ${what} failed after ${attempt} attempts: ${(error as Error).message}`, { cause: error });
+          if (last)
+            throw new Error(`HubSpot ${what} failed after ${attempt} attempts: ${(error as Error).message}`, {
+              cause: error,
+            });
           await this.sleep(this.backoff(attempt));
           continue;
         }
@@ -142,11 +159,18 @@ export class HubSpotApi {
           this.rateLimited[policy] += 1;
           if (policy === 'DAILY') {
             const b = this.budget;
-            throw new BudgetReachedError(`HubSpot daily API limit reached${b === undefined ? '' : ` (${b.remaining} of ${b.limit} calls left)`}`);
+            throw new BudgetReachedError(
+              `HubSpot daily API limit reached${b === undefined ? '' : ` (${b.remaining} of ${b.limit} calls left)`}`,
+            );
           }
           if (last) throw new HubSpotApiError(429, policy, `still rate limited after ${attempt} attempts`, what);
           const retryAfter = Number(error.headers?.['retry-after']);
-          const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : policy === 'SECONDLY' ? 1000 : 1000 * attempt;
+          const wait =
+            Number.isFinite(retryAfter) && retryAfter > 0
+              ? retryAfter * 1000
+              : policy === 'SECONDLY'
+                ? 1000
+                : 1000 * attempt;
           this.options.limiter.pause(policy === 'SECONDLY' ? 'search' : 'api', Date.now() + wait);
           continue;
         }
@@ -156,14 +180,27 @@ export class HubSpotApi {
             await this.options.tokens.refreshAfterRejection(token);
             continue;
           }
-          throw new NeedsReauthError(`HubSpot rejected the credentials during ${what} (${bodyField(error.body, 'category') ?? 'HTTP 401'}); reconnect the portal or replace the access token`);
+          throw new NeedsReauthError(
+            `HubSpot rejected the credentials during ${what} (${bodyField(error.body, 'category') ?? 'HTTP 401'}); reconnect the portal or replace the access token`,
+          );
         }
         if (status >= 500) {
-          if (last) throw new HubSpotApiError(status, bodyField(error.body, 'category'), bodyField(error.body, 'message') ?? 'server error', what);
+          if (last)
+            throw new HubSpotApiError(
+              status,
+              bodyField(error.body, 'category'),
+              bodyField(error.body, 'message') ?? 'server error',
+              what,
+            );
           await this.sleep(this.backoff(attempt));
           continue;
         }
-        throw new HubSpotApiError(status, bodyField(error.body, 'category'), bodyField(error.body, 'message') ?? 'no message', what);
+        throw new HubSpotApiError(
+          status,
+          bodyField(error.body, 'category'),
+          bodyField(error.body, 'message') ?? 'no message',
+          what,
+        );
       }
     }
   }

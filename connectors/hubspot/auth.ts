@@ -2,6 +2,7 @@
 // `expires_in` through the v3 token endpoint, one refresh at a time per portal, keeping a rotated refresh token
 // and handing every new pair to the caller to persist (crm-apis.md §2.5).
 import { z } from 'zod';
+
 import { NeedsReauthError } from '../../src/crm/errors.ts';
 
 export const OAuthTokensSchema = z.object({
@@ -46,7 +47,9 @@ export class PrivateAppToken implements TokenSource {
     return Promise.resolve(this.token);
   }
   refreshAfterRejection(): Promise<string> {
-    throw new NeedsReauthError('HubSpot rejected the private app access token (expired or revoked); create a new token in the private app settings and set HUBSPOT_ACCESS_TOKEN');
+    throw new NeedsReauthError(
+      'HubSpot rejected the private app access token (expired or revoked); create a new token in the private app settings and set HUBSPOT_ACCESS_TOKEN',
+    );
   }
 }
 
@@ -77,11 +80,21 @@ export class OAuthTokenSource implements TokenSource {
   ) {
     let state = portals.get(portalKey);
     if (state === undefined) {
-      state = { accessToken: config.accessToken, refreshToken: config.refreshToken, expiresAt: config.expiresAt, ttlMs: 1_800_000, retired: new Set() };
+      state = {
+        accessToken: config.accessToken,
+        refreshToken: config.refreshToken,
+        expiresAt: config.expiresAt,
+        ttlMs: 1_800_000,
+        retired: new Set(),
+      };
       portals.set(portalKey, state);
     } else if (config.refreshToken !== state.refreshToken && !state.retired.has(config.refreshToken)) {
       // Neither ours nor one we rotated away from: the portal was reconnected, so its new grant wins.
-      Object.assign(state, { accessToken: config.accessToken, refreshToken: config.refreshToken, expiresAt: config.expiresAt });
+      Object.assign(state, {
+        accessToken: config.accessToken,
+        refreshToken: config.refreshToken,
+        expiresAt: config.expiresAt,
+      });
     }
     this.state = state;
   }
@@ -90,12 +103,17 @@ export class OAuthTokenSource implements TokenSource {
     const s = this.state;
     // Refresh ahead of expiry (a fifth of the lifetime, at most 5 minutes): HubSpot says a 401 is not a reliable cue.
     const early = Math.min(300_000, s.ttlMs / 5);
-    if (s.accessToken !== undefined && s.expiresAt !== undefined && s.expiresAt - early > this.now()) return s.accessToken;
+    if (s.accessToken !== undefined && s.expiresAt !== undefined && s.expiresAt - early > this.now())
+      return s.accessToken;
     return this.refresh();
   }
 
   async refreshAfterRejection(rejected: string): Promise<string> {
-    if (this.state.accessToken !== undefined && this.state.accessToken !== rejected && (this.state.expiresAt ?? 0) > this.now()) {
+    if (
+      this.state.accessToken !== undefined &&
+      this.state.accessToken !== rejected &&
+      (this.state.expiresAt ?? 0) > this.now()
+    ) {
       return this.state.accessToken;
     }
     return this.refresh();
@@ -129,7 +147,8 @@ export class OAuthTokenSource implements TokenSource {
         });
         if (response.status < 500) break;
       } catch (error) {
-        if (attempt === 3) throw new Error(`HubSpot token endpoint unreachable: ${(error as Error).message}`, { cause: error });
+        if (attempt === 3)
+          throw new Error(`HubSpot token endpoint unreachable: ${(error as Error).message}`, { cause: error });
       }
       await new Promise((r) => setTimeout(r, 250 * attempt * (1 + Math.random())));
     }
@@ -139,12 +158,17 @@ export class OAuthTokenSource implements TokenSource {
       // HubSpot's BAD_REFRESH_TOKEN / invalid_grant: the install is gone; retrying cannot help.
       const status = /"status"\s*:\s*"([A-Z_]+)"/.exec(text)?.[1] ?? `HTTP ${response.status}`;
       if (response.status < 500) {
-        throw new NeedsReauthError(`HubSpot refused the refresh token (${status}); reconnect the HubSpot portal (the app was uninstalled or the token revoked)`);
+        throw new NeedsReauthError(
+          `HubSpot refused the refresh token (${status}); reconnect the HubSpot portal (the app was uninstalled or the token revoked)`,
+        );
       }
       throw new Error(`HubSpot token endpoint failed (${status})`);
     }
     const parsed = TokenResponseSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`HubSpot token endpoint returned an unexpected body: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+    if (!parsed.success)
+      throw new Error(
+        `HubSpot token endpoint returned an unexpected body: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+      );
     const ttlMs = parsed.data.expires_in * 1000;
     const next: OAuthTokens = {
       accessToken: parsed.data.access_token,

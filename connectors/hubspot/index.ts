@@ -1,27 +1,40 @@
 // The HubSpot CrmConnector over @hubspot/api-client: auth, properties install/check, list/search reads, batch
 // writes, all behind one limiter per portal.
 import { createHash } from 'node:crypto';
+
 import { z } from 'zod';
-import type { ApiUsage, ContactPage, CrmConnector, ReadOptions, ScoreUpdate, SetupReport, WriteResult } from '../../src/crm/contract.ts';
+
+import type {
+  ApiUsage,
+  ContactPage,
+  CrmConnector,
+  ReadOptions,
+  ScoreUpdate,
+  SetupReport,
+  WriteResult,
+} from '../../src/crm/contract.ts';
 import type { Tier } from '../../src/scoring/types.ts';
 import { HubSpotApi } from './api.ts';
-import { AuthSchema, OAuthTokenSource, PrivateAppToken } from './auth.ts';
 import type { OAuthTokens, TokenSource } from './auth.ts';
-import { limiterFor } from './limiter.ts';
+import { AuthSchema, OAuthTokenSource, PrivateAppToken } from './auth.ts';
 import type { PortalLimiter } from './limiter.ts';
-import { loadPropertyManifest } from './manifest.ts';
+import { limiterFor } from './limiter.ts';
 import type { PropertyManifest } from './manifest.ts';
+import { loadPropertyManifest } from './manifest.ts';
 import { DEFAULT_HANDLE_PROPERTIES, HandlePropertiesSchema, INFLUENCE_PROPERTIES } from './mapping.ts';
 import { readContacts } from './read.ts';
 import { applyTierLabels, checkSetup, installFields } from './setup.ts';
 import { WRITE_BATCH_SIZE, writeScores } from './write.ts';
 
-export { createHubSpotWebhookHandler, verifySignatureV3, contactIdsToQueue } from './webhook.ts';
 export { HubSpotApiError, rateLimitPolicy } from './api.ts';
 export type { OAuthTokens } from './auth.ts';
+export { contactIdsToQueue, createHubSpotWebhookHandler, verifySignatureV3 } from './webhook.ts';
 
 export const HubSpotConnectorOptionsSchema = z.object({
-  baseUrl: z.url().default('https://api.hubapi.com').transform((u) => u.replace(/\/+$/, '')),
+  baseUrl: z
+    .url()
+    .default('https://api.hubapi.com')
+    .transform((u) => u.replace(/\/+$/, '')),
   auth: AuthSchema,
   /** Identifies the portal for the shared limiter and token state (default: derived from the credentials). */
   portalKey: z.string().min(1).optional(),
@@ -54,20 +67,24 @@ export class HubSpotConnector implements CrmConnector {
   constructor(options: HubSpotConnectorOptions, hooks: HubSpotConnectorHooks = {}) {
     const parsed = HubSpotConnectorOptionsSchema.safeParse(options);
     if (!parsed.success) {
-      throw new Error(`invalid HubSpot connector options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new Error(
+        `invalid HubSpot connector options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     }
     this.options = parsed.data;
     this.now = hooks.now ?? Date.now;
     const { auth, baseUrl } = this.options;
     const secret = auth.kind === 'private' ? auth.accessToken : `${auth.clientId}:${auth.refreshToken}`;
-    const portalKey = this.options.portalKey ?? `${baseUrl}#${createHash('sha256').update(secret).digest('hex').slice(0, 16)}`;
+    const portalKey =
+      this.options.portalKey ?? `${baseUrl}#${createHash('sha256').update(secret).digest('hex').slice(0, 16)}`;
     this.limiter = limiterFor(portalKey, {
       ...(this.options.tenSecondLimit === undefined ? {} : { max: this.options.tenSecondLimit }),
       searchPerSecond: this.options.searchPerSecond,
     });
-    const tokens: TokenSource = auth.kind === 'private'
-      ? new PrivateAppToken(auth.accessToken)
-      : new OAuthTokenSource(portalKey, auth, baseUrl, hooks.onTokens, this.now);
+    const tokens: TokenSource =
+      auth.kind === 'private'
+        ? new PrivateAppToken(auth.accessToken)
+        : new OAuthTokenSource(portalKey, auth, baseUrl, hooks.onTokens, this.now);
     this.api = new HubSpotApi({ baseUrl, tokens, limiter: this.limiter });
   }
 
@@ -85,16 +102,25 @@ export class HubSpotConnector implements CrmConnector {
   }
 
   readContacts(cursor: string | null, options: ReadOptions): AsyncIterable<ContactPage> {
-    return readContacts(this.api, {
-      mapping: { handleProperties: this.options.handleProperties, doNotProfileProperty: this.options.doNotProfileProperty },
-      searchIndexLagMs: this.options.searchIndexLagMs,
-      now: this.now,
-    }, cursor, options);
+    return readContacts(
+      this.api,
+      {
+        mapping: {
+          handleProperties: this.options.handleProperties,
+          doNotProfileProperty: this.options.doNotProfileProperty,
+        },
+        searchIndexLagMs: this.options.searchIndexLagMs,
+        now: this.now,
+      },
+      cursor,
+      options,
+    );
   }
 
   writeScores(updates: readonly ScoreUpdate[]): Promise<WriteResult[]> {
     const reasonProperty = this.manifest().properties.find((p) => p.name === INFLUENCE_PROPERTIES.reasonCodes);
-    const allowed = reasonProperty?.options === undefined ? undefined : new Set(reasonProperty.options.map((o) => o.value));
+    const allowed =
+      reasonProperty?.options === undefined ? undefined : new Set(reasonProperty.options.map((o) => o.value));
     return writeScores(this.api, updates, allowed);
   }
 
@@ -103,10 +129,16 @@ export class HubSpotConnector implements CrmConnector {
   }
 
   apiUsage(): ApiUsage {
-    return { calls: { ...this.api.usage }, ...(this.api.budget === undefined ? {} : { budget: { ...this.api.budget } }) };
+    return {
+      calls: { ...this.api.usage },
+      ...(this.api.budget === undefined ? {} : { budget: { ...this.api.budget } }),
+    };
   }
 }
 
-export function createHubSpotConnector(options: HubSpotConnectorOptions, hooks?: HubSpotConnectorHooks): HubSpotConnector {
+export function createHubSpotConnector(
+  options: HubSpotConnectorOptions,
+  hooks?: HubSpotConnectorHooks,
+): HubSpotConnector {
   return new HubSpotConnector(options, hooks);
 }

@@ -34,7 +34,8 @@ class Window {
   private slots: { t: number }[] = [];
 
   private prune(now: number, windowMs: number): void {
-    if (this.slots.length > 0 && (this.slots[0]?.t ?? 0) <= now - windowMs) this.slots = this.slots.filter((s) => s.t > now - windowMs);
+    if (this.slots.length > 0 && (this.slots[0]?.t ?? 0) <= now - windowMs)
+      this.slots = this.slots.filter((s) => s.t > now - windowMs);
   }
 
   /** ms until one more event fits into `max` per `windowMs`; 0 = now. */
@@ -83,7 +84,10 @@ export class PortalLimiter {
    */
   acquire(lane: Lane): Promise<() => void> {
     const turn = this.queue.then(() => this.grant(lane));
-    this.queue = turn.then(() => undefined, () => undefined);
+    this.queue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
     return turn;
   }
 

@@ -1,5 +1,6 @@
 // The influence property group and properties as declared in manifests/hubspot (the single source of truth).
 import { readFileSync } from 'node:fs';
+
 import { z } from 'zod';
 
 const OptionSchema = z.object({
@@ -26,18 +27,25 @@ export const PropertyManifestSchema = z.object({
 });
 export type PropertyManifest = z.infer<typeof PropertyManifestSchema>;
 
-export const DEFAULT_MANIFEST_PATH = new URL('../../manifests/hubspot/properties/influence-properties.json', import.meta.url);
+export const DEFAULT_MANIFEST_PATH = new URL(
+  '../../manifests/hubspot/properties/influence-properties.json',
+  import.meta.url,
+);
 
 export function loadPropertyManifest(path: string | URL = DEFAULT_MANIFEST_PATH): PropertyManifest {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new Error(`cannot read the HubSpot property manifest ${String(path)}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`cannot read the HubSpot property manifest ${String(path)}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const parsed = PropertyManifestSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`the HubSpot property manifest ${String(path)} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `the HubSpot property manifest ${String(path)} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

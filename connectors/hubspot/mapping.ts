@@ -1,6 +1,7 @@
 // Our influence fields ↔ HubSpot contact property values (strings, as HubSpot stores them): numbers without
 // separators, enumeration values exactly as defined, datetimes as ms epoch, multi-checkbox values joined by ';'.
 import { z } from 'zod';
+
 import type { CrmContact, InfluenceFieldName, InfluenceFields } from '../../src/crm/contract.ts';
 import { CrmContactSchema, InfluenceFieldsSchema, RawHandleSchema } from '../../src/crm/contract.ts';
 
@@ -41,8 +42,14 @@ export interface ContactMapping {
 export function readProperties(mapping: ContactMapping): string[] {
   return [
     ...new Set([
-      'hs_object_id', 'email', 'firstname', 'lastname', 'lastmodifieddate',
-      ...Object.keys(mapping.handleProperties), mapping.doNotProfileProperty, ...Object.values(INFLUENCE_PROPERTIES),
+      'hs_object_id',
+      'email',
+      'firstname',
+      'lastname',
+      'lastmodifieddate',
+      ...Object.keys(mapping.handleProperties),
+      mapping.doNotProfileProperty,
+      ...Object.values(INFLUENCE_PROPERTIES),
     ]),
   ];
 }
@@ -68,13 +75,18 @@ export function currentFields(props: Record<string, string | null | undefined>):
   const get = (field: InfluenceFieldName) => props[INFLUENCE_PROPERTIES[field]];
   const has = (field: InfluenceFieldName) => INFLUENCE_PROPERTIES[field] in props;
   if (has('score')) current.score = present(get('score')) ? intOrNull(get('score') ?? '') : null;
-  if (has('orgPercentile')) current.orgPercentile = present(get('orgPercentile')) ? intOrNull(get('orgPercentile') ?? '') : null;
+  if (has('orgPercentile'))
+    current.orgPercentile = present(get('orgPercentile')) ? intOrNull(get('orgPercentile') ?? '') : null;
   if (has('tier')) current.tier = TierSchema.safeParse(get('tier')).data ?? null;
   if (has('confidence')) current.confidence = ConfidenceSchema.safeParse(get('confidence')).data ?? null;
   if (has('trend')) current.trend = TrendSchema.safeParse(get('trend')).data ?? null;
   if (has('scoredAt')) current.scoredAt = present(get('scoredAt')) ? isoOrNull(get('scoredAt') ?? '') : null;
   if (has('topFactors')) current.topFactors = present(get('topFactors')) ? (get('topFactors') ?? null) : null;
-  if (has('reasonCodes')) current.reasonCodes = (get('reasonCodes') ?? '').split(';').map((v) => v.trim()).filter((v) => v !== '');
+  if (has('reasonCodes'))
+    current.reasonCodes = (get('reasonCodes') ?? '')
+      .split(';')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
   return current;
 }
 
@@ -105,7 +117,9 @@ export function toCrmContact(record: HubSpotRecord, mapping: ContactMapping): Cr
   };
   const parsed = CrmContactSchema.safeParse(contact);
   if (!parsed.success) {
-    throw new Error(`HubSpot contact ${record.id}: unexpected values: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `HubSpot contact ${record.id}: unexpected values: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }
@@ -114,10 +128,14 @@ export function toCrmContact(record: HubSpotRecord, mapping: ContactMapping): Cr
  * The property values to send for one update. `allowedReasonCodes` (the property's options) drops codes the
  * portal does not define: one unknown option would make HubSpot reject the whole batch of 100.
  */
-export function toPropertyValues(fields: InfluenceFields, allowedReasonCodes?: ReadonlySet<string>): Record<string, string> {
+export function toPropertyValues(
+  fields: InfluenceFields,
+  allowedReasonCodes?: ReadonlySet<string>,
+): Record<string, string> {
   const text = (v: string | null) => v ?? '';
   const num = (v: number | null) => (v === null ? '' : String(Math.round(v)));
-  const codes = allowedReasonCodes === undefined ? fields.reasonCodes : fields.reasonCodes.filter((c) => allowedReasonCodes.has(c));
+  const codes =
+    allowedReasonCodes === undefined ? fields.reasonCodes : fields.reasonCodes.filter((c) => allowedReasonCodes.has(c));
   return {
     [INFLUENCE_PROPERTIES.score]: num(fields.score),
     [INFLUENCE_PROPERTIES.tier]: text(fields.tier),

@@ -2,12 +2,13 @@
 // (since, until] on lastmodifieddate plus stale contacts, walked by a keyset on hs_object_id (`id > last id`,
 // always from offset 0), so the 10,000-result cap and thousands of contacts sharing one timestamp can neither
 // loop nor drop a record. Contacts changed while a window is read fall after `until` and open the next window.
-import { z } from 'zod';
-import type { ContactPage, ReadOptions } from '../../src/crm/contract.ts';
 import type { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/contacts/models/Filter.js';
+import { z } from 'zod';
+
+import type { ContactPage, ReadOptions } from '../../src/crm/contract.ts';
 import { SetupError } from '../../src/crm/errors.ts';
-import { HubSpotApiError } from './api.ts';
 import type { HubSpotApi } from './api.ts';
+import { HubSpotApiError } from './api.ts';
 import type { ContactMapping } from './mapping.ts';
 import { INFLUENCE_PROPERTIES, readProperties, toCrmContact } from './mapping.ts';
 
@@ -50,10 +51,13 @@ export function decodeCursor(cursor: string | null): ReadCursor | null {
   try {
     raw = JSON.parse(cursor);
   } catch {
-    throw new Error(`the stored HubSpot cursor is not JSON; run once with --full to start over (cursor: ${cursor.slice(0, 80)})`);
+    throw new Error(
+      `the stored HubSpot cursor is not JSON; run once with --full to start over (cursor: ${cursor.slice(0, 80)})`,
+    );
   }
   const parsed = ReadCursorSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`the stored HubSpot cursor is not one this connector wrote; run once with --full to start over`);
+  if (!parsed.success)
+    throw new Error(`the stored HubSpot cursor is not one this connector wrote; run once with --full to start over`);
   return parsed.data;
 }
 
@@ -70,25 +74,41 @@ function filter(propertyName: string, operator: Op, value?: string) {
   return { propertyName, operator: operator as FilterOperatorEnum, ...(value === undefined ? {} : { value }) };
 }
 
-export async function* readContacts(api: HubSpotApi, settings: ReaderSettings, cursor: string | null, options: ReadOptions): AsyncGenerator<ContactPage> {
+export async function* readContacts(
+  api: HubSpotApi,
+  settings: ReaderSettings,
+  cursor: string | null,
+  options: ReadOptions,
+): AsyncGenerator<ContactPage> {
   const properties = readProperties(settings.mapping);
   if (options.ids !== undefined) {
     yield* readByIds(api, settings, properties, options.ids, cursor ?? '');
     return;
   }
   let state = options.full ? null : decodeCursor(cursor);
-  if (state === null) state = { v: 1, phase: 'list', after: null, startedAt: settings.now() - settings.searchIndexLagMs };
+  if (state === null)
+    state = { v: 1, phase: 'list', after: null, startedAt: settings.now() - settings.searchIndexLagMs };
 
   if (state.phase === 'list') {
     const list = state;
-    const pages = readAhead(list.after, (after) => api.call('read', 'api', 'contacts list', () =>
-      api.contacts.basicApi.getPage(LIST_PAGE_SIZE, after ?? undefined, properties)), (page) => page.paging?.next?.after ?? null);
+    const pages = readAhead(
+      list.after,
+      (after) =>
+        api.call('read', 'api', 'contacts list', () =>
+          api.contacts.basicApi.getPage(LIST_PAGE_SIZE, after ?? undefined, properties),
+        ),
+      (page) => page.paging?.next?.after ?? null,
+    );
     for await (const { page, next } of pages) {
       const contacts = page.results.map((r) => toCrmContact(r, settings.mapping));
       // After the last page the full pass is done: the next run reads what changed since it began.
       yield {
         contacts,
-        cursor: encodeCursor(next === null ? { v: 1, phase: 'search', since: list.startedAt, until: null, lastId: null, staleBefore: null } : { ...list, after: next }),
+        cursor: encodeCursor(
+          next === null
+            ? { v: 1, phase: 'search', since: list.startedAt, until: null, lastId: null, staleBefore: null }
+            : { ...list, after: next },
+        ),
       };
     }
     return;
@@ -96,7 +116,12 @@ export async function* readContacts(api: HubSpotApi, settings: ReaderSettings, c
 
   let window = state;
   if (window.until === null) {
-    window = { ...window, until: Math.max(window.since, settings.now() - settings.searchIndexLagMs), lastId: null, staleBefore: options.staleBefore.getTime() };
+    window = {
+      ...window,
+      until: Math.max(window.since, settings.now() - settings.searchIndexLagMs),
+      lastId: null,
+      staleBefore: options.staleBefore.getTime(),
+    };
   }
   const { since, until } = window as { since: number; until: number };
   const staleBefore = window.staleBefore ?? options.staleBefore.getTime();
@@ -109,7 +134,9 @@ export async function* readContacts(api: HubSpotApi, settings: ReaderSettings, c
         // changed in the window
         { filters: [filter('lastmodifieddate', 'GT', String(since)), inWindow, ...keyset] },
         // scored before the refresh interval
-        { filters: [filter(INFLUENCE_PROPERTIES.scoredAt, 'LT', String(staleBefore)), inWindow, notOptedOut, ...keyset] },
+        {
+          filters: [filter(INFLUENCE_PROPERTIES.scoredAt, 'LT', String(staleBefore)), inWindow, notOptedOut, ...keyset],
+        },
         // never scored
         { filters: [filter(INFLUENCE_PROPERTIES.scoredAt, 'NOT_HAS_PROPERTY'), inWindow, notOptedOut, ...keyset] },
       ],
@@ -121,13 +148,19 @@ export async function* readContacts(api: HubSpotApi, settings: ReaderSettings, c
   };
   const lastIdOf = (page: { results: { id: string }[] }) =>
     page.results.length < SEARCH_PAGE_SIZE ? null : (page.results.at(-1)?.id ?? null);
-  for await (const { page, next } of readAhead(window.lastId, (lastId) => searchOrExplain(api, request(lastId)), lastIdOf)) {
+  for await (const { page, next } of readAhead(
+    window.lastId,
+    (lastId) => searchOrExplain(api, request(lastId)),
+    lastIdOf,
+  )) {
     const contacts = page.results.map((r) => toCrmContact(r, settings.mapping));
     yield {
       contacts,
-      cursor: encodeCursor(next === null
-        ? { v: 1, phase: 'search', since: until, until: null, lastId: null, staleBefore: null }
-        : { v: 1, phase: 'search', since, until, lastId: next, staleBefore }),
+      cursor: encodeCursor(
+        next === null
+          ? { v: 1, phase: 'search', since: until, until: null, lastId: null, staleBefore: null }
+          : { v: 1, phase: 'search', since, until, lastId: next, staleBefore },
+      ),
     };
   }
 }
@@ -136,7 +169,11 @@ export async function* readContacts(api: HubSpotApi, settings: ReaderSettings, c
  * Pages in order, fetching page k+1 while the caller works on page k (the next request needs only page k's key),
  * so network time overlaps the caller's scoring and writing. A caller that stops early leaves one fetch unused.
  */
-async function* readAhead<K, P>(first: K, fetchPage: (key: K) => Promise<P>, nextKey: (page: P) => K | null): AsyncGenerator<{ page: P; next: K | null }> {
+async function* readAhead<K, P>(
+  first: K,
+  fetchPage: (key: K) => Promise<P>,
+  nextKey: (page: P) => K | null,
+): AsyncGenerator<{ page: P; next: K | null }> {
   let pending: Promise<P> | null = fetchPage(first);
   while (pending !== null) {
     const page: P = await pending;
@@ -149,23 +186,39 @@ async function* readAhead<K, P>(first: K, fetchPage: (key: K) => Promise<P>, nex
 }
 
 /** A filter on a property the portal lacks is schema drift: say which property and how to fix it. */
-async function searchOrExplain(api: HubSpotApi, request: Parameters<HubSpotApi['contacts']['searchApi']['doSearch']>[0]) {
+async function searchOrExplain(
+  api: HubSpotApi,
+  request: Parameters<HubSpotApi['contacts']['searchApi']['doSearch']>[0],
+) {
   try {
     return await api.call('read', 'search', 'contacts search', () => api.contacts.searchApi.doSearch(request));
   } catch (error) {
-    const missing = error instanceof HubSpotApiError && error.status === 400 ? /Property "([^"]+)" does not exist/.exec(error.hubspotMessage)?.[1] : undefined;
+    const missing =
+      error instanceof HubSpotApiError && error.status === 400
+        ? /Property "([^"]+)" does not exist/.exec(error.hubspotMessage)?.[1]
+        : undefined;
     if (missing === undefined) throw error;
-    throw new SetupError(`the HubSpot contact property "${missing}" does not exist, so changed and stale contacts cannot be searched.`, 'run `crm-influence fields install --crm hubspot` (or fix the connection\'s property mapping), then sync again');
+    throw new SetupError(
+      `the HubSpot contact property "${missing}" does not exist, so changed and stale contacts cannot be searched.`,
+      "run `crm-influence fields install --crm hubspot` (or fix the connection's property mapping), then sync again",
+    );
   }
 }
 
-async function* readByIds(api: HubSpotApi, settings: ReaderSettings, properties: string[], ids: readonly string[], cursor: string): AsyncGenerator<ContactPage> {
+async function* readByIds(
+  api: HubSpotApi,
+  settings: ReaderSettings,
+  properties: string[],
+  ids: readonly string[],
+  cursor: string,
+): AsyncGenerator<ContactPage> {
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += BATCH_READ_SIZE) {
     const inputs = unique.slice(i, i + BATCH_READ_SIZE).map((id) => ({ id }));
     // 207 (some ids gone) resolves normally: deleted contacts are simply not returned.
     const page = await api.call('read', 'api', 'contacts batch read', () =>
-      api.contacts.batchApi.read({ inputs, properties, propertiesWithHistory: [] }));
+      api.contacts.batchApi.read({ inputs, properties, propertiesWithHistory: [] }),
+    );
     yield { contacts: page.results.map((r) => toCrmContact(r, settings.mapping)), cursor };
   }
 }

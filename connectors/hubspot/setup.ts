@@ -1,16 +1,22 @@
 // installFields / checkSetup: the influence property group and properties from manifests/hubspot, created
 // idempotently (409 → read and compare type and options); mismatches and missing scopes reported with their fix.
 import { z } from 'zod';
+
 import type { FieldCheck, InfluenceFieldName, SetupReport } from '../../src/crm/contract.ts';
 import { INFLUENCE_FIELD_NAMES } from '../../src/crm/contract.ts';
-import { TierSchema } from '../../src/scoring/types.ts';
 import type { Tier } from '../../src/scoring/types.ts';
-import { HubSpotApiError } from './api.ts';
+import { TierSchema } from '../../src/scoring/types.ts';
 import type { HubSpotApi } from './api.ts';
+import { HubSpotApiError } from './api.ts';
 import type { PropertyDefinition, PropertyManifest } from './manifest.ts';
 import { INFLUENCE_PROPERTIES } from './mapping.ts';
 
-export const REQUIRED_SCOPES = ['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.read', 'crm.schemas.contacts.write'] as const;
+export const REQUIRED_SCOPES = [
+  'crm.objects.contacts.read',
+  'crm.objects.contacts.write',
+  'crm.schemas.contacts.read',
+  'crm.schemas.contacts.write',
+] as const;
 
 const INSTALL_FIX = 'run `crm-influence fields install --crm hubspot`';
 
@@ -58,16 +64,25 @@ function fieldOf(propertyName: string): InfluenceFieldName | undefined {
 
 async function grantedScopes(api: HubSpotApi, baseUrl: string): Promise<string[] | undefined> {
   const token = await api.currentToken();
-  const request = api.tokenKind === 'private'
-    ? { url: `${baseUrl}/oauth/v2/private-apps/get/access-token-info`, init: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ tokenKey: token }) } }
-    : { url: `${baseUrl}/oauth/v1/access-tokens/${encodeURIComponent(token)}`, init: { method: 'GET' } };
+  const request =
+    api.tokenKind === 'private'
+      ? {
+          url: `${baseUrl}/oauth/v2/private-apps/get/access-token-info`,
+          init: {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ tokenKey: token }),
+          },
+        }
+      : { url: `${baseUrl}/oauth/v1/access-tokens/${encodeURIComponent(token)}`, init: { method: 'GET' } };
   try {
     const body = await api.call('other', 'api', 'token info', async () => {
       const response = await fetch(request.url, { ...request.init, signal: AbortSignal.timeout(30_000) });
       const text = await response.text();
       const headers = Object.fromEntries(response.headers);
       const parsed: unknown = text === '' ? {} : JSON.parse(text);
-      if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status}`), { code: response.status, body: parsed, headers });
+      if (!response.ok)
+        throw Object.assign(new Error(`HTTP ${response.status}`), { code: response.status, body: parsed, headers });
       return parsed;
     });
     const scopes = (body as { scopes?: unknown }).scopes;
@@ -78,12 +93,21 @@ async function grantedScopes(api: HubSpotApi, baseUrl: string): Promise<string[]
   }
 }
 
-export async function checkSetup(api: HubSpotApi, manifest: PropertyManifest, baseUrl: string, doNotProfileProperty: string): Promise<SetupReport> {
+export async function checkSetup(
+  api: HubSpotApi,
+  manifest: PropertyManifest,
+  baseUrl: string,
+  doNotProfileProperty: string,
+): Promise<SetupReport> {
   const problems: Problem[] = [];
   const scopes = await grantedScopes(api, baseUrl);
   const missingScopes = scopes === undefined ? [] : REQUIRED_SCOPES.filter((s) => !scopes.includes(s));
   if (scopes === undefined) {
-    problems.push({ code: 'SCOPES_UNKNOWN', message: 'HubSpot did not say which scopes the token has.', fix: 'check the app\'s scopes in HubSpot: it needs ' + REQUIRED_SCOPES.join(', ') });
+    problems.push({
+      code: 'SCOPES_UNKNOWN',
+      message: 'HubSpot did not say which scopes the token has.',
+      fix: "check the app's scopes in HubSpot: it needs " + REQUIRED_SCOPES.join(', '),
+    });
   } else if (missingScopes.length > 0) {
     problems.push({
       code: 'MISSING_SCOPES',
@@ -96,9 +120,14 @@ export async function checkSetup(api: HubSpotApi, manifest: PropertyManifest, ba
   const fields: FieldCheck[] = [];
   for (const wanted of manifest.properties) {
     const have = existing.get(wanted.name);
-    const problem = have === undefined
-      ? { code: 'PROPERTY_MISSING', message: `HubSpot contact property "${wanted.name}" does not exist.`, fix: INSTALL_FIX }
-      : compareProperty(wanted, have);
+    const problem =
+      have === undefined
+        ? {
+            code: 'PROPERTY_MISSING',
+            message: `HubSpot contact property "${wanted.name}" does not exist.`,
+            fix: INSTALL_FIX,
+          }
+        : compareProperty(wanted, have);
     if (problem !== undefined) problems.push(problem);
     const field = fieldOf(wanted.name);
     if (field !== undefined) {
@@ -121,46 +150,84 @@ export async function checkSetup(api: HubSpotApi, manifest: PropertyManifest, ba
   }
   for (const field of INFLUENCE_FIELD_NAMES) {
     if (!fields.some((f) => f.field === field)) {
-      problems.push({ code: 'MANIFEST_INCOMPLETE', message: `the property manifest does not declare ${INFLUENCE_PROPERTIES[field]}.`, fix: 'restore manifests/hubspot/properties/influence-properties.json from the release' });
+      problems.push({
+        code: 'MANIFEST_INCOMPLETE',
+        message: `the property manifest does not declare ${INFLUENCE_PROPERTIES[field]}.`,
+        fix: 'restore manifests/hubspot/properties/influence-properties.json from the release',
+      });
     }
   }
-  return { ok: problems.length === 0, fields, missingScopes, ...(api.budget === undefined ? {} : { budget: api.budget }), problems };
+  return {
+    ok: problems.length === 0,
+    fields,
+    missingScopes,
+    ...(api.budget === undefined ? {} : { budget: api.budget }),
+    problems,
+  };
 }
 
 const TierPropertySchema = z.object({
-  options: z.array(z.object({ label: z.string(), value: z.string(), displayOrder: z.number().optional(), hidden: z.boolean().optional() })),
+  options: z.array(
+    z.object({
+      label: z.string(),
+      value: z.string(),
+      displayOrder: z.number().optional(),
+      hidden: z.boolean().optional(),
+    }),
+  ),
 });
 
 /** The tier property's option labels set to the admin's labels (values untouched); one read, and a write only when they differ. */
 export async function applyTierLabels(api: HubSpotApi, labels: Readonly<Record<Tier, string>>): Promise<boolean> {
   const name = INFLUENCE_PROPERTIES.tier;
-  const read = TierPropertySchema.safeParse(await api.call('other', 'api', `property read ${name}`, () => api.properties.coreApi.getByName('contacts', name)));
-  if (!read.success) throw new Error(`HubSpot contact property "${name}" has no readable options (${read.error.issues[0]?.message ?? 'unexpected shape'}); ${INSTALL_FIX}`);
+  const read = TierPropertySchema.safeParse(
+    await api.call('other', 'api', `property read ${name}`, () => api.properties.coreApi.getByName('contacts', name)),
+  );
+  if (!read.success)
+    throw new Error(
+      `HubSpot contact property "${name}" has no readable options (${read.error.issues[0]?.message ?? 'unexpected shape'}); ${INSTALL_FIX}`,
+    );
   const options = read.data.options.map((option) => {
     const label = TierSchema.safeParse(option.value).success ? labels[option.value as Tier] : option.label;
     return { ...option, label };
   });
   if (options.every((option, i) => option.label === read.data.options[i]!.label)) return false;
   await api.call('other', 'api', `property update ${name}`, () =>
-    api.properties.coreApi.update('contacts', name, { options } as unknown as Parameters<HubSpotApi['properties']['coreApi']['update']>[2]));
+    api.properties.coreApi.update('contacts', name, { options } as unknown as Parameters<
+      HubSpotApi['properties']['coreApi']['update']
+    >[2]),
+  );
   return true;
 }
 
 /** Creates the group and every property; existing ones are compared, never changed. Then checks the setup. */
-export async function installFields(api: HubSpotApi, manifest: PropertyManifest, baseUrl: string, doNotProfileProperty: string): Promise<SetupReport> {
+export async function installFields(
+  api: HubSpotApi,
+  manifest: PropertyManifest,
+  baseUrl: string,
+  doNotProfileProperty: string,
+): Promise<SetupReport> {
   const conflicts: Problem[] = [];
   try {
-    await api.call('other', 'api', 'property group create', () => api.properties.groupsApi.create('contacts', manifest.group));
+    await api.call('other', 'api', 'property group create', () =>
+      api.properties.groupsApi.create('contacts', manifest.group),
+    );
   } catch (error) {
     if (!(error instanceof HubSpotApiError && error.status === 409)) throw error;
   }
   for (const property of manifest.properties) {
     try {
       await api.call('other', 'api', `property create ${property.name}`, () =>
-        api.properties.coreApi.create('contacts', property as unknown as Parameters<HubSpotApi['properties']['coreApi']['create']>[1]));
+        api.properties.coreApi.create(
+          'contacts',
+          property as unknown as Parameters<HubSpotApi['properties']['coreApi']['create']>[1],
+        ),
+      );
     } catch (error) {
       if (!(error instanceof HubSpotApiError && error.status === 409)) throw error;
-      const existing = await api.call('other', 'api', `property read ${property.name}`, () => api.properties.coreApi.getByName('contacts', property.name));
+      const existing = await api.call('other', 'api', `property read ${property.name}`, () =>
+        api.properties.coreApi.getByName('contacts', property.name),
+      );
       const problem = compareProperty(property, existing);
       if (problem !== undefined) conflicts.push(problem);
     }

@@ -3,7 +3,9 @@
 // return the contact ids worth (re)scoring. Mount as a plain (req, res) handler, before any JSON body parser.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { z } from 'zod';
+
 import { DEFAULT_HANDLE_PROPERTIES } from './mapping.ts';
 
 export const MAX_WEBHOOK_AGE_MS = 5 * 60_000;
@@ -44,13 +46,20 @@ export function verifySignatureV3(input: {
   signature: string | undefined;
   now: number;
 }): VerifyResult {
-  if (input.signature === undefined || input.signature === '') return { ok: false, reason: 'missing X-HubSpot-Signature-v3' };
-  if (input.timestamp === undefined || !/^\d{10,16}$/.test(input.timestamp)) return { ok: false, reason: 'missing or malformed X-HubSpot-Request-Timestamp' };
+  if (input.signature === undefined || input.signature === '')
+    return { ok: false, reason: 'missing X-HubSpot-Signature-v3' };
+  if (input.timestamp === undefined || !/^\d{10,16}$/.test(input.timestamp))
+    return { ok: false, reason: 'missing or malformed X-HubSpot-Request-Timestamp' };
   const age = input.now - Number(input.timestamp);
-  if (age > MAX_WEBHOOK_AGE_MS || age < -MAX_WEBHOOK_AGE_MS) return { ok: false, reason: 'timestamp outside the 5-minute window' };
-  const expected = Buffer.from(signV3(input.clientSecret, input.method.toUpperCase(), decodeUri(input.uri), input.body, input.timestamp), 'base64');
+  if (age > MAX_WEBHOOK_AGE_MS || age < -MAX_WEBHOOK_AGE_MS)
+    return { ok: false, reason: 'timestamp outside the 5-minute window' };
+  const expected = Buffer.from(
+    signV3(input.clientSecret, input.method.toUpperCase(), decodeUri(input.uri), input.body, input.timestamp),
+    'base64',
+  );
   const given = Buffer.from(input.signature, 'base64');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature does not match' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'signature does not match' };
   return { ok: true };
 }
 
@@ -59,7 +68,12 @@ export function contactIdsToQueue(events: readonly WebhookEvent[], watchedProper
   const ids = new Set<string>();
   for (const e of events) {
     if (e.subscriptionType === 'contact.creation') ids.add(String(e.objectId));
-    else if (e.subscriptionType === 'contact.propertyChange' && e.propertyName !== undefined && watchedProperties.has(e.propertyName)) ids.add(String(e.objectId));
+    else if (
+      e.subscriptionType === 'contact.propertyChange' &&
+      e.propertyName !== undefined &&
+      watchedProperties.has(e.propertyName)
+    )
+      ids.add(String(e.objectId));
   }
   return [...ids];
 }
@@ -91,22 +105,32 @@ function reply(res: ServerResponse, status: number, body?: Record<string, unknow
 }
 
 /** `(req, res)` for express or node:http. 204 on a verified delivery; 401 forged/stale/replayed; 400 bad body. */
-export function createHubSpotWebhookHandler(options: WebhookHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function createHubSpotWebhookHandler(
+  options: WebhookHandlerOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const now = options.now ?? Date.now;
-  const watched = new Set(options.watchedProperties ?? [...Object.keys(DEFAULT_HANDLE_PROPERTIES), 'influence_do_not_profile', 'email']);
+  const watched = new Set(
+    options.watchedProperties ?? [...Object.keys(DEFAULT_HANDLE_PROPERTIES), 'influence_do_not_profile', 'email'],
+  );
   const seen = new Map<string, number>();
 
   return async (incoming, res) => {
     const req = incoming as WebhookRequest;
     const body = await rawBody(req);
     if (body === undefined) {
-      reply(res, 500, { error: 'the request body was parsed before the webhook handler; mount it before express.json() (or use express.raw())' });
+      reply(res, 500, {
+        error:
+          'the request body was parsed before the webhook handler; mount it before express.json() (or use express.raw())',
+      });
       return;
     }
     const path = req.originalUrl ?? req.url ?? '/';
-    const forwardedProto = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim();
-    const origin = options.publicBaseUrl?.replace(/\/+$/, '')
-      ?? `${forwardedProto !== undefined && forwardedProto !== '' ? forwardedProto : 'http'}://${String(req.headers.host ?? 'localhost')}`;
+    const forwardedProto = String(req.headers['x-forwarded-proto'] ?? '')
+      .split(',')[0]
+      ?.trim();
+    const origin =
+      options.publicBaseUrl?.replace(/\/+$/, '') ??
+      `${forwardedProto !== undefined && forwardedProto !== '' ? forwardedProto : 'http'}://${String(req.headers.host ?? 'localhost')}`;
     const signature = req.headers['x-hubspot-signature-v3'];
     const timestamp = req.headers['x-hubspot-request-timestamp'];
     const at = now();
@@ -139,7 +163,12 @@ export function createHubSpotWebhookHandler(options: WebhookHandlerOptions): (re
     }
     const parsed = WebhookBodySchema.safeParse(json);
     if (!parsed.success) {
-      reply(res, 400, { error: `webhook body is not a HubSpot event array: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+      reply(res, 400, {
+        error: `webhook body is not a HubSpot event array: ${parsed.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.')}: ${i.message}`)
+          .join('; ')}`,
+      });
       return;
     }
     const ids = contactIdsToQueue(parsed.data, watched);

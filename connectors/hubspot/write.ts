@@ -2,8 +2,8 @@
 import type { ScoreUpdate, WriteResult } from '../../src/crm/contract.ts';
 import { SetupError } from '../../src/crm/errors.ts';
 import { mapConcurrent } from '../../src/http/concurrency.ts';
-import { HubSpotApiError } from './api.ts';
 import type { HubSpotApi } from './api.ts';
+import { HubSpotApiError } from './api.ts';
 import { toPropertyValues } from './mapping.ts';
 
 export const WRITE_BATCH_SIZE = 100;
@@ -11,7 +11,16 @@ export const WRITE_BATCH_SIZE = 100;
 const WRITE_CONCURRENCY = 3;
 
 /** Per-record categories worth retrying on a later run (the record itself is fine). */
-const RETRYABLE_CATEGORIES = new Set(['RATE_LIMITS', 'RATE_LIMIT', 'LOCKED', 'UNABLE_TO_LOCK_ROW', 'CONFLICT', 'TIMEOUT', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE']);
+const RETRYABLE_CATEGORIES = new Set([
+  'RATE_LIMITS',
+  'RATE_LIMIT',
+  'LOCKED',
+  'UNABLE_TO_LOCK_ROW',
+  'CONFLICT',
+  'TIMEOUT',
+  'INTERNAL_ERROR',
+  'SERVICE_UNAVAILABLE',
+]);
 
 interface BatchError {
   category?: string;
@@ -19,14 +28,22 @@ interface BatchError {
   context?: Record<string, string[]> | { ids?: string[] };
 }
 
-export async function writeScores(api: HubSpotApi, updates: readonly ScoreUpdate[], allowedReasonCodes: ReadonlySet<string> | undefined): Promise<WriteResult[]> {
+export async function writeScores(
+  api: HubSpotApi,
+  updates: readonly ScoreUpdate[],
+  allowedReasonCodes: ReadonlySet<string> | undefined,
+): Promise<WriteResult[]> {
   const chunks: ScoreUpdate[][] = [];
   for (let i = 0; i < updates.length; i += WRITE_BATCH_SIZE) chunks.push(updates.slice(i, i + WRITE_BATCH_SIZE));
   const results = await mapConcurrent(chunks, WRITE_CONCURRENCY, (chunk) => writeChunk(api, chunk, allowedReasonCodes));
   return results.flat();
 }
 
-async function writeChunk(api: HubSpotApi, chunk: readonly ScoreUpdate[], allowedReasonCodes: ReadonlySet<string> | undefined): Promise<WriteResult[]> {
+async function writeChunk(
+  api: HubSpotApi,
+  chunk: readonly ScoreUpdate[],
+  allowedReasonCodes: ReadonlySet<string> | undefined,
+): Promise<WriteResult[]> {
   const inputs = chunk.map((u) => ({ id: u.id, properties: toPropertyValues(u.fields, allowedReasonCodes) }));
   let response;
   try {
@@ -47,7 +64,10 @@ async function writeChunk(api: HubSpotApi, chunk: readonly ScoreUpdate[], allowe
         id,
         ok: false,
         code: category,
-        message: category === 'OBJECT_NOT_FOUND' ? `contact ${id} no longer exists in HubSpot (deleted or merged)` : (e.message ?? category),
+        message:
+          category === 'OBJECT_NOT_FOUND'
+            ? `contact ${id} no longer exists in HubSpot (deleted or merged)`
+            : (e.message ?? category),
         retryable: RETRYABLE_CATEGORIES.has(category),
       });
     }
@@ -55,7 +75,13 @@ async function writeChunk(api: HubSpotApi, chunk: readonly ScoreUpdate[], allowe
   return chunk.map((u): WriteResult => {
     if (failed.has(u.id)) return failed.get(u.id) as WriteResult;
     if (ok.has(u.id)) return { id: u.id, ok: true };
-    return { id: u.id, ok: false, code: 'NO_RESULT', message: `HubSpot returned neither a result nor an error for contact ${u.id}`, retryable: true };
+    return {
+      id: u.id,
+      ok: false,
+      code: 'NO_RESULT',
+      message: `HubSpot returned neither a result nor an error for contact ${u.id}`,
+      retryable: true,
+    };
   });
 }
 
@@ -64,11 +90,21 @@ async function writeChunk(api: HubSpotApi, chunk: readonly ScoreUpdate[], allowe
  * no longer exists is schema drift: stop the run with the fix. Anything else fails every record of the batch.
  */
 function batchRejected(error: HubSpotApiError, chunk: readonly ScoreUpdate[]): WriteResult[] {
-  const missing = /"error"\s*:\s*"PROPERTY_DOESNT_EXIST"\s*,\s*"name"\s*:\s*"([^"]+)"/.exec(error.hubspotMessage)?.[1]
-    ?? /Property \\?"([^"\\]+)\\?" does not exist/.exec(error.hubspotMessage)?.[1];
+  const missing =
+    /"error"\s*:\s*"PROPERTY_DOESNT_EXIST"\s*,\s*"name"\s*:\s*"([^"]+)"/.exec(error.hubspotMessage)?.[1] ??
+    /Property \\?"([^"\\]+)\\?" does not exist/.exec(error.hubspotMessage)?.[1];
   if (missing !== undefined) {
-    throw new SetupError(`the HubSpot contact property "${missing}" does not exist (deleted?); no scores can be written.`, 'run `crm-influence fields install --crm hubspot` to recreate it, then sync again');
+    throw new SetupError(
+      `the HubSpot contact property "${missing}" does not exist (deleted?); no scores can be written.`,
+      'run `crm-influence fields install --crm hubspot` to recreate it, then sync again',
+    );
   }
   const code = /"error"\s*:\s*"([A-Z_]+)"/.exec(error.hubspotMessage)?.[1] ?? error.category ?? 'VALIDATION_ERROR';
-  return chunk.map((u) => ({ id: u.id, ok: false, code, message: `HubSpot rejected the batch: ${error.hubspotMessage}`.slice(0, 1000), retryable: false }));
+  return chunk.map((u) => ({
+    id: u.id,
+    ok: false,
+    code,
+    message: `HubSpot rejected the batch: ${error.hubspotMessage}`.slice(0, 1000),
+    retryable: false,
+  }));
 }

@@ -2,13 +2,15 @@
 // jsforce, then Salesforce's answers handled once — quota exhausted → BudgetReachedError, dead session →
 // NeedsReauthError, missing field → SetupError naming it, 5xx/429/dropped connection → bounded backoff.
 import type { Connection } from 'jsforce';
+
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../../src/crm/errors.ts';
-import type { ApiBudget, CallKind } from './budget.ts';
 import type { SessionHandle } from './auth.ts';
+import type { ApiBudget, CallKind } from './budget.ts';
 import type { SalesforceHooks, SalesforceOptions } from './options.ts';
 
-export const DEPLOY_FIX = 'deploy manifests/salesforce (sf project deploy start --source-dir manifests/salesforce/force-app) '
-  + 'and assign the Social_Influence_Integration permission set to the integration user';
+export const DEPLOY_FIX =
+  'deploy manifests/salesforce (sf project deploy start --source-dir manifests/salesforce/force-app) ' +
+  'and assign the Social_Influence_Integration permission set to the integration user';
 
 export interface QueryPage<R> {
   totalSize: number;
@@ -23,18 +25,24 @@ export function errorCodeOf(error: unknown): string {
   return 'UNKNOWN';
 }
 
-const TRANSIENT = /^(SERVER_UNAVAILABLE|UNKNOWN_EXCEPTION|ERROR_HTTP_5\d\d|ERROR_HTTP_429|ECONNRESET|ETIMEDOUT|ECONNREFUSED|EPIPE|UND_ERR_\w+)$/;
+const TRANSIENT =
+  /^(SERVER_UNAVAILABLE|UNKNOWN_EXCEPTION|ERROR_HTTP_5\d\d|ERROR_HTTP_429|ECONNRESET|ETIMEDOUT|ECONNREFUSED|EPIPE|UND_ERR_\w+)$/;
 
 function isTransient(error: unknown): boolean {
   const code = errorCodeOf(error);
   if (code === 'REQUEST_LIMIT_EXCEEDED') return !isQuotaExhausted(error);
   if (TRANSIENT.test(code)) return true;
   const cause = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
-  return (error instanceof TypeError && /fetch failed|terminated|socket/i.test(error.message)) || (cause !== undefined && TRANSIENT.test(cause));
+  return (
+    (error instanceof TypeError && /fetch failed|terminated|socket/i.test(error.message)) ||
+    (cause !== undefined && TRANSIENT.test(cause))
+  );
 }
 
 function isQuotaExhausted(error: unknown): boolean {
-  return errorCodeOf(error) === 'REQUEST_LIMIT_EXCEEDED' && error instanceof Error && /TotalRequests/i.test(error.message);
+  return (
+    errorCodeOf(error) === 'REQUEST_LIMIT_EXCEEDED' && error instanceof Error && /TotalRequests/i.test(error.message)
+  );
 }
 
 /** `No such column 'X' on entity 'Contact'` → a SetupError naming the field. */
@@ -43,15 +51,25 @@ export function setupErrorFor(error: unknown): SetupError | undefined {
   if (code !== 'INVALID_FIELD' && code !== 'INVALID_FIELD_FOR_INSERT_UPDATE') return undefined;
   const message = error instanceof Error ? error.message : String(error);
   const column = /No such column '([^']+)' on (?:entity|sobject of type) '?(\w+)'?/.exec(message);
-  const field = column ? `${column[2]}.${column[1]}` : /fields: ([\w, ]+)/.exec(message)?.[1] ?? 'a field the connector uses';
-  return new SetupError(`Salesforce field ${field} is missing or not editable by the integration user (${code}).`, DEPLOY_FIX);
+  const field = column
+    ? `${column[2]}.${column[1]}`
+    : (/fields: ([\w, ]+)/.exec(message)?.[1] ?? 'a field the connector uses');
+  return new SetupError(
+    `Salesforce field ${field} is missing or not editable by the integration user (${code}).`,
+    DEPLOY_FIX,
+  );
 }
 
 export class SalesforceApi {
   readonly conn: Connection;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(private readonly session: SessionHandle, private readonly budget: ApiBudget, private readonly options: SalesforceOptions, hooks: SalesforceHooks) {
+  constructor(
+    private readonly session: SessionHandle,
+    private readonly budget: ApiBudget,
+    private readonly options: SalesforceOptions,
+    hooks: SalesforceHooks,
+  ) {
     this.conn = session.conn;
     this.sleep = hooks.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -78,10 +96,13 @@ export class SalesforceApi {
         if (reauth) throw new NeedsReauthError(reauth);
         const code = errorCodeOf(error);
         if (code === 'INVALID_SESSION_ID') {
-          this.session.guard.markNeedsReauth('the Salesforce access token expired and no refresh token (or JWT key) is configured; reconnect the org');
+          this.session.guard.markNeedsReauth(
+            'the Salesforce access token expired and no refresh token (or JWT key) is configured; reconnect the org',
+          );
           throw new NeedsReauthError(this.session.guard.needsReauth);
         }
-        if (isQuotaExhausted(error)) throw new BudgetReachedError(`Salesforce daily API quota exhausted (REQUEST_LIMIT_EXCEEDED during ${what})`);
+        if (isQuotaExhausted(error))
+          throw new BudgetReachedError(`Salesforce daily API quota exhausted (REQUEST_LIMIT_EXCEEDED during ${what})`);
         const setup = setupErrorFor(error);
         if (setup) throw setup;
         if (isTransient(error) && attempt < this.options.transientRetries) {
@@ -105,11 +126,30 @@ export class SalesforceApi {
   }
 
   query<R>(soql: string): Promise<QueryPage<R>> {
-    return this.call('read', 'query', async () => (await this.conn.query<R & Record<string, unknown>>(soql, { autoFetch: false, headers: this.queryHeaders() })) as unknown as QueryPage<R>);
+    return this.call(
+      'read',
+      'query',
+      async () =>
+        (await this.conn.query<R & Record<string, unknown>>(soql, {
+          autoFetch: false,
+          headers: this.queryHeaders(),
+        })) as unknown as QueryPage<R>,
+    );
   }
 
   queryMore<R>(nextRecordsUrl: string): Promise<QueryPage<R>> {
-    return this.call('read', 'queryMore', async () => (await this.conn.queryMore<R & Record<string, unknown>>(nextRecordsUrl, { autoFetch: false, headers: this.queryHeaders(), maxFetch: this.options.queryBatchSize, scanAll: false, responseTarget: 'QueryResult' })) as unknown as QueryPage<R>);
+    return this.call(
+      'read',
+      'queryMore',
+      async () =>
+        (await this.conn.queryMore<R & Record<string, unknown>>(nextRecordsUrl, {
+          autoFetch: false,
+          headers: this.queryHeaders(),
+          maxFetch: this.options.queryBatchSize,
+          scanAll: false,
+          responseTarget: 'QueryResult',
+        })) as unknown as QueryPage<R>,
+    );
   }
 
   /** Up to 5 queries' first pages in one Composite call (one API call); each entry is a page or the error. */
@@ -118,11 +158,18 @@ export class SalesforceApi {
     const body = {
       allOrNone: false,
       compositeRequest: soqls.map((soql, k) => ({
-        method: 'GET', url: `/services/data/v${this.version}/query?q=${encodeURIComponent(soql)}`, referenceId: `q${k}`, httpHeaders: this.queryHeaders(),
+        method: 'GET',
+        url: `/services/data/v${this.version}/query?q=${encodeURIComponent(soql)}`,
+        referenceId: `q${k}`,
+        httpHeaders: this.queryHeaders(),
       })),
     };
-    const answer = await this.call('read', 'composite query', () => this.conn.requestPost<CompositeAnswer>('/composite', body));
-    return answer.compositeResponse.map((sub) => (sub.httpStatusCode < 300 ? sub.body as QueryPage<R> : compositeError(sub)));
+    const answer = await this.call('read', 'composite query', () =>
+      this.conn.requestPost<CompositeAnswer>('/composite', body),
+    );
+    return answer.compositeResponse.map((sub) =>
+      sub.httpStatusCode < 300 ? (sub.body as QueryPage<R>) : compositeError(sub),
+    );
   }
 
   composite(kind: CallKind, what: string, body: object): Promise<CompositeAnswer> {
@@ -136,7 +183,9 @@ export interface CompositeAnswer {
 
 /** A failed Composite subrequest as an Error shaped like jsforce's (name = errorCode). */
 export function compositeError(sub: CompositeAnswer['compositeResponse'][number]): Error {
-  const first = Array.isArray(sub.body) ? (sub.body[0] as { errorCode?: string; message?: string } | undefined) : undefined;
+  const first = Array.isArray(sub.body)
+    ? (sub.body[0] as { errorCode?: string; message?: string } | undefined)
+    : undefined;
   const error = new Error(first?.message ?? `HTTP ${sub.httpStatusCode}`);
   error.name = first?.errorCode ?? `ERROR_HTTP_${sub.httpStatusCode}`;
   (error as Error & { errorCode?: string }).errorCode = error.name;

@@ -2,12 +2,21 @@
 // handed to `onTokens` from jsforce's `refresh` event, and a guard that turns rejected grants and refresh loops
 // into "needs re-authorisation" instead of a storm of token requests (jsforce has no cap: crm-apis.md §1.8).
 import { createSign } from 'node:crypto';
+
 import { Connection } from 'jsforce';
 import type { TokenResponse } from 'jsforce/lib/oauth2.js';
+
 import type { SalesforceHooks, SalesforceOptions } from './options.ts';
 
 const JWT_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-const REJECTED_GRANTS = new Set(['invalid_grant', 'invalid_client', 'invalid_client_id', 'unauthorized_client', 'inactive_user', 'inactive_org']);
+const REJECTED_GRANTS = new Set([
+  'invalid_grant',
+  'invalid_client',
+  'invalid_client_id',
+  'unauthorized_client',
+  'inactive_user',
+  'inactive_org',
+]);
 
 /** Decides when refreshing is pointless; once it says so, no request leaves the connector. */
 export class SessionGuard {
@@ -36,25 +45,37 @@ export class SessionGuard {
     if (this.reason) throw new Error(this.reason);
     this.refreshesSinceSuccess += 1;
     if (this.refreshesSinceSuccess > this.maxAttempts) {
-      this.markNeedsReauth(`Salesforce keeps rejecting fresh access tokens (${this.maxAttempts} refreshes in a row without a successful call); reconnect the org`);
+      this.markNeedsReauth(
+        `Salesforce keeps rejecting fresh access tokens (${this.maxAttempts} refreshes in a row without a successful call); reconnect the org`,
+      );
       throw new Error(this.reason);
     }
   }
 
   refreshFailed(error: Error): void {
     if (REJECTED_GRANTS.has(error.name)) {
-      this.markNeedsReauth(`Salesforce rejected the stored credentials (${error.name}: ${error.message}); reconnect the org`);
+      this.markNeedsReauth(
+        `Salesforce rejected the stored credentials (${error.name}: ${error.message}); reconnect the org`,
+      );
       return;
     }
     this.failedRefreshes += 1;
     if (this.failedRefreshes >= this.maxAttempts) {
-      this.markNeedsReauth(`refreshing the Salesforce session failed ${this.failedRefreshes} times (last: ${error.message}); reconnect the org`);
+      this.markNeedsReauth(
+        `refreshing the Salesforce session failed ${this.failedRefreshes} times (last: ${error.message}); reconnect the org`,
+      );
     }
   }
 }
 
 /** A signed JWT bearer assertion (RS256) for the External Client App. */
-export function jwtAssertion(clientId: string, username: string, audience: string, privateKey: string, now = Date.now()): string {
+export function jwtAssertion(
+  clientId: string,
+  username: string,
+  audience: string,
+  privateKey: string,
+  now = Date.now(),
+): string {
   const encode = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
   const body = `${encode({ alg: 'RS256' })}.${encode({ iss: clientId, sub: username, aud: audience, exp: Math.floor(now / 1000) + 180 })}`;
   const signature = createSign('RSA-SHA256').update(body).sign(privateKey, 'base64url');
@@ -79,32 +100,47 @@ export function openSession(options: SalesforceOptions, hooks: SalesforceHooks):
     loginUrl: options.loginUrl,
     instanceUrl: options.instanceUrl,
     ...(options.accessToken ? { accessToken: options.accessToken } : {}),
-    ...(options.clientId ? {
-      oauth2: {
-        clientId: options.clientId,
-        ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
-        loginUrl: options.loginUrl,
-        redirectUri: `${options.loginUrl}/services/oauth2/success`,
-      },
-    } : {}),
-    ...(canRefresh ? {
-      refreshFn: (c: Connection, callback: (err: Error | null | undefined, accessToken?: string, res?: TokenResponse) => void): void => {
-        void (async () => {
-          try {
-            guard.beforeRefresh();
-            const res = options.jwt
-              ? await c.oauth2.requestToken({ grant_type: JWT_GRANT, assertion: jwtAssertion(options.clientId!, options.jwt.username, options.loginUrl, options.jwt.privateKey) })
-              : await c.oauth2.refreshToken(refreshToken!);
-            // Keep the configured instance URL: following a changed one is jsforce#196's infinite refresh loop.
-            callback(null, res.access_token, res);
-          } catch (error) {
-            const err = error instanceof Error ? error : new Error(String(error));
-            guard.refreshFailed(err);
-            callback(err);
-          }
-        })();
-      },
-    } : {}),
+    ...(options.clientId
+      ? {
+          oauth2: {
+            clientId: options.clientId,
+            ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
+            loginUrl: options.loginUrl,
+            redirectUri: `${options.loginUrl}/services/oauth2/success`,
+          },
+        }
+      : {}),
+    ...(canRefresh
+      ? {
+          refreshFn: (
+            c: Connection,
+            callback: (err: Error | null | undefined, accessToken?: string, res?: TokenResponse) => void,
+          ): void => {
+            void (async () => {
+              try {
+                guard.beforeRefresh();
+                const res = options.jwt
+                  ? await c.oauth2.requestToken({
+                      grant_type: JWT_GRANT,
+                      assertion: jwtAssertion(
+                        options.clientId!,
+                        options.jwt.username,
+                        options.loginUrl,
+                        options.jwt.privateKey,
+                      ),
+                    })
+                  : await c.oauth2.refreshToken(refreshToken!);
+                // Keep the configured instance URL: following a changed one is jsforce#196's infinite refresh loop.
+                callback(null, res.access_token, res);
+              } catch (error) {
+                const err = error instanceof Error ? error : new Error(String(error));
+                guard.refreshFailed(err);
+                callback(err);
+              }
+            })();
+          },
+        }
+      : {}),
   });
 
   // jsforce's own refresh keeps the old refresh token; rotation hands us a new one here (crm-apis.md §0.5).

@@ -42,7 +42,9 @@ export class ApiBudget {
     const budget = this.budget;
     if (!budget || budget.limit <= 0) return;
     if (budget.remaining / budget.limit < this.floor) {
-      throw new BudgetReachedError(`Salesforce daily API quota at the floor: ${budget.remaining} of ${budget.limit} requests left (floor ${Math.round(this.floor * 100)}%)`);
+      throw new BudgetReachedError(
+        `Salesforce daily API quota at the floor: ${budget.remaining} of ${budget.limit} requests left (floor ${Math.round(this.floor * 100)}%)`,
+      );
     }
   }
 

@@ -3,6 +3,7 @@
 // jsforce's `bulk2.query`, because jsforce hides the locator (a crash could not resume) and loops forever without it.
 // Every request is one counted API call.
 import { HttpApi } from 'jsforce/lib/http-api.js';
+
 import type { SalesforceApi } from './api.ts';
 import { InfluenceValuesSchema } from './field-map.ts';
 import type { SalesforceOptions } from './options.ts';
@@ -20,7 +21,10 @@ export function isExpiredJob(error: unknown): boolean {
 }
 
 export class BulkQuery {
-  constructor(private readonly api: SalesforceApi, private readonly options: SalesforceOptions) {}
+  constructor(
+    private readonly api: SalesforceApi,
+    private readonly options: SalesforceOptions,
+  ) {}
 
   private jobsPath(suffix = ''): string {
     return `/services/data/v${this.api.version}/jobs/query${suffix}`;
@@ -28,7 +32,13 @@ export class BulkQuery {
 
   /** Creates the job and waits until its results are ready; returns the job id. */
   async start(soql: string): Promise<string> {
-    const job = await this.api.call('read', 'bulk query job', () => this.api.conn.requestPost<{ id: string }>(this.jobsPath(), { operation: 'query', query: soql, contentType: 'CSV' }));
+    const job = await this.api.call('read', 'bulk query job', () =>
+      this.api.conn.requestPost<{ id: string }>(this.jobsPath(), {
+        operation: 'query',
+        query: soql,
+        contentType: 'CSV',
+      }),
+    );
     await this.waitDone(job.id);
     return job.id;
   }
@@ -36,10 +46,18 @@ export class BulkQuery {
   private async waitDone(id: string): Promise<void> {
     const deadline = Date.now() + this.options.bulkPollTimeoutMs;
     for (;;) {
-      const info = await this.api.call('read', 'bulk query status', () => this.api.conn.request<{ state: string; errorMessage?: string }>(this.jobsPath(`/${id}`)));
+      const info = await this.api.call('read', 'bulk query status', () =>
+        this.api.conn.request<{ state: string; errorMessage?: string }>(this.jobsPath(`/${id}`)),
+      );
       if (info.state === 'JobComplete') return;
-      if (info.state === 'Failed' || info.state === 'Aborted') throw new Error(`Salesforce Bulk query job ${id} ended ${info.state}${info.errorMessage ? `: ${info.errorMessage}` : ''}`);
-      if (Date.now() > deadline) throw new Error(`Salesforce Bulk query job ${id} did not finish within ${this.options.bulkPollTimeoutMs} ms; raise bulkPollTimeoutMs`);
+      if (info.state === 'Failed' || info.state === 'Aborted')
+        throw new Error(
+          `Salesforce Bulk query job ${id} ended ${info.state}${info.errorMessage ? `: ${info.errorMessage}` : ''}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(
+          `Salesforce Bulk query job ${id} did not finish within ${this.options.bulkPollTimeoutMs} ms; raise bulkPollTimeoutMs`,
+        );
       await new Promise((resolve) => setTimeout(resolve, this.options.bulkPollIntervalMs));
     }
   }
@@ -57,16 +75,23 @@ export class BulkQuery {
         next = header && header !== 'null' ? header : null;
       });
       const body: unknown = await http.request({ method: 'GET', url, headers: { Accept: 'text/csv' } });
-      return Array.isArray(body) ? body as Record<string, string>[] : [];
+      return Array.isArray(body) ? (body as Record<string, string>[]) : [];
     });
     return { rows, next };
   }
 }
 
-const NUMERIC_FIELDS = new Set(Object.entries(InfluenceValuesSchema.shape).filter(([, schema]) => schema.safeParse(1).success && !schema.safeParse('x').success).map(([name]) => name));
+const NUMERIC_FIELDS = new Set(
+  Object.entries(InfluenceValuesSchema.shape)
+    .filter(([, schema]) => schema.safeParse(1).success && !schema.safeParse('x').success)
+    .map(([name]) => name),
+);
 
 /** A Bulk CSV row → the record shape of the REST API (nulls, numbers, booleans, nested relationship fields). */
-export function recordFromCsv(row: Record<string, string>, booleanFields: ReadonlySet<string>): Record<string, unknown> {
+export function recordFromCsv(
+  row: Record<string, string>,
+  booleanFields: ReadonlySet<string>,
+): Record<string, unknown> {
   const record: Record<string, unknown> = {};
   for (const [column, text] of Object.entries(row)) {
     let value: unknown = text === '' ? null : text;

@@ -1,6 +1,7 @@
 // Our influence fields ↔ their Salesforce API names and value shapes. The names are the ones deployed by
 // `manifests/salesforce` (a test reads the field XML files so the two cannot drift).
 import { z } from 'zod';
+
 import type { InfluenceFieldName, InfluenceFields, RawHandle } from '../../src/crm/contract.ts';
 import { ConfidenceSchema, TierSchema, TrendSchema } from '../../src/scoring/types.ts';
 
@@ -26,10 +27,14 @@ export const REQUIRED_PICKLIST_VALUES: Partial<Record<InfluenceFieldName, readon
   trend: TrendSchema.options,
 };
 
-export const HandleMappingSchema = z.array(z.object({
-  field: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must be a field API name like X_Handle__c'),
-  network: z.enum(['x', 'github', 'mastodon', 'bluesky', 'youtube', 'linkedin', 'any']),
-})).min(1);
+export const HandleMappingSchema = z
+  .array(
+    z.object({
+      field: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must be a field API name like X_Handle__c'),
+      network: z.enum(['x', 'github', 'mastodon', 'bluesky', 'youtube', 'linkedin', 'any']),
+    }),
+  )
+  .min(1);
 export type HandleMapping = z.infer<typeof HandleMappingSchema>;
 
 /** The sandbox's (and our documented default) handle fields. */

@@ -1,18 +1,26 @@
 // The Salesforce CrmConnector (jsforce): incremental SOQL read of Contacts and Leads, Composite/Bulk 2.0 write-back,
 // describe-based setup checks, and the org's API budget — see read.ts, write.ts, setup.ts, budget.ts, auth.ts.
-import type { ApiUsage, ContactPage, CrmConnector, ReadOptions, ScoreUpdate, SetupReport, WriteResult } from '../../src/crm/contract.ts';
+import type {
+  ApiUsage,
+  ContactPage,
+  CrmConnector,
+  ReadOptions,
+  ScoreUpdate,
+  SetupReport,
+  WriteResult,
+} from '../../src/crm/contract.ts';
 import { SalesforceApi } from './api.ts';
 import { openSession } from './auth.ts';
 import { ApiBudget } from './budget.ts';
-import { parseSalesforceOptions } from './options.ts';
 import type { SalesforceHooks, SalesforceOptions, SalesforceOptionsInput } from './options.ts';
+import { parseSalesforceOptions } from './options.ts';
 import { ContactReader } from './read.ts';
 import { checkSetup } from './setup.ts';
 import { COLLECTION_SIZE, COLLECTIONS_PER_COMPOSITE, ScoreWriter } from './write.ts';
 
+export { DEFAULT_HANDLE_MAPPING, SALESFORCE_FIELDS } from './field-map.ts';
 export type { SalesforceHooks, SalesforceOptionsInput, SalesforceTokens } from './options.ts';
 export { SalesforceOptionsSchema } from './options.ts';
-export { DEFAULT_HANDLE_MAPPING, SALESFORCE_FIELDS } from './field-map.ts';
 
 export class SalesforceConnector implements CrmConnector {
   readonly crm = 'salesforce' as const;
@@ -60,9 +68,16 @@ export class SalesforceConnector implements CrmConnector {
     if (this.userId) return this.userId;
     const fromSession = this.api.conn.userInfo?.id;
     if (fromSession) return (this.userId = fromSession);
-    const resources = await this.api.call('other', 'resources', () => this.api.conn.request<{ identity?: string }>(`/services/data/v${this.options.apiVersion}`));
+    const resources = await this.api.call('other', 'resources', () =>
+      this.api.conn.request<{ identity?: string }>(`/services/data/v${this.options.apiVersion}`),
+    );
     if (!resources.identity) throw new Error('Salesforce did not return the identity URL of the integration user');
-    const identity = await this.api.call('other', 'identity', () => this.api.conn.request<{ user_id?: string }>(resources.identity!), 0);
+    const identity = await this.api.call(
+      'other',
+      'identity',
+      () => this.api.conn.request<{ user_id?: string }>(resources.identity!),
+      0,
+    );
     if (!identity.user_id) throw new Error('Salesforce identity has no user_id');
     return (this.userId = identity.user_id);
   }

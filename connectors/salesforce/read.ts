@@ -4,14 +4,21 @@
 // query/queryMore; the first page of every object arrives in one Composite call. The cursor after each page says
 // exactly where to resume.
 import { z } from 'zod';
+
 import type { ContactPage, CrmContact, ReadOptions } from '../../src/crm/contract.ts';
-import { SALESFORCE_FIELDS, InfluenceValuesSchema, fromSalesforceValues, handlesOf, isoFromSalesforce } from './field-map.ts';
-import type { SalesforceObject } from './field-map.ts';
 import type { QueryPage, SalesforceApi } from './api.ts';
 import { errorCodeOf, setupErrorFor } from './api.ts';
+import { BulkQuery, isExpiredJob, recordFromCsv } from './bulk-read.ts';
+import type { SalesforceObject } from './field-map.ts';
+import {
+  fromSalesforceValues,
+  handlesOf,
+  InfluenceValuesSchema,
+  isoFromSalesforce,
+  SALESFORCE_FIELDS,
+} from './field-map.ts';
 import type { SalesforceOptions } from './options.ts';
 import { soqlDatetime, soqlField, soqlId, soqlString } from './soql.ts';
-import { BulkQuery, isExpiredJob, recordFromCsv } from './bulk-read.ts';
 
 const KeySchema = z.object({ stamp: z.iso.datetime(), id: z.string().min(15) });
 type Key = z.infer<typeof KeySchema>;
@@ -23,21 +30,25 @@ export const CursorSchema = z.object({
   user: z.string().optional(),
   watermarks: z.partialRecord(ObjectSchema, KeySchema).default({}),
   /** A pass in progress: which object, and the last record fully handed over. */
-  pass: z.object({
-    mode: z.enum(['full', 'incremental']),
-    object: ObjectSchema,
-    /** When the pass started: later changes (including our own writes) belong to the next pass. */
-    until: z.iso.datetime(),
-    position: KeySchema.optional(),
-    /** A Bulk 2.0 query job reading this object: the download at `locator`, of which `skip` rows are handed over. */
-    bulk: z.object({
-      job: z.string().min(1),
-      locator: z.string().optional(),
-      skip: z.number().int().min(0).default(0),
-      /** The highest key handed over so far (Bulk results carry no order guarantee). */
-      max: KeySchema.optional(),
-    }).optional(),
-  }).optional(),
+  pass: z
+    .object({
+      mode: z.enum(['full', 'incremental']),
+      object: ObjectSchema,
+      /** When the pass started: later changes (including our own writes) belong to the next pass. */
+      until: z.iso.datetime(),
+      position: KeySchema.optional(),
+      /** A Bulk 2.0 query job reading this object: the download at `locator`, of which `skip` rows are handed over. */
+      bulk: z
+        .object({
+          job: z.string().min(1),
+          locator: z.string().optional(),
+          skip: z.number().int().min(0).default(0),
+          /** The highest key handed over so far (Bulk results carry no order guarantee). */
+          max: KeySchema.optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 export type Cursor = z.infer<typeof CursorSchema>;
 type Pass = NonNullable<Cursor['pass']>;
@@ -48,10 +59,15 @@ export function parseCursor(text: string | null): Cursor {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error('the stored Salesforce cursor is not JSON; run `crm-influence sync --crm salesforce --full` once to rebuild it');
+    throw new Error(
+      'the stored Salesforce cursor is not JSON; run `crm-influence sync --crm salesforce --full` once to rebuild it',
+    );
   }
   const parsed = CursorSchema.safeParse(value);
-  if (!parsed.success) throw new Error(`the stored Salesforce cursor is not understood (${parsed.error.issues[0]?.message ?? 'invalid'}); run once with --full to rebuild it`);
+  if (!parsed.success)
+    throw new Error(
+      `the stored Salesforce cursor is not understood (${parsed.error.issues[0]?.message ?? 'invalid'}); run once with --full to rebuild it`,
+    );
   return parsed.data;
 }
 
@@ -65,26 +81,40 @@ function maxKey(a: Key | undefined, b: Key | undefined): Key | undefined {
   return compareKeys(a, b) >= 0 ? a : b;
 }
 
-const BaseRecordSchema = z.looseObject({
-  Id: z.string().min(15),
-  SystemModstamp: z.string(),
-  Email: z.string().nullish(),
-  FirstName: z.string().nullish(),
-  LastName: z.string().nullish(),
-  Individual: z.looseObject({ HasOptedOutProfiling: z.boolean().nullish() }).nullish(),
-}).and(InfluenceValuesSchema);
+const BaseRecordSchema = z
+  .looseObject({
+    Id: z.string().min(15),
+    SystemModstamp: z.string(),
+    Email: z.string().nullish(),
+    FirstName: z.string().nullish(),
+    LastName: z.string().nullish(),
+    Individual: z.looseObject({ HasOptedOutProfiling: z.boolean().nullish() }).nullish(),
+  })
+  .and(InfluenceValuesSchema);
 
 const IDS_PER_QUERY = 200;
 
 export class ContactReader {
   private readonly bulk: BulkQuery;
 
-  constructor(private readonly api: SalesforceApi, private readonly options: SalesforceOptions, private readonly userId: () => Promise<string>) {
+  constructor(
+    private readonly api: SalesforceApi,
+    private readonly options: SalesforceOptions,
+    private readonly userId: () => Promise<string>,
+  ) {
     this.bulk = new BulkQuery(api, options);
   }
 
   private selectList(): string {
-    const fields = new Set(['Id', 'FirstName', 'LastName', 'Email', 'SystemModstamp', ...this.options.handleFields.map((h) => h.field), ...Object.values(SALESFORCE_FIELDS)]);
+    const fields = new Set([
+      'Id',
+      'FirstName',
+      'LastName',
+      'Email',
+      'SystemModstamp',
+      ...this.options.handleFields.map((h) => h.field),
+      ...Object.values(SALESFORCE_FIELDS),
+    ]);
     if (this.options.optOut.field) fields.add(this.options.optOut.field);
     if (this.options.optOut.individual) fields.add('Individual.HasOptedOutProfiling');
     return [...fields].map(soqlField).join(', ');
@@ -99,7 +129,14 @@ export class ContactReader {
   }
 
   /** The SOQL for one object's pass, resuming after `position`. */
-  buildSoql(object: SalesforceObject, pass: Pass, watermark: Key | undefined, position: Key | undefined, staleBefore: Date, userId: string): string {
+  buildSoql(
+    object: SalesforceObject,
+    pass: Pass,
+    watermark: Key | undefined,
+    position: Key | undefined,
+    staleBefore: Date,
+    userId: string,
+  ): string {
     const { mode } = pass;
     const where: string[] = [`SystemModstamp <= ${soqlDatetime(pass.until)}`];
     if (object === 'Lead') where.push('IsConverted = false');
@@ -145,7 +182,16 @@ export class ContactReader {
     }
     const pass = state.pass;
     const remaining = objects.slice(objects.indexOf(pass.object));
-    const soqls = remaining.map((object, k) => this.buildSoql(object, pass, state.watermarks[object], k === 0 ? pass.position : undefined, options.staleBefore, state.user!));
+    const soqls = remaining.map((object, k) =>
+      this.buildSoql(
+        object,
+        pass,
+        state.watermarks[object],
+        k === 0 ? pass.position : undefined,
+        options.staleBefore,
+        state.user!,
+      ),
+    );
     const firstPages = await this.api.queries<Record<string, unknown>>(soqls);
 
     for (const [k, object] of remaining.entries()) {
@@ -181,7 +227,15 @@ export class ContactReader {
           yield { contacts, cursor };
         }
         if (!more) break;
-        page = await this.next(page.nextRecordsUrl!, object, pass, state.watermarks[object], position, options.staleBefore, state.user);
+        page = await this.next(
+          page.nextRecordsUrl!,
+          object,
+          pass,
+          state.watermarks[object],
+          position,
+          options.staleBefore,
+          state.user,
+        );
       }
     }
     // Hand over the final cursor even when the last pages were empty, so the next run starts a new pass.
@@ -198,7 +252,10 @@ export class ContactReader {
     const pass = state.pass!;
     const object = pass.object;
     const soql = this.buildSoql(object, pass, undefined, undefined, staleBefore, state.user!);
-    const booleans = new Set(['Individual.HasOptedOutProfiling', ...(this.options.optOut.field ? [this.options.optOut.field] : [])]);
+    const booleans = new Set([
+      'Individual.HasOptedOutProfiling',
+      ...(this.options.optOut.field ? [this.options.optOut.field] : []),
+    ]);
     let bulk = pass.bulk ?? { job: await this.bulk.start(soql), skip: 0 };
     for (;;) {
       let download;
@@ -213,12 +270,18 @@ export class ContactReader {
       let start = bulk.skip;
       do {
         const end = Math.min(rows.length, start + this.options.queryBatchSize);
-        const contacts = rows.slice(start, end).map((row) => toContact(recordFromCsv(row, booleans), object, this.options));
+        const contacts = rows
+          .slice(start, end)
+          .map((row) => toContact(recordFromCsv(row, booleans), object, this.options));
         let max = bulk.max;
         for (const c of contacts) max = maxKey(max, { stamp: c.modifiedAt, id: c.id });
         bulk = { ...bulk, skip: end, ...(max ? { max } : {}) };
         if (end < rows.length || download.next !== null) {
-          state.pass = { ...pass, bulk: end < rows.length ? bulk : { job: bulk.job, locator: download.next!, skip: 0, ...(max ? { max } : {}) } };
+          state.pass = {
+            ...pass,
+            bulk:
+              end < rows.length ? bulk : { job: bulk.job, locator: download.next!, skip: 0, ...(max ? { max } : {}) },
+          };
         } else {
           const watermark = maxKey(state.watermarks[object], max);
           if (watermark) state.watermarks[object] = watermark;
@@ -235,12 +298,22 @@ export class ContactReader {
   }
 
   /** The next page; an expired query locator is replaced by a fresh keyset query from the position. */
-  private async next(url: string, object: SalesforceObject, pass: Pass, watermark: Key | undefined, position: Key | undefined, staleBefore: Date, userId: string): Promise<QueryPage<Record<string, unknown>>> {
+  private async next(
+    url: string,
+    object: SalesforceObject,
+    pass: Pass,
+    watermark: Key | undefined,
+    position: Key | undefined,
+    staleBefore: Date,
+    userId: string,
+  ): Promise<QueryPage<Record<string, unknown>>> {
     try {
       return await this.api.queryMore<Record<string, unknown>>(url);
     } catch (error) {
       if (errorCodeOf(error) !== 'INVALID_QUERY_LOCATOR') throw error;
-      return this.api.query<Record<string, unknown>>(this.buildSoql(object, pass, watermark, position, staleBefore, userId));
+      return this.api.query<Record<string, unknown>>(
+        this.buildSoql(object, pass, watermark, position, staleBefore, userId),
+      );
     }
   }
 
@@ -256,7 +329,9 @@ export class ContactReader {
       for (let i = 0; i < list.length; i += IDS_PER_QUERY) {
         const chunk = list.slice(i, i + IDS_PER_QUERY);
         const converted = object === 'Lead' ? ' AND IsConverted = false' : '';
-        let page = await this.api.query<Record<string, unknown>>(`SELECT ${this.selectList()} FROM ${object} WHERE Id IN (${chunk.map(soqlId).join(', ')})${converted} ORDER BY SystemModstamp, Id`);
+        let page = await this.api.query<Record<string, unknown>>(
+          `SELECT ${this.selectList()} FROM ${object} WHERE Id IN (${chunk.map(soqlId).join(', ')})${converted} ORDER BY SystemModstamp, Id`,
+        );
         for (;;) {
           const contacts = page.records.map((record) => toContact(record, object, this.options));
           if (contacts.length > 0) yield { contacts, cursor };
@@ -269,11 +344,17 @@ export class ContactReader {
 }
 
 /** A Salesforce record → CrmContact, validated; a bad record names itself and the field. */
-export function toContact(raw: Record<string, unknown>, object: SalesforceObject, options: Pick<SalesforceOptions, 'handleFields' | 'optOut'>): CrmContact {
+export function toContact(
+  raw: Record<string, unknown>,
+  object: SalesforceObject,
+  options: Pick<SalesforceOptions, 'handleFields' | 'optOut'>,
+): CrmContact {
   const parsed = BaseRecordSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`Salesforce ${object} ${typeof raw.Id === 'string' ? raw.Id : '(no Id)'}: field ${issue?.path.join('.') ?? '?'} ${issue?.message ?? 'is invalid'}`);
+    throw new Error(
+      `Salesforce ${object} ${typeof raw.Id === 'string' ? raw.Id : '(no Id)'}: field ${issue?.path.join('.') ?? '?'} ${issue?.message ?? 'is invalid'}`,
+    );
   }
   const record = parsed.data;
   const name = [record.FirstName, record.LastName].filter(Boolean).join(' ');

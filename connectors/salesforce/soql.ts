@@ -3,7 +3,14 @@
 // raw, so a handle like `x' OR Name LIKE '%` stays a string.
 
 const ESCAPES: Record<string, string> = {
-  '\\': '\\\\', "'": "\\'", '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f',
+  '\\': '\\\\',
+  "'": "\\'",
+  '"': '\\"',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\b': '\\b',
+  '\f': '\\f',
 };
 
 /** A SOQL string literal (with quotes) for any text. */

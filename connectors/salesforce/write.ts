@@ -4,8 +4,8 @@
 // converted leads are skipped with a reason; a deleted or read-only field stops the run with the fix.
 import type { ScoreUpdate, WriteResult } from '../../src/crm/contract.ts';
 import { SetupError } from '../../src/crm/errors.ts';
-import { DEPLOY_FIX, compositeError, setupErrorFor } from './api.ts';
 import type { SalesforceApi } from './api.ts';
+import { compositeError, DEPLOY_FIX, setupErrorFor } from './api.ts';
 import type { ApiBudget } from './budget.ts';
 import { toSalesforceValues } from './field-map.ts';
 import type { SalesforceHooks, SalesforceOptions } from './options.ts';
@@ -13,44 +13,85 @@ import type { SalesforceHooks, SalesforceOptions } from './options.ts';
 export const COLLECTION_SIZE = 200;
 export const COLLECTIONS_PER_COMPOSITE = 5;
 
-interface SaveError { statusCode: string; message: string; fields?: string[] }
-interface SaveResult { id?: string; success: boolean; errors?: SaveError[] }
+interface SaveError {
+  statusCode: string;
+  message: string;
+  fields?: string[];
+}
+interface SaveResult {
+  id?: string;
+  success: boolean;
+  errors?: SaveError[];
+}
 
 const NOT_RETRYABLE = new Set([
-  'FIELD_CUSTOM_VALIDATION_EXCEPTION', 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', 'STRING_TOO_LONG',
-  'NUMBER_OUTSIDE_VALID_RANGE', 'INVALID_TYPE_ON_FIELD_IN_RECORD', 'ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY',
-  'MALFORMED_ID', 'INVALID_ID_FIELD', 'FIELD_INTEGRITY_EXCEPTION', 'REQUIRED_FIELD_MISSING', 'DUPLICATE_VALUE',
-  'INSUFFICIENT_ACCESS_OR_READONLY', 'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY',
+  'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+  'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+  'STRING_TOO_LONG',
+  'NUMBER_OUTSIDE_VALID_RANGE',
+  'INVALID_TYPE_ON_FIELD_IN_RECORD',
+  'ENTITY_IS_DELETED',
+  'INVALID_CROSS_REFERENCE_KEY',
+  'MALFORMED_ID',
+  'INVALID_ID_FIELD',
+  'FIELD_INTEGRITY_EXCEPTION',
+  'REQUIRED_FIELD_MISSING',
+  'DUPLICATE_VALUE',
+  'INSUFFICIENT_ACCESS_OR_READONLY',
+  'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY',
 ]);
 const SCHEMA_DRIFT = new Set(['INVALID_FIELD', 'INVALID_FIELD_FOR_INSERT_UPDATE']);
 
 function resultFor(id: string, error: SaveError): WriteResult {
   if (error.statusCode === 'CANNOT_UPDATE_CONVERTED_LEAD') {
-    return { id, ok: false, code: 'CONVERTED_LEAD_SKIPPED', message: 'skipped: the lead was converted, so Salesforce no longer lets it be updated (its contact is scored instead)', retryable: false };
+    return {
+      id,
+      ok: false,
+      code: 'CONVERTED_LEAD_SKIPPED',
+      message:
+        'skipped: the lead was converted, so Salesforce no longer lets it be updated (its contact is scored instead)',
+      retryable: false,
+    };
   }
   const fields = error.fields && error.fields.length > 0 ? ` (${error.fields.join(', ')})` : '';
-  return { id, ok: false, code: error.statusCode, message: `${error.message}${fields}`, retryable: !NOT_RETRYABLE.has(error.statusCode) };
+  return {
+    id,
+    ok: false,
+    code: error.statusCode,
+    message: `${error.message}${fields}`,
+    retryable: !NOT_RETRYABLE.has(error.statusCode),
+  };
 }
 
 /** `CODE:message:fields --` (Bulk 2.0 `sf__Error`) → SaveError. */
 export function parseBulkError(text: string): SaveError {
   const match = /^([A-Z_]+):(.*?)(?::([\w,]*))?\s*--\s*$/s.exec(text.trim());
   if (!match) return { statusCode: 'UNKNOWN_EXCEPTION', message: text };
-  return { statusCode: match[1]!, message: match[2]!.trim(), fields: match[3] ? match[3].split(',').filter(Boolean) : [] };
+  return {
+    statusCode: match[1]!,
+    message: match[2]!.trim(),
+    fields: match[3] ? match[3].split(',').filter(Boolean) : [],
+  };
 }
 
 export class ScoreWriter {
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(private readonly api: SalesforceApi, private readonly budget: ApiBudget, private readonly options: SalesforceOptions, hooks: SalesforceHooks) {
+  constructor(
+    private readonly api: SalesforceApi,
+    private readonly budget: ApiBudget,
+    private readonly options: SalesforceOptions,
+    hooks: SalesforceHooks,
+  ) {
     this.sleep = hooks.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   async write(updates: readonly ScoreUpdate[]): Promise<WriteResult[]> {
     if (updates.length === 0) return [];
-    const results = updates.length > this.options.bulkWriteThreshold
-      ? await this.writeBulk(updates)
-      : await this.writeComposite(updates, COLLECTION_SIZE);
+    const results =
+      updates.length > this.options.bulkWriteThreshold
+        ? await this.writeBulk(updates)
+        : await this.writeComposite(updates, COLLECTION_SIZE);
     return this.retryLocked(updates, results);
   }
 
@@ -62,8 +103,13 @@ export class ScoreWriter {
       if (locked.length === 0) break;
       size = Math.max(1, Math.floor(size / 4));
       await this.sleep(this.options.lockBackoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
-      const retried = await this.writeComposite(locked.map((index) => updates[index]!), size);
-      locked.forEach((index, k) => { results[index] = retried[k]!; });
+      const retried = await this.writeComposite(
+        locked.map((index) => updates[index]!),
+        size,
+      );
+      locked.forEach((index, k) => {
+        results[index] = retried[k]!;
+      });
     }
     return results;
   }
@@ -83,7 +129,11 @@ export class ScoreWriter {
           referenceId: `scores${k}`,
           body: {
             allOrNone: false,
-            records: records.map((u) => ({ attributes: { type: u.objectType }, id: u.id, ...toSalesforceValues(u.fields) })),
+            records: records.map((u) => ({
+              attributes: { type: u.objectType },
+              id: u.id,
+              ...toSalesforceValues(u.fields),
+            })),
           },
         })),
       };
@@ -94,7 +144,8 @@ export class ScoreWriter {
           const error = sub ? compositeError(sub) : new Error('no answer for this collection');
           const setup = setupErrorFor(error);
           if (setup) throw setup;
-          for (const u of records) results.push({ id: u.id, ok: false, code: error.name, message: error.message, retryable: true });
+          for (const u of records)
+            results.push({ id: u.id, ok: false, code: error.name, message: error.message, retryable: true });
           return;
         }
         const saves = sub.body as SaveResult[];
@@ -105,12 +156,22 @@ export class ScoreWriter {
   }
 
   private toResult(update: ScoreUpdate, save: SaveResult | undefined): WriteResult {
-    if (!save) return { id: update.id, ok: false, code: 'NO_RESULT', message: 'Salesforce returned no result for this record', retryable: true };
+    if (!save)
+      return {
+        id: update.id,
+        ok: false,
+        code: 'NO_RESULT',
+        message: 'Salesforce returned no result for this record',
+        retryable: true,
+      };
     if (save.success) return { id: update.id, ok: true };
     const error = save.errors?.[0] ?? { statusCode: 'UNKNOWN_EXCEPTION', message: 'failed without an error' };
     if (SCHEMA_DRIFT.has(error.statusCode)) {
       const field = error.fields?.[0] ?? /column '([^']+)'/.exec(error.message)?.[1] ?? 'an influence field';
-      throw new SetupError(`Salesforce field ${update.objectType}.${field} is missing or not editable by the integration user (${error.statusCode}: ${error.message}).`, DEPLOY_FIX);
+      throw new SetupError(
+        `Salesforce field ${update.objectType}.${field} is missing or not editable by the integration user (${error.statusCode}: ${error.message}).`,
+        DEPLOY_FIX,
+      );
     }
     return resultFor(update.id, error);
   }
@@ -124,33 +185,53 @@ export class ScoreWriter {
       // jsforce takes the CSV header from the first record, so every record carries every column.
       const input = list.map((u) => ({ Id: u.id, ...toSalesforceValues(u.fields) }));
       let polls = 0;
-      const results = await this.api.call('write', `bulk update of ${object}`, async () => {
-        const job = this.api.conn.bulk2.createJob({ object, operation: 'update' });
-        job.on('inProgress', () => { polls += 1; });
-        try {
-          await job.open();
-          await job.uploadData(input);
-          await job.close();
-          await job.poll(this.options.bulkPollIntervalMs, this.options.bulkPollTimeoutMs);
-          return await job.getAllResults();
-        } catch (error) {
-          await job.delete().catch(() => undefined);
-          throw error;
-        }
-      }, 0);
+      const results = await this.api.call(
+        'write',
+        `bulk update of ${object}`,
+        async () => {
+          const job = this.api.conn.bulk2.createJob({ object, operation: 'update' });
+          job.on('inProgress', () => {
+            polls += 1;
+          });
+          try {
+            await job.open();
+            await job.uploadData(input);
+            await job.close();
+            await job.poll(this.options.bulkPollIntervalMs, this.options.bulkPollTimeoutMs);
+            return await job.getAllResults();
+          } catch (error) {
+            await job.delete().catch(() => undefined);
+            throw error;
+          }
+        },
+        0,
+      );
       // A job is several counted calls: create, upload, close, each poll, and three result downloads.
       this.budget.count('write', 3 + polls + 1 + 3);
-      for (const row of results.successfulResults) outcome.set(String(row.sf__Id), { id: String(row.sf__Id), ok: true });
+      for (const row of results.successfulResults)
+        outcome.set(String(row.sf__Id), { id: String(row.sf__Id), ok: true });
       for (const row of results.failedResults) {
         const record = row as unknown as Record<string, string | undefined>;
         const id = record.sf__Id || record.Id || '';
         const error = parseBulkError(record.sf__Error ?? '');
         if (SCHEMA_DRIFT.has(error.statusCode)) {
-          throw new SetupError(`Salesforce field ${object}.${error.fields?.[0] ?? '?'} is missing or not editable by the integration user (${error.statusCode}).`, DEPLOY_FIX);
+          throw new SetupError(
+            `Salesforce field ${object}.${error.fields?.[0] ?? '?'} is missing or not editable by the integration user (${error.statusCode}).`,
+            DEPLOY_FIX,
+          );
         }
         outcome.set(id, resultFor(id, error));
       }
     }
-    return updates.map((u) => outcome.get(u.id) ?? { id: u.id, ok: false, code: 'UNPROCESSED', message: 'the Bulk API job did not process this record', retryable: true });
+    return updates.map(
+      (u) =>
+        outcome.get(u.id) ?? {
+          id: u.id,
+          ok: false,
+          code: 'UNPROCESSED',
+          message: 'the Bulk API job did not process this record',
+          retryable: true,
+        },
+    );
   }
 }

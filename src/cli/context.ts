@@ -1,12 +1,13 @@
 // What most commands need: validated configuration, the store and a logger (on stderr, so stdout stays clean for
 // `--json` and tables). Opened once per command and always closed.
 import pino from 'pino';
-import { ConfigError, loadConfig } from '../config.ts';
+
 import type { AppConfig } from '../config.ts';
-import { createLogger } from '../log.ts';
+import { ConfigError, loadConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { openStore } from '../store/open.ts';
+import { createLogger } from '../log.ts';
 import type { Store } from '../store/contract.ts';
+import { openStore } from '../store/open.ts';
 import { CliError } from './errors.ts';
 
 export interface CliContext {
@@ -25,7 +26,11 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
 }
 
 export function createCliLogger(config: Pick<AppConfig, 'CRM_INFLUENCE_LOG_LEVEL'>): Logger {
-  return createLogger({ level: config.CRM_INFLUENCE_LOG_LEVEL, destination: pino.destination(2), pretty: process.stderr.isTTY === true });
+  return createLogger({
+    level: config.CRM_INFLUENCE_LOG_LEVEL,
+    destination: pino.destination(2),
+    pretty: process.stderr.isTTY === true,
+  });
 }
 
 export async function withContext<T>(run: (ctx: CliContext) => Promise<T>): Promise<T> {

@@ -4,8 +4,8 @@ import type { CrmConnector, CrmContact, CrmName } from '../crm/contract.ts';
 import type { Identity, RejectedHandle } from '../identity/types.ts';
 import type { ProviderAdapter } from '../providers/contract.ts';
 import type { ScoreFunction, Tier } from '../scoring/types.ts';
-import type { CliContext } from './context.ts';
 import { scoringKeyOf } from '../sync/fields.ts';
+import type { CliContext } from './context.ts';
 
 export type OpenContext = CliContext;
 
@@ -56,7 +56,9 @@ export async function openModel(settings: Record<string, unknown> = {}): Promise
     throw new Error(`the connection's scoring settings are invalid: ${problems}`);
   }
   return {
-    score: createScorer(parsed.data), modelVersion: MODEL_VERSION, scoringKey: scoringKeyOf(MODEL_VERSION, parsed.data, settings),
+    score: createScorer(parsed.data),
+    modelVersion: MODEL_VERSION,
+    scoringKey: scoringKeyOf(MODEL_VERSION, parsed.data, settings),
     tierLabels: parsed.data.tiers.labels,
   };
 }

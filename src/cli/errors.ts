@@ -2,7 +2,10 @@
 
 export class CliError extends Error {
   override readonly name: string = 'CliError';
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }

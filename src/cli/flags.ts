@@ -1,5 +1,6 @@
 // Flag validation with zod: commander collects the flags, zod checks them and says which flag is wrong and why.
 import type { z } from 'zod';
+
 import { UsageError } from './errors.ts';
 
 /** camelCase option key → the flag as typed (`dryRun` → `--dry-run`). */

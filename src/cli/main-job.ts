@@ -2,11 +2,14 @@
 import type { AppConfig } from '../config.ts';
 
 export function mainJobArgs(config: AppConfig, extra: readonly string[]): string[] {
-  const salesforce = config.SALESFORCE_INSTANCE_URL !== undefined
-    && (config.SALESFORCE_ACCESS_TOKEN !== undefined || config.SALESFORCE_REFRESH_TOKEN !== undefined);
+  const salesforce =
+    config.SALESFORCE_INSTANCE_URL !== undefined &&
+    (config.SALESFORCE_ACCESS_TOKEN !== undefined || config.SALESFORCE_REFRESH_TOKEN !== undefined);
   const hubspot = config.HUBSPOT_ACCESS_TOKEN !== undefined;
   if (salesforce && hubspot) {
-    throw new Error('both Salesforce and HubSpot credentials are set: run `npm run cli -- sync --crm salesforce` or `--crm hubspot`');
+    throw new Error(
+      'both Salesforce and HubSpot credentials are set: run `npm run cli -- sync --crm salesforce` or `--crm hubspot`',
+    );
   }
   if (salesforce) return ['sync', '--crm', 'salesforce', ...extra];
   if (hubspot) return ['sync', '--crm', 'hubspot', ...extra];

@@ -1,20 +1,24 @@
 // Opens the HubSpot connection for the CLI: a portal connected through the admin UI (public app, OAuth tokens in
 // the store, refreshed tokens written back), else the private app token from HUBSPOT_ACCESS_TOKEN.
 import { createHash } from 'node:crypto';
+
 import { z } from 'zod';
-import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
+
 import type { HubSpotConnectorOptions } from '../../connectors/hubspot/index.ts';
+import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
 import { HandlePropertiesSchema } from '../../connectors/hubspot/mapping.ts';
 import type { Connection } from '../store/contract.ts';
-import { CliError } from './errors.ts';
 import type { OpenContext, OpenedCrm } from './crms.ts';
+import { CliError } from './errors.ts';
 
 /** `settings.hubspot` of a connection (all optional). */
-const HubSpotSettingsSchema = z.object({
-  handleProperties: HandlePropertiesSchema.optional(),
-  doNotProfileProperty: z.string().min(1).optional(),
-  searchIndexLagMs: z.number().int().nonnegative().optional(),
-}).default({});
+const HubSpotSettingsSchema = z
+  .object({
+    handleProperties: HandlePropertiesSchema.optional(),
+    doNotProfileProperty: z.string().min(1).optional(),
+    searchIndexLagMs: z.number().int().nonnegative().optional(),
+  })
+  .default({});
 
 const OAuthCredentialsSchema = z.object({
   refreshToken: z.string().min(1),
@@ -27,7 +31,9 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 function settingsOf(connection: Connection | null, baseUrl: string) {
   const parsed = HubSpotSettingsSchema.safeParse((connection?.settings ?? {}).hubspot);
   if (!parsed.success) {
-    throw new CliError(`connection "${connection?.id ?? 'hubspot'}": settings.hubspot is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new CliError(
+      `connection "${connection?.id ?? 'hubspot'}": settings.hubspot is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const s = parsed.data;
   return {
@@ -43,19 +49,30 @@ export async function open(ctx: OpenContext): Promise<OpenedCrm> {
   const baseUrl = config.HUBSPOT_BASE_URL;
 
   // A portal installed through the admin UI (OAuth) wins over the environment.
-  const installed = (await store.listConnections()).find((c) => c.crm === 'hubspot' && c.status !== 'disabled' && OAuthCredentialsSchema.safeParse(c.credentials).success);
+  const installed = (await store.listConnections()).find(
+    (c) => c.crm === 'hubspot' && c.status !== 'disabled' && OAuthCredentialsSchema.safeParse(c.credentials).success,
+  );
   if (installed !== undefined) {
     if (installed.status === 'needs_reauth') {
-      throw new CliError(`HubSpot connection "${installed.id}" needs to be reconnected: ${installed.statusMessage ?? 'its refresh token was refused'}; open the admin UI (crm-influence serve) and connect the portal again`);
+      throw new CliError(
+        `HubSpot connection "${installed.id}" needs to be reconnected: ${installed.statusMessage ?? 'its refresh token was refused'}; open the admin UI (crm-influence serve) and connect the portal again`,
+      );
     }
     if (config.HUBSPOT_CLIENT_ID === undefined || config.HUBSPOT_CLIENT_SECRET === undefined) {
-      throw new CliError(`HubSpot connection "${installed.id}" uses OAuth: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET (the public app's credentials)`);
+      throw new CliError(
+        `HubSpot connection "${installed.id}" uses OAuth: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET (the public app's credentials)`,
+      );
     }
     const credentials = OAuthCredentialsSchema.parse(installed.credentials);
     const options: HubSpotConnectorOptions = {
       baseUrl,
       portalKey: `${baseUrl}#${installed.id}`,
-      auth: { kind: 'oauth', clientId: config.HUBSPOT_CLIENT_ID, clientSecret: config.HUBSPOT_CLIENT_SECRET, ...credentials },
+      auth: {
+        kind: 'oauth',
+        clientId: config.HUBSPOT_CLIENT_ID,
+        clientSecret: config.HUBSPOT_CLIENT_SECRET,
+        ...credentials,
+      },
       ...settingsOf(installed, baseUrl),
     };
     const connector = createHubSpotConnector(options, {
@@ -69,14 +86,24 @@ export async function open(ctx: OpenContext): Promise<OpenedCrm> {
   }
 
   if (config.HUBSPOT_ACCESS_TOKEN === undefined) {
-    throw new CliError('HubSpot is not configured: set HUBSPOT_ACCESS_TOKEN (a private app token with the crm.objects.contacts.read/write and crm.schemas.contacts.read/write scopes), or connect a portal in the admin UI (crm-influence serve)');
+    throw new CliError(
+      'HubSpot is not configured: set HUBSPOT_ACCESS_TOKEN (a private app token with the crm.objects.contacts.read/write and crm.schemas.contacts.read/write scopes), or connect a portal in the admin UI (crm-influence serve)',
+    );
   }
   // One connection per portal: the id is derived from the base URL and the token, never containing either.
   const connectionId = `hubspot-${createHash('sha256').update(`${baseUrl}|${config.HUBSPOT_ACCESS_TOKEN}`).digest('hex').slice(0, 12)}`;
   const existing = await store.getConnection(connectionId);
   if (existing === null) {
     // The token stays in the environment; nothing secret is stored.
-    await store.saveConnection({ id: connectionId, crm: 'hubspot', name: `HubSpot (${new URL(baseUrl).host})`, status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+    await store.saveConnection({
+      id: connectionId,
+      crm: 'hubspot',
+      name: `HubSpot (${new URL(baseUrl).host})`,
+      status: 'ok',
+      statusMessage: null,
+      credentials: {},
+      settings: {},
+    });
   }
   const connector = createHubSpotConnector({
     baseUrl,

@@ -2,22 +2,26 @@
 // org connected through the admin UI (OAuth tokens in the store). Rotated refresh tokens are written back to the
 // store, so the next run uses the live one even though the environment still holds the first.
 import { createHash } from 'node:crypto';
+
 import { z } from 'zod';
-import { SalesforceConnector, SalesforceOptionsSchema } from '../../connectors/salesforce/index.ts';
+
 import type { SalesforceOptionsInput, SalesforceTokens } from '../../connectors/salesforce/index.ts';
+import { SalesforceConnector, SalesforceOptionsSchema } from '../../connectors/salesforce/index.ts';
 import type { Connection, Store } from '../store/contract.ts';
-import { CliError } from './errors.ts';
 import type { OpenContext, OpenedCrm } from './crms.ts';
+import { CliError } from './errors.ts';
 
 /** `settings.salesforce` of a connection: the connector's tunables (all optional). */
-const SalesforceSettingsSchema = z.object({
-  handleFields: SalesforceOptionsSchema.shape.handleFields.optional(),
-  optOut: z.object({ individual: z.boolean().optional(), field: z.string().nullable().optional() }).optional(),
-  objects: SalesforceOptionsSchema.shape.objects.optional(),
-  queryBatchSize: SalesforceOptionsSchema.shape.queryBatchSize.optional(),
-  bulkWriteThreshold: SalesforceOptionsSchema.shape.bulkWriteThreshold.optional(),
-  budgetFloor: SalesforceOptionsSchema.shape.budgetFloor.optional(),
-}).default({});
+const SalesforceSettingsSchema = z
+  .object({
+    handleFields: SalesforceOptionsSchema.shape.handleFields.optional(),
+    optOut: z.object({ individual: z.boolean().optional(), field: z.string().nullable().optional() }).optional(),
+    objects: SalesforceOptionsSchema.shape.objects.optional(),
+    queryBatchSize: SalesforceOptionsSchema.shape.queryBatchSize.optional(),
+    bulkWriteThreshold: SalesforceOptionsSchema.shape.bulkWriteThreshold.optional(),
+    budgetFloor: SalesforceOptionsSchema.shape.budgetFloor.optional(),
+  })
+  .default({});
 
 /** What the store keeps for an org: tokens refreshed (and rotated) since, tied to the credentials they came from. */
 const StoredCredentialsSchema = z.object({
@@ -33,10 +37,14 @@ const digest = (text: string): string => createHash('sha256').update(text).diges
 function settingsOf(connection: Connection | null): Partial<SalesforceOptionsInput> {
   const parsed = SalesforceSettingsSchema.safeParse((connection?.settings ?? {}).salesforce);
   if (!parsed.success) {
-    throw new CliError(`connection "${connection?.id ?? 'salesforce'}": settings.salesforce is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new CliError(
+      `connection "${connection?.id ?? 'salesforce'}": settings.salesforce is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const { optOut, ...rest } = parsed.data;
-  const clean = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<SalesforceOptionsInput>;
+  const clean = Object.fromEntries(
+    Object.entries(rest).filter(([, v]) => v !== undefined),
+  ) as Partial<SalesforceOptionsInput>;
   if (optOut) {
     clean.optOut = {
       ...(optOut.individual === undefined ? {} : { individual: optOut.individual }),
@@ -61,10 +69,16 @@ export async function open(ctx: OpenContext): Promise<OpenedCrm> {
   const instanceUrl = config.SALESFORCE_INSTANCE_URL;
   if (instanceUrl === undefined || (envRefresh === undefined && envAccess === undefined)) {
     // An org connected in the admin UI keeps everything in the store.
-    const installed = (await store.listConnections()).find((c) => c.crm === 'salesforce' && c.status !== 'disabled'
-      && StoredCredentialsSchema.safeParse(c.credentials).data?.refreshToken !== undefined);
+    const installed = (await store.listConnections()).find(
+      (c) =>
+        c.crm === 'salesforce' &&
+        c.status !== 'disabled' &&
+        StoredCredentialsSchema.safeParse(c.credentials).data?.refreshToken !== undefined,
+    );
     if (installed === undefined) {
-      throw new CliError('Salesforce is not configured: set SALESFORCE_INSTANCE_URL with SALESFORCE_CLIENT_ID and SALESFORCE_REFRESH_TOKEN (or SALESFORCE_ACCESS_TOKEN for a quick try), or connect the org in the admin UI (crm-influence serve)');
+      throw new CliError(
+        'Salesforce is not configured: set SALESFORCE_INSTANCE_URL with SALESFORCE_CLIENT_ID and SALESFORCE_REFRESH_TOKEN (or SALESFORCE_ACCESS_TOKEN for a quick try), or connect the org in the admin UI (crm-influence serve)',
+      );
     }
     return openInstalled(ctx, installed);
   }
@@ -74,51 +88,71 @@ export async function open(ctx: OpenContext): Promise<OpenedCrm> {
   const source = digest(envRefresh ?? envAccess ?? '');
   let connection = await store.getConnection(connectionId);
   if (connection === null) {
-    await store.saveConnection({ id: connectionId, crm: 'salesforce', name: `Salesforce (${new URL(instanceUrl).host})`, status: 'ok', statusMessage: null, credentials: { source }, settings: {} });
+    await store.saveConnection({
+      id: connectionId,
+      crm: 'salesforce',
+      name: `Salesforce (${new URL(instanceUrl).host})`,
+      status: 'ok',
+      statusMessage: null,
+      credentials: { source },
+      settings: {},
+    });
     connection = await store.getConnection(connectionId);
   }
   const stored = StoredCredentialsSchema.safeParse(connection?.credentials ?? {}).data ?? {};
   const sameSource = stored.source === source;
   if (connection?.status === 'needs_reauth') {
     if (sameSource) {
-      throw new CliError(`Salesforce connection "${connectionId}" needs to be reconnected: ${connection.statusMessage ?? 'its refresh token was refused'}; put a new SALESFORCE_REFRESH_TOKEN in the environment (or reconnect in the admin UI)`);
+      throw new CliError(
+        `Salesforce connection "${connectionId}" needs to be reconnected: ${connection.statusMessage ?? 'its refresh token was refused'}; put a new SALESFORCE_REFRESH_TOKEN in the environment (or reconnect in the admin UI)`,
+      );
     }
     // New credentials in the environment: try them.
     await store.setConnectionStatus(connectionId, 'ok', null);
   }
   const refreshToken = sameSource && stored.refreshToken ? stored.refreshToken : envRefresh;
-  const connector = new SalesforceConnector({
-    instanceUrl,
-    loginUrl: config.SALESFORCE_LOGIN_URL,
-    apiVersion: config.SALESFORCE_API_VERSION,
-    ...(config.SALESFORCE_CLIENT_ID ? { clientId: config.SALESFORCE_CLIENT_ID } : {}),
-    ...(config.SALESFORCE_CLIENT_SECRET ? { clientSecret: config.SALESFORCE_CLIENT_SECRET } : {}),
-    ...(envAccess ? { accessToken: envAccess } : {}),
-    ...(refreshToken ? { refreshToken } : {}),
-    ...settingsOf(connection),
-  }, { onTokens: persistTokens(store, connectionId, source) });
+  const connector = new SalesforceConnector(
+    {
+      instanceUrl,
+      loginUrl: config.SALESFORCE_LOGIN_URL,
+      apiVersion: config.SALESFORCE_API_VERSION,
+      ...(config.SALESFORCE_CLIENT_ID ? { clientId: config.SALESFORCE_CLIENT_ID } : {}),
+      ...(config.SALESFORCE_CLIENT_SECRET ? { clientSecret: config.SALESFORCE_CLIENT_SECRET } : {}),
+      ...(envAccess ? { accessToken: envAccess } : {}),
+      ...(refreshToken ? { refreshToken } : {}),
+      ...settingsOf(connection),
+    },
+    { onTokens: persistTokens(store, connectionId, source) },
+  );
   return { connectionId, connector };
 }
 
 function openInstalled(ctx: OpenContext, installed: Connection): OpenedCrm {
   const { config, store } = ctx;
   if (installed.status === 'needs_reauth') {
-    throw new CliError(`Salesforce connection "${installed.id}" needs to be reconnected: ${installed.statusMessage ?? 'its refresh token was refused'}; open the admin UI (crm-influence serve) and connect the org again`);
+    throw new CliError(
+      `Salesforce connection "${installed.id}" needs to be reconnected: ${installed.statusMessage ?? 'its refresh token was refused'}; open the admin UI (crm-influence serve) and connect the org again`,
+    );
   }
   if (config.SALESFORCE_CLIENT_ID === undefined) {
-    throw new CliError(`Salesforce connection "${installed.id}" uses OAuth: set SALESFORCE_CLIENT_ID (and SALESFORCE_CLIENT_SECRET) of the External Client App`);
+    throw new CliError(
+      `Salesforce connection "${installed.id}" uses OAuth: set SALESFORCE_CLIENT_ID (and SALESFORCE_CLIENT_SECRET) of the External Client App`,
+    );
   }
   const stored = StoredCredentialsSchema.parse(installed.credentials);
   const instanceUrl = stored.instanceUrl ?? config.SALESFORCE_LOGIN_URL;
-  const connector = new SalesforceConnector({
-    instanceUrl,
-    loginUrl: config.SALESFORCE_LOGIN_URL,
-    apiVersion: config.SALESFORCE_API_VERSION,
-    clientId: config.SALESFORCE_CLIENT_ID,
-    ...(config.SALESFORCE_CLIENT_SECRET ? { clientSecret: config.SALESFORCE_CLIENT_SECRET } : {}),
-    ...(stored.accessToken ? { accessToken: stored.accessToken } : {}),
-    ...(stored.refreshToken ? { refreshToken: stored.refreshToken } : {}),
-    ...settingsOf(installed),
-  }, { onTokens: persistTokens(store, installed.id, stored.source ?? 'oauth') });
+  const connector = new SalesforceConnector(
+    {
+      instanceUrl,
+      loginUrl: config.SALESFORCE_LOGIN_URL,
+      apiVersion: config.SALESFORCE_API_VERSION,
+      clientId: config.SALESFORCE_CLIENT_ID,
+      ...(config.SALESFORCE_CLIENT_SECRET ? { clientSecret: config.SALESFORCE_CLIENT_SECRET } : {}),
+      ...(stored.accessToken ? { accessToken: stored.accessToken } : {}),
+      ...(stored.refreshToken ? { refreshToken: stored.refreshToken } : {}),
+      ...settingsOf(installed),
+    },
+    { onTokens: persistTokens(store, installed.id, stored.source ?? 'oauth') },
+  );
   return { connectionId: installed.id, connector };
 }

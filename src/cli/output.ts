@@ -1,6 +1,6 @@
 // How commands print: results on stdout (tables, or exactly one JSON document with --json), everything else on stderr.
-import { countsInWords, READ_ALL_WORDS } from '../store/run-report.ts';
 import type { RecordError, RunReport } from '../store/run-report.ts';
+import { countsInWords, READ_ALL_WORDS } from '../store/run-report.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -9,13 +9,23 @@ export function printJson(value: unknown): void {
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** A run report in words, for a person at a terminal. */
 export function describeRun(report: RunReport): string {
   const c = report.counts;
-  const providerCalls = Object.entries(report.apiCalls.providers).map(([n, calls]) => `${n} ${calls}`).join(', ') || 'none';
+  const providerCalls =
+    Object.entries(report.apiCalls.providers)
+      .map(([n, calls]) => `${n} ${calls}`)
+      .join(', ') || 'none';
   const lines = [
     `${report.dryRun ? 'Dry run' : 'Run'} ${report.runId} (${report.crm}, connection ${report.connection}): ${report.status}`,
     `  ${countsInWords(c)}`,
@@ -24,7 +34,8 @@ export function describeRun(report: RunReport): string {
   ];
   if (report.message !== undefined) lines.push(`  ${report.message}`);
   lines.push(...describeErrors(report));
-  if (c.failed > report.errors.length) lines.push(`  (the run report lists the first ${report.errors.length} of ${c.failed} failed records by id)`);
+  if (c.failed > report.errors.length)
+    lines.push(`  (the run report lists the first ${report.errors.length} of ${c.failed} failed records by id)`);
   return lines.join('\n');
 }
 
@@ -36,10 +47,15 @@ const IDS_SHOWN = 3;
  * the problem, how many records (all of them, from `errorGroups`, when the report has it), and the first few ids.
  */
 export function describeErrors(report: Pick<RunReport, 'errors' | 'errorGroups'>): string[] {
-  const keyOf = (e: { stage: string; code: string; message: string; retryable: boolean }): string => `${e.stage}\u0000${e.code}\u0000${e.message}\u0000${e.retryable}`;
+  const keyOf = (e: { stage: string; code: string; message: string; retryable: boolean }): string =>
+    `${e.stage}\u0000${e.code}\u0000${e.message}\u0000${e.retryable}`;
   // `counted`: the report counted this problem's records (errorGroups); otherwise count the listed ids.
-  const groups = new Map<string, { error: Omit<RecordError, 'recordId'>; count: number; counted: boolean; ids: string[] }>();
-  for (const group of report.errorGroups ?? []) groups.set(keyOf(group), { error: group, count: group.count, counted: true, ids: [] });
+  const groups = new Map<
+    string,
+    { error: Omit<RecordError, 'recordId'>; count: number; counted: boolean; ids: string[] }
+  >();
+  for (const group of report.errorGroups ?? [])
+    groups.set(keyOf(group), { error: group, count: group.count, counted: true, ids: [] });
   for (const error of report.errors) {
     const key = keyOf(error);
     const group = groups.get(key) ?? { error, count: 0, counted: false, ids: [] };
@@ -55,7 +71,10 @@ export function describeErrors(report: Pick<RunReport, 'errors' | 'errorGroups'>
       continue;
     }
     lines.push(`  ✗ ${count.toLocaleString('en')} records ${problem}`);
-    if (ids.length > 0) lines.push(`      ${ids.slice(0, IDS_SHOWN).join(', ')}${count > IDS_SHOWN ? `, … ${(count - Math.min(IDS_SHOWN, ids.length)).toLocaleString('en')} more` : ''}`);
+    if (ids.length > 0)
+      lines.push(
+        `      ${ids.slice(0, IDS_SHOWN).join(', ')}${count > IDS_SHOWN ? `, … ${(count - Math.min(IDS_SHOWN, ids.length)).toLocaleString('en')} more` : ''}`,
+      );
   }
   if (groups.size > ERROR_GROUPS_SHOWN) {
     lines.push(`  … ${groups.size - ERROR_GROUPS_SHOWN} more kinds of error (crm-influence runs --json)`);

@@ -1,5 +1,6 @@
 // Run progress on stderr: a live line (cli-progress) on a terminal, plain lines otherwise (CI, pipes, log files).
 import cliProgress from 'cli-progress';
+
 import type { SyncProgress } from '../sync/engine.ts';
 
 export interface ProgressReporter {
@@ -7,7 +8,8 @@ export interface ProgressReporter {
   stop(): void;
 }
 
-const FORMAT = 'sync {phase} | pages {pages} | read {read} | written {written} | unchanged {unchanged} | failed {failed}';
+const FORMAT =
+  'sync {phase} | pages {pages} | read {read} | written {written} | unchanged {unchanged} | failed {failed}';
 
 function payload(progress: SyncProgress) {
   return { phase: progress.phase, pages: progress.pages, ...progress.counts };
@@ -25,7 +27,10 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
     };
   }
   // The total is unknown (incremental reads), so the bar is a live counter line rather than a percentage.
-  const bar = new cliProgress.SingleBar({ format: FORMAT, stream, hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: FORMAT, stream, hideCursor: true, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
   let started = false;
   return {
     update: (progress) => {

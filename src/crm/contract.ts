@@ -1,7 +1,8 @@
 // The CrmConnector contract: what every CRM (Salesforce, HubSpot) offers the sync engine.
 import { z } from 'zod';
-import { ConfidenceSchema, NetworkSchema, TierSchema, TrendSchema } from '../scoring/types.ts';
+
 import type { Tier } from '../scoring/types.ts';
+import { ConfidenceSchema, NetworkSchema, TierSchema, TrendSchema } from '../scoring/types.ts';
 
 export const CrmNameSchema = z.enum(['salesforce', 'hubspot']);
 export type CrmName = z.infer<typeof CrmNameSchema>;
@@ -23,14 +24,25 @@ export type InfluenceFieldName = keyof InfluenceFields;
 export const INFLUENCE_FIELD_NAMES = Object.keys(InfluenceFieldsSchema.shape) as InfluenceFieldName[];
 /** The fields' labels, as the Salesforce package deploys them (a test holds the two equal). */
 export const INFLUENCE_FIELD_LABELS: Record<InfluenceFieldName, string> = {
-  score: 'Influence Score', tier: 'Influence Tier', confidence: 'Influence Confidence', scoredAt: 'Influence Scored At',
-  topFactors: 'Influence Top Factors', reasonCodes: 'Influence Reason Codes', trend: 'Influence Trend',
+  score: 'Influence Score',
+  tier: 'Influence Tier',
+  confidence: 'Influence Confidence',
+  scoredAt: 'Influence Scored At',
+  topFactors: 'Influence Top Factors',
+  reasonCodes: 'Influence Reason Codes',
+  trend: 'Influence Trend',
   orgPercentile: 'Influence Org Percentile',
 };
 
 /** What an opted-out contact gets: every influence field cleared. */
 export const CLEARED_FIELDS: InfluenceFields = {
-  score: null, tier: null, confidence: null, scoredAt: null, topFactors: null, reasonCodes: [], trend: null,
+  score: null,
+  tier: null,
+  confidence: null,
+  scoredAt: null,
+  topFactors: null,
+  reasonCodes: [],
+  trend: null,
   orgPercentile: null,
 };
 
@@ -64,8 +76,7 @@ export interface ScoreUpdate {
 }
 
 export type WriteResult =
-  | { id: string; ok: true }
-  | { id: string; ok: false; code: string; message: string; retryable: boolean };
+  { id: string; ok: true } | { id: string; ok: false; code: string; message: string; retryable: boolean };
 
 export interface ContactPage {
   contacts: CrmContact[];

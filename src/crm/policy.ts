@@ -1,8 +1,9 @@
 // Which influence fields to write onto one CRM record, and why (DESIGN §4 "Diff-only writes" and
 // "Overwrite policy per field"). Pure functions: no I/O, no clock.
 import { z } from 'zod';
-import { CLEARED_FIELDS, INFLUENCE_FIELD_NAMES } from './contract.ts';
+
 import type { InfluenceFieldName, InfluenceFields } from './contract.ts';
+import { CLEARED_FIELDS, INFLUENCE_FIELD_NAMES } from './contract.ts';
 
 /**
  * `always`: our value wins, a person's edit is overwritten. `if-empty`: write only into an empty field (fill once).
@@ -11,13 +12,18 @@ import type { InfluenceFieldName, InfluenceFields } from './contract.ts';
 export const OverwriteModeSchema = z.enum(['always', 'if-empty', 'tracked']);
 export type OverwriteMode = z.infer<typeof OverwriteModeSchema>;
 
-export const OverwritePolicySchema = z.partialRecord(z.enum(INFLUENCE_FIELD_NAMES as [InfluenceFieldName, ...InfluenceFieldName[]]), OverwriteModeSchema);
+export const OverwritePolicySchema = z.partialRecord(
+  z.enum(INFLUENCE_FIELD_NAMES as [InfluenceFieldName, ...InfluenceFieldName[]]),
+  OverwriteModeSchema,
+);
 export type OverwritePolicy = z.infer<typeof OverwritePolicySchema>;
 
 export const DEFAULT_OVERWRITE_MODE: OverwriteMode = 'tracked';
 /** Each mode in an admin's words (settings page). */
 export const OVERWRITE_MODE_WORDS: Record<OverwriteMode, string> = {
-  tracked: 'keep a person\'s edits', 'if-empty': 'fill only when empty', always: 'always overwrite',
+  tracked: "keep a person's edits",
+  'if-empty': 'fill only when empty',
+  always: 'always overwrite',
 };
 export const DEFAULT_SCORE_DELTA_THRESHOLD = 2;
 
@@ -66,7 +72,11 @@ function normaliseText(value: string): string {
 }
 
 /** Equality as a CRM round-trip sees it: dates by instant (or by day when one side is date-only), text trimmed. */
-export function sameFieldValue(field: InfluenceFieldName, a: FieldValue | undefined, b: FieldValue | undefined): boolean {
+export function sameFieldValue(
+  field: InfluenceFieldName,
+  a: FieldValue | undefined,
+  b: FieldValue | undefined,
+): boolean {
   if (a === b) return true;
   if (isEmptyValue(a) || isEmptyValue(b)) return isEmptyValue(a) && isEmptyValue(b);
   if (field === 'reasonCodes') {
@@ -88,10 +98,18 @@ export function sameFieldValue(field: InfluenceFieldName, a: FieldValue | undefi
  * Did the model's view change enough to be worth a write? Score moves by ≥ threshold (or appears/disappears),
  * or tier, confidence, factors, reason codes or trend change. `scoredAt` alone never counts.
  */
-export function isSignificantChange(desired: InfluenceFields, lastWritten: InfluenceFields | null, threshold: number): boolean {
+export function isSignificantChange(
+  desired: InfluenceFields,
+  lastWritten: InfluenceFields | null,
+  threshold: number,
+): boolean {
   if (lastWritten === null) return true;
   if ((desired.score === null) !== (lastWritten.score === null)) return true;
-  if (desired.score !== null && lastWritten.score !== null && Math.abs(desired.score - lastWritten.score) >= threshold) {
+  if (
+    desired.score !== null &&
+    lastWritten.score !== null &&
+    Math.abs(desired.score - lastWritten.score) >= threshold
+  ) {
     return true;
   }
   const compared: InfluenceFieldName[] = ['tier', 'confidence', 'reasonCodes', 'trend'];
@@ -143,8 +161,14 @@ function isRefreshDue(scoredAt: string | null, refreshBefore: Date | null | unde
  */
 export function planWrite(input: PlanInput): WritePlan {
   const { desired, current, lastWritten, policy, scoreDeltaThreshold } = input;
-  const refreshDue = isRefreshDue(current.scoredAt !== undefined ? current.scoredAt : (lastWritten?.scoredAt ?? null), input.refreshBefore);
-  const target = lastWritten === null || refreshDue || isSignificantChange(desired, lastWritten, scoreDeltaThreshold) ? desired : lastWritten;
+  const refreshDue = isRefreshDue(
+    current.scoredAt !== undefined ? current.scoredAt : (lastWritten?.scoredAt ?? null),
+    input.refreshBefore,
+  );
+  const target =
+    lastWritten === null || refreshDue || isSignificantChange(desired, lastWritten, scoreDeltaThreshold)
+      ? desired
+      : lastWritten;
   const fields = { ...CLEARED_FIELDS } as Record<InfluenceFieldName, FieldValue>;
   const remembered = { ...CLEARED_FIELDS } as Record<InfluenceFieldName, FieldValue>;
   const changed: InfluenceFieldName[] = [];
@@ -165,7 +189,9 @@ export function planWrite(input: PlanInput): WritePlan {
   }
   // A new date on its own is not worth an API call, unless the old one is past the refresh interval.
   if (!changed.some((field) => field !== 'scoredAt' || refreshDue)) {
-    return kept.length > 0 ? { action: 'skipped', reason: 'kept_person_edits', kept } : { action: 'unchanged', reason: 'no_significant_change' };
+    return kept.length > 0
+      ? { action: 'skipped', reason: 'kept_person_edits', kept }
+      : { action: 'unchanged', reason: 'no_significant_change' };
   }
   return {
     action: 'write',
@@ -187,5 +213,11 @@ export function planClear(current: Partial<InfluenceFields>, lastWritten: Influe
     return !isEmptyValue(onRecord);
   });
   if (changed.length === 0) return { action: 'unchanged', reason: 'already_cleared' };
-  return { action: 'write', fields: { ...CLEARED_FIELDS, reasonCodes: [] }, lastWritten: { ...CLEARED_FIELDS, reasonCodes: [] }, changed, kept: [] };
+  return {
+    action: 'write',
+    fields: { ...CLEARED_FIELDS, reasonCodes: [] },
+    lastWritten: { ...CLEARED_FIELDS, reasonCodes: [] },
+    changed,
+    kept: [],
+  };
 }

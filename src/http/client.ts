@@ -1,6 +1,6 @@
 // The one fetch wrapper every outbound call goes through: timeouts, retries with full jitter for 5xx/429/network
 // errors, Retry-After, per-host rate limiting from the provider's headers, secret redaction and call counting.
-import { RateLimiter, parseRetryAfter, type RateLimitNormaliser, type RateLimitState } from './rate-limit.ts';
+import { parseRetryAfter, RateLimiter, type RateLimitNormaliser, type RateLimitState } from './rate-limit.ts';
 import { redact } from './redact.ts';
 
 export interface HttpResponse {
@@ -96,7 +96,9 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 export class HttpClient {
   readonly name: string;
-  private readonly options: Required<Pick<HttpClientOptions, 'timeoutMs' | 'maxRetries' | 'baseDelayMs' | 'maxDelayMs' | 'maxWaitMs'>>;
+  private readonly options: Required<
+    Pick<HttpClientOptions, 'timeoutMs' | 'maxRetries' | 'baseDelayMs' | 'maxDelayMs' | 'maxWaitMs'>
+  >;
   private readonly limiter: RateLimiter;
   private readonly secrets: string[];
   private readonly fetchImpl: typeof fetch;
@@ -116,7 +118,12 @@ export class HttpClient {
     };
     this.now = config.now ?? Date.now;
     this.limiter = new RateLimiter(this.now, config.rateLimitReserve ?? 0);
-    this.secrets = [...(config.secrets ?? []), ...Object.entries(config.headers ?? {}).filter(([k]) => SECRET_HEADER.test(k)).flatMap(([, v]) => secretParts(v))];
+    this.secrets = [
+      ...(config.secrets ?? []),
+      ...Object.entries(config.headers ?? {})
+        .filter(([k]) => SECRET_HEADER.test(k))
+        .flatMap(([, v]) => secretParts(v)),
+    ];
     this.fetchImpl = config.fetch ?? globalThis.fetch.bind(globalThis);
     this.sleep = config.sleep ?? defaultSleep;
     this.random = config.random ?? Math.random;
@@ -172,7 +179,13 @@ export class HttpClient {
     }
   }
 
-  private async send(target: URL, options: RequestOptions, host: string, window: string, safeUrl: string): Promise<HttpResponse> {
+  private async send(
+    target: URL,
+    options: RequestOptions,
+    host: string,
+    window: string,
+    safeUrl: string,
+  ): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const headers: Record<string, string> = { accept: 'application/json', ...this.config.headers, ...options.headers };
@@ -183,14 +196,26 @@ export class HttpClient {
     }
     this.counters.calls += 1;
     this.counters.byHost[host] = (this.counters.byHost[host] ?? 0) + 1;
-    const res = await this.fetchImpl(target, { method: options.method ?? (body ? 'POST' : 'GET'), headers, body, signal });
+    const res = await this.fetchImpl(target, {
+      method: options.method ?? (body ? 'POST' : 'GET'),
+      headers,
+      body,
+      signal,
+    });
     const text = await res.text();
     const nowMs = this.now();
     const rateLimit = this.config.rateLimit?.(res.headers, nowMs) ?? null;
     if (rateLimit) this.limiter.update(window, rateLimit);
-    const response: HttpResponse = { status: res.status, headers: res.headers, body: parseBody(text, res.headers), url: safeUrl, rateLimit };
-    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), nowMs)
-      ?? (rateLimit && rateLimit.remaining <= 0 ? Math.max(0, rateLimit.resetAt - nowMs) : null);
+    const response: HttpResponse = {
+      status: res.status,
+      headers: res.headers,
+      body: parseBody(text, res.headers),
+      url: safeUrl,
+      rateLimit,
+    };
+    const retryAfterMs =
+      parseRetryAfter(res.headers.get('retry-after'), nowMs) ??
+      (rateLimit && rateLimit.remaining <= 0 ? Math.max(0, rateLimit.resetAt - nowMs) : null);
     if (retryAfterMs !== null && (res.status === 429 || res.status === 503 || res.status === 403)) {
       response.retryAfterSeconds = Math.ceil(retryAfterMs / 1000);
     }
@@ -202,23 +227,39 @@ export class HttpClient {
       const waitMs = this.limiter.take(window);
       if (waitMs === 0) return;
       if (waitMs > this.options.maxWaitMs) {
-        throw new HttpError('rate_limited', `${this.name}: rate limit reached for ${safeUrl}; resets in ${Math.ceil(waitMs / 1000)} s`, Math.ceil(waitMs / 1000));
+        throw new HttpError(
+          'rate_limited',
+          `${this.name}: rate limit reached for ${safeUrl}; resets in ${Math.ceil(waitMs / 1000)} s`,
+          Math.ceil(waitMs / 1000),
+        );
       }
       this.counters.waitedMs += waitMs;
       // A long wait is not a hang: say so.
-      if (waitMs >= LONG_WAIT_MS) this.config.logger?.warn({ provider: this.name, waitMs, url: safeUrl }, 'rate limit reached: waiting for it to reset');
+      if (waitMs >= LONG_WAIT_MS)
+        this.config.logger?.warn(
+          { provider: this.name, waitMs, url: safeUrl },
+          'rate limit reached: waiting for it to reset',
+        );
       await this.sleep(waitMs);
     }
   }
 
   /** Full jitter (random in [0, min(cap, base·2^attempt)]), but never sooner than the network asked. */
-  private async backoff(attempt: number, askedMs: number | null, host: string, fields: Record<string, unknown>): Promise<void> {
+  private async backoff(
+    attempt: number,
+    askedMs: number | null,
+    host: string,
+    fields: Record<string, unknown>,
+  ): Promise<void> {
     const ceiling = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** attempt);
     const jitter = Math.floor(this.random() * ceiling);
     const waitMs = askedMs === null ? jitter : askedMs + Math.floor(this.random() * this.options.baseDelayMs);
     this.counters.retries += 1;
     this.counters.waitedMs += waitMs;
-    this.config.logger?.warn({ provider: this.name, host, attempt: attempt + 1, waitMs, ...fields }, 'retrying request');
+    this.config.logger?.warn(
+      { provider: this.name, host, attempt: attempt + 1, waitMs, ...fields },
+      'retrying request',
+    );
     await this.sleep(waitMs);
   }
 

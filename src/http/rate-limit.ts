@@ -48,12 +48,42 @@ export function rateLimitHeaders(names: RateLimitHeaderNames): RateLimitNormalis
 
 /** The networks' own header conventions (reference/providers.md §0). */
 export const RATE_LIMIT_HEADERS = {
-  x: rateLimitHeaders({ limit: 'x-rate-limit-limit', remaining: 'x-rate-limit-remaining', reset: 'x-rate-limit-reset', format: 'epoch-seconds' }),
-  github: rateLimitHeaders({ limit: 'x-ratelimit-limit', remaining: 'x-ratelimit-remaining', reset: 'x-ratelimit-reset', format: 'epoch-seconds' }),
-  mastodon: rateLimitHeaders({ limit: 'x-ratelimit-limit', remaining: 'x-ratelimit-remaining', reset: 'x-ratelimit-reset', format: 'iso-timestamp' }),
-  bluesky: rateLimitHeaders({ limit: 'ratelimit-limit', remaining: 'ratelimit-remaining', reset: 'ratelimit-reset', format: 'epoch-seconds' }),
-  gravatar: rateLimitHeaders({ limit: 'x-ratelimit-limit', remaining: 'x-ratelimit-remaining', reset: 'x-ratelimit-reset', format: 'epoch-seconds' }),
-  reddit: rateLimitHeaders({ limit: 'x-ratelimit-limit', remaining: 'x-ratelimit-remaining', reset: 'x-ratelimit-reset', format: 'seconds-until' }),
+  x: rateLimitHeaders({
+    limit: 'x-rate-limit-limit',
+    remaining: 'x-rate-limit-remaining',
+    reset: 'x-rate-limit-reset',
+    format: 'epoch-seconds',
+  }),
+  github: rateLimitHeaders({
+    limit: 'x-ratelimit-limit',
+    remaining: 'x-ratelimit-remaining',
+    reset: 'x-ratelimit-reset',
+    format: 'epoch-seconds',
+  }),
+  mastodon: rateLimitHeaders({
+    limit: 'x-ratelimit-limit',
+    remaining: 'x-ratelimit-remaining',
+    reset: 'x-ratelimit-reset',
+    format: 'iso-timestamp',
+  }),
+  bluesky: rateLimitHeaders({
+    limit: 'ratelimit-limit',
+    remaining: 'ratelimit-remaining',
+    reset: 'ratelimit-reset',
+    format: 'epoch-seconds',
+  }),
+  gravatar: rateLimitHeaders({
+    limit: 'x-ratelimit-limit',
+    remaining: 'x-ratelimit-remaining',
+    reset: 'x-ratelimit-reset',
+    format: 'epoch-seconds',
+  }),
+  reddit: rateLimitHeaders({
+    limit: 'x-ratelimit-limit',
+    remaining: 'x-ratelimit-remaining',
+    reset: 'x-ratelimit-reset',
+    format: 'seconds-until',
+  }),
 } as const;
 
 /** `Retry-After` as seconds or an HTTP date → milliseconds to wait (never negative); null when absent or invalid. */

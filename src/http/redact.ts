@@ -1,6 +1,7 @@
 // Secrets never leave in a message: known values and credential-looking query parameters are replaced.
 
-const SECRET_PARAMS = /([?&](?:key|api_key|apikey|access_token|token|client_secret|secret|password|sig|signature)=)[^&#\s]*/gi;
+const SECRET_PARAMS =
+  /([?&](?:key|api_key|apikey|access_token|token|client_secret|secret|password|sig|signature)=)[^&#\s]*/gi;
 const BEARER = /(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
 
 export function redact(text: string, secrets: readonly string[] = []): string {

@@ -1,7 +1,7 @@
 // CRM handle fields → normalised, de-duplicated identities, and a reason code for every value that is not one.
 import type { CrmContact, RawHandle } from '../crm/contract.ts';
 import type { Network } from '../scoring/types.ts';
-import { blueskyHandle, handleFor, mastodonHandle, YOUTUBE_CHANNEL_ID, type RejectReason } from './grammar.ts';
+import { blueskyHandle, handleFor, mastodonHandle, type RejectReason, YOUTUBE_CHANNEL_ID } from './grammar.ts';
 import { looksLikeUrl, parseProfileUrl } from './profile-url.ts';
 import type { Identity, RejectedHandle } from './types.ts';
 
@@ -13,14 +13,53 @@ export interface ResolvedIdentities {
 type One = { ok: true; network: Network; handle: string } | { ok: false; reason: RejectReason };
 
 /** What people type when they mean "nothing". */
-const PLACEHOLDERS = new Set(['n/a', 'na', 'none', 'null', 'nil', '-', '--', '—', '?', 'tbd', 'unknown', 'no', 'x', '@', '.', 'test']);
+const PLACEHOLDERS = new Set([
+  'n/a',
+  'na',
+  'none',
+  'null',
+  'nil',
+  '-',
+  '--',
+  '—',
+  '?',
+  'tbd',
+  'unknown',
+  'no',
+  'x',
+  '@',
+  '.',
+  'test',
+]);
 
 /** The largest Mastodon instances: `user@<one of these>` is an account, not an e-mail address. */
 const KNOWN_MASTODON_INSTANCES = new Set([
-  'mastodon.social', 'mastodon.online', 'mstdn.social', 'mas.to', 'hachyderm.io', 'fosstodon.org', 'infosec.exchange',
-  'techhub.social', 'indieweb.social', 'sigmoid.social', 'mastodon.world', 'mastodon.cloud', 'universeodon.com',
-  'mstdn.jp', 'pawoo.net', 'chaos.social', 'social.vivaldi.net', 'ioc.exchange', 'toot.community', 'mastodon.art',
-  'mathstodon.xyz', 'aus.social', 'mastodon.green', 'phpc.social', 'ruby.social', 'front-end.social',
+  'mastodon.social',
+  'mastodon.online',
+  'mstdn.social',
+  'mas.to',
+  'hachyderm.io',
+  'fosstodon.org',
+  'infosec.exchange',
+  'techhub.social',
+  'indieweb.social',
+  'sigmoid.social',
+  'mastodon.world',
+  'mastodon.cloud',
+  'universeodon.com',
+  'mstdn.jp',
+  'pawoo.net',
+  'chaos.social',
+  'social.vivaldi.net',
+  'ioc.exchange',
+  'toot.community',
+  'mastodon.art',
+  'mathstodon.xyz',
+  'aus.social',
+  'mastodon.green',
+  'phpc.social',
+  'ruby.social',
+  'front-end.social',
 ]);
 
 /** Longest value we try to parse; anything longer is pasted text, not a handle. */
@@ -59,13 +98,16 @@ function extractOne(value: string, hint: RawHandle['network']): One {
   if (lower.startsWith('did:')) return withNetwork('bluesky', blueskyHandle(value));
 
   // A Bluesky handle typed into another network's field (`ada.bsky.social` in the X field).
-  if (hint !== 'bluesky' && /\.bsky\.social$/i.test(value.replace(/^@/, ''))) return withNetwork('bluesky', blueskyHandle(value));
+  if (hint !== 'bluesky' && /\.bsky\.social$/i.test(value.replace(/^@/, '')))
+    return withNetwork('bluesky', blueskyHandle(value));
   if (hint === 'any') return detect(value);
   if (hint === 'mastodon') return withNetwork('mastodon', mastodonHandle(value));
   if (value.includes('@', 1)) {
     // `user@instance` in another field: Mastodon only when the domain is a well-known instance, else an e-mail.
     const domain = value.slice(value.lastIndexOf('@') + 1).toLowerCase();
-    return KNOWN_MASTODON_INSTANCES.has(domain) ? withNetwork('mastodon', mastodonHandle(value)) : { ok: false, reason: 'looks_like_email' };
+    return KNOWN_MASTODON_INSTANCES.has(domain)
+      ? withNetwork('mastodon', mastodonHandle(value))
+      : { ok: false, reason: 'looks_like_email' };
   }
   if (hint === 'youtube' && YOUTUBE_CHANNEL_ID.test(value)) return { ok: true, network: 'youtube', handle: value };
   return withNetwork(hint, handleFor(hint, value));
@@ -76,16 +118,22 @@ function detect(value: string): One {
   const bare = value.replace(/^@/, '');
   if (/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) {
     const domain = value.slice(value.lastIndexOf('@') + 1).toLowerCase();
-    return KNOWN_MASTODON_INSTANCES.has(domain) ? withNetwork('mastodon', mastodonHandle(value)) : { ok: false, reason: 'looks_like_email' };
+    return KNOWN_MASTODON_INSTANCES.has(domain)
+      ? withNetwork('mastodon', mastodonHandle(value))
+      : { ok: false, reason: 'looks_like_email' };
   }
   if (/\.bsky\.social$/i.test(bare)) return withNetwork('bluesky', blueskyHandle(bare));
   if (YOUTUBE_CHANNEL_ID.test(value)) return { ok: true, network: 'youtube', handle: value };
   // `@ada` or `ada` alone could be any network; a bare domain could be a website or a Bluesky handle.
-  if (/^[A-Za-z0-9_.-]+$/.test(bare)) return { ok: false, reason: bare.includes('.') ? 'unknown_network' : 'ambiguous_network' };
+  if (/^[A-Za-z0-9_.-]+$/.test(bare))
+    return { ok: false, reason: bare.includes('.') ? 'unknown_network' : 'ambiguous_network' };
   return { ok: false, reason: 'invalid_grammar' };
 }
 
-function withNetwork(network: Network, result: { ok: true; handle: string } | { ok: false; reason: RejectReason }): One {
+function withNetwork(
+  network: Network,
+  result: { ok: true; handle: string } | { ok: false; reason: RejectReason },
+): One {
   return result.ok ? { ok: true, network, handle: result.handle } : result;
 }
 
@@ -97,7 +145,10 @@ export function resolveIdentities(contact: Pick<CrmContact, 'handles'>): Resolve
   return resolveRawHandles(contact.handles, 'crm-field');
 }
 
-export function resolveRawHandles(handles: readonly RawHandle[], provenance: Identity['provenance']): ResolvedIdentities {
+export function resolveRawHandles(
+  handles: readonly RawHandle[],
+  provenance: Identity['provenance'],
+): ResolvedIdentities {
   const identities: Identity[] = [];
   const rejected: RejectedHandle[] = [];
   const seen = new Set<string>();
@@ -105,7 +156,8 @@ export function resolveRawHandles(handles: readonly RawHandle[], provenance: Ide
     for (const result of extractFromValue(raw)) {
       if (!result.ok) {
         // An empty optional field is normal, not an error worth reporting.
-        if (result.reason !== 'empty') rejected.push({ sourceField: raw.field, value: raw.value, reason: result.reason });
+        if (result.reason !== 'empty')
+          rejected.push({ sourceField: raw.field, value: raw.value, reason: result.reason });
         continue;
       }
       const key = `${result.network}\u0000${result.handle}`;

@@ -21,9 +21,34 @@ const no = (reason: RejectReason): GrammarResult => ({ ok: false, reason });
 
 /** Path segments of x.com that are pages, not accounts. */
 const X_RESERVED = new Set([
-  'home', 'i', 'search', 'explore', 'intent', 'share', 'hashtag', 'settings', 'messages', 'notifications', 'login',
-  'logout', 'signup', 'tos', 'privacy', 'compose', 'about', 'download', 'jobs', 'account', 'oauth', 'following',
-  'followers', 'lists', 'topics', 'x', 'twitter', 'help',
+  'home',
+  'i',
+  'search',
+  'explore',
+  'intent',
+  'share',
+  'hashtag',
+  'settings',
+  'messages',
+  'notifications',
+  'login',
+  'logout',
+  'signup',
+  'tos',
+  'privacy',
+  'compose',
+  'about',
+  'download',
+  'jobs',
+  'account',
+  'oauth',
+  'following',
+  'followers',
+  'lists',
+  'topics',
+  'x',
+  'twitter',
+  'help',
 ]);
 
 /** X usernames: 1–15 of letters, digits and underscore; case-insensitive. */
@@ -37,9 +62,37 @@ export function xHandle(raw: string): GrammarResult {
 }
 
 const GITHUB_RESERVED = new Set([
-  'about', 'settings', 'orgs', 'organizations', 'marketplace', 'features', 'topics', 'explore', 'login', 'logout',
-  'join', 'signup', 'pricing', 'enterprise', 'notifications', 'issues', 'pulls', 'search', 'trending', 'collections',
-  'new', 'security', 'site', 'apps', 'team', 'customer-stories', 'readme', 'codespaces', 'github', 'users', 'repos',
+  'about',
+  'settings',
+  'orgs',
+  'organizations',
+  'marketplace',
+  'features',
+  'topics',
+  'explore',
+  'login',
+  'logout',
+  'join',
+  'signup',
+  'pricing',
+  'enterprise',
+  'notifications',
+  'issues',
+  'pulls',
+  'search',
+  'trending',
+  'collections',
+  'new',
+  'security',
+  'site',
+  'apps',
+  'team',
+  'customer-stories',
+  'readme',
+  'codespaces',
+  'github',
+  'users',
+  'repos',
 ]);
 
 /** GitHub logins: 1–39 letters, digits and single hyphens, not at either end; case-insensitive. */
@@ -136,11 +189,17 @@ export function linkedinHandle(raw: string): GrammarResult {
 /** The grammar for a value the CRM mapping says belongs to `network`. */
 export function handleFor(network: Network, raw: string): GrammarResult {
   switch (network) {
-    case 'x': return xHandle(raw);
-    case 'github': return githubHandle(raw);
-    case 'mastodon': return mastodonHandle(raw);
-    case 'bluesky': return blueskyHandle(raw);
-    case 'youtube': return youtubeHandle(raw);
-    case 'linkedin': return linkedinHandle(raw);
+    case 'x':
+      return xHandle(raw);
+    case 'github':
+      return githubHandle(raw);
+    case 'mastodon':
+      return mastodonHandle(raw);
+    case 'bluesky':
+      return blueskyHandle(raw);
+    case 'youtube':
+      return youtubeHandle(raw);
+    case 'linkedin':
+      return linkedinHandle(raw);
   }
 }

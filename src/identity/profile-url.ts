@@ -1,22 +1,52 @@
 // Profile URLs → (network, canonical handle). The host decides the network, whatever field the URL was typed into.
 import type { Network } from '../scoring/types.ts';
 import {
-  blueskyHandle, githubHandle, linkedinHandle, mastodonAcct, xHandle, youtubeHandle, youtubeLegacyUser,
+  blueskyHandle,
+  githubHandle,
+  linkedinHandle,
+  mastodonAcct,
   type RejectReason,
+  xHandle,
+  youtubeHandle,
+  youtubeLegacyUser,
 } from './grammar.ts';
 
-export type UrlResult =
-  | { ok: true; network: Network; handle: string }
-  | { ok: false; reason: RejectReason };
+export type UrlResult = { ok: true; network: Network; handle: string } | { ok: false; reason: RejectReason };
 
-const X_HOSTS = new Set(['x.com', 'twitter.com', 'mobile.twitter.com', 'mobile.x.com', 'fxtwitter.com', 'vxtwitter.com']);
+const X_HOSTS = new Set([
+  'x.com',
+  'twitter.com',
+  'mobile.twitter.com',
+  'mobile.x.com',
+  'fxtwitter.com',
+  'vxtwitter.com',
+]);
 const YOUTUBE_HOSTS = new Set(['youtube.com', 'm.youtube.com', 'music.youtube.com']);
 const BLUESKY_HOSTS = new Set(['bsky.app', 'staging.bsky.app']);
 /** Networks we recognise but have no adapter for (so the reason is "unsupported", not "unknown"). */
 const UNSUPPORTED_HOSTS = [
-  'facebook.com', 'fb.com', 'instagram.com', 'tiktok.com', 'threads.net', 'threads.com', 'medium.com', 'reddit.com',
-  'substack.com', 'pinterest.com', 'snapchat.com', 't.me', 'telegram.me', 'twitch.tv', 'stackoverflow.com',
-  'news.ycombinator.com', 'dribbble.com', 'behance.net', 'keybase.io', 'linktr.ee', 'xing.com', 'gitlab.com',
+  'facebook.com',
+  'fb.com',
+  'instagram.com',
+  'tiktok.com',
+  'threads.net',
+  'threads.com',
+  'medium.com',
+  'reddit.com',
+  'substack.com',
+  'pinterest.com',
+  'snapchat.com',
+  't.me',
+  'telegram.me',
+  'twitch.tv',
+  'stackoverflow.com',
+  'news.ycombinator.com',
+  'dribbble.com',
+  'behance.net',
+  'keybase.io',
+  'linktr.ee',
+  'xing.com',
+  'gitlab.com',
 ];
 
 /** True when the value is a URL or looks like one typed without a scheme (`github.com/ada`). */
@@ -46,7 +76,10 @@ export function parseProfileUrl(value: string): UrlResult {
   const host = url.hostname.toLowerCase().replace(/^www\./, '');
   // Old X links put the path in the fragment: twitter.com/#!/ada
   const rawPath = url.hash.startsWith('#!/') ? url.hash.slice(2) : url.pathname;
-  const segments = rawPath.split('/').filter((s) => s !== '').map(safeDecode);
+  const segments = rawPath
+    .split('/')
+    .filter((s) => s !== '')
+    .map(safeDecode);
   const first = segments[0];
 
   if (X_HOSTS.has(host)) {
@@ -61,7 +94,8 @@ export function parseProfileUrl(value: string): UrlResult {
   if (host === 'github.com' || host === 'gist.github.com') {
     if (first === undefined) return fail('not_a_profile');
     // github.com/sponsors/ada and github.com/orgs/acme are about the named account.
-    if ((first === 'sponsors' || first === 'orgs') && segments[1]) return fromGrammar('github', githubHandle(segments[1]));
+    if ((first === 'sponsors' || first === 'orgs') && segments[1])
+      return fromGrammar('github', githubHandle(segments[1]));
     return fromGrammar('github', githubHandle(first));
   }
   if (host.endsWith('.github.io')) {
@@ -77,7 +111,9 @@ export function parseProfileUrl(value: string): UrlResult {
     if (first === undefined) return fail('not_a_profile');
     if (first.startsWith('@')) return fromGrammar('youtube', youtubeHandle(first));
     if (first === 'channel' && segments[1]) {
-      return /^UC[A-Za-z0-9_-]{22}$/.test(segments[1]) ? { ok: true, network: 'youtube', handle: segments[1] } : fail('invalid_grammar');
+      return /^UC[A-Za-z0-9_-]{22}$/.test(segments[1])
+        ? { ok: true, network: 'youtube', handle: segments[1] }
+        : fail('invalid_grammar');
     }
     // Custom /c/ URLs were migrated to @handles in 2022; the API has no lookup for /c/ names, so try the handle.
     if (first === 'c' && segments[1]) return fromGrammar('youtube', youtubeHandle(segments[1]));
@@ -99,7 +135,9 @@ export function parseProfileUrl(value: string): UrlResult {
     const rest = first.slice(1);
     // https://home.example/@user@other.example is a remote profile viewed on `home`; the account lives on `other`.
     const at = rest.indexOf('@');
-    return at >= 0 ? fromGrammar('mastodon', mastodonAcct(rest.slice(0, at), rest.slice(at + 1))) : fromGrammar('mastodon', mastodonAcct(rest, host));
+    return at >= 0
+      ? fromGrammar('mastodon', mastodonAcct(rest.slice(0, at), rest.slice(at + 1)))
+      : fromGrammar('mastodon', mastodonAcct(rest, host));
   }
   if (first === 'users' && segments[1] && segments.length <= 3) {
     return fromGrammar('mastodon', mastodonAcct(segments[1], host));

@@ -1,15 +1,26 @@
 // Bluesky: the public AppView (no auth). getProfiles takes 25 actors per call and silently omits missing ones;
 // getAuthorFeed gives recent original posts. Errors are HTTP 400 with an `error` name that says what happened.
 import { z } from 'zod';
-import { chunk, mapConcurrent, RATE_LIMIT_HEADERS, type HttpClient, type HttpResponse } from '../http/index.ts';
+
+import { chunk, type HttpClient, type HttpResponse, mapConcurrent, RATE_LIMIT_HEADERS } from '../http/index.ts';
 import type { RecentPost } from '../scoring/types.ts';
-import type { ProviderAdapter, ProviderResult } from './contract.ts';
 import {
-  createHttp, wellFormedHandles, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, unavailable, type AdapterOptions,
+  type AdapterOptions,
+  createHttp,
+  fillAll,
+  fromHttpError,
+  fromUnexpected,
+  iso,
+  okResult,
+  parsePayload,
+  unavailable,
+  wellFormedHandles,
 } from './common.ts';
+import type { ProviderAdapter, ProviderResult } from './contract.ts';
 
 export const BLUESKY_MAX_BATCH = 25;
-const ACTOR = /^(?:did:(?:plc|web):[a-zA-Z0-9._:%-]+|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)$/;
+const ACTOR =
+  /^(?:did:(?:plc|web):[a-zA-Z0-9._:%-]+|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)$/;
 /** The account's own "do not show me to logged-out viewers" label: an opt-out from public-web use. */
 const NO_UNAUTHENTICATED = '!no-unauthenticated';
 
@@ -22,25 +33,33 @@ const ProfileSchema = z.object({
   followsCount: count.optional(),
   postsCount: count.optional(),
   createdAt: z.string().optional(),
-  labels: z.array(z.object({ val: z.string(), src: z.string().optional(), neg: z.boolean().optional() }).loose()).optional(),
+  labels: z
+    .array(z.object({ val: z.string(), src: z.string().optional(), neg: z.boolean().optional() }).loose())
+    .optional(),
   verification: z.object({ verifiedStatus: z.string().optional() }).loose().optional(),
 });
 type Profile = z.infer<typeof ProfileSchema>;
 
 const FeedSchema = z.object({
-  feed: z.array(z.object({
-    post: z.object({
-      uri: z.string(),
-      author: z.object({ did: z.string() }).loose(),
-      record: z.object({ createdAt: z.string().optional() }).loose(),
-      indexedAt: z.string().optional(),
-      likeCount: count.optional(),
-      repostCount: count.optional(),
-      replyCount: count.optional(),
-      quoteCount: count.optional(),
-    }).loose(),
-    reason: z.object({ $type: z.string() }).loose().optional(),
-  }).loose()),
+  feed: z.array(
+    z
+      .object({
+        post: z
+          .object({
+            uri: z.string(),
+            author: z.object({ did: z.string() }).loose(),
+            record: z.object({ createdAt: z.string().optional() }).loose(),
+            indexedAt: z.string().optional(),
+            likeCount: count.optional(),
+            repostCount: count.optional(),
+            replyCount: count.optional(),
+            quoteCount: count.optional(),
+          })
+          .loose(),
+        reason: z.object({ $type: z.string() }).loose().optional(),
+      })
+      .loose(),
+  ),
   cursor: z.string().optional(),
 });
 
@@ -127,7 +146,9 @@ export class BlueskyAdapter implements ProviderAdapter {
   private async fetchSingle(handle: string): Promise<ProviderResult> {
     let response: HttpResponse;
     try {
-      response = await this.http.request(`${this.options.baseUrl}/xrpc/app.bsky.actor.getProfile`, { query: { actor: handle.replace(/^@/, '') } });
+      response = await this.http.request(`${this.options.baseUrl}/xrpc/app.bsky.actor.getProfile`, {
+        query: { actor: handle.replace(/^@/, '') },
+      });
     } catch (error) {
       return fromHttpError(error);
     }
@@ -153,7 +174,10 @@ export class BlueskyAdapter implements ProviderAdapter {
       following: profile.followsCount ?? 0,
       posts: profile.postsCount ?? 0,
       createdAt: iso(profile.createdAt),
-      verified: profile.verification?.verifiedStatus === undefined ? undefined : profile.verification.verifiedStatus === 'valid',
+      verified:
+        profile.verification?.verifiedStatus === undefined
+          ? undefined
+          : profile.verification.verifiedStatus === 'valid',
       recentPosts,
       fetchedAt: (this.options.now?.() ?? new Date()).toISOString(),
     });
@@ -171,16 +195,18 @@ export class BlueskyAdapter implements ProviderAdapter {
     if (response.status !== 200) return classifyXrpcError(response);
     const feed = parsePayload(FeedSchema, response.body);
     if (feed === null) return unavailable('invalid_payload');
-    return feed.feed
-      // Reposts are somebody else's post; pins can be old and are not part of the recent sample.
-      .filter((item) => item.reason === undefined && item.post.author.did === did)
-      .map((item) => ({
-        at: iso(item.post.record.createdAt ?? item.post.indexedAt) ?? new Date(0).toISOString(),
-        reshares: item.post.repostCount ?? 0,
-        replies: item.post.replyCount ?? 0,
-        likes: item.post.likeCount ?? 0,
-        quotes: item.post.quoteCount,
-      }));
+    return (
+      feed.feed
+        // Reposts are somebody else's post; pins can be old and are not part of the recent sample.
+        .filter((item) => item.reason === undefined && item.post.author.did === did)
+        .map((item) => ({
+          at: iso(item.post.record.createdAt ?? item.post.indexedAt) ?? new Date(0).toISOString(),
+          reshares: item.post.repostCount ?? 0,
+          replies: item.post.replyCount ?? 0,
+          likes: item.post.likeCount ?? 0,
+          quotes: item.post.quoteCount,
+        }))
+    );
   }
 }
 
@@ -188,11 +214,15 @@ export class BlueskyAdapter implements ProviderAdapter {
 export function classifyXrpcError(response: HttpResponse): ProviderResult {
   const body = parsePayload(XrpcErrorSchema, response.body);
   switch (body?.error) {
-    case 'AccountTakedown': return { status: 'suspended' };
-    case 'AccountDeactivated': return { status: 'not_found' };
+    case 'AccountTakedown':
+      return { status: 'suspended' };
+    case 'AccountDeactivated':
+      return { status: 'not_found' };
     case 'BlockedActor':
-    case 'BlockedByActor': return { status: 'protected' };
-    case 'RateLimitExceeded': return unavailable('rate_limited', response.retryAfterSeconds);
+    case 'BlockedByActor':
+      return { status: 'protected' };
+    case 'RateLimitExceeded':
+      return unavailable('rate_limited', response.retryAfterSeconds);
     case 'InvalidRequest':
       // "Profile not found", "Actor not found", or an unparsable actor: none of them exists.
       if (response.status === 400) return { status: 'not_found' };

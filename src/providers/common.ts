@@ -1,8 +1,9 @@
 // What every adapter shares: options, the "whole provider unusable" error, result helpers, payload validation.
 import type { z } from 'zod';
-import { HttpClient, HttpError, type HttpClientOptions, type HttpResponse } from '../http/index.ts';
+
 import type { RateLimitNormaliser } from '../http/index.ts';
-import { NetworkMetricsSchema, type Network, type NetworkMetrics } from '../scoring/types.ts';
+import { HttpClient, type HttpClientOptions, HttpError, type HttpResponse } from '../http/index.ts';
+import { type Network, type NetworkMetrics, NetworkMetricsSchema } from '../scoring/types.ts';
 import type { ProviderResult } from './contract.ts';
 
 /** Thrown only when the whole provider cannot work (credentials rejected); the message says how to fix it. */
@@ -44,7 +45,9 @@ export function createHttp(
 }
 
 export const unavailable = (reason: string, retryAfterSeconds?: number): ProviderResult =>
-  retryAfterSeconds === undefined ? { status: 'unavailable', reason } : { status: 'unavailable', reason, retryAfterSeconds };
+  retryAfterSeconds === undefined
+    ? { status: 'unavailable', reason }
+    : { status: 'unavailable', reason, retryAfterSeconds };
 
 /** A request that got no usable response → one `unavailable` result (never a throw for one handle). */
 export function fromHttpError(error: unknown): ProviderResult {
@@ -61,7 +64,7 @@ export function fromUnexpected(response: HttpResponse): ProviderResult {
 /** Validates a payload; on mismatch returns null so the caller can report `unavailable` (a changed API). */
 export function parsePayload<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> | null {
   const parsed = schema.safeParse(body);
-  return parsed.success ? (parsed.data) : null;
+  return parsed.success ? parsed.data : null;
 }
 
 export function iso(value: string | null | undefined): string | undefined {
@@ -82,7 +85,11 @@ export function count(value: unknown): number {
 }
 
 /** Results for every handle in `handles`, in one Map keyed exactly as given. */
-export function fillAll(handles: readonly string[], result: ProviderResult, into = new Map<string, ProviderResult>()): Map<string, ProviderResult> {
+export function fillAll(
+  handles: readonly string[],
+  result: ProviderResult,
+  into = new Map<string, ProviderResult>(),
+): Map<string, ProviderResult> {
   for (const handle of handles) into.set(handle, result);
   return into;
 }
@@ -91,7 +98,11 @@ export function fillAll(handles: readonly string[], result: ProviderResult, into
  * The distinct handles that can exist on the network. The others cannot (and some networks reject a whole batch for
  * one of them), so they are answered `not_found` in `results` without a call.
  */
-export function wellFormedHandles(handles: readonly string[], isWellFormed: (handle: string) => boolean, results: Map<string, ProviderResult>): string[] {
+export function wellFormedHandles(
+  handles: readonly string[],
+  isWellFormed: (handle: string) => boolean,
+  results: Map<string, ProviderResult>,
+): string[] {
   const valid: string[] = [];
   for (const handle of new Set(handles)) {
     if (isWellFormed(handle)) valid.push(handle);

@@ -12,9 +12,10 @@
 //   email      optional  the contact's e-mail, for your own bookkeeping
 // `connections` is accepted as another name for `following`.
 import { z } from 'zod';
-import { NETWORKS, type Network } from '../scoring/types.ts';
-import type { ProviderAdapter, ProviderResult } from './contract.ts';
+
+import { type Network, NETWORKS } from '../scoring/types.ts';
 import { okResult } from './common.ts';
+import type { ProviderAdapter, ProviderResult } from './contract.ts';
 
 const whole = (name: string) => z.string().trim().regex(/^\d+$/, `${name} must be a whole number`).transform(Number);
 const optionalWhole = (name: string) => z.union([z.literal('').transform(() => undefined), whole(name)]).optional();
@@ -25,8 +26,13 @@ export const CsvRowSchema = z.object({
   followers: whole('followers'),
   following: optionalWhole('following'),
   posts: optionalWhole('posts'),
-  as_of: z.string().trim().refine((v) => !Number.isNaN(Date.parse(v)), 'as_of must be an ISO date like 2026-06-01'),
-  source: z.union([z.literal('').transform(() => 'manual' as const), z.enum(['self_reported', 'export', 'manual'])]).default('manual'),
+  as_of: z
+    .string()
+    .trim()
+    .refine((v) => !Number.isNaN(Date.parse(v)), 'as_of must be an ISO date like 2026-06-01'),
+  source: z
+    .union([z.literal('').transform(() => 'manual' as const), z.enum(['self_reported', 'export', 'manual'])])
+    .default('manual'),
   email: z.string().optional(),
 });
 export type CsvRow = z.infer<typeof CsvRowSchema>;
@@ -85,10 +91,16 @@ export interface CsvImport {
  */
 export function loadCsvImport(text: string, normalise: (network: Network, value: string) => string | null): CsvImport {
   const table = parseCsv(text);
-  const header = (table[0] ?? []).map((h) => h.trim().toLowerCase().replace(/^connections$/, 'following'));
+  const header = (table[0] ?? []).map((h) =>
+    h
+      .trim()
+      .toLowerCase()
+      .replace(/^connections$/, 'following'),
+  );
   const problems: CsvProblem[] = [];
   for (const required of ['handle', 'followers', 'as_of']) {
-    if (!header.includes(required)) problems.push({ line: 1, field: required, message: `the header row has no "${required}" column` });
+    if (!header.includes(required))
+      problems.push({ line: 1, field: required, message: `the header row has no "${required}" column` });
   }
   if (problems.length > 0) return { adapters: [], rows: 0, problems };
   const byNetwork = new Map<Network, Map<string, CsvRow>>();
@@ -98,12 +110,17 @@ export function loadCsvImport(text: string, normalise: (network: Network, value:
     const record = Object.fromEntries(header.map((name, i) => [name, cells[i] ?? '']));
     const parsed = CsvRowSchema.safeParse(record);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push({ line, field: String(issue.path[0] ?? ''), message: issue.message });
+      for (const issue of parsed.error.issues)
+        problems.push({ line, field: String(issue.path[0] ?? ''), message: issue.message });
       return;
     }
     const handle = normalise(parsed.data.network, parsed.data.handle);
     if (handle === null) {
-      problems.push({ line, field: 'handle', message: `"${parsed.data.handle}" is not a ${parsed.data.network} profile URL or handle` });
+      problems.push({
+        line,
+        field: 'handle',
+        message: `"${parsed.data.handle}" is not a ${parsed.data.network} profile URL or handle`,
+      });
       return;
     }
     let map = byNetwork.get(parsed.data.network);
@@ -132,16 +149,21 @@ export class CsvImportAdapter implements ProviderAdapter {
     const results = new Map<string, ProviderResult>();
     for (const handle of handles) {
       const row = this.rows.get(handle);
-      results.set(handle, row ? okResult({
-        network: this.network,
+      results.set(
         handle,
-        followers: row.followers,
-        following: row.following ?? 0,
-        posts: row.posts ?? 0,
-        recentPosts: [],
-        // The numbers are as old as the import says, not as old as this call.
-        fetchedAt: new Date(Date.parse(row.as_of)).toISOString(),
-      }) : { status: 'not_found' });
+        row
+          ? okResult({
+              network: this.network,
+              handle,
+              followers: row.followers,
+              following: row.following ?? 0,
+              posts: row.posts ?? 0,
+              recentPosts: [],
+              // The numbers are as old as the import says, not as old as this call.
+              fetchedAt: new Date(Date.parse(row.as_of)).toISOString(),
+            })
+          : { status: 'not_found' },
+      );
     }
     return Promise.resolve(results);
   }

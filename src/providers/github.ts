@@ -2,12 +2,22 @@
 // covers a batch of logins; without one, REST (`/users/{u}` + the first 100 owner repos, 60 requests/hour).
 // Only user accounts are profiles: organizations, and suspended users (GitHub hides them), read as not_found.
 import { z } from 'zod';
-import { chunk, mapConcurrent, RATE_LIMIT_HEADERS, type HttpClient, type HttpResponse } from '../http/index.ts';
-import type { ProviderAdapter, ProviderResult } from './contract.ts';
+
+import { chunk, type HttpClient, type HttpResponse, mapConcurrent, RATE_LIMIT_HEADERS } from '../http/index.ts';
 import {
-  createHttp, wellFormedHandles, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, ProviderUnusableError, unavailable,
   type AdapterOptions,
+  createHttp,
+  fillAll,
+  fromHttpError,
+  fromUnexpected,
+  iso,
+  okResult,
+  parsePayload,
+  ProviderUnusableError,
+  unavailable,
+  wellFormedHandles,
 } from './common.ts';
+import type { ProviderAdapter, ProviderResult } from './contract.ts';
 
 export const GITHUB_GRAPHQL_BATCH = 50;
 /** REST has no batch endpoint; this only sizes how many handles one fetchProfiles call gets. */
@@ -33,11 +43,22 @@ const GraphUserSchema = z.object({
   followers: z.object({ totalCount: count }),
   following: z.object({ totalCount: count }),
   publicRepos: z.object({ totalCount: count }),
-  ownRepos: z.object({ totalCount: count, nodes: z.array(z.object({ stargazerCount: count, forkCount: count }).nullable()) }),
+  ownRepos: z.object({
+    totalCount: count,
+    nodes: z.array(z.object({ stargazerCount: count, forkCount: count }).nullable()),
+  }),
 });
 const GraphResponseSchema = z.object({
   data: z.record(z.string(), GraphUserSchema.nullable()).nullable().optional(),
-  errors: z.array(z.looseObject({ type: z.string().optional(), path: z.array(z.union([z.string(), z.number()])).optional(), message: z.string().optional() })).optional(),
+  errors: z
+    .array(
+      z.looseObject({
+        type: z.string().optional(),
+        path: z.array(z.union([z.string(), z.number()])).optional(),
+        message: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 
 const USER_FIELDS = `login createdAt followers { totalCount } following { totalCount }
@@ -64,9 +85,11 @@ export class GitHubAdapter implements ProviderAdapter {
       },
       rateLimit: RATE_LIMIT_HEADERS.github,
       // GitHub's REST ("core"), GraphQL and search limits are separate windows (x-ratelimit-resource).
-      rateLimitWindow: (url) => (url.pathname.endsWith('/graphql') ? 'graphql' : url.pathname.includes('/search/') ? 'search' : 'core'),
+      rateLimitWindow: (url) =>
+        url.pathname.endsWith('/graphql') ? 'graphql' : url.pathname.includes('/search/') ? 'search' : 'core',
       // GitHub signals an exhausted primary limit with 403 as often as 429.
-      isRateLimited: (r) => r.status === 429 || (r.status === 403 && (r.rateLimit?.remaining === 0 || r.headers.has('retry-after'))),
+      isRateLimited: (r) =>
+        r.status === 429 || (r.status === 403 && (r.rateLimit?.remaining === 0 || r.headers.has('retry-after'))),
     });
   }
 
@@ -88,14 +111,18 @@ export class GitHubAdapter implements ProviderAdapter {
   }
 
   private authFailure(response: HttpResponse): never {
-    throw new ProviderUnusableError('github', `GitHub rejected the token (HTTP ${response.status}): check GITHUB_TOKEN, or unset it to use the unauthenticated limit`);
+    throw new ProviderUnusableError(
+      'github',
+      `GitHub rejected the token (HTTP ${response.status}): check GITHUB_TOKEN, or unset it to use the unauthenticated limit`,
+    );
   }
 
   private async graphqlBatch(batch: string[], results: Map<string, ProviderResult>): Promise<void> {
     const variables = Object.fromEntries(batch.map((login, i) => [`l${i}`, login]));
     // Fields inline per alias rather than a fragment: same cost, and simpler GraphQL front ends accept it.
     const query = `query(${batch.map((_, i) => `$l${i}: String!`).join(', ')}) {\n${batch
-      .map((_, i) => `  u${i}: user(login: $l${i}) { ${USER_FIELDS} }`).join('\n')}\n}`;
+      .map((_, i) => `  u${i}: user(login: $l${i}) { ${USER_FIELDS} }`)
+      .join('\n')}\n}`;
     let response: HttpResponse;
     try {
       response = await this.http.request(`${this.options.baseUrl}/graphql`, { json: { query, variables } });
@@ -119,18 +146,32 @@ export class GitHubAdapter implements ProviderAdapter {
       return;
     }
     const errorByAlias = new Map<string, string>();
-    for (const e of payload.errors ?? []) if (typeof e.path?.[0] === 'string') errorByAlias.set(e.path[0], e.type ?? 'ERROR');
+    for (const e of payload.errors ?? [])
+      if (typeof e.path?.[0] === 'string') errorByAlias.set(e.path[0], e.type ?? 'ERROR');
     batch.forEach((handle, i) => {
       const user = payload.data?.[`u${i}`];
       if (user) {
-        results.set(handle, this.metrics(handle, {
-          followers: user.followers.totalCount, following: user.following.totalCount, publicRepos: user.publicRepos.totalCount,
-          createdAt: user.createdAt, repos: user.ownRepos.nodes.filter((n) => n !== null).map((n) => ({ stars: n.stargazerCount, forks: n.forkCount })),
-        }));
+        results.set(
+          handle,
+          this.metrics(handle, {
+            followers: user.followers.totalCount,
+            following: user.following.totalCount,
+            publicRepos: user.publicRepos.totalCount,
+            createdAt: user.createdAt,
+            repos: user.ownRepos.nodes
+              .filter((n) => n !== null)
+              .map((n) => ({ stars: n.stargazerCount, forks: n.forkCount })),
+          }),
+        );
         return;
       }
       const type = errorByAlias.get(`u${i}`);
-      results.set(handle, type === 'NOT_FOUND' || (type === undefined && payload.data) ? { status: 'not_found' } : unavailable(`graphql_${type ?? 'no_data'}`));
+      results.set(
+        handle,
+        type === 'NOT_FOUND' || (type === undefined && payload.data)
+          ? { status: 'not_found' }
+          : unavailable(`graphql_${type ?? 'no_data'}`),
+      );
     });
   }
 
@@ -162,7 +203,13 @@ export class GitHubAdapter implements ProviderAdapter {
       if (list === null) return unavailable('invalid_payload');
       repos = list.filter((r) => !r.fork).map((r) => ({ stars: r.stargazers_count, forks: r.forks_count }));
     }
-    return this.metrics(handle, { followers: user.followers, following: user.following, publicRepos: user.public_repos, createdAt: user.created_at, repos });
+    return this.metrics(handle, {
+      followers: user.followers,
+      following: user.following,
+      publicRepos: user.public_repos,
+      createdAt: user.created_at,
+      repos,
+    });
   }
 
   /** A REST response that is not a success → its status (or null for 200). */
@@ -172,13 +219,20 @@ export class GitHubAdapter implements ProviderAdapter {
     if (response.status === 401) this.authFailure(response);
     if (response.status === 404 || response.status === 410) return { status: 'not_found' };
     if (message.includes('suspended') || response.status === 451) return { status: 'suspended' };
-    if (response.status === 403 && message.includes('rate limit')) return unavailable('rate_limited', response.retryAfterSeconds);
+    if (response.status === 403 && message.includes('rate limit'))
+      return unavailable('rate_limited', response.retryAfterSeconds);
     return fromUnexpected(response);
   }
 
   private metrics(
     handle: string,
-    m: { followers: number; following: number; publicRepos: number; createdAt?: string | undefined; repos: { stars: number; forks: number }[] },
+    m: {
+      followers: number;
+      following: number;
+      publicRepos: number;
+      createdAt?: string | undefined;
+      repos: { stars: number; forks: number }[];
+    },
   ): ProviderResult {
     return okResult({
       network: 'github',

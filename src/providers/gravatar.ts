@@ -1,23 +1,37 @@
 // Gravatar discovery: e-mail → SHA-256 → public profile → the accounts its owner verified. These are suggestions
 // (`discovered`, unconfirmed): the caller normalises them into identities and scores them only once confirmed.
 import { createHash } from 'node:crypto';
+
 import { z } from 'zod';
+
 import type { RawHandle } from '../crm/contract.ts';
-import { mapConcurrent, RATE_LIMIT_HEADERS, type HttpClient, type HttpResponse } from '../http/index.ts';
-import { createHttp, parsePayload, ProviderUnusableError, type AdapterOptions } from './common.ts';
+import { type HttpClient, type HttpResponse, mapConcurrent, RATE_LIMIT_HEADERS } from '../http/index.ts';
+import { type AdapterOptions, createHttp, parsePayload, ProviderUnusableError } from './common.ts';
 
 /** Gravatar's `service_type` → our network hint; others pass as `any` (their URL decides, or they are rejected). */
 const SERVICE_NETWORK: Record<string, RawHandle['network']> = {
-  twitter: 'x', x: 'x', github: 'github', mastodon: 'mastodon', bluesky: 'bluesky', youtube: 'youtube', linkedin: 'linkedin',
+  twitter: 'x',
+  x: 'x',
+  github: 'github',
+  mastodon: 'mastodon',
+  bluesky: 'bluesky',
+  youtube: 'youtube',
+  linkedin: 'linkedin',
 };
 
 const ProfileSchema = z.object({
   hash: z.string().optional(),
-  verified_accounts: z.array(z.object({
-    service_type: z.string(),
-    url: z.string(),
-    is_hidden: z.boolean().optional(),
-  }).loose()).optional(),
+  verified_accounts: z
+    .array(
+      z
+        .object({
+          service_type: z.string(),
+          url: z.string(),
+          is_hidden: z.boolean().optional(),
+        })
+        .loose(),
+    )
+    .optional(),
 });
 
 export type DiscoveryResult =
@@ -61,20 +75,35 @@ export class GravatarDiscovery {
       response = await this.http.request(`${this.options.baseUrl}/profiles/${gravatarHash(email)}`);
     } catch (error) {
       const e = error as { code?: string; retryAfterSeconds?: number };
-      return { status: 'unavailable', reason: e.code ?? 'network', ...(e.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: e.retryAfterSeconds }) };
+      return {
+        status: 'unavailable',
+        reason: e.code ?? 'network',
+        ...(e.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: e.retryAfterSeconds }),
+      };
     }
     if (response.status === 404) return { status: 'not_found' };
     if (response.status === 401 || response.status === 403) {
-      throw new ProviderUnusableError('gravatar', `Gravatar refused the API key (HTTP ${response.status}): check GRAVATAR_API_KEY or unset it`);
+      throw new ProviderUnusableError(
+        'gravatar',
+        `Gravatar refused the API key (HTTP ${response.status}): check GRAVATAR_API_KEY or unset it`,
+      );
     }
     if (response.status !== 200) {
-      return { status: 'unavailable', reason: response.status === 429 ? 'rate_limited' : `http_${response.status}`, ...(response.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: response.retryAfterSeconds }) };
+      return {
+        status: 'unavailable',
+        reason: response.status === 429 ? 'rate_limited' : `http_${response.status}`,
+        ...(response.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: response.retryAfterSeconds }),
+      };
     }
     const profile = parsePayload(ProfileSchema, response.body);
     if (profile === null) return { status: 'unavailable', reason: 'invalid_payload' };
     const handles = (profile.verified_accounts ?? [])
       .filter((a) => a.is_hidden !== true)
-      .map((a) => ({ field: `gravatar:${a.service_type}`, network: SERVICE_NETWORK[a.service_type.toLowerCase()] ?? 'any', value: a.url }));
+      .map((a) => ({
+        field: `gravatar:${a.service_type}`,
+        network: SERVICE_NETWORK[a.service_type.toLowerCase()] ?? 'any',
+        value: a.url,
+      }));
     return { status: 'ok', handles };
   }
 }

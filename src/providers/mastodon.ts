@@ -2,10 +2,20 @@
 // remote accounts seen from elsewhere are stale. Lookup + recent public statuses. Accounts that opted out of
 // indexing (noindex / indexable:false / discoverable:false) or approve followers (locked) are `protected`.
 import { z } from 'zod';
-import { mapConcurrent, RATE_LIMIT_HEADERS, type HttpClient, type HttpResponse } from '../http/index.ts';
+
+import { type HttpClient, type HttpResponse, mapConcurrent, RATE_LIMIT_HEADERS } from '../http/index.ts';
 import type { RecentPost } from '../scoring/types.ts';
+import {
+  type AdapterOptions,
+  createHttp,
+  fromHttpError,
+  fromUnexpected,
+  iso,
+  okResult,
+  parsePayload,
+  unavailable,
+} from './common.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
-import { createHttp, fromHttpError, fromUnexpected, iso, okResult, parsePayload, unavailable, type AdapterOptions } from './common.ts';
 
 const ACCT = /^([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_])?)@((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*)$/i;
 
@@ -81,7 +91,9 @@ export class MastodonAdapter implements ProviderAdapter {
     let response: HttpResponse;
     try {
       // The full acct works on the home instance too (it resolves its own domain to the local account).
-      response = await this.http.request(`${base}/api/v1/accounts/lookup`, { query: { acct: `${match[1]}@${instance}` } });
+      response = await this.http.request(`${base}/api/v1/accounts/lookup`, {
+        query: { acct: `${match[1]}@${instance}` },
+      });
     } catch (error) {
       return fromHttpError(error);
     }
@@ -90,7 +102,12 @@ export class MastodonAdapter implements ProviderAdapter {
     if (account === null) return unavailable('invalid_payload');
     if (account.suspended === true) return { status: 'suspended' };
     if (account.moved !== undefined && account.moved !== null) return { status: 'not_found' };
-    if (account.noindex === true || account.indexable === false || account.discoverable === false || account.locked === true) {
+    if (
+      account.noindex === true ||
+      account.indexable === false ||
+      account.discoverable === false ||
+      account.locked === true
+    ) {
       return { status: 'protected' };
     }
     let recentPosts: RecentPost[] = [];

@@ -11,9 +11,20 @@ import { PROVIDER_TTL_SECONDS } from './ttl.ts';
 import { X_PRICE_USD, XAdapter } from './x.ts';
 import { YouTubeAdapter } from './youtube.ts';
 
-export type ProviderConfig = Pick<AppConfig,
-  | 'X_ENABLED' | 'X_API_BASE_URL' | 'X_BEARER_TOKEN' | 'GITHUB_API_BASE_URL' | 'GITHUB_TOKEN' | 'MASTODON_API_BASE_URL'
-  | 'BLUESKY_API_BASE_URL' | 'YOUTUBE_API_BASE_URL' | 'YOUTUBE_API_KEY' | 'GRAVATAR_API_BASE_URL' | 'GRAVATAR_API_KEY'>;
+export type ProviderConfig = Pick<
+  AppConfig,
+  | 'X_ENABLED'
+  | 'X_API_BASE_URL'
+  | 'X_BEARER_TOKEN'
+  | 'GITHUB_API_BASE_URL'
+  | 'GITHUB_TOKEN'
+  | 'MASTODON_API_BASE_URL'
+  | 'BLUESKY_API_BASE_URL'
+  | 'YOUTUBE_API_BASE_URL'
+  | 'YOUTUBE_API_KEY'
+  | 'GRAVATAR_API_BASE_URL'
+  | 'GRAVATAR_API_KEY'
+>;
 
 export interface ProviderBuildOptions {
   logger?: HttpLogger;
@@ -40,20 +51,70 @@ export function describeProviders(config: ProviderConfig): ProviderDescription[]
   const xOn = config.X_ENABLED && Boolean(config.X_BEARER_TOKEN);
   return [
     xOn
-      ? { network: 'x', enabled: true, detail: `X API v2, 100 users per call; paid per read (~$${X_PRICE_USD.userRead} per user + $${X_PRICE_USD.postRead} per post), cached ${days(PROVIDER_TTL_SECONDS.x)}` }
-      : { network: 'x', enabled: false, detail: 'off: the X API is paid per read, so it is opt-in', howToEnable: 'set X_ENABLED=true and X_BEARER_TOKEN=<your X app bearer token> (only score handles contacts gave you: X requires consent for off-X matching)' },
+      ? {
+          network: 'x',
+          enabled: true,
+          detail: `X API v2, 100 users per call; paid per read (~$${X_PRICE_USD.userRead} per user + $${X_PRICE_USD.postRead} per post), cached ${days(PROVIDER_TTL_SECONDS.x)}`,
+        }
+      : {
+          network: 'x',
+          enabled: false,
+          detail: 'off: the X API is paid per read, so it is opt-in',
+          howToEnable:
+            'set X_ENABLED=true and X_BEARER_TOKEN=<your X app bearer token> (only score handles contacts gave you: X requires consent for off-X matching)',
+        },
     config.GITHUB_TOKEN
       ? { network: 'github', enabled: true, detail: 'GitHub GraphQL with your token, 50 logins per query' }
-      : { network: 'github', enabled: true, detail: 'GitHub REST without a token: 60 requests/hour, 1–2 requests per account', howToEnable: 'set GITHUB_TOKEN=<a fine-grained token with no scopes> for 5,000 requests/hour and batched GraphQL look-ups' },
-    { network: 'mastodon', enabled: true, detail: config.MASTODON_API_BASE_URL ? `every instance via ${config.MASTODON_API_BASE_URL}` : 'each account\'s home instance, public API (no token)' },
-    { network: 'bluesky', enabled: true, detail: `public AppView ${config.BLUESKY_API_BASE_URL}, 25 profiles per call (no token)` },
+      : {
+          network: 'github',
+          enabled: true,
+          detail: 'GitHub REST without a token: 60 requests/hour, 1–2 requests per account',
+          howToEnable:
+            'set GITHUB_TOKEN=<a fine-grained token with no scopes> for 5,000 requests/hour and batched GraphQL look-ups',
+        },
+    {
+      network: 'mastodon',
+      enabled: true,
+      detail: config.MASTODON_API_BASE_URL
+        ? `every instance via ${config.MASTODON_API_BASE_URL}`
+        : "each account's home instance, public API (no token)",
+    },
+    {
+      network: 'bluesky',
+      enabled: true,
+      detail: `public AppView ${config.BLUESKY_API_BASE_URL}, 25 profiles per call (no token)`,
+    },
     config.YOUTUBE_API_KEY
-      ? { network: 'youtube', enabled: true, detail: 'YouTube Data API v3: 10,000 quota units/day, ~1–2 units per channel; kept as its own sub-score' }
-      : { network: 'youtube', enabled: false, detail: 'off: needs an API key', howToEnable: 'set YOUTUBE_API_KEY=<key of a Google Cloud project with the YouTube Data API v3 enabled>' },
-    { network: 'linkedin', enabled: false, detail: 'LinkedIn has no API for other members\' follower counts', howToEnable: 'import counts from CSV (columns: network,handle,followers,following,posts,as_of,source; see src/providers/csv-import.ts)' },
+      ? {
+          network: 'youtube',
+          enabled: true,
+          detail: 'YouTube Data API v3: 10,000 quota units/day, ~1–2 units per channel; kept as its own sub-score',
+        }
+      : {
+          network: 'youtube',
+          enabled: false,
+          detail: 'off: needs an API key',
+          howToEnable: 'set YOUTUBE_API_KEY=<key of a Google Cloud project with the YouTube Data API v3 enabled>',
+        },
+    {
+      network: 'linkedin',
+      enabled: false,
+      detail: "LinkedIn has no API for other members' follower counts",
+      howToEnable:
+        'import counts from CSV (columns: network,handle,followers,following,posts,as_of,source; see src/providers/csv-import.ts)',
+    },
     config.GRAVATAR_API_KEY
-      ? { network: 'gravatar', enabled: true, detail: 'handle discovery from e-mail (1,000/hour with your key); discovered handles are unconfirmed' }
-      : { network: 'gravatar', enabled: true, detail: 'handle discovery from e-mail, 100 requests/hour; discovered handles are unconfirmed', howToEnable: 'set GRAVATAR_API_KEY for 1,000 requests/hour' },
+      ? {
+          network: 'gravatar',
+          enabled: true,
+          detail: 'handle discovery from e-mail (1,000/hour with your key); discovered handles are unconfirmed',
+        }
+      : {
+          network: 'gravatar',
+          enabled: true,
+          detail: 'handle discovery from e-mail, 100 requests/hour; discovered handles are unconfirmed',
+          howToEnable: 'set GRAVATAR_API_KEY for 1,000 requests/hour',
+        },
   ];
 }
 
@@ -67,11 +128,19 @@ export function createProviders(config: ProviderConfig, options: ProviderBuildOp
   if (config.X_ENABLED && config.X_BEARER_TOKEN) {
     adapters.push(new XAdapter({ baseUrl: config.X_API_BASE_URL, bearerToken: config.X_BEARER_TOKEN, ...common('x') }));
   }
-  adapters.push(new GitHubAdapter({ baseUrl: config.GITHUB_API_BASE_URL, token: config.GITHUB_TOKEN, ...common('github') }));
+  adapters.push(
+    new GitHubAdapter({ baseUrl: config.GITHUB_API_BASE_URL, token: config.GITHUB_TOKEN, ...common('github') }),
+  );
   adapters.push(new MastodonAdapter({ baseUrlOverride: config.MASTODON_API_BASE_URL, ...common('mastodon') }));
   adapters.push(new BlueskyAdapter({ baseUrl: config.BLUESKY_API_BASE_URL, ...common('bluesky') }));
   if (config.YOUTUBE_API_KEY) {
-    adapters.push(new YouTubeAdapter({ baseUrl: config.YOUTUBE_API_BASE_URL, apiKey: config.YOUTUBE_API_KEY, ...common('youtube') }));
+    adapters.push(
+      new YouTubeAdapter({
+        baseUrl: config.YOUTUBE_API_BASE_URL,
+        apiKey: config.YOUTUBE_API_KEY,
+        ...common('youtube'),
+      }),
+    );
   }
   return adapters;
 }

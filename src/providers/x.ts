@@ -1,13 +1,23 @@
 // X (Twitter) API v2: /2/users/by (100 usernames per call) + recent original posts. Paid per resource read, so it
 // is opt-in and counts its estimated cost. Errors arrive as 200 + `errors[]` as often as as status codes.
 import { z } from 'zod';
-import { chunk, mapConcurrent, RATE_LIMIT_HEADERS, type HttpClient, type HttpResponse } from '../http/index.ts';
+
+import { chunk, type HttpClient, type HttpResponse, mapConcurrent, RATE_LIMIT_HEADERS } from '../http/index.ts';
 import type { RecentPost } from '../scoring/types.ts';
-import type { ProviderAdapter, ProviderResult } from './contract.ts';
 import {
-  createHttp, wellFormedHandles, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, ProviderUnusableError, unavailable,
   type AdapterOptions,
+  createHttp,
+  fillAll,
+  fromHttpError,
+  fromUnexpected,
+  iso,
+  okResult,
+  parsePayload,
+  ProviderUnusableError,
+  unavailable,
+  wellFormedHandles,
 } from './common.ts';
+import type { ProviderAdapter, ProviderResult } from './contract.ts';
 
 /** docs.x.com/x-api/getting-started/pricing (pay-per-use credits, 2026). */
 export const X_PRICE_USD = { userRead: 0.01, postRead: 0.005 } as const;
@@ -44,7 +54,10 @@ const XProblemSchema = z.looseObject({
 });
 type XProblem = z.infer<typeof XProblemSchema>;
 
-const XUsersResponseSchema = z.object({ data: z.array(XUserSchema).optional(), errors: z.array(XProblemSchema).optional() });
+const XUsersResponseSchema = z.object({
+  data: z.array(XUserSchema).optional(),
+  errors: z.array(XProblemSchema).optional(),
+});
 
 const XTweetSchema = z.object({
   id: z.string(),
@@ -64,7 +77,11 @@ const XTweetsResponseSchema = z.object({
 });
 
 /** A top-level problem body (`{title, detail, type, status}`) as X sends with 4xx/429. */
-const XTopProblemSchema = z.looseObject({ title: z.string().optional(), detail: z.string().optional(), type: z.string().optional() });
+const XTopProblemSchema = z.looseObject({
+  title: z.string().optional(),
+  detail: z.string().optional(),
+  type: z.string().optional(),
+});
 
 export interface XAdapterOptions extends AdapterOptions {
   bearerToken: string;
@@ -75,7 +92,8 @@ export function classifyXProblem(problem: XProblem): ProviderResult {
   const type = problem.type ?? '';
   const detail = (problem.detail ?? '').toLowerCase();
   // Suspended users come with the resource-not-found type too; the title and detail tell them apart.
-  if (detail.includes('suspended') || (problem.title === 'Forbidden' && type.endsWith('/resource-not-found'))) return { status: 'suspended' };
+  if (detail.includes('suspended') || (problem.title === 'Forbidden' && type.endsWith('/resource-not-found')))
+    return { status: 'suspended' };
   if (type.endsWith('/resource-not-found') || problem.title === 'Not Found Error') return { status: 'not_found' };
   if (type.endsWith('/not-authorized-for-resource') || detail.includes('protected')) return { status: 'protected' };
   if (type.endsWith('/usage-capped')) return unavailable('usage_capped');
@@ -126,7 +144,8 @@ export class XAdapter implements ProviderAdapter {
       response = await this.http.request(`${this.options.baseUrl}/2/users/by`, {
         query: {
           usernames: batch.map((h) => h.replace(/^@/, '')).join(','),
-          'user.fields': 'created_at,public_metrics,verified,verified_type,is_identity_verified,protected,most_recent_tweet_id',
+          'user.fields':
+            'created_at,public_metrics,verified,verified_type,is_identity_verified,protected,most_recent_tweet_id',
         },
       });
     } catch (error) {
@@ -143,10 +162,17 @@ export class XAdapter implements ProviderAdapter {
       }
     }
     if (response.status === 401 || response.status === 403) {
-      throw new ProviderUnusableError('x', `X refused the app (HTTP ${response.status}): check X_BEARER_TOKEN and that the app has X API access and credits, or set X_ENABLED=false`);
+      throw new ProviderUnusableError(
+        'x',
+        `X refused the app (HTTP ${response.status}): check X_BEARER_TOKEN and that the app has X API access and credits, or set X_ENABLED=false`,
+      );
     }
     if (response.status !== 200) {
-      fillAll(batch, isUsageCap(response) ? unavailable('usage_capped', response.retryAfterSeconds) : fromUnexpected(response), results);
+      fillAll(
+        batch,
+        isUsageCap(response) ? unavailable('usage_capped', response.retryAfterSeconds) : fromUnexpected(response),
+        results,
+      );
       return;
     }
     const payload = parsePayload(XUsersResponseSchema, response.body);
@@ -188,8 +214,11 @@ export class XAdapter implements ProviderAdapter {
       recentPosts = posts;
     }
     const m = user.public_metrics;
-    const verified = user.is_identity_verified
-      ?? (user.verified_type === undefined ? user.verified : user.verified_type === 'business' || user.verified_type === 'government');
+    const verified =
+      user.is_identity_verified ??
+      (user.verified_type === undefined
+        ? user.verified
+        : user.verified_type === 'business' || user.verified_type === 'government');
     return okResult({
       network: 'x',
       handle,

@@ -2,13 +2,24 @@
 // the uploads playlist and videos.list (50 video ids per call, shared across channels). Every call costs quota
 // units out of 10,000/day, counted here. The API key travels in the x-goog-api-key header, never in the URL.
 import { z } from 'zod';
-import { chunk, mapConcurrent, type HttpClient, type HttpResponse } from '../http/index.ts';
+
+import { chunk, type HttpClient, type HttpResponse, mapConcurrent } from '../http/index.ts';
 import type { RecentPost } from '../scoring/types.ts';
-import type { ProviderAdapter, ProviderResult } from './contract.ts';
 import {
-  count, createHttp, fillAll, fromHttpError, fromUnexpected, iso, okResult, parsePayload, ProviderUnusableError, unavailable,
-  wellFormedHandles, type AdapterOptions,
+  type AdapterOptions,
+  count,
+  createHttp,
+  fillAll,
+  fromHttpError,
+  fromUnexpected,
+  iso,
+  okResult,
+  parsePayload,
+  ProviderUnusableError,
+  unavailable,
+  wellFormedHandles,
 } from './common.ts';
+import type { ProviderAdapter, ProviderResult } from './contract.ts';
 
 export const YOUTUBE_MAX_IDS = 50;
 const CHANNEL_ID = /^UC[A-Za-z0-9_-]{22}$/;
@@ -21,48 +32,83 @@ const numeric = z.union([z.string(), z.number()]);
 
 const ChannelSchema = z.object({
   id: z.string(),
-  snippet: z.object({ title: z.string().optional(), customUrl: z.string().optional(), publishedAt: z.string().optional() }).loose().optional(),
-  contentDetails: z.object({ relatedPlaylists: z.object({ uploads: z.string().optional() }).loose().optional() }).loose().optional(),
-  statistics: z.object({
-    viewCount: numeric.optional(),
-    subscriberCount: numeric.optional(),
-    hiddenSubscriberCount: z.boolean().optional(),
-    videoCount: numeric.optional(),
-  }).loose().optional(),
+  snippet: z
+    .object({ title: z.string().optional(), customUrl: z.string().optional(), publishedAt: z.string().optional() })
+    .loose()
+    .optional(),
+  contentDetails: z
+    .object({ relatedPlaylists: z.object({ uploads: z.string().optional() }).loose().optional() })
+    .loose()
+    .optional(),
+  statistics: z
+    .object({
+      viewCount: numeric.optional(),
+      subscriberCount: numeric.optional(),
+      hiddenSubscriberCount: z.boolean().optional(),
+      videoCount: numeric.optional(),
+    })
+    .loose()
+    .optional(),
 });
 type Channel = z.infer<typeof ChannelSchema>;
-const ChannelListSchema = z.object({ items: z.array(ChannelSchema).optional(), pageInfo: z.object({ totalResults: z.number() }).loose().optional() });
+const ChannelListSchema = z.object({
+  items: z.array(ChannelSchema).optional(),
+  pageInfo: z.object({ totalResults: z.number() }).loose().optional(),
+});
 
 const PlaylistItemsSchema = z.object({
-  items: z.array(z.object({ contentDetails: z.object({ videoId: z.string(), videoPublishedAt: z.string().optional() }).loose() }).loose()).optional(),
+  items: z
+    .array(
+      z
+        .object({ contentDetails: z.object({ videoId: z.string(), videoPublishedAt: z.string().optional() }).loose() })
+        .loose(),
+    )
+    .optional(),
 });
 const VideosSchema = z.object({
-  items: z.array(z.object({
-    id: z.string(),
-    snippet: z.object({ publishedAt: z.string().optional() }).loose().optional(),
-    statistics: z.object({ viewCount: numeric.optional(), likeCount: numeric.optional(), commentCount: numeric.optional() }).loose().optional(),
-  })).optional(),
+  items: z
+    .array(
+      z.object({
+        id: z.string(),
+        snippet: z.object({ publishedAt: z.string().optional() }).loose().optional(),
+        statistics: z
+          .object({ viewCount: numeric.optional(), likeCount: numeric.optional(), commentCount: numeric.optional() })
+          .loose()
+          .optional(),
+      }),
+    )
+    .optional(),
 });
 
 const GoogleErrorSchema = z.object({
-  error: z.object({
-    code: z.number().optional(),
-    message: z.string().optional(),
-    errors: z.array(z.object({ reason: z.string().optional(), domain: z.string().optional() }).loose()).optional(),
-    details: z.array(z.object({ reason: z.string().optional() }).loose()).optional(),
-  }).loose(),
+  error: z
+    .object({
+      code: z.number().optional(),
+      message: z.string().optional(),
+      errors: z.array(z.object({ reason: z.string().optional(), domain: z.string().optional() }).loose()).optional(),
+      details: z.array(z.object({ reason: z.string().optional() }).loose()).optional(),
+    })
+    .loose(),
 });
 
 function errorReasons(response: HttpResponse): string[] {
   const parsed = parsePayload(GoogleErrorSchema, response.body);
   if (parsed === null) return [];
-  return [...(parsed.error.errors ?? []).map((e) => e.reason ?? ''), ...(parsed.error.details ?? []).map((d) => d.reason ?? '')];
+  return [
+    ...(parsed.error.errors ?? []).map((e) => e.reason ?? ''),
+    ...(parsed.error.details ?? []).map((d) => d.reason ?? ''),
+  ];
 }
 
 /** Seconds until the quota resets (midnight America/Los_Angeles). */
 export function secondsUntilPacificMidnight(now: Date): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: 'America/Los_Angeles', hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit' })
-    .formatToParts(now);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: 'America/Los_Angeles',
+    hour12: false,
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(now);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0) % 24;
   const elapsed = get('hour') * 3600 + get('minute') * 60 + get('second');
   return Math.max(1, 86_400 - elapsed);
@@ -82,7 +128,9 @@ export class YouTubeAdapter implements ProviderAdapter {
   constructor(private readonly options: YouTubeAdapterOptions) {
     this.http = createHttp('youtube', options, {
       headers: { 'x-goog-api-key': options.apiKey },
-      isRateLimited: (r) => r.status === 429 || (r.status === 403 && errorReasons(r).some((x) => x === 'rateLimitExceeded' || x === 'userRateLimitExceeded')),
+      isRateLimited: (r) =>
+        r.status === 429 ||
+        (r.status === 403 && errorReasons(r).some((x) => x === 'rateLimitExceeded' || x === 'userRateLimitExceeded')),
     });
     this.postSample = Math.max(0, Math.min(50, options.postSample ?? 10));
   }
@@ -98,7 +146,11 @@ export class YouTubeAdapter implements ProviderAdapter {
 
   async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     const results = new Map<string, ProviderResult>();
-    const valid = wellFormedHandles(handles, (handle) => CHANNEL_ID.test(handle) || HANDLE.test(handle) || LEGACY_USER.test(handle), results);
+    const valid = wellFormedHandles(
+      handles,
+      (handle) => CHANNEL_ID.test(handle) || HANDLE.test(handle) || LEGACY_USER.test(handle),
+      results,
+    );
     // Channel ids are looked up 50 at a time; handles and legacy user names one by one.
     const ids = valid.filter((handle) => CHANNEL_ID.test(handle));
     const single = valid.filter((handle) => !CHANNEL_ID.test(handle));
@@ -117,7 +169,9 @@ export class YouTubeAdapter implements ProviderAdapter {
       }
     }
     await mapConcurrent(single, this.options.concurrency ?? 4, async (handle) => {
-      const query: Record<string, string> = handle.startsWith('user:') ? { forUsername: handle.slice('user:'.length) } : { forHandle: handle };
+      const query: Record<string, string> = handle.startsWith('user:')
+        ? { forUsername: handle.slice('user:'.length) }
+        : { forHandle: handle };
       const outcome = await this.channels(query);
       if ('status' in outcome) results.set(handle, outcome);
       else if (outcome[0]) channels.set(handle, outcome[0]);
@@ -166,25 +220,33 @@ export class YouTubeAdapter implements ProviderAdapter {
         continue;
       }
       const st = channel.statistics;
-      results.set(handle, okResult({
-        network: 'youtube',
+      results.set(
         handle,
-        followers: st?.hiddenSubscriberCount ? 0 : count(st?.subscriberCount),
-        followersHidden: st?.hiddenSubscriberCount === true,
-        following: 0,
-        posts: count(st?.videoCount),
-        createdAt: iso(channel.snippet?.publishedAt),
-        extra: { views: count(st?.viewCount) },
-        recentPosts: posts,
-        fetchedAt: this.now().toISOString(),
-      }));
+        okResult({
+          network: 'youtube',
+          handle,
+          followers: st?.hiddenSubscriberCount ? 0 : count(st?.subscriberCount),
+          followersHidden: st?.hiddenSubscriberCount === true,
+          following: 0,
+          posts: count(st?.videoCount),
+          createdAt: iso(channel.snippet?.publishedAt),
+          extra: { views: count(st?.viewCount) },
+          recentPosts: posts,
+          fetchedAt: this.now().toISOString(),
+        }),
+      );
     }
   }
 
   /** A list call with quota bookkeeping: returns the parsed body, or a result for every handle it was for. */
-  private async call<T extends z.ZodType>(path: string, query: Record<string, string | number>, schema: T): Promise<z.infer<T> | ProviderResult> {
+  private async call<T extends z.ZodType>(
+    path: string,
+    query: Record<string, string | number>,
+    schema: T,
+  ): Promise<z.infer<T> | ProviderResult> {
     const nowMs = this.now().getTime();
-    if (this.quotaExhaustedUntil > nowMs) return unavailable('quota_exceeded', Math.ceil((this.quotaExhaustedUntil - nowMs) / 1000));
+    if (this.quotaExhaustedUntil > nowMs)
+      return unavailable('quota_exceeded', Math.ceil((this.quotaExhaustedUntil - nowMs) / 1000));
     let response: HttpResponse;
     try {
       response = await this.http.request(`${this.options.baseUrl}/${path}`, { query });
@@ -203,38 +265,62 @@ export class YouTubeAdapter implements ProviderAdapter {
       this.quotaExhaustedUntil = this.now().getTime() + wait * 1000;
       return unavailable('quota_exceeded', wait);
     }
-    if (reasons.some((r) => /keyInvalid|API_KEY_INVALID|accessNotConfigured|SERVICE_DISABLED|ipRefererBlocked|forbidden/i.test(r))
-      || response.status === 401) {
-      throw new ProviderUnusableError('youtube', `YouTube refused the API key (HTTP ${response.status}: ${reasons.join(', ') || 'no reason'}): check YOUTUBE_API_KEY and that the YouTube Data API v3 is enabled for its project`);
+    if (
+      reasons.some((r) =>
+        /keyInvalid|API_KEY_INVALID|accessNotConfigured|SERVICE_DISABLED|ipRefererBlocked|forbidden/i.test(r),
+      ) ||
+      response.status === 401
+    ) {
+      throw new ProviderUnusableError(
+        'youtube',
+        `YouTube refused the API key (HTTP ${response.status}: ${reasons.join(', ') || 'no reason'}): check YOUTUBE_API_KEY and that the YouTube Data API v3 is enabled for its project`,
+      );
     }
-    if (reasons.includes('channelNotFound') || reasons.includes('playlistNotFound') || response.status === 404) return { status: 'not_found' };
+    if (reasons.includes('channelNotFound') || reasons.includes('playlistNotFound') || response.status === 404)
+      return { status: 'not_found' };
     if (reasons.includes('channelClosed') || reasons.includes('channelSuspended')) return { status: 'suspended' };
     return fromUnexpected(response);
   }
 
   private async channels(query: Record<string, string>): Promise<Channel[] | ProviderResult> {
-    const outcome = await this.call('channels', { part: 'snippet,statistics,contentDetails', ...query }, ChannelListSchema);
-    return 'status' in outcome ? (outcome) : (outcome.items ?? []);
+    const outcome = await this.call(
+      'channels',
+      { part: 'snippet,statistics,contentDetails', ...query },
+      ChannelListSchema,
+    );
+    return 'status' in outcome ? outcome : (outcome.items ?? []);
   }
 
   private async playlist(playlistId: string): Promise<{ videoId: string; at?: string }[] | ProviderResult> {
-    const outcome = await this.call('playlistItems', { part: 'contentDetails', playlistId, maxResults: this.postSample }, PlaylistItemsSchema);
+    const outcome = await this.call(
+      'playlistItems',
+      { part: 'contentDetails', playlistId, maxResults: this.postSample },
+      PlaylistItemsSchema,
+    );
     if ('status' in outcome) {
       // A channel whose uploads playlist is gone simply has no recent videos.
-      return (outcome).status === 'not_found' ? [] : (outcome);
+      return outcome.status === 'not_found' ? [] : outcome;
     }
-    return (outcome.items ?? []).map((i) => ({ videoId: i.contentDetails.videoId, at: i.contentDetails.videoPublishedAt }));
+    return (outcome.items ?? []).map((i) => ({
+      videoId: i.contentDetails.videoId,
+      at: i.contentDetails.videoPublishedAt,
+    }));
   }
 
   private async videos(ids: string[]): Promise<Map<string, RecentPost> | ProviderResult> {
     const outcome = await this.call('videos', { part: 'statistics,snippet', id: ids.join(',') }, VideosSchema);
     if ('status' in outcome) return outcome;
-    return new Map((outcome.items ?? []).map((v) => [v.id, {
-      at: iso(v.snippet?.publishedAt) ?? new Date(0).toISOString(),
-      reshares: 0,
-      replies: count(v.statistics?.commentCount),
-      likes: count(v.statistics?.likeCount),
-      views: count(v.statistics?.viewCount),
-    }]));
+    return new Map(
+      (outcome.items ?? []).map((v) => [
+        v.id,
+        {
+          at: iso(v.snippet?.publishedAt) ?? new Date(0).toISOString(),
+          reshares: 0,
+          replies: count(v.statistics?.commentCount),
+          likes: count(v.statistics?.likeCount),
+          views: count(v.statistics?.viewCount),
+        },
+      ]),
+    );
   }
 }

@@ -35,17 +35,25 @@ export class SandboxCounters {
     if (size > (this.batches.get(endpoint) ?? 0)) this.batches.set(endpoint, size);
   }
 
-  read(records: number): void { this.recordsRead += records; }
-  written(records: number): void { this.recordsWritten += records; }
+  read(records: number): void {
+    this.recordsRead += records;
+  }
+  written(records: number): void {
+    this.recordsWritten += records;
+  }
   /** Call with the status of every answer; counts 429s and 5xx. */
   status(status: number): void {
     if (status === 429) this.served429++;
     else if (status >= 500) this.served5xx++;
   }
-  droppedConnection(): void { this.dropped++; }
+  droppedConnection(): void {
+    this.dropped++;
+  }
 
   /** Calls to one endpoint so far. */
-  callsTo(endpoint: string): number { return this.calls.get(endpoint) ?? 0; }
+  callsTo(endpoint: string): number {
+    return this.calls.get(endpoint) ?? 0;
+  }
 
   snapshot(): CountersSnapshot {
     const largestBatchByEndpoint = Object.fromEntries(this.batches);

@@ -90,8 +90,9 @@ export class FaultInjector {
   /** The error one write attempt of `recordId` must fail with, or undefined. Counts the attempt. */
   recordError(recordId: string): RecordFault | undefined {
     for (const fault of [...this.schedule.recordErrors, ...this.extraRecordFaults]) {
-      const hit = (fault.ids?.includes(recordId) ?? false)
-        || (fault.rate !== undefined && unitHash(`${String(this.schedule.seed)}|${fault.code}|${recordId}`) < fault.rate);
+      const hit =
+        (fault.ids?.includes(recordId) ?? false) ||
+        (fault.rate !== undefined && unitHash(`${String(this.schedule.seed)}|${fault.code}|${recordId}`) < fault.rate);
       if (!hit) continue;
       const key = `${fault.code}|${recordId}`;
       const attempt = (this.attempts.get(key) ?? 0) + 1;

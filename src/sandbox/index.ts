@@ -2,10 +2,9 @@
 // Salesforce and HubSpot emulators — over one seeded population, with the environment variables that point the
 // product at them. Every server takes a random port unless told otherwise.
 import { z } from 'zod';
-import type { FaultSchedule } from './faults.ts';
+
 import type { SandboxCounters } from './counters.ts';
-import { createPopulation } from './population.ts';
-import type { Population } from './population.ts';
+import type { FaultSchedule } from './faults.ts';
 import { startBlueskySandbox } from './networks/bluesky.ts';
 import { startGitHubSandbox } from './networks/github.ts';
 import { startGravatarSandbox } from './networks/gravatar.ts';
@@ -13,11 +12,13 @@ import { startMastodonSandbox } from './networks/mastodon.ts';
 import type { LimitSetting } from './networks/server.ts';
 import { startXSandbox } from './networks/x.ts';
 import { startYouTubeSandbox } from './networks/youtube.ts';
+import type { Population } from './population.ts';
+import { createPopulation } from './population.ts';
 
-export { createPopulation } from './population.ts';
-export type { Population, SandboxPerson, SandboxAccount, SandboxNetwork } from './population.ts';
-export { SandboxCounters } from './counters.ts';
 export type { CountersSnapshot } from './counters.ts';
+export { SandboxCounters } from './counters.ts';
+export type { Population, SandboxAccount, SandboxNetwork, SandboxPerson } from './population.ts';
+export { createPopulation } from './population.ts';
 
 export const NETWORK_SERVERS = ['x', 'github', 'mastodon', 'bluesky', 'youtube', 'gravatar'] as const;
 export const CRM_SERVERS = ['salesforce', 'hubspot'] as const;
@@ -48,9 +49,14 @@ export interface SandboxOptions {
 
 /** The CRM emulators' counters have their own shapes (owned by their engineers). */
 export interface SandboxCountersByServer {
-  x?: SandboxCounters; github?: SandboxCounters; mastodon?: SandboxCounters; bluesky?: SandboxCounters;
-  youtube?: SandboxCounters; gravatar?: SandboxCounters;
-  salesforce?: unknown; hubspot?: unknown;
+  x?: SandboxCounters;
+  github?: SandboxCounters;
+  mastodon?: SandboxCounters;
+  bluesky?: SandboxCounters;
+  youtube?: SandboxCounters;
+  gravatar?: SandboxCounters;
+  salesforce?: unknown;
+  hubspot?: unknown;
 }
 
 export interface Sandbox {
@@ -64,14 +70,21 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-interface Started { url: string; env: Record<string, string>; counters: unknown; close(): Promise<void> }
+interface Started {
+  url: string;
+  env: Record<string, string>;
+  counters: unknown;
+  close(): Promise<void>;
+}
 
 function scaled(setting: LimitSetting, relaxed: boolean): LimitSetting {
   return relaxed ? { limit: setting.limit * 100, windowSeconds: setting.windowSeconds } : setting;
 }
 
 /** Loads a CRM emulator's start function, or explains why it is not there. */
-async function loadCrm(server: CrmServerName): Promise<((options: { population: Population; faults?: FaultSchedule }) => Promise<Started>) | string> {
+async function loadCrm(
+  server: CrmServerName,
+): Promise<((options: { population: Population; faults?: FaultSchedule }) => Promise<Started>) | string> {
   const specifier = server === 'salesforce' ? './salesforce/index.ts' : './hubspot/index.ts';
   const exportName = server === 'salesforce' ? 'startSalesforceSandbox' : 'startHubSpotSandbox';
   try {
@@ -87,7 +100,9 @@ async function loadCrm(server: CrmServerName): Promise<((options: { population: 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const parsed = OptionsSchema.safeParse(options);
   if (!parsed.success) {
-    throw new Error(`startSandbox: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `startSandbox: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ')}`,
+    );
   }
   const { contacts, seed, networkLimits, only, now } = parsed.data;
   const population = createPopulation({ seed, size: contacts, ...(now ? { now } : {}) });
@@ -104,25 +119,66 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   try {
     const starters: [NetworkServerName, () => Promise<Started>][] = [
-      ['x', () => startXSandbox({
-        population, faults: faultsFor('x'),
-        limits: { users: scaled({ limit: 300, windowSeconds: 900 }, relaxed), tweets: scaled({ limit: 10_000, windowSeconds: 900 }, relaxed) },
-      })],
-      ['github', () => startGitHubSandbox({
-        population, faults: faultsFor('github'),
-        limits: {
-          anonymous: scaled({ limit: 60, windowSeconds: 3600 }, relaxed),
-          authenticated: scaled({ limit: 5000, windowSeconds: 3600 }, relaxed),
-          graphql: scaled({ limit: 5000, windowSeconds: 3600 }, relaxed),
-        },
-      })],
-      ['mastodon', () => startMastodonSandbox({ population, faults: faultsFor('mastodon'), limits: { requests: scaled({ limit: 300, windowSeconds: 300 }, relaxed) } })],
-      ['bluesky', () => startBlueskySandbox({ population, faults: faultsFor('bluesky'), limits: { requests: scaled({ limit: 3000, windowSeconds: 300 }, relaxed) } })],
-      ['youtube', () => startYouTubeSandbox({ population, faults: faultsFor('youtube'), dailyQuota: relaxed ? 1_000_000 : 10_000 })],
-      ['gravatar', () => startGravatarSandbox({
-        population, faults: faultsFor('gravatar'),
-        limits: { anonymous: scaled({ limit: 100, windowSeconds: 3600 }, relaxed), authenticated: scaled({ limit: 1000, windowSeconds: 3600 }, relaxed) },
-      })],
+      [
+        'x',
+        () =>
+          startXSandbox({
+            population,
+            faults: faultsFor('x'),
+            limits: {
+              users: scaled({ limit: 300, windowSeconds: 900 }, relaxed),
+              tweets: scaled({ limit: 10_000, windowSeconds: 900 }, relaxed),
+            },
+          }),
+      ],
+      [
+        'github',
+        () =>
+          startGitHubSandbox({
+            population,
+            faults: faultsFor('github'),
+            limits: {
+              anonymous: scaled({ limit: 60, windowSeconds: 3600 }, relaxed),
+              authenticated: scaled({ limit: 5000, windowSeconds: 3600 }, relaxed),
+              graphql: scaled({ limit: 5000, windowSeconds: 3600 }, relaxed),
+            },
+          }),
+      ],
+      [
+        'mastodon',
+        () =>
+          startMastodonSandbox({
+            population,
+            faults: faultsFor('mastodon'),
+            limits: { requests: scaled({ limit: 300, windowSeconds: 300 }, relaxed) },
+          }),
+      ],
+      [
+        'bluesky',
+        () =>
+          startBlueskySandbox({
+            population,
+            faults: faultsFor('bluesky'),
+            limits: { requests: scaled({ limit: 3000, windowSeconds: 300 }, relaxed) },
+          }),
+      ],
+      [
+        'youtube',
+        () =>
+          startYouTubeSandbox({ population, faults: faultsFor('youtube'), dailyQuota: relaxed ? 1_000_000 : 10_000 }),
+      ],
+      [
+        'gravatar',
+        () =>
+          startGravatarSandbox({
+            population,
+            faults: faultsFor('gravatar'),
+            limits: {
+              anonymous: scaled({ limit: 100, windowSeconds: 3600 }, relaxed),
+              authenticated: scaled({ limit: 1000, windowSeconds: 3600 }, relaxed),
+            },
+          }),
+      ],
     ];
     for (const [name, start] of starters) {
       if (wanted(name)) started.push({ name, server: await start() });

@@ -8,7 +8,12 @@ export const SANDBOX_NETWORKS = ['x', 'github', 'mastodon', 'bluesky', 'youtube'
 export type SandboxNetwork = (typeof SANDBOX_NETWORKS)[number];
 
 export interface SandboxPerson {
-  index: number; firstName: string; lastName: string; email: string; company: string; title: string;
+  index: number;
+  firstName: string;
+  lastName: string;
+  email: string;
+  company: string;
+  title: string;
   objectType: 'Contact' | 'Lead';
   /** Raw, messy values as people type them into a CRM: URLs, @-prefixes, spaces, wrong case, wrong network. */
   handles: { x?: string; github?: string; mastodon?: string; bluesky?: string; youtube?: string; website?: string };
@@ -52,12 +57,25 @@ export interface SandboxAccount {
 }
 
 export interface SandboxPost {
-  id: string; at: string; reshares: number; replies: number; likes: number; quotes: number; views: number;
-  isRepost: boolean; isReply: boolean;
+  id: string;
+  at: string;
+  reshares: number;
+  replies: number;
+  likes: number;
+  quotes: number;
+  views: number;
+  isRepost: boolean;
+  isReply: boolean;
 }
 
 export interface SandboxRepo {
-  name: string; fork: boolean; archived: boolean; stars: number; forks: number; pushedAt: string; createdAt: string;
+  name: string;
+  fork: boolean;
+  archived: boolean;
+  stars: number;
+  forks: number;
+  pushedAt: string;
+  createdAt: string;
 }
 
 /** What a perfect normaliser should extract from person(i): one entry per account the person has listed. */
@@ -73,7 +91,8 @@ export interface SandboxIdentityTruth {
 }
 
 export interface Population {
-  readonly seed: string; readonly size: number;
+  readonly seed: string;
+  readonly size: number;
   person(index: number): SandboxPerson;
   /**
    * Look up a network account by its canonical handle (as the network would); undefined = does not exist.
@@ -133,14 +152,22 @@ class Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
-  int(n: number): number { return Math.floor(this.next() * n); }
-  chance(p: number): boolean { return this.next() < p; }
-  pick<T>(items: readonly T[]): T { return items[this.int(items.length)] as T; }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)] as T;
+  }
   normal(): number {
     const u = 1 - this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
   }
-  logNormal(median: number, sigma: number): number { return median * Math.exp(sigma * this.normal()); }
+  logNormal(median: number, sigma: number): number {
+    return median * Math.exp(sigma * this.normal());
+  }
 }
 
 // Streams: one per purpose, so adding a draw to one never shifts another.
@@ -153,64 +180,466 @@ const STREAM_REPOS = 30;
 // ---------------------------------------------------------------- vocabulary
 
 const FIRST_NAMES = [
-  'Ada', 'Alan', 'Grace', 'Linus', 'Margaret', 'Dennis', 'Barbara', 'Ken', 'Frances', 'Tim', 'Radia', 'Vint', 'Hedy',
-  'Donald', 'Katherine', 'John', 'Mary', 'James', 'Patricia', 'Robert', 'Jennifer', 'Michael', 'Linda', 'William',
-  'Elizabeth', 'David', 'Susan', 'Richard', 'Jessica', 'Joseph', 'Sarah', 'Thomas', 'Karen', 'Charles', 'Nancy',
-  'Daniel', 'Lisa', 'Matthew', 'Betty', 'Anthony', 'Sandra', 'Mark', 'Ashley', 'Paul', 'Emily', 'Steven', 'Michelle',
-  'Andrew', 'Amanda', 'Kevin', 'Melissa', 'Brian', 'Deborah', 'George', 'Stephanie', 'Edward', 'Rebecca', 'Ronald',
-  'Laura', 'Timothy', 'Helen', 'Jason', 'Sharon', 'Jeffrey', 'Cynthia', 'Ryan', 'Kathleen', 'Jacob', 'Amy', 'Gary',
-  'Angela', 'Nicholas', 'Anna', 'Eric', 'Brenda', 'Jonathan', 'Emma', 'Stephen', 'Olivia', 'Larry', 'Sophia',
-  'José', 'María', 'Luis', 'Carmen', 'Juan', 'Lucía', 'Carlos', 'Sofía', 'Javier', 'Elena', 'Mateo', 'Valentina',
-  'Wei', 'Mei', 'Jun', 'Li', 'Hiroshi', 'Yuki', 'Haruto', 'Sakura', 'Min-jun', 'Ji-woo', 'Arjun', 'Priya', 'Rahul',
-  'Ananya', 'Vikram', 'Deepa', 'Mohammed', 'Fatima', 'Omar', 'Aisha', 'Yusuf', 'Layla', 'Chidi', 'Ngozi', 'Kwame',
-  'Amara', 'Tunde', 'Zainab', 'Björn', 'Astrid', 'Søren', 'Ingrid', 'Lars', 'Freya', 'Łukasz', 'Zofia', 'Jan',
-  'Agnieszka', 'Pierre', 'Chloé', 'Louis', 'Camille', 'Hugo', 'Léa', 'Matteo', 'Giulia', 'Lorenzo', 'Chiara', 'Lukas',
-  'Lena', 'Felix', 'Hannah', 'Noah', 'Mia', 'Liam', 'Zoë', 'Ethan', 'Ava', 'Oliver', 'Isla', 'Dmitri', 'Olga', 'Ivan',
-  'Natasha', 'Mehmet', 'Elif', 'Tomás', 'Inês', 'Kai', 'Nia', 'Rohan', 'Sana', 'Diego', 'Camila', 'Andrés', 'Paula',
+  'Ada',
+  'Alan',
+  'Grace',
+  'Linus',
+  'Margaret',
+  'Dennis',
+  'Barbara',
+  'Ken',
+  'Frances',
+  'Tim',
+  'Radia',
+  'Vint',
+  'Hedy',
+  'Donald',
+  'Katherine',
+  'John',
+  'Mary',
+  'James',
+  'Patricia',
+  'Robert',
+  'Jennifer',
+  'Michael',
+  'Linda',
+  'William',
+  'Elizabeth',
+  'David',
+  'Susan',
+  'Richard',
+  'Jessica',
+  'Joseph',
+  'Sarah',
+  'Thomas',
+  'Karen',
+  'Charles',
+  'Nancy',
+  'Daniel',
+  'Lisa',
+  'Matthew',
+  'Betty',
+  'Anthony',
+  'Sandra',
+  'Mark',
+  'Ashley',
+  'Paul',
+  'Emily',
+  'Steven',
+  'Michelle',
+  'Andrew',
+  'Amanda',
+  'Kevin',
+  'Melissa',
+  'Brian',
+  'Deborah',
+  'George',
+  'Stephanie',
+  'Edward',
+  'Rebecca',
+  'Ronald',
+  'Laura',
+  'Timothy',
+  'Helen',
+  'Jason',
+  'Sharon',
+  'Jeffrey',
+  'Cynthia',
+  'Ryan',
+  'Kathleen',
+  'Jacob',
+  'Amy',
+  'Gary',
+  'Angela',
+  'Nicholas',
+  'Anna',
+  'Eric',
+  'Brenda',
+  'Jonathan',
+  'Emma',
+  'Stephen',
+  'Olivia',
+  'Larry',
+  'Sophia',
+  'José',
+  'María',
+  'Luis',
+  'Carmen',
+  'Juan',
+  'Lucía',
+  'Carlos',
+  'Sofía',
+  'Javier',
+  'Elena',
+  'Mateo',
+  'Valentina',
+  'Wei',
+  'Mei',
+  'Jun',
+  'Li',
+  'Hiroshi',
+  'Yuki',
+  'Haruto',
+  'Sakura',
+  'Min-jun',
+  'Ji-woo',
+  'Arjun',
+  'Priya',
+  'Rahul',
+  'Ananya',
+  'Vikram',
+  'Deepa',
+  'Mohammed',
+  'Fatima',
+  'Omar',
+  'Aisha',
+  'Yusuf',
+  'Layla',
+  'Chidi',
+  'Ngozi',
+  'Kwame',
+  'Amara',
+  'Tunde',
+  'Zainab',
+  'Björn',
+  'Astrid',
+  'Søren',
+  'Ingrid',
+  'Lars',
+  'Freya',
+  'Łukasz',
+  'Zofia',
+  'Jan',
+  'Agnieszka',
+  'Pierre',
+  'Chloé',
+  'Louis',
+  'Camille',
+  'Hugo',
+  'Léa',
+  'Matteo',
+  'Giulia',
+  'Lorenzo',
+  'Chiara',
+  'Lukas',
+  'Lena',
+  'Felix',
+  'Hannah',
+  'Noah',
+  'Mia',
+  'Liam',
+  'Zoë',
+  'Ethan',
+  'Ava',
+  'Oliver',
+  'Isla',
+  'Dmitri',
+  'Olga',
+  'Ivan',
+  'Natasha',
+  'Mehmet',
+  'Elif',
+  'Tomás',
+  'Inês',
+  'Kai',
+  'Nia',
+  'Rohan',
+  'Sana',
+  'Diego',
+  'Camila',
+  'Andrés',
+  'Paula',
 ] as const;
 
 const LAST_NAMES = [
-  'Lovelace', 'Turing', 'Hopper', 'Torvalds', 'Hamilton', 'Ritchie', 'Liskov', 'Thompson', 'Allen', 'Berners-Lee',
-  'Perlman', 'Cerf', 'Lamarr', 'Knuth', 'Johnson', 'Smith', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis',
-  'Rodriguez', 'Martinez', 'Hernandez', 'Lopez', 'Gonzalez', 'Wilson', 'Anderson', 'Taylor', 'Moore', 'Jackson',
-  'Martin', 'Lee', 'Perez', 'White', 'Harris', 'Sanchez', 'Clark', 'Ramirez', 'Lewis', 'Robinson', 'Walker', 'Young',
-  'King', 'Wright', 'Scott', 'Torres', 'Nguyen', 'Hill', 'Flores', 'Green', 'Adams', 'Nelson', 'Baker', 'Hall',
-  'Rivera', 'Campbell', 'Mitchell', 'Carter', 'Roberts', 'Wang', 'Zhang', 'Chen', 'Liu', 'Yang', 'Huang', 'Zhao',
-  'Tanaka', 'Suzuki', 'Sato', 'Takahashi', 'Watanabe', 'Kim', 'Park', 'Choi', 'Jung', 'Patel', 'Sharma', 'Singh',
-  'Kumar', 'Gupta', 'Iyer', 'Reddy', 'Khan', 'Ahmed', 'Hassan', 'Ali', 'Okafor', 'Adeyemi', 'Mensah', 'Okonkwo',
-  'Diallo', 'Andersson', 'Johansson', 'Nielsen', 'Larsen', 'Kowalski', 'Nowak', 'Wiśniewski', 'Dubois', 'Lefèvre',
-  'Moreau', 'Rossi', 'Russo', 'Ferrari', 'Esposito', 'Müller', 'Schmidt', 'Schneider', 'Fischer', 'Weber', 'Becker',
-  "O'Brien", 'Murphy', 'Kelly', 'Walsh', 'MacDonald', 'Ivanov', 'Petrov', 'Smirnova', 'Yılmaz', 'Demir', 'Silva',
-  'Santos', 'Oliveira', 'Costa', 'Pereira', 'van der Berg', 'de Vries', 'Jansen', 'Bakker', 'Novak', 'Horvat',
+  'Lovelace',
+  'Turing',
+  'Hopper',
+  'Torvalds',
+  'Hamilton',
+  'Ritchie',
+  'Liskov',
+  'Thompson',
+  'Allen',
+  'Berners-Lee',
+  'Perlman',
+  'Cerf',
+  'Lamarr',
+  'Knuth',
+  'Johnson',
+  'Smith',
+  'Williams',
+  'Brown',
+  'Jones',
+  'Garcia',
+  'Miller',
+  'Davis',
+  'Rodriguez',
+  'Martinez',
+  'Hernandez',
+  'Lopez',
+  'Gonzalez',
+  'Wilson',
+  'Anderson',
+  'Taylor',
+  'Moore',
+  'Jackson',
+  'Martin',
+  'Lee',
+  'Perez',
+  'White',
+  'Harris',
+  'Sanchez',
+  'Clark',
+  'Ramirez',
+  'Lewis',
+  'Robinson',
+  'Walker',
+  'Young',
+  'King',
+  'Wright',
+  'Scott',
+  'Torres',
+  'Nguyen',
+  'Hill',
+  'Flores',
+  'Green',
+  'Adams',
+  'Nelson',
+  'Baker',
+  'Hall',
+  'Rivera',
+  'Campbell',
+  'Mitchell',
+  'Carter',
+  'Roberts',
+  'Wang',
+  'Zhang',
+  'Chen',
+  'Liu',
+  'Yang',
+  'Huang',
+  'Zhao',
+  'Tanaka',
+  'Suzuki',
+  'Sato',
+  'Takahashi',
+  'Watanabe',
+  'Kim',
+  'Park',
+  'Choi',
+  'Jung',
+  'Patel',
+  'Sharma',
+  'Singh',
+  'Kumar',
+  'Gupta',
+  'Iyer',
+  'Reddy',
+  'Khan',
+  'Ahmed',
+  'Hassan',
+  'Ali',
+  'Okafor',
+  'Adeyemi',
+  'Mensah',
+  'Okonkwo',
+  'Diallo',
+  'Andersson',
+  'Johansson',
+  'Nielsen',
+  'Larsen',
+  'Kowalski',
+  'Nowak',
+  'Wiśniewski',
+  'Dubois',
+  'Lefèvre',
+  'Moreau',
+  'Rossi',
+  'Russo',
+  'Ferrari',
+  'Esposito',
+  'Müller',
+  'Schmidt',
+  'Schneider',
+  'Fischer',
+  'Weber',
+  'Becker',
+  "O'Brien",
+  'Murphy',
+  'Kelly',
+  'Walsh',
+  'MacDonald',
+  'Ivanov',
+  'Petrov',
+  'Smirnova',
+  'Yılmaz',
+  'Demir',
+  'Silva',
+  'Santos',
+  'Oliveira',
+  'Costa',
+  'Pereira',
+  'van der Berg',
+  'de Vries',
+  'Jansen',
+  'Bakker',
+  'Novak',
+  'Horvat',
 ] as const;
 
 const COMPANY_STEMS = [
-  'Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Wonka', 'Cyberdyne', 'Tyrell', 'Soylent',
-  'Vandelay', 'Pied Piper', 'Aperture', 'Black Mesa', 'Gringotts', 'Monarch', 'Oscorp', 'Massive Dynamic', 'Nakatomi',
-  'Northwind', 'Contoso', 'Fabrikam', 'Tailspin', 'Litware', 'Adatum', 'Proseware', 'Wingtip', 'Blue Yonder',
-  'Bluebird', 'Redwood', 'Granite', 'Summit', 'Harbor', 'Lighthouse', 'Meridian', 'Beacon', 'Evergreen', 'Sterling',
-  'Cobalt', 'Quantum', 'Nimbus', 'Vertex', 'Helix', 'Orbit', 'Pioneer', 'Keystone', 'Atlas', 'Falcon', 'Juniper',
-  'Maple', 'Cedar', 'Willow', 'Aurora', 'Zenith', 'Polaris', 'Nova', 'Lumen', 'Arbor', 'Crescent', 'Ironclad',
+  'Acme',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Hooli',
+  'Stark',
+  'Wayne',
+  'Wonka',
+  'Cyberdyne',
+  'Tyrell',
+  'Soylent',
+  'Vandelay',
+  'Pied Piper',
+  'Aperture',
+  'Black Mesa',
+  'Gringotts',
+  'Monarch',
+  'Oscorp',
+  'Massive Dynamic',
+  'Nakatomi',
+  'Northwind',
+  'Contoso',
+  'Fabrikam',
+  'Tailspin',
+  'Litware',
+  'Adatum',
+  'Proseware',
+  'Wingtip',
+  'Blue Yonder',
+  'Bluebird',
+  'Redwood',
+  'Granite',
+  'Summit',
+  'Harbor',
+  'Lighthouse',
+  'Meridian',
+  'Beacon',
+  'Evergreen',
+  'Sterling',
+  'Cobalt',
+  'Quantum',
+  'Nimbus',
+  'Vertex',
+  'Helix',
+  'Orbit',
+  'Pioneer',
+  'Keystone',
+  'Atlas',
+  'Falcon',
+  'Juniper',
+  'Maple',
+  'Cedar',
+  'Willow',
+  'Aurora',
+  'Zenith',
+  'Polaris',
+  'Nova',
+  'Lumen',
+  'Arbor',
+  'Crescent',
+  'Ironclad',
 ] as const;
 const COMPANY_SUFFIXES = [
-  'Inc.', 'Labs', 'Systems', 'Software', 'Analytics', 'Corp', 'Group', 'Technologies', 'Health', 'Logistics',
-  'Capital', 'Partners', 'Robotics', 'Media', 'Consulting', 'AI', 'Cloud', 'Networks', 'Foods', 'Energy',
+  'Inc.',
+  'Labs',
+  'Systems',
+  'Software',
+  'Analytics',
+  'Corp',
+  'Group',
+  'Technologies',
+  'Health',
+  'Logistics',
+  'Capital',
+  'Partners',
+  'Robotics',
+  'Media',
+  'Consulting',
+  'AI',
+  'Cloud',
+  'Networks',
+  'Foods',
+  'Energy',
 ] as const;
 const COMPANY_TLDS = ['com', 'com', 'com', 'io', 'co', 'ai', 'net', 'de', 'co.uk', 'fr'] as const;
-const PERSONAL_EMAIL_DOMAINS = ['gmail.com', 'gmail.com', 'outlook.com', 'yahoo.com', 'icloud.com', 'proton.me', 'hotmail.com'] as const;
+const PERSONAL_EMAIL_DOMAINS = [
+  'gmail.com',
+  'gmail.com',
+  'outlook.com',
+  'yahoo.com',
+  'icloud.com',
+  'proton.me',
+  'hotmail.com',
+] as const;
 
 const TITLES = [
-  'Software Engineer', 'Senior Software Engineer', 'Staff Engineer', 'Engineering Manager', 'VP Engineering', 'CTO',
-  'Developer Advocate', 'Head of Developer Relations', 'Product Manager', 'Senior Product Manager', 'Head of Product',
-  'Marketing Manager', 'Content Marketing Lead', 'Head of Growth', 'CMO', 'Sales Director', 'Account Executive',
-  'Customer Success Manager', 'Data Scientist', 'Data Engineer', 'Designer', 'UX Researcher', 'CEO', 'Founder',
-  'Co-founder', 'COO', 'Operations Manager', 'Recruiter', 'Community Manager', 'Solutions Architect', 'Consultant',
-  'Analyst', 'Journalist', 'Editor', 'Podcast Host', 'Student', 'Professor', 'Researcher', '', 'Intern',
+  'Software Engineer',
+  'Senior Software Engineer',
+  'Staff Engineer',
+  'Engineering Manager',
+  'VP Engineering',
+  'CTO',
+  'Developer Advocate',
+  'Head of Developer Relations',
+  'Product Manager',
+  'Senior Product Manager',
+  'Head of Product',
+  'Marketing Manager',
+  'Content Marketing Lead',
+  'Head of Growth',
+  'CMO',
+  'Sales Director',
+  'Account Executive',
+  'Customer Success Manager',
+  'Data Scientist',
+  'Data Engineer',
+  'Designer',
+  'UX Researcher',
+  'CEO',
+  'Founder',
+  'Co-founder',
+  'COO',
+  'Operations Manager',
+  'Recruiter',
+  'Community Manager',
+  'Solutions Architect',
+  'Consultant',
+  'Analyst',
+  'Journalist',
+  'Editor',
+  'Podcast Host',
+  'Student',
+  'Professor',
+  'Researcher',
+  '',
+  'Intern',
 ] as const;
 
 const MASTODON_INSTANCES = [
-  'mastodon.social', 'mastodon.social', 'mastodon.social', 'hachyderm.io', 'fosstodon.org', 'mas.to',
-  'infosec.exchange', 'mstdn.social', 'mastodon.online', 'techhub.social', 'indieweb.social', 'sigmoid.social',
+  'mastodon.social',
+  'mastodon.social',
+  'mastodon.social',
+  'hachyderm.io',
+  'fosstodon.org',
+  'mas.to',
+  'infosec.exchange',
+  'mstdn.social',
+  'mastodon.online',
+  'techhub.social',
+  'indieweb.social',
+  'sigmoid.social',
 ] as const;
 const BLUESKY_DOMAIN_TLDS = ['dev', 'com', 'io', 'me', 'net', 'xyz', 'social'] as const;
 const JUNK_VALUES = ['n/a', 'N/A', '-', 'none', 'None', 'TBD', '?', 'no', '.', 'null', 'x', 'see website'] as const;
@@ -221,52 +650,139 @@ interface NetworkProfile {
   number: number;
   /** Share of all people with an account on the network. */
   coverage: number;
-  followersMedian: number; followersSigma: number;
-  protected: number; suspended: number; notFound: number; dormant: number;
-  bot: number; followBack: number; brand: number;
+  followersMedian: number;
+  followersSigma: number;
+  protected: number;
+  suspended: number;
+  notFound: number;
+  dormant: number;
+  bot: number;
+  followBack: number;
+  brand: number;
   networkOptOut: number;
 }
 
 const NETWORK: Record<SandboxNetwork, NetworkProfile> = {
-  x: { number: 0, coverage: 0.35, followersMedian: 250, followersSigma: 1.9, protected: 0.06, suspended: 0.02, notFound: 0.03, dormant: 0.15, bot: 0.04, followBack: 0.05, brand: 0.03, networkOptOut: 0 },
-  github: { number: 1, coverage: 0.15, followersMedian: 15, followersSigma: 1.6, protected: 0, suspended: 0.01, notFound: 0.03, dormant: 0.12, bot: 0.01, followBack: 0.01, brand: 0.02, networkOptOut: 0 },
-  mastodon: { number: 2, coverage: 0.08, followersMedian: 120, followersSigma: 1.5, protected: 0.04, suspended: 0.01, notFound: 0.04, dormant: 0.2, bot: 0.03, followBack: 0.02, brand: 0.02, networkOptOut: 0.06 },
-  bluesky: { number: 3, coverage: 0.15, followersMedian: 180, followersSigma: 1.7, protected: 0, suspended: 0.01, notFound: 0.03, dormant: 0.18, bot: 0.03, followBack: 0.04, brand: 0.03, networkOptOut: 0.02 },
-  youtube: { number: 4, coverage: 0.05, followersMedian: 300, followersSigma: 2.3, protected: 0, suspended: 0.01, notFound: 0.04, dormant: 0.25, bot: 0.01, followBack: 0, brand: 0.05, networkOptOut: 0 },
+  x: {
+    number: 0,
+    coverage: 0.35,
+    followersMedian: 250,
+    followersSigma: 1.9,
+    protected: 0.06,
+    suspended: 0.02,
+    notFound: 0.03,
+    dormant: 0.15,
+    bot: 0.04,
+    followBack: 0.05,
+    brand: 0.03,
+    networkOptOut: 0,
+  },
+  github: {
+    number: 1,
+    coverage: 0.15,
+    followersMedian: 15,
+    followersSigma: 1.6,
+    protected: 0,
+    suspended: 0.01,
+    notFound: 0.03,
+    dormant: 0.12,
+    bot: 0.01,
+    followBack: 0.01,
+    brand: 0.02,
+    networkOptOut: 0,
+  },
+  mastodon: {
+    number: 2,
+    coverage: 0.08,
+    followersMedian: 120,
+    followersSigma: 1.5,
+    protected: 0.04,
+    suspended: 0.01,
+    notFound: 0.04,
+    dormant: 0.2,
+    bot: 0.03,
+    followBack: 0.02,
+    brand: 0.02,
+    networkOptOut: 0.06,
+  },
+  bluesky: {
+    number: 3,
+    coverage: 0.15,
+    followersMedian: 180,
+    followersSigma: 1.7,
+    protected: 0,
+    suspended: 0.01,
+    notFound: 0.03,
+    dormant: 0.18,
+    bot: 0.03,
+    followBack: 0.04,
+    brand: 0.03,
+    networkOptOut: 0.02,
+  },
+  youtube: {
+    number: 4,
+    coverage: 0.05,
+    followersMedian: 300,
+    followersSigma: 2.3,
+    protected: 0,
+    suspended: 0.01,
+    notFound: 0.04,
+    dormant: 0.25,
+    bot: 0.01,
+    followBack: 0,
+    brand: 0.05,
+    networkOptOut: 0,
+  },
 };
 
 /** Share of people with any social account; the rest have none at all. */
 const SOCIAL_SHARE = 0.65;
 const TOTAL_COVERAGE = SANDBOX_NETWORKS.reduce((sum, n) => sum + NETWORK[n].coverage, 0);
 /** Social people get one primary network (weighted by coverage) plus others with a probability tuned to hit coverage. */
-const SECONDARY_CHANCE: Record<SandboxNetwork, number> = Object.fromEntries(SANDBOX_NETWORKS.map((n) => {
-  const primary = NETWORK[n].coverage / TOTAL_COVERAGE;
-  return [n, (NETWORK[n].coverage / SOCIAL_SHARE - primary) / (1 - primary)];
-})) as Record<SandboxNetwork, number>;
+const SECONDARY_CHANCE: Record<SandboxNetwork, number> = Object.fromEntries(
+  SANDBOX_NETWORKS.map((n) => {
+    const primary = NETWORK[n].coverage / TOTAL_COVERAGE;
+    return [n, (NETWORK[n].coverage / SOCIAL_SHARE - primary) / (1 - primary)];
+  }),
+) as Record<SandboxNetwork, number>;
 
 const DAY_MS = 86_400_000;
 /** Oldest possible account per network (the network's age, roughly). */
-const MAX_AGE_DAYS: Record<SandboxNetwork, number> = { x: 19 * 365, github: 17 * 365, mastodon: 9 * 365, bluesky: 3 * 365, youtube: 20 * 365 };
+const MAX_AGE_DAYS: Record<SandboxNetwork, number> = {
+  x: 19 * 365,
+  github: 17 * 365,
+  mastodon: 9 * 365,
+  bluesky: 3 * 365,
+  youtube: 20 * 365,
+};
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 // ---------------------------------------------------------------- helpers
 
 /** Scrambles the index inside ids so they do not look sequential; XOR is its own inverse. */
-function idMask(seedHash: number): number { return (seedHash >>> 2) & 0x3fffffff; }
+function idMask(seedHash: number): number {
+  return (seedHash >>> 2) & 0x3fffffff;
+}
 
-const FOLD: Record<string, string> = { 'ł': 'l', 'ø': 'o', 'ß': 'ss', 'æ': 'ae', 'ı': 'i', 'đ': 'd' };
+const FOLD: Record<string, string> = { ł: 'l', ø: 'o', ß: 'ss', æ: 'ae', ı: 'i', đ: 'd' };
 
 /** ASCII lower-case letters only: `Wiśniewski` → `wisniewski`, `O'Brien` → `obrien`. */
 function slug(name: string): string {
-  return name.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '')
-    .replace(/[łøßæıđ]/g, (c) => FOLD[c] ?? '').replace(/[^a-z]/g, '');
+  return name
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[łøßæıđ]/g, (c) => FOLD[c] ?? '')
+    .replace(/[^a-z]/g, '');
 }
 
 const FIRST_SLUGS = FIRST_NAMES.map(slug);
 const LAST_SLUGS = LAST_NAMES.map(slug);
 
-function capitalise(word: string): string { return word.charAt(0).toUpperCase() + word.slice(1); }
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
 
 function encode(value: number, alphabet: string, width: number): string {
   let out = '';
@@ -308,10 +824,19 @@ function trailingIndex(label: string): number {
 
 interface Core {
   index: number;
-  first: string; last: string; firstSlug: string; lastSlug: string;
-  companyStem: number; companySuffix: number; companyTld: number;
-  title: string; objectType: 'Contact' | 'Lead'; optedOut: boolean; createdAt: number;
-  personalEmail: boolean; emailStyle: number;
+  first: string;
+  last: string;
+  firstSlug: string;
+  lastSlug: string;
+  companyStem: number;
+  companySuffix: number;
+  companyTld: number;
+  title: string;
+  objectType: 'Contact' | 'Lead';
+  optedOut: boolean;
+  createdAt: number;
+  personalEmail: boolean;
+  emailStyle: number;
   /** Latent popularity shared by the person's accounts (cross-network correlation). */
   popularity: number;
   handleStyle: number;
@@ -322,22 +847,31 @@ interface Core {
   gravatar: boolean;
 }
 
-interface Handle { canonical: string; display: string; id: string }
+interface Handle {
+  canonical: string;
+  display: string;
+  id: string;
+}
 
 function computeCore(seedHash: number, index: number, now: number): Core {
   const rng = new Rng(seedHash, index, STREAM_CORE);
   const firstAt = rng.int(FIRST_NAMES.length);
   const lastAt = rng.int(LAST_NAMES.length);
   const core: Core = {
-    index, first: FIRST_NAMES[firstAt] ?? 'Ada', last: LAST_NAMES[lastAt] ?? 'Lovelace',
-    firstSlug: FIRST_SLUGS[firstAt] ?? 'ada', lastSlug: LAST_SLUGS[lastAt] ?? 'lovelace',
-    companyStem: rng.int(COMPANY_STEMS.length), companySuffix: rng.int(COMPANY_SUFFIXES.length),
+    index,
+    first: FIRST_NAMES[firstAt] ?? 'Ada',
+    last: LAST_NAMES[lastAt] ?? 'Lovelace',
+    firstSlug: FIRST_SLUGS[firstAt] ?? 'ada',
+    lastSlug: LAST_SLUGS[lastAt] ?? 'lovelace',
+    companyStem: rng.int(COMPANY_STEMS.length),
+    companySuffix: rng.int(COMPANY_SUFFIXES.length),
     companyTld: rng.int(COMPANY_TLDS.length),
     title: rng.pick(TITLES),
     objectType: rng.chance(0.7) ? 'Contact' : 'Lead',
     optedOut: rng.chance(0.02),
     createdAt: now - Math.floor(rng.next() * 6 * 365 * DAY_MS),
-    personalEmail: false, emailStyle: rng.int(4),
+    personalEmail: false,
+    emailStyle: rng.int(4),
     popularity: rng.normal(),
     handleStyle: rng.int(5),
     networks: new Set(),
@@ -351,7 +885,10 @@ function computeCore(seedHash: number, index: number, now: number): Core {
     let pick = rng.next() * TOTAL_COVERAGE;
     for (const network of SANDBOX_NETWORKS) {
       pick -= NETWORK[network].coverage;
-      if (pick < 0) { core.networks.add(network); break; }
+      if (pick < 0) {
+        core.networks.add(network);
+        break;
+      }
     }
     if (core.networks.size === 0) core.networks.add('x');
     for (const network of SANDBOX_NETWORKS) {
@@ -398,17 +935,29 @@ function handleFor(core: Core, network: SandboxNetwork, seedHash: number): Handl
     case 'github': {
       const ghSep = sep === '' ? '' : '-';
       const words = namePart(core, ghSep, 39);
-      return { canonical: words.join(ghSep) + n, display: words.map(capitalise).join(ghSep) + n, id: String(10_000_000 + scrambled) };
+      return {
+        canonical: words.join(ghSep) + n,
+        display: words.map(capitalise).join(ghSep) + n,
+        id: String(10_000_000 + scrambled),
+      };
     }
     case 'mastodon': {
       const user = namePart(core, sep, 30).join(sep) + n;
-      return { canonical: `${user}@${core.mastodonInstance}`, display: `${user}@${core.mastodonInstance}`, id: `109${String(scrambled).padStart(12, '0')}` };
+      return {
+        canonical: `${user}@${core.mastodonInstance}`,
+        display: `${user}@${core.mastodonInstance}`,
+        id: `109${String(scrambled).padStart(12, '0')}`,
+      };
     }
     case 'bluesky': {
       const label = namePart(core, sep === '' ? '' : '-', 40).join(sep === '' ? '' : '-') + n;
       const handle = core.blueskyDomain ? `${label}.${core.blueskyDomain}` : `${label}.bsky.social`;
       const rng = new Rng(seedHash, core.index, STREAM_ACCOUNT + 9);
-      return { canonical: handle, display: handle, id: `did:plc:${randomChars(rng, BASE32, 16)}${encode(scrambled, BASE32, 8)}` };
+      return {
+        canonical: handle,
+        display: handle,
+        id: `did:plc:${randomChars(rng, BASE32, 16)}${encode(scrambled, BASE32, 8)}`,
+      };
     }
     case 'youtube': {
       const ytSep = sep === '' ? '' : '.';
@@ -437,8 +986,11 @@ function companyDomain(core: Core): string {
 
 function emailOf(core: Core): string {
   const { firstSlug: f, lastSlug: l, index: n } = core;
-  const local = [`${f}.${l}${n}`, `${f.charAt(0)}${l}${n}`, `${f}${n}`, `${f}_${l}.${n}`][core.emailStyle] ?? `${f}.${l}${n}`;
-  const domain = core.personalEmail ? (PERSONAL_EMAIL_DOMAINS[n % PERSONAL_EMAIL_DOMAINS.length] ?? 'gmail.com') : companyDomain(core);
+  const local =
+    [`${f}.${l}${n}`, `${f.charAt(0)}${l}${n}`, `${f}${n}`, `${f}_${l}.${n}`][core.emailStyle] ?? `${f}.${l}${n}`;
+  const domain = core.personalEmail
+    ? (PERSONAL_EMAIL_DOMAINS[n % PERSONAL_EMAIL_DOMAINS.length] ?? 'gmail.com')
+    : companyDomain(core);
   return `${local}@${domain}`;
 }
 
@@ -450,35 +1002,59 @@ function messyRaw(network: SandboxNetwork, h: Handle, rng: Rng): string {
   switch (network) {
     case 'x':
       value = rng.pick([
-        display, `@${display}`, `@${display}`, `https://twitter.com/${display}`, `https://x.com/${display}`,
-        `x.com/${h.canonical}/`, `https://mobile.twitter.com/${display}?lang=en`, `twitter.com/@${display}`,
-        display.toUpperCase(), `http://www.twitter.com/#!/${display}`,
+        display,
+        `@${display}`,
+        `@${display}`,
+        `https://twitter.com/${display}`,
+        `https://x.com/${display}`,
+        `x.com/${h.canonical}/`,
+        `https://mobile.twitter.com/${display}?lang=en`,
+        `twitter.com/@${display}`,
+        display.toUpperCase(),
+        `http://www.twitter.com/#!/${display}`,
       ]);
       break;
     case 'github':
       value = rng.pick([
-        display, h.canonical, `https://github.com/${display}`, `github.com/${h.canonical}/`, `@${display}`,
-        `https://github.com/${h.canonical}?tab=repositories`, `https://www.github.com/${display}/`,
+        display,
+        h.canonical,
+        `https://github.com/${display}`,
+        `github.com/${h.canonical}/`,
+        `@${display}`,
+        `https://github.com/${h.canonical}?tab=repositories`,
+        `https://www.github.com/${display}/`,
       ]);
       break;
     case 'mastodon': {
       const [user, instance] = h.canonical.split('@') as [string, string];
       value = rng.pick([
-        `@${user}@${instance}`, `${user}@${instance}`, `https://${instance}/@${user}`, `https://${instance}/users/${user}`,
-        `@${capitalise(user)}@${capitalise(instance)}`, `${instance}/@${user}/`,
+        `@${user}@${instance}`,
+        `${user}@${instance}`,
+        `https://${instance}/@${user}`,
+        `https://${instance}/users/${user}`,
+        `@${capitalise(user)}@${capitalise(instance)}`,
+        `${instance}/@${user}/`,
       ]);
       break;
     }
     case 'bluesky':
       value = rng.pick([
-        h.canonical, `@${h.canonical}`, `https://bsky.app/profile/${h.canonical}`, `bsky.app/profile/${h.canonical}/`,
-        capitalise(h.canonical), h.id,
+        h.canonical,
+        `@${h.canonical}`,
+        `https://bsky.app/profile/${h.canonical}`,
+        `bsky.app/profile/${h.canonical}/`,
+        capitalise(h.canonical),
+        h.id,
       ]);
       break;
     case 'youtube':
       value = rng.pick([
-        `@${display}`, `https://www.youtube.com/@${display}`, `youtube.com/@${h.canonical}/videos`,
-        `https://www.youtube.com/channel/${h.id}`, h.id, `https://m.youtube.com/@${display}/`,
+        `@${display}`,
+        `https://www.youtube.com/@${display}`,
+        `youtube.com/@${h.canonical}/videos`,
+        `https://www.youtube.com/channel/${h.id}`,
+        h.id,
+        `https://m.youtube.com/@${display}/`,
       ]);
       break;
   }
@@ -494,7 +1070,7 @@ function typo(h: Handle, network: SandboxNetwork): Handle {
   // but the canonical handle no longer matches, so the network says "not found".
   const c = h.canonical.charAt(0) === 'q' ? 'z' : 'q';
   const canonical = c + h.canonical.slice(1);
-  const display = (network === 'mastodon' || network === 'bluesky') ? canonical : c.toUpperCase() + h.display.slice(1);
+  const display = network === 'mastodon' || network === 'bluesky' ? canonical : c.toUpperCase() + h.display.slice(1);
   return { canonical, display, id: h.id };
 }
 
@@ -503,7 +1079,9 @@ function typo(h: Handle, network: SandboxNetwork): Handle {
 export function createPopulation(options: { seed: string | number; size: number; now?: Date }): Population {
   const parsed = OptionsSchema.safeParse(options);
   if (!parsed.success) {
-    throw new Error(`createPopulation: invalid options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `createPopulation: invalid options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const seed = String(parsed.data.seed);
   const size = parsed.data.size;
@@ -538,12 +1116,20 @@ export function createPopulation(options: { seed: string | number; size: number;
     const { state, rng } = stateOf(c.index, network);
     if (state === 'not_found') return undefined;
     const k = rng.next();
-    const kind: AccountKind = k < p.bot ? 'bot' : k < p.bot + p.followBack ? 'follow_back' : k < p.bot + p.followBack + p.brand ? 'brand' : 'human';
+    const kind: AccountKind =
+      k < p.bot
+        ? 'bot'
+        : k < p.bot + p.followBack
+          ? 'follow_back'
+          : k < p.bot + p.followBack + p.brand
+            ? 'brand'
+            : 'human';
     const latent = 0.6 * c.popularity + 0.8 * rng.normal();
     let followers = p.followersMedian * Math.exp(p.followersSigma * latent);
     // A thin Pareto tail on top of the log-normal body: the rare celebrity.
     if (rng.chance(0.004)) followers *= Math.pow(1 - rng.next(), -1 / 1.1);
-    let following = rng.logNormal(network === 'github' ? 10 : 280, 1.1) * Math.pow(Math.max(followers, 1) / p.followersMedian, 0.15);
+    let following =
+      rng.logNormal(network === 'github' ? 10 : 280, 1.1) * Math.pow(Math.max(followers, 1) / p.followersMedian, 0.15);
     let postsPerDay = rng.logNormal(network === 'github' ? 0.03 : network === 'youtube' ? 0.02 : 0.4, 1.0);
     let engagementRate = Math.min(0.25, 0.03 * Math.pow(Math.max(followers, 10) / 1000, -0.2) * rng.logNormal(1, 0.5));
     switch (kind) {
@@ -570,7 +1156,8 @@ export function createPopulation(options: { seed: string | number; size: number;
     }
     const ageDays = 30 + rng.int(MAX_AGE_DAYS[network] - 30);
     const createdAt = now - ageDays * DAY_MS - rng.int(DAY_MS);
-    let lastPostAt: number | null = now - Math.floor(rng.next() * Math.min(10, 1 / postsPerDay) * DAY_MS) - rng.int(3_600_000);
+    let lastPostAt: number | null =
+      now - Math.floor(rng.next() * Math.min(10, 1 / postsPerDay) * DAY_MS) - rng.int(3_600_000);
     let activeDays = ageDays;
     if (state === 'dormant') {
       // Silent for more than 90 days; an account too young for that never posted at all.
@@ -579,31 +1166,53 @@ export function createPopulation(options: { seed: string | number; size: number;
       activeDays = ageDays - silentDays;
     }
     // GitHub "posts" are public repositories: even busy bots rarely own more than a few thousand.
-    const posts = clampInt(postsPerDay * activeDays * (0.7 + 0.6 * rng.next()), 0, network === 'github' ? 3000 : 5_000_000);
+    const posts = clampInt(
+      postsPerDay * activeDays * (0.7 + 0.6 * rng.next()),
+      0,
+      network === 'github' ? 3000 : 5_000_000,
+    );
     if (posts === 0) lastPostAt = null;
     const followersInt = clampInt(followers, 0, 250_000_000);
-    const verified = network === 'x'
-      ? rng.chance(followersInt > 50_000 ? 0.6 : 0.03)
-      : network === 'bluesky' ? followersInt > 100_000 && rng.chance(0.3) : false;
+    const verified =
+      network === 'x'
+        ? rng.chance(followersInt > 50_000 ? 0.6 : 0.03)
+        : network === 'bluesky'
+          ? followersInt > 100_000 && rng.chance(0.3)
+          : false;
     let totalViews = 0;
-    if (network === 'youtube') totalViews = clampInt(followersInt * rng.logNormal(120, 1.0) + posts * 50, 0, Number.MAX_SAFE_INTEGER);
+    if (network === 'youtube')
+      totalViews = clampInt(followersInt * rng.logNormal(120, 1.0) + posts * 50, 0, Number.MAX_SAFE_INTEGER);
     const account: SandboxAccount = {
-      network, handle: h.canonical, state, kind,
+      network,
+      handle: h.canonical,
+      state,
+      kind,
       followers: state === 'suspended' && network === 'mastodon' ? 0 : followersInt,
       following: clampInt(following, 0, 1_000_000),
-      posts, createdAt: new Date(createdAt).toISOString(), verified,
-      id: h.id, displayHandle: h.display, displayName: kind === 'brand' ? companyName(c) : `${c.first} ${c.last}`,
-      personIndex: c.index, postsPerDay, engagementRate,
+      posts,
+      createdAt: new Date(createdAt).toISOString(),
+      verified,
+      id: h.id,
+      displayHandle: h.display,
+      displayName: kind === 'brand' ? companyName(c) : `${c.first} ${c.last}`,
+      personIndex: c.index,
+      postsPerDay,
+      engagementRate,
       lastPostAt: lastPostAt === null ? null : new Date(lastPostAt).toISOString(),
       networkOptOut: rng.chance(p.networkOptOut),
       followersHidden: network === 'youtube' && rng.chance(0.06),
       totalViews,
     };
-    if (network === 'github') account.totalViews = repoList(account, 100).reduce((s, r) => s + (r.fork ? 0 : r.stars), 0);
+    if (network === 'github')
+      account.totalViews = repoList(account, 100).reduce((s, r) => s + (r.fork ? 0 : r.stars), 0);
     return account;
   }
 
-  function accountOfIndex(network: SandboxNetwork, index: number, matches: (h: Handle) => boolean): SandboxAccount | undefined {
+  function accountOfIndex(
+    network: SandboxNetwork,
+    index: number,
+    matches: (h: Handle) => boolean,
+  ): SandboxAccount | undefined {
     if (index < 0 || index >= size) return undefined;
     const c = core(index);
     if (!c.networks.has(network)) return undefined;
@@ -617,18 +1226,33 @@ export function createPopulation(options: { seed: string | number; size: number;
     if (network === 'youtube' && /^UC[A-Za-z0-9_-]{22}$/.test(trimmed)) return accountById('youtube', trimmed);
     if (network === 'bluesky' && trimmed.startsWith('did:')) return accountById('bluesky', trimmed);
     const wanted = trimmed.toLowerCase();
-    const label = network === 'mastodon' ? wanted.split('@')[0] ?? '' : network === 'bluesky' ? wanted.split('.')[0] ?? '' : wanted;
+    const label =
+      network === 'mastodon'
+        ? (wanted.split('@')[0] ?? '')
+        : network === 'bluesky'
+          ? (wanted.split('.')[0] ?? '')
+          : wanted;
     return accountOfIndex(network, trailingIndex(label), (h) => h.canonical === wanted);
   }
 
   function accountById(network: SandboxNetwork, id: string): SandboxAccount | undefined {
     let scrambled = -1;
     switch (network) {
-      case 'x': if (/^\d{12}$/.test(id)) scrambled = Number(id.slice(2)); break;
-      case 'github': if (/^\d+$/.test(id)) scrambled = Number(id) - 10_000_000; break;
-      case 'mastodon': if (/^109\d{12}$/.test(id)) scrambled = Number(id.slice(3)); break;
-      case 'bluesky': if (/^did:plc:[a-z2-7]{24}$/.test(id)) scrambled = decode(id.slice(-8), BASE32); break;
-      case 'youtube': if (/^UC[A-Za-z0-9_-]{22}$/.test(id)) scrambled = decode(id.slice(-6), BASE64URL); break;
+      case 'x':
+        if (/^\d{12}$/.test(id)) scrambled = Number(id.slice(2));
+        break;
+      case 'github':
+        if (/^\d+$/.test(id)) scrambled = Number(id) - 10_000_000;
+        break;
+      case 'mastodon':
+        if (/^109\d{12}$/.test(id)) scrambled = Number(id.slice(3));
+        break;
+      case 'bluesky':
+        if (/^did:plc:[a-z2-7]{24}$/.test(id)) scrambled = decode(id.slice(-8), BASE32);
+        break;
+      case 'youtube':
+        if (/^UC[A-Za-z0-9_-]{22}$/.test(id)) scrambled = decode(id.slice(-6), BASE64URL);
+        break;
     }
     const index = scrambled < 0 || scrambled > 0x3fffffff ? -1 : (scrambled ^ idMask(seedHash)) >>> 0;
     return accountOfIndex(network, index, (h) => h.id === id);
@@ -653,8 +1277,10 @@ export function createPopulation(options: { seed: string | number; size: number;
     }
     if (c.hasWebsite) {
       handles.website = rng.pick([
-        `https://${c.firstSlug}${c.lastSlug}.dev`, `${c.firstSlug}${c.lastSlug}.com`,
-        `https://www.${c.firstSlug}-${c.lastSlug}.net/`, `https://linktr.ee/${c.firstSlug}${c.index}`,
+        `https://${c.firstSlug}${c.lastSlug}.dev`,
+        `${c.firstSlug}${c.lastSlug}.com`,
+        `https://www.${c.firstSlug}-${c.lastSlug}.net/`,
+        `https://linktr.ee/${c.firstSlug}${c.index}`,
       ]);
     }
     // ~3%: a value lands in the wrong field (a GitHub URL in the X field, a Bluesky handle in the website field…).
@@ -676,8 +1302,16 @@ export function createPopulation(options: { seed: string | number; size: number;
       if (empty.length > 0) handles[rng.pick(empty)] = rng.pick(JUNK_VALUES);
     }
     const person: SandboxPerson = {
-      index, firstName: c.first, lastName: c.last, email: emailOf(c), company: companyName(c), title: c.title,
-      objectType: c.objectType, handles, optedOut: c.optedOut, createdAt: new Date(c.createdAt).toISOString(),
+      index,
+      firstName: c.first,
+      lastName: c.last,
+      email: emailOf(c),
+      company: companyName(c),
+      title: c.title,
+      objectType: c.objectType,
+      handles,
+      optedOut: c.optedOut,
+      createdAt: new Date(c.createdAt).toISOString(),
     };
     return { person, placement };
   }
@@ -714,9 +1348,25 @@ export function createPopulation(options: { seed: string | number; size: number;
       const reshares = clampInt(base * 0.15 * rng.logNormal(1, 0.4), 0, 1e9);
       const replies = clampInt(base * 0.08 * rng.logNormal(1, 0.4), 0, 1e9);
       const quotes = clampInt(base * 0.02 * rng.logNormal(1, 0.5), 0, 1e9);
-      const views = acc.network === 'x' || acc.network === 'youtube'
-        ? clampInt(acc.followers * (acc.network === 'youtube' ? 2 : 0.3) * rng.logNormal(1, 1.0) + likes * 20, 0, 1e11) : 0;
-      out.push({ id: postId(acc, k), at: new Date(at).toISOString(), reshares, replies, likes, quotes, views, isRepost, isReply });
+      const views =
+        acc.network === 'x' || acc.network === 'youtube'
+          ? clampInt(
+              acc.followers * (acc.network === 'youtube' ? 2 : 0.3) * rng.logNormal(1, 1.0) + likes * 20,
+              0,
+              1e11,
+            )
+          : 0;
+      out.push({
+        id: postId(acc, k),
+        at: new Date(at).toISOString(),
+        reshares,
+        replies,
+        likes,
+        quotes,
+        views,
+        isRepost,
+        isReply,
+      });
     }
     return out;
   }
@@ -725,11 +1375,16 @@ export function createPopulation(options: { seed: string | number; size: number;
     // X and Mastodon ids grow with time (snowflakes): the newest post (k = 0) has the largest id.
     const sequence = String(999_999 - Math.min(k, 999_999)).padStart(6, '0');
     switch (acc.network) {
-      case 'x': return `18${String(acc.personIndex).padStart(10, '0')}${sequence}`;
-      case 'mastodon': return `113${String(acc.personIndex).padStart(10, '0')}${sequence}`;
-      case 'bluesky': return `at://${acc.id}/app.bsky.feed.post/3l${encode(acc.personIndex, BASE32, 6)}${encode(k, BASE32, 5)}`;
-      case 'youtube': return encode(acc.personIndex * 1000 + k, BASE64URL, 11);
-      case 'github': return `${acc.personIndex}-${k}`;
+      case 'x':
+        return `18${String(acc.personIndex).padStart(10, '0')}${sequence}`;
+      case 'mastodon':
+        return `113${String(acc.personIndex).padStart(10, '0')}${sequence}`;
+      case 'bluesky':
+        return `at://${acc.id}/app.bsky.feed.post/3l${encode(acc.personIndex, BASE32, 6)}${encode(k, BASE32, 5)}`;
+      case 'youtube':
+        return encode(acc.personIndex * 1000 + k, BASE64URL, 11);
+      case 'github':
+        return `${acc.personIndex}-${k}`;
     }
   }
 
@@ -737,7 +1392,23 @@ export function createPopulation(options: { seed: string | number; size: number;
     if (acc.network !== 'github') return [];
     const rng = new Rng(seedHash, acc.personIndex, STREAM_REPOS);
     const total = Math.min(count, Math.max(0, Math.round(acc.posts)));
-    const words = ['api', 'cli', 'dotfiles', 'blog', 'toolkit', 'parser', 'sdk', 'bot', 'notes', 'infra', 'ui', 'lib', 'demo', 'sync', 'graph'];
+    const words = [
+      'api',
+      'cli',
+      'dotfiles',
+      'blog',
+      'toolkit',
+      'parser',
+      'sdk',
+      'bot',
+      'notes',
+      'infra',
+      'ui',
+      'lib',
+      'demo',
+      'sync',
+      'graph',
+    ];
     const out: SandboxRepo[] = [];
     let pushed = acc.lastPostAt ? Date.parse(acc.lastPostAt) : Date.parse(acc.createdAt);
     const created = Date.parse(acc.createdAt);
@@ -746,7 +1417,10 @@ export function createPopulation(options: { seed: string | number; size: number;
       const stars = fork ? rng.int(3) : clampInt(Math.max(acc.followers, 1) * 0.4 * rng.logNormal(1, 1.6), 0, 500_000);
       pushed -= rng.int(60) * DAY_MS + rng.int(DAY_MS);
       out.push({
-        name: `${rng.pick(words)}-${rng.pick(words)}${k}`, fork, archived: rng.chance(0.08), stars,
+        name: `${rng.pick(words)}-${rng.pick(words)}${k}`,
+        fork,
+        archived: rng.chance(0.08),
+        stars,
         forks: clampInt(stars * 0.15 * rng.logNormal(1, 0.6), 0, 200_000),
         pushedAt: new Date(Math.max(pushed, created)).toISOString(),
         createdAt: new Date(Math.max(created, pushed - rng.int(700) * DAY_MS)).toISOString(),
@@ -756,7 +1430,13 @@ export function createPopulation(options: { seed: string | number; size: number;
   }
 
   return {
-    seed, size, person: (index: number) => buildPerson(index).person, account, accountById, recentPosts, truth,
+    seed,
+    size,
+    person: (index: number) => buildPerson(index).person,
+    account,
+    accountById,
+    recentPosts,
+    truth,
     repos: repoList,
     hasGravatar: (index: number) => index >= 0 && index < size && core(index).gravatar,
     gravatarEmail: (index: number) => {
@@ -765,7 +1445,8 @@ export function createPopulation(options: { seed: string | number; size: number;
       return c.gravatar ? emailOf(c) : undefined;
     },
     email: (index: number) => {
-      if (!Number.isInteger(index) || index < 0 || index >= size) throw new RangeError(`email(${index}): index must be an integer in [0, ${size})`);
+      if (!Number.isInteger(index) || index < 0 || index >= size)
+        throw new RangeError(`email(${index}): index must be an integer in [0, ${size})`);
       return emailOf(core(index));
     },
   };

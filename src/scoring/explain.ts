@@ -3,10 +3,15 @@
 // suffixes built once (string concatenation and number formatting were most of a contact's explanation cost).
 import type { NetworkScore } from './network.ts';
 import { GITHUB_EXTRA } from './network.ts';
-import { NETWORKS, type Factor, type Network } from './types.ts';
+import { type Factor, type Network, NETWORKS } from './types.ts';
 
 export const NETWORK_NAMES: Record<Network, string> = {
-  x: 'X', github: 'GitHub', mastodon: 'Mastodon', bluesky: 'Bluesky', youtube: 'YouTube', linkedin: 'LinkedIn',
+  x: 'X',
+  github: 'GitHub',
+  mastodon: 'Mastodon',
+  bluesky: 'Bluesky',
+  youtube: 'YouTube',
+  linkedin: 'LinkedIn',
 };
 
 const TOP_POSITIVE = 3;
@@ -56,7 +61,8 @@ function textsFor(windowDays: number): WindowTexts {
   if (windowTexts?.windowDays === windowDays) return windowTexts;
   const amplification: string[] = [];
   const fewPosts: string[] = [];
-  for (let n = 0; n <= 20; n++) amplification.push(` weighted reactions on a typical post (${postCount(n)}, ${windowDays} days)`);
+  for (let n = 0; n <= 20; n++)
+    amplification.push(` weighted reactions on a typical post (${postCount(n)}, ${windowDays} days)`);
   for (let n = 0; n < 6; n++) fewPosts.push(`only ${n} original post${n === 1 ? '' : 's'} in ${windowDays} days`);
   windowTexts = { windowDays, amplification, noPosts: `no original posts in ${windowDays} days`, fewPosts };
   return windowTexts;
@@ -64,7 +70,11 @@ function textsFor(windowDays: number): WindowTexts {
 
 const postCount = (n: number): string => (n === 1 ? '1 post' : `${n} posts`);
 const lastPostText = (days: number): string =>
-  days === 0 ? 'last original post today' : days === 1 ? 'last original post yesterday' : `last original post ${days} days ago`;
+  days === 0
+    ? 'last original post today'
+    : days === 1
+      ? 'last original post yesterday'
+      : `last original post ${days} days ago`;
 
 /** The text after "± Network: " of one candidate. */
 function render(ns: NetworkScore, kind: number, flagIndex: number, texts: WindowTexts, windowDays: number): string {
@@ -76,9 +86,15 @@ function render(ns: NetworkScore, kind: number, flagIndex: number, texts: Window
       if (ns.network === 'github') {
         return `${compact(m.extra?.[GITHUB_EXTRA.stars] ?? 0)} stars, ${compact(m.extra?.[GITHUB_EXTRA.forks] ?? 0)} forks on own repos`;
       }
-      return compact(ns.typicalReactions) + (texts.amplification[ns.postsUsed] ?? ` weighted reactions on a typical post (${postCount(ns.postsUsed)}, ${windowDays} days)`);
+      return (
+        compact(ns.typicalReactions) +
+        (texts.amplification[ns.postsUsed] ??
+          ` weighted reactions on a typical post (${postCount(ns.postsUsed)}, ${windowDays} days)`)
+      );
     case ENGAGEMENT:
-      return ns.engagementRatio === null ? 'engagement' : `engagement ${trim(ns.engagementRatio)}× typical for its size`;
+      return ns.engagementRatio === null
+        ? 'engagement'
+        : `engagement ${trim(ns.engagementRatio)}× typical for its size`;
     case ACTIVITY:
       if (ns.daysSinceLastPost === null) return 'no original posts seen (activity unknown)';
       if (ns.postsInWindow === 0) return texts.noPosts;
@@ -129,8 +145,24 @@ function keep(list: Float64Array, who: Int32Array, count: number, limit: number,
 }
 
 function offer(owner: number, kind: number, value: number, flagIndex = 0): void {
-  if (value > 0) positiveCount = keep(positivePoints, positiveWho, positiveCount, TOP_POSITIVE, value, (owner << 8) | (kind << 4) | flagIndex);
-  else if (value < 0) negativeCount = keep(negativePoints, negativeWho, negativeCount, TOP_NEGATIVE, value, (owner << 8) | (kind << 4) | flagIndex);
+  if (value > 0)
+    positiveCount = keep(
+      positivePoints,
+      positiveWho,
+      positiveCount,
+      TOP_POSITIVE,
+      value,
+      (owner << 8) | (kind << 4) | flagIndex,
+    );
+  else if (value < 0)
+    negativeCount = keep(
+      negativePoints,
+      negativeWho,
+      negativeCount,
+      TOP_NEGATIVE,
+      value,
+      (owner << 8) | (kind << 4) | flagIndex,
+    );
 }
 
 function collect(index: number, ns: NetworkScore, contribution: number): void {
@@ -184,7 +216,11 @@ export function explain(
       const id = who[b]!;
       const ns = scored[id >> 8]!;
       const prefix = rounded > 0 ? PREFIX[ns.network].positive : PREFIX[ns.network].negative;
-      factors.push({ network: ns.network, text: prefix + render(ns, (id >> 4) & 15, id & 15, texts, windowDays), points: rounded });
+      factors.push({
+        network: ns.network,
+        text: prefix + render(ns, (id >> 4) & 15, id & 15, texts, windowDays),
+        points: rounded,
+      });
     }
   }
   const rest = round1(roundedScore - shown);
@@ -194,5 +230,9 @@ export function explain(
 
 /** The labelled, separate YouTube line (0 points: it is not part of the total). */
 export function youtubeFactor(subScore: number): Factor {
-  return { network: 'youtube', text: `YouTube, scored separately (not in the total): ${trim(subScore)}/100`, points: 0 };
+  return {
+    network: 'youtube',
+    text: `YouTube, scored separately (not in the total): ${trim(subScore)}/100`,
+    points: 0,
+  };
 }

@@ -1,8 +1,8 @@
 // The model as the engine sees it: createScorer(options) → ScoreFunction. Pure: no I/O, no clock (uses input.now).
 import { aggregate } from './aggregate.ts';
 import { explain, youtubeFactor } from './explain.ts';
-import { scoreNetwork, type NetworkScore } from './network.ts';
-import { resolveOptions, type ResolvedOptions, type ScoringOptionsInput } from './options.ts';
+import { type NetworkScore, scoreNetwork } from './network.ts';
+import { type ResolvedOptions, resolveOptions, type ScoringOptionsInput } from './options.ts';
 import { REASON_CODES, type ReasonCode } from './reasons.ts';
 import { tierWithHysteresis } from './tiers.ts';
 import { trendOf } from './trend.ts';
@@ -37,7 +37,12 @@ function reserveCounted(n: number): void {
   contributions = new Float64Array(n * 2);
 }
 
-function confidenceOf(topScore: NetworkScore, topInput: ScoredNetworkInput, scores: readonly NetworkScore[], count: number): Confidence {
+function confidenceOf(
+  topScore: NetworkScore,
+  topInput: ScoredNetworkInput,
+  scores: readonly NetworkScore[],
+  count: number,
+): Confidence {
   const verified = topInput.provenance === 'crm-field';
   const hidden = topInput.metrics.followersHidden === true;
   let level = 0;

@@ -1,8 +1,8 @@
 // One network's sub-score (0–100) and its decomposition into gross parts and losses, for the explanations.
-import type { ResolvedOptions, NetworkParams } from './options.ts';
+import type { NetworkParams, ResolvedOptions } from './options.ts';
 import type { ReasonCode } from './reasons.ts';
 import { interquartileMeanOfSmall, SMALL_LIMIT } from './sort20.ts';
-import { parseIsoMs, daysBetween } from './time.ts';
+import { daysBetween, parseIsoMs } from './time.ts';
 import type { Network, NetworkMetrics } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -27,7 +27,13 @@ export const AUTOMATION = { postsPerDay: 24, factor: 0.7 } as const;
  * An audience that barely reacts (≥ 1k followers, ≥ 5 posts): the penalty ramps from none at 1/10 of the typical
  * engagement for the size to ×0.7 at 1/100.
  */
-export const BOUGHT_FOLLOWERS = { minFollowers: 1_000, minPosts: 5, startsBelow: 0.1, fullBelow: 0.01, factor: 0.7 } as const;
+export const BOUGHT_FOLLOWERS = {
+  minFollowers: 1_000,
+  minPosts: 5,
+  startsBelow: 0.1,
+  fullBelow: 0.01,
+  factor: 0.7,
+} as const;
 const LOG_BOUGHT_FOLLOWERS_RAMP = Math.log(BOUGHT_FOLLOWERS.startsBelow / BOUGHT_FOLLOWERS.fullBelow);
 /** Engagement above `aboveTypical`× typical for the size (and above `floor` reactions) is not counted. */
 export const PLAUSIBLE_ENGAGEMENT = { aboveTypical: 30, floor: 50 } as const;
@@ -100,7 +106,11 @@ interface WindowBounds {
   end20: string;
 }
 /** The last bounds computed: a provider batch shares one fetchedAt, and formatting dates is not cheap. */
-let lastBounds: { startMs: number; endMs: number; bounds: WindowBounds | null } = { startMs: Number.NaN, endMs: Number.NaN, bounds: null };
+let lastBounds: { startMs: number; endMs: number; bounds: WindowBounds | null } = {
+  startMs: Number.NaN,
+  endMs: Number.NaN,
+  bounds: null,
+};
 
 /** ISO strings of the window's bounds, for comparing post stamps as strings; null outside years 0–9999. */
 function windowBounds(startMs: number, endMs: number): WindowBounds | null {
@@ -152,14 +162,16 @@ function readNewestFirstPosts(posts: NetworkMetrics['recentPosts'], bounds: Wind
   const newestAt = first.at;
   const layout = newestAt.length;
   const mark19 = layout === 24 ? 46 /* . */ : 90; /* Z */
-  if ((layout !== 24 && layout !== 20) || newestAt.charCodeAt(19) !== mark19 || newestAt.charCodeAt(layout - 1) !== 90) return false;
+  if ((layout !== 24 && layout !== 20) || newestAt.charCodeAt(19) !== mark19 || newestAt.charCodeAt(layout - 1) !== 90)
+    return false;
   reserve(n);
   scratch[0] = 3 * first.reshares + 2 * first.replies + first.likes;
   let previous = newestAt;
   for (let i = 1; i < n; i++) {
     const post = posts[i]!;
     const at = post.at;
-    if (at.length !== layout || at.charCodeAt(19) !== mark19 || at.charCodeAt(layout - 1) !== 90 || at > previous) return false;
+    if (at.length !== layout || at.charCodeAt(19) !== mark19 || at.charCodeAt(layout - 1) !== 90 || at > previous)
+      return false;
     previous = at;
     scratch[i] = 3 * post.reshares + 2 * post.replies + post.likes;
   }
@@ -184,7 +196,12 @@ function readNewestFirstPosts(posts: NetworkMetrics['recentPosts'], bounds: Wind
 }
 
 /** Any order, any ISO layout: most stamps placed against the window as strings, the others parsed. */
-function readAnyPosts(posts: NetworkMetrics['recentPosts'], bounds: WindowBounds | null, windowStart: number, tolerance: number): void {
+function readAnyPosts(
+  posts: NetworkMetrics['recentPosts'],
+  bounds: WindowBounds | null,
+  windowStart: number,
+  tolerance: number,
+): void {
   let newest = Number.NEGATIVE_INFINITY;
   let newest24 = '';
   let newest20 = '';
@@ -251,7 +268,6 @@ function logScale(value: number, logCap: number): number {
   return 100 * clamp01(Math.log10(1 + value) / logCap);
 }
 
-
 let lastFetched = { text: '', ms: Number.NaN };
 /** fetchedAt repeats across a provider batch: remember the last one parsed. */
 function parseFetchedAt(text: string): number {
@@ -301,7 +317,9 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
     typicalReactions = Math.max(0, stars ?? 0) + 3 * Math.max(0, forks ?? 0);
     evidenceWeight = hasRepoTotals ? 1 : 0;
   } else {
-    typicalReactions = smallWholeNumbers(scratch, postsUsed) ? interquartileMeanOfSmall(scratch, postsUsed) : typicalPost(scratch, postsUsed);
+    typicalReactions = smallWholeNumbers(scratch, postsUsed)
+      ? interquartileMeanOfSmall(scratch, postsUsed)
+      : typicalPost(scratch, postsUsed);
     evidenceWeight = Math.min(1, postsUsed / MIN_POSTS);
   }
 
@@ -312,7 +330,10 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
   else if (daysSinceLastPost === null) activity = UNKNOWN_ACTIVITY;
   else {
     activity =
-      0.25 + 0.75 * Math.min(1, postsInWindow / ACTIVITY_FULL_POSTS) * Math.pow(2, -daysSinceLastPost / RECENCY_HALF_LIFE_DAYS);
+      0.25 +
+      0.75 *
+        Math.min(1, postsInWindow / ACTIVITY_FULL_POSTS) *
+        Math.pow(2, -daysSinceLastPost / RECENCY_HALF_LIFE_DAYS);
   }
 
   // Authenticity flags.
@@ -336,7 +357,11 @@ export function scoreNetwork(metrics: NetworkMetrics, options: ResolvedOptions):
     const ratio = typicalReactions / (typical * followers);
     if (ratio < BOUGHT_FOLLOWERS.startsBelow) {
       const strength = Math.log(BOUGHT_FOLLOWERS.startsBelow / Math.max(ratio, 1e-9)) / LOG_BOUGHT_FOLLOWERS_RAMP;
-      if (strength > 0) flags.push({ code: 'BOUGHT_FOLLOWERS_PATTERN', factor: 1 - (1 - BOUGHT_FOLLOWERS.factor) * Math.min(1, strength) });
+      if (strength > 0)
+        flags.push({
+          code: 'BOUGHT_FOLLOWERS_PATTERN',
+          factor: 1 - (1 - BOUGHT_FOLLOWERS.factor) * Math.min(1, strength),
+        });
     }
   }
   let authenticity = 1;

@@ -1,6 +1,7 @@
 // The admin-tunable knobs of the model, validated with zod. Every default is documented in README.md beside this file.
 import { z } from 'zod';
-import { NETWORKS, NetworkSchema, type Network } from './types.ts';
+
+import { type Network, NETWORKS, NetworkSchema } from './types.ts';
 
 const positive = z.number().positive();
 
@@ -32,7 +33,11 @@ const thresholdsSchema = z
   .refine((t) => t.A > t.B && t.B > t.C, { message: 'tier thresholds must satisfy A > B > C' });
 
 export const TierLabelsSchema = z.object({
-  A: z.string().min(1), B: z.string().min(1), C: z.string().min(1), D: z.string().min(1), Unscored: z.string().min(1),
+  A: z.string().min(1),
+  B: z.string().min(1),
+  C: z.string().min(1),
+  D: z.string().min(1),
+  Unscored: z.string().min(1),
 });
 
 export const ScoringOptionsSchema = z.strictObject({
@@ -76,7 +81,10 @@ export function resolveOptions(input: ScoringOptionsInput = {}): ResolvedOptions
     const merged = { ...DEFAULT_NETWORK_PARAMS[network], ...options.networks[network] };
     params[network] = merged;
     weightOf[network] = options.weights[network] ?? 1;
-    logCaps[network] = { followers: Math.log10(1 + merged.followerCap), amplification: Math.log10(1 + merged.amplificationCap) };
+    logCaps[network] = {
+      followers: Math.log10(1 + merged.followerCap),
+      amplification: Math.log10(1 + merged.amplificationCap),
+    };
   }
   return { ...options, params, weightOf, logCaps };
 }

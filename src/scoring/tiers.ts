@@ -24,7 +24,8 @@ export function tierWithHysteresis(
   margin: number,
 ): { tier: Exclude<Tier, 'Unscored'>; held: boolean } {
   const candidate = tierOf(score, thresholds);
-  if (previous === undefined || previous.tier === 'Unscored' || previous.score === null) return { tier: candidate, held: false };
+  if (previous === undefined || previous.tier === 'Unscored' || previous.score === null)
+    return { tier: candidate, held: false };
   const prev = previous.tier;
   if (candidate === prev) return { tier: candidate, held: false };
   const movingUp = RANK[candidate] < RANK[prev];
@@ -33,7 +34,11 @@ export function tierWithHysteresis(
   if (alreadyAcross) return { tier: candidate, held: false };
   const withMargin = tierOf(movingUp ? score - margin : score + margin, thresholds);
   const tier = movingUp
-    ? RANK[withMargin] < RANK[prev] ? withMargin : prev
-    : RANK[withMargin] > RANK[prev] ? withMargin : prev;
+    ? RANK[withMargin] < RANK[prev]
+      ? withMargin
+      : prev
+    : RANK[withMargin] > RANK[prev]
+      ? withMargin
+      : prev;
   return { tier, held: tier !== candidate };
 }

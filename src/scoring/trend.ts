@@ -9,7 +9,11 @@ export const TREND_POINTS = 5;
  * Delta against the newest history point at least 30 days old; without one, against the oldest point we have.
  * `New` when there is no scored history (or no score now).
  */
-export function trendOf(score: number | null, history: readonly ScoreHistoryPoint[], now: Date): { trend: Trend; delta30d: number | null } {
+export function trendOf(
+  score: number | null,
+  history: readonly ScoreHistoryPoint[],
+  now: Date,
+): { trend: Trend; delta30d: number | null } {
   if (score === null) return { trend: 'New', delta30d: null };
   const cutoff = now.getTime() - 30 * DAY_MS;
   let reference: ScoreHistoryPoint | undefined;

@@ -3,25 +3,27 @@
 // everything else behind requireAdmin, as pages and as JSON (`/api/...` or `Accept: application/json`).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import express from 'express';
+
 import type { NextFunction, Request, Response } from 'express';
+import express from 'express';
 import session from 'express-session';
 import { z } from 'zod';
+
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/contract.ts';
 import { authRoutes, createPassport } from './auth.ts';
 import { RunCoordinator } from './coordinator.ts';
 import { html, layout } from './html.ts';
 import { metricsHandler } from './metrics.ts';
-import { oauthOrigins, oauthRoutes } from './oauth.ts';
 import type { OAuthSettings } from './oauth.ts';
+import { oauthOrigins, oauthRoutes } from './oauth.ts';
 import { pageRoutes } from './pages.ts';
 import type { SyncRuntime } from './runtime.ts';
 import { csrfProtection, csrfToken, HttpError, requireAdmin, securityHeaders, wantsJson } from './security.ts';
 import { ServerStore, sqlOf } from './server-store.ts';
 import { ProductSessionStore } from './session-store.ts';
-import { settingsRoutes } from './settings.ts';
 import type { SettingsDeps } from './settings.ts';
+import { settingsRoutes } from './settings.ts';
 import { DashboardSummaries } from './summary.ts';
 
 export const BODY_LIMIT = '32kb';
@@ -40,7 +42,8 @@ export interface AdminServerOptions {
   budgetFloor: number;
   oauth: OAuthSettings;
   /** The HubSpot webhook handler, given "queue these contact ids of this portal" (signature checked inside). */
-  hubspotWebhook?: ((queue: (contactIds: string[], portalId: number | undefined) => Promise<void>) => WebhookHandler) | undefined;
+  hubspotWebhook?:
+    ((queue: (contactIds: string[], portalId: number | undefined) => Promise<void>) => WebhookHandler) | undefined;
   /** The handle mapping each CRM's connector reads when the admin has set none (the settings page shows it). */
   defaultHandleMapping?: SettingsDeps['defaultHandleMapping'];
   /** Bearer token /metrics demands; open when unset. */
@@ -70,11 +73,17 @@ function bodyError(error: unknown): { status: number; message: string } | null {
   const e = error as { status?: unknown; type?: unknown };
   if (typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return null;
   switch (e.type) {
-    case 'entity.too.large': return { status: 413, message: `The request body is too large (limit ${BODY_LIMIT}).` };
-    case 'entity.parse.failed': return { status: 400, message: 'The request body is not valid JSON.' };
-    case 'encoding.unsupported': case 'charset.unsupported': return { status: 415, message: 'The request body encoding is not supported (use UTF-8).' };
-    case 'parameters.too.many': return { status: 413, message: 'The form has too many fields.' };
-    default: return { status: e.status, message: 'The request could not be read.' };
+    case 'entity.too.large':
+      return { status: 413, message: `The request body is too large (limit ${BODY_LIMIT}).` };
+    case 'entity.parse.failed':
+      return { status: 400, message: 'The request body is not valid JSON.' };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { status: 415, message: 'The request body encoding is not supported (use UTF-8).' };
+    case 'parameters.too.many':
+      return { status: 413, message: 'The form has too many fields.' };
+    default:
+      return { status: e.status, message: 'The request could not be read.' };
   }
 }
 
@@ -85,7 +94,11 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   const serverStore = new ServerStore(db, now);
   const summaries = new DashboardSummaries(db, now);
   const coordinator = new RunCoordinator({
-    store, serverStore, runtime: options.runtime, defaultSchedule: options.defaultSchedule, logger,
+    store,
+    serverStore,
+    runtime: options.runtime,
+    defaultSchedule: options.defaultSchedule,
+    logger,
     ...(options.webhookDebounceMs !== undefined ? { webhookDebounceMs: options.webhookDebounceMs } : {}),
   });
   const passport = createPassport(serverStore);
@@ -101,7 +114,15 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       // The path only: query strings may carry OAuth codes.
-      logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      logger.debug(
+        {
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'request',
+      );
     });
     next();
   });
@@ -126,15 +147,23 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
 
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
-  app.use(session({
-    name: SESSION_COOKIE,
-    secret: sessionSecret,
-    store: new ProductSessionStore(db, now),
-    resave: false,
-    saveUninitialized: false,
-    rolling: false,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookies ?? 'auto', maxAge: SESSION_TTL_MS, path: '/' },
-  }));
+  app.use(
+    session({
+      name: SESSION_COOKIE,
+      secret: sessionSecret,
+      store: new ProductSessionStore(db, now),
+      resave: false,
+      saveUninitialized: false,
+      rolling: false,
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: options.secureCookies ?? 'auto',
+        maxAge: SESSION_TTL_MS,
+        path: '/',
+      },
+    }),
+  );
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(csrfProtection);
@@ -142,20 +171,34 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   app.get('/api/session', (req, res) => {
     res.json({ admin: req.user?.username ?? null, csrfToken: csrfToken(req) });
   });
-  app.use(authRoutes({
-    passport, serverStore,
-    ...(options.loginLimit !== undefined ? { loginLimit: options.loginLimit } : {}),
-    ...(options.loginWindowMs !== undefined ? { loginWindowMs: options.loginWindowMs } : {}),
-  }));
+  app.use(
+    authRoutes({
+      passport,
+      serverStore,
+      ...(options.loginLimit !== undefined ? { loginLimit: options.loginLimit } : {}),
+      ...(options.loginWindowMs !== undefined ? { loginWindowMs: options.loginWindowMs } : {}),
+    }),
+  );
 
   app.use(requireAdmin);
   app.use(oauthRoutes({ store, passport, settings: options.oauth, onConnected: () => coordinator.refresh() }));
   const pages = pageRoutes({
-    store, serverStore, summaries, coordinator, budgetFloor: options.budgetFloor,
-    oauth: { salesforce: options.oauth.salesforce !== undefined, hubspot: options.oauth.hubspot !== undefined, salesforceLoginUrl: options.oauth.salesforce?.defaultLoginUrl ?? 'https://login.salesforce.com' },
+    store,
+    serverStore,
+    summaries,
+    coordinator,
+    budgetFloor: options.budgetFloor,
+    oauth: {
+      salesforce: options.oauth.salesforce !== undefined,
+      hubspot: options.oauth.hubspot !== undefined,
+      salesforceLoginUrl: options.oauth.salesforce?.defaultLoginUrl ?? 'https://login.salesforce.com',
+    },
   });
   const settings = settingsRoutes({
-    store, coordinator, summaries, defaults: { schedule: options.defaultSchedule, refreshDays: options.refreshDays },
+    store,
+    coordinator,
+    summaries,
+    defaults: { schedule: options.defaultSchedule, refreshDays: options.refreshDays },
     defaultHandleMapping: options.defaultHandleMapping,
   });
   app.use(pages);
@@ -183,20 +226,34 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     } else if (fromBody !== null) {
       ({ status, message } = fromBody);
     }
-    if (status >= 500 && !(error instanceof HttpError)) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
-    else if (status >= 500) logger.warn({ method: req.method, path: req.path, status, reason: message }, 'request refused');
+    if (status >= 500 && !(error instanceof HttpError))
+      logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    else if (status >= 500)
+      logger.warn({ method: req.method, path: req.path, status, reason: message }, 'request refused');
     res.status(status);
     if (wantsJson(req)) {
       res.json({ error: message });
       return;
     }
     const signedIn = req.user !== undefined;
-    res.type('html').send(layout({ title: status === 404 ? 'Not found' : 'Error', admin: req.user?.username, csrfToken: signedIn ? csrfToken(req) : undefined }, html`<p class="flash flash-error" role="alert">${message}</p><p><a href="/">Back to the dashboard</a></p>`));
+    res.type('html').send(
+      layout(
+        {
+          title: status === 404 ? 'Not found' : 'Error',
+          admin: req.user?.username,
+          csrfToken: signedIn ? csrfToken(req) : undefined,
+        },
+        html`<p class="flash flash-error" role="alert">${message}</p><p><a href="/">Back to the dashboard</a></p>`,
+      ),
+    );
   });
 
   await coordinator.refresh();
   return {
-    app, coordinator, serverStore, summaries,
+    app,
+    coordinator,
+    serverStore,
+    summaries,
     close: () => coordinator.stop(),
   };
 }

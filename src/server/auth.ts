@@ -1,18 +1,24 @@
 // Admin sign-in: passport-local over server_admins (scrypt hashes), rate-limited, session id regenerated on
 // sign-in (passport does it) with a fresh CSRF token, and post-login redirects kept on this site.
-import { Router } from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import passport from 'passport';
 import type { PassportStatic } from 'passport';
+import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { z } from 'zod';
+
 import { csrfField, html, layout } from './html.ts';
 import { decoyHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 import { csrfToken, flash, HttpError, safeNext, takeFlash, wantsJson } from './security.ts';
 import type { ServerStore } from './server-store.ts';
 
-export const USERNAME = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only');
+export const USERNAME = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only');
 
 const LoginBodySchema = z.object({
   username: z.string().max(200),
@@ -24,14 +30,20 @@ const LoginBodySchema = z.object({
 /** A passport instance of our own (not the global one), so two apps in one process never share strategies. */
 export function createPassport(serverStore: ServerStore): PassportStatic {
   const instance = new passport.Passport() as PassportStatic;
-  instance.use('local', new LocalStrategy((username, password, done) => {
-    (async () => {
-      const admin = await serverStore.getAdmin(username);
-      // Same work whether or not the user exists.
-      const ok = await verifyPassword(password, admin?.password_hash ?? await decoyHash());
-      return admin !== null && ok ? { username: admin.username } : false;
-    })().then((user) => done(null, user), (error: unknown) => done(error));
-  }));
+  instance.use(
+    'local',
+    new LocalStrategy((username, password, done) => {
+      (async () => {
+        const admin = await serverStore.getAdmin(username);
+        // Same work whether or not the user exists.
+        const ok = await verifyPassword(password, admin?.password_hash ?? (await decoyHash()));
+        return admin !== null && ok ? { username: admin.username } : false;
+      })().then(
+        (user) => done(null, user),
+        (error: unknown) => done(error),
+      );
+    }),
+  );
   instance.serializeUser((user, done) => done(null, user.username));
   instance.deserializeUser((username: string, done) => {
     serverStore.getAdmin(username).then(
@@ -45,13 +57,16 @@ export function createPassport(serverStore: ServerStore): PassportStatic {
 /** Creates the first admin, or changes an admin's password. Never a default password. */
 export async function setAdminPassword(serverStore: ServerStore, username: string, password: string): Promise<void> {
   const name = USERNAME.parse(username);
-  if (password.length < MIN_PASSWORD_LENGTH) throw new Error(`the admin password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw new Error(`the admin password must be at least ${MIN_PASSWORD_LENGTH} characters`);
   await serverStore.putAdmin(name, await hashPassword(password));
 }
 
 function loginPage(req: Request, next: string, message?: string): string {
   const error = message ?? takeFlash(req)?.text;
-  return layout({ title: 'Sign in', flash: error === undefined ? undefined : { kind: 'error', text: error } }, html`
+  return layout(
+    { title: 'Sign in', flash: error === undefined ? undefined : { kind: 'error', text: error } },
+    html`
     <form method="post" action="/login" class="card narrow">
       ${csrfField(csrfToken(req))}
       <input type="hidden" name="next" value="${next}">
@@ -60,7 +75,8 @@ function loginPage(req: Request, next: string, message?: string): string {
       <label for="password">Password</label>
       <input id="password" name="password" type="password" autocomplete="current-password" required>
       <button type="submit">Sign in</button>
-    </form>`);
+    </form>`,
+  );
 }
 
 export interface AuthRoutesOptions {
@@ -82,7 +98,11 @@ export function authRoutes(options: AuthRoutesOptions): Router {
     handler: (req, res) => {
       const message = 'Too many sign-in attempts; wait a few minutes and try again.';
       if (wantsJson(req)) res.status(429).json({ error: message });
-      else res.status(429).type('html').send(loginPage(req, '/', message));
+      else
+        res
+          .status(429)
+          .type('html')
+          .send(loginPage(req, '/', message));
     },
   });
 

@@ -1,12 +1,12 @@
 // Runs for the server: one scheduler per connection (its own cron from settings.schedule, else
 // CRM_INFLUENCE_SCHEDULE), "run now" and dry runs in the background, webhook-queued contacts triggering a run soon.
 // A run of one connection never overlaps another: in-process through the scheduler, across processes by the lease.
+import type { Store } from '../store/contract.ts';
 import { SyncAlreadyRunningError } from '../sync/engine.ts';
 import type { SyncLogger } from '../sync/logger.ts';
 import { SyncScheduler } from '../sync/scheduler.ts';
-import type { Store } from '../store/contract.ts';
-import type { ServerStore } from './server-store.ts';
 import type { RunOutcome, RunRequest, SyncRuntime } from './runtime.ts';
+import type { ServerStore } from './server-store.ts';
 
 export type StartResult = { started: true } | { started: false; reason: string };
 
@@ -46,7 +46,11 @@ export class RunCoordinator {
     }
     for (const [id, schedule] of wanted) {
       if (this.#schedulers.has(id)) continue;
-      const scheduler = new SyncScheduler({ schedule, store: this.options.store, ...(this.options.logger ? { logger: this.options.logger } : {}) });
+      const scheduler = new SyncScheduler({
+        schedule,
+        store: this.options.store,
+        ...(this.options.logger ? { logger: this.options.logger } : {}),
+      });
       scheduler.add(id, async () => (await this.#execute(id, { dryRun: false })).report);
       this.#schedulers.set(id, { schedule, scheduler });
     }
@@ -83,7 +87,8 @@ export class RunCoordinator {
   /** Starts a run in the background; refuses when one of this connection is going on here. */
   start(connectionId: string, request: RunRequest): StartResult {
     if (this.#stopped) return { started: false, reason: 'the server is stopping' };
-    if (this.#inFlight.has(connectionId)) return { started: false, reason: `a run of "${connectionId}" is already going on` };
+    if (this.#inFlight.has(connectionId))
+      return { started: false, reason: `a run of "${connectionId}" is already going on` };
     // #execute logs its own failures.
     this.#execute(connectionId, request).catch(() => undefined);
     return { started: true };
@@ -102,7 +107,11 @@ export class RunCoordinator {
     const timer = setTimeout(() => {
       this.#timers.delete(connectionId);
       const result = this.start(connectionId, { dryRun: false });
-      if (!result.started) this.options.logger?.warn({ connection: connectionId, reason: result.reason }, 'webhook-triggered run not started');
+      if (!result.started)
+        this.options.logger?.warn(
+          { connection: connectionId, reason: result.reason },
+          'webhook-triggered run not started',
+        );
     }, this.options.webhookDebounceMs ?? 30_000);
     timer.unref();
     this.#timers.set(connectionId, timer);

@@ -53,7 +53,10 @@ const NAV = [
 ] as const;
 
 export function layout(options: LayoutOptions, body: SafeHtml): string {
-  const nav = options.admin === undefined ? html`` : html`
+  const nav =
+    options.admin === undefined
+      ? html``
+      : html`
     <nav aria-label="Main">
       <ul>${NAV.map(([href, label]) => html`<li><a href="${href}"${options.current === href ? raw(' aria-current="page"') : ''}>${label}</a></li>`)}</ul>
       <form method="post" action="/logout" class="logout">
@@ -61,8 +64,12 @@ export function layout(options: LayoutOptions, body: SafeHtml): string {
         <button type="submit">Sign out ${options.admin}</button>
       </form>
     </nav>`;
-  const flash = options.flash === undefined ? '' : html`<p class="flash flash-${options.flash.kind}" role="status">${options.flash.text}</p>`;
-  return `<!doctype html>${html`<html lang="en">
+  const flash =
+    options.flash === undefined
+      ? ''
+      : html`<p class="flash flash-${options.flash.kind}" role="status">${options.flash.text}</p>`;
+  return `<!doctype html>${
+    html`<html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -79,7 +86,8 @@ ${flash}
 ${body}
 </main>
 </body>
-</html>`.value}`;
+</html>`.value
+  }`;
 }
 
 /** The hidden CSRF field every state-changing form carries. */

@@ -2,7 +2,9 @@
 // network, open per-record errors by code, last successful run per connection. Read from the store, so every
 // process (CLI runs too) is counted. Optionally guarded by a bearer token (CRM_INFLUENCE_METRICS_TOKEN).
 import { timingSafeEqual } from 'node:crypto';
+
 import type { RequestHandler } from 'express';
+
 import type { Store } from '../store/contract.ts';
 import type { ServerStore } from './server-store.ts';
 
@@ -14,10 +16,17 @@ function label(value: string): string {
 
 class Exposition {
   readonly #lines: string[] = [];
-  family(name: string, type: 'counter' | 'gauge', help: string, samples: Iterable<[Record<string, string>, number]>): void {
+  family(
+    name: string,
+    type: 'counter' | 'gauge',
+    help: string,
+    samples: Iterable<[Record<string, string>, number]>,
+  ): void {
     this.#lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) {
-      const ls = Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`).join(',');
+      const ls = Object.entries(labels)
+        .map(([k, v]) => `${k}="${label(v)}"`)
+        .join(',');
       this.#lines.push(`${name}${ls === '' ? '' : `{${ls}}`} ${Number.isFinite(value) ? value : 0}`);
     }
   }
@@ -57,17 +66,52 @@ export async function renderMetrics(store: Store, serverStore: ServerStore): Pro
   for (const e of await serverStore.errorsByCode()) add(errors, { crm: e.crm, code: e.code }, e.n);
   const connections = await store.listConnections();
   const out = new Exposition();
-  out.family('crm_influence_runs_total', 'counter', `Sync runs in the store (last ${RUNS_SCANNED}).`, runCounts.values());
-  out.family('crm_influence_records_total', 'counter', 'Records per outcome over those runs (dry runs excluded).', records.values());
-  out.family('crm_influence_crm_api_calls_total', 'counter', 'CRM API calls by kind (dry runs excluded).', crmCalls.values());
-  out.family('crm_influence_provider_api_calls_total', 'counter', 'Social network API calls by network (dry runs excluded).', providerCalls.values());
-  out.family('crm_influence_record_errors', 'gauge', 'Per-record errors waiting (retry or review), by code.', errors.values());
-  out.family('crm_influence_last_success_timestamp_seconds', 'gauge', 'When the last ok/partial run of a connection finished.', lastSuccess.values());
-  out.family('crm_influence_connections', 'gauge', 'Connections by status.', (() => {
-    const m = new Map<string, [Record<string, string>, number]>();
-    for (const c of connections) add(m, { crm: c.crm, status: c.status }, 1);
-    return m.values();
-  })());
+  out.family(
+    'crm_influence_runs_total',
+    'counter',
+    `Sync runs in the store (last ${RUNS_SCANNED}).`,
+    runCounts.values(),
+  );
+  out.family(
+    'crm_influence_records_total',
+    'counter',
+    'Records per outcome over those runs (dry runs excluded).',
+    records.values(),
+  );
+  out.family(
+    'crm_influence_crm_api_calls_total',
+    'counter',
+    'CRM API calls by kind (dry runs excluded).',
+    crmCalls.values(),
+  );
+  out.family(
+    'crm_influence_provider_api_calls_total',
+    'counter',
+    'Social network API calls by network (dry runs excluded).',
+    providerCalls.values(),
+  );
+  out.family(
+    'crm_influence_record_errors',
+    'gauge',
+    'Per-record errors waiting (retry or review), by code.',
+    errors.values(),
+  );
+  out.family(
+    'crm_influence_last_success_timestamp_seconds',
+    'gauge',
+    'When the last ok/partial run of a connection finished.',
+    lastSuccess.values(),
+  );
+  out.family(
+    'crm_influence_connections',
+    'gauge',
+    'Connections by status.',
+    (() => {
+      const m = new Map<string, [Record<string, string>, number]>();
+      for (const c of connections) add(m, { crm: c.crm, status: c.status }, 1);
+      return m.values();
+    })(),
+  );
   return out.text();
 }
 
@@ -77,7 +121,11 @@ export function metricsHandler(store: Store, serverStore: ServerStore, token: st
       const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '');
       const expected = Buffer.from(token);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        res.status(401).set('WWW-Authenticate', 'Bearer').type('text/plain').send('metrics need the bearer token (CRM_INFLUENCE_METRICS_TOKEN)\n');
+        res
+          .status(401)
+          .set('WWW-Authenticate', 'Bearer')
+          .type('text/plain')
+          .send('metrics need the bearer token (CRM_INFLUENCE_METRICS_TOKEN)\n');
         return;
       }
     }

@@ -1,18 +1,18 @@
 // Dashboard, Connections, Runs (and one run's per-record errors) and Contacts: pages and their JSON twins.
 import { Router } from 'express';
-
 import { z } from 'zod';
+
 import type { Connection, Store } from '../store/contract.ts';
-import { countsInWords, READ_ALL_WORDS } from '../store/run-report.ts';
 import type { RunReport } from '../store/run-report.ts';
+import { countsInWords, READ_ALL_WORDS } from '../store/run-report.ts';
 import type { RunCoordinator } from './coordinator.ts';
-import { csrfField, formatCount, formatDuration, formatTime, html, raw } from './html.ts';
 import type { SafeHtml } from './html.ts';
+import { csrfField, formatCount, formatDuration, formatTime, html, raw } from './html.ts';
 import { done, respond } from './render.ts';
 import { csrfToken, flash, HttpError } from './security.ts';
 import type { ServerStore } from './server-store.ts';
-import { buckets } from './summary.ts';
 import type { DashboardSummaries } from './summary.ts';
+import { buckets } from './summary.ts';
 import { gauge, histogram, sparkline, stackedDays } from './svg.ts';
 
 export interface PageDeps {
@@ -39,13 +39,20 @@ export function providerCalls(report: RunReport): number {
   return Object.values(report.apiCalls.providers).reduce((a, b) => a + b, 0);
 }
 
-async function pickConnection(store: Store, requested: unknown): Promise<{ connections: Connection[]; chosen: Connection | undefined }> {
+async function pickConnection(
+  store: Store,
+  requested: unknown,
+): Promise<{ connections: Connection[]; chosen: Connection | undefined }> {
   const connections = await store.listConnections();
   const id = typeof requested === 'string' ? requested : undefined;
   return { connections, chosen: connections.find((c) => c.id === id) ?? connections[0] };
 }
 
-export function connectionPicker(path: string, connections: readonly Connection[], chosen: Connection | undefined): SafeHtml {
+export function connectionPicker(
+  path: string,
+  connections: readonly Connection[],
+  chosen: Connection | undefined,
+): SafeHtml {
   if (connections.length <= 1) return html``;
   return html`<form method="get" action="${path}" class="picker"><label for="connection">Connection</label>
     <select id="connection" name="connection" data-autosubmit>${connections.map((c) => html`<option value="${c.id}"${c.id === chosen?.id ? raw(' selected') : ''}>${c.name}</option>`)}</select>
@@ -80,14 +87,19 @@ export function pageRoutes(deps: PageDeps): Router {
     const bars = summary === null ? [] : buckets(summary.scores);
     const budgetFraction = summary?.budget ? summary.budget.remaining / Math.max(1, summary.budget.limit) : null;
     respond(req, res, {
-      title: 'Dashboard', current: '/',
+      title: 'Dashboard',
+      current: '/',
       data: { connection: chosen?.id ?? null, summary, histogram: bars },
-      body: () => chosen === undefined || summary === null
-        ? html`<p>No CRM is connected yet. <a href="/connections">Connect Salesforce or HubSpot</a>.</p>`
-        : html`${connectionPicker('/', connections, chosen)}
+      body: () =>
+        chosen === undefined || summary === null
+          ? html`<p>No CRM is connected yet. <a href="/connections">Connect Salesforce or HubSpot</a>.</p>`
+          : html`${connectionPicker('/', connections, chosen)}
           <section class="grid">
             <article class="card wide" aria-labelledby="hist-h"><h2 id="hist-h">Score distribution</h2>
-              ${histogram(bars.map((b) => ({ label: `${b.from}–${b.to}`, n: b.n })), `Contacts per score band, ${chosen.name}`)}
+              ${histogram(
+                bars.map((b) => ({ label: `${b.from}–${b.to}`, n: b.n })),
+                `Contacts per score band, ${chosen.name}`,
+              )}
               <p class="muted">${formatCount(summary.contacts)} contacts with a written score or tier.</p>
             </article>
             <article class="card" aria-labelledby="tiers-h"><h2 id="tiers-h">Tiers</h2>
@@ -107,17 +119,34 @@ export function pageRoutes(deps: PageDeps): Router {
 
   router.get('/connections', async (req, res) => {
     const connections = await store.listConnections();
-    const rows = await Promise.all(connections.map(async (c) => {
-      const last = (await store.listRuns({ connectionId: c.id, limit: 1 }))[0] ?? null;
-      return { id: c.id, crm: c.crm, name: c.name, status: c.status, statusMessage: c.statusMessage, lastRun: last, nextRun: deps.coordinator.nextRun(c.id)?.toISOString() ?? null, running: deps.coordinator.isRunning(c.id) };
-    }));
+    const rows = await Promise.all(
+      connections.map(async (c) => {
+        const last = (await store.listRuns({ connectionId: c.id, limit: 1 }))[0] ?? null;
+        return {
+          id: c.id,
+          crm: c.crm,
+          name: c.name,
+          status: c.status,
+          statusMessage: c.statusMessage,
+          lastRun: last,
+          nextRun: deps.coordinator.nextRun(c.id)?.toISOString() ?? null,
+          running: deps.coordinator.isRunning(c.id),
+        };
+      }),
+    );
     const token = csrfToken(req);
     respond(req, res, {
-      title: 'Connections', current: '/connections', data: { connections: rows },
+      title: 'Connections',
+      current: '/connections',
+      data: { connections: rows },
       body: () => html`
-        ${rows.length === 0 ? html`<p>No CRM connected yet.</p>` : html`<div class="table-wrap"><table>
+        ${
+          rows.length === 0
+            ? html`<p>No CRM connected yet.</p>`
+            : html`<div class="table-wrap"><table>
           <thead><tr><th scope="col">Connection</th><th scope="col">Status</th><th scope="col">Last run</th><th scope="col">Next run</th><th scope="col">Actions</th></tr></thead>
-          <tbody>${rows.map((c) => html`<tr data-connection="${c.id}">
+          <tbody>${rows.map(
+            (c) => html`<tr data-connection="${c.id}">
             <th scope="row">${c.name}<br><span class="muted">${c.id}</span></th>
             <td>${statusBadge(c.status)}${c.status === 'needs_reauth' ? html`<br><a href="/connect/${c.crm}">Reconnect</a>` : ''}${c.running ? html`<br><span class="badge badge-running">running</span>` : ''}</td>
             <td>${c.lastRun === null ? 'never' : html`<a href="/runs/${encodeURIComponent(c.lastRun.runId)}">${formatTime(c.lastRun.startedAt)}</a> ${statusBadge(c.lastRun.status)}`}</td>
@@ -126,25 +155,38 @@ export function pageRoutes(deps: PageDeps): Router {
               <form method="post" action="/connections/${encodeURIComponent(c.id)}/run">${csrfField(token)}<button type="submit">Run now</button></form>
               <form method="post" action="/connections/${encodeURIComponent(c.id)}/run">${csrfField(token)}<input type="hidden" name="dryRun" value="true"><button type="submit">Dry run</button></form>
               <form method="post" action="/connections/${encodeURIComponent(c.id)}/disconnect" data-confirm="Disconnect ${c.name}? Its stored tokens, sync state and history are deleted.">${csrfField(token)}<button type="submit" class="danger">Disconnect</button></form>
-            </td></tr>`)}</tbody></table></div>`}
+            </td></tr>`,
+          )}</tbody></table></div>`
+        }
         <section class="grid">
           <article class="card"><h2>Connect Salesforce</h2>
-            ${deps.oauth.salesforce ? html`<form method="get" action="/connect/salesforce">
+            ${
+              deps.oauth.salesforce
+                ? html`<form method="get" action="/connect/salesforce">
               <label for="loginUrl">Login URL</label>
               <input id="loginUrl" name="loginUrl" type="url" value="${deps.oauth.salesforceLoginUrl}" aria-describedby="loginUrl-help">
               <p id="loginUrl-help" class="muted">https://login.salesforce.com, https://test.salesforce.com (sandboxes) or your My Domain.</p>
               <button type="submit" id="connect-salesforce">Connect Salesforce</button></form>`
-              : html`<p class="muted">Set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET to connect through OAuth.</p>`}
+                : html`<p class="muted">Set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET to connect through OAuth.</p>`
+            }
           </article>
           <article class="card"><h2>Connect HubSpot</h2>
-            ${deps.oauth.hubspot ? html`<p><a class="button" id="connect-hubspot" href="/connect/hubspot">Install in HubSpot</a></p>`
-              : html`<p class="muted">Set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET to install the app through OAuth.</p>`}
+            ${
+              deps.oauth.hubspot
+                ? html`<p><a class="button" id="connect-hubspot" href="/connect/hubspot">Install in HubSpot</a></p>`
+                : html`<p class="muted">Set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET to install the app through OAuth.</p>`
+            }
           </article>
         </section>`,
     });
   });
 
-  const RunBodySchema = z.object({ dryRun: z.union([z.boolean(), z.enum(['true', 'false'])]).optional(), full: z.union([z.boolean(), z.enum(['true', 'false'])]).optional() }).loose();
+  const RunBodySchema = z
+    .object({
+      dryRun: z.union([z.boolean(), z.enum(['true', 'false'])]).optional(),
+      full: z.union([z.boolean(), z.enum(['true', 'false'])]).optional(),
+    })
+    .loose();
 
   router.post('/connections/:id/run', async (req, res) => {
     const id = ID.parse(req.params.id);
@@ -155,13 +197,20 @@ export function pageRoutes(deps: PageDeps): Router {
     const result = deps.coordinator.start(id, { dryRun, full: String(body.data.full) === 'true' });
     if (result.started) flash(req, 'ok', `${dryRun ? 'Dry run' : 'Run'} of ${id} started.`);
     else flash(req, 'error', `Not started: ${result.reason}.`);
-    done(req, res, result.started ? 202 : 409, result.started ? { started: true, connection: id, dryRun } : { started: false, error: result.reason }, `/runs?connection=${encodeURIComponent(id)}`);
+    done(
+      req,
+      res,
+      result.started ? 202 : 409,
+      result.started ? { started: true, connection: id, dryRun } : { started: false, error: result.reason },
+      `/runs?connection=${encodeURIComponent(id)}`,
+    );
   });
 
   router.post('/connections/:id/disconnect', async (req, res) => {
     const id = ID.parse(req.params.id);
     if ((await store.getConnection(id)) === null) throw new HttpError(404, `No connection "${id}".`);
-    if (deps.coordinator.isRunning(id)) throw new HttpError(409, `A run of "${id}" is going on; disconnect after it finishes.`);
+    if (deps.coordinator.isRunning(id))
+      throw new HttpError(409, `A run of "${id}" is going on; disconnect after it finishes.`);
     await store.deleteConnection(id);
     await deps.coordinator.refresh();
     flash(req, 'ok', `Disconnected ${id}; its stored tokens were deleted.`);
@@ -169,49 +218,80 @@ export function pageRoutes(deps: PageDeps): Router {
   });
 
   router.get('/runs', async (req, res) => {
-    const connection = typeof req.query.connection === 'string' && req.query.connection !== '' ? req.query.connection : undefined;
+    const connection =
+      typeof req.query.connection === 'string' && req.query.connection !== '' ? req.query.connection : undefined;
     const limit = z.coerce.number().int().min(1).max(500).catch(50).parse(req.query.limit);
     const runs = await store.listRuns({ ...(connection ? { connectionId: connection } : {}), limit });
     respond(req, res, {
-      title: 'Runs', current: '/runs', data: { runs: runs.map((r) => ({ ...r, errors: undefined, errorCount: r.errors.length, durationMs: durationMs(r) })) },
-      body: () => html`${runs.length === 0 ? html`<p>No runs yet.</p>` : html`<div class="table-wrap"><table class="runs">
+      title: 'Runs',
+      current: '/runs',
+      data: {
+        runs: runs.map((r) => ({ ...r, errors: undefined, errorCount: r.errors.length, durationMs: durationMs(r) })),
+      },
+      body: () =>
+        html`${
+          runs.length === 0
+            ? html`<p>No runs yet.</p>`
+            : html`<div class="table-wrap"><table class="runs">
         <caption>Most recent first${connection ? html` · ${connection}` : ''}</caption>
         <thead><tr><th scope="col">Started (UTC)</th><th scope="col">Connection</th><th scope="col">Status</th><th scope="col" class="num">Read</th><th scope="col" class="num">Scored</th>
         <th scope="col" class="num">Written</th><th scope="col" class="num">Unchanged</th><th scope="col" class="num">Failed</th><th scope="col" class="num">CRM calls</th><th scope="col" class="num">Provider calls</th><th scope="col" class="num">Duration</th></tr></thead>
-        <tbody>${runs.map(runRow)}</tbody></table></div>`}`,
+        <tbody>${runs.map(runRow)}</tbody></table></div>`
+        }`,
     });
   });
 
-  const ErrorFilterSchema = z.object({ code: z.string().max(100).optional(), stage: z.string().max(20).optional(), q: z.string().max(200).optional() });
+  const ErrorFilterSchema = z.object({
+    code: z.string().max(100).optional(),
+    stage: z.string().max(20).optional(),
+    q: z.string().max(200).optional(),
+  });
 
   router.get('/runs/:id', async (req, res) => {
     const report = await store.getRun(ID.parse(req.params.id));
     if (report === null) throw new HttpError(404, 'No such run.');
     const filter = ErrorFilterSchema.catch({}).parse(req.query);
     const q = filter.q?.toLowerCase() ?? '';
-    const errors = report.errors.filter((e) => (!filter.code || e.code === filter.code) && (!filter.stage || e.stage === filter.stage)
-      && (q === '' || e.recordId.toLowerCase().includes(q) || e.message.toLowerCase().includes(q)));
+    const errors = report.errors.filter(
+      (e) =>
+        (!filter.code || e.code === filter.code) &&
+        (!filter.stage || e.stage === filter.stage) &&
+        (q === '' || e.recordId.toLowerCase().includes(q) || e.message.toLowerCase().includes(q)),
+    );
     const codes = [...new Set(report.errors.map((e) => e.code))].sort();
     const token = csrfToken(req);
     respond(req, res, {
-      title: `Run ${report.runId.slice(0, 8)}`, current: '/runs',
+      title: `Run ${report.runId.slice(0, 8)}`,
+      current: '/runs',
       data: { run: { ...report, durationMs: durationMs(report) }, errors },
       body: () => html`
         <dl class="facts"><dt>Connection</dt><dd>${report.connection} (${report.crm})</dd><dt>Status</dt><dd>${statusBadge(report.status)}${report.dryRun ? ' (dry run)' : ''}</dd>
         ${report.message ? html`<dt>Message</dt><dd>${report.message}</dd>` : ''}
         <dt>Started</dt><dd>${formatTime(report.startedAt)}</dd><dt>Duration</dt><dd>${formatDuration(durationMs(report))}</dd>
         <dt>Counts</dt><dd>${countsInWords(report.counts, formatCount)}</dd>${report.readAll === undefined ? '' : html`<dt>Read</dt><dd>${READ_ALL_WORDS[report.readAll]}</dd>`}
-        <dt>API calls</dt><dd>CRM read ${report.apiCalls.crm.read} · write ${report.apiCalls.crm.write} · other ${report.apiCalls.crm.other}${Object.entries(report.apiCalls.providers).map(([n, v]) => ` · ${n} ${v}`).join('')}</dd></dl>
-        ${(report.errorGroups ?? []).length === 0 ? '' : html`<h2>Problems</h2>
+        <dt>API calls</dt><dd>CRM read ${report.apiCalls.crm.read} · write ${report.apiCalls.crm.write} · other ${report.apiCalls.crm.other}${Object.entries(
+          report.apiCalls.providers,
+        )
+          .map(([n, v]) => ` · ${n} ${v}`)
+          .join('')}</dd></dl>
+        ${
+          (report.errorGroups ?? []).length === 0
+            ? ''
+            : html`<h2>Problems</h2>
           <div class="table-wrap"><table><thead><tr><th scope="col">Records</th><th scope="col">Stage</th><th scope="col">Code</th><th scope="col">Message</th><th scope="col">Retryable</th></tr></thead>
-          <tbody>${(report.errorGroups ?? []).map((g) => html`<tr><td>${formatCount(g.count)}</td><td>${g.stage}</td><td>${g.code}</td><td>${g.message}</td><td>${g.retryable ? 'yes' : 'no'}</td></tr>`)}</tbody></table></div>`}
+          <tbody>${(report.errorGroups ?? []).map((g) => html`<tr><td>${formatCount(g.count)}</td><td>${g.stage}</td><td>${g.code}</td><td>${g.message}</td><td>${g.retryable ? 'yes' : 'no'}</td></tr>`)}</tbody></table></div>`
+        }
         <h2>Per-record errors (${report.errors.length}${report.counts.failed > report.errors.length ? ` shown of ${report.counts.failed}` : ''})</h2>
         <form method="get" class="filters"><label for="code">Code</label><select id="code" name="code"><option value="">any</option>${codes.map((c) => html`<option${c === filter.code ? raw(' selected') : ''}>${c}</option>`)}</select>
           <label for="q">Record or message</label><input id="q" name="q" value="${filter.q ?? ''}"><button type="submit">Filter</button></form>
-        ${errors.length === 0 ? html`<p>No errors${report.errors.length > 0 ? ' match the filter' : ''}.</p>` : html`
+        ${
+          errors.length === 0
+            ? html`<p>No errors${report.errors.length > 0 ? ' match the filter' : ''}.</p>`
+            : html`
           <form method="post" action="/runs/${encodeURIComponent(report.runId)}/retry">${csrfField(token)}<button type="submit">Retry failed records</button></form>
           <div class="table-wrap"><table><thead><tr><th scope="col">Record</th><th scope="col">Stage</th><th scope="col">Code</th><th scope="col">Message</th><th scope="col">Retryable</th></tr></thead>
-          <tbody>${errors.slice(0, 500).map((e) => html`<tr><td><a href="/contacts?id=${encodeURIComponent(e.recordId)}">${e.recordId}</a></td><td>${e.stage}</td><td>${e.code}</td><td>${e.message}</td><td>${e.retryable ? 'yes' : 'no'}</td></tr>`)}</tbody></table></div>`}`,
+          <tbody>${errors.slice(0, 500).map((e) => html`<tr><td><a href="/contacts?id=${encodeURIComponent(e.recordId)}">${e.recordId}</a></td><td>${e.stage}</td><td>${e.code}</td><td>${e.message}</td><td>${e.retryable ? 'yes' : 'no'}</td></tr>`)}</tbody></table></div>`
+        }`,
     });
   });
 
@@ -221,13 +301,34 @@ export function pageRoutes(deps: PageDeps): Router {
     const ids = [...new Set(report.errors.map((e) => e.recordId))];
     const reset = await deps.serverStore.resetAttempts(report.connection, ids);
     const result = deps.coordinator.start(report.connection, { dryRun: false });
-    flash(req, result.started ? 'ok' : 'error', result.started ? `Retrying ${reset} failed records: a run of ${report.connection} started (it re-reads them first).` : `Not started: ${result.reason}.`);
-    done(req, res, result.started ? 202 : 409, { started: result.started, records: reset }, `/runs?connection=${encodeURIComponent(report.connection)}`);
+    flash(
+      req,
+      result.started ? 'ok' : 'error',
+      result.started
+        ? `Retrying ${reset} failed records: a run of ${report.connection} started (it re-reads them first).`
+        : `Not started: ${result.reason}.`,
+    );
+    done(
+      req,
+      res,
+      result.started ? 202 : 409,
+      { started: result.started, records: reset },
+      `/runs?connection=${encodeURIComponent(report.connection)}`,
+    );
   });
 
   const ContactQuerySchema = z.object({
     id: z.string().trim().max(200, 'id must be at most 200 characters').optional(),
-    email: z.union([z.literal(''), z.string().trim().max(320, 'email must be at most 320 characters').pipe(z.email('email must be an e-mail address like ada@example.com'))]).optional(),
+    email: z
+      .union([
+        z.literal(''),
+        z
+          .string()
+          .trim()
+          .max(320, 'email must be at most 320 characters')
+          .pipe(z.email('email must be an e-mail address like ada@example.com')),
+      ])
+      .optional(),
     connection: z.string().max(200).optional(),
   });
 
@@ -237,10 +338,17 @@ export function pageRoutes(deps: PageDeps): Router {
     const id = query.data.id ?? '';
     const email = query.data.email?.trim().toLowerCase() ?? '';
     const connection = query.data.connection === '' ? undefined : query.data.connection;
-    const found = id !== '' ? await findContactById(store, id, connection) : email !== '' ? await findContactsByEmail(store, email, connection) : [];
+    const found =
+      id !== ''
+        ? await findContactById(store, id, connection)
+        : email !== ''
+          ? await findContactsByEmail(store, email, connection)
+          : [];
     const asked = id !== '' ? `id ${id}` : email !== '' ? `e-mail ${email}` : '';
     respond(req, res, {
-      title: 'Contacts', current: '/contacts', data: { id, email, found },
+      title: 'Contacts',
+      current: '/contacts',
+      data: { id, email, found },
       body: () => html`
         <form method="get" action="/contacts" class="search" role="search"><label for="contact-id">CRM record id</label>
           <input id="contact-id" name="id" value="${id}" placeholder="003… or HubSpot contact id">
@@ -249,7 +357,8 @@ export function pageRoutes(deps: PageDeps): Router {
         <p class="muted">Look a contact up by its Salesforce or HubSpot id, or by the e-mail it had at its last sync (opted-out contacts' e-mails are not kept).</p>
         ${asked !== '' && found.length === 0 ? html`<p role="status">No scored contact with ${asked}.</p>` : ''}
         ${found.length > 1 ? html`<p role="status">${found.length} records match ${asked}.</p>` : ''}
-        ${found.map((f) => html`<article class="card contact" aria-label="Contact ${f.recordId} in ${f.connection}">
+        ${found.map(
+          (f) => html`<article class="card contact" aria-label="Contact ${f.recordId} in ${f.connection}">
           <h2>${f.recordId} <span class="muted">${f.objectType} · ${f.connection}</span></h2>
           <dl class="facts"><dt>Score</dt><dd class="score">${f.fields?.score ?? '—'}</dd><dt>Tier</dt><dd class="tier">${f.fields?.tier ?? '—'}</dd>
           <dt>Confidence</dt><dd>${f.fields?.confidence ?? '—'}</dd><dt>Trend</dt><dd>${f.fields?.trend ?? '—'}</dd>
@@ -258,7 +367,8 @@ export function pageRoutes(deps: PageDeps): Router {
           <h3>Factors</h3>${f.factors.length === 0 ? html`<p class="muted">none</p>` : html`<ul class="factors">${f.factors.map((x) => html`<li>${x}</li>`)}</ul>`}
           <h3>History</h3>${sparkline(f.history, `Score history of ${f.recordId}`)}
           <p class="muted">${f.history.length} points${f.history[0] ? `, latest ${f.history[0].at}` : ''}</p>
-        </article>`)}`,
+        </article>`,
+        )}`,
     });
   });
 
@@ -270,15 +380,26 @@ async function describeContact(store: Store, connectionId: string, recordId: str
   if (state === undefined) return null;
   const history = await store.getHistory(connectionId, recordId, 24);
   return {
-    connection: connectionId, recordId, objectType: state.objectType, fields: state.lastWritten, writtenAt: state.writtenAt,
-    factors: (state.lastWritten?.topFactors ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''),
+    connection: connectionId,
+    recordId,
+    objectType: state.objectType,
+    fields: state.lastWritten,
+    writtenAt: state.writtenAt,
+    factors: (state.lastWritten?.topFactors ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== ''),
     history,
   };
 }
 
 type FoundContact = NonNullable<Awaited<ReturnType<typeof describeContact>>>;
 
-async function findContactById(store: Store, recordId: string, connectionId: string | undefined): Promise<FoundContact[]> {
+async function findContactById(
+  store: Store,
+  recordId: string,
+  connectionId: string | undefined,
+): Promise<FoundContact[]> {
   const out: FoundContact[] = [];
   for (const c of await store.listConnections()) {
     if (connectionId !== undefined && c.id !== connectionId) continue;
@@ -289,8 +410,13 @@ async function findContactById(store: Store, recordId: string, connectionId: str
 }
 
 /** Every record (in every connection, or the one asked for) whose last recorded e-mail is this one. */
-async function findContactsByEmail(store: Store, email: string, connectionId: string | undefined): Promise<FoundContact[]> {
-  if (store.findRecordIdsByEmail === undefined) throw new HttpError(501, 'This store cannot look contacts up by e-mail; use the record id.');
+async function findContactsByEmail(
+  store: Store,
+  email: string,
+  connectionId: string | undefined,
+): Promise<FoundContact[]> {
+  if (store.findRecordIdsByEmail === undefined)
+    throw new HttpError(501, 'This store cannot look contacts up by e-mail; use the record id.');
   const out: FoundContact[] = [];
   for (const match of await store.findRecordIdsByEmail(connectionId, email)) {
     const found = await describeContact(store, match.connectionId, match.recordId);

@@ -1,7 +1,7 @@
 // Admin passwords: scrypt (node:crypto) with a random salt; stored as `scrypt$N$r$p$salt$hash` (base64url) so the
 // cost can be raised later without breaking old hashes. Verification is constant-time.
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { ScryptOptions } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 const COST = { N: 16384, r: 8, p: 1 } as const;
 const KEY_LENGTH = 64;
@@ -17,7 +17,8 @@ function derive(password: string, salt: Buffer, options: ScryptOptions): Promise
 }
 
 export async function hashPassword(password: string): Promise<string> {
-  if (password.length < MIN_PASSWORD_LENGTH) throw new Error(`the admin password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw new Error(`the admin password must be at least ${MIN_PASSWORD_LENGTH} characters`);
   const salt = randomBytes(16);
   const key = await derive(password, salt, COST);
   return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64url'), key.toString('base64url')].join('$');

@@ -1,6 +1,7 @@
 // The security skeleton every route sits behind: helmet with a strict CSP, the session cookie, CSRF synchronizer
 // tokens, "who is signed in" and the guard that refuses everything else, and safe post-login redirects.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 
@@ -23,7 +24,11 @@ declare global {
 
 export class HttpError extends Error {
   /** The message is safe to show (it names no secret). */
-  constructor(readonly status: number, message: string, readonly expose = true) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly expose = true,
+  ) {
     super(message);
     this.name = 'HttpError';
   }
@@ -78,7 +83,12 @@ export function csrfProtection(req: Request, _res: Response, next: NextFunction)
   const body = req.body as Record<string, unknown> | undefined;
   const given = req.get('x-csrf-token') ?? (typeof body === 'object' && body !== null ? body._csrf : undefined);
   if (!sameToken(given, req.session.csrfToken)) {
-    next(new HttpError(403, 'The form expired or did not come from this site (missing or wrong CSRF token). Reload the page and try again.'));
+    next(
+      new HttpError(
+        403,
+        'The form expired or did not come from this site (missing or wrong CSRF token). Reload the page and try again.',
+      ),
+    );
     return;
   }
   next();
@@ -104,7 +114,13 @@ export function requireAdmin(req: Request, res: Response, next: NextFunction): v
 /** A post-login target: a path on this site only (no scheme, no host, no `//` or `/\` tricks), else `/`. */
 export function safeNext(next: unknown): string {
   if (typeof next !== 'string' || next === '' || next.length > 2000) return '/';
-  if (!next.startsWith('/') || next.startsWith('//') || next.includes('\\') || [...next].some((c) => c.charCodeAt(0) < 0x20)) return '/';
+  if (
+    !next.startsWith('/') ||
+    next.startsWith('//') ||
+    next.includes('\\') ||
+    [...next].some((c) => c.charCodeAt(0) < 0x20)
+  )
+    return '/';
   let url: URL;
   try {
     url = new URL(next, 'http://local.invalid');

@@ -1,6 +1,7 @@
 // The admin server's own tables (migration 2 in src/store/migrations.ts), reached through Store.sql(): admins,
 // server secrets, the webhook queue and the dashboard summary. Sessions live in session-store.ts.
 import { randomBytes } from 'node:crypto';
+
 import type { SqlAccess, Store } from '../store/contract.ts';
 
 export interface AdminRow {
@@ -11,12 +12,16 @@ export interface AdminRow {
 }
 
 export function sqlOf(store: Store): SqlAccess {
-  if (store.sql === undefined) throw new Error('this store offers no SQL access; the admin server needs the SQLite or PostgreSQL store');
+  if (store.sql === undefined)
+    throw new Error('this store offers no SQL access; the admin server needs the SQLite or PostgreSQL store');
   return store.sql();
 }
 
 export class ServerStore {
-  constructor(readonly db: SqlAccess, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    readonly db: SqlAccess,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async adminCount(): Promise<number> {
     const rows = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM server_admins');
@@ -24,7 +29,10 @@ export class ServerStore {
   }
 
   async getAdmin(username: string): Promise<AdminRow | null> {
-    const rows = await this.db.query<AdminRow>('SELECT username, password_hash, created_at, last_login_at FROM server_admins WHERE username = ?1', [username]);
+    const rows = await this.db.query<AdminRow>(
+      'SELECT username, password_hash, created_at, last_login_at FROM server_admins WHERE username = ?1',
+      [username],
+    );
     return rows[0] ?? null;
   }
 
@@ -38,13 +46,19 @@ export class ServerStore {
   }
 
   async recordLogin(username: string): Promise<void> {
-    await this.db.execute('UPDATE server_admins SET last_login_at = ?1 WHERE username = ?2', [this.now().toISOString(), username]);
+    await this.db.execute('UPDATE server_admins SET last_login_at = ?1 WHERE username = ?2', [
+      this.now().toISOString(),
+      username,
+    ]);
   }
 
   /** A named random secret, created once and shared by every process on this store. */
   async secret(name: string): Promise<string> {
     const fresh = randomBytes(32).toString('base64url');
-    await this.db.execute('INSERT INTO server_secrets (name, value, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING', [name, fresh, this.now().toISOString()]);
+    await this.db.execute(
+      'INSERT INTO server_secrets (name, value, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING',
+      [name, fresh, this.now().toISOString()],
+    );
     const rows = await this.db.query<{ value: string }>('SELECT value FROM server_secrets WHERE name = ?1', [name]);
     const value = rows[0]?.value;
     if (value === undefined) throw new Error(`server secret '${name}' could not be stored`);
@@ -62,27 +76,47 @@ export class ServerStore {
   }
 
   async queuedContacts(connectionId: string): Promise<string[]> {
-    const rows = await this.db.query<{ record_id: string }>('SELECT record_id FROM server_webhook_queue WHERE connection_id = ?1 ORDER BY queued_at', [connectionId]);
+    const rows = await this.db.query<{ record_id: string }>(
+      'SELECT record_id FROM server_webhook_queue WHERE connection_id = ?1 ORDER BY queued_at',
+      [connectionId],
+    );
     return rows.map((r) => r.record_id);
   }
 
   /** Drops the queued ids a run started at `before` has covered. */
   async clearQueued(connectionId: string, before: Date): Promise<void> {
-    await this.db.execute('DELETE FROM server_webhook_queue WHERE connection_id = ?1 AND queued_at <= ?2', [connectionId, before.toISOString()]);
+    await this.db.execute('DELETE FROM server_webhook_queue WHERE connection_id = ?1 AND queued_at <= ?2', [
+      connectionId,
+      before.toISOString(),
+    ]);
   }
 
   async errorsByCode(): Promise<{ code: string; crm: string; n: number }[]> {
     const rows = await this.db.query<{ code: string; connection_id: string; n: number | string }>(
       'SELECT code, connection_id, COUNT(*) AS n FROM record_errors GROUP BY code, connection_id',
     );
-    const crmOf = new Map((await this.db.query<{ id: string; crm: string }>('SELECT id, crm FROM connections')).map((r) => [r.id, r.crm]));
+    const crmOf = new Map(
+      (await this.db.query<{ id: string; crm: string }>('SELECT id, crm FROM connections')).map((r) => [r.id, r.crm]),
+    );
     return rows.map((r) => ({ code: r.code, crm: crmOf.get(r.connection_id) ?? 'unknown', n: Number(r.n) }));
   }
 
   /** Per-record errors of one run (filter by stage/code/text), newest failures first. */
-  async runErrors(connectionId: string, runId: string, filter: { code?: string | undefined; text?: string | undefined }, limit: number): Promise<{
-    recordId: string; stage: string; code: string; message: string; retryable: boolean; attempts: number;
-  }[]> {
+  async runErrors(
+    connectionId: string,
+    runId: string,
+    filter: { code?: string | undefined; text?: string | undefined },
+    limit: number,
+  ): Promise<
+    {
+      recordId: string;
+      stage: string;
+      code: string;
+      message: string;
+      retryable: boolean;
+      attempts: number;
+    }[]
+  > {
     const params: (string | number)[] = [connectionId, runId];
     let where = 'connection_id = ?1 AND run_id = ?2';
     if (filter.code !== undefined && filter.code !== '') {
@@ -94,18 +128,35 @@ export class ServerStore {
       where += ` AND (record_id LIKE ?${params.length} ESCAPE '\\' OR message LIKE ?${params.length} ESCAPE '\\')`;
     }
     params.push(limit);
-    const rows = await this.db.query<{ record_id: string; stage: string; code: string; message: string; retryable: number | string; attempts: number | string }>(
+    const rows = await this.db.query<{
+      record_id: string;
+      stage: string;
+      code: string;
+      message: string;
+      retryable: number | string;
+      attempts: number | string;
+    }>(
       `SELECT record_id, stage, code, message, retryable, attempts FROM record_errors WHERE ${where} ORDER BY last_failed_at DESC, record_id LIMIT ?${params.length}`,
       params,
     );
-    return rows.map((r) => ({ recordId: r.record_id, stage: r.stage, code: r.code, message: r.message, retryable: Number(r.retryable) === 1, attempts: Number(r.attempts) }));
+    return rows.map((r) => ({
+      recordId: r.record_id,
+      stage: r.stage,
+      code: r.code,
+      message: r.message,
+      retryable: Number(r.retryable) === 1,
+      attempts: Number(r.attempts),
+    }));
   }
 
   /** Makes the failed records of a connection due for retry on the next run (attempt counters reset). */
   async resetAttempts(connectionId: string, recordIds: readonly string[]): Promise<number> {
     let changed = 0;
     for (const id of recordIds) {
-      changed += await this.db.execute('UPDATE record_errors SET attempts = 1, retryable = 1 WHERE connection_id = ?1 AND record_id = ?2', [connectionId, id]);
+      changed += await this.db.execute(
+        'UPDATE record_errors SET attempts = 1, retryable = 1 WHERE connection_id = ?1 AND record_id = ?2',
+        [connectionId, id],
+      );
     }
     return changed;
   }

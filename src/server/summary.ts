@@ -3,8 +3,9 @@
 // reports once per finished run and kept in server_dashboard_summary (and memory), so a page view costs one indexed
 // look-up of the latest run.
 import { z } from 'zod';
-import { tierOf } from '../scoring/tiers.ts';
+
 import type { TierThresholds } from '../scoring/tiers.ts';
+import { tierOf } from '../scoring/tiers.ts';
 import type { SqlAccess } from '../store/contract.ts';
 import { RunReportSchema } from '../store/run-report.ts';
 
@@ -24,9 +25,11 @@ const DAYS = 30;
 
 // Both tables are kept current by triggers (migration 3), so these read a few hundred rows however many contacts.
 const SCORE_SQL = 'SELECT score, tier, n FROM server_score_counts WHERE connection_id = ?1 AND n > 0';
-const DAILY_SQL = 'SELECT day, tier, n FROM server_daily_tiers WHERE connection_id = ?1 AND day >= ?2 AND n > 0 ORDER BY day';
+const DAILY_SQL =
+  'SELECT day, tier, n FROM server_daily_tiers WHERE connection_id = ?1 AND day >= ?2 AND n > 0 ORDER BY day';
 /** The last few finished runs: the newest that carries the CRM's budget gives it (a failed run may have none). */
-const BUDGET_SQL = 'SELECT report FROM runs WHERE connection_id = ?1 AND finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 5';
+const BUDGET_SQL =
+  'SELECT report FROM runs WHERE connection_id = ?1 AND finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 5';
 const ReportBudgetSchema = z.object({ crmBudget: RunReportSchema.shape.crmBudget });
 
 export class DashboardSummaries {
@@ -34,11 +37,15 @@ export class DashboardSummaries {
   /** The last summary read per connection, so a page view costs one indexed look-up of the latest run. */
   readonly #cache = new Map<string, { source: string; summary: Summary }>();
 
-  constructor(private readonly db: SqlAccess, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly db: SqlAccess,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async #latestRun(connectionId: string): Promise<string> {
     const rows = await this.db.query<{ run_id: string; finished_at: string | null }>(
-      'SELECT run_id, finished_at FROM runs WHERE connection_id = ?1 ORDER BY started_at DESC LIMIT 1', [connectionId],
+      'SELECT run_id, finished_at FROM runs WHERE connection_id = ?1 ORDER BY started_at DESC LIMIT 1',
+      [connectionId],
     );
     const row = rows[0];
     return row === undefined ? 'none' : `${row.run_id}@${row.finished_at ?? 'running'}`;
@@ -50,7 +57,8 @@ export class DashboardSummaries {
     const cached = this.#cache.get(connectionId);
     if (cached !== undefined && cached.source === source) return cached.summary;
     const rows = await this.db.query<{ source_run: string; summary: string }>(
-      'SELECT source_run, summary FROM server_dashboard_summary WHERE connection_id = ?1', [connectionId],
+      'SELECT source_run, summary FROM server_dashboard_summary WHERE connection_id = ?1',
+      [connectionId],
     );
     if (rows[0] !== undefined && rows[0].source_run === source) {
       const parsed = SummarySchema.safeParse(JSON.parse(rows[0].summary));
@@ -72,7 +80,10 @@ export class DashboardSummaries {
     const scores = new Array<number>(101).fill(0);
     const tiers: Record<string, number> = {};
     let contacts = 0;
-    for (const row of await this.db.query<{ score: number | null; tier: string | null; n: number | string }>(SCORE_SQL, [connectionId])) {
+    for (const row of await this.db.query<{ score: number | null; tier: string | null; n: number | string }>(
+      SCORE_SQL,
+      [connectionId],
+    )) {
       const n = Number(row.n);
       contacts += n;
       const tier = row.tier ?? 'Unscored';
@@ -81,7 +92,10 @@ export class DashboardSummaries {
     }
     const since = new Date(this.now().getTime() - DAYS * 86_400_000).toISOString().slice(0, 10);
     const byDay = new Map<string, Record<string, number>>();
-    for (const row of await this.db.query<{ day: string; tier: string; n: number | string }>(DAILY_SQL, [connectionId, since])) {
+    for (const row of await this.db.query<{ day: string; tier: string; n: number | string }>(DAILY_SQL, [
+      connectionId,
+      since,
+    ])) {
       let day = byDay.get(row.day);
       if (day === undefined) byDay.set(row.day, (day = {}));
       day[row.tier] = Number(row.n);
@@ -95,7 +109,9 @@ export class DashboardSummaries {
       }
     }
     const summary: Summary = {
-      scores, tiers, contacts,
+      scores,
+      tiers,
+      contacts,
       daily: [...byDay.entries()].map(([day, t]) => ({ day, tiers: t })),
       budget,
     };

@@ -1,16 +1,17 @@
 // Rows ↔ contract objects, shared by both stores: every value read back is validated, and a bad one raises a
 // CorruptRowError naming the table, the row and the column.
 import { z } from 'zod';
-import { CrmNameSchema, InfluenceFieldsSchema } from '../crm/contract.ts';
+
 import type { InfluenceFields } from '../crm/contract.ts';
+import { CrmNameSchema, InfluenceFieldsSchema } from '../crm/contract.ts';
 import type { ProviderResult } from '../providers/contract.ts';
-import { NetworkMetricsSchema, TierSchema } from '../scoring/types.ts';
 import type { ScoreHistoryPoint } from '../scoring/types.ts';
-import { RecordErrorSchema, RunReportSchema } from './run-report.ts';
-import type { RunReport } from './run-report.ts';
+import { NetworkMetricsSchema, TierSchema } from '../scoring/types.ts';
 import type { CachedProviderResult, Connection, ContactSyncState, PendingRetry } from './contract.ts';
 import type { CredentialsCipher } from './crypto.ts';
 import { CorruptRowError } from './errors.ts';
+import type { RunReport } from './run-report.ts';
+import { RecordErrorSchema, RunReportSchema } from './run-report.ts';
 
 /** A record that failed in this many runs is no longer retried (no retry storms); its error stays until cleared. */
 export const MAX_RECORD_ATTEMPTS = 5;
@@ -20,7 +21,11 @@ const ProviderResultSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('not_found') }),
   z.object({ status: z.literal('suspended') }),
   z.object({ status: z.literal('protected') }),
-  z.object({ status: z.literal('unavailable'), retryAfterSeconds: z.number().optional(), reason: z.string().optional() }),
+  z.object({
+    status: z.literal('unavailable'),
+    retryAfterSeconds: z.number().optional(),
+    reason: z.string().optional(),
+  }),
 ]) satisfies z.ZodType<ProviderResult>;
 
 const ConnectionStatusSchema = z.enum(['ok', 'needs_reauth', 'disabled']);
@@ -43,10 +48,23 @@ export function isoUtc(value: string | Date): string {
   return iso;
 }
 
-function decode<T>(table: string, rowId: string, column: string, value: unknown, schema: z.ZodType<T>, json: boolean): T {
+function decode<T>(
+  table: string,
+  rowId: string,
+  column: string,
+  value: unknown,
+  schema: z.ZodType<T>,
+  json: boolean,
+): T {
   let parsed: unknown = value;
   if (json) {
-    if (typeof value !== 'string') throw new CorruptRowError(table, rowId, column, `expected JSON text, found ${value === null ? 'NULL' : typeof value}`);
+    if (typeof value !== 'string')
+      throw new CorruptRowError(
+        table,
+        rowId,
+        column,
+        `expected JSON text, found ${value === null ? 'NULL' : typeof value}`,
+      );
     try {
       parsed = JSON.parse(value);
     } catch (error) {
@@ -66,8 +84,15 @@ const text = z.string();
 const nullableText = z.string().nullable();
 
 export interface ConnectionRow {
-  id: string; crm: string; name: string; status: string; status_message: string | null; credentials: string | null;
-  settings: string; created_at: string; updated_at: string;
+  id: string;
+  crm: string;
+  name: string;
+  status: string;
+  status_message: string | null;
+  credentials: string | null;
+  settings: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export function decodeConnection(row: ConnectionRow, cipher: CredentialsCipher): Connection {
@@ -90,12 +115,20 @@ export function decodeConnection(row: ConnectionRow, cipher: CredentialsCipher):
 }
 
 /** Empty credentials are stored as NULL, so a store without a secret key still works for sandbox connections. */
-export function encodeCredentials(connectionId: string, credentials: Record<string, unknown>, cipher: CredentialsCipher): string | null {
+export function encodeCredentials(
+  connectionId: string,
+  credentials: Record<string, unknown>,
+  cipher: CredentialsCipher,
+): string | null {
   return Object.keys(credentials).length === 0 ? null : cipher.encrypt(connectionId, credentials);
 }
 
 export interface SyncStateRow {
-  record_id: string; object_type: string; last_written: string | null; written_at: string | null; fingerprint: string | null;
+  record_id: string;
+  object_type: string;
+  last_written: string | null;
+  written_at: string | null;
+  fingerprint: string | null;
   email: string | null;
 }
 
@@ -104,9 +137,10 @@ export function decodeSyncState(connectionId: string, row: SyncStateRow): Contac
   return {
     recordId: row.record_id,
     objectType: row.object_type,
-    lastWritten: row.last_written === null
-      ? null
-      : decode('contact_sync_state', id, 'last_written', row.last_written, InfluenceFieldsSchema, true),
+    lastWritten:
+      row.last_written === null
+        ? null
+        : decode('contact_sync_state', id, 'last_written', row.last_written, InfluenceFieldsSchema, true),
     writtenAt: row.written_at,
     fingerprint: row.fingerprint,
     ...(row.email === null ? {} : { email: row.email }),
@@ -142,7 +176,12 @@ export function toHistogram(rows: readonly { bucket: number | string; n: number 
   return histogram;
 }
 
-export interface HistoryRow { record_id: string; at: string; score: number | null; tier: string }
+export interface HistoryRow {
+  record_id: string;
+  at: string;
+  score: number | null;
+  tier: string;
+}
 
 const nullableScore = z.number().nullable();
 
@@ -156,8 +195,13 @@ export function decodeHistory(connectionId: string, row: HistoryRow): ScoreHisto
 }
 
 export interface CacheRow {
-  handle: string; result: string; fetched_at: string; expires_at: string;
-  last_good: string | null; last_good_fetched_at: string | null; last_good_expires_at: string | null;
+  handle: string;
+  result: string;
+  fetched_at: string;
+  expires_at: string;
+  last_good: string | null;
+  last_good_fetched_at: string | null;
+  last_good_expires_at: string | null;
 }
 
 export function decodeCached(network: string, row: CacheRow): CachedProviderResult {
@@ -178,15 +222,23 @@ export function decodeLastGood(network: string, row: CacheRow): CachedProviderRe
   };
 }
 
-export interface RunRow { run_id: string; report: string }
+export interface RunRow {
+  run_id: string;
+  report: string;
+}
 
 export function decodeRun(row: RunRow): RunReport {
   return decode('runs', row.run_id, 'report', row.report, RunReportSchema, true);
 }
 
 export interface ErrorRow {
-  record_id: string; object_type: string | null; stage: string; code: string; message: string;
-  retryable: number | boolean; attempts: number;
+  record_id: string;
+  object_type: string | null;
+  stage: string;
+  code: string;
+  message: string;
+  retryable: number | boolean;
+  attempts: number;
 }
 
 export function decodePendingRetry(connectionId: string, row: ErrorRow): PendingRetry {
@@ -195,9 +247,20 @@ export function decodePendingRetry(connectionId: string, row: ErrorRow): Pending
     recordId: row.record_id,
     objectType: decode('record_errors', id, 'object_type', row.object_type, nullableText, false),
     attempts: Number(row.attempts),
-    lastError: decode('record_errors', id, 'stage', {
-      recordId: row.record_id, stage: row.stage, code: row.code, message: row.message, retryable: Boolean(Number(row.retryable)),
-    }, RecordErrorSchema, false),
+    lastError: decode(
+      'record_errors',
+      id,
+      'stage',
+      {
+        recordId: row.record_id,
+        stage: row.stage,
+        code: row.code,
+        message: row.message,
+        retryable: Boolean(Number(row.retryable)),
+      },
+      RecordErrorSchema,
+      false,
+    ),
   };
 }
 

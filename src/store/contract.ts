@@ -86,13 +86,20 @@ export interface Store {
    * Records whose last recorded e-mail is this one (compared case-insensitively), in one connection or (undefined) in
    * all; at most 100. Optional so in-memory doubles need not offer it.
    */
-  findRecordIdsByEmail?(connectionId: string | undefined, email: string): Promise<{ connectionId: string; recordId: string }[]>;
+  findRecordIdsByEmail?(
+    connectionId: string | undefined,
+    email: string,
+  ): Promise<{ connectionId: string; recordId: string }[]>;
 
   // score history (24 months by default; pruned by the engine)
   appendHistory(connectionId: string, points: readonly (ScoreHistoryPoint & { recordId: string })[]): Promise<void>;
   /** Most recent first. */
   getHistory(connectionId: string, recordId: string, limit?: number): Promise<ScoreHistoryPoint[]>;
-  getHistories(connectionId: string, recordIds: readonly string[], limit?: number): Promise<Map<string, ScoreHistoryPoint[]>>;
+  getHistories(
+    connectionId: string,
+    recordIds: readonly string[],
+    limit?: number,
+  ): Promise<Map<string, ScoreHistoryPoint[]>>;
   /** Opt-out: forget everything about one contact except that it opted out. */
   purgeContact(connectionId: string, recordId: string): Promise<void>;
   pruneHistory(olderThan: Date): Promise<number>;
@@ -101,7 +108,12 @@ export interface Store {
   getCached(network: Network, handles: readonly string[], now: Date): Promise<Map<string, CachedProviderResult>>;
   /** Last good (`ok`) result even if expired, for carrying metrics forward during an outage. */
   getLastGood(network: Network, handles: readonly string[]): Promise<Map<string, CachedProviderResult>>;
-  putCached(network: Network, entries: readonly { handle: string; result: ProviderResult }[], ttlSeconds: number, now: Date): Promise<void>;
+  putCached(
+    network: Network,
+    entries: readonly { handle: string; result: ProviderResult }[],
+    ttlSeconds: number,
+    now: Date,
+  ): Promise<void>;
 
   // runs and their lease (runs of one connection never overlap)
   /** True when this owner now holds the lease; false when another live run holds it. */
@@ -113,7 +125,11 @@ export interface Store {
   listRuns(options: { connectionId?: string; limit: number }): Promise<RunReport[]>;
 
   // per-record errors, retried on later runs
-  recordErrors(connectionId: string, runId: string, errors: readonly (RecordError & { objectType?: string })[]): Promise<void>;
+  recordErrors(
+    connectionId: string,
+    runId: string,
+    errors: readonly (RecordError & { objectType?: string })[],
+  ): Promise<void>;
   pendingRetries(connectionId: string, limit: number): Promise<PendingRetry[]>;
   clearErrors(connectionId: string, recordIds: readonly string[]): Promise<void>;
 

@@ -3,6 +3,7 @@
 // "saved under another key" apart from "damaged"; the connection id is bound in as associated data, so a blob
 // copied onto another connection does not decrypt.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+
 import { SECRET_KEY_HINT } from '../config.ts';
 import { CredentialsError } from './errors.ts';
 
@@ -51,8 +52,8 @@ export class CredentialsCipher {
     const damaged = (why: string) =>
       new CredentialsError(
         connectionId,
-        `cannot decrypt stored credentials for connection ${connectionId}: the stored value is damaged (${why}); `
-          + 'save the connection again (re-authorise it)',
+        `cannot decrypt stored credentials for connection ${connectionId}: the stored value is damaged (${why}); ` +
+          'save the connection again (re-authorise it)',
       );
     const [version, storedKeyId, payload, ...rest] = blob.split('.');
     if (version !== FORMAT_VERSION || storedKeyId === undefined || payload === undefined || rest.length > 0) {
@@ -61,8 +62,8 @@ export class CredentialsCipher {
     if (storedKeyId !== this.#keyId) {
       throw new CredentialsError(
         connectionId,
-        `cannot decrypt stored credentials for connection ${connectionId}: CRM_INFLUENCE_SECRET_KEY differs from the `
-          + 'key they were saved with; set the original key, or re-authorise the connection to save them under this one',
+        `cannot decrypt stored credentials for connection ${connectionId}: CRM_INFLUENCE_SECRET_KEY differs from the ` +
+          'key they were saved with; set the original key, or re-authorise the connection to save them under this one',
       );
     }
     const raw = Buffer.from(payload, 'base64');
@@ -72,7 +73,9 @@ export class CredentialsCipher {
     decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     let plaintext: string;
     try {
-      plaintext = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+      plaintext = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+        'utf8',
+      );
     } catch {
       throw damaged('authentication failed');
     }

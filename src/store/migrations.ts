@@ -312,7 +312,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    name: 'sync: the scoring key (model version and options) each connection\'s contacts were scored with',
+    name: "sync: the scoring key (model version and options) each connection's contacts were scored with",
     sql: 'ALTER TABLE cursors ADD COLUMN scoring_key TEXT;',
   },
 ];
@@ -325,7 +325,9 @@ export function migrationSql(migration: Migration, dialect: Dialect): string {
 export function checkMigrationOrder(migrations: readonly Migration[] = MIGRATIONS): void {
   migrations.forEach((migration, index) => {
     if (migration.version !== index + 1) {
-      throw new Error(`migration '${migration.name}' has version ${migration.version}; expected ${index + 1} (versions run 1, 2, 3… in order)`);
+      throw new Error(
+        `migration '${migration.name}' has version ${migration.version}; expected ${index + 1} (versions run 1, 2, 3… in order)`,
+      );
     }
   });
 }

@@ -9,6 +9,7 @@ export function openStore(
   config: Pick<AppConfig, 'DATABASE_URL' | 'CRM_INFLUENCE_DB' | 'CRM_INFLUENCE_SECRET_KEY'>,
 ): Promise<Store> {
   const options = config.CRM_INFLUENCE_SECRET_KEY === undefined ? {} : { secretKey: config.CRM_INFLUENCE_SECRET_KEY };
-  if (config.DATABASE_URL !== undefined) return PostgresStore.open({ connectionString: config.DATABASE_URL, ...options });
+  if (config.DATABASE_URL !== undefined)
+    return PostgresStore.open({ connectionString: config.DATABASE_URL, ...options });
   return SqliteStore.open(config.CRM_INFLUENCE_DB, options);
 }

@@ -1,23 +1,44 @@
 // The PostgreSQL store (DATABASE_URL): the same schema, statements and row checks as SQLite; batches go in one
 // statement each through unnest; migrations run under an advisory lock so several processes can start at once.
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+
 import type { PoolClient, QueryResultRow } from 'pg';
+import pg from 'pg';
+
 import type { ProviderResult } from '../providers/contract.ts';
 import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
-import type { RecordError, RunReport } from './run-report.ts';
-import {
-  MAX_RECORD_ATTEMPTS, decodeCached, decodeConnection, decodeHistory, decodeLastGood, decodePendingRetry, decodeRun,
-  decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc, normalizeEmail, percentileBucket, toHistogram,
-} from './codec.ts';
 import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow } from './codec.ts';
+import {
+  decodeCached,
+  decodeConnection,
+  decodeHistory,
+  decodeLastGood,
+  decodePendingRetry,
+  decodeRun,
+  decodeSyncState,
+  encodeCacheEntry,
+  encodeCredentials,
+  isoUtc,
+  MAX_RECORD_ATTEMPTS,
+  normalizeEmail,
+  percentileBucket,
+  toHistogram,
+} from './codec.ts';
 import type {
-  CachedProviderResult, Connection, ConnectionStatus, ContactSyncState, PendingRetry, SqlAccess, SqlValue, Store,
+  CachedProviderResult,
+  Connection,
+  ConnectionStatus,
+  ContactSyncState,
+  PendingRetry,
+  SqlAccess,
+  SqlValue,
+  Store,
 } from './contract.ts';
 import { CredentialsCipher } from './crypto.ts';
-import { MIGRATIONS, checkMigrationOrder, migrationSql } from './migrations.ts';
+import { checkMigrationOrder, MIGRATIONS, migrationSql } from './migrations.ts';
+import type { RecordError, RunReport } from './run-report.ts';
+import { lastPerKey, SQL, toPostgres } from './sql.ts';
 import type { StoreOptions } from './sqlite.ts';
-import { SQL, lastPerKey, toPostgres } from './sql.ts';
 
 export interface PostgresStoreOptions extends StoreOptions {
   connectionString: string;
@@ -39,7 +60,10 @@ const prepared = new Map<string, { name: string; text: string }>();
 function pgStatement(sql: string): { name: string; text: string } {
   let statement = prepared.get(sql);
   if (statement === undefined) {
-    statement = { name: `crm_influence_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`, text: toPostgres(sql) };
+    statement = {
+      name: `crm_influence_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`,
+      text: toPostgres(sql),
+    };
     prepared.set(sql, statement);
   }
   return statement;
@@ -61,7 +85,9 @@ export class PostgresStore implements Store {
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const { schema } = options;
     if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
-      throw new Error(`PostgreSQL schema name '${schema}' must be lower-case letters, digits and _ (starting with a letter or _)`);
+      throw new Error(
+        `PostgreSQL schema name '${schema}' must be lower-case letters, digits and _ (starting with a letter or _)`,
+      );
     }
     if (schema !== undefined) {
       const setup = new pg.Client({ connectionString: options.connectionString });
@@ -98,21 +124,34 @@ export class PostgresStore implements Store {
     await this.#transaction(async (client) => {
       // One migrator at a time per schema; the others wait, then find nothing left to do.
       await client.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':crm-influence-migrations'))");
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-      const { rows } = await client.query<{ version: number | null }>('SELECT MAX(version) AS version FROM schema_migrations');
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
+      const { rows } = await client.query<{ version: number | null }>(
+        'SELECT MAX(version) AS version FROM schema_migrations',
+      );
       const current = rows[0]?.version ?? 0;
       if (current > migrations.length) {
-        throw new Error(`the database schema is version ${current} but this crm-influence knows only up to ${migrations.length}: upgrade crm-influence`);
+        throw new Error(
+          `the database schema is version ${current} but this crm-influence knows only up to ${migrations.length}: upgrade crm-influence`,
+        );
       }
       for (const migration of migrations.slice(current)) {
         await client.query(migrationSql(migration, 'postgres'));
-        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
-          [migration.version, migration.name, isoUtc(this.#now())]);
+        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+          migration.version,
+          migration.name,
+          isoUtc(this.#now()),
+        ]);
       }
     });
   }
 
-  async #query<T extends QueryResultRow>(sql: string, params: Param[], client?: PoolClient): Promise<{ rows: T[]; count: number }> {
+  async #query<T extends QueryResultRow>(
+    sql: string,
+    params: Param[],
+    client?: PoolClient,
+  ): Promise<{ rows: T[]; count: number }> {
     const result = await (client ?? this.#pool).query<T>({ ...pgStatement(sql), values: params as unknown[] });
     return { rows: result.rows, count: result.rowCount ?? 0 };
   }
@@ -137,8 +176,15 @@ export class PostgresStore implements Store {
   async saveConnection(connection: Omit<Connection, 'createdAt' | 'updatedAt'>): Promise<void> {
     const now = isoUtc(this.#now());
     await this.#query(SQL.saveConnection, [
-      connection.id, connection.crm, connection.name, connection.status, connection.statusMessage,
-      encodeCredentials(connection.id, connection.credentials, this.#cipher), JSON.stringify(connection.settings), now, now,
+      connection.id,
+      connection.crm,
+      connection.name,
+      connection.status,
+      connection.statusMessage,
+      encodeCredentials(connection.id, connection.credentials, this.#cipher),
+      JSON.stringify(connection.settings),
+      now,
+      now,
     ]);
   }
 
@@ -148,7 +194,9 @@ export class PostgresStore implements Store {
   }
 
   async listConnections(): Promise<Connection[]> {
-    return (await this.#query<ConnectionRow>(SQL.listConnections, [])).rows.map((row) => decodeConnection(row, this.#cipher));
+    return (await this.#query<ConnectionRow>(SQL.listConnections, [])).rows.map((row) =>
+      decodeConnection(row, this.#cipher),
+    );
   }
 
   async setConnectionStatus(id: string, status: ConnectionStatus, message: string | null): Promise<void> {
@@ -173,7 +221,10 @@ export class PostgresStore implements Store {
   }
 
   async getScoringKey(connectionId: string): Promise<string | null> {
-    return (await this.#query<{ scoring_key: string | null }>(SQL.getScoringKey, [connectionId])).rows[0]?.scoring_key ?? null;
+    return (
+      (await this.#query<{ scoring_key: string | null }>(SQL.getScoringKey, [connectionId])).rows[0]?.scoring_key ??
+      null
+    );
   }
 
   async startScoringKey(connectionId: string, scoringKey: string): Promise<void> {
@@ -206,10 +257,18 @@ export class PostgresStore implements Store {
     ]);
   }
 
-  async findRecordIdsByEmail(connectionId: string | undefined, email: string): Promise<{ connectionId: string; recordId: string }[]> {
+  async findRecordIdsByEmail(
+    connectionId: string | undefined,
+    email: string,
+  ): Promise<{ connectionId: string; recordId: string }[]> {
     const wanted = normalizeEmail(email);
     if (wanted === null) return [];
-    const rows = (await this.#query<{ connection_id: string; record_id: string }>(SQL.findRecordIdsByEmail, [wanted, connectionId ?? null])).rows;
+    const rows = (
+      await this.#query<{ connection_id: string; record_id: string }>(SQL.findRecordIdsByEmail, [
+        wanted,
+        connectionId ?? null,
+      ])
+    ).rows;
     return rows.map((row) => ({ connectionId: row.connection_id, recordId: row.record_id }));
   }
 
@@ -219,11 +278,21 @@ export class PostgresStore implements Store {
 
   // score history
 
-  async appendHistory(connectionId: string, points: readonly (ScoreHistoryPoint & { recordId: string })[]): Promise<void> {
+  async appendHistory(
+    connectionId: string,
+    points: readonly (ScoreHistoryPoint & { recordId: string })[],
+  ): Promise<void> {
     if (points.length === 0) return;
-    const rows = lastPerKey(points.map((p) => ({ ...p, at: isoUtc(p.at) })), (p) => `${p.recordId}\0${p.at}`);
+    const rows = lastPerKey(
+      points.map((p) => ({ ...p, at: isoUtc(p.at) })),
+      (p) => `${p.recordId}\0${p.at}`,
+    );
     await this.#query(SQL.postgresBatch.appendHistory, [
-      connectionId, rows.map((p) => p.recordId), rows.map((p) => p.at), rows.map((p) => p.score), rows.map((p) => p.tier),
+      connectionId,
+      rows.map((p) => p.recordId),
+      rows.map((p) => p.at),
+      rows.map((p) => p.score),
+      rows.map((p) => p.tier),
     ]);
   }
 
@@ -231,10 +300,18 @@ export class PostgresStore implements Store {
     return (await this.getHistories(connectionId, [recordId], limit)).get(recordId) ?? [];
   }
 
-  async getHistories(connectionId: string, recordIds: readonly string[], limit?: number): Promise<Map<string, ScoreHistoryPoint[]>> {
+  async getHistories(
+    connectionId: string,
+    recordIds: readonly string[],
+    limit?: number,
+  ): Promise<Map<string, ScoreHistoryPoint[]>> {
     const histories = new Map<string, ScoreHistoryPoint[]>();
     if (recordIds.length === 0) return histories;
-    const { rows } = await this.#query<HistoryRow>(SQL.postgres.getHistories, [connectionId, recordIds, limit ?? Number.MAX_SAFE_INTEGER]);
+    const { rows } = await this.#query<HistoryRow>(SQL.postgres.getHistories, [
+      connectionId,
+      recordIds,
+      limit ?? Number.MAX_SAFE_INTEGER,
+    ]);
     for (const row of rows) {
       let list = histories.get(row.record_id);
       if (list === undefined) histories.set(row.record_id, (list = []));
@@ -275,13 +352,23 @@ export class PostgresStore implements Store {
   }
 
   async putCached(
-    network: Network, entries: readonly { handle: string; result: ProviderResult }[], ttlSeconds: number, now: Date,
+    network: Network,
+    entries: readonly { handle: string; result: ProviderResult }[],
+    ttlSeconds: number,
+    now: Date,
   ): Promise<void> {
     if (entries.length === 0) return;
-    const rows = lastPerKey(entries, (e) => e.handle).map((e) => ({ handle: e.handle, ...encodeCacheEntry(e.result, ttlSeconds, now) }));
+    const rows = lastPerKey(entries, (e) => e.handle).map((e) => ({
+      handle: e.handle,
+      ...encodeCacheEntry(e.result, ttlSeconds, now),
+    }));
     await this.#query(SQL.postgresBatch.putCached, [
-      network, rows.map((r) => r.handle), rows.map((r) => r.status), rows.map((r) => r.result),
-      rows.map((r) => r.fetchedAt), rows.map((r) => r.expiresAt),
+      network,
+      rows.map((r) => r.handle),
+      rows.map((r) => r.status),
+      rows.map((r) => r.result),
+      rows.map((r) => r.fetchedAt),
+      rows.map((r) => r.expiresAt),
     ]);
   }
 
@@ -304,8 +391,13 @@ export class PostgresStore implements Store {
 
   async saveRun(report: RunReport): Promise<void> {
     await this.#query(SQL.saveRun, [
-      report.runId, report.connection, report.crm, report.status, isoUtc(report.startedAt),
-      report.finishedAt === null ? null : isoUtc(report.finishedAt), JSON.stringify(report),
+      report.runId,
+      report.connection,
+      report.crm,
+      report.status,
+      isoUtc(report.startedAt),
+      report.finishedAt === null ? null : isoUtc(report.finishedAt),
+      JSON.stringify(report),
     ]);
   }
 
@@ -315,21 +407,32 @@ export class PostgresStore implements Store {
   }
 
   async listRuns(options: { connectionId?: string; limit: number }): Promise<RunReport[]> {
-    const { rows } = options.connectionId === undefined
-      ? await this.#query<RunRow>(SQL.listRuns, [options.limit])
-      : await this.#query<RunRow>(SQL.listRunsOf, [options.connectionId, options.limit]);
+    const { rows } =
+      options.connectionId === undefined
+        ? await this.#query<RunRow>(SQL.listRuns, [options.limit])
+        : await this.#query<RunRow>(SQL.listRunsOf, [options.connectionId, options.limit]);
     return rows.map(decodeRun);
   }
 
   // per-record errors
 
-  async recordErrors(connectionId: string, runId: string, errors: readonly (RecordError & { objectType?: string })[]): Promise<void> {
+  async recordErrors(
+    connectionId: string,
+    runId: string,
+    errors: readonly (RecordError & { objectType?: string })[],
+  ): Promise<void> {
     if (errors.length === 0) return;
     const rows = lastPerKey(errors, (e) => e.recordId);
     await this.#query(SQL.postgresBatch.recordErrors, [
-      connectionId, runId, isoUtc(this.#now()),
-      rows.map((e) => e.recordId), rows.map((e) => e.objectType ?? null), rows.map((e) => e.stage),
-      rows.map((e) => e.code), rows.map((e) => e.message), rows.map((e) => (e.retryable ? 1 : 0)),
+      connectionId,
+      runId,
+      isoUtc(this.#now()),
+      rows.map((e) => e.recordId),
+      rows.map((e) => e.objectType ?? null),
+      rows.map((e) => e.stage),
+      rows.map((e) => e.code),
+      rows.map((e) => e.message),
+      rows.map((e) => (e.retryable ? 1 : 0)),
     ]);
   }
 
@@ -346,7 +449,8 @@ export class PostgresStore implements Store {
   sql(): SqlAccess {
     return {
       dialect: 'postgres',
-      query: async <T extends object>(sql: string, params: readonly SqlValue[] = []) => (await this.#query<T & QueryResultRow>(sql, [...params])).rows,
+      query: async <T extends object>(sql: string, params: readonly SqlValue[] = []) =>
+        (await this.#query<T & QueryResultRow>(sql, [...params])).rows,
       execute: async (sql: string, params: readonly SqlValue[] = []) => (await this.#query(sql, [...params])).count,
     };
   }

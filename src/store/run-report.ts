@@ -1,5 +1,6 @@
 // The run report: printed by `sync --json`, shown by the admin UI, stored per run.
 import { z } from 'zod';
+
 import { CrmNameSchema } from '../crm/contract.ts';
 
 export const RunStatusSchema = z.enum(['running', 'ok', 'partial', 'budget_reached', 'needs_reauth', 'failed']);
@@ -67,15 +68,20 @@ export type RunReport = z.infer<typeof RunReportSchema>;
 /** `readAll` in an admin's words. */
 export const READ_ALL_WORDS: Record<NonNullable<RunReport['readAll']>, string> = {
   'first-run': 'every contact (the first run of this connection)',
-  'scoring-changed': 'every contact, each re-scored once: the model, how fields are written or the scoring settings changed since the last run',
+  'scoring-changed':
+    'every contact, each re-scored once: the model, how fields are written or the scoring settings changed since the last run',
   requested: 'every contact (a full run was asked for)',
 };
 
 /** The counts in words, as the CLI and the admin UI show them: `read 1,500 · scored 815 · … · opted out 30 · failed 0`. */
 export function countsInWords(c: RunReport['counts'], formatNumber: (n: number) => string = String): string {
   return [
-    `read ${formatNumber(c.read)}`, `scored ${formatNumber(c.scored)}`, `unscored ${formatNumber(c.unscored)}`,
-    `written ${formatNumber(c.written)}`, `unchanged ${formatNumber(c.unchanged)}`, `opted out ${formatNumber(c.optedOut)}`,
+    `read ${formatNumber(c.read)}`,
+    `scored ${formatNumber(c.scored)}`,
+    `unscored ${formatNumber(c.unscored)}`,
+    `written ${formatNumber(c.written)}`,
+    `unchanged ${formatNumber(c.unchanged)}`,
+    `opted out ${formatNumber(c.optedOut)}`,
     `failed ${formatNumber(c.failed)}`,
   ].join(' · ');
 }

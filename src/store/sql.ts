@@ -10,7 +10,8 @@ const SYNC_STATE_UPSERT = `
     last_written = excluded.last_written, written_at = excluded.written_at, fingerprint = excluded.fingerprint,
     percentile_score = excluded.percentile_score, email = excluded.email`;
 
-const HISTORY_UPSERT = 'ON CONFLICT (connection_id, record_id, at) DO UPDATE SET score = excluded.score, tier = excluded.tier';
+const HISTORY_UPSERT =
+  'ON CONFLICT (connection_id, record_id, at) DO UPDATE SET score = excluded.score, tier = excluded.tier';
 
 const CACHE_INSERT_COLUMNS = `network, handle, status, result, fetched_at, expires_at,
   last_good, last_good_fetched_at, last_good_expires_at`;
@@ -40,7 +41,9 @@ const ERROR_UPSERT = `
 
 /** `?2` holding a set of ids, per dialect. */
 function inSet(column: string, param: number, dialect: 'sqlite' | 'postgres'): string {
-  return dialect === 'sqlite' ? `${column} IN (SELECT value FROM json_each(?${param}))` : `${column} = ANY(?${param}::text[])`;
+  return dialect === 'sqlite'
+    ? `${column} IN (SELECT value FROM json_each(?${param}))`
+    : `${column} = ANY(?${param}::text[])`;
 }
 
 function setQueries(dialect: 'sqlite' | 'postgres') {

@@ -2,23 +2,42 @@
 // method's transaction runs to completion before another starts; other processes wait on busy_timeout.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import { DatabaseSync } from 'node:sqlite';
-import type { StatementSync, SQLInputValue } from 'node:sqlite';
+
 import type { ProviderResult } from '../providers/contract.ts';
 import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
-import type { RecordError, RunReport } from './run-report.ts';
-import {
-  MAX_RECORD_ATTEMPTS, decodeCached, decodeConnection, decodeHistory, decodeLastGood, decodePendingRetry, decodeRun,
-  decodeSyncState, encodeCacheEntry, encodeCredentials, isoUtc, normalizeEmail, percentileBucket, toHistogram,
-} from './codec.ts';
 import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow } from './codec.ts';
+import {
+  decodeCached,
+  decodeConnection,
+  decodeHistory,
+  decodeLastGood,
+  decodePendingRetry,
+  decodeRun,
+  decodeSyncState,
+  encodeCacheEntry,
+  encodeCredentials,
+  isoUtc,
+  MAX_RECORD_ATTEMPTS,
+  normalizeEmail,
+  percentileBucket,
+  toHistogram,
+} from './codec.ts';
 import type {
-  CachedProviderResult, Connection, ConnectionStatus, ContactSyncState, PendingRetry, SqlAccess, Store,
+  CachedProviderResult,
+  Connection,
+  ConnectionStatus,
+  ContactSyncState,
+  PendingRetry,
+  SqlAccess,
+  Store,
 } from './contract.ts';
 import { CredentialsCipher } from './crypto.ts';
-import { MIGRATIONS, checkMigrationOrder, migrationSql } from './migrations.ts';
 import type { Migration } from './migrations.ts';
-import { SQL, lastPerKey } from './sql.ts';
+import { checkMigrationOrder, MIGRATIONS, migrationSql } from './migrations.ts';
+import type { RecordError, RunReport } from './run-report.ts';
+import { lastPerKey, SQL } from './sql.ts';
 
 export interface StoreOptions {
   /** CRM_INFLUENCE_SECRET_KEY; needed only once credentials are stored. */
@@ -63,16 +82,23 @@ export class SqliteStore implements Store {
 
   #migrate(migrations: readonly Migration[]): void {
     checkMigrationOrder(migrations);
-    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    this.#db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
     this.#transaction(() => {
-      const row = this.#db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as { version: number | null };
+      const row = this.#db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as {
+        version: number | null;
+      };
       const current = row.version ?? 0;
       if (current > migrations.length) {
-        throw new Error(`the database schema is version ${current} but this crm-influence knows only up to ${migrations.length}: upgrade crm-influence`);
+        throw new Error(
+          `the database schema is version ${current} but this crm-influence knows only up to ${migrations.length}: upgrade crm-influence`,
+        );
       }
       for (const migration of migrations.slice(current)) {
         this.#db.exec(migrationSql(migration, 'sqlite'));
-        this.#db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+        this.#db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(migration.version, migration.name, isoUtc(this.#now()));
       }
     });
@@ -80,7 +106,9 @@ export class SqliteStore implements Store {
 
   /** Applied migration versions, oldest first. */
   schemaVersions(): Promise<number[]> {
-    const rows = this.#db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
+    const rows = this.#db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as {
+      version: number;
+    }[];
     return Promise.resolve(rows.map((r) => r.version));
   }
 
@@ -129,8 +157,15 @@ export class SqliteStore implements Store {
       const now = isoUtc(this.#now());
       this.#run(
         SQL.saveConnection,
-        connection.id, connection.crm, connection.name, connection.status, connection.statusMessage,
-        encodeCredentials(connection.id, connection.credentials, this.#cipher), JSON.stringify(connection.settings), now, now,
+        connection.id,
+        connection.crm,
+        connection.name,
+        connection.status,
+        connection.statusMessage,
+        encodeCredentials(connection.id, connection.credentials, this.#cipher),
+        JSON.stringify(connection.settings),
+        now,
+        now,
       );
     });
   }
@@ -143,7 +178,9 @@ export class SqliteStore implements Store {
   }
 
   listConnections(): Promise<Connection[]> {
-    return this.#async(() => this.#all<ConnectionRow>(SQL.listConnections).map((row) => decodeConnection(row, this.#cipher)));
+    return this.#async(() =>
+      this.#all<ConnectionRow>(SQL.listConnections).map((row) => decodeConnection(row, this.#cipher)),
+    );
   }
 
   setConnectionStatus(id: string, status: ConnectionStatus, message: string | null): Promise<void> {
@@ -155,9 +192,11 @@ export class SqliteStore implements Store {
   }
 
   deleteConnection(id: string): Promise<void> {
-    return this.#async(() => this.#transaction(() => {
-      for (const sql of SQL.deleteConnection) this.#run(sql, id);
-    }));
+    return this.#async(() =>
+      this.#transaction(() => {
+        for (const sql of SQL.deleteConnection) this.#run(sql, id);
+      }),
+    );
   }
 
   // cursors
@@ -173,7 +212,9 @@ export class SqliteStore implements Store {
   }
 
   getScoringKey(connectionId: string): Promise<string | null> {
-    return this.#async(() => this.#all<{ scoring_key: string | null }>(SQL.getScoringKey, connectionId)[0]?.scoring_key ?? null);
+    return this.#async(
+      () => this.#all<{ scoring_key: string | null }>(SQL.getScoringKey, connectionId)[0]?.scoring_key ?? null,
+    );
   }
 
   startScoringKey(connectionId: string, scoringKey: string): Promise<void> {
@@ -201,9 +242,14 @@ export class SqliteStore implements Store {
       this.#transaction(() => {
         for (const s of lastPerKey(states, (x) => x.recordId)) {
           this.#run(
-            SQL.putSyncState, connectionId, s.recordId, s.objectType,
+            SQL.putSyncState,
+            connectionId,
+            s.recordId,
+            s.objectType,
             s.lastWritten === null ? null : JSON.stringify(s.lastWritten),
-            s.writtenAt === null ? null : isoUtc(s.writtenAt), s.fingerprint, percentileBucket(s.lastWritten),
+            s.writtenAt === null ? null : isoUtc(s.writtenAt),
+            s.fingerprint,
+            percentileBucket(s.lastWritten),
             normalizeEmail(s.email),
           );
         }
@@ -211,12 +257,18 @@ export class SqliteStore implements Store {
     });
   }
 
-  findRecordIdsByEmail(connectionId: string | undefined, email: string): Promise<{ connectionId: string; recordId: string }[]> {
+  findRecordIdsByEmail(
+    connectionId: string | undefined,
+    email: string,
+  ): Promise<{ connectionId: string; recordId: string }[]> {
     return this.#async(() => {
       const wanted = normalizeEmail(email);
       if (wanted === null) return [];
-      return this.#all<{ connection_id: string; record_id: string }>(SQL.findRecordIdsByEmail, wanted, connectionId ?? null)
-        .map((row) => ({ connectionId: row.connection_id, recordId: row.record_id }));
+      return this.#all<{ connection_id: string; record_id: string }>(
+        SQL.findRecordIdsByEmail,
+        wanted,
+        connectionId ?? null,
+      ).map((row) => ({ connectionId: row.connection_id, recordId: row.record_id }));
     });
   }
 
@@ -239,11 +291,20 @@ export class SqliteStore implements Store {
     return (await this.getHistories(connectionId, [recordId], limit)).get(recordId) ?? [];
   }
 
-  getHistories(connectionId: string, recordIds: readonly string[], limit?: number): Promise<Map<string, ScoreHistoryPoint[]>> {
+  getHistories(
+    connectionId: string,
+    recordIds: readonly string[],
+    limit?: number,
+  ): Promise<Map<string, ScoreHistoryPoint[]>> {
     return this.#async(() => {
       const histories = new Map<string, ScoreHistoryPoint[]>();
       if (recordIds.length === 0) return histories;
-      const rows = this.#all<HistoryRow>(SQL.sqlite.getHistories, connectionId, JSON.stringify(recordIds), limit ?? Number.MAX_SAFE_INTEGER);
+      const rows = this.#all<HistoryRow>(
+        SQL.sqlite.getHistories,
+        connectionId,
+        JSON.stringify(recordIds),
+        limit ?? Number.MAX_SAFE_INTEGER,
+      );
       for (const row of rows) {
         let list = histories.get(row.record_id);
         if (list === undefined) histories.set(row.record_id, (list = []));
@@ -254,9 +315,11 @@ export class SqliteStore implements Store {
   }
 
   purgeContact(connectionId: string, recordId: string): Promise<void> {
-    return this.#async(() => this.#transaction(() => {
-      for (const sql of SQL.purgeContact) this.#run(sql, connectionId, recordId);
-    }));
+    return this.#async(() =>
+      this.#transaction(() => {
+        for (const sql of SQL.purgeContact) this.#run(sql, connectionId, recordId);
+      }),
+    );
   }
 
   pruneHistory(olderThan: Date): Promise<number> {
@@ -289,7 +352,10 @@ export class SqliteStore implements Store {
   }
 
   putCached(
-    network: Network, entries: readonly { handle: string; result: ProviderResult }[], ttlSeconds: number, now: Date,
+    network: Network,
+    entries: readonly { handle: string; result: ProviderResult }[],
+    ttlSeconds: number,
+    now: Date,
   ): Promise<void> {
     return this.#async(() => {
       if (entries.length === 0) return;
@@ -328,8 +394,14 @@ export class SqliteStore implements Store {
   saveRun(report: RunReport): Promise<void> {
     return this.#async(() => {
       this.#run(
-        SQL.saveRun, report.runId, report.connection, report.crm, report.status, isoUtc(report.startedAt),
-        report.finishedAt === null ? null : isoUtc(report.finishedAt), JSON.stringify(report),
+        SQL.saveRun,
+        report.runId,
+        report.connection,
+        report.crm,
+        report.status,
+        isoUtc(report.startedAt),
+        report.finishedAt === null ? null : isoUtc(report.finishedAt),
+        JSON.stringify(report),
       );
     });
   }
@@ -343,24 +415,38 @@ export class SqliteStore implements Store {
 
   listRuns(options: { connectionId?: string; limit: number }): Promise<RunReport[]> {
     return this.#async(() => {
-      const rows = options.connectionId === undefined
-        ? this.#all<RunRow>(SQL.listRuns, options.limit)
-        : this.#all<RunRow>(SQL.listRunsOf, options.connectionId, options.limit);
+      const rows =
+        options.connectionId === undefined
+          ? this.#all<RunRow>(SQL.listRuns, options.limit)
+          : this.#all<RunRow>(SQL.listRunsOf, options.connectionId, options.limit);
       return rows.map(decodeRun);
     });
   }
 
   // per-record errors
 
-  recordErrors(connectionId: string, runId: string, errors: readonly (RecordError & { objectType?: string })[]): Promise<void> {
+  recordErrors(
+    connectionId: string,
+    runId: string,
+    errors: readonly (RecordError & { objectType?: string })[],
+  ): Promise<void> {
     return this.#async(() => {
       if (errors.length === 0) return;
       const now = isoUtc(this.#now());
       this.#transaction(() => {
         for (const e of lastPerKey(errors, (x) => x.recordId)) {
           this.#run(
-            SQL.recordError, connectionId, e.recordId, e.objectType ?? null, runId, e.stage, e.code, e.message,
-            e.retryable ? 1 : 0, now, now,
+            SQL.recordError,
+            connectionId,
+            e.recordId,
+            e.objectType ?? null,
+            runId,
+            e.stage,
+            e.code,
+            e.message,
+            e.retryable ? 1 : 0,
+            now,
+            now,
           );
         }
       });
@@ -369,7 +455,10 @@ export class SqliteStore implements Store {
 
   pendingRetries(connectionId: string, limit: number): Promise<PendingRetry[]> {
     return this.#async(() =>
-      this.#all<ErrorRow>(SQL.pendingRetries, connectionId, MAX_RECORD_ATTEMPTS, limit).map((row) => decodePendingRetry(connectionId, row)));
+      this.#all<ErrorRow>(SQL.pendingRetries, connectionId, MAX_RECORD_ATTEMPTS, limit).map((row) =>
+        decodePendingRetry(connectionId, row),
+      ),
+    );
   }
 
   clearErrors(connectionId: string, recordIds: readonly string[]): Promise<void> {
@@ -382,7 +471,8 @@ export class SqliteStore implements Store {
   sql(): SqlAccess {
     return {
       dialect: 'sqlite',
-      query: <T extends object>(sql: string, params: readonly SQLInputValue[] = []) => this.#async(() => this.#all<T>(sql, ...params)),
+      query: <T extends object>(sql: string, params: readonly SQLInputValue[] = []) =>
+        this.#async(() => this.#all<T>(sql, ...params)),
       execute: (sql: string, params: readonly SQLInputValue[] = []) => this.#async(() => this.#run(sql, ...params)),
     };
   }

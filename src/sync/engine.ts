@@ -1,24 +1,32 @@
 // One sync run for one connection (DESIGN §4): lease → retries + pages from the cursor → identities → metrics →
 // score → diff against what we last wrote → batched writes → record results → checkpoint → next page.
 import { hash, randomUUID } from 'node:crypto';
-import { CrmContactSchema } from '../crm/contract.ts';
+
 import type { CrmConnector, CrmContact, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
+import { CrmContactSchema } from '../crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../crm/errors.ts';
-import { planClear, planWrite } from '../crm/policy.ts';
 import type { WritePlan } from '../crm/policy.ts';
+import { planClear, planWrite } from '../crm/policy.ts';
 import type { Identity, RejectedHandle } from '../identity/types.ts';
 import type { ProviderAdapter } from '../providers/contract.ts';
 import type { Network, ScoredNetworkInput, ScoreFunction, ScoreHistoryPoint, Tier } from '../scoring/types.ts';
 import { percentileBucket } from '../store/codec.ts';
 import type { ContactSyncState, Store } from '../store/contract.ts';
-import { inputFingerprint, NO_IDENTITY_REASON, percentileTable, toInfluenceFields, unscoredFields, withPercentile } from './fields.ts';
-import type { PercentileTable } from './fields.ts';
-import type { SyncLogger } from './logger.ts';
-import { fetchPageMetrics, identityKey } from './metrics.ts';
-import type { MetricsOutcome } from './metrics.ts';
-import { parseSyncOptions } from './options.ts';
-import type { SyncOptions, SyncOptionsInput } from './options.ts';
 import type { ErrorGroup, RecordError, RunReport, RunStatus } from '../store/run-report.ts';
+import type { PercentileTable } from './fields.ts';
+import {
+  inputFingerprint,
+  NO_IDENTITY_REASON,
+  percentileTable,
+  toInfluenceFields,
+  unscoredFields,
+  withPercentile,
+} from './fields.ts';
+import type { SyncLogger } from './logger.ts';
+import type { MetricsOutcome } from './metrics.ts';
+import { fetchPageMetrics, identityKey } from './metrics.ts';
+import type { SyncOptions, SyncOptionsInput } from './options.ts';
+import { parseSyncOptions } from './options.ts';
 
 /** Distinct problems counted per run (a bound on the report's size; past it, failures are still counted in total). */
 const MAX_ERROR_GROUPS = 100;
@@ -52,7 +60,9 @@ export interface SyncProgress {
 export class SyncAlreadyRunningError extends Error {
   override readonly name = 'SyncAlreadyRunningError';
   constructor(readonly connectionId: string) {
-    super(`a sync of connection "${connectionId}" is already running; this run was not started (runs of one connection never overlap)`);
+    super(
+      `a sync of connection "${connectionId}" is already running; this run was not started (runs of one connection never overlap)`,
+    );
   }
 }
 
@@ -139,7 +149,10 @@ class SyncRun {
    */
   private rankedThisRun: number[] | null = null;
 
-  constructor(private readonly deps: SyncDeps, private readonly options: SyncOptions) {
+  constructor(
+    private readonly deps: SyncDeps,
+    private readonly options: SyncOptions,
+  ) {
     this.now = deps.now ?? (() => new Date());
     this.providers = new Map(deps.providers.map((adapter) => [adapter.network, adapter]));
     for (const adapter of deps.providers) this.startProviderCalls.set(adapter.network, adapter.usage().calls);
@@ -177,7 +190,10 @@ class SyncRun {
     heartbeat.unref();
     try {
       await store.saveRun(this.report);
-      this.deps.logger?.info({ runId: this.runId, connection: this.connectionId, dryRun: options.dryRun, full: options.full }, 'sync started');
+      this.deps.logger?.info(
+        { runId: this.runId, connection: this.connectionId, dryRun: options.dryRun, full: options.full },
+        'sync started',
+      );
       const { status, message } = await this.runPages();
       this.report.status = status;
       if (message !== undefined) this.report.message = message;
@@ -190,9 +206,13 @@ class SyncRun {
 
   private async renewLeaseInBackground(): Promise<void> {
     try {
-      if (!(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds))) this.leaseLost = true;
+      if (!(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds)))
+        this.leaseLost = true;
     } catch (error) {
-      this.deps.logger?.warn({ runId: this.runId, err: describeError(error) }, 'could not renew the run\'s lease; retrying');
+      this.deps.logger?.warn(
+        { runId: this.runId, err: describeError(error) },
+        "could not renew the run's lease; retrying",
+      );
     }
   }
 
@@ -209,13 +229,20 @@ class SyncRun {
       await this.retryFailedRecords(staleBefore);
       const targeted = this.options.ids?.filter((id) => !this.retriedIds.has(id));
       const startOver = targeted === undefined ? await this.startOverForNewScoringKey() : 'no';
-      const checkpoint = targeted !== undefined || startOver !== 'no' ? null : await this.store.getCursor(this.connectionId);
+      const checkpoint =
+        targeted !== undefined || startOver !== 'no' ? null : await this.store.getCursor(this.connectionId);
       const cursor = this.options.full ? null : checkpoint;
       if (targeted === undefined && cursor === null) {
-        this.report.readAll = startOver === 'scoring-changed' ? 'scoring-changed' : startOver === 'first-run' || checkpoint === null ? 'first-run' : 'requested';
+        this.report.readAll =
+          startOver === 'scoring-changed'
+            ? 'scoring-changed'
+            : startOver === 'first-run' || checkpoint === null
+              ? 'first-run'
+              : 'requested';
       }
       if (this.report.readAll === 'first-run') await this.checkFieldsBeforeFirstRun();
-      const readOptions = targeted !== undefined ? { full: false, staleBefore, ids: targeted } : { full: this.options.full, staleBefore };
+      const readOptions =
+        targeted !== undefined ? { full: false, staleBefore, ids: targeted } : { full: this.options.full, staleBefore };
       if (targeted?.length === 0) return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
       for await (const page of this.deps.connector.readContacts(cursor, readOptions)) {
         // Already handled in this run's retry phase.
@@ -225,8 +252,13 @@ class SyncRun {
         if (!this.options.dryRun && targeted === undefined) await this.store.setCursor(this.connectionId, page.cursor);
         this.pages += 1;
         this.progress('pages');
-        if (this.leaseLost || !(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds))) {
-          throw new LeaseLostError('the run lost its lease (it ran longer than the lease without renewing); the checkpoint is kept');
+        if (
+          this.leaseLost ||
+          !(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds))
+        ) {
+          throw new LeaseLostError(
+            'the run lost its lease (it ran longer than the lease without renewing); the checkpoint is kept',
+          );
         }
         const stop = this.budgetStop();
         if (stop !== null) return stop;
@@ -239,15 +271,24 @@ class SyncRun {
 
   private async stopFor(error: unknown): Promise<{ status: RunStatus; message: string }> {
     if (error instanceof BudgetReachedError) {
-      return { status: 'budget_reached', message: `${error.message}; the checkpoint is kept and the next run resumes from it` };
+      return {
+        status: 'budget_reached',
+        message: `${error.message}; the checkpoint is kept and the next run resumes from it`,
+      };
     }
     if (error instanceof NeedsReauthError) {
       await this.store.setConnectionStatus(this.connectionId, 'needs_reauth', error.message).catch((e: unknown) => {
         this.deps.logger?.error({ err: describeError(e) }, 'could not mark the connection needs_reauth');
       });
-      return { status: 'needs_reauth', message: `${error.message}; reconnect the CRM (admin UI → Connections) to resume` };
+      return {
+        status: 'needs_reauth',
+        message: `${error.message}; reconnect the CRM (admin UI → Connections) to resume`,
+      };
     }
-    const message = error instanceof SetupError || error instanceof LeaseLostError ? error.message : `run failed: ${describeError(error)}`;
+    const message =
+      error instanceof SetupError || error instanceof LeaseLostError
+        ? error.message
+        : `run failed: ${describeError(error)}`;
     this.deps.logger?.error({ runId: this.runId, err: describeError(error) }, 'sync failed');
     return { status: 'failed', message };
   }
@@ -265,7 +306,10 @@ class SyncRun {
     const hadCheckpoint = (await this.store.getCursor(this.connectionId)) !== null;
     if (!this.options.dryRun) await this.store.startScoringKey(this.connectionId, key);
     if (!hadCheckpoint) return 'first-run';
-    this.deps.logger?.info({ runId: this.runId, connection: this.connectionId }, 'new model version, fields format or scoring options: reading every contact to re-score it');
+    this.deps.logger?.info(
+      { runId: this.runId, connection: this.connectionId },
+      'new model version, fields format or scoring options: reading every contact to re-score it',
+    );
     return 'scoring-changed';
   }
 
@@ -277,9 +321,21 @@ class SyncRun {
     const setup = await this.deps.connector.checkSetup();
     const unwritable = setup.fields.filter((f) => f.field === 'score' && !f.writable);
     if (unwritable.length === 0) return;
-    const problems = setup.problems.length > 0 ? setup.problems : unwritable.map((f) => ({ message: f.problem ?? `${f.objectType}.${f.crmField} cannot be written.`, fix: `run \`crm-influence fields check --crm ${this.deps.connector.crm}\`` }));
-    const shown = problems.slice(0, 2).map((p) => p.message).join(' ');
-    const more = problems.length > 2 ? ` (and ${problems.length - 2} more: \`crm-influence fields check --crm ${this.deps.connector.crm}\` lists them)` : '';
+    const problems =
+      setup.problems.length > 0
+        ? setup.problems
+        : unwritable.map((f) => ({
+            message: f.problem ?? `${f.objectType}.${f.crmField} cannot be written.`,
+            fix: `run \`crm-influence fields check --crm ${this.deps.connector.crm}\``,
+          }));
+    const shown = problems
+      .slice(0, 2)
+      .map((p) => p.message)
+      .join(' ');
+    const more =
+      problems.length > 2
+        ? ` (and ${problems.length - 2} more: \`crm-influence fields check --crm ${this.deps.connector.crm}\` lists them)`
+        : '';
     throw new SetupError(
       `${unwritable.map((f) => `${f.objectType}.${f.crmField}`).join(', ')} cannot be written, so no score can be: ${shown}${more}`,
       [...new Set(problems.map((p) => p.fix))].join('; '),
@@ -291,10 +347,14 @@ class SyncRun {
     const { connector, tierLabels, logger } = this.deps;
     if (this.options.dryRun || tierLabels === undefined || connector.applyTierLabels === undefined) return;
     try {
-      if (await connector.applyTierLabels(tierLabels)) logger?.info({ runId: this.runId, tierLabels }, 'tier labels updated in the CRM');
+      if (await connector.applyTierLabels(tierLabels))
+        logger?.info({ runId: this.runId, tierLabels }, 'tier labels updated in the CRM');
     } catch (error) {
       if (error instanceof NeedsReauthError || error instanceof BudgetReachedError) throw error;
-      logger?.warn({ runId: this.runId, err: describeError(error) }, 'could not update the tier labels in the CRM; scores are written as usual');
+      logger?.warn(
+        { runId: this.runId, err: describeError(error) },
+        'could not update the tier labels in the CRM; scores are written as usual',
+      );
     }
   }
 
@@ -306,15 +366,17 @@ class SyncRun {
     const percent = (this.options.budgetFloor * 100).toFixed(0);
     return {
       status: 'budget_reached',
-      message: `CRM API budget below the ${percent}% floor (${budget.remaining} of ${budget.limit} calls left); `
-        + 'stopped cleanly, the next run resumes from the checkpoint',
+      message:
+        `CRM API budget below the ${percent}% floor (${budget.remaining} of ${budget.limit} calls left); ` +
+        'stopped cleanly, the next run resumes from the checkpoint',
     };
   }
 
   private async retryFailedRecords(staleBefore: Date): Promise<void> {
     if (this.options.retryLimit === 0) return;
-    const pending = (await this.store.pendingRetries(this.connectionId, this.options.retryLimit))
-      .filter((p) => p.lastError.retryable && p.attempts < this.options.maxAttempts);
+    const pending = (await this.store.pendingRetries(this.connectionId, this.options.retryLimit)).filter(
+      (p) => p.lastError.retryable && p.attempts < this.options.maxAttempts,
+    );
     if (pending.length === 0) return;
     const ids = pending.map((p) => p.recordId);
     this.deps.logger?.info({ count: ids.length }, 'retrying records that failed on earlier runs');
@@ -335,13 +397,22 @@ class SyncRun {
     this.deps.onProgress?.({ phase, pages: this.pages, counts: { ...this.report.counts } });
   }
 
-  private addError(error: RecordError & { objectType?: string }, pending: (RecordError & { objectType?: string })[]): void {
+  private addError(
+    error: RecordError & { objectType?: string },
+    pending: (RecordError & { objectType?: string })[],
+  ): void {
     this.report.counts.failed += 1;
     const key = `${error.stage}\u0000${error.code}\u0000${error.message}\u0000${error.retryable}`;
     const group = this.errorGroups.get(key);
     if (group) group.count += 1;
     else if (this.errorGroups.size < MAX_ERROR_GROUPS) {
-      this.errorGroups.set(key, { stage: error.stage, code: error.code, message: error.message, retryable: error.retryable, count: 1 });
+      this.errorGroups.set(key, {
+        stage: error.stage,
+        code: error.code,
+        message: error.message,
+        retryable: error.retryable,
+        count: 1,
+      });
     }
     if (this.report.errors.length < this.options.maxReportedErrors) {
       const { objectType: _objectType, ...reported } = error;
@@ -364,7 +435,16 @@ class SyncRun {
       }
       const id = (raw as { id?: unknown } | null)?.id;
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
-      this.addError({ recordId: typeof id === 'string' ? id : '(no id)', stage: 'read', code: 'invalid_record', message: `record from the CRM is malformed: ${problems}`, retryable: false }, errors);
+      this.addError(
+        {
+          recordId: typeof id === 'string' ? id : '(no id)',
+          stage: 'read',
+          code: 'invalid_record',
+          message: `record from the CRM is malformed: ${problems}`,
+          retryable: false,
+        },
+        errors,
+      );
     }
     this.report.counts.read += rawContacts.length;
 
@@ -378,7 +458,13 @@ class SyncRun {
       if (contact.doNotProfile) {
         this.report.counts.optedOut += 1;
         const state = states.get(contact.id);
-        work.push({ contact, state, plan: planClear(contact.current, state?.lastWritten ?? null), fingerprint: null, optedOut: true });
+        work.push({
+          contact,
+          state,
+          plan: planClear(contact.current, state?.lastWritten ?? null),
+          fingerprint: null,
+          optedOut: true,
+        });
         continue;
       }
       try {
@@ -390,59 +476,107 @@ class SyncRun {
           wanted.set(identity.network, set);
         }
       } catch (error) {
-        this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'identity', code: 'identity_failed', message: describeError(error), retryable: false }, errors);
+        this.addError(
+          {
+            recordId: contact.id,
+            objectType: contact.objectType,
+            stage: 'identity',
+            code: 'identity_failed',
+            message: describeError(error),
+            retryable: false,
+          },
+          errors,
+        );
       }
     }
 
-    const outcomes: Map<string, MetricsOutcome> = wanted.size === 0 ? new Map<string, MetricsOutcome>() : await fetchPageMetrics({
-      store: this.store,
-      providers: this.providers,
-      wanted,
-      now,
-      ttlSeconds: (network) => this.options.providerTtlSeconds[network] ?? this.options.defaultProviderTtlSeconds,
-      negativeTtlSeconds: this.options.negativeTtlSeconds,
-      lastGoodMaxAgeMs: this.options.lastGoodMaxAgeDays * 24 * 3600 * 1000,
-      concurrency: this.options.concurrency,
-      ...(this.deps.logger !== undefined ? { logger: this.deps.logger } : {}),
-    });
+    const outcomes: Map<string, MetricsOutcome> =
+      wanted.size === 0
+        ? new Map<string, MetricsOutcome>()
+        : await fetchPageMetrics({
+            store: this.store,
+            providers: this.providers,
+            wanted,
+            now,
+            ttlSeconds: (network) => this.options.providerTtlSeconds[network] ?? this.options.defaultProviderTtlSeconds,
+            negativeTtlSeconds: this.options.negativeTtlSeconds,
+            lastGoodMaxAgeMs: this.options.lastGoodMaxAgeDays * 24 * 3600 * 1000,
+            concurrency: this.options.concurrency,
+            ...(this.deps.logger !== undefined ? { logger: this.deps.logger } : {}),
+          });
     // Pass 1: inputs and fingerprints; contacts whose inputs did not change need no model (nor its history).
-    const candidates: { contact: CrmContact; state: ContactSyncState | undefined; inputs: ScoredNetworkInput[]; fingerprint: string | null; desired: InfluenceFields | null }[] = [];
+    const candidates: {
+      contact: CrmContact;
+      state: ContactSyncState | undefined;
+      inputs: ScoredNetworkInput[];
+      fingerprint: string | null;
+      desired: InfluenceFields | null;
+    }[] = [];
     for (const contact of contacts) {
       const identities = resolved.get(contact.id);
       if (identities === undefined) continue; // opted out or failed above
       const state = states.get(contact.id);
       const lastWritten = state?.lastWritten ?? null;
       if (identities.length === 0) {
-        candidates.push({ contact, state, inputs: [], fingerprint: inputFingerprint(NO_IDENTITY_REASON, []), desired: unscoredFields(now, NO_IDENTITY_REASON) });
+        candidates.push({
+          contact,
+          state,
+          inputs: [],
+          fingerprint: inputFingerprint(NO_IDENTITY_REASON, []),
+          desired: unscoredFields(now, NO_IDENTITY_REASON),
+        });
         continue;
       }
       const inputs: ScoredNetworkInput[] = [];
       const unavailable: string[] = [];
       for (const identity of identities) {
         const outcome = outcomes.get(identityKey(identity.network, identity.handle));
-        if (outcome?.kind === 'metrics') inputs.push({ metrics: outcome.metrics, provenance: identity.provenance, stale: outcome.stale });
+        if (outcome?.kind === 'metrics')
+          inputs.push({ metrics: outcome.metrics, provenance: identity.provenance, stale: outcome.stale });
         else if (outcome?.kind === 'unavailable') unavailable.push(`${identity.network} (${outcome.reason})`);
       }
       // A network is down and has no recent last-good data. Scoring without it would swap a fair score for a
       // lower one (and back, next run): keep the current score and retry later. A contact never scored gets a
       // score from the networks that answered, unless none did.
       if (unavailable.length > 0 && (inputs.length === 0 || lastWritten !== null)) {
-        this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'provider', code: 'provider_unavailable', message: `no metrics from ${unavailable.join(', ')} and no last-good data from the past ${this.options.lastGoodMaxAgeDays} days; retried next run`, retryable: true }, errors);
+        this.addError(
+          {
+            recordId: contact.id,
+            objectType: contact.objectType,
+            stage: 'provider',
+            code: 'provider_unavailable',
+            message: `no metrics from ${unavailable.join(', ')} and no last-good data from the past ${this.options.lastGoodMaxAgeDays} days; retried next run`,
+            retryable: true,
+          },
+          errors,
+        );
         continue;
       }
       const key = this.deps.scoringKey;
       const fingerprint = key === undefined ? null : inputFingerprint(key, inputs);
       // Same inputs, same model and options: the answer is what we wrote; only the date moves on.
       const unchanged = fingerprint !== null && lastWritten !== null && state?.fingerprint === fingerprint;
-      candidates.push({ contact, state, inputs, fingerprint, desired: unchanged ? { ...lastWritten, scoredAt: nowIso } : null });
+      candidates.push({
+        contact,
+        state,
+        inputs,
+        fingerprint,
+        desired: unchanged ? { ...lastWritten, scoredAt: nowIso } : null,
+      });
     }
     const toScore = candidates.filter((c) => c.desired === null).map((c) => c.contact.id);
-    const histories = toScore.length === 0
-      ? new Map<string, ScoreHistoryPoint[]>()
-      : await this.store.getHistories(this.connectionId, toScore, HISTORY_FOR_MODEL);
+    const histories =
+      toScore.length === 0
+        ? new Map<string, ScoreHistoryPoint[]>()
+        : await this.store.getHistories(this.connectionId, toScore, HISTORY_FOR_MODEL);
 
     // Pass 2: score what needs it.
-    const decided: { contact: CrmContact; state: ContactSyncState | undefined; fingerprint: string | null; desired: InfluenceFields }[] = [];
+    const decided: {
+      contact: CrmContact;
+      state: ContactSyncState | undefined;
+      fingerprint: string | null;
+      desired: InfluenceFields;
+    }[] = [];
     for (const candidate of candidates) {
       const { contact, state, inputs } = candidate;
       let { desired, fingerprint } = candidate;
@@ -452,7 +586,17 @@ class SyncRun {
           desired = toInfluenceFields(result, nowIso, this.options.topFactorCount);
           fingerprint ??= inputFingerprint(result.modelVersion, inputs);
         } catch (error) {
-          this.addError({ recordId: contact.id, objectType: contact.objectType, stage: 'score', code: 'score_failed', message: describeError(error), retryable: false }, errors);
+          this.addError(
+            {
+              recordId: contact.id,
+              objectType: contact.objectType,
+              stage: 'score',
+              code: 'score_failed',
+              message: describeError(error),
+              retryable: false,
+            },
+            errors,
+          );
           continue;
         }
       }
@@ -491,7 +635,11 @@ class SyncRun {
     await this.writeAndRecord(work, errors, now);
   }
 
-  private async writeAndRecord(work: readonly RecordWork[], errors: (RecordError & { objectType?: string })[], now: Date): Promise<void> {
+  private async writeAndRecord(
+    work: readonly RecordWork[],
+    errors: (RecordError & { objectType?: string })[],
+    now: Date,
+  ): Promise<void> {
     const writes = work.filter((w) => w.plan.action === 'write');
     const succeeded: string[] = [];
     const nowIso = now.toISOString();
@@ -515,17 +663,40 @@ class SyncRun {
         const result = results[index];
         const plan = w.plan as Extract<WritePlan, { action: 'write' }>;
         if (result === undefined || result.id !== w.contact.id) {
-          this.addError({ recordId: w.contact.id, objectType: w.contact.objectType, stage: 'write', code: 'no_write_result', message: 'the CRM returned no result for this record', retryable: true }, errors);
+          this.addError(
+            {
+              recordId: w.contact.id,
+              objectType: w.contact.objectType,
+              stage: 'write',
+              code: 'no_write_result',
+              message: 'the CRM returned no result for this record',
+              retryable: true,
+            },
+            errors,
+          );
           return;
         }
         if (!result.ok) {
-          this.addError({ recordId: w.contact.id, objectType: w.contact.objectType, stage: 'write', code: result.code, message: result.message, retryable: result.retryable }, errors);
+          this.addError(
+            {
+              recordId: w.contact.id,
+              objectType: w.contact.objectType,
+              stage: 'write',
+              code: result.code,
+              message: result.message,
+              retryable: result.retryable,
+            },
+            errors,
+          );
           if (!result.retryable) {
             // Remember the rejected value so the next runs do not send it again (see `wasRejectedBefore`).
             states.push({
-              recordId: w.contact.id, objectType: w.contact.objectType, lastWritten: w.state?.lastWritten ?? null,
-              writtenAt: w.state?.writtenAt ?? null, fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
-              email: w.optedOut ? null : w.contact.email ?? null,
+              recordId: w.contact.id,
+              objectType: w.contact.objectType,
+              lastWritten: w.state?.lastWritten ?? null,
+              writtenAt: w.state?.writtenAt ?? null,
+              fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
+              email: w.optedOut ? null : (w.contact.email ?? null),
             });
           }
           return;
@@ -533,10 +704,22 @@ class SyncRun {
         this.report.counts.written += 1;
         succeeded.push(w.contact.id);
         // The e-mail lets the admin server find the contact; never kept for one who opted out.
-        states.push({ recordId: w.contact.id, objectType: w.contact.objectType, lastWritten: plan.lastWritten, writtenAt: nowIso, fingerprint: reusableFingerprint(w), email: w.optedOut ? null : w.contact.email ?? null });
+        states.push({
+          recordId: w.contact.id,
+          objectType: w.contact.objectType,
+          lastWritten: plan.lastWritten,
+          writtenAt: nowIso,
+          fingerprint: reusableFingerprint(w),
+          email: w.optedOut ? null : (w.contact.email ?? null),
+        });
         if (w.optedOut) return;
         if (plan.changed.includes('score') || plan.changed.includes('tier') || w.state?.lastWritten == null) {
-          history.push({ recordId: w.contact.id, at: nowIso, score: plan.lastWritten.score, tier: plan.lastWritten.tier ?? 'Unscored' });
+          history.push({
+            recordId: w.contact.id,
+            at: nowIso,
+            score: plan.lastWritten.score,
+            tier: plan.lastWritten.tier ?? 'Unscored',
+          });
         }
       });
       // Recorded per chunk, so a crash after this chunk never writes these records again.
@@ -551,7 +734,11 @@ class SyncRun {
         await this.store.purgeContact(this.connectionId, w.contact.id);
       }
       if (w.plan.action === 'write') continue;
-      if (w.plan.action === 'skipped') this.deps.logger?.debug({ recordId: w.contact.id, kept: w.plan.kept }, 'kept values a person edited (overwrite policy)');
+      if (w.plan.action === 'skipped')
+        this.deps.logger?.debug(
+          { recordId: w.contact.id, kept: w.plan.kept },
+          'kept values a person edited (overwrite policy)',
+        );
       this.report.counts.unchanged += 1;
       succeeded.push(w.contact.id);
       if (this.options.dryRun || w.optedOut) continue;
@@ -583,7 +770,8 @@ class SyncRun {
     };
     if (budget !== undefined) report.crmBudget = { limit: budget.limit, remaining: budget.remaining };
     for (const adapter of this.deps.providers) {
-      report.apiCalls.providers[adapter.network] = adapter.usage().calls - (this.startProviderCalls.get(adapter.network) ?? 0);
+      report.apiCalls.providers[adapter.network] =
+        adapter.usage().calls - (this.startProviderCalls.get(adapter.network) ?? 0);
     }
     if (report.status === 'running') {
       report.status = 'failed';

@@ -1,5 +1,6 @@
 // From the model's answer to the fields we write, and the fingerprint of what the model was given.
 import { hash } from 'node:crypto';
+
 import type { InfluenceFields } from '../crm/contract.ts';
 import type { ReasonCode } from '../scoring/reasons.ts';
 import type { ScoredNetworkInput, ScoreResult } from '../scoring/types.ts';
@@ -35,7 +36,9 @@ export function formatTopFactors(factors: ScoreResult['factors'], count: number)
   return named
     .sort((a, b) => Math.abs(b.points) - Math.abs(a.points))
     .slice(0, count)
-    .map((factor) => (factor.points === 0 ? factor.text : `${formatPoints(factor.points)} ${factor.text.replace(MODEL_SIGN, '')}`))
+    .map((factor) =>
+      factor.points === 0 ? factor.text : `${formatPoints(factor.points)} ${factor.text.replace(MODEL_SIGN, '')}`,
+    )
     .join('\n');
 }
 
@@ -98,12 +101,24 @@ export function unscoredFields(now: Date, reason: string): InfluenceFields {
  */
 export function inputFingerprint(scoringKey: string, inputs: readonly ScoredNetworkInput[]): string {
   // One network (the common case) needs no ordering.
-  const ordered = inputs.length < 2
-    ? inputs
-    : [...inputs].sort((a, b) => `${a.metrics.network}:${a.metrics.handle}`.localeCompare(`${b.metrics.network}:${b.metrics.handle}`));
+  const ordered =
+    inputs.length < 2
+      ? inputs
+      : [...inputs].sort((a, b) =>
+          `${a.metrics.network}:${a.metrics.handle}`.localeCompare(`${b.metrics.network}:${b.metrics.handle}`),
+        );
   const canonical = ordered.map(({ metrics: m, provenance, stale }) => [
-    m.network, m.handle, provenance, stale, m.followers, m.following, m.posts, m.createdAt ?? null, m.verified ?? null,
-    m.followersHidden ?? null, m.extra ?? null,
+    m.network,
+    m.handle,
+    provenance,
+    stale,
+    m.followers,
+    m.following,
+    m.posts,
+    m.createdAt ?? null,
+    m.verified ?? null,
+    m.followersHidden ?? null,
+    m.extra ?? null,
     m.recentPosts.map((p) => [p.at, p.reshares, p.replies, p.likes, p.quotes ?? null, p.views ?? null]),
   ]);
   // One-shot hash: no Hash object per contact.
@@ -120,9 +135,15 @@ export function scoringKeyOf(modelVersion: string, scoringOptions: unknown, sett
     const value = settings[name];
     return value !== null && typeof value === 'object' ? ((value as Record<string, unknown>)[field] ?? null) : null;
   };
-  const decisive = { scoring: scoringOptions ?? null, mapping: { salesforce: section('salesforce', 'handleFields'), hubspot: section('hubspot', 'handleProperties') } };
+  const decisive = {
+    scoring: scoringOptions ?? null,
+    mapping: { salesforce: section('salesforce', 'handleFields'), hubspot: section('hubspot', 'handleProperties') },
+  };
   return `${modelVersion} fields-${FIELDS_FORMAT} ${JSON.stringify(decisive, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v)}`;
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  )}`;
 }

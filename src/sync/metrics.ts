@@ -1,8 +1,8 @@
 // Provider metrics for one page of contacts: cache first, misses batched by each network's `maxBatch` with bounded
 // concurrency, fresh answers cached with a TTL, and during an outage the last good metrics carried forward (stale).
 import type { ProviderAdapter, ProviderResult } from '../providers/contract.ts';
-import type { Store } from '../store/contract.ts';
 import type { Network, NetworkMetrics } from '../scoring/types.ts';
+import type { Store } from '../store/contract.ts';
 import type { SyncLogger } from './logger.ts';
 
 export type MetricsOutcome =
@@ -32,7 +32,11 @@ export interface MetricsRequest {
 }
 
 /** Runs `worker` over `items` with at most `limit` in flight. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  worker: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
@@ -65,14 +69,16 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
     const handles = [...handleSet];
     const adapter = providers.get(network);
     if (adapter === undefined) {
-      for (const handle of handles) outcomes.set(identityKey(network, handle), { kind: 'absent', status: 'no_provider' });
+      for (const handle of handles)
+        outcomes.set(identityKey(network, handle), { kind: 'absent', status: 'no_provider' });
       continue;
     }
     const cached = await store.getCached(network, handles, now);
     const misses: string[] = [];
     for (const handle of handles) {
       const hit = cached.get(handle);
-      if (hit !== undefined && hit.result.status !== 'unavailable') outcomes.set(identityKey(network, handle), toOutcome(hit.result, false));
+      if (hit !== undefined && hit.result.status !== 'unavailable')
+        outcomes.set(identityKey(network, handle), toOutcome(hit.result, false));
       else misses.push(handle);
     }
     for (const handles of chunk(misses, Math.max(1, adapter.maxBatch))) batches.push({ adapter, handles });
@@ -87,13 +93,17 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
     } catch (error) {
       // The whole provider is unusable (e.g. bad credentials): treat as an outage, say so once per run page.
       const reason = error instanceof Error ? error.message : String(error);
-      if (!failedProviders.has(adapter.network)) logger?.error({ network: adapter.network, err: reason }, 'provider failed; using last good metrics');
+      if (!failedProviders.has(adapter.network))
+        logger?.error({ network: adapter.network, err: reason }, 'provider failed; using last good metrics');
       failedProviders.add(adapter.network);
       results = new Map(handles.map((handle) => [handle, { status: 'unavailable', reason } as const]));
     }
     const entries = fresh.get(adapter.network) ?? [];
     for (const handle of handles) {
-      const result: ProviderResult = results.get(handle) ?? { status: 'unavailable', reason: 'no answer for this handle' };
+      const result: ProviderResult = results.get(handle) ?? {
+        status: 'unavailable',
+        reason: 'no answer for this handle',
+      };
       outcomes.set(identityKey(adapter.network, handle), toOutcome(result, false));
       if (result.status !== 'unavailable') entries.push({ handle, result });
     }

@@ -1,6 +1,7 @@
 // The options of one run, validated at the boundary (CLI flags, settings, the admin UI all come through here).
 import { z } from 'zod';
-import { OverwritePolicySchema, DEFAULT_SCORE_DELTA_THRESHOLD } from '../crm/policy.ts';
+
+import { DEFAULT_SCORE_DELTA_THRESHOLD, OverwritePolicySchema } from '../crm/policy.ts';
 import { NetworkSchema } from '../scoring/types.ts';
 
 export const SyncOptionsSchema = z.object({

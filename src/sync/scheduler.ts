@@ -1,12 +1,13 @@
 // Scheduled runs: one node-cron task per connection (CRM_INFLUENCE_SCHEDULE). A tick never overlaps a run of the
 // same connection: skipped while this process still runs it, skipped when another process holds the lease, skipped
 // while the connection needs re-authorisation (no retry storms). Used by `serve` and by `sync` without `--once`.
-import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
+import cron from 'node-cron';
+
 import type { Store } from '../store/contract.ts';
+import type { RunReport } from '../store/run-report.ts';
 import { SyncAlreadyRunningError } from './engine.ts';
 import type { SyncLogger } from './logger.ts';
-import type { RunReport } from '../store/run-report.ts';
 
 export type TickOutcome =
   | { outcome: 'ran'; report: RunReport }
@@ -34,22 +35,35 @@ export class SyncScheduler {
 
   constructor(private readonly options: SchedulerOptions) {
     if (!cron.validate(options.schedule)) {
-      throw new Error(`CRM_INFLUENCE_SCHEDULE: "${options.schedule}" is not a cron expression; use one like "0 3 * * *" (daily at 03:00)`);
+      throw new Error(
+        `CRM_INFLUENCE_SCHEDULE: "${options.schedule}" is not a cron expression; use one like "0 3 * * *" (daily at 03:00)`,
+      );
     }
   }
 
   /** Schedules `run` (one sync of the connection) and starts the task. */
   add(connectionId: string, run: () => Promise<RunReport>): void {
     if (this.entries.has(connectionId)) throw new Error(`connection "${connectionId}" is already scheduled`);
-    const task = cron.createTask(this.options.schedule, async () => {
-      await this.tick(connectionId);
-    }, {
-      name: `sync:${connectionId}`,
-      ...(this.options.timezone !== undefined ? { timezone: this.options.timezone } : {}),
-    });
+    const task = cron.createTask(
+      this.options.schedule,
+      async () => {
+        await this.tick(connectionId);
+      },
+      {
+        name: `sync:${connectionId}`,
+        ...(this.options.timezone !== undefined ? { timezone: this.options.timezone } : {}),
+      },
+    );
     this.entries.set(connectionId, { task, run, inFlight: null });
     void task.start();
-    this.options.logger?.info({ connection: connectionId, schedule: this.options.schedule, nextRun: this.nextRun(connectionId)?.toISOString() ?? null }, 'sync scheduled');
+    this.options.logger?.info(
+      {
+        connection: connectionId,
+        schedule: this.options.schedule,
+        nextRun: this.nextRun(connectionId)?.toISOString() ?? null,
+      },
+      'sync scheduled',
+    );
   }
 
   /** When the connection's next scheduled run starts (null if not scheduled). */
@@ -90,7 +104,10 @@ export class SyncScheduler {
   private done(connectionId: string, outcome: TickOutcome): TickOutcome {
     const log = { connection: connectionId, nextRun: this.nextRun(connectionId)?.toISOString() ?? null };
     if (outcome.outcome === 'ran') {
-      this.options.logger?.info({ ...log, status: outcome.report.status, counts: outcome.report.counts }, 'scheduled sync finished');
+      this.options.logger?.info(
+        { ...log, status: outcome.report.status, counts: outcome.report.counts },
+        'scheduled sync finished',
+      );
     } else if (outcome.outcome === 'skipped') {
       this.options.logger?.warn({ ...log, reason: outcome.reason }, 'scheduled sync skipped');
     } else {

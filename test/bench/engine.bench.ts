@@ -4,17 +4,33 @@
 // Two runs per size: a first run (everything new: scored and written) and an unchanged second run (cache hits,
 // same inputs: no re-scoring, 0 writes). Target: < 20 µs/contact, memory flat from 10k upwards.
 import { mkdtempSync, rmSync } from 'node:fs';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ApiUsage, ContactPage, CrmConnector, CrmContact, ReadOptions, ScoreUpdate, SetupReport, WriteResult } from '../../src/crm/contract.ts';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+import type {
+  ApiUsage,
+  ContactPage,
+  CrmConnector,
+  CrmContact,
+  ReadOptions,
+  ScoreUpdate,
+  SetupReport,
+  WriteResult,
+} from '../../src/crm/contract.ts';
 import type { ProviderAdapter, ProviderResult } from '../../src/providers/contract.ts';
 import type { Network, ScoreFunction, ScoreHistoryPoint } from '../../src/scoring/types.ts';
-import type { CachedProviderResult, Connection, ContactSyncState, PendingRetry, Store } from '../../src/store/contract.ts';
-import { runSync } from '../../src/sync/engine.ts';
+import type {
+  CachedProviderResult,
+  Connection,
+  ContactSyncState,
+  PendingRetry,
+  Store,
+} from '../../src/store/contract.ts';
 import type { RunReport } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
+import { runSync } from '../../src/sync/engine.ts';
 
 // Retained memory is measured after a forced GC (peak heapUsed alone mostly shows how lazily V8 collects).
 v8.setFlagsFromString('--expose-gc');
@@ -66,9 +82,13 @@ class GeneratedCrm implements CrmConnector {
       const contacts: CrmContact[] = [];
       for (let i = next; i < end; i++) {
         contacts.push({
-          crm: 'salesforce', objectType: 'Contact', id: `003${String(i).padStart(15, '0')}`,
+          crm: 'salesforce',
+          objectType: 'Contact',
+          id: `003${String(i).padStart(15, '0')}`,
           handles: [{ field: 'Bluesky__c', network: 'bluesky', value: `user${i}.bsky.social` }],
-          current: {}, modifiedAt: '2026-03-01T00:00:00.000Z', doNotProfile: false,
+          current: {},
+          modifiedAt: '2026-03-01T00:00:00.000Z',
+          doNotProfile: false,
         });
       }
       next = end;
@@ -92,10 +112,25 @@ class ConstantProvider implements ProviderAdapter {
   private calls = 0;
   fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     this.calls += 1;
-    return Promise.resolve(new Map(handles.map((handle): [string, ProviderResult] => [handle, {
-      status: 'ok',
-      metrics: { network: 'bluesky', handle, followers: handle.length * 100, following: 50, posts: 300, recentPosts: [], fetchedAt: '2026-03-01T00:00:00.000Z' },
-    }])));
+    return Promise.resolve(
+      new Map(
+        handles.map((handle): [string, ProviderResult] => [
+          handle,
+          {
+            status: 'ok',
+            metrics: {
+              network: 'bluesky',
+              handle,
+              followers: handle.length * 100,
+              following: 50,
+              posts: 300,
+              recentPosts: [],
+              fetchedAt: '2026-03-01T00:00:00.000Z',
+            },
+          },
+        ]),
+      ),
+    );
   }
   usage() {
     return { calls: this.calls };
@@ -107,42 +142,108 @@ class ConstantProvider implements ProviderAdapter {
  * the engine's alone, and a 1M-contact pass fits the time budget (SQLite's own cost is measured above).
  */
 class ForgetfulStore implements Store {
-  saveConnection(): Promise<void> { return Promise.resolve(); }
-  getConnection(): Promise<Connection | null> { return Promise.resolve(null); }
-  listConnections(): Promise<Connection[]> { return Promise.resolve([]); }
-  setConnectionStatus(): Promise<void> { return Promise.resolve(); }
-  deleteConnection(): Promise<void> { return Promise.resolve(); }
-  getCursor(): Promise<string | null> { return Promise.resolve(null); }
-  setCursor(): Promise<void> { return Promise.resolve(); }
-  getScoringKey(): Promise<string | null> { return Promise.resolve('bench-1'); }
-  startScoringKey(): Promise<void> { return Promise.resolve(); }
-  getSyncStates(): Promise<Map<string, ContactSyncState>> { return Promise.resolve(new Map<string, ContactSyncState>()); }
-  putSyncStates(): Promise<void> { return Promise.resolve(); }
-  getScoreHistogram(): Promise<number[]> { return Promise.resolve(new Array<number>(101).fill(0)); }
-  appendHistory(): Promise<void> { return Promise.resolve(); }
-  getHistory(): Promise<ScoreHistoryPoint[]> { return Promise.resolve([]); }
-  getHistories(): Promise<Map<string, ScoreHistoryPoint[]>> { return Promise.resolve(new Map<string, ScoreHistoryPoint[]>()); }
-  purgeContact(): Promise<void> { return Promise.resolve(); }
-  pruneHistory(): Promise<number> { return Promise.resolve(0); }
-  getCached(_network: Network): Promise<Map<string, CachedProviderResult>> { return Promise.resolve(new Map<string, CachedProviderResult>()); }
-  getLastGood(_network: Network): Promise<Map<string, CachedProviderResult>> { return Promise.resolve(new Map<string, CachedProviderResult>()); }
-  putCached(): Promise<void> { return Promise.resolve(); }
-  acquireLease(): Promise<boolean> { return Promise.resolve(true); }
-  renewLease(): Promise<boolean> { return Promise.resolve(true); }
-  releaseLease(): Promise<void> { return Promise.resolve(); }
-  saveRun(): Promise<void> { return Promise.resolve(); }
-  getRun(): Promise<RunReport | null> { return Promise.resolve(null); }
-  listRuns(): Promise<RunReport[]> { return Promise.resolve([]); }
-  recordErrors(): Promise<void> { return Promise.resolve(); }
-  pendingRetries(): Promise<PendingRetry[]> { return Promise.resolve([]); }
-  clearErrors(): Promise<void> { return Promise.resolve(); }
-  close(): Promise<void> { return Promise.resolve(); }
+  saveConnection(): Promise<void> {
+    return Promise.resolve();
+  }
+  getConnection(): Promise<Connection | null> {
+    return Promise.resolve(null);
+  }
+  listConnections(): Promise<Connection[]> {
+    return Promise.resolve([]);
+  }
+  setConnectionStatus(): Promise<void> {
+    return Promise.resolve();
+  }
+  deleteConnection(): Promise<void> {
+    return Promise.resolve();
+  }
+  getCursor(): Promise<string | null> {
+    return Promise.resolve(null);
+  }
+  setCursor(): Promise<void> {
+    return Promise.resolve();
+  }
+  getScoringKey(): Promise<string | null> {
+    return Promise.resolve('bench-1');
+  }
+  startScoringKey(): Promise<void> {
+    return Promise.resolve();
+  }
+  getSyncStates(): Promise<Map<string, ContactSyncState>> {
+    return Promise.resolve(new Map<string, ContactSyncState>());
+  }
+  putSyncStates(): Promise<void> {
+    return Promise.resolve();
+  }
+  getScoreHistogram(): Promise<number[]> {
+    return Promise.resolve(new Array<number>(101).fill(0));
+  }
+  appendHistory(): Promise<void> {
+    return Promise.resolve();
+  }
+  getHistory(): Promise<ScoreHistoryPoint[]> {
+    return Promise.resolve([]);
+  }
+  getHistories(): Promise<Map<string, ScoreHistoryPoint[]>> {
+    return Promise.resolve(new Map<string, ScoreHistoryPoint[]>());
+  }
+  purgeContact(): Promise<void> {
+    return Promise.resolve();
+  }
+  pruneHistory(): Promise<number> {
+    return Promise.resolve(0);
+  }
+  getCached(_network: Network): Promise<Map<string, CachedProviderResult>> {
+    return Promise.resolve(new Map<string, CachedProviderResult>());
+  }
+  getLastGood(_network: Network): Promise<Map<string, CachedProviderResult>> {
+    return Promise.resolve(new Map<string, CachedProviderResult>());
+  }
+  putCached(): Promise<void> {
+    return Promise.resolve();
+  }
+  acquireLease(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+  renewLease(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+  releaseLease(): Promise<void> {
+    return Promise.resolve();
+  }
+  saveRun(): Promise<void> {
+    return Promise.resolve();
+  }
+  getRun(): Promise<RunReport | null> {
+    return Promise.resolve(null);
+  }
+  listRuns(): Promise<RunReport[]> {
+    return Promise.resolve([]);
+  }
+  recordErrors(): Promise<void> {
+    return Promise.resolve();
+  }
+  pendingRetries(): Promise<PendingRetry[]> {
+    return Promise.resolve([]);
+  }
+  clearErrors(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 const constantScore: ScoreFunction = (input) => ({
-  score: Math.min(100, input.networks.length * 40), tier: 'B', confidence: 'medium',
-  factors: [{ network: 'bluesky', text: 'Bluesky: followers', points: 40 }], reasonCodes: ['LARGE_REACH'], networks: {},
-  trend: 'Stable', delta30d: null, modelVersion: 'bench-1',
+  score: Math.min(100, input.networks.length * 40),
+  tier: 'B',
+  confidence: 'medium',
+  factors: [{ network: 'bluesky', text: 'Bluesky: followers', points: 40 }],
+  reasonCodes: ['LARGE_REACH'],
+  networks: {},
+  trend: 'Stable',
+  delta30d: null,
+  modelVersion: 'bench-1',
 });
 
 interface Measured {
@@ -188,12 +289,21 @@ async function measure(sqlite: Store, total: number): Promise<Measured> {
   const cpuBefore = process.cpuUsage();
   const report = await runSync(
     {
-      store, connector, providers: [new ConstantProvider()],
+      store,
+      connector,
+      providers: [new ConstantProvider()],
       resolveIdentities: (contact) => ({
-        identities: contact.handles.map((h) => ({ network: 'bluesky' as const, handle: h.value, provenance: 'crm-field' as const })),
+        identities: contact.handles.map((h) => ({
+          network: 'bluesky' as const,
+          handle: h.value,
+          provenance: 'crm-field' as const,
+        })),
         rejected: [],
       }),
-      score: constantScore, scoringKey: 'bench-1', now: () => new Date('2026-03-02T00:00:00.000Z'), onProgress: sample,
+      score: constantScore,
+      scoringKey: 'bench-1',
+      now: () => new Date('2026-03-02T00:00:00.000Z'),
+      onProgress: sample,
     },
     { connectionId: 'bench', concurrency: 4 },
   );
@@ -201,23 +311,35 @@ async function measure(sqlite: Store, total: number): Promise<Measured> {
   const cpu = process.cpuUsage(cpuBefore);
   sample();
   return {
-    report, storeUsPerContact: storeNs() / 1000 / total, storeCpuUsPerContact: storeCpuUs() / total, retainedHeapMb: retained / 2 ** 20, usPerContact: elapsedNs / 1000 / total, cpuUsPerContact: (cpu.user + cpu.system - gcCpuUs) / total, peakRssMb: peakRss / 2 ** 20, peakHeapMb: peakHeap / 2 ** 20 };
+    report,
+    storeUsPerContact: storeNs() / 1000 / total,
+    storeCpuUsPerContact: storeCpuUs() / total,
+    retainedHeapMb: retained / 2 ** 20,
+    usPerContact: elapsedNs / 1000 / total,
+    cpuUsPerContact: (cpu.user + cpu.system - gcCpuUs) / total,
+    peakRssMb: peakRss / 2 ** 20,
+    peakHeapMb: peakHeap / 2 ** 20,
+  };
 }
 
 function line(label: string, total: number, m: Measured): string {
   const c = m.report.counts;
   const minWrites = Math.ceil(c.written / WRITE_BATCH);
   const minProviderCalls = c.written === 0 ? 0 : Math.ceil(total / 25);
-  return `${label.padEnd(10)} ${String(total).padStart(9)} contacts  CPU ${m.cpuUsPerContact.toFixed(1).padStart(5)} µs/contact `
-    + `(engine ${(m.cpuUsPerContact - m.storeCpuUsPerContact).toFixed(1)} + store ${m.storeCpuUsPerContact.toFixed(1)}), wall ${m.usPerContact.toFixed(1)}  `
-    + `heap retained ${m.retainedHeapMb.toFixed(0)} MB (peak ${m.peakHeapMb.toFixed(0)})  peak RSS ${m.peakRssMb.toFixed(0)} MB  `
-    + `written ${c.written}  CRM write calls ${m.report.apiCalls.crm.write}/${minWrites} min  `
-    + `provider calls ${m.report.apiCalls.providers.bluesky ?? 0}/${minProviderCalls} min`;
+  return (
+    `${label.padEnd(10)} ${String(total).padStart(9)} contacts  CPU ${m.cpuUsPerContact.toFixed(1).padStart(5)} µs/contact ` +
+    `(engine ${(m.cpuUsPerContact - m.storeCpuUsPerContact).toFixed(1)} + store ${m.storeCpuUsPerContact.toFixed(1)}), wall ${m.usPerContact.toFixed(1)}  ` +
+    `heap retained ${m.retainedHeapMb.toFixed(0)} MB (peak ${m.peakHeapMb.toFixed(0)})  peak RSS ${m.peakRssMb.toFixed(0)} MB  ` +
+    `written ${c.written}  CRM write calls ${m.report.apiCalls.crm.write}/${minWrites} min  ` +
+    `provider calls ${m.report.apiCalls.providers.bluesky ?? 0}/${minProviderCalls} min`
+  );
 }
 
 export async function run(): Promise<void> {
   const sizes = (process.env.ENGINE_BENCH_SIZES ?? '10000,100000').split(',').map(Number);
-  console.log(`engine overhead with in-memory CRM/provider/model doubles and the SQLite store (page ${PAGE_SIZE}, write batch ${WRITE_BATCH})`);
+  console.log(
+    `engine overhead with in-memory CRM/provider/model doubles and the SQLite store (page ${PAGE_SIZE}, write batch ${WRITE_BATCH})`,
+  );
   let lastSecondsPerContact = 0;
   const results: { total: number; first: Measured }[] = [];
   for (let index = 0; index < sizes.length || index === sizes.length; index++) {
@@ -226,7 +348,9 @@ export async function run(): Promise<void> {
       // 1M only if both runs are projected to fit the time budget.
       const projectedMs = 1_000_000 * lastSecondsPerContact * 1000;
       if (projectedMs > TIME_BUDGET_MS) {
-        console.log(`1,000,000 contacts skipped: projected ${(projectedMs / 1000).toFixed(0)} s > ${TIME_BUDGET_MS / 1000} s budget`);
+        console.log(
+          `1,000,000 contacts skipped: projected ${(projectedMs / 1000).toFixed(0)} s > ${TIME_BUDGET_MS / 1000} s budget`,
+        );
         break;
       }
       total = 1_000_000;
@@ -251,8 +375,10 @@ export async function run(): Promise<void> {
   const smallest = results[0];
   const largest = results.at(-1);
   if (smallest !== undefined && largest !== undefined && largest !== smallest) {
-    console.log(`memory growth ${smallest.total} → ${largest.total} contacts: retained heap ×${(largest.first.retainedHeapMb / smallest.first.retainedHeapMb).toFixed(2)}, `
-      + `peak RSS ×${(largest.first.peakRssMb / smallest.first.peakRssMb).toFixed(2)} (flat ≈ ×1)`);
+    console.log(
+      `memory growth ${smallest.total} → ${largest.total} contacts: retained heap ×${(largest.first.retainedHeapMb / smallest.first.retainedHeapMb).toFixed(2)}, ` +
+        `peak RSS ×${(largest.first.peakRssMb / smallest.first.peakRssMb).toFixed(2)} (flat ≈ ×1)`,
+    );
   }
 }
 
@@ -270,7 +396,9 @@ async function memoryPass(): Promise<void> {
   const first = measured[0];
   const last = measured.at(-1);
   if (first !== undefined && last !== undefined && last !== first) {
-    console.log(`engine memory ${first.total} → ${last.total} contacts: retained heap ${first.m.retainedHeapMb.toFixed(1)} → ${last.m.retainedHeapMb.toFixed(1)} MB `
-      + `(×${(last.m.retainedHeapMb / first.m.retainedHeapMb).toFixed(2)}; flat ≈ ×1), peak RSS ×${(last.m.peakRssMb / first.m.peakRssMb).toFixed(2)}`);
+    console.log(
+      `engine memory ${first.total} → ${last.total} contacts: retained heap ${first.m.retainedHeapMb.toFixed(1)} → ${last.m.retainedHeapMb.toFixed(1)} MB ` +
+        `(×${(last.m.retainedHeapMb / first.m.retainedHeapMb).toFixed(2)}; flat ≈ ×1), peak RSS ×${(last.m.peakRssMb / first.m.peakRssMb).toFixed(2)}`,
+    );
   }
 }

@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { loadConfig } from '../../src/config.ts';
 import { resolveIdentities } from '../../src/identity/index.ts';
 import type { ProviderAdapter, ProviderResult } from '../../src/providers/contract.ts';
@@ -46,7 +47,12 @@ class CountingAdapter implements ProviderAdapter {
   }
 }
 
-function minimumCalls(network: Network, handles: readonly string[], population: Population, postSample: number): number {
+function minimumCalls(
+  network: Network,
+  handles: readonly string[],
+  population: Population,
+  postSample: number,
+): number {
   let withPosts = 0;
   for (const handle of handles) {
     const account = accountFor(population, network, handle);
@@ -55,15 +61,20 @@ function minimumCalls(network: Network, handles: readonly string[], population: 
     if (account.posts > 0 && account.lastPostAt !== null) withPosts += 1;
   }
   switch (network) {
-    case 'x': return Math.ceil(handles.length / 100) + withPosts;
-    case 'bluesky': return Math.ceil(handles.length / 25) + withPosts;
-    case 'github': return Math.ceil(handles.length / 50);
-    case 'mastodon': return handles.length + withPosts;
+    case 'x':
+      return Math.ceil(handles.length / 100) + withPosts;
+    case 'bluesky':
+      return Math.ceil(handles.length / 25) + withPosts;
+    case 'github':
+      return Math.ceil(handles.length / 50);
+    case 'mastodon':
+      return handles.length + withPosts;
     case 'youtube': {
       const ids = handles.filter((h) => h.startsWith('UC')).length;
       return Math.ceil(ids / 50) + (handles.length - ids) + withPosts + Math.ceil((withPosts * postSample) / 50);
     }
-    case 'linkedin': return 0;
+    case 'linkedin':
+      return 0;
   }
 }
 
@@ -78,7 +89,10 @@ export async function run(): Promise<void> {
   }, 100);
   const dir = mkdtempSync(path.join(tmpdir(), 'providers-bench-'));
   const sandbox = await startSandbox({
-    contacts: CONTACTS, seed: 'providers-bench', networkLimits: 'relaxed', now: NOW,
+    contacts: CONTACTS,
+    seed: 'providers-bench',
+    networkLimits: 'relaxed',
+    now: NOW,
     only: ['x', 'github', 'mastodon', 'bluesky', 'youtube'],
   });
   const store = await SqliteStore.open(path.join(dir, 'bench.db'));
@@ -108,8 +122,10 @@ export async function run(): Promise<void> {
       if (wanted.size > 0) pages.push(wanted);
     }
     const identityMs = performance.now() - t0;
-    console.log(`contacts ${CONTACTS.toLocaleString('en')}: ${identities.toLocaleString('en')} identities, ${rejected.toLocaleString('en')} values rejected, `
-      + `in ${(identityMs / 1000).toFixed(1)} s (${Math.round(CONTACTS / (identityMs / 1000)).toLocaleString('en')} contacts/s)`);
+    console.log(
+      `contacts ${CONTACTS.toLocaleString('en')}: ${identities.toLocaleString('en')} identities, ${rejected.toLocaleString('en')} values rejected, ` +
+        `in ${(identityMs / 1000).toFixed(1)} s (${Math.round(CONTACTS / (identityMs / 1000)).toLocaleString('en')} contacts/s)`,
+    );
 
     // 2. Two runs through the engine's cache.
     const config = loadConfig(sandbox.env);
@@ -121,13 +137,20 @@ export async function run(): Promise<void> {
       for (const wanted of pages) {
         wantedTotal += [...wanted.values()].reduce((s, h) => s + h.size, 0);
         await fetchPageMetrics({
-          store, providers, wanted, now: NOW, concurrency: 8,
-          ttlSeconds: (network) => providerTtlSeconds(network), lastGoodMaxAgeMs: STALE_MAX_AGE_SECONDS * 1000,
+          store,
+          providers,
+          wanted,
+          now: NOW,
+          concurrency: 8,
+          ttlSeconds: (network) => providerTtlSeconds(network),
+          lastGoodMaxAgeMs: STALE_MAX_AGE_SECONDS * 1000,
         });
       }
       const seconds = (performance.now() - t0) / 1000;
       const asked = adapters.reduce((s, a) => s + a.asked, 0);
-      console.log(`\n${label}, metrics for ${FETCH_CONTACTS.toLocaleString('en')} contacts: ${seconds.toFixed(1)} s (${Math.round(adapters.reduce((s, a) => s + a.usage().calls, 0) / seconds)} calls/s), ${wantedTotal.toLocaleString('en')} identity look-ups, cache hits ${((1 - asked / wantedTotal) * 100).toFixed(2)} %`);
+      console.log(
+        `\n${label}, metrics for ${FETCH_CONTACTS.toLocaleString('en')} contacts: ${seconds.toFixed(1)} s (${Math.round(adapters.reduce((s, a) => s + a.usage().calls, 0) / seconds)} calls/s), ${wantedTotal.toLocaleString('en')} identity look-ups, cache hits ${((1 - asked / wantedTotal) * 100).toFixed(2)} %`,
+      );
       return adapters;
     };
 
@@ -139,8 +162,10 @@ export async function run(): Promise<void> {
       const minimum = minimumCalls(adapter.network, handles, population, adapter.network === 'youtube' ? 10 : 0);
       const statuses: Record<string, number> = {};
       for (const r of adapter.results.values()) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-      console.log(`${adapter.network.padEnd(9)} ${String(handles.length).padStart(7)} ${String(calls).padStart(7)} ${String(minimum).padStart(9)} `
-        + `${(calls / Math.max(1, minimum)).toFixed(3).padStart(6)}×   ${JSON.stringify(statuses)}`);
+      console.log(
+        `${adapter.network.padEnd(9)} ${String(handles.length).padStart(7)} ${String(calls).padStart(7)} ${String(minimum).padStart(9)} ` +
+          `${(calls / Math.max(1, minimum)).toFixed(3).padStart(6)}×   ${JSON.stringify(statuses)}`,
+      );
     }
     const second = await runOnce('run 2 (warm cache)');
     console.log(`run 2 provider calls: ${second.map((a) => `${a.network} ${a.usage().calls}`).join(', ')}`);
@@ -150,5 +175,7 @@ export async function run(): Promise<void> {
     await sandbox.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\npeak heap ${mb(peakHeap)}, peak RSS ${mb(process.resourceUsage().maxRSS * 1024)} (one process: emulators + adapters + store)`);
+  console.log(
+    `\npeak heap ${mb(peakHeap)}, peak RSS ${mb(process.resourceUsage().maxRSS * 1024)} (one process: emulators + adapters + store)`,
+  );
 }

@@ -1,7 +1,7 @@
 // `npm run bench`: runs every test/bench/*.bench.ts (or the ones named on the command line) and prints figures.
 import { readdirSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);

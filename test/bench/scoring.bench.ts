@@ -6,9 +6,10 @@
 // figure, compared with the target) and 500 (the size of a few sync pages, which a run scores right after it has read
 // them, so they are still in cache). The model keeps nothing between calls but the last fetchedAt it parsed.
 import { availableParallelism, loadavg } from 'node:os';
+
 import { createScorer, MODEL_VERSION } from '../../src/scoring/index.ts';
-import { inputFingerprint, scoringKeyOf } from '../../src/sync/fields.ts';
 import type { Network, NetworkMetrics, ScoreInput } from '../../src/scoring/types.ts';
+import { inputFingerprint, scoringKeyOf } from '../../src/sync/fields.ts';
 // Seeded (mulberry32): the same contacts on every run.
 import { prng } from '../scoring/differential-inputs.ts';
 
@@ -25,7 +26,9 @@ const BENCH_SCORING_KEY = scoringKeyOf(MODEL_VERSION, {}, {});
 const HOURS = 120 * 24;
 const STAMPS = Array.from({ length: HOURS }, (_, h) => new Date(NOW.getTime() - h * 3_600_000).toISOString());
 const FETCHED_AT = NOW.toISOString();
-const CREATED = Array.from({ length: 64 }, (_, i) => new Date(NOW.getTime() - (30 + i * 60) * 86_400_000).toISOString());
+const CREATED = Array.from({ length: 64 }, (_, i) =>
+  new Date(NOW.getTime() - (30 + i * 60) * 86_400_000).toISOString(),
+);
 
 function metrics(random: () => number, network: Network): NetworkMetrics {
   const followers = Math.floor(Math.exp(random() * 14)); // heavy tail, 1 … ~1.2M
@@ -34,13 +37,26 @@ function metrics(random: () => number, network: Network): NetworkMetrics {
   let hour = Math.floor(random() * 48);
   for (let i = 0; i < 20; i++) {
     const a = level * Math.exp(random() * 2 - 1);
-    recentPosts[i] = { at: STAMPS[hour % HOURS]!, reshares: Math.floor(a * 0.1), replies: Math.floor(a * 0.05), likes: Math.floor(a) };
+    recentPosts[i] = {
+      at: STAMPS[hour % HOURS]!,
+      reshares: Math.floor(a * 0.1),
+      replies: Math.floor(a * 0.05),
+      likes: Math.floor(a),
+    };
     hour += 1 + Math.floor(random() * 100);
   }
   return {
-    network, handle: 'h', followers, following: Math.floor(followers * random()), posts: Math.floor(random() * 20_000),
-    createdAt: CREATED[Math.floor(random() * CREATED.length)]!, recentPosts, fetchedAt: FETCHED_AT,
-    ...(network === 'github' ? { extra: { stars: Math.floor(random() * 5_000), forks: Math.floor(random() * 500) } } : {}),
+    network,
+    handle: 'h',
+    followers,
+    following: Math.floor(followers * random()),
+    posts: Math.floor(random() * 20_000),
+    createdAt: CREATED[Math.floor(random() * CREATED.length)]!,
+    recentPosts,
+    fetchedAt: FETCHED_AT,
+    ...(network === 'github'
+      ? { extra: { stars: Math.floor(random() * 5_000), forks: Math.floor(random() * 500) } }
+      : {}),
   };
 }
 
@@ -49,9 +65,17 @@ function contact(random: () => number): ScoreInput {
   const start = Math.floor(random() * NETWORKS.length);
   const networks = [];
   for (let i = 0; i < count; i++) {
-    networks.push({ metrics: metrics(random, NETWORKS[(start + i) % NETWORKS.length]!), provenance: random() < 0.7 ? ('crm-field' as const) : ('discovered' as const), stale: false });
+    networks.push({
+      metrics: metrics(random, NETWORKS[(start + i) % NETWORKS.length]!),
+      provenance: random() < 0.7 ? ('crm-field' as const) : ('discovered' as const),
+      stale: false,
+    });
   }
-  return { networks, history: random() < 0.5 ? [{ at: '2026-04-20T00:00:00.000Z', score: Math.floor(random() * 100), tier: 'C' }] : [], now: NOW };
+  return {
+    networks,
+    history: random() < 0.5 ? [{ at: '2026-04-20T00:00:00.000Z', score: Math.floor(random() * 100), tier: 'C' }] : [],
+    now: NOW,
+  };
 }
 
 /** A contact's figure for the checksum: its score (or, for the floor below, whatever that returns). */
@@ -152,27 +176,44 @@ export async function run(): Promise<void> {
   const coldFloor = await measure(readInputsOnce, pool);
   const warmFloor = await measure(readInputsOnce, pool.slice(0, WARM_POOL));
   // For scale: what the sync engine spends on each scored contact besides the model (its skip-unchanged check).
-  const fingerprint = await measure((input) => inputFingerprint(BENCH_SCORING_KEY, input.networks).length, pool.slice(0, WARM_POOL));
+  const fingerprint = await measure(
+    (input) => inputFingerprint(BENCH_SCORING_KEY, input.networks).length,
+    pool.slice(0, WARM_POOL),
+  );
   const [load1] = loadavg();
   const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(0)} MB`;
   const rate = (perSecond: number): string =>
     `${Math.round(perSecond).toLocaleString('en')} contacts/s (${(1e6 / perSecond).toFixed(2)} µs/contact) — ${(perSecond / TARGET_PER_SECOND).toFixed(2)}× the 500k/s target`;
-  console.log(`contacts scored           ${CONTACTS.toLocaleString('en')} per pool (2–3 networks, 20 posts each; mean score ${(cold.checksum / CONTACTS).toFixed(1)})`);
-  console.log(`inputs from memory (${POOL.toLocaleString('en')} contacts, each scored ${CONTACTS / POOL}×; machine load average ${load1?.toFixed(1)} on ${availableParallelism()} cores)`);
+  console.log(
+    `contacts scored           ${CONTACTS.toLocaleString('en')} per pool (2–3 networks, 20 posts each; mean score ${(cold.checksum / CONTACTS).toFixed(1)})`,
+  );
+  console.log(
+    `inputs from memory (${POOL.toLocaleString('en')} contacts, each scored ${CONTACTS / POOL}×; machine load average ${load1?.toFixed(1)} on ${availableParallelism()} cores)`,
+  );
   console.log(`  one core (wall)         ${rate(cold.perSecond)}`);
   console.log(`  per CPU-second          ${rate(cold.perCpuSecond)}`);
   console.log(`  quietest tenth of pages ${rate(cold.perQuietCpuSecond)}`);
-  console.log(`  floor: reading inputs   ${rate(coldFloor.perCpuSecond)}; the model costs ${(coldFloor.perCpuSecond / cold.perCpuSecond).toFixed(1)}× that`);
+  console.log(
+    `  floor: reading inputs   ${rate(coldFloor.perCpuSecond)}; the model costs ${(coldFloor.perCpuSecond / cold.perCpuSecond).toFixed(1)}× that`,
+  );
   console.log(`inputs in cache (${WARM_POOL} contacts: a few sync pages, scored just after they were read)`);
   console.log(`  per CPU-second          ${rate(warm.perCpuSecond)}`);
   console.log(`  quietest tenth of pages ${rate(warm.perQuietCpuSecond)}`);
-  console.log(`  floor: reading inputs   ${rate(warmFloor.perCpuSecond)}; the model costs ${(warmFloor.perCpuSecond / warm.perCpuSecond).toFixed(1)}× that`);
-  const share = (1 / warm.perCpuSecond) / (1 / warm.perCpuSecond + 1 / fingerprint.perCpuSecond);
-  console.log(`in a sync, for scale      the engine's input fingerprint of the same contacts costs ${(1e6 / fingerprint.perCpuSecond).toFixed(2)} µs/contact: scoring is ${(100 * share).toFixed(0)} % of the two (the store adds 12–40 µs: npm run bench engine)`);
-  console.log(`input generation          ${POOL.toLocaleString('en')} distinct contacts in ${(Number(generationNs) / 1e9).toFixed(1)} s, before timing; scoring wall ${cold.wallS.toFixed(1)} s + ${warm.wallS.toFixed(1)} s`);
+  console.log(
+    `  floor: reading inputs   ${rate(warmFloor.perCpuSecond)}; the model costs ${(warmFloor.perCpuSecond / warm.perCpuSecond).toFixed(1)}× that`,
+  );
+  const share = 1 / warm.perCpuSecond / (1 / warm.perCpuSecond + 1 / fingerprint.perCpuSecond);
+  console.log(
+    `in a sync, for scale      the engine's input fingerprint of the same contacts costs ${(1e6 / fingerprint.perCpuSecond).toFixed(2)} µs/contact: scoring is ${(100 * share).toFixed(0)} % of the two (the store adds 12–40 µs: npm run bench engine)`,
+  );
+  console.log(
+    `input generation          ${POOL.toLocaleString('en')} distinct contacts in ${(Number(generationNs) / 1e9).toFixed(1)} s, before timing; scoring wall ${cold.wallS.toFixed(1)} s + ${warm.wallS.toFixed(1)} s`,
+  );
   const samples = cold.heapSamples;
   const half = Math.floor(samples.length / 2);
   const firstHalf = half > 0 ? Math.max(...samples.slice(0, half)) : cold.heapAtStart;
   const secondHalf = Math.max(...samples.slice(half));
-  console.log(`peak memory               RSS ${mb(process.resourceUsage().maxRSS * 1024)} (includes tsx/esbuild), heap used ≤ ${mb(Math.max(cold.peakHeap, warm.peakHeap))} (start ${mb(cold.heapAtStart)}; peak in 1st half ${mb(firstHalf)}, 2nd half ${mb(secondHalf)})`);
+  console.log(
+    `peak memory               RSS ${mb(process.resourceUsage().maxRSS * 1024)} (includes tsx/esbuild), heap used ≤ ${mb(Math.max(cold.peakHeap, warm.peakHeap))} (start ${mb(cold.heapAtStart)}; peak in 1st half ${mb(firstHalf)}, 2nd half ${mb(secondHalf)})`,
+  );
 }

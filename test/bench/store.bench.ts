@@ -1,11 +1,13 @@
 // Store throughput per record for the engine's batched calls, SQLite and PostgreSQL, with SQLite compared against its
 // physical limit here: bare prepared INSERTs of the same rows in one transaction per batch.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
+
 import pg from 'pg';
+
 import type { InfluenceFields } from '../../src/crm/contract.ts';
 import type { ContactSyncState, Store } from '../../src/store/contract.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
@@ -16,15 +18,24 @@ const BATCH = 200;
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const fields: InfluenceFields = {
-  score: 57, tier: 'B', confidence: 'medium', scoredAt: '2026-03-01T00:00:00.000Z',
-  topFactors: '+20 Bluesky: median 42 reposts and replies per post (90 days)\n+12 GitHub: 1,200 stars on own repositories',
-  reasonCodes: ['BSKY_ENGAGEMENT', 'GH_STARS'], trend: 'Stable', orgPercentile: 81,
+  score: 57,
+  tier: 'B',
+  confidence: 'medium',
+  scoredAt: '2026-03-01T00:00:00.000Z',
+  topFactors:
+    '+20 Bluesky: median 42 reposts and replies per post (90 days)\n+12 GitHub: 1,200 stars on own repositories',
+  reasonCodes: ['BSKY_ENGAGEMENT', 'GH_STARS'],
+  trend: 'Stable',
+  orgPercentile: 81,
 };
 
 function states(): ContactSyncState[] {
   return Array.from({ length: RECORDS }, (_, i) => ({
-    recordId: `003${String(i).padStart(15, '0')}`, objectType: 'Contact', lastWritten: fields,
-    writtenAt: '2026-03-01T00:00:00.000Z', fingerprint: randomBytes(16).toString('hex'),
+    recordId: `003${String(i).padStart(15, '0')}`,
+    objectType: 'Contact',
+    lastWritten: fields,
+    writtenAt: '2026-03-01T00:00:00.000Z',
+    fingerprint: randomBytes(16).toString('hex'),
   }));
 }
 
@@ -52,7 +63,10 @@ async function measure(store: Store): Promise<Record<string, number>> {
   });
   out.appendHistory = await timed(async () => {
     for (const batch of batches(rows)) {
-      await store.appendHistory('bench', batch.map((r) => ({ recordId: r.recordId, at: '2026-03-01T00:00:00.000Z', score: 57, tier: 'B' as const })));
+      await store.appendHistory(
+        'bench',
+        batch.map((r) => ({ recordId: r.recordId, at: '2026-03-01T00:00:00.000Z', score: 57, tier: 'B' as const })),
+      );
     }
   });
   out.getHistories = await timed(async () => {
@@ -60,7 +74,12 @@ async function measure(store: Store): Promise<Record<string, number>> {
   });
   out.putCached = await timed(async () => {
     for (const batch of batches(ids)) {
-      await store.putCached('github', batch.map((handle) => ({ handle, result: { status: 'not_found' as const } })), 3600, new Date());
+      await store.putCached(
+        'github',
+        batch.map((handle) => ({ handle, result: { status: 'not_found' as const } })),
+        3600,
+        new Date(),
+      );
     }
   });
   out.getCached = await timed(async () => {
@@ -72,13 +91,16 @@ async function measure(store: Store): Promise<Record<string, number>> {
 function bareSqliteInsert(file: string): number {
   const db = new DatabaseSync(file);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
-  db.exec('CREATE TABLE bare (connection_id TEXT, record_id TEXT, object_type TEXT, last_written TEXT, written_at TEXT, fingerprint TEXT, PRIMARY KEY (connection_id, record_id))');
+  db.exec(
+    'CREATE TABLE bare (connection_id TEXT, record_id TEXT, object_type TEXT, last_written TEXT, written_at TEXT, fingerprint TEXT, PRIMARY KEY (connection_id, record_id))',
+  );
   const insert = db.prepare('INSERT OR REPLACE INTO bare VALUES (?, ?, ?, ?, ?, ?)');
   const rows = states();
   const start = process.hrtime.bigint();
   for (const batch of batches(rows)) {
     db.exec('BEGIN');
-    for (const r of batch) insert.run('bench', r.recordId, r.objectType, JSON.stringify(r.lastWritten), r.writtenAt, r.fingerprint);
+    for (const r of batch)
+      insert.run('bench', r.recordId, r.objectType, JSON.stringify(r.lastWritten), r.writtenAt, r.fingerprint);
     db.exec('COMMIT');
   }
   const perRecord = Number(process.hrtime.bigint() - start) / 1000 / RECORDS;
@@ -88,7 +110,10 @@ function bareSqliteInsert(file: string): number {
 
 function print(name: string, figures: Record<string, number>, baseline?: number) {
   for (const [op, us] of Object.entries(figures)) {
-    const ratio = op === 'putSyncStates' && baseline !== undefined ? `  (${(us / baseline).toFixed(2)}× bare INSERT ${baseline.toFixed(2)} µs)` : '';
+    const ratio =
+      op === 'putSyncStates' && baseline !== undefined
+        ? `  (${(us / baseline).toFixed(2)}× bare INSERT ${baseline.toFixed(2)} µs)`
+        : '';
     console.log(`${name.padEnd(10)} ${op.padEnd(14)} ${us.toFixed(2).padStart(7)} µs/record${ratio}`);
   }
 }

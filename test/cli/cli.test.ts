@@ -1,13 +1,15 @@
-import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { expect } from 'chai';
+
 import { NotAvailableError } from '../../src/cli/errors.ts';
-import { COMMANDS, buildProgram, runCli } from '../../src/cli/program.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
+import { buildProgram, COMMANDS, runCli } from '../../src/cli/program.ts';
 import type { RunReport } from '../../src/store/run-report.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
 
@@ -25,10 +27,10 @@ function cli(args: string[], env: Record<string, string> = {}) {
 async function inProcess(args: string[], program = buildProgram()): Promise<{ code: number; stderr: string }> {
   const written: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
+  process.stderr.write = (chunk: string | Uint8Array) => {
     written.push(String(chunk));
     return true;
-  });
+  };
   try {
     const code = await runCli(['node', 'crm-influence', ...args], program);
     return { code, stderr: written.join('') };
@@ -39,10 +41,17 @@ async function inProcess(args: string[], program = buildProgram()): Promise<{ co
 
 function report(overrides: Partial<RunReport>): RunReport {
   return {
-    runId: 'run-1', connection: 'sf-org', crm: 'salesforce', dryRun: false, startedAt: '2026-03-01T10:00:00.000Z',
-    finishedAt: '2026-03-01T10:05:00.000Z', status: 'ok',
+    runId: 'run-1',
+    connection: 'sf-org',
+    crm: 'salesforce',
+    dryRun: false,
+    startedAt: '2026-03-01T10:00:00.000Z',
+    finishedAt: '2026-03-01T10:05:00.000Z',
+    status: 'ok',
     counts: { read: 10, scored: 8, unscored: 2, written: 7, unchanged: 3, optedOut: 0, failed: 0 },
-    apiCalls: { crm: { read: 1, write: 1, other: 0 }, providers: { bluesky: 1 } }, errors: [], ...overrides,
+    apiCalls: { crm: { read: 1, write: 1, other: 0 }, providers: { bluesky: 1 } },
+    errors: [],
+    ...overrides,
   };
 }
 
@@ -64,7 +73,12 @@ describe('crm-influence CLI', function () {
     const program = buildProgram();
     const help = new Map(program.commands.map((c) => [c.name(), c.helpInformation()]));
     expect([...help.keys()]).to.include.members([...COMMANDS]);
-    expect(help.get('sync')).to.include('--crm <crm>').and.include('--once').and.include('--dry-run').and.include('--full').and.include('--json');
+    expect(help.get('sync'))
+      .to.include('--crm <crm>')
+      .and.include('--once')
+      .and.include('--dry-run')
+      .and.include('--full')
+      .and.include('--json');
     expect(help.get('runs')).to.include('--last <n>');
     expect(help.get('sandbox')).to.include('--contacts').and.include('--seed');
     expect(help.get('score')).to.include('--in').and.include('--out');
@@ -125,7 +139,14 @@ describe('crm-influence CLI', function () {
     const db = path.join(dir, 'runs-list.db');
     const store = await SqliteStore.open(db);
     await store.saveRun(report({ runId: 'run-old', startedAt: '2026-03-01T10:00:00.000Z' }));
-    await store.saveRun(report({ runId: 'run-new', startedAt: '2026-03-02T10:00:00.000Z', status: 'budget_reached', message: 'budget floor' }));
+    await store.saveRun(
+      report({
+        runId: 'run-new',
+        startedAt: '2026-03-02T10:00:00.000Z',
+        status: 'budget_reached',
+        message: 'budget floor',
+      }),
+    );
     await store.close();
 
     const text = cli(['runs', '--last', '5'], { CRM_INFLUENCE_DB: db });

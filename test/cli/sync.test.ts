@@ -1,18 +1,20 @@
 // `crm-influence sync` end to end: the CLI process against the Salesforce and Bluesky emulators on 127.0.0.1.
-import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPopulation } from '../../src/sandbox/population.ts';
+
+import { expect } from 'chai';
+
 import { startBlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
 import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
 import { startMastodonSandbox } from '../../src/sandbox/networks/mastodon.ts';
 import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
-import { SandboxOrg, startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { createPopulation } from '../../src/sandbox/population.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { SandboxOrg, startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import { RunReportSchema } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 
@@ -29,10 +31,15 @@ describe('crm-influence sync (sandbox)', function () {
   // Asynchronous on purpose: the emulators answer from this process while the CLI runs.
   function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 45_000 }, (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [BIN, ...args],
+        { env, encoding: 'utf8', timeout: 45_000 },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+          resolve({ code, stdout, stderr });
+        },
+      );
     });
   }
 
@@ -40,10 +47,16 @@ describe('crm-influence sync (sandbox)', function () {
     dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-cli-sync-'));
     salesforce = await startSalesforceSandbox({ population });
     // Every network enabled by default points at its emulator: nothing may reach the internet.
-    networks = await Promise.all([startBlueskySandbox({ population }), startGitHubSandbox({ population }), startMastodonSandbox({ population })]);
+    networks = await Promise.all([
+      startBlueskySandbox({ population }),
+      startGitHubSandbox({ population }),
+      startMastodonSandbox({ population }),
+    ]);
     env = {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '',
-      ...salesforce.env, ...Object.assign({}, ...networks.map((n) => n.env)) as Record<string, string>,
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...salesforce.env,
+      ...(Object.assign({}, ...networks.map((n) => n.env)) as Record<string, string>),
       CRM_INFLUENCE_DB: path.join(dir, 'cli.db'),
       CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex'),
       CRM_INFLUENCE_LOG_LEVEL: 'silent',
@@ -71,10 +84,19 @@ describe('crm-influence sync (sandbox)', function () {
     expect(report.counts.read).to.equal(250);
     expect(report.counts.written).to.equal(salesforce.counters.recordsWritten);
     // What a rep reads on the record: "+12 Bluesky: …", one factor per line, no doubled sign, no remainder line.
-    const factorLines = Array.from({ length: 250 }, (_, i) => salesforce.control.record(SandboxOrg.idOf('Contact', i)) ?? salesforce.control.record(SandboxOrg.idOf('Lead', i)))
-      .flatMap((record) => ((record?.Influence_Top_Factors__c as string | null | undefined) ?? '').split('\n').filter((line) => line !== ''));
+    const factorLines = Array.from(
+      { length: 250 },
+      (_, i) =>
+        salesforce.control.record(SandboxOrg.idOf('Contact', i)) ??
+        salesforce.control.record(SandboxOrg.idOf('Lead', i)),
+    ).flatMap((record) =>
+      ((record?.Influence_Top_Factors__c as string | null | undefined) ?? '').split('\n').filter((line) => line !== ''),
+    );
     expect(factorLines.length).to.be.greaterThan(50);
-    for (const line of factorLines) expect(line).to.match(/^([+-]\d+(\.\d)? (X|GitHub|Mastodon|Bluesky|LinkedIn): [^+\u2212 ]|YouTube, scored separately)/);
+    for (const line of factorLines)
+      expect(line).to.match(
+        /^([+-]\d+(\.\d)? (X|GitHub|Mastodon|Bluesky|LinkedIn): [^+\u2212 ]|YouTube, scored separately)/,
+      );
 
     const second = await cli(['sync', '--crm', 'salesforce', '--once', '--json']);
     const again = RunReportSchema.parse(JSON.parse(second.stdout));
@@ -95,27 +117,40 @@ describe('crm-influence sync (sandbox)', function () {
     expect(runs.stdout).to.include('(dry run)');
   });
   it('a settings change (tier thresholds) re-scores contacts whose metrics did not move, once', async () => {
-    const unchanged = RunReportSchema.parse(JSON.parse((await cli(['sync', '--crm', 'salesforce', '--once', '--json'])).stdout));
+    const unchanged = RunReportSchema.parse(
+      JSON.parse((await cli(['sync', '--crm', 'salesforce', '--once', '--json'])).stdout),
+    );
     expect(unchanged.counts.written, 'nothing moved yet').to.equal(0);
-    const store = await SqliteStore.open(env.CRM_INFLUENCE_DB!, { secretKey: Buffer.from(env.CRM_INFLUENCE_SECRET_KEY!, 'hex') });
+    const store = await SqliteStore.open(env.CRM_INFLUENCE_DB!, {
+      secretKey: Buffer.from(env.CRM_INFLUENCE_SECRET_KEY!, 'hex'),
+    });
     try {
       const [connection] = await store.listConnections();
       if (!connection) throw new Error('the earlier runs saved no connection');
       // Thresholds above every score: each scored contact's tier becomes D.
-      await store.saveConnection({ ...connection, settings: { ...connection.settings, scoring: { tiers: { thresholds: { A: 99, B: 98, C: 97 } } } } });
+      await store.saveConnection({
+        ...connection,
+        settings: { ...connection.settings, scoring: { tiers: { thresholds: { A: 99, B: 98, C: 97 } } } },
+      });
     } finally {
       await store.close();
     }
     const written = salesforce.counters.recordsWritten;
-    const rescored = RunReportSchema.parse(JSON.parse((await cli(['sync', '--crm', 'salesforce', '--once', '--json'])).stdout));
+    const rescored = RunReportSchema.parse(
+      JSON.parse((await cli(['sync', '--crm', 'salesforce', '--once', '--json'])).stdout),
+    );
     expect(rescored.counts.written, 'contacts given their new tier').to.be.greaterThan(0);
     expect(salesforce.counters.recordsWritten - written).to.equal(rescored.counts.written);
-    const again = RunReportSchema.parse(JSON.parse((await cli(['sync', '--crm', 'salesforce', '--once', '--json'])).stdout));
+    const again = RunReportSchema.parse(
+      JSON.parse((await cli(['sync', '--crm', 'salesforce', '--once', '--json'])).stdout),
+    );
     expect(again.counts.written, 'and only once').to.equal(0);
   });
 
   it('without --once runs now, then follows the schedule showing the next run, until interrupted', async () => {
-    const child = spawn(process.execPath, [BIN, 'sync', '--crm', 'salesforce'], { env: { ...env, CRM_INFLUENCE_SCHEDULE: '*/2 * * * * *' } });
+    const child = spawn(process.execPath, [BIN, 'sync', '--crm', 'salesforce'], {
+      env: { ...env, CRM_INFLUENCE_SCHEDULE: '*/2 * * * * *' },
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
@@ -123,7 +158,8 @@ describe('crm-influence sync (sandbox)', function () {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const deadline = Date.now() + 30_000;
     // The first run, the schedule line, then at least one scheduled run with its "next run".
-    while ((stdout.match(/^next run: /gm) ?? []).length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while ((stdout.match(/^next run: /gm) ?? []).length < 1 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGINT');
     const code = await exited;
     expect(stdout).to.match(/^Run [0-9a-f-]+ \(salesforce/m);

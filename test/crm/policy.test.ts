@@ -1,17 +1,31 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { CLEARED_FIELDS } from '../../src/crm/contract.ts';
+
 import type { InfluenceFields } from '../../src/crm/contract.ts';
-import { factorShape, isSignificantChange, planClear, planWrite, sameFieldValue } from '../../src/crm/policy.ts';
+import { CLEARED_FIELDS } from '../../src/crm/contract.ts';
 import type { PlanInput } from '../../src/crm/policy.ts';
+import { factorShape, isSignificantChange, planClear, planWrite, sameFieldValue } from '../../src/crm/policy.ts';
 
 const ours: InfluenceFields = {
-  score: 60, tier: 'B', confidence: 'high', scoredAt: '2026-02-01T00:00:00.000Z', topFactors: '+30 Bluesky: 1,200 followers',
-  reasonCodes: [], trend: 'Stable', orgPercentile: null,
+  score: 60,
+  tier: 'B',
+  confidence: 'high',
+  scoredAt: '2026-02-01T00:00:00.000Z',
+  topFactors: '+30 Bluesky: 1,200 followers',
+  reasonCodes: [],
+  trend: 'Stable',
+  orgPercentile: null,
 };
 
 function plan(overrides: Partial<PlanInput>) {
-  return planWrite({ desired: ours, current: { ...ours }, lastWritten: ours, policy: {}, scoreDeltaThreshold: 2, ...overrides });
+  return planWrite({
+    desired: ours,
+    current: { ...ours },
+    lastWritten: ours,
+    policy: {},
+    scoreDeltaThreshold: 2,
+    ...overrides,
+  });
 }
 
 describe('overwrite policy and diff', () => {
@@ -21,7 +35,9 @@ describe('overwrite policy and diff', () => {
   });
 
   it('does not write a score move below the threshold, writes one at it', () => {
-    expect(plan({ desired: { ...ours, score: 61, scoredAt: '2026-03-01T00:00:00.000Z' } }).action).to.equal('unchanged');
+    expect(plan({ desired: { ...ours, score: 61, scoredAt: '2026-03-01T00:00:00.000Z' } }).action).to.equal(
+      'unchanged',
+    );
     const moved = plan({ desired: { ...ours, score: 62, scoredAt: '2026-03-01T00:00:00.000Z' } });
     expect(moved.action).to.equal('write');
     if (moved.action === 'write') expect(moved.changed).to.have.members(['score', 'scoredAt']);
@@ -69,7 +85,12 @@ describe('overwrite policy and diff', () => {
   it('if-empty: writes only into an empty field', () => {
     const filled = plan({ current: { ...ours }, desired: { ...ours, score: 90 }, policy: { score: 'if-empty' } });
     expect(filled.action).to.equal('skipped');
-    const empty = plan({ current: { ...ours, score: null }, lastWritten: null, desired: { ...ours, score: 90 }, policy: { score: 'if-empty' } });
+    const empty = plan({
+      current: { ...ours, score: null },
+      lastWritten: null,
+      desired: { ...ours, score: 90 },
+      policy: { score: 'if-empty' },
+    });
     expect(empty.action === 'write' && empty.fields.score).to.equal(90);
   });
 
@@ -101,13 +122,27 @@ describe('overwrite policy and diff', () => {
       confidence: fc.constantFrom('high', 'medium', 'low' as const),
       topFactors: fc.option(fc.string(), { nil: null }),
     });
-    fc.assert(fc.property(fields, fc.constantFrom('always', 'if-empty', 'tracked' as const), (f, mode) => {
-      const desired: InfluenceFields = { ...ours, ...f };
-      const first = planWrite({ desired, current: {}, lastWritten: null, policy: { score: mode }, scoreDeltaThreshold: 2 });
-      if (first.action !== 'write') return true;
-      const second = planWrite({ desired, current: first.fields, lastWritten: first.lastWritten, policy: { score: mode }, scoreDeltaThreshold: 2 });
-      return second.action !== 'write';
-    }));
+    fc.assert(
+      fc.property(fields, fc.constantFrom('always', 'if-empty', 'tracked' as const), (f, mode) => {
+        const desired: InfluenceFields = { ...ours, ...f };
+        const first = planWrite({
+          desired,
+          current: {},
+          lastWritten: null,
+          policy: { score: mode },
+          scoreDeltaThreshold: 2,
+        });
+        if (first.action !== 'write') return true;
+        const second = planWrite({
+          desired,
+          current: first.fields,
+          lastWritten: first.lastWritten,
+          policy: { score: mode },
+          scoreDeltaThreshold: 2,
+        });
+        return second.action !== 'write';
+      }),
+    );
     expect(isSignificantChange(ours, ours, 2)).to.equal(false);
   });
 });

@@ -1,8 +1,10 @@
-import { expect } from 'chai';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+import { expect } from 'chai';
 import nock from 'nock';
-import { HttpClient, HttpError, type HttpClientOptions } from '../../src/http/index.ts';
+
+import { HttpClient, type HttpClientOptions, HttpError } from '../../src/http/index.ts';
 import { RATE_LIMIT_HEADERS } from '../../src/http/rate-limit.ts';
 
 const BASE = 'https://api.example.test';
@@ -25,7 +27,12 @@ function fakeTime(start = Date.UTC(2026, 0, 1)) {
 function client(extra: Partial<HttpClientOptions> = {}) {
   const time = fakeTime();
   const http = new HttpClient({
-    name: 'example', headers: { authorization: `Bearer ${TOKEN}` }, now: time.now, sleep: time.sleep, random: () => 0.5, ...extra,
+    name: 'example',
+    headers: { authorization: `Bearer ${TOKEN}` },
+    now: time.now,
+    sleep: time.sleep,
+    random: () => 0.5,
+    ...extra,
   });
   return { http, clock: time.clock };
 }
@@ -89,7 +96,10 @@ describe('http: HttpClient', () => {
   it('retries network errors, then throws an HttpError with the token redacted', async () => {
     nock(BASE).get('/u').times(3).replyWithError(`socket hang up while sending Bearer ${TOKEN}`);
     const { http } = client({ maxRetries: 2 });
-    const error = await http.request(`${BASE}/u`).then(() => null, (e: unknown) => e);
+    const error = await http.request(`${BASE}/u`).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(HttpError);
     expect((error as HttpError).code).to.equal('network');
     expect((error as HttpError).message).to.not.include(TOKEN);
@@ -106,7 +116,10 @@ describe('http: HttpClient', () => {
     try {
       const { port } = server.address() as AddressInfo;
       const http = new HttpClient({ name: 'example', timeoutMs: 50, maxRetries: 1, baseDelayMs: 1 });
-      const error = await http.request(`http://127.0.0.1:${port}/slow`).then(() => null, (e: unknown) => e);
+      const error = await http.request(`http://127.0.0.1:${port}/slow`).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).to.be.instanceOf(HttpError);
       expect((error as HttpError).code).to.equal('timeout');
       expect(http.stats().calls).to.equal(2);
@@ -118,18 +131,33 @@ describe('http: HttpClient', () => {
   });
 
   it('sends query parameters (repeated for arrays) and JSON bodies', async () => {
-    nock(BASE).get('/q').query({ actors: ['a', 'b'], limit: '5' }).reply(200, []);
+    nock(BASE)
+      .get('/q')
+      .query({ actors: ['a', 'b'], limit: '5' })
+      .reply(200, []);
     nock(BASE).post('/g', { query: 'x' }).reply(200, { data: 1 });
     const { http } = client();
-    expect((await http.request(`${BASE}/q`, { query: { actors: ['a', 'b'], limit: 5, skip: undefined } })).status).to.equal(200);
+    expect(
+      (await http.request(`${BASE}/q`, { query: { actors: ['a', 'b'], limit: 5, skip: undefined } })).status,
+    ).to.equal(200);
     expect((await http.request(`${BASE}/g`, { json: { query: 'x' } })).body).to.deep.equal({ data: 1 });
   });
 
   it('waits for the reset before the limit is hit (never earns the 429)', async () => {
     const { http, clock } = client({ rateLimit: RATE_LIMIT_HEADERS.github });
     const reset = Math.floor(clock.t / 1000) + 30;
-    const headers = (remaining: number) => ({ 'x-ratelimit-limit': '60', 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(reset) });
-    nock(BASE).get('/a').reply(200, {}, headers(1)).get('/b').reply(200, {}, headers(0)).get('/c').reply(200, {}, headers(59));
+    const headers = (remaining: number) => ({
+      'x-ratelimit-limit': '60',
+      'x-ratelimit-remaining': String(remaining),
+      'x-ratelimit-reset': String(reset),
+    });
+    nock(BASE)
+      .get('/a')
+      .reply(200, {}, headers(1))
+      .get('/b')
+      .reply(200, {}, headers(0))
+      .get('/c')
+      .reply(200, {}, headers(59));
     await http.request(`${BASE}/a`);
     await http.request(`${BASE}/b`);
     expect(clock.waits).to.deep.equal([]);
@@ -141,26 +169,41 @@ describe('http: HttpClient', () => {
   it('throws rate_limited without sending when the reset is further away than maxWaitMs', async () => {
     const { http, clock } = client({ rateLimit: RATE_LIMIT_HEADERS.x, maxWaitMs: 1000 });
     const reset = Math.floor(clock.t / 1000) + 600;
-    nock(BASE).get('/a').reply(200, {}, { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) });
+    nock(BASE)
+      .get('/a')
+      .reply(200, {}, { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) });
     await http.request(`${BASE}/a`);
-    const error = await http.request(`${BASE}/b`).then(() => null, (e: unknown) => e);
+    const error = await http.request(`${BASE}/b`).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((error as HttpError).code).to.equal('rate_limited');
     expect((error as HttpError).retryAfterSeconds).to.equal(600);
     expect(http.stats().calls).to.equal(1);
   });
 
   it('keeps one budget per rate-limit window: an exhausted endpoint group does not hold back another on the same host', async () => {
-    const { http, clock } = client({ rateLimit: RATE_LIMIT_HEADERS.x, maxWaitMs: 1000, rateLimitWindow: (url) => (url.pathname.startsWith('/small') ? 'small' : 'large') });
+    const { http, clock } = client({
+      rateLimit: RATE_LIMIT_HEADERS.x,
+      maxWaitMs: 1000,
+      rateLimitWindow: (url) => (url.pathname.startsWith('/small') ? 'small' : 'large'),
+    });
     // Both windows reset in the same second, as X's do when a run starts with both endpoints.
     const reset = String(Math.floor(clock.t / 1000) + 900);
     nock(BASE)
-      .get('/small/1').reply(200, {}, { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset })
-      .get('/large/1').reply(200, {}, { 'x-rate-limit-remaining': '9999', 'x-rate-limit-reset': reset })
-      .get('/large/2').reply(200, {}, { 'x-rate-limit-remaining': '9998', 'x-rate-limit-reset': reset });
+      .get('/small/1')
+      .reply(200, {}, { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset })
+      .get('/large/1')
+      .reply(200, {}, { 'x-rate-limit-remaining': '9999', 'x-rate-limit-reset': reset })
+      .get('/large/2')
+      .reply(200, {}, { 'x-rate-limit-remaining': '9998', 'x-rate-limit-reset': reset });
     await http.request(`${BASE}/small/1`);
     await http.request(`${BASE}/large/1`);
     await http.request(`${BASE}/large/2`);
-    const error = await http.request(`${BASE}/small/2`).then(() => null, (e: unknown) => e);
+    const error = await http.request(`${BASE}/small/2`).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((error as HttpError).code).to.equal('rate_limited');
     expect(http.stats().calls).to.equal(3);
     expect(clock.waits).to.deep.equal([]);
@@ -173,8 +216,14 @@ describe('http: HttpClient', () => {
     });
     const reset = Math.floor(clock.t / 1000) + 20;
     nock(BASE)
-      .get('/u').reply(403, { message: 'API rate limit exceeded' }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) })
-      .get('/u').reply(200, { login: 'a' }, { 'x-ratelimit-remaining': '4999', 'x-ratelimit-reset': String(reset + 3600) });
+      .get('/u')
+      .reply(
+        403,
+        { message: 'API rate limit exceeded' },
+        { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      )
+      .get('/u')
+      .reply(200, { login: 'a' }, { 'x-ratelimit-remaining': '4999', 'x-ratelimit-reset': String(reset + 3600) });
     const res = await http.request(`${BASE}/u`);
     expect(res.status).to.equal(200);
     expect(clock.t).to.be.at.least(reset * 1000);

@@ -1,19 +1,32 @@
 import { expect } from 'chai';
-import { RateLimiter, parseRetryAfter, RATE_LIMIT_HEADERS } from '../../src/http/rate-limit.ts';
-import { redact } from '../../src/http/redact.ts';
+
 import { chunk, mapConcurrent } from '../../src/http/concurrency.ts';
+import { parseRetryAfter, RATE_LIMIT_HEADERS, RateLimiter } from '../../src/http/rate-limit.ts';
+import { redact } from '../../src/http/redact.ts';
 
 const NOW = Date.UTC(2026, 6, 1, 12, 0, 0);
 
 describe('http: rate-limit header normalisers', () => {
   it('X: epoch seconds', () => {
-    const h = new Headers({ 'x-rate-limit-limit': '300', 'x-rate-limit-remaining': '299', 'x-rate-limit-reset': '1782907200' });
+    const h = new Headers({
+      'x-rate-limit-limit': '300',
+      'x-rate-limit-remaining': '299',
+      'x-rate-limit-reset': '1782907200',
+    });
     expect(RATE_LIMIT_HEADERS.x(h, NOW)).to.deep.equal({ limit: 300, remaining: 299, resetAt: 1782907200_000 });
   });
 
   it('Mastodon: ISO-8601 timestamp with microseconds', () => {
-    const h = new Headers({ 'X-RateLimit-Limit': '300', 'X-RateLimit-Remaining': '12', 'X-RateLimit-Reset': '2026-07-01T12:05:00.123456Z' });
-    expect(RATE_LIMIT_HEADERS.mastodon(h, NOW)).to.deep.equal({ limit: 300, remaining: 12, resetAt: Date.parse('2026-07-01T12:05:00.123Z') });
+    const h = new Headers({
+      'X-RateLimit-Limit': '300',
+      'X-RateLimit-Remaining': '12',
+      'X-RateLimit-Reset': '2026-07-01T12:05:00.123456Z',
+    });
+    expect(RATE_LIMIT_HEADERS.mastodon(h, NOW)).to.deep.equal({
+      limit: 300,
+      remaining: 12,
+      resetAt: Date.parse('2026-07-01T12:05:00.123Z'),
+    });
   });
 
   it('Reddit: seconds until reset, decimal strings', () => {
@@ -22,10 +35,17 @@ describe('http: rate-limit header normalisers', () => {
   });
 
   it('Bluesky: RateLimit-* epoch seconds; absent headers → null; garbage → null', () => {
-    const h = new Headers({ 'RateLimit-Limit': '3000', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '1782907500', 'RateLimit-Policy': '3000;w=300' });
+    const h = new Headers({
+      'RateLimit-Limit': '3000',
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': '1782907500',
+      'RateLimit-Policy': '3000;w=300',
+    });
     expect(RATE_LIMIT_HEADERS.bluesky(h, NOW)).to.deep.equal({ limit: 3000, remaining: 0, resetAt: 1782907500_000 });
     expect(RATE_LIMIT_HEADERS.bluesky(new Headers(), NOW)).to.equal(null);
-    expect(RATE_LIMIT_HEADERS.github(new Headers({ 'x-ratelimit-remaining': '1', 'x-ratelimit-reset': 'soon' }), NOW)).to.equal(null);
+    expect(
+      RATE_LIMIT_HEADERS.github(new Headers({ 'x-ratelimit-remaining': '1', 'x-ratelimit-reset': 'soon' }), NOW),
+    ).to.equal(null);
   });
 
   it('Retry-After: seconds, HTTP date, past date, junk', () => {
@@ -64,7 +84,9 @@ describe('http: RateLimiter', () => {
 
 describe('http: redact and concurrency helpers', () => {
   it('redacts known secrets, bearer tokens and credential query parameters', () => {
-    const text = redact('GET https://h/x?key=AIzaSyABC&part=id failed: Bearer abcdefghijkl; my-secret-value', ['my-secret-value']);
+    const text = redact('GET https://h/x?key=AIzaSyABC&part=id failed: Bearer abcdefghijkl; my-secret-value', [
+      'my-secret-value',
+    ]);
     expect(text).to.equal('GET https://h/x?key=[redacted]&part=id failed: Bearer [redacted]; [redacted]');
   });
 

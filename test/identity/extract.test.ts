@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+
 import type { RawHandle } from '../../src/crm/contract.ts';
 import { resolveIdentities } from '../../src/identity/index.ts';
 
@@ -63,7 +64,11 @@ const CASES: Case[] = [
   ['bluesky', 'ada.bsky.social', ['bluesky:ada.bsky.social']],
   ['bluesky', '@Ada.Bsky.Social', ['bluesky:ada.bsky.social']],
   ['bluesky', 'https://bsky.app/profile/ada.bsky.social', ['bluesky:ada.bsky.social']],
-  ['bluesky', 'https://bsky.app/profile/did:plc:z72i7hdynmk6r22z27h6tvur/post/3k', ['bluesky:did:plc:z72i7hdynmk6r22z27h6tvur']],
+  [
+    'bluesky',
+    'https://bsky.app/profile/did:plc:z72i7hdynmk6r22z27h6tvur/post/3k',
+    ['bluesky:did:plc:z72i7hdynmk6r22z27h6tvur'],
+  ],
   ['bluesky', 'did:plc:z72i7hdynmk6r22z27h6tvur', ['bluesky:did:plc:z72i7hdynmk6r22z27h6tvur']],
   ['bluesky', 'did:plc:short', '!invalid_grammar'],
   ['bluesky', 'jay.dev', ['bluesky:jay.dev']],
@@ -147,7 +152,9 @@ describe('identity: a contact', () => {
         { field: 'Bluesky__c', network: 'bluesky', value: '   ' },
       ],
     });
-    expect(identities).to.deep.equal([{ network: 'x', handle: 'ada', provenance: 'crm-field', sourceField: 'Twitter__c' }]);
+    expect(identities).to.deep.equal([
+      { network: 'x', handle: 'ada', provenance: 'crm-field', sourceField: 'Twitter__c' },
+    ]);
     expect(rejected).to.deep.equal([]);
   });
 
@@ -174,7 +181,9 @@ describe('identity: against the sandbox population ground truth', () => {
     for (let i = 0; i < population.size; i++) {
       const person = population.person(i);
       const handles = Object.entries(person.handles).map(([field, value]) => ({
-        field, network: (field === 'website' ? 'any' : field) as Hint, value: value ?? '',
+        field,
+        network: (field === 'website' ? 'any' : field) as Hint,
+        value: value ?? '',
       }));
       const { identities } = resolveIdentities({ handles });
       resolved += identities.length;

@@ -3,8 +3,9 @@
 // SDR does not: misspelled elements, bad enum values, non-boolean booleans, missing required children.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import ts from 'typescript';
+
 import { XMLParser } from 'fast-xml-parser';
+import ts from 'typescript';
 
 export const METADATA_NAMESPACE = 'http://soap.sforce.com/2006/04/metadata';
 
@@ -27,10 +28,14 @@ function typeNodeName(node: ts.TypeNode): { type: string; array: boolean } {
   if (ts.isArrayTypeNode(node)) return { type: typeNodeName(node.elementType).type, array: true };
   if (ts.isTypeReferenceNode(node)) return { type: node.typeName.getText(), array: false };
   switch (node.kind) {
-    case ts.SyntaxKind.StringKeyword: return { type: 'string', array: false };
-    case ts.SyntaxKind.NumberKeyword: return { type: 'number', array: false };
-    case ts.SyntaxKind.BooleanKeyword: return { type: 'boolean', array: false };
-    default: return { type: 'any', array: false };
+    case ts.SyntaxKind.StringKeyword:
+      return { type: 'string', array: false };
+    case ts.SyntaxKind.NumberKeyword:
+      return { type: 'number', array: false };
+    case ts.SyntaxKind.BooleanKeyword:
+      return { type: 'boolean', array: false };
+    default:
+      return { type: 'any', array: false };
   }
 }
 
@@ -38,7 +43,11 @@ function readProps(literal: ts.TypeLiteralNode, into: Map<string, PropSpec>): vo
   for (const member of literal.members) {
     if (!ts.isPropertySignature(member) || member.type === undefined) continue;
     const { type, array } = typeNodeName(member.type);
-    into.set(member.name.getText().replace(/^'|'$/g, ''), { type, array, optional: member.questionToken !== undefined });
+    into.set(member.name.getText().replace(/^'|'$/g, ''), {
+      type,
+      array,
+      optional: member.questionToken !== undefined,
+    });
   }
 }
 
@@ -122,15 +131,24 @@ function checkValue(schema: MetadataSchema, spec: PropSpec, value: XmlNode, wher
     return;
   }
   const text = value;
-  if (typeName === 'boolean' && text !== 'true' && text !== 'false') problems.push(`${where}: "${text}" is not true/false`);
+  if (typeName === 'boolean' && text !== 'true' && text !== 'false')
+    problems.push(`${where}: "${text}" is not true/false`);
   else if (typeName === 'number' && !/^-?\d+(\.\d+)?$/.test(text)) problems.push(`${where}: "${text}" is not a number`);
   else if (schema.enums.has(typeName) && !schema.enums.get(typeName)!.has(text)) {
-    problems.push(`${where}: "${text}" is not a ${typeName} (${[...schema.enums.get(typeName)!].slice(0, 8).join(', ')}…)`);
-  } else if (schema.types.has(typeName) && text !== '') problems.push(`${where}: expected child elements of ${typeName}`);
+    problems.push(
+      `${where}: "${text}" is not a ${typeName} (${[...schema.enums.get(typeName)!].slice(0, 8).join(', ')}…)`,
+    );
+  } else if (schema.types.has(typeName) && text !== '')
+    problems.push(`${where}: expected child elements of ${typeName}`);
 }
 
 function checkElement(
-  schema: MetadataSchema, typeName: string, props: Map<string, PropSpec>, node: XmlNode, where: string, problems: string[],
+  schema: MetadataSchema,
+  typeName: string,
+  props: Map<string, PropSpec>,
+  node: XmlNode,
+  where: string,
+  problems: string[],
 ): void {
   if (typeof node !== 'object') return;
   for (const [key, raw] of Object.entries(node)) {
@@ -145,8 +163,11 @@ function checkElement(
       continue;
     }
     const values = Array.isArray(raw) ? raw : [raw];
-    if (!spec.array && values.length > 1) problems.push(`${where}: <${key}> appears ${values.length} times in ${typeName}`);
-    values.forEach((value, i) => checkValue(schema, spec, value, `${where}/${key}${values.length > 1 ? `[${i}]` : ''}`, problems));
+    if (!spec.array && values.length > 1)
+      problems.push(`${where}: <${key}> appears ${values.length} times in ${typeName}`);
+    values.forEach((value, i) =>
+      checkValue(schema, spec, value, `${where}/${key}${values.length > 1 ? `[${i}]` : ''}`, problems),
+    );
   }
   for (const [key, spec] of props) {
     if (!spec.optional && !spec.array && !(key in node)) problems.push(`${where}: ${typeName} needs <${key}>`);
@@ -175,7 +196,8 @@ export function checkMetadataXml(xml: string, rules: { oauthScopes?: boolean } =
     const first = Array.isArray(raw) ? raw[0] : raw;
     const text = typeof first === 'string' ? first : '';
     for (const token of text.split(',').map((s) => s.trim())) {
-      if (!scopes.has(token)) problems.push(`${rootName}/commaSeparatedOauthScopes: "${token}" is not a ConnectedAppOauthAccessScope`);
+      if (!scopes.has(token))
+        problems.push(`${rootName}/commaSeparatedOauthScopes: "${token}" is not a ConnectedAppOauthAccessScope`);
     }
   }
   return problems;

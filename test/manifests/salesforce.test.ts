@@ -1,17 +1,19 @@
 // Offline validation of the Salesforce DX project with the real tooling: SDR (source → metadata format, package.xml
 // ↔ source), fast-xml-parser well-formedness, the WSDL-derived schema from @salesforce/types, cross-references.
-import { expect } from 'chai';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { Ajv } from 'ajv';
-import { XMLValidator } from 'fast-xml-parser';
+
 import { ComponentSet, MetadataConverter } from '@salesforce/source-deploy-retrieve';
-import { checkMetadataXml, parseMetadataXml, type XmlNode } from './metadata-schema.ts';
-import { REASON_CODES } from '../../src/scoring/index.ts';
-import { INFLUENCE_FIELD_LABELS, INFLUENCE_FIELD_NAMES } from '../../src/crm/contract.ts';
+import { Ajv } from 'ajv';
+import { expect } from 'chai';
+import { XMLValidator } from 'fast-xml-parser';
+
 import { SALESFORCE_FIELDS } from '../../connectors/salesforce/field-map.ts';
+import { INFLUENCE_FIELD_LABELS, INFLUENCE_FIELD_NAMES } from '../../src/crm/contract.ts';
+import { REASON_CODES } from '../../src/scoring/index.ts';
+import { checkMetadataXml, parseMetadataXml, type XmlNode } from './metadata-schema.ts';
 
 const SF = path.resolve(import.meta.dirname, '../../manifests/salesforce');
 const PROJECT = JSON.parse(fs.readFileSync(path.join(SF, 'sfdx-project.json'), 'utf8')) as {
@@ -21,8 +23,9 @@ const PROJECT = JSON.parse(fs.readFileSync(path.join(SF, 'sfdx-project.json'), '
 const PACKAGE_DIRS = PROJECT.packageDirectories.map((d) => path.join(SF, d.path));
 
 function walk(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 const read = (rel: string): string => fs.readFileSync(path.join(SF, rel), 'utf8');
 const DEFAULT = 'force-app/main/default';
@@ -47,7 +50,10 @@ function root(rel: string): XmlNode {
 }
 
 // What SANDBOX.md fixes: names and types of our fields (the connectors and the sandbox use the same names).
-const INFLUENCE_FIELDS: Record<string, { type: string; precision?: string; scale?: string; length?: string; values?: readonly string[]; restricted?: string }> = {
+const INFLUENCE_FIELDS: Record<
+  string,
+  { type: string; precision?: string; scale?: string; length?: string; values?: readonly string[]; restricted?: string }
+> = {
   Influence_Score__c: { type: 'Number', precision: '3', scale: '0' },
   Influence_Tier__c: { type: 'Picklist', values: ['A', 'B', 'C', 'D', 'Unscored'], restricted: 'true' },
   Influence_Confidence__c: { type: 'Picklist', values: ['High', 'Medium', 'Low'] },
@@ -59,7 +65,14 @@ const INFLUENCE_FIELDS: Record<string, { type: string; precision?: string; scale
   Influence_Do_Not_Profile__c: { type: 'Checkbox' },
 };
 const WRITTEN_FIELDS = Object.keys(INFLUENCE_FIELDS).filter((f) => f !== 'Influence_Do_Not_Profile__c');
-const HANDLE_FIELDS = ['X_Handle__c', 'GitHub_Handle__c', 'Mastodon_Handle__c', 'Bluesky_Handle__c', 'YouTube_Channel__c', 'Social_Profile_URL__c'];
+const HANDLE_FIELDS = [
+  'X_Handle__c',
+  'GitHub_Handle__c',
+  'Mastodon_Handle__c',
+  'Bluesky_Handle__c',
+  'YouTube_Channel__c',
+  'Social_Profile_URL__c',
+];
 const OUR_FIELDS = [...Object.keys(INFLUENCE_FIELDS), ...HANDLE_FIELDS];
 const OBJECTS = ['Contact', 'Lead'] as const;
 
@@ -93,7 +106,11 @@ const fieldExists = (object: string, field: string): boolean =>
   fs.existsSync(path.join(SF, DEFAULT, 'objects', object, 'fields', `${field}.field-meta.xml`));
 
 const componentNames = (cs: ComponentSet): string[] =>
-  cs.getSourceComponents().toArray().map((c) => `${c.type.name}:${c.fullName}`).sort();
+  cs
+    .getSourceComponents()
+    .toArray()
+    .map((c) => `${c.type.name}:${c.fullName}`)
+    .sort();
 
 function sourceSet(): ComponentSet {
   const cs = ComponentSet.fromSource(PACKAGE_DIRS);
@@ -106,7 +123,9 @@ describe('manifests/salesforce', () => {
   describe('project file', () => {
     it('sfdx-project.json matches the published schema and names a current API version', () => {
       const require = createRequire(import.meta.url);
-      const schema = JSON.parse(fs.readFileSync(require.resolve('@salesforce/schemas/sfdx-project.schema.json'), 'utf8')) as object;
+      const schema = JSON.parse(
+        fs.readFileSync(require.resolve('@salesforce/schemas/sfdx-project.schema.json'), 'utf8'),
+      ) as object;
       const ajv = new Ajv({ allErrors: true, strict: false });
       const valid = ajv.validate(schema, PROJECT);
       expect(ajv.errors ?? [], JSON.stringify(ajv.errors)).to.deep.equal([]);
@@ -128,7 +147,10 @@ describe('manifests/salesforce', () => {
       try {
         fs.cpSync(path.join(SF, 'force-app'), path.join(copy, 'force-app'), { recursive: true });
         const fields = path.join(copy, 'force-app', DEFAULT.replace('force-app/', ''), 'objects', 'Contact', 'fields');
-        fs.renameSync(path.join(fields, 'Influence_Score__c.field-meta.xml'), path.join(fields, 'Influence_Score__c.field.xml'));
+        fs.renameSync(
+          path.join(fields, 'Influence_Score__c.field-meta.xml'),
+          path.join(fields, 'Influence_Score__c.field.xml'),
+        );
         const names = componentNames(ComponentSet.fromSource(path.join(copy, 'force-app')));
         expect(names).not.to.include('CustomField:Contact.Influence_Score__c');
         expect(names).to.include('CustomField:Lead.Influence_Score__c');
@@ -139,8 +161,14 @@ describe('manifests/salesforce', () => {
 
     it('every file under the package directories belongs to a resolved component', () => {
       const cs = sourceSet();
-      const claimed = new Set(cs.getSourceComponents().toArray().flatMap((c) =>
-        [c.xml, ...c.walkContent()].filter((p): p is string => p !== undefined).map((p) => path.resolve(p))));
+      const claimed = new Set(
+        cs
+          .getSourceComponents()
+          .toArray()
+          .flatMap((c) =>
+            [c.xml, ...c.walkContent()].filter((p): p is string => p !== undefined).map((p) => path.resolve(p)),
+          ),
+      );
       const files = PACKAGE_DIRS.flatMap(walk).map((p) => path.resolve(p));
       expect(files.filter((f) => !claimed.has(f))).to.deep.equal([]);
     });
@@ -149,18 +177,24 @@ describe('manifests/salesforce', () => {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-mdapi-'));
       try {
         const result = await new MetadataConverter().convert(sourceSet(), 'metadata', {
-          type: 'directory', outputDirectory: out, genUniqueDir: false,
+          type: 'directory',
+          outputDirectory: out,
+          genUniqueDir: false,
         });
         expect(result.converted?.length).to.be.greaterThan(0);
         for (const object of OBJECTS) {
           const objectXml = fs.readFileSync(path.join(out, 'objects', `${object}.object`), 'utf8');
           expect(XMLValidator.validate(objectXml)).to.equal(true);
-          const fields = children(parseMetadataXml(objectXml).CustomObject![0], 'fields').flatMap((f) => texts(f, 'fullName'));
+          const fields = children(parseMetadataXml(objectXml).CustomObject![0], 'fields').flatMap((f) =>
+            texts(f, 'fullName'),
+          );
           expect(fields.sort()).to.deep.equal([...OUR_FIELDS].sort());
         }
         const pkg = fs.readFileSync(path.join(out, 'package.xml'), 'utf8');
         expect(pkg).to.include(`<version>${PROJECT.sourceApiVersion}</version>`);
-        expect(fs.existsSync(path.join(out, 'reports', 'Social_Influence', 'Score_Distribution.report'))).to.equal(true);
+        expect(fs.existsSync(path.join(out, 'reports', 'Social_Influence', 'Score_Distribution.report'))).to.equal(
+          true,
+        );
       } finally {
         fs.rmSync(out, { recursive: true, force: true });
       }
@@ -169,7 +203,10 @@ describe('manifests/salesforce', () => {
     it('manifest/package.xml lists exactly the source components (both ways) and equals the generated one', async () => {
       const manifestPath = path.join(SF, 'manifest', 'package.xml');
       const fromManifest = await ComponentSet.fromManifest({ manifestPath, resolveSourcePaths: PACKAGE_DIRS });
-      const listed = fromManifest.toArray().map((c) => `${c.type.name}:${c.fullName}`).sort();
+      const listed = fromManifest
+        .toArray()
+        .map((c) => `${c.type.name}:${c.fullName}`)
+        .sort();
       // A manifest lists folders and members; sources of every listed member must resolve.
       const resolved = componentNames(fromManifest);
       expect(resolved).to.deep.equal(EXPECTED_COMPONENTS);
@@ -179,7 +216,9 @@ describe('manifests/salesforce', () => {
   });
 
   describe('XML', () => {
-    const xmlFiles = [...PACKAGE_DIRS.flatMap(walk), path.join(SF, 'manifest', 'package.xml')].filter((f) => f.endsWith('.xml'));
+    const xmlFiles = [...PACKAGE_DIRS.flatMap(walk), path.join(SF, 'manifest', 'package.xml')].filter((f) =>
+      f.endsWith('.xml'),
+    );
 
     it('every file is well-formed and starts with the XML prolog', () => {
       expect(xmlFiles.length).to.equal(EXPECTED_COMPONENTS.length + 1);
@@ -198,17 +237,27 @@ describe('manifests/salesforce', () => {
 
     it('the schema check catches the faults SDR lets through', () => {
       const field = read(`${DEFAULT}/objects/Contact/fields/Influence_Score__c.field-meta.xml`);
-      expect(checkMetadataXml(field.replace(/precision>/g, 'precisionn>')).join()).to.include('<precisionn> is not an element of CustomField');
-      expect(checkMetadataXml(field.replace('<type>Number</type>', '<type>Numbr</type>')).join()).to.include('"Numbr" is not a FieldType');
-      expect(checkMetadataXml(field.replace('<required>false</required>', '<required>no</required>')).join()).to.include('is not true/false');
+      expect(checkMetadataXml(field.replace(/precision>/g, 'precisionn>')).join()).to.include(
+        '<precisionn> is not an element of CustomField',
+      );
+      expect(checkMetadataXml(field.replace('<type>Number</type>', '<type>Numbr</type>')).join()).to.include(
+        '"Numbr" is not a FieldType',
+      );
+      expect(
+        checkMetadataXml(field.replace('<required>false</required>', '<required>no</required>')).join(),
+      ).to.include('is not true/false');
       const oauth = read('oauth-app/main/default/extlClntAppOauthSettings/Social_Influence_oauth.ecaOauth-meta.xml');
-      expect(checkMetadataXml(oauth.replace('RefreshToken', 'refresh_token')).join()).to.include('"refresh_token" is not a ConnectedAppOauthAccessScope');
+      expect(checkMetadataXml(oauth.replace('RefreshToken', 'refresh_token')).join()).to.include(
+        '"refresh_token" is not a ConnectedAppOauthAccessScope',
+      );
       const eca = read('oauth-app/main/default/externalClientApps/Social_Influence.eca-meta.xml');
       expect(checkMetadataXml(eca.replace('>Local<', '>local<')).join()).to.include('is not a ExtlClntAppDistState');
       const perm = read(`${DEFAULT}/permissionsets/Social_Influence_Viewer.permissionset-meta.xml`);
       expect(checkMetadataXml(perm.replace('<editable>false</editable>', '')).join()).to.include('needs <editable>');
       const report = read(`${DEFAULT}/reports/Social_Influence/Score_Distribution.report-meta.xml`);
-      expect(checkMetadataXml(report.replace('<format>Summary</format>', '<format>Sumary</format>')).join()).to.include('"Sumary" is not a ReportFormat');
+      expect(checkMetadataXml(report.replace('<format>Summary</format>', '<format>Sumary</format>')).join()).to.include(
+        '"Sumary" is not a ReportFormat',
+      );
     });
   });
 
@@ -219,11 +268,17 @@ describe('manifests/salesforce', () => {
           const field = root(`${DEFAULT}/objects/${object}/fields/${name}.field-meta.xml`);
           expect(texts(field, 'fullName'), name).to.deep.equal([name]);
           expect(texts(field, 'type'), name).to.deep.equal([spec.type]);
-          if (spec.precision) expect([...texts(field, 'precision'), ...texts(field, 'scale')], name).to.deep.equal([spec.precision, spec.scale]);
+          if (spec.precision)
+            expect([...texts(field, 'precision'), ...texts(field, 'scale')], name).to.deep.equal([
+              spec.precision,
+              spec.scale,
+            ]);
           if (spec.length) expect(texts(field, 'length'), name).to.deep.equal([spec.length]);
           if (spec.values) {
             const valueSet = children(field, 'valueSet')[0];
-            const values = children(children(valueSet, 'valueSetDefinition')[0], 'value').flatMap((v) => texts(v, 'fullName'));
+            const values = children(children(valueSet, 'valueSetDefinition')[0], 'value').flatMap((v) =>
+              texts(v, 'fullName'),
+            );
             expect(values, name).to.deep.equal([...spec.values]);
             if (spec.restricted) expect(texts(valueSet, 'restricted'), name).to.deep.equal([spec.restricted]);
           }
@@ -246,16 +301,21 @@ describe('manifests/salesforce', () => {
 
     it('Contact and Lead carry identical field definitions', () => {
       for (const name of OUR_FIELDS) {
-        expect(read(`${DEFAULT}/objects/Lead/fields/${name}.field-meta.xml`), name)
-          .to.equal(read(`${DEFAULT}/objects/Contact/fields/${name}.field-meta.xml`));
+        expect(read(`${DEFAULT}/objects/Lead/fields/${name}.field-meta.xml`), name).to.equal(
+          read(`${DEFAULT}/objects/Contact/fields/${name}.field-meta.xml`),
+        );
       }
     });
   });
 
   describe('permission sets', () => {
-    const fieldPerms = (name: string): Map<string, { editable: string; readable: string }> => new Map(
-      children(root(`${DEFAULT}/permissionsets/${name}.permissionset-meta.xml`), 'fieldPermissions').map((p) =>
-        [texts(p, 'field')[0]!, { editable: texts(p, 'editable')[0]!, readable: texts(p, 'readable')[0]! }]));
+    const fieldPerms = (name: string): Map<string, { editable: string; readable: string }> =>
+      new Map(
+        children(root(`${DEFAULT}/permissionsets/${name}.permissionset-meta.xml`), 'fieldPermissions').map((p) => [
+          texts(p, 'field')[0]!,
+          { editable: texts(p, 'editable')[0]!, readable: texts(p, 'readable')[0]! },
+        ]),
+      );
 
     it('integration user: API Enabled, edit on every influence field, read on the inputs it reads', () => {
       const ps = root(`${DEFAULT}/permissionsets/Social_Influence_Integration.permissionset-meta.xml`);
@@ -263,19 +323,23 @@ describe('manifests/salesforce', () => {
       expect(userPerms).to.deep.equal(['ApiEnabled=true']);
       const perms = fieldPerms('Social_Influence_Integration');
       for (const object of OBJECTS) {
-        for (const f of WRITTEN_FIELDS) expect(perms.get(`${object}.${f}`), f).to.deep.equal({ editable: 'true', readable: 'true' });
+        for (const f of WRITTEN_FIELDS)
+          expect(perms.get(`${object}.${f}`), f).to.deep.equal({ editable: 'true', readable: 'true' });
         for (const f of [...HANDLE_FIELDS, 'Influence_Do_Not_Profile__c']) {
           expect(perms.get(`${object}.${f}`), f).to.deep.equal({ editable: 'false', readable: 'true' });
         }
       }
-      const objects = children(ps, 'objectPermissions').map((p) => `${texts(p, 'object')[0]}:read=${texts(p, 'allowRead')[0]},edit=${texts(p, 'allowEdit')[0]}`);
+      const objects = children(ps, 'objectPermissions').map(
+        (p) => `${texts(p, 'object')[0]}:read=${texts(p, 'allowRead')[0]},edit=${texts(p, 'allowEdit')[0]}`,
+      );
       expect(objects).to.deep.equal(['Contact:read=true,edit=true', 'Lead:read=true,edit=true']);
     });
 
     it('viewers read the influence fields and cannot edit them', () => {
       const perms = fieldPerms('Social_Influence_Viewer');
       for (const object of OBJECTS) {
-        for (const f of WRITTEN_FIELDS) expect(perms.get(`${object}.${f}`), f).to.deep.equal({ editable: 'false', readable: 'true' });
+        for (const f of WRITTEN_FIELDS)
+          expect(perms.get(`${object}.${f}`), f).to.deep.equal({ editable: 'false', readable: 'true' });
       }
       const ps = root(`${DEFAULT}/permissionsets/Social_Influence_Viewer.permissionset-meta.xml`);
       expect(children(ps, 'userPermissions')).to.deep.equal([]);
@@ -294,9 +358,13 @@ describe('manifests/salesforce', () => {
 
   describe('layouts, report types, reports, dashboard', () => {
     it('both layouts show every shipped field, read-only for the ones the integration writes', () => {
-      for (const [object, file] of [['Contact', 'Contact-Social Influence Contact Layout'], ['Lead', 'Lead-Social Influence Lead Layout']] as const) {
+      for (const [object, file] of [
+        ['Contact', 'Contact-Social Influence Contact Layout'],
+        ['Lead', 'Lead-Social Influence Lead Layout'],
+      ] as const) {
         const items = children(root(`${DEFAULT}/layouts/${file}.layout-meta.xml`), 'layoutSections')
-          .flatMap((s) => children(s, 'layoutColumns')).flatMap((c) => children(c, 'layoutItems'))
+          .flatMap((s) => children(s, 'layoutColumns'))
+          .flatMap((c) => children(c, 'layoutItems'))
           .map((i) => ({ field: texts(i, 'field')[0]!, behavior: texts(i, 'behavior')[0]! }));
         for (const { field } of items) expect(fieldExists(object, field), `${file}: ${field}`).to.equal(true);
         const byField = new Map(items.map((i) => [i.field, i.behavior]));
@@ -309,7 +377,10 @@ describe('manifests/salesforce', () => {
       const rt = root(`${DEFAULT}/reportTypes/${name}.reportType-meta.xml`);
       const base = texts(rt, 'baseObject')[0]!;
       const joins = children(rt, 'join').flatMap((j) => texts(j, 'relationship'));
-      const tableObject = new Map<string, string>([[base, base], ...joins.map((r): [string, string] => [`${base}.${r}`, r === 'Contacts' ? 'Contact' : r])]);
+      const tableObject = new Map<string, string>([
+        [base, base],
+        ...joins.map((r): [string, string] => [`${base}.${r}`, r === 'Contacts' ? 'Contact' : r]),
+      ]);
       const columns = new Set<string>();
       for (const section of children(rt, 'sections')) {
         for (const column of children(section, 'columns')) {
@@ -323,11 +394,13 @@ describe('manifests/salesforce', () => {
       return columns;
     };
 
-    it('report types reference existing fields; reports use only their report type\'s columns', () => {
+    it("report types reference existing fields; reports use only their report type's columns", () => {
       const reportsDir = path.join(SF, DEFAULT, 'reports', 'Social_Influence');
       const reports = fs.readdirSync(reportsDir);
       expect(reports.sort()).to.deep.equal([
-        'Contacts_by_Influence_Tier.report-meta.xml', 'Score_Distribution.report-meta.xml', 'Top_Influencers_by_Account.report-meta.xml',
+        'Contacts_by_Influence_Tier.report-meta.xml',
+        'Score_Distribution.report-meta.xml',
+        'Top_Influencers_by_Account.report-meta.xml',
       ]);
       for (const file of reports) {
         const report = root(`${DEFAULT}/reports/Social_Influence/${file}`);
@@ -335,23 +408,28 @@ describe('manifests/salesforce', () => {
         expect(reportType, file).to.match(/__c$/);
         const columns = reportTypeColumns(reportType.replace(/__c$/, ''));
         const buckets = new Set(children(report, 'buckets').flatMap((b) => texts(b, 'developerName')));
-        for (const b of children(report, 'buckets')) expect(columns.has(texts(b, 'sourceColumnName')[0]!), file).to.equal(true);
+        for (const b of children(report, 'buckets'))
+          expect(columns.has(texts(b, 'sourceColumnName')[0]!), file).to.equal(true);
         const used = [
           ...children(report, 'columns').flatMap((c) => texts(c, 'field')),
           ...children(report, 'groupingsDown').flatMap((g) => texts(g, 'field')),
           ...children(children(report, 'filter')[0], 'criteriaItems').flatMap((c) => texts(c, 'column')),
           ...texts(report, 'sortColumn'),
         ];
-        for (const column of used) expect(columns.has(column) || buckets.has(column), `${file}: ${column}`).to.equal(true);
+        for (const column of used)
+          expect(columns.has(column) || buckets.has(column), `${file}: ${column}`).to.equal(true);
       }
     });
 
     it('the dashboard shows the three shipped reports', () => {
       const dashboard = root(`${DEFAULT}/dashboards/Social_Influence/Social_Influence_Overview.dashboard-meta.xml`);
       const reports = children(children(dashboard, 'dashboardGridLayout')[0], 'dashboardGridComponents')
-        .flatMap((c) => children(c, 'dashboardComponent')).flatMap((c) => texts(c, 'report'));
+        .flatMap((c) => children(c, 'dashboardComponent'))
+        .flatMap((c) => texts(c, 'report'));
       expect(reports.sort()).to.deep.equal([
-        'Social_Influence/Contacts_by_Influence_Tier', 'Social_Influence/Score_Distribution', 'Social_Influence/Top_Influencers_by_Account',
+        'Social_Influence/Contacts_by_Influence_Tier',
+        'Social_Influence/Score_Distribution',
+        'Social_Influence/Top_Influencers_by_Account',
       ]);
       // Left out on purpose: the deploying user becomes the running user; no org-specific username is committed.
       expect(texts(dashboard, 'runningUser')).to.deep.equal([]);
@@ -361,14 +439,24 @@ describe('manifests/salesforce', () => {
   describe('External Client App', () => {
     it('asks for the Api and RefreshToken scopes and commits no secret', () => {
       const settings = root('oauth-app/main/default/extlClntAppOauthSettings/Social_Influence_oauth.ecaOauth-meta.xml');
-      expect(texts(settings, 'commaSeparatedOauthScopes')[0]!.split(',').map((s) => s.trim()).sort()).to.deep.equal(['Api', 'RefreshToken']);
-      const global = root('oauth-app/main/default/extlClntAppGlobalOauthSets/Social_Influence_glbloauth.ecaGlblOauth-meta.xml');
+      expect(
+        texts(settings, 'commaSeparatedOauthScopes')[0]!
+          .split(',')
+          .map((s) => s.trim())
+          .sort(),
+      ).to.deep.equal(['Api', 'RefreshToken']);
+      const global = root(
+        'oauth-app/main/default/extlClntAppGlobalOauthSets/Social_Influence_glbloauth.ecaGlblOauth-meta.xml',
+      );
       expect(texts(global, 'consumerKey')).to.deep.equal([]);
       expect(texts(global, 'consumerSecret')).to.deep.equal([]);
       expect(texts(global, 'externalClientApplication')).to.deep.equal(['Social_Influence']);
       // The placeholder the README tells admins to replace.
-      expect(texts(global, 'callbackUrl')).to.deep.equal(['https://crm-influence.example.com/oauth/salesforce/callback']);
-      for (const file of walk(SF)) expect(fs.readFileSync(file, 'utf8'), file).not.to.match(/consumerSecret>|BEGIN (RSA )?PRIVATE KEY/);
+      expect(texts(global, 'callbackUrl')).to.deep.equal([
+        'https://crm-influence.example.com/oauth/salesforce/callback',
+      ]);
+      for (const file of walk(SF))
+        expect(fs.readFileSync(file, 'utf8'), file).not.to.match(/consumerSecret>|BEGIN (RSA )?PRIVATE KEY/);
     });
   });
 });

@@ -1,11 +1,19 @@
 import { expect } from 'chai';
 import nock from 'nock';
+
 import { loadConfig } from '../../src/config.ts';
-import { resolveRawHandles } from '../../src/identity/index.ts';
 import type { handleFor } from '../../src/identity/grammar.ts';
+import { resolveRawHandles } from '../../src/identity/index.ts';
 import {
-  createProviders, describeProviders, GravatarDiscovery, gravatarHash, loadCsvImport, parseCsv, PROVIDER_TTL_SECONDS,
-  providerTtlSeconds, STALE_MAX_AGE_SECONDS,
+  createProviders,
+  describeProviders,
+  GravatarDiscovery,
+  gravatarHash,
+  loadCsvImport,
+  parseCsv,
+  PROVIDER_TTL_SECONDS,
+  providerTtlSeconds,
+  STALE_MAX_AGE_SECONDS,
 } from '../../src/providers/index.ts';
 import { fastHttp, useNock } from './helpers.ts';
 
@@ -22,17 +30,55 @@ describe('providers: Gravatar discovery', () => {
   it('verified, visible accounts become `discovered` identities; hidden ones are skipped; 404 is not_found', async () => {
     const hash = gravatarHash('jane@example.com');
     nock(GRAVATAR, { reqheaders: { authorization: 'Bearer grav-key-123456' } })
-      .get(`/profiles/${hash}`).reply(200, {
-        hash, display_name: 'Jane', profile_url: 'https://gravatar.com/jane', avatar_url: 'https://0.gravatar.com/avatar/x', location: '',
-        description: '', job_title: 'CTO', company: 'Acme', pronunciation: '', pronouns: '',
-        verified_accounts: [
-          { service_type: 'twitter', service_label: 'X', service_icon: 'https://gravatar.com/icons/x.svg', url: 'https://x.com/JaneDoe', is_hidden: false },
-          { service_type: 'mastodon', service_label: 'Mastodon', service_icon: 'i', url: 'https://hachyderm.io/@jane', is_hidden: false },
-          { service_type: 'github', service_label: 'GitHub', service_icon: 'i', url: 'https://github.com/secret-jane', is_hidden: true },
-          { service_type: 'tumblr', service_label: 'Tumblr', service_icon: 'i', url: 'https://jane.tumblr.com', is_hidden: false },
-        ],
-      }, { 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '999', 'x-ratelimit-reset': '1782907200' })
-      .get(`/profiles/${gravatarHash('nobody@example.com')}`).reply(404, { error: 'Profile not found' });
+      .get(`/profiles/${hash}`)
+      .reply(
+        200,
+        {
+          hash,
+          display_name: 'Jane',
+          profile_url: 'https://gravatar.com/jane',
+          avatar_url: 'https://0.gravatar.com/avatar/x',
+          location: '',
+          description: '',
+          job_title: 'CTO',
+          company: 'Acme',
+          pronunciation: '',
+          pronouns: '',
+          verified_accounts: [
+            {
+              service_type: 'twitter',
+              service_label: 'X',
+              service_icon: 'https://gravatar.com/icons/x.svg',
+              url: 'https://x.com/JaneDoe',
+              is_hidden: false,
+            },
+            {
+              service_type: 'mastodon',
+              service_label: 'Mastodon',
+              service_icon: 'i',
+              url: 'https://hachyderm.io/@jane',
+              is_hidden: false,
+            },
+            {
+              service_type: 'github',
+              service_label: 'GitHub',
+              service_icon: 'i',
+              url: 'https://github.com/secret-jane',
+              is_hidden: true,
+            },
+            {
+              service_type: 'tumblr',
+              service_label: 'Tumblr',
+              service_icon: 'i',
+              url: 'https://jane.tumblr.com',
+              is_hidden: false,
+            },
+          ],
+        },
+        { 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '999', 'x-ratelimit-reset': '1782907200' },
+      )
+      .get(`/profiles/${gravatarHash('nobody@example.com')}`)
+      .reply(404, { error: 'Profile not found' });
     const discovery = new GravatarDiscovery({ baseUrl: GRAVATAR, apiKey: 'grav-key-123456', http: fastHttp() });
     const results = await discovery.discover(['jane@example.com', 'nobody@example.com', 'not-an-email']);
     const jane = results.get('jane@example.com');
@@ -50,8 +96,13 @@ describe('providers: Gravatar discovery', () => {
 
   it('a 429 over the hourly limit is unavailable with retryAfter, not a throw', async () => {
     const reset = String(Math.floor(Date.now() / 1000) + 3000);
-    nock(GRAVATAR).get(/\/profiles\/.*/).reply(429, { error: 'Rate limit exceeded', code: 'rate_limit_exceeded' },
-      { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset });
+    nock(GRAVATAR)
+      .get(/\/profiles\/.*/)
+      .reply(
+        429,
+        { error: 'Rate limit exceeded', code: 'rate_limit_exceeded' },
+        { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset },
+      );
     const r = (await new GravatarDiscovery({ baseUrl: GRAVATAR, http: fastHttp() }).discover(['a@b.co'])).get('a@b.co');
     expect(r).to.deep.include({ status: 'unavailable', reason: 'rate_limited' });
   });
@@ -65,7 +116,11 @@ describe('providers: CSV import', () => {
   };
 
   it('parses quoted fields, CRLF, BOM and embedded commas/quotes/newlines', () => {
-    expect(parseCsv('\uFEFFa,b\r\n"x, y","say ""hi"""\n"multi\nline",2\n\n')).to.deep.equal([['a', 'b'], ['x, y', 'say "hi"'], ['multi\nline', '2']]);
+    expect(parseCsv('\uFEFFa,b\r\n"x, y","say ""hi"""\n"multi\nline",2\n\n')).to.deep.equal([
+      ['a', 'b'],
+      ['x, y', 'say "hi"'],
+      ['multi\nline', '2'],
+    ]);
   });
 
   it('serves imported LinkedIn rows through the adapter contract, newest row wins, bad rows reported by line and field', async () => {
@@ -88,7 +143,12 @@ describe('providers: CSV import', () => {
     const linkedin = imported.adapters.find((a) => a.network === 'linkedin');
     const results = await linkedin?.fetchProfiles(['ada-lovelace', 'nobody']);
     const ada = results?.get('ada-lovelace');
-    expect(ada?.status === 'ok' && ada.metrics).to.deep.include({ followers: 5600, following: 510, posts: 12, fetchedAt: '2026-06-15T00:00:00.000Z' });
+    expect(ada?.status === 'ok' && ada.metrics).to.deep.include({
+      followers: 5600,
+      following: 510,
+      posts: 12,
+      fetchedAt: '2026-06-15T00:00:00.000Z',
+    });
     expect(results?.get('nobody')).to.deep.equal({ status: 'not_found' });
     expect(linkedin?.usage()).to.deep.equal({ calls: 0 });
     const x = imported.adapters.find((a) => a.network === 'x');
@@ -96,7 +156,10 @@ describe('providers: CSV import', () => {
   });
 
   it('a file without the required columns says which', () => {
-    expect(loadCsvImport('email,followers\n', normalise).problems.map((p) => p.field)).to.deep.equal(['handle', 'as_of']);
+    expect(loadCsvImport('email,followers\n', normalise).problems.map((p) => p.field)).to.deep.equal([
+      'handle',
+      'as_of',
+    ]);
   });
 });
 
@@ -114,7 +177,12 @@ describe('providers: registry, doctor descriptions and cache lifetimes', () => {
   });
 
   it('with credentials every network adapter is built, with the configured base URLs; secrets never in descriptions', () => {
-    const config = loadConfig({ X_ENABLED: 'true', X_BEARER_TOKEN: 'xtok-abcdefgh', YOUTUBE_API_KEY: 'ykey-abcdefgh', GITHUB_TOKEN: 'ghtok-abcdefgh' });
+    const config = loadConfig({
+      X_ENABLED: 'true',
+      X_BEARER_TOKEN: 'xtok-abcdefgh',
+      YOUTUBE_API_KEY: 'ykey-abcdefgh',
+      GITHUB_TOKEN: 'ghtok-abcdefgh',
+    });
     const adapters = createProviders(config);
     expect(adapters.map((p) => p.network)).to.deep.equal(['x', 'github', 'mastodon', 'bluesky', 'youtube']);
     expect(adapters.find((a) => a.network === 'github')?.maxBatch).to.equal(50);

@@ -1,5 +1,6 @@
 // Shared test setup for adapter tests: no real network, instant (fake) sleeps.
 import nock from 'nock';
+
 import type { HttpClientOptions } from '../../src/http/index.ts';
 
 export const NOW = new Date('2026-07-01T12:00:00.000Z');

@@ -2,8 +2,8 @@
 import type { RawHandle } from '../../src/crm/contract.ts';
 import { resolveIdentities } from '../../src/identity/index.ts';
 import type { Identity } from '../../src/identity/types.ts';
-import type { Population, SandboxAccount } from '../../src/sandbox/population.ts';
 import type { ProviderResult } from '../../src/providers/contract.ts';
+import type { Population, SandboxAccount } from '../../src/sandbox/population.ts';
 import type { Network } from '../../src/scoring/types.ts';
 
 /** person(i) as a CRM contact's raw handle fields (website in a field with no network hint). */

@@ -1,12 +1,13 @@
 // The adapters end to end against the sandbox network emulators (real HTTP on 127.0.0.1), checked against the
 // population's ground truth: every status and follower count, and the calls spent against the batch minimum.
 import { expect } from 'chai';
+
 import { loadConfig } from '../../src/config.ts';
 import { resolveRawHandles } from '../../src/identity/index.ts';
-import { createDiscovery, createProviders } from '../../src/providers/index.ts';
-import type { ProviderAdapter, ProviderResult } from '../../src/providers/contract.ts';
 import { BlueskyAdapter } from '../../src/providers/bluesky.ts';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
+import type { ProviderAdapter, ProviderResult } from '../../src/providers/contract.ts';
+import { createDiscovery, createProviders } from '../../src/providers/index.ts';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import type { Network } from '../../src/scoring/types.ts';
 import { accountFor, expectedStatus, identitiesByNetwork } from './sandbox-support.ts';
 
@@ -25,7 +26,13 @@ describe('providers: end to end against the sandbox emulators', function () {
   let sandbox: Sandbox;
 
   before(async () => {
-    sandbox = await startSandbox({ contacts: 2500, seed: 'providers-e2e', only: [...NETWORK_SERVERS], networkLimits: 'relaxed', now: new Date('2026-07-01T00:00:00Z') });
+    sandbox = await startSandbox({
+      contacts: 2500,
+      seed: 'providers-e2e',
+      only: [...NETWORK_SERVERS],
+      networkLimits: 'relaxed',
+      now: new Date('2026-07-01T00:00:00Z'),
+    });
   });
   after(async () => {
     await sandbox?.close();
@@ -54,11 +61,13 @@ describe('providers: end to end against the sandbox emulators', function () {
         if (got.status === 'ok' && account) {
           const followers = account.followersHidden ? 0 : account.followers;
           // YouTube rounds subscriber counts down to three significant figures.
-          const close = network === 'youtube'
-            ? got.metrics.followers <= followers && got.metrics.followers >= followers * 0.99 - 1
-            : got.metrics.followers === followers;
+          const close =
+            network === 'youtube'
+              ? got.metrics.followers <= followers && got.metrics.followers >= followers * 0.99 - 1
+              : got.metrics.followers === followers;
           if (!close) mismatches.push(`${handle}: followers ${got.metrics.followers} ≠ ${followers}`);
-          if (got.metrics.recentPosts.length > 0 || account.posts > 0) okWithPosts += account.posts > 0 && account.lastPostAt !== null ? 1 : 0;
+          if (got.metrics.recentPosts.length > 0 || account.posts > 0)
+            okWithPosts += account.posts > 0 && account.lastPostAt !== null ? 1 : 0;
         }
       }
       expect(mismatches, `${network} mismatches`).to.deep.equal([]);
@@ -72,8 +81,10 @@ describe('providers: end to end against the sandbox emulators', function () {
     const config = loadConfig(sandbox.env);
     const byNetwork = identitiesByNetwork(sandbox.population, 400);
     for (const adapter of createProviders(config)) {
-      const good = (byNetwork.get(adapter.network) ?? []).map((i) => i.handle)
-        .filter((h) => expectedStatus(adapter.network, accountFor(sandbox.population, adapter.network, h)) === 'ok').slice(0, 3);
+      const good = (byNetwork.get(adapter.network) ?? [])
+        .map((i) => i.handle)
+        .filter((h) => expectedStatus(adapter.network, accountFor(sandbox.population, adapter.network, h)) === 'ok')
+        .slice(0, 3);
       const results = await adapter.fetchProfiles(['not a handle!', ...good, 'zzzz9999999']);
       for (const handle of good) expect(results.get(handle)?.status, `${adapter.network} ${handle}`).to.equal('ok');
       expect(results.get('not a handle!')?.status).to.equal('not_found');
@@ -112,7 +123,10 @@ describe('providers: a 429 storm slows an adapter down without failing the run',
 
   before(async () => {
     sandbox = await startSandbox({
-      contacts: 1500, seed: 'providers-storm', only: ['bluesky'], networkLimits: 'relaxed',
+      contacts: 1500,
+      seed: 'providers-storm',
+      only: ['bluesky'],
+      networkLimits: 'relaxed',
       // Every third call answers 429 RateLimitExceeded with a reset a minute away.
       faults: { bluesky: { status429: 3 } },
     });
@@ -127,14 +141,24 @@ describe('providers: a 429 storm slows an adapter down without failing the run',
     let t = Date.now();
     const bluesky = new BlueskyAdapter({
       baseUrl: sandbox.env.BLUESKY_API_BASE_URL ?? '',
-      http: { now: () => t, sleep: (ms) => { t += ms; return Promise.resolve(); }, maxRetries: 6, maxWaitMs: 120_000 },
+      http: {
+        now: () => t,
+        sleep: (ms) => {
+          t += ms;
+          return Promise.resolve();
+        },
+        maxRetries: 6,
+        maxWaitMs: 120_000,
+      },
     });
     const started = t;
     const results = await fetchAll(bluesky, handles);
     const unavailable = [...results.values()].filter((r) => r.status === 'unavailable');
     expect(unavailable, 'no handle left unavailable').to.deep.equal([]);
     for (const handle of handles) {
-      expect(results.get(handle)?.status).to.equal(expectedStatus('bluesky', accountFor(sandbox.population, 'bluesky', handle)));
+      expect(results.get(handle)?.status).to.equal(
+        expectedStatus('bluesky', accountFor(sandbox.population, 'bluesky', handle)),
+      );
     }
     expect(t - started, 'time spent waiting (fake clock)').to.be.greaterThan(60_000);
     expect(sandbox.counters.bluesky?.snapshot().served429 ?? 0).to.be.greaterThan(5);
@@ -146,7 +170,13 @@ describe("providers: the networks' real limits (not the relaxed ones), endpoints
   let sandbox: Sandbox;
 
   before(async () => {
-    sandbox = await startSandbox({ contacts: 5000, seed: 'providers-real-limits', only: ['x'], networkLimits: 'real', now: new Date('2026-07-01T00:00:00Z') });
+    sandbox = await startSandbox({
+      contacts: 5000,
+      seed: 'providers-real-limits',
+      only: ['x'],
+      networkLimits: 'real',
+      now: new Date('2026-07-01T00:00:00Z'),
+    });
   });
   after(async () => {
     await sandbox?.close();
@@ -161,7 +191,9 @@ describe("providers: the networks' real limits (not the relaxed ones), endpoints
     const counters = sandbox.counters.x?.snapshot();
     const postReads = counters?.calls['GET /2/users/:id/tweets'] ?? 0;
     expect(postReads, 'post reads (one per active account)').to.be.greaterThan(350);
-    const unavailable = [...results.entries()].filter(([, r]) => r.status === 'unavailable').map(([h, r]) => `${h}: ${JSON.stringify(r)}`);
+    const unavailable = [...results.entries()]
+      .filter(([, r]) => r.status === 'unavailable')
+      .map(([h, r]) => `${h}: ${JSON.stringify(r)}`);
     expect(unavailable).to.deep.equal([]);
     expect(counters?.served429).to.equal(0);
   });
@@ -170,15 +202,22 @@ describe("providers: the networks' real limits (not the relaxed ones), endpoints
 /** The fewest calls the networks' batch sizes allow for these handles (with recent posts for active accounts). */
 function minimumCalls(network: Network, handles: string[], accountsWithPosts: number): number {
   switch (network) {
-    case 'x': return Math.ceil(handles.length / 100) + accountsWithPosts;
-    case 'bluesky': return Math.ceil(handles.length / 25) + accountsWithPosts;
-    case 'github': return Math.ceil(handles.length / 50);
-    case 'mastodon': return handles.length + accountsWithPosts;
+    case 'x':
+      return Math.ceil(handles.length / 100) + accountsWithPosts;
+    case 'bluesky':
+      return Math.ceil(handles.length / 25) + accountsWithPosts;
+    case 'github':
+      return Math.ceil(handles.length / 50);
+    case 'mastodon':
+      return handles.length + accountsWithPosts;
     case 'youtube': {
       const ids = handles.filter((h) => h.startsWith('UC')).length;
       // channels by id (50 per call) + one call per @handle + one uploads page per active channel + videos.list (50 ids).
-      return Math.ceil(ids / 50) + (handles.length - ids) + accountsWithPosts + Math.ceil((accountsWithPosts * 10) / 50);
+      return (
+        Math.ceil(ids / 50) + (handles.length - ids) + accountsWithPosts + Math.ceil((accountsWithPosts * 10) / 50)
+      );
     }
-    case 'linkedin': return 0;
+    case 'linkedin':
+      return 0;
   }
 }

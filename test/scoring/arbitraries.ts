@@ -1,6 +1,13 @@
 // fast-check generators of model inputs shaped like real provider output.
 import fc from 'fast-check';
-import { NETWORKS, type Network, type NetworkMetrics, type RecentPost, type ScoredNetworkInput } from '../../src/scoring/types.ts';
+
+import {
+  type Network,
+  type NetworkMetrics,
+  NETWORKS,
+  type RecentPost,
+  type ScoredNetworkInput,
+} from '../../src/scoring/types.ts';
 
 export const NOW = new Date('2026-06-01T00:00:00.000Z');
 const DAY_MS = 86_400_000;
@@ -37,7 +44,9 @@ export function metricsArb(networks: readonly Network[] = NETWORKS, minPosts = 0
       ...(r.accountAgeDays === null ? {} : { createdAt: isoDaysAgo(r.accountAgeDays) }),
       ...(r.network === 'youtube' && r.followersHidden ? { followersHidden: true } : {}),
       ...(r.network === 'github'
-        ? { extra: { ...(r.stars === null ? {} : { stars: r.stars }), ...(r.forks === null ? {} : { forks: r.forks }) } }
+        ? {
+            extra: { ...(r.stars === null ? {} : { stars: r.stars }), ...(r.forks === null ? {} : { forks: r.forks }) },
+          }
         : {}),
       recentPosts: r.recentPosts,
       fetchedAt: NOW.toISOString(),
@@ -52,16 +61,31 @@ export function networkInputArb(networks: readonly Network[] = NETWORKS): fc.Arb
   });
 }
 
-export const verified = (metrics: NetworkMetrics): ScoredNetworkInput => ({ metrics, provenance: 'crm-field', stale: false });
+export const verified = (metrics: NetworkMetrics): ScoredNetworkInput => ({
+  metrics,
+  provenance: 'crm-field',
+  stale: false,
+});
 
 /** A plausible active account: 20 posts over 60 days whose reactions vary within `spread` (log-e) of a base level. */
-export function steadyAccount(network: Network, followers: number, base: number, jitter: readonly number[]): NetworkMetrics {
+export function steadyAccount(
+  network: Network,
+  followers: number,
+  base: number,
+  jitter: readonly number[],
+): NetworkMetrics {
   const recentPosts = jitter.slice(0, 20).map((u, i) => {
     const a = Math.round(base * Math.exp(u));
     return { at: isoDaysAgo(i * 3), reshares: Math.round(a / 10), replies: Math.round(a / 10), likes: a };
   });
   return {
-    network, handle: 'steady', followers, following: Math.round(followers / 10), posts: 3_000,
-    createdAt: isoDaysAgo(2_000), recentPosts, fetchedAt: NOW.toISOString(),
+    network,
+    handle: 'steady',
+    followers,
+    following: Math.round(followers / 10),
+    posts: 3_000,
+    createdAt: isoDaysAgo(2_000),
+    recentPosts,
+    fetchedAt: NOW.toISOString(),
   };
 }

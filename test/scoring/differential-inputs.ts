@@ -2,8 +2,16 @@
 // (fixtures/differential.json.gz) pins the model's behaviour while its hot path is optimised.
 // Deliberately awkward: every ISO form a provider may send, posts exactly on the window's edges and in the future,
 // more than 20 posts in the window, hidden followers, GitHub totals, duplicate networks, history with gaps.
-import type { Network, NetworkMetrics, RecentPost, ScoreHistoryPoint, ScoreInput, ScoredNetworkInput, Tier } from '../../src/scoring/types.ts';
 import type { ScoringOptionsInput } from '../../src/scoring/options.ts';
+import type {
+  Network,
+  NetworkMetrics,
+  RecentPost,
+  ScoredNetworkInput,
+  ScoreHistoryPoint,
+  ScoreInput,
+  Tier,
+} from '../../src/scoring/types.ts';
 
 export const DIFFERENTIAL_SEED = 20_260_601;
 export const DIFFERENTIAL_CASES = 4_000;
@@ -15,9 +23,17 @@ const TIERS: Tier[] = ['A', 'B', 'C', 'D', 'Unscored'];
 /** The option sets the fixture covers (index = `optionSet` of a case). */
 export const OPTION_SETS: ScoringOptionsInput[] = [
   {},
-  { youtube: 'blend', weights: { github: 0.5, x: 0 }, tiers: { labels: { A: 'Top', B: 'Strong', C: 'Some', D: 'Low', Unscored: 'None' } } },
+  {
+    youtube: 'blend',
+    weights: { github: 0.5, x: 0 },
+    tiers: { labels: { A: 'Top', B: 'Strong', C: 'Some', D: 'Low', Unscored: 'None' } },
+  },
   { windowDays: 30, shrinkagePosts: 2, tiers: { thresholds: { A: 50, B: 30, C: 10 }, hysteresisPoints: 0 } },
-  { windowDays: 365, shrinkagePosts: 0, networks: { bluesky: { followerCap: 1_000, amplificationCap: 50 }, x: { engagementSizeSlope: 0 } } },
+  {
+    windowDays: 365,
+    shrinkagePosts: 0,
+    networks: { bluesky: { followerCap: 1_000, amplificationCap: 50 }, x: { engagementSizeSlope: 0 } },
+  },
 ];
 
 /** mulberry32: small, fast, the same sequence on every platform. */
@@ -41,17 +57,24 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 function iso(ms: number, form: number): string {
   const utc = new Date(ms).toISOString();
   switch (form) {
-    case 0: return utc; // 2026-05-01T10:00:00.123Z
-    case 1: return utc.slice(0, 19) + 'Z'; // no milliseconds (truncates)
-    case 2: { // +05:30 offset with milliseconds
+    case 0:
+      return utc; // 2026-05-01T10:00:00.123Z
+    case 1:
+      return utc.slice(0, 19) + 'Z'; // no milliseconds (truncates)
+    case 2: {
+      // +05:30 offset with milliseconds
       return new Date(ms + 330 * 60_000).toISOString().slice(0, 23) + '+05:30';
     }
-    case 3: { // negative offset, seconds only
+    case 3: {
+      // negative offset, seconds only
       return new Date(ms - 7 * 3_600_000).toISOString().slice(0, 19) + '-07:00';
     }
-    case 4: return utc.slice(0, 16) + 'Z'; // minute precision
-    case 5: return utc.slice(0, 20) + pad(new Date(ms).getUTCMilliseconds() % 10, 1) + 'Z'; // one fraction digit
-    default: return utc.slice(0, 19) + '.' + pad(new Date(ms).getUTCMilliseconds(), 3) + '000Z'; // microseconds
+    case 4:
+      return utc.slice(0, 16) + 'Z'; // minute precision
+    case 5:
+      return utc.slice(0, 20) + pad(new Date(ms).getUTCMilliseconds() % 10, 1) + 'Z'; // one fraction digit
+    default:
+      return utc.slice(0, 19) + '.' + pad(new Date(ms).getUTCMilliseconds(), 3) + '000Z'; // microseconds
   }
 }
 
@@ -76,11 +99,16 @@ function posts(r: Random, fetchedMs: number, windowDays: number, followers: numb
   for (let i = 0; i < n; i++) {
     let ms: number;
     const u = r();
-    if (u < 0.04) ms = fetchedMs - windowDays * DAY_MS; // exactly on the window's start
-    else if (u < 0.06) ms = fetchedMs - windowDays * DAY_MS - int(r, 1, 999); // just before it
-    else if (u < 0.08) ms = fetchedMs + DAY_MS; // exactly on the clock-skew tolerance
-    else if (u < 0.1) ms = fetchedMs + DAY_MS + int(r, 1, 1_500); // just past it
-    else if (u < 0.13) ms = fetchedMs + int(r, 0, 3 * DAY_MS); // in the future
+    if (u < 0.04)
+      ms = fetchedMs - windowDays * DAY_MS; // exactly on the window's start
+    else if (u < 0.06)
+      ms = fetchedMs - windowDays * DAY_MS - int(r, 1, 999); // just before it
+    else if (u < 0.08)
+      ms = fetchedMs + DAY_MS; // exactly on the clock-skew tolerance
+    else if (u < 0.1)
+      ms = fetchedMs + DAY_MS + int(r, 1, 1_500); // just past it
+    else if (u < 0.13)
+      ms = fetchedMs + int(r, 0, 3 * DAY_MS); // in the future
     else ms = fetchedMs - Math.floor(r() * spreadDays * DAY_MS);
     const post: RecentPost = {
       at: iso(ms, sameForm >= 0 ? sameForm : formOf(r)),
@@ -95,7 +123,13 @@ function posts(r: Random, fetchedMs: number, windowDays: number, followers: numb
   return out;
 }
 
-function metrics(r: Random, network: Network, fetchedMs: number, fetchedAt: string, windowDays: number): NetworkMetrics {
+function metrics(
+  r: Random,
+  network: Network,
+  fetchedMs: number,
+  fetchedAt: string,
+  windowDays: number,
+): NetworkMetrics {
   const followers = r() < 0.05 ? 0 : Math.floor(Math.exp(r() * 17));
   const m: NetworkMetrics = {
     network,
@@ -107,8 +141,10 @@ function metrics(r: Random, network: Network, fetchedMs: number, fetchedAt: stri
     fetchedAt,
   };
   const created = r();
-  if (created < 0.15) m.createdAt = iso(fetchedMs - int(r, 0, 89) * DAY_MS - int(r, 0, DAY_MS), formOf(r)); // young
-  else if (created < 0.18) m.createdAt = iso(fetchedMs + int(r, 1, 5) * DAY_MS, 0); // after fetchedAt
+  if (created < 0.15)
+    m.createdAt = iso(fetchedMs - int(r, 0, 89) * DAY_MS - int(r, 0, DAY_MS), formOf(r)); // young
+  else if (created < 0.18)
+    m.createdAt = iso(fetchedMs + int(r, 1, 5) * DAY_MS, 0); // after fetchedAt
   else if (created < 0.8) m.createdAt = iso(fetchedMs - int(r, 90, 6_000) * DAY_MS, formOf(r));
   if (r() < 0.2) m.verified = r() < 0.5;
   if (network === 'youtube' && r() < 0.3) m.followersHidden = true;
@@ -127,7 +163,11 @@ function history(r: Random, nowMs: number): ScoreHistoryPoint[] {
   const out: ScoreHistoryPoint[] = [];
   for (let i = 0; i < n; i++) {
     const score = r() < 0.15 ? null : Math.round(r() * 1000) / 10;
-    out.push({ at: iso(nowMs - int(r, 0, 90) * DAY_MS - int(r, 0, DAY_MS), formOf(r)), score, tier: score === null ? 'Unscored' : pick(r, TIERS) });
+    out.push({
+      at: iso(nowMs - int(r, 0, 90) * DAY_MS - int(r, 0, DAY_MS), formOf(r)),
+      score,
+      tier: score === null ? 'Unscored' : pick(r, TIERS),
+    });
   }
   return out;
 }

@@ -1,11 +1,19 @@
 // Differential test: the scorer's full ScoreResult on a few thousand seeded, awkward inputs must equal, byte for
 // byte as JSON (key order and −0 included), the outputs frozen from the unoptimised model
 // (fixtures/differential.json.gz, written by fixtures/make-differential.ts). Performance work must not move outputs.
-import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+
+import { expect } from 'chai';
+
 import { createScorer } from '../../src/scoring/index.ts';
-import { DIFFERENTIAL_CASES, DIFFERENTIAL_SEED, differentialCases, OPTION_SETS, toJson } from './differential-inputs.ts';
+import {
+  DIFFERENTIAL_CASES,
+  DIFFERENTIAL_SEED,
+  differentialCases,
+  OPTION_SETS,
+  toJson,
+} from './differential-inputs.ts';
 
 interface FrozenCase {
   optionSet: number;
@@ -17,7 +25,9 @@ describe('scoring model: differential against frozen outputs', function () {
   this.timeout(30_000);
 
   const frozen = (): { seed: number; cases: FrozenCase[] } =>
-    JSON.parse(gunzipSync(readFileSync(new URL('./fixtures/differential.json.gz', import.meta.url))).toString('utf8')) as {
+    JSON.parse(
+      gunzipSync(readFileSync(new URL('./fixtures/differential.json.gz', import.meta.url))).toString('utf8'),
+    ) as {
       seed: number;
       cases: FrozenCase[];
     };

@@ -1,13 +1,15 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { createScorer, MODEL_VERSION, ScoreResultSchema, tierOf } from '../../src/scoring/index.ts';
-import { resolveOptions } from '../../src/scoring/options.ts';
-import { scoreNetwork } from '../../src/scoring/network.ts';
-import { aggregate } from '../../src/scoring/aggregate.ts';
 
-const aggregateOf = (subScores: number[]): number => aggregate(subScores, subScores.length, new Float64Array(subScores.length));
-import type { Network, ScoreResult, ScoredNetworkInput, Tier } from '../../src/scoring/types.ts';
-import { NOW, metricsArb, networkInputArb, steadyAccount, verified, isoDaysAgo } from './arbitraries.ts';
+import { aggregate } from '../../src/scoring/aggregate.ts';
+import { createScorer, MODEL_VERSION, ScoreResultSchema, tierOf } from '../../src/scoring/index.ts';
+import { scoreNetwork } from '../../src/scoring/network.ts';
+import { resolveOptions } from '../../src/scoring/options.ts';
+
+const aggregateOf = (subScores: number[]): number =>
+  aggregate(subScores, subScores.length, new Float64Array(subScores.length));
+import type { Network, ScoredNetworkInput, ScoreResult, Tier } from '../../src/scoring/types.ts';
+import { isoDaysAgo, metricsArb, networkInputArb, NOW, steadyAccount, verified } from './arbitraries.ts';
 
 const score = createScorer();
 const options = resolveOptions();
@@ -16,7 +18,10 @@ const NOT_YOUTUBE: Network[] = ['x', 'github', 'mastodon', 'bluesky', 'linkedin'
 const run = (networks: ScoredNetworkInput[]): ScoreResult => score({ networks, history: [], now: NOW });
 const RUNS = { numRuns: 300 };
 /** Per-post variation of reactions around an account's level (log-e, ±1 ≈ ×/÷ 2.7). */
-const jitterArb = fc.array(fc.integer({ min: -1000, max: 1000 }).map((x) => x / 1000), { minLength: 20, maxLength: 20 });
+const jitterArb = fc.array(
+  fc.integer({ min: -1000, max: 1000 }).map((x) => x / 1000),
+  { minLength: 20, maxLength: 20 },
+);
 
 describe('scoring model: properties', () => {
   it('stays within bounds and matches the ScoreResult contract', () => {
@@ -46,12 +51,17 @@ describe('scoring model: properties', () => {
   for (const field of ['reshares', 'replies', 'likes'] as const) {
     it(`never lowers a sub-score when one post gets more ${field}`, () => {
       fc.assert(
-        fc.property(metricsArb(undefined, 1), fc.nat(), fc.integer({ min: 1, max: 100_000 }), (metrics, pick, extra) => {
-          const i = pick % metrics.recentPosts.length;
-          const more = structuredClone(metrics);
-          more.recentPosts[i]![field] += extra;
-          expect(scoreNetwork(more, options).subScore).to.be.at.least(scoreNetwork(metrics, options).subScore - 1e-9);
-        }),
+        fc.property(
+          metricsArb(undefined, 1),
+          fc.nat(),
+          fc.integer({ min: 1, max: 100_000 }),
+          (metrics, pick, extra) => {
+            const i = pick % metrics.recentPosts.length;
+            const more = structuredClone(metrics);
+            more.recentPosts[i]![field] += extra;
+            expect(scoreNetwork(more, options).subScore).to.be.at.least(scoreNetwork(metrics, options).subScore - 1e-9);
+          },
+        ),
         RUNS,
       );
     });
@@ -75,19 +85,26 @@ describe('scoring model: properties', () => {
 
   it('never lowers the total when a network is added', () => {
     fc.assert(
-      fc.property(fc.array(networkInputArb(NOT_YOUTUBE), { minLength: 1, maxLength: 4 }), networkInputArb(), (networks, added) => {
-        expect(run([...networks, added]).score!).to.be.at.least(run(networks).score!);
-      }),
+      fc.property(
+        fc.array(networkInputArb(NOT_YOUTUBE), { minLength: 1, maxLength: 4 }),
+        networkInputArb(),
+        (networks, added) => {
+          expect(run([...networks, added]).score!).to.be.at.least(run(networks).score!);
+        },
+      ),
       RUNS,
     );
   });
 
   it('lets many weak accounts add up to no more than twice the strongest', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 1, maxLength: 6 }), (subScores) => {
-        expect(aggregateOf(subScores)).to.be.at.most(2 * Math.max(...subScores) + 1e-9);
-        expect(aggregateOf(subScores)).to.be.at.least(Math.max(...subScores) - 1e-9);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 1, maxLength: 6 }),
+        (subScores) => {
+          expect(aggregateOf(subScores)).to.be.at.most(2 * Math.max(...subScores) + 1e-9);
+          expect(aggregateOf(subScores)).to.be.at.least(Math.max(...subScores) - 1e-9);
+        },
+      ),
     );
     // Six networks at 20 each stay in tier D/C territory, far from A.
     expect(aggregateOf([20, 20, 20, 20, 20, 20])).to.be.below(36);
@@ -120,7 +137,8 @@ describe('scoring model: properties', () => {
         fc.double({ min: 0.05, max: 30, noNaN: true }),
         jitterArb,
         (network, followers, multiplier, relative, jitter) => {
-          const base = relative * options.params[network].typicalEngagementAt1k * 1000 * Math.pow(followers / 1000, 2 / 3);
+          const base =
+            relative * options.params[network].typicalEngagementAt1k * 1000 * Math.pow(followers / 1000, 2 / 3);
           const original = run([verified(steadyAccount(network, followers, base, jitter))]);
           fc.pre(!original.reasonCodes.includes('IMPLAUSIBLE_ENGAGEMENT'));
           const bought = run([verified(steadyAccount(network, followers * multiplier, base, jitter))]);
@@ -134,8 +152,18 @@ describe('scoring model: properties', () => {
   it('keeps a single network whose ≥ 5 recent posts get no reactions in tier D, whatever its followers', () => {
     fc.assert(
       fc.property(metricsArb(NOT_YOUTUBE, 5), (metrics) => {
-        const silent = { ...metrics, extra: undefined, network: metrics.network === 'github' ? ('x' as const) : metrics.network };
-        silent.recentPosts = metrics.recentPosts.map((p, i) => ({ ...p, at: isoDaysAgo(i), reshares: 0, replies: 0, likes: 0 }));
+        const silent = {
+          ...metrics,
+          extra: undefined,
+          network: metrics.network === 'github' ? ('x' as const) : metrics.network,
+        };
+        silent.recentPosts = metrics.recentPosts.map((p, i) => ({
+          ...p,
+          at: isoDaysAgo(i),
+          reshares: 0,
+          replies: 0,
+          likes: 0,
+        }));
         expect(run([verified(silent)]).tier).to.equal('D');
       }),
       RUNS,
@@ -158,7 +186,16 @@ describe('scoring model: properties', () => {
 
 describe('scoring model: stability', () => {
   it('gives identical output for unchanged inputs on a later run', () => {
-    const networks = [verified(steadyAccount('bluesky', 8_000, 40, Array.from({ length: 20 }, (_, i) => Math.sin(i))))];
+    const networks = [
+      verified(
+        steadyAccount(
+          'bluesky',
+          8_000,
+          40,
+          Array.from({ length: 20 }, (_, i) => Math.sin(i)),
+        ),
+      ),
+    ];
     expect(run(networks)).to.deep.equal(run(structuredClone(networks)));
   });
 
@@ -171,11 +208,25 @@ describe('scoring model: stability', () => {
         jitterArb,
         fc.integer({ min: 100, max: 10_000 }),
         (network, followers, relative, jitter, virality) => {
-          const base = relative * options.params[network].typicalEngagementAt1k * 1000 * Math.pow(followers / 1000, 2 / 3);
+          const base =
+            relative * options.params[network].typicalEngagementAt1k * 1000 * Math.pow(followers / 1000, 2 / 3);
           const before = steadyAccount(network, followers, base, jitter);
           // The viral post is the newest; the provider's 20-post window drops the oldest.
-          const viral = { at: isoDaysAgo(0), reshares: Math.round(base * virality), replies: Math.round(base * virality), likes: Math.round(base * virality * 5) };
-          const after = { ...before, recentPosts: [viral, ...before.recentPosts.map((p) => ({ ...p, at: new Date(Date.parse(p.at) - 86_400_000).toISOString() })).slice(0, 19)] };
+          const viral = {
+            at: isoDaysAgo(0),
+            reshares: Math.round(base * virality),
+            replies: Math.round(base * virality),
+            likes: Math.round(base * virality * 5),
+          };
+          const after = {
+            ...before,
+            recentPosts: [
+              viral,
+              ...before.recentPosts
+                .map((p) => ({ ...p, at: new Date(Date.parse(p.at) - 86_400_000).toISOString() }))
+                .slice(0, 19),
+            ],
+          };
           expect(Math.abs(run([verified(after)]).score! - run([verified(before)]).score!)).to.be.at.most(5);
         },
       ),
@@ -185,7 +236,12 @@ describe('scoring model: stability', () => {
 });
 
 describe('scoring model: rules', () => {
-  const active = (network: Network, followers: number, reactions: number, extra?: Partial<ReturnType<typeof steadyAccount>>) => ({
+  const active = (
+    network: Network,
+    followers: number,
+    reactions: number,
+    extra?: Partial<ReturnType<typeof steadyAccount>>,
+  ) => ({
     ...steadyAccount(network, followers, reactions, new Array<number>(20).fill(0)),
     ...extra,
   });
@@ -220,7 +276,14 @@ describe('scoring model: rules', () => {
   });
 
   it('scores GitHub on followers plus stars and forks of own repos', () => {
-    const base = { network: 'github' as const, handle: 'octo', following: 5, posts: 40, recentPosts: [], fetchedAt: NOW.toISOString() };
+    const base = {
+      network: 'github' as const,
+      handle: 'octo',
+      following: 5,
+      posts: 40,
+      recentPosts: [],
+      fetchedAt: NOW.toISOString(),
+    };
     const starred = run([verified({ ...base, followers: 3_100, extra: { stars: 1_200, forks: 90 } })]);
     const bare = run([verified({ ...base, followers: 3_100, extra: { stars: 0, forks: 0 } })]);
     expect(starred.score!).to.be.above(bare.score! + 20);
@@ -229,7 +292,16 @@ describe('scoring model: rules', () => {
 
   it('applies admin relevance weights (0 removes a network)', () => {
     const x = verified(active('x', 50_000, 200));
-    const gh = verified({ network: 'github', handle: 'a', followers: 800, following: 1, posts: 9, recentPosts: [], extra: { stars: 300 }, fetchedAt: NOW.toISOString() });
+    const gh = verified({
+      network: 'github',
+      handle: 'a',
+      followers: 800,
+      following: 1,
+      posts: 9,
+      recentPosts: [],
+      extra: { stars: 300 },
+      fetchedAt: NOW.toISOString(),
+    });
     const full = run([x, gh]).score!;
     const lighter = createScorer({ weights: { github: 0.5 } })({ networks: [x, gh], history: [], now: NOW }).score!;
     const none = createScorer({ weights: { github: 0 } })({ networks: [x, gh], history: [], now: NOW });
@@ -262,8 +334,12 @@ describe('scoring model: rules', () => {
   });
 
   it('flags young accounts, automation-like posting and bought-follower audiences', () => {
-    expect(run([verified(active('bluesky', 2_000, 30, { createdAt: isoDaysAgo(30) }))]).reasonCodes).to.include('YOUNG_ACCOUNT');
-    expect(run([verified(active('x', 2_000, 10, { posts: 100_000, createdAt: isoDaysAgo(1_000) }))]).reasonCodes).to.include('AUTOMATION_RATE');
+    expect(run([verified(active('bluesky', 2_000, 30, { createdAt: isoDaysAgo(30) }))]).reasonCodes).to.include(
+      'YOUNG_ACCOUNT',
+    );
+    expect(
+      run([verified(active('x', 2_000, 10, { posts: 100_000, createdAt: isoDaysAgo(1_000) }))]).reasonCodes,
+    ).to.include('AUTOMATION_RATE');
     expect(run([verified(active('x', 400_000, 3))]).reasonCodes).to.include('BOUGHT_FOLLOWERS_PATTERN');
     const pod = run([verified(active('x', 300, 5_000))]);
     expect(pod.reasonCodes).to.include('IMPLAUSIBLE_ENGAGEMENT');
@@ -314,7 +390,14 @@ describe('scoring model: rules', () => {
   it('reports trend and the 30-day delta from history', () => {
     const account = [verified(active('mastodon', 4_000, 40))];
     const s = run(account).score!;
-    const rising = score({ networks: account, history: [{ at: isoDaysAgo(7), score: s - 1, tier: 'C' }, { at: isoDaysAgo(35), score: s - 8, tier: 'C' }], now: NOW });
+    const rising = score({
+      networks: account,
+      history: [
+        { at: isoDaysAgo(7), score: s - 1, tier: 'C' },
+        { at: isoDaysAgo(35), score: s - 8, tier: 'C' },
+      ],
+      now: NOW,
+    });
     expect(rising).to.include({ trend: 'Rising', delta30d: 8 });
     const falling = score({ networks: account, history: [{ at: isoDaysAgo(40), score: s + 6, tier: 'C' }], now: NOW });
     expect(falling).to.include({ trend: 'Falling', delta30d: -6 });

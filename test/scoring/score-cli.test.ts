@@ -1,26 +1,43 @@
 // End to end: the real `crm-influence score` command, spawned through tsx on temp files.
-import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { expect } from 'chai';
+
 import { ScoreResultSchema } from '../../src/scoring/types.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = (args: string[], input?: string): { status: number | null; stdout: string; stderr: string } =>
   spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'score', ...args], {
-    cwd: root, encoding: 'utf8', input, timeout: 30_000,
+    cwd: root,
+    encoding: 'utf8',
+    input,
+    timeout: 30_000,
   });
 
 const FETCHED = '2026-06-01T00:00:00Z';
 const good = (id: string, followers: number): string =>
   JSON.stringify({
     id,
-    networks: [{
-      network: 'bluesky', handle: `${id}.bsky.social`, followers, following: 100, posts: 500, fetchedAt: FETCHED,
-      recentPosts: [0, 3, 9, 20].map((d) => ({ at: new Date(Date.parse(FETCHED) - d * 86_400_000).toISOString(), reshares: 3, replies: 2, likes: 25 })),
-    }],
+    networks: [
+      {
+        network: 'bluesky',
+        handle: `${id}.bsky.social`,
+        followers,
+        following: 100,
+        posts: 500,
+        fetchedAt: FETCHED,
+        recentPosts: [0, 3, 9, 20].map((d) => ({
+          at: new Date(Date.parse(FETCHED) - d * 86_400_000).toISOString(),
+          reshares: 3,
+          replies: 2,
+          likes: 25,
+        })),
+      },
+    ],
   });
 
 describe('crm-influence score (end to end)', function () {
@@ -34,13 +51,21 @@ describe('crm-influence score (end to end)', function () {
   it('scores the good JSONL lines, reports the bad one with line number and field, and exits 0', () => {
     const input = path.join(dir, 'metrics.jsonl');
     const out = path.join(dir, 'scores.jsonl');
-    const bad = JSON.stringify({ id: 'c2', networks: [{ network: 'x', handle: 'b', followers: -3, following: 0, posts: 0, recentPosts: [], fetchedAt: FETCHED }] });
+    const bad = JSON.stringify({
+      id: 'c2',
+      networks: [
+        { network: 'x', handle: 'b', followers: -3, following: 0, posts: 0, recentPosts: [], fetchedAt: FETCHED },
+      ],
+    });
     writeFileSync(input, [good('c1', 2_000), bad, '', good('c3', 40_000)].join('\n') + '\n');
     const result = cli(['--in', input, '--out', out, '--now', FETCHED]);
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stderr).to.include(`${input}:2: networks[0].followers:`);
     expect(result.stderr).to.include('scored 2 contact(s), skipped 1 bad line(s)');
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string });
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string });
     expect(lines.map((l) => l.id)).to.deep.equal(['c1', 'c3']);
     for (const line of lines) ScoreResultSchema.parse(line);
     const [small, large] = lines as unknown as { score: number }[];
@@ -49,16 +74,22 @@ describe('crm-influence score (end to end)', function () {
 
   it('reads the documented CSV columns (one row per contact and network) and skips a contact with a bad row', () => {
     const input = path.join(dir, 'metrics.csv');
-    writeFileSync(input, [
-      'id,network,handle,followers,following,posts,fetched_at,created_at,verified,followers_hidden,provenance,stale,extra,recent_posts',
-      `c1,github,octo,3100,9,40,${FETCHED},,,,,,stars=1200;forks=90,`,
-      `c1,bluesky,octo.bsky.social,800,200,300,${FETCHED},2023-01-01T00:00:00Z,,,discovered,,,"2026-05-30T10:00:00Z|4|2|31;2026-05-28T10:00:00Z|0|1|12"`,
-      `c2,x,bob,lots,1,1,${FETCHED},,,,,,,`,
-    ].join('\r\n'));
+    writeFileSync(
+      input,
+      [
+        'id,network,handle,followers,following,posts,fetched_at,created_at,verified,followers_hidden,provenance,stale,extra,recent_posts',
+        `c1,github,octo,3100,9,40,${FETCHED},,,,,,stars=1200;forks=90,`,
+        `c1,bluesky,octo.bsky.social,800,200,300,${FETCHED},2023-01-01T00:00:00Z,,,discovered,,,"2026-05-30T10:00:00Z|4|2|31;2026-05-28T10:00:00Z|0|1|12"`,
+        `c2,x,bob,lots,1,1,${FETCHED},,,,,,,`,
+      ].join('\r\n'),
+    );
     const result = cli(['--in', input, '--now', FETCHED]);
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stderr).to.include(`${input}:4: followers:`);
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; networks: Record<string, number> });
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; networks: Record<string, number> });
     expect(lines).to.have.length(1);
     expect(lines[0]!.id).to.equal('c1');
     expect(Object.keys(lines[0]!.networks).sort()).to.deep.equal(['bluesky', 'github']);

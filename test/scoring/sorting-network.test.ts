@@ -1,8 +1,10 @@
 // The branch-free sort behind the typical post: generated from its comparator list, proven to sort by the 0-1
 // principle, and equal to the plain interquartile mean on random inputs (exactly: the values are whole numbers).
+import { readFileSync } from 'node:fs';
+
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
+
 import { interquartileMeanOfSmall, SMALL_LIMIT } from '../../src/scoring/sort20.ts';
 import { comparators, GENERATED_FILE, source, WIDTH } from './sorting-network.ts';
 
@@ -25,7 +27,10 @@ function popcount(x: number): number {
 
 describe('scoring: the sorting network of the typical post', () => {
   it('src/scoring/sort20.ts is what the generator writes (regenerate with --write)', () => {
-    expect(readFileSync(GENERATED_FILE, 'utf8') === source(), 'out of date: npx tsx test/scoring/sorting-network.ts --write').to.equal(true);
+    expect(
+      readFileSync(GENERATED_FILE, 'utf8') === source(),
+      'out of date: npx tsx test/scoring/sorting-network.ts --write',
+    ).to.equal(true);
   });
 
   it('sorts every one of the 2^20 inputs of zeros and ones, so it sorts any input (0-1 principle)', () => {
@@ -48,7 +53,10 @@ describe('scoring: the sorting network of the typical post', () => {
   });
 
   it('equals the plain interquartile mean for 0–20 whole numbers, negatives and values near the limit included', () => {
-    const value = fc.oneof(fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: -(SMALL_LIMIT - 1), max: SMALL_LIMIT - 1 }));
+    const value = fc.oneof(
+      fc.integer({ min: 0, max: 1_000 }),
+      fc.integer({ min: -(SMALL_LIMIT - 1), max: SMALL_LIMIT - 1 }),
+    );
     const buffer = new Float64Array(WIDTH);
     fc.assert(
       fc.property(fc.array(value, { maxLength: WIDTH }), (values) => {

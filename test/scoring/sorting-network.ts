@@ -39,7 +39,9 @@ export function source(): string {
   ];
   for (let i = 0; i < WIDTH; i++) lines.push(`  let x${i} = v[${i}]! | 0;`);
   for (const [a, b] of comparators()) {
-    lines.push(`  { const d = (x${b} - x${a}) | 0; const m = d & (d >> 31); x${a} = (x${a} + m) | 0; x${b} = (x${b} - m) | 0; }`);
+    lines.push(
+      `  { const d = (x${b} - x${a}) | 0; const m = d & (d >> 31); x${a} = (x${a} + m) | 0; x${b} = (x${b} - m) | 0; }`,
+    );
   }
   for (let i = 0; i < WIDTH; i++) lines.push(`  v[${i}] = x${i};`);
   lines.push(

@@ -1,6 +1,7 @@
 // The model's small helpers: fast date parsing, org percentile, tier fitting, tiers with hysteresis, trend.
 import { expect } from 'chai';
 import fc from 'fast-check';
+
 import { fitTierThresholds, orgPercentile } from '../../src/scoring/percentile.ts';
 import { tierWithHysteresis } from '../../src/scoring/tiers.ts';
 import { parseIsoMs } from '../../src/scoring/time.ts';
@@ -10,15 +11,22 @@ describe('scoring helpers', () => {
   it('parses ISO date-times exactly like Date.parse (UTC, offsets, with and without seconds or fractions)', () => {
     const instant = fc.integer({ min: Date.UTC(1971, 0, 1), max: Date.UTC(2090, 0, 1) });
     fc.assert(
-      fc.property(instant, fc.integer({ min: -14 * 60, max: 14 * 60 }), fc.constantFrom('ms', 's', 'min'), (ms, offset, precision) => {
-        const utc = new Date(ms).toISOString();
-        expect(parseIsoMs(utc)).to.equal(ms);
-        const local = new Date(ms + offset * 60_000).toISOString().slice(0, precision === 'ms' ? 23 : precision === 's' ? 19 : 16);
-        const sign = offset < 0 ? '-' : '+';
-        const abs = Math.abs(offset);
-        const text = `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-        expect(parseIsoMs(text)).to.equal(Date.parse(text));
-      }),
+      fc.property(
+        instant,
+        fc.integer({ min: -14 * 60, max: 14 * 60 }),
+        fc.constantFrom('ms', 's', 'min'),
+        (ms, offset, precision) => {
+          const utc = new Date(ms).toISOString();
+          expect(parseIsoMs(utc)).to.equal(ms);
+          const local = new Date(ms + offset * 60_000)
+            .toISOString()
+            .slice(0, precision === 'ms' ? 23 : precision === 's' ? 19 : 16);
+          const sign = offset < 0 ? '-' : '+';
+          const abs = Math.abs(offset);
+          const text = `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+          expect(parseIsoMs(text)).to.equal(Date.parse(text));
+        },
+      ),
       { numRuns: 500 },
     );
     expect(parseIsoMs('2026-01-01T00:00:00.5Z')).to.equal(Date.parse('2026-01-01T00:00:00.500Z'));

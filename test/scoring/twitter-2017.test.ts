@@ -3,8 +3,9 @@
 // independent signal of influence that the model never reads). Thresholds were chosen after measuring, a little
 // below the measured figures; no parameter was fitted to these rows.
 import { expect } from 'chai';
+
 import { createScorer } from '../../src/scoring/index.ts';
-import { auc, bandOf, loadAccounts, spearman, toInput, withinBandAuc, type Account } from './twitter-2017.ts';
+import { type Account, auc, bandOf, loadAccounts, spearman, toInput, withinBandAuc } from './twitter-2017.ts';
 
 interface Row extends Account {
   value: number;
@@ -16,7 +17,11 @@ describe('scoring model on real X accounts (twitter-2017 fixture)', () => {
   const results = accounts.map((a) => score(toInput(a)));
   const byScore: Row[] = accounts.map((a, i) => ({ ...a, value: results[i]!.score ?? 0 }));
   const byFollowers: Row[] = accounts.map((a) => ({ ...a, value: a.followers }));
-  const overall = (rows: Row[]): number => auc(rows.filter((r) => !r.bot).map((r) => r.value), rows.filter((r) => r.bot).map((r) => r.value)).auc;
+  const overall = (rows: Row[]): number =>
+    auc(
+      rows.filter((r) => !r.bot).map((r) => r.value),
+      rows.filter((r) => r.bot).map((r) => r.value),
+    ).auc;
   const unverified = (rows: Row[]): Row[] => rows.filter((r) => !r.verified);
   const withPost = (rows: Row[]): Row[] => rows.filter((r) => r.latestReposts !== null);
   const fmt = (x: number): string => x.toFixed(3);
@@ -25,26 +30,52 @@ describe('scoring model on real X accounts (twitter-2017 fixture)', () => {
     overall: { followers: overall(byFollowers), score: overall(byScore) },
     overallUnverified: { followers: overall(unverified(byFollowers)), score: overall(unverified(byScore)) },
     withinBands: { followers: withinBandAuc(byFollowers), score: withinBandAuc(byScore) },
-    withinBandsUnverified: { followers: withinBandAuc(unverified(byFollowers)).pooled, score: withinBandAuc(unverified(byScore)).pooled },
-    withinBandsWithKnownPost: { followers: withinBandAuc(withPost(byFollowers)).pooled, score: withinBandAuc(withPost(byScore)).pooled },
+    withinBandsUnverified: {
+      followers: withinBandAuc(unverified(byFollowers)).pooled,
+      score: withinBandAuc(unverified(byScore)).pooled,
+    },
+    withinBandsWithKnownPost: {
+      followers: withinBandAuc(withPost(byFollowers)).pooled,
+      score: withinBandAuc(withPost(byScore)).pooled,
+    },
     spearmanListed: {
-      followers: spearman(accounts.map((a) => a.followers), accounts.map((a) => a.listed)),
-      score: spearman(byScore.map((r) => r.value), accounts.map((a) => a.listed)),
+      followers: spearman(
+        accounts.map((a) => a.followers),
+        accounts.map((a) => a.listed),
+      ),
+      score: spearman(
+        byScore.map((r) => r.value),
+        accounts.map((a) => a.listed),
+      ),
     },
   };
 
   before(() => {
     const f = figures;
     console.log('      twitter-2017: AUC humans over bots          followers   score');
-    console.log(`        overall (575 humans, 423 bots)             ${fmt(f.overall.followers)}      ${fmt(f.overall.score)}`);
-    console.log(`        overall, unverified humans only            ${fmt(f.overallUnverified.followers)}      ${fmt(f.overallUnverified.score)}`);
-    console.log(`        within follower bands (pair-weighted)      ${fmt(f.withinBands.followers.pooled)}      ${fmt(f.withinBands.score.pooled)}`);
+    console.log(
+      `        overall (575 humans, 423 bots)             ${fmt(f.overall.followers)}      ${fmt(f.overall.score)}`,
+    );
+    console.log(
+      `        overall, unverified humans only            ${fmt(f.overallUnverified.followers)}      ${fmt(f.overallUnverified.score)}`,
+    );
+    console.log(
+      `        within follower bands (pair-weighted)      ${fmt(f.withinBands.followers.pooled)}      ${fmt(f.withinBands.score.pooled)}`,
+    );
     f.withinBands.score.perBand.forEach((band, i) => {
-      console.log(`          band ${band.band.padEnd(18)} ${String(band.humans).padStart(3)}h/${String(band.bots).padEnd(3)}b  ${fmt(f.withinBands.followers.perBand[i]!.auc)}      ${fmt(band.auc)}`);
+      console.log(
+        `          band ${band.band.padEnd(18)} ${String(band.humans).padStart(3)}h/${String(band.bots).padEnd(3)}b  ${fmt(f.withinBands.followers.perBand[i]!.auc)}      ${fmt(band.auc)}`,
+      );
     });
-    console.log(`        within bands, unverified humans only       ${fmt(f.withinBandsUnverified.followers)}      ${fmt(f.withinBandsUnverified.score)}`);
-    console.log(`        within bands, accounts with a known post   ${fmt(f.withinBandsWithKnownPost.followers)}      ${fmt(f.withinBandsWithKnownPost.score)}`);
-    console.log(`        Spearman with listed_count (not an input)  ${fmt(f.spearmanListed.followers)}      ${fmt(f.spearmanListed.score)}`);
+    console.log(
+      `        within bands, unverified humans only       ${fmt(f.withinBandsUnverified.followers)}      ${fmt(f.withinBandsUnverified.score)}`,
+    );
+    console.log(
+      `        within bands, accounts with a known post   ${fmt(f.withinBandsWithKnownPost.followers)}      ${fmt(f.withinBandsWithKnownPost.score)}`,
+    );
+    console.log(
+      `        Spearman with listed_count (not an input)  ${fmt(f.spearmanListed.followers)}      ${fmt(f.spearmanListed.score)}`,
+    );
   });
 
   it('reproduces the figures quoted for followers alone (AUC 0.74 overall, 0.56 unverified)', () => {
@@ -57,7 +88,10 @@ describe('scoring model on real X accounts (twitter-2017 fixture)', () => {
     expect(figures.withinBandsUnverified.score).to.be.at.least(figures.withinBandsUnverified.followers + 0.06);
     expect(figures.withinBandsWithKnownPost.score).to.be.at.least(figures.withinBandsWithKnownPost.followers + 0.04);
     // In the two bands where both classes are well represented, the score wins in each.
-    for (const i of [0, 1]) expect(figures.withinBands.score.perBand[i]!.auc).to.be.above(figures.withinBands.followers.perBand[i]!.auc + 0.05);
+    for (const i of [0, 1])
+      expect(figures.withinBands.score.perBand[i]!.auc).to.be.above(
+        figures.withinBands.followers.perBand[i]!.auc + 0.05,
+      );
   });
 
   it('also ranks better overall, including against unverified humans', () => {

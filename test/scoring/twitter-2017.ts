@@ -2,6 +2,7 @@
 // statistics the real-data test reports. See fixtures/twitter-2017-README.md for provenance.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
 import type { NetworkMetrics, ScoreInput } from '../../src/scoring/types.ts';
 
 export interface Account {
@@ -68,15 +69,21 @@ export function toMetrics(a: Account): NetworkMetrics {
 }
 
 export function toInput(a: Account): ScoreInput {
-  return { networks: [{ metrics: toMetrics(a), provenance: 'crm-field', stale: false }], history: [], now: new Date(FETCHED_AT) };
+  return {
+    networks: [{ metrics: toMetrics(a), provenance: 'crm-field', stale: false }],
+    history: [],
+    now: new Date(FETCHED_AT),
+  };
 }
 
 /** Probability that a random positive ranks above a random negative (ties count half), and the number of pairs. */
 export function auc(positives: readonly number[], negatives: readonly number[]): { auc: number; pairs: number } {
   // Rank-sum (Mann–Whitney U) with mid-ranks for ties.
-  const all = [...positives.map((v) => ({ v, p: true })), ...negatives.map((v) => ({ v, p: false }))].sort((x, y) => x.v - y.v);
+  const all = [...positives.map((v) => ({ v, p: true })), ...negatives.map((v) => ({ v, p: false }))].sort(
+    (x, y) => x.v - y.v,
+  );
   let rankSumPositive = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j < all.length && all[j]!.v === all[i]!.v) j++;
     const midRank = (i + 1 + j) / 2;
@@ -90,7 +97,8 @@ export function auc(positives: readonly number[], negatives: readonly number[]):
 }
 
 export const FOLLOWER_BANDS = [0, 1_000, 10_000, 100_000, 1_000_000, Number.POSITIVE_INFINITY] as const;
-export const bandOf = (followers: number): number => FOLLOWER_BANDS.findIndex((upper, i) => i > 0 && followers < upper) - 1;
+export const bandOf = (followers: number): number =>
+  FOLLOWER_BANDS.findIndex((upper, i) => i > 0 && followers < upper) - 1;
 
 /** AUC of humans over bots counting only pairs in the same follower band (pair-weighted), and per band. */
 export function withinBandAuc(rows: readonly { followers: number; bot: boolean; value: number }[]): {
@@ -105,7 +113,12 @@ export function withinBandAuc(rows: readonly { followers: number; bot: boolean; 
     const humans = inBand.filter((r) => !r.bot).map((r) => r.value);
     const bots = inBand.filter((r) => r.bot).map((r) => r.value);
     const result = auc(humans, bots);
-    perBand.push({ band: `${FOLLOWER_BANDS[b]}–${FOLLOWER_BANDS[b + 1]}`, humans: humans.length, bots: bots.length, auc: result.auc });
+    perBand.push({
+      band: `${FOLLOWER_BANDS[b]}–${FOLLOWER_BANDS[b + 1]}`,
+      humans: humans.length,
+      bots: bots.length,
+      auc: result.auc,
+    });
     if (result.pairs > 0) {
       weighted += result.auc * result.pairs;
       pairs += result.pairs;
@@ -117,7 +130,7 @@ export function withinBandAuc(rows: readonly { followers: number; bot: boolean; 
 function ranks(values: readonly number[]): number[] {
   const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
   const r = new Array<number>(values.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j < order.length && order[j]!.v === order[i]!.v) j++;
     for (let k = i; k < j; k++) r[order[k]!.i] = (i + j - 1) / 2 + 1;

@@ -1,7 +1,6 @@
 // The admin UI in a real headless Chromium (Debian's, through playwright-core): sign in, connect the sandbox
 // Salesforce org and HubSpot portal through their OAuth pages, run a sync, see the histogram and a contact's
 // factors, change a tier threshold and see the dry-run preview. Screenshots go to test-output/.
-import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -9,22 +8,25 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { chromium } from 'playwright-core';
+
+import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+
 import { buildAdminServer, listen } from '../../src/cli/commands/serve.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
-import type { AdminServer } from '../../src/server/app.ts';
-import { setAdminPassword } from '../../src/server/auth.ts';
-import { createPopulation } from '../../src/sandbox/population.ts';
+import type { HubSpotSandbox } from '../../src/sandbox/hubspot/index.ts';
+import { startHubSpotSandbox } from '../../src/sandbox/hubspot/index.ts';
 import { startBlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
 import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
 import { startMastodonSandbox } from '../../src/sandbox/networks/mastodon.ts';
 import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
-import { startHubSpotSandbox } from '../../src/sandbox/hubspot/index.ts';
-import type { HubSpotSandbox } from '../../src/sandbox/hubspot/index.ts';
-import { startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { createPopulation } from '../../src/sandbox/population.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import type { AdminServer } from '../../src/server/app.ts';
+import { setAdminPassword } from '../../src/server/auth.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -48,14 +50,19 @@ describe('admin UI in headless Chromium', function () {
   const logs: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (CI installs it in .ci/run)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (CI installs it in .ci/run)`);
     dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-browser-'));
     mkdirSync(OUT, { recursive: true });
     salesforce = await startSalesforceSandbox({ population });
     hubspot = await startHubSpotSandbox({ population });
-    networks = await Promise.all([startBlueskySandbox({ population }), startGitHubSandbox({ population }), startMastodonSandbox({ population })]);
+    networks = await Promise.all([
+      startBlueskySandbox({ population }),
+      startGitHubSandbox({ population }),
+      startMastodonSandbox({ population }),
+    ]);
     const config = loadConfig({
-      ...Object.assign({}, ...networks.map((n) => n.env)) as Record<string, string>,
+      ...(Object.assign({}, ...networks.map((n) => n.env)) as Record<string, string>),
       SALESFORCE_LOGIN_URL: salesforce.url,
       SALESFORCE_CLIENT_ID: salesforce.env.SALESFORCE_CLIENT_ID,
       SALESFORCE_CLIENT_SECRET: salesforce.env.SALESFORCE_CLIENT_SECRET,
@@ -66,7 +73,16 @@ describe('admin UI in headless Chromium', function () {
       CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex'),
     });
     store = await SqliteStore.open(config.CRM_INFLUENCE_DB, { secretKey: config.CRM_INFLUENCE_SECRET_KEY! });
-    const logger = createLogger({ level: 'info', pretty: false, destination: new Writable({ write(chunk: Buffer, _e, cb) { logs.push(chunk.toString()); cb(); } }) });
+    const logger = createLogger({
+      level: 'info',
+      pretty: false,
+      destination: new Writable({
+        write(chunk: Buffer, _e, cb) {
+          logs.push(chunk.toString());
+          cb();
+        },
+      }),
+    });
     admin = await buildAdminServer({ config, store, logger }, { config });
     await setAdminPassword(admin.serverStore, 'admin', PASSWORD);
     http = await listen(admin.app, 0, '127.0.0.1');
@@ -74,10 +90,19 @@ describe('admin UI in headless Chromium', function () {
     context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1200, height: 900 },
     });
-    page = context.pages()[0] ?? await context.newPage();
+    page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
     });
@@ -85,7 +110,11 @@ describe('admin UI in headless Chromium', function () {
 
   after(async () => {
     await context?.close();
-    if (http) await new Promise<void>((resolve) => { http.closeAllConnections(); http.close(() => resolve()); });
+    if (http)
+      await new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      });
     await admin?.close();
     await store?.close();
     await Promise.all([salesforce?.close(), hubspot?.close(), ...(networks ?? []).map((n) => n.close())]);
@@ -134,12 +163,14 @@ describe('admin UI in headless Chromium', function () {
     expect(sf.credentials.refreshToken).to.be.a('string');
     expect(salesforce.control.refreshTokens()).to.include(sf.credentials.refreshToken);
     // Encrypted at rest: the raw row holds no token.
-    const raw = await store.sql().query<{ credentials: string }>('SELECT credentials FROM connections WHERE id = ?1', [sf.id]);
+    const raw = await store
+      .sql()
+      .query<{ credentials: string }>('SELECT credentials FROM connections WHERE id = ?1', [sf.id]);
     expect(raw[0]!.credentials).to.not.include(String(sf.credentials.refreshToken));
     expect(await page.content()).to.not.include(String(sf.credentials.refreshToken));
   });
 
-  it('runs a sync and shows the histogram, tiers and a contact\'s factors', async () => {
+  it("runs a sync and shows the histogram, tiers and a contact's factors", async () => {
     const sf = (await store.listConnections()).find((c) => c.crm === 'salesforce')!;
     await page.locator(`tr[data-connection="${sf.id}"]`).getByRole('button', { name: 'Run now' }).click();
     await page.waitForURL((url) => url.pathname === '/runs');
@@ -156,12 +187,18 @@ describe('admin UI in headless Chromium', function () {
     expect(await bars.count()).to.equal(10);
     const heights = await Promise.all((await bars.all()).map(async (bar) => Number(await bar.getAttribute('height'))));
     expect(heights.some((h) => h > 0)).to.equal(true);
-    const tierTotal = (await page.locator('td[data-tier]').allTextContents()).map((t) => Number(t.replace(/,/g, ''))).reduce((a, b) => a + b, 0);
+    const tierTotal = (await page.locator('td[data-tier]').allTextContents())
+      .map((t) => Number(t.replace(/,/g, '')))
+      .reduce((a, b) => a + b, 0);
     expect(tierTotal).to.equal(run.counts.written);
     await shot('dashboard');
 
-    const [scored] = await store.sql().query<{ record_id: string }>(
-      "SELECT record_id FROM contact_sync_state WHERE connection_id = ?1 AND json_extract(last_written, '$.topFactors') IS NOT NULL AND json_extract(last_written, '$.score') IS NOT NULL LIMIT 1", [sf.id]);
+    const [scored] = await store
+      .sql()
+      .query<{ record_id: string }>(
+        "SELECT record_id FROM contact_sync_state WHERE connection_id = ?1 AND json_extract(last_written, '$.topFactors') IS NOT NULL AND json_extract(last_written, '$.score') IS NOT NULL LIMIT 1",
+        [sf.id],
+      );
     expect(scored, 'a scored contact with factors').to.not.equal(undefined);
     await page.getByRole('link', { name: 'Contacts' }).click();
     await page.getByLabel('CRM record id').fill(scored!.record_id);
@@ -179,7 +216,9 @@ describe('admin UI in headless Chromium', function () {
     await page.goto(`${base}/settings?connection=${encodeURIComponent(sf.id)}`);
     expect(await page.getByLabel('A', { exact: true }).inputValue()).to.equal('65');
     // `serve` shows the connector's default mapping while none is set.
-    expect(await page.locator('#fieldMapping').getAttribute('placeholder')).to.include('X_Handle__c = x').and.include('Social_Profile_URL__c = any');
+    expect(await page.locator('#fieldMapping').getAttribute('placeholder'))
+      .to.include('X_Handle__c = x')
+      .and.include('Social_Profile_URL__c = any');
     await page.getByLabel('A', { exact: true }).fill('30');
     await page.getByLabel('B', { exact: true }).fill('20');
     await page.getByLabel('C', { exact: true }).fill('10');
@@ -187,7 +226,9 @@ describe('admin UI in headless Chromium', function () {
     await page.locator('#preview').waitFor();
     await shot('settings-preview');
     const previewA = Number((await page.locator('td[data-preview-tier="A"]').textContent())!.replace(/,/g, ''));
-    const nowA = Number((await page.locator('#preview tbody tr').first().locator('td').first().textContent())!.replace(/,/g, ''));
+    const nowA = Number(
+      (await page.locator('#preview tbody tr').first().locator('td').first().textContent())!.replace(/,/g, ''),
+    );
     expect(previewA).to.be.at.least(nowA);
     expect(await page.locator('#preview').textContent()).to.match(/Dry run .*Nothing was written to the CRM/s);
     expect(salesforce.counters.recordsWritten, 'a dry run writes nothing').to.equal(writesBefore);
@@ -195,7 +236,9 @@ describe('admin UI in headless Chromium', function () {
 
     await page.getByRole('button', { name: 'Save these settings' }).click();
     await page.waitForURL((url) => url.pathname === '/settings');
-    expect(await page.locator('.flash-ok').textContent()).to.match(/saved\. Scoring or field mapping changed: the next run reads and re-scores every contact/);
+    expect(await page.locator('.flash-ok').textContent()).to.match(
+      /saved\. Scoring or field mapping changed: the next run reads and re-scores every contact/,
+    );
     const saved = (await store.getConnection(sf.id))!.settings as { scoring: { tiers: { thresholds: unknown } } };
     expect(saved.scoring.tiers.thresholds).to.deep.equal({ A: 30, B: 20, C: 10 });
     await shot('settings-saved');

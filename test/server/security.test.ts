@@ -1,10 +1,11 @@
 import { expect } from 'chai';
+
 import { signV3 } from '../../connectors/hubspot/webhook.ts';
 import { createHubSpotWebhookHandler } from '../../connectors/hubspot/webhook.ts';
 import { SESSION_COOKIE } from '../../src/server/app.ts';
 import { safeNext } from '../../src/server/security.ts';
-import { ADMIN, Client, startTestServer } from './helpers.ts';
 import type { TestServer } from './helpers.ts';
+import { ADMIN, Client, startTestServer } from './helpers.ts';
 
 const SECRETS = {
   refreshToken: '5Aep861SECRETrefreshTOKENvalue.abcdefXYZ',
@@ -12,8 +13,21 @@ const SECRETS = {
   clientSecret: 'hubspot-client-secret-0123456789',
 };
 
-const PAGES = ['/', '/dashboard', '/connections', '/runs', '/runs/nope', '/contacts', '/contacts?id=003A', '/settings',
-  '/connect/salesforce', '/connect/hubspot', '/oauth/salesforce/callback?code=x&state=y', '/oauth/hubspot/callback?code=x', '/no-such-page'];
+const PAGES = [
+  '/',
+  '/dashboard',
+  '/connections',
+  '/runs',
+  '/runs/nope',
+  '/contacts',
+  '/contacts?id=003A',
+  '/settings',
+  '/connect/salesforce',
+  '/connect/hubspot',
+  '/oauth/salesforce/callback?code=x&state=y',
+  '/oauth/hubspot/callback?code=x',
+  '/no-such-page',
+];
 const POSTS = ['/connections/sf1/run', '/connections/sf1/disconnect', '/runs/r1/retry', '/settings', '/logout'];
 
 describe('admin server security', function () {
@@ -27,20 +41,37 @@ describe('admin server security', function () {
       loginLimit: 4,
       metricsToken: 'metrics-token-0123456789abcdef',
       webhookDebounceMs: 60_000,
-      hubspotWebhook: (queue) => createHubSpotWebhookHandler({
-        clientSecret: SECRETS.clientSecret,
-        onContacts: async (ids, events) => {
-          webhookQueued.push(ids);
-          await queue(ids, events[0]?.portalId);
-        },
-      }),
+      hubspotWebhook: (queue) =>
+        createHubSpotWebhookHandler({
+          clientSecret: SECRETS.clientSecret,
+          onContacts: async (ids, events) => {
+            webhookQueued.push(ids);
+            await queue(ids, events[0]?.portalId);
+          },
+        }),
     });
     await server.store.saveConnection({
-      id: 'sf1', crm: 'salesforce', name: 'Acme org', status: 'ok', statusMessage: null,
-      credentials: { instanceUrl: 'https://acme.my.salesforce.com', refreshToken: SECRETS.refreshToken, accessToken: SECRETS.accessToken },
+      id: 'sf1',
+      crm: 'salesforce',
+      name: 'Acme org',
+      status: 'ok',
+      statusMessage: null,
+      credentials: {
+        instanceUrl: 'https://acme.my.salesforce.com',
+        refreshToken: SECRETS.refreshToken,
+        accessToken: SECRETS.accessToken,
+      },
       settings: {},
     });
-    await server.store.saveConnection({ id: 'hubspot-1234567', crm: 'hubspot', name: 'Portal', status: 'ok', statusMessage: null, credentials: { refreshToken: SECRETS.refreshToken }, settings: {} });
+    await server.store.saveConnection({
+      id: 'hubspot-1234567',
+      crm: 'hubspot',
+      name: 'Portal',
+      status: 'ok',
+      statusMessage: null,
+      credentials: { refreshToken: SECRETS.refreshToken },
+      settings: {},
+    });
   });
   after(async () => {
     await server.close();
@@ -50,10 +81,14 @@ describe('admin server security', function () {
     const client = new Client(server.url);
     expect((await client.request('/healthz')).status).to.equal(200);
     expect((await client.request('/metrics')).status).to.equal(401);
-    const metrics = await client.request('/metrics', { headers: { authorization: 'Bearer metrics-token-0123456789abcdef' } });
+    const metrics = await client.request('/metrics', {
+      headers: { authorization: 'Bearer metrics-token-0123456789abcdef' },
+    });
     expect(metrics.status).to.equal(200);
     const text = await metrics.text();
-    expect(text).to.include('# TYPE crm_influence_runs_total counter').and.include('crm_influence_connections{crm="salesforce",status="ok"} 1');
+    expect(text)
+      .to.include('# TYPE crm_influence_runs_total counter')
+      .and.include('crm_influence_connections{crm="salesforce",status="ok"} 1');
   });
 
   it('refuses every page and API route without a session', async () => {
@@ -92,23 +127,41 @@ describe('admin server security', function () {
     expect(server.runs).to.have.length(0);
     // The same request with the token works (so the 403 was the token's doing).
     const token = await client.csrf();
-    const ok = await client.request('/api/connections/sf1/run', { method: 'POST', json: { dryRun: true }, headers: { 'x-csrf-token': token } });
+    const ok = await client.request('/api/connections/sf1/run', {
+      method: 'POST',
+      json: { dryRun: true },
+      headers: { 'x-csrf-token': token },
+    });
     expect(ok.status).to.equal(202);
     await new Promise((r) => setTimeout(r, 50));
     expect(server.runs.map((r) => r.request.dryRun)).to.deep.equal([true]);
   });
 
   it('refuses open redirects after sign-in', async () => {
-    for (const next of ['//evil.example', 'https://evil.example/x', '/\\evil.example', '\\\\evil.example', 'javascript:alert(1)', '/%0d%0aLocation:%20http://evil', ' //evil.example', 'http:evil.example']) {
+    for (const next of [
+      '//evil.example',
+      'https://evil.example/x',
+      '/\\evil.example',
+      '\\\\evil.example',
+      'javascript:alert(1)',
+      '/%0d%0aLocation:%20http://evil',
+      ' //evil.example',
+      'http:evil.example',
+    ]) {
       const client = new Client(server.url);
       const response = await client.login(ADMIN.username, ADMIN.password, next);
       expect(response.status, next).to.equal(303);
       const location = response.headers.get('location') ?? '';
-      expect(location.startsWith('/') && !location.startsWith('//') && !location.includes('evil.example\r'), `${next} → ${location}`).to.equal(true);
+      expect(
+        location.startsWith('/') && !location.startsWith('//') && !location.includes('evil.example\r'),
+        `${next} → ${location}`,
+      ).to.equal(true);
       expect(new URL(location, 'http://127.0.0.1').host, next).to.equal('127.0.0.1');
     }
     const client = new Client(server.url);
-    expect((await client.login(ADMIN.username, ADMIN.password, '/runs?connection=sf1')).headers.get('location')).to.equal('/runs?connection=sf1');
+    expect(
+      (await client.login(ADMIN.username, ADMIN.password, '/runs?connection=sf1')).headers.get('location'),
+    ).to.equal('/runs?connection=sf1');
     expect(safeNext('/\u0000x')).to.equal('/');
   });
 
@@ -130,12 +183,16 @@ describe('admin server security', function () {
     const client = new Client(server.url);
     const response = await client.request('/api/session');
     const cookie = response.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`)) ?? '';
-    expect(cookie).to.match(/HttpOnly/i).and.match(/SameSite=Lax/i);
+    expect(cookie)
+      .to.match(/HttpOnly/i)
+      .and.match(/SameSite=Lax/i);
     const csp = response.headers.get('content-security-policy') ?? '';
     expect(csp).to.include("script-src 'self'").and.include("style-src 'self'").and.not.include('unsafe-inline');
     const secure = await startTestServer({ secureCookies: 'auto', trustProxy: 1 });
     try {
-      const viaProxy = await new Client(secure.url).request('/api/session', { headers: { 'x-forwarded-proto': 'https' } });
+      const viaProxy = await new Client(secure.url).request('/api/session', {
+        headers: { 'x-forwarded-proto': 'https' },
+      });
       expect(viaProxy.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))).to.match(/;\s*Secure/i);
     } finally {
       await secure.close();
@@ -150,9 +207,25 @@ describe('admin server security', function () {
       bodies.push(await (await client.request(page)).text());
       bodies.push(await (await client.request(`/api${page === '/' ? '' : page}`)).text());
     }
-    bodies.push(await (await client.request('/api/connections/sf1/run', { method: 'POST', body: '{"oops', headers: { 'content-type': 'application/json', 'x-csrf-token': await client.csrf() } })).text());
-    bodies.push(await (await client.request('/metrics', { headers: { authorization: 'Bearer metrics-token-0123456789abcdef' } })).text());
-    const sessionSecret = (await server.store.sql().query<{ value: string }>("SELECT value FROM server_secrets WHERE name = 'session-cookie'"))[0]!.value;
+    bodies.push(
+      await (
+        await client.request('/api/connections/sf1/run', {
+          method: 'POST',
+          body: '{"oops',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': await client.csrf() },
+        })
+      ).text(),
+    );
+    bodies.push(
+      await (
+        await client.request('/metrics', { headers: { authorization: 'Bearer metrics-token-0123456789abcdef' } })
+      ).text(),
+    );
+    const sessionSecret = (
+      await server.store
+        .sql()
+        .query<{ value: string }>("SELECT value FROM server_secrets WHERE name = 'session-cookie'")
+    )[0]!.value;
     const hash = (await server.admin.serverStore.getAdmin(ADMIN.username))!.password_hash;
     const all = bodies.join('\n') + server.logs.join('\n');
     for (const secret of [...Object.values(SECRETS), ADMIN.password, sessionSecret, hash, hash.split('$')[5]!]) {
@@ -165,14 +238,33 @@ describe('admin server security', function () {
     const client = new Client(server.url);
     await client.login();
     const token = await client.csrf();
-    const post = (body: string, type: string) => client.request('/api/settings', { method: 'POST', body, headers: { 'content-type': type, 'x-csrf-token': token } });
+    const post = (body: string, type: string) =>
+      client.request('/api/settings', {
+        method: 'POST',
+        body,
+        headers: { 'content-type': type, 'x-csrf-token': token },
+      });
     expect((await post('{"connection":', 'application/json')).status).to.equal(400);
-    expect((await post(JSON.stringify({ connection: 'sf1', pad: 'x'.repeat(100_000) }), 'application/json')).status).to.equal(413);
-    expect((await post(`connection=sf1&${'a=1&'.repeat(20_000)}`, 'application/x-www-form-urlencoded')).status).to.be.within(400, 499);
+    expect(
+      (await post(JSON.stringify({ connection: 'sf1', pad: 'x'.repeat(100_000) }), 'application/json')).status,
+    ).to.equal(413);
+    expect(
+      (await post(`connection=sf1&${'a=1&'.repeat(20_000)}`, 'application/x-www-form-urlencoded')).status,
+    ).to.be.within(400, 499);
     expect((await post('[1,2,3]', 'application/json')).status).to.equal(400);
-    expect((await post('{"connection":"sf1","tierA":"lots","schedule":"every day"}', 'application/json')).status).to.equal(422);
+    expect(
+      (await post('{"connection":"sf1","tierA":"lots","schedule":"every day"}', 'application/json')).status,
+    ).to.equal(422);
     expect((await post('\u0000\u0001garbage', 'application/octet-stream')).status).to.be.within(400, 499);
-    expect((await client.request('/api/connections/sf1/run', { method: 'POST', json: { dryRun: 'perhaps' }, headers: { 'x-csrf-token': token } })).status).to.equal(400);
+    expect(
+      (
+        await client.request('/api/connections/sf1/run', {
+          method: 'POST',
+          json: { dryRun: 'perhaps' },
+          headers: { 'x-csrf-token': token },
+        })
+      ).status,
+    ).to.equal(400);
     expect((await client.request(`/api/runs/${'x'.repeat(5000)}`)).status).to.be.within(400, 499);
     expect((await client.request('/api/contacts?id=a&id=b')).status).to.be.within(200, 499);
     expect((await client.request('/healthz')).status).to.equal(200);
@@ -181,13 +273,25 @@ describe('admin server security', function () {
   });
 
   it('accepts only signed HubSpot webhooks and queues their contacts', async () => {
-    const body = JSON.stringify([{ eventId: 1, portalId: 1234567, occurredAt: Date.now(), subscriptionType: 'contact.creation', objectId: 901 }]);
-    const unsigned = await fetch(`${server.url}/webhooks/hubspot`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const body = JSON.stringify([
+      { eventId: 1, portalId: 1234567, occurredAt: Date.now(), subscriptionType: 'contact.creation', objectId: 901 },
+    ]);
+    const unsigned = await fetch(`${server.url}/webhooks/hubspot`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(unsigned.status).to.equal(401);
     const timestamp = String(Date.now());
     const signature = signV3(SECRETS.clientSecret, 'POST', `${server.url}/webhooks/hubspot`, body, timestamp);
     const signed = await fetch(`${server.url}/webhooks/hubspot`, {
-      method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp },
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-hubspot-signature-v3': signature,
+        'x-hubspot-request-timestamp': timestamp,
+      },
     });
     expect(signed.status).to.equal(204);
     expect(webhookQueued).to.deep.equal([['901']]);

@@ -1,11 +1,13 @@
 // `crm-influence serve` as a process: the first admin from CRM_INFLUENCE_ADMIN_PASSWORD, never a default; the URL
 // printed; sign-in works with that password; SIGTERM stops it cleanly.
-import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { expect } from 'chai';
+
 import { Client } from './helpers.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
@@ -23,11 +25,19 @@ describe('crm-influence serve (process)', function () {
   it('creates the first admin from CRM_INFLUENCE_ADMIN_PASSWORD, serves, and stops on SIGTERM', async () => {
     const password = 'first admin password 9';
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--init-admin'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CRM_INFLUENCE_DB: path.join(dir, 's.db'), CRM_INFLUENCE_ADMIN_PASSWORD: password, CRM_INFLUENCE_LOG_LEVEL: 'warn' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        CRM_INFLUENCE_DB: path.join(dir, 's.db'),
+        CRM_INFLUENCE_ADMIN_PASSWORD: password,
+        CRM_INFLUENCE_LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const url = await new Promise<string>((resolve, reject) => {

@@ -1,5 +1,7 @@
-import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+
+import { expect } from 'chai';
+
 import { CredentialsCipher } from '../../src/store/crypto.ts';
 import { CredentialsError } from '../../src/store/errors.ts';
 
@@ -21,7 +23,9 @@ describe('store credentials cipher', () => {
 
   it('tells a different key apart from damage', () => {
     const blob = new CredentialsCipher(randomBytes(32)).encrypt('sf1', value);
-    expect(() => cipher.decrypt('sf1', blob)).to.throw(/CRM_INFLUENCE_SECRET_KEY differs from the key they were saved with/);
+    expect(() => cipher.decrypt('sf1', blob)).to.throw(
+      /CRM_INFLUENCE_SECRET_KEY differs from the key they were saved with/,
+    );
     expect(() => cipher.decrypt('sf1', 'garbage')).to.throw(/damaged \(unknown format/);
     const [version, id] = cipher.encrypt('sf1', value).split('.');
     expect(() => cipher.decrypt('sf1', `${version}.${id}.AAAA`)).to.throw(/damaged \(too short\)/);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { MIGRATIONS, checkMigrationOrder, migrationSql } from '../../src/store/migrations.ts';
+
+import { checkMigrationOrder, MIGRATIONS, migrationSql } from '../../src/store/migrations.ts';
 
 describe('store migrations list', () => {
   it('is numbered 1, 2, 3… in order', () => {

@@ -1,17 +1,22 @@
-import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+
+import { expect } from 'chai';
 import pg from 'pg';
-import { PostgresStore } from '../../src/store/postgres.ts';
+
 import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { openStore } from '../../src/store/open.ts';
-import { storeContractSuite } from './store-suite.ts';
+import { PostgresStore } from '../../src/store/postgres.ts';
 import type { StoreHarness } from './store-suite.ts';
+import { storeContractSuite } from './store-suite.ts';
 
 // The real PostgreSQL on 127.0.0.1:5432, database `test`; each harness gets a throwaway schema, dropped after.
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 async function withClient<T>(schema: string | null, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, ...(schema === null ? {} : { options: `-c search_path=${schema}` }) });
+  const client = new pg.Client({
+    connectionString: DATABASE_URL,
+    ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
+  });
   await client.connect();
   try {
     return await body(client);
@@ -25,9 +30,10 @@ function postgresHarness(): Promise<StoreHarness> {
   return Promise.resolve({
     open: (options = {}) => PostgresStore.open({ connectionString: DATABASE_URL, schema, ...options }),
     query: (sql) => withClient(schema, async (client) => (await client.query<Record<string, unknown>>(sql)).rows),
-    destroy: () => withClient(null, async (client) => {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    }),
+    destroy: () =>
+      withClient(null, async (client) => {
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      }),
   });
 }
 
@@ -51,11 +57,18 @@ describe('PostgreSQL store specifics', () => {
     await withClient(null, (client) => client.query(`CREATE SCHEMA ${schema}`));
     try {
       const url = `${DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-      const store = await openStore({ DATABASE_URL: url, CRM_INFLUENCE_DB: '/nonexistent/never-used.db', CRM_INFLUENCE_SECRET_KEY: undefined });
+      const store = await openStore({
+        DATABASE_URL: url,
+        CRM_INFLUENCE_DB: '/nonexistent/never-used.db',
+        CRM_INFLUENCE_SECRET_KEY: undefined,
+      });
       expect(store).to.be.instanceOf(PostgresStore);
       await store.setCursor('c1', 'pg');
       await store.close();
-      const rows = await withClient(schema, async (client) => (await client.query<{ cursor: string }>('SELECT cursor FROM cursors')).rows);
+      const rows = await withClient(
+        schema,
+        async (client) => (await client.query<{ cursor: string }>('SELECT cursor FROM cursors')).rows,
+      );
       expect(rows).to.deep.equal([{ cursor: 'pg' }]);
     } finally {
       await withClient(null, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`));

@@ -1,12 +1,14 @@
-import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SqliteStore } from '../../src/store/sqlite.ts';
+
+import { expect } from 'chai';
+
 import { openStore } from '../../src/store/open.ts';
-import { storeContractSuite } from './store-suite.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { StoreHarness } from './store-suite.ts';
+import { storeContractSuite } from './store-suite.ts';
 
 function sqliteHarness(): Promise<StoreHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-store-'));
@@ -51,7 +53,11 @@ describe('SQLite store specifics', () => {
 
   it('openStore picks SQLite at CRM_INFLUENCE_DB when DATABASE_URL is unset', async () => {
     const file = path.join(dir, 'via-config.db');
-    const store = await openStore({ CRM_INFLUENCE_DB: file, DATABASE_URL: undefined, CRM_INFLUENCE_SECRET_KEY: undefined });
+    const store = await openStore({
+      CRM_INFLUENCE_DB: file,
+      DATABASE_URL: undefined,
+      CRM_INFLUENCE_SECRET_KEY: undefined,
+    });
     expect(store).to.be.instanceOf(SqliteStore);
     await store.close();
     expect(existsSync(file)).to.equal(true);
@@ -61,18 +67,26 @@ describe('SQLite store specifics', () => {
     const file = path.join(dir, 'm.db');
     const { MIGRATIONS } = await import('../../src/store/migrations.ts');
     await (await SqliteStore.open(file)).close();
-    const extra = [...MIGRATIONS, { version: MIGRATIONS.length + 1, name: 'admin users', sql: 'CREATE TABLE admin_users (id TEXT PRIMARY KEY)' }];
+    const extra = [
+      ...MIGRATIONS,
+      { version: MIGRATIONS.length + 1, name: 'admin users', sql: 'CREATE TABLE admin_users (id TEXT PRIMARY KEY)' },
+    ];
     await (await SqliteStore.open(file, { migrations: extra })).close();
     await (await SqliteStore.open(file, { migrations: extra })).close();
     const db = new DatabaseSync(file);
-    expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1').get()).to.deep.include({ name: 'admin users' });
+    expect(
+      db.prepare('SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1').get(),
+    ).to.deep.include({ name: 'admin users' });
     db.close();
   });
 
   it('rolls back a failing migration entirely', async () => {
     const file = path.join(dir, 'bad.db');
     const { MIGRATIONS } = await import('../../src/store/migrations.ts');
-    const broken = [...MIGRATIONS, { version: MIGRATIONS.length + 1, name: 'broken', sql: 'CREATE TABLE t1 (a TEXT); CREATE TABLEX oops' }];
+    const broken = [
+      ...MIGRATIONS,
+      { version: MIGRATIONS.length + 1, name: 'broken', sql: 'CREATE TABLE t1 (a TEXT); CREATE TABLEX oops' },
+    ];
     let failed = false;
     try {
       await SqliteStore.open(file, { migrations: broken });
@@ -81,7 +95,9 @@ describe('SQLite store specifics', () => {
     }
     expect(failed).to.equal(true);
     const db = new DatabaseSync(file);
-    expect(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name IN ('t1', 'connections')").get()).to.deep.equal({ n: 0 });
+    expect(
+      db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name IN ('t1', 'connections')").get(),
+    ).to.deep.equal({ n: 0 });
     db.close();
   });
 });

@@ -1,15 +1,17 @@
 // The one Store test suite, run against every backend (sqlite.test.ts, postgres.test.ts).
-import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+
+import { expect } from 'chai';
+
 import type { InfluenceFields } from '../../src/crm/contract.ts';
 import type { ProviderResult } from '../../src/providers/contract.ts';
 import type { NetworkMetrics } from '../../src/scoring/types.ts';
-import type { RunReport } from '../../src/store/run-report.ts';
 import { MAX_RECORD_ATTEMPTS } from '../../src/store/codec.ts';
 import type { Store } from '../../src/store/contract.ts';
 import { CorruptRowError, CredentialsError } from '../../src/store/errors.ts';
-import { MIGRATIONS } from '../../src/store/migrations.ts';
 import type { Migration } from '../../src/store/migrations.ts';
+import { MIGRATIONS } from '../../src/store/migrations.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 
 export interface HarnessOptions {
   secretKey?: Buffer;
@@ -36,14 +38,24 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 
 function fields(score: number): InfluenceFields {
   return {
-    score, tier: score >= 50 ? 'A' : 'C', confidence: 'high', scoredAt: '2026-01-02T03:04:05.000Z',
-    topFactors: `+${score} Bluesky: median reposts`, reasonCodes: ['BSKY_ENGAGEMENT'], trend: 'Stable', orgPercentile: 90,
+    score,
+    tier: score >= 50 ? 'A' : 'C',
+    confidence: 'high',
+    scoredAt: '2026-01-02T03:04:05.000Z',
+    topFactors: `+${score} Bluesky: median reposts`,
+    reasonCodes: ['BSKY_ENGAGEMENT'],
+    trend: 'Stable',
+    orgPercentile: 90,
   };
 }
 
 function metrics(handle: string, followers: number): NetworkMetrics {
   return {
-    network: 'bluesky', handle, followers, following: 10, posts: 100,
+    network: 'bluesky',
+    handle,
+    followers,
+    following: 10,
+    posts: 100,
     recentPosts: [{ at: '2026-01-01T00:00:00.000Z', reshares: 3, replies: 1, likes: 9 }],
     fetchedAt: '2026-01-01T00:00:00.000Z',
   };
@@ -51,7 +63,13 @@ function metrics(handle: string, followers: number): NetworkMetrics {
 
 function report(runId: string, connection: string, startedAt: string, status: RunReport['status'] = 'ok'): RunReport {
   return {
-    runId, connection, crm: 'salesforce', dryRun: false, startedAt, finishedAt: status === 'running' ? null : startedAt, status,
+    runId,
+    connection,
+    crm: 'salesforce',
+    dryRun: false,
+    startedAt,
+    finishedAt: status === 'running' ? null : startedAt,
+    status,
     counts: { read: 10, scored: 8, unscored: 2, written: 5, unchanged: 3, optedOut: 0, failed: 0 },
     apiCalls: { crm: { read: 1, write: 1, other: 0 }, providers: { bluesky: 1 } },
     errors: [],
@@ -59,7 +77,9 @@ function report(runId: string, connection: string, startedAt: string, status: Ru
 }
 
 async function schemaVersions(harness: StoreHarness): Promise<number[]> {
-  return (await harness.query('SELECT version FROM schema_migrations ORDER BY version')).map((row) => Number(row.version));
+  return (await harness.query('SELECT version FROM schema_migrations ORDER BY version')).map((row) =>
+    Number(row.version),
+  );
 }
 
 class Clock {
@@ -109,17 +129,31 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
       });
 
       it('refuses a database written by a newer version, saying to upgrade', async () => {
-        await harness.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', '2030-01-01T00:00:00.000Z')");
+        await harness.query(
+          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', '2030-01-01T00:00:00.000Z')",
+        );
         const error = await rejection(harness.open({ secretKey: key }));
         expect(error.message).to.match(/schema is version 999 .* upgrade crm-influence/);
       });
     });
 
     describe('connections and credentials', () => {
-      const credentials = { accessToken: 'sf-access-token-SECRET', refreshToken: 'sf-refresh-SECRET', instanceUrl: 'https://acme.my.salesforce.com' };
+      const credentials = {
+        accessToken: 'sf-access-token-SECRET',
+        refreshToken: 'sf-refresh-SECRET',
+        instanceUrl: 'https://acme.my.salesforce.com',
+      };
 
       it('round-trips credentials, encrypted at rest', async () => {
-        await store.saveConnection({ id: 'sf1', crm: 'salesforce', name: 'Acme', status: 'ok', statusMessage: null, credentials, settings: { tiers: [80, 60] } });
+        await store.saveConnection({
+          id: 'sf1',
+          crm: 'salesforce',
+          name: 'Acme',
+          status: 'ok',
+          statusMessage: null,
+          credentials,
+          settings: { tiers: [80, 60] },
+        });
         const connection = await store.getConnection('sf1');
         expect(connection?.credentials).to.deep.equal(credentials);
         expect(connection?.settings).to.deep.equal({ tiers: [80, 60] });
@@ -132,20 +166,58 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
       });
 
       it('uses a fresh IV each time (same credentials, different ciphertext)', async () => {
-        await store.saveConnection({ id: 'a', crm: 'hubspot', name: 'A', status: 'ok', statusMessage: null, credentials, settings: {} });
-        await store.saveConnection({ id: 'b', crm: 'hubspot', name: 'B', status: 'ok', statusMessage: null, credentials, settings: {} });
+        await store.saveConnection({
+          id: 'a',
+          crm: 'hubspot',
+          name: 'A',
+          status: 'ok',
+          statusMessage: null,
+          credentials,
+          settings: {},
+        });
+        await store.saveConnection({
+          id: 'b',
+          crm: 'hubspot',
+          name: 'B',
+          status: 'ok',
+          statusMessage: null,
+          credentials,
+          settings: {},
+        });
         const rows = await harness.query('SELECT credentials FROM connections ORDER BY id');
         expect(rows[0]?.credentials).to.not.equal(rows[1]?.credentials);
       });
 
       it('updates keep createdAt, move updatedAt; list and status and delete work', async () => {
-        await store.saveConnection({ id: 'h1', crm: 'hubspot', name: 'Portal', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+        await store.saveConnection({
+          id: 'h1',
+          crm: 'hubspot',
+          name: 'Portal',
+          status: 'ok',
+          statusMessage: null,
+          credentials: {},
+          settings: {},
+        });
         const created = clock.now().toISOString();
         clock.advance(60);
-        await store.saveConnection({ id: 'h1', crm: 'hubspot', name: 'Portal 2', status: 'ok', statusMessage: null, credentials: {}, settings: { a: 1 } });
+        await store.saveConnection({
+          id: 'h1',
+          crm: 'hubspot',
+          name: 'Portal 2',
+          status: 'ok',
+          statusMessage: null,
+          credentials: {},
+          settings: { a: 1 },
+        });
         await store.setConnectionStatus('h1', 'needs_reauth', 'refresh token revoked: reconnect HubSpot');
         const [connection] = await store.listConnections();
-        expect(connection).to.include({ id: 'h1', name: 'Portal 2', status: 'needs_reauth', createdAt: created, updatedAt: clock.now().toISOString() });
+        expect(connection).to.include({
+          id: 'h1',
+          name: 'Portal 2',
+          status: 'needs_reauth',
+          createdAt: created,
+          updatedAt: clock.now().toISOString(),
+        });
         expect(connection?.statusMessage).to.equal('refresh token revoked: reconnect HubSpot');
         expect((await rejection(store.setConnectionStatus('nope', 'ok', null))).message).to.include("'nope'");
         await store.setCursor('h1', 'x');
@@ -156,12 +228,22 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
       });
 
       it('says clearly when the secret key differs from the one the credentials were saved with', async () => {
-        await store.saveConnection({ id: 'sf1', crm: 'salesforce', name: 'Acme', status: 'ok', statusMessage: null, credentials, settings: {} });
+        await store.saveConnection({
+          id: 'sf1',
+          crm: 'salesforce',
+          name: 'Acme',
+          status: 'ok',
+          statusMessage: null,
+          credentials,
+          settings: {},
+        });
         const other = await harness.open({ secretKey: randomBytes(32) });
         try {
           const error = await rejection(other.getConnection('sf1'));
           expect(error).to.be.instanceOf(CredentialsError);
-          expect(error.message).to.include('cannot decrypt stored credentials for connection sf1: CRM_INFLUENCE_SECRET_KEY differs from the key they were saved with');
+          expect(error.message).to.include(
+            'cannot decrypt stored credentials for connection sf1: CRM_INFLUENCE_SECRET_KEY differs from the key they were saved with',
+          );
           expect(error.message).to.not.include(key.toString('hex'));
         } finally {
           await other.close();
@@ -171,10 +253,30 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
       it('says how to generate a key when none is set', async () => {
         const keyless = await harness.open({});
         try {
-          const error = await rejection(keyless.saveConnection({ id: 'sf2', crm: 'salesforce', name: 'X', status: 'ok', statusMessage: null, credentials, settings: {} }));
-          expect(error.message).to.match(/CRM_INFLUENCE_SECRET_KEY is not set; generate one with: node -e .*randomBytes\(32\)/);
+          const error = await rejection(
+            keyless.saveConnection({
+              id: 'sf2',
+              crm: 'salesforce',
+              name: 'X',
+              status: 'ok',
+              statusMessage: null,
+              credentials,
+              settings: {},
+            }),
+          );
+          expect(error.message).to.match(
+            /CRM_INFLUENCE_SECRET_KEY is not set; generate one with: node -e .*randomBytes\(32\)/,
+          );
           // Without credentials there is nothing to encrypt: the sandbox works without a key.
-          await keyless.saveConnection({ id: 'demo', crm: 'hubspot', name: 'Demo', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+          await keyless.saveConnection({
+            id: 'demo',
+            crm: 'hubspot',
+            name: 'Demo',
+            status: 'ok',
+            statusMessage: null,
+            credentials: {},
+            settings: {},
+          });
           expect((await keyless.getConnection('demo'))?.credentials).to.deep.equal({});
         } finally {
           await keyless.close();
@@ -182,7 +284,15 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
       });
 
       it('reports damaged ciphertext as damaged, naming the connection', async () => {
-        await store.saveConnection({ id: 'sf1', crm: 'salesforce', name: 'Acme', status: 'ok', statusMessage: null, credentials, settings: {} });
+        await store.saveConnection({
+          id: 'sf1',
+          crm: 'salesforce',
+          name: 'Acme',
+          status: 'ok',
+          statusMessage: null,
+          credentials,
+          settings: {},
+        });
         const [row] = await harness.query('SELECT credentials FROM connections');
         const blob = String(row?.credentials);
         const tampered = blob.slice(0, -6) + (blob.endsWith('AAAA==') ? 'BBBB==' : 'AAAA==');
@@ -193,20 +303,34 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
       });
 
       it('reports a corrupt row naming table, id and column', async () => {
-        await store.saveConnection({ id: 'sf1', crm: 'salesforce', name: 'Acme', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+        await store.saveConnection({
+          id: 'sf1',
+          crm: 'salesforce',
+          name: 'Acme',
+          status: 'ok',
+          statusMessage: null,
+          credentials: {},
+          settings: {},
+        });
         await harness.query("UPDATE connections SET settings = '{not json' WHERE id = 'sf1'");
         const error = await rejection(store.getConnection('sf1'));
         expect(error).to.be.instanceOf(CorruptRowError);
         expect(error.message).to.match(/^corrupt row in connections \(id sf1\), column settings: invalid JSON/);
 
-        await store.putSyncStates('sf1', [{ recordId: 'r1', objectType: 'Contact', lastWritten: fields(10), writtenAt: null, fingerprint: null }]);
+        await store.putSyncStates('sf1', [
+          { recordId: 'r1', objectType: 'Contact', lastWritten: fields(10), writtenAt: null, fingerprint: null },
+        ]);
         await harness.query(`UPDATE contact_sync_state SET last_written = '{"score": "high"}'`);
         const stateError = await rejection(store.getSyncStates('sf1', ['r1']));
-        expect(stateError.message).to.match(/^corrupt row in contact_sync_state \(id sf1\/r1\), column last_written: unexpected value at score/);
+        expect(stateError.message).to.match(
+          /^corrupt row in contact_sync_state \(id sf1\/r1\), column last_written: unexpected value at score/,
+        );
 
         await store.saveRun(report('run-1', 'sf1', '2026-03-01T00:00:00.000Z'));
         await harness.query("UPDATE runs SET report = '[]'");
-        expect((await rejection(store.listRuns({ limit: 5 }))).message).to.match(/^corrupt row in runs \(id run-1\), column report/);
+        expect((await rejection(store.listRuns({ limit: 5 }))).message).to.match(
+          /^corrupt row in runs \(id run-1\), column report/,
+        );
       });
     });
 
@@ -239,7 +363,9 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
       it('lets exactly one of many concurrent runs (two store instances) win', async () => {
         const second = await harness.open({ secretKey: key, now: clock.now });
         try {
-          const attempts = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? store : second).acquireLease('c9', `owner-${i}`, 60));
+          const attempts = Array.from({ length: 12 }, (_, i) =>
+            (i % 2 === 0 ? store : second).acquireLease('c9', `owner-${i}`, 60),
+          );
           const won = (await Promise.all(attempts)).filter(Boolean);
           expect(won).to.have.length(1);
         } finally {
@@ -272,7 +398,11 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
 
       it('gets and puts sync states in batches', async () => {
         const states = Array.from({ length: 250 }, (_, i) => ({
-          recordId: `r${i}`, objectType: 'Contact', lastWritten: fields(i % 100), writtenAt: '2026-03-01T10:00:00+02:00', fingerprint: `fp${i}`,
+          recordId: `r${i}`,
+          objectType: 'Contact',
+          lastWritten: fields(i % 100),
+          writtenAt: '2026-03-01T10:00:00+02:00',
+          fingerprint: `fp${i}`,
         }));
         await store.putSyncStates('c1', states);
         await store.putSyncStates('c1', [
@@ -282,21 +412,45 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         ]);
         const got = await store.getSyncStates('c1', ['r0', 'r1', 'r2', 'r249', 'missing']);
         expect([...got.keys()].sort()).to.deep.equal(['r0', 'r1', 'r2', 'r249']);
-        expect(got.get('r0')).to.deep.equal({ recordId: 'r0', objectType: 'Contact', lastWritten: fields(0), writtenAt: '2026-03-01T08:00:00.000Z', fingerprint: 'fp0' });
-        expect(got.get('r1')).to.deep.equal({ recordId: 'r1', objectType: 'Lead', lastWritten: null, writtenAt: null, fingerprint: null });
+        expect(got.get('r0')).to.deep.equal({
+          recordId: 'r0',
+          objectType: 'Contact',
+          lastWritten: fields(0),
+          writtenAt: '2026-03-01T08:00:00.000Z',
+          fingerprint: 'fp0',
+        });
+        expect(got.get('r1')).to.deep.equal({
+          recordId: 'r1',
+          objectType: 'Lead',
+          lastWritten: null,
+          writtenAt: null,
+          fingerprint: null,
+        });
         expect(got.get('r2')?.fingerprint).to.equal('new', 'the last of duplicates wins');
         expect((await store.getSyncStates('other', ['r0'])).size).to.equal(0, 'per connection');
         expect((await store.getSyncStates('c1', [])).size).to.equal(0);
-        const all = await store.getSyncStates('c1', states.map((s) => s.recordId));
+        const all = await store.getSyncStates(
+          'c1',
+          states.map((s) => s.recordId),
+        );
         expect(all.size).to.equal(250);
       });
 
       it('keeps a histogram of the last written Medium/High-confidence scores, per connection', async () => {
         expect(await store.getScoreHistogram('c1')).to.deep.equal(new Array(101).fill(0), 'empty: 101 zero buckets');
-        const state = (recordId: string, written: InfluenceFields | null) => ({ recordId, objectType: 'Contact', lastWritten: written, writtenAt: null, fingerprint: null });
+        const state = (recordId: string, written: InfluenceFields | null) => ({
+          recordId,
+          objectType: 'Contact',
+          lastWritten: written,
+          writtenAt: null,
+          fingerprint: null,
+        });
         await store.putSyncStates('c1', [
-          state('a', fields(40)), state('b', fields(40)), state('c', { ...fields(72.6), confidence: 'medium' }),
-          state('low', { ...fields(90), confidence: 'low' }), state('none', { ...fields(0), score: null, confidence: null }),
+          state('a', fields(40)),
+          state('b', fields(40)),
+          state('c', { ...fields(72.6), confidence: 'medium' }),
+          state('low', { ...fields(90), confidence: 'low' }),
+          state('none', { ...fields(0), score: null, confidence: null }),
           state('never', null),
         ]);
         await store.putSyncStates('c2', [state('x', fields(10))]);
@@ -352,7 +506,10 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         ]);
         expect((await store.getHistory('c1', 'r1', 1)).map((p) => p.score)).to.deep.equal([62.5]);
         const both = await store.getHistories('c1', ['r1', 'r2', 'r3'], 2);
-        expect(both.get('r1')?.map((p) => p.at)).to.deep.equal(['2026-03-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z']);
+        expect(both.get('r1')?.map((p) => p.at)).to.deep.equal([
+          '2026-03-01T00:00:00.000Z',
+          '2026-02-01T00:00:00.000Z',
+        ]);
         expect(both.get('r2')).to.deep.equal([
           { at: '2026-02-15T00:00:00.000Z', score: null, tier: 'Unscored' },
           { at: '2026-01-15T00:00:00.000Z', score: 10, tier: 'D' },
@@ -362,22 +519,42 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
       });
 
       it('finds records by e-mail, case-insensitively, per connection or across all, and forgets it on opt-out', async () => {
-        const state = (recordId: string, email: string | null) => ({ recordId, objectType: 'Contact', lastWritten: fields(5), writtenAt: null, fingerprint: 'fp', email });
-        await store.putSyncStates('c1', [state('r1', ' Ada@Example.COM '), state('r2', 'ada@example.com'), state('r3', 'bob@example.com'), state('r4', null)]);
+        const state = (recordId: string, email: string | null) => ({
+          recordId,
+          objectType: 'Contact',
+          lastWritten: fields(5),
+          writtenAt: null,
+          fingerprint: 'fp',
+          email,
+        });
+        await store.putSyncStates('c1', [
+          state('r1', ' Ada@Example.COM '),
+          state('r2', 'ada@example.com'),
+          state('r3', 'bob@example.com'),
+          state('r4', null),
+        ]);
         await store.putSyncStates('c2', [state('r9', 'ADA@example.com')]);
         const find = store.findRecordIdsByEmail?.bind(store);
         if (find === undefined) throw new Error('the store offers no findRecordIdsByEmail');
         expect(await find(undefined, 'ada@EXAMPLE.com')).to.deep.equal([
-          { connectionId: 'c1', recordId: 'r1' }, { connectionId: 'c1', recordId: 'r2' }, { connectionId: 'c2', recordId: 'r9' },
+          { connectionId: 'c1', recordId: 'r1' },
+          { connectionId: 'c1', recordId: 'r2' },
+          { connectionId: 'c2', recordId: 'r9' },
         ]);
         expect(await find('c2', 'Ada@example.com')).to.deep.equal([{ connectionId: 'c2', recordId: 'r9' }]);
         expect(await find('c1', 'nobody@example.com')).to.deep.equal([]);
         expect(await find(undefined, '  ')).to.deep.equal([]);
         expect((await store.getSyncStates('c1', ['r1'])).get('r1')?.email).to.equal('ada@example.com');
         await store.putSyncStates('c1', [state('r2', 'new@example.com')]);
-        expect(await find('c1', 'ada@example.com')).to.deep.equal([{ connectionId: 'c1', recordId: 'r1' }], 'a changed e-mail replaces the old one');
+        expect(await find('c1', 'ada@example.com')).to.deep.equal(
+          [{ connectionId: 'c1', recordId: 'r1' }],
+          'a changed e-mail replaces the old one',
+        );
         await store.purgeContact('c1', 'r1');
-        expect(await find(undefined, 'ada@example.com')).to.deep.equal([{ connectionId: 'c2', recordId: 'r9' }], 'opt-out forgets the e-mail');
+        expect(await find(undefined, 'ada@example.com')).to.deep.equal(
+          [{ connectionId: 'c2', recordId: 'r9' }],
+          'opt-out forgets the e-mail',
+        );
         expect((await store.getSyncStates('c1', ['r1'])).get('r1')?.email).to.equal(undefined);
       });
 
@@ -392,8 +569,12 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect((await store.getHistory('c1', 'r1')).map((p) => p.score)).to.deep.equal([2]);
         expect(await store.getHistory('c2', 'r1')).to.deep.equal([]);
 
-        await store.putSyncStates('c1', [{ recordId: 'r1', objectType: 'Contact', lastWritten: fields(2), writtenAt: null, fingerprint: 'fp' }]);
-        await store.recordErrors('c1', 'run-1', [{ recordId: 'r1', stage: 'write', code: 'UNABLE_TO_LOCK_ROW', message: 'locked', retryable: true }]);
+        await store.putSyncStates('c1', [
+          { recordId: 'r1', objectType: 'Contact', lastWritten: fields(2), writtenAt: null, fingerprint: 'fp' },
+        ]);
+        await store.recordErrors('c1', 'run-1', [
+          { recordId: 'r1', stage: 'write', code: 'UNABLE_TO_LOCK_ROW', message: 'locked', retryable: true },
+        ]);
         await store.purgeContact('c1', 'r1');
         expect(await store.getHistory('c1', 'r1')).to.deep.equal([]);
         expect(await store.pendingRetries('c1', 10)).to.deep.equal([]);
@@ -403,12 +584,27 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
     });
 
     describe('provider cache', () => {
-      const ok = (followers: number): ProviderResult => ({ status: 'ok', metrics: metrics('ada.bsky.social', followers) });
+      const ok = (followers: number): ProviderResult => ({
+        status: 'ok',
+        metrics: metrics('ada.bsky.social', followers),
+      });
 
       it('serves entries until their TTL, and the last good one after expiry', async () => {
         const t0 = clock.now();
-        await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: ok(100) }, { handle: 'gone.bsky.social', result: { status: 'not_found' } }], 3600, t0);
-        const fresh = await store.getCached('bluesky', ['ada.bsky.social', 'gone.bsky.social', 'unknown'], new Date(t0.getTime() + 3599_000));
+        await store.putCached(
+          'bluesky',
+          [
+            { handle: 'ada.bsky.social', result: ok(100) },
+            { handle: 'gone.bsky.social', result: { status: 'not_found' } },
+          ],
+          3600,
+          t0,
+        );
+        const fresh = await store.getCached(
+          'bluesky',
+          ['ada.bsky.social', 'gone.bsky.social', 'unknown'],
+          new Date(t0.getTime() + 3599_000),
+        );
         expect(fresh.get('ada.bsky.social')?.result).to.deep.equal(ok(100));
         expect(fresh.get('ada.bsky.social')?.expiresAt).to.equal(new Date(t0.getTime() + 3600_000).toISOString());
         expect(fresh.get('gone.bsky.social')?.result).to.deep.equal({ status: 'not_found' });
@@ -426,14 +622,23 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         const t0 = clock.now();
         await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: ok(100) }], 60, t0);
         const t1 = new Date(t0.getTime() + 120_000);
-        await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: { status: 'unavailable', retryAfterSeconds: 30 } }], 60, t1);
-        expect((await store.getCached('bluesky', ['ada.bsky.social'], t1)).get('ada.bsky.social')?.result.status).to.equal('unavailable');
+        await store.putCached(
+          'bluesky',
+          [{ handle: 'ada.bsky.social', result: { status: 'unavailable', retryAfterSeconds: 30 } }],
+          60,
+          t1,
+        );
+        expect(
+          (await store.getCached('bluesky', ['ada.bsky.social'], t1)).get('ada.bsky.social')?.result.status,
+        ).to.equal('unavailable');
         const carried = (await store.getLastGood('bluesky', ['ada.bsky.social'])).get('ada.bsky.social');
         expect(carried?.result).to.deep.equal(ok(100));
         expect(carried?.fetchedAt).to.equal(t0.toISOString());
 
         await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: ok(150) }], 60, t1);
-        expect((await store.getLastGood('bluesky', ['ada.bsky.social'])).get('ada.bsky.social')?.result).to.deep.equal(ok(150));
+        expect((await store.getLastGood('bluesky', ['ada.bsky.social'])).get('ada.bsky.social')?.result).to.deep.equal(
+          ok(150),
+        );
         await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: { status: 'suspended' } }], 60, t1);
         expect((await store.getLastGood('bluesky', ['ada.bsky.social'])).size).to.equal(0);
       });
@@ -442,7 +647,9 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: ok(1) }], 60, clock.now());
         await harness.query(`UPDATE provider_cache SET result = '{"status":"ok","metrics":{"followers":-1}}'`);
         const error = await rejection(store.getCached('bluesky', ['ada.bsky.social'], clock.now()));
-        expect(error.message).to.match(/^corrupt row in provider_cache \(id bluesky\/ada\.bsky\.social\), column result: unexpected value/);
+        expect(error.message).to.match(
+          /^corrupt row in provider_cache \(id bluesky\/ada\.bsky\.social\), column result: unexpected value/,
+        );
       });
     });
 
@@ -457,24 +664,41 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect(await store.getRun('nope')).to.equal(null);
         expect((await store.listRuns({ limit: 10 })).map((r) => r.runId)).to.deep.equal(['run-3', 'run-2', 'run-1']);
         expect((await store.listRuns({ limit: 2 })).map((r) => r.runId)).to.deep.equal(['run-3', 'run-2']);
-        expect((await store.listRuns({ connectionId: 'c1', limit: 10 })).map((r) => r.runId)).to.deep.equal(['run-2', 'run-1']);
+        expect((await store.listRuns({ connectionId: 'c1', limit: 10 })).map((r) => r.runId)).to.deep.equal([
+          'run-2',
+          'run-1',
+        ]);
         expect(await store.getRun('run-1')).to.deep.equal(report('run-1', 'c1', '2026-03-01T00:00:00.000Z'));
       });
     });
 
     describe('per-record errors', () => {
-      const write = (recordId: string, retryable: boolean, code = 'UNABLE_TO_LOCK_ROW') =>
-        ({ recordId, stage: 'write' as const, code, message: `${code} on ${recordId}`, retryable, objectType: 'Contact' });
+      const write = (recordId: string, retryable: boolean, code = 'UNABLE_TO_LOCK_ROW') => ({
+        recordId,
+        stage: 'write' as const,
+        code,
+        message: `${code} on ${recordId}`,
+        retryable,
+        objectType: 'Contact',
+      });
 
       it('counts attempts per run and retries only retryable ones', async () => {
-        await store.recordErrors('c1', 'run-1', [write('r1', true), write('r2', false, 'INVALID_FIELD'), write('r3', true)]);
+        await store.recordErrors('c1', 'run-1', [
+          write('r1', true),
+          write('r2', false, 'INVALID_FIELD'),
+          write('r3', true),
+        ]);
         clock.advance(1);
         await store.recordErrors('c1', 'run-1', [{ ...write('r1', true), stage: 'provider', objectType: undefined }]);
         let pending = await store.pendingRetries('c1', 10);
         expect(pending.map((p) => p.recordId)).to.deep.equal(['r3', 'r1']);
         expect(pending.find((p) => p.recordId === 'r1')).to.deep.include({ attempts: 1, objectType: 'Contact' });
         expect(pending.find((p) => p.recordId === 'r1')?.lastError).to.deep.equal({
-          recordId: 'r1', stage: 'provider', code: 'UNABLE_TO_LOCK_ROW', message: 'UNABLE_TO_LOCK_ROW on r1', retryable: true,
+          recordId: 'r1',
+          stage: 'provider',
+          code: 'UNABLE_TO_LOCK_ROW',
+          message: 'UNABLE_TO_LOCK_ROW on r1',
+          retryable: true,
         });
 
         clock.advance(1);
@@ -492,7 +716,10 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         for (let run = 1; run <= MAX_RECORD_ATTEMPTS; run++) {
           await store.recordErrors('c1', `run-${run}`, [write('r1', true)]);
           const expected = run < MAX_RECORD_ATTEMPTS ? ['r1'] : [];
-          expect((await store.pendingRetries('c1', 10)).map((p) => p.recordId)).to.deep.equal(expected, `after run ${run}`);
+          expect((await store.pendingRetries('c1', 10)).map((p) => p.recordId)).to.deep.equal(
+            expected,
+            `after run ${run}`,
+          );
         }
       });
 

@@ -1,8 +1,16 @@
 // In-memory test doubles of a CRM and of social networks, with faults on demand. Test code only.
-import { CLEARED_FIELDS } from '../../src/crm/contract.ts';
 import type {
-  ApiUsage, ContactPage, CrmConnector, CrmContact, InfluenceFields, ReadOptions, ScoreUpdate, SetupReport, WriteResult,
+  ApiUsage,
+  ContactPage,
+  CrmConnector,
+  CrmContact,
+  InfluenceFields,
+  ReadOptions,
+  ScoreUpdate,
+  SetupReport,
+  WriteResult,
 } from '../../src/crm/contract.ts';
+import { CLEARED_FIELDS } from '../../src/crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError } from '../../src/crm/errors.ts';
 import type { Identity, RejectedHandle } from '../../src/identity/types.ts';
 import type { ProviderAdapter, ProviderResult } from '../../src/providers/contract.ts';
@@ -61,16 +69,33 @@ export class MemoryCrm implements CrmConnector {
     return Promise.resolve(true);
   }
 
-  constructor(readonly writeBatchSize = 200, readonly pageSize = 50) {}
+  constructor(
+    readonly writeBatchSize = 200,
+    readonly pageSize = 50,
+  ) {}
 
-  add(id: string, handles: { network: Network; value: string }[], extra: Partial<Pick<MemoryRecord, 'doNotProfile' | 'fields'>> = {}): void {
-    this.records.set(id, { id, handles, fields: extra.fields ?? {}, doNotProfile: extra.doNotProfile ?? false, seq: ++this.seq });
+  add(
+    id: string,
+    handles: { network: Network; value: string }[],
+    extra: Partial<Pick<MemoryRecord, 'doNotProfile' | 'fields'>> = {},
+  ): void {
+    this.records.set(id, {
+      id,
+      handles,
+      fields: extra.fields ?? {},
+      doNotProfile: extra.doNotProfile ?? false,
+      seq: ++this.seq,
+    });
   }
 
   /** A person edits fields in the CRM UI. */
   edit(id: string, change: Partial<Omit<MemoryRecord, 'id' | 'seq'>>): void {
     const record = this.mustGet(id);
-    Object.assign(record, change, change.fields !== undefined ? { fields: { ...record.fields, ...change.fields } } : {});
+    Object.assign(
+      record,
+      change,
+      change.fields !== undefined ? { fields: { ...record.fields, ...change.fields } } : {},
+    );
     record.seq = ++this.seq;
   }
 
@@ -130,15 +155,17 @@ export class MemoryCrm implements CrmConnector {
       yield { contacts, cursor: cursorText ?? '' };
       return;
     }
-    const cursor: Cursor = cursorText === null || options.full
-      ? { since: 0, after: null, watermark: this.seq }
-      : (JSON.parse(cursorText) as Cursor);
+    const cursor: Cursor =
+      cursorText === null || options.full
+        ? { since: 0, after: null, watermark: this.seq }
+        : (JSON.parse(cursorText) as Cursor);
     // A finished read starts a new one from its watermark.
     if (cursor.after === null) cursor.watermark = this.seq;
     let after = cursor.after;
     let served = 0;
     for (;;) {
-      if (this.crashAfterPages !== null && served >= this.crashAfterPages) throw new Error('simulated crash while reading');
+      if (this.crashAfterPages !== null && served >= this.crashAfterPages)
+        throw new Error('simulated crash while reading');
       this.spend('read');
       const candidates = [...this.records.values()]
         .filter((r) => options.full || r.seq > cursor.since || this.isStale(r, options.staleBefore))
@@ -147,7 +174,9 @@ export class MemoryCrm implements CrmConnector {
       const page = candidates.slice(0, this.pageSize);
       const done = candidates.length <= this.pageSize;
       after = page.at(-1)?.id ?? after;
-      const next: Cursor = done ? { since: cursor.watermark, after: null, watermark: cursor.watermark } : { ...cursor, after };
+      const next: Cursor = done
+        ? { since: cursor.watermark, after: null, watermark: cursor.watermark }
+        : { ...cursor, after };
       served += 1;
       yield { contacts: page.map((r) => this.toContact(r)), cursor: JSON.stringify(next) };
       if (done) return;
@@ -155,23 +184,26 @@ export class MemoryCrm implements CrmConnector {
   }
 
   writeScores(updates: readonly ScoreUpdate[]): Promise<WriteResult[]> {
-    if (updates.length > this.writeBatchSize) throw new Error(`batch of ${updates.length} exceeds ${this.writeBatchSize}`);
+    if (updates.length > this.writeBatchSize)
+      throw new Error(`batch of ${updates.length} exceeds ${this.writeBatchSize}`);
     this.spend('write');
     if (this.crashOnWriteCall !== null && this.calls.write === this.crashOnWriteCall) {
       throw new Error('simulated crash while writing');
     }
-    return Promise.resolve(updates.map((update): WriteResult => {
-      const fault = this.recordFaults.get(update.id);
-      if (fault !== undefined && fault.times > 0) {
-        fault.times -= 1;
-        return { id: update.id, ok: false, code: fault.code, message: fault.message, retryable: fault.retryable };
-      }
-      const record = this.mustGet(update.id);
-      record.fields = { ...update.fields };
-      record.seq = ++this.seq;
-      this.accepted.push(update);
-      return { id: update.id, ok: true };
-    }));
+    return Promise.resolve(
+      updates.map((update): WriteResult => {
+        const fault = this.recordFaults.get(update.id);
+        if (fault !== undefined && fault.times > 0) {
+          fault.times -= 1;
+          return { id: update.id, ok: false, code: fault.code, message: fault.message, retryable: fault.retryable };
+        }
+        const record = this.mustGet(update.id);
+        record.fields = { ...update.fields };
+        record.seq = ++this.seq;
+        this.accepted.push(update);
+        return { id: update.id, ok: true };
+      }),
+    );
   }
 
   apiUsage(): ApiUsage {
@@ -185,7 +217,13 @@ export function reauthError(): NeedsReauthError {
 
 export function metricsFor(network: Network, handle: string, followers: number): NetworkMetrics {
   return {
-    network, handle, followers, following: 10, posts: 100, recentPosts: [], fetchedAt: '2026-01-01T00:00:00.000Z',
+    network,
+    handle,
+    followers,
+    following: 10,
+    posts: 100,
+    recentPosts: [],
+    fetchedAt: '2026-01-01T00:00:00.000Z',
   };
 }
 
@@ -200,21 +238,28 @@ export class MemoryProvider implements ProviderAdapter {
   /** Every batch asked for. */
   readonly batches: string[][] = [];
 
-  constructor(readonly network: Network, readonly maxBatch = 25) {}
+  constructor(
+    readonly network: Network,
+    readonly maxBatch = 25,
+  ) {}
 
   fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     this.calls += 1;
     this.batches.push([...handles]);
     if (handles.length > this.maxBatch) throw new Error(`batch of ${handles.length} exceeds ${this.maxBatch}`);
     if (this.broken) throw new Error(`${this.network}: credentials rejected`);
-    return Promise.resolve(new Map(handles.map((handle): [string, ProviderResult] => {
-      if (this.outage) return [handle, { status: 'unavailable', reason: '503 from the network' }];
-      const status = this.statuses.get(handle);
-      if (status !== undefined) return [handle, status === 'unavailable' ? { status } : { status }];
-      const followers = this.followers.get(handle);
-      if (followers === undefined) return [handle, { status: 'not_found' }];
-      return [handle, { status: 'ok', metrics: metricsFor(this.network, handle, followers) }];
-    })));
+    return Promise.resolve(
+      new Map(
+        handles.map((handle): [string, ProviderResult] => {
+          if (this.outage) return [handle, { status: 'unavailable', reason: '503 from the network' }];
+          const status = this.statuses.get(handle);
+          if (status !== undefined) return [handle, status === 'unavailable' ? { status } : { status }];
+          const followers = this.followers.get(handle);
+          if (followers === undefined) return [handle, { status: 'not_found' }];
+          return [handle, { status: 'ok', metrics: metricsFor(this.network, handle, followers) }];
+        }),
+      ),
+    );
   }
 
   usage(): { calls: number } {
@@ -228,7 +273,8 @@ export function resolveTestIdentities(contact: CrmContact): { identities: Identi
   const rejected: RejectedHandle[] = [];
   for (const raw of contact.handles) {
     const handle = raw.value.trim().replace(/^@/, '').toLowerCase();
-    if (raw.network === 'any' || handle === '') rejected.push({ sourceField: raw.field, value: raw.value, reason: 'empty' });
+    if (raw.network === 'any' || handle === '')
+      rejected.push({ sourceField: raw.field, value: raw.value, reason: 'empty' });
     else identities.push({ network: raw.network, handle, provenance: 'crm-field', sourceField: raw.field });
   }
   return { identities, rejected };
@@ -254,7 +300,13 @@ export class TestModel {
   };
 
   private evaluate(input: ScoreInput): ScoreResult {
-    const base = { reasonCodes: [], networks: {}, trend: 'Stable' as const, delta30d: null, modelVersion: this.version };
+    const base = {
+      reasonCodes: [],
+      networks: {},
+      trend: 'Stable' as const,
+      delta30d: null,
+      modelVersion: this.version,
+    };
     if (input.networks.length === 0) {
       return { ...base, score: null, tier: 'Unscored', confidence: 'low', factors: [], reasonCodes: ['no_metrics'] };
     }
@@ -266,7 +318,13 @@ export class TestModel {
       score: best.points,
       tier: tierOf(best.points),
       confidence: best.n.stale ? 'low' : 'high',
-      factors: [{ network: best.n.metrics.network, text: `${best.n.metrics.network}: ${best.n.metrics.followers} followers`, points: best.points }],
+      factors: [
+        {
+          network: best.n.metrics.network,
+          text: `${best.n.metrics.network}: ${best.n.metrics.followers} followers`,
+          points: best.points,
+        },
+      ],
     };
   }
 }

@@ -1,18 +1,20 @@
-import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+
+import { expect } from 'chai';
+
 import { BudgetReachedError, SetupError } from '../../src/crm/errors.ts';
-import { runSync, SyncAlreadyRunningError } from '../../src/sync/engine.ts';
-import type { SyncDeps } from '../../src/sync/engine.ts';
-import type { SyncOptionsInput } from '../../src/sync/options.ts';
-import { RunReportSchema } from '../../src/store/run-report.ts';
-import type { RunReport } from '../../src/store/run-report.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
-import { MemoryCrm, MemoryProvider, reauthError, resolveTestIdentities, TestModel } from './doubles.ts';
-import type { ScoreInput } from '../../src/scoring/types.ts';
 import type { ProviderAdapter } from '../../src/providers/contract.ts';
+import type { ScoreInput } from '../../src/scoring/types.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
+import { RunReportSchema } from '../../src/store/run-report.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import type { SyncDeps } from '../../src/sync/engine.ts';
+import { runSync, SyncAlreadyRunningError } from '../../src/sync/engine.ts';
+import type { SyncOptionsInput } from '../../src/sync/options.ts';
+import { MemoryCrm, MemoryProvider, reauthError, resolveTestIdentities, TestModel } from './doubles.ts';
 
 const CONNECTION = 'conn-1';
 const DAY = 24 * 3600 * 1000;
@@ -32,9 +34,22 @@ describe('sync engine', function () {
   let dir: string;
   let world: World;
 
-  async function makeWorld(contacts = 0, crmOptions: { writeBatchSize?: number; pageSize?: number } = {}): Promise<World> {
-    const store = await SqliteStore.open(path.join(dir, `store-${randomBytes(4).toString('hex')}.db`), { secretKey: randomBytes(32) });
-    await store.saveConnection({ id: CONNECTION, crm: 'salesforce', name: 'Test org', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+  async function makeWorld(
+    contacts = 0,
+    crmOptions: { writeBatchSize?: number; pageSize?: number } = {},
+  ): Promise<World> {
+    const store = await SqliteStore.open(path.join(dir, `store-${randomBytes(4).toString('hex')}.db`), {
+      secretKey: randomBytes(32),
+    });
+    await store.saveConnection({
+      id: CONNECTION,
+      crm: 'salesforce',
+      name: 'Test org',
+      status: 'ok',
+      statusMessage: null,
+      credentials: {},
+      settings: {},
+    });
     const crm = new MemoryCrm(crmOptions.writeBatchSize ?? 200, crmOptions.pageSize ?? 50);
     const bluesky = new MemoryProvider('bluesky', 25);
     const github = new MemoryProvider('github', 10);
@@ -45,13 +60,20 @@ describe('sync engine', function () {
       crm.add(id, [{ network: 'bluesky', value: `@user${i}.bsky.social` }]);
       bluesky.followers.set(`user${i}.bsky.social`, 10 ** (1 + (i % 4)));
     }
-    const sync = (options: Partial<SyncOptionsInput> = {}, deps: Partial<SyncDeps> = {}) => runSync(
-      {
-        store, connector: crm, providers: [bluesky, github], resolveIdentities: resolveTestIdentities, score: model.score,
-        scoringKey: model.version, now: () => clock.now, ...deps,
-      },
-      { connectionId: CONNECTION, ...options },
-    );
+    const sync = (options: Partial<SyncOptionsInput> = {}, deps: Partial<SyncDeps> = {}) =>
+      runSync(
+        {
+          store,
+          connector: crm,
+          providers: [bluesky, github],
+          resolveIdentities: resolveTestIdentities,
+          score: model.score,
+          scoringKey: model.version,
+          now: () => clock.now,
+          ...deps,
+        },
+        { connectionId: CONNECTION, ...options },
+      );
     return { store, crm, bluesky, github, model, clock, sync };
   }
 
@@ -71,9 +93,18 @@ describe('sync engine', function () {
     // The org's first run ranks each page against the scores ranked so far in the run (none stored yet): no record is
     // left without a percentile, and the last page, ranked against all 120, gets the org's exact figures.
     const firstRun = world.crm.accepted.map((u) => u.fields);
-    expect(firstRun.every((f) => typeof f.orgPercentile === 'number')).to.equal(true, 'every ranked record has a percentile');
-    expect(Object.fromEntries(firstRun.slice(100).map((f) => [f.score, f.orgPercentile]))).to.deep.equal({ 21: 13, 40: 38, 60: 63, 80: 88 });
-    for (const f of firstRun.slice(0, 50)) expect(Math.abs(f.orgPercentile! - { 21: 13, 40: 38, 60: 63, 80: 88 }[f.score!]!)).to.be.at.most(2);
+    expect(firstRun.every((f) => typeof f.orgPercentile === 'number')).to.equal(
+      true,
+      'every ranked record has a percentile',
+    );
+    expect(Object.fromEntries(firstRun.slice(100).map((f) => [f.score, f.orgPercentile]))).to.deep.equal({
+      21: 13,
+      40: 38,
+      60: 63,
+      80: 88,
+    });
+    for (const f of firstRun.slice(0, 50))
+      expect(Math.abs(f.orgPercentile! - { 21: 13, 40: 38, 60: 63, 80: 88 }[f.score!]!)).to.be.at.most(2);
     expect((await world.store.getScoreHistogram(CONNECTION)).filter((n) => n > 0)).to.deep.equal([30, 30, 30, 30]);
     const second = await world.sync();
     expect(second.counts.written, 'an unchanged second run still writes nothing').to.equal(0);
@@ -82,7 +113,9 @@ describe('sync engine', function () {
     world.clock.now = new Date(world.clock.now.getTime() + 8 * DAY);
     const refresh = await world.sync();
     expect(refresh.counts.written).to.equal(120);
-    const percentileByScore = new Map(world.crm.accepted.slice(-120).map((u) => [u.fields.score, u.fields.orgPercentile]));
+    const percentileByScore = new Map(
+      world.crm.accepted.slice(-120).map((u) => [u.fields.score, u.fields.orgPercentile]),
+    );
     expect(Object.fromEntries(percentileByScore)).to.deep.equal({ 21: 13, 40: 38, 60: 63, 80: 88 });
 
     // New contacts at the top move everyone's percentile by far more than 5 points; the old ones are not rewritten.
@@ -95,7 +128,12 @@ describe('sync engine', function () {
     const unchanged = await world.sync();
     expect(unchanged.counts.written).to.equal(0);
     expect(world.crm.accepted.length).to.equal(acceptedBefore);
-    expect(world.crm.accepted.slice(240).map((u) => u.id).every((id) => id.startsWith('top'))).to.equal(true, 'only the new contacts were written');
+    expect(
+      world.crm.accepted
+        .slice(240)
+        .map((u) => u.id)
+        .every((id) => id.startsWith('top')),
+    ).to.equal(true, 'only the new contacts were written');
   });
 
   it('a new scoring key (model version or options) re-reads and re-scores every contact once; a dry run keeps the old key', async () => {
@@ -124,7 +162,9 @@ describe('sync engine', function () {
     const after = await world.sync({}, { scoringKey: 'options-2', score: options2 });
     expect([after.counts.read, after.counts.written]).to.deep.equal([0, 0]);
     expect(world.model.inputs.length, 'nothing scored again').to.equal(scoredAfterRescore);
-    expect((await world.sync({ full: true }, { scoringKey: 'options-2', score: options2 })).readAll).to.equal('requested');
+    expect((await world.sync({ full: true }, { scoringKey: 'options-2', score: options2 })).readAll).to.equal(
+      'requested',
+    );
   });
 
   it('writes every new score once, and an unchanged second run writes 0 records', async () => {
@@ -170,8 +210,18 @@ describe('sync engine', function () {
 
   it('records per-record failures and retries them on the next run', async () => {
     world = await makeWorld(30, { pageSize: 10 });
-    world.crm.recordFaults.set('c00005', { code: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access', retryable: true, times: 1 });
-    world.crm.recordFaults.set('c00007', { code: 'FIELD_INTEGRITY_EXCEPTION', message: 'bad value', retryable: false, times: 99 });
+    world.crm.recordFaults.set('c00005', {
+      code: 'UNABLE_TO_LOCK_ROW',
+      message: 'unable to obtain exclusive access',
+      retryable: true,
+      times: 1,
+    });
+    world.crm.recordFaults.set('c00007', {
+      code: 'FIELD_INTEGRITY_EXCEPTION',
+      message: 'bad value',
+      retryable: false,
+      times: 99,
+    });
     const first = await world.sync();
     expect(first.status).to.equal('partial');
     expect(first.counts).to.include({ written: 28, failed: 2 });
@@ -247,7 +297,7 @@ describe('sync engine', function () {
     expect(world.crm.accepted).to.have.length(5);
   });
 
-  it('shows the admin\'s tier labels on the CRM\'s tier field at the start of a run (not in a dry run); a failure costs only the labels', async () => {
+  it("shows the admin's tier labels on the CRM's tier field at the start of a run (not in a dry run); a failure costs only the labels", async () => {
     world = await makeWorld(20);
     const tierLabels = { A: 'Hot', B: 'Warm', C: 'Mild', D: 'Cold', Unscored: 'No profile' };
     await world.sync({ dryRun: true }, { tierLabels });
@@ -255,7 +305,10 @@ describe('sync engine', function () {
     const first = await world.sync({}, { tierLabels });
     expect(first.status).to.equal('ok');
     expect(world.crm.tierLabels).to.deep.equal(tierLabels);
-    expect(world.crm.accepted.every((u) => ['A', 'B', 'C', 'D', 'Unscored'].includes(u.fields.tier!)), 'values stay letters').to.equal(true);
+    expect(
+      world.crm.accepted.every((u) => ['A', 'B', 'C', 'D', 'Unscored'].includes(u.fields.tier!)),
+      'values stay letters',
+    ).to.equal(true);
     await world.sync({}, { tierLabels });
     expect(world.crm.tierLabelUpdates, 'unchanged labels are not rewritten').to.equal(1);
     world.crm.tierLabelsError = new Error('HTTP 403 MISSING_SCOPES');
@@ -273,7 +326,10 @@ describe('sync engine', function () {
     expect(stopped.message, stopped.message).to.match(/budget below the 20% floor \(19 of 100/);
     expect(world.crm.accepted).to.have.length(50);
     expect(world.crm.budget.remaining).to.equal(19);
-    expect(stopped.crmBudget, 'the report keeps the budget for the dashboard').to.deep.equal({ limit: 100, remaining: 19 });
+    expect(stopped.crmBudget, 'the report keeps the budget for the dashboard').to.deep.equal({
+      limit: 100,
+      remaining: 19,
+    });
     expect(await world.store.getCursor(CONNECTION)).to.be.a('string');
 
     world.crm.budget = { limit: 100, remaining: 100 };
@@ -284,7 +340,7 @@ describe('sync engine', function () {
     expect(ids).to.have.length(100);
   });
 
-  it('turns the connector\'s BudgetReachedError and NeedsReauthError into clean stops', async () => {
+  it("turns the connector's BudgetReachedError and NeedsReauthError into clean stops", async () => {
     world = await makeWorld(10);
     world.crm.failNextCallWith = new BudgetReachedError('daily API limit reached');
     const budget = await world.sync();
@@ -304,10 +360,15 @@ describe('sync engine', function () {
     world = await makeWorld(30, { pageSize: 10 });
     await world.sync();
     const cursor = await world.store.getCursor(CONNECTION);
-    world.crm.failNextCallWith = new SetupError('Salesforce field Contact.Influence_Score__c is missing.', 'deploy manifests/salesforce');
+    world.crm.failNextCallWith = new SetupError(
+      'Salesforce field Contact.Influence_Score__c is missing.',
+      'deploy manifests/salesforce',
+    );
     const report = await world.sync();
     expect(report.status).to.equal('failed');
-    expect(report.message).to.equal('Salesforce field Contact.Influence_Score__c is missing. Fix: deploy manifests/salesforce');
+    expect(report.message).to.equal(
+      'Salesforce field Contact.Influence_Score__c is missing. Fix: deploy manifests/salesforce',
+    );
     expect(await world.store.getCursor(CONNECTION)).to.equal(cursor);
   });
 
@@ -336,7 +397,7 @@ describe('sync engine', function () {
     expect(world.crm.records.get('c00000')!.fields.score).to.equal(100);
   });
 
-  it('clears an opted-out contact\'s fields once and purges its history', async () => {
+  it("clears an opted-out contact's fields once and purges its history", async () => {
     world = await makeWorld(3);
     await world.sync();
     expect(await world.store.getHistory(CONNECTION, 'c00001')).to.have.length(1);
@@ -345,7 +406,14 @@ describe('sync engine', function () {
     const report = await world.sync();
     expect(report.counts).to.include({ optedOut: 1, written: 1 });
     const fields = world.crm.records.get('c00001')!.fields;
-    expect(fields).to.deep.include({ score: null, tier: null, confidence: null, scoredAt: null, topFactors: null, reasonCodes: [] });
+    expect(fields).to.deep.include({
+      score: null,
+      tier: null,
+      confidence: null,
+      scoredAt: null,
+      topFactors: null,
+      reasonCodes: [],
+    });
     expect(await world.store.getHistory(CONNECTION, 'c00001')).to.have.length(0);
     const state = (await world.store.getSyncStates(CONNECTION, ['c00001'])).get('c00001');
     expect(state?.lastWritten?.score ?? null).to.equal(null); // we remember only that we cleared it
@@ -384,8 +452,12 @@ describe('sync engine', function () {
     expect(world.crm.records.get('c00000')!.fields.confidence).to.equal('low');
     expect(report.status).to.equal('partial');
     expect(report.errors).to.deep.include({
-      recordId: 'new', stage: 'provider', code: 'provider_unavailable',
-      message: 'no metrics from bluesky (503 from the network) and no last-good data from the past 14 days; retried next run', retryable: true,
+      recordId: 'new',
+      stage: 'provider',
+      code: 'provider_unavailable',
+      message:
+        'no metrics from bluesky (503 from the network) and no last-good data from the past 14 days; retried next run',
+      retryable: true,
     });
     expect(world.crm.writesOf('new')).to.have.length(0);
 
@@ -398,15 +470,26 @@ describe('sync engine', function () {
 
   it('with one network down: a scored contact keeps its score, a new one is scored from the networks that answered', async () => {
     world = await makeWorld(0);
-    world.crm.add('old', [{ network: 'bluesky', value: 'old.bsky.social' }, { network: 'github', value: 'old' }]);
+    world.crm.add('old', [
+      { network: 'bluesky', value: 'old.bsky.social' },
+      { network: 'github', value: 'old' },
+    ]);
     world.bluesky.followers.set('old.bsky.social', 100);
     world.github.followers.set('old', 100_000);
     await world.sync();
     expect(world.crm.records.get('old')!.fields.score).to.equal(100);
 
     world.github.outage = true;
-    world.crm.edit('old', { handles: [{ network: 'bluesky', value: 'old.bsky.social' }, { network: 'github', value: 'renamed' }] });
-    world.crm.add('new', [{ network: 'bluesky', value: 'new.bsky.social' }, { network: 'github', value: 'new' }]);
+    world.crm.edit('old', {
+      handles: [
+        { network: 'bluesky', value: 'old.bsky.social' },
+        { network: 'github', value: 'renamed' },
+      ],
+    });
+    world.crm.add('new', [
+      { network: 'bluesky', value: 'new.bsky.social' },
+      { network: 'github', value: 'new' },
+    ]);
     world.bluesky.followers.set('new.bsky.social', 1000);
     const report = await world.sync();
     expect(world.crm.records.get('old')!.fields.score).to.equal(100); // not dragged down to the Bluesky-only 40
@@ -444,7 +527,9 @@ describe('sync engine', function () {
     const report = await world.sync({ maxReportedErrors: 4 });
     expect(report.counts.failed).to.equal(30);
     expect(report.errors).to.have.length(4);
-    expect(report.errorGroups?.map((g) => [g.stage, g.code, g.count])).to.deep.equal([['provider', 'provider_unavailable', 30]]);
+    expect(report.errorGroups?.map((g) => [g.stage, g.code, g.count])).to.deep.equal([
+      ['provider', 'provider_unavailable', 30],
+    ]);
     expect(RunReportSchema.parse(report).errorGroups?.[0]?.message).to.match(/no metrics from bluesky/);
   });
 
@@ -454,7 +539,9 @@ describe('sync engine', function () {
     const leaseSeconds = 5;
     // Bluesky answers only after more than a lease's time, as when its window is spent and the adapter waits.
     const slowBluesky: ProviderAdapter = {
-      network: 'bluesky', maxBatch: 25, usage: () => world.bluesky.usage(),
+      network: 'bluesky',
+      maxBatch: 25,
+      usage: () => world.bluesky.usage(),
       fetchProfiles: async (handles) => {
         await new Promise((resolve) => setTimeout(resolve, (leaseSeconds + 1) * 1000));
         return world.bluesky.fetchProfiles(handles);
@@ -462,7 +549,9 @@ describe('sync engine', function () {
     };
     const running = world.sync({ leaseTtlSeconds: leaseSeconds }, { providers: [slowBluesky, world.github] });
     await new Promise((resolve) => setTimeout(resolve, (leaseSeconds + 0.5) * 1000));
-    expect(await world.store.acquireLease(CONNECTION, 'another-run', leaseSeconds), 'the lease is still held').to.equal(false);
+    expect(await world.store.acquireLease(CONNECTION, 'another-run', leaseSeconds), 'the lease is still held').to.equal(
+      false,
+    );
     const report = await running;
     expect(report.status).to.equal('ok');
     expect(report.counts.written).to.equal(5);
@@ -483,12 +572,20 @@ describe('sync engine', function () {
     const original = world.crm.readContacts.bind(world.crm);
     world.crm.readContacts = async function* (cursor, options) {
       for await (const page of original(cursor, options)) {
-        yield { ...page, contacts: [...page.contacts, { ...page.contacts[0]!, id: 'broken', modifiedAt: 'yesterday' }] };
+        yield {
+          ...page,
+          contacts: [...page.contacts, { ...page.contacts[0]!, id: 'broken', modifiedAt: 'yesterday' }],
+        };
       }
     };
     const report = await world.sync();
     expect(report.counts).to.include({ written: 2, failed: 1 });
-    expect(report.errors[0]).to.include({ recordId: 'broken', stage: 'read', code: 'invalid_record', retryable: false });
+    expect(report.errors[0]).to.include({
+      recordId: 'broken',
+      stage: 'read',
+      code: 'invalid_record',
+      retryable: false,
+    });
     expect(report.errors[0]?.message).to.match(/modifiedAt/);
   });
 
@@ -506,7 +603,9 @@ describe('sync engine', function () {
 
   it('prunes history older than the retention', async () => {
     world = await makeWorld(1);
-    await world.store.appendHistory(CONNECTION, [{ recordId: 'c00000', at: '2023-01-01T00:00:00.000Z', score: 10, tier: 'D' }]);
+    await world.store.appendHistory(CONNECTION, [
+      { recordId: 'c00000', at: '2023-01-01T00:00:00.000Z', score: 10, tier: 'D' },
+    ]);
     await world.sync({ historyMonths: 24 });
     const history = await world.store.getHistory(CONNECTION, 'c00000');
     expect(history.map((h) => h.at)).to.not.include('2023-01-01T00:00:00.000Z');

@@ -1,21 +1,25 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { orgPercentile } from '../../src/scoring/index.ts';
-import { formatTopFactors, percentileTable, scoringKeyOf, withPercentile } from '../../src/sync/fields.ts';
-import { createScorer } from '../../src/scoring/index.ts';
-import { NOW, steadyAccount, verified } from '../scoring/arbitraries.ts';
+
 import { CLEARED_FIELDS } from '../../src/crm/contract.ts';
+import { orgPercentile } from '../../src/scoring/index.ts';
+import { createScorer } from '../../src/scoring/index.ts';
+import { formatTopFactors, percentileTable, scoringKeyOf, withPercentile } from '../../src/sync/fields.ts';
+import { NOW, steadyAccount, verified } from '../scoring/arbitraries.ts';
 
 describe('sync fields: org percentile table', () => {
-  it('gives, for every whole score, the scoring model\'s orgPercentile over one score per contact', () => {
-    fc.assert(fc.property(fc.array(fc.nat(40), { minLength: 101, maxLength: 101 }), (histogram) => {
-      const distribution = histogram.flatMap((count, score) => new Array<number>(count).fill(score));
-      const expected = histogram.map((_, score) => {
-        const percentile = orgPercentile(score, distribution);
-        return percentile === null ? null : Math.round(percentile);
-      });
-      expect(percentileTable(histogram)).to.deep.equal(expected);
-    }), { numRuns: 200 });
+  it("gives, for every whole score, the scoring model's orgPercentile over one score per contact", () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(40), { minLength: 101, maxLength: 101 }), (histogram) => {
+        const distribution = histogram.flatMap((count, score) => new Array<number>(count).fill(score));
+        const expected = histogram.map((_, score) => {
+          const percentile = orgPercentile(score, distribution);
+          return percentile === null ? null : Math.round(percentile);
+        });
+        expect(percentileTable(histogram)).to.deep.equal(expected);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('is null everywhere for an org with no ranked contact, and null for a contact without a score', () => {
@@ -29,7 +33,7 @@ describe('sync fields: org percentile table', () => {
 });
 
 describe('sync fields: top factors as a rep reads them', () => {
-  it('writes signed whole points then the factor, once, strongest first, without the model\'s remainder line', () => {
+  it("writes signed whole points then the factor, once, strongest first, without the model's remainder line", () => {
     const factors = [
       { text: '+ Other, smaller factors', points: 4.2 },
       { network: 'x' as const, text: '− X: follow-back pattern (4.8k following / 5.1k followers)', points: -12.4 },
@@ -40,12 +44,20 @@ describe('sync fields: top factors as a rep reads them', () => {
       '+20 X: 5.1k followers\n-12 X: follow-back pattern (4.8k following / 5.1k followers)\n-0.2 Bluesky: last original post today',
     );
     expect(formatTopFactors([{ text: '+ Other, smaller factors', points: 3 }], 3)).to.equal(null);
-    expect(formatTopFactors([{ network: 'youtube', text: 'YouTube, scored separately (not in the total): 40/100', points: 0 }], 3))
-      .to.equal('YouTube, scored separately (not in the total): 40/100');
+    expect(
+      formatTopFactors(
+        [{ network: 'youtube', text: 'YouTube, scored separately (not in the total): 40/100', points: 0 }],
+        3,
+      ),
+    ).to.equal('YouTube, scored separately (not in the total): 40/100');
   });
 
-  it('never doubles a sign on the model\'s own factors', () => {
-    const result = createScorer()({ networks: [verified(steadyAccount('x', 5_000, 80, new Array<number>(20).fill(0)))], history: [], now: NOW });
+  it("never doubles a sign on the model's own factors", () => {
+    const result = createScorer()({
+      networks: [verified(steadyAccount('x', 5_000, 80, new Array<number>(20).fill(0)))],
+      history: [],
+      now: NOW,
+    });
     const lines = formatTopFactors(result.factors, 10)!.split('\n');
     expect(lines.length).to.be.at.least(3);
     for (const line of lines) expect(line).to.match(/^[+-]\d+(\.\d)? X: [^+\u2212]/);
@@ -54,12 +66,25 @@ describe('sync fields: top factors as a rep reads them', () => {
 
 describe('sync fields: scoring key', () => {
   it('names the model version, the scoring options and the handle mapping, whatever their key order', () => {
-    const settings = { scoring: { weights: { x: 0.5, github: 1 } }, salesforce: { handleFields: [{ field: 'Twitter__c', network: 'x' }] }, schedule: '0 3 * * *' };
+    const settings = {
+      scoring: { weights: { x: 0.5, github: 1 } },
+      salesforce: { handleFields: [{ field: 'Twitter__c', network: 'x' }] },
+      schedule: '0 3 * * *',
+    };
     const key = scoringKeyOf('1.0.0', settings.scoring, settings);
-    expect(scoringKeyOf('1.0.0', { weights: { github: 1, x: 0.5 } }, { ...settings, schedule: '0 4 * * *' }), 'key order, other settings').to.equal(key);
+    expect(
+      scoringKeyOf('1.0.0', { weights: { github: 1, x: 0.5 } }, { ...settings, schedule: '0 4 * * *' }),
+      'key order, other settings',
+    ).to.equal(key);
     expect(scoringKeyOf('1.0.1', settings.scoring, settings), 'model version').to.not.equal(key);
     expect(scoringKeyOf('1.0.0', { weights: { x: 0.4, github: 1 } }, settings), 'options').to.not.equal(key);
-    expect(scoringKeyOf('1.0.0', settings.scoring, { ...settings, salesforce: { handleFields: [] } }), 'mapping').to.not.equal(key);
-    expect(scoringKeyOf('1.0.0', settings.scoring, { ...settings, hubspot: { handleProperties: { twitterhandle: 'x' } } }), 'HubSpot mapping').to.not.equal(key);
+    expect(
+      scoringKeyOf('1.0.0', settings.scoring, { ...settings, salesforce: { handleFields: [] } }),
+      'mapping',
+    ).to.not.equal(key);
+    expect(
+      scoringKeyOf('1.0.0', settings.scoring, { ...settings, hubspot: { handleProperties: { twitterhandle: 'x' } } }),
+      'HubSpot mapping',
+    ).to.not.equal(key);
   });
 });

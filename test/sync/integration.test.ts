@@ -1,24 +1,26 @@
 // The engine with the real parts: the Salesforce connector (jsforce) against the Salesforce emulator, the Bluesky
 // and GitHub adapters against their emulators, the real identity resolver and the real model, on the SQLite store.
-import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+import { expect } from 'chai';
+
 import { SalesforceConnector } from '../../connectors/salesforce/index.ts';
 import { resolveIdentities } from '../../src/identity/index.ts';
 import { BlueskyAdapter } from '../../src/providers/bluesky.ts';
 import { GitHubAdapter } from '../../src/providers/github.ts';
-import { createPopulation } from '../../src/sandbox/population.ts';
-import { startBlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
 import type { BlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
-import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
+import { startBlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
 import type { GitHubSandbox } from '../../src/sandbox/networks/github.ts';
-import { SandboxOrg, startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
+import { createPopulation } from '../../src/sandbox/population.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { SandboxOrg, startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import { createScorer, MODEL_VERSION } from '../../src/scoring/index.ts';
+import type { RunReport } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { runSync } from '../../src/sync/engine.ts';
-import type { RunReport } from '../../src/store/run-report.ts';
 
 const CONNECTION = 'sf-sandbox';
 
@@ -35,7 +37,15 @@ describe('sync engine with the real connector, adapters and model (sandbox)', fu
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-sync-it-'));
     store = await SqliteStore.open(path.join(dir, 'store.db'));
-    await store.saveConnection({ id: CONNECTION, crm: 'salesforce', name: 'Sandbox org', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+    await store.saveConnection({
+      id: CONNECTION,
+      crm: 'salesforce',
+      name: 'Sandbox org',
+      status: 'ok',
+      statusMessage: null,
+      credentials: {},
+      settings: {},
+    });
     sf = await startSalesforceSandbox({ population });
     bluesky = await startBlueskySandbox({ population });
     github = await startGitHubSandbox({ population });
@@ -43,15 +53,22 @@ describe('sync engine with the real connector, adapters and model (sandbox)', fu
     sync = () => {
       // A fresh connector and adapters per run, as each CLI run or scheduled tick has.
       const connector = new SalesforceConnector({
-        instanceUrl: sf.url, loginUrl: sf.url, apiVersion: '64.0',
-        clientId: sf.env.SALESFORCE_CLIENT_ID!, clientSecret: sf.env.SALESFORCE_CLIENT_SECRET!,
-        accessToken: sf.env.SALESFORCE_ACCESS_TOKEN!, refreshToken: sf.env.SALESFORCE_REFRESH_TOKEN!,
+        instanceUrl: sf.url,
+        loginUrl: sf.url,
+        apiVersion: '64.0',
+        clientId: sf.env.SALESFORCE_CLIENT_ID!,
+        clientSecret: sf.env.SALESFORCE_CLIENT_SECRET!,
+        accessToken: sf.env.SALESFORCE_ACCESS_TOKEN!,
+        refreshToken: sf.env.SALESFORCE_REFRESH_TOKEN!,
       });
       const providers = [
         new BlueskyAdapter({ baseUrl: bluesky.env.BLUESKY_API_BASE_URL, postSample: 5 }),
         new GitHubAdapter({ baseUrl: github.env.GITHUB_API_BASE_URL, token: github.env.GITHUB_TOKEN }),
       ];
-      return runSync({ store, connector, providers, resolveIdentities, score, scoringKey: MODEL_VERSION }, { connectionId: CONNECTION });
+      return runSync(
+        { store, connector, providers, resolveIdentities, score, scoringKey: MODEL_VERSION },
+        { connectionId: CONNECTION },
+      );
     };
   });
   after(async () => {

@@ -1,18 +1,27 @@
-import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SyncAlreadyRunningError } from '../../src/sync/engine.ts';
+
+import { expect } from 'chai';
+
 import type { RunReport } from '../../src/store/run-report.ts';
-import { SyncScheduler } from '../../src/sync/scheduler.ts';
-import type { TickOutcome } from '../../src/sync/scheduler.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
+import { SyncAlreadyRunningError } from '../../src/sync/engine.ts';
+import type { TickOutcome } from '../../src/sync/scheduler.ts';
+import { SyncScheduler } from '../../src/sync/scheduler.ts';
 
 function report(): RunReport {
   return {
-    runId: 'r', connection: 'c1', crm: 'hubspot', dryRun: false, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(),
-    status: 'ok', counts: { read: 0, scored: 0, unscored: 0, written: 0, unchanged: 0, optedOut: 0, failed: 0 },
-    apiCalls: { crm: { read: 0, write: 0, other: 0 }, providers: {} }, errors: [],
+    runId: 'r',
+    connection: 'c1',
+    crm: 'hubspot',
+    dryRun: false,
+    startedAt: new Date().toISOString(),
+    finishedAt: new Date().toISOString(),
+    status: 'ok',
+    counts: { read: 0, scored: 0, unscored: 0, written: 0, unchanged: 0, optedOut: 0, failed: 0 },
+    apiCalls: { crm: { read: 0, write: 0, other: 0 }, providers: {} },
+    errors: [],
   };
 }
 
@@ -25,7 +34,15 @@ describe('sync scheduler', function () {
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-sched-'));
     store = await SqliteStore.open(path.join(dir, 'store.db'));
-    await store.saveConnection({ id: 'c1', crm: 'hubspot', name: 'Portal', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+    await store.saveConnection({
+      id: 'c1',
+      crm: 'hubspot',
+      name: 'Portal',
+      status: 'ok',
+      statusMessage: null,
+      credentials: {},
+      settings: {},
+    });
   });
   afterEach(async () => {
     await scheduler?.stop();
@@ -35,7 +52,9 @@ describe('sync scheduler', function () {
   });
 
   it('rejects a bad schedule naming the variable', () => {
-    expect(() => new SyncScheduler({ schedule: 'daily', store })).to.throw(/CRM_INFLUENCE_SCHEDULE: "daily" is not a cron expression/);
+    expect(() => new SyncScheduler({ schedule: 'daily', store })).to.throw(
+      /CRM_INFLUENCE_SCHEDULE: "daily" is not a cron expression/,
+    );
   });
 
   it('shows the next run from the cron expression', () => {

@@ -5,23 +5,25 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { openStore } from '../../store/open.ts';
+
 import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
-import { runSync } from '../../sync/engine.ts';
-import type { RunReport } from '../../store/run-report.ts';
-import { createPopulation } from '../../sandbox/population.ts';
-import type { Population } from '../../sandbox/population.ts';
-import { SandboxOrg, startSalesforceSandbox } from '../../sandbox/salesforce/index.ts';
-import type { SalesforceSandbox } from '../../sandbox/salesforce/index.ts';
 import { startBlueskySandbox } from '../../sandbox/networks/bluesky.ts';
 import { startGitHubSandbox } from '../../sandbox/networks/github.ts';
 import { startMastodonSandbox } from '../../sandbox/networks/mastodon.ts';
 import { startXSandbox } from '../../sandbox/networks/x.ts';
 import { startYouTubeSandbox } from '../../sandbox/networks/youtube.ts';
-import { createCliLogger, loadCliConfig } from '../context.ts';
+import type { Population } from '../../sandbox/population.ts';
+import { createPopulation } from '../../sandbox/population.ts';
+import type { SalesforceSandbox } from '../../sandbox/salesforce/index.ts';
+import { SandboxOrg, startSalesforceSandbox } from '../../sandbox/salesforce/index.ts';
+import { openStore } from '../../store/open.ts';
+import type { RunReport } from '../../store/run-report.ts';
+import { runSync } from '../../sync/engine.ts';
 import type { CliContext } from '../context.ts';
+import { createCliLogger, loadCliConfig } from '../context.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
 import { parseFlags } from '../flags.ts';
 import { describeRun, table } from '../output.ts';
@@ -30,8 +32,18 @@ import { startAdminUi, untilStopped } from './serve.ts';
 
 const DemoFlagsSchema = z.strictObject({
   ui: z.boolean().default(true),
-  port: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be 0–65535').max(65535, 'must be 0–65535').default(0),
-  contacts: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(200_000, 'must be at most 200000').default(2000),
+  port: z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a port number')
+    .min(0, 'must be 0–65535')
+    .max(65535, 'must be 0–65535')
+    .default(0),
+  contacts: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(200_000, 'must be at most 200000')
+    .default(2000),
   seed: z.string().min(1, 'must not be empty').default('demo'),
 });
 
@@ -48,8 +60,11 @@ async function startWorld(population: Population): Promise<DemoWorld> {
     const salesforce = await startSalesforceSandbox({ population });
     closers.push(() => salesforce.close());
     const networks = await Promise.all([
-      startBlueskySandbox({ population }), startGitHubSandbox({ population }), startMastodonSandbox({ population }),
-      startXSandbox({ population }), startYouTubeSandbox({ population }),
+      startBlueskySandbox({ population }),
+      startGitHubSandbox({ population }),
+      startMastodonSandbox({ population }),
+      startXSandbox({ population }),
+      startYouTubeSandbox({ population }),
     ]);
     for (const network of networks) closers.push(() => network.close());
     const env: Record<string, string> = { ...salesforce.env };
@@ -71,24 +86,30 @@ function tierSummary(salesforce: SalesforceSandbox): string {
     counts.set(tier, (counts.get(tier) ?? 0) + 1);
   }
   const order = ['A', 'B', 'C', 'D', 'Unscored', '(empty)'];
-  const rows = order.filter((tier) => counts.has(tier)).map((tier) => {
-    const n = counts.get(tier) ?? 0;
-    return [tier, String(n), `${((n / org.size) * 100).toFixed(1)}%`];
-  });
+  const rows = order
+    .filter((tier) => counts.has(tier))
+    .map((tier) => {
+      const n = counts.get(tier) ?? 0;
+      return [tier, String(n), `${((n / org.size) * 100).toFixed(1)}%`];
+    });
   return table([['tier', 'records', 'share'], ...rows]);
 }
 
 function efficiency(report: RunReport, salesforce: SalesforceSandbox): string {
   // sObject Collections take 200 records per call and Composite 5 collections: 1,000 records per API call.
   const minimum = Math.ceil(report.counts.written / 1000);
-  return `CRM API calls for writes: ${report.apiCalls.crm.write} (minimum possible ${minimum}); `
-    + `records written by the org: ${salesforce.counters.recordsWritten}; largest batch: ${salesforce.counters.largestBatch}`;
+  return (
+    `CRM API calls for writes: ${report.apiCalls.crm.write} (minimum possible ${minimum}); ` +
+    `records written by the org: ${salesforce.counters.recordsWritten}; largest batch: ${salesforce.counters.largestBatch}`
+  );
 }
 
 async function action(rawFlags: unknown): Promise<void> {
   const flags = parseFlags('demo', DemoFlagsSchema, rawFlags);
   const population = createPopulation({ seed: flags.seed, size: flags.contacts });
-  process.stderr.write(`starting the sandbox: a Salesforce org with ${flags.contacts} contacts and leads, X, GitHub, Mastodon, Bluesky and YouTube…\n`);
+  process.stderr.write(
+    `starting the sandbox: a Salesforce org with ${flags.contacts} contacts and leads, X, GitHub, Mastodon, Bluesky and YouTube…\n`,
+  );
   const world = await startWorld(population);
   const dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-demo-'));
   try {
@@ -111,20 +132,44 @@ async function action(rawFlags: unknown): Promise<void> {
       let report: RunReport;
       try {
         report = await runSync(
-          { store, connector, providers, resolveIdentities, score, scoringKey, logger: ctx.logger, onProgress: (p) => progress.update(p) },
-          { connectionId, full: true, budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR, historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
-            providerTtlSeconds: PROVIDER_TTL_SECONDS, negativeTtlSeconds: NEGATIVE_TTL_SECONDS, lastGoodMaxAgeDays: STALE_MAX_AGE_SECONDS / 86_400 },
+          {
+            store,
+            connector,
+            providers,
+            resolveIdentities,
+            score,
+            scoringKey,
+            logger: ctx.logger,
+            onProgress: (p) => progress.update(p),
+          },
+          {
+            connectionId,
+            full: true,
+            budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+            historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
+            providerTtlSeconds: PROVIDER_TTL_SECONDS,
+            negativeTtlSeconds: NEGATIVE_TTL_SECONDS,
+            lastGoodMaxAgeDays: STALE_MAX_AGE_SECONDS / 86_400,
+          },
         );
       } finally {
         progress.stop();
       }
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      process.stdout.write(`${describeRun(report)}\n  took ${seconds} s\n  ${efficiency(report, world.salesforce)}\n\n${tierSummary(world.salesforce)}\n`);
+      process.stdout.write(
+        `${describeRun(report)}\n  took ${seconds} s\n  ${efficiency(report, world.salesforce)}\n\n${tierSummary(world.salesforce)}\n`,
+      );
       if (!flags.ui) return;
       // A one-off admin password: the demo's store is thrown away when it ends.
       const password = randomBytes(12).toString('base64url');
-      const ui = await startAdminUi({ ...ctx, config: { ...config, CRM_INFLUENCE_ADMIN_PASSWORD: password } }, { port: flags.port, host: '127.0.0.1' }, { initAdmin: false, adminUser: 'admin' });
-      process.stdout.write(`\nadmin UI on ${ui.url}  (sign in as admin / ${password}; the sandbox keeps running; Ctrl-C stops)\n`);
+      const ui = await startAdminUi(
+        { ...ctx, config: { ...config, CRM_INFLUENCE_ADMIN_PASSWORD: password } },
+        { port: flags.port, host: '127.0.0.1' },
+        { initAdmin: false, adminUser: 'admin' },
+      );
+      process.stdout.write(
+        `\nadmin UI on ${ui.url}  (sign in as admin / ${password}; the sandbox keeps running; Ctrl-C stops)\n`,
+      );
       await untilStopped();
       await ui.close();
     } finally {
@@ -139,7 +184,9 @@ async function action(rawFlags: unknown): Promise<void> {
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('start the built-in sandbox (CRM + networks), run a full sync, print a summary, then open the admin UI')
+    .description(
+      'start the built-in sandbox (CRM + networks), run a full sync, print a summary, then open the admin UI',
+    )
     .option('--contacts <n>', 'contacts and leads in the sandbox org', '2000')
     .option('--seed <s>', 'random seed of the sandbox population', 'demo')
     .option('--no-ui', 'print the summary and stop (no admin UI)')

@@ -2,18 +2,21 @@
 // credentials, fields, scopes and API budget, providers, the model. Exit status 0 only when every check passes.
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { CrmNameSchema } from '../../crm/contract.ts';
+
 import type { CrmName } from '../../crm/contract.ts';
-import { createCliLogger, loadCliConfig } from '../context.ts';
+import { CrmNameSchema } from '../../crm/contract.ts';
+import { describeProviders } from '../../providers/index.ts';
+import { openStore } from '../../store/open.ts';
 import type { CliContext } from '../context.ts';
+import { createCliLogger, loadCliConfig } from '../context.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
 import { parseFlags } from '../flags.ts';
 import { printJson } from '../output.ts';
-import { describeProviders } from '../../providers/index.ts';
-import { openStore } from '../../store/open.ts';
 
 const DoctorFlagsSchema = z.strictObject({
-  crm: z.enum(CrmNameSchema.options, { error: (i) => `must be salesforce or hubspot (got ${JSON.stringify(i.input)})` }).optional(),
+  crm: z
+    .enum(CrmNameSchema.options, { error: (i) => `must be salesforce or hubspot (got ${JSON.stringify(i.input)})` })
+    .optional(),
   json: z.boolean().default(false),
 });
 
@@ -43,15 +46,22 @@ async function checkCrm(crm: CrmName, ctx: CliContext): Promise<Check[]> {
     checks.push({
       name: `${crm}: fields`,
       ok: missing.length === 0,
-      detail: missing.length === 0
-        ? `${setup.fields.length} influence fields present and writable`
-        : missing.map((f) => `${f.objectType}.${f.crmField} ${f.exists ? 'not writable' : 'missing'}${f.problem !== undefined ? ` (${f.problem})` : ''}`).join('; '),
+      detail:
+        missing.length === 0
+          ? `${setup.fields.length} influence fields present and writable`
+          : missing
+              .map(
+                (f) =>
+                  `${f.objectType}.${f.crmField} ${f.exists ? 'not writable' : 'missing'}${f.problem !== undefined ? ` (${f.problem})` : ''}`,
+              )
+              .join('; '),
       ...(missing.length > 0 ? { fix: `crm-influence fields install --crm ${crm} (or deploy manifests/${crm})` } : {}),
     });
     checks.push({
       name: `${crm}: scopes`,
       ok: setup.missingScopes.length === 0,
-      detail: setup.missingScopes.length === 0 ? 'all required scopes granted' : `missing: ${setup.missingScopes.join(', ')}`,
+      detail:
+        setup.missingScopes.length === 0 ? 'all required scopes granted' : `missing: ${setup.missingScopes.join(', ')}`,
       ...(setup.missingScopes.length > 0 ? { fix: 'reconnect with the missing scopes granted' } : {}),
     });
     if (setup.budget !== undefined) {
@@ -60,10 +70,13 @@ async function checkCrm(crm: CrmName, ctx: CliContext): Promise<Check[]> {
         name: `${crm}: API budget`,
         ok: left >= ctx.config.CRM_INFLUENCE_BUDGET_FLOOR,
         detail: `${setup.budget.remaining} of ${setup.budget.limit} calls left today (${(left * 100).toFixed(0)}%)`,
-        ...(left < ctx.config.CRM_INFLUENCE_BUDGET_FLOOR ? { fix: 'wait for the daily quota to reset; syncs stop at CRM_INFLUENCE_BUDGET_FLOOR' } : {}),
+        ...(left < ctx.config.CRM_INFLUENCE_BUDGET_FLOOR
+          ? { fix: 'wait for the daily quota to reset; syncs stop at CRM_INFLUENCE_BUDGET_FLOOR' }
+          : {}),
       });
     }
-    for (const problem of setup.problems) checks.push({ name: `${crm}: ${problem.code}`, ok: false, detail: problem.message, fix: problem.fix });
+    for (const problem of setup.problems)
+      checks.push({ name: `${crm}: ${problem.code}`, ok: false, detail: problem.message, fix: problem.fix });
   } catch (error) {
     checks.push({ name: `${crm}: setup check`, ok: false, detail: describe(error) });
   }
@@ -77,13 +90,25 @@ async function runChecks(flags: z.output<typeof DoctorFlagsSchema>): Promise<Che
     config = loadCliConfig();
     checks.push({ name: 'configuration', ok: true, detail: 'environment variables valid' });
   } catch (error) {
-    checks.push({ name: 'configuration', ok: false, detail: describe(error), fix: 'see the Configuration table in README.md' });
+    checks.push({
+      name: 'configuration',
+      ok: false,
+      detail: describe(error),
+      fix: 'see the Configuration table in README.md',
+    });
     return checks;
   }
   let store;
   try {
     store = await openStore(config);
-    checks.push({ name: 'store', ok: true, detail: config.DATABASE_URL !== undefined ? 'PostgreSQL reachable, schema current' : `SQLite at ${config.CRM_INFLUENCE_DB}, schema current` });
+    checks.push({
+      name: 'store',
+      ok: true,
+      detail:
+        config.DATABASE_URL !== undefined
+          ? 'PostgreSQL reachable, schema current'
+          : `SQLite at ${config.CRM_INFLUENCE_DB}, schema current`,
+    });
   } catch (error) {
     checks.push({ name: 'store', ok: false, detail: describe(error) });
     return checks;
@@ -92,29 +117,48 @@ async function runChecks(flags: z.output<typeof DoctorFlagsSchema>): Promise<Che
   try {
     const connections = await store.listConnections();
     for (const c of connections.filter((c) => c.status !== 'ok')) {
-      checks.push({ name: `connection ${c.id}`, ok: false, detail: `${c.crm} connection is ${c.status}${c.statusMessage !== null ? `: ${c.statusMessage}` : ''}`, fix: 'reconnect it in the admin UI' });
+      checks.push({
+        name: `connection ${c.id}`,
+        ok: false,
+        detail: `${c.crm} connection is ${c.status}${c.statusMessage !== null ? `: ${c.statusMessage}` : ''}`,
+        fix: 'reconnect it in the admin UI',
+      });
     }
     const hasEnv: Record<CrmName, boolean> = {
       salesforce: config.SALESFORCE_ACCESS_TOKEN !== undefined || config.SALESFORCE_REFRESH_TOKEN !== undefined,
       hubspot: config.HUBSPOT_ACCESS_TOKEN !== undefined,
     };
-    const crms = flags.crm !== undefined
-      ? [flags.crm]
-      : CrmNameSchema.options.filter((crm) => hasEnv[crm] || connections.some((c) => c.crm === crm));
+    const crms =
+      flags.crm !== undefined
+        ? [flags.crm]
+        : CrmNameSchema.options.filter((crm) => hasEnv[crm] || connections.some((c) => c.crm === crm));
     if (crms.length === 0) {
       checks.push({
-        name: 'crm', ok: false, detail: 'no CRM configured',
+        name: 'crm',
+        ok: false,
+        detail: 'no CRM configured',
         fix: 'set SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN (or a refresh token), or HUBSPOT_ACCESS_TOKEN',
       });
     }
     for (const crm of crms) checks.push(...(await checkCrm(crm, ctx)));
     try {
       const { providers } = await openProviders(ctx);
-      checks.push({ name: 'providers', ok: providers.length > 0, detail: providers.length > 0 ? providers.map((p) => `${p.network} (${p.maxBatch}/call)`).join(', ') : 'no network enabled' });
+      checks.push({
+        name: 'providers',
+        ok: providers.length > 0,
+        detail:
+          providers.length > 0
+            ? providers.map((p) => `${p.network} (${p.maxBatch}/call)`).join(', ')
+            : 'no network enabled',
+      });
       // Each network on its own line: what it does, or why it is off and the step that turns it on.
       for (const description of describeProviders(config)) {
         checks.push({
-          name: `  ${description.network}`, ok: true, detail: /^(on|off)\b/.test(description.detail) ? description.detail : `${description.enabled ? 'on' : 'off'}: ${description.detail}`,
+          name: `  ${description.network}`,
+          ok: true,
+          detail: /^(on|off)\b/.test(description.detail)
+            ? description.detail
+            : `${description.enabled ? 'on' : 'off'}: ${description.detail}`,
           ...(description.howToEnable !== undefined ? { fix: description.howToEnable } : {}),
         });
       }

@@ -4,8 +4,9 @@
 // Salesforce fields are metadata and are deployed from manifests/salesforce instead.
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { CrmNameSchema } from '../../crm/contract.ts';
+
 import type { CrmConnector, CrmName, SetupReport } from '../../crm/contract.ts';
+import { CrmNameSchema } from '../../crm/contract.ts';
 import { withContext } from '../context.ts';
 import { openCrm } from '../crms.ts';
 import { UsageError } from '../errors.ts';
@@ -13,11 +14,15 @@ import { parseFlags } from '../flags.ts';
 import { printJson, table } from '../output.ts';
 
 export const FIELDS_ACTIONS = ['check', 'install'] as const;
-const FieldsActionSchema = z.enum(FIELDS_ACTIONS, { error: (i) => `must be check or install (got ${JSON.stringify(i.input)})` });
+const FieldsActionSchema = z.enum(FIELDS_ACTIONS, {
+  error: (i) => `must be check or install (got ${JSON.stringify(i.input)})`,
+});
 export type FieldsAction = z.infer<typeof FieldsActionSchema>;
 
 const FieldsFlagsSchema = z.strictObject({
-  crm: z.enum(CrmNameSchema.options, { error: (i) => `must be salesforce or hubspot (got ${JSON.stringify(i.input)})` }),
+  crm: z.enum(CrmNameSchema.options, {
+    error: (i) => `must be salesforce or hubspot (got ${JSON.stringify(i.input)})`,
+  }),
   json: z.boolean().default(false),
 });
 
@@ -25,11 +30,13 @@ const FieldsFlagsSchema = z.strictObject({
 export const FIELD_FIXES: Record<CrmName, { missing: string; notWritable: string }> = {
   salesforce: {
     missing: 'sf project deploy start --source-dir manifests/salesforce/force-app --target-org <your-org>',
-    notWritable: 'sf org assign permset --name Social_Influence_Integration --on-behalf-of <integration-user> --target-org <your-org>',
+    notWritable:
+      'sf org assign permset --name Social_Influence_Integration --on-behalf-of <integration-user> --target-org <your-org>',
   },
   hubspot: {
     missing: 'crm-influence fields install --crm hubspot',
-    notWritable: 'crm-influence fields install --crm hubspot (then check the property is not read-only in HubSpot Settings › Properties)',
+    notWritable:
+      'crm-influence fields install --crm hubspot (then check the property is not read-only in HubSpot Settings › Properties)',
   },
 };
 
@@ -46,7 +53,11 @@ export interface FieldsOutcome {
 
 /** Does this problem only restate that one of the missing fields is missing? */
 function restatesMissing(problem: { message: string }, missing: SetupReport['fields']): boolean {
-  return missing.some((f) => problem.message.includes(`${f.objectType}.${f.crmField} `) || problem.message.includes(`"${f.crmField}" does not exist`));
+  return missing.some(
+    (f) =>
+      problem.message.includes(`${f.objectType}.${f.crmField} `) ||
+      problem.message.includes(`"${f.crmField}" does not exist`),
+  );
 }
 
 export function fieldsOutcome(crm: CrmName, action: FieldsAction, report: SetupReport): FieldsOutcome {
@@ -75,10 +86,14 @@ export function describeFields(outcome: FieldsOutcome): string {
   for (const problem of outcome.otherProblems) lines.push(`✗ ${problem.message}`);
   const bad = report.fields.filter((f) => !f.exists || !f.writable).length;
   if (outcome.ok) {
-    lines.push(`${outcome.action === 'install' ? 'Installed: ' : ''}all ${report.fields.length} influence fields present and writable.`);
+    lines.push(
+      `${outcome.action === 'install' ? 'Installed: ' : ''}all ${report.fields.length} influence fields present and writable.`,
+    );
   } else {
     const problems = outcome.otherProblems.length + (report.missingScopes.length > 0 ? 1 : 0);
-    lines.push(`${bad} of ${report.fields.length} fields need attention${problems > 0 ? `, ${problems} other problem${problems === 1 ? '' : 's'}` : ''}. To fix:`);
+    lines.push(
+      `${bad} of ${report.fields.length} fields need attention${problems > 0 ? `, ${problems} other problem${problems === 1 ? '' : 's'}` : ''}. To fix:`,
+    );
     for (const fix of outcome.fixes) lines.push(`  ${fix}`);
   }
   return lines.join('\n');
@@ -92,15 +107,18 @@ export async function runFields(crm: CrmName, action: FieldsAction, connector: C
 
 function salesforceInstallError(crm: CrmName): UsageError {
   return new UsageError(
-    `fields install: ${crm} fields are metadata, not created through the API. Deploy them: ${FIELD_FIXES.salesforce.missing}; `
-    + `then give the integration user access: ${FIELD_FIXES.salesforce.notWritable} (README "Install"). `
-    + `\`crm-influence fields check --crm ${crm}\` shows what is still missing.`,
+    `fields install: ${crm} fields are metadata, not created through the API. Deploy them: ${FIELD_FIXES.salesforce.missing}; ` +
+      `then give the integration user access: ${FIELD_FIXES.salesforce.notWritable} (README "Install"). ` +
+      `\`crm-influence fields check --crm ${crm}\` shows what is still missing.`,
   );
 }
 
 async function action(rawAction: unknown, rawFlags: unknown): Promise<void> {
   const parsedAction = FieldsActionSchema.safeParse(rawAction);
-  if (!parsedAction.success) throw new UsageError(`fields: <action> ${parsedAction.error.issues[0]?.message ?? 'is invalid'} (see \`crm-influence fields --help\`)`);
+  if (!parsedAction.success)
+    throw new UsageError(
+      `fields: <action> ${parsedAction.error.issues[0]?.message ?? 'is invalid'} (see \`crm-influence fields --help\`)`,
+    );
   const flags = parseFlags('fields', FieldsFlagsSchema, rawFlags);
   // Salesforce never creates fields through the API: say how to deploy without asking for credentials first.
   if (parsedAction.data === 'install' && flags.crm === 'salesforce') throw salesforceInstallError(flags.crm);
@@ -120,11 +138,14 @@ export function register(program: Command): void {
     .argument('<action>', 'check (compare the CRM with the manifests) or install (create them; HubSpot only)')
     .requiredOption('--crm <crm>', 'salesforce or hubspot')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', [
-      '',
-      'Exit status: 0 when every field is present and writable, 1 when something is missing (each with its fix).',
-      'Salesforce fields are deployed from manifests/salesforce (see README "Install"):',
-      `  ${FIELD_FIXES.salesforce.missing}`,
-    ].join('\n'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exit status: 0 when every field is present and writable, 1 when something is missing (each with its fix).',
+        'Salesforce fields are deployed from manifests/salesforce (see README "Install"):',
+        `  ${FIELD_FIXES.salesforce.missing}`,
+      ].join('\n'),
+    )
     .action(action);
 }

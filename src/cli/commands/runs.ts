@@ -1,12 +1,18 @@
 // `crm-influence runs [--last N] [--connection ID] [--json]`: the stored run reports, most recent first.
 import type { Command } from 'commander';
 import { z } from 'zod';
+
 import { withContext } from '../context.ts';
 import { parseFlags } from '../flags.ts';
 import { printJson, table } from '../output.ts';
 
 const RunsFlagsSchema = z.strictObject({
-  last: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(10),
+  last: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(1000, 'must be at most 1000')
+    .default(10),
   connection: z.string().min(1).optional(),
   json: z.boolean().default(false),
 });
@@ -14,7 +20,10 @@ const RunsFlagsSchema = z.strictObject({
 async function action(rawFlags: unknown): Promise<void> {
   const flags = parseFlags('runs', RunsFlagsSchema, rawFlags);
   await withContext(async ({ store }) => {
-    const runs = await store.listRuns({ limit: flags.last, ...(flags.connection !== undefined ? { connectionId: flags.connection } : {}) });
+    const runs = await store.listRuns({
+      limit: flags.last,
+      ...(flags.connection !== undefined ? { connectionId: flags.connection } : {}),
+    });
     if (flags.json) {
       printJson(runs);
       return;
@@ -34,7 +43,9 @@ async function action(rawFlags: unknown): Promise<void> {
       String(r.counts.failed),
       r.message ?? '',
     ]);
-    process.stdout.write(`${table([['started (UTC)', 'connection', 'crm', 'status', 'read', 'written', 'unchanged', 'failed', 'message'], ...rows])}\n`);
+    process.stdout.write(
+      `${table([['started (UTC)', 'connection', 'crm', 'status', 'read', 'written', 'unchanged', 'failed', 'message'], ...rows])}\n`,
+    );
   });
 }
 

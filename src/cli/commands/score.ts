@@ -1,13 +1,15 @@
 // `crm-influence score [--in file.jsonl|file.csv] [--out file]`: score NetworkMetrics offline, one JSON line out per
 // contact. Bad records are reported on stderr (line number and field) and skipped; the rest are scored.
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
+
 import type { Command } from 'commander';
 import { z } from 'zod';
+
 import { createScorer, ScoringOptionsSchema } from '../../scoring/index.ts';
-import { NetworkMetricsSchema, TierSchema, type ScoreFunction, type ScoreInput } from '../../scoring/types.ts';
+import { NetworkMetricsSchema, type ScoreFunction, type ScoreInput, TierSchema } from '../../scoring/types.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
 
@@ -23,13 +25,27 @@ const ScoreNetworkSchema = NetworkMetricsSchema.extend({
 export const ScoreLineSchema = z.object({
   id: z.union([z.string().min(1), z.number()]),
   networks: z.array(ScoreNetworkSchema),
-  history: z.array(z.object({ at: isoDate, score: z.number().min(0).max(100).nullable(), tier: TierSchema })).default([]),
+  history: z
+    .array(z.object({ at: isoDate, score: z.number().min(0).max(100).nullable(), tier: TierSchema }))
+    .default([]),
 });
 type ScoreLine = z.output<typeof ScoreLineSchema>;
 
 export const CSV_COLUMNS = [
-  'id', 'network', 'handle', 'followers', 'following', 'posts', 'fetched_at',
-  'created_at', 'verified', 'followers_hidden', 'provenance', 'stale', 'extra', 'recent_posts',
+  'id',
+  'network',
+  'handle',
+  'followers',
+  'following',
+  'posts',
+  'fetched_at',
+  'created_at',
+  'verified',
+  'followers_hidden',
+  'provenance',
+  'stale',
+  'extra',
+  'recent_posts',
 ] as const;
 const REQUIRED_CSV_COLUMNS = ['id', 'network', 'handle', 'followers', 'following', 'posts', 'fetched_at'] as const;
 
@@ -70,7 +86,9 @@ interface Problem {
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
-      const field = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+      const field = issue.path
+        .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+        .join('');
       return `${field || 'record'}: ${issue.message}`;
     })
     .join('; ');
@@ -128,24 +146,38 @@ export function parseCsv(text: string): { line: number; cells: string[] }[] {
   return rows;
 }
 
-const csvNumber = (v: string): unknown => (v.trim() === '' ? undefined : /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v);
-const csvBoolean = (v: string): unknown => (v.trim() === '' ? undefined : v.trim() === 'true' ? true : v.trim() === 'false' ? false : v);
+const csvNumber = (v: string): unknown =>
+  v.trim() === '' ? undefined : /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v;
+const csvBoolean = (v: string): unknown =>
+  v.trim() === '' ? undefined : v.trim() === 'true' ? true : v.trim() === 'false' ? false : v;
 
 /** One CSV row → one network entry (before validation); shapes problems as "<column>: <message>". */
-function csvRowToNetwork(get: (column: string) => string): { ok: true; value: unknown } | { ok: false; message: string } {
+function csvRowToNetwork(
+  get: (column: string) => string,
+): { ok: true; value: unknown } | { ok: false; message: string } {
   const extra: Record<string, unknown> = {};
-  for (const pair of get('extra').split(';').filter((p) => p.trim() !== '')) {
+  for (const pair of get('extra')
+    .split(';')
+    .filter((p) => p.trim() !== '')) {
     const [key, value] = pair.split('=');
     if (key === undefined || value === undefined) return { ok: false, message: `extra: "${pair}" is not key=value` };
     extra[key.trim()] = csvNumber(value);
   }
   const recentPosts: unknown[] = [];
-  for (const entry of get('recent_posts').split(';').filter((p) => p.trim() !== '')) {
+  for (const entry of get('recent_posts')
+    .split(';')
+    .filter((p) => p.trim() !== '')) {
     const parts = entry.split('|');
     if (parts.length !== 4) return { ok: false, message: `recent_posts: "${entry}" is not at|reshares|replies|likes` };
-    recentPosts.push({ at: parts[0]!.trim(), reshares: csvNumber(parts[1]!), replies: csvNumber(parts[2]!), likes: csvNumber(parts[3]!) });
+    recentPosts.push({
+      at: parts[0]!.trim(),
+      reshares: csvNumber(parts[1]!),
+      replies: csvNumber(parts[2]!),
+      likes: csvNumber(parts[3]!),
+    });
   }
-  const optional = (key: string, value: unknown): Record<string, unknown> => (value === undefined || value === '' ? {} : { [key]: value });
+  const optional = (key: string, value: unknown): Record<string, unknown> =>
+    value === undefined || value === '' ? {} : { [key]: value };
   return {
     ok: true,
     value: {
@@ -167,7 +199,10 @@ function csvRowToNetwork(get: (column: string) => string): { ok: true; value: un
 }
 
 const CSV_FIELD_OF: Record<string, string> = {
-  fetchedAt: 'fetched_at', createdAt: 'created_at', followersHidden: 'followers_hidden', recentPosts: 'recent_posts',
+  fetchedAt: 'fetched_at',
+  createdAt: 'created_at',
+  followersHidden: 'followers_hidden',
+  recentPosts: 'recent_posts',
 };
 
 /** Groups CSV rows into contacts. A contact with any bad row is skipped whole (scoring it without a network would understate it). */
@@ -175,10 +210,15 @@ export function csvToRecords(text: string): { records: { line: number; record: S
   const rows = parseCsv(text);
   const problems: Problem[] = [];
   const header = rows.shift();
-  if (header === undefined) return { records: [], problems: [{ line: 1, message: 'the CSV file is empty (expected a header row)' }] };
+  if (header === undefined)
+    return { records: [], problems: [{ line: 1, message: 'the CSV file is empty (expected a header row)' }] };
   const columns = header.cells.map((c) => c.trim().toLowerCase());
   const missing = REQUIRED_CSV_COLUMNS.filter((c) => !columns.includes(c));
-  if (missing.length > 0) return { records: [], problems: [{ line: header.line, message: `header: missing column(s) ${missing.join(', ')}` }] };
+  if (missing.length > 0)
+    return {
+      records: [],
+      problems: [{ line: header.line, message: `header: missing column(s) ${missing.join(', ')}` }],
+    };
 
   const contacts = new Map<string, { line: number; networks: unknown[]; bad: boolean }>();
   for (const row of rows) {
@@ -195,11 +235,13 @@ export function csvToRecords(text: string): { records: { line: number; record: S
     if (!shaped.ok || !parsed?.success) {
       const message = !shaped.ok
         ? shaped.message
-        : parsed!.error!.issues.map((issue) => {
-            const [first, ...rest] = issue.path.map(String);
-            const column = CSV_FIELD_OF[first ?? ''] ?? first ?? 'row';
-            return `${column}${rest.length > 0 ? `[${rest.join('.')}]` : ''}: ${issue.message}`;
-          }).join('; ');
+        : parsed!
+            .error!.issues.map((issue) => {
+              const [first, ...rest] = issue.path.map(String);
+              const column = CSV_FIELD_OF[first ?? ''] ?? first ?? 'row';
+              return `${column}${rest.length > 0 ? `[${rest.join('.')}]` : ''}: ${issue.message}`;
+            })
+            .join('; ');
       problems.push({ line: row.line, message: `${message} (contact ${id} skipped)` });
       contact.bad = true;
       continue;
@@ -208,7 +250,11 @@ export function csvToRecords(text: string): { records: { line: number; record: S
   }
   const records: { line: number; record: ScoreLine }[] = [];
   for (const [id, contact] of contacts) {
-    if (!contact.bad) records.push({ line: contact.line, record: { id, networks: contact.networks as ScoreLine['networks'], history: [] } });
+    if (!contact.bad)
+      records.push({
+        line: contact.line,
+        record: { id, networks: contact.networks as ScoreLine['networks'], history: [] },
+      });
   }
   return { records, problems };
 }
@@ -307,7 +353,10 @@ export function register(program: Command): void {
     .option('--in <file>', 'input file (.jsonl or .csv); default stdin (JSON lines)')
     .option('--out <file>', 'output file (JSON lines); default stdout')
     .option('--format <format>', 'jsonl or csv (default: from the --in file extension)')
-    .option('--options <file>', 'scoring options as JSON: weights, tiers (thresholds, labels, hysteresisPoints), youtube …')
+    .option(
+      '--options <file>',
+      'scoring options as JSON: weights, tiers (thresholds, labels, hysteresisPoints), youtube …',
+    )
     .option('--now <iso>', 'the time to score at (trend and 30-day delta); default now')
     .addHelpText('after', HELP)
     .action(async (raw: unknown) => {
@@ -318,7 +367,9 @@ export function register(program: Command): void {
       const out = flags.out === undefined ? process.stdout : await openOut(flags.out);
       let summary: ScoreRunSummary;
       try {
-        summary = await runScore(flags, score, now, out, (p) => process.stderr.write(`${source}:${p.line}: ${p.message}\n`));
+        summary = await runScore(flags, score, now, out, (p) =>
+          process.stderr.write(`${source}:${p.line}: ${p.message}\n`),
+        );
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {

@@ -2,36 +2,46 @@
 // the CLI. The first admin comes from `--init-admin` (prompt, or CRM_INFLUENCE_ADMIN_PASSWORD) or from
 // CRM_INFLUENCE_ADMIN_PASSWORD on first start; there is never a default password. This file is the server's
 // composition root: the server asks "run this connection once" (SyncRuntime) and this file opens the parts for it.
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
+
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createHubSpotWebhookHandler } from '../../../connectors/hubspot/webhook.ts';
+
 import { DEFAULT_HANDLE_PROPERTIES } from '../../../connectors/hubspot/mapping.ts';
+import { createHubSpotWebhookHandler } from '../../../connectors/hubspot/webhook.ts';
 import { DEFAULT_HANDLE_MAPPING } from '../../../connectors/salesforce/field-map.ts';
-import type { CrmName } from '../../crm/contract.ts';
 import type { AppConfig } from '../../config.ts';
-import { createAdminServer } from '../../server/app.ts';
+import type { CrmName } from '../../crm/contract.ts';
+import { OverwritePolicySchema } from '../../crm/policy.ts';
 import type { AdminServer } from '../../server/app.ts';
+import { createAdminServer } from '../../server/app.ts';
 import { setAdminPassword } from '../../server/auth.ts';
 import type { RunOutcome, RunRequest, SyncRuntime } from '../../server/runtime.ts';
-import { OverwritePolicySchema } from '../../crm/policy.ts';
 import type { Connection } from '../../store/contract.ts';
 import { runSync } from '../../sync/engine.ts';
-import { openCrm, openModel, openProviders } from '../crms.ts';
-import type { OpenedProviders } from '../crms.ts';
-import { withContext } from '../context.ts';
 import type { CliContext } from '../context.ts';
+import { withContext } from '../context.ts';
+import type { OpenedProviders } from '../crms.ts';
+import { openCrm, openModel, openProviders } from '../crms.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
 
 const ServeFlagsSchema = z.strictObject({
-  port: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be 0–65535').max(65535, 'must be 0–65535').optional(),
+  port: z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a port number')
+    .min(0, 'must be 0–65535')
+    .max(65535, 'must be 0–65535')
+    .optional(),
   host: z.string().min(1, 'must not be empty').default('127.0.0.1'),
   initAdmin: z.boolean().default(false),
-  adminUser: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'letters, digits and . _ @ - only').default('admin'),
+  adminUser: z
+    .string()
+    .regex(/^[A-Za-z0-9._@-]{1,64}$/, 'letters, digits and . _ @ - only')
+    .default('admin'),
   trustProxy: z.coerce.number().int().min(0).max(10).optional(),
 });
 
@@ -51,23 +61,31 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
     async run(connection: Connection, request: RunRequest): Promise<RunOutcome> {
       const { connectionId, connector } = await openCrm(connection.crm, ctx);
       if (connectionId !== connection.id) {
-        throw new CliError(`connection "${connection.id}" cannot be opened: the ${connection.crm} credentials in use belong to "${connectionId}"`);
+        throw new CliError(
+          `connection "${connection.id}" cannot be opened: the ${connection.crm} credentials in use belong to "${connectionId}"`,
+        );
       }
       const { providers, resolveIdentities } = await (parts.openProviders ?? openProviders)(ctx);
       const settings = request.settings ?? connection.settings;
       const parsed = RunSettingsSchema.safeParse(settings);
-      if (!parsed.success) throw new CliError(`connection "${connection.id}": settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success)
+        throw new CliError(
+          `connection "${connection.id}": settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
       const { score, scoringKey, tierLabels } = await openModel(settings);
       const { config, store, logger } = ctx;
-      const report = await runSync({ store, connector, providers, resolveIdentities, score, scoringKey, tierLabels, logger }, {
-        connectionId,
-        dryRun: request.dryRun,
-        full: request.full ?? false,
-        refreshDays: parsed.data.refreshDays ?? config.CRM_INFLUENCE_REFRESH_DAYS,
-        budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
-        historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
-        ...(parsed.data.overwritePolicy !== undefined ? { overwritePolicy: parsed.data.overwritePolicy } : {}),
-      });
+      const report = await runSync(
+        { store, connector, providers, resolveIdentities, score, scoringKey, tierLabels, logger },
+        {
+          connectionId,
+          dryRun: request.dryRun,
+          full: request.full ?? false,
+          refreshDays: parsed.data.refreshDays ?? config.CRM_INFLUENCE_REFRESH_DAYS,
+          budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+          historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
+          ...(parsed.data.overwritePolicy !== undefined ? { overwritePolicy: parsed.data.overwritePolicy } : {}),
+        },
+      );
       return { report };
     },
   };
@@ -84,7 +102,9 @@ export interface ServeOptions {
 
 /** The handle mapping each connector reads when a connection has none of its own. */
 function defaultHandleMapping(crm: CrmName): readonly { field: string; network: string }[] {
-  return crm === 'salesforce' ? DEFAULT_HANDLE_MAPPING : Object.entries(DEFAULT_HANDLE_PROPERTIES).map(([field, network]) => ({ field, network }));
+  return crm === 'salesforce'
+    ? DEFAULT_HANDLE_MAPPING
+    : Object.entries(DEFAULT_HANDLE_PROPERTIES).map(([field, network]) => ({ field, network }));
 }
 
 /** Builds the admin server for a context (the command, `demo`, tests and benchmarks). */
@@ -99,15 +119,31 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
     refreshDays: config.CRM_INFLUENCE_REFRESH_DAYS,
     budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
     oauth: {
-      salesforce: config.SALESFORCE_CLIENT_ID === undefined ? undefined : { clientId: config.SALESFORCE_CLIENT_ID, clientSecret: config.SALESFORCE_CLIENT_SECRET, defaultLoginUrl: config.SALESFORCE_LOGIN_URL },
-      hubspot: config.HUBSPOT_CLIENT_ID === undefined || hubspotSecret === undefined ? undefined : { clientId: config.HUBSPOT_CLIENT_ID, clientSecret: hubspotSecret, baseUrl: config.HUBSPOT_BASE_URL },
+      salesforce:
+        config.SALESFORCE_CLIENT_ID === undefined
+          ? undefined
+          : {
+              clientId: config.SALESFORCE_CLIENT_ID,
+              clientSecret: config.SALESFORCE_CLIENT_SECRET,
+              defaultLoginUrl: config.SALESFORCE_LOGIN_URL,
+            },
+      hubspot:
+        config.HUBSPOT_CLIENT_ID === undefined || hubspotSecret === undefined
+          ? undefined
+          : { clientId: config.HUBSPOT_CLIENT_ID, clientSecret: hubspotSecret, baseUrl: config.HUBSPOT_BASE_URL },
       publicUrl: config.CRM_INFLUENCE_PUBLIC_URL,
     },
-    hubspotWebhook: hubspotSecret === undefined ? undefined : (queue) => createHubSpotWebhookHandler({
-      clientSecret: hubspotSecret,
-      ...(config.CRM_INFLUENCE_PUBLIC_URL !== undefined ? { publicBaseUrl: config.CRM_INFLUENCE_PUBLIC_URL } : {}),
-      onContacts: (ids, events) => queue(ids, events[0]?.portalId),
-    }),
+    hubspotWebhook:
+      hubspotSecret === undefined
+        ? undefined
+        : (queue) =>
+            createHubSpotWebhookHandler({
+              clientSecret: hubspotSecret,
+              ...(config.CRM_INFLUENCE_PUBLIC_URL !== undefined
+                ? { publicBaseUrl: config.CRM_INFLUENCE_PUBLIC_URL }
+                : {}),
+              onContacts: (ids, events) => queue(ids, events[0]?.portalId),
+            }),
     defaultHandleMapping,
     metricsToken: config.CRM_INFLUENCE_METRICS_TOKEN,
     secureCookies: 'auto',
@@ -120,7 +156,11 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
 function promptHidden(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     if (process.stdin.isTTY !== true) {
-      reject(new CliError('--init-admin needs a terminal to ask for the password, or CRM_INFLUENCE_ADMIN_PASSWORD in the environment'));
+      reject(
+        new CliError(
+          '--init-admin needs a terminal to ask for the password, or CRM_INFLUENCE_ADMIN_PASSWORD in the environment',
+        ),
+      );
       return;
     }
     const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
@@ -136,19 +176,26 @@ function promptHidden(question: string): Promise<string> {
 }
 
 /** Makes sure an admin exists before the server accepts requests; returns the admin created or changed. */
-export async function ensureAdmin(server: AdminServer, config: AppConfig, flags: { initAdmin: boolean; adminUser: string }, ask = promptHidden): Promise<string | null> {
+export async function ensureAdmin(
+  server: AdminServer,
+  config: AppConfig,
+  flags: { initAdmin: boolean; adminUser: string },
+  ask = promptHidden,
+): Promise<string | null> {
   if (flags.initAdmin) {
     let password = config.CRM_INFLUENCE_ADMIN_PASSWORD;
     if (password === undefined) {
       password = await ask(`Password for admin "${flags.adminUser}" (at least 12 characters): `);
-      if (password !== await ask('Again: ')) throw new CliError('the two passwords differ; nothing was changed');
+      if (password !== (await ask('Again: '))) throw new CliError('the two passwords differ; nothing was changed');
     }
     await setAdminPassword(server.serverStore, flags.adminUser, password);
     return flags.adminUser;
   }
-  if (await server.serverStore.adminCount() > 0) return null;
+  if ((await server.serverStore.adminCount()) > 0) return null;
   if (config.CRM_INFLUENCE_ADMIN_PASSWORD === undefined) {
-    throw new CliError('no admin user yet: run `crm-influence serve --init-admin` (asks for a password) or set CRM_INFLUENCE_ADMIN_PASSWORD for the first start');
+    throw new CliError(
+      'no admin user yet: run `crm-influence serve --init-admin` (asks for a password) or set CRM_INFLUENCE_ADMIN_PASSWORD for the first start',
+    );
   }
   await setAdminPassword(server.serverStore, flags.adminUser, config.CRM_INFLUENCE_ADMIN_PASSWORD);
   return flags.adminUser;
@@ -175,7 +222,10 @@ export async function startAdminUi(
   at: { port: number; host: string },
   flags: { initAdmin: boolean; adminUser: string; trustProxy?: number | undefined },
 ): Promise<RunningAdminUi> {
-  const server = await buildAdminServer(ctx, { config: ctx.config, ...(flags.trustProxy !== undefined ? { trustProxy: flags.trustProxy } : {}) });
+  const server = await buildAdminServer(ctx, {
+    config: ctx.config,
+    ...(flags.trustProxy !== undefined ? { trustProxy: flags.trustProxy } : {}),
+  });
   try {
     const admin = await ensureAdmin(server, ctx.config, flags);
     if (admin !== null) ctx.logger.info({ username: admin }, 'admin password set');
@@ -219,9 +269,15 @@ export function register(program: Command): void {
     .description('run the admin UI, the sync schedules (CRM_INFLUENCE_SCHEDULE) and the CRM webhooks')
     .option('--port <port>', 'HTTP port (default: PORT, 3000)')
     .option('--host <host>', 'interface to listen on (default 127.0.0.1; 0.0.0.0 behind a reverse proxy)')
-    .option('--init-admin', 'create the admin user or set its password (asks, or reads CRM_INFLUENCE_ADMIN_PASSWORD), then serve')
+    .option(
+      '--init-admin',
+      'create the admin user or set its password (asks, or reads CRM_INFLUENCE_ADMIN_PASSWORD), then serve',
+    )
     .option('--admin-user <name>', 'admin user name for --init-admin (default admin)')
     .option('--trust-proxy <hops>', 'reverse proxies in front (their X-Forwarded-Proto makes session cookies Secure)')
-    .addHelpText('after', '\nEnvironment: CRM_INFLUENCE_PUBLIC_URL (the https origin CRMs redirect back to), CRM_INFLUENCE_METRICS_TOKEN (bearer token /metrics demands).')
+    .addHelpText(
+      'after',
+      '\nEnvironment: CRM_INFLUENCE_PUBLIC_URL (the https origin CRMs redirect back to), CRM_INFLUENCE_METRICS_TOKEN (bearer token /metrics demands).',
+    )
     .action(action);
 }

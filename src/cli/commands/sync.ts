@@ -1,15 +1,16 @@
 // `crm-influence sync --crm salesforce|hubspot [--once] [--dry-run] [--full] [--json]`
 import type { Command } from 'commander';
 import { z } from 'zod';
+
 import { CrmNameSchema } from '../../crm/contract.ts';
 import { OverwritePolicySchema } from '../../crm/policy.ts';
 import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
+import type { RunReport } from '../../store/run-report.ts';
 import { runSync, SyncAlreadyRunningError } from '../../sync/engine.ts';
 import { SyncScheduler } from '../../sync/scheduler.ts';
-import type { RunReport } from '../../store/run-report.ts';
-import { openCrm, openModel, openProviders } from '../crms.ts';
-import { withContext } from '../context.ts';
 import type { CliContext } from '../context.ts';
+import { withContext } from '../context.ts';
+import { openCrm, openModel, openProviders } from '../crms.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
 import { describeRun, printJson } from '../output.ts';
@@ -17,7 +18,10 @@ import { createProgress } from '../progress.ts';
 
 const SyncFlagsSchema = z.strictObject({
   crm: z.enum(CrmNameSchema.options, {
-    error: (issue) => (issue.input === undefined ? 'is required: salesforce or hubspot' : `must be salesforce or hubspot (got ${JSON.stringify(issue.input)})`),
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required: salesforce or hubspot'
+        : `must be salesforce or hubspot (got ${JSON.stringify(issue.input)})`,
   }),
   once: z.boolean().default(false),
   dryRun: z.boolean().default(false),
@@ -41,25 +45,38 @@ async function prepare(ctx: CliContext, flags: SyncFlags) {
   const connection = await ctx.store.getConnection(connectionId);
   const settings = ConnectionSettingsSchema.safeParse(connection?.settings ?? {});
   if (!settings.success) {
-    throw new CliError(`connection "${connectionId}": settings.overwritePolicy is invalid: ${settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new CliError(
+      `connection "${connectionId}": settings.overwritePolicy is invalid: ${settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const { score, scoringKey, tierLabels } = await openModel(connection?.settings);
   const { config, store, logger } = ctx;
-  return (onProgress?: Parameters<typeof runSync>[0]['onProgress']) => runSync(
-    { store, connector, providers, resolveIdentities, score, scoringKey, tierLabels, logger, ...(onProgress !== undefined ? { onProgress } : {}) },
-    {
-      connectionId,
-      dryRun: flags.dryRun,
-      full: flags.full,
-      refreshDays: config.CRM_INFLUENCE_REFRESH_DAYS,
-      budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
-      historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
-      providerTtlSeconds: PROVIDER_TTL_SECONDS,
-      negativeTtlSeconds: NEGATIVE_TTL_SECONDS,
-      lastGoodMaxAgeDays: STALE_MAX_AGE_SECONDS / 86_400,
-      ...(settings.data.overwritePolicy !== undefined ? { overwritePolicy: settings.data.overwritePolicy } : {}),
-    },
-  ).then((report) => ({ report, connectionId }));
+  return (onProgress?: Parameters<typeof runSync>[0]['onProgress']) =>
+    runSync(
+      {
+        store,
+        connector,
+        providers,
+        resolveIdentities,
+        score,
+        scoringKey,
+        tierLabels,
+        logger,
+        ...(onProgress !== undefined ? { onProgress } : {}),
+      },
+      {
+        connectionId,
+        dryRun: flags.dryRun,
+        full: flags.full,
+        refreshDays: config.CRM_INFLUENCE_REFRESH_DAYS,
+        budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+        historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
+        providerTtlSeconds: PROVIDER_TTL_SECONDS,
+        negativeTtlSeconds: NEGATIVE_TTL_SECONDS,
+        lastGoodMaxAgeDays: STALE_MAX_AGE_SECONDS / 86_400,
+        ...(settings.data.overwritePolicy !== undefined ? { overwritePolicy: settings.data.overwritePolicy } : {}),
+      },
+    ).then((report) => ({ report, connectionId }));
 }
 
 async function runOnce(run: Awaited<ReturnType<typeof prepare>>, flags: SyncFlags): Promise<RunReport> {
@@ -92,7 +109,11 @@ async function action(rawFlags: unknown): Promise<void> {
 }
 
 /** Without --once: keep running on CRM_INFLUENCE_SCHEDULE until interrupted. */
-async function followSchedule(ctx: CliContext, run: Awaited<ReturnType<typeof prepare>>, connectionId: string): Promise<void> {
+async function followSchedule(
+  ctx: CliContext,
+  run: Awaited<ReturnType<typeof prepare>>,
+  connectionId: string,
+): Promise<void> {
   const scheduler = new SyncScheduler({
     schedule: ctx.config.CRM_INFLUENCE_SCHEDULE,
     store: ctx.store,
@@ -103,7 +124,9 @@ async function followSchedule(ctx: CliContext, run: Awaited<ReturnType<typeof pr
     },
   });
   scheduler.add(connectionId, async () => (await run()).report);
-  process.stdout.write(`following the schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"; next run: ${scheduler.nextRun(connectionId)?.toISOString() ?? 'none'} (Ctrl-C stops)\n`);
+  process.stdout.write(
+    `following the schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"; next run: ${scheduler.nextRun(connectionId)?.toISOString() ?? 'none'} (Ctrl-C stops)\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
@@ -115,12 +138,17 @@ async function followSchedule(ctx: CliContext, run: Awaited<ReturnType<typeof pr
 export function register(program: Command): void {
   program
     .command('sync')
-    .description('sync influence scores into one CRM: read changed and stale contacts, score them, write back what changed')
+    .description(
+      'sync influence scores into one CRM: read changed and stale contacts, score them, write back what changed',
+    )
     .option('--crm <crm>', 'which CRM: salesforce or hubspot')
     .option('--once', 'run once and exit (default: run now, then follow CRM_INFLUENCE_SCHEDULE)')
     .option('--dry-run', 'compute and report everything, write nothing to the CRM')
     .option('--full', 'ignore the checkpoint and read every contact')
     .option('--json', 'print exactly one machine-readable run report on stdout (implies --once)')
-    .addHelpText('after', '\nExit status: 0 when the run finished (ok, partial, budget_reached), 1 when it failed or needs re-auth.')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 when the run finished (ok, partial, budget_reached), 1 when it failed or needs re-auth.',
+    )
     .action(action);
 }

@@ -6,7 +6,12 @@ import type { PropertyRegistry } from './properties.ts';
 /** The part of the population (src/sandbox/population.ts) a HubSpot portal needs. */
 export interface HubSpotPopulation {
   readonly size: number;
-  person(index: number): Pick<SandboxPerson, 'firstName' | 'lastName' | 'email' | 'company' | 'title' | 'objectType' | 'handles' | 'optedOut' | 'createdAt'>;
+  person(
+    index: number,
+  ): Pick<
+    SandboxPerson,
+    'firstName' | 'lastName' | 'email' | 'company' | 'title' | 'objectType' | 'handles' | 'optedOut' | 'createdAt'
+  >;
 }
 
 type Person = ReturnType<HubSpotPopulation['person']>;
@@ -77,7 +82,10 @@ export class ContactStore {
 
   createdMs(index: number): number {
     const p = this.person(index);
-    const created = p === undefined ? Number(this.overlays.get(index)?.values.get('createdate') ?? this.baseModifiedMs) : Date.parse(p.createdAt);
+    const created =
+      p === undefined
+        ? Number(this.overlays.get(index)?.values.get('createdate') ?? this.baseModifiedMs)
+        : Date.parse(p.createdAt);
     return Math.min(created, this.modifiedMs(index));
   }
 
@@ -97,20 +105,34 @@ export class ContactStore {
     const p = this.person(index);
     if (p === undefined) return null;
     switch (name) {
-      case 'email': return p.email;
-      case 'firstname': return p.firstName;
-      case 'lastname': return p.lastName;
-      case 'company': return p.company;
-      case 'jobtitle': return p.title;
-      case 'lifecyclestage': return p.objectType === 'Lead' ? 'lead' : 'customer';
-      case 'twitterhandle': return p.handles.x ?? null;
-      case 'github_handle': return p.handles.github ?? null;
-      case 'mastodon_handle': return p.handles.mastodon ?? null;
-      case 'bluesky_handle': return p.handles.bluesky ?? null;
-      case 'youtube_channel': return p.handles.youtube ?? null;
-      case 'social_profile_url': return p.handles.website ?? null;
-      case 'influence_do_not_profile': return p.optedOut ? 'true' : null;
-      default: return null;
+      case 'email':
+        return p.email;
+      case 'firstname':
+        return p.firstName;
+      case 'lastname':
+        return p.lastName;
+      case 'company':
+        return p.company;
+      case 'jobtitle':
+        return p.title;
+      case 'lifecyclestage':
+        return p.objectType === 'Lead' ? 'lead' : 'customer';
+      case 'twitterhandle':
+        return p.handles.x ?? null;
+      case 'github_handle':
+        return p.handles.github ?? null;
+      case 'mastodon_handle':
+        return p.handles.mastodon ?? null;
+      case 'bluesky_handle':
+        return p.handles.bluesky ?? null;
+      case 'youtube_channel':
+        return p.handles.youtube ?? null;
+      case 'social_profile_url':
+        return p.handles.website ?? null;
+      case 'influence_do_not_profile':
+        return p.optedOut ? 'true' : null;
+      default:
+        return null;
     }
   }
 

@@ -16,7 +16,11 @@ export interface HubSpotErrorBody {
 
 /** An error the emulator answers with: an HTTP status and the body HubSpot sends for it. */
 export class HubSpotHttpError extends Error {
-  constructor(readonly status: number, readonly body: HubSpotErrorBody, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly body: HubSpotErrorBody,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(body.message);
   }
 }

@@ -1,25 +1,26 @@
 // startHubSpotSandbox: one emulated HubSpot portal on 127.0.0.1 whose contacts come from the population.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { FaultInjector } from '../faults.ts';
+
 import type { FaultSchedule } from '../faults.ts';
-import { ContactStore } from './contacts.ts';
+import { FaultInjector } from '../faults.ts';
 import type { HubSpotPopulation } from './contacts.ts';
+import { ContactStore } from './contacts.ts';
 import { RateLimits } from './limits.ts';
 import { ALL_SCOPES, TokenRegistry } from './oauth.ts';
 import { PropertyRegistry } from './properties.ts';
 import { ContactSearch } from './search.ts';
-import { createHubSpotServer, emptyCounters } from './server.ts';
 import type { HubSpotCounters } from './server.ts';
-import { WebhookSender } from './webhooks.ts';
+import { createHubSpotServer, emptyCounters } from './server.ts';
 import type { WebhookDelivery, WebhookEventInput } from './webhooks.ts';
+import { WebhookSender } from './webhooks.ts';
 
 export type { HubSpotPopulation } from './contacts.ts';
-export type { HubSpotCounters } from './server.ts';
-export type { WebhookEvent, WebhookEventInput, WebhookDelivery } from './webhooks.ts';
-export { signatureV3 } from './webhooks.ts';
-export { BATCH_LIMIT, LIST_LIMIT } from './server.ts';
 export { SEARCH_MAX_LIMIT, SEARCH_RESULT_CAP } from './search.ts';
+export type { HubSpotCounters } from './server.ts';
+export { BATCH_LIMIT, LIST_LIMIT } from './server.ts';
+export type { WebhookDelivery, WebhookEvent, WebhookEventInput } from './webhooks.ts';
+export { signatureV3 } from './webhooks.ts';
 
 export interface HubSpotSandboxOptions {
   population: HubSpotPopulation;
@@ -45,7 +46,12 @@ export interface HubSpotSandboxOptions {
 
 export interface HubSpotSandbox {
   url: string;
-  env: { HUBSPOT_BASE_URL: string; HUBSPOT_ACCESS_TOKEN: string; HUBSPOT_CLIENT_ID: string; HUBSPOT_CLIENT_SECRET: string };
+  env: {
+    HUBSPOT_BASE_URL: string;
+    HUBSPOT_ACCESS_TOKEN: string;
+    HUBSPOT_CLIENT_ID: string;
+    HUBSPOT_CLIENT_SECRET: string;
+  };
   counters: HubSpotCounters;
   control: HubSpotSandboxControl;
   close(): Promise<void>;
@@ -64,7 +70,10 @@ export interface HubSpotSandboxControl {
   revokeRefreshToken(refreshToken: string): void;
   refreshCount(): number;
   setDailyRemaining(remaining: number): void;
-  emitWebhook(events: readonly WebhookEventInput[], options?: { targetUrl?: string; timestampOverride?: number }): Promise<WebhookDelivery>;
+  emitWebhook(
+    events: readonly WebhookEventInput[],
+    options?: { targetUrl?: string; timestampOverride?: number },
+  ): Promise<WebhookDelivery>;
   faults: FaultInjector;
   resetCounters(): void;
   /** Current stored value as the API would return it (tests). */
@@ -75,7 +84,11 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
   const clientId = options.clientId ?? `sandbox-${randomBytes(8).toString('hex')}`;
   const clientSecret = options.clientSecret ?? randomBytes(18).toString('hex');
   const registry = new PropertyRegistry();
-  const contacts = new ContactStore(options.population, registry, options.importedAt ?? new Date(Date.now() - 3_600_000));
+  const contacts = new ContactStore(
+    options.population,
+    registry,
+    options.importedAt ?? new Date(Date.now() - 3_600_000),
+  );
   const search = new ContactSearch(contacts, registry);
   const tokens = new TokenRegistry({
     clientId,
@@ -91,17 +104,34 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
   });
   const faults = new FaultInjector(options.faults ?? {});
   const counters = emptyCounters();
-  const webhooks = new WebhookSender({ targetUrl: options.webhookTargetUrl, clientSecret, portalId: 1234567, appId: 424242 });
+  const webhooks = new WebhookSender({
+    targetUrl: options.webhookTargetUrl,
+    clientSecret,
+    portalId: 1234567,
+    appId: 424242,
+  });
   const pending = new Set<Promise<unknown>>();
   const notify = (events: WebhookEventInput[]) => {
     if (webhooks.targetUrl === undefined || events.length === 0) return Promise.resolve();
-    const p = webhooks.send(events).catch(() => undefined).finally(() => pending.delete(p));
+    const p = webhooks
+      .send(events)
+      .catch(() => undefined)
+      .finally(() => pending.delete(p));
     pending.add(p);
     return p;
   };
 
   let url = '';
-  const server = createHubSpotServer({ contacts, registry, search, tokens, limits, faults, counters, baseUrl: () => url });
+  const server = createHubSpotServer({
+    contacts,
+    registry,
+    search,
+    tokens,
+    limits,
+    faults,
+    counters,
+    baseUrl: () => url,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -128,12 +158,14 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
       const index = indexOrThrow(id);
       const values = validated(properties);
       contacts.write(index, values);
-      await notify([...values].map(([propertyName, v]) => ({
-        subscriptionType: 'contact.propertyChange' as const,
-        objectId: index + 1,
-        propertyName,
-        propertyValue: v ?? '',
-      })));
+      await notify(
+        [...values].map(([propertyName, v]) => ({
+          subscriptionType: 'contact.propertyChange' as const,
+          objectId: index + 1,
+          propertyName,
+          propertyValue: v ?? '',
+        })),
+      );
     },
     async createContact(properties) {
       const index = contacts.create(validated(properties));
@@ -162,7 +194,12 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
 
   return {
     url,
-    env: { HUBSPOT_BASE_URL: url, HUBSPOT_ACCESS_TOKEN: tokens.privateAppToken, HUBSPOT_CLIENT_ID: clientId, HUBSPOT_CLIENT_SECRET: clientSecret },
+    env: {
+      HUBSPOT_BASE_URL: url,
+      HUBSPOT_ACCESS_TOKEN: tokens.privateAppToken,
+      HUBSPOT_CLIENT_ID: clientId,
+      HUBSPOT_CLIENT_SECRET: clientSecret,
+    },
     counters,
     control,
     async close() {

@@ -47,7 +47,8 @@ export class RateLimits {
   admit(kind: { search: boolean; daily: boolean }, now = Date.now()): LimitDecision {
     const { tenSecondLimit, dailyLimit, searchPerSecond } = this.options;
     if (kind.daily && this.dailyUsed >= dailyLimit) throw rateLimitError('DAILY', this.headers(kind.daily, now));
-    if (this.burst.count(now) >= tenSecondLimit) throw rateLimitError('TEN_SECONDLY_ROLLING', this.headers(kind.daily, now));
+    if (this.burst.count(now) >= tenSecondLimit)
+      throw rateLimitError('TEN_SECONDLY_ROLLING', this.headers(kind.daily, now));
     if (kind.search && this.search.count(now) >= searchPerSecond) {
       throw rateLimitError('SECONDLY', this.headers(kind.daily, now));
     }
@@ -63,7 +64,9 @@ export class RateLimits {
       'X-HubSpot-RateLimit-Max': String(this.options.tenSecondLimit),
       'X-HubSpot-RateLimit-Remaining': String(Math.max(0, this.options.tenSecondLimit - this.burst.count(now))),
       'X-HubSpot-RateLimit-Secondly': String(this.options.searchPerSecond),
-      'X-HubSpot-RateLimit-Secondly-Remaining': String(Math.max(0, this.options.searchPerSecond - this.search.count(now))),
+      'X-HubSpot-RateLimit-Secondly-Remaining': String(
+        Math.max(0, this.options.searchPerSecond - this.search.count(now)),
+      ),
     };
     if (daily) {
       h['X-HubSpot-RateLimit-Daily'] = String(this.options.dailyLimit);

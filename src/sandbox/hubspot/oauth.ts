@@ -1,6 +1,7 @@
 // OAuth as a HubSpot portal plays it: a private-app token that never expires, and public-app access tokens that
 // live 30 minutes and are renewed with a refresh token (crm-apis.md §2.5).
 import { randomBytes, randomUUID } from 'node:crypto';
+
 import { hubspotError, HubSpotHttpError } from './errors.ts';
 
 export const ALL_SCOPES = [
@@ -65,14 +66,19 @@ export class TokenRegistry {
     }
     if (info.expiresAt !== undefined && info.expiresAt <= now) {
       const ago = Math.floor((now - info.expiresAt) / 1000);
-      throw hubspotError(401, 'EXPIRED_AUTHENTICATION', `The OAuth token used to make this call expired ${ago} second(s) ago.`);
+      throw hubspotError(
+        401,
+        'EXPIRED_AUTHENTICATION',
+        `The OAuth token used to make this call expired ${ago} second(s) ago.`,
+      );
     }
     return info;
   }
 
   /** The install flow: the admin approved, so hand out a one-time code for the redirect. */
   issueCode(clientId: string, redirectUri: string, scopes: readonly string[], now = Date.now()): string {
-    if (clientId !== this.options.clientId) throw hubspotError(400, 'VALIDATION_ERROR', `Unknown client_id ${clientId}`);
+    if (clientId !== this.options.clientId)
+      throw hubspotError(400, 'VALIDATION_ERROR', `Unknown client_id ${clientId}`);
     const code = randomUUID();
     this.codes.set(code, { redirectUri, scopes, expiresAt: now + 10 * 60_000 });
     return code;
@@ -93,7 +99,11 @@ export class TokenRegistry {
       case 'authorization_code': {
         const code = this.codes.get(form.get('code') ?? '');
         if (code === undefined || code.expiresAt <= now || code.redirectUri !== form.get('redirect_uri')) {
-          throw new HubSpotHttpError(400, { status: 'BAD_AUTH_CODE', message: 'missing or unknown auth code', correlationId: randomUUID() });
+          throw new HubSpotHttpError(400, {
+            status: 'BAD_AUTH_CODE',
+            message: 'missing or unknown auth code',
+            correlationId: randomUUID(),
+          });
         }
         this.codes.delete(form.get('code') ?? '');
         scopes = code.scopes;
@@ -105,7 +115,11 @@ export class TokenRegistry {
         const given = form.get('refresh_token') ?? '';
         const grant = this.refresh.get(given);
         if (grant === undefined) {
-          throw new HubSpotHttpError(400, { status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token', correlationId: randomUUID() });
+          throw new HubSpotHttpError(400, {
+            status: 'BAD_REFRESH_TOKEN',
+            message: 'missing or unknown refresh token',
+            correlationId: randomUUID(),
+          });
         }
         scopes = grant.scopes;
         refreshToken = given;
@@ -118,7 +132,11 @@ export class TokenRegistry {
         break;
       }
       default:
-        throw new HubSpotHttpError(400, { status: 'BAD_GRANT_TYPE', message: 'grant_type must be authorization_code or refresh_token', correlationId: randomUUID() });
+        throw new HubSpotHttpError(400, {
+          status: 'BAD_GRANT_TYPE',
+          message: 'grant_type must be authorization_code or refresh_token',
+          correlationId: randomUUID(),
+        });
     }
     const accessToken = token('oat');
     this.access.set(accessToken, { kind: 'oauth', scopes, expiresAt: now + this.options.accessTokenTtlSeconds * 1000 });

@@ -1,6 +1,7 @@
 // The portal's contact property definitions and groups, and HubSpot's validation of values written to them
 // (crm-apis.md §2.2 "Contact validation", §2.3).
 import { z } from 'zod';
+
 import { hubspotError, validationError } from './errors.ts';
 
 const OptionSchema = z.object({
@@ -12,7 +13,20 @@ const OptionSchema = z.object({
 });
 
 const TYPES = ['string', 'number', 'date', 'datetime', 'enumeration', 'bool', 'phone_number'] as const;
-const FIELD_TYPES = ['text', 'textarea', 'number', 'select', 'radio', 'checkbox', 'booleancheckbox', 'date', 'file', 'html', 'phonenumber', 'calculation_equation'] as const;
+const FIELD_TYPES = [
+  'text',
+  'textarea',
+  'number',
+  'select',
+  'radio',
+  'checkbox',
+  'booleancheckbox',
+  'date',
+  'file',
+  'html',
+  'phonenumber',
+  'calculation_equation',
+] as const;
 
 export const PropertyCreateSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lowercase letters, digits and underscores'),
@@ -60,9 +74,28 @@ const BOOL_OPTIONS = [
   { label: 'No', value: 'false', displayOrder: 1, hidden: false },
 ];
 
-function standard(name: string, label: string, type: PropertyCreate['type'], fieldType: PropertyCreate['fieldType'], groupName: string, extra: Partial<PropertyDefinition> = {}): PropertyDefinition {
+function standard(
+  name: string,
+  label: string,
+  type: PropertyCreate['type'],
+  fieldType: PropertyCreate['fieldType'],
+  groupName: string,
+  extra: Partial<PropertyDefinition> = {},
+): PropertyDefinition {
   const at = '2019-08-06T02:41:08.000Z';
-  return { name, label, type, fieldType, groupName, options: [], readOnlyValue: false, hubspotDefined: true, createdAt: at, updatedAt: at, ...extra };
+  return {
+    name,
+    label,
+    type,
+    fieldType,
+    groupName,
+    options: [],
+    readOnlyValue: false,
+    hubspotDefined: true,
+    createdAt: at,
+    updatedAt: at,
+    ...extra,
+  };
 }
 
 /** The contact properties every sandbox portal starts with (HubSpot's own plus the handle fields the admin made). */
@@ -70,15 +103,25 @@ function initialProperties(): PropertyDefinition[] {
   return [
     standard('hs_object_id', 'Record ID', 'number', 'number', 'contactinformation', { readOnlyValue: true }),
     standard('createdate', 'Create Date', 'datetime', 'date', 'contactinformation', { readOnlyValue: true }),
-    standard('lastmodifieddate', 'Last Modified Date', 'datetime', 'date', 'contactinformation', { readOnlyValue: true }),
+    standard('lastmodifieddate', 'Last Modified Date', 'datetime', 'date', 'contactinformation', {
+      readOnlyValue: true,
+    }),
     standard('email', 'Email', 'string', 'text', 'contactinformation'),
     standard('firstname', 'First Name', 'string', 'text', 'contactinformation'),
     standard('lastname', 'Last Name', 'string', 'text', 'contactinformation'),
     standard('company', 'Company Name', 'string', 'text', 'contactinformation'),
     standard('jobtitle', 'Job Title', 'string', 'text', 'contactinformation'),
     standard('lifecyclestage', 'Lifecycle Stage', 'enumeration', 'radio', 'contactinformation', {
-      options: ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other']
-        .map((value, displayOrder) => ({ label: value, value, displayOrder, hidden: false })),
+      options: [
+        'subscriber',
+        'lead',
+        'marketingqualifiedlead',
+        'salesqualifiedlead',
+        'opportunity',
+        'customer',
+        'evangelist',
+        'other',
+      ].map((value, displayOrder) => ({ label: value, value, displayOrder, hidden: false })),
     }),
     standard('twitterhandle', 'Twitter Username', 'string', 'text', 'socialmediainformation'),
     ...(
@@ -89,12 +132,21 @@ function initialProperties(): PropertyDefinition[] {
         ['youtube_channel', 'YouTube channel'],
         ['social_profile_url', 'Social profile URL'],
       ] as const
-    ).map(([name, label]) => standard(name, label, 'string', 'text', 'socialmediainformation', { hubspotDefined: false })),
+    ).map(([name, label]) =>
+      standard(name, label, 'string', 'text', 'socialmediainformation', { hubspotDefined: false }),
+    ),
     // The opt-out property holds people's choices, so it exists before our other fields are installed.
-    standard('influence_do_not_profile', 'Do not profile (influence)', 'bool', 'booleancheckbox', 'contactinformation', {
-      options: BOOL_OPTIONS,
-      hubspotDefined: false,
-    }),
+    standard(
+      'influence_do_not_profile',
+      'Do not profile (influence)',
+      'bool',
+      'booleancheckbox',
+      'contactinformation',
+      {
+        options: BOOL_OPTIONS,
+        hubspotDefined: false,
+      },
+    ),
   ];
 }
 
@@ -126,7 +178,10 @@ export class PropertyRegistry {
 
   create(body: unknown, now = new Date()): PropertyDefinition {
     const parsed = PropertyCreateSchema.safeParse(body);
-    if (!parsed.success) throw validationError(`Invalid input JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw validationError(
+        `Invalid input JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     const input = parsed.data;
     if (this.properties.has(input.name)) {
       throw hubspotError(409, 'CONFLICT', `Property named '${input.name}' already exists.`, {
@@ -135,9 +190,15 @@ export class PropertyRegistry {
       });
     }
     if (!this.groups.has(input.groupName)) {
-      throw validationError(`Property group '${input.groupName}' does not exist.`, { subCategory: 'PropertyValidationError.GROUP_DOES_NOT_EXIST' });
+      throw validationError(`Property group '${input.groupName}' does not exist.`, {
+        subCategory: 'PropertyValidationError.GROUP_DOES_NOT_EXIST',
+      });
     }
-    if (input.type === 'enumeration' && (input.options === undefined || input.options.length === 0) && input.externalOptions !== true) {
+    if (
+      input.type === 'enumeration' &&
+      (input.options === undefined || input.options.length === 0) &&
+      input.externalOptions !== true
+    ) {
       throw validationError(`Enumeration property '${input.name}' needs options.`);
     }
     const at = now.toISOString();
@@ -157,8 +218,16 @@ export class PropertyRegistry {
     const existing = this.properties.get(name);
     if (existing === undefined) throw notFound(name);
     const parsed = PropertyUpdateSchema.safeParse(body);
-    if (!parsed.success) throw validationError(`Invalid input JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const updated: PropertyDefinition = { ...existing, ...parsed.data, options: parsed.data.options ?? existing.options, updatedAt: now.toISOString() };
+    if (!parsed.success)
+      throw validationError(
+        `Invalid input JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    const updated: PropertyDefinition = {
+      ...existing,
+      ...parsed.data,
+      options: parsed.data.options ?? existing.options,
+      updatedAt: now.toISOString(),
+    };
     this.properties.set(name, updated);
     return updated;
   }
@@ -177,13 +246,21 @@ export class PropertyRegistry {
 
   createGroup(body: unknown): PropertyGroup {
     const parsed = GroupCreateSchema.safeParse(body);
-    if (!parsed.success) throw validationError(`Invalid input JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw validationError(
+        `Invalid input JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     if (this.groups.has(parsed.data.name)) {
       throw hubspotError(409, 'CONFLICT', `Property group named '${parsed.data.name}' already exists.`, {
         subCategory: 'PropertyGroupError.GROUP_EXISTS',
       });
     }
-    const group = { name: parsed.data.name, label: parsed.data.label, displayOrder: parsed.data.displayOrder ?? -1, archived: false };
+    const group = {
+      name: parsed.data.name,
+      label: parsed.data.label,
+      displayOrder: parsed.data.displayOrder ?? -1,
+      archived: false,
+    };
     this.groups.set(group.name, group);
     return group;
   }
@@ -192,12 +269,26 @@ export class PropertyRegistry {
    * HubSpot's validation of one written value; returns the stored form (datetimes as ms epoch strings) or a
    * problem (`{error, message}`) the way HubSpot reports it in "Property values were not valid".
    */
-  validateValue(name: string, value: unknown): { ok: true; stored: string | null } | { ok: false; error: string; message: string } {
+  validateValue(
+    name: string,
+    value: unknown,
+  ): { ok: true; stored: string | null } | { ok: false; error: string; message: string } {
     const def = this.properties.get(name);
-    if (def === undefined) return { ok: false, error: 'PROPERTY_DOESNT_EXIST', message: `Property "${name}" does not exist` };
-    if (def.readOnlyValue) return { ok: false, error: 'READ_ONLY_VALUE', message: `"${name}" is a read only property; its value cannot be set.` };
+    if (def === undefined)
+      return { ok: false, error: 'PROPERTY_DOESNT_EXIST', message: `Property "${name}" does not exist` };
+    if (def.readOnlyValue)
+      return {
+        ok: false,
+        error: 'READ_ONLY_VALUE',
+        message: `"${name}" is a read only property; its value cannot be set.`,
+      };
     if (value === null || value === '') return { ok: true, stored: null };
-    const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : null;
+    const text =
+      typeof value === 'string'
+        ? value
+        : typeof value === 'number' || typeof value === 'boolean'
+          ? String(value)
+          : null;
     if (text === null) return { ok: false, error: 'INVALID_VALUE', message: `Property "${name}" must be a string` };
     switch (def.type) {
       case 'number':
@@ -211,9 +302,14 @@ export class PropertyRegistry {
       case 'datetime':
       case 'date': {
         const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-        if (!Number.isFinite(ms)) return { ok: false, error: 'INVALID_DATE', message: `${text} was not a valid long or ISO 8601 date.` };
+        if (!Number.isFinite(ms))
+          return { ok: false, error: 'INVALID_DATE', message: `${text} was not a valid long or ISO 8601 date.` };
         if (def.type === 'date' && ms % 86_400_000 !== 0) {
-          return { ok: false, error: 'INVALID_DATE', message: `${text} is not midnight UTC; date properties take a date without a time.` };
+          return {
+            ok: false,
+            error: 'INVALID_DATE',
+            message: `${text} is not midnight UTC; date properties take a date without a time.`,
+          };
         }
         return { ok: true, stored: String(ms) };
       }
@@ -223,10 +319,16 @@ export class PropertyRegistry {
         const bad = values.find((v) => !allowed.has(v));
         return bad === undefined
           ? { ok: true, stored: text }
-          : { ok: false, error: 'INVALID_OPTION', message: `${bad} was not one of the allowed options: [${[...allowed].join(', ')}]` };
+          : {
+              ok: false,
+              error: 'INVALID_OPTION',
+              message: `${bad} was not one of the allowed options: [${[...allowed].join(', ')}]`,
+            };
       }
       default:
-        return text.length <= 65_536 ? { ok: true, stored: text } : { ok: false, error: 'TOO_LONG', message: `Property "${name}" is longer than 65536 characters.` };
+        return text.length <= 65_536
+          ? { ok: true, stored: text }
+          : { ok: false, error: 'TOO_LONG', message: `Property "${name}" is longer than 65536 characters.` };
     }
   }
 
@@ -234,7 +336,8 @@ export class PropertyRegistry {
   present(name: string, stored: string | null): string | null {
     if (stored === null) return null;
     const def = this.properties.get(name);
-    if (def !== undefined && (def.type === 'datetime' || def.type === 'date')) return new Date(Number(stored)).toISOString();
+    if (def !== undefined && (def.type === 'datetime' || def.type === 'date'))
+      return new Date(Number(stored)).toISOString();
     return stored;
   }
 
@@ -263,7 +366,11 @@ export class PropertyRegistry {
       archived: false,
       createdAt: def.createdAt,
       updatedAt: def.updatedAt,
-      modificationMetadata: { archivable: !def.hubspotDefined, readOnlyDefinition: def.hubspotDefined, readOnlyValue: def.readOnlyValue },
+      modificationMetadata: {
+        archivable: !def.hubspotDefined,
+        readOnlyDefinition: def.hubspotDefined,
+        readOnlyValue: def.readOnlyValue,
+      },
     };
   }
 }

@@ -1,6 +1,7 @@
 // `POST /crm/v3/objects/contacts/search`: filter groups (OR of ANDs), one sort, pages of ≤ 200 and the 10,000-result
 // cap (crm-apis.md §2.2). Scans lazily; records nobody touched are skipped when every group rules them out.
 import { z } from 'zod';
+
 import type { ContactStore, ContactView } from './contacts.ts';
 import { DEFAULT_PROPERTIES } from './contacts.ts';
 import { validationError } from './errors.ts';
@@ -12,7 +13,21 @@ export const MAX_FILTER_GROUPS = 5;
 export const MAX_FILTERS_PER_GROUP = 10;
 export const MAX_FILTERS_TOTAL = 25;
 
-const OPERATORS = ['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN'] as const;
+const OPERATORS = [
+  'EQ',
+  'NEQ',
+  'LT',
+  'LTE',
+  'GT',
+  'GTE',
+  'BETWEEN',
+  'IN',
+  'NOT_IN',
+  'HAS_PROPERTY',
+  'NOT_HAS_PROPERTY',
+  'CONTAINS_TOKEN',
+  'NOT_CONTAINS_TOKEN',
+] as const;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
@@ -27,7 +42,14 @@ type Filter = z.infer<typeof FilterSchema>;
 
 // The spec types sorts as strings ("-createdate"), the docs as objects: accept both.
 const SortSchema = z.union([
-  z.string().min(1).transform((s) => (s.startsWith('-') ? { propertyName: s.slice(1), direction: 'DESCENDING' as const } : { propertyName: s, direction: 'ASCENDING' as const })),
+  z
+    .string()
+    .min(1)
+    .transform((s) =>
+      s.startsWith('-')
+        ? { propertyName: s.slice(1), direction: 'DESCENDING' as const }
+        : { propertyName: s, direction: 'ASCENDING' as const },
+    ),
   z.object({ propertyName: z.string().min(1), direction: z.enum(['ASCENDING', 'DESCENDING']).default('ASCENDING') }),
 ]);
 
@@ -49,28 +71,42 @@ export interface SearchResponse {
 export function parseSearchRequest(body: unknown) {
   const parsed = SearchRequestSchema.safeParse(body ?? {});
   if (!parsed.success) {
-    throw validationError(`Invalid input JSON on line 1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw validationError(
+      `Invalid input JSON on line 1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const req = parsed.data;
-  if (req.limit > SEARCH_MAX_LIMIT) throw validationError(`limit must be less than or equal to ${SEARCH_MAX_LIMIT}, but was ${req.limit}`);
+  if (req.limit > SEARCH_MAX_LIMIT)
+    throw validationError(`limit must be less than or equal to ${SEARCH_MAX_LIMIT}, but was ${req.limit}`);
   if (req.filterGroups.length > MAX_FILTER_GROUPS) {
-    throw validationError(`Too many filter groups (${req.filterGroups.length}). The maximum number of filter groups is ${MAX_FILTER_GROUPS}.`);
+    throw validationError(
+      `Too many filter groups (${req.filterGroups.length}). The maximum number of filter groups is ${MAX_FILTER_GROUPS}.`,
+    );
   }
   const total = req.filterGroups.reduce((n, g) => n + g.filters.length, 0);
   for (const g of req.filterGroups) {
     if (g.filters.length > MAX_FILTERS_PER_GROUP) {
-      throw validationError(`Too many filters in a filter group (${g.filters.length}). The maximum number of filters per group is ${MAX_FILTERS_PER_GROUP}.`);
+      throw validationError(
+        `Too many filters in a filter group (${g.filters.length}). The maximum number of filters per group is ${MAX_FILTERS_PER_GROUP}.`,
+      );
     }
   }
-  if (total > MAX_FILTERS_TOTAL) throw validationError(`Too many filters (${total}). The maximum number of filters across all groups is ${MAX_FILTERS_TOTAL}.`);
+  if (total > MAX_FILTERS_TOTAL)
+    throw validationError(
+      `Too many filters (${total}). The maximum number of filters across all groups is ${MAX_FILTERS_TOTAL}.`,
+    );
   if (req.sorts.length > 1) throw validationError('Only one sort is supported per search request.');
   const after = req.after === undefined || req.after === '' ? 0 : Number(req.after);
-  if (!Number.isInteger(after) || after < 0) throw validationError(`after must be a non-negative integer offset, got ${String(req.after)}`);
+  if (!Number.isInteger(after) || after < 0)
+    throw validationError(`after must be a non-negative integer offset, got ${String(req.after)}`);
   return { ...req, after };
 }
 
 export class ContactSearch {
-  constructor(private readonly contacts: ContactStore, private readonly registry: PropertyRegistry) {}
+  constructor(
+    private readonly contacts: ContactStore,
+    private readonly registry: PropertyRegistry,
+  ) {}
 
   run(body: unknown, baseUrl: string): SearchResponse {
     const req = parseSearchRequest(body);
@@ -81,10 +117,14 @@ export class ContactSearch {
       );
     }
     for (const f of req.filterGroups.flatMap((g) => g.filters)) {
-      if (!this.registry.has(f.propertyName)) throw validationError(`Property "${f.propertyName}" does not exist on object type contacts (used in a filter).`);
+      if (!this.registry.has(f.propertyName))
+        throw validationError(
+          `Property "${f.propertyName}" does not exist on object type contacts (used in a filter).`,
+        );
     }
     const sort = req.sorts[0];
-    if (sort !== undefined && !this.registry.has(sort.propertyName)) throw validationError(`Property "${sort.propertyName}" does not exist on object type contacts (used in a sort).`);
+    if (sort !== undefined && !this.registry.has(sort.propertyName))
+      throw validationError(`Property "${sort.propertyName}" does not exist on object type contacts (used in a sort).`);
     const properties = req.properties ?? DEFAULT_PROPERTIES;
 
     const groups = req.filterGroups.map((g) => g.filters.map((f) => this.compile(f)));
@@ -134,7 +174,9 @@ export class ContactSearch {
     const response: SearchResponse = { total, results: page.map((i) => this.contacts.view(i, properties)) };
     const next = req.after + req.limit;
     if (req.limit > 0 && next < total) {
-      response.paging = { next: { after: String(next), link: `${baseUrl}/crm/v3/objects/contacts/search?after=${next}` } };
+      response.paging = {
+        next: { after: String(next), link: `${baseUrl}/crm/v3/objects/contacts/search?after=${next}` },
+      };
     }
     return response;
   }
@@ -142,8 +184,9 @@ export class ContactSearch {
   /** Record indices worth testing, ascending: a list (only touched records can match) or a range. */
   private candidates(groups: CompiledFilter[][]): { list: number[] } | { start: number; end: number } {
     const base = this.contacts.untouchedModifiedMs;
-    const groupsExcludeUntouched = groups.length > 0
-      && groups.every((filters) => filters.some((f) => f.propertyName === 'lastmodifieddate' && !testNumber(f, base)));
+    const groupsExcludeUntouched =
+      groups.length > 0 &&
+      groups.every((filters) => filters.some((f) => f.propertyName === 'lastmodifieddate' && !testNumber(f, base)));
     if (groupsExcludeUntouched) {
       return { list: this.contacts.touchedSince(-Infinity).filter((i) => this.contacts.modifiedMs(i) !== base) };
     }
@@ -178,7 +221,13 @@ export class ContactSearch {
     const numeric = this.registry.isNumeric(f.propertyName);
     const parse = (given: string | undefined): number | string => {
       if (given === undefined) {
-        if (f.operator === 'HAS_PROPERTY' || f.operator === 'NOT_HAS_PROPERTY' || f.operator === 'IN' || f.operator === 'NOT_IN') return '';
+        if (
+          f.operator === 'HAS_PROPERTY' ||
+          f.operator === 'NOT_HAS_PROPERTY' ||
+          f.operator === 'IN' ||
+          f.operator === 'NOT_IN'
+        )
+          return '';
         throw validationError(`Filter on ${f.propertyName} with operator ${f.operator} needs a value.`);
       }
       if (!numeric) return given.toLowerCase();
@@ -224,37 +273,67 @@ function compare(f: CompiledFilter, stored: string, given: number | string): num
 function testNumber(f: CompiledFilter, n: number): boolean {
   const v = f.value as number;
   switch (f.operator) {
-    case 'HAS_PROPERTY': return true;
-    case 'NOT_HAS_PROPERTY': return false;
-    case 'EQ': return n === v;
-    case 'NEQ': return n !== v;
-    case 'LT': return n < v;
-    case 'LTE': return n <= v;
-    case 'GT': return n > v;
-    case 'GTE': return n >= v;
-    case 'BETWEEN': return n >= v && n <= (f.high as number);
-    default: return testValue(f, String(n));
+    case 'HAS_PROPERTY':
+      return true;
+    case 'NOT_HAS_PROPERTY':
+      return false;
+    case 'EQ':
+      return n === v;
+    case 'NEQ':
+      return n !== v;
+    case 'LT':
+      return n < v;
+    case 'LTE':
+      return n <= v;
+    case 'GT':
+      return n > v;
+    case 'GTE':
+      return n >= v;
+    case 'BETWEEN':
+      return n >= v && n <= (f.high as number);
+    default:
+      return testValue(f, String(n));
   }
 }
 
 function testValue(f: CompiledFilter, stored: string | null): boolean {
   switch (f.operator) {
-    case 'HAS_PROPERTY': return stored !== null;
-    case 'NOT_HAS_PROPERTY': return stored === null;
-    default: break;
+    case 'HAS_PROPERTY':
+      return stored !== null;
+    case 'NOT_HAS_PROPERTY':
+      return stored === null;
+    default:
+      break;
   }
   if (stored === null) return f.operator === 'NEQ' || f.operator === 'NOT_IN' || f.operator === 'NOT_CONTAINS_TOKEN';
   switch (f.operator) {
-    case 'EQ': return compare(f, stored, f.value) === 0;
-    case 'NEQ': return compare(f, stored, f.value) !== 0;
-    case 'LT': return compare(f, stored, f.value) < 0;
-    case 'LTE': return compare(f, stored, f.value) <= 0;
-    case 'GT': return compare(f, stored, f.value) > 0;
-    case 'GTE': return compare(f, stored, f.value) >= 0;
-    case 'BETWEEN': return compare(f, stored, f.value) >= 0 && compare(f, stored, f.high) <= 0;
-    case 'IN': return f.values.some((v) => compare(f, stored, v) === 0);
-    case 'NOT_IN': return !f.values.some((v) => compare(f, stored, v) === 0);
-    case 'CONTAINS_TOKEN': return stored.toLowerCase().split(/[\s;@.]+/).includes(String(f.value).replace(/\*/g, ''));
-    case 'NOT_CONTAINS_TOKEN': return !stored.toLowerCase().split(/[\s;@.]+/).includes(String(f.value));
+    case 'EQ':
+      return compare(f, stored, f.value) === 0;
+    case 'NEQ':
+      return compare(f, stored, f.value) !== 0;
+    case 'LT':
+      return compare(f, stored, f.value) < 0;
+    case 'LTE':
+      return compare(f, stored, f.value) <= 0;
+    case 'GT':
+      return compare(f, stored, f.value) > 0;
+    case 'GTE':
+      return compare(f, stored, f.value) >= 0;
+    case 'BETWEEN':
+      return compare(f, stored, f.value) >= 0 && compare(f, stored, f.high) <= 0;
+    case 'IN':
+      return f.values.some((v) => compare(f, stored, v) === 0);
+    case 'NOT_IN':
+      return !f.values.some((v) => compare(f, stored, v) === 0);
+    case 'CONTAINS_TOKEN':
+      return stored
+        .toLowerCase()
+        .split(/[\s;@.]+/)
+        .includes(String(f.value).replace(/\*/g, ''));
+    case 'NOT_CONTAINS_TOKEN':
+      return !stored
+        .toLowerCase()
+        .split(/[\s;@.]+/)
+        .includes(String(f.value));
   }
 }

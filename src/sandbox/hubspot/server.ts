@@ -1,8 +1,10 @@
 // The emulated HubSpot API over node:http: routing, auth, rate limits, faults and counters around the portal's
 // contacts and properties. Every response carries `Content-Type` (the client cannot parse one without it).
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+
 import { z } from 'zod';
+
 import type { FaultInjector } from '../faults.ts';
 import type { ContactStore } from './contacts.ts';
 import { DEFAULT_PROPERTIES } from './contacts.ts';
@@ -27,7 +29,14 @@ export interface HubSpotCounters {
 }
 
 export function emptyCounters(): HubSpotCounters {
-  return { calls: {}, totalCalls: 0, recordsRead: 0, recordsWritten: 0, largestBatch: 0, served429: { TEN_SECONDLY_ROLLING: 0, SECONDLY: 0, DAILY: 0, injected: 0 } };
+  return {
+    calls: {},
+    totalCalls: 0,
+    recordsRead: 0,
+    recordsWritten: 0,
+    largestBatch: 0,
+    served429: { TEN_SECONDLY_ROLLING: 0, SECONDLY: 0, DAILY: 0, injected: 0 },
+  };
 }
 
 export interface ServerParts {
@@ -50,11 +59,13 @@ const IdInputsSchema = z.object({
 });
 
 const UpdateInputsSchema = z.object({
-  inputs: z.array(z.object({
-    id: z.union([z.string(), z.number()]).transform(String),
-    properties: z.record(z.string(), z.unknown()),
-    idProperty: z.string().optional(),
-  })),
+  inputs: z.array(
+    z.object({
+      id: z.union([z.string(), z.number()]).transform(String),
+      properties: z.record(z.string(), z.unknown()),
+      idProperty: z.string().optional(),
+    }),
+  ),
 });
 
 type Json = Record<string, unknown> | unknown[];
@@ -76,26 +87,42 @@ function parseJson(raw: string): unknown {
 
 function parseWith<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw validationError(`Invalid input JSON on line 1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw validationError(
+      `Invalid input JSON on line 1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
 /** Repeated keys (`properties=a&properties=b`, as the client sends them) and comma-separated lists both work. */
 function listParam(url: URL, name: string): string[] | undefined {
-  const values = url.searchParams.getAll(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  const values = url.searchParams
+    .getAll(name)
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
   return values.length === 0 ? undefined : values;
 }
 
 function requireScope(token: TokenInfo, scope: string): void {
   if (token.scopes.includes(scope)) return;
-  throw hubspotError(403, 'MISSING_SCOPES', "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.", {
-    errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [scope] } }],
-  });
+  throw hubspotError(
+    403,
+    'MISSING_SCOPES',
+    "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+    {
+      errors: [
+        { message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [scope] } },
+      ],
+    },
+  );
 }
 
 function batchLimit(count: number): void {
   if (count > BATCH_LIMIT) {
-    throw validationError(`Batch input limit exceeded: got ${count} inputs; the limit is ${BATCH_LIMIT} per request.`, { context: { limit: [String(BATCH_LIMIT)] } });
+    throw validationError(`Batch input limit exceeded: got ${count} inputs; the limit is ${BATCH_LIMIT} per request.`, {
+      context: { limit: [String(BATCH_LIMIT)] },
+    });
   }
 }
 
@@ -124,11 +151,13 @@ export function createHubSpotServer(parts: ServerParts): Server {
     if (method === 'GET' && path === '/crm/v3/objects/contacts') {
       requireScope(token, 'crm.objects.contacts.read');
       const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : 10;
-      if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT) throw validationError(`limit must be between 1 and ${LIST_LIMIT}, got ${url.searchParams.get('limit')}`);
+      if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT)
+        throw validationError(`limit must be between 1 and ${LIST_LIMIT}, got ${url.searchParams.get('limit')}`);
       if (url.searchParams.get('archived') === 'true') return { status: 200, body: { results: [] } };
       const after = url.searchParams.get('after');
       let index = after === null || after === '' ? 0 : Number(after) - 1;
-      if (!Number.isInteger(index) || index < 0) throw validationError(`after must be a record id cursor, got ${after}`);
+      if (!Number.isInteger(index) || index < 0)
+        throw validationError(`after must be a record id cursor, got ${after}`);
       const properties = listParam(url, 'properties') ?? DEFAULT_PROPERTIES;
       const results = [];
       while (index < contacts.size && results.length < limit) {
@@ -139,7 +168,9 @@ export function createHubSpotServer(parts: ServerParts): Server {
       counters.recordsRead += results.length;
       const out: Record<string, unknown> = { results };
       if (index < contacts.size) {
-        out.paging = { next: { after: String(index + 1), link: `${parts.baseUrl()}/crm/v3/objects/contacts?after=${index + 1}` } };
+        out.paging = {
+          next: { after: String(index + 1), link: `${parts.baseUrl()}/crm/v3/objects/contacts?after=${index + 1}` },
+        };
       }
       return { status: 200, body: out };
     }
@@ -147,7 +178,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
     if (method === 'GET' && single?.[1] !== undefined && single[1] !== 'search' && single[1] !== 'batch') {
       requireScope(token, 'crm.objects.contacts.read');
       const index = contacts.indexOf(decodeURIComponent(single[1]));
-      if (index === undefined) throw hubspotError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.');
+      if (index === undefined)
+        throw hubspotError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.');
       counters.recordsRead += 1;
       return { status: 200, body: { ...contacts.view(index, listParam(url, 'properties') ?? DEFAULT_PROPERTIES) } };
     }
@@ -162,7 +194,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
       const input = parseWith(IdInputsSchema, body);
       counters.largestBatch = Math.max(counters.largestBatch, input.inputs.length);
       batchLimit(input.inputs.length);
-      if (input.idProperty !== undefined && input.idProperty !== 'hs_object_id') throw validationError(`idProperty ${input.idProperty} is not supported by the sandbox; use record ids.`);
+      if (input.idProperty !== undefined && input.idProperty !== 'hs_object_id')
+        throw validationError(`idProperty ${input.idProperty} is not supported by the sandbox; use record ids.`);
       const startedAt = new Date().toISOString();
       const properties = input.properties ?? DEFAULT_PROPERTIES;
       const results = [];
@@ -208,18 +241,27 @@ export function createHubSpotServer(parts: ServerParts): Server {
     const problems: Record<string, unknown>[] = [];
     const validated: { id: string; values: Map<string, string | null> }[] = [];
     for (const input of inputs) {
-      if (seen.has(input.id)) throw validationError(`Duplicate IDs found in batch input: [${input.id}]. IDs must be unique`);
+      if (seen.has(input.id))
+        throw validationError(`Duplicate IDs found in batch input: [${input.id}]. IDs must be unique`);
       seen.add(input.id);
       const values = new Map<string, string | null>();
       for (const [name, value] of Object.entries(input.properties)) {
         const check = registry.validateValue(name, value);
         if (check.ok) values.set(name, check.stored);
-        else problems.push({ isValid: false, message: check.message, error: check.error, name, localizedErrorMessage: check.message });
+        else
+          problems.push({
+            isValid: false,
+            message: check.message,
+            error: check.error,
+            name,
+            localizedErrorMessage: check.message,
+          });
       }
       validated.push({ id: input.id, values });
     }
     // HubSpot rejects the whole batch when any value is invalid, naming the property, not the record.
-    if (problems.length > 0) throw validationError(`Property values were not valid: ${JSON.stringify(problems)}`, { errors: problems });
+    if (problems.length > 0)
+      throw validationError(`Property values were not valid: ${JSON.stringify(problems)}`, { errors: problems });
     const results = [];
     const missing: string[] = [];
     const errors: unknown[] = [];
@@ -232,7 +274,13 @@ export function createHubSpotServer(parts: ServerParts): Server {
       }
       const fault = faults?.recordError(id);
       if (fault !== undefined) {
-        errors.push({ status: 'error', category: fault.code, message: fault.message ?? `${fault.code} for contact ${id}`, context: { ids: [id] }, errors: [] });
+        errors.push({
+          status: 'error',
+          category: fault.code,
+          message: fault.message ?? `${fault.code} for contact ${id}`,
+          context: { ids: [id] },
+          errors: [],
+        });
         continue;
       }
       contacts.write(index, values, now);
@@ -249,7 +297,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
     if (path !== prefix && !path.startsWith(`${prefix}/`)) return undefined;
     const rest = path.slice(prefix.length);
     const read = () => {
-      if (!token.scopes.includes('crm.schemas.contacts.read') && !token.scopes.includes('crm.objects.contacts.read')) requireScope(token, 'crm.schemas.contacts.read');
+      if (!token.scopes.includes('crm.schemas.contacts.read') && !token.scopes.includes('crm.objects.contacts.read'))
+        requireScope(token, 'crm.schemas.contacts.read');
     };
     const write = () => requireScope(token, 'crm.schemas.contacts.write');
     if (rest === '/groups' || rest === '/groups/') {
@@ -266,7 +315,12 @@ export function createHubSpotServer(parts: ServerParts): Server {
     if (group?.[1] !== undefined && method === 'GET') {
       read();
       const g = registry.group(decodeURIComponent(group[1]));
-      if (g === undefined) throw hubspotError(404, 'OBJECT_NOT_FOUND', `Unable to find property group ${group[1]} for object type contacts`);
+      if (g === undefined)
+        throw hubspotError(
+          404,
+          'OBJECT_NOT_FOUND',
+          `Unable to find property group ${group[1]} for object type contacts`,
+        );
       return { status: 200, body: { ...g } };
     }
     if (rest === '' || rest === '/') {
@@ -285,7 +339,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
       if (method === 'GET') {
         read();
         const def = registry.get(name);
-        if (def === undefined) throw hubspotError(404, 'OBJECT_NOT_FOUND', `Unable to find property ${name} for object type contacts`);
+        if (def === undefined)
+          throw hubspotError(404, 'OBJECT_NOT_FOUND', `Unable to find property ${name} for object type contacts`);
         return { status: 200, body: registry.publicView(def) };
       }
       if (method === 'PATCH') {
@@ -321,7 +376,14 @@ export function createHubSpotServer(parts: ServerParts): Server {
       const token = tokens.authenticate(`Bearer ${decodeURIComponent(info[1])}`);
       return {
         status: 200,
-        body: { token: decodeURIComponent(info[1]), hub_id: 1234567, app_id: 424242, scopes: token.scopes, token_type: 'access', expires_in: Math.max(0, Math.floor(((token.expiresAt ?? Date.now()) - Date.now()) / 1000)) },
+        body: {
+          token: decodeURIComponent(info[1]),
+          hub_id: 1234567,
+          app_id: 424242,
+          scopes: token.scopes,
+          token_type: 'access',
+          expires_in: Math.max(0, Math.floor(((token.expiresAt ?? Date.now()) - Date.now()) / 1000)),
+        },
       };
     }
     if (method === 'POST' && path === '/oauth/v2/private-apps/get/access-token-info') {
@@ -362,7 +424,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
         injected.add(error);
         throw error;
       }
-      if (fault === '5xx') throw hubspotError(503, 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable; try again later.');
+      if (fault === '5xx')
+        throw hubspotError(503, 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable; try again later.');
       limitHeaders = limits.admit({ search: isSearch, daily: token.kind === 'private' }).headers;
       const body = parseJson(raw);
       const reply = objectsRoute(method, path, url, body, token) ?? propertiesRoute(method, path, body, token);
@@ -377,14 +440,25 @@ export function createHubSpotServer(parts: ServerParts): Server {
         send(res, { status: error.status, body: { ...error.body }, headers: { ...limitHeaders, ...error.headers } });
         return;
       }
-      send(res, { status: 500, body: { status: 'error', message: `internal sandbox error: ${(error as Error).message}`, correlationId: 'sandbox', category: 'INTERNAL_ERROR' } });
+      send(res, {
+        status: 500,
+        body: {
+          status: 'error',
+          message: `internal sandbox error: ${(error as Error).message}`,
+          correlationId: 'sandbox',
+          category: 'INTERNAL_ERROR',
+        },
+      });
     }
   }
 
-
   return createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, { status: 500, body: { status: 'error', message: String(error), correlationId: 'sandbox', category: 'INTERNAL_ERROR' } });
+      if (!res.headersSent)
+        send(res, {
+          status: 500,
+          body: { status: 'error', message: String(error), correlationId: 'sandbox', category: 'INTERNAL_ERROR' },
+        });
     });
   });
 }

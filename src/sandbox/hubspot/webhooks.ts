@@ -18,7 +18,13 @@ export interface WebhookEvent {
 
 export type WebhookEventInput = Pick<WebhookEvent, 'subscriptionType' | 'objectId'> & Partial<WebhookEvent>;
 
-export function signatureV3(clientSecret: string, method: string, uri: string, body: string, timestamp: string): string {
+export function signatureV3(
+  clientSecret: string,
+  method: string,
+  uri: string,
+  body: string,
+  timestamp: string,
+): string {
   return createHmac('sha256', clientSecret).update(`${method}${uri}${body}${timestamp}`).digest('base64');
 }
 
@@ -30,7 +36,9 @@ export interface WebhookDelivery {
 export class WebhookSender {
   delivered = 0;
 
-  constructor(private readonly options: { targetUrl: string | undefined; clientSecret: string; portalId: number; appId: number }) {}
+  constructor(
+    private readonly options: { targetUrl: string | undefined; clientSecret: string; portalId: number; appId: number },
+  ) {}
 
   get targetUrl(): string | undefined {
     return this.options.targetUrl;
@@ -50,9 +58,13 @@ export class WebhookSender {
   }
 
   /** POSTs one signed batch; `timestampOverride` lets tests send stale deliveries. */
-  async send(events: readonly WebhookEventInput[], options: { targetUrl?: string; timestampOverride?: number } = {}): Promise<WebhookDelivery> {
+  async send(
+    events: readonly WebhookEventInput[],
+    options: { targetUrl?: string; timestampOverride?: number } = {},
+  ): Promise<WebhookDelivery> {
     const url = options.targetUrl ?? this.options.targetUrl;
-    if (url === undefined) throw new Error('no webhook target URL configured: pass webhookTargetUrl to startHubSpotSandbox');
+    if (url === undefined)
+      throw new Error('no webhook target URL configured: pass webhookTargetUrl to startHubSpotSandbox');
     const body = JSON.stringify(this.complete(events));
     const timestamp = String(options.timestampOverride ?? Date.now());
     const response = await fetch(url, {

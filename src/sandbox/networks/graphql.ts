@@ -14,12 +14,21 @@ export interface GqlField {
 }
 
 export class GqlSyntaxError extends Error {
-  constructor(message: string, readonly line: number, readonly column: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
     super(message);
   }
 }
 
-type Token = { kind: 'punct' | 'name' | 'string' | 'number' | 'variable' | 'spread' | 'eof'; text: string; line: number; column: number };
+type Token = {
+  kind: 'punct' | 'name' | 'string' | 'number' | 'variable' | 'spread' | 'eof';
+  text: string;
+  line: number;
+  column: number;
+};
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
@@ -29,15 +38,35 @@ function tokenize(source: string): Token[] {
   const at = () => ({ line, column: i - lineStart + 1 });
   while (i < source.length) {
     const c = source.charAt(i);
-    if (c === '\n') { line++; i++; lineStart = i; continue; }
-    if (c === ' ' || c === '\t' || c === '\r' || c === ',' || c === '\ufeff') { i++; continue; }
-    if (c === '#') { while (i < source.length && source.charAt(i) !== '\n') i++; continue; }
+    if (c === '\n') {
+      line++;
+      i++;
+      lineStart = i;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r' || c === ',' || c === '\ufeff') {
+      i++;
+      continue;
+    }
+    if (c === '#') {
+      while (i < source.length && source.charAt(i) !== '\n') i++;
+      continue;
+    }
     const pos = at();
-    if (source.startsWith('...', i)) { tokens.push({ kind: 'spread', text: '...', ...pos }); i += 3; continue; }
-    if ('{}()[]:!=@'.includes(c)) { tokens.push({ kind: 'punct', text: c, ...pos }); i++; continue; }
+    if (source.startsWith('...', i)) {
+      tokens.push({ kind: 'spread', text: '...', ...pos });
+      i += 3;
+      continue;
+    }
+    if ('{}()[]:!=@'.includes(c)) {
+      tokens.push({ kind: 'punct', text: c, ...pos });
+      i++;
+      continue;
+    }
     if (c === '$') {
       const m = /^\$[_A-Za-z][_0-9A-Za-z]*/.exec(source.slice(i));
-      if (!m) throw new GqlSyntaxError(`Parse error on "$" (error) at [${pos.line}, ${pos.column}]`, pos.line, pos.column);
+      if (!m)
+        throw new GqlSyntaxError(`Parse error on "$" (error) at [${pos.line}, ${pos.column}]`, pos.line, pos.column);
       tokens.push({ kind: 'variable', text: m[0].slice(1), ...pos });
       i += m[0].length;
       continue;
@@ -48,22 +77,39 @@ function tokenize(source: string): Token[] {
       while (j < source.length && source.charAt(j) !== '"') {
         if (source.charAt(j) === '\\') {
           const next = source.charAt(j + 1);
-          if (next === 'u') { text += String.fromCharCode(Number.parseInt(source.slice(j + 2, j + 6), 16)); j += 6; continue; }
+          if (next === 'u') {
+            text += String.fromCharCode(Number.parseInt(source.slice(j + 2, j + 6), 16));
+            j += 6;
+            continue;
+          }
           text += ({ n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' } as Record<string, string>)[next] ?? next;
           j += 2;
           continue;
         }
         text += source.charAt(j++);
       }
-      if (j >= source.length) throw new GqlSyntaxError(`Parse error on unterminated string at [${pos.line}, ${pos.column}]`, pos.line, pos.column);
+      if (j >= source.length)
+        throw new GqlSyntaxError(
+          `Parse error on unterminated string at [${pos.line}, ${pos.column}]`,
+          pos.line,
+          pos.column,
+        );
       tokens.push({ kind: 'string', text, ...pos });
       i = j + 1;
       continue;
     }
     const number = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(source.slice(i, i + 40));
-    if (number) { tokens.push({ kind: 'number', text: number[0], ...pos }); i += number[0].length; continue; }
+    if (number) {
+      tokens.push({ kind: 'number', text: number[0], ...pos });
+      i += number[0].length;
+      continue;
+    }
     const name = /^[_A-Za-z][_0-9A-Za-z]*/.exec(source.slice(i, i + 200));
-    if (name) { tokens.push({ kind: 'name', text: name[0], ...pos }); i += name[0].length; continue; }
+    if (name) {
+      tokens.push({ kind: 'name', text: name[0], ...pos });
+      i += name[0].length;
+      continue;
+    }
     throw new GqlSyntaxError(`Parse error on "${c}" (error) at [${pos.line}, ${pos.column}]`, pos.line, pos.column);
   }
   tokens.push({ kind: 'eof', text: '', ...at() });
@@ -76,11 +122,15 @@ export function parseQuery(source: string, variables: Record<string, unknown> = 
   let p = 0;
   const peek = () => tokens[p] as Token;
   const fail = (token: Token): never => {
-    throw new GqlSyntaxError(`Parse error on "${token.text || 'end of file'}" (${token.kind.toUpperCase()}) at [${token.line}, ${token.column}]`, token.line, token.column);
+    throw new GqlSyntaxError(
+      `Parse error on "${token.text || 'end of file'}" (${token.kind.toUpperCase()}) at [${token.line}, ${token.column}]`,
+      token.line,
+      token.column,
+    );
   };
   const expect = (text: string) => {
     const token = peek();
-    if (token.text !== text || (token.kind !== 'punct')) fail(token);
+    if (token.text !== text || token.kind !== 'punct') fail(token);
     p++;
   };
 
@@ -88,8 +138,10 @@ export function parseQuery(source: string, variables: Record<string, unknown> = 
     const token = peek();
     p++;
     switch (token.kind) {
-      case 'string': return token.text;
-      case 'number': return Number(token.text);
+      case 'string':
+        return token.text;
+      case 'number':
+        return Number(token.text);
       case 'variable': {
         if (!(token.text in variables)) return null;
         return variables[token.text] as GqlValue;
@@ -181,7 +233,11 @@ export function parseQuery(source: string, variables: Record<string, unknown> = 
   const first = peek();
   if (first.kind === 'name') {
     if (first.text !== 'query') {
-      throw new GqlSyntaxError(`The sandbox supports only query operations, not "${first.text}"`, first.line, first.column);
+      throw new GqlSyntaxError(
+        `The sandbox supports only query operations, not "${first.text}"`,
+        first.line,
+        first.column,
+      );
     }
     p++;
     if (peek().kind === 'name') p++;
@@ -194,5 +250,7 @@ export function parseQuery(source: string, variables: Record<string, unknown> = 
 
 export function enumValue(value: GqlValue | undefined): string | undefined {
   if (typeof value === 'string') return value;
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && typeof value.enum === 'string' ? value.enum : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && typeof value.enum === 'string'
+    ? value.enum
+    : undefined;
 }

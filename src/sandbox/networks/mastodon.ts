@@ -5,8 +5,8 @@
 // `{"error":"Too many requests"}`; suspended accounts answer 200 with `suspended: true`. Facts: providers.md §3.
 import { SandboxCounters } from '../counters.ts';
 import type { Population, SandboxAccount } from '../population.ts';
-import { startNetworkServer, WindowLimit } from './server.ts';
 import type { LimitSetting, NetworkRequest, NetworkServer, NetworkServerOptions, Reply } from './server.ts';
+import { startNetworkServer, WindowLimit } from './server.ts';
 
 export interface MastodonSandboxOptions extends NetworkServerOptions {
   population: Population;
@@ -37,7 +37,11 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
   const { population } = options;
   const clock = options.clock ?? Date.now;
   const counters = new SandboxCounters();
-  const limit = new WindowLimit(options.limits?.requests?.limit ?? 300, (options.limits?.requests?.windowSeconds ?? 300) * 1000, clock);
+  const limit = new WindowLimit(
+    options.limits?.requests?.limit ?? 300,
+    (options.limits?.requests?.windowSeconds ?? 300) * 1000,
+    clock,
+  );
 
   function admit(): Reply | Record<string, string> {
     const state = limit.take();
@@ -57,7 +61,8 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     const index = Number(/(\d+)$/.exec(cleaned)?.[1] ?? -1);
     if (!Number.isInteger(index) || index < 0 || index >= population.size) return undefined;
     for (const t of population.truth(index)) {
-      if (t.network === 'mastodon' && t.handle.split('@')[0] === cleaned) return population.account('mastodon', t.handle);
+      if (t.network === 'mastodon' && t.handle.split('@')[0] === cleaned)
+        return population.account('mastodon', t.handle);
     }
     return undefined;
   }
@@ -66,14 +71,30 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     const [username = '', instance = ''] = a.handle.split('@');
     const suspended = a.state === 'suspended';
     const json: Record<string, unknown> = {
-      id: a.id, username, acct: a.handle, display_name: suspended ? '' : a.displayName,
-      locked: a.state === 'protected', bot: a.kind === 'bot', discoverable: !a.networkOptOut, indexable: !a.networkOptOut,
-      group: false, created_at: `${dateOnly(a.createdAt)}T00:00:00.000Z`, note: suspended ? '' : '<p></p>',
-      url: `https://${instance}/@${username}`, uri: `https://${instance}/users/${username}`,
-      avatar: `https://${instance}/avatars/original/missing.png`, header: `https://${instance}/headers/original/missing.png`,
-      followers_count: suspended ? 0 : a.followers, following_count: suspended ? 0 : a.following,
-      statuses_count: suspended ? 0 : a.posts, last_status_at: a.lastPostAt && !suspended ? dateOnly(a.lastPostAt) : null,
-      hide_collections: a.networkOptOut, noindex: a.networkOptOut, emojis: [], roles: [], fields: [],
+      id: a.id,
+      username,
+      acct: a.handle,
+      display_name: suspended ? '' : a.displayName,
+      locked: a.state === 'protected',
+      bot: a.kind === 'bot',
+      discoverable: !a.networkOptOut,
+      indexable: !a.networkOptOut,
+      group: false,
+      created_at: `${dateOnly(a.createdAt)}T00:00:00.000Z`,
+      note: suspended ? '' : '<p></p>',
+      url: `https://${instance}/@${username}`,
+      uri: `https://${instance}/users/${username}`,
+      avatar: `https://${instance}/avatars/original/missing.png`,
+      header: `https://${instance}/headers/original/missing.png`,
+      followers_count: suspended ? 0 : a.followers,
+      following_count: suspended ? 0 : a.following,
+      statuses_count: suspended ? 0 : a.posts,
+      last_status_at: a.lastPostAt && !suspended ? dateOnly(a.lastPostAt) : null,
+      hide_collections: a.networkOptOut,
+      noindex: a.networkOptOut,
+      emojis: [],
+      roles: [],
+      fields: [],
     };
     if (suspended) json.suspended = true;
     return json;
@@ -120,7 +141,8 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     const excludeReblogs = truthy('exclude_reblogs');
     const maxId = q.get('max_id');
     // Locked accounts show nothing to anonymous readers; suspended ones nothing at all.
-    if (account.state === 'protected' || account.state === 'suspended') return { status: 200, body: [], headers: admitted };
+    if (account.state === 'protected' || account.state === 'suspended')
+      return { status: 200, body: [], headers: admitted };
     const [username = '', instance = ''] = account.handle.split('@');
     const timeline = population.recentPosts(account, Math.min(account.posts, 2000));
     const page: Record<string, unknown>[] = [];
@@ -129,14 +151,35 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
       if (maxId !== null && !(BigInt(post.id) < BigInt(/^\d+$/.test(maxId) ? maxId : '0'))) continue;
       if ((excludeReplies && post.isReply) || (excludeReblogs && post.isRepost)) continue;
       page.push({
-        id: post.id, created_at: post.at, in_reply_to_id: post.isReply ? '1' : null, in_reply_to_account_id: post.isReply ? '1' : null,
-        sensitive: false, spoiler_text: '', visibility: 'public', language: 'en',
-        uri: `https://${instance}/users/${username}/statuses/${post.id}`, url: `https://${instance}/@${username}/${post.id}`,
-        replies_count: post.replies, reblogs_count: post.reshares, favourites_count: post.likes, quotes_count: post.quotes,
+        id: post.id,
+        created_at: post.at,
+        in_reply_to_id: post.isReply ? '1' : null,
+        in_reply_to_account_id: post.isReply ? '1' : null,
+        sensitive: false,
+        spoiler_text: '',
+        visibility: 'public',
+        language: 'en',
+        uri: `https://${instance}/users/${username}/statuses/${post.id}`,
+        url: `https://${instance}/@${username}/${post.id}`,
+        replies_count: post.replies,
+        reblogs_count: post.reshares,
+        favourites_count: post.likes,
+        quotes_count: post.quotes,
         content: post.isRepost ? '' : '<p>…</p>',
-        reblog: post.isRepost ? { id: `${post.id}0`, created_at: post.at, reblogs_count: post.reshares, favourites_count: post.likes, replies_count: post.replies } : null,
+        reblog: post.isRepost
+          ? {
+              id: `${post.id}0`,
+              created_at: post.at,
+              reblogs_count: post.reshares,
+              favourites_count: post.likes,
+              replies_count: post.replies,
+            }
+          : null,
         account: { id: account.id, username, acct: account.handle },
-        media_attachments: [], mentions: [], tags: [], emojis: [],
+        media_attachments: [],
+        mentions: [],
+        tags: [],
+        emojis: [],
       });
       lastId = post.id;
       if (page.length >= pageSize) break;
@@ -173,19 +216,55 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
   }
 
   let base = '';
-  const server = await startNetworkServer({
-    routes: [
-      { method: 'GET', pattern: /^\/api\/v1\/accounts\/lookup$/, endpoint: 'GET /api/v1/accounts/lookup', handle: lookup },
-      { method: 'GET', pattern: /^\/api\/v1\/accounts\/(\d+)\/statuses$/, endpoint: 'GET /api/v1/accounts/:id/statuses', handle: (r, m) => statuses(r, m[1] ?? '', base) },
-      { method: 'GET', pattern: /^\/api\/v1\/accounts\/(\d+)$/, endpoint: 'GET /api/v1/accounts/:id', handle: (_r, m) => byId(m[1] ?? '') },
-      { method: 'GET', pattern: /^\/\.well-known\/webfinger$/, endpoint: 'GET /.well-known/webfinger', handle: webfinger },
-    ],
-    notFound: () => NOT_FOUND,
-    fault: (kind) => kind === '429'
-      ? { status: 429, body: { error: 'Too many requests' }, headers: { 'x-ratelimit-limit': String(limit.limit), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': isoMicro(clock() + 60_000) } }
-      : { status: 503, body: { error: 'Service Unavailable' } },
-  }, { ...options, counters });
+  const server = await startNetworkServer(
+    {
+      routes: [
+        {
+          method: 'GET',
+          pattern: /^\/api\/v1\/accounts\/lookup$/,
+          endpoint: 'GET /api/v1/accounts/lookup',
+          handle: lookup,
+        },
+        {
+          method: 'GET',
+          pattern: /^\/api\/v1\/accounts\/(\d+)\/statuses$/,
+          endpoint: 'GET /api/v1/accounts/:id/statuses',
+          handle: (r, m) => statuses(r, m[1] ?? '', base),
+        },
+        {
+          method: 'GET',
+          pattern: /^\/api\/v1\/accounts\/(\d+)$/,
+          endpoint: 'GET /api/v1/accounts/:id',
+          handle: (_r, m) => byId(m[1] ?? ''),
+        },
+        {
+          method: 'GET',
+          pattern: /^\/\.well-known\/webfinger$/,
+          endpoint: 'GET /.well-known/webfinger',
+          handle: webfinger,
+        },
+      ],
+      notFound: () => NOT_FOUND,
+      fault: (kind) =>
+        kind === '429'
+          ? {
+              status: 429,
+              body: { error: 'Too many requests' },
+              headers: {
+                'x-ratelimit-limit': String(limit.limit),
+                'x-ratelimit-remaining': '0',
+                'x-ratelimit-reset': isoMicro(clock() + 60_000),
+              },
+            }
+          : { status: 503, body: { error: 'Service Unavailable' } },
+    },
+    { ...options, counters },
+  );
   base = server.url;
 
-  return { ...server, env: { MASTODON_API_BASE_URL: server.url }, setRemaining: (remaining) => limit.setRemaining(remaining) };
+  return {
+    ...server,
+    env: { MASTODON_API_BASE_URL: server.url },
+    setRemaining: (remaining) => limit.setRemaining(remaining),
+  };
 }

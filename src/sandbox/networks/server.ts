@@ -1,12 +1,13 @@
 // The shared shell of every network emulator: a node:http server on 127.0.0.1 that routes a request, counts it,
 // applies the deterministic fault schedule (429, 5xx, latency, dropped connection) and writes a JSON answer.
 // Each network supplies its routes and the exact bodies/headers it answers faults and unknown paths with.
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import { SandboxCounters } from '../counters.ts';
-import { FaultInjector } from '../faults.ts';
 import type { FaultSchedule } from '../faults.ts';
+import { FaultInjector } from '../faults.ts';
 
 export interface NetworkRequest {
   method: string;
@@ -81,20 +82,33 @@ function send(response: ServerResponse, reply: Reply): void {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function startNetworkServer(spec: NetworkServerSpec, options: NetworkServerOptions = {}): Promise<NetworkServer> {
+export async function startNetworkServer(
+  spec: NetworkServerSpec,
+  options: NetworkServerOptions = {},
+): Promise<NetworkServer> {
   const counters = options.counters ?? new SandboxCounters();
   const faults = new FaultInjector(options.faults ?? {});
 
   async function serve(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
     const method = incoming.method ?? 'GET';
-    const request: NetworkRequest = { method, path: url.pathname, url, query: url.searchParams, headers: incoming.headers, body: undefined };
+    const request: NetworkRequest = {
+      method,
+      path: url.pathname,
+      url,
+      query: url.searchParams,
+      headers: incoming.headers,
+      body: undefined,
+    };
     let route: Route | undefined;
     let match: RegExpExecArray | null = null;
     for (const candidate of spec.routes) {
       if (candidate.method !== method) continue;
       match = candidate.pattern.exec(url.pathname);
-      if (match) { route = candidate; break; }
+      if (match) {
+        route = candidate;
+        break;
+      }
     }
     counters.call(route ? route.endpoint : `${method} (unknown)`);
     const fate = faults.nextCall(url.pathname);
@@ -128,7 +142,8 @@ export async function startNetworkServer(spec: NetworkServerSpec, options: Netwo
   const server = createServer((incoming, response) => {
     serve(incoming, response).catch((error: unknown) => {
       // An emulator bug must show up as a 500 with the reason, never a hung request.
-      if (!response.headersSent) send(response, { status: 500, body: { error: 'sandbox_internal_error', message: String(error) } });
+      if (!response.headersSent)
+        send(response, { status: 500, body: { error: 'sandbox_internal_error', message: String(error) } });
       else response.destroy();
     });
   });
@@ -142,10 +157,11 @@ export async function startNetworkServer(spec: NetworkServerSpec, options: Netwo
     url: `http://127.0.0.1:${port}`,
     counters,
     faults,
-    close: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((error) => (error ? reject(error) : resolve()));
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
   };
 }
 
@@ -154,7 +170,11 @@ export class WindowLimit {
   private windowStart = 0;
   private used = 0;
 
-  constructor(readonly limit: number, readonly windowMs: number, private readonly clock: () => number = Date.now) {}
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /** Spends `cost` units if there is room. Always returns the state after the attempt. */
   take(cost = 1): { allowed: boolean; remaining: number; used: number; resetMs: number } {
@@ -165,7 +185,12 @@ export class WindowLimit {
     }
     const allowed = this.used + cost <= this.limit;
     if (allowed) this.used += cost;
-    return { allowed, remaining: Math.max(0, this.limit - this.used), used: this.used, resetMs: this.windowStart + this.windowMs };
+    return {
+      allowed,
+      remaining: Math.max(0, this.limit - this.used),
+      used: this.used,
+      resetMs: this.windowStart + this.windowMs,
+    };
   }
 
   /** Tests: pretend the window is already spent down to `remaining`. */
@@ -175,11 +200,18 @@ export class WindowLimit {
   }
 }
 
-export interface LimitSetting { limit: number; windowSeconds: number }
+export interface LimitSetting {
+  limit: number;
+  windowSeconds: number;
+}
 
 /** Comma-separated values of a query parameter, repeated parameters joined (`a,b&usernames=c`). */
 export function listParam(query: URLSearchParams, name: string): string[] {
-  return query.getAll(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);
+  return query
+    .getAll(name)
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
 }
 
 export function bearerToken(headers: IncomingMessage['headers']): string | undefined {

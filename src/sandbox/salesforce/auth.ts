@@ -1,6 +1,7 @@
 // The sandbox org's OAuth 2.0 server: refresh-token grant (optionally rotating), web-server flow with PKCE behind
 // an "Allow" page, JWT bearer flow, and the access tokens the REST endpoints check (expirable on demand).
 import { createHash, createVerify, randomBytes } from 'node:crypto';
+
 import { INTEGRATION_USER_ID, ORG_ID } from './org.ts';
 
 export interface AuthOptions {
@@ -12,9 +13,18 @@ export interface AuthOptions {
   jwtPublicKey?: string;
 }
 
-export interface TokenAnswer { status: number; body: Record<string, unknown> }
+export interface TokenAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
 
-interface PendingCode { clientId: string; redirectUri: string; challenge?: string; method?: string; expiresAt: number }
+interface PendingCode {
+  clientId: string;
+  redirectUri: string;
+  challenge?: string;
+  method?: string;
+  expiresAt: number;
+}
 
 const random = (bytes: number): string => randomBytes(bytes).toString('base64url');
 
@@ -57,7 +67,8 @@ export class SandboxAuth {
   /** `POST /services/oauth2/token` with a form body. */
   token(form: URLSearchParams, baseUrl: string): TokenAnswer {
     const grant = form.get('grant_type');
-    if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer') return this.jwtGrant(form.get('assertion') ?? '', baseUrl);
+    if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+      return this.jwtGrant(form.get('assertion') ?? '', baseUrl);
     if (form.get('client_id') !== this.options.clientId) {
       return { status: 400, body: { error: 'invalid_client_id', error_description: 'client identifier invalid' } };
     }
@@ -82,7 +93,8 @@ export class SandboxAuth {
       }
       if (pending.challenge) {
         const verifier = form.get('code_verifier') ?? '';
-        const computed = pending.method === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
+        const computed =
+          pending.method === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
         if (computed !== pending.challenge) return this.invalidGrant('invalid code verifier');
       } else if (secret !== this.options.clientSecret) {
         return this.invalidClient();
@@ -94,16 +106,26 @@ export class SandboxAuth {
 
   /** `GET /services/oauth2/authorize`: the consent page; answers an error page for a wrong client or redirect. */
   authorizePage(query: URLSearchParams): { status: number; html: string } {
-    if (query.get('response_type') !== 'code' || query.get('client_id') !== this.options.clientId || !query.get('redirect_uri')) {
-      return { status: 400, html: page('<p>error=invalid_client_id: client identifier invalid or response_type is not code</p>') };
+    if (
+      query.get('response_type') !== 'code' ||
+      query.get('client_id') !== this.options.clientId ||
+      !query.get('redirect_uri')
+    ) {
+      return {
+        status: 400,
+        html: page('<p>error=invalid_client_id: client identifier invalid or response_type is not code</p>'),
+      };
     }
     const hidden = ['client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method', 'scope']
-      .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(query.get(name) ?? '')}">`).join('');
+      .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(query.get(name) ?? '')}">`)
+      .join('');
     return {
       status: 200,
-      html: page(`<h1>Allow Access?</h1><p>crm-influence (sandbox) is asking to access your Salesforce data: ${escapeHtml(query.get('scope') ?? 'api refresh_token')}.</p>`
-        + `<form method="post" action="/services/oauth2/authorize">${hidden}<button type="submit" name="decision" value="allow">Allow</button>`
-        + '<button type="submit" name="decision" value="deny">Deny</button></form>'),
+      html: page(
+        `<h1>Allow Access?</h1><p>crm-influence (sandbox) is asking to access your Salesforce data: ${escapeHtml(query.get('scope') ?? 'api refresh_token')}.</p>` +
+          `<form method="post" action="/services/oauth2/authorize">${hidden}<button type="submit" name="decision" value="allow">Allow</button>` +
+          '<button type="submit" name="decision" value="deny">Deny</button></form>',
+      ),
     };
   }
 
@@ -123,8 +145,11 @@ export class SandboxAuth {
     const challenge = form.get('code_challenge') || undefined;
     const method = form.get('code_challenge_method') || undefined;
     this.codes.set(code, {
-      clientId: this.options.clientId, redirectUri, expiresAt: Date.now() + 15 * 60_000,
-      ...(challenge ? { challenge } : {}), ...(method ? { method } : {}),
+      clientId: this.options.clientId,
+      redirectUri,
+      expiresAt: Date.now() + 15 * 60_000,
+      ...(challenge ? { challenge } : {}),
+      ...(method ? { method } : {}),
     });
     target.searchParams.set('code', code);
     return target.toString();
@@ -132,10 +157,16 @@ export class SandboxAuth {
 
   private jwtGrant(assertion: string, baseUrl: string): TokenAnswer {
     const key = this.options.jwtPublicKey;
-    if (!key) return { status: 400, body: { error: 'invalid_grant', error_description: 'JWT bearer flow is not enabled for this client' } };
+    if (!key)
+      return {
+        status: 400,
+        body: { error: 'invalid_grant', error_description: 'JWT bearer flow is not enabled for this client' },
+      };
     const [header, payload, signature] = assertion.split('.');
     if (!header || !payload || !signature) return this.invalidGrant('invalid assertion');
-    const verified = createVerify('RSA-SHA256').update(`${header}.${payload}`).verify(key, Buffer.from(signature, 'base64url'));
+    const verified = createVerify('RSA-SHA256')
+      .update(`${header}.${payload}`)
+      .verify(key, Buffer.from(signature, 'base64url'));
     if (!verified) return this.invalidGrant('invalid assertion');
     let claims: { iss?: string; aud?: string; sub?: string; exp?: number };
     try {
@@ -143,9 +174,11 @@ export class SandboxAuth {
     } catch {
       return this.invalidGrant('invalid assertion');
     }
-    if (claims.iss !== this.options.clientId) return { status: 400, body: { error: 'invalid_client_id', error_description: 'client identifier invalid' } };
-    if (!claims.sub) return this.invalidGrant('user hasn\'t approved this consumer');
-    if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) return this.invalidGrant('expired authorization code');
+    if (claims.iss !== this.options.clientId)
+      return { status: 400, body: { error: 'invalid_client_id', error_description: 'client identifier invalid' } };
+    if (!claims.sub) return this.invalidGrant("user hasn't approved this consumer");
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now())
+      return this.invalidGrant('expired authorization code');
     return { status: 200, body: this.tokenBody(baseUrl) };
   }
 

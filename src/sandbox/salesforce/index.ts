@@ -1,28 +1,29 @@
 // A local Salesforce org the unmodified jsforce cannot tell from the real one: OAuth, REST (versions, limits,
 // describe, query/queryMore, sObject Collections, Composite) and Bulk API 2.0, with the platform's limits, headers
 // and error bodies, over records generated lazily from the sandbox population.
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FaultInjector } from '../faults.ts';
+
 import type { FaultSchedule } from '../faults.ts';
+import { FaultInjector } from '../faults.ts';
 import { SandboxAuth } from './auth.ts';
 import { BulkJobs } from './bulk.ts';
-import { apiError, json } from './http.ts';
 import type { ApiResponse } from './http.ts';
-import { INTEGRATION_USER_ID, ORG_ID, PERSON_USER_ID, SandboxOrg } from './org.ts';
+import { apiError, json } from './http.ts';
 import type { PersonSource, Row } from './org.ts';
-import { QueryEngine, toApiValue } from './query.ts';
+import { INTEGRATION_USER_ID, ORG_ID, PERSON_USER_ID, SandboxOrg } from './org.ts';
 import type { PreparedQuery } from './query.ts';
-import { OBJECT_NAMES, describeBody } from './schema.ts';
+import { QueryEngine, toApiValue } from './query.ts';
 import type { FieldDef, ObjectName } from './schema.ts';
+import { describeBody, OBJECT_NAMES } from './schema.ts';
 import { SoqlError } from './soql.ts';
-import { COLLECTION_LIMIT, RecordWriter } from './write.ts';
 import type { SaveInput } from './write.ts';
+import { COLLECTION_LIMIT, RecordWriter } from './write.ts';
 
-export type { PersonSource, PersonLike } from './org.ts';
-export { SandboxOrg, INTEGRATION_USER_ID, PERSON_USER_ID, ORG_ID } from './org.ts';
+export type { PersonLike, PersonSource } from './org.ts';
+export { INTEGRATION_USER_ID, ORG_ID, PERSON_USER_ID, SandboxOrg } from './org.ts';
 
 export interface SalesforceSandboxOptions {
   population: PersonSource;
@@ -95,14 +96,20 @@ const COMPOSITE_LIMIT = 25;
 const COMPOSITE_COLLECTION_LIMIT = 5;
 const MAX_OPEN_LOCATORS = 20;
 
-interface Locator { prepared: PreparedQuery; indices: number[]; batchSize: number; version: string }
+interface Locator {
+  prepared: PreparedQuery;
+  indices: number[];
+  batchSize: number;
+  version: string;
+}
 
 export async function startSalesforceSandbox(options: SalesforceSandboxOptions): Promise<SalesforceSandbox> {
   const faults = options.faults instanceof FaultInjector ? options.faults : new FaultInjector(options.faults ?? {});
   const clientId = options.clientId ?? '3MVG9sandbox.crm-influence';
   const clientSecret = options.clientSecret ?? 'sandbox-client-secret';
   const auth = new SandboxAuth({
-    clientId, clientSecret,
+    clientId,
+    clientSecret,
     rotateRefreshTokens: options.rotateRefreshTokens ?? false,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
     ...(options.jwtPublicKey ? { jwtPublicKey: options.jwtPublicKey } : {}),
@@ -113,7 +120,14 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   let currentVersion = LATEST_VERSION;
   const bulk = new BulkJobs(writer, engine, () => currentVersion);
   const quota = { max: options.apiQuota ?? 100_000, used: options.apiUsage ?? 0 };
-  const stats = { requests: 0, calls: {} as Record<string, number>, recordsRead: 0, status429: 0, status5xx: 0, dropped: 0 };
+  const stats = {
+    requests: 0,
+    calls: {} as Record<string, number>,
+    recordsRead: 0,
+    status429: 0,
+    status5xx: 0,
+    dropped: 0,
+  };
   const locators = new Map<string, Locator>();
   let locatorSeq = 0;
   let baseUrl = '';
@@ -123,7 +137,16 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   };
 
   // ---- REST resources (paths relative to /services/data/vXX.X) -------------------------------------------------
-  function rest(method: string, path: string, search: URLSearchParams, body: string, headers: IncomingMessage['headers'], version: string, inComposite: boolean, outerAllOrNone = false): ApiResponse {
+  function rest(
+    method: string,
+    path: string,
+    search: URLSearchParams,
+    body: string,
+    headers: IncomingMessage['headers'],
+    version: string,
+    inComposite: boolean,
+    outerAllOrNone = false,
+  ): ApiResponse {
     currentVersion = version;
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     const [head, ...rest_] = parts;
@@ -131,8 +154,13 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       count('resources');
       const base = `/services/data/v${version}`;
       return json(200, {
-        sobjects: `${base}/sobjects`, query: `${base}/query`, queryAll: `${base}/queryAll`, limits: `${base}/limits`,
-        composite: `${base}/composite`, jobs: `${base}/jobs`, identity: `${baseUrl}/id/${ORG_ID}/${INTEGRATION_USER_ID}`,
+        sobjects: `${base}/sobjects`,
+        query: `${base}/query`,
+        queryAll: `${base}/queryAll`,
+        limits: `${base}/limits`,
+        composite: `${base}/composite`,
+        jobs: `${base}/jobs`,
+        identity: `${baseUrl}/id/${ORG_ID}/${INTEGRATION_USER_ID}`,
       });
     }
     switch (head) {
@@ -143,8 +171,11 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         return sobjects(method, rest_, search, body, version);
       case 'query':
       case 'queryAll':
-        if (method !== 'GET') return apiError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed. Allowed are GET,HEAD`);
-        return rest_.length === 0 ? startQuery(search.get('q') ?? '', headers, version) : queryMore(rest_[0]!, headers, version);
+        if (method !== 'GET')
+          return apiError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed. Allowed are GET,HEAD`);
+        return rest_.length === 0
+          ? startQuery(search.get('q') ?? '', headers, version)
+          : queryMore(rest_[0]!, headers, version);
       case 'composite':
         if (rest_[0] === 'sobjects' && rest_.length === 1 && method === 'PATCH') {
           count('collections');
@@ -182,13 +213,26 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     };
   }
 
-  function sobjects(method: string, parts: string[], search: URLSearchParams, body: string, version: string): ApiResponse {
+  function sobjects(
+    method: string,
+    parts: string[],
+    search: URLSearchParams,
+    body: string,
+    version: string,
+  ): ApiResponse {
     const [type, idOrAction] = parts;
     if (!type) {
       count('describeGlobal');
       return json(200, {
-        encoding: 'UTF-8', maxBatchSize: 200,
-        sobjects: OBJECT_NAMES.map((name) => ({ name, label: name, queryable: true, updateable: true, urls: { describe: `/services/data/v${version}/sobjects/${name}/describe` } })),
+        encoding: 'UTF-8',
+        maxBatchSize: 200,
+        sobjects: OBJECT_NAMES.map((name) => ({
+          name,
+          label: name,
+          queryable: true,
+          updateable: true,
+          urls: { describe: `/services/data/v${version}/sobjects/${name}/describe` },
+        })),
       });
     }
     const object = OBJECT_NAMES.find((o) => o.toLowerCase() === type.toLowerCase());
@@ -202,7 +246,11 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     if (method === 'GET') {
       count('retrieve');
       if (!found || found.object !== object) return apiError(404, 'NOT_FOUND', 'The requested resource does not exist');
-      const fieldNames = search.get('fields')?.split(',').map((f) => f.trim()).filter(Boolean);
+      const fieldNames = search
+        .get('fields')
+        ?.split(',')
+        .map((f) => f.trim())
+        .filter(Boolean);
       stats.recordsRead += 1;
       return json(200, apiRecord(object, found.row, version, fieldNames));
     }
@@ -212,13 +260,18 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       if (!fields) return apiError(400, 'JSON_PARSER_ERROR', 'The request body is not a JSON object');
       const [result] = writer.save([{ type: object, id: idOrAction, fields }], true, INTEGRATION_USER_ID);
       if (result?.success) return { status: 204 };
-      return { status: 400, json: (result?.errors ?? []).map((e) => ({ message: e.message, errorCode: e.statusCode, fields: e.fields })) };
+      return {
+        status: 400,
+        json: (result?.errors ?? []).map((e) => ({ message: e.message, errorCode: e.statusCode, fields: e.fields })),
+      };
     }
     return apiError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed.`);
   }
 
   function apiRecord(object: ObjectName, row: Row, version: string, only?: string[]): Record<string, unknown> {
-    const record: Record<string, unknown> = { attributes: { type: object, url: `/services/data/v${version}/sobjects/${object}/${String(row.Id)}` } };
+    const record: Record<string, unknown> = {
+      attributes: { type: object, url: `/services/data/v${version}/sobjects/${object}/${String(row.Id)}` },
+    };
     for (const def of org.schemas[object].fields()) {
       if (only && !only.some((f) => f.toLowerCase() === def.name.toLowerCase())) continue;
       record[def.name] = toApiValue(def, row[def.name]);
@@ -228,7 +281,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
 
   function batchSizeOf(headers: IncomingMessage['headers']): number | undefined {
     const header = headers['sforce-query-options'];
-    const match = /batchSize\s*=\s*(\d+)/i.exec(Array.isArray(header) ? header.join(',') : header ?? '');
+    const match = /batchSize\s*=\s*(\d+)/i.exec(Array.isArray(header) ? header.join(',') : (header ?? ''));
     if (!match) return undefined;
     return Math.min(QUERY_BATCH.max, Math.max(QUERY_BATCH.min, Number(match[1])));
   }
@@ -268,12 +321,14 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   function queryPage(id: string, locator: Locator, position: number, version: string): ApiResponse {
     const end = Math.min(locator.indices.length, position + locator.batchSize);
     const records: Record<string, unknown>[] = [];
-    for (let k = position; k < end; k++) records.push(engine.formatRecord(locator.prepared, locator.indices[k]!, version));
+    for (let k = position; k < end; k++)
+      records.push(engine.formatRecord(locator.prepared, locator.indices[k]!, version));
     stats.recordsRead += records.length;
     const done = end >= locator.indices.length;
     if (done) locators.delete(id);
     return json(200, {
-      totalSize: locator.indices.length, done,
+      totalSize: locator.indices.length,
+      done,
       ...(done ? {} : { nextRecordsUrl: `/services/data/v${version}/query/${id}-${end}` }),
       records,
     });
@@ -281,17 +336,26 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
 
   function collectionUpdate(body: string, forceAllOrNone: boolean): ApiResponse {
     const request = parseJsonObject(body);
-    if (!request || !Array.isArray(request.records)) return apiError(400, 'JSON_PARSER_ERROR', 'The request body must be {"allOrNone": boolean, "records": [...]}');
+    if (!request || !Array.isArray(request.records))
+      return apiError(400, 'JSON_PARSER_ERROR', 'The request body must be {"allOrNone": boolean, "records": [...]}');
     const records = request.records as unknown[];
     if (records.length > COLLECTION_LIMIT) {
-      return apiError(400, 'EXCEEDED_ID_LIMIT', 'record limit reached. cannot submit more than 200 records into this call');
+      return apiError(
+        400,
+        'EXCEEDED_ID_LIMIT',
+        'record limit reached. cannot submit more than 200 records into this call',
+      );
     }
     const inputs: SaveInput[] = records.map((raw) => {
       const record = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
       const { attributes, id, Id, ...fields } = record;
       const type = (attributes as { type?: unknown } | undefined)?.type;
       const recordId = id ?? Id;
-      return { type: typeof type === 'string' ? type : undefined, id: typeof recordId === 'string' ? recordId : undefined, fields };
+      return {
+        type: typeof type === 'string' ? type : undefined,
+        id: typeof recordId === 'string' ? recordId : undefined,
+        fields,
+      };
     });
     const allOrNone = forceAllOrNone || request.allOrNone === true;
     return json(200, writer.save(inputs, allOrNone, INTEGRATION_USER_ID));
@@ -299,33 +363,78 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
 
   function composite(body: string, headers: IncomingMessage['headers'], version: string): ApiResponse {
     const request = parseJsonObject(body);
-    if (!request || !Array.isArray(request.compositeRequest)) return apiError(400, 'JSON_PARSER_ERROR', 'The request body must contain compositeRequest');
-    const subrequests = request.compositeRequest as { method?: unknown; url?: unknown; referenceId?: unknown; body?: unknown; httpHeaders?: unknown }[];
-    if (subrequests.length > COMPOSITE_LIMIT) return apiError(400, 'LIMIT_EXCEEDED', `Composite request can have at most ${COMPOSITE_LIMIT} subrequests; found ${subrequests.length}`);
-    const heavy = subrequests.filter((s) => typeof s.url === 'string' && /\/(composite\/sobjects|query|queryAll)(\/|\?|$)/.test(s.url)).length;
+    if (!request || !Array.isArray(request.compositeRequest))
+      return apiError(400, 'JSON_PARSER_ERROR', 'The request body must contain compositeRequest');
+    const subrequests = request.compositeRequest as {
+      method?: unknown;
+      url?: unknown;
+      referenceId?: unknown;
+      body?: unknown;
+      httpHeaders?: unknown;
+    }[];
+    if (subrequests.length > COMPOSITE_LIMIT)
+      return apiError(
+        400,
+        'LIMIT_EXCEEDED',
+        `Composite request can have at most ${COMPOSITE_LIMIT} subrequests; found ${subrequests.length}`,
+      );
+    const heavy = subrequests.filter(
+      (s) => typeof s.url === 'string' && /\/(composite\/sobjects|query|queryAll)(\/|\?|$)/.test(s.url),
+    ).length;
     if (heavy > COMPOSITE_COLLECTION_LIMIT) {
-      return apiError(400, 'LIMIT_EXCEEDED', `Composite request can have at most ${COMPOSITE_COLLECTION_LIMIT} sObject Collections or query subrequests; found ${heavy}`);
+      return apiError(
+        400,
+        'LIMIT_EXCEEDED',
+        `Composite request can have at most ${COMPOSITE_COLLECTION_LIMIT} sObject Collections or query subrequests; found ${heavy}`,
+      );
     }
     const allOrNone = request.allOrNone === true;
     let halted = false;
     const compositeResponse = subrequests.map((sub) => {
       const referenceId = typeof sub.referenceId === 'string' ? sub.referenceId : '';
       if (halted) {
-        return { body: [{ errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.' }], httpHeaders: {}, httpStatusCode: 400, referenceId };
+        return {
+          body: [
+            {
+              errorCode: 'PROCESSING_HALTED',
+              message: 'The transaction was rolled back since another operation in the same transaction failed.',
+            },
+          ],
+          httpHeaders: {},
+          httpStatusCode: 400,
+          referenceId,
+        };
       }
       const url = new URL(typeof sub.url === 'string' ? sub.url : '/', 'http://composite.invalid');
       const subHeaders: IncomingMessage['headers'] = { ...headers };
       if (sub.httpHeaders && typeof sub.httpHeaders === 'object') {
-        for (const [name, value] of Object.entries(sub.httpHeaders)) if (typeof value === 'string') subHeaders[name.toLowerCase()] = value;
+        for (const [name, value] of Object.entries(sub.httpHeaders))
+          if (typeof value === 'string') subHeaders[name.toLowerCase()] = value;
       }
       const match = /^\/services\/data\/v(\d+\.\d)(\/.*)?$/.exec(url.pathname);
       const answer = match
-        ? rest((typeof sub.method === 'string' ? sub.method : 'GET').toUpperCase(), match[2] ?? '/', url.searchParams, sub.body === undefined ? '' : JSON.stringify(sub.body), subHeaders, match[1]!, true, allOrNone)
+        ? rest(
+            (typeof sub.method === 'string' ? sub.method : 'GET').toUpperCase(),
+            match[2] ?? '/',
+            url.searchParams,
+            sub.body === undefined ? '' : JSON.stringify(sub.body),
+            subHeaders,
+            match[1]!,
+            true,
+            allOrNone,
+          )
         : apiError(404, 'NOT_FOUND', 'The requested resource does not exist');
-      const failed = answer.status >= 400 || (Array.isArray(answer.json) && answer.json.some((r) => (r as { success?: unknown }).success === false));
+      const failed =
+        answer.status >= 400 ||
+        (Array.isArray(answer.json) && answer.json.some((r) => (r as { success?: unknown }).success === false));
       // The sandbox halts the remaining subrequests on failure; saves already made are not rolled back.
       if (allOrNone && failed) halted = true;
-      return { body: answer.json ?? null, httpHeaders: answer.headers ?? {}, httpStatusCode: answer.status, referenceId };
+      return {
+        body: answer.json ?? null,
+        httpHeaders: answer.headers ?? {},
+        httpStatusCode: answer.status,
+        referenceId,
+      };
     });
     void version;
     return json(200, { compositeResponse });
@@ -353,19 +462,22 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         return send(res, { status: page.status, text: page.html, contentType: 'text/html;charset=UTF-8' }, false);
       }
       const location = auth.decide(new URLSearchParams(body));
-      if (!location) return send(res, { status: 400, text: 'invalid authorization request', contentType: 'text/plain' }, false);
+      if (!location)
+        return send(res, { status: 400, text: 'invalid authorization request', contentType: 'text/plain' }, false);
       return send(res, { status: 302, headers: { Location: location } }, false);
     }
     if (path === '/services/oauth2/revoke') return send(res, { status: 200 }, false);
     if (path === `/id/${ORG_ID}/${INTEGRATION_USER_ID}` || path === '/services/oauth2/userinfo') {
       count('identity');
-      if (!auth.isValidBearer(req.headers.authorization)) return send(res, { status: 403, text: 'Bad_OAuth_Token', contentType: 'text/plain' }, false);
+      if (!auth.isValidBearer(req.headers.authorization))
+        return send(res, { status: 403, text: 'Bad_OAuth_Token', contentType: 'text/plain' }, false);
       return send(res, json(200, identityBody()), false);
     }
     if (path === '/services/data' || path === '/services/data/') {
       count('versions');
       const versions = [];
-      for (let v = MIN_VERSION; v <= MAX_VERSION; v++) versions.push({ label: `v${v}.0`, url: `/services/data/v${v}.0`, version: `${v}.0` });
+      for (let v = MIN_VERSION; v <= MAX_VERSION; v++)
+        versions.push({ label: `v${v}.0`, url: `/services/data/v${v}.0`, version: `${v}.0` });
       return send(res, json(200, versions), false);
     }
     const match = /^\/services\/data\/v(\d+\.\d)(\/.*)?$/.exec(path);
@@ -383,7 +495,14 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     }
     if (fault === '429') {
       stats.status429 += 1;
-      return send(res, { ...apiError(429, 'REQUEST_LIMIT_EXCEEDED', 'Too many concurrent requests. Try again later.'), headers: { 'Retry-After': '1' } }, true);
+      return send(
+        res,
+        {
+          ...apiError(429, 'REQUEST_LIMIT_EXCEEDED', 'Too many concurrent requests. Try again later.'),
+          headers: { 'Retry-After': '1' },
+        },
+        true,
+      );
     }
     if (fault === '5xx') {
       stats.status5xx += 1;
@@ -402,10 +521,21 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
 
   function identityBody(): Record<string, unknown> {
     return {
-      id: `${baseUrl}/id/${ORG_ID}/${INTEGRATION_USER_ID}`, asserted_user: true, user_id: INTEGRATION_USER_ID,
-      organization_id: ORG_ID, username: 'integration@crm-influence.sandbox', nick_name: 'integration',
-      display_name: 'Integration User', email: 'integration@crm-influence.sandbox', active: true, user_type: 'STANDARD',
-      urls: { rest: `${baseUrl}/services/data/v{version}/`, sobjects: `${baseUrl}/services/data/v{version}/sobjects/`, query: `${baseUrl}/services/data/v{version}/query/` },
+      id: `${baseUrl}/id/${ORG_ID}/${INTEGRATION_USER_ID}`,
+      asserted_user: true,
+      user_id: INTEGRATION_USER_ID,
+      organization_id: ORG_ID,
+      username: 'integration@crm-influence.sandbox',
+      nick_name: 'integration',
+      display_name: 'Integration User',
+      email: 'integration@crm-influence.sandbox',
+      active: true,
+      user_type: 'STANDARD',
+      urls: {
+        rest: `${baseUrl}/services/data/v{version}/`,
+        sobjects: `${baseUrl}/services/data/v{version}/sobjects/`,
+        query: `${baseUrl}/services/data/v{version}/query/`,
+      },
     };
   }
 
@@ -427,7 +557,16 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, apiError(500, 'UNKNOWN_EXCEPTION', `An unexpected error occurred: ${err instanceof Error ? err.message : String(err)}`), true);
+      if (!res.headersSent)
+        send(
+          res,
+          apiError(
+            500,
+            'UNKNOWN_EXCEPTION',
+            `An unexpected error occurred: ${err instanceof Error ? err.message : String(err)}`,
+          ),
+          true,
+        );
       else res.destroy();
     });
   });
@@ -437,17 +576,39 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   const initial = auth.issueInitial();
 
   const counters: SalesforceCounters = {
-    get requests() { return stats.requests; },
-    get apiCalls() { return quota.used - (options.apiUsage ?? 0); },
-    get calls() { return stats.calls; },
-    get recordsRead() { return stats.recordsRead + bulk.recordsRead; },
-    get recordsWritten() { return writer.recordsWritten; },
-    get largestBatch() { return writer.largestBatch; },
-    get status429() { return stats.status429; },
-    get status5xx() { return stats.status5xx; },
-    get dropped() { return stats.dropped; },
-    get refreshGrants() { return auth.refreshGrants; },
-    get failedGrants() { return auth.failedGrants; },
+    get requests() {
+      return stats.requests;
+    },
+    get apiCalls() {
+      return quota.used - (options.apiUsage ?? 0);
+    },
+    get calls() {
+      return stats.calls;
+    },
+    get recordsRead() {
+      return stats.recordsRead + bulk.recordsRead;
+    },
+    get recordsWritten() {
+      return writer.recordsWritten;
+    },
+    get largestBatch() {
+      return writer.largestBatch;
+    },
+    get status429() {
+      return stats.status429;
+    },
+    get status5xx() {
+      return stats.status5xx;
+    },
+    get dropped() {
+      return stats.dropped;
+    },
+    get refreshGrants() {
+      return auth.refreshGrants;
+    },
+    get failedGrants() {
+      return auth.failedGrants;
+    },
   };
 
   const field = (object: ObjectName, name: string): FieldDef => {
@@ -506,17 +667,18 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     },
     counters,
     control,
-    close: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((err) => (err ? reject(err) : resolve()));
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
   };
 }
 
 function parseJsonObject(body: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(body);
-    return value && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

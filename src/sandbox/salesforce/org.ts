@@ -1,12 +1,15 @@
 // The sandbox org's records: generated lazily from the population (person i ↦ Contact or Lead i, Individual i)
 // with an overlay holding every write, so a 1,000,000-contact org costs memory only for what was written.
 // Iteration order is the keyset order the connector relies on: (SystemModstamp, Id).
-import { KEY_PREFIX, ObjectSchema, baseFields } from './schema.ts';
 import type { SandboxPerson } from '../population.ts';
 import type { ObjectName } from './schema.ts';
+import { baseFields, KEY_PREFIX, ObjectSchema } from './schema.ts';
 
 /** The slice of the population (src/sandbox/population.ts) the org reads. */
-export type PersonLike = Pick<SandboxPerson, 'index' | 'firstName' | 'lastName' | 'email' | 'company' | 'title' | 'objectType' | 'handles' | 'optedOut'>;
+export type PersonLike = Pick<
+  SandboxPerson,
+  'index' | 'firstName' | 'lastName' | 'email' | 'company' | 'title' | 'objectType' | 'handles' | 'optedOut'
+>;
 export interface PersonSource {
   readonly size: number;
   person(index: number): PersonLike;
@@ -23,19 +26,45 @@ const PEOPLE_PER_SECOND = 3;
 const PERSON_CACHE = 20_000;
 const WARM_SLICE = 2_000;
 /** Fields of a Contact/Lead that come from the index alone (see `indexRow`). */
-export const INDEX_FIELDS = new Set(['Id', 'IsDeleted', 'CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById',
-  'SystemModstamp', 'IndividualId', 'IsConverted', 'Influence_Score__c', 'Influence_Tier__c', 'Influence_Confidence__c',
-  'Influence_Scored_At__c', 'Influence_Top_Factors__c', 'Influence_Reason_Codes__c', 'Influence_Trend__c', 'Influence_Org_Percentile__c']);
+export const INDEX_FIELDS = new Set([
+  'Id',
+  'IsDeleted',
+  'CreatedDate',
+  'CreatedById',
+  'LastModifiedDate',
+  'LastModifiedById',
+  'SystemModstamp',
+  'IndividualId',
+  'IsConverted',
+  'Influence_Score__c',
+  'Influence_Tier__c',
+  'Influence_Confidence__c',
+  'Influence_Scored_At__c',
+  'Influence_Top_Factors__c',
+  'Influence_Reason_Codes__c',
+  'Influence_Trend__c',
+  'Influence_Org_Percentile__c',
+]);
 
-interface Modification { stamp: number; index: number }
+interface Modification {
+  stamp: number;
+  index: number;
+}
 
 export class SandboxOrg {
   readonly schemas: Record<ObjectName, ObjectSchema>;
   /** Base SystemModstamp of person 0; person i was last touched at base + ⌊i/3⌋ s (so stamps collide). */
   private readonly epochBase: number;
   private readonly objectTypes: Uint8Array;
-  private readonly overlays: Record<ObjectName, Map<number, Row>> = { Contact: new Map(), Lead: new Map(), Individual: new Map() };
-  private readonly modifications: Record<'Contact' | 'Lead', { list: Modification[]; sorted: boolean; latest: Map<number, number> }> = {
+  private readonly overlays: Record<ObjectName, Map<number, Row>> = {
+    Contact: new Map(),
+    Lead: new Map(),
+    Individual: new Map(),
+  };
+  private readonly modifications: Record<
+    'Contact' | 'Lead',
+    { list: Modification[]; sorted: boolean; latest: Map<number, number> }
+  > = {
     Contact: { list: [], sorted: true, latest: new Map() },
     Lead: { list: [], sorted: true, latest: new Map() },
   };
@@ -43,7 +72,11 @@ export class SandboxOrg {
   /** Recently generated people (a record is usually formatted, filtered and saved within moments). */
   private readonly people = new Map<number, PersonLike>();
 
-  constructor(readonly population: PersonSource, withCustomFields: boolean, now = Date.now()) {
+  constructor(
+    readonly population: PersonSource,
+    withCustomFields: boolean,
+    now = Date.now(),
+  ) {
     this.schemas = {
       Contact: new ObjectSchema('Contact', baseFields('Contact', withCustomFields)),
       Lead: new ObjectSchema('Lead', baseFields('Lead', withCustomFields)),
@@ -95,18 +128,30 @@ export class SandboxOrg {
   /** Warms the Contact/Lead split in the background, a slice per tick, so the first query of a big org is quick. */
   private warmObjectTypes(from: number): void {
     const end = Math.min(this.size, from + WARM_SLICE);
-    for (let i = from; i < end; i++) if (!this.objectTypes[i]) this.objectTypes[i] = this.population.person(i).objectType === 'Contact' ? 1 : 2;
+    for (let i = from; i < end; i++)
+      if (!this.objectTypes[i]) this.objectTypes[i] = this.population.person(i).objectType === 'Contact' ? 1 : 2;
     if (end < this.size) setTimeout(() => this.warmObjectTypes(end), 0).unref();
   }
 
   private indexRow(object: 'Contact' | 'Lead', index: number): Row {
     const stamp = this.epochBase + Math.floor(index / PEOPLE_PER_SECOND) * 1000;
     const row: Row = {
-      Id: SandboxOrg.idOf(object, index), IsDeleted: false, CreatedDate: stamp, CreatedById: PERSON_USER_ID,
-      LastModifiedDate: stamp, LastModifiedById: PERSON_USER_ID, SystemModstamp: stamp,
+      Id: SandboxOrg.idOf(object, index),
+      IsDeleted: false,
+      CreatedDate: stamp,
+      CreatedById: PERSON_USER_ID,
+      LastModifiedDate: stamp,
+      LastModifiedById: PERSON_USER_ID,
+      SystemModstamp: stamp,
       IndividualId: SandboxOrg.idOf('Individual', index),
-      Influence_Score__c: null, Influence_Tier__c: null, Influence_Confidence__c: null, Influence_Scored_At__c: null,
-      Influence_Top_Factors__c: null, Influence_Reason_Codes__c: null, Influence_Trend__c: null, Influence_Org_Percentile__c: null,
+      Influence_Score__c: null,
+      Influence_Tier__c: null,
+      Influence_Confidence__c: null,
+      Influence_Scored_At__c: null,
+      Influence_Top_Factors__c: null,
+      Influence_Reason_Codes__c: null,
+      Influence_Trend__c: null,
+      Influence_Org_Percentile__c: null,
     };
     if (object === 'Lead') row.IsConverted = false;
     return row;
@@ -205,8 +250,8 @@ export class SandboxOrg {
       return;
     }
     const mods = this.modifications[object];
-    const first = fromStamp === undefined ? 0
-      : Math.max(0, Math.ceil((fromStamp - this.epochBase) / 1000) * PEOPLE_PER_SECOND);
+    const first =
+      fromStamp === undefined ? 0 : Math.max(0, Math.ceil((fromStamp - this.epochBase) / 1000) * PEOPLE_PER_SECOND);
     for (let i = first; i < this.size; i++) {
       if (mods.latest.has(i) || this.objectTypeOf(i) !== object) continue;
       yield this.row(object, i, cheap)!;
@@ -218,7 +263,8 @@ export class SandboxOrg {
       let hi = mods.list.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (mods.list[mid]!.stamp < fromStamp) lo = mid + 1; else hi = mid;
+        if (mods.list[mid]!.stamp < fromStamp) lo = mid + 1;
+        else hi = mid;
       }
       start = lo;
     }

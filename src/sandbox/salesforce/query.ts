@@ -1,12 +1,12 @@
 // Runs parsed SOQL against the sandbox org: binds field names to the schema (INVALID_FIELD like Salesforce),
 // type-checks filter values, plans a keyset scan from a SystemModstamp lower bound, and formats records the way
 // the REST API returns them. Shared by query/queryMore and the Bulk 2.0 query jobs.
-import { INDEX_FIELDS, SandboxOrg } from './org.ts';
 import type { Row } from './org.ts';
-import { OBJECT_NAMES } from './schema.ts';
+import { INDEX_FIELDS, SandboxOrg } from './org.ts';
 import type { FieldDef, ObjectName, ObjectSchema } from './schema.ts';
-import { SoqlError, likeToRegExp, parseSoql, plainString } from './soql.ts';
+import { OBJECT_NAMES } from './schema.ts';
 import type { Condition, FieldRef, Literal, SoqlQuery } from './soql.ts';
+import { likeToRegExp, parseSoql, plainString, SoqlError } from './soql.ts';
 
 export interface BoundField {
   /** Canonical path, e.g. ['Individual', 'HasOptedOutProfiling']. */
@@ -38,17 +38,38 @@ export class QueryEngine {
   prepare(soql: string): PreparedQuery {
     const query = parseSoql(soql);
     const object = OBJECT_NAMES.find((o) => o.toLowerCase() === query.from.toLowerCase());
-    if (!object) throw new SoqlError('INVALID_TYPE', `\n${soql}\nsObject type '${query.from}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`);
+    if (!object)
+      throw new SoqlError(
+        'INVALID_TYPE',
+        `\n${soql}\nsObject type '${query.from}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`,
+      );
     const schema = this.org.schemas[object];
     const fields = query.select === 'count' ? [] : query.select.map((ref) => this.bind(schema, ref, soql));
     const predicate = query.where ? this.compile(schema, query.where, soql) : () => true;
     const order = query.orderBy.map((o) => ({ ...o, bound: this.bind(schema, o.field, soql) }));
-    const naturalOrder = object !== 'Individual' && order.every((o, i) => !o.descending
-      && ((i === 0 && o.bound.path.join('.') === 'SystemModstamp') || (i === 1 && o.bound.path.join('.') === 'Id' && order[0]!.bound.path.join('.') === 'SystemModstamp')));
+    const naturalOrder =
+      object !== 'Individual' &&
+      order.every(
+        (o, i) =>
+          !o.descending &&
+          ((i === 0 && o.bound.path.join('.') === 'SystemModstamp') ||
+            (i === 1 && o.bound.path.join('.') === 'Id' && order[0]!.bound.path.join('.') === 'SystemModstamp')),
+      );
     const lowerStamp = query.where ? stampLowerBound(query.where) : undefined;
     const referenced = [...(query.where ? conditionFields(query.where) : []), ...query.orderBy.map((o) => o.field)];
-    const cheapRows = referenced.every((ref) => ref.path.length === 1 && INDEX_FIELDS.has(schema.field(ref.path[0]!)?.name ?? ''));
-    return { soql, object, query, fields, predicate, naturalOrder, cheapRows, ...(lowerStamp !== undefined ? { lowerStamp } : {}) };
+    const cheapRows = referenced.every(
+      (ref) => ref.path.length === 1 && INDEX_FIELDS.has(schema.field(ref.path[0]!)?.name ?? ''),
+    );
+    return {
+      soql,
+      object,
+      query,
+      fields,
+      predicate,
+      naturalOrder,
+      cheapRows,
+      ...(lowerStamp !== undefined ? { lowerStamp } : {}),
+    };
   }
 
   /** Indices of matching records in result order, after OFFSET and LIMIT. */
@@ -92,10 +113,18 @@ export class QueryEngine {
       }
       const { name, refField, object } = field.relationship;
       const refId = row[refField] as string | null;
-      if (!refId) { record[name] = null; continue; }
+      if (!refId) {
+        record[name] = null;
+        continue;
+      }
       const related = this.org.rowById(refId);
-      if (!related) { record[name] = null; continue; }
-      const nested = (record[name] as Record<string, unknown> | undefined) ?? { attributes: attributes(object, refId, version) };
+      if (!related) {
+        record[name] = null;
+        continue;
+      }
+      const nested = (record[name] as Record<string, unknown> | undefined) ?? {
+        attributes: attributes(object, refId, version),
+      };
       nested[field.def.name] = toApiValue(field.def, related.row[field.def.name]);
       record[name] = nested;
     }
@@ -123,14 +152,24 @@ export class QueryEngine {
     if (ref.path.length === 2) {
       const refDef = schema.relationship(ref.path[0]!);
       if (!refDef?.referenceTo) {
-        throw new SoqlError('INVALID_FIELD', `\n${soql}\nDidn't understand relationship '${ref.path[0]!}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`);
+        throw new SoqlError(
+          'INVALID_FIELD',
+          `\n${soql}\nDidn't understand relationship '${ref.path[0]!}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`,
+        );
       }
       const target = refDef.referenceTo as ObjectName;
       const def = this.org.schemas[target].field(ref.path[1]!);
       if (!def) throw invalidField(soql, ref.path[1]!, target);
-      return { path: [refDef.relationshipName!, def.name], def, relationship: { name: refDef.relationshipName!, refField: refDef.name, object: target } };
+      return {
+        path: [refDef.relationshipName!, def.name],
+        def,
+        relationship: { name: refDef.relationshipName!, refField: refDef.name, object: target },
+      };
     }
-    throw new SoqlError('MALFORMED_QUERY', `\n${soql}\nrelationship paths deeper than one level are not supported by the sandbox: ${ref.path.join('.')}`);
+    throw new SoqlError(
+      'MALFORMED_QUERY',
+      `\n${soql}\nrelationship paths deeper than one level are not supported by the sandbox: ${ref.path.join('.')}`,
+    );
   }
 
   private getter(field: BoundField): (row: Row) => unknown {
@@ -163,7 +202,8 @@ export class QueryEngine {
         const get = this.getter(field);
         const cmp = cond.cmp;
         if (value === null) {
-          if (cmp !== '=' && cmp !== '!=') throw new SoqlError('MALFORMED_QUERY', `\n${soql}\nnull can only be compared with = or !=`);
+          if (cmp !== '=' && cmp !== '!=')
+            throw new SoqlError('MALFORMED_QUERY', `\n${soql}\nnull can only be compared with = or !=`);
           return cmp === '=' ? (row) => isNull(get(row)) : (row) => !isNull(get(row));
         }
         return (row) => {
@@ -171,12 +211,18 @@ export class QueryEngine {
           if (isNull(actual)) return cmp === '!=';
           const c = compareValues(actual, value);
           switch (cmp) {
-            case '=': return c === 0;
-            case '!=': return c !== 0;
-            case '<': return c < 0;
-            case '>': return c > 0;
-            case '<=': return c <= 0;
-            case '>=': return c >= 0;
+            case '=':
+              return c === 0;
+            case '!=':
+              return c !== 0;
+            case '<':
+              return c < 0;
+            case '>':
+              return c > 0;
+            case '<=':
+              return c <= 0;
+            case '>=':
+              return c >= 0;
           }
         };
       }
@@ -194,7 +240,10 @@ export class QueryEngine {
       case 'like': {
         const field = this.bind(schema, cond.field, soql);
         if (!['string', 'email', 'picklist', 'id', 'reference', 'textarea'].includes(field.def.type)) {
-          throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `\n${soql}\ninvalid operator on field '${field.def.name}': LIKE`);
+          throw new SoqlError(
+            'INVALID_QUERY_FILTER_OPERATOR',
+            `\n${soql}\ninvalid operator on field '${field.def.name}': LIKE`,
+          );
         }
         const regexp = likeToRegExp(cond.pattern);
         const get = this.getter(field);
@@ -214,7 +263,10 @@ function attributes(type: string, id: string, version: string): { type: string; 
 }
 
 function invalidField(soql: string, name: string, object: string): SoqlError {
-  return new SoqlError('INVALID_FIELD', `\n${soql}\nNo such column '${name}' on entity '${object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`);
+  return new SoqlError(
+    'INVALID_FIELD',
+    `\n${soql}\nNo such column '${name}' on entity '${object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
+  );
 }
 
 function isNull(value: unknown): boolean {
@@ -233,18 +285,34 @@ function literalValue(field: BoundField, literal: Literal, soql: string): string
   const name = field.def.name;
   switch (field.def.type) {
     case 'datetime':
-      if (literal.kind !== 'datetime') throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `\n${soql}\nvalue of filter criterion for field '${name}' must be of type dateTime and should not be enclosed in quotes`);
+      if (literal.kind !== 'datetime')
+        throw new SoqlError(
+          'INVALID_QUERY_FILTER_OPERATOR',
+          `\n${soql}\nvalue of filter criterion for field '${name}' must be of type dateTime and should not be enclosed in quotes`,
+        );
       return literal.value;
     case 'boolean':
-      if (literal.kind !== 'boolean') throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `\n${soql}\nvalue of filter criterion for field '${name}' must be of type boolean and should not be enclosed in quotes`);
+      if (literal.kind !== 'boolean')
+        throw new SoqlError(
+          'INVALID_QUERY_FILTER_OPERATOR',
+          `\n${soql}\nvalue of filter criterion for field '${name}' must be of type boolean and should not be enclosed in quotes`,
+        );
       return literal.value;
     case 'double':
-      if (literal.kind !== 'number') throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `\n${soql}\nvalue of filter criterion for field '${name}' must be of type double and should not be enclosed in quotes`);
+      if (literal.kind !== 'number')
+        throw new SoqlError(
+          'INVALID_QUERY_FILTER_OPERATOR',
+          `\n${soql}\nvalue of filter criterion for field '${name}' must be of type double and should not be enclosed in quotes`,
+        );
       return literal.value;
     case 'textarea':
       throw new SoqlError('INVALID_FIELD', `\n${soql}\nfield '${name}' can not be filtered in a query call`);
     default:
-      if (literal.kind !== 'string') throw new SoqlError('INVALID_QUERY_FILTER_OPERATOR', `\n${soql}\nvalue of filter criterion for field '${name}' must be of type string and should be enclosed in quotes`);
+      if (literal.kind !== 'string')
+        throw new SoqlError(
+          'INVALID_QUERY_FILTER_OPERATOR',
+          `\n${soql}\nvalue of filter criterion for field '${name}' must be of type string and should be enclosed in quotes`,
+        );
       return plainString(literal.value);
   }
 }
@@ -269,9 +337,13 @@ function compareForSort(a: unknown, b: unknown, nullsLast: boolean): number {
 
 function conditionFields(cond: Condition): FieldRef[] {
   switch (cond.op) {
-    case 'and': case 'or': return cond.items.flatMap(conditionFields);
-    case 'not': return conditionFields(cond.item);
-    default: return [cond.field];
+    case 'and':
+    case 'or':
+      return cond.items.flatMap(conditionFields);
+    case 'not':
+      return conditionFields(cond.item);
+    default:
+      return [cond.field];
   }
 }
 
@@ -279,8 +351,12 @@ function conditionFields(cond: Condition): FieldRef[] {
 function stampLowerBound(cond: Condition): number | undefined {
   switch (cond.op) {
     case 'cmp':
-      return cond.field.path.length === 1 && cond.field.path[0]!.toLowerCase() === 'systemmodstamp'
-        && cond.value.kind === 'datetime' && ['>', '>=', '='].includes(cond.cmp) ? cond.value.value : undefined;
+      return cond.field.path.length === 1 &&
+        cond.field.path[0]!.toLowerCase() === 'systemmodstamp' &&
+        cond.value.kind === 'datetime' &&
+        ['>', '>=', '='].includes(cond.cmp)
+        ? cond.value.value
+        : undefined;
     case 'and': {
       const bounds = cond.items.map(stampLowerBound).filter((b): b is number => b !== undefined);
       return bounds.length ? Math.max(...bounds) : undefined;

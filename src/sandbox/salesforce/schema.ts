@@ -2,7 +2,16 @@
 // whether the integration user may update them (field-level security). Describe, SOQL and writes all read it.
 
 export type FieldType =
-  | 'id' | 'reference' | 'string' | 'email' | 'textarea' | 'double' | 'boolean' | 'datetime' | 'picklist' | 'multipicklist';
+  | 'id'
+  | 'reference'
+  | 'string'
+  | 'email'
+  | 'textarea'
+  | 'double'
+  | 'boolean'
+  | 'datetime'
+  | 'picklist'
+  | 'multipicklist';
 
 export interface FieldDef {
   name: string;
@@ -26,51 +35,176 @@ export const OBJECT_NAMES: readonly ObjectName[] = ['Contact', 'Lead', 'Individu
 export const KEY_PREFIX: Record<ObjectName, string> = { Contact: '003', Lead: '00Q', Individual: '0PK' };
 
 const system = (name: string, type: FieldType, extra: Partial<FieldDef> = {}): FieldDef => ({
-  name, label: name, type, custom: false, updateable: false, nillable: type !== 'id' && type !== 'boolean', ...extra,
+  name,
+  label: name,
+  type,
+  custom: false,
+  updateable: false,
+  nillable: type !== 'id' && type !== 'boolean',
+  ...extra,
 });
 const text = (name: string, length = 255, custom = false): FieldDef => ({
-  name, label: name.replace(/__c$/, '').replaceAll('_', ' '), type: 'string', custom, updateable: true, nillable: true, length,
+  name,
+  label: name.replace(/__c$/, '').replaceAll('_', ' '),
+  type: 'string',
+  custom,
+  updateable: true,
+  nillable: true,
+  length,
 });
 
 export const TIER_VALUES = ['A', 'B', 'C', 'D', 'Unscored'] as const;
 
 /** Our influence fields (names fixed by SANDBOX.md; the manifests are their source of truth). */
 export const INFLUENCE_FIELDS: readonly FieldDef[] = [
-  { name: 'Influence_Score__c', label: 'Influence Score', type: 'double', custom: true, updateable: true, nillable: true, precision: 3, scale: 0 },
-  { name: 'Influence_Tier__c', label: 'Influence Tier', type: 'picklist', custom: true, updateable: true, nillable: true, picklist: TIER_VALUES, restricted: true },
-  { name: 'Influence_Confidence__c', label: 'Influence Confidence', type: 'picklist', custom: true, updateable: true, nillable: true, picklist: ['High', 'Medium', 'Low'], restricted: true },
-  { name: 'Influence_Scored_At__c', label: 'Influence Scored At', type: 'datetime', custom: true, updateable: true, nillable: true },
-  { name: 'Influence_Top_Factors__c', label: 'Influence Top Factors', type: 'textarea', custom: true, updateable: true, nillable: true, length: 32768 },
+  {
+    name: 'Influence_Score__c',
+    label: 'Influence Score',
+    type: 'double',
+    custom: true,
+    updateable: true,
+    nillable: true,
+    precision: 3,
+    scale: 0,
+  },
+  {
+    name: 'Influence_Tier__c',
+    label: 'Influence Tier',
+    type: 'picklist',
+    custom: true,
+    updateable: true,
+    nillable: true,
+    picklist: TIER_VALUES,
+    restricted: true,
+  },
+  {
+    name: 'Influence_Confidence__c',
+    label: 'Influence Confidence',
+    type: 'picklist',
+    custom: true,
+    updateable: true,
+    nillable: true,
+    picklist: ['High', 'Medium', 'Low'],
+    restricted: true,
+  },
+  {
+    name: 'Influence_Scored_At__c',
+    label: 'Influence Scored At',
+    type: 'datetime',
+    custom: true,
+    updateable: true,
+    nillable: true,
+  },
+  {
+    name: 'Influence_Top_Factors__c',
+    label: 'Influence Top Factors',
+    type: 'textarea',
+    custom: true,
+    updateable: true,
+    nillable: true,
+    length: 32768,
+  },
   // Reason codes are owned by the scoring model; the sandbox accepts any value so it never drifts from it.
-  { name: 'Influence_Reason_Codes__c', label: 'Influence Reason Codes', type: 'multipicklist', custom: true, updateable: true, nillable: true, picklist: [] },
-  { name: 'Influence_Trend__c', label: 'Influence Trend', type: 'picklist', custom: true, updateable: true, nillable: true, picklist: ['Rising', 'Stable', 'Falling', 'New'], restricted: true },
-  { name: 'Influence_Org_Percentile__c', label: 'Influence Org Percentile', type: 'double', custom: true, updateable: true, nillable: true, precision: 3, scale: 0 },
-  { name: 'Influence_Do_Not_Profile__c', label: 'Influence Do Not Profile', type: 'boolean', custom: true, updateable: true, nillable: false },
+  {
+    name: 'Influence_Reason_Codes__c',
+    label: 'Influence Reason Codes',
+    type: 'multipicklist',
+    custom: true,
+    updateable: true,
+    nillable: true,
+    picklist: [],
+  },
+  {
+    name: 'Influence_Trend__c',
+    label: 'Influence Trend',
+    type: 'picklist',
+    custom: true,
+    updateable: true,
+    nillable: true,
+    picklist: ['Rising', 'Stable', 'Falling', 'New'],
+    restricted: true,
+  },
+  {
+    name: 'Influence_Org_Percentile__c',
+    label: 'Influence Org Percentile',
+    type: 'double',
+    custom: true,
+    updateable: true,
+    nillable: true,
+    precision: 3,
+    scale: 0,
+  },
+  {
+    name: 'Influence_Do_Not_Profile__c',
+    label: 'Influence Do Not Profile',
+    type: 'boolean',
+    custom: true,
+    updateable: true,
+    nillable: false,
+  },
 ];
 
 /** The org's own handle fields (not ours: they exist with or without our package). */
 const HANDLE_FIELDS: readonly FieldDef[] = [
-  text('X_Handle__c', 255, true), text('GitHub_Handle__c', 255, true), text('Mastodon_Handle__c', 255, true),
-  text('Bluesky_Handle__c', 255, true), text('YouTube_Channel__c', 255, true), text('Social_Profile_URL__c', 255, true),
+  text('X_Handle__c', 255, true),
+  text('GitHub_Handle__c', 255, true),
+  text('Mastodon_Handle__c', 255, true),
+  text('Bluesky_Handle__c', 255, true),
+  text('YouTube_Channel__c', 255, true),
+  text('Social_Profile_URL__c', 255, true),
 ];
 
 const PERSON_FIELDS: readonly FieldDef[] = [
   system('Id', 'id'),
   system('IsDeleted', 'boolean'),
-  text('FirstName', 40), { ...text('LastName', 80), nillable: false }, system('Name', 'string'),
-  { ...text('Email', 80), type: 'email' }, text('Title', 128),
-  { name: 'IndividualId', label: 'Individual ID', type: 'reference', custom: false, updateable: true, nillable: true, relationshipName: 'Individual', referenceTo: 'Individual' },
-  system('CreatedDate', 'datetime'), system('CreatedById', 'reference'),
-  system('LastModifiedDate', 'datetime'), system('LastModifiedById', 'reference'), system('SystemModstamp', 'datetime'),
+  text('FirstName', 40),
+  { ...text('LastName', 80), nillable: false },
+  system('Name', 'string'),
+  { ...text('Email', 80), type: 'email' },
+  text('Title', 128),
+  {
+    name: 'IndividualId',
+    label: 'Individual ID',
+    type: 'reference',
+    custom: false,
+    updateable: true,
+    nillable: true,
+    relationshipName: 'Individual',
+    referenceTo: 'Individual',
+  },
+  system('CreatedDate', 'datetime'),
+  system('CreatedById', 'reference'),
+  system('LastModifiedDate', 'datetime'),
+  system('LastModifiedById', 'reference'),
+  system('SystemModstamp', 'datetime'),
   ...HANDLE_FIELDS,
 ];
 
 const INDIVIDUAL_FIELDS: readonly FieldDef[] = [
-  system('Id', 'id'), system('IsDeleted', 'boolean'), text('FirstName', 40), { ...text('LastName', 80), nillable: false },
+  system('Id', 'id'),
+  system('IsDeleted', 'boolean'),
+  text('FirstName', 40),
+  { ...text('LastName', 80), nillable: false },
   system('Name', 'string'),
-  { name: 'HasOptedOutProfiling', label: "Don't Profile", type: 'boolean', custom: false, updateable: true, nillable: false },
-  { name: 'HasOptedOutTracking', label: "Don't Track", type: 'boolean', custom: false, updateable: true, nillable: false },
-  system('CreatedDate', 'datetime'), system('LastModifiedDate', 'datetime'), system('LastModifiedById', 'reference'),
+  {
+    name: 'HasOptedOutProfiling',
+    label: "Don't Profile",
+    type: 'boolean',
+    custom: false,
+    updateable: true,
+    nillable: false,
+  },
+  {
+    name: 'HasOptedOutTracking',
+    label: "Don't Track",
+    type: 'boolean',
+    custom: false,
+    updateable: true,
+    nillable: false,
+  },
+  system('CreatedDate', 'datetime'),
+  system('LastModifiedDate', 'datetime'),
+  system('LastModifiedById', 'reference'),
   system('SystemModstamp', 'datetime'),
 ];
 
@@ -80,7 +214,9 @@ export function baseFields(object: ObjectName, withCustomFields: boolean): Field
       return [...PERSON_FIELDS, ...(withCustomFields ? INFLUENCE_FIELDS : [])];
     case 'Lead':
       return [
-        ...PERSON_FIELDS, text('Company', 255), system('IsConverted', 'boolean'),
+        ...PERSON_FIELDS,
+        text('Company', 255),
+        system('IsConverted', 'boolean'),
         ...(withCustomFields ? INFLUENCE_FIELDS : []),
       ];
     case 'Individual':
@@ -93,7 +229,10 @@ export class ObjectSchema {
   private readonly byLowerName = new Map<string, FieldDef>();
   private readonly relationships = new Map<string, FieldDef>();
 
-  constructor(readonly name: ObjectName, fields: readonly FieldDef[]) {
+  constructor(
+    readonly name: ObjectName,
+    fields: readonly FieldDef[],
+  ) {
     for (const field of fields) this.add(field);
   }
 
@@ -145,7 +284,14 @@ export function describeBody(schema: ObjectSchema, version: string): Record<stri
       precision: f.precision ?? 0,
       scale: f.scale ?? 0,
       restrictedPicklist: f.restricted ?? false,
-      picklistValues: (f.picklist ?? []).map((value, i) => ({ value, label: value, active: true, defaultValue: false, validFor: null, index: i })),
+      picklistValues: (f.picklist ?? []).map((value, i) => ({
+        value,
+        label: value,
+        active: true,
+        defaultValue: false,
+        validFor: null,
+        index: i,
+      })),
       relationshipName: f.relationshipName ?? null,
       referenceTo: f.referenceTo ? [f.referenceTo] : [],
       soapType: soapType(f.type),
@@ -155,10 +301,16 @@ export function describeBody(schema: ObjectSchema, version: string): Record<stri
 
 function soapType(type: FieldType): string {
   switch (type) {
-    case 'id': case 'reference': return 'tns:ID';
-    case 'double': return 'xsd:double';
-    case 'boolean': return 'xsd:boolean';
-    case 'datetime': return 'xsd:dateTime';
-    default: return 'xsd:string';
+    case 'id':
+    case 'reference':
+      return 'tns:ID';
+    case 'double':
+      return 'xsd:double';
+    case 'boolean':
+      return 'xsd:boolean';
+    case 'datetime':
+      return 'xsd:dateTime';
+    default:
+      return 'xsd:string';
   }
 }

@@ -4,12 +4,17 @@
 // Salesforce.
 
 export class SoqlError extends Error {
-  constructor(readonly errorCode: 'MALFORMED_QUERY' | 'INVALID_FIELD' | 'INVALID_TYPE' | 'INVALID_QUERY_FILTER_OPERATOR', message: string) {
+  constructor(
+    readonly errorCode: 'MALFORMED_QUERY' | 'INVALID_FIELD' | 'INVALID_TYPE' | 'INVALID_QUERY_FILTER_OPERATOR',
+    message: string,
+  ) {
     super(message);
   }
 }
 
-export interface FieldRef { path: string[] }
+export interface FieldRef {
+  path: string[];
+}
 export type Literal =
   | { kind: 'string'; value: string }
   | { kind: 'number'; value: number }
@@ -25,7 +30,11 @@ export type Condition =
   | { op: 'in'; field: FieldRef; negate: boolean; values: Literal[] }
   | { op: 'like'; field: FieldRef; pattern: string };
 
-export interface OrderBy { field: FieldRef; descending: boolean; nullsLast: boolean }
+export interface OrderBy {
+  field: FieldRef;
+  descending: boolean;
+  nullsLast: boolean;
+}
 export interface SoqlQuery {
   select: FieldRef[] | 'count';
   from: string;
@@ -49,11 +58,25 @@ const WORD = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*/;
 // `\%` and `\_` stay distinguishable from `%`/`_` (wildcards in LIKE) through private-use placeholders.
 const LITERAL_PERCENT = '\uE000';
 const LITERAL_UNDERSCORE = '\uE001';
-const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '"': '"', "'": "'", '\\': '\\', '%': LITERAL_PERCENT, _: LITERAL_UNDERSCORE };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  b: '\b',
+  f: '\f',
+  '"': '"',
+  "'": "'",
+  '\\': '\\',
+  '%': LITERAL_PERCENT,
+  _: LITERAL_UNDERSCORE,
+};
 
 function malformed(soql: string, pos: number, detail: string): SoqlError {
   const column = pos + 1;
-  return new SoqlError('MALFORMED_QUERY', `\n${soql}\n${' '.repeat(Math.max(0, pos))}^\nERROR at Row:1:Column:${column}\n${detail}`);
+  return new SoqlError(
+    'MALFORMED_QUERY',
+    `\n${soql}\n${' '.repeat(Math.max(0, pos))}^\nERROR at Row:1:Column:${column}\n${detail}`,
+  );
 }
 
 function tokenize(soql: string): Token[] {
@@ -61,13 +84,17 @@ function tokenize(soql: string): Token[] {
   let i = 0;
   while (i < soql.length) {
     const ch = soql[i]!;
-    if (/\s/.test(ch)) { i++; continue; }
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
     const rest = soql.slice(i);
     if (ch === "'") {
       let value = '';
       let j = i + 1;
       for (;;) {
-        if (j >= soql.length) throw malformed(soql, i, 'line 1:' + String(i) + ' mismatched character \'<EOF>\' expecting \'\'\'');
+        if (j >= soql.length)
+          throw malformed(soql, i, 'line 1:' + String(i) + " mismatched character '<EOF>' expecting '''");
         const c = soql[j]!;
         if (c === '\\') {
           const next = soql[j + 1] ?? '';
@@ -77,7 +104,12 @@ function tokenize(soql: string): Token[] {
             continue;
           }
           const escaped = ESCAPES[next];
-          if (escaped === undefined) throw malformed(soql, j, `Invalid string literal '${soql.slice(i, j + 2)}'. Illegal escape sequence '\\${next}'`);
+          if (escaped === undefined)
+            throw malformed(
+              soql,
+              j,
+              `Invalid string literal '${soql.slice(i, j + 2)}'. Illegal escape sequence '\\${next}'`,
+            );
           value += escaped;
           j += 2;
           continue;
@@ -132,18 +164,51 @@ function tokenize(soql: string): Token[] {
   return tokens;
 }
 
-const KEYWORDS = new Set(['select', 'from', 'where', 'and', 'or', 'not', 'in', 'like', 'order', 'by', 'asc', 'desc', 'nulls',
-  'first', 'last', 'limit', 'offset', 'true', 'false', 'null', 'includes', 'excludes', 'group', 'having']);
+const KEYWORDS = new Set([
+  'select',
+  'from',
+  'where',
+  'and',
+  'or',
+  'not',
+  'in',
+  'like',
+  'order',
+  'by',
+  'asc',
+  'desc',
+  'nulls',
+  'first',
+  'last',
+  'limit',
+  'offset',
+  'true',
+  'false',
+  'null',
+  'includes',
+  'excludes',
+  'group',
+  'having',
+]);
 
 class Parser {
   private i = 0;
-  constructor(private readonly soql: string, private readonly tokens: Token[]) {}
+  constructor(
+    private readonly soql: string,
+    private readonly tokens: Token[],
+  ) {}
 
-  private peek(): Token | undefined { return this.tokens[this.i]; }
+  private peek(): Token | undefined {
+    return this.tokens[this.i];
+  }
   private fail(detail?: string): never {
     const token = this.peek();
     const pos = token?.pos ?? this.soql.length;
-    throw malformed(this.soql, pos, detail ?? (token ? `unexpected token: '${tokenText(token)}'` : 'unexpected end of query'));
+    throw malformed(
+      this.soql,
+      pos,
+      detail ?? (token ? `unexpected token: '${tokenText(token)}'` : 'unexpected end of query'),
+    );
   }
   private isWord(text: string): boolean {
     const t = this.peek();
@@ -165,13 +230,20 @@ class Parser {
   parse(): SoqlQuery {
     this.expectWord('select');
     let select: SoqlQuery['select'];
-    if (this.isWord('count') && this.tokens[this.i + 1]?.type === 'punct' && (this.tokens[this.i + 1] as { text: string }).text === '(') {
+    if (
+      this.isWord('count') &&
+      this.tokens[this.i + 1]?.type === 'punct' &&
+      (this.tokens[this.i + 1] as { text: string }).text === '('
+    ) {
       this.i += 2;
       this.expectPunct(')');
       select = 'count';
     } else {
       const fields = [this.fieldRef()];
-      while (this.isPunct(',')) { this.i++; fields.push(this.fieldRef()); }
+      while (this.isPunct(',')) {
+        this.i++;
+        fields.push(this.fieldRef());
+      }
       select = fields;
     }
     this.expectWord('from');
@@ -179,7 +251,10 @@ class Parser {
     if (from?.type !== 'word' || from.text.includes('.')) this.fail();
     this.i++;
     const query: SoqlQuery = { select, from: from.text, orderBy: [] };
-    if (this.isWord('where')) { this.i++; query.where = this.orExpr(); }
+    if (this.isWord('where')) {
+      this.i++;
+      query.where = this.orExpr();
+    }
     if (this.isWord('order')) {
       this.i++;
       this.expectWord('by');
@@ -188,7 +263,10 @@ class Parser {
         const field = this.fieldRef();
         let descending = false;
         if (this.isWord('asc')) this.i++;
-        else if (this.isWord('desc')) { this.i++; descending = true; }
+        else if (this.isWord('desc')) {
+          this.i++;
+          descending = true;
+        }
         let nullsLast = descending;
         if (this.isWord('nulls')) {
           this.i++;
@@ -200,8 +278,14 @@ class Parser {
         query.orderBy.push({ field, descending, nullsLast });
       } while (this.isPunct(','));
     }
-    if (this.isWord('limit')) { this.i++; query.limit = this.integer(); }
-    if (this.isWord('offset')) { this.i++; query.offset = this.integer(); }
+    if (this.isWord('limit')) {
+      this.i++;
+      query.limit = this.integer();
+    }
+    if (this.isWord('offset')) {
+      this.i++;
+      query.offset = this.integer();
+    }
     if (this.peek()) this.fail();
     return query;
   }
@@ -222,18 +306,27 @@ class Parser {
 
   private orExpr(): Condition {
     const items = [this.andExpr()];
-    while (this.isWord('or')) { this.i++; items.push(this.andExpr()); }
+    while (this.isWord('or')) {
+      this.i++;
+      items.push(this.andExpr());
+    }
     return items.length === 1 ? items[0]! : { op: 'or', items };
   }
 
   private andExpr(): Condition {
     const items = [this.notExpr()];
-    while (this.isWord('and')) { this.i++; items.push(this.notExpr()); }
+    while (this.isWord('and')) {
+      this.i++;
+      items.push(this.notExpr());
+    }
     return items.length === 1 ? items[0]! : { op: 'and', items };
   }
 
   private notExpr(): Condition {
-    if (this.isWord('not')) { this.i++; return { op: 'not', item: this.notExpr() }; }
+    if (this.isWord('not')) {
+      this.i++;
+      return { op: 'not', item: this.notExpr() };
+    }
     if (this.isPunct('(')) {
       this.i++;
       const inner = this.orExpr();
@@ -247,7 +340,10 @@ class Parser {
       this.i++;
       return { op: 'in', field, negate: true, values: this.literalList() };
     }
-    if (this.isWord('in')) { this.i++; return { op: 'in', field, negate: false, values: this.literalList() }; }
+    if (this.isWord('in')) {
+      this.i++;
+      return { op: 'in', field, negate: false, values: this.literalList() };
+    }
     if (this.isWord('like')) {
       this.i++;
       const t = this.peek();
@@ -264,7 +360,10 @@ class Parser {
   private literalList(): Literal[] {
     this.expectPunct('(');
     const values = [this.literal()];
-    while (this.isPunct(',')) { this.i++; values.push(this.literal()); }
+    while (this.isPunct(',')) {
+      this.i++;
+      values.push(this.literal());
+    }
     this.expectPunct(')');
     return values;
   }
@@ -274,9 +373,12 @@ class Parser {
     if (!t) this.fail();
     this.i++;
     switch (t.type) {
-      case 'string': return { kind: 'string', value: t.value };
-      case 'number': return { kind: 'number', value: t.value };
-      case 'datetime': return { kind: 'datetime', value: t.value, text: t.text };
+      case 'string':
+        return { kind: 'string', value: t.value };
+      case 'number':
+        return { kind: 'number', value: t.value };
+      case 'datetime':
+        return { kind: 'datetime', value: t.value, text: t.text };
       case 'word': {
         const lower = t.text.toLowerCase();
         if (lower === 'true' || lower === 'false') return { kind: 'boolean', value: lower === 'true' };

@@ -2,26 +2,44 @@
 // restricted picklists, lengths, number precision), converted leads refused, injected per-record faults, and
 // `allOrNone` rollback. sObject Collections, Composite and Bulk 2.0 ingest all save through here.
 import type { FaultInjector } from '../faults.ts';
-import { SandboxOrg } from './org.ts';
 import type { Row } from './org.ts';
-import { OBJECT_NAMES } from './schema.ts';
+import { SandboxOrg } from './org.ts';
 import type { FieldDef, ObjectName } from './schema.ts';
+import { OBJECT_NAMES } from './schema.ts';
 
-export interface SaveError { statusCode: string; message: string; fields: string[] }
-export type SaveResult = { id: string; success: true; errors: [] } | { id?: string; success: false; errors: SaveError[] };
+export interface SaveError {
+  statusCode: string;
+  message: string;
+  fields: string[];
+}
+export type SaveResult =
+  { id: string; success: true; errors: [] } | { id?: string; success: false; errors: SaveError[] };
 
 /** One record to save: its type as sent in `attributes.type` (or the Bulk job's object) and its raw fields. */
-export interface SaveInput { type: string | undefined; id: string | undefined; fields: Record<string, unknown> }
+export interface SaveInput {
+  type: string | undefined;
+  id: string | undefined;
+  fields: Record<string, unknown>;
+}
 
 export const COLLECTION_LIMIT = 200;
 
-interface Checked { input: SaveInput; object?: ObjectName; index?: number; values?: Row; errors: SaveError[] }
+interface Checked {
+  input: SaveInput;
+  object?: ObjectName;
+  index?: number;
+  values?: Row;
+  errors: SaveError[];
+}
 
 export class RecordWriter {
   recordsWritten = 0;
   largestBatch = 0;
 
-  constructor(private readonly org: SandboxOrg, private readonly faults: FaultInjector) {}
+  constructor(
+    private readonly org: SandboxOrg,
+    private readonly faults: FaultInjector,
+  ) {}
 
   /** Saves a batch; results are in input order. With `allOrNone`, one failure rolls every record back. */
   save(inputs: readonly SaveInput[], allOrNone: boolean, userId: string): SaveResult[] {
@@ -32,11 +50,17 @@ export class RecordWriter {
       return checked.map((c) => ({
         ...(c.input.id ? { id: c.input.id } : {}),
         success: false as const,
-        errors: c.errors.length > 0 ? c.errors : [{
-          statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
-          message: 'Record rolled back because not all records were valid and the request was using AllOrNone header',
-          fields: [],
-        }],
+        errors:
+          c.errors.length > 0
+            ? c.errors
+            : [
+                {
+                  statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+                  message:
+                    'Record rolled back because not all records were valid and the request was using AllOrNone header',
+                  fields: [],
+                },
+              ],
       }));
     }
     const stamp = this.org.nextWriteStamp();
@@ -51,13 +75,17 @@ export class RecordWriter {
   }
 
   private check(input: SaveInput): Checked {
-    const fail = (statusCode: string, message: string, fields: string[] = []): Checked => ({ input, errors: [{ statusCode, message, fields }] });
+    const fail = (statusCode: string, message: string, fields: string[] = []): Checked => ({
+      input,
+      errors: [{ statusCode, message, fields }],
+    });
     const object = OBJECT_NAMES.find((o) => o === input.type);
     if (!input.type) return fail('INVALID_TYPE', 'Must send a concrete entity type.');
     if (!object) return fail('INVALID_TYPE', `sObject type '${input.type}' is not supported.`);
     if (!input.id) return fail('MISSING_ARGUMENT', 'Id not specified in an update call', ['Id']);
     const parsed = SandboxOrg.parseId(input.id);
-    if (!parsed || parsed.object !== object) return fail('MALFORMED_ID', `${object} ID: id value of incorrect type: ${input.id}`, ['Id']);
+    if (!parsed || parsed.object !== object)
+      return fail('MALFORMED_ID', `${object} ID: id value of incorrect type: ${input.id}`, ['Id']);
     const row = this.org.row(object, parsed.index);
     if (!row) return fail('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', []);
     if (row.IsConverted === true) return fail('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', []);
@@ -67,7 +95,11 @@ export class RecordWriter {
       const def = schema.field(name);
       if (!def) return fail('INVALID_FIELD', `No such column '${name}' on sobject of type ${object}`, [name]);
       if (!def.updateable) {
-        return fail('INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${def.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`, [def.name]);
+        return fail(
+          'INVALID_FIELD_FOR_INSERT_UPDATE',
+          `Unable to create/update fields: ${def.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+          [def.name],
+        );
       }
       const converted = convert(def, raw);
       if ('error' in converted) return { input, errors: [converted.error] };
@@ -83,9 +115,12 @@ export class RecordWriter {
 
 function defaultFaultMessage(code: string): string {
   switch (code) {
-    case 'UNABLE_TO_LOCK_ROW': return 'unable to obtain exclusive access to this record or 1 records';
-    case 'FIELD_CUSTOM_VALIDATION_EXCEPTION': return 'Influence fields may only be changed by the integration user.';
-    default: return code;
+    case 'UNABLE_TO_LOCK_ROW':
+      return 'unable to obtain exclusive access to this record or 1 records';
+    case 'FIELD_CUSTOM_VALIDATION_EXCEPTION':
+      return 'Influence fields may only be changed by the integration user.';
+    default:
+      return code;
   }
 }
 
@@ -93,7 +128,9 @@ function defaultFaultMessage(code: string): string {
 const show = (raw: unknown): string => (typeof raw === 'string' ? raw : JSON.stringify(raw));
 
 function convert(def: FieldDef, raw: unknown): { value: unknown } | { error: SaveError } {
-  const bad = (statusCode: string, message: string): { error: SaveError } => ({ error: { statusCode, message, fields: [def.name] } });
+  const bad = (statusCode: string, message: string): { error: SaveError } => ({
+    error: { statusCode, message, fields: [def.name] },
+  });
   if (raw === null || raw === undefined || raw === '' || raw === '#N/A') {
     if (def.type === 'boolean') return { value: false };
     if (!def.nillable) return bad('REQUIRED_FIELD_MISSING', `Required fields are missing: [${def.name}]`);
@@ -102,10 +139,15 @@ function convert(def: FieldDef, raw: unknown): { value: unknown } | { error: Sav
   switch (def.type) {
     case 'double': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
-      if (!Number.isFinite(n)) return bad('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.label}: value not of required type: ${show(raw)}`);
+      if (!Number.isFinite(n))
+        return bad('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.label}: value not of required type: ${show(raw)}`);
       const scale = def.scale ?? 0;
       const rounded = Math.round(n * 10 ** scale) / 10 ** scale;
-      if (Math.abs(rounded) >= 10 ** ((def.precision ?? 18) - scale)) return bad('NUMBER_OUTSIDE_VALID_RANGE', `${def.label}: value outside of valid range on numeric field: ${show(raw)}`);
+      if (Math.abs(rounded) >= 10 ** ((def.precision ?? 18) - scale))
+        return bad(
+          'NUMBER_OUTSIDE_VALID_RANGE',
+          `${def.label}: value outside of valid range on numeric field: ${show(raw)}`,
+        );
       return { value: rounded };
     }
     case 'boolean':
@@ -114,16 +156,27 @@ function convert(def: FieldDef, raw: unknown): { value: unknown } | { error: Sav
       return bad('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.label}: value not of required type: ${show(raw)}`);
     case 'datetime': {
       const ms = typeof raw === 'string' ? Date.parse(raw.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')) : NaN;
-      if (Number.isNaN(ms)) return bad('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.label}: value not of required type: ${show(raw)}`);
+      if (Number.isNaN(ms))
+        return bad('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.label}: value not of required type: ${show(raw)}`);
       return { value: ms };
     }
     case 'picklist':
-      if (typeof raw !== 'string') return bad('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.label}: value not of required type: ${show(raw)}`);
-      if (def.restricted && !(def.picklist ?? []).includes(raw)) return bad('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${def.label}: bad value for restricted picklist field: ${raw}`);
+      if (typeof raw !== 'string')
+        return bad('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.label}: value not of required type: ${show(raw)}`);
+      if (def.restricted && !(def.picklist ?? []).includes(raw))
+        return bad(
+          'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+          `${def.label}: bad value for restricted picklist field: ${raw}`,
+        );
       return { value: raw };
     default: {
-      if (typeof raw !== 'string') return bad('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.label}: value not of required type: ${show(raw)}`);
-      if (def.length && raw.length > def.length) return bad('STRING_TOO_LONG', `${def.label}: data value too large: ${raw.slice(0, 40)}... (max length=${def.length})`);
+      if (typeof raw !== 'string')
+        return bad('INVALID_TYPE_ON_FIELD_IN_RECORD', `${def.label}: value not of required type: ${show(raw)}`);
+      if (def.length && raw.length > def.length)
+        return bad(
+          'STRING_TOO_LONG',
+          `${def.label}: data value too large: ${raw.slice(0, 40)}... (max length=${def.length})`,
+        );
       return { value: raw };
     }
   }

@@ -1,19 +1,21 @@
 // `crm-influence fields check|install` against the sandbox CRMs with the real connectors: an org/portal with the
 // fields, one without them, and one where the integration user cannot edit a field.
-import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describeFields, FIELD_FIXES, runFields } from '../../../src/cli/commands/fields.ts';
-import { createPopulation } from '../../../src/sandbox/population.ts';
-import { startHubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
-import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
-import { startSalesforceSandbox } from '../../../src/sandbox/salesforce/index.ts';
-import type { SalesforceSandbox } from '../../../src/sandbox/salesforce/index.ts';
-import { SalesforceConnector } from '../../../connectors/salesforce/index.ts';
+
+import { expect } from 'chai';
+
 import { HubSpotConnector } from '../../../connectors/hubspot/index.ts';
+import { SalesforceConnector } from '../../../connectors/salesforce/index.ts';
+import { describeFields, FIELD_FIXES, runFields } from '../../../src/cli/commands/fields.ts';
+import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
+import { startHubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
+import { createPopulation } from '../../../src/sandbox/population.ts';
+import type { SalesforceSandbox } from '../../../src/sandbox/salesforce/index.ts';
+import { startSalesforceSandbox } from '../../../src/sandbox/salesforce/index.ts';
 
 const population = createPopulation({ seed: 'fields-cli', size: 20 });
 const BIN = path.resolve(import.meta.dirname, '../../../bin/crm-influence.js');
@@ -21,26 +23,38 @@ const BIN = path.resolve(import.meta.dirname, '../../../bin/crm-influence.js');
 /** The real command in a child process (async: the sandbox answers from this process meanwhile). */
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], {
-      timeout: 60_000,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CRM_INFLUENCE_LOG_LEVEL: 'silent', ...env },
-    }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        timeout: 60_000,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CRM_INFLUENCE_LOG_LEVEL: 'silent', ...env },
+      },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+      },
+    );
   });
 }
 
 function salesforceConnector(sandbox: SalesforceSandbox): SalesforceConnector {
-  return new SalesforceConnector({
-    instanceUrl: sandbox.env.SALESFORCE_INSTANCE_URL!, loginUrl: sandbox.env.SALESFORCE_LOGIN_URL!,
-    clientId: sandbox.env.SALESFORCE_CLIENT_ID!, clientSecret: sandbox.env.SALESFORCE_CLIENT_SECRET!,
-    accessToken: sandbox.env.SALESFORCE_ACCESS_TOKEN!, refreshToken: sandbox.env.SALESFORCE_REFRESH_TOKEN!,
-  }, { sleep: () => Promise.resolve() });
+  return new SalesforceConnector(
+    {
+      instanceUrl: sandbox.env.SALESFORCE_INSTANCE_URL!,
+      loginUrl: sandbox.env.SALESFORCE_LOGIN_URL!,
+      clientId: sandbox.env.SALESFORCE_CLIENT_ID!,
+      clientSecret: sandbox.env.SALESFORCE_CLIENT_SECRET!,
+      accessToken: sandbox.env.SALESFORCE_ACCESS_TOKEN!,
+      refreshToken: sandbox.env.SALESFORCE_REFRESH_TOKEN!,
+    },
+    { sleep: () => Promise.resolve() },
+  );
 }
 
 function hubspotConnector(sandbox: HubSpotSandbox): HubSpotConnector {
   return new HubSpotConnector({
-    baseUrl: sandbox.env.HUBSPOT_BASE_URL, portalKey: sandbox.url,
+    baseUrl: sandbox.env.HUBSPOT_BASE_URL,
+    portalKey: sandbox.url,
     auth: { kind: 'private', accessToken: sandbox.env.HUBSPOT_ACCESS_TOKEN },
   });
 }
@@ -70,7 +84,12 @@ describe('cli fields', () => {
       expect(outcome.ok).to.equal(false);
       const text = describeFields(outcome);
       for (const object of ['Contact', 'Lead']) {
-        for (const field of ['Influence_Score__c', 'Influence_Tier__c', 'Influence_Reason_Codes__c', 'Influence_Org_Percentile__c']) {
+        for (const field of [
+          'Influence_Score__c',
+          'Influence_Tier__c',
+          'Influence_Reason_Codes__c',
+          'Influence_Org_Percentile__c',
+        ]) {
           expect(text).to.match(new RegExp(`✗\\s+${object}\\.${field}\\s+missing`));
         }
       }
@@ -137,7 +156,9 @@ describe('cli fields', () => {
       sandbox.control.deleteProperty('influence_confidence');
       const outcome = await runFields('hubspot', 'check', hubspotConnector(sandbox));
       expect(outcome.ok).to.equal(false);
-      expect(outcome.report.fields.filter((f) => !f.exists).map((f) => f.crmField)).to.deep.equal(['influence_confidence']);
+      expect(outcome.report.fields.filter((f) => !f.exists).map((f) => f.crmField)).to.deep.equal([
+        'influence_confidence',
+      ]);
       expect(describeFields(outcome)).to.include(FIELD_FIXES.hubspot.missing);
     });
   });
@@ -159,7 +180,11 @@ describe('cli fields', () => {
     });
 
     it('hubspot: check exits 1 naming what is missing, install creates it, check then exits 0', async () => {
-      const env = { HUBSPOT_BASE_URL: hubspot.env.HUBSPOT_BASE_URL, HUBSPOT_ACCESS_TOKEN: hubspot.env.HUBSPOT_ACCESS_TOKEN, CRM_INFLUENCE_DB: path.join(dir, 'hs.db') };
+      const env = {
+        HUBSPOT_BASE_URL: hubspot.env.HUBSPOT_BASE_URL,
+        HUBSPOT_ACCESS_TOKEN: hubspot.env.HUBSPOT_ACCESS_TOKEN,
+        CRM_INFLUENCE_DB: path.join(dir, 'hs.db'),
+      };
       const before = await cli(['fields', 'check', '--crm', 'hubspot'], env);
       expect(before.code, before.stderr).to.equal(1);
       expect(before.stdout).to.match(/✗\s+contact\.influence_score\s+missing/);
@@ -174,7 +199,11 @@ describe('cli fields', () => {
 
     it('salesforce: check on an org without the fields exits 1 with the deploy command; install exits 2', async () => {
       // The connection's refresh token is stored encrypted, so the store needs a key.
-      const env = { ...salesforce.env, CRM_INFLUENCE_DB: path.join(dir, 'sf.db'), CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex') };
+      const env = {
+        ...salesforce.env,
+        CRM_INFLUENCE_DB: path.join(dir, 'sf.db'),
+        CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex'),
+      };
       const check = await cli(['fields', 'check', '--crm', 'salesforce'], env);
       expect(check.code, check.stderr).to.equal(1);
       expect(check.stdout).to.match(/✗\s+Lead\.Influence_Tier__c\s+missing/);

@@ -1,10 +1,12 @@
 // The real sync engine with the real HubSpot connector against the sandbox portal (deterministic model and
 // provider doubles from test/sync): an unchanged second run writes nothing; a crash mid-run resumes without loss.
-import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+import { expect } from 'chai';
+
 import type { ContactPage, CrmConnector, ReadOptions, ScoreUpdate } from '../../../src/crm/contract.ts';
 import { resolveIdentities } from '../../../src/identity/index.ts';
 import type { ProviderAdapter, ProviderResult } from '../../../src/providers/contract.ts';
@@ -20,13 +22,20 @@ const CONNECTION = 'hubspot-e2e';
 /** Every handle exists, with a follower count derived from the handle (stable across runs). */
 class HashProvider implements ProviderAdapter {
   calls = 0;
-  constructor(readonly network: Network, readonly maxBatch = 100) {}
+  constructor(
+    readonly network: Network,
+    readonly maxBatch = 100,
+  ) {}
   fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     this.calls += 1;
-    return Promise.resolve(new Map(handles.map((h): [string, ProviderResult] => {
-      const followers = createHash('sha256').update(h).digest().readUInt32BE(0) % 100_000;
-      return [h, { status: 'ok', metrics: metricsFor(this.network, h, followers) }];
-    })));
+    return Promise.resolve(
+      new Map(
+        handles.map((h): [string, ProviderResult] => {
+          const followers = createHash('sha256').update(h).digest().readUInt32BE(0) % 100_000;
+          return [h, { status: 'ok', metrics: metricsFor(this.network, h, followers) }];
+        }),
+      ),
+    );
   }
   usage() {
     return { calls: this.calls };
@@ -38,7 +47,10 @@ class Crashing implements CrmConnector {
   readonly crm;
   readonly writeBatchSize;
   writes = 0;
-  constructor(private readonly inner: CrmConnector, private readonly crash: { afterPages?: number; onWrite?: number }) {
+  constructor(
+    private readonly inner: CrmConnector,
+    private readonly crash: { afterPages?: number; onWrite?: number },
+  ) {
     this.crm = inner.crm;
     this.writeBatchSize = inner.writeBatchSize;
   }
@@ -48,7 +60,8 @@ class Crashing implements CrmConnector {
   async *readContacts(cursor: string | null, options: ReadOptions): AsyncIterable<ContactPage> {
     let pages = 0;
     for await (const page of this.inner.readContacts(cursor, options)) {
-      if (this.crash.afterPages !== undefined && options.ids === undefined && pages === this.crash.afterPages) throw new Error('simulated crash while reading');
+      if (this.crash.afterPages !== undefined && options.ids === undefined && pages === this.crash.afterPages)
+        throw new Error('simulated crash while reading');
       pages += 1;
       yield page;
     }
@@ -76,7 +89,15 @@ describe('HubSpot connector + sync engine (end to end)', function () {
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-hs-e2e-'));
     store = await SqliteStore.open(path.join(dir, 'store.db'), { secretKey: randomBytes(32) });
-    await store.saveConnection({ id: CONNECTION, crm: 'hubspot', name: 'Sandbox portal', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+    await store.saveConnection({
+      id: CONNECTION,
+      crm: 'hubspot',
+      name: 'Sandbox portal',
+      status: 'ok',
+      statusMessage: null,
+      credentials: {},
+      settings: {},
+    });
     sandbox = await startPortal(700);
     await connectorFor(sandbox).installFields();
     sandbox.control.resetCounters();
@@ -87,11 +108,13 @@ describe('HubSpot connector + sync engine (end to end)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const sync = (connector: CrmConnector) => runSync(
-    { store, connector, providers, resolveIdentities, score: model.score, scoringKey: model.version },
-    { connectionId: CONNECTION, leaseTtlSeconds: 5 },
-  );
-  const scored = (ids: readonly string[]) => ids.filter((id) => sandbox.control.value(id, 'influence_scored_at') !== null);
+  const sync = (connector: CrmConnector) =>
+    runSync(
+      { store, connector, providers, resolveIdentities, score: model.score, scoringKey: model.version },
+      { connectionId: CONNECTION, leaseTtlSeconds: 5 },
+    );
+  const scored = (ids: readonly string[]) =>
+    ids.filter((id) => sandbox.control.value(id, 'influence_scored_at') !== null);
   const allIds = Array.from({ length: 700 }, (_, i) => String(i + 1));
 
   it('a first run into a portal without our properties stops before reading anyone, naming the fix (no network budget spent)', async () => {
@@ -100,9 +123,14 @@ describe('HubSpot connector + sync engine (end to end)', function () {
       const before = providers.map((p) => p.calls);
       const report = await sync(connectorFor(bare));
       expect(report.status).to.equal('failed');
-      expect(report.message).to.include('contact.influence_score cannot be written').and.include('crm-influence fields install --crm hubspot');
+      expect(report.message)
+        .to.include('contact.influence_score cannot be written')
+        .and.include('crm-influence fields install --crm hubspot');
       expect(report.counts.read).to.equal(0);
-      expect(providers.map((p) => p.calls), 'no network was called').to.deep.equal(before);
+      expect(
+        providers.map((p) => p.calls),
+        'no network was called',
+      ).to.deep.equal(before);
       expect(bare.counters.recordsWritten).to.equal(0);
       // Once the properties are installed, the next run is still a first run and goes through.
       await connectorFor(bare).installFields();
@@ -114,7 +142,7 @@ describe('HubSpot connector + sync engine (end to end)', function () {
     }
   });
 
-  it('writes every contact once; an unchanged second run writes nothing; a person\'s edit writes only that contact', async () => {
+  it("writes every contact once; an unchanged second run writes nothing; a person's edit writes only that contact", async () => {
     const connector = connectorFor(sandbox);
     const first = await sync(connector);
     expect(first.status, first.message).to.equal('ok');
@@ -130,7 +158,12 @@ describe('HubSpot connector + sync engine (end to end)', function () {
     expect(sandbox.counters.recordsWritten).to.equal(writtenOnce);
     expect(second.apiCalls.crm.write).to.equal(0);
 
-    const someone = allIds.find((id) => sandbox.control.value(id, 'influence_do_not_profile') !== 'true' && sandbox.control.value(id, 'github_handle') === null) ?? '1';
+    const someone =
+      allIds.find(
+        (id) =>
+          sandbox.control.value(id, 'influence_do_not_profile') !== 'true' &&
+          sandbox.control.value(id, 'github_handle') === null,
+      ) ?? '1';
     await sandbox.control.editContact(someone, { github_handle: 'torvalds' });
     const third = await sync(connector);
     expect(third.status, third.message).to.equal('ok');

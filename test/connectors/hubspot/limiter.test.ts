@@ -1,10 +1,18 @@
 // The per-portal limiter on a fake clock: never more than the window allows, search on its own lane.
 import { expect } from 'chai';
+
 import { PortalLimiter } from '../../../connectors/hubspot/limiter.ts';
 
 function fakeClock() {
   const clock = { t: 1_000_000 };
-  return { clock, now: () => clock.t, sleep: (ms: number) => { clock.t += ms; return Promise.resolve(); } };
+  return {
+    clock,
+    now: () => clock.t,
+    sleep: (ms: number) => {
+      clock.t += ms;
+      return Promise.resolve();
+    },
+  };
 }
 
 function maxInWindow(times: number[], windowMs: number): number {
@@ -43,10 +51,14 @@ describe('HubSpot portal limiter', () => {
     expect(clock.t).to.equal(t);
   });
 
-  it('learns the portal\'s limit from X-HubSpot-RateLimit-* headers and holds back when others spent the window', async () => {
+  it("learns the portal's limit from X-HubSpot-RateLimit-* headers and holds back when others spent the window", async () => {
     const { clock, now, sleep } = fakeClock();
     const limiter = new PortalLimiter({ max: 100 }, now, sleep);
-    limiter.observe({ 'x-hubspot-ratelimit-max': '190', 'x-hubspot-ratelimit-interval-milliseconds': '10000', 'x-hubspot-ratelimit-remaining': '150' });
+    limiter.observe({
+      'x-hubspot-ratelimit-max': '190',
+      'x-hubspot-ratelimit-interval-milliseconds': '10000',
+      'x-hubspot-ratelimit-remaining': '150',
+    });
     expect(limiter.settings.max).to.equal(190);
     limiter.observe({ 'x-hubspot-ratelimit-remaining': '0' });
     const t = clock.t;

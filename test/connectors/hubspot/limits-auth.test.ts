@@ -1,19 +1,23 @@
 // Rate limits (429 of each policy) and auth (private token, OAuth refresh: proactive, on expiry, single-flight,
 // rotation, revoked) through the connector against the sandbox.
 import { expect } from 'chai';
+
+import type { OAuthTokens } from '../../../connectors/hubspot/index.ts';
 import { BudgetReachedError, NeedsReauthError } from '../../../src/crm/errors.ts';
 import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
-import type { OAuthTokens } from '../../../connectors/hubspot/index.ts';
 import { connectorFor, fields, portalsForSuite, readAll, readOptions, sleep } from './helpers.ts';
 
 describe('HubSpot connector: rate limits and auth', function () {
   this.timeout(40_000);
   const portal = portalsForSuite({ installFields: true });
   const oauth = (sandbox: HubSpotSandbox, refreshToken: string) => ({
-    kind: 'oauth' as const, clientId: sandbox.env.HUBSPOT_CLIENT_ID, clientSecret: sandbox.env.HUBSPOT_CLIENT_SECRET, refreshToken,
+    kind: 'oauth' as const,
+    clientId: sandbox.env.HUBSPOT_CLIENT_ID,
+    clientSecret: sandbox.env.HUBSPOT_CLIENT_SECRET,
+    refreshToken,
   });
 
-  it('stays under the portal\'s 10-second window on its own: no 429 while the limiter paces the calls', async () => {
+  it("stays under the portal's 10-second window on its own: no 429 while the limiter paces the calls", async () => {
     const sandbox = await portal(1_000, { tenSecondLimit: 8 }, false);
     const connector = connectorFor(sandbox, { tenSecondLimit: 8 });
     const started = Date.now();
@@ -25,7 +29,10 @@ describe('HubSpot connector: rate limits and auth', function () {
   });
 
   it('waits out TEN_SECONDLY_ROLLING 429s (injected) and SECONDLY 429s from the search lane, losing nothing', async () => {
-    const sandbox = await portal(1_200, { searchPerSecond: 1, faults: { status429: 4, pathPattern: /objects\/contacts$/ } });
+    const sandbox = await portal(1_200, {
+      searchPerSecond: 1,
+      faults: { status429: 4, pathPattern: /objects\/contacts$/ },
+    });
     const connector = connectorFor(sandbox);
     const first = await readAll(connector, null);
     expect(first.contacts).to.have.length(1_200);
@@ -61,7 +68,11 @@ describe('HubSpot connector: rate limits and auth', function () {
   it('OAuth: refreshes on EXPIRED_AUTHENTICATION mid-run and persists every new token pair', async () => {
     const sandbox = await portal(600);
     const saved: OAuthTokens[] = [];
-    const connector = connectorFor(sandbox, { auth: oauth(sandbox, sandbox.control.seedRefreshToken()) }, { onTokens: (t) => void saved.push(t) });
+    const connector = connectorFor(
+      sandbox,
+      { auth: oauth(sandbox, sandbox.control.seedRefreshToken()) },
+      { onTokens: (t) => void saved.push(t) },
+    );
     const ids: string[] = [];
     let pages = 0;
     for await (const page of connector.readContacts(null, readOptions())) {
@@ -87,7 +98,11 @@ describe('HubSpot connector: rate limits and auth', function () {
     expect(saved[0]?.refreshToken).to.not.equal(seeded);
     await sleep(1_700);
     // Four batches in flight at once, token about to expire: one refresh, no 401.
-    const updates = Array.from({ length: 400 }, (_, i) => ({ objectType: 'contact', id: String(i + 1), fields: fields({ reasonCodes: [] }) }));
+    const updates = Array.from({ length: 400 }, (_, i) => ({
+      objectType: 'contact',
+      id: String(i + 1),
+      fields: fields({ reasonCodes: [] }),
+    }));
     const before = connector.apiUsage().calls.write;
     const results = await connector.writeScores(updates);
     expect(results.filter((r) => !r.ok)).to.deep.equal([]);
@@ -97,7 +112,7 @@ describe('HubSpot connector: rate limits and auth', function () {
     expect(saved[1]?.refreshToken).to.not.equal(saved[0]?.refreshToken);
   });
 
-  it('OAuth: a connector built from a stale stored refresh token uses the portal\'s newest one; a reconnect\'s new grant wins', async () => {
+  it("OAuth: a connector built from a stale stored refresh token uses the portal's newest one; a reconnect's new grant wins", async () => {
     const sandbox = await portal(50, { rotateRefreshTokens: true });
     const seeded = sandbox.control.seedRefreshToken();
     const portalKey = `rotation-${Date.now()}`;

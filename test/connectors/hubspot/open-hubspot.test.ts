@@ -1,14 +1,16 @@
 // The CLI's HubSpot opener: private app token from the environment, or a portal connected through OAuth whose
 // refreshed tokens are written back to the store.
-import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+import { expect } from 'chai';
+
+import { CliError } from '../../../src/cli/errors.ts';
+import { open } from '../../../src/cli/open-hubspot.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
-import { open } from '../../../src/cli/open-hubspot.ts';
-import { CliError } from '../../../src/cli/errors.ts';
 import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 import { startPortal } from './helpers.ts';
@@ -33,7 +35,11 @@ describe('CLI: opening the HubSpot connection', function () {
   });
 
   it('uses HUBSPOT_ACCESS_TOKEN and saves a connection that holds no secret', async () => {
-    const config = loadConfig({ HUBSPOT_BASE_URL: sandbox.url, HUBSPOT_ACCESS_TOKEN: sandbox.env.HUBSPOT_ACCESS_TOKEN, CRM_INFLUENCE_SECRET_KEY: key });
+    const config = loadConfig({
+      HUBSPOT_BASE_URL: sandbox.url,
+      HUBSPOT_ACCESS_TOKEN: sandbox.env.HUBSPOT_ACCESS_TOKEN,
+      CRM_INFLUENCE_SECRET_KEY: key,
+    });
     const { connectionId, connector } = await open({ config, store, logger });
     expect(connectionId).to.match(/^hubspot-[0-9a-f]{12}$/);
     expect(connectionId).to.not.include(sandbox.env.HUBSPOT_ACCESS_TOKEN);
@@ -41,23 +47,39 @@ describe('CLI: opening the HubSpot connection', function () {
     expect(saved?.crm).to.equal('hubspot');
     expect(saved?.credentials).to.deep.equal({});
     let read = 0;
-    for await (const page of connector.readContacts(null, { full: true, staleBefore: new Date() })) read += page.contacts.length;
+    for await (const page of connector.readContacts(null, { full: true, staleBefore: new Date() }))
+      read += page.contacts.length;
     expect(read).to.equal(120);
     expect((await open({ config, store, logger })).connectionId).to.equal(connectionId);
   });
 
   it('prefers a portal connected through OAuth and stores every refreshed (rotated) token', async () => {
     const refreshToken = sandbox.control.seedRefreshToken();
-    await store.saveConnection({ id: 'hubspot-portal-1', crm: 'hubspot', name: 'Portal 1', status: 'ok', statusMessage: null, credentials: { refreshToken }, settings: {} });
+    await store.saveConnection({
+      id: 'hubspot-portal-1',
+      crm: 'hubspot',
+      name: 'Portal 1',
+      status: 'ok',
+      statusMessage: null,
+      credentials: { refreshToken },
+      settings: {},
+    });
     const config = loadConfig({
-      HUBSPOT_BASE_URL: sandbox.url, HUBSPOT_CLIENT_ID: sandbox.env.HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET: sandbox.env.HUBSPOT_CLIENT_SECRET, CRM_INFLUENCE_SECRET_KEY: key,
+      HUBSPOT_BASE_URL: sandbox.url,
+      HUBSPOT_CLIENT_ID: sandbox.env.HUBSPOT_CLIENT_ID,
+      HUBSPOT_CLIENT_SECRET: sandbox.env.HUBSPOT_CLIENT_SECRET,
+      CRM_INFLUENCE_SECRET_KEY: key,
     });
     const { connectionId, connector } = await open({ config, store, logger });
     expect(connectionId).to.equal('hubspot-portal-1');
     const pages = connector.readContacts(null, { full: true, staleBefore: new Date() })[Symbol.asyncIterator]();
     const first = await pages.next();
     expect(first.done === true ? [] : first.value.contacts).to.have.length(100);
-    const stored = (await store.getConnection('hubspot-portal-1'))?.credentials as { refreshToken: string; accessToken: string; expiresAt: number };
+    const stored = (await store.getConnection('hubspot-portal-1'))?.credentials as {
+      refreshToken: string;
+      accessToken: string;
+      expiresAt: number;
+    };
     expect(stored.refreshToken).to.be.a('string').and.not.equal(refreshToken);
     expect(stored.accessToken).to.be.a('string');
     expect(stored.expiresAt).to.be.greaterThan(Date.now());

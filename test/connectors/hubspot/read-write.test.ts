@@ -1,14 +1,16 @@
 // Reads (list first, then search windows with a keyset) and writes (batch update, 207 mapping) against the sandbox.
 import { expect } from 'chai';
+
+import { decodeCursor } from '../../../connectors/hubspot/read.ts';
 import type { ScoreUpdate } from '../../../src/crm/contract.ts';
 import { SetupError } from '../../../src/crm/errors.ts';
-import { decodeCursor } from '../../../connectors/hubspot/read.ts';
 import { connectorFor, fields, portalsForSuite, readAll, readOptions } from './helpers.ts';
 
 describe('HubSpot connector: reads and writes', function () {
   this.timeout(45_000);
   const portal = portalsForSuite({ installFields: true });
-  const updatesFor = (ids: readonly string[]): ScoreUpdate[] => ids.map((id) => ({ objectType: 'contact', id, fields: fields() }));
+  const updatesFor = (ids: readonly string[]): ScoreUpdate[] =>
+    ids.map((id) => ({ objectType: 'contact', id, fields: fields() }));
 
   it('first run lists every contact (100 per page); later runs search only what changed, handing over without loss', async () => {
     const sandbox = await portal(450);
@@ -32,8 +34,18 @@ describe('HubSpot connector: reads and writes', function () {
     await sandbox.control.editContact('300', { twitterhandle: '@jack' });
     const changed = await readAll(connector, echo.cursor);
     expect(changed.contacts.map((c) => c.id)).to.deep.equal(['7', '300']);
-    expect(changed.contacts[0]?.handles).to.deep.include({ field: 'github_handle', network: 'github', value: 'octocat' });
-    expect(changed.contacts[0]?.current).to.include({ score: 87, tier: 'A', confidence: 'high', trend: 'Rising', orgPercentile: 97 });
+    expect(changed.contacts[0]?.handles).to.deep.include({
+      field: 'github_handle',
+      network: 'github',
+      value: 'octocat',
+    });
+    expect(changed.contacts[0]?.current).to.include({
+      score: 87,
+      tier: 'A',
+      confidence: 'high',
+      trend: 'Rising',
+      orgPercentile: 97,
+    });
     expect(changed.contacts[0]?.current.reasonCodes).to.deep.equal(['YOUNG_ACCOUNT', 'LARGE_REACH']);
 
     const nothing = await readAll(connector, changed.cursor);
@@ -50,7 +62,13 @@ describe('HubSpot connector: reads and writes', function () {
     for (const id of optedOut) expect(sandbox.control.value(id, 'influence_do_not_profile')).to.equal('true');
     const old = new Date(Date.now() - 30 * 24 * 3600 * 1000).toISOString();
     const ids = first.contacts.map((c) => c.id);
-    await connector.writeScores(ids.map((id, i) => ({ objectType: 'contact', id, fields: fields({ scoredAt: i < 10 ? old : new Date().toISOString() }) })));
+    await connector.writeScores(
+      ids.map((id, i) => ({
+        objectType: 'contact',
+        id,
+        fields: fields({ scoredAt: i < 10 ? old : new Date().toISOString() }),
+      })),
+    );
     const echo = await readAll(connector, first.cursor);
     // Time passes: nothing changes except the clock, so only the 10 stale ones (minus opted-out) come back.
     const quiet = await readAll(connector, echo.cursor);
@@ -66,7 +84,16 @@ describe('HubSpot connector: reads and writes', function () {
     const connector = connectorFor(sandbox);
     const at = '2026-03-01T12:34:56.789Z';
     const updates = updatesFor(Array.from({ length: 101 }, (_, i) => String(i + 1)));
-    updates[0] = { objectType: 'contact', id: '1', fields: fields({ scoredAt: at, reasonCodes: ['YOUNG_ACCOUNT', 'not_a_defined_option'], topFactors: null, trend: null }) };
+    updates[0] = {
+      objectType: 'contact',
+      id: '1',
+      fields: fields({
+        scoredAt: at,
+        reasonCodes: ['YOUNG_ACCOUNT', 'not_a_defined_option'],
+        topFactors: null,
+        trend: null,
+      }),
+    };
     const results = await connector.writeScores(updates);
     expect(results.every((r) => r.ok)).to.equal(true);
     expect(results.map((r) => r.id)).to.deep.equal(updates.map((u) => u.id));
@@ -83,7 +110,12 @@ describe('HubSpot connector: reads and writes', function () {
     const sandbox = await portal(20);
     const connector = connectorFor(sandbox);
     sandbox.control.archiveContact('4');
-    sandbox.control.faults.addRecordFault({ code: 'LOCKED', message: 'contact 6 is being merged', ids: ['6'], times: 1 });
+    sandbox.control.faults.addRecordFault({
+      code: 'LOCKED',
+      message: 'contact 6 is being merged',
+      ids: ['6'],
+      times: 1,
+    });
     const results = await connector.writeScores(updatesFor(['3', '4', '5', '6', '9999']));
     expect(results.map((r) => r.id)).to.deep.equal(['3', '4', '5', '6', '9999']);
     expect(results[0]).to.deep.equal({ id: '3', ok: true });

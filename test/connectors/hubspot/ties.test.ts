@@ -1,6 +1,7 @@
 // Thousands of contacts sharing one lastmodifieddate: the search keyset reads each exactly once, past the
 // 10,000-result cap, and a window resumed mid-tie neither repeats nor skips.
 import { expect } from 'chai';
+
 import { connectorFor, portalsForSuite, readAll, readOptions } from './helpers.ts';
 
 describe('HubSpot connector: timestamp ties and the search cap', function () {

@@ -1,9 +1,11 @@
 // The webhook handler mounted on a real HTTP server, fed by the sandbox's signed deliveries and by forgeries.
-import { expect } from 'chai';
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+import { expect } from 'chai';
 import express from 'express';
+
 import { createHubSpotWebhookHandler, verifySignatureV3 } from '../../../connectors/hubspot/index.ts';
 import { signV3 } from '../../../connectors/hubspot/webhook.ts';
 import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
@@ -20,7 +22,10 @@ describe('HubSpot webhook handler', function () {
   before(async () => {
     const app = express();
     // Mounted before any JSON parser, as the admin server will: the signature covers the raw bytes.
-    app.post('/webhooks/hubspot', createHubSpotWebhookHandler({ clientSecret, onContacts: (ids) => void queued.push(ids) }));
+    app.post(
+      '/webhooks/hubspot',
+      createHubSpotWebhookHandler({ clientSecret, onContacts: (ids) => void queued.push(ids) }),
+    );
     server = createServer(app);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/hubspot`;
@@ -41,29 +46,45 @@ describe('HubSpot webhook handler', function () {
   });
 
   it('ignores changes to our own influence properties (no re-scoring loop)', async () => {
-    const delivery = await sandbox.control.emitWebhook([{ subscriptionType: 'contact.propertyChange', objectId: 7, propertyName: 'influence_score', propertyValue: '80' }]);
+    const delivery = await sandbox.control.emitWebhook([
+      { subscriptionType: 'contact.propertyChange', objectId: 7, propertyName: 'influence_score', propertyValue: '80' },
+    ]);
     expect(delivery.status).to.equal(204);
     expect(queued).to.deep.equal([]);
   });
 
   it('rejects a stale delivery (older than 5 minutes)', async () => {
-    const delivery = await sandbox.control.emitWebhook([{ subscriptionType: 'contact.creation', objectId: 3 }], { timestampOverride: Date.now() - 6 * 60_000 });
+    const delivery = await sandbox.control.emitWebhook([{ subscriptionType: 'contact.creation', objectId: 3 }], {
+      timestampOverride: Date.now() - 6 * 60_000,
+    });
     expect(delivery.status).to.equal(401);
     expect(delivery.body).to.match(/5-minute window/);
     expect(queued).to.deep.equal([]);
   });
 
   it('rejects a forged signature and a body changed after signing', async () => {
-    const body = JSON.stringify([{ eventId: 1, portalId: 1, occurredAt: Date.now(), subscriptionType: 'contact.creation', objectId: 9 }]);
+    const body = JSON.stringify([
+      { eventId: 1, portalId: 1, occurredAt: Date.now(), subscriptionType: 'contact.creation', objectId: 9 },
+    ]);
     const timestamp = String(Date.now());
     const forged = await fetch(url, {
-      method: 'POST', body,
-      headers: { 'Content-Type': 'application/json', 'X-HubSpot-Signature-v3': signV3('wrong-secret', 'POST', url, body, timestamp), 'X-HubSpot-Request-Timestamp': timestamp },
+      method: 'POST',
+      body,
+      headers: {
+        'Content-Type': 'application/json',
+        'X-HubSpot-Signature-v3': signV3('wrong-secret', 'POST', url, body, timestamp),
+        'X-HubSpot-Request-Timestamp': timestamp,
+      },
     });
     expect(forged.status).to.equal(401);
     const tampered = await fetch(url, {
-      method: 'POST', body: body.replace('"objectId":9', '"objectId":10'),
-      headers: { 'Content-Type': 'application/json', 'X-HubSpot-Signature-v3': signV3(clientSecret, 'POST', url, body, timestamp), 'X-HubSpot-Request-Timestamp': timestamp },
+      method: 'POST',
+      body: body.replace('"objectId":9', '"objectId":10'),
+      headers: {
+        'Content-Type': 'application/json',
+        'X-HubSpot-Signature-v3': signV3(clientSecret, 'POST', url, body, timestamp),
+        'X-HubSpot-Request-Timestamp': timestamp,
+      },
     });
     expect(tampered.status).to.equal(401);
     const unsigned = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
@@ -72,9 +93,15 @@ describe('HubSpot webhook handler', function () {
   });
 
   it('rejects a replay of a valid delivery', async () => {
-    const body = JSON.stringify([{ eventId: 2, portalId: 1, occurredAt: Date.now(), subscriptionType: 'contact.creation', objectId: 11 }]);
+    const body = JSON.stringify([
+      { eventId: 2, portalId: 1, occurredAt: Date.now(), subscriptionType: 'contact.creation', objectId: 11 },
+    ]);
     const timestamp = String(Date.now());
-    const headers = { 'Content-Type': 'application/json', 'X-HubSpot-Signature-v3': signV3(clientSecret, 'POST', url, body, timestamp), 'X-HubSpot-Request-Timestamp': timestamp };
+    const headers = {
+      'Content-Type': 'application/json',
+      'X-HubSpot-Signature-v3': signV3(clientSecret, 'POST', url, body, timestamp),
+      'X-HubSpot-Request-Timestamp': timestamp,
+    };
     expect((await fetch(url, { method: 'POST', body, headers })).status).to.equal(204);
     const replay = await fetch(url, { method: 'POST', body, headers });
     expect(replay.status).to.equal(401);
@@ -86,8 +113,13 @@ describe('HubSpot webhook handler', function () {
     const body = JSON.stringify({ hello: 'world' });
     const timestamp = String(Date.now());
     const response = await fetch(url, {
-      method: 'POST', body,
-      headers: { 'Content-Type': 'application/json', 'X-HubSpot-Signature-v3': signV3(clientSecret, 'POST', url, body, timestamp), 'X-HubSpot-Request-Timestamp': timestamp },
+      method: 'POST',
+      body,
+      headers: {
+        'Content-Type': 'application/json',
+        'X-HubSpot-Signature-v3': signV3(clientSecret, 'POST', url, body, timestamp),
+        'X-HubSpot-Request-Timestamp': timestamp,
+      },
     });
     expect(response.status).to.equal(400);
   });
@@ -95,7 +127,15 @@ describe('HubSpot webhook handler', function () {
   it('verifySignatureV3 compares in constant time and only within ±5 minutes', () => {
     const now = Date.now();
     const sig = signV3('s', 'POST', 'https://x.test/h', '[]', String(now));
-    const base = { clientSecret: 's', method: 'POST', uri: 'https://x.test/h', body: '[]', timestamp: String(now), signature: sig, now };
+    const base = {
+      clientSecret: 's',
+      method: 'POST',
+      uri: 'https://x.test/h',
+      body: '[]',
+      timestamp: String(now),
+      signature: sig,
+      now,
+    };
     expect(verifySignatureV3(base)).to.deep.equal({ ok: true });
     expect(verifySignatureV3({ ...base, signature: 'AAAA' }).ok).to.equal(false);
     expect(verifySignatureV3({ ...base, now: now + 300_001 }).ok).to.equal(false);

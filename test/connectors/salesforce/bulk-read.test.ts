@@ -1,16 +1,21 @@
 // The first full pass of a large org through a Bulk API 2.0 query job, with the real jsforce against the sandbox.
 import { expect } from 'chai';
-import type { CrmContact, InfluenceFields } from '../../../src/crm/contract.ts';
+
 import type { SalesforceConnector } from '../../../connectors/salesforce/index.ts';
-import { makeWorld, orgIds } from './world.ts';
+import type { CrmContact, InfluenceFields } from '../../../src/crm/contract.ts';
 import type { World } from './world.ts';
+import { makeWorld, orgIds } from './world.ts';
 
 const DAY = 86_400_000;
 const staleBefore = (): Date => new Date(Date.now() - 7 * DAY);
 const N = 5000;
 const BULK = { bulkQueryThreshold: 1000, bulkQueryPageSize: 1200, queryBatchSize: 500 } as const;
 
-async function readAll(connector: SalesforceConnector, cursor: string | null, full = false): Promise<{ contacts: CrmContact[]; cursor: string | null }> {
+async function readAll(
+  connector: SalesforceConnector,
+  cursor: string | null,
+  full = false,
+): Promise<{ contacts: CrmContact[]; cursor: string | null }> {
   const contacts: CrmContact[] = [];
   let last = cursor;
   for await (const page of connector.readContacts(cursor, { full, staleBefore: staleBefore() })) {
@@ -26,7 +31,16 @@ function byId(contacts: readonly CrmContact[]): CrmContact[] {
 }
 
 function fieldsFor(score: number): InfluenceFields {
-  return { score, tier: 'C', confidence: 'medium', scoredAt: new Date().toISOString(), topFactors: `+${score} X: followers`, reasonCodes: ['LARGE_REACH'], trend: 'Stable', orgPercentile: 50 };
+  return {
+    score,
+    tier: 'C',
+    confidence: 'medium',
+    scoredAt: new Date().toISOString(),
+    topFactors: `+${score} X: followers`,
+    reasonCodes: ['LARGE_REACH'],
+    trend: 'Stable',
+    orgPercentile: 50,
+  };
 }
 
 describe('Salesforce connector: Bulk API 2.0 query for a large first full pass', function () {
@@ -64,7 +78,9 @@ describe('Salesforce connector: Bulk API 2.0 query for a large first full pass',
     expect(JSON.parse(first.cursor!)).to.not.have.property('pass');
 
     // Score everyone, let a person edit two records: the incremental run reads just those two, through REST.
-    const results = await w.connector.writeScores(first.contacts.map((c) => ({ objectType: c.objectType, id: c.id, fields: fieldsFor(40) })));
+    const results = await w.connector.writeScores(
+      first.contacts.map((c) => ({ objectType: c.objectType, id: c.id, fields: fieldsFor(40) })),
+    );
     expect(results.every((r) => r.ok)).to.equal(true);
     const [a, b] = [first.contacts[10]!, first.contacts[4000]!];
     w.sandbox.control.editRecord(a.id, { Title: 'CTO' });
@@ -98,7 +114,7 @@ describe('Salesforce connector: Bulk API 2.0 query for a large first full pass',
     expect(bulkCalls).to.be.at.most(Math.ceil(N / 1200) + 2);
   });
 
-  it('an expired job restarts the object\'s pass: nothing is lost', async () => {
+  it("an expired job restarts the object's pass: nothing is lost", async () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for await (const page of w.connector.readContacts(null, { full: true, staleBefore: staleBefore() })) {

@@ -1,16 +1,23 @@
 // The Salesforce connector with the real jsforce against the sandbox org over HTTP.
-import { expect } from 'chai';
 import { generateKeyPairSync } from 'node:crypto';
-import { CrmContactSchema } from '../../../src/crm/contract.ts';
+
+import { expect } from 'chai';
+
 import type { CrmContact, InfluenceFields, ScoreUpdate } from '../../../src/crm/contract.ts';
+import { CrmContactSchema } from '../../../src/crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../../../src/crm/errors.ts';
-import { makeWorld, orgIds } from './world.ts';
 import type { World } from './world.ts';
+import { makeWorld, orgIds } from './world.ts';
 
 const DAY = 86_400_000;
 const staleBefore = (): Date => new Date(Date.now() - 7 * DAY);
 
-async function readAll(world: World, cursor: string | null = null, full = false, connector = world.connector): Promise<{ contacts: CrmContact[]; cursor: string | null; pages: number }> {
+async function readAll(
+  world: World,
+  cursor: string | null = null,
+  full = false,
+  connector = world.connector,
+): Promise<{ contacts: CrmContact[]; cursor: string | null; pages: number }> {
   const contacts: CrmContact[] = [];
   let last = cursor;
   let pages = 0;
@@ -23,7 +30,16 @@ async function readAll(world: World, cursor: string | null = null, full = false,
 }
 
 function fieldsFor(score: number, scoredAt = new Date().toISOString()): InfluenceFields {
-  return { score, tier: score >= 50 ? 'B' : 'C', confidence: 'medium', scoredAt, topFactors: `+${score} X: followers`, reasonCodes: ['LARGE_REACH'], trend: 'Stable', orgPercentile: 50 };
+  return {
+    score,
+    tier: score >= 50 ? 'B' : 'C',
+    confidence: 'medium',
+    scoredAt,
+    topFactors: `+${score} X: followers`,
+    reasonCodes: ['LARGE_REACH'],
+    trend: 'Stable',
+    orgPercentile: 50,
+  };
 }
 
 function updatesFor(contacts: readonly CrmContact[], score = 40): ScoreUpdate[] {
@@ -60,11 +76,15 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       expect(contacts.filter((c) => c.objectType === 'Contact').map((c) => c.id)).to.deep.equal(ids.Contact);
       expect(contacts.filter((c) => c.objectType === 'Lead').map((c) => c.id)).to.deep.equal(ids.Lead);
       for (const c of contacts) CrmContactSchema.parse(c);
-      expect(contacts.some((c) => c.handles.some((h) => h.field === 'X_Handle__c' && h.network === 'x'))).to.equal(true);
+      expect(contacts.some((c) => c.handles.some((h) => h.field === 'X_Handle__c' && h.network === 'x'))).to.equal(
+        true,
+      );
       expect(contacts.some((c) => c.handles.some((h) => h.network === 'any'))).to.equal(true);
       const optedOut = contacts.filter((c) => c.doNotProfile);
       expect(optedOut.length).to.be.greaterThan(0);
-      const viaIndividual = optedOut.filter((c) => w.sandbox.control.org.rowById(c.id.replace(/^(003|00Q)/, '0PK'))?.row.HasOptedOutProfiling === true);
+      const viaIndividual = optedOut.filter(
+        (c) => w.sandbox.control.org.rowById(c.id.replace(/^(003|00Q)/, '0PK'))?.row.HasOptedOutProfiling === true,
+      );
       expect(viaIndividual.length).to.be.greaterThan(0);
       expect(viaIndividual.length).to.be.lessThan(optedOut.length); // the rest via Influence_Do_Not_Profile__c
       expect(w.connector.apiUsage().calls.read).to.be.at.most(Math.ceil(5000 / 2000) + 1);
@@ -72,7 +92,7 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       expect(JSON.parse(cursor!)).to.have.property('watermarks');
     });
 
-    it('incremental: after our write-back only a person\'s edits come back (our own writes never do), at one read call', async () => {
+    it("incremental: after our write-back only a person's edits come back (our own writes never do), at one read call", async () => {
       const w = await world(1200);
       const first = await readAll(w);
       const results = await w.connector.writeScores(updatesFor(first.contacts));
@@ -84,7 +104,9 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       const readsBefore = w.connector.apiUsage().calls.read;
       const second = await readAll(w, first.cursor);
       expect(second.contacts.map((x) => x.id).sort()).to.deep.equal([a.id, b.id, c.id].sort());
-      expect(second.contacts.find((x) => x.id === b.id)!.handles.find((h) => h.field === 'X_Handle__c')!.value).to.equal('@someone_new');
+      expect(
+        second.contacts.find((x) => x.id === b.id)!.handles.find((h) => h.field === 'X_Handle__c')!.value,
+      ).to.equal('@someone_new');
       expect(second.contacts.find((x) => x.id === c.id)!.current.tier).to.equal('A');
       expect(w.connector.apiUsage().calls.read - readsBefore).to.equal(1);
       const third = await readAll(w, second.cursor);
@@ -96,7 +118,11 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       const w = await world(800);
       const first = await readAll(w);
       const old = new Date(Date.now() - 30 * DAY).toISOString();
-      const updates = first.contacts.map((c, k) => ({ objectType: c.objectType, id: c.id, fields: fieldsFor(30, k < 10 ? old : new Date().toISOString()) }));
+      const updates = first.contacts.map((c, k) => ({
+        objectType: c.objectType,
+        id: c.id,
+        fields: fieldsFor(30, k < 10 ? old : new Date().toISOString()),
+      }));
       await w.connector.writeScores(updates);
       const second = await readAll(w, first.cursor);
       const expected = first.contacts.slice(0, 10).map((c) => c.id);
@@ -109,7 +135,8 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       const wanted = [ids.Contact[3]!, ids.Lead[2]!, ids.Lead[4]!];
       w.sandbox.control.convertLead(ids.Lead[4]!);
       const contacts: CrmContact[] = [];
-      for await (const page of w.connector.readContacts(null, { full: false, staleBefore: staleBefore(), ids: wanted })) contacts.push(...page.contacts);
+      for await (const page of w.connector.readContacts(null, { full: false, staleBefore: staleBefore(), ids: wanted }))
+        contacts.push(...page.contacts);
       expect(contacts.map((c) => c.id).sort()).to.deep.equal([ids.Contact[3]!, ids.Lead[2]!].sort());
     });
 
@@ -119,15 +146,27 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       const evil = "x' OR Name LIKE '%\\' OR Id != null --";
       w.sandbox.control.editRecord(ids.Contact[1]!, { X_Handle__c: evil });
       const first = await readAll(w);
-      expect(first.contacts.find((c) => c.id === ids.Contact[1])!.handles.find((h) => h.field === 'X_Handle__c')!.value).to.equal(evil);
-      const error = await rejection((async () => {
-        for await (const _ of w.connector.readContacts(null, { full: false, staleBefore: staleBefore(), ids: ["003' OR Id != '"] })) { /* nothing */ }
-      })());
+      expect(
+        first.contacts.find((c) => c.id === ids.Contact[1])!.handles.find((h) => h.field === 'X_Handle__c')!.value,
+      ).to.equal(evil);
+      const error = await rejection(
+        (async () => {
+          for await (const _ of w.connector.readContacts(null, {
+            full: false,
+            staleBefore: staleBefore(),
+            ids: ["003' OR Id != '"],
+          })) {
+            /* nothing */
+          }
+        })(),
+      );
       expect(error.message).to.match(/not a Salesforce record id/);
       // The stale query places a datetime and the integration user's id: both escaped, both accepted.
       const second = await readAll(w, first.cursor);
       expect(second.contacts.length).to.be.greaterThan(0);
-      expect(() => w.reconnect({ handleFields: [{ field: "X_Handle__c FROM Contact WHERE Name = 'a'", network: 'x' }] })).to.throw(/field API name/);
+      expect(() =>
+        w.reconnect({ handleFields: [{ field: "X_Handle__c FROM Contact WHERE Name = 'a'", network: 'x' }] }),
+      ).to.throw(/field API name/);
     });
   });
 
@@ -143,7 +182,11 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       expect(w.connector.apiUsage().calls.write - before).to.equal(1);
       expect(w.sandbox.counters.apiCalls - apiBefore).to.equal(1);
       expect(w.sandbox.counters.largestBatch).to.equal(200);
-      expect(w.sandbox.control.record(contacts[999]!.id)).to.include({ Influence_Score__c: 40, Influence_Confidence__c: 'Medium', Influence_Reason_Codes__c: 'LARGE_REACH' });
+      expect(w.sandbox.control.record(contacts[999]!.id)).to.include({
+        Influence_Score__c: 40,
+        Influence_Confidence__c: 'Medium',
+        Influence_Reason_Codes__c: 'LARGE_REACH',
+      });
     });
 
     it('uses Bulk API 2.0 above the threshold, with per-record failures from failedResults', async () => {
@@ -151,7 +194,11 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       const { contacts } = await readAll(w);
       const updates = updatesFor(contacts.slice(0, 2100));
       updates[5] = { ...updates[5]!, fields: { ...updates[5]!.fields, topFactors: 'x'.repeat(40_000) } }; // truncated to 32,768, fine
-      w.sandbox.control.faults.addRecordFault({ code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', ids: [updates[7]!.id], message: 'Score must be reviewed' });
+      w.sandbox.control.faults.addRecordFault({
+        code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+        ids: [updates[7]!.id],
+        message: 'Score must be reviewed',
+      });
       const results = await w.connector.writeScores(updates);
       expect(w.sandbox.counters.calls.bulkIngest).to.be.greaterThan(0);
       expect(results).to.have.length(2100);
@@ -164,18 +211,33 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
     it('retries row locks with backoff in smaller batches; reports validation errors once; skips converted leads', async () => {
       const w = await world(900);
       const { contacts } = await readAll(w);
-      const updates = updatesFor([...contacts.filter((c) => c.objectType === 'Contact').slice(0, 399), contacts.find((c) => c.objectType === 'Lead')!]);
+      const updates = updatesFor([
+        ...contacts.filter((c) => c.objectType === 'Contact').slice(0, 399),
+        contacts.find((c) => c.objectType === 'Lead')!,
+      ]);
       const lead = updates[399]!;
       w.sandbox.control.convertLead(lead.id);
-      w.sandbox.control.faults.addRecordFault({ code: 'UNABLE_TO_LOCK_ROW', ids: [updates[0]!.id, updates[1]!.id], times: 2 });
+      w.sandbox.control.faults.addRecordFault({
+        code: 'UNABLE_TO_LOCK_ROW',
+        ids: [updates[0]!.id, updates[1]!.id],
+        times: 2,
+      });
       w.sandbox.control.faults.addRecordFault({ code: 'UNABLE_TO_LOCK_ROW', ids: [updates[2]!.id] });
-      w.sandbox.control.faults.addRecordFault({ code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', ids: [updates[3]!.id], fields: ['Influence_Score__c'] });
+      w.sandbox.control.faults.addRecordFault({
+        code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+        ids: [updates[3]!.id],
+        fields: ['Influence_Score__c'],
+      });
       const results = await w.connector.writeScores(updates);
       expect(results[0]).to.deep.equal({ id: updates[0]!.id, ok: true });
       expect(results[1]).to.deep.equal({ id: updates[1]!.id, ok: true });
       expect(results[2]).to.deep.include({ ok: false, code: 'UNABLE_TO_LOCK_ROW', retryable: true });
       expect(results[3]).to.deep.include({ ok: false, code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', retryable: false });
-      expect(results.find((r) => r.id === lead.id)).to.deep.include({ ok: false, code: 'CONVERTED_LEAD_SKIPPED', retryable: false });
+      expect(results.find((r) => r.id === lead.id)).to.deep.include({
+        ok: false,
+        code: 'CONVERTED_LEAD_SKIPPED',
+        retryable: false,
+      });
       expect(results.filter((r) => r.ok)).to.have.length(397);
       expect(w.sandbox.counters.recordsWritten).to.equal(397);
       // 1 call + 3 lock retries (the last only for the record locked forever).
@@ -186,7 +248,9 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       const w = await world(500);
       const { contacts } = await readAll(w);
       w.sandbox.control.deleteField('Contact', 'Influence_Tier__c');
-      const error = await rejection(w.connector.writeScores(updatesFor(contacts.filter((c) => c.objectType === 'Contact').slice(0, 10))));
+      const error = await rejection(
+        w.connector.writeScores(updatesFor(contacts.filter((c) => c.objectType === 'Contact').slice(0, 10))),
+      );
       expect(error).to.be.instanceOf(SetupError);
       expect(error.message).to.include('Contact.Influence_Tier__c').and.include('manifests/salesforce');
       const readError = await rejection(readAll(w, null, true));
@@ -227,7 +291,9 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       expect(error.message).to.include('invalid_grant');
       expect(w.sandbox.counters.calls.token).to.equal(1);
       const requests = w.sandbox.counters.requests;
-      const again = await rejection(w.connector.writeScores([{ objectType: 'Contact', id: orgIds(w.sandbox).Contact[0]!, fields: fieldsFor(3) }]));
+      const again = await rejection(
+        w.connector.writeScores([{ objectType: 'Contact', id: orgIds(w.sandbox).Contact[0]!, fields: fieldsFor(3) }]),
+      );
       expect(again).to.be.instanceOf(NeedsReauthError);
       expect(w.sandbox.counters.requests).to.equal(requests);
     });
@@ -242,10 +308,19 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
 
     it('JWT bearer flow (server-to-server): no stored token, a signed assertion gets one, expiry re-mints it', async () => {
       const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      const w = await world(400, { jwtPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() }, {
-        accessToken: undefined, refreshToken: undefined, clientSecret: undefined,
-        jwt: { username: 'integration@example.com', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
-      });
+      const w = await world(
+        400,
+        { jwtPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+        {
+          accessToken: undefined,
+          refreshToken: undefined,
+          clientSecret: undefined,
+          jwt: {
+            username: 'integration@example.com',
+            privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+          },
+        },
+      );
       expect((await readAll(w)).contacts).to.have.length(400);
       w.sandbox.control.expireTokens();
       expect((await readAll(w, null, true)).contacts).to.have.length(400);
@@ -262,10 +337,15 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
 
   describe('transient failures', () => {
     it('retries a Composite write answered 503 or 429, or whose connection dropped (jsforce never retries POST)', async () => {
-      const w = await world(400, { faults: { status5xx: 4, status429: 7, dropConnection: 11, pathPattern: /\/composite$/ } });
+      const w = await world(400, {
+        faults: { status5xx: 4, status429: 7, dropConnection: 11, pathPattern: /\/composite$/ },
+      });
       const { contacts } = await readAll(w);
       const results: boolean[] = [];
-      for (let k = 0; k < 8; k++) results.push(...(await w.connector.writeScores(updatesFor(contacts.slice(k * 10, k * 10 + 10), 10 + k))).map((r) => r.ok));
+      for (let k = 0; k < 8; k++)
+        results.push(
+          ...(await w.connector.writeScores(updatesFor(contacts.slice(k * 10, k * 10 + 10), 10 + k))).map((r) => r.ok),
+        );
       expect(results.every(Boolean)).to.equal(true);
       const counters = w.sandbox.counters;
       expect(counters.status5xx + counters.status429 + counters.dropped).to.be.greaterThan(2);
@@ -298,11 +378,16 @@ describe('Salesforce connector (real jsforce against the sandbox)', function () 
       const bare = await world(100, { withCustomFields: false });
       const missing = await bare.connector.checkSetup();
       expect(missing.ok).to.equal(false);
-      expect(missing.problems.map((p) => p.message)).to.include('Lead.Influence_Score__c does not exist or is not visible to the integration user');
+      expect(missing.problems.map((p) => p.message)).to.include(
+        'Lead.Influence_Score__c does not exist or is not visible to the integration user',
+      );
       expect(missing.problems[0]!.fix).to.include('Social_Influence_Integration');
       ready.sandbox.control.setFieldUpdateable('Contact', 'Influence_Score__c', false);
       const fls = await ready.connector.checkSetup();
-      expect(fls.fields.find((f) => f.objectType === 'Contact' && f.field === 'score')).to.deep.include({ exists: true, writable: false });
+      expect(fls.fields.find((f) => f.objectType === 'Contact' && f.field === 'score')).to.deep.include({
+        exists: true,
+        writable: false,
+      });
       expect(fls.problems.map((p) => p.code)).to.deep.equal(['field_not_writable']);
     });
   });

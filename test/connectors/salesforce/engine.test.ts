@@ -1,17 +1,19 @@
 // End to end: the real sync engine with the real Salesforce connector (real jsforce) against the sandbox org, a
 // deterministic test model and networks that know every handle.
-import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+import { expect } from 'chai';
+
 import type { ContactPage, CrmConnector, ReadOptions } from '../../../src/crm/contract.ts';
+import type { RunReport } from '../../../src/store/run-report.ts';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 import { runSync } from '../../../src/sync/engine.ts';
-import type { RunReport } from '../../../src/store/run-report.ts';
 import { resolveTestIdentities, TestModel } from '../../sync/doubles.ts';
-import { EveryoneProvider, makeWorld, orgIds } from './world.ts';
 import type { World } from './world.ts';
+import { EveryoneProvider, makeWorld, orgIds } from './world.ts';
 
 const CONNECTION = 'sf-e2e';
 
@@ -44,18 +46,39 @@ describe('sync engine + Salesforce connector + sandbox (end to end)', function (
   const providers = (['x', 'github', 'mastodon', 'bluesky', 'youtube'] as const).map((n) => new EveryoneProvider(n));
 
   async function sync(connector: CrmConnector = world.connector): Promise<RunReport> {
-    return runSync({ store, connector, providers, resolveIdentities: resolveTestIdentities, score: model.score, scoringKey: model.version }, { connectionId: CONNECTION });
+    return runSync(
+      {
+        store,
+        connector,
+        providers,
+        resolveIdentities: resolveTestIdentities,
+        score: model.score,
+        scoringKey: model.version,
+      },
+      { connectionId: CONNECTION },
+    );
   }
 
   function scoredCount(): number {
     const ids = orgIds(world.sandbox);
-    return [...ids.Contact, ...ids.Lead].filter((id) => world.sandbox.control.record(id)!.Influence_Tier__c !== null).length;
+    return [...ids.Contact, ...ids.Lead].filter((id) => world.sandbox.control.record(id)!.Influence_Tier__c !== null)
+      .length;
   }
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-sf-e2e-'));
-    store = await SqliteStore.open(path.join(dir, `store-${randomBytes(4).toString('hex')}.db`), { secretKey: randomBytes(32) });
-    await store.saveConnection({ id: CONNECTION, crm: 'salesforce', name: 'Sandbox org', status: 'ok', statusMessage: null, credentials: {}, settings: {} });
+    store = await SqliteStore.open(path.join(dir, `store-${randomBytes(4).toString('hex')}.db`), {
+      secretKey: randomBytes(32),
+    });
+    await store.saveConnection({
+      id: CONNECTION,
+      crm: 'salesforce',
+      name: 'Sandbox org',
+      status: 'ok',
+      statusMessage: null,
+      credentials: {},
+      settings: {},
+    });
   });
   afterEach(async () => {
     await store.close();
@@ -93,7 +116,10 @@ describe('sync engine + Salesforce connector + sandbox (end to end)', function (
     const target = ids.Contact.find((id) => world.sandbox.control.record(id)!.Influence_Tier__c !== null)!;
     const ours = world.sandbox.control.record(target)!;
     const personTier = ours.Influence_Tier__c === 'A' ? 'D' : 'A';
-    world.sandbox.control.editRecord(target, { Influence_Tier__c: personTier, X_Handle__c: '@a_much_more_famous_account' });
+    world.sandbox.control.editRecord(target, {
+      Influence_Tier__c: personTier,
+      X_Handle__c: '@a_much_more_famous_account',
+    });
     const second = await sync();
     expect(second.status).to.equal('ok');
     expect(second.counts.read).to.be.at.least(1);
@@ -116,11 +142,15 @@ describe('sync engine + Salesforce connector + sandbox (end to end)', function (
     expect(third.counts.written).to.equal(0);
     // Everyone but the opted-out, never-scored people carries a score.
     const ids = orgIds(world.sandbox);
-    const unscored = [...ids.Contact, ...ids.Lead].filter((id) => world.sandbox.control.record(id)!.Influence_Tier__c === null);
+    const unscored = [...ids.Contact, ...ids.Lead].filter(
+      (id) => world.sandbox.control.record(id)!.Influence_Tier__c === null,
+    );
     for (const id of unscored) {
       const record = world.sandbox.control.record(id)!;
       const individual = world.sandbox.control.record(String(record.IndividualId))!;
-      expect(record.Influence_Do_Not_Profile__c === true || individual.HasOptedOutProfiling === true, id).to.equal(true);
+      expect(record.Influence_Do_Not_Profile__c === true || individual.HasOptedOutProfiling === true, id).to.equal(
+        true,
+      );
     }
   });
 
@@ -128,12 +158,20 @@ describe('sync engine + Salesforce connector + sandbox (end to end)', function (
     world = await makeWorld(300);
     const ids = orgIds(world.sandbox);
     world.sandbox.control.faults.addRecordFault({ code: 'UNABLE_TO_LOCK_ROW', ids: [ids.Contact[2]!], times: 4 });
-    world.sandbox.control.faults.addRecordFault({ code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', ids: [ids.Contact[3]!], message: 'Tier needs approval' });
+    world.sandbox.control.faults.addRecordFault({
+      code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+      ids: [ids.Contact[3]!],
+      message: 'Tier needs approval',
+    });
     const first = await sync();
     expect(first.status).to.equal('partial');
     const codes = Object.fromEntries(first.errors.map((e) => [e.recordId, e]));
     expect(codes[ids.Contact[2]!]).to.deep.include({ stage: 'write', code: 'UNABLE_TO_LOCK_ROW', retryable: true });
-    expect(codes[ids.Contact[3]!]).to.deep.include({ stage: 'write', code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', retryable: false });
+    expect(codes[ids.Contact[3]!]).to.deep.include({
+      stage: 'write',
+      code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+      retryable: false,
+    });
     const second = await sync(world.reconnect());
     expect(world.sandbox.control.record(ids.Contact[2]!)!.Influence_Tier__c).to.not.equal(null);
     expect(second.errors.map((e) => e.recordId)).to.not.include(ids.Contact[2]);

@@ -1,12 +1,12 @@
 // A Salesforce sandbox plus the real connector (real jsforce over HTTP) for the connector's tests.
-import type { ProviderAdapter, ProviderResult } from '../../../src/providers/contract.ts';
-import type { Network } from '../../../src/scoring/types.ts';
-import { createPopulation } from '../../../src/sandbox/population.ts';
-import { unitHash } from '../../../src/sandbox/faults.ts';
-import { startSalesforceSandbox } from '../../../src/sandbox/salesforce/index.ts';
-import type { SalesforceSandbox, SalesforceSandboxOptions } from '../../../src/sandbox/salesforce/index.ts';
-import { SalesforceConnector } from '../../../connectors/salesforce/index.ts';
 import type { SalesforceOptionsInput, SalesforceTokens } from '../../../connectors/salesforce/index.ts';
+import { SalesforceConnector } from '../../../connectors/salesforce/index.ts';
+import type { ProviderAdapter, ProviderResult } from '../../../src/providers/contract.ts';
+import { unitHash } from '../../../src/sandbox/faults.ts';
+import { createPopulation } from '../../../src/sandbox/population.ts';
+import type { SalesforceSandbox, SalesforceSandboxOptions } from '../../../src/sandbox/salesforce/index.ts';
+import { startSalesforceSandbox } from '../../../src/sandbox/salesforce/index.ts';
+import type { Network } from '../../../src/scoring/types.ts';
 
 export interface World {
   sandbox: SalesforceSandbox;
@@ -16,23 +16,36 @@ export interface World {
   reconnect(options?: Partial<SalesforceOptionsInput>): SalesforceConnector;
 }
 
-export async function makeWorld(size: number, sandboxOptions: Partial<SalesforceSandboxOptions> = {}, options: Partial<SalesforceOptionsInput> = {}): Promise<World> {
+export async function makeWorld(
+  size: number,
+  sandboxOptions: Partial<SalesforceSandboxOptions> = {},
+  options: Partial<SalesforceOptionsInput> = {},
+): Promise<World> {
   const population = createPopulation({ seed: 'sf-connector', size });
   const sandbox = await startSalesforceSandbox({ population, ...sandboxOptions });
   const tokens: SalesforceTokens[] = [];
-  const reconnect = (extra: Partial<SalesforceOptionsInput> = {}): SalesforceConnector => new SalesforceConnector({
-    instanceUrl: sandbox.url,
-    loginUrl: sandbox.url,
-    clientId: sandbox.env.SALESFORCE_CLIENT_ID,
-    clientSecret: sandbox.env.SALESFORCE_CLIENT_SECRET,
-    accessToken: sandbox.env.SALESFORCE_ACCESS_TOKEN,
-    refreshToken: tokens.at(-1)?.refreshToken ?? sandbox.env.SALESFORCE_REFRESH_TOKEN,
-    lockBackoffMs: 1,
-    transientBackoffMs: 1,
-    bulkPollIntervalMs: 20,
-    ...options,
-    ...extra,
-  }, { onTokens: (t) => { tokens.push(t); }, sleep: () => Promise.resolve() });
+  const reconnect = (extra: Partial<SalesforceOptionsInput> = {}): SalesforceConnector =>
+    new SalesforceConnector(
+      {
+        instanceUrl: sandbox.url,
+        loginUrl: sandbox.url,
+        clientId: sandbox.env.SALESFORCE_CLIENT_ID,
+        clientSecret: sandbox.env.SALESFORCE_CLIENT_SECRET,
+        accessToken: sandbox.env.SALESFORCE_ACCESS_TOKEN,
+        refreshToken: tokens.at(-1)?.refreshToken ?? sandbox.env.SALESFORCE_REFRESH_TOKEN,
+        lockBackoffMs: 1,
+        transientBackoffMs: 1,
+        bulkPollIntervalMs: 20,
+        ...options,
+        ...extra,
+      },
+      {
+        onTokens: (t) => {
+          tokens.push(t);
+        },
+        sleep: () => Promise.resolve(),
+      },
+    );
   return { sandbox, connector: reconnect(), tokens, reconnect };
 }
 
@@ -50,17 +63,32 @@ export function orgIds(sandbox: SalesforceSandbox): { Contact: string[]; Lead: s
 /** A network that knows every handle: followers from a hash of the handle (deterministic). */
 export class EveryoneProvider implements ProviderAdapter {
   calls = 0;
-  constructor(readonly network: Network, readonly maxBatch = 100) {}
+  constructor(
+    readonly network: Network,
+    readonly maxBatch = 100,
+  ) {}
 
   fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     this.calls += 1;
-    return Promise.resolve(new Map(handles.map((handle): [string, ProviderResult] => [handle, {
-      status: 'ok',
-      metrics: {
-        network: this.network, handle, followers: Math.floor(unitHash(handle) * 1_000_000), following: 10, posts: 100,
-        recentPosts: [], fetchedAt: '2026-01-01T00:00:00.000Z',
-      },
-    }])));
+    return Promise.resolve(
+      new Map(
+        handles.map((handle): [string, ProviderResult] => [
+          handle,
+          {
+            status: 'ok',
+            metrics: {
+              network: this.network,
+              handle,
+              followers: Math.floor(unitHash(handle) * 1_000_000),
+              following: 10,
+              posts: 100,
+              recentPosts: [],
+              fetchedAt: '2026-01-01T00:00:00.000Z',
+            },
+          },
+        ]),
+      ),
+    );
   }
 
   usage(): { calls: number } {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { startGitHubSandbox } from '../../../src/sandbox/networks/github.ts';
+
 import type { GitHubSandbox } from '../../../src/sandbox/networks/github.ts';
+import { startGitHubSandbox } from '../../../src/sandbox/networks/github.ts';
 import { parseQuery } from '../../../src/sandbox/networks/graphql.ts';
 import { accounts, getJson, missingHandles, population } from './helpers.ts';
 
@@ -19,7 +20,14 @@ describe('sandbox GitHub REST + GraphQL', () => {
     if (!a) throw new Error('none');
     const { status, body, headers } = await getJson(`${gh.url}/users/${a.handle}`, auth);
     expect(status).to.equal(200);
-    expect(body).to.deep.include({ login: a.displayHandle, id: Number(a.id), type: 'User', followers: a.followers, following: a.following, public_repos: a.posts });
+    expect(body).to.deep.include({
+      login: a.displayHandle,
+      id: Number(a.id),
+      type: 'User',
+      followers: a.followers,
+      following: a.following,
+      public_repos: a.posts,
+    });
     expect(headers.get('x-ratelimit-limit')).to.equal('5000');
     expect(headers.get('x-ratelimit-remaining')).to.equal('4999');
     expect(headers.get('x-ratelimit-used')).to.equal('1');
@@ -33,7 +41,11 @@ describe('sandbox GitHub REST + GraphQL', () => {
     for (const login of [missingHandles('github', 1)[0] ?? 'x', suspended]) {
       const { status, body } = await getJson(`${gh.url}/users/${login}`, auth);
       expect(status).to.equal(404);
-      expect(body).to.deep.equal({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/users/users#get-a-user', status: '404' });
+      expect(body).to.deep.equal({
+        message: 'Not Found',
+        documentation_url: 'https://docs.github.com/rest/users/users#get-a-user',
+        status: '404',
+      });
     }
     const bad = await getJson(`${gh.url}/users/octocat`, { headers: { authorization: 'Bearer nope' } });
     expect(bad.status).to.equal(401);
@@ -74,23 +86,49 @@ describe('sandbox GitHub REST + GraphQL', () => {
     const logins = [...found.map((a) => a.handle), missing];
     const query = `query($l0: String!) {
       rateLimit { cost remaining limit }
-      ${logins.map((l, i) => `u${i}: user(login: ${i === 0 ? '$l0' : JSON.stringify(l)}) {
+      ${logins
+        .map(
+          (l, i) => `u${i}: user(login: ${i === 0 ? '$l0' : JSON.stringify(l)}) {
         login createdAt followers { totalCount } following { totalCount }
         repositories(first: 100, ownerAffiliations: [OWNER], isFork: false, orderBy: {field: STARGAZERS, direction: DESC}) {
           totalCount nodes { name stargazerCount forkCount isFork pushedAt }
         }
-      }`).join('\n')}
+      }`,
+        )
+        .join('\n')}
     }`;
-    const { status, body, headers } = await getJson(`${gh.url}/graphql`, { method: 'POST', headers: { ...auth.headers, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { l0: logins[0] } }) });
+    const { status, body, headers } = await getJson(`${gh.url}/graphql`, {
+      method: 'POST',
+      headers: { ...auth.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables: { l0: logins[0] } }),
+    });
     expect(status).to.equal(200);
-    const { data, errors } = body as { data: Record<string, { login: string; followers: { totalCount: number }; repositories: { totalCount: number; nodes: { stargazerCount: number; isFork: boolean }[] } } | null>; errors: { type: string; path: string[] }[] };
+    const { data, errors } = body as {
+      data: Record<
+        string,
+        {
+          login: string;
+          followers: { totalCount: number };
+          repositories: { totalCount: number; nodes: { stargazerCount: number; isFork: boolean }[] };
+        } | null
+      >;
+      errors: { type: string; path: string[] }[];
+    };
     expect(data.u0?.login).to.equal(found[0]?.displayHandle);
     expect(data.u1?.followers.totalCount).to.equal(found[1]?.followers);
     const nodes = data.u0?.repositories.nodes ?? [];
     expect(nodes.every((n) => !n.isFork)).to.be.true;
-    for (let i = 1; i < nodes.length; i++) expect(nodes[i - 1]?.stargazerCount).to.be.at.least(nodes[i]?.stargazerCount ?? 0);
+    for (let i = 1; i < nodes.length; i++)
+      expect(nodes[i - 1]?.stargazerCount).to.be.at.least(nodes[i]?.stargazerCount ?? 0);
     expect(data.u3).to.equal(null);
-    expect(errors).to.deep.equal([{ type: 'NOT_FOUND', path: ['u3'], locations: errors[0] ? (errors[0] as unknown as { locations: unknown }).locations : [], message: `Could not resolve to a User with the login of '${missing}'.` }]);
+    expect(errors).to.deep.equal([
+      {
+        type: 'NOT_FOUND',
+        path: ['u3'],
+        locations: errors[0] ? (errors[0] as unknown as { locations: unknown }).locations : [],
+        message: `Could not resolve to a User with the login of '${missing}'.`,
+      },
+    ]);
     expect(headers.get('x-ratelimit-resource')).to.equal('graphql');
     expect((data as unknown as { rateLimit: { cost: number } }).rateLimit.cost).to.equal(1);
     expect(gh.counters.snapshot().largestBatchByEndpoint['POST /graphql']).to.equal(4);
@@ -99,9 +137,17 @@ describe('sandbox GitHub REST + GraphQL', () => {
   it('accepts totalCount without first, and a single enum for a list argument (GraphQL input coercion)', async () => {
     const [a] = accounts('github', 1, (acc) => acc.state === 'active' && acc.kind === 'human' && acc.posts > 3);
     const query = `{ u: user(login: "${a?.handle ?? ''}") { publicRepos: repositories(ownerAffiliations: OWNER, privacy: PUBLIC) { totalCount } } }`;
-    const { body } = await getJson(`${gh.url}/graphql`, { method: 'POST', headers: auth.headers, body: JSON.stringify({ query }) });
+    const { body } = await getJson(`${gh.url}/graphql`, {
+      method: 'POST',
+      headers: auth.headers,
+      body: JSON.stringify({ query }),
+    });
     expect(body).to.deep.equal({ data: { u: { publicRepos: { totalCount: a?.posts } } } });
-    const nodes = await getJson(`${gh.url}/graphql`, { method: 'POST', headers: auth.headers, body: JSON.stringify({ query: `{ user(login: "x1") { repositories { nodes { name } } } }` }) });
+    const nodes = await getJson(`${gh.url}/graphql`, {
+      method: 'POST',
+      headers: auth.headers,
+      body: JSON.stringify({ query: `{ user(login: "x1") { repositories { nodes { name } } } }` }),
+    });
     expect(JSON.stringify(nodes.body)).to.include('You must provide a `first` or `last` value');
   });
 
@@ -137,7 +183,10 @@ describe('sandbox GitHub REST + GraphQL', () => {
   });
 
   it('parses GraphQL values: strings with escapes, enums, lists, objects, variables', () => {
-    const [field] = parseQuery('query Q($n: Int) { a: f(s: "x\\"y", e: OWNER, l: [1, 2], o: {k: true, z: null}, v: $n) { b } }', { n: 5 });
+    const [field] = parseQuery(
+      'query Q($n: Int) { a: f(s: "x\\"y", e: OWNER, l: [1, 2], o: {k: true, z: null}, v: $n) { b } }',
+      { n: 5 },
+    );
     expect(field?.alias).to.equal('a');
     expect(field?.args).to.deep.equal({ s: 'x"y', e: { enum: 'OWNER' }, l: [1, 2], o: { k: true, z: null }, v: 5 });
     expect(() => parseQuery('{ a { ...F } }')).to.throw(/Fragments/);

@@ -1,11 +1,19 @@
 // Shared bits of the network emulator tests: one population and small fetch helpers.
-import { createPopulation } from '../../../src/sandbox/population.ts';
 import type { Population, SandboxAccount, SandboxNetwork } from '../../../src/sandbox/population.ts';
+import { createPopulation } from '../../../src/sandbox/population.ts';
 
-export const population: Population = createPopulation({ seed: 'networks-test', size: 50_000, now: new Date('2026-06-01T00:00:00Z') });
+export const population: Population = createPopulation({
+  seed: 'networks-test',
+  size: 50_000,
+  now: new Date('2026-06-01T00:00:00Z'),
+});
 
 /** The first `count` accounts on a network in the wanted state (scans people in order). */
-export function accounts(network: SandboxNetwork, count: number, ok: (a: SandboxAccount) => boolean = (a) => a.state === 'active'): SandboxAccount[] {
+export function accounts(
+  network: SandboxNetwork,
+  count: number,
+  ok: (a: SandboxAccount) => boolean = (a) => a.state === 'active',
+): SandboxAccount[] {
   const out: SandboxAccount[] = [];
   for (let i = 0; i < population.size && out.length < count; i++) {
     for (const t of population.truth(i)) {
@@ -27,8 +35,15 @@ export function missingHandles(network: SandboxNetwork, count: number): string[]
   return out;
 }
 
-export async function getJson(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: unknown }> {
+export async function getJson(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; headers: Headers; body: unknown }> {
   const response = await fetch(url, init);
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text.length > 0 ? JSON.parse(text) as unknown : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text.length > 0 ? (JSON.parse(text) as unknown) : undefined,
+  };
 }

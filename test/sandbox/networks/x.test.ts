@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { startXSandbox } from '../../../src/sandbox/networks/x.ts';
+
 import type { XSandbox } from '../../../src/sandbox/networks/x.ts';
+import { startXSandbox } from '../../../src/sandbox/networks/x.ts';
 import { accounts, getJson, missingHandles, population } from './helpers.ts';
 
 describe('sandbox X API v2', () => {
@@ -23,16 +24,36 @@ describe('sandbox X API v2', () => {
     const found = accounts('x', 3);
     const suspended = accounts('x', 1, (a) => a.state === 'suspended')[0]?.handle ?? '';
     const missing = missingHandles('x', 1)[0] ?? '';
-    const { status, body, headers } = await getJson(usersBy([...found.map((a) => a.handle.toUpperCase()), suspended, missing]), auth);
+    const { status, body, headers } = await getJson(
+      usersBy([...found.map((a) => a.handle.toUpperCase()), suspended, missing]),
+      auth,
+    );
     expect(status).to.equal(200);
     const { data, errors } = body as { data: Record<string, unknown>[]; errors: Record<string, string>[] };
     expect(data.map((u) => u.username)).to.deep.equal(found.map((a) => a.displayHandle));
     const first = found[0];
-    expect(data[0]).to.deep.include({ id: first?.id, created_at: first?.createdAt, protected: false, verified: first?.verified });
-    expect(data[0]?.public_metrics).to.deep.include({ followers_count: first?.followers, following_count: first?.following, tweet_count: first?.posts });
+    expect(data[0]).to.deep.include({
+      id: first?.id,
+      created_at: first?.createdAt,
+      protected: false,
+      verified: first?.verified,
+    });
+    expect(data[0]?.public_metrics).to.deep.include({
+      followers_count: first?.followers,
+      following_count: first?.following,
+      tweet_count: first?.posts,
+    });
     expect(errors).to.have.length(2);
-    expect(errors[0]).to.deep.include({ value: suspended, title: 'Forbidden', detail: `User has been suspended: [${suspended}].` });
-    expect(errors[1]).to.deep.include({ value: missing, title: 'Not Found Error', type: 'https://api.twitter.com/2/problems/resource-not-found' });
+    expect(errors[0]).to.deep.include({
+      value: suspended,
+      title: 'Forbidden',
+      detail: `User has been suspended: [${suspended}].`,
+    });
+    expect(errors[1]).to.deep.include({
+      value: missing,
+      title: 'Not Found Error',
+      type: 'https://api.twitter.com/2/problems/resource-not-found',
+    });
     expect(headers.get('x-rate-limit-limit')).to.equal('20');
     expect(headers.get('x-rate-limit-remaining')).to.equal('19');
     expect(Number(headers.get('x-rate-limit-reset'))).to.be.above(Date.now() / 1000);
@@ -52,7 +73,10 @@ describe('sandbox X API v2', () => {
     const names = Array.from({ length: 101 }, (_, i) => `user${i}`);
     const tooMany = await getJson(usersBy(names), auth);
     expect(tooMany.status).to.equal(400);
-    expect(tooMany.body).to.deep.include({ title: 'Invalid Request', type: 'https://api.twitter.com/2/problems/invalid-request' });
+    expect(tooMany.body).to.deep.include({
+      title: 'Invalid Request',
+      type: 'https://api.twitter.com/2/problems/invalid-request',
+    });
     expect(JSON.stringify(tooMany.body)).to.include('[101] is not between 1 and 100');
     expect((await getJson(usersBy(['bad-name']), auth)).status).to.equal(400);
     expect((await getJson(usersBy(['ok'], 'public_metrics,bogus'), auth)).status).to.equal(400);
@@ -71,7 +95,12 @@ describe('sandbox X API v2', () => {
     expect((await getJson(usersBy(['abc']), auth)).status).to.equal(200);
     const limited = await getJson(usersBy(['abc']), auth);
     expect(limited.status).to.equal(429);
-    expect(limited.body).to.deep.equal({ title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 });
+    expect(limited.body).to.deep.equal({
+      title: 'Too Many Requests',
+      detail: 'Too Many Requests',
+      type: 'about:blank',
+      status: 429,
+    });
     expect(limited.headers.get('x-rate-limit-remaining')).to.equal('0');
     expect(x.counters.snapshot().served429).to.equal(1);
   });
@@ -82,12 +111,22 @@ describe('sandbox X API v2', () => {
     const url = `${x.url}/2/users/${a.id}/tweets?max_results=20&tweet.fields=created_at,public_metrics&exclude=retweets,replies`;
     const first = await getJson(url, auth);
     expect(first.status).to.equal(200);
-    const page = first.body as { data: { id: string; created_at: string; public_metrics: Record<string, number> }[]; meta: { result_count: number; next_token?: string } };
+    const page = first.body as {
+      data: { id: string; created_at: string; public_metrics: Record<string, number> }[];
+      meta: { result_count: number; next_token?: string };
+    };
     expect(page.data).to.have.length(20);
     expect(page.meta.result_count).to.equal(20);
     const originals = population.recentPosts(a, 200).filter((p) => !p.isRepost && !p.isReply);
     expect(page.data.map((t) => t.id)).to.deep.equal(originals.slice(0, 20).map((p) => p.id));
-    expect(page.data[0]?.public_metrics).to.have.keys('retweet_count', 'reply_count', 'like_count', 'quote_count', 'bookmark_count', 'impression_count');
+    expect(page.data[0]?.public_metrics).to.have.keys(
+      'retweet_count',
+      'reply_count',
+      'like_count',
+      'quote_count',
+      'bookmark_count',
+      'impression_count',
+    );
     expect(page.meta.next_token).to.be.a('string');
     const second = await getJson(`${url}&pagination_token=${page.meta.next_token}`, auth);
     const ids = (second.body as { data: { id: string }[] }).data.map((t) => t.id);
@@ -103,7 +142,11 @@ describe('sandbox X API v2', () => {
     expect((await getJson(url, auth)).status).to.equal(200);
     const capped = await getJson(url, auth);
     expect(capped.status).to.equal(429);
-    expect(capped.body).to.deep.include({ title: 'UsageCapExceeded', type: 'https://api.twitter.com/2/problems/usage-capped', period: 'Monthly' });
+    expect(capped.body).to.deep.include({
+      title: 'UsageCapExceeded',
+      type: 'https://api.twitter.com/2/problems/usage-capped',
+      period: 'Monthly',
+    });
     x.setPostReadsRemaining(1_000_000);
   });
 

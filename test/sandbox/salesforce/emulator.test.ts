@@ -1,20 +1,32 @@
 // The Salesforce sandbox against the real jsforce (and raw HTTP where a browser or header is the point).
-import { expect } from 'chai';
 import { generateKeyPairSync } from 'node:crypto';
+
+import { expect } from 'chai';
 import jsforce from 'jsforce';
 import { OAuth2 } from 'jsforce';
-import { createPopulation } from '../../../src/sandbox/population.ts';
-import { startSalesforceSandbox } from '../../../src/sandbox/salesforce/index.ts';
-import type { SalesforceSandbox, SalesforceSandboxOptions } from '../../../src/sandbox/salesforce/index.ts';
+
 import { jwtAssertion } from '../../../connectors/salesforce/auth.ts';
+import { createPopulation } from '../../../src/sandbox/population.ts';
+import type { SalesforceSandbox, SalesforceSandboxOptions } from '../../../src/sandbox/salesforce/index.ts';
+import { startSalesforceSandbox } from '../../../src/sandbox/salesforce/index.ts';
 
 const VERSION = '64.0';
 const population = createPopulation({ seed: 'sf-emulator', size: 3000 });
 
-function connect(sb: SalesforceSandbox, extra: Partial<ConstructorParameters<typeof jsforce.Connection>[0]> = {}): jsforce.Connection {
+function connect(
+  sb: SalesforceSandbox,
+  extra: Partial<ConstructorParameters<typeof jsforce.Connection>[0]> = {},
+): jsforce.Connection {
   return new jsforce.Connection({
-    oauth2: { clientId: sb.env.SALESFORCE_CLIENT_ID!, clientSecret: sb.env.SALESFORCE_CLIENT_SECRET!, loginUrl: sb.url },
-    instanceUrl: sb.url, accessToken: sb.env.SALESFORCE_ACCESS_TOKEN!, refreshToken: sb.env.SALESFORCE_REFRESH_TOKEN!, version: VERSION,
+    oauth2: {
+      clientId: sb.env.SALESFORCE_CLIENT_ID!,
+      clientSecret: sb.env.SALESFORCE_CLIENT_SECRET!,
+      loginUrl: sb.url,
+    },
+    instanceUrl: sb.url,
+    accessToken: sb.env.SALESFORCE_ACCESS_TOKEN!,
+    refreshToken: sb.env.SALESFORCE_REFRESH_TOKEN!,
+    version: VERSION,
     ...extra,
   });
 }
@@ -51,7 +63,10 @@ describe('Salesforce sandbox (real jsforce)', function () {
     it('pages to the end honouring Sforce-Query-Options batchSize, in (SystemModstamp, Id) order', async () => {
       const count = await conn.query('SELECT COUNT() FROM Contact');
       const headers = { 'Sforce-Query-Options': 'batchSize=500' };
-      let page = await conn.query<{ Id: string; SystemModstamp: string }>('SELECT Id, SystemModstamp FROM Contact ORDER BY SystemModstamp, Id', { autoFetch: false, headers });
+      let page = await conn.query<{ Id: string; SystemModstamp: string }>(
+        'SELECT Id, SystemModstamp FROM Contact ORDER BY SystemModstamp, Id',
+        { autoFetch: false, headers },
+      );
       const ids: string[] = [];
       let pages = 0;
       let previous = '';
@@ -66,7 +81,13 @@ describe('Salesforce sandbox (real jsforce)', function () {
         }
         if (page.done) break;
         expect(page.nextRecordsUrl).to.match(new RegExp(`/services/data/v${VERSION}/query/01g\\w+-\\d+$`));
-        page = await conn.queryMore(page.nextRecordsUrl!, { headers, autoFetch: false, maxFetch: 500, scanAll: false, responseTarget: 'QueryResult' });
+        page = await conn.queryMore(page.nextRecordsUrl!, {
+          headers,
+          autoFetch: false,
+          maxFetch: 500,
+          scanAll: false,
+          responseTarget: 'QueryResult',
+        });
       }
       expect(count.totalSize).to.be.greaterThan(1000);
       expect(ids.length).to.equal(count.totalSize);
@@ -75,15 +96,22 @@ describe('Salesforce sandbox (real jsforce)', function () {
     });
 
     it('caps pages at 2,000 and floors batchSize at 200', async () => {
-      const big = await conn.query('SELECT Id FROM Contact', { autoFetch: false, headers: { 'Sforce-Query-Options': 'batchSize=5000' } });
+      const big = await conn.query('SELECT Id FROM Contact', {
+        autoFetch: false,
+        headers: { 'Sforce-Query-Options': 'batchSize=5000' },
+      });
       expect(big.records).to.have.length(2000);
-      const small = await conn.query('SELECT Id FROM Contact', { autoFetch: false, headers: { 'Sforce-Query-Options': 'batchSize=10' } });
+      const small = await conn.query('SELECT Id FROM Contact', {
+        autoFetch: false,
+        headers: { 'Sforce-Query-Options': 'batchSize=10' },
+      });
       expect(small.records).to.have.length(200);
     });
 
     it('returns relationship fields nested and filters on them', async () => {
       const result = await conn.query<{ Id: string; Individual: { HasOptedOutProfiling: boolean } | null }>(
-        'SELECT Id, Individual.HasOptedOutProfiling FROM Contact WHERE Individual.HasOptedOutProfiling = true');
+        'SELECT Id, Individual.HasOptedOutProfiling FROM Contact WHERE Individual.HasOptedOutProfiling = true',
+      );
       expect(result.totalSize).to.be.greaterThan(0);
       for (const r of result.records) expect(r.Individual?.HasOptedOutProfiling).to.equal(true);
     });
@@ -94,11 +122,17 @@ describe('Salesforce sandbox (real jsforce)', function () {
     });
 
     it('parses the SOQL the connector sends: IN, LIKE, AND/OR/NOT, NULL, escaped strings, datetimes', async () => {
-      const first = await conn.query<{ Id: string; Email: string }>('SELECT Id, Email FROM Contact ORDER BY Id LIMIT 3');
+      const first = await conn.query<{ Id: string; Email: string }>(
+        'SELECT Id, Email FROM Contact ORDER BY Id LIMIT 3',
+      );
       const ids = first.records.map((r) => r.Id);
-      const byIn = await conn.query(`SELECT Id FROM Contact WHERE Id IN ('${ids.join("','")}') AND (Email != null OR NOT Email = null) AND SystemModstamp > 2000-01-01T00:00:00Z`);
+      const byIn = await conn.query(
+        `SELECT Id FROM Contact WHERE Id IN ('${ids.join("','")}') AND (Email != null OR NOT Email = null) AND SystemModstamp > 2000-01-01T00:00:00Z`,
+      );
       expect(byIn.totalSize).to.equal(3);
-      const like = await conn.query(`SELECT Id FROM Contact WHERE Email LIKE '${first.records[0]!.Email.slice(0, 6).replace(/[%_]/g, '\\$&')}%'`);
+      const like = await conn.query(
+        `SELECT Id FROM Contact WHERE Email LIKE '${first.records[0]!.Email.slice(0, 6).replace(/[%_]/g, '\\$&')}%'`,
+      );
       expect(like.totalSize).to.be.greaterThan(0);
       const escaped = await conn.query("SELECT Id FROM Contact WHERE Email = 'o\\'brien\\\\@example.com'");
       expect(escaped.totalSize).to.equal(0);
@@ -116,7 +150,9 @@ describe('Salesforce sandbox (real jsforce)', function () {
       const unknown = await rejection(conn.query('SELECT Id, Nope__c FROM Contact'));
       expect(unknown.name).to.equal('INVALID_FIELD');
       expect(unknown.message).to.include("No such column 'Nope__c' on entity 'Contact'");
-      const quotedDate = await rejection(conn.query("SELECT Id FROM Contact WHERE SystemModstamp > '2020-01-01T00:00:00Z'"));
+      const quotedDate = await rejection(
+        conn.query("SELECT Id FROM Contact WHERE SystemModstamp > '2020-01-01T00:00:00Z'"),
+      );
       expect(quotedDate.name).to.equal('INVALID_QUERY_FILTER_OPERATOR');
     });
   });
@@ -155,7 +191,11 @@ describe('Salesforce sandbox (real jsforce)', function () {
 
     it('rotates refresh tokens when asked: the new one works, the old one is invalid_grant', async () => {
       const sb = await start({ rotateRefreshTokens: true });
-      const oauth2 = new OAuth2({ clientId: sb.env.SALESFORCE_CLIENT_ID!, clientSecret: sb.env.SALESFORCE_CLIENT_SECRET!, loginUrl: sb.url });
+      const oauth2 = new OAuth2({
+        clientId: sb.env.SALESFORCE_CLIENT_ID!,
+        clientSecret: sb.env.SALESFORCE_CLIENT_SECRET!,
+        loginUrl: sb.url,
+      });
       const first = await oauth2.refreshToken(sb.env.SALESFORCE_REFRESH_TOKEN!);
       expect(first.refresh_token).to.be.a('string').and.not.equal(sb.env.SALESFORCE_REFRESH_TOKEN);
       const again = await rejection(oauth2.refreshToken(sb.env.SALESFORCE_REFRESH_TOKEN!));
@@ -167,21 +207,40 @@ describe('Salesforce sandbox (real jsforce)', function () {
     it('web-server flow with PKCE: an Allow page, a redirect with the code, a token for the verifier only', async () => {
       const sb = await start();
       const redirectUri = 'http://127.0.0.1:9/callback';
-      const oauth2 = new OAuth2({ clientId: sb.env.SALESFORCE_CLIENT_ID!, loginUrl: sb.url, redirectUri, useVerifier: true });
+      const oauth2 = new OAuth2({
+        clientId: sb.env.SALESFORCE_CLIENT_ID!,
+        loginUrl: sb.url,
+        redirectUri,
+        useVerifier: true,
+      });
       const page = await fetch(oauth2.getAuthorizationUrl({ state: 's1', scope: 'api refresh_token' }));
       const html = await page.text();
       expect(page.status).to.equal(200);
       expect(html).to.include('Allow');
-      const form = new URLSearchParams([...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m): [string, string] => [m[1]!, m[2]!.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)))]));
+      const form = new URLSearchParams(
+        [...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m): [string, string] => [
+          m[1]!,
+          m[2]!.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c))),
+        ]),
+      );
       form.set('decision', 'allow');
-      const decided = await fetch(`${sb.url}/services/oauth2/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+      const decided = await fetch(`${sb.url}/services/oauth2/authorize`, {
+        method: 'POST',
+        body: form,
+        redirect: 'manual',
+      });
       expect(decided.status).to.equal(302);
       const location = new URL(decided.headers.get('location')!);
       expect(location.searchParams.get('state')).to.equal('s1');
       const code = location.searchParams.get('code')!;
       const tokens = await oauth2.requestToken(code);
       expect(tokens.refresh_token).to.be.a('string');
-      const wrong = new OAuth2({ clientId: sb.env.SALESFORCE_CLIENT_ID!, loginUrl: sb.url, redirectUri, useVerifier: true });
+      const wrong = new OAuth2({
+        clientId: sb.env.SALESFORCE_CLIENT_ID!,
+        loginUrl: sb.url,
+        redirectUri,
+        useVerifier: true,
+      });
       const replay = await rejection(wrong.requestToken(code));
       expect(replay.name).to.equal('invalid_grant');
     });
@@ -191,10 +250,20 @@ describe('Salesforce sandbox (real jsforce)', function () {
       const sb = await start({ jwtPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
       const oauth2 = new OAuth2({ clientId: sb.env.SALESFORCE_CLIENT_ID!, loginUrl: sb.url });
       const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      const ok = await oauth2.requestToken({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(sb.env.SALESFORCE_CLIENT_ID!, 'integration@example.com', sb.url, pem) });
+      const ok = await oauth2.requestToken({
+        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        assertion: jwtAssertion(sb.env.SALESFORCE_CLIENT_ID!, 'integration@example.com', sb.url, pem),
+      });
       expect(ok.access_token).to.be.a('string');
-      const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      const bad = await rejection(oauth2.requestToken({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(sb.env.SALESFORCE_CLIENT_ID!, 'integration@example.com', sb.url, other) }));
+      const other = generateKeyPairSync('rsa', { modulusLength: 2048 })
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString();
+      const bad = await rejection(
+        oauth2.requestToken({
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: jwtAssertion(sb.env.SALESFORCE_CLIENT_ID!, 'integration@example.com', sb.url, other),
+        }),
+      );
       expect(bad.name).to.equal('invalid_grant');
     });
   });
@@ -205,7 +274,13 @@ describe('Salesforce sandbox (real jsforce)', function () {
       const contact = await withFields.describe('Contact');
       const tier = contact.fields.find((f) => f.name === 'Influence_Tier__c')!;
       expect(tier).to.deep.include({ type: 'picklist', updateable: true, custom: true, restrictedPicklist: true });
-      expect((tier.picklistValues as { value: string }[]).map((v) => v.value)).to.deep.equal(['A', 'B', 'C', 'D', 'Unscored']);
+      expect((tier.picklistValues as { value: string }[]).map((v) => v.value)).to.deep.equal([
+        'A',
+        'B',
+        'C',
+        'D',
+        'Unscored',
+      ]);
       expect((await withFields.describe('Individual')).fields.map((f) => f.name)).to.include('HasOptedOutProfiling');
       const bare = connect(await start({ withCustomFields: false }));
       const names = (await bare.describe('Lead')).fields.map((f) => f.name);
@@ -223,59 +298,99 @@ describe('Salesforce sandbox (real jsforce)', function () {
     before(async () => {
       sb = await start();
       conn = connect(sb);
-      ids = (await conn.query<{ Id: string }>('SELECT Id FROM Contact ORDER BY Id LIMIT 1200', { autoFetch: true, maxFetch: 1200 })).records.map((r) => r.Id);
+      ids = (
+        await conn.query<{ Id: string }>('SELECT Id FROM Contact ORDER BY Id LIMIT 1200', {
+          autoFetch: true,
+          maxFetch: 1200,
+        })
+      ).records.map((r) => r.Id);
     });
 
     it('rejects 201 records with EXCEEDED_ID_LIMIT and writes nothing', async () => {
       const before = sb.counters.recordsWritten;
-      const error = await rejection(conn.sobject('Contact').update(ids.slice(0, 201).map((Id) => ({ Id, Influence_Score__c: 1 }))));
+      const error = await rejection(
+        conn.sobject('Contact').update(ids.slice(0, 201).map((Id) => ({ Id, Influence_Score__c: 1 }))),
+      );
       expect(error.name).to.equal('EXCEEDED_ID_LIMIT');
       expect(sb.counters.recordsWritten).to.equal(before);
     });
 
     it('answers in request order with lowercase id, per-record errors, and bumps the audit fields', async () => {
       const beforeStamp = sb.control.record(ids[0]!)!.SystemModstamp as string;
-      const results = await conn.sobject('Contact').update([
-        { Id: ids[0]!, Influence_Score__c: 77, Influence_Tier__c: 'A' },
-        { Id: ids[1]!, Influence_Tier__c: 'Gold' },
-        { Id: ids[2]!, Influence_Score__c: 12345 },
-      ], { allOrNone: false });
+      const results = await conn.sobject('Contact').update(
+        [
+          { Id: ids[0]!, Influence_Score__c: 77, Influence_Tier__c: 'A' },
+          { Id: ids[1]!, Influence_Tier__c: 'Gold' },
+          { Id: ids[2]!, Influence_Score__c: 12345 },
+        ],
+        { allOrNone: false },
+      );
       expect(results.map((r) => r.success)).to.deep.equal([true, false, false]);
       expect(results[0]!.id).to.equal(ids[0]);
-      const errors = results.map((r) => (r.success ? undefined : r.errors[0] as unknown as { statusCode: string }));
+      const errors = results.map((r) => (r.success ? undefined : (r.errors[0] as unknown as { statusCode: string })));
       expect(errors[1]!.statusCode).to.equal('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST');
       expect(errors[2]!.statusCode).to.equal('NUMBER_OUTSIDE_VALID_RANGE');
       const record = sb.control.record(ids[0]!)!;
-      expect(record).to.include({ Influence_Score__c: 77, Influence_Tier__c: 'A', LastModifiedById: '005SB0000000000002' });
-      expect(Date.parse((record.SystemModstamp as string).replace('+0000', 'Z'))).to.be.greaterThan(Date.parse(beforeStamp.replace('+0000', 'Z')));
+      expect(record).to.include({
+        Influence_Score__c: 77,
+        Influence_Tier__c: 'A',
+        LastModifiedById: '005SB0000000000002',
+      });
+      expect(Date.parse((record.SystemModstamp as string).replace('+0000', 'Z'))).to.be.greaterThan(
+        Date.parse(beforeStamp.replace('+0000', 'Z')),
+      );
       expect(record.LastModifiedDate).to.equal(record.SystemModstamp);
     });
 
     it('allOrNone rolls every record back when one fails', async () => {
-      const results = await conn.sobject('Contact').update([
-        { Id: ids[10]!, Influence_Score__c: 5 },
-        { Id: ids[11]!, Influence_Tier__c: 'Gold' },
-      ], { allOrNone: true });
+      const results = await conn.sobject('Contact').update(
+        [
+          { Id: ids[10]!, Influence_Score__c: 5 },
+          { Id: ids[11]!, Influence_Tier__c: 'Gold' },
+        ],
+        { allOrNone: true },
+      );
       expect(results.every((r) => !r.success)).to.equal(true);
-      expect((results[0] as { errors: { statusCode: string }[] }).errors[0]!.statusCode).to.equal('ALL_OR_NONE_OPERATION_ROLLED_BACK');
+      expect((results[0] as { errors: { statusCode: string }[] }).errors[0]!.statusCode).to.equal(
+        'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+      );
       expect(sb.control.record(ids[10]!)!.Influence_Score__c).to.equal(null);
     });
 
     it('Composite: 5 collections of 200 = 1,000 records in one counted API call; 26 subrequests or 6 collections refused', async () => {
       const callsBefore = sb.counters.apiCalls;
       const collections = [0, 1, 2, 3, 4].map((k) => ({
-        method: 'PATCH', url: `/services/data/v${VERSION}/composite/sobjects`, referenceId: `c${k}`,
-        body: { allOrNone: false, records: ids.slice(k * 200, k * 200 + 200).map((id) => ({ attributes: { type: 'Contact' }, id, Influence_Score__c: 42 })) },
+        method: 'PATCH',
+        url: `/services/data/v${VERSION}/composite/sobjects`,
+        referenceId: `c${k}`,
+        body: {
+          allOrNone: false,
+          records: ids
+            .slice(k * 200, k * 200 + 200)
+            .map((id) => ({ attributes: { type: 'Contact' }, id, Influence_Score__c: 42 })),
+        },
       }));
-      const answer = await conn.requestPost<{ compositeResponse: { httpStatusCode: number; body: { success: boolean }[] }[] }>('/composite', { allOrNone: false, compositeRequest: collections });
+      const answer = await conn.requestPost<{
+        compositeResponse: { httpStatusCode: number; body: { success: boolean }[] }[];
+      }>('/composite', { allOrNone: false, compositeRequest: collections });
       expect(answer.compositeResponse).to.have.length(5);
-      expect(answer.compositeResponse.every((s) => s.httpStatusCode === 200 && s.body.every((r) => r.success))).to.equal(true);
+      expect(
+        answer.compositeResponse.every((s) => s.httpStatusCode === 200 && s.body.every((r) => r.success)),
+      ).to.equal(true);
       expect(sb.counters.apiCalls - callsBefore).to.equal(1);
       expect(sb.counters.largestBatch).to.equal(200);
       expect(sb.control.record(ids[999]!)!.Influence_Score__c).to.equal(42);
-      const six = await rejection(conn.requestPost('/composite', { compositeRequest: [...collections, { ...collections[0], referenceId: 'c5' }] }));
+      const six = await rejection(
+        conn.requestPost('/composite', {
+          compositeRequest: [...collections, { ...collections[0], referenceId: 'c5' }],
+        }),
+      );
       expect(six.name).to.equal('LIMIT_EXCEEDED');
-      const many = Array.from({ length: 26 }, (_, k) => ({ method: 'GET', url: `/services/data/v${VERSION}/limits`, referenceId: `l${k}` }));
+      const many = Array.from({ length: 26 }, (_, k) => ({
+        method: 'GET',
+        url: `/services/data/v${VERSION}/limits`,
+        referenceId: `l${k}`,
+      }));
       const tooMany = await rejection(conn.requestPost('/composite', { compositeRequest: many }));
       expect(tooMany.name).to.equal('LIMIT_EXCEEDED');
     });
@@ -284,7 +399,9 @@ describe('Salesforce sandbox (real jsforce)', function () {
       const lead = (await conn.query<{ Id: string }>('SELECT Id FROM Lead LIMIT 1')).records[0]!.Id;
       sb.control.convertLead(lead);
       const [result] = await conn.sobject('Lead').update([{ Id: lead, Influence_Score__c: 3 }], { allOrNone: false });
-      expect((result as { errors: { statusCode: string }[] }).errors[0]!.statusCode).to.equal('CANNOT_UPDATE_CONVERTED_LEAD');
+      expect((result as { errors: { statusCode: string }[] }).errors[0]!.statusCode).to.equal(
+        'CANNOT_UPDATE_CONVERTED_LEAD',
+      );
     });
   });
 
@@ -292,15 +409,32 @@ describe('Salesforce sandbox (real jsforce)', function () {
     it('ingest round trip: CSV upload, states, successful and failed results with sf__Id / sf__Error', async () => {
       const sb = await start();
       const conn = connect(sb);
-      const ids = (await conn.query<{ Id: string }>('SELECT Id FROM Contact ORDER BY Id LIMIT 300')).records.map((r) => r.Id);
-      const input = ids.map((Id, k) => ({ Id, Influence_Score__c: k % 100, Influence_Tier__c: k === 7 ? 'Gold' : 'C', Influence_Top_Factors__c: null }));
-      const results = await conn.bulk2.loadAndWaitForResults({ object: 'Contact', operation: 'update', input, pollInterval: 20, pollTimeout: 10_000 });
+      const ids = (await conn.query<{ Id: string }>('SELECT Id FROM Contact ORDER BY Id LIMIT 300')).records.map(
+        (r) => r.Id,
+      );
+      const input = ids.map((Id, k) => ({
+        Id,
+        Influence_Score__c: k % 100,
+        Influence_Tier__c: k === 7 ? 'Gold' : 'C',
+        Influence_Top_Factors__c: null,
+      }));
+      const results = await conn.bulk2.loadAndWaitForResults({
+        object: 'Contact',
+        operation: 'update',
+        input,
+        pollInterval: 20,
+        pollTimeout: 10_000,
+      });
       expect(results.successfulResults).to.have.length(299);
       expect(results.failedResults).to.have.length(1);
       const failed = results.failedResults[0] as unknown as Record<string, string>;
       expect(failed.sf__Id).to.equal(ids[7]);
       expect(failed.sf__Error).to.match(/^INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST:/);
-      expect(sb.control.record(ids[8]!)).to.include({ Influence_Score__c: 8, Influence_Tier__c: 'C', Influence_Top_Factors__c: null });
+      expect(sb.control.record(ids[8]!)).to.include({
+        Influence_Score__c: 8,
+        Influence_Tier__c: 'C',
+        Influence_Top_Factors__c: null,
+      });
       expect(sb.counters.calls.bulkIngest).to.be.greaterThanOrEqual(6);
     });
 
@@ -308,16 +442,27 @@ describe('Salesforce sandbox (real jsforce)', function () {
       const sb = await start();
       const conn = connect(sb);
       const total = (await conn.query('SELECT COUNT() FROM Contact')).totalSize;
-      const records = await (await conn.bulk2.query('SELECT Id, Email, Individual.HasOptedOutProfiling FROM Contact', { pollInterval: 20, pollTimeout: 10_000 })).toArray();
+      const records = await (
+        await conn.bulk2.query('SELECT Id, Email, Individual.HasOptedOutProfiling FROM Contact', {
+          pollInterval: 20,
+          pollTimeout: 10_000,
+        })
+      ).toArray();
       expect(records).to.have.length(total);
       expect(Object.keys(records[0] as object)).to.deep.equal(['Id', 'Email', 'Individual.HasOptedOutProfiling']);
-      const job = await conn.requestPost<{ id: string }>(`/services/data/v${VERSION}/jobs/query`, { operation: 'query', query: 'SELECT Id FROM Lead' });
+      const job = await conn.requestPost<{ id: string }>(`/services/data/v${VERSION}/jobs/query`, {
+        operation: 'query',
+        query: 'SELECT Id FROM Lead',
+      });
       await new Promise((resolve) => setTimeout(resolve, 50));
       const locators: string[] = [];
       let locator = '';
       let rows = 0;
       do {
-        const res = await fetch(`${sb.url}/services/data/v${VERSION}/jobs/query/${job.id}/results?maxRecords=400${locator ? `&locator=${locator}` : ''}`, { headers: { Authorization: `Bearer ${sb.env.SALESFORCE_ACCESS_TOKEN!}` } });
+        const res = await fetch(
+          `${sb.url}/services/data/v${VERSION}/jobs/query/${job.id}/results?maxRecords=400${locator ? `&locator=${locator}` : ''}`,
+          { headers: { Authorization: `Bearer ${sb.env.SALESFORCE_ACCESS_TOKEN!}` } },
+        );
         expect(res.headers.get('content-type')).to.match(/^text\/csv/);
         rows += (await res.text()).trim().split('\n').length - 1;
         locator = res.headers.get('sforce-locator')!;
@@ -333,14 +478,20 @@ describe('Salesforce sandbox (real jsforce)', function () {
     it('injects per-record locks (then success), 5xx that jsforce retries, and is deterministic', async () => {
       const sb = await start({ faults: { status5xx: 2, pathPattern: /\/query/ } });
       const conn = connect(sb);
-      const ids = (await conn.query<{ Id: string }>('SELECT Id FROM Contact ORDER BY Id LIMIT 3')).records.map((r) => r.Id);
+      const ids = (await conn.query<{ Id: string }>('SELECT Id FROM Contact ORDER BY Id LIMIT 3')).records.map(
+        (r) => r.Id,
+      );
       expect(sb.counters.status5xx).to.equal(0);
       await conn.query('SELECT Id FROM Contact LIMIT 1');
       expect(sb.counters.status5xx).to.equal(1);
       sb.control.faults.addRecordFault({ code: 'UNABLE_TO_LOCK_ROW', ids: [ids[0]!], times: 1 });
-      const first = await conn.sobject('Contact').update([{ Id: ids[0]!, Influence_Score__c: 9 }], { allOrNone: false });
+      const first = await conn
+        .sobject('Contact')
+        .update([{ Id: ids[0]!, Influence_Score__c: 9 }], { allOrNone: false });
       expect((first[0] as { errors: { statusCode: string }[] }).errors[0]!.statusCode).to.equal('UNABLE_TO_LOCK_ROW');
-      const second = await conn.sobject('Contact').update([{ Id: ids[0]!, Influence_Score__c: 9 }], { allOrNone: false });
+      const second = await conn
+        .sobject('Contact')
+        .update([{ Id: ids[0]!, Influence_Score__c: 9 }], { allOrNone: false });
       expect(second[0]!.success).to.equal(true);
     });
   });

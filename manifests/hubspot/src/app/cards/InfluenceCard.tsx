@@ -1,8 +1,17 @@
 // CRM record card (contact sidebar): the influence score, tier, confidence, trend and the top factors behind it.
 import {
-  DescriptionList, DescriptionListItem, EmptyState, ErrorState, List, LoadingSpinner, StatusTag, Text, hubspot,
+  DescriptionList,
+  DescriptionListItem,
+  EmptyState,
+  ErrorState,
+  hubspot,
+  List,
+  LoadingSpinner,
+  StatusTag,
+  Text,
 } from '@hubspot/ui-extensions';
 import { useCrmProperties } from '@hubspot/ui-extensions/crm';
+
 import { CARD_PROPERTIES, influenceView } from './influence-view.ts';
 
 hubspot.extend<'crm.record.sidebar'>(() => <InfluenceCard />);
@@ -13,7 +22,10 @@ export function InfluenceCard() {
   if (error) {
     return (
       <ErrorState title="Influence score unavailable">
-        <Text>The influence properties could not be loaded. Ask your HubSpot admin to run `crm-influence fields check --crm hubspot`.</Text>
+        <Text>
+          The influence properties could not be loaded. Ask your HubSpot admin to run `crm-influence fields check --crm
+          hubspot`.
+        </Text>
       </ErrorState>
     );
   }
@@ -42,9 +54,15 @@ export function InfluenceCard() {
         </DescriptionListItem>
       </DescriptionList>
       <Text format={{ fontWeight: 'demibold' }}>Top factors</Text>
-      {view.factors.length > 0
-        ? <List variant="unordered">{view.factors.map((factor) => <Text key={factor}>{factor}</Text>)}</List>
-        : <Text>No factors recorded.</Text>}
+      {view.factors.length > 0 ? (
+        <List variant="unordered">
+          {view.factors.map((factor) => (
+            <Text key={factor}>{factor}</Text>
+          ))}
+        </List>
+      ) : (
+        <Text>No factors recorded.</Text>
+      )}
       {view.footnote !== '' && <Text variant="microcopy">{view.footnote}</Text>}
     </>
   );

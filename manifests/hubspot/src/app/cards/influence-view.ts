@@ -46,7 +46,8 @@ export function formatScoredAt(raw: string | null | undefined): string | null {
   return Number.isNaN(date.getTime()) ? null : date.toISOString().slice(0, 10);
 }
 
-const present = (value: string | null | undefined): value is string => value !== null && value !== undefined && value.trim() !== '';
+const present = (value: string | null | undefined): value is string =>
+  value !== null && value !== undefined && value.trim() !== '';
 
 export function influenceView(properties: RawProperties): InfluenceView {
   const rawScore = properties.influence_score;
@@ -54,19 +55,28 @@ export function influenceView(properties: RawProperties): InfluenceView {
   if (!Number.isFinite(score)) {
     return {
       kind: 'unscored',
-      message: properties.influence_tier === 'Unscored'
-        ? 'No usable public social profile was found for this contact. Add a social handle to score it.'
-        : 'This contact has not been scored yet. Scores appear after the next sync.',
+      message:
+        properties.influence_tier === 'Unscored'
+          ? 'No usable public social profile was found for this contact. Add a social handle to score it.'
+          : 'This contact has not been scored yet. Scores appear after the next sync.',
     };
   }
-  const confidence = CONFIDENCE[properties.influence_confidence ?? ''] ?? { label: 'Confidence unknown', variant: 'warning' as const };
-  const factors = (properties.influence_top_factors ?? '').split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const confidence = CONFIDENCE[properties.influence_confidence ?? ''] ?? {
+    label: 'Confidence unknown',
+    variant: 'warning' as const,
+  };
+  const factors = (properties.influence_top_factors ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   const scoredAt = formatScoredAt(properties.influence_scored_at);
   const percentile = properties.influence_org_percentile;
   const footnote = [
     scoredAt ? `Scored ${scoredAt}` : null,
     present(percentile) ? `higher than ${percentile}% of scored contacts` : null,
-  ].filter((part): part is string => part !== null).join(' · ');
+  ]
+    .filter((part): part is string => part !== null)
+    .join(' · ');
   return {
     kind: 'scored',
     score: Math.round(score),

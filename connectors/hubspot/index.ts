@@ -28,7 +28,7 @@ import { WRITE_BATCH_SIZE, writeScores } from './write.ts';
 
 export { HubSpotApiError, rateLimitPolicy } from './api.ts';
 export type { OAuthTokens } from './auth.ts';
-export { contactIdsToQueue, createHubSpotWebhookHandler, verifySignatureV3 } from './webhook.ts';
+export { createHubSpotWebhookHandler, verifySignatureV3, webhookActions } from './webhook.ts';
 
 export const HubSpotConnectorOptionsSchema = z.object({
   baseUrl: z

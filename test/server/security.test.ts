@@ -44,9 +44,9 @@ describe('admin server security', function () {
       hubspotWebhook: (queue) =>
         createHubSpotWebhookHandler({
           clientSecret: SECRETS.clientSecret,
-          onContacts: async (ids, events) => {
-            webhookQueued.push(ids);
-            await queue(ids, events[0]?.portalId);
+          onEvents: async (actions) => {
+            webhookQueued.push(actions.rescore);
+            await queue(actions.rescore, actions.portalId);
           },
         }),
     });

@@ -142,7 +142,7 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
               ...(config.CRM_INFLUENCE_PUBLIC_URL !== undefined
                 ? { publicBaseUrl: config.CRM_INFLUENCE_PUBLIC_URL }
                 : {}),
-              onContacts: (ids, events) => queue(ids, events[0]?.portalId),
+              onEvents: (actions) => queue(actions.rescore, actions.portalId),
             }),
     defaultHandleMapping,
     metricsToken: config.CRM_INFLUENCE_METRICS_TOKEN,

@@ -1,5 +1,8 @@
 // The portal's contacts: generated lazily from the population (person i ↦ contact id i+1), with the writes made
 // through the API kept as overlays, so 1,000,000 contacts cost memory only for the records actually written.
+// A contact's life as HubSpot runs it: archived (deleted, kept 90 days in the recycle bin and listed with
+// `archived=true`), restored, merged (the absorbed id answers reads and writes as the surviving contact, whose
+// `hs_merged_object_ids` names it), or erased by a GDPR delete (gone for good, listed nowhere).
 import type { SandboxPerson } from '../population.ts';
 import type { PropertyRegistry } from './properties.ts';
 
@@ -28,6 +31,7 @@ export interface ContactView {
   createdAt: string;
   updatedAt: string;
   archived: boolean;
+  archivedAt?: string;
 }
 
 export const DEFAULT_PROPERTIES = ['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname'];
@@ -36,7 +40,12 @@ const PERSON_CACHE_LIMIT = 20_000;
 
 export class ContactStore {
   private readonly overlays = new Map<number, Overlay>();
-  private readonly archived = new Set<number>();
+  /** Deleted (in the recycle bin): index → when. */
+  private readonly archived = new Map<number, number>();
+  /** GDPR-deleted: gone for good. */
+  private readonly erased = new Set<number>();
+  /** Merged away: absorbed index → surviving index. */
+  private readonly mergedInto = new Map<number, number>();
   private readonly personCache = new Map<number, Person>();
   private created = 0;
   /** lastmodifieddate of every record nobody has touched (the portal's import). */
@@ -61,8 +70,26 @@ export class ContactStore {
     return this.exists(index) ? index : undefined;
   }
 
+  /** The live contact an id names now: itself, or the contact it was merged into (reads and writes follow merges). */
+  resolve(id: string): number | undefined {
+    if (!/^[1-9]\d{0,9}$/.test(id)) return undefined;
+    let index = Number(id) - 1;
+    for (let hops = 0; hops < 100; hops++) {
+      const next = this.mergedInto.get(index);
+      if (next === undefined) break;
+      index = next;
+    }
+    return this.exists(index) ? index : undefined;
+  }
+
   exists(index: number): boolean {
-    return index >= 0 && index < this.size && !this.archived.has(index);
+    return (
+      index >= 0 &&
+      index < this.size &&
+      !this.archived.has(index) &&
+      !this.erased.has(index) &&
+      !this.mergedInto.has(index)
+    );
   }
 
   private person(index: number): Person | undefined {
@@ -154,8 +181,35 @@ export class ContactStore {
     return index;
   }
 
-  archive(index: number): void {
-    this.archived.add(index);
+  archive(index: number, nowMs = Date.now()): void {
+    this.archived.set(index, nowMs);
+  }
+
+  restore(index: number, nowMs = Date.now()): void {
+    if (!this.archived.delete(index)) throw new Error(`sandbox: contact ${index + 1} is not in the recycle bin`);
+    this.write(index, new Map(), nowMs);
+  }
+
+  /** A GDPR delete: the record and its values are gone, from the recycle bin too. */
+  erase(index: number): void {
+    this.archived.delete(index);
+    this.overlays.delete(index);
+    this.erased.add(index);
+  }
+
+  /** `absorbed` is merged into `survivor`, which keeps its id, records the absorbed id and is modified now. */
+  merge(survivor: number, absorbed: number, nowMs = Date.now()): void {
+    const previous = this.stored(survivor, 'hs_merged_object_ids');
+    const ids = [...(previous === null ? [] : previous.split(';')), String(absorbed + 1)];
+    const carried = this.stored(absorbed, 'hs_merged_object_ids');
+    if (carried !== null) ids.push(...carried.split(';'));
+    this.mergedInto.set(absorbed, survivor);
+    this.write(survivor, new Map([['hs_merged_object_ids', ids.join(';')]]), nowMs);
+  }
+
+  /** Recycle-bin contacts, ascending by index. */
+  archivedIndices(): number[] {
+    return [...this.archived.keys()].sort((a, b) => a - b);
   }
 
   /** Tests: every record (touched or not) now carries this lastmodifieddate. */
@@ -165,6 +219,7 @@ export class ContactStore {
   }
 
   view(index: number, properties: readonly string[]): ContactView {
+    const archivedAt = this.archived.get(index);
     const props: Record<string, string | null> = {};
     for (const name of properties) {
       // Unknown (or deleted) properties are silently left out of reads, as HubSpot does.
@@ -176,7 +231,8 @@ export class ContactStore {
       properties: props,
       createdAt: new Date(this.createdMs(index)).toISOString(),
       updatedAt: new Date(this.modifiedMs(index)).toISOString(),
-      archived: false,
+      archived: archivedAt !== undefined,
+      ...(archivedAt === undefined ? {} : { archivedAt: new Date(archivedAt).toISOString() }),
     };
   }
 
@@ -184,7 +240,7 @@ export class ContactStore {
   touchedSince(ms: number): number[] {
     const out: number[] = [];
     for (const [index, overlay] of this.overlays) {
-      if ((overlay.modifiedMs ?? this.baseModifiedMs) > ms && !this.archived.has(index)) out.push(index);
+      if ((overlay.modifiedMs ?? this.baseModifiedMs) > ms && this.exists(index)) out.push(index);
     }
     return out.sort((a, b) => a - b);
   }

@@ -153,12 +153,33 @@ export function createHubSpotServer(parts: ServerParts): Server {
       const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : 10;
       if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT)
         throw validationError(`limit must be between 1 and ${LIST_LIMIT}, got ${url.searchParams.get('limit')}`);
-      if (url.searchParams.get('archived') === 'true') return { status: 200, body: { results: [] } };
       const after = url.searchParams.get('after');
       let index = after === null || after === '' ? 0 : Number(after) - 1;
       if (!Number.isInteger(index) || index < 0)
         throw validationError(`after must be a record id cursor, got ${after}`);
       const properties = listParam(url, 'properties') ?? DEFAULT_PROPERTIES;
+      // `archived=true` lists only the recycle bin (crm-apis.md §2.2).
+      if (url.searchParams.get('archived') === 'true') {
+        const bin = contacts.archivedIndices().filter((i) => i >= index);
+        const page = bin.slice(0, limit);
+        const next = bin[limit];
+        return {
+          status: 200,
+          body: {
+            results: page.map((i) => contacts.view(i, properties)),
+            ...(next === undefined
+              ? {}
+              : {
+                  paging: {
+                    next: {
+                      after: String(next + 1),
+                      link: `${parts.baseUrl()}/crm/v3/objects/contacts?archived=true&after=${next + 1}`,
+                    },
+                  },
+                }),
+          },
+        };
+      }
       const results = [];
       while (index < contacts.size && results.length < limit) {
         if (contacts.exists(index)) results.push(contacts.view(index, properties));
@@ -177,7 +198,7 @@ export function createHubSpotServer(parts: ServerParts): Server {
     const single = /^\/crm\/v3\/objects\/contacts\/([^/]+)$/.exec(path);
     if (method === 'GET' && single?.[1] !== undefined && single[1] !== 'search' && single[1] !== 'batch') {
       requireScope(token, 'crm.objects.contacts.read');
-      const index = contacts.indexOf(decodeURIComponent(single[1]));
+      const index = contacts.resolve(decodeURIComponent(single[1]));
       if (index === undefined)
         throw hubspotError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.');
       counters.recordsRead += 1;
@@ -201,7 +222,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
       const results = [];
       const missing: string[] = [];
       for (const { id } of input.inputs) {
-        const index = contacts.indexOf(id);
+        // A merged-away id answers as the contact it was merged into, under that contact's id.
+        const index = contacts.resolve(id);
         if (index === undefined) missing.push(id);
         else results.push(contacts.view(index, properties));
       }
@@ -267,7 +289,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
     const errors: unknown[] = [];
     const now = Date.now();
     for (const { id, values } of validated) {
-      const index = contacts.indexOf(id);
+      // A merged-away id updates the contact it was merged into; the result carries that contact's id.
+      const index = contacts.resolve(id);
       if (index === undefined) {
         missing.push(id);
         continue;

@@ -136,13 +136,13 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
     hubspotWebhook:
       hubspotSecret === undefined
         ? undefined
-        : (queue) =>
+        : (deliver) =>
             createHubSpotWebhookHandler({
               clientSecret: hubspotSecret,
               ...(config.CRM_INFLUENCE_PUBLIC_URL !== undefined
                 ? { publicBaseUrl: config.CRM_INFLUENCE_PUBLIC_URL }
                 : {}),
-              onEvents: (actions) => queue(actions.rescore, actions.portalId),
+              onEvents: deliver,
             }),
     defaultHandleMapping,
     metricsToken: config.CRM_INFLUENCE_METRICS_TOKEN,

@@ -125,20 +125,26 @@ export async function* readContacts(
   }
   const { since, until } = window as { since: number; until: number };
   const staleBefore = window.staleBefore ?? options.staleBefore.getTime();
-  const notOptedOut = filter(settings.mapping.doNotProfileProperty, 'NEQ', 'true');
+  // "Not opted out" is two filter groups: an empty opt-out property, or one that is not "true". Whether NEQ alone
+  // matches records without a value is undocumented (list filters leave them out), and most contacts have none.
+  const notOptedOut = [
+    filter(settings.mapping.doNotProfileProperty, 'NOT_HAS_PROPERTY'),
+    filter(settings.mapping.doNotProfileProperty, 'NEQ', 'true'),
+  ];
   const inWindow = filter('lastmodifieddate', 'LTE', String(until));
+  const stale = filter(INFLUENCE_PROPERTIES.scoredAt, 'LT', String(staleBefore));
+  const neverScored = filter(INFLUENCE_PROPERTIES.scoredAt, 'NOT_HAS_PROPERTY');
   const request = (lastId: string | null) => {
     const keyset = lastId === null ? [] : [filter('hs_object_id', 'GT', lastId)];
     return {
+      // 5 groups and 19 filters: within HubSpot's 5 groups, 10 per group, 25 in all (crm-apis.md §2.2).
       filterGroups: [
         // changed in the window
         { filters: [filter('lastmodifieddate', 'GT', String(since)), inWindow, ...keyset] },
-        // scored before the refresh interval
-        {
-          filters: [filter(INFLUENCE_PROPERTIES.scoredAt, 'LT', String(staleBefore)), inWindow, notOptedOut, ...keyset],
-        },
-        // never scored
-        { filters: [filter(INFLUENCE_PROPERTIES.scoredAt, 'NOT_HAS_PROPERTY'), inWindow, notOptedOut, ...keyset] },
+        // scored before the refresh interval, or never scored; in either case not opted out
+        ...[stale, neverScored].flatMap((due) =>
+          notOptedOut.map((optIn) => ({ filters: [due, inWindow, optIn, ...keyset] })),
+        ),
       ],
       sorts: ['hs_object_id'],
       properties,

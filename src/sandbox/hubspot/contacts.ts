@@ -22,6 +22,17 @@ type Person = ReturnType<HubSpotPopulation['person']>;
 interface Overlay {
   values: Map<string, string | null>;
   modifiedMs?: number;
+  /** Earlier versions the search index may still show (kept only while the index lags). */
+  past?: IndexedVersion[];
+}
+
+/** A record as it was until `until` (ms): what a lagging search index still answers with. */
+interface IndexedVersion {
+  until: number;
+  values: ReadonlyMap<string, string | null> | undefined;
+  modifiedMs: number | undefined;
+  /** Not created yet at that time. */
+  absent: boolean;
 }
 
 /** What a list/search/read returns for one contact. */
@@ -55,8 +66,33 @@ export class ContactStore {
     private readonly population: HubSpotPopulation,
     private readonly registry: PropertyRegistry,
     importedAt: Date,
+    /** How long a write takes to reach the search index (HubSpot: seconds; crm-apis.md §0.6, search docs). */
+    readonly indexLagMs = 0,
   ) {
     this.baseModifiedMs = importedAt.getTime();
+  }
+
+  /** The record as the search index has it at `at` (undefined = now, no lag). */
+  private version(index: number, at: number | undefined): IndexedVersion | undefined {
+    if (at === undefined) return undefined;
+    return this.overlays.get(index)?.past?.find((v) => v.until > at);
+  }
+
+  /** Whether the search index knows the record at `at` yet (a contact created moments ago is not found). */
+  indexed(index: number, at: number | undefined): boolean {
+    return this.version(index, at)?.absent !== true;
+  }
+
+  private remember(overlay: Overlay, nowMs: number, absent: boolean): void {
+    if (this.indexLagMs <= 0) return;
+    const kept = (overlay.past ?? []).filter((v) => v.until > nowMs - this.indexLagMs);
+    kept.push({
+      until: nowMs,
+      values: absent ? undefined : new Map(overlay.values),
+      modifiedMs: overlay.modifiedMs,
+      absent,
+    });
+    overlay.past = kept;
   }
 
   /** Highest index + 1 (population plus contacts created since). */
@@ -103,7 +139,9 @@ export class ContactStore {
     return p;
   }
 
-  modifiedMs(index: number): number {
+  modifiedMs(index: number, at?: number): number {
+    const version = this.version(index, at);
+    if (version !== undefined) return version.modifiedMs ?? this.baseModifiedMs;
     return this.overlays.get(index)?.modifiedMs ?? this.baseModifiedMs;
   }
 
@@ -117,12 +155,13 @@ export class ContactStore {
   }
 
   /** The stored value (datetimes as ms epoch strings) or null. */
-  stored(index: number, name: string): string | null {
+  stored(index: number, name: string, at?: number): string | null {
     if (name === 'hs_object_id') return String(index + 1);
-    if (name === 'lastmodifieddate') return String(this.modifiedMs(index));
+    if (name === 'lastmodifieddate') return String(this.modifiedMs(index, at));
     if (name === 'createdate') return String(this.createdMs(index));
-    const overlay = this.overlays.get(index);
-    if (overlay?.values.has(name) === true) return overlay.values.get(name) ?? null;
+    const version = this.version(index, at);
+    const values = version === undefined ? this.overlays.get(index)?.values : version.values;
+    if (values?.has(name) === true) return values.get(name) ?? null;
     return this.baseValue(index, name);
   }
 
@@ -170,6 +209,7 @@ export class ContactStore {
       overlay = { values: new Map() };
       this.overlays.set(index, overlay);
     }
+    this.remember(overlay, nowMs, false);
     for (const [name, value] of values) overlay.values.set(name, value);
     overlay.modifiedMs = nowMs;
   }
@@ -177,7 +217,9 @@ export class ContactStore {
   create(values: ReadonlyMap<string, string | null>, nowMs = Date.now()): number {
     const index = this.size;
     this.created += 1;
-    this.overlays.set(index, { values: new Map([...values, ['createdate', String(nowMs)]]), modifiedMs: nowMs });
+    const overlay: Overlay = { values: new Map([...values, ['createdate', String(nowMs)]]), modifiedMs: nowMs };
+    this.remember(overlay, nowMs, true);
+    this.overlays.set(index, overlay);
     return index;
   }
 
@@ -218,19 +260,20 @@ export class ContactStore {
     for (const overlay of this.overlays.values()) overlay.modifiedMs = at.getTime();
   }
 
-  view(index: number, properties: readonly string[]): ContactView {
+  /** `at`: as the search index shows it then (search answers with indexed values). */
+  view(index: number, properties: readonly string[], at?: number): ContactView {
     const archivedAt = this.archived.get(index);
     const props: Record<string, string | null> = {};
     for (const name of properties) {
       // Unknown (or deleted) properties are silently left out of reads, as HubSpot does.
       if (!this.registry.has(name)) continue;
-      props[name] = this.registry.present(name, this.stored(index, name));
+      props[name] = this.registry.present(name, this.stored(index, name, at));
     }
     return {
       id: String(index + 1),
       properties: props,
       createdAt: new Date(this.createdMs(index)).toISOString(),
-      updatedAt: new Date(this.modifiedMs(index)).toISOString(),
+      updatedAt: new Date(this.modifiedMs(index, at)).toISOString(),
       archived: archivedAt !== undefined,
       ...(archivedAt === undefined ? {} : { archivedAt: new Date(archivedAt).toISOString() }),
     };

@@ -10,14 +10,14 @@ import { RateLimits } from './limits.ts';
 import { ALL_SCOPES, TokenRegistry } from './oauth.ts';
 import { PropertyRegistry } from './properties.ts';
 import { ContactSearch } from './search.ts';
-import type { HubSpotCounters } from './server.ts';
+import type { HubSpotCounters, TokenEndpointFault } from './server.ts';
 import { createHubSpotServer, emptyCounters } from './server.ts';
 import type { ContactEvent, DeliveryReport, WebhookDelivery, WebhookEvent, WebhookEventInput } from './webhooks.ts';
 import { WebhookSender } from './webhooks.ts';
 
 export type { HubSpotPopulation } from './contacts.ts';
 export { SEARCH_MAX_LIMIT, SEARCH_RESULT_CAP } from './search.ts';
-export type { HubSpotCounters } from './server.ts';
+export type { HubSpotCounters, TokenEndpointFault } from './server.ts';
 export { BATCH_LIMIT, LIST_LIMIT } from './server.ts';
 export type { DeliveryReport, WebhookDelivery, WebhookEvent, WebhookEventInput } from './webhooks.ts';
 export { signatureV3, WEBHOOK_BATCH_SIZE, WEBHOOK_MAX_ATTEMPTS } from './webhooks.ts';
@@ -48,6 +48,13 @@ export interface HubSpotSandboxOptions {
   privateAppScopes?: readonly string[];
   /** lastmodifieddate of every untouched contact (default: one hour before start). */
   importedAt?: Date;
+  /**
+   * How long a write takes to show in search (HubSpot's index trails writes by seconds; the search docs and
+   * crm-apis.md §0.6). Default 0, so the demo's reads see its writes at once.
+   */
+  searchIndexLagMs?: number;
+  /** 429 bodies without `policyName` (older bodies and proxies): the message is all that says which limit. */
+  bareRateLimitBodies?: boolean;
 }
 
 export interface HubSpotSandbox {
@@ -85,6 +92,8 @@ export interface HubSpotSandboxControl {
   /** A refresh token as if the install flow had run (for OAuth tests). */
   seedRefreshToken(scopes?: readonly string[]): string;
   revokeRefreshToken(refreshToken: string): void;
+  /** The next token requests fail like this, in order (a 429 without policyName, an edge 502, a 503). */
+  failTokenEndpoint(...faults: TokenEndpointFault[]): void;
   refreshCount(): number;
   setDailyRemaining(remaining: number): void;
   emitWebhook(
@@ -107,6 +116,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     options.population,
     registry,
     options.importedAt ?? new Date(Date.now() - 3_600_000),
+    options.searchIndexLagMs ?? 0,
   );
   const search = new ContactSearch(contacts, registry);
   const tokens = new TokenRegistry({
@@ -142,7 +152,10 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
   };
 
   let url = '';
+  const tokenEndpointFaults: TokenEndpointFault[] = [];
   const server = createHubSpotServer({
+    tokenEndpointFaults,
+    bareRateLimitBodies: options.bareRateLimitBodies ?? false,
     contacts,
     registry,
     search,
@@ -227,6 +240,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     expireTokens: () => tokens.expireAll(),
     seedRefreshToken: (scopes) => tokens.seedRefreshToken(scopes),
     revokeRefreshToken: (refreshToken) => tokens.revokeRefreshToken(refreshToken),
+    failTokenEndpoint: (...faults) => void tokenEndpointFaults.push(...faults),
     refreshCount: () => tokens.refreshCount,
     setDailyRemaining: (remaining) => limits.setDailyRemaining(remaining),
     emitWebhook: (events, opts) => webhooks.send(events, opts),

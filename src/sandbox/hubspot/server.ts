@@ -1,5 +1,6 @@
 // The emulated HubSpot API over node:http: routing, auth, rate limits, faults and counters around the portal's
 // contacts and properties. Every response carries `Content-Type` (the client cannot parse one without it).
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 
@@ -47,6 +48,10 @@ export interface ServerParts {
   limits: RateLimits;
   faults: FaultInjector | undefined;
   counters: HubSpotCounters;
+  /** 429 bodies without `policyName`/`groupName`, as older bodies and proxies send them (only the message is left). */
+  bareRateLimitBodies?: boolean;
+  /** Failures the next token requests answer with, first to last. */
+  tokenEndpointFaults?: TokenEndpointFault[];
   /** Called after each successful write so the sandbox can send webhooks. */
   onContactWritten?: (index: number, changed: ReadonlyMap<string, string | null>) => void;
   baseUrl: () => string;
@@ -73,8 +78,13 @@ type Json = Record<string, unknown> | unknown[];
 interface Reply {
   status: number;
   body?: Json;
+  /** A non-JSON answer (an edge proxy's error page). */
+  html?: string;
   headers?: Record<string, string>;
 }
+
+/** How the next token request fails (see `tokenEndpointFault`). */
+export type TokenEndpointFault = '429' | '502' | '503';
 
 function parseJson(raw: string): unknown {
   if (raw.trim() === '') return undefined;
@@ -142,6 +152,11 @@ export function createHubSpotServer(parts: ServerParts): Server {
   }
 
   function send(res: ServerResponse, reply: Reply): void {
+    if (reply.html !== undefined) {
+      res.writeHead(reply.status, { 'Content-Type': 'text/html', ...reply.headers });
+      res.end(reply.html);
+      return;
+    }
     const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
     res.writeHead(reply.status, { 'Content-Type': 'application/json;charset=utf-8', ...reply.headers });
     res.end(payload);
@@ -379,6 +394,36 @@ export function createHubSpotServer(parts: ServerParts): Server {
     return undefined;
   }
 
+  /** The token endpoint failing the ways a busy HubSpot or its edge fails: none of them says the grant is bad. */
+  function tokenEndpointFault(fault: TokenEndpointFault): Reply {
+    switch (fault) {
+      case '429':
+        // A rate-limit body without `policyName` (and without `category`), as older bodies and proxies send it.
+        return {
+          status: 429,
+          headers: { 'Retry-After': '1' },
+          body: {
+            status: 'error',
+            message: 'You have reached your secondly limit.',
+            errorType: 'RATE_LIMIT',
+            correlationId: randomUUID(),
+          },
+        };
+      case '502':
+        return { status: 502, html: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+      case '503':
+        return {
+          status: 503,
+          body: {
+            status: 'error',
+            message: 'The service is temporarily unavailable; try again later.',
+            correlationId: randomUUID(),
+            category: 'SERVICE_UNAVAILABLE',
+          },
+        };
+    }
+  }
+
   function oauthRoute(method: string, path: string, url: URL, raw: string): Reply | undefined {
     if (method === 'GET' && path === '/oauth/authorize') {
       const redirectUri = url.searchParams.get('redirect_uri');
@@ -392,7 +437,12 @@ export function createHubSpotServer(parts: ServerParts): Server {
       return { status: 302, headers: { Location: target.toString() }, body: { redirect: target.toString() } };
     }
     if (method === 'POST' && (path === '/oauth/v1/token' || path === '/oauth/v3/token')) {
-      return { status: 200, body: tokens.grant(new URLSearchParams(raw)) };
+      const fault = parts.tokenEndpointFaults?.shift();
+      if (fault !== undefined) return tokenEndpointFault(fault);
+      return {
+        status: 200,
+        body: tokens.grant(new URLSearchParams(raw), Date.now(), path.includes('/v1/') ? 'v1' : 'v3'),
+      };
     }
     const info = /^\/oauth\/v1\/access-tokens\/([^/]+)$/.exec(path);
     if (method === 'GET' && info?.[1] !== undefined) {
@@ -403,6 +453,7 @@ export function createHubSpotServer(parts: ServerParts): Server {
           token: decodeURIComponent(info[1]),
           hub_id: 1234567,
           app_id: 424242,
+          user_id: 1,
           scopes: token.scopes,
           token_type: 'access',
           expires_in: Math.max(0, Math.floor(((token.expiresAt ?? Date.now()) - Date.now()) / 1000)),
@@ -460,7 +511,12 @@ export function createHubSpotServer(parts: ServerParts): Server {
           const policy = error.body.policyName as keyof HubSpotCounters['served429'];
           counters.served429[policy] += 1;
         }
-        send(res, { status: error.status, body: { ...error.body }, headers: { ...limitHeaders, ...error.headers } });
+        const body: Record<string, unknown> = { ...error.body };
+        if (error.status === 429 && parts.bareRateLimitBodies === true) {
+          delete body.policyName;
+          delete body.groupName;
+        }
+        send(res, { status: error.status, body, headers: { ...limitHeaders, ...error.headers } });
         return;
       }
       send(res, {

@@ -56,25 +56,6 @@ async function writeChunk(
   }
   const ok = new Set(response.results.map((r) => r.id));
   const failed = new Map<string, WriteResult>();
-  const sent = new Set(chunk.map((u) => u.id));
-  // Results under ids we did not send: merges. Which sent id went where, HubSpot's merged-ids property says.
-  if (response.results.some((r) => !sent.has(r.id))) {
-    const unanswered = chunk.filter((u) => !ok.has(u.id)).map((u) => ({ id: u.id }));
-    const survivors = await api.call('read', 'api', 'contacts batch read (merged ids)', () =>
-      api.contacts.batchApi.read({ inputs: unanswered, properties: [MERGED_IDS_PROPERTY], propertiesWithHistory: [] }),
-    );
-    for (const gone of survivors.results.flatMap(mergedAway)) {
-      if (!sent.has(gone.id) || ok.has(gone.id)) continue;
-      failed.set(gone.id, {
-        id: gone.id,
-        ok: false,
-        code: 'MERGED',
-        message: `contact ${gone.id} was merged into contact ${gone.mergedInto ?? '?'}; the score went there and is re-checked on its next read`,
-        retryable: false,
-        gone,
-      });
-    }
-  }
   // 207 MULTI_STATUS: HubSpot names the records of each error in `context.ids`.
   const errors = (response as { errors?: BatchError[] }).errors ?? [];
   for (const e of errors) {
@@ -98,6 +79,25 @@ async function writeChunk(
         code: category,
         message: e.message ?? category,
         retryable: RETRYABLE_CATEGORIES.has(category),
+      });
+    }
+  }
+  const sent = new Set(chunk.map((u) => u.id));
+  // Results under ids we did not send: merges. Which sent id went where, HubSpot's merged-ids property says.
+  const unanswered = chunk.filter((u) => !ok.has(u.id) && !failed.has(u.id)).map((u) => ({ id: u.id }));
+  if (unanswered.length > 0 && response.results.some((r) => !sent.has(r.id))) {
+    const survivors = await api.call('read', 'api', 'contacts batch read (merged ids)', () =>
+      api.contacts.batchApi.read({ inputs: unanswered, properties: [MERGED_IDS_PROPERTY], propertiesWithHistory: [] }),
+    );
+    for (const gone of survivors.results.flatMap(mergedAway)) {
+      if (!sent.has(gone.id) || ok.has(gone.id)) continue;
+      failed.set(gone.id, {
+        id: gone.id,
+        ok: false,
+        code: 'MERGED',
+        message: `contact ${gone.id} was merged into contact ${gone.mergedInto ?? '?'}; the score went there and is re-checked on its next read`,
+        retryable: false,
+        gone,
       });
     }
   }

@@ -10,14 +10,14 @@ import { RateLimits } from './limits.ts';
 import { ALL_SCOPES, TokenRegistry } from './oauth.ts';
 import { PropertyRegistry } from './properties.ts';
 import { ContactSearch } from './search.ts';
-import type { HubSpotCounters, TokenEndpointFault } from './server.ts';
+import type { HubSpotCounters, SentResponse, TokenEndpointFault } from './server.ts';
 import { createHubSpotServer, emptyCounters } from './server.ts';
 import type { ContactEvent, DeliveryReport, WebhookDelivery, WebhookEvent, WebhookEventInput } from './webhooks.ts';
 import { WebhookSender } from './webhooks.ts';
 
 export type { HubSpotPopulation } from './contacts.ts';
 export { SEARCH_MAX_LIMIT, SEARCH_RESULT_CAP } from './search.ts';
-export type { HubSpotCounters, TokenEndpointFault } from './server.ts';
+export type { HubSpotCounters, SentResponse, TokenEndpointFault } from './server.ts';
 export { BATCH_LIMIT, LIST_LIMIT } from './server.ts';
 export type { DeliveryReport, WebhookDelivery, WebhookEvent, WebhookEventInput } from './webhooks.ts';
 export { signatureV3, WEBHOOK_BATCH_SIZE, WEBHOOK_MAX_ATTEMPTS } from './webhooks.ts';
@@ -55,6 +55,8 @@ export interface HubSpotSandboxOptions {
   searchIndexLagMs?: number;
   /** 429 bodies without `policyName` (older bodies and proxies): the message is all that says which limit. */
   bareRateLimitBodies?: boolean;
+  /** Sees every answer the portal sends (the contract test). */
+  onResponse?: (response: SentResponse) => void;
 }
 
 export interface HubSpotSandbox {
@@ -156,6 +158,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
   const server = createHubSpotServer({
     tokenEndpointFaults,
     bareRateLimitBodies: options.bareRateLimitBodies ?? false,
+    ...(options.onResponse === undefined ? {} : { onResponse: options.onResponse }),
     contacts,
     registry,
     search,

@@ -52,6 +52,8 @@ export interface ServerParts {
   bareRateLimitBodies?: boolean;
   /** Failures the next token requests answer with, first to last. */
   tokenEndpointFaults?: TokenEndpointFault[];
+  /** Sees every answer sent (the contract test validates each against HubSpot's published schemas). */
+  onResponse?: (response: SentResponse) => void;
   /** Called after each successful write so the sandbox can send webhooks. */
   onContactWritten?: (index: number, changed: ReadonlyMap<string, string | null>) => void;
   baseUrl: () => string;
@@ -81,6 +83,14 @@ interface Reply {
   /** A non-JSON answer (an edge proxy's error page). */
   html?: string;
   headers?: Record<string, string>;
+}
+
+/** One answer as sent: what was asked, the status and the body (parsed JSON, or the text when not JSON). */
+export interface SentResponse {
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
 }
 
 /** How the next token request fails (see `tokenEndpointFault`). */
@@ -151,7 +161,13 @@ export function createHubSpotServer(parts: ServerParts): Server {
     return Buffer.concat(chunks).toString('utf8');
   }
 
+  /** What each response answers (for `onResponse`). */
+  const asked = new WeakMap<ServerResponse, { method: string; path: string }>();
+
   function send(res: ServerResponse, reply: Reply): void {
+    const request = asked.get(res);
+    if (parts.onResponse !== undefined && request !== undefined)
+      parts.onResponse({ ...request, status: reply.status, body: reply.html ?? reply.body });
     if (reply.html !== undefined) {
       res.writeHead(reply.status, { 'Content-Type': 'text/html', ...reply.headers });
       res.end(reply.html);
@@ -262,6 +278,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
       message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
       context: { ids },
       errors: [],
+      // StandardError requires `links` (the published contacts spec and the SDK's model).
+      links: {},
     };
   }
 
@@ -318,6 +336,7 @@ export function createHubSpotServer(parts: ServerParts): Server {
           message: fault.message ?? `${fault.code} for contact ${id}`,
           context: { ids: [id] },
           errors: [],
+          links: {},
         });
         continue;
       }
@@ -474,6 +493,7 @@ export function createHubSpotServer(parts: ServerParts): Server {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const raw = await readBody(req);
+    asked.set(res, { method, path });
     const key = endpointKey(method, path);
     counters.calls[key] = (counters.calls[key] ?? 0) + 1;
     counters.totalCalls += 1;

@@ -358,3 +358,50 @@ export function createHubSpotWebhookHandler(
     reply(res, 204);
   };
 }
+
+/** The path the admin server takes HubSpot's deliveries on (the app manifest's `targetUrl` must end with it). */
+export const WEBHOOK_PATH = '/webhooks/hubspot';
+
+const NOT_PUBLIC_HOST =
+  /^(localhost|.*\.localhost|.*\.local|.*\.internal|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|\[::1\]|0\.0\.0\.0)$/i;
+
+/**
+ * What stands between HubSpot and this server's webhook route (doctor): HubSpot signs with the app's client secret
+ * and only calls a public https URL (https://developers.hubspot.com/docs/api/webhooks: "a publicly available and
+ * secure (HTTPS) endpoint"), and the app's manifest names the URL it calls.
+ */
+export function webhookSetupProblems(input: {
+  publicUrl: string | undefined;
+  manifestTargetUrl: string | undefined;
+}): { code: string; message: string; fix: string }[] {
+  const problems: { code: string; message: string; fix: string }[] = [];
+  const tunnel =
+    'run `crm-influence serve` behind a tunnel or a reverse proxy with https and set CRM_INFLUENCE_PUBLIC_URL to its address';
+  let expected: string | undefined;
+  if (input.publicUrl === undefined) {
+    problems.push({
+      code: 'WEBHOOK_NO_PUBLIC_URL',
+      message:
+        'CRM_INFLUENCE_PUBLIC_URL is not set: HubSpot needs a public https address, and signatures are checked against it.',
+      fix: tunnel,
+    });
+  } else {
+    const url = new URL(input.publicUrl);
+    expected = `${input.publicUrl.replace(/\/+$/, '')}${WEBHOOK_PATH}`;
+    if (url.protocol !== 'https:' || NOT_PUBLIC_HOST.test(url.hostname)) {
+      problems.push({
+        code: 'WEBHOOK_NOT_REACHABLE',
+        message: `HubSpot delivers webhooks only to a public https URL; it cannot reach ${url.origin}.`,
+        fix: tunnel,
+      });
+    }
+  }
+  if (input.manifestTargetUrl !== undefined && expected !== undefined && input.manifestTargetUrl !== expected) {
+    problems.push({
+      code: 'WEBHOOK_TARGET_MISMATCH',
+      message: `the app sends its webhooks to ${input.manifestTargetUrl}, not to this server (${expected}).`,
+      fix: 'set targetUrl in manifests/hubspot/src/app/webhooks/webhooks-hsmeta.json, then `hs project upload` from manifests/hubspot',
+    });
+  }
+  return problems;
+}

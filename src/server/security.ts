@@ -111,24 +111,37 @@ export function requireAdmin(req: Request, res: Response, next: NextFunction): v
   res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
 }
 
-/** A post-login target: a path on this site only (no scheme, no host, no `//` or `/\` tricks), else `/`. */
-export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || next === '' || next.length > 2000) return '/';
-  if (
-    !next.startsWith('/') ||
-    next.startsWith('//') ||
-    next.includes('\\') ||
-    [...next].some((c) => c.charCodeAt(0) < 0x20)
-  )
-    return '/';
-  let url: URL;
+/** Where relative targets are resolved for the check; any fixed origin works, as only same-origin paths pass. */
+const CHECK_ORIGIN = 'http://check.invalid';
+/** Control characters (the URL parser drops tabs and newlines, so `/\t/evil` would become `//evil`) and backslashes. */
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f\\]/;
+
+/** A path that stays on this site when a browser resolves it: not `//host`, not `/\\host`, no scheme. */
+function staysOnOrigin(path: string): boolean {
+  if (!path.startsWith('/') || path.startsWith('//') || UNSAFE_CHARS.test(path)) return false;
   try {
-    url = new URL(next, 'http://local.invalid');
+    return new URL(path, CHECK_ORIGIN).origin === CHECK_ORIGIN;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A post-login target: a path and query on this site, else `/`. Normalised first (dot segments, `%2e`), then checked,
+ * because `/.//evil.example` only becomes `//evil.example` (another host) once its dot segment is resolved. The
+ * percent-decoded path is checked too, for proxies that decode `%2F` and `%5C` before routing.
+ */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || next.length > 2000 || !staysOnOrigin(next)) return '/';
+  const url = new URL(next, CHECK_ORIGIN);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(url.pathname);
   } catch {
     return '/';
   }
-  if (url.origin !== 'http://local.invalid') return '/';
-  return `${url.pathname}${url.search}${url.hash}`;
+  if (!staysOnOrigin(url.pathname) || !staysOnOrigin(decoded)) return '/';
+  return `${url.pathname}${url.search}`;
 }
 
 /** One-shot message for the next page. */

@@ -165,6 +165,51 @@ describe('admin server security', function () {
     expect(safeNext('/\u0000x')).to.equal('/');
   });
 
+  // Each of these resolves (in a browser, or behind a proxy that decodes) to another host once normalised.
+  const BYPASSES = [
+    '/.//evil.example/x',
+    '/..//evil.example/x',
+    '/%2e//evil.example/x',
+    '/%2E%2E//evil.example/x',
+    '/a/..//evil.example/x',
+    '/a/%2e%2e//evil.example/x',
+    '/./\\evil.example/x',
+    '/\\evil.example/x',
+    '/%2F/evil.example/x',
+    '/%2f%2fevil.example/x',
+    '/%5C%5Cevil.example/x',
+    '/%5c/evil.example/x',
+    '/\t/evil.example/x',
+    '/\n/evil.example/x',
+    '/\r\n/evil.example/x',
+    '/.\t//evil.example/x',
+    '/%09/evil.example/x',
+  ];
+
+  it('sends every normalisation bypass of `next` to / (POST /login and signed-in GET /login)', async () => {
+    const signedIn = new Client(server.url);
+    await signedIn.login();
+    for (const next of BYPASSES) {
+      expect(safeNext(next), JSON.stringify(next)).to.equal('/');
+      const posted = await new Client(server.url).login(ADMIN.username, ADMIN.password, next);
+      expect(posted.status, JSON.stringify(next)).to.equal(303);
+      expect(posted.headers.get('location'), `POST ${JSON.stringify(next)}`).to.equal('/');
+      const got = await signedIn.request(`/login?next=${encodeURIComponent(next)}`);
+      expect(got.status, JSON.stringify(next)).to.equal(303);
+      expect(got.headers.get('location'), `GET ${JSON.stringify(next)}`).to.equal('/');
+    }
+  });
+
+  it('keeps a real path and query on this site, normalised, and drops the fragment', async () => {
+    expect(safeNext('/runs/./x/../abc?connection=sf1#top')).to.equal('/runs/abc?connection=sf1');
+    expect(safeNext('/contacts?email=a%40b.example')).to.equal('/contacts?email=a%40b.example');
+    expect(safeNext('/a//b')).to.equal('/a//b');
+    const signedIn = new Client(server.url);
+    await signedIn.login();
+    const got = await signedIn.request(`/login?next=${encodeURIComponent('/runs?connection=sf1')}`);
+    expect(got.headers.get('location')).to.equal('/runs?connection=sf1');
+  });
+
   it('rotates the session id on sign-in; the old id is not signed in', async () => {
     const client = new Client(server.url);
     await client.csrf();

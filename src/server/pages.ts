@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 
+import { redact } from '../log.ts';
 import type { Connection, Store } from '../store/contract.ts';
 import type { RunReport } from '../store/run-report.ts';
 import { countsInWords, READ_ALL_WORDS } from '../store/run-report.ts';
@@ -26,6 +27,18 @@ export interface PageDeps {
 
 const TIERS = ['A', 'B', 'C', 'D', 'Unscored'] as const;
 const ID = z.string().min(1).max(200);
+
+/** CRM error texts can quote a token back (`Bearer 00D…` inside a validation message): shown as the logs show them. */
+export function redactedReport(report: RunReport): RunReport {
+  return {
+    ...report,
+    ...(report.message === undefined ? {} : { message: redact(report.message) }),
+    errors: report.errors.map((e) => ({ ...e, message: redact(e.message) })),
+    ...(report.errorGroups === undefined
+      ? {}
+      : { errorGroups: report.errorGroups.map((g) => ({ ...g, message: redact(g.message) })) }),
+  };
+}
 
 export function durationMs(report: RunReport): number | null {
   return report.finishedAt === null ? null : Date.parse(report.finishedAt) - Date.parse(report.startedAt);
@@ -127,8 +140,8 @@ export function pageRoutes(deps: PageDeps): Router {
           crm: c.crm,
           name: c.name,
           status: c.status,
-          statusMessage: c.statusMessage,
-          lastRun: last,
+          statusMessage: c.statusMessage === null ? null : redact(c.statusMessage),
+          lastRun: last === null ? null : redactedReport(last),
           nextRun: deps.coordinator.nextRun(c.id)?.toISOString() ?? null,
           running: deps.coordinator.isRunning(c.id),
         };
@@ -221,7 +234,9 @@ export function pageRoutes(deps: PageDeps): Router {
     const connection =
       typeof req.query.connection === 'string' && req.query.connection !== '' ? req.query.connection : undefined;
     const limit = z.coerce.number().int().min(1).max(500).catch(50).parse(req.query.limit);
-    const runs = await store.listRuns({ ...(connection ? { connectionId: connection } : {}), limit });
+    const runs = (await store.listRuns({ ...(connection ? { connectionId: connection } : {}), limit })).map(
+      redactedReport,
+    );
     respond(req, res, {
       title: 'Runs',
       current: '/runs',
@@ -248,8 +263,9 @@ export function pageRoutes(deps: PageDeps): Router {
   });
 
   router.get('/runs/:id', async (req, res) => {
-    const report = await store.getRun(ID.parse(req.params.id));
-    if (report === null) throw new HttpError(404, 'No such run.');
+    const stored = await store.getRun(ID.parse(req.params.id));
+    if (stored === null) throw new HttpError(404, 'No such run.');
+    const report = redactedReport(stored);
     const filter = ErrorFilterSchema.catch({}).parse(req.query);
     const q = filter.q?.toLowerCase() ?? '';
     const errors = report.errors.filter(

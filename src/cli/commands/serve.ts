@@ -95,6 +95,8 @@ export interface ServeOptions {
   config: AppConfig;
   runtimeParts?: RuntimeParts;
   trustProxy?: number;
+  /** The interface it listens on: a host name there is one the server answers to (see hostCheck). */
+  host?: string;
   /** Tests: a lower login throttle, a quick webhook debounce. */
   loginLimit?: number;
   webhookDebounceMs?: number;
@@ -146,6 +148,8 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
             }),
     defaultHandleMapping,
     metricsToken: config.CRM_INFLUENCE_METRICS_TOKEN,
+    metricsPublic: config.CRM_INFLUENCE_METRICS_PUBLIC,
+    ...(options.host !== undefined ? { hostNames: [options.host] } : {}),
     secureCookies: 'auto',
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ...(options.loginLimit !== undefined ? { loginLimit: options.loginLimit } : {}),
@@ -224,6 +228,7 @@ export async function startAdminUi(
 ): Promise<RunningAdminUi> {
   const server = await buildAdminServer(ctx, {
     config: ctx.config,
+    host: at.host,
     ...(flags.trustProxy !== undefined ? { trustProxy: flags.trustProxy } : {}),
   });
   try {
@@ -277,7 +282,7 @@ export function register(program: Command): void {
     .option('--trust-proxy <hops>', 'reverse proxies in front (their X-Forwarded-Proto makes session cookies Secure)')
     .addHelpText(
       'after',
-      '\nEnvironment: CRM_INFLUENCE_PUBLIC_URL (the https origin CRMs redirect back to), CRM_INFLUENCE_METRICS_TOKEN (bearer token /metrics demands).',
+      '\nEnvironment: CRM_INFLUENCE_PUBLIC_URL (the https origin CRMs redirect back to; the only host name answered besides --host, localhost and IP addresses), CRM_INFLUENCE_METRICS_TOKEN (bearer token /metrics demands; unset, /metrics answers this machine only).',
     )
     .action(action);
 }

@@ -57,6 +57,8 @@ export interface AdminServerOptions {
     ((queue: (contactIds: string[], portalId: number | undefined) => Promise<void>) => WebhookHandler) | undefined;
   /** The handle mapping each CRM's connector reads when the admin has set none (the settings page shows it). */
   defaultHandleMapping?: ServerDeps['defaultHandleMapping'] | undefined;
+  /** Reason codes in words, as the CRM picklists label them (contact pages). */
+  reasonLabels?: ServerDeps['reasonLabels'] | undefined;
   /** Bearer token /metrics demands; without one, /metrics answers loopback only… */
   metricsToken?: string | undefined;
   /** …or everyone, when this is true (CRM_INFLUENCE_METRICS_PUBLIC). */
@@ -178,6 +180,10 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     metricsHandler(store, serverStore, { token: options.metricsToken, public: options.metricsPublic }),
   );
   app.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: false }));
+  // Browsers and bookmarks still ask for /favicon.ico; pages name the SVG.
+  app.get('/favicon.ico', (_req, res) => {
+    res.redirect(301, '/static/favicon.svg');
+  });
 
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
@@ -220,6 +226,8 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     },
     settingsDefaults: { schedule: options.defaultSchedule, refreshDays: options.refreshDays },
     defaultHandleMapping: options.defaultHandleMapping ?? (() => []),
+    reasonLabels: options.reasonLabels ?? {},
+    now,
   };
   mountRoutes(
     app,

@@ -40,7 +40,7 @@ export const contactsRoute = defineRoute({
       title: 'Contacts',
       current: '/contacts',
       data: { id, email, found },
-      body: () => contactsView({ id, email, asked, found }),
+      body: () => contactsView({ id, email, asked, found, reasonLabels: deps.reasonLabels }),
     });
   },
 });

@@ -17,7 +17,16 @@ export const dashboardRoute = defineRoute({
       title: 'Dashboard',
       current: '/',
       data: { connection: chosen?.id ?? null, summary, histogram: bars },
-      body: () => dashboardView({ connections, chosen, summary, bars, budgetFraction, budgetFloor: deps.budgetFloor }),
+      body: () =>
+        dashboardView({
+          connections,
+          chosen,
+          summary,
+          bars,
+          budgetFraction,
+          budgetFloor: deps.budgetFloor,
+          today: deps.now().toISOString().slice(0, 10),
+        }),
     });
   },
 });

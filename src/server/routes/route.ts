@@ -25,6 +25,9 @@ export interface ServerDeps {
   settingsDefaults: { schedule: string; refreshDays: number };
   /** The handle mapping each CRM's connector reads when the admin has set none (shown greyed in the form). */
   defaultHandleMapping: (crm: CrmName) => readonly { field: string; network: string }[];
+  /** Reason code → the words the CRM's picklist shows for it (from the manifests); a code without words shows as is. */
+  reasonLabels: Readonly<Record<string, string>>;
+  now: () => Date;
 }
 
 export interface RouteContext {

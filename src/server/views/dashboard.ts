@@ -14,6 +14,8 @@ export interface DashboardView {
   bars: readonly { from: number; to: number; n: number }[];
   budgetFraction: number | null;
   budgetFloor: number;
+  /** YYYY-MM-DD (UTC): the right end of the 30-day chart. */
+  today: string;
 }
 
 export function dashboardView(v: DashboardView): SafeHtml {
@@ -21,11 +23,12 @@ export function dashboardView(v: DashboardView): SafeHtml {
   return chosen === undefined || summary === null
     ? html`<p>No CRM is connected yet. <a href="/connections">Connect Salesforce or HubSpot</a>.</p>`
     : html`${connectionPicker('/', v.connections, chosen)}
-          <section class="grid">
+          <section class="grid dashboard">
             <article class="card wide" aria-labelledby="hist-h"><h2 id="hist-h">Score distribution</h2>
               ${histogram(
                 v.bars.map((b) => ({ label: `${b.from}–${b.to}`, n: b.n })),
                 `Contacts per score band, ${chosen.name}`,
+                { x: 'Score', y: 'Contacts' },
               )}
               <p class="muted">${formatCount(summary.contacts)} contacts with a written score or tier.</p>
             </article>
@@ -38,7 +41,7 @@ export function dashboardView(v: DashboardView): SafeHtml {
               <p class="muted">${summary.budget ? `${formatCount(summary.budget.remaining)} of ${formatCount(summary.budget.limit)} calls left at the last run (runs stop below ${Math.round(v.budgetFloor * 100)} %).` : 'Known after the next run.'}</p>
             </article>
             <article class="card wide" aria-labelledby="days-h"><h2 id="days-h">Tiers over the last 30 days</h2>
-              ${stackedDays(summary.daily, TIERS, 'Scores recorded per day by tier')}
+              ${stackedDays(summary.daily, TIERS, 'Scores recorded per day by tier', v.today)}
             </article>
           </section>`;
 }

@@ -9,7 +9,7 @@ import { reasonLabels } from '../../src/cli/commands/serve.ts';
 import { REASON_CODES } from '../../src/scoring/reasons.ts';
 import { histogram, scoreHistory, stackedDays, ticks } from '../../src/server/svg.ts';
 import type { TestServer } from './helpers.ts';
-import { Client, startTestServer } from './helpers.ts';
+import { Client, startTestServer, testConnection } from './helpers.ts';
 
 const CSS = readFileSync(new URL('../../src/server/public/app.css', import.meta.url), 'utf8');
 
@@ -25,15 +25,7 @@ describe('admin UI paper cuts', function () {
 
   before(async () => {
     server = await startTestServer({ reasonLabels: reasonLabels() });
-    await server.store.saveConnection({
-      id: 'sf1',
-      crm: 'salesforce',
-      name: 'Acme',
-      status: 'ok',
-      statusMessage: null,
-      credentials: {},
-      settings: {},
-    });
+    await server.store.saveConnection(testConnection('sf1', 'salesforce'));
     const fields = {
       score: 81,
       tier: 'A',

@@ -19,7 +19,9 @@ import { AccountThrottle, DeviceCookies } from './login-throttle.ts';
 import { metricsHandler } from './metrics.ts';
 import type { OAuthSettings } from './oauth.ts';
 import { oauthOrigins, oauthRoutes } from './oauth.ts';
-import { pageRoutes } from './pages.ts';
+import { ROUTES } from './routes/index.ts';
+import type { ServerDeps } from './routes/route.ts';
+import { mountRoutes } from './routes/route.ts';
 import type { SyncRuntime } from './runtime.ts';
 import {
   csrfProtection,
@@ -32,8 +34,6 @@ import {
 } from './security.ts';
 import { ServerStore, sqlOf } from './server-store.ts';
 import { ProductSessionStore } from './session-store.ts';
-import type { SettingsDeps } from './settings.ts';
-import { settingsRoutes } from './settings.ts';
 import { DashboardSummaries } from './summary.ts';
 
 export const BODY_LIMIT = '32kb';
@@ -56,7 +56,9 @@ export interface AdminServerOptions {
   hubspotWebhook?:
     ((queue: (contactIds: string[], portalId: number | undefined) => Promise<void>) => WebhookHandler) | undefined;
   /** The handle mapping each CRM's connector reads when the admin has set none (the settings page shows it). */
-  defaultHandleMapping?: SettingsDeps['defaultHandleMapping'];
+  defaultHandleMapping?: ServerDeps['defaultHandleMapping'] | undefined;
+  /** Reason codes in words, as the CRM picklists label them (contact pages). */
+  reasonLabels?: ServerDeps['reasonLabels'] | undefined;
   /** Bearer token /metrics demands; without one, /metrics answers loopback only… */
   metricsToken?: string | undefined;
   /** …or everyone, when this is true (CRM_INFLUENCE_METRICS_PUBLIC). */
@@ -178,6 +180,10 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     metricsHandler(store, serverStore, { token: options.metricsToken, public: options.metricsPublic }),
   );
   app.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: false }));
+  // Browsers and bookmarks still ask for /favicon.ico; pages name the SVG.
+  app.get('/favicon.ico', (_req, res) => {
+    res.redirect(301, '/static/favicon.svg');
+  });
 
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
@@ -207,9 +213,27 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   app.use(passport.session());
   app.use(csrfProtection({ secret: csrfSecret, secureCookies }));
 
-  app.get('/api/session', (req, res) => {
-    res.json({ admin: req.user?.username ?? null, csrfToken: csrfToken(req) });
-  });
+  const deps: ServerDeps = {
+    store,
+    serverStore,
+    summaries,
+    coordinator,
+    budgetFloor: options.budgetFloor,
+    oauth: {
+      salesforce: options.oauth.salesforce !== undefined,
+      hubspot: options.oauth.hubspot !== undefined,
+      salesforceLoginUrl: options.oauth.salesforce?.defaultLoginUrl ?? 'https://login.salesforce.com',
+    },
+    settingsDefaults: { schedule: options.defaultSchedule, refreshDays: options.refreshDays },
+    defaultHandleMapping: options.defaultHandleMapping ?? (() => []),
+    reasonLabels: options.reasonLabels ?? {},
+    now,
+  };
+  mountRoutes(
+    app,
+    ROUTES.filter((r) => r.access === 'anyone'),
+    deps,
+  );
   app.use(
     authRoutes({
       passport,
@@ -224,29 +248,11 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
 
   app.use(requireAdmin);
   app.use(oauthRoutes({ store, passport, settings: options.oauth, onConnected: () => coordinator.refresh() }));
-  const pages = pageRoutes({
-    store,
-    serverStore,
-    summaries,
-    coordinator,
-    budgetFloor: options.budgetFloor,
-    oauth: {
-      salesforce: options.oauth.salesforce !== undefined,
-      hubspot: options.oauth.hubspot !== undefined,
-      salesforceLoginUrl: options.oauth.salesforce?.defaultLoginUrl ?? 'https://login.salesforce.com',
-    },
-  });
-  const settings = settingsRoutes({
-    store,
-    coordinator,
-    summaries,
-    defaults: { schedule: options.defaultSchedule, refreshDays: options.refreshDays },
-    defaultHandleMapping: options.defaultHandleMapping,
-  });
-  app.use(pages);
-  app.use(settings);
-  app.use('/api', pages);
-  app.use('/api', settings);
+  mountRoutes(
+    app,
+    ROUTES.filter((r) => r.access !== 'anyone'),
+    deps,
+  );
 
   app.use((req, _res, next) => {
     next(new HttpError(404, 'No such page.'));

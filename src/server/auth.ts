@@ -70,7 +70,7 @@ function loginPage(req: Request, next: string, message?: string): string {
   return layout(
     { title: 'Sign in', flash: error === undefined ? undefined : { kind: 'error', text: error } },
     html`
-    <form method="post" action="/login" class="card narrow">
+    <form method="post" action="/login" class="card narrow login">
       ${csrfField(csrfToken(req))}
       <input type="hidden" name="next" value="${next}">
       <label for="username">Username</label>

@@ -193,7 +193,12 @@ export function fromLoopback(req: Request): boolean {
 }
 
 export function wantsJson(req: Request): boolean {
-  return req.baseUrl.startsWith('/api') || req.path.startsWith('/api/') || req.accepts(['html', 'json']) === 'json';
+  return (
+    req.baseUrl.startsWith('/api') ||
+    req.path === '/api' ||
+    req.path.startsWith('/api/') ||
+    req.accepts(['html', 'json']) === 'json'
+  );
 }
 
 /** Only a signed-in admin passes; pages send the browser to the login form, the API answers 401. */

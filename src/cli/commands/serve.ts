@@ -10,7 +10,8 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { z } from 'zod';
 
-import { DEFAULT_HANDLE_PROPERTIES } from '../../../connectors/hubspot/mapping.ts';
+import { loadPropertyManifest } from '../../../connectors/hubspot/manifest.ts';
+import { DEFAULT_HANDLE_PROPERTIES, INFLUENCE_PROPERTIES } from '../../../connectors/hubspot/mapping.ts';
 import { createHubSpotWebhookHandler } from '../../../connectors/hubspot/webhook.ts';
 import { DEFAULT_HANDLE_MAPPING } from '../../../connectors/salesforce/field-map.ts';
 import type { AppConfig } from '../../config.ts';
@@ -109,6 +110,15 @@ function defaultHandleMapping(crm: CrmName): readonly { field: string; network: 
     : Object.entries(DEFAULT_HANDLE_PROPERTIES).map(([field, network]) => ({ field, network }));
 }
 
+/**
+ * Reason codes in words, as the CRM picklists show them: the labels manifests/hubspot declares (the Salesforce
+ * package deploys the same labels).
+ */
+export function reasonLabels(): Record<string, string> {
+  const property = loadPropertyManifest().properties.find((p) => p.name === INFLUENCE_PROPERTIES.reasonCodes);
+  return Object.fromEntries((property?.options ?? []).map((o) => [o.value, o.label]));
+}
+
 /** Builds the admin server for a context (the command, `demo`, tests and benchmarks). */
 export async function buildAdminServer(ctx: CliContext, options: ServeOptions): Promise<AdminServer> {
   const { config } = options;
@@ -147,6 +157,7 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
               onContacts: (ids, events) => queue(ids, events[0]?.portalId),
             }),
     defaultHandleMapping,
+    reasonLabels: reasonLabels(),
     metricsToken: config.CRM_INFLUENCE_METRICS_TOKEN,
     metricsPublic: config.CRM_INFLUENCE_METRICS_PUBLIC,
     ...(options.host !== undefined ? { hostNames: [options.host] } : {}),

@@ -78,10 +78,22 @@ export interface ScoreUpdate {
 export type WriteResult =
   { id: string; ok: true } | { id: string; ok: false; code: string; message: string; retryable: boolean };
 
+/** A record the CRM no longer has (or no longer offers to us): the store must forget it. */
+export interface RemovedRecord {
+  objectType: string;
+  id: string;
+  /** In the CRM's terms: `deleted`, `converted` (a lead that became a contact), … */
+  reason: string;
+  /** The record it lives on as, when the CRM says (a merge's survivor, a converted lead's contact). */
+  into?: string;
+}
+
 export interface ContactPage {
   contacts: CrmContact[];
   /** Opaque; pass back to `readContacts` to resume after this page. */
   cursor: string;
+  /** Records deleted, merged away or converted since the last run (reconciled on every run). */
+  removed?: RemovedRecord[];
 }
 
 export interface ReadOptions {
@@ -116,6 +128,10 @@ export interface SetupReport {
   budget?: { limit: number; remaining: number };
   /** Each problem says what is wrong and the command or step that fixes it. */
   problems: { code: string; message: string; fix: string }[];
+  /** Worth knowing but not in the way of a run (e.g. a fallback in use), with the step that changes it. */
+  notes?: { code: string; message: string; fix?: string }[];
+  /** Records of each object the integration user can see, and how many there are when the CRM says. */
+  visibility?: { objectType: string; visible: number; total?: number }[];
 }
 
 export interface CrmConnector {

@@ -326,6 +326,16 @@ export class PostgresStore implements Store {
     });
   }
 
+  async forgetContacts(connectionId: string, recordIds: readonly string[]): Promise<number> {
+    if (recordIds.length === 0) return 0;
+    return this.#transaction(async (client) => {
+      let forgotten = 0;
+      for (const sql of SQL.postgres.forgetContacts)
+        forgotten = (await this.#query(sql, [connectionId, recordIds], client)).count;
+      return forgotten;
+    });
+  }
+
   async pruneHistory(olderThan: Date): Promise<number> {
     return (await this.#query(SQL.pruneHistory, [isoUtc(olderThan)])).count;
   }

@@ -322,6 +322,18 @@ export class SqliteStore implements Store {
     );
   }
 
+  forgetContacts(connectionId: string, recordIds: readonly string[]): Promise<number> {
+    return this.#async(() =>
+      this.#transaction(() => {
+        let forgotten = 0;
+        if (recordIds.length === 0) return forgotten;
+        for (const sql of SQL.sqlite.forgetContacts)
+          forgotten = this.#run(sql, connectionId, JSON.stringify(recordIds));
+        return forgotten;
+      }),
+    );
+  }
+
   pruneHistory(olderThan: Date): Promise<number> {
     return this.#async(() => this.#run(SQL.pruneHistory, isoUtc(olderThan)));
   }

@@ -2,7 +2,7 @@
 // score → diff against what we last wrote → batched writes → record results → checkpoint → next page.
 import { hash, randomUUID } from 'node:crypto';
 
-import type { CrmConnector, CrmContact, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
+import type { CrmConnector, CrmContact, InfluenceFields, RemovedRecord, ScoreUpdate } from '../crm/contract.ts';
 import { CrmContactSchema } from '../crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../crm/errors.ts';
 import type { WritePlan } from '../crm/policy.ts';
@@ -248,6 +248,7 @@ class SyncRun {
         // Already handled in this run's retry phase.
         const fresh = page.contacts.filter((c) => !this.retriedIds.has((c as { id?: string }).id ?? ''));
         await this.processPage(fresh, staleBefore);
+        if (page.removed !== undefined && page.removed.length > 0) await this.forgetRemoved(page.removed);
         // Checkpoint only after the whole page is written and recorded (a targeted run has no checkpoint).
         if (!this.options.dryRun && targeted === undefined) await this.store.setCursor(this.connectionId, page.cursor);
         this.pages += 1;
@@ -391,6 +392,23 @@ class SyncRun {
       this.deps.logger?.info({ count: gone.length }, 'failed records no longer in the CRM; their errors are cleared');
       await this.store.clearErrors(this.connectionId, gone);
     }
+  }
+
+  /**
+   * Records deleted, merged away or converted in the CRM: nothing of theirs stays in the store (privacy). The CRM may
+   * name a record twice (its windows overlap): forgetting is idempotent, and the report counts what the store held.
+   */
+  private async forgetRemoved(removed: readonly RemovedRecord[]): Promise<void> {
+    const ids = removed.map((r) => r.id);
+    const known = this.options.dryRun
+      ? (await this.store.getSyncStates(this.connectionId, ids)).size
+      : await this.store.forgetContacts(this.connectionId, ids);
+    this.report.removed = (this.report.removed ?? 0) + known;
+    if (known > 0)
+      this.deps.logger?.info(
+        { runId: this.runId, removed: known },
+        'records deleted, merged or converted in the CRM: forgotten',
+      );
   }
 
   private progress(phase: SyncProgress['phase']): void {

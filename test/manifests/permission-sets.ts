@@ -11,9 +11,11 @@ const SF = path.resolve(import.meta.dirname, '../../manifests/salesforce');
 
 /** Where each shipped permission set lives (the optional Individual one is a package directory of its own). */
 export const PERMISSION_SET_FILES: Record<string, string> = {
-  Social_Influence_Integration: 'force-app/main/default/permissionsets/Social_Influence_Integration.permissionset-meta.xml',
+  Social_Influence_Integration:
+    'force-app/main/default/permissionsets/Social_Influence_Integration.permissionset-meta.xml',
   Social_Influence_Viewer: 'force-app/main/default/permissionsets/Social_Influence_Viewer.permissionset-meta.xml',
-  Social_Influence_Individual: 'individual-app/main/default/permissionsets/Social_Influence_Individual.permissionset-meta.xml',
+  Social_Influence_Individual:
+    'individual-app/main/default/permissionsets/Social_Influence_Individual.permissionset-meta.xml',
 };
 
 function list(node: XmlNode, name: string): XmlNode[] {

@@ -57,7 +57,7 @@ export interface SalesforceCounters {
   requests: number;
   /** Requests counted against the daily quota (Composite = 1). */
   apiCalls: number;
-  /** Per endpoint: token, query, queryMore, describe, limits, collections, composite, bulkIngest, bulkQuery, … */
+  /** Per endpoint: token, query, queryMore, describe, limits, collections, composite, bulkIngest, bulkQuery (and bulkQueryJobs created), … */
   calls: Record<string, number>;
   recordsRead: number;
   recordsWritten: number;
@@ -186,10 +186,14 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     }
     switch (head) {
       case 'limits':
-        count('limits');
+        count(rest_[0] === 'recordCount' ? 'recordCount' : 'limits');
         // Both need "View Setup and Configuration" (resources_limits.htm, resources_record_count.htm). [verify] body
         if (!hasUserPermission(profile, 'ViewSetup'))
-          return apiError(403, 'INSUFFICIENT_ACCESS', 'Insufficient privileges: View Setup and Configuration is required');
+          return apiError(
+            403,
+            'INSUFFICIENT_ACCESS',
+            'Insufficient privileges: View Setup and Configuration is required',
+          );
         if (rest_[0] === 'recordCount') return json(200, recordCountBody(search));
         return json(200, limitsBody());
       case 'sobjects':
@@ -218,6 +222,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         }
         if (rest_[0] === 'query') {
           count('bulkQuery');
+          if (method === 'POST' && rest_.length === 1) count('bulkQueryJobs');
           return bulk.handleQuery(method, rest_.slice(1), body, search);
         }
         break;
@@ -362,12 +367,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     return Math.min(QUERY_BATCH.max, Math.max(QUERY_BATCH.min, Number(match[1])));
   }
 
-  function startQuery(
-    soql: string,
-    headers: IncomingMessage['headers'],
-    version: string,
-    all: boolean,
-  ): ApiResponse {
+  function startQuery(soql: string, headers: IncomingMessage['headers'], version: string, all: boolean): ApiResponse {
     count('query');
     let prepared: PreparedQuery;
     try {

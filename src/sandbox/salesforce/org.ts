@@ -287,7 +287,12 @@ export class SandboxOrg {
       Influence_Do_Not_Profile__c: person.optedOut && index % 2 === 1,
     };
     if (object === 'Lead') {
-      Object.assign(row, { Company: person.company, IsConverted: false, ConvertedContactId: null, ConvertedDate: null });
+      Object.assign(row, {
+        Company: person.company,
+        IsConverted: false,
+        ConvertedContactId: null,
+        ConvertedDate: null,
+      });
     }
     return row;
   }

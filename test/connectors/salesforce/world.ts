@@ -7,6 +7,28 @@ import { createPopulation } from '../../../src/sandbox/population.ts';
 import type { SalesforceSandbox, SalesforceSandboxOptions } from '../../../src/sandbox/salesforce/index.ts';
 import { startSalesforceSandbox } from '../../../src/sandbox/salesforce/index.ts';
 import type { Network } from '../../../src/scoring/types.ts';
+import { permissionsFrom } from '../../manifests/permission-sets.ts';
+
+/**
+ * The two orgs every connector behaviour is held against: the permissive one (an administrator, Public Read/Write,
+ * no automation) and a minimum-access integration user holding exactly the permission sets we ship (the optional
+ * Individual one included), in an org with Data Protection and Privacy where most people have no Individual record.
+ * The strict org's harsher parts (sharing, automation, no Individual) have their own tests.
+ */
+export const ORGS: Record<'permissive' | 'strict', Partial<SalesforceSandboxOptions>> = {
+  permissive: {},
+  strict: {
+    strict: {
+      permissions: permissionsFrom(['Social_Influence_Integration', 'Social_Influence_Individual']),
+      individual: true,
+      owned: 1,
+      validationRule: 0,
+      triggerThrows: 0,
+      duplicates: { alert: 0, block: 0 },
+      locked: 0,
+    },
+  },
+};
 
 export interface World {
   sandbox: SalesforceSandbox;

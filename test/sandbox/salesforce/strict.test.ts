@@ -285,7 +285,9 @@ describe('Salesforce sandbox: the strict org', function () {
     const timeout = await rejection(conn.query('SELECT Id FROM Contact WHERE Influence_Score__c = null'));
     expect(timeout.name).to.equal('QUERY_TIMEOUT');
     const orTimeout = await rejection(
-      conn.query(`SELECT Id FROM Contact WHERE SystemModstamp >= ${new Date().toISOString()} OR Influence_Score__c = null`),
+      conn.query(
+        `SELECT Id FROM Contact WHERE SystemModstamp >= ${new Date().toISOString()} OR Influence_Score__c = null`,
+      ),
     );
     expect(orTimeout.name).to.equal('QUERY_TIMEOUT');
     sb.control.editRecord(ids(sb, 'Contact')[3]!, { Title: 'VP' });

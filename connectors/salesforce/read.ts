@@ -7,7 +7,7 @@
 // arrive in one Composite call; later pages from queryMore. The cursor after each page says where to resume.
 import { z } from 'zod';
 
-import type { ContactPage, CrmContact, ReadOptions, RemovedRecord } from '../../src/crm/contract.ts';
+import type { ContactPage, CrmContact, GoneRecord, ReadOptions } from '../../src/crm/contract.ts';
 import type { QueryPage, SalesforceApi } from './api.ts';
 import { errorCodeOf, setupErrorFor } from './api.ts';
 import { BulkQuery, isExpiredJob, recordFromCsv } from './bulk-read.ts';
@@ -130,7 +130,7 @@ function isIndividualMissing(error: unknown): boolean {
 
 /** The deletions one run learned of (with when), handed over with the pass's last page. */
 interface Removals {
-  pending: Map<string, { record: RemovedRecord; at: number }>;
+  pending: Map<string, { record: GoneRecord; at: number }>;
   /** Whether this run asked for the deletions since the last check (so the cursor may say they are known). */
   checked: boolean;
 }
@@ -316,11 +316,11 @@ export class ContactReader {
       }
     }
     if (removals.checked) state.removalsUntil = until;
-    // Hand over the final cursor (and what was removed) even when the last pages were empty.
-    const removed = [...removals.pending.values()].map((p) => p.record);
+    // Hand over the final cursor (and the deletions) even when the last pages were empty.
+    const gone = [...removals.pending.values()].map((p) => p.record);
     const final = JSON.stringify(state);
-    if (final !== lastYielded || removed.length > 0)
-      yield { contacts: [], cursor: final, ...(removed.length > 0 ? { removed } : {}) };
+    if (final !== lastYielded || gone.length > 0)
+      yield { contacts: [], cursor: final, ...(gone.length > 0 ? { gone } : {}) };
   }
 
   /**
@@ -379,13 +379,13 @@ export class ContactReader {
 
   private noteDeleted(removals: Removals, answers: unknown[]): void {
     removals.checked = true;
-    this.options.objects.forEach((objectType, k) => {
+    this.options.objects.forEach((_object, k) => {
       const answer = answers[k];
       if (answer === undefined) return;
       if (answer instanceof Error) throw setupErrorFor(answer) ?? answer;
       for (const { id, deletedDate } of DeletedSchema.parse(answer).deletedRecords) {
         const at = Date.parse(isoFromSalesforce(deletedDate));
-        removals.pending.set(id, { record: { objectType, id, reason: 'deleted' }, at });
+        removals.pending.set(id, { record: { id, reason: 'deleted' }, at });
       }
     });
   }
@@ -399,19 +399,19 @@ export class ContactReader {
     records: Record<string, unknown>[],
     object: SalesforceObject,
     removals: Removals,
-  ): { contacts: CrmContact[]; converted: RemovedRecord[]; last: Key | undefined } {
+  ): { contacts: CrmContact[]; converted: GoneRecord[]; last: Key | undefined } {
     const contacts: CrmContact[] = [];
-    const converted: RemovedRecord[] = [];
+    const converted: GoneRecord[] = [];
     let last: Key | undefined;
     for (const raw of records) {
       const conversion = object === 'Lead' && raw.IsConverted === true ? ConvertedLeadSchema.safeParse(raw) : undefined;
       if (conversion?.success) {
         const lead = conversion.data;
+        // A converted lead lives on as its contact: gone as a lead, merged into the contact.
         converted.push({
-          objectType: 'Lead',
           id: lead.Id,
-          reason: 'converted',
-          ...(lead.ConvertedContactId ? { into: lead.ConvertedContactId } : {}),
+          reason: 'merged',
+          ...(lead.ConvertedContactId ? { mergedInto: lead.ConvertedContactId } : {}),
         });
         last = maxKey(last, { stamp: isoFromSalesforce(lead.SystemModstamp), id: lead.Id });
         continue;
@@ -455,7 +455,7 @@ export class ContactReader {
       if (more) state.pass = { ...pass, ...(position ? { position } : {}) };
       else this.finishStep(state, pass, position);
       if (contacts.length > 0 || converted.length > 0)
-        yield { contacts, cursor: JSON.stringify(state), ...(converted.length > 0 ? { removed: converted } : {}) };
+        yield { contacts, cursor: JSON.stringify(state), ...(converted.length > 0 ? { gone: converted } : {}) };
       if (!more) return;
       page = await this.next(page.nextRecordsUrl!, pass, state, position, staleBefore);
     }
@@ -507,7 +507,7 @@ export class ContactReader {
           this.finishStep(state, pass, max);
         }
         if (contacts.length > 0 || converted.length > 0)
-          yield { contacts, cursor: JSON.stringify(state), ...(converted.length > 0 ? { removed: converted } : {}) };
+          yield { contacts, cursor: JSON.stringify(state), ...(converted.length > 0 ? { gone: converted } : {}) };
         start = end;
       } while (start < rows.length);
       if (download.next === null) return;

@@ -64,6 +64,17 @@ const ADVICE: Record<string, string> = {
 const SCHEMA_DRIFT = new Set(['INVALID_FIELD', 'INVALID_FIELD_FOR_INSERT_UPDATE']);
 
 function resultFor(id: string, error: SaveError): WriteResult {
+  // Deleted (or merged away) since it was read: nothing to retry, nothing to keep (the engine forgets it).
+  if (error.statusCode === 'ENTITY_IS_DELETED') {
+    return {
+      id,
+      ok: false,
+      code: 'ENTITY_IS_DELETED',
+      message: 'the record was deleted in Salesforce after it was read',
+      retryable: false,
+      gone: { id, reason: 'deleted' },
+    };
+  }
   if (error.statusCode === 'CANNOT_UPDATE_CONVERTED_LEAD') {
     return {
       id,
@@ -72,6 +83,8 @@ function resultFor(id: string, error: SaveError): WriteResult {
       message:
         'skipped: the lead was converted, so Salesforce no longer lets it be updated (its contact is scored instead)',
       retryable: false,
+      // It lives on as its contact (read and scored as one): nothing of the lead is kept.
+      gone: { id, reason: 'merged' },
     };
   }
   const fields = error.fields && error.fields.length > 0 ? ` (${error.fields.join(', ')})` : '';

@@ -75,25 +75,27 @@ export interface ScoreUpdate {
   fields: InfluenceFields;
 }
 
-export type WriteResult =
-  { id: string; ok: true } | { id: string; ok: false; code: string; message: string; retryable: boolean };
+/**
+ * A record the CRM no longer has under its id (deleted, merged into another, erased for privacy): the engine deletes
+ * everything it holds about it. `mergedInto` is the surviving record, which the CRM returns in its place.
+ */
+export const GoneRecordSchema = z.object({
+  id: z.string().min(1),
+  reason: z.enum(['deleted', 'merged', 'privacy_deletion']),
+  mergedInto: z.string().min(1).optional(),
+});
+export type GoneRecord = z.infer<typeof GoneRecordSchema>;
 
-/** A record the CRM no longer has (or no longer offers to us): the store must forget it. */
-export interface RemovedRecord {
-  objectType: string;
-  id: string;
-  /** In the CRM's terms: `deleted`, `converted` (a lead that became a contact), … */
-  reason: string;
-  /** The record it lives on as, when the CRM says (a merge's survivor, a converted lead's contact). */
-  into?: string;
-}
+export type WriteResult =
+  | { id: string; ok: true }
+  | { id: string; ok: false; code: string; message: string; retryable: boolean; gone?: GoneRecord };
 
 export interface ContactPage {
   contacts: CrmContact[];
   /** Opaque; pass back to `readContacts` to resume after this page. */
   cursor: string;
-  /** Records deleted, merged away or converted since the last run (reconciled on every run). */
-  removed?: RemovedRecord[];
+  /** Records the connector learned are gone while reading this page. */
+  gone?: GoneRecord[];
 }
 
 export interface ReadOptions {

@@ -102,11 +102,8 @@ export interface Store {
   ): Promise<Map<string, ScoreHistoryPoint[]>>;
   /** Opt-out: forget everything about one contact except that it opted out. */
   purgeContact(connectionId: string, recordId: string): Promise<void>;
-  /**
-   * Records gone from the CRM (deleted, merged away, converted): forget everything about them (sync state and its
-   * e-mail, score history, errors). Returns how many had a sync state.
-   */
-  forgetContacts(connectionId: string, recordIds: readonly string[]): Promise<number>;
+  /** Records gone from the CRM (deleted, merged away, erased for privacy): their state, history and errors go. */
+  forgetContacts(connectionId: string, recordIds: readonly string[]): Promise<void>;
   pruneHistory(olderThan: Date): Promise<number>;
 
   // provider cache

@@ -326,13 +326,10 @@ export class PostgresStore implements Store {
     });
   }
 
-  async forgetContacts(connectionId: string, recordIds: readonly string[]): Promise<number> {
-    if (recordIds.length === 0) return 0;
-    return this.#transaction(async (client) => {
-      let forgotten = 0;
-      for (const sql of SQL.postgres.forgetContacts)
-        forgotten = (await this.#query(sql, [connectionId, recordIds], client)).count;
-      return forgotten;
+  async forgetContacts(connectionId: string, recordIds: readonly string[]): Promise<void> {
+    if (recordIds.length === 0) return;
+    await this.#transaction(async (client) => {
+      for (const sql of SQL.postgres.forgetContacts) await this.#query(sql, [connectionId, [...recordIds]], client);
     });
   }
 

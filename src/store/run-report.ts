@@ -62,8 +62,6 @@ export const RunReportSchema = z.object({
   readAll: z.enum(['first-run', 'scoring-changed', 'requested']).optional(),
   /** The CRM's API allowance as it last reported it during the run; absent when it reported none (or older reports). */
   crmBudget: z.object({ limit: z.number(), remaining: z.number() }).optional(),
-  /** Records deleted, merged away or converted in the CRM since the last run whose data the store held and forgot. */
-  removed: z.number().int().optional(),
 });
 export type RunReport = z.infer<typeof RunReportSchema>;
 

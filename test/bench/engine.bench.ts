@@ -190,8 +190,8 @@ class ForgetfulStore implements Store {
   purgeContact(): Promise<void> {
     return Promise.resolve();
   }
-  forgetContacts(): Promise<number> {
-    return Promise.resolve(0);
+  forgetContacts(): Promise<void> {
+    return Promise.resolve();
   }
   pruneHistory(): Promise<number> {
     return Promise.resolve(0);

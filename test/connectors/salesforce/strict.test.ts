@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 
 import { jwtAudience } from '../../../connectors/salesforce/auth.ts';
-import type { CrmContact, InfluenceFields, RemovedRecord, ScoreUpdate } from '../../../src/crm/contract.ts';
+import type { CrmContact, GoneRecord, InfluenceFields, ScoreUpdate } from '../../../src/crm/contract.ts';
 import { SetupError } from '../../../src/crm/errors.ts';
 import type { IntegrationPermissions, StrictOrgOptions } from '../../../src/sandbox/salesforce/index.ts';
 import { permissionsFrom } from '../../manifests/permission-sets.ts';
@@ -28,13 +28,13 @@ async function readAll(
   connector: World['connector'],
   cursor: string | null = null,
   full = false,
-): Promise<{ contacts: CrmContact[]; cursor: string | null; removed: RemovedRecord[] }> {
+): Promise<{ contacts: CrmContact[]; cursor: string | null; removed: GoneRecord[] }> {
   const contacts: CrmContact[] = [];
-  const removed: RemovedRecord[] = [];
+  const removed: GoneRecord[] = [];
   let last = cursor;
   for await (const page of connector.readContacts(cursor, { full, staleBefore: staleBefore() })) {
     contacts.push(...page.contacts);
-    removed.push(...(page.removed ?? []));
+    removed.push(...(page.gone ?? []));
     last = page.cursor;
   }
   return { contacts, cursor: last, removed };
@@ -193,9 +193,9 @@ describe('Salesforce connector against the strict org', function () {
     w.sandbox.control.convertLead(lead, contact);
     const before = w.connector.apiUsage().calls.read;
     const second = await readAll(w.connector, first.cursor);
-    expect(second.removed.map((r) => `${r.id}:${r.reason}${r.into ? `>${r.into}` : ''}`).sort()).to.deep.equal(
-      [`${deleted!}:deleted`, `${loser!}:deleted`, `${lead}:converted>${contact!}`].sort(),
-    );
+    expect(
+      second.removed.map((r) => `${r.id}:${r.reason}${r.mergedInto ? `>${r.mergedInto}` : ''}`).sort(),
+    ).to.deep.equal([`${deleted!}:deleted`, `${loser!}:deleted`, `${lead}:merged>${contact!}`].sort());
     // The master, the restored record and the converted lead's contact changed: they are read again.
     expect(second.contacts.map((c) => c.id).sort()).to.deep.equal([master!, restored!, contact!].sort());
     expect(w.connector.apiUsage().calls.read - before).to.equal(1); // all in one Composite call
@@ -203,7 +203,12 @@ describe('Salesforce connector against the strict org', function () {
     const third = await readAll(w.connector, second.cursor);
     expect(third.removed.every((r) => second.removed.some((s) => s.id === r.id))).to.equal(true);
     const [late] = await w.connector.writeScores(updatesFor([{ objectType: 'Contact', id: deleted! }]));
-    expect(late).to.deep.include({ ok: false, code: 'ENTITY_IS_DELETED', retryable: false });
+    expect(late).to.deep.include({
+      ok: false,
+      code: 'ENTITY_IS_DELETED',
+      retryable: false,
+      gone: { id: deleted!, reason: 'deleted' },
+    });
   });
 
   it('a large org: steps that scan time out over REST and go through Bulk 2.0 without ORDER BY; a selective changed step stays on REST', async () => {

@@ -90,11 +90,13 @@ const EXPECTED_COMPONENTS = [
   'PermissionSet:Social_Influence_Integration',
   'PermissionSet:Social_Influence_Viewer',
   'Report:Social_Influence/Contacts_by_Influence_Tier',
+  'Report:Social_Influence/Leads_by_Influence_Tier',
   'Report:Social_Influence/Score_Distribution',
   'Report:Social_Influence/Top_Influencers_by_Account',
   'ReportFolder:Social_Influence',
   'ReportType:Accounts_with_Influence_Contacts',
   'ReportType:Contacts_with_Influence',
+  'ReportType:Leads_with_Influence',
 ].sort();
 
 // Standard fields our layouts and report types reference (checked here because SDR never looks inside).
@@ -449,6 +451,7 @@ describe('manifests/salesforce', () => {
       const reports = fs.readdirSync(reportsDir);
       expect(reports.sort()).to.deep.equal([
         'Contacts_by_Influence_Tier.report-meta.xml',
+        'Leads_by_Influence_Tier.report-meta.xml',
         'Score_Distribution.report-meta.xml',
         'Top_Influencers_by_Account.report-meta.xml',
       ]);
@@ -481,8 +484,47 @@ describe('manifests/salesforce', () => {
         'Social_Influence/Score_Distribution',
         'Social_Influence/Top_Influencers_by_Account',
       ]);
-      // Left out on purpose: the deploying user becomes the running user; no org-specific username is committed.
+      // Dynamic: each viewer sees the scores of the records they may see, not the deploying admin's view of the org
+      // (profiling data with an opt-out). No running user is committed.
+      expect(texts(dashboard, 'dashboardType')).to.deep.equal(['LoggedInUser']);
       expect(texts(dashboard, 'runningUser')).to.deep.equal([]);
+    });
+  });
+
+  describe('acceptance checklist', () => {
+    it('names the doctor check of each setup problem it describes, each one checkSetup really reports', () => {
+      const checklist = read('README.md');
+      const setup = fs.readFileSync(path.resolve(SF, '../../connectors/salesforce/setup.ts'), 'utf8');
+      const codes = new Set([...setup.matchAll(/code: '(\w+)'/g)].map((m) => m[1]!));
+      for (const code of [
+        'api_version_unsupported',
+        'field_not_readable',
+        'individual_unavailable',
+        'records_hidden',
+      ]) {
+        expect(codes, code).to.include(code);
+        expect(checklist, code).to.include(`salesforce: ${code}`);
+      }
+    });
+  });
+
+  describe('scratch org definition', () => {
+    it('lets the OAuth settings deploy (consumer secrets via Metadata API) with documented settings only', () => {
+      const def = JSON.parse(read('config/project-scratch-def.json')) as {
+        settings: { externalClientAppSettings: Record<string, unknown> };
+      };
+      const settings = def.settings.externalClientAppSettings;
+      expect(settings.enableConsumerSecretApiAccess).to.equal(true);
+      // ExternalClientAppSettings as @salesforce/types has it, plus enableExternalClientApps (meta_externalclientappsettings, API 58.0).
+      const metadata = fs.readFileSync(
+        createRequire(import.meta.url)
+          .resolve('@salesforce/types/metadata')
+          .replace(/\.js$/, '.d.ts'),
+        'utf8',
+      );
+      const type = /export type ExternalClientAppSettings = Metadata & \{([^}]*)\}/.exec(metadata)![1]!;
+      const known = [...type.matchAll(/(\w+)\?:/g)].map((m) => m[1]!);
+      for (const key of Object.keys(settings)) expect([...known, 'enableExternalClientApps'], key).to.include(key);
     });
   });
 

@@ -275,12 +275,19 @@ export const VARIABLES = {
   CRM_INFLUENCE_PUBLIC_URL: {
     schema: baseUrl('https://crm-influence.example.com').optional(),
     meaning:
-      'The https origin of the admin UI as CRMs reach it (OAuth callbacks, webhook signatures); default: the request host.',
+      'The https origin of the admin UI as CRMs and browsers reach it (OAuth callbacks, webhook signatures); default: the request host. Besides IP addresses, localhost and `serve --host`, the only host name the admin UI answers to (DNS rebinding guard).',
   },
   CRM_INFLUENCE_METRICS_TOKEN: {
     schema: z.string().min(16, 'must be at least 16 characters').optional(),
-    meaning: 'When set, `/metrics` requires `Authorization: Bearer <token>`.',
+    meaning:
+      'When set, `/metrics` requires `Authorization: Bearer <token>`; unset, `/metrics` answers requests from this machine only.',
     secret: true,
+  },
+  CRM_INFLUENCE_METRICS_PUBLIC: {
+    schema: bool,
+    default: 'false',
+    meaning:
+      '`true`: `/metrics` answers anyone without a token (only where a firewall already limits who reaches it). Ignored when `CRM_INFLUENCE_METRICS_TOKEN` is set.',
   },
 } satisfies Record<string, Variable>;
 

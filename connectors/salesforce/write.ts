@@ -136,9 +136,9 @@ export class ScoreWriter {
     results: WriteResult[],
     which: (failed: Extract<WriteResult, { ok: false }>) => boolean,
     size: number,
-  ): Promise<number[]> {
+  ): Promise<void> {
     const again = results.flatMap((r, index) => (!r.ok && which(r) ? [index] : []));
-    if (again.length === 0) return [];
+    if (again.length === 0) return;
     const retried = await this.writeComposite(
       again.map((index) => updates[index]!),
       size,
@@ -146,7 +146,6 @@ export class ScoreWriter {
     again.forEach((index, k) => {
       results[index] = retried[k]!;
     });
-    return again;
   }
 
   /**
@@ -164,19 +163,13 @@ export class ScoreWriter {
 
   /** UNABLE_TO_LOCK_ROW: wait, then resend only those records in ever smaller collections. */
   private async retryLocked(updates: readonly ScoreUpdate[], results: WriteResult[]): Promise<WriteResult[]> {
+    const locked = (r: Extract<WriteResult, { ok: false }>): boolean => r.code === 'UNABLE_TO_LOCK_ROW';
     let size = COLLECTION_SIZE;
     for (let attempt = 1; attempt <= this.options.lockRetries; attempt++) {
-      const locked = results.flatMap((r, index) => (!r.ok && r.code === 'UNABLE_TO_LOCK_ROW' ? [index] : []));
-      if (locked.length === 0) break;
+      if (!results.some((r) => !r.ok && locked(r))) break;
       size = Math.max(1, Math.floor(size / 4));
       await this.sleep(this.options.lockBackoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
-      const retried = await this.writeComposite(
-        locked.map((index) => updates[index]!),
-        size,
-      );
-      locked.forEach((index, k) => {
-        results[index] = retried[k]!;
-      });
+      await this.resend(updates, results, locked, size);
     }
     return results;
   }

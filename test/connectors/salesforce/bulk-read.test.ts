@@ -2,12 +2,10 @@
 import { expect } from 'chai';
 
 import type { SalesforceConnector } from '../../../connectors/salesforce/index.ts';
-import type { CrmContact, InfluenceFields } from '../../../src/crm/contract.ts';
+import type { CrmContact } from '../../../src/crm/contract.ts';
 import type { World } from './world.ts';
-import { makeWorld, orgIds } from './world.ts';
+import { fieldsFor, makeWorld, orgIds, staleBefore } from './world.ts';
 
-const DAY = 86_400_000;
-const staleBefore = (): Date => new Date(Date.now() - 7 * DAY);
 const N = 5000;
 const BULK = { bulkQueryThreshold: 1000, bulkQueryPageSize: 1200, queryBatchSize: 500 } as const;
 
@@ -28,19 +26,6 @@ async function readAll(
 
 function byId(contacts: readonly CrmContact[]): CrmContact[] {
   return [...contacts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-function fieldsFor(score: number): InfluenceFields {
-  return {
-    score,
-    tier: 'C',
-    confidence: 'medium',
-    scoredAt: new Date().toISOString(),
-    topFactors: `+${score} X: followers`,
-    reasonCodes: ['LARGE_REACH'],
-    trend: 'Stable',
-    orgPercentile: 50,
-  };
 }
 
 describe('Salesforce connector: Bulk API 2.0 query for a large first full pass', function () {

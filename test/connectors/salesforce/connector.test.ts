@@ -3,57 +3,16 @@ import { generateKeyPairSync } from 'node:crypto';
 
 import { expect } from 'chai';
 
-import type { CrmContact, InfluenceFields, ScoreUpdate } from '../../../src/crm/contract.ts';
+import type { CrmContact } from '../../../src/crm/contract.ts';
 import { CrmContactSchema } from '../../../src/crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../../../src/crm/errors.ts';
 import type { World } from './world.ts';
-import { makeWorld, orgIds, ORGS } from './world.ts';
+import { fieldsFor, makeWorld, orgIds, ORGS, readPages, rejection, staleBefore, updatesFor } from './world.ts';
 
 const DAY = 86_400_000;
-const staleBefore = (): Date => new Date(Date.now() - 7 * DAY);
 
-async function readAll(
-  world: World,
-  cursor: string | null = null,
-  full = false,
-  connector = world.connector,
-): Promise<{ contacts: CrmContact[]; cursor: string | null; pages: number }> {
-  const contacts: CrmContact[] = [];
-  let last = cursor;
-  let pages = 0;
-  for await (const page of connector.readContacts(cursor, { full, staleBefore: staleBefore() })) {
-    contacts.push(...page.contacts);
-    last = page.cursor;
-    pages += 1;
-  }
-  return { contacts, cursor: last, pages };
-}
-
-function fieldsFor(score: number, scoredAt = new Date().toISOString()): InfluenceFields {
-  return {
-    score,
-    tier: score >= 50 ? 'B' : 'C',
-    confidence: 'medium',
-    scoredAt,
-    topFactors: `+${score} X: followers`,
-    reasonCodes: ['LARGE_REACH'],
-    trend: 'Stable',
-    orgPercentile: 50,
-  };
-}
-
-function updatesFor(contacts: readonly CrmContact[], score = 40): ScoreUpdate[] {
-  return contacts.map((c) => ({ objectType: c.objectType, id: c.id, fields: fieldsFor(score) }));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+const readAll = (world: World, cursor: string | null = null, full = false, connector = world.connector) =>
+  readPages(connector, cursor, full);
 
 for (const [org, orgOptions] of Object.entries(ORGS))
   describe(`Salesforce connector (real jsforce against the sandbox, ${org} org)`, function () {

@@ -4,15 +4,12 @@
 import { expect } from 'chai';
 
 import { jwtAudience } from '../../../connectors/salesforce/auth.ts';
-import type { CrmContact, GoneRecord, InfluenceFields, ScoreUpdate } from '../../../src/crm/contract.ts';
 import { SetupError } from '../../../src/crm/errors.ts';
 import type { IntegrationPermissions, StrictOrgOptions } from '../../../src/sandbox/salesforce/index.ts';
 import { permissionsFrom } from '../../manifests/permission-sets.ts';
 import type { World } from './world.ts';
-import { makeWorld, orgIds } from './world.ts';
+import { makeWorld, orgIds, readPages, rejection, updatesFor } from './world.ts';
 
-const DAY = 86_400_000;
-const staleBefore = (): Date => new Date(Date.now() - 7 * DAY);
 const SHIPPED = permissionsFrom(['Social_Influence_Integration']);
 /** No automation: each test turns on what it is about. */
 const QUIET: StrictOrgOptions = {
@@ -24,45 +21,7 @@ const QUIET: StrictOrgOptions = {
   locked: 0,
 };
 
-async function readAll(
-  connector: World['connector'],
-  cursor: string | null = null,
-  full = false,
-): Promise<{ contacts: CrmContact[]; cursor: string | null; removed: GoneRecord[] }> {
-  const contacts: CrmContact[] = [];
-  const removed: GoneRecord[] = [];
-  let last = cursor;
-  for await (const page of connector.readContacts(cursor, { full, staleBefore: staleBefore() })) {
-    contacts.push(...page.contacts);
-    removed.push(...(page.gone ?? []));
-    last = page.cursor;
-  }
-  return { contacts, cursor: last, removed };
-}
-
-function fieldsFor(score: number): InfluenceFields {
-  return {
-    score,
-    tier: 'C',
-    confidence: 'medium',
-    scoredAt: new Date().toISOString(),
-    topFactors: `+${score} X: followers`,
-    reasonCodes: [],
-    trend: 'Stable',
-    orgPercentile: 50,
-  };
-}
-const updatesFor = (contacts: readonly { objectType: string; id: string }[], score = 40): ScoreUpdate[] =>
-  contacts.map((c) => ({ objectType: c.objectType, id: c.id, fields: fieldsFor(score) }));
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+const readAll = readPages;
 
 describe('Salesforce connector against the strict org', function () {
   this.timeout(60_000);
@@ -193,15 +152,15 @@ describe('Salesforce connector against the strict org', function () {
     w.sandbox.control.convertLead(lead, contact);
     const before = w.connector.apiUsage().calls.read;
     const second = await readAll(w.connector, first.cursor);
-    expect(
-      second.removed.map((r) => `${r.id}:${r.reason}${r.mergedInto ? `>${r.mergedInto}` : ''}`).sort(),
-    ).to.deep.equal([`${deleted!}:deleted`, `${loser!}:deleted`, `${lead}:merged>${contact!}`].sort());
+    expect(second.gone.map((r) => `${r.id}:${r.reason}${r.mergedInto ? `>${r.mergedInto}` : ''}`).sort()).to.deep.equal(
+      [`${deleted!}:deleted`, `${loser!}:deleted`, `${lead}:merged>${contact!}`].sort(),
+    );
     // The master, the restored record and the converted lead's contact changed: they are read again.
     expect(second.contacts.map((c) => c.id).sort()).to.deep.equal([master!, restored!, contact!].sort());
     expect(w.connector.apiUsage().calls.read - before).to.equal(1); // all in one Composite call
     // The next run's window overlaps this one by a minute: it may name them again, never others.
     const third = await readAll(w.connector, second.cursor);
-    expect(third.removed.every((r) => second.removed.some((s) => s.id === r.id))).to.equal(true);
+    expect(third.gone.every((r) => second.gone.some((s) => s.id === r.id))).to.equal(true);
     const [late] = await w.connector.writeScores(updatesFor([{ objectType: 'Contact', id: deleted! }]));
     expect(late).to.deep.include({
       ok: false,

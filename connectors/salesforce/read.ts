@@ -532,6 +532,22 @@ export class ContactReader {
     }
   }
 
+  /** One query's first page, asked again without Individual where the org has none readable. */
+  private async firstPage(
+    state: Cursor,
+    soql: (individual: boolean) => string,
+  ): Promise<QueryPage<Record<string, unknown>>> {
+    for (;;) {
+      const individual = this.usesIndividual(state);
+      const [answer] = await this.api.getMany<QueryPage<Record<string, unknown>>>([
+        this.api.queryUrl(soql(individual)),
+      ]);
+      if (!(answer instanceof Error)) return answer!;
+      if (!individual || !isIndividualMissing(answer)) throw setupErrorFor(answer) ?? answer;
+      state.individual = { available: false, checkedAt: new Date().toISOString() };
+    }
+  }
+
   private async *readIds(ids: readonly string[], cursorText: string | null): AsyncGenerator<ContactPage> {
     const cursor = cursorText ?? JSON.stringify({ v: 1, watermarks: {} });
     const state = parseCursor(cursorText);
@@ -545,8 +561,10 @@ export class ContactReader {
       for (let i = 0; i < list.length; i += IDS_PER_QUERY) {
         const chunk = list.slice(i, i + IDS_PER_QUERY);
         const converted = object === 'Lead' ? ' AND IsConverted = false' : '';
-        let page = await this.api.query<Record<string, unknown>>(
-          `SELECT ${this.selectList(this.usesIndividual(state))} FROM ${object} WHERE Id IN (${chunk.map(soqlId).join(', ')})${converted} ORDER BY SystemModstamp, Id`,
+        let page = await this.firstPage(
+          state,
+          (individual) =>
+            `SELECT ${this.selectList(individual)} FROM ${object} WHERE Id IN (${chunk.map(soqlId).join(', ')})${converted} ORDER BY SystemModstamp, Id`,
         );
         for (;;) {
           const contacts = page.records.map((record) => toContact(record, object, this.options));

@@ -47,6 +47,12 @@ describe('Salesforce connector against the strict org', function () {
     const before = w.connector.apiUsage().calls.read;
     await readAll(w.connector, first.cursor);
     expect(w.connector.apiUsage().calls.read - before).to.equal(1);
+    // Retries of failed records (by id, without a cursor) fall back too.
+    const retried: string[] = [];
+    const wanted = first.contacts.slice(0, 3).map((c) => c.id);
+    for await (const page of w.reconnect().readContacts(null, { full: false, staleBefore: new Date(), ids: wanted }))
+      retried.push(...page.contacts.map((c) => c.id));
+    expect(retried.sort()).to.deep.equal([...wanted].sort());
     const setup = await w.connector.checkSetup();
     expect(setup.ok).to.equal(true);
     expect(setup.notes!.map((n) => n.code)).to.include('individual_unavailable');

@@ -187,7 +187,9 @@ export const VARIABLES = {
   },
   MASTODON_API_BASE_URL: {
     schema: baseUrl('https://mastodon.social').optional(),
-    meaning: "Overrides every Mastodon instance's base URL (for the sandbox); unset = each handle's own instance.",
+    meaning:
+      "Overrides every Mastodon instance's base URL (the sandbox, or a proxy you run: trusted as configured); unset = " +
+      "each handle's own instance, called only over https at a public address (instances come from CRM data).",
   },
   BLUESKY_API_BASE_URL: {
     schema: baseUrl('https://public.api.bsky.app'),

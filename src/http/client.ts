@@ -1,7 +1,8 @@
-// The one fetch wrapper every outbound call goes through: timeouts, retries with full jitter for 5xx/429/network
-// errors, Retry-After, per-host rate limiting from the provider's headers, secret redaction and call counting — and
-// the outbound guard (outbound-guard.ts): hosts outside the configured allow-list are called only at public
-// addresses over https, redirects are followed by hand (each hop checked, at most 3), bodies are read up to a cap.
+// The one fetch wrapper every outbound call goes through: timeouts, retries (retry.ts) with full jitter for
+// 5xx/429/network errors, Retry-After, per-host rate limiting from the provider's headers, secret redaction, call
+// counting — and the outbound guard (outbound-guard.ts): hosts outside the configured allow-list are called only at
+// public addresses over https, redirects are followed by hand (each hop checked, at most 3), bodies are read up to
+// a cap.
 import type { Dispatcher } from 'undici';
 
 import {
@@ -14,6 +15,7 @@ import {
 } from './outbound-guard.ts';
 import { parseRetryAfter, RateLimiter, type RateLimitNormaliser, type RateLimitState } from './rate-limit.ts';
 import { redact } from './redact.ts';
+import { fullJitter, retry, retryAfter, type RetryDecision, STOP } from './retry.ts';
 
 export interface HttpResponse {
   status: number;
@@ -202,31 +204,38 @@ export class HttpClient {
     const maxWaitMs = userDerived
       ? Math.min(this.options.maxWaitMs, USER_DERIVED_LIMITS.maxWaitMs)
       : this.options.maxWaitMs;
-    let attempt = 0;
-    for (;;) {
-      await this.waitForLimiter(window, safeUrl, maxWaitMs, options.signal);
-      let response: HttpResponse;
-      try {
-        response = await this.send(target, options, window, safeUrl);
-      } catch (error) {
-        const failure = this.asHttpError(error, safeUrl, options.signal);
-        const final = failure.code === 'refused' || failure.code === 'too_large' || options.signal?.aborted === true;
-        if (final || attempt >= maxRetries) throw failure;
-        await this.backoff(attempt, null, host, { reason: failure.code, url: safeUrl }, options.signal);
-        attempt += 1;
-        continue;
-      }
-      const rateLimited = (this.config.isRateLimited ?? ((r: HttpResponse) => r.status === 429))(response);
-      const retryable = rateLimited || RETRYABLE_STATUS.has(response.status);
-      if (!retryable) return response;
-      if (this.config.shouldRetry && !this.config.shouldRetry(response)) return response;
-      if (attempt >= maxRetries) return response;
-      const askedMs = response.retryAfterSeconds === undefined ? null : response.retryAfterSeconds * 1000;
-      if (askedMs !== null && askedMs > maxWaitMs) return response;
-      if (rateLimited && askedMs !== null) this.limiter.pause(window, this.now() + askedMs);
-      await this.backoff(attempt, askedMs, host, { reason: `status ${response.status}`, url: safeUrl }, options.signal);
-      attempt += 1;
-    }
+    const isRateLimited = this.config.isRateLimited ?? ((r: HttpResponse) => r.status === 429);
+    return retry(
+      async () => {
+        await this.waitForLimiter(window, safeUrl, maxWaitMs, options.signal);
+        try {
+          return await this.send(target, options, window, safeUrl);
+        } catch (error) {
+          throw this.asHttpError(error, safeUrl, options.signal);
+        }
+      },
+      {
+        sleep: (ms) => this.pause(ms, options.signal, safeUrl),
+        onError: (error, attempt) => {
+          const code = error instanceof HttpError ? error.code : 'network';
+          // A refusal or an oversized body would fail the same way again; a limiter wait too long was already
+          // judged; a spent time budget is spent.
+          const final = code === 'refused' || code === 'too_large' || code === 'rate_limited';
+          if (final || options.signal?.aborted === true || attempt > maxRetries) return STOP;
+          return this.backoff(attempt, null, host, { reason: code, url: safeUrl });
+        },
+        onResult: (response, attempt) => {
+          const rateLimited = isRateLimited(response);
+          if (!rateLimited && !RETRYABLE_STATUS.has(response.status)) return STOP;
+          if (this.config.shouldRetry && !this.config.shouldRetry(response)) return STOP;
+          if (attempt > maxRetries) return STOP;
+          const askedMs = response.retryAfterSeconds === undefined ? null : response.retryAfterSeconds * 1000;
+          if (askedMs !== null && askedMs > maxWaitMs) return STOP;
+          if (rateLimited && askedMs !== null) this.limiter.pause(window, this.now() + askedMs);
+          return this.backoff(attempt, askedMs, host, { reason: `status ${response.status}`, url: safeUrl });
+        },
+      },
+    );
   }
 
   /** One attempt: the request and the redirects it leads to, followed by hand, each hop checked like the first. */
@@ -352,24 +361,21 @@ export class HttpClient {
     }
   }
 
-  /** Full jitter (random in [0, min(cap, base·2^attempt)]), but never sooner than the network asked. */
-  private async backoff(
+  /** The retry after `attempt` attempts: full jitter, but never sooner than the network asked; counted and logged. */
+  private backoff(
     attempt: number,
     askedMs: number | null,
     host: string,
     fields: { url: string } & Record<string, unknown>,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    const ceiling = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** attempt);
-    const jitter = Math.floor(this.random() * ceiling);
-    const waitMs = askedMs === null ? jitter : askedMs + Math.floor(this.random() * this.options.baseDelayMs);
+  ): RetryDecision {
+    const waitMs =
+      askedMs === null
+        ? fullJitter(attempt, this.options.baseDelayMs, this.options.maxDelayMs, this.random)
+        : askedMs + Math.floor(this.random() * this.options.baseDelayMs);
     this.counters.retries += 1;
     this.counters.waitedMs += waitMs;
-    this.config.logger?.warn(
-      { provider: this.name, host, attempt: attempt + 1, waitMs, ...fields },
-      'retrying request',
-    );
-    await this.pause(waitMs, signal, fields.url);
+    this.config.logger?.warn({ provider: this.name, host, attempt, waitMs, ...fields }, 'retrying request');
+    return retryAfter(waitMs);
   }
 
   /** A wait that the caller's signal cuts short (its time budget ran out). */

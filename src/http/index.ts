@@ -28,3 +28,4 @@ export {
   type ResetFormat,
 } from './rate-limit.ts';
 export { redact } from './redact.ts';
+export { fullJitter, retry, retryAfter, type RetryDecision, type RetryPolicy, STOP } from './retry.ts';

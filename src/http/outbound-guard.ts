@@ -14,7 +14,7 @@ import { isPublicAddress } from './address.ts';
 /** Every address a name resolves to (the test seam: a fake DNS). */
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
 
-const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all: true });
 
 /** Thrown inside the connection (and before it, for the URL's own faults) when a destination is not allowed. */
 export class DestinationRefusedError extends Error {

@@ -81,7 +81,8 @@ export class MastodonAdapter implements ProviderAdapter {
   }
 
   usage() {
-    return { calls: this.http.stats().calls };
+    const { calls, refused } = this.http.stats();
+    return { calls, refused };
   }
 
   async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {

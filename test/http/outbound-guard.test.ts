@@ -180,6 +180,13 @@ describe('http: the outbound guard', () => {
     }
   });
 
+  it('with the system resolver too: https://localhost/ resolves to loopback and is refused at connect', async () => {
+    const http = new HttpClient({ name: 'mastodon', ...instant });
+    const error = await failure(http.request('https://localhost/api/v1/accounts/lookup'));
+    expect(error.code).to.equal('refused');
+    expect(http.stats().refused).to.equal(1);
+  });
+
   it('refuses user-derived URLs that are not https, use another port, or name an inward address, without DNS', async () => {
     const dns = fakeDns('93.184.215.14');
     const http = new HttpClient({ name: 'mastodon', resolve: dns, ...instant });

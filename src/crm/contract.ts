@@ -130,6 +130,10 @@ export interface SetupReport {
   budget?: { limit: number; remaining: number };
   /** Each problem says what is wrong and the command or step that fixes it. */
   problems: { code: string; message: string; fix: string }[];
+  /** Worth knowing but not in the way of a run (e.g. a fallback in use), with the step that changes it. */
+  notes?: { code: string; message: string; fix?: string }[];
+  /** Records of each object the integration user can see, and how many there are when the CRM says. */
+  visibility?: { objectType: string; visible: number; total?: number }[];
 }
 
 export interface CrmConnector {

@@ -12,7 +12,9 @@ import { openStore } from '../../store/open.ts';
 import type { CliContext } from '../context.ts';
 import { createCliLogger, loadCliConfig } from '../context.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
+import { salesforceSignInChecks } from '../doctor-salesforce.ts';
 import { parseFlags } from '../flags.ts';
+import { salesforceInEnvironment } from '../open-salesforce.ts';
 import { printJson } from '../output.ts';
 
 const DoctorFlagsSchema = z.strictObject({
@@ -42,6 +44,7 @@ async function checkCrm(crm: CrmName, ctx: CliContext): Promise<Check[]> {
     return [{ name: `${crm}: connect`, ok: false, detail: describe(error) }];
   }
   const checks: Check[] = [{ name: `${crm}: connect`, ok: true, detail: `connection ${opened.connectionId}` }];
+  if (crm === 'salesforce') checks.push(...salesforceSignInChecks(ctx.config));
   try {
     const setup = await opened.connector.checkSetup();
     const missing = setup.fields.filter((f) => !f.exists || !f.writable);
@@ -77,8 +80,28 @@ async function checkCrm(crm: CrmName, ctx: CliContext): Promise<Check[]> {
           : {}),
       });
     }
+    if (setup.visibility !== undefined && setup.visibility.length > 0) {
+      const words = (n: number): string => n.toLocaleString('en-US');
+      checks.push({
+        name: `${crm}: records visible`,
+        ok: !setup.problems.some((p) => p.code === 'records_hidden'),
+        detail: setup.visibility
+          .map(
+            (v) =>
+              `${words(v.visible)}${v.total === undefined ? '' : ` of ${words(v.total)}`} ${v.objectType.toLowerCase()}s`,
+          )
+          .join(', '),
+      });
+    }
     for (const problem of setup.problems)
       checks.push({ name: `${crm}: ${problem.code}`, ok: false, detail: problem.message, fix: problem.fix });
+    for (const note of setup.notes ?? [])
+      checks.push({
+        name: `${crm}: ${note.code}`,
+        ok: true,
+        detail: note.message,
+        ...(note.fix ? { fix: note.fix } : {}),
+      });
     if (crm === 'hubspot') checks.push(await hubspotWebhooks(ctx));
   } catch (error) {
     checks.push({ name: `${crm}: setup check`, ok: false, detail: describe(error) });
@@ -167,7 +190,7 @@ async function runChecks(flags: z.output<typeof DoctorFlagsSchema>): Promise<Che
       });
     }
     const hasEnv: Record<CrmName, boolean> = {
-      salesforce: config.SALESFORCE_ACCESS_TOKEN !== undefined || config.SALESFORCE_REFRESH_TOKEN !== undefined,
+      salesforce: salesforceInEnvironment(config),
       hubspot: config.HUBSPOT_ACCESS_TOKEN !== undefined,
     };
     const crms =
@@ -179,7 +202,7 @@ async function runChecks(flags: z.output<typeof DoctorFlagsSchema>): Promise<Che
         name: 'crm',
         ok: false,
         detail: 'no CRM configured',
-        fix: 'set SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN (or a refresh token), or HUBSPOT_ACCESS_TOKEN',
+        fix: 'set SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN (or a refresh token, or SALESFORCE_JWT_KEY + SALESFORCE_USERNAME), or HUBSPOT_ACCESS_TOKEN',
       });
     }
     for (const crm of crms) checks.push(...(await checkCrm(crm, ctx)));
@@ -235,7 +258,9 @@ async function action(rawFlags: unknown): Promise<void> {
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('check configuration, store, CRM credentials, fields, scopes, API budget, providers and the model')
+    .description(
+      'check configuration, store, CRM credentials and sign-in, fields read and written, record visibility, scopes, API budget, providers and the model',
+    )
     .option('--crm <crm>', 'check only this CRM: salesforce or hubspot')
     .option('--json', 'print the checks as JSON')
     .action(action);

@@ -72,6 +72,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class HubSpotApi {
   readonly contacts: Client['crm']['contacts'];
   readonly properties: Client['crm']['properties'];
+  readonly tasks: Client['crm']['objects']['tasks'];
   readonly usage: ApiUsage['calls'] = { read: 0, write: 0, other: 0 };
   budget: ApiUsage['budget'];
   /** 429s HubSpot answered (each one waited out or, for DAILY, ended the run). */
@@ -111,6 +112,7 @@ export class HubSpotApi {
     // singleton at creation, and ours has none.
     this.contacts = client.crm.contacts;
     this.properties = client.crm.properties;
+    this.tasks = client.crm.objects.tasks;
   }
 
   get tokenKind(): 'private' | 'oauth' {

@@ -8,6 +8,8 @@ import type {
   ApiUsage,
   ContactPage,
   CrmConnector,
+  OwnerTask,
+  OwnerTaskResult,
   ReadOptions,
   ScoreUpdate,
   SetupReport,
@@ -24,6 +26,7 @@ import { DEFAULT_HANDLE_PROPERTIES, HandlePropertiesSchema, INFLUENCE_PROPERTIES
 import { HubSpotPortals } from './portals.ts';
 import { readContacts } from './read.ts';
 import { applyTierLabels, checkSetup, installFields } from './setup.ts';
+import { createOwnerTasks } from './tasks.ts';
 import { WRITE_BATCH_SIZE, writeScores } from './write.ts';
 
 export { HubSpotApiError, rateLimitPolicy } from './api.ts';
@@ -136,6 +139,10 @@ export class HubSpotConnector implements CrmConnector {
 
   applyTierLabels(labels: Readonly<Record<Tier, string>>): Promise<boolean> {
     return applyTierLabels(this.api, labels);
+  }
+
+  createOwnerTasks(tasks: readonly OwnerTask[]): Promise<OwnerTaskResult[]> {
+    return createOwnerTasks(this.api, tasks, this.now);
   }
 
   apiUsage(): ApiUsage {

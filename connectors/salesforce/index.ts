@@ -4,6 +4,8 @@ import type {
   ApiUsage,
   ContactPage,
   CrmConnector,
+  OwnerTask,
+  OwnerTaskResult,
   ReadOptions,
   ScoreUpdate,
   SetupReport,
@@ -16,6 +18,7 @@ import type { SalesforceHooks, SalesforceOptions, SalesforceOptionsInput } from 
 import { parseSalesforceOptions } from './options.ts';
 import { ContactReader } from './read.ts';
 import { checkSetup } from './setup.ts';
+import { createOwnerTasks } from './tasks.ts';
 import { COLLECTION_SIZE, COLLECTIONS_PER_COMPOSITE, ScoreWriter } from './write.ts';
 
 export { DEFAULT_HANDLE_MAPPING, SALESFORCE_FIELDS } from './field-map.ts';
@@ -57,6 +60,10 @@ export class SalesforceConnector implements CrmConnector {
 
   writeScores(updates: readonly ScoreUpdate[]): Promise<WriteResult[]> {
     return this.writer.write(updates);
+  }
+
+  createOwnerTasks(tasks: readonly OwnerTask[]): Promise<OwnerTaskResult[]> {
+    return createOwnerTasks(this.api, tasks, () => new Date());
   }
 
   apiUsage(): ApiUsage {

@@ -136,6 +136,25 @@ export interface SetupReport {
   visibility?: { objectType: string; visible: number; total?: number }[];
 }
 
+/**
+ * A task for the owner of a contact or lead (the tier-change alert). Plain text: the connector puts it into the CRM's
+ * format (HubSpot's task body is HTML) and assigns it to the record's owner as the CRM knows it at that moment.
+ */
+export interface OwnerTask {
+  objectType: string;
+  recordId: string;
+  subject: string;
+  body: string;
+}
+
+/**
+ * One per task, in the same order. `retryable: false` failures are final for this rise (no owner to assign it to,
+ * the record is gone, the CRM refused the task for good).
+ */
+export type OwnerTaskResult =
+  | { recordId: string; ok: true; taskId: string }
+  | { recordId: string; ok: false; code: string; message: string; retryable: boolean };
+
 export interface CrmConnector {
   readonly crm: CrmName;
   /** Most updates `writeScores` sends in one API call (it chunks larger arrays itself). */
@@ -152,5 +171,10 @@ export interface CrmConnector {
    * may not edit (Salesforce picklists: the settings page says where to rename them).
    */
   applyTierLabels?(labels: Readonly<Record<Tier, string>>): Promise<boolean>;
+  /**
+   * Creates one task per item for the record's owner, associated with the record, in the CRM's batches. Its calls
+   * count in `apiUsage` like any write. Throws only when the whole CRM is unusable.
+   */
+  createOwnerTasks?(tasks: readonly OwnerTask[]): Promise<OwnerTaskResult[]>;
   apiUsage(): ApiUsage;
 }

@@ -7,7 +7,7 @@ import { CrmNameSchema, InfluenceFieldsSchema } from '../crm/contract.ts';
 import type { ProviderResult } from '../providers/contract.ts';
 import type { ScoreHistoryPoint } from '../scoring/types.ts';
 import { NetworkMetricsSchema, TierSchema } from '../scoring/types.ts';
-import type { CachedProviderResult, Connection, ContactSyncState, PendingRetry } from './contract.ts';
+import type { CachedProviderResult, Connection, ContactSyncState, PendingRetry, TierRise } from './contract.ts';
 import type { CredentialsCipher } from './crypto.ts';
 import { CorruptRowError } from './errors.ts';
 import type { RunReport } from './run-report.ts';
@@ -269,4 +269,22 @@ export function encodeCacheEntry(result: ProviderResult, ttlSeconds: number, now
   const fetchedAt = isoUtc(now);
   const expiresAt = isoUtc(new Date(now.getTime() + ttlSeconds * 1000));
   return { status: result.status, result: JSON.stringify(result), fetchedAt, expiresAt };
+}
+
+export interface TierRiseRow {
+  record_id: string;
+  object_type: string;
+  rose_at: string;
+  subject: string;
+  body: string;
+}
+
+export function decodeTierRise(row: TierRiseRow): TierRise {
+  return {
+    recordId: row.record_id,
+    objectType: row.object_type,
+    roseAt: row.rose_at,
+    subject: row.subject,
+    body: row.body,
+  };
 }

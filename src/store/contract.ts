@@ -46,6 +46,38 @@ export interface PendingRetry {
   lastError: RecordError;
 }
 
+/** A contact's rise to tier A, remembered so its owner gets one task per rise (see TierRiseLog). */
+export interface TierRise {
+  recordId: string;
+  objectType: string;
+  /** When the tier we wrote became A. */
+  roseAt: string;
+  /** The task as it will be sent (plain text). */
+  subject: string;
+  body: string;
+}
+
+/**
+ * Rises to tier A and their owner tasks (opt-in per connection). One row per record while it stays A: remembering a
+ * rise again is a no-op, so neither a re-run nor a crash and resume makes a second task; leaving A ends the rise.
+ * A rise taken for sending is never taken again (after a crash mid-call the task may be missing, never doubled).
+ */
+export interface TierRiseLog {
+  /** Remembers rises; a record whose current rise is already remembered keeps it as it is. */
+  remember(connectionId: string, rises: readonly TierRise[]): Promise<void>;
+  /** These records are no longer tier A: their rise is over (a later one is a new rise). */
+  end(connectionId: string, recordIds: readonly string[]): Promise<void>;
+  /** Up to `limit` rises since `since` still waiting for their task, oldest first, now marked as being sent. */
+  take(connectionId: string, limit: number, since: Date): Promise<TierRise[]>;
+  /** What the CRM answered: `sent` (created, or refused for good, `note` says why) or `pending` (retried next run). */
+  settle(
+    connectionId: string,
+    outcomes: readonly { recordId: string; state: 'sent' | 'pending'; note: string | null }[],
+  ): Promise<void>;
+  /** Rises since `since` still waiting for their task. */
+  countWaiting(connectionId: string, since: Date): Promise<number>;
+}
+
 export type SqlValue = string | number | null;
 
 /**
@@ -134,6 +166,9 @@ export interface Store {
   ): Promise<void>;
   pendingRetries(connectionId: string, limit: number): Promise<PendingRetry[]>;
   clearErrors(connectionId: string, recordIds: readonly string[]): Promise<void>;
+
+  /** Rises to tier A and their owner tasks; optional so in-memory doubles need not offer it. */
+  readonly tierRises?: TierRiseLog;
 
   /** Direct SQL (see SqlAccess); optional so in-memory doubles need not offer it. */
   sql?(): SqlAccess;

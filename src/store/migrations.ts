@@ -315,6 +315,25 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "sync: the scoring key (model version and options) each connection's contacts were scored with",
     sql: 'ALTER TABLE cursors ADD COLUMN scoring_key TEXT;',
   },
+  {
+    version: 7,
+    name: "sync: contacts' rises to tier A and the owner task each gets (tier-change tasks)",
+    sql: `
+      CREATE TABLE tier_rises (
+        connection_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        object_type TEXT NOT NULL,
+        rose_at TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL,         -- pending | sending | sent
+        note TEXT,                   -- why a task was not created (no owner, refused…)
+        settled_at TEXT,
+        PRIMARY KEY (connection_id, record_id)
+      );
+      CREATE INDEX tier_rises_waiting ON tier_rises (connection_id, state, rose_at);
+    `,
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

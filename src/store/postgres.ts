@@ -7,7 +7,7 @@ import pg from 'pg';
 
 import type { ProviderResult } from '../providers/contract.ts';
 import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
-import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow } from './codec.ts';
+import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow, TierRiseRow } from './codec.ts';
 import {
   decodeCached,
   decodeConnection,
@@ -16,6 +16,7 @@ import {
   decodePendingRetry,
   decodeRun,
   decodeSyncState,
+  decodeTierRise,
   encodeCacheEntry,
   encodeCredentials,
   isoUtc,
@@ -33,6 +34,7 @@ import type {
   SqlAccess,
   SqlValue,
   Store,
+  TierRiseLog,
 } from './contract.ts';
 import { CredentialsCipher } from './crypto.ts';
 import { checkMigrationOrder, MIGRATIONS, migrationSql } from './migrations.ts';
@@ -73,6 +75,47 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #cipher: CredentialsCipher;
   readonly #now: () => Date;
+
+  readonly tierRises: TierRiseLog = {
+    remember: async (connectionId, rises) => {
+      if (rises.length === 0) return;
+      await this.#transaction(async (client) => {
+        for (const r of rises)
+          await this.#query(
+            SQL.rememberTierRise,
+            [connectionId, r.recordId, r.objectType, r.roseAt, r.subject, r.body],
+            client,
+          );
+      });
+    },
+    end: async (connectionId, recordIds) => {
+      if (recordIds.length > 0) await this.#query(SQL.postgres.endTierRises, [connectionId, [...recordIds]]);
+    },
+    take: (connectionId, limit, since) =>
+      this.#transaction(async (client) => {
+        const { rows } = await this.#query<TierRiseRow>(
+          SQL.waitingTierRises,
+          [connectionId, isoUtc(since), limit],
+          client,
+        );
+        const rises = rows.map(decodeTierRise);
+        if (rises.length > 0)
+          await this.#query(SQL.postgres.markTierRisesSending, [connectionId, rises.map((r) => r.recordId)], client);
+        return rises;
+      }),
+    settle: async (connectionId, outcomes) => {
+      if (outcomes.length === 0) return;
+      const at = isoUtc(this.#now());
+      await this.#transaction(async (client) => {
+        for (const o of outcomes)
+          await this.#query(SQL.settleTierRise, [connectionId, o.recordId, o.state, o.note, at], client);
+      });
+    },
+    countWaiting: async (connectionId, since) =>
+      Number(
+        (await this.#query<{ n: string }>(SQL.countWaitingTierRises, [connectionId, isoUtc(since)])).rows[0]?.n ?? 0,
+      ),
+  };
   #closed = false;
 
   private constructor(pool: pg.Pool, options: StoreOptions) {

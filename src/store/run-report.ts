@@ -62,6 +62,18 @@ export const RunReportSchema = z.object({
   readAll: z.enum(['first-run', 'scoring-changed', 'requested']).optional(),
   /** The CRM's API allowance as it last reported it during the run; absent when it reported none (or older reports). */
   crmBudget: z.object({ limit: z.number(), remaining: z.number() }).optional(),
+  /**
+   * Tier-change tasks (when the connection has them on): tasks created for owners of contacts that reached tier A,
+   * those the CRM refused (grouped by problem), and rises still waiting for a task (past the per-run cap).
+   */
+  tierTasks: z
+    .object({
+      created: z.number().int(),
+      failed: z.number().int(),
+      waiting: z.number().int(),
+      problems: z.array(z.object({ code: z.string(), message: z.string(), count: z.number().int().positive() })),
+    })
+    .optional(),
 });
 export type RunReport = z.infer<typeof RunReportSchema>;
 

@@ -59,10 +59,13 @@ function setQueries(dialect: 'sqlite' | 'postgres') {
     clearErrors: `DELETE FROM record_errors WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
     /** Records gone from the CRM (deleted, merged away, erased for privacy): nothing about them is kept. */
     forgetContacts: [
+      `DELETE FROM tier_rises WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
       `DELETE FROM score_history WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
       `DELETE FROM record_errors WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
       `DELETE FROM contact_sync_state WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
     ],
+    endTierRises: `DELETE FROM tier_rises WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
+    markTierRisesSending: `UPDATE tier_rises SET state = 'sending' WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
   };
 }
 
@@ -84,6 +87,7 @@ export const SQL = {
     'DELETE FROM runs WHERE connection_id = ?1',
     'DELETE FROM leases WHERE connection_id = ?1',
     'DELETE FROM record_errors WHERE connection_id = ?1',
+    'DELETE FROM tier_rises WHERE connection_id = ?1',
   ],
 
   getCursor: 'SELECT cursor FROM cursors WHERE connection_id = ?1',
@@ -110,11 +114,24 @@ export const SQL = {
     INSERT INTO score_history (connection_id, record_id, at, score, tier) VALUES (?1, ?2, ?3, ?4, ?5) ${HISTORY_UPSERT}`,
   /** Opt-out: history and errors go; the sync state stays (it is what we wrote to the CRM) minus its input hash. */
   purgeContact: [
+    'DELETE FROM tier_rises WHERE connection_id = ?1 AND record_id = ?2',
     'DELETE FROM score_history WHERE connection_id = ?1 AND record_id = ?2',
     'DELETE FROM record_errors WHERE connection_id = ?1 AND record_id = ?2',
     'UPDATE contact_sync_state SET fingerprint = NULL, email = NULL WHERE connection_id = ?1 AND record_id = ?2',
   ],
   pruneHistory: 'DELETE FROM score_history WHERE at < ?1',
+
+  /** A record already remembered keeps its rise (whatever its state): one task per rise. */
+  rememberTierRise: `
+    INSERT INTO tier_rises (connection_id, record_id, object_type, rose_at, subject, body, state)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending') ON CONFLICT (connection_id, record_id) DO NOTHING`,
+  waitingTierRises: `
+    SELECT record_id, object_type, rose_at, subject, body FROM tier_rises
+    WHERE connection_id = ?1 AND state = 'pending' AND rose_at >= ?2 ORDER BY rose_at, record_id LIMIT ?3`,
+  countWaitingTierRises:
+    "SELECT COUNT(*) AS n FROM tier_rises WHERE connection_id = ?1 AND state = 'pending' AND rose_at >= ?2",
+  settleTierRise:
+    'UPDATE tier_rises SET state = ?3, note = ?4, settled_at = ?5 WHERE connection_id = ?1 AND record_id = ?2',
 
   putCached: `
     INSERT INTO provider_cache (${CACHE_INSERT_COLUMNS})

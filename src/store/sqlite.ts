@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 
 import type { ProviderResult } from '../providers/contract.ts';
 import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
-import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow } from './codec.ts';
+import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow, TierRiseRow } from './codec.ts';
 import {
   decodeCached,
   decodeConnection,
@@ -16,6 +16,7 @@ import {
   decodePendingRetry,
   decodeRun,
   decodeSyncState,
+  decodeTierRise,
   encodeCacheEntry,
   encodeCredentials,
   isoUtc,
@@ -32,6 +33,7 @@ import type {
   PendingRetry,
   SqlAccess,
   Store,
+  TierRiseLog,
 } from './contract.ts';
 import { CredentialsCipher } from './crypto.ts';
 import type { Migration } from './migrations.ts';
@@ -55,6 +57,42 @@ export class SqliteStore implements Store {
   readonly #cipher: CredentialsCipher;
   readonly #now: () => Date;
   readonly #statements = new Map<string, StatementSync>();
+
+  readonly tierRises: TierRiseLog = {
+    remember: (connectionId, rises) =>
+      this.#async(() =>
+        this.#transaction(() => {
+          for (const r of rises)
+            this.#run(SQL.rememberTierRise, connectionId, r.recordId, r.objectType, r.roseAt, r.subject, r.body);
+        }),
+      ),
+    end: (connectionId, recordIds) =>
+      this.#async(() => {
+        if (recordIds.length > 0) this.#run(SQL.sqlite.endTierRises, connectionId, JSON.stringify(recordIds));
+      }),
+    take: (connectionId, limit, since) =>
+      this.#async(() =>
+        this.#transaction(() => {
+          const rises = this.#all<TierRiseRow>(SQL.waitingTierRises, connectionId, isoUtc(since), limit).map(
+            decodeTierRise,
+          );
+          if (rises.length > 0)
+            this.#run(SQL.sqlite.markTierRisesSending, connectionId, JSON.stringify(rises.map((r) => r.recordId)));
+          return rises;
+        }),
+      ),
+    settle: (connectionId, outcomes) =>
+      this.#async(() =>
+        this.#transaction(() => {
+          const at = isoUtc(this.#now());
+          for (const o of outcomes) this.#run(SQL.settleTierRise, connectionId, o.recordId, o.state, o.note, at);
+        }),
+      ),
+    countWaiting: (connectionId, since) =>
+      this.#async(() =>
+        Number(this.#all<{ n: number }>(SQL.countWaitingTierRises, connectionId, isoUtc(since))[0]?.n ?? 0),
+      ),
+  };
 
   private constructor(db: DatabaseSync, options: StoreOptions) {
     this.#db = db;

@@ -11,7 +11,7 @@ import type { Identity, RejectedHandle } from '../identity/types.ts';
 import type { ProviderAdapter } from '../providers/contract.ts';
 import type { Network, ScoredNetworkInput, ScoreFunction, ScoreHistoryPoint, Tier } from '../scoring/types.ts';
 import { percentileBucket } from '../store/codec.ts';
-import type { ContactSyncState, Store } from '../store/contract.ts';
+import type { ContactSyncState, Store, TierRise } from '../store/contract.ts';
 import type { ErrorGroup, RecordError, RunReport, RunStatus } from '../store/run-report.ts';
 import type { PercentileTable } from './fields.ts';
 import {
@@ -27,6 +27,7 @@ import type { MetricsOutcome } from './metrics.ts';
 import { fetchPageMetrics, identityKey } from './metrics.ts';
 import type { SyncOptions, SyncOptionsInput } from './options.ts';
 import { parseSyncOptions } from './options.ts';
+import { createTierTasks, tierChange, tierRise } from './tier-tasks.ts';
 
 /** Distinct problems counted per run (a bound on the report's size; past it, failures are still counted in total). */
 const MAX_ERROR_GROUPS = 100;
@@ -195,6 +196,7 @@ class SyncRun {
         'sync started',
       );
       const { status, message } = await this.runPages();
+      if (status === 'ok' || status === 'partial') await this.createTierTasks();
       this.report.status = status;
       if (message !== undefined) this.report.message = message;
     } finally {
@@ -267,6 +269,23 @@ class SyncRun {
       return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
     } catch (error) {
       return this.stopFor(error);
+    }
+  }
+
+  /** Named step after the pages: tier-change tasks for the rises to tier A waiting for one (opt-in). */
+  private async createTierTasks(): Promise<void> {
+    const { tierTasks, dryRun } = this.options;
+    if (!tierTasks.enabled || dryRun || this.budgetStop() !== null) return;
+    try {
+      this.report.tierTasks = await createTierTasks({
+        store: this.store,
+        connector: this.deps.connector,
+        connectionId: this.connectionId,
+        maxPerRun: tierTasks.maxPerRun,
+        now: this.now(),
+      });
+    } catch (error) {
+      this.deps.logger?.error({ runId: this.runId, err: describeError(error) }, 'tier-change tasks failed');
     }
   }
 
@@ -680,6 +699,8 @@ class SyncRun {
       const states: ContactSyncState[] = [];
       const gone: GoneRecord[] = [];
       const history: (ScoreHistoryPoint & { recordId: string })[] = [];
+      const rises: TierRise[] = [];
+      const riseEnds: string[] = [];
       chunk.forEach((w, index) => {
         const result = results[index];
         const plan = w.plan as Extract<WritePlan, { action: 'write' }>;
@@ -739,6 +760,13 @@ class SyncRun {
           email: w.optedOut ? null : (w.contact.email ?? null),
         });
         if (w.optedOut) return;
+        if (this.options.tierTasks.enabled) {
+          const change = tierChange(w.state?.lastWritten?.tier, plan.lastWritten.tier);
+          // A connection's first run sets the baseline: contacts already at A have not just risen.
+          if (change === 'rose' && this.report.readAll !== 'first-run')
+            rises.push(tierRise(w.contact, plan.lastWritten, nowIso, this.deps.tierLabels?.A));
+          else if (change === 'ended') riseEnds.push(w.contact.id);
+        }
         if (plan.changed.includes('score') || plan.changed.includes('tier') || w.state?.lastWritten == null) {
           history.push({
             recordId: w.contact.id,
@@ -748,6 +776,9 @@ class SyncRun {
           });
         }
       });
+      // Rises first: a crash before the states are saved re-detects the same rise next run (remembered once).
+      if (rises.length > 0) await this.store.tierRises?.remember(this.connectionId, rises);
+      if (riseEnds.length > 0) await this.store.tierRises?.end(this.connectionId, riseEnds);
       // Recorded per chunk, so a crash after this chunk never writes these records again.
       if (states.length > 0) await this.store.putSyncStates(this.connectionId, states);
       if (history.length > 0) await this.store.appendHistory(this.connectionId, history);

@@ -4,6 +4,14 @@ import { z } from 'zod';
 import { DEFAULT_SCORE_DELTA_THRESHOLD, OverwritePolicySchema } from '../crm/policy.ts';
 import { NetworkSchema } from '../scoring/types.ts';
 
+/** Tier-change tasks: a CRM task for the owner when a contact newly reaches tier A. Opt-in per connection. */
+export const TierTasksSchema = z.object({
+  enabled: z.boolean().default(false),
+  /** At most this many tasks per run; the rest wait for the next runs. */
+  maxPerRun: z.number().int().min(1).max(1000).default(25),
+});
+export type TierTasks = z.output<typeof TierTasksSchema>;
+
 export const SyncOptionsSchema = z.object({
   connectionId: z.string().min(1, 'connectionId must name the connection to sync'),
   /** Compute and report everything, write nothing (no CRM writes, no cursor, no sync state). */
@@ -43,6 +51,7 @@ export const SyncOptionsSchema = z.object({
   maxReportedErrors: z.number().int().min(0).default(500),
   /** Factors shown in the `topFactors` field. */
   topFactorCount: z.number().int().min(1).max(10).default(3),
+  tierTasks: TierTasksSchema.default({ enabled: false, maxPerRun: 25 }),
 });
 
 export type SyncOptionsInput = z.input<typeof SyncOptionsSchema>;

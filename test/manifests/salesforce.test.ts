@@ -336,10 +336,10 @@ describe('manifests/salesforce', () => {
         ]),
       );
 
-    it('integration user: API Enabled, edit on every influence field, read on the inputs it reads (e-mail too), View All', () => {
+    it('integration user: API Enabled, Edit Tasks (tier-change tasks), edit on every influence field, read on the inputs it reads (e-mail too), View All', () => {
       const ps = root(`${DEFAULT}/permissionsets/Social_Influence_Integration.permissionset-meta.xml`);
       const userPerms = children(ps, 'userPermissions').map((p) => `${texts(p, 'name')[0]}=${texts(p, 'enabled')[0]}`);
-      expect(userPerms).to.deep.equal(['ApiEnabled=true']);
+      expect(userPerms).to.deep.equal(['ApiEnabled=true', 'EditTask=true']);
       const perms = fieldPerms('Social_Influence_Integration');
       for (const object of OBJECTS) {
         for (const f of WRITTEN_FIELDS)

@@ -617,6 +617,66 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
       });
     });
 
+    describe('tier rises (tier-change tasks)', () => {
+      const rise = (recordId: string, roseAt: string, subject = `Influential contact: ${recordId} reached tier A`) => ({
+        recordId,
+        objectType: 'Contact',
+        roseAt,
+        subject,
+        body: 'Top factors:\n+12 Bluesky: …',
+      });
+      const since = new Date('2026-01-01T00:00:00.000Z');
+
+      it('remembers each rise once, hands out waiting ones oldest first and never the same one twice', async () => {
+        const log = store.tierRises!;
+        await log.remember('c1', [rise('r2', '2026-02-02T00:00:00.000Z'), rise('r1', '2026-02-01T00:00:00.000Z')]);
+        // A re-run (or a resume after a crash) remembers the same rise again: nothing changes.
+        await log.remember('c1', [rise('r1', '2026-02-05T00:00:00.000Z', 'another subject')]);
+        await log.remember('c2', [rise('r1', '2026-02-03T00:00:00.000Z')]);
+        expect(await log.countWaiting('c1', since)).to.equal(2);
+        const first = await log.take('c1', 1, since);
+        expect(first).to.deep.equal([rise('r1', '2026-02-01T00:00:00.000Z')]);
+        expect(await log.countWaiting('c1', since)).to.equal(1);
+        await log.settle('c1', [{ recordId: 'r1', state: 'sent', note: null }]);
+        expect((await log.take('c1', 10, since)).map((r) => r.recordId)).to.deep.equal(['r2']);
+        // Taken and never settled (a crash mid-call): not handed out again.
+        expect(await log.take('c1', 10, since)).to.deep.equal([]);
+        await log.remember('c1', [rise('r1', '2026-02-06T00:00:00.000Z')]);
+        expect(await log.take('c1', 10, since)).to.deep.equal([], 'the rise of r1 already had its task');
+        expect((await log.take('c2', 10, since)).map((r) => r.recordId)).to.deep.equal(['r1']);
+      });
+
+      it('a rise put back as pending is handed out again; leaving tier A ends it, and a later rise is new', async () => {
+        const log = store.tierRises!;
+        await log.remember('c1', [rise('r1', '2026-02-01T00:00:00.000Z')]);
+        await log.take('c1', 10, since);
+        await log.settle('c1', [{ recordId: 'r1', state: 'pending', note: 'rate limited' }]);
+        expect((await log.take('c1', 10, since)).map((r) => r.recordId)).to.deep.equal(['r1']);
+        await log.settle('c1', [{ recordId: 'r1', state: 'sent', note: null }]);
+        await log.end('c1', ['r1', 'never-rose']);
+        await log.end('c1', []);
+        await log.remember('c1', [rise('r1', '2026-03-01T00:00:00.000Z')]);
+        expect(await log.take('c1', 10, since)).to.deep.equal([rise('r1', '2026-03-01T00:00:00.000Z')]);
+      });
+
+      it('leaves rises older than `since` waiting, and forgets them with the contact, on opt-out and with the connection', async () => {
+        const log = store.tierRises!;
+        await log.remember('c1', [
+          rise('old', '2025-12-01T00:00:00.000Z'),
+          rise('gone', '2026-02-01T00:00:00.000Z'),
+          rise('optout', '2026-02-01T00:00:00.000Z'),
+          rise('kept', '2026-02-01T00:00:00.000Z'),
+        ]);
+        await log.remember('c2', [rise('kept', '2026-02-01T00:00:00.000Z')]);
+        expect(await log.countWaiting('c1', since)).to.equal(3);
+        await store.forgetContacts('c1', ['gone']);
+        await store.purgeContact('c1', 'optout');
+        expect((await log.take('c1', 10, since)).map((r) => r.recordId)).to.deep.equal(['kept']);
+        await store.deleteConnection('c2');
+        expect(await log.countWaiting('c2', since)).to.equal(0);
+      });
+    });
+
     describe('provider cache', () => {
       const ok = (followers: number): ProviderResult => ({
         status: 'ok',

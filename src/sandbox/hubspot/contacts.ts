@@ -5,6 +5,7 @@
 // `hs_merged_object_ids` names it), or erased by a GDPR delete (gone for good, listed nowhere).
 import type { SandboxPerson } from '../population.ts';
 import type { PropertyRegistry } from './properties.ts';
+import { sandboxOwnerOf } from './tasks.ts';
 
 /** The part of the population (src/sandbox/population.ts) a HubSpot portal needs. */
 export interface HubSpotPopulation {
@@ -197,6 +198,8 @@ export class ContactStore {
         return p.handles.website ?? null;
       case 'influence_do_not_profile':
         return p.optedOut ? 'true' : null;
+      case 'hubspot_owner_id':
+        return sandboxOwnerOf(index);
       default:
         return null;
     }

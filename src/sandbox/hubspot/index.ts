@@ -12,6 +12,7 @@ import { PropertyRegistry } from './properties.ts';
 import { ContactSearch } from './search.ts';
 import type { HubSpotCounters, SentResponse, TokenEndpointFault } from './server.ts';
 import { createHubSpotServer, emptyCounters } from './server.ts';
+import { TaskStore } from './tasks.ts';
 import type { ContactEvent, DeliveryReport, WebhookDelivery, WebhookEvent, WebhookEventInput } from './webhooks.ts';
 import { WebhookSender } from './webhooks.ts';
 
@@ -108,6 +109,8 @@ export interface HubSpotSandboxControl {
   resetCounters(): void;
   /** Current stored value as the API would return it (tests). */
   value(id: string, property: string): string | null | undefined;
+  /** Tasks associated with a contact, oldest first (tests). */
+  tasksOf(contactId: string): { id: string; properties: Record<string, string> }[];
 }
 
 export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promise<HubSpotSandbox> {
@@ -155,7 +158,9 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
 
   let url = '';
   const tokenEndpointFaults: TokenEndpointFault[] = [];
+  const tasks = new TaskStore(contacts);
   const server = createHubSpotServer({
+    tasks,
     tokenEndpointFaults,
     bareRateLimitBodies: options.bareRateLimitBodies ?? false,
     ...(options.onResponse === undefined ? {} : { onResponse: options.onResponse }),
@@ -257,6 +262,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
       if (index === undefined) return undefined;
       return registry.present(property, contacts.stored(index, property));
     },
+    tasksOf: (contactId) => tasks.ofContact(contactId).map(({ id, properties }) => ({ id, properties })),
   };
 
   return {

@@ -128,6 +128,8 @@ function initialProperties(): PropertyDefinition[] {
       ].map((value, displayOrder) => ({ label: value, value, displayOrder, hidden: false })),
     }),
     standard('twitterhandle', 'Twitter Username', 'string', 'text', 'socialmediainformation'),
+    // The record's owner (an owner id; HubSpot's "Contact owner").
+    standard('hubspot_owner_id', 'Contact owner', 'enumeration', 'select', 'contactinformation'),
     ...(
       [
         ['github_handle', 'GitHub handle'],

@@ -14,6 +14,7 @@ import type { RateLimits } from './limits.ts';
 import type { TokenInfo, TokenRegistry } from './oauth.ts';
 import type { PropertyRegistry } from './properties.ts';
 import type { ContactSearch } from './search.ts';
+import type { TaskStore } from './tasks.ts';
 
 export const BATCH_LIMIT = 100;
 export const LIST_LIMIT = 100;
@@ -44,6 +45,7 @@ export interface ServerParts {
   contacts: ContactStore;
   registry: PropertyRegistry;
   search: ContactSearch;
+  tasks: TaskStore;
   tokens: TokenRegistry;
   limits: RateLimits;
   faults: FaultInjector | undefined;
@@ -269,6 +271,19 @@ export function createHubSpotServer(parts: ServerParts): Server {
       return batchUpdate(input.inputs);
     }
     return undefined;
+  }
+
+  function tasksRoute(method: string, path: string, body: unknown, token: TokenInfo): Reply | undefined {
+    if (method !== 'POST' || path !== '/crm/v3/objects/tasks/batch/create') return undefined;
+    // The tasks guide: creating tasks takes the contacts write scope.
+    requireScope(token, 'crm.objects.contacts.write');
+    const count = Array.isArray((body as { inputs?: unknown } | undefined)?.inputs)
+      ? (body as { inputs: unknown[] }).inputs.length
+      : 0;
+    counters.largestBatch = Math.max(counters.largestBatch, count);
+    const reply = parts.tasks.batchCreate(body, BATCH_LIMIT);
+    counters.recordsWritten += count;
+    return reply;
   }
 
   function notFoundError(ids: string[]) {
@@ -522,7 +537,10 @@ export function createHubSpotServer(parts: ServerParts): Server {
         throw hubspotError(503, 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable; try again later.');
       limitHeaders = limits.admit({ search: isSearch, daily: token.kind === 'private' }).headers;
       const body = parseJson(raw);
-      const reply = objectsRoute(method, path, url, body, token) ?? propertiesRoute(method, path, body, token);
+      const reply =
+        objectsRoute(method, path, url, body, token) ??
+        propertiesRoute(method, path, body, token) ??
+        tasksRoute(method, path, body, token);
       if (reply === undefined) throw hubspotError(404, 'OBJECT_NOT_FOUND', `No route for ${method} ${path}`);
       send(res, { ...reply, headers: { ...limitHeaders, ...reply.headers } });
     } catch (error) {

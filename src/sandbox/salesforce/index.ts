@@ -21,12 +21,16 @@ import { formatDatetime, QueryEngine, toApiValue } from './query.ts';
 import type { FieldDef, ObjectName } from './schema.ts';
 import { describeBody, OBJECT_NAMES } from './schema.ts';
 import { SoqlError } from './soql.ts';
+import type { SandboxTask } from './tasks.ts';
+import { TaskLedger } from './tasks.ts';
 import type { SaveInput } from './write.ts';
 import { COLLECTION_LIMIT, RecordWriter } from './write.ts';
 
 export type { PersonLike, PersonSource } from './org.ts';
 export { INTEGRATION_USER_ID, ORG_ID, PERSON_USER_ID, SandboxOrg } from './org.ts';
 export type { FieldGrant, IntegrationPermissions, ObjectGrant, StrictOrgOptions } from './profile.ts';
+export type { SandboxTask } from './tasks.ts';
+export { INACTIVE_USER_ID, LEAD_QUEUE_ID } from './tasks.ts';
 
 export interface SalesforceSandboxOptions {
   population: PersonSource;
@@ -92,6 +96,8 @@ export interface SalesforceSandboxControl {
   setApiUsage(used: number, quota?: number): void;
   /** The record as the REST API would return it with every field, or undefined. */
   record(id: string): Record<string, unknown> | undefined;
+  /** Tasks whose Name (WhoId) is this contact or lead, oldest first. */
+  tasksOf(id: string): SandboxTask[];
   readonly faults: FaultInjector;
   readonly org: SandboxOrg;
 }
@@ -138,6 +144,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   const org = new SandboxOrg(options.population, options.withCustomFields ?? true, Date.now(), profile);
   const engine = new QueryEngine(org);
   const writer = new RecordWriter(org, faults);
+  const tasks = new TaskLedger(org, () => hasUserPermission(profile, 'EditTask'));
   let currentVersion = LATEST_VERSION;
   const bulk = new BulkJobs(writer, engine, () => currentVersion, profile.bulkOrderByLimit);
   const quota = { max: options.apiQuota ?? 100_000, used: options.apiUsage ?? 0 };
@@ -209,6 +216,10 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         if (rest_[0] === 'sobjects' && rest_.length === 1 && method === 'PATCH') {
           count('collections');
           return collectionUpdate(body, outerAllOrNone, headers);
+        }
+        if (rest_[0] === 'sobjects' && rest_.length === 1 && method === 'POST') {
+          count('collectionsCreate');
+          return collectionCreate(body, outerAllOrNone);
         }
         if (rest_.length === 0 && method === 'POST' && !inComposite) {
           count('composite');
@@ -448,6 +459,24 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         allowDuplicates: /(^|;)\s*allowSave\s*=\s*true/i.test(duplicateRule),
       }),
     );
+  }
+
+  /** sObject Collections create (Task records only in this sandbox). */
+  function collectionCreate(body: string, forceAllOrNone: boolean): ApiResponse {
+    const request = parseJsonObject(body);
+    if (!request || !Array.isArray(request.records))
+      return apiError(400, 'JSON_PARSER_ERROR', 'The request body must be {"allOrNone": boolean, "records": [...]}');
+    const records = request.records as unknown[];
+    if (records.length > COLLECTION_LIMIT)
+      return apiError(
+        400,
+        'EXCEEDED_ID_LIMIT',
+        'record limit reached. cannot submit more than 200 records into this call',
+      );
+    const inputs = records.map((raw) => (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>);
+    if (inputs.some((r) => r.id !== undefined || r.Id !== undefined))
+      return apiError(400, 'INVALID_FIELD', 'Can not specify Id in an insert call');
+    return json(200, tasks.create(inputs, forceAllOrNone || request.allOrNone === true, INTEGRATION_USER_ID));
   }
 
   function composite(body: string, headers: IncomingMessage['headers'], version: string): ApiResponse {
@@ -778,6 +807,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       const found = org.rowById(id);
       return found ? apiRecord(found.object, found.row, LATEST_VERSION, undefined, org.fullSchemas) : undefined;
     },
+    tasksOf: (id) => tasks.ofRecord(id),
     faults,
     org,
   };

@@ -65,7 +65,11 @@ function expected(r: SentResponse): Expected | undefined {
   }
   if (status === 429) return 'rateLimit';
   if (status === 204) return 'noBody';
-  const api: Api = path.startsWith('/crm/v3/properties/') ? 'properties' : 'contacts';
+  const api: Api = path.startsWith('/crm/v3/properties/')
+    ? 'properties'
+    : path.startsWith('/crm/v3/objects/tasks/')
+      ? 'tasks'
+      : 'contacts';
   if (status >= 400) return model(api, 'ModelError');
   const routes: [string, RegExp, number, string][] = [
     ['GET', /^\/crm\/v3\/objects\/contacts$/, 200, 'CollectionResponseSimplePublicObjectWithAssociationsForwardPaging'],
@@ -78,6 +82,8 @@ function expected(r: SentResponse): Expected | undefined {
     ],
     ['POST', /^\/crm\/v3\/objects\/contacts\/batch\/(read|update)$/, 200, 'BatchResponseSimplePublicObject'],
     ['POST', /^\/crm\/v3\/objects\/contacts\/batch\/(read|update)$/, 207, 'BatchResponseSimplePublicObjectWithErrors'],
+    // 201 as the SDK's tasks BatchApi expects (the v3 spec file still says 200).
+    ['POST', /^\/crm\/v3\/objects\/tasks\/batch\/create$/, 201, 'BatchResponseSimplePublicObject'],
     ['GET', /^\/crm\/v3\/properties\/contacts$/, 200, 'CollectionResponsePropertyNoPaging'],
     ['POST', /^\/crm\/v3\/properties\/contacts$/, 201, 'Property'],
     ['GET', /^\/crm\/v3\/properties\/contacts\/groups$/, 200, 'CollectionResponsePropertyGroupNoPaging'],
@@ -166,6 +172,29 @@ describe('HubSpot sandbox: every answer validates against the published schemas'
       body: JSON.stringify({ inputs: [{ id: '1', properties: { influence_score: 'eighty' } }] }),
     });
     await call('/crm/v3/objects/contacts/search', { method: 'POST', body: JSON.stringify({ limit: 201 }) });
+    // Tier-change tasks: the connector's owner read and batch create, then what HubSpot refuses.
+    const made = await connector.createOwnerTasks([
+      {
+        objectType: 'contact',
+        recordId: '1',
+        subject: 'Influential contact: Ada reached tier A',
+        body: 'Top factors:',
+      },
+      { objectType: 'contact', recordId: '10', subject: 'no owner', body: '' },
+      { objectType: 'contact', recordId: '30', subject: 'archived', body: '' },
+    ]);
+    expect(made.map((m) => (m.ok ? 'ok' : m.code))).to.deep.equal(['ok', 'NO_OWNER', 'OBJECT_NOT_FOUND']);
+    const task = (properties: Record<string, string>, to = '2') => ({
+      properties: { hs_timestamp: '2026-03-01T00:00:00.000Z', ...properties },
+      associations: [{ to: { id: to }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 204 }] }],
+    });
+    for (const inputs of [
+      [task({ hubspot_owner_id: '999' })],
+      [task({ hs_task_status: 'DONE' })],
+      [task({}, '99999')],
+      [{ properties: {} }],
+    ])
+      await call('/crm/v3/objects/tasks/batch/create', { method: 'POST', body: JSON.stringify({ inputs }) });
     // SECONDLY: two searches in the same second at 2/s, then a third.
     await Promise.all([1, 2, 3].map(() => call('/crm/v3/objects/contacts/search', { method: 'POST', body: '{}' })));
     await call('/crm/v3/objects/contacts', {}, 'pat-na1-not-a-token');
@@ -275,6 +304,7 @@ describe('HubSpot sandbox: every answer validates against the published schemas'
       'AccessTokenInfoResponse 200',
       'AccessTokenResponse 200',
       'BatchResponseSimplePublicObject 200',
+      'BatchResponseSimplePublicObject 201',
       'BatchResponseSimplePublicObjectWithErrors 207',
       'CollectionResponsePropertyGroupNoPaging 200',
       'CollectionResponsePropertyNoPaging 200',

@@ -15,6 +15,7 @@ export const SDK_MODELS = {
   contacts: CODEGEN,
   properties: path.resolve(CODEGEN, '../../properties/models'),
   oauth: path.resolve(CODEGEN, '../../../oauth/models'),
+  tasks: path.resolve(CODEGEN, '../../objects/tasks/models'),
 } as const;
 export type Api = keyof typeof SDK_MODELS;
 
@@ -84,6 +85,7 @@ export const SPEC_FILES: Record<Api, string> = {
   contacts: 'PublicApiSpecs/CRM/Contacts/Rollouts/424/v3/contacts.json',
   properties: 'PublicApiSpecs/CRM/Properties/Rollouts/145899/v3/properties.json',
   oauth: 'PublicApiSpecs/Auth/Oauth/Rollouts/279897/v3/oauth.json',
+  tasks: 'PublicApiSpecs/CRM/Tasks/Rollouts/424/v3/tasks.json',
 };
 /** The v1 OAuth endpoints (token info, and the token endpoint until v1 is retired) have their own spec. */
 const OAUTH_V1_SPEC = 'PublicApiSpecs/Auth/Oauth/Rollouts/155908/v1/oauth.json';

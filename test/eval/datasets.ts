@@ -98,6 +98,7 @@ export function twitterMetrics(row: TwitterRow): NetworkMetrics {
     // A few creation dates lie after the collection (unreadable in the source): left unknown.
     ...(created !== undefined && created <= TWITTER_FETCHED_AT ? { createdAt: created } : {}),
     verified: row.verified,
+    likesGiven: row.likes_given,
     recentPosts: known
       ? [{ at: TWITTER_FETCHED_AT, reshares: row.latest_post_reposts!, replies: 0, likes: row.latest_post_likes! }]
       : [],

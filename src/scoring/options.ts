@@ -26,14 +26,16 @@ export type NetworkParams = z.infer<typeof NetworkParamsSchema>;
  * X's typical post is calibrated on real accounts: the median line of the latest original post of the human accounts
  * in twitter-2017's fit half (1.43 weighted reactions at 1k followers, slope 0.264). GitHub's typical stars (used only
  * when the repositories could not be read) are the median of seattle-2024's fit half, 1.9 per follower. The other
- * networks have no public per-post data set here: their curves are the 1.0.0 guesses (README "Anchors").
+ * networks have no public per-post data set here: their typical curves are the 1.0.0 guesses, and their
+ * amplification caps are set so that an account at the follower cap with typical reactions scores the same
+ * amplification as on X (231 of 10,000 weighted reactions), rounded: one scale (README "Anchors").
  */
 export const DEFAULT_NETWORK_PARAMS: Record<Network, NetworkParams> = {
   x: { followerCap: 1_000_000, amplificationCap: 10_000, typicalEngagementAt1k: 0.00143, engagementSizeSlope: 0.264 },
-  bluesky: { followerCap: 300_000, amplificationCap: 3_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
-  mastodon: { followerCap: 100_000, amplificationCap: 1_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
-  youtube: { followerCap: 1_000_000, amplificationCap: 10_000, typicalEngagementAt1k: 0.02, engagementSizeSlope: 0.3 },
-  linkedin: { followerCap: 500_000, amplificationCap: 5_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
+  bluesky: { followerCap: 300_000, amplificationCap: 25_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
+  mastodon: { followerCap: 100_000, amplificationCap: 10_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
+  youtube: { followerCap: 1_000_000, amplificationCap: 100_000, typicalEngagementAt1k: 0.02, engagementSizeSlope: 0.3 },
+  linkedin: { followerCap: 500_000, amplificationCap: 30_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
   // GitHub has no posts: amplification reads stars + 3·forks on the person's own non-fork repositories.
   github: { followerCap: 100_000, amplificationCap: 1_000_000, typicalEngagementAt1k: 1.9, engagementSizeSlope: 0 },
 };

@@ -65,6 +65,20 @@ function halves<T extends { account: { half: string } }>(
   return [bootstrap(heldOut, measure), measure(fit).toFixed(3)];
 }
 
+/** The model on the held-out half (interval) and on the fit half, then each baseline on the held-out half. */
+function modelAndBaselines<S extends { account: { half: string }; score: number }>(
+  scored: readonly S[],
+  measure: (value: (s: S) => number) => (sample: readonly S[]) => number,
+  baselines: readonly ((s: S) => number)[],
+): Row['cells'] {
+  const heldOut = scored.filter((s) => s.account.half === 'held-out');
+  const [model, fit] = halves(
+    scored,
+    measure((s) => s.score),
+  );
+  return [model, fit, ...baselines.map((baseline) => bootstrap(heldOut, measure(baseline)))];
+}
+
 /**
  * Engaged verified humans with ≥ 1M followers: the latest post drew at least the median reactions per follower of
  * that group in the whole data set (a selection rule on the data, not on the model).
@@ -88,7 +102,6 @@ function twitterTable(score: ScoreFunction, accounts: readonly TwitterAccount[])
   type S = (typeof scored)[number];
   const heldOut = scored.filter((s) => s.account.half === 'held-out');
   const humans = heldOut.filter((s) => !s.account.bot).length;
-  const byModel = (s: S): number => s.score;
   const byFollowers = (s: S): number => s.account.followers;
   const byRatio = (s: S): number => ratio(s.account.followers, metricsOf(s.account.input).following);
   const overall = (value: (s: S) => number) => (sample: readonly S[]) =>
@@ -102,10 +115,8 @@ function twitterTable(score: ScoreFunction, accounts: readonly TwitterAccount[])
       rows.map((s) => s.account.listed),
     );
   };
-  const three = (measure: (value: (s: S) => number) => (sample: readonly S[]) => number): Row['cells'] => {
-    const [model, fit] = halves(scored, measure(byModel));
-    return [model, fit, bootstrap(heldOut, measure(byFollowers)), bootstrap(heldOut, measure(byRatio))];
-  };
+  const three = (measure: (value: (s: S) => number) => (sample: readonly S[]) => number): Row['cells'] =>
+    modelAndBaselines(scored, measure, [byFollowers, byRatio]);
 
   // Bots in these data are listed as often as humans of their size: separating them costs agreement with listed_count.
   const perfectDetector = spearman(
@@ -163,24 +174,11 @@ function researchersTable(score: ScoreFunction, accounts: readonly ResearcherAcc
       rows.map((s) => s.account.hIndex!),
     );
   };
-  const three = (measure: (value: (s: S) => number) => (sample: readonly S[]) => number): Row['cells'] => {
-    const [model, fit] = halves(
-      scored,
-      measure((s) => s.score),
-    );
-    return [
-      model,
-      fit,
-      bootstrap(
-        heldOut,
-        measure((s) => s.account.followers),
-      ),
-      bootstrap(
-        heldOut,
-        measure((s) => ratio(s.account.followers, s.account.following)),
-      ),
-    ];
-  };
+  const three = (measure: (value: (s: S) => number) => (sample: readonly S[]) => number): Row['cells'] =>
+    modelAndBaselines(scored, measure, [
+      (s) => s.account.followers,
+      (s) => ratio(s.account.followers, s.account.following),
+    ]);
   return {
     title: `researchers-2014, X (held-out: ${heldOut.length} accounts; profile counts only, no reactions)`,
     columns: ['model', 'fit half', 'followers', 'followers/following'],
@@ -199,24 +197,8 @@ function githubTable(score: ScoreFunction, accounts: readonly GitHubAccount[]): 
   const heldOut = scored.filter((s) => s.account.half === 'held-out');
   const withSignal = (signal: (s: S) => number) => (value: (s: S) => number) => (sample: readonly S[]) =>
     spearman(sample.map(value), sample.map(signal));
-  const three = (measure: (value: (s: S) => number) => (sample: readonly S[]) => number): Row['cells'] => {
-    const [model, fit] = halves(
-      scored,
-      measure((s) => s.score),
-    );
-    return [
-      model,
-      fit,
-      bootstrap(
-        heldOut,
-        measure((s) => s.account.followers),
-      ),
-      bootstrap(
-        heldOut,
-        measure((s) => s.account.stars),
-      ),
-    ];
-  };
+  const three = (measure: (value: (s: S) => number) => (sample: readonly S[]) => number): Row['cells'] =>
+    modelAndBaselines(scored, measure, [(s) => s.account.followers, (s) => s.account.stars]);
   const aShare = (sample: readonly S[]): number => sample.filter((s) => s.result.tier === 'A').length / sample.length;
   const [a, aFit] = halves(scored, aShare);
   return {

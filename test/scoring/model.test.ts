@@ -5,18 +5,18 @@ import { aggregate } from '../../src/scoring/aggregate.ts';
 import { createScorer, MODEL_VERSION, ScoreResultSchema, tierOf } from '../../src/scoring/index.ts';
 import { scoreNetwork, typicalReactions } from '../../src/scoring/network.ts';
 import { resolveOptions } from '../../src/scoring/options.ts';
+import type { Network, NetworkMetrics, ScoredNetworkInput, ScoreResult, Tier } from '../../src/scoring/types.ts';
+import {
+  isoDaysAgo,
+  metricsArb,
+  networkInputArb,
+  NOW,
+  profileWithoutPostsArb,
+  steadyAccount,
+  verified,
+} from './arbitraries.ts';
 
 const aggregateOf = (subScores: number[]): number => aggregate(subScores, subScores.length, []);
-import type {
-  Network,
-  NetworkMetrics,
-  RecentPost,
-  ScoredNetworkInput,
-  ScoreResult,
-  Tier,
-} from '../../src/scoring/types.ts';
-import { isoDaysAgo, metricsArb, networkInputArb, NOW, steadyAccount, verified } from './arbitraries.ts';
-
 const score = createScorer();
 const options = resolveOptions();
 const RANK: Record<Tier, number> = { A: 0, B: 1, C: 2, D: 3, Unscored: 4 };
@@ -191,27 +191,7 @@ describe('scoring model: properties', () => {
 
 describe('scoring model: evidence, ramps and bought followers (the 2.0 rules)', () => {
   const WITH_POSTS: Network[] = ['x', 'bluesky', 'mastodon', 'linkedin', 'youtube'];
-  /** An account as a provider fills it, without posts; `likesGiven` only where the network says it (X). */
-  const profileArb = fc
-    .record({
-      network: fc.constantFrom(...WITH_POSTS),
-      followers: fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 0, max: 50_000_000 })),
-      following: fc.integer({ min: 0, max: 100_000 }),
-      posts: fc.integer({ min: 0, max: 500_000 }),
-      likesGiven: fc.integer({ min: 0, max: 100_000 }),
-      ageDays: fc.option(fc.integer({ min: 0, max: 6_000 })),
-    })
-    .map((r) => ({
-      network: r.network,
-      handle: 'someone',
-      followers: r.followers,
-      following: r.following,
-      posts: r.posts,
-      ...(r.network === 'x' ? { likesGiven: r.likesGiven } : {}),
-      ...(r.ageDays === null ? {} : { createdAt: isoDaysAgo(r.ageDays) }),
-      recentPosts: [] as RecentPost[],
-      fetchedAt: NOW.toISOString(),
-    }));
+  const profileArb = profileWithoutPostsArb(WITH_POSTS);
   const subScore = (metrics: NetworkMetrics): number => scoreNetwork(metrics, options).subScore;
 
   it('never scores a post in the window at or above what is typical for the size below no post at all', () => {

@@ -75,13 +75,27 @@ export interface ScoreUpdate {
   fields: InfluenceFields;
 }
 
+/**
+ * A record the CRM no longer has under its id (deleted, merged into another, erased for privacy): the engine deletes
+ * everything it holds about it. `mergedInto` is the surviving record, which the CRM returns in its place.
+ */
+export const GoneRecordSchema = z.object({
+  id: z.string().min(1),
+  reason: z.enum(['deleted', 'merged', 'privacy_deletion']),
+  mergedInto: z.string().min(1).optional(),
+});
+export type GoneRecord = z.infer<typeof GoneRecordSchema>;
+
 export type WriteResult =
-  { id: string; ok: true } | { id: string; ok: false; code: string; message: string; retryable: boolean };
+  | { id: string; ok: true }
+  | { id: string; ok: false; code: string; message: string; retryable: boolean; gone?: GoneRecord };
 
 export interface ContactPage {
   contacts: CrmContact[];
   /** Opaque; pass back to `readContacts` to resume after this page. */
   cursor: string;
+  /** Records the connector learned are gone while reading this page. */
+  gone?: GoneRecord[];
 }
 
 export interface ReadOptions {

@@ -2,8 +2,8 @@
 // score → diff against what we last wrote → batched writes → record results → checkpoint → next page.
 import { hash, randomUUID } from 'node:crypto';
 
-import type { CrmConnector, CrmContact, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
-import { CrmContactSchema } from '../crm/contract.ts';
+import type { CrmConnector, CrmContact, GoneRecord, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
+import { CrmContactSchema, GoneRecordSchema } from '../crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../crm/errors.ts';
 import type { WritePlan } from '../crm/policy.ts';
 import { planClear, planWrite } from '../crm/policy.ts';
@@ -248,6 +248,7 @@ class SyncRun {
         // Already handled in this run's retry phase.
         const fresh = page.contacts.filter((c) => !this.retriedIds.has((c as { id?: string }).id ?? ''));
         await this.processPage(fresh, staleBefore);
+        await this.forget(page.gone ?? []);
         // Checkpoint only after the whole page is written and recorded (a targeted run has no checkpoint).
         if (!this.options.dryRun && targeted === undefined) await this.store.setCursor(this.connectionId, page.cursor);
         this.pages += 1;
@@ -382,6 +383,7 @@ class SyncRun {
     this.deps.logger?.info({ count: ids.length }, 'retrying records that failed on earlier runs');
     for await (const page of this.deps.connector.readContacts(null, { full: false, staleBefore, ids })) {
       await this.processPage(page.contacts, staleBefore);
+      await this.forget(page.gone ?? []);
       for (const contact of page.contacts) this.retriedIds.add((contact as { id?: string }).id ?? '');
       this.progress('retries');
     }
@@ -391,6 +393,24 @@ class SyncRun {
       this.deps.logger?.info({ count: gone.length }, 'failed records no longer in the CRM; their errors are cleared');
       await this.store.clearErrors(this.connectionId, gone);
     }
+  }
+
+  /**
+   * Records the CRM says are gone (deleted, merged away, erased for privacy): everything we hold about them is
+   * deleted now, so no score, history or e-mail of a person who is gone outlives the run that learned it.
+   */
+  private async forget(reported: readonly GoneRecord[]): Promise<void> {
+    if (reported.length === 0 || this.options.dryRun) return;
+    const gone = reported.filter((g) => GoneRecordSchema.safeParse(g).success);
+    if (gone.length === 0) return;
+    await this.store.forgetContacts(
+      this.connectionId,
+      gone.map((g) => g.id),
+    );
+    this.deps.logger?.info(
+      { runId: this.runId, count: gone.length, reasons: [...new Set(gone.map((g) => g.reason))] },
+      'records gone from the CRM: forgotten',
+    );
   }
 
   private progress(phase: SyncProgress['phase']): void {
@@ -658,6 +678,7 @@ class SyncRun {
       }
       const results = await this.deps.connector.writeScores(updates);
       const states: ContactSyncState[] = [];
+      const gone: GoneRecord[] = [];
       const history: (ScoreHistoryPoint & { recordId: string })[] = [];
       chunk.forEach((w, index) => {
         const result = results[index];
@@ -674,6 +695,11 @@ class SyncRun {
             },
             errors,
           );
+          return;
+        }
+        if (!result.ok && result.gone !== undefined) {
+          // Deleted or merged away since it was read: nothing to retry, nothing to keep.
+          gone.push(result.gone);
           return;
         }
         if (!result.ok) {
@@ -725,6 +751,7 @@ class SyncRun {
       // Recorded per chunk, so a crash after this chunk never writes these records again.
       if (states.length > 0) await this.store.putSyncStates(this.connectionId, states);
       if (history.length > 0) await this.store.appendHistory(this.connectionId, history);
+      await this.forget(gone);
     }
 
     const unchangedStates: ContactSyncState[] = [];

@@ -1,5 +1,7 @@
 // `crm-influence doctor [--crm …] [--json]`: is everything in place for a sync? Configuration, store, CRM
 // credentials, fields, scopes and API budget, providers, the model. Exit status 0 only when every check passes.
+import { readFile } from 'node:fs/promises';
+
 import type { Command } from 'commander';
 import { z } from 'zod';
 
@@ -77,10 +79,50 @@ async function checkCrm(crm: CrmName, ctx: CliContext): Promise<Check[]> {
     }
     for (const problem of setup.problems)
       checks.push({ name: `${crm}: ${problem.code}`, ok: false, detail: problem.message, fix: problem.fix });
+    if (crm === 'hubspot') checks.push(await hubspotWebhooks(ctx));
   } catch (error) {
     checks.push({ name: `${crm}: setup check`, ok: false, detail: describe(error) });
   }
   return checks;
+}
+
+/** HubSpot's webhooks reach `serve` only with the app's client secret, a public https URL and the app pointing there. */
+async function hubspotWebhooks(ctx: CliContext): Promise<Check> {
+  const { webhookSetupProblems } = await import('../../../connectors/hubspot/webhook.ts');
+  if (ctx.config.HUBSPOT_CLIENT_SECRET === undefined) {
+    return {
+      name: 'hubspot: webhooks',
+      ok: true,
+      detail:
+        'off (no HUBSPOT_CLIENT_SECRET): changes and deletions are found by the scheduled runs; privacy deletions only reach us through webhooks',
+    };
+  }
+  let manifestTargetUrl: string | undefined;
+  try {
+    const manifest = JSON.parse(
+      await readFile(
+        new URL('../../../manifests/hubspot/src/app/webhooks/webhooks-hsmeta.json', import.meta.url),
+        'utf8',
+      ),
+    ) as { config?: { settings?: { targetUrl?: unknown } } };
+    const target = manifest.config?.settings?.targetUrl;
+    manifestTargetUrl = typeof target === 'string' ? target : undefined;
+  } catch {
+    // An installed copy without the manifests: only the address is checked.
+  }
+  const problems = webhookSetupProblems({ publicUrl: ctx.config.CRM_INFLUENCE_PUBLIC_URL, manifestTargetUrl });
+  return problems.length === 0
+    ? {
+        name: 'hubspot: webhooks',
+        ok: true,
+        detail: `HubSpot can deliver to ${ctx.config.CRM_INFLUENCE_PUBLIC_URL ?? ''}/webhooks/hubspot`,
+      }
+    : {
+        name: 'hubspot: webhooks',
+        ok: false,
+        detail: problems.map((p) => p.message).join(' '),
+        fix: [...new Set(problems.map((p) => p.fix))].join('; '),
+      };
 }
 
 async function runChecks(flags: z.output<typeof DoctorFlagsSchema>): Promise<Check[]> {

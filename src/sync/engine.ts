@@ -22,6 +22,7 @@ import {
   unscoredFields,
   withPercentile,
 } from './fields.ts';
+import { Lease, LeaseLostError } from './lease.ts';
 import type { SyncLogger } from './logger.ts';
 import type { MetricsOutcome } from './metrics.ts';
 import { fetchPageMetrics, identityKey } from './metrics.ts';
@@ -66,8 +67,35 @@ export class SyncAlreadyRunningError extends Error {
   }
 }
 
-class LeaseLostError extends Error {
-  override readonly name = 'LeaseLostError';
+/** What one page's steps share: its clock and the per-record errors recorded with it. */
+interface PageContext {
+  now: Date;
+  nowIso: string;
+  staleBefore: Date;
+  errors: PendingError[];
+}
+
+/** A contact to score, with the identities found on it. */
+interface Identified {
+  contact: CrmContact;
+  identities: Identity[];
+}
+
+/** A contact with its scoring inputs; `desired` is already known (null: the model must answer) when they did not change. */
+interface Candidate {
+  contact: CrmContact;
+  state: ContactSyncState | undefined;
+  inputs: ScoredNetworkInput[];
+  fingerprint: string | null;
+  desired: InfluenceFields | null;
+}
+
+/** A contact with the fields it should show. */
+interface Decided {
+  contact: CrmContact;
+  state: ContactSyncState | undefined;
+  fingerprint: string | null;
+  desired: InfluenceFields;
 }
 
 /** Per-record outcome inside one page. */
@@ -78,6 +106,10 @@ interface RecordWork {
   fingerprint: string | null;
   optedOut: boolean;
 }
+type WriteWork = RecordWork & { plan: Extract<WritePlan, { action: 'write' }> };
+
+/** A record's error, recorded with its page (for the retries of later runs). */
+type PendingError = RecordError & { objectType?: string };
 
 const MONTH_MS = 30.44 * 24 * 3600 * 1000;
 const HISTORY_FOR_MODEL = 12;
@@ -137,8 +169,6 @@ class SyncRun {
   /** Failed records by problem (see RunReport.errorGroups). */
   private readonly errorGroups = new Map<string, ErrorGroup>();
   private pages = 0;
-  /** Set when a renewal found another run holding the lease: this run stops at the next page. */
-  private leaseLost = false;
   /** Org percentile per whole score, from the distribution at the start of the run (see rankedThisRun). */
   private percentiles: PercentileTable = [];
   /**
@@ -181,43 +211,34 @@ class SyncRun {
 
   async run(): Promise<RunReport> {
     const { store, options } = this;
-    if (!(await store.acquireLease(this.connectionId, this.runId, options.leaseTtlSeconds))) {
+    const lease = await Lease.acquire({
+      store,
+      connectionId: this.connectionId,
+      owner: this.runId,
+      ttlSeconds: options.leaseTtlSeconds,
+      logger: this.deps.logger,
+    });
+    if (lease === null) {
       this.deps.logger?.warn({ connection: this.connectionId }, 'sync skipped: another run holds the lease');
       throw new SyncAlreadyRunningError(this.connectionId);
     }
-    // A page may wait minutes for a network's rate limit: keep the lease alive meanwhile, not only between pages.
-    const heartbeat = setInterval(() => void this.renewLeaseInBackground(), (options.leaseTtlSeconds * 1000) / 3);
-    heartbeat.unref();
     try {
       await store.saveRun(this.report);
       this.deps.logger?.info(
         { runId: this.runId, connection: this.connectionId, dryRun: options.dryRun, full: options.full },
         'sync started',
       );
-      const { status, message } = await this.runPages();
+      const { status, message } = await this.runPages(lease);
       this.report.status = status;
       if (message !== undefined) this.report.message = message;
     } finally {
-      clearInterval(heartbeat);
-      await this.finish();
+      await this.finish(lease);
     }
     return this.report;
   }
 
-  private async renewLeaseInBackground(): Promise<void> {
-    try {
-      if (!(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds)))
-        this.leaseLost = true;
-    } catch (error) {
-      this.deps.logger?.warn(
-        { runId: this.runId, err: describeError(error) },
-        "could not renew the run's lease; retrying",
-      );
-    }
-  }
-
   /** The body of the run; a thrown connector error becomes the run's status. */
-  private async runPages(): Promise<{ status: RunStatus; message?: string }> {
+  private async runPages(lease: Lease): Promise<{ status: RunStatus; message?: string }> {
     const staleBefore = new Date(this.now().getTime() - this.options.refreshDays * 24 * 3600 * 1000);
     try {
       const early = this.budgetStop();
@@ -252,14 +273,7 @@ class SyncRun {
         if (!this.options.dryRun && targeted === undefined) await this.store.setCursor(this.connectionId, page.cursor);
         this.pages += 1;
         this.progress('pages');
-        if (
-          this.leaseLost ||
-          !(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds))
-        ) {
-          throw new LeaseLostError(
-            'the run lost its lease (it ran longer than the lease without renewing); the checkpoint is kept',
-          );
-        }
+        await lease.confirm();
         const stop = this.budgetStop();
         if (stop !== null) return stop;
       }
@@ -397,10 +411,7 @@ class SyncRun {
     this.deps.onProgress?.({ phase, pages: this.pages, counts: { ...this.report.counts } });
   }
 
-  private addError(
-    error: RecordError & { objectType?: string },
-    pending: (RecordError & { objectType?: string })[],
-  ): void {
+  private addError(error: PendingError, pending: PendingError[]): void {
     this.report.counts.failed += 1;
     const key = `${error.stage}\u0000${error.code}\u0000${error.message}\u0000${error.retryable}`;
     const group = this.errorGroups.get(key);
@@ -421,11 +432,30 @@ class SyncRun {
     pending.push(error);
   }
 
-  /** Everything for one page; returns when every record of it is written and recorded. */
+  /**
+   * Everything for one page, in named steps; returns when every record of it is written and recorded.
+   * valid records → identities → network metrics → candidates (unchanged inputs need no model) → score → rank
+   * (org percentile) → plan each write → write and record.
+   */
   private async processPage(rawContacts: readonly unknown[], staleBefore: Date): Promise<void> {
     const now = this.now();
-    const nowIso = now.toISOString();
-    const errors: (RecordError & { objectType?: string })[] = [];
+    const page: PageContext = { now, nowIso: now.toISOString(), staleBefore, errors: [] };
+    const contacts = this.validRecords(rawContacts, page);
+    const states = await this.store.getSyncStates(
+      this.connectionId,
+      contacts.map((c) => c.id),
+    );
+    const { optedOut, identified } = this.identities(contacts, states, page);
+    const outcomes = await this.networkMetrics(identified, now);
+    const candidates = this.candidates(identified, states, outcomes, page);
+    const decided = await this.score(candidates, page);
+    this.rank(decided);
+    const work = [...optedOut, ...this.plan(decided, page)];
+    await this.writeAndRecord(work, page.errors, now);
+  }
+
+  /** Records the CRM sent that match the contract; each other one is a `read` error naming its field. */
+  private validRecords(rawContacts: readonly unknown[], page: PageContext): CrmContact[] {
     const contacts: CrmContact[] = [];
     for (const raw of rawContacts) {
       const parsed = CrmContactSchema.safeParse(raw);
@@ -443,22 +473,26 @@ class SyncRun {
           message: `record from the CRM is malformed: ${problems}`,
           retryable: false,
         },
-        errors,
+        page.errors,
       );
     }
     this.report.counts.read += rawContacts.length;
+    return contacts;
+  }
 
-    const ids = contacts.map((c) => c.id);
-    const states = await this.store.getSyncStates(this.connectionId, ids);
-    const work: RecordWork[] = [];
-    const resolved = new Map<string, Identity[]>();
-    const wanted = new Map<Network, Set<string>>();
-
+  /** Opted-out contacts (their fields to clear) apart; each other contact with the identities found on it. */
+  private identities(
+    contacts: readonly CrmContact[],
+    states: ReadonlyMap<string, ContactSyncState>,
+    page: PageContext,
+  ): { optedOut: RecordWork[]; identified: Identified[] } {
+    const optedOut: RecordWork[] = [];
+    const identified: Identified[] = [];
     for (const contact of contacts) {
       if (contact.doNotProfile) {
         this.report.counts.optedOut += 1;
         const state = states.get(contact.id);
-        work.push({
+        optedOut.push({
           contact,
           state,
           plan: planClear(contact.current, state?.lastWritten ?? null),
@@ -468,13 +502,7 @@ class SyncRun {
         continue;
       }
       try {
-        const { identities } = this.deps.resolveIdentities(contact);
-        resolved.set(contact.id, identities);
-        for (const identity of identities) {
-          const set = wanted.get(identity.network) ?? new Set<string>();
-          set.add(identity.handle);
-          wanted.set(identity.network, set);
-        }
+        identified.push({ contact, identities: this.deps.resolveIdentities(contact).identities });
       } catch (error) {
         this.addError(
           {
@@ -485,36 +513,49 @@ class SyncRun {
             message: describeError(error),
             retryable: false,
           },
-          errors,
+          page.errors,
         );
       }
     }
+    return { optedOut, identified };
+  }
 
-    const outcomes: Map<string, MetricsOutcome> =
-      wanted.size === 0
-        ? new Map<string, MetricsOutcome>()
-        : await fetchPageMetrics({
-            store: this.store,
-            providers: this.providers,
-            wanted,
-            now,
-            ttlSeconds: (network) => this.options.providerTtlSeconds[network] ?? this.options.defaultProviderTtlSeconds,
-            negativeTtlSeconds: this.options.negativeTtlSeconds,
-            lastGoodMaxAgeMs: this.options.lastGoodMaxAgeDays * 24 * 3600 * 1000,
-            concurrency: this.options.concurrency,
-            ...(this.deps.logger !== undefined ? { logger: this.deps.logger } : {}),
-          });
-    // Pass 1: inputs and fingerprints; contacts whose inputs did not change need no model (nor its history).
-    const candidates: {
-      contact: CrmContact;
-      state: ContactSyncState | undefined;
-      inputs: ScoredNetworkInput[];
-      fingerprint: string | null;
-      desired: InfluenceFields | null;
-    }[] = [];
-    for (const contact of contacts) {
-      const identities = resolved.get(contact.id);
-      if (identities === undefined) continue; // opted out or failed above
+  /** Each network's answer for every handle of the page (cache first, then batched look-ups). */
+  private async networkMetrics(identified: readonly Identified[], now: Date): Promise<Map<string, MetricsOutcome>> {
+    const wanted = new Map<Network, Set<string>>();
+    for (const { identities } of identified) {
+      for (const identity of identities) {
+        const set = wanted.get(identity.network) ?? new Set<string>();
+        set.add(identity.handle);
+        wanted.set(identity.network, set);
+      }
+    }
+    if (wanted.size === 0) return new Map();
+    return fetchPageMetrics({
+      store: this.store,
+      providers: this.providers,
+      wanted,
+      now,
+      ttlSeconds: (network) => this.options.providerTtlSeconds[network] ?? this.options.defaultProviderTtlSeconds,
+      negativeTtlSeconds: this.options.negativeTtlSeconds,
+      lastGoodMaxAgeMs: this.options.lastGoodMaxAgeDays * 24 * 3600 * 1000,
+      concurrency: this.options.concurrency,
+      ...(this.deps.logger !== undefined ? { logger: this.deps.logger } : {}),
+    });
+  }
+
+  /**
+   * Each contact's scoring inputs and fingerprint. A contact whose inputs did not change since our last write needs
+   * no model (nor its history): its answer is what we wrote, with today's date.
+   */
+  private candidates(
+    identified: readonly Identified[],
+    states: ReadonlyMap<string, ContactSyncState>,
+    outcomes: ReadonlyMap<string, MetricsOutcome>,
+    page: PageContext,
+  ): Candidate[] {
+    const candidates: Candidate[] = [];
+    for (const { contact, identities } of identified) {
       const state = states.get(contact.id);
       const lastWritten = state?.lastWritten ?? null;
       if (identities.length === 0) {
@@ -523,7 +564,7 @@ class SyncRun {
           state,
           inputs: [],
           fingerprint: inputFingerprint(NO_IDENTITY_REASON, []),
-          desired: unscoredFields(now, NO_IDENTITY_REASON),
+          desired: unscoredFields(page.now, NO_IDENTITY_REASON),
         });
         continue;
       }
@@ -548,7 +589,7 @@ class SyncRun {
             message: `no metrics from ${unavailable.join(', ')} and no last-good data from the past ${this.options.lastGoodMaxAgeDays} days; retried next run`,
             retryable: true,
           },
-          errors,
+          page.errors,
         );
         continue;
       }
@@ -561,29 +602,27 @@ class SyncRun {
         state,
         inputs,
         fingerprint,
-        desired: unchanged ? { ...lastWritten, scoredAt: nowIso } : null,
+        desired: unchanged ? { ...lastWritten, scoredAt: page.nowIso } : null,
       });
     }
+    return candidates;
+  }
+
+  /** The model's answer for each candidate that needs one (with the contact's score history). */
+  private async score(candidates: readonly Candidate[], page: PageContext): Promise<Decided[]> {
     const toScore = candidates.filter((c) => c.desired === null).map((c) => c.contact.id);
     const histories =
       toScore.length === 0
         ? new Map<string, ScoreHistoryPoint[]>()
         : await this.store.getHistories(this.connectionId, toScore, HISTORY_FOR_MODEL);
-
-    // Pass 2: score what needs it.
-    const decided: {
-      contact: CrmContact;
-      state: ContactSyncState | undefined;
-      fingerprint: string | null;
-      desired: InfluenceFields;
-    }[] = [];
+    const decided: Decided[] = [];
     for (const candidate of candidates) {
       const { contact, state, inputs } = candidate;
       let { desired, fingerprint } = candidate;
       if (desired === null) {
         try {
-          const result = this.deps.score({ networks: inputs, history: histories.get(contact.id) ?? [], now });
-          desired = toInfluenceFields(result, nowIso, this.options.topFactorCount);
+          const result = this.deps.score({ networks: inputs, history: histories.get(contact.id) ?? [], now: page.now });
+          desired = toInfluenceFields(result, page.nowIso, this.options.topFactorCount);
           fingerprint ??= inputFingerprint(result.modelVersion, inputs);
         } catch (error) {
           this.addError(
@@ -595,22 +634,29 @@ class SyncRun {
               message: describeError(error),
               retryable: false,
             },
-            errors,
+            page.errors,
           );
           continue;
         }
       }
       decided.push({ contact, state, fingerprint, desired });
     }
-    if (this.rankedThisRun !== null) {
-      for (const { desired } of decided) {
-        const bucket = percentileBucket(desired);
-        if (bucket !== null) this.rankedThisRun[bucket]! += 1;
-      }
-      this.percentiles = percentileTable(this.rankedThisRun);
-    }
+    return decided;
+  }
 
-    // Pass 3: decide each write.
+  /** On the org's first run, this page's scores join the distribution the percentiles are estimated from. */
+  private rank(decided: readonly Decided[]): void {
+    if (this.rankedThisRun === null) return;
+    for (const { desired } of decided) {
+      const bucket = percentileBucket(desired);
+      if (bucket !== null) this.rankedThisRun[bucket]! += 1;
+    }
+    this.percentiles = percentileTable(this.rankedThisRun);
+  }
+
+  /** What to do with each record: write (the changed fields), or leave it (unchanged, a person's value kept). */
+  private plan(decided: readonly Decided[], page: PageContext): RecordWork[] {
+    const work: RecordWork[] = [];
     for (const { contact, state, fingerprint, desired: scored } of decided) {
       const lastWritten = state?.lastWritten ?? null;
       const desired = withPercentile(scored, this.percentiles);
@@ -622,7 +668,7 @@ class SyncRun {
         lastWritten,
         policy: this.options.overwritePolicy,
         scoreDeltaThreshold: this.options.scoreDeltaThreshold,
-        refreshBefore: staleBefore,
+        refreshBefore: page.staleBefore,
       });
       if (plan.action === 'write' && wasRejectedBefore(state, contact, plan.fields)) {
         // Non-retryable rejection of this very value on this version of the record: reported then, not resent.
@@ -631,108 +677,118 @@ class SyncRun {
       }
       work.push({ contact, state, plan, fingerprint, optedOut: false });
     }
-
-    await this.writeAndRecord(work, errors, now);
+    return work;
   }
 
-  private async writeAndRecord(
-    work: readonly RecordWork[],
-    errors: (RecordError & { objectType?: string })[],
-    now: Date,
-  ): Promise<void> {
-    const writes = work.filter((w) => w.plan.action === 'write');
+  /**
+   * Writes what changed in batches, and records each batch's outcome before the next: a crash after a batch never
+   * writes its records again. Then records what needed no write, and the page's errors.
+   */
+  private async writeAndRecord(work: readonly RecordWork[], errors: PendingError[], now: Date): Promise<void> {
+    const writes = work.filter((w): w is WriteWork => w.plan.action === 'write');
     const succeeded: string[] = [];
-    const nowIso = now.toISOString();
     const batchSize = Math.max(1, this.deps.connector.writeBatchSize);
-
     for (let i = 0; i < writes.length; i += batchSize) {
-      const chunk = writes.slice(i, i + batchSize);
-      const updates: ScoreUpdate[] = chunk.map((w) => ({
-        objectType: w.contact.objectType,
-        id: w.contact.id,
-        fields: (w.plan as Extract<WritePlan, { action: 'write' }>).fields,
-      }));
-      if (this.options.dryRun) {
-        this.report.counts.written += chunk.length;
-        continue;
-      }
-      const results = await this.deps.connector.writeScores(updates);
-      const states: ContactSyncState[] = [];
-      const history: (ScoreHistoryPoint & { recordId: string })[] = [];
-      chunk.forEach((w, index) => {
-        const result = results[index];
-        const plan = w.plan as Extract<WritePlan, { action: 'write' }>;
-        if (result === undefined || result.id !== w.contact.id) {
-          this.addError(
-            {
-              recordId: w.contact.id,
-              objectType: w.contact.objectType,
-              stage: 'write',
-              code: 'no_write_result',
-              message: 'the CRM returned no result for this record',
-              retryable: true,
-            },
-            errors,
-          );
-          return;
-        }
-        if (!result.ok) {
-          this.addError(
-            {
-              recordId: w.contact.id,
-              objectType: w.contact.objectType,
-              stage: 'write',
-              code: result.code,
-              message: result.message,
-              retryable: result.retryable,
-            },
-            errors,
-          );
-          if (!result.retryable) {
-            // Remember the rejected value so the next runs do not send it again (see `wasRejectedBefore`).
-            states.push({
-              recordId: w.contact.id,
-              objectType: w.contact.objectType,
-              lastWritten: w.state?.lastWritten ?? null,
-              writtenAt: w.state?.writtenAt ?? null,
-              fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
-              email: w.optedOut ? null : (w.contact.email ?? null),
-            });
-          }
-          return;
-        }
-        this.report.counts.written += 1;
-        succeeded.push(w.contact.id);
-        // The e-mail lets the admin server find the contact; never kept for one who opted out.
-        states.push({
-          recordId: w.contact.id,
-          objectType: w.contact.objectType,
-          lastWritten: plan.lastWritten,
-          writtenAt: nowIso,
-          fingerprint: reusableFingerprint(w),
-          email: w.optedOut ? null : (w.contact.email ?? null),
-        });
-        if (w.optedOut) return;
-        if (plan.changed.includes('score') || plan.changed.includes('tier') || w.state?.lastWritten == null) {
-          history.push({
-            recordId: w.contact.id,
-            at: nowIso,
-            score: plan.lastWritten.score,
-            tier: plan.lastWritten.tier ?? 'Unscored',
-          });
-        }
-      });
-      // Recorded per chunk, so a crash after this chunk never writes these records again.
-      if (states.length > 0) await this.store.putSyncStates(this.connectionId, states);
-      if (history.length > 0) await this.store.appendHistory(this.connectionId, history);
+      const batch = writes.slice(i, i + batchSize);
+      if (this.options.dryRun) this.report.counts.written += batch.length;
+      else succeeded.push(...(await this.writeBatch(batch, errors, now.toISOString())));
     }
-
-    const unchangedStates: ContactSyncState[] = [];
     for (const w of work) {
       // Opt-out: forget what we hold about the contact (even when the clearing write failed; it is retried).
       if (w.optedOut && !this.options.dryRun && (w.state?.fingerprint != null || w.plan.action === 'write')) {
         await this.store.purgeContact(this.connectionId, w.contact.id);
       }
+    }
+    succeeded.push(...(await this.recordUnwritten(work)));
+    if (this.options.dryRun) return;
+    if (errors.length > 0) await this.store.recordErrors(this.connectionId, this.runId, errors);
+    if (succeeded.length > 0) await this.store.clearErrors(this.connectionId, succeeded);
+  }
+
+  /** One write call and its recorded outcome; returns the ids written. */
+  private async writeBatch(batch: readonly WriteWork[], errors: PendingError[], nowIso: string): Promise<string[]> {
+    const updates: ScoreUpdate[] = batch.map((w) => ({
+      objectType: w.contact.objectType,
+      id: w.contact.id,
+      fields: w.plan.fields,
+    }));
+    const results = await this.deps.connector.writeScores(updates);
+    const written: string[] = [];
+    const states: ContactSyncState[] = [];
+    const history: (ScoreHistoryPoint & { recordId: string })[] = [];
+    batch.forEach((w, index) => {
+      const result = results[index];
+      const { plan } = w;
+      if (result === undefined || result.id !== w.contact.id) {
+        this.addError(
+          {
+            recordId: w.contact.id,
+            objectType: w.contact.objectType,
+            stage: 'write',
+            code: 'no_write_result',
+            message: 'the CRM returned no result for this record',
+            retryable: true,
+          },
+          errors,
+        );
+        return;
+      }
+      if (!result.ok) {
+        this.addError(
+          {
+            recordId: w.contact.id,
+            objectType: w.contact.objectType,
+            stage: 'write',
+            code: result.code,
+            message: result.message,
+            retryable: result.retryable,
+          },
+          errors,
+        );
+        if (!result.retryable) {
+          // Remember the rejected value so the next runs do not send it again (see `wasRejectedBefore`).
+          states.push({
+            recordId: w.contact.id,
+            objectType: w.contact.objectType,
+            lastWritten: w.state?.lastWritten ?? null,
+            writtenAt: w.state?.writtenAt ?? null,
+            fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
+            email: w.optedOut ? null : (w.contact.email ?? null),
+          });
+        }
+        return;
+      }
+      this.report.counts.written += 1;
+      written.push(w.contact.id);
+      // The e-mail lets the admin server find the contact; never kept for one who opted out.
+      states.push({
+        recordId: w.contact.id,
+        objectType: w.contact.objectType,
+        lastWritten: plan.lastWritten,
+        writtenAt: nowIso,
+        fingerprint: reusableFingerprint(w),
+        email: w.optedOut ? null : (w.contact.email ?? null),
+      });
+      if (w.optedOut) return;
+      if (plan.changed.includes('score') || plan.changed.includes('tier') || w.state?.lastWritten == null) {
+        history.push({
+          recordId: w.contact.id,
+          at: nowIso,
+          score: plan.lastWritten.score,
+          tier: plan.lastWritten.tier ?? 'Unscored',
+        });
+      }
+    });
+    if (states.length > 0) await this.store.putSyncStates(this.connectionId, states);
+    if (history.length > 0) await this.store.appendHistory(this.connectionId, history);
+    return written;
+  }
+
+  /** Records that needed no write: counted unchanged, their fingerprint kept current; returns their ids. */
+  private async recordUnwritten(work: readonly RecordWork[]): Promise<string[]> {
+    const done: string[] = [];
+    const states: ContactSyncState[] = [];
+    for (const w of work) {
       if (w.plan.action === 'write') continue;
       if (w.plan.action === 'skipped')
         this.deps.logger?.debug(
@@ -740,11 +796,11 @@ class SyncRun {
           'kept values a person edited (overwrite policy)',
         );
       this.report.counts.unchanged += 1;
-      succeeded.push(w.contact.id);
+      done.push(w.contact.id);
       if (this.options.dryRun || w.optedOut) continue;
       const fingerprint = reusableFingerprint(w);
       if ((w.state?.fingerprint ?? null) !== fingerprint) {
-        unchangedStates.push({
+        states.push({
           recordId: w.contact.id,
           objectType: w.contact.objectType,
           lastWritten: w.state?.lastWritten ?? null,
@@ -754,13 +810,11 @@ class SyncRun {
         });
       }
     }
-    if (this.options.dryRun) return;
-    if (unchangedStates.length > 0) await this.store.putSyncStates(this.connectionId, unchangedStates);
-    if (errors.length > 0) await this.store.recordErrors(this.connectionId, this.runId, errors);
-    if (succeeded.length > 0) await this.store.clearErrors(this.connectionId, succeeded);
+    if (states.length > 0) await this.store.putSyncStates(this.connectionId, states);
+    return done;
   }
 
-  private async finish(): Promise<void> {
+  private async finish(lease: Lease): Promise<void> {
     const { store, report } = this;
     const { calls, budget } = this.deps.connector.apiUsage();
     report.apiCalls.crm = {
@@ -791,7 +845,7 @@ class SyncRun {
     try {
       await store.saveRun(report);
     } finally {
-      await store.releaseLease(this.connectionId, this.runId);
+      await lease.release();
     }
     this.deps.logger?.info({ runId: this.runId, status: report.status, counts: report.counts }, 'sync finished');
   }

@@ -22,7 +22,7 @@ import {
   unscoredFields,
   withPercentile,
 } from './fields.ts';
-import { Lease, LeaseLostError } from './lease.ts';
+import { Lease, LeaseLostError, markAbandonedRuns } from './lease.ts';
 import type { SyncLogger } from './logger.ts';
 import type { MetricsOutcome } from './metrics.ts';
 import { fetchPageMetrics, identityKey } from './metrics.ts';
@@ -49,6 +49,12 @@ export interface SyncDeps {
   logger?: SyncLogger;
   now?: () => Date;
   onProgress?: (progress: SyncProgress) => void;
+  /**
+   * Stops the run early (Ctrl-C, SIGTERM, a server shutting down): the write call in flight finishes and is recorded,
+   * a page still waiting on the networks is abandoned, the checkpoint stays at the last finished page, the lease is
+   * released and the run ends `interrupted` with its counts. The abort reason (e.g. "SIGTERM") is named in the report.
+   */
+  signal?: AbortSignal;
 }
 
 export interface SyncProgress {
@@ -65,6 +71,11 @@ export class SyncAlreadyRunningError extends Error {
       `a sync of connection "${connectionId}" is already running; this run was not started (runs of one connection never overlap)`,
     );
   }
+}
+
+/** The run was asked to stop (see SyncDeps.signal). */
+class RunInterruptedError extends Error {
+  override readonly name = 'RunInterruptedError';
 }
 
 /** What one page's steps share: its clock and the per-record errors recorded with it. */
@@ -113,6 +124,12 @@ type PendingError = RecordError & { objectType?: string };
 
 const MONTH_MS = 30.44 * 24 * 3600 * 1000;
 const HISTORY_FOR_MODEL = 12;
+
+/** "interrupted (SIGTERM)": the abort reason when it is a word, as the CLI and the server give it. */
+function interruptedBy(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return typeof reason === 'string' ? `interrupted (${reason})` : 'interrupted';
+}
 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -228,6 +245,12 @@ class SyncRun {
         { runId: this.runId, connection: this.connectionId, dryRun: options.dryRun, full: options.full },
         'sync started',
       );
+      const abandoned = await markAbandonedRuns(store, this.connectionId, this.runId, this.now());
+      if (abandoned > 0)
+        this.deps.logger?.warn(
+          { connection: this.connectionId, runs: abandoned },
+          'runs left running by a stopped process marked abandoned',
+        );
       const { status, message } = await this.runPages(lease);
       this.report.status = status;
       if (message !== undefined) this.report.message = message;
@@ -241,6 +264,7 @@ class SyncRun {
   private async runPages(lease: Lease): Promise<{ status: RunStatus; message?: string }> {
     const staleBefore = new Date(this.now().getTime() - this.options.refreshDays * 24 * 3600 * 1000);
     try {
+      this.stopIfInterrupted();
       const early = this.budgetStop();
       if (early !== null) return early;
       await this.showTierLabels();
@@ -265,6 +289,7 @@ class SyncRun {
       const readOptions =
         targeted !== undefined ? { full: false, staleBefore, ids: targeted } : { full: this.options.full, staleBefore };
       if (targeted?.length === 0) return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
+      this.stopIfInterrupted();
       for await (const page of this.deps.connector.readContacts(cursor, readOptions)) {
         // Already handled in this run's retry phase.
         const fresh = page.contacts.filter((c) => !this.retriedIds.has((c as { id?: string }).id ?? ''));
@@ -272,10 +297,13 @@ class SyncRun {
         // Checkpoint only after the whole page is written and recorded (a targeted run has no checkpoint).
         if (!this.options.dryRun && targeted === undefined) await this.store.setCursor(this.connectionId, page.cursor);
         this.pages += 1;
+        // Counts so far, also for a run whose process dies before it ends (see markAbandonedRuns).
+        await this.store.saveRun(this.report);
         this.progress('pages');
         await lease.confirm();
         const stop = this.budgetStop();
         if (stop !== null) return stop;
+        this.stopIfInterrupted();
       }
       return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
     } catch (error) {
@@ -284,6 +312,13 @@ class SyncRun {
   }
 
   private async stopFor(error: unknown): Promise<{ status: RunStatus; message: string }> {
+    if (error instanceof RunInterruptedError) {
+      this.deps.logger?.warn({ runId: this.runId, reason: error.message }, 'sync interrupted');
+      return {
+        status: 'interrupted',
+        message: `${error.message} after ${this.pages} page(s); the checkpoint is kept and the next run resumes from it`,
+      };
+    }
     if (error instanceof BudgetReachedError) {
       return {
         status: 'budget_reached',
@@ -398,12 +433,42 @@ class SyncRun {
       await this.processPage(page.contacts, staleBefore);
       for (const contact of page.contacts) this.retriedIds.add((contact as { id?: string }).id ?? '');
       this.progress('retries');
+      this.stopIfInterrupted();
     }
     // Records the CRM no longer returns (deleted, merged, no longer readable) have nothing left to retry.
     const gone = ids.filter((id) => !this.retriedIds.has(id));
     if (gone.length > 0 && !this.options.dryRun) {
       this.deps.logger?.info({ count: gone.length }, 'failed records no longer in the CRM; their errors are cleared');
       await this.store.clearErrors(this.connectionId, gone);
+    }
+  }
+
+  /** Between steps: ends the run here when it was asked to stop. */
+  private stopIfInterrupted(): void {
+    const signal = this.deps.signal;
+    if (signal?.aborted === true) throw new RunInterruptedError(interruptedBy(signal));
+  }
+
+  /**
+   * Waits for `work` unless the run is asked to stop first; then `work` is abandoned (it may still finish in the
+   * background: a network answer is then cached for the next run, a failure is ignored).
+   */
+  private async unlessInterrupted<T>(work: Promise<T>): Promise<T> {
+    const signal = this.deps.signal;
+    if (signal === undefined) return work;
+    let onAbort = (): void => undefined;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(new RunInterruptedError(interruptedBy(signal)));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([work, aborted]);
+    } catch (error) {
+      if (error instanceof RunInterruptedError) work.catch(() => undefined);
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -446,7 +511,8 @@ class SyncRun {
       contacts.map((c) => c.id),
     );
     const { optedOut, identified } = this.identities(contacts, states, page);
-    const outcomes = await this.networkMetrics(identified, now);
+    // A page waiting on the networks (a rate limit's reset) is abandoned when the run is asked to stop.
+    const outcomes = await this.unlessInterrupted(this.networkMetrics(identified, now));
     const candidates = this.candidates(identified, states, outcomes, page);
     const decided = await this.score(candidates, page);
     this.rank(decided);
@@ -689,6 +755,11 @@ class SyncRun {
     const succeeded: string[] = [];
     const batchSize = Math.max(1, this.deps.connector.writeBatchSize);
     for (let i = 0; i < writes.length; i += batchSize) {
+      if (i > 0 && this.deps.signal?.aborted === true) {
+        // Asked to stop: what was written is recorded, the rest of the page is read and written again next run.
+        await this.recordErrors(errors, succeeded);
+        this.stopIfInterrupted();
+      }
       const batch = writes.slice(i, i + batchSize);
       if (this.options.dryRun) this.report.counts.written += batch.length;
       else succeeded.push(...(await this.writeBatch(batch, errors, now.toISOString())));
@@ -700,6 +771,11 @@ class SyncRun {
       }
     }
     succeeded.push(...(await this.recordUnwritten(work)));
+    await this.recordErrors(errors, succeeded);
+  }
+
+  /** The page's failures, retried by later runs; the records that succeeded have nothing left to retry. */
+  private async recordErrors(errors: readonly PendingError[], succeeded: readonly string[]): Promise<void> {
     if (this.options.dryRun) return;
     if (errors.length > 0) await this.store.recordErrors(this.connectionId, this.runId, errors);
     if (succeeded.length > 0) await this.store.clearErrors(this.connectionId, succeeded);

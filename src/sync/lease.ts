@@ -1,6 +1,8 @@
 // A run's hold on its connection (runs of one connection never overlap, across processes too). Acquired once; renewed
 // in the background, because one page may wait minutes on a network's rate limit, and confirmed after every page;
 // released when the run ends, so the next run can start at once. A crashed run's lease simply expires.
+import { randomUUID } from 'node:crypto';
+
 import type { Store } from '../store/contract.ts';
 import type { SyncLogger } from './logger.ts';
 
@@ -65,4 +67,46 @@ export class Lease {
       );
     }
   }
+}
+
+const ABANDONED_MESSAGE =
+  'the run stopped without finishing (its process was killed or crashed) and its lease expired; its counts are ' +
+  'those of its last finished page, and the next run resumed from its checkpoint';
+
+/**
+ * Runs of the connection a killed or crashed process left `running`, marked `abandoned`. Only the lease holder may
+ * call it: holding the lease proves every other run of the connection is over. Returns how many were marked.
+ */
+export async function markAbandonedRuns(
+  store: Store,
+  connectionId: string,
+  leaseHolder: string,
+  now: Date,
+): Promise<number> {
+  const orphans = (await store.listRuns({ connectionId, status: 'running', limit: 1_000 })).filter(
+    (run) => run.runId !== leaseHolder,
+  );
+  for (const run of orphans)
+    await store.saveRun({ ...run, status: 'abandoned', finishedAt: now.toISOString(), message: ABANDONED_MESSAGE });
+  return orphans.length;
+}
+
+/**
+ * At a process's start (`serve`): marks the abandoned runs of each connection no live run holds, so the run list
+ * and `/metrics` do not show dead runs as running until the connection's next run.
+ */
+export async function markAbandonedRunsOfIdleConnections(store: Store, logger?: SyncLogger): Promise<number> {
+  let marked = 0;
+  for (const connection of await store.listConnections()) {
+    const owner = `start-${randomUUID()}`;
+    const lease = await Lease.acquire({ store, connectionId: connection.id, owner, ttlSeconds: 60, logger });
+    if (lease === null) continue; // a live run holds it
+    try {
+      marked += await markAbandonedRuns(store, connection.id, owner, new Date());
+    } finally {
+      await lease.release();
+    }
+  }
+  if (marked > 0) logger?.info({ runs: marked }, 'runs left running by a stopped process marked abandoned');
+  return marked;
 }

@@ -276,6 +276,108 @@ describe('sync engine', function () {
     expect(new Set(ids).size).to.equal(40);
   });
 
+  it('a stop signal ends the run after the page in flight: interrupted, with its counts; the next run starts at once and resumes', async () => {
+    world = await makeWorld(50, { pageSize: 10 });
+    const stop = new AbortController();
+    const report = await world.sync(
+      {},
+      { signal: stop.signal, onProgress: (p) => (p.pages === 2 ? stop.abort('SIGTERM') : undefined) },
+    );
+    expect(report.status).to.equal('interrupted');
+    expect(report.message).to.match(/^interrupted \(SIGTERM\) after 2 page\(s\); the checkpoint is kept/);
+    expect(report.counts).to.include({ read: 20, written: 20 });
+    expect(report.finishedAt).to.be.a('string');
+    expect((await world.store.getRun(report.runId))?.status).to.equal('interrupted');
+
+    const resumed = await world.sync();
+    expect(resumed.status, 'the lease was released: no wait for it to expire').to.equal('ok');
+    expect(resumed.counts.read).to.equal(30);
+    const ids = world.crm.accepted.map((u) => u.id);
+    expect(ids).to.have.length(50);
+    expect(new Set(ids).size).to.equal(50);
+  });
+
+  it('a stop signal abandons a page still waiting on a network (nothing written, checkpoint unchanged)', async () => {
+    world = await makeWorld(30, { pageSize: 10 });
+    const stop = new AbortController();
+    let waiting = 0;
+    // Bluesky waits for its rate limit's reset, far longer than the run may take to stop.
+    const waitingBluesky: ProviderAdapter = {
+      network: 'bluesky',
+      maxBatch: 25,
+      usage: () => world.bluesky.usage(),
+      fetchProfiles: async (handles) => {
+        waiting += 1;
+        if (waiting === 2) setTimeout(() => stop.abort('SIGINT'), 20);
+        if (waiting >= 2) await new Promise((resolve) => setTimeout(resolve, 3_000));
+        return world.bluesky.fetchProfiles(handles);
+      },
+    };
+    const started = Date.now();
+    const report = await world.sync({}, { signal: stop.signal, providers: [waitingBluesky, world.github] });
+    expect(Date.now() - started, 'stopped without waiting for the network').to.be.below(2_000);
+    expect(report.status).to.equal('interrupted');
+    expect(report.counts).to.include({ read: 20, written: 10 });
+    expect(world.crm.accepted).to.have.length(10);
+    const resumed = await world.sync();
+    expect(resumed.counts.read).to.equal(20);
+    expect(new Set(world.crm.accepted.map((u) => u.id)).size).to.equal(30);
+    expect(world.crm.accepted).to.have.length(30);
+  });
+
+  it("a stop signal during a page's writes finishes the write call in flight, records it and stops", async () => {
+    world = await makeWorld(40, { pageSize: 20, writeBatchSize: 5 });
+    const stop = new AbortController();
+    const write = world.crm.writeScores.bind(world.crm);
+    world.crm.writeScores = (updates) => {
+      if (world.crm.calls.write === 1) stop.abort('SIGTERM'); // during the page's second write call
+      return write(updates);
+    };
+    const report = await world.sync({}, { signal: stop.signal });
+    expect(report.status).to.equal('interrupted');
+    expect(report.counts.written).to.equal(10);
+    expect(world.crm.accepted).to.have.length(10);
+    expect(await world.store.getCursor(CONNECTION), 'the page did not finish: no checkpoint').to.equal(null);
+    world.crm.writeScores = write;
+    await world.sync();
+    const ids = world.crm.accepted.map((u) => u.id);
+    expect(ids).to.have.length(40);
+    expect(new Set(ids).size).to.equal(40);
+  });
+
+  it('marks runs a dead process left running abandoned once their lease has expired', async () => {
+    world = await makeWorld(5);
+    const orphan: RunReport = {
+      runId: 'killed-run',
+      connection: CONNECTION,
+      crm: 'salesforce',
+      dryRun: false,
+      startedAt: '2026-02-28T12:00:00.000Z',
+      finishedAt: null,
+      status: 'running',
+      counts: { read: 2000, scored: 1900, unscored: 100, written: 1800, unchanged: 200, optedOut: 0, failed: 0 },
+      apiCalls: { crm: { read: 1, write: 10, other: 0 }, providers: {} },
+      errors: [],
+    };
+    await world.store.saveRun(orphan);
+    expect(await world.store.acquireLease(CONNECTION, 'killed-run', 60)).to.equal(true);
+    // While its lease lives, nobody may call it dead.
+    try {
+      await world.sync();
+    } catch {
+      // refused: SyncAlreadyRunningError (see the overlap test)
+    }
+    expect((await world.store.getRun('killed-run'))?.status).to.equal('running');
+    await world.store.releaseLease(CONNECTION, 'killed-run'); // as its expiry would
+    const report = await world.sync();
+    expect(report.status).to.equal('ok');
+    const marked = await world.store.getRun('killed-run');
+    expect(marked?.status).to.equal('abandoned');
+    expect(marked?.counts.written, 'its counts as of its last page are kept').to.equal(1800);
+    expect(marked?.message).to.match(/killed or crashed/);
+    expect(marked?.finishedAt).to.be.a('string');
+  });
+
   it('refuses to overlap with a run of the same connection', async () => {
     world = await makeWorld(5);
     expect(await world.store.acquireLease(CONNECTION, 'other-process', 60)).to.equal(true);
@@ -636,7 +738,7 @@ describe('sync engine', function () {
     expect((error as Error).message).to.match(/budgetFloor/);
   });
 
-  it('saves the run report at start and end, and reports progress per page', async () => {
+  it('saves the run report at start, after each page (its counts so far) and at the end; reports progress per page', async () => {
     world = await makeWorld(25, { pageSize: 10 });
     const saved: string[] = [];
     const saveRun = world.store.saveRun.bind(world.store);
@@ -646,7 +748,7 @@ describe('sync engine', function () {
     };
     const progress: number[] = [];
     const report = await world.sync({}, { onProgress: (p) => progress.push(p.counts.read) });
-    expect(saved).to.deep.equal(['running', 'ok']);
+    expect(saved).to.deep.equal(['running', 'running', 'running', 'running', 'ok']);
     const stored = await world.store.getRun(report.runId);
     expect(stored?.status).to.equal('ok');
     expect(stored?.finishedAt).to.be.a('string');

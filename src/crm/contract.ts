@@ -7,6 +7,26 @@ import { ConfidenceSchema, NetworkSchema, TierSchema, TrendSchema } from '../sco
 export const CrmNameSchema = z.enum(['salesforce', 'hubspot']);
 export type CrmName = z.infer<typeof CrmNameSchema>;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Text that came from a CRM. A NUL byte fails every PostgreSQL write it reaches ("invalid byte sequence for encoding
+ * UTF8: 0x00") and a lone UTF-16 surrogate turns into U+FFFD on the way to either store: both are refused here, so
+ * the record fails alone (naming its field) instead of failing the page that carries it.
+ */
+export const CrmTextSchema = z
+  .string()
+  .refine((text) => !text.includes('\u0000'), 'contains a NUL byte (U+0000); remove it in the CRM')
+  .refine(
+    (text) => !LONE_SURROGATE.test(text),
+    'contains a broken character (a lone UTF-16 surrogate); retype the value in the CRM',
+  );
+
+/** Text a CRM sent that we only show (an error message, an unreadable id): NUL and lone surrogates made visible. */
+export function printableCrmText(text: string): string {
+  return text.replaceAll('\u0000', '\\0').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
+}
+
 /** The influence fields as we write them onto a record (CRM-neutral names; connectors map them). */
 export const InfluenceFieldsSchema = z.object({
   score: z.number().int().min(0).max(100).nullable(),
@@ -14,8 +34,8 @@ export const InfluenceFieldsSchema = z.object({
   confidence: ConfidenceSchema.nullable(),
   scoredAt: z.iso.datetime({ offset: true }).nullable(),
   /** One factor per line, e.g. "+12 Bluesky: 42 weighted reactions on a typical post (20 posts, 90 days)". */
-  topFactors: z.string().nullable(),
-  reasonCodes: z.array(z.string()),
+  topFactors: CrmTextSchema.nullable(),
+  reasonCodes: z.array(CrmTextSchema),
   trend: TrendSchema.nullable(),
   orgPercentile: z.number().int().min(0).max(100).nullable(),
 });
@@ -48,19 +68,19 @@ export const CLEARED_FIELDS: InfluenceFields = {
 
 /** A raw handle value from a mapped CRM field; `network` is the mapping's hint (`any` = detect from the value). */
 export const RawHandleSchema = z.object({
-  field: z.string(),
+  field: CrmTextSchema,
   network: z.union([NetworkSchema, z.literal('any')]),
-  value: z.string(),
+  value: CrmTextSchema,
 });
 export type RawHandle = z.infer<typeof RawHandleSchema>;
 
 export const CrmContactSchema = z.object({
   crm: CrmNameSchema,
   /** `Contact` / `Lead` (Salesforce), `contact` (HubSpot). */
-  objectType: z.string().min(1),
-  id: z.string().min(1),
-  email: z.string().optional(),
-  name: z.string().optional(),
+  objectType: CrmTextSchema.min(1),
+  id: CrmTextSchema.min(1),
+  email: CrmTextSchema.optional(),
+  name: CrmTextSchema.optional(),
   handles: z.array(RawHandleSchema),
   /** The influence fields as they are on the record now (a person may have edited them). */
   current: InfluenceFieldsSchema.partial(),

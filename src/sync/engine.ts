@@ -2,8 +2,10 @@
 // score → diff against what we last wrote → batched writes → record results → checkpoint → next page.
 import { hash, randomUUID } from 'node:crypto';
 
+import type { z } from 'zod';
+
 import type { CrmConnector, CrmContact, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
-import { CrmContactSchema } from '../crm/contract.ts';
+import { CrmContactSchema, printableCrmText } from '../crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../crm/errors.ts';
 import type { WritePlan } from '../crm/policy.ts';
 import { planClear, planWrite } from '../crm/policy.ts';
@@ -129,6 +131,22 @@ const HISTORY_FOR_MODEL = 12;
 function interruptedBy(signal: AbortSignal): string {
   const reason: unknown = signal.reason;
   return typeof reason === 'string' ? `interrupted (${reason})` : 'interrupted';
+}
+
+/** "handles.0.value (CRM field Twitter__c): contains a NUL byte…; email: …": each problem with the CRM's field name. */
+function describeRecordIssues(raw: unknown, issues: readonly z.core.$ZodIssue[]): string {
+  const handles = (raw as { handles?: unknown } | null)?.handles;
+  return issues
+    .map((issue) => {
+      const [first, index] = issue.path;
+      const field =
+        first === 'handles' && typeof index === 'number' && Array.isArray(handles)
+          ? (handles[index] as { field?: unknown } | undefined)?.field
+          : undefined;
+      const named = typeof field === 'string' ? ` (CRM field ${field})` : '';
+      return `${issue.path.join('.') || 'record'}${named}: ${issue.message}`;
+    })
+    .join('; ');
 }
 
 function describeError(error: unknown): string {
@@ -476,7 +494,9 @@ class SyncRun {
     this.deps.onProgress?.({ phase, pages: this.pages, counts: { ...this.report.counts } });
   }
 
-  private addError(error: PendingError, pending: PendingError[]): void {
+  private addError(raw: PendingError, pending: PendingError[]): void {
+    // Ids and messages can carry the CRM's bytes (an id with a NUL, a validation message quoting a value).
+    const error = { ...raw, recordId: printableCrmText(raw.recordId), message: printableCrmText(raw.message) };
     this.report.counts.failed += 1;
     const key = `${error.stage}\u0000${error.code}\u0000${error.message}\u0000${error.retryable}`;
     const group = this.errorGroups.get(key);
@@ -530,13 +550,12 @@ class SyncRun {
         continue;
       }
       const id = (raw as { id?: unknown } | null)?.id;
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
       this.addError(
         {
-          recordId: typeof id === 'string' ? id : '(no id)',
+          recordId: typeof id === 'string' && id !== '' ? id : '(no id)',
           stage: 'read',
           code: 'invalid_record',
-          message: `record from the CRM is malformed: ${problems}`,
+          message: `record from the CRM is malformed: ${describeRecordIssues(raw, parsed.error.issues)}`,
           retryable: false,
         },
         page.errors,
@@ -764,21 +783,87 @@ class SyncRun {
       if (this.options.dryRun) this.report.counts.written += batch.length;
       else succeeded.push(...(await this.writeBatch(batch, errors, now.toISOString())));
     }
-    for (const w of work) {
-      // Opt-out: forget what we hold about the contact (even when the clearing write failed; it is retried).
-      if (w.optedOut && !this.options.dryRun && (w.state?.fingerprint != null || w.plan.action === 'write')) {
-        await this.store.purgeContact(this.connectionId, w.contact.id);
-      }
-    }
-    succeeded.push(...(await this.recordUnwritten(work)));
-    await this.recordErrors(errors, succeeded);
+    // Opt-out: forget what we hold about the contact (even when the clearing write failed; it is retried).
+    const purged = work.filter(
+      (w) => w.optedOut && !this.options.dryRun && (w.state?.fingerprint != null || w.plan.action === 'write'),
+    );
+    await this.saveEach(
+      purged.map((w) => ({ recordId: w.contact.id, objectType: w.contact.objectType })),
+      async ([one]) => {
+        if (one !== undefined) await this.store.purgeContact(this.connectionId, one.recordId);
+      },
+      'opt-out (forgetting its history)',
+      errors,
+      1,
+    );
+    succeeded.push(...(await this.recordUnwritten(work, errors)));
+    const failed = new Set(errors.map((e) => e.recordId));
+    await this.recordErrors(
+      errors,
+      succeeded.filter((id) => !failed.has(id)),
+    );
   }
 
   /** The page's failures, retried by later runs; the records that succeeded have nothing left to retry. */
   private async recordErrors(errors: readonly PendingError[], succeeded: readonly string[]): Promise<void> {
     if (this.options.dryRun) return;
-    if (errors.length > 0) await this.store.recordErrors(this.connectionId, this.runId, errors);
-    if (succeeded.length > 0) await this.store.clearErrors(this.connectionId, succeeded);
+    // A record whose error cannot be saved either is still in the run report: say so in the log, keep going.
+    const unsaved: PendingError[] = [];
+    await this.saveEach(errors, (some) => this.store.recordErrors(this.connectionId, this.runId, some), null, unsaved);
+    await this.saveEach(
+      succeeded.map((recordId) => ({ recordId })),
+      (some) =>
+        this.store.clearErrors(
+          this.connectionId,
+          some.map((s) => s.recordId),
+        ),
+      null,
+      unsaved,
+    );
+    if (unsaved.length > 0)
+      this.deps.logger?.error(
+        { runId: this.runId, records: unsaved.map((e) => e.recordId).slice(0, 20), err: unsaved[0]?.message },
+        'could not save the errors of some records (they are in the run report)',
+      );
+  }
+
+  /**
+   * One store call for the page's records; when it fails, one call per record, so a record the store refuses fails
+   * alone (a retryable `write` error naming what could not be saved) instead of failing its page. `what` null: the
+   * failures are only collected. A store that is down fails the run at the checkpoint that follows.
+   */
+  private async saveEach<T extends { recordId: string; objectType?: string }>(
+    items: readonly T[],
+    save: (items: readonly T[]) => Promise<void>,
+    what: string | null,
+    errors: PendingError[],
+    batchSize = Number.POSITIVE_INFINITY,
+  ): Promise<void> {
+    if (items.length === 0) return;
+    if (batchSize > 1) {
+      try {
+        await save(items);
+        return;
+      } catch {
+        // One record's bytes, or the store: find out record by record.
+      }
+    }
+    for (const item of items) {
+      try {
+        await save([item]);
+      } catch (error) {
+        const failure: PendingError = {
+          recordId: item.recordId,
+          ...(item.objectType !== undefined ? { objectType: item.objectType } : {}),
+          stage: 'write',
+          code: 'store_failed',
+          message: `could not save its ${what ?? 'error'}: ${describeError(error)}; retried next run`,
+          retryable: true,
+        };
+        if (what === null) errors.push(failure);
+        else this.addError(failure, errors);
+      }
+    }
   }
 
   /** One write call and its recorded outcome; returns the ids written. */
@@ -855,13 +940,14 @@ class SyncRun {
         });
       }
     });
-    if (states.length > 0) await this.store.putSyncStates(this.connectionId, states);
-    if (history.length > 0) await this.store.appendHistory(this.connectionId, history);
-    return written;
+    await this.saveEach(states, (some) => this.store.putSyncStates(this.connectionId, some), 'sync state', errors);
+    await this.saveEach(history, (some) => this.store.appendHistory(this.connectionId, some), 'score history', errors);
+    const failed = new Set(errors.map((e) => e.recordId));
+    return written.filter((id) => !failed.has(id));
   }
 
   /** Records that needed no write: counted unchanged, their fingerprint kept current; returns their ids. */
-  private async recordUnwritten(work: readonly RecordWork[]): Promise<string[]> {
+  private async recordUnwritten(work: readonly RecordWork[], errors: PendingError[]): Promise<string[]> {
     const done: string[] = [];
     const states: ContactSyncState[] = [];
     for (const w of work) {
@@ -886,7 +972,7 @@ class SyncRun {
         });
       }
     }
-    if (states.length > 0) await this.store.putSyncStates(this.connectionId, states);
+    await this.saveEach(states, (some) => this.store.putSyncStates(this.connectionId, some), 'sync state', errors);
     return done;
   }
 

@@ -64,7 +64,7 @@ for (const backend of BACKENDS) {
   describe(`one bad record never fails a page (${backend.name})`, function () {
     this.timeout(30_000);
     let store: Store;
-    let destroy: () => Promise<void>;
+    let backendStore: { store: Store; destroy(): Promise<void> };
     let crm: MemoryCrm;
     let bluesky: MemoryProvider;
     /** Changes made to records as the CRM hands them over (the memory CRM cannot hold such bytes itself). */
@@ -87,7 +87,8 @@ for (const backend of BACKENDS) {
     };
 
     beforeEach(async () => {
-      ({ store, destroy } = await backend.open());
+      backendStore = await backend.open();
+      store = backendStore.store;
       await store.saveConnection({
         id: CONNECTION,
         crm: 'salesforce',
@@ -116,7 +117,7 @@ for (const backend of BACKENDS) {
       };
     });
     afterEach(async () => {
-      await destroy();
+      await backendStore.destroy();
     });
 
     it('refuses NUL bytes and lone surrogates per record, naming record and field; the rest is written and checkpointed', async () => {

@@ -27,7 +27,7 @@ import {
 import { Lease, LeaseLostError, markAbandonedRuns } from './lease.ts';
 import type { SyncLogger } from './logger.ts';
 import type { MetricsOutcome } from './metrics.ts';
-import { fetchPageMetrics, identityKey } from './metrics.ts';
+import { fetchPageMetrics, identityKey, NetworkLanes } from './metrics.ts';
 import type { SyncOptions, SyncOptionsInput } from './options.ts';
 import { parseSyncOptions } from './options.ts';
 
@@ -204,6 +204,8 @@ class SyncRun {
   /** Failed records by problem (see RunReport.errorGroups). */
   private readonly errorGroups = new Map<string, ErrorGroup>();
   private pages = 0;
+  /** Network batch calls in flight, shared by the run's pages (see NetworkLanes). */
+  private readonly lanes: NetworkLanes;
   /** Org percentile per whole score, from the distribution at the start of the run (see rankedThisRun). */
   private percentiles: PercentileTable = [];
   /**
@@ -220,6 +222,7 @@ class SyncRun {
   ) {
     this.now = deps.now ?? (() => new Date());
     this.providers = new Map(deps.providers.map((adapter) => [adapter.network, adapter]));
+    this.lanes = new NetworkLanes(options.concurrency);
     for (const adapter of deps.providers) this.startProviderCalls.set(adapter.network, adapter.usage().calls);
     this.startCrmCalls = { ...deps.connector.apiUsage().calls };
     this.report = {
@@ -533,6 +536,7 @@ class SyncRun {
     const { optedOut, identified } = this.identities(contacts, states, page);
     // A page waiting on the networks (a rate limit's reset) is abandoned when the run is asked to stop.
     const outcomes = await this.unlessInterrupted(this.networkMetrics(identified, now));
+    this.stopIfInterrupted();
     const candidates = this.candidates(identified, states, outcomes, page);
     const decided = await this.score(candidates, page);
     this.rank(decided);
@@ -621,6 +625,9 @@ class SyncRun {
       providers: this.providers,
       wanted,
       now,
+      lanes: this.lanes,
+      waitMs: this.options.networkWaitSeconds * 1000,
+      ...(this.deps.signal !== undefined ? { signal: this.deps.signal } : {}),
       ttlSeconds: (network) => this.options.providerTtlSeconds[network] ?? this.options.defaultProviderTtlSeconds,
       negativeTtlSeconds: this.options.negativeTtlSeconds,
       lastGoodMaxAgeMs: this.options.lastGoodMaxAgeDays * 24 * 3600 * 1000,
@@ -655,16 +662,20 @@ class SyncRun {
       }
       const inputs: ScoredNetworkInput[] = [];
       const unavailable: string[] = [];
+      let waiting = false;
       for (const identity of identities) {
         const outcome = outcomes.get(identityKey(identity.network, identity.handle));
         if (outcome?.kind === 'metrics')
           inputs.push({ metrics: outcome.metrics, provenance: identity.provenance, stale: outcome.stale });
-        else if (outcome?.kind === 'unavailable') unavailable.push(`${identity.network} (${outcome.reason})`);
+        else if (outcome?.kind === 'unavailable') {
+          unavailable.push(`${identity.network} (${outcome.reason})`);
+          waiting ||= outcome.waiting === true;
+        }
       }
       // A network is down and has no recent last-good data. Scoring without it would swap a fair score for a
       // lower one (and back, next run): keep the current score and retry later. A contact never scored gets a
-      // score from the networks that answered, unless none did.
-      if (unavailable.length > 0 && (inputs.length === 0 || lastWritten !== null)) {
+      // score from the networks that answered, unless none did, or one is only slow (it answers next run).
+      if (unavailable.length > 0 && (inputs.length === 0 || lastWritten !== null || waiting)) {
         this.addError(
           {
             recordId: contact.id,

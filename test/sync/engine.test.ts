@@ -659,6 +659,65 @@ describe('sync engine', function () {
     expect(report.counts.written).to.equal(5);
   });
 
+  it('a page waits for a slow network only so long: it writes what it scored, checkpoints, and retries the rest next run', async () => {
+    world = await makeWorld(0, { pageSize: 10 });
+    for (let i = 0; i < 20; i++) {
+      const id = `c${String(i).padStart(5, '0')}`;
+      // Even contacts: Bluesky only; odd ones: Bluesky and GitHub.
+      world.crm.add(id, [
+        { network: 'bluesky', value: `@user${i}.bsky.social` },
+        ...(i % 2 === 1 ? [{ network: 'github' as const, value: `gh${i}` }] : []),
+      ]);
+      world.bluesky.followers.set(`user${i}.bsky.social`, 1000);
+      world.github.followers.set(`gh${i}`, 50);
+    }
+    let githubBatches = 0;
+    let githubInFlight = 0;
+    let githubMostInFlight = 0;
+    // GitHub waits for its rate limit's reset, much longer than a page may wait.
+    const stalledGitHub: ProviderAdapter = {
+      network: 'github',
+      maxBatch: 1,
+      usage: () => world.github.usage(),
+      fetchProfiles: async (handles) => {
+        githubBatches += 1;
+        githubInFlight += 1;
+        githubMostInFlight = Math.max(githubMostInFlight, githubInFlight);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        githubInFlight -= 1;
+        return world.github.fetchProfiles(handles);
+      },
+    };
+    const started = Date.now();
+    const report = await world.sync(
+      { networkWaitSeconds: 0.2, concurrency: 2 },
+      { providers: [world.bluesky, stalledGitHub] },
+    );
+    expect(Date.now() - started, 'two pages, each waiting 0.2 s, not 1.5 s per batch').to.be.below(1_200);
+    expect(report.status).to.equal('partial');
+    expect(report.counts).to.include({ read: 20, written: 10, failed: 10 });
+    expect(world.crm.accepted.map((u) => u.id).every((id) => Number(id.slice(1)) % 2 === 0)).to.equal(
+      true,
+      'a contact waiting on a network is not scored without it',
+    );
+    expect(report.errorGroups?.[0]).to.include({ code: 'provider_unavailable', retryable: true, count: 10 });
+    expect(report.errorGroups?.[0]?.message).to.match(
+      /^no metrics from github \(no answer within 0.2 s \(rate limit\)\)/,
+    );
+    expect(await world.store.getCursor(CONNECTION)).to.not.equal(null);
+    // The stalled batches of page 1 still hold GitHub's lanes: page 2 queued nothing more behind them.
+    expect(githubMostInFlight).to.be.at.most(2);
+    expect(githubBatches).to.be.below(10);
+
+    // Next run, GitHub answers: the waiting contacts are retried and written, each once.
+    await new Promise((resolve) => setTimeout(resolve, 1_600)); // the stalled look-ups settle (and are cached)
+    const next = await world.sync({}, { providers: [world.bluesky, world.github] });
+    expect(next.counts.failed).to.equal(0);
+    const ids = world.crm.accepted.map((u) => u.id);
+    expect(new Set(ids).size).to.equal(20);
+    expect(ids).to.have.length(20);
+  });
+
   it('a dry run writes nothing, keeps the cursor and reports what it would write', async () => {
     world = await makeWorld(12);
     const report = await world.sync({ dryRun: true });

@@ -285,8 +285,6 @@ async function action(rawFlags: unknown): Promise<void> {
   } finally {
     stop.dispose();
   }
-  // Network look-ups an interrupted run abandoned must not keep the process alive.
-  if (stop.exitCode() !== null) process.exit(process.exitCode ?? 0);
 }
 
 export function register(program: Command): void {

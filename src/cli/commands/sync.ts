@@ -120,9 +120,6 @@ async function action(rawFlags: unknown): Promise<void> {
   } finally {
     stop.dispose();
   }
-  // Stopped by a signal: the report is out and the store closed. Network look-ups the run abandoned may still be
-  // waiting on a rate limit's reset; they must not keep the process alive.
-  if (stop.exitCode() !== null) process.exit(process.exitCode ?? 0);
 }
 
 /** Without --once: keep running on CRM_INFLUENCE_SCHEDULE until interrupted. */

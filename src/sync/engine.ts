@@ -30,6 +30,7 @@ import type { MetricsOutcome } from './metrics.ts';
 import { fetchPageMetrics, identityKey, NetworkLanes } from './metrics.ts';
 import type { SyncOptions, SyncOptionsInput } from './options.ts';
 import { parseSyncOptions } from './options.ts';
+import { WriteBuffer } from './write-buffer.ts';
 
 /** Distinct problems counted per run (a bound on the report's size; past it, failures are still counted in total). */
 const MAX_ERROR_GROUPS = 100;
@@ -204,6 +205,8 @@ class SyncRun {
   /** Failed records by problem (see RunReport.errorGroups). */
   private readonly errorGroups = new Map<string, ErrorGroup>();
   private pages = 0;
+  /** Writes waiting to fill a whole write call, across pages. */
+  private readonly writes: WriteBuffer<WriteWork>;
   /** Network batch calls in flight, shared by the run's pages (see NetworkLanes). */
   private readonly lanes: NetworkLanes;
   /** Org percentile per whole score, from the distribution at the start of the run (see rankedThisRun). */
@@ -223,6 +226,7 @@ class SyncRun {
     this.now = deps.now ?? (() => new Date());
     this.providers = new Map(deps.providers.map((adapter) => [adapter.network, adapter]));
     this.lanes = new NetworkLanes(options.concurrency);
+    this.writes = new WriteBuffer(Math.max(1, deps.connector.writeBatchSize));
     for (const adapter of deps.providers) this.startProviderCalls.set(adapter.network, adapter.usage().calls);
     this.startCrmCalls = { ...deps.connector.apiUsage().calls };
     this.report = {
@@ -309,14 +313,18 @@ class SyncRun {
       if (this.report.readAll === 'first-run') await this.checkFieldsBeforeFirstRun();
       const readOptions =
         targeted !== undefined ? { full: false, staleBefore, ids: targeted } : { full: this.options.full, staleBefore };
-      if (targeted?.length === 0) return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
+      if (targeted?.length === 0) {
+        await this.sendWrites(true);
+        return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
+      }
       this.stopIfInterrupted();
       for await (const page of this.deps.connector.readContacts(cursor, readOptions)) {
         // Already handled in this run's retry phase.
         const fresh = page.contacts.filter((c) => !this.retriedIds.has((c as { id?: string }).id ?? ''));
-        await this.processPage(fresh, staleBefore);
-        // Checkpoint only after the whole page is written and recorded (a targeted run has no checkpoint).
-        if (!this.options.dryRun && targeted === undefined) await this.store.setCursor(this.connectionId, page.cursor);
+        // A targeted run has no checkpoint.
+        await this.processPage(fresh, staleBefore, targeted === undefined ? page.cursor : null);
+        await this.sendWrites(false);
+        await this.saveCheckpoint();
         this.pages += 1;
         // Counts so far, also for a run whose process dies before it ends (see markAbandonedRuns).
         await this.store.saveRun(this.report);
@@ -326,6 +334,8 @@ class SyncRun {
         if (stop !== null) return stop;
         this.stopIfInterrupted();
       }
+      await this.sendWrites(true);
+      await this.saveCheckpoint();
       return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
     } catch (error) {
       return this.stopFor(error);
@@ -451,7 +461,8 @@ class SyncRun {
     const ids = pending.map((p) => p.recordId);
     this.deps.logger?.info({ count: ids.length }, 'retrying records that failed on earlier runs');
     for await (const page of this.deps.connector.readContacts(null, { full: false, staleBefore, ids })) {
-      await this.processPage(page.contacts, staleBefore);
+      await this.processPage(page.contacts, staleBefore, null);
+      await this.sendWrites(false);
       for (const contact of page.contacts) this.retriedIds.add((contact as { id?: string }).id ?? '');
       this.progress('retries');
       this.stopIfInterrupted();
@@ -525,7 +536,7 @@ class SyncRun {
    * valid records → identities → network metrics → candidates (unchanged inputs need no model) → score → rank
    * (org percentile) → plan each write → write and record.
    */
-  private async processPage(rawContacts: readonly unknown[], staleBefore: Date): Promise<void> {
+  private async processPage(rawContacts: readonly unknown[], staleBefore: Date, cursor: string | null): Promise<void> {
     const now = this.now();
     const page: PageContext = { now, nowIso: now.toISOString(), staleBefore, errors: [] };
     const contacts = this.validRecords(rawContacts, page);
@@ -541,7 +552,7 @@ class SyncRun {
     const decided = await this.score(candidates, page);
     this.rank(decided);
     const work = [...optedOut, ...this.plan(decided, page)];
-    await this.writeAndRecord(work, page.errors, now);
+    await this.recordPage(work, page.errors, cursor);
   }
 
   /** Records the CRM sent that match the contract; each other one is a `read` error naming its field. */
@@ -777,24 +788,14 @@ class SyncRun {
   }
 
   /**
-   * Writes what changed in batches, and records each batch's outcome before the next: a crash after a batch never
-   * writes its records again. Then records what needed no write, and the page's errors.
+   * The page's writes join the write buffer (sent when they fill a call, see sendWrites); what needed no write, the
+   * opt-outs and the page's errors are recorded now.
    */
-  private async writeAndRecord(work: readonly RecordWork[], errors: PendingError[], now: Date): Promise<void> {
+  private async recordPage(work: readonly RecordWork[], errors: PendingError[], cursor: string | null): Promise<void> {
     const writes = work.filter((w): w is WriteWork => w.plan.action === 'write');
-    const succeeded: string[] = [];
-    const batchSize = Math.max(1, this.deps.connector.writeBatchSize);
-    for (let i = 0; i < writes.length; i += batchSize) {
-      if (i > 0 && this.deps.signal?.aborted === true) {
-        // Asked to stop: what was written is recorded, the rest of the page is read and written again next run.
-        await this.recordErrors(errors, succeeded);
-        this.stopIfInterrupted();
-      }
-      const batch = writes.slice(i, i + batchSize);
-      if (this.options.dryRun) this.report.counts.written += batch.length;
-      else succeeded.push(...(await this.writeBatch(batch, errors, now.toISOString())));
-    }
-    // Opt-out: forget what we hold about the contact (even when the clearing write failed; it is retried).
+    if (this.options.dryRun) this.report.counts.written += writes.length;
+    else this.writes.addPage(writes, cursor);
+    // Opt-out: forget what we hold about the contact (even when the clearing write fails; it is retried).
     const purged = work.filter(
       (w) => w.optedOut && !this.options.dryRun && (w.state?.fingerprint != null || w.plan.action === 'write'),
     );
@@ -807,12 +808,32 @@ class SyncRun {
       errors,
       1,
     );
-    succeeded.push(...(await this.recordUnwritten(work, errors)));
+    const succeeded = await this.recordUnwritten(work, errors);
     const failed = new Set(errors.map((e) => e.recordId));
     await this.recordErrors(
       errors,
       succeeded.filter((id) => !failed.has(id)),
     );
+  }
+
+  /**
+   * Sends the buffered writes that fill whole calls (at the end of the run, all of them), recording each call's
+   * outcome before the next: a crash after a call never writes its records again. A run asked to stop sends no more.
+   */
+  private async sendWrites(all: boolean): Promise<void> {
+    for (let call = this.writes.nextCall(all); call.length > 0; call = this.writes.nextCall(all)) {
+      this.stopIfInterrupted();
+      const errors: PendingError[] = [];
+      const written = await this.writeBatch(call, errors, this.now().toISOString());
+      this.writes.acknowledge(call.length);
+      await this.recordErrors(errors, written);
+    }
+  }
+
+  /** Saves the checkpoint past every page whose writes were all acknowledged (see WriteBuffer). */
+  private async saveCheckpoint(): Promise<void> {
+    const cursor = this.writes.checkpoint();
+    if (cursor !== undefined && !this.options.dryRun) await this.store.setCursor(this.connectionId, cursor);
   }
 
   /** The page's failures, retried by later runs; the records that succeeded have nothing left to retry. */

@@ -49,13 +49,18 @@ export interface MetricsRequest {
 export class NetworkLanes {
   readonly #busy = new Map<Network, number>();
   readonly #waiting = new Map<Network, (() => void)[]>();
+  /** Networks whose every lane holds a batch an earlier page stopped waiting for. */
+  readonly #stalled = new Set<Network>();
 
   constructor(private readonly limit: number) {}
 
-  /** A lane of the network, or false when none came free before `signal` (the page's deadline) fired. */
+  /**
+   * A lane of the network, or false when none came free before `signal` (the page's deadline) fired. While the
+   * network is stalled (no lane freed since a page gave up on it), a page does not wait for it at all.
+   */
   async acquire(network: Network, signal: AbortSignal): Promise<boolean> {
     while ((this.#busy.get(network) ?? 0) >= this.limit) {
-      if (signal.aborted) return false;
+      if (signal.aborted || this.#stalled.has(network)) return false;
       await new Promise<void>((resolve) => {
         const wake = () => {
           signal.removeEventListener('abort', wake);
@@ -70,7 +75,13 @@ export class NetworkLanes {
     return true;
   }
 
+  /** A page stopped waiting for a batch of the network (it keeps its lane until it settles). */
+  stalled(network: Network): void {
+    this.#stalled.add(network);
+  }
+
   release(network: Network): void {
+    this.#stalled.delete(network);
     this.#busy.set(network, (this.#busy.get(network) ?? 1) - 1);
     const waiting = this.#waiting.get(network) ?? [];
     this.#waiting.set(network, []);
@@ -188,6 +199,7 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
     })();
     const results = await untilAborted(answer, stopWaiting);
     if (results === null) {
+      lanes.stalled(network);
       notAnswered(handles, network);
       // Answers that come after the page stopped waiting are cached for the pages and runs that follow.
       answer.then((late) => cacheAnswers(request, network, handles, late)).catch(() => undefined);

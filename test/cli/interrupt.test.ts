@@ -22,8 +22,8 @@ import { RunReportSchema } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
-const SIZE = 1_000;
-/** The connector's smallest query page: 5 pages, so a signal lands mid-run. */
+const SIZE = 3_000;
+/** The connector's smallest query page: 15 pages, write calls of 1,000 after every 5 or so: a signal lands mid-run. */
 const PAGE = 200;
 
 describe('Ctrl-C / SIGTERM during a run (CLI processes, sandbox)', function () {
@@ -98,7 +98,8 @@ describe('Ctrl-C / SIGTERM during a run (CLI processes, sandbox)', function () {
     networks = await Promise.all([
       startBlueskySandbox({ population }),
       startGitHubSandbox({ population }),
-      startMastodonSandbox({ population }),
+      // Limits that a few runs over 3,000 people stay within (this file is about signals, not rate limits).
+      startMastodonSandbox({ population, limits: { requests: { limit: 100_000, windowSeconds: 300 } } }),
     ]);
     env = {
       PATH: process.env.PATH ?? '',

@@ -173,7 +173,7 @@ describe('sync engine', function () {
     expect(RunReportSchema.parse(first).status).to.equal('ok');
     expect(first.counts).to.include({ read: 120, written: 120, failed: 0 });
     expect(world.crm.accepted).to.have.length(120);
-    expect(first.apiCalls.crm.write).to.equal(3); // one batch per page of 50 (batches of up to 200)
+    expect(first.apiCalls.crm.write, 'pages of 50 fill one call of up to 200').to.equal(1);
     expect(first.apiCalls.providers.bluesky).to.equal(5); // 120 handles / 25 per call
 
     const scoredBefore = world.model.inputs.length;
@@ -243,11 +243,11 @@ describe('sync engine', function () {
     world.crm.edit('c00007', {});
     const third = await world.sync();
     expect(third.errors.map((e) => e.recordId)).to.deep.equal(['c00007']);
-    expect(world.crm.calls.write).to.equal(5);
+    expect(world.crm.calls.write, 'one write call per run: 30 records fill less than one').to.equal(3);
   });
 
   it('resumes after a crash at page k+1 with no duplicate and no missing write', async () => {
-    world = await makeWorld(50, { pageSize: 10 });
+    world = await makeWorld(50, { pageSize: 10, writeBatchSize: 10 });
     world.crm.crashAfterPages = 2;
     const crashed = await world.sync();
     expect(crashed.status).to.equal('failed');
@@ -258,6 +258,29 @@ describe('sync engine', function () {
     const resumed = await world.sync();
     expect(resumed.status).to.equal('ok');
     expect(resumed.counts.read).to.equal(30); // pages 3–5 only
+    const ids = world.crm.accepted.map((u) => u.id);
+    expect(ids).to.have.length(50);
+    expect(new Set(ids).size).to.equal(50);
+  });
+
+  it('fills whole write calls across pages; a crash loses no write and repeats none (the checkpoint waits for them)', async () => {
+    world = await makeWorld(50, { pageSize: 10, writeBatchSize: 25 });
+    world.crm.crashAfterPages = 4; // pages 1–4 read: 40 scored, one call of 25 sent, 15 waiting for the next
+    const crashed = await world.sync();
+    expect(crashed.status).to.equal('failed');
+    expect(world.crm.accepted, 'one full call').to.have.length(25);
+    expect(world.crm.calls.write).to.equal(1);
+    // Pages 1–2 and half of page 3 are acknowledged: the checkpoint is after page 2.
+    const checkpoint = JSON.parse((await world.store.getCursor(CONNECTION))!) as { after: string };
+    expect(checkpoint.after).to.equal('c00019');
+
+    world.crm.crashAfterPages = null;
+    const resumed = await world.sync();
+    expect(resumed.status).to.equal('ok');
+    expect(resumed.counts.read, 'pages 3–5 read again').to.equal(30);
+    expect(resumed.counts.written).to.equal(25);
+    expect(resumed.counts.unchanged, 'the written half of page 3 is found unchanged').to.equal(5);
+    expect(world.crm.calls.write, 'one full call, then the last one').to.equal(2);
     const ids = world.crm.accepted.map((u) => u.id);
     expect(ids).to.have.length(50);
     expect(new Set(ids).size).to.equal(50);
@@ -277,7 +300,7 @@ describe('sync engine', function () {
   });
 
   it('a stop signal ends the run after the page in flight: interrupted, with its counts; the next run starts at once and resumes', async () => {
-    world = await makeWorld(50, { pageSize: 10 });
+    world = await makeWorld(50, { pageSize: 10, writeBatchSize: 10 });
     const stop = new AbortController();
     const report = await world.sync(
       {},
@@ -298,7 +321,7 @@ describe('sync engine', function () {
   });
 
   it('a stop signal abandons a page still waiting on a network (nothing written, checkpoint unchanged)', async () => {
-    world = await makeWorld(30, { pageSize: 10 });
+    world = await makeWorld(30, { pageSize: 10, writeBatchSize: 10 });
     const stop = new AbortController();
     let waiting = 0;
     // Bluesky waits for its rate limit's reset, far longer than the run may take to stop.
@@ -419,7 +442,7 @@ describe('sync engine', function () {
   });
 
   it('stops cleanly at the budget floor, keeps the checkpoint and resumes next run', async () => {
-    world = await makeWorld(100, { pageSize: 10 });
+    world = await makeWorld(100, { pageSize: 10, writeBatchSize: 10 });
     // 30 calls left of 100: the first run's field check costs one, each page one read and one write; below the
     // floor (< 20%) after 5 pages.
     world.crm.budget = { limit: 100, remaining: 30 };
@@ -716,6 +739,33 @@ describe('sync engine', function () {
     const ids = world.crm.accepted.map((u) => u.id);
     expect(new Set(ids).size).to.equal(20);
     expect(ids).to.have.length(20);
+  });
+
+  it('pages do not wait again for a network whose every lane still holds a batch an earlier page gave up on', async () => {
+    world = await makeWorld(60, { pageSize: 10 });
+    let release = (): void => undefined;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const stuckBluesky: ProviderAdapter = {
+      network: 'bluesky',
+      maxBatch: 25,
+      usage: () => world.bluesky.usage(),
+      fetchProfiles: async (handles) => {
+        calls += 1;
+        await stuck;
+        return world.bluesky.fetchProfiles(handles);
+      },
+    };
+    const started = Date.now();
+    const report = await world.sync(
+      { networkWaitSeconds: 0.4, concurrency: 1 },
+      { providers: [stuckBluesky, world.github] },
+    );
+    const seconds = (Date.now() - started) / 1000;
+    release();
+    expect(report.counts).to.include({ read: 60, written: 0, failed: 60 });
+    expect(calls, 'one batch holds the only lane; no page queued another').to.equal(1);
+    expect(seconds, 'six pages: only the first waited 0.4 s').to.be.below(1.2);
   });
 
   it('a dry run writes nothing, keeps the cursor and reports what it would write', async () => {

@@ -148,7 +148,9 @@ export const VARIABLES = {
   },
   MASTODON_API_BASE_URL: {
     schema: baseUrl('https://mastodon.social').optional(),
-    meaning: "Overrides every Mastodon instance's base URL (for the sandbox); unset = each handle's own instance.",
+    meaning:
+      "Overrides every Mastodon instance's base URL (the sandbox, or a proxy you run: trusted as configured); unset = " +
+      "each handle's own instance, called only over https at a public address (instances come from CRM data).",
   },
   BLUESKY_API_BASE_URL: {
     schema: baseUrl('https://public.api.bsky.app'),
@@ -236,12 +238,19 @@ export const VARIABLES = {
   CRM_INFLUENCE_PUBLIC_URL: {
     schema: baseUrl('https://crm-influence.example.com').optional(),
     meaning:
-      'The https origin of the admin UI as CRMs reach it (OAuth callbacks, webhook signatures); default: the request host.',
+      'The https origin of the admin UI as CRMs and browsers reach it (OAuth callbacks, webhook signatures); default: the request host. Besides IP addresses, localhost and `serve --host`, the only host name the admin UI answers to (DNS rebinding guard).',
   },
   CRM_INFLUENCE_METRICS_TOKEN: {
     schema: z.string().min(16, 'must be at least 16 characters').optional(),
-    meaning: 'When set, `/metrics` requires `Authorization: Bearer <token>`.',
+    meaning:
+      'When set, `/metrics` requires `Authorization: Bearer <token>`; unset, `/metrics` answers requests from this machine only.',
     secret: true,
+  },
+  CRM_INFLUENCE_METRICS_PUBLIC: {
+    schema: bool,
+    default: 'false',
+    meaning:
+      '`true`: `/metrics` answers anyone without a token (only where a firewall already limits who reaches it). Ignored when `CRM_INFLUENCE_METRICS_TOKEN` is set.',
   },
 } satisfies Record<string, Variable>;
 

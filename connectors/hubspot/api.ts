@@ -7,6 +7,7 @@ import { Client } from '@hubspot/api-client';
 
 import type { ApiUsage } from '../../src/crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError } from '../../src/crm/errors.ts';
+import { fullJitter, retry, retryAfter, STOP } from '../../src/http/index.ts';
 import type { TokenSource } from './auth.ts';
 import type { Lane, PortalLimiter } from './limiter.ts';
 
@@ -131,82 +132,92 @@ export class HubSpotApi {
 
   async call<T>(kind: CallKind, lane: Lane, what: string, fn: () => Promise<T>): Promise<T> {
     let refreshed = false;
-    for (let attempt = 1; ; attempt++) {
-      const token = await this.options.tokens.current();
-      this.token = token;
-      const answered = await this.options.limiter.acquire(lane);
-      this.usage[kind] += 1;
-      try {
-        const result = await fn();
-        answered();
-        return result;
-      } catch (error) {
-        answered();
-        const last = attempt >= this.maxAttempts;
-        if (!isApiException(error)) {
-          // fetch failed / connection dropped: the request may not have arrived; back off and retry.
-          if (last)
-            throw new Error(`HubSpot ${what} failed after ${attempt} attempts: ${(error as Error).message}`, {
-              cause: error,
-            });
-          await this.sleep(this.backoff(attempt));
-          continue;
+    let token = '';
+    // Failures before the call (the token source, the limiter) stop at once, as they are.
+    let sent = false;
+    return retry(
+      async () => {
+        sent = false;
+        token = await this.options.tokens.current();
+        this.token = token;
+        const answered = await this.options.limiter.acquire(lane);
+        this.usage[kind] += 1;
+        sent = true;
+        try {
+          return await fn();
+        } finally {
+          answered();
         }
-        if (error.headers !== undefined) this.observe(error.headers);
-        const status = error.code;
-        if (status === 429) {
-          const policy = rateLimitPolicy(error.body);
-          this.rateLimited[policy] += 1;
-          if (policy === 'DAILY') {
-            const b = this.budget;
-            throw new BudgetReachedError(
-              `HubSpot daily API limit reached${b === undefined ? '' : ` (${b.remaining} of ${b.limit} calls left)`}`,
+      },
+      {
+        sleep: this.sleep,
+        onError: async (error, attempt) => {
+          if (!sent) return STOP;
+          const last = attempt >= this.maxAttempts;
+          if (!isApiException(error)) {
+            // fetch failed / connection dropped: the request may not have arrived; back off and retry.
+            if (last)
+              throw new Error(`HubSpot ${what} failed after ${attempt} attempts: ${(error as Error).message}`, {
+                cause: error,
+              });
+            return retryAfter(this.backoff(attempt));
+          }
+          if (error.headers !== undefined) this.observe(error.headers);
+          const status = error.code;
+          if (status === 429) {
+            const policy = rateLimitPolicy(error.body);
+            this.rateLimited[policy] += 1;
+            if (policy === 'DAILY') {
+              const b = this.budget;
+              throw new BudgetReachedError(
+                `HubSpot daily API limit reached${b === undefined ? '' : ` (${b.remaining} of ${b.limit} calls left)`}`,
+              );
+            }
+            if (last) throw new HubSpotApiError(429, policy, `still rate limited after ${attempt} attempts`, what);
+            const retryAfterHeader = Number(error.headers?.['retry-after']);
+            const wait =
+              Number.isFinite(retryAfterHeader) && retryAfterHeader > 0
+                ? retryAfterHeader * 1000
+                : policy === 'SECONDLY'
+                  ? 1000
+                  : 1000 * attempt;
+            // The limiter holds every call of the lane until then, this one included.
+            this.options.limiter.pause(policy === 'SECONDLY' ? 'search' : 'api', Date.now() + wait);
+            return retryAfter(0);
+          }
+          if (status === 401) {
+            if (this.options.tokens.kind === 'oauth' && !refreshed) {
+              refreshed = true;
+              await this.options.tokens.refreshAfterRejection(token);
+              return retryAfter(0);
+            }
+            throw new NeedsReauthError(
+              `HubSpot rejected the credentials during ${what} (${bodyField(error.body, 'category') ?? 'HTTP 401'}); reconnect the portal or replace the access token`,
             );
           }
-          if (last) throw new HubSpotApiError(429, policy, `still rate limited after ${attempt} attempts`, what);
-          const retryAfter = Number(error.headers?.['retry-after']);
-          const wait =
-            Number.isFinite(retryAfter) && retryAfter > 0
-              ? retryAfter * 1000
-              : policy === 'SECONDLY'
-                ? 1000
-                : 1000 * attempt;
-          this.options.limiter.pause(policy === 'SECONDLY' ? 'search' : 'api', Date.now() + wait);
-          continue;
-        }
-        if (status === 401) {
-          if (this.options.tokens.kind === 'oauth' && !refreshed) {
-            refreshed = true;
-            await this.options.tokens.refreshAfterRejection(token);
-            continue;
+          if (status >= 500) {
+            if (last)
+              throw new HubSpotApiError(
+                status,
+                bodyField(error.body, 'category'),
+                bodyField(error.body, 'message') ?? 'server error',
+                what,
+              );
+            return retryAfter(this.backoff(attempt));
           }
-          throw new NeedsReauthError(
-            `HubSpot rejected the credentials during ${what} (${bodyField(error.body, 'category') ?? 'HTTP 401'}); reconnect the portal or replace the access token`,
+          throw new HubSpotApiError(
+            status,
+            bodyField(error.body, 'category'),
+            bodyField(error.body, 'message') ?? 'no message',
+            what,
           );
-        }
-        if (status >= 500) {
-          if (last)
-            throw new HubSpotApiError(
-              status,
-              bodyField(error.body, 'category'),
-              bodyField(error.body, 'message') ?? 'server error',
-              what,
-            );
-          await this.sleep(this.backoff(attempt));
-          continue;
-        }
-        throw new HubSpotApiError(
-          status,
-          bodyField(error.body, 'category'),
-          bodyField(error.body, 'message') ?? 'no message',
-          what,
-        );
-      }
-    }
+        },
+      },
+    );
   }
 
   /** Full jitter, capped at 8 s. */
   private backoff(attempt: number): number {
-    return Math.random() * Math.min(8000, 250 * 2 ** attempt);
+    return fullJitter(attempt, 500, 8000);
   }
 }

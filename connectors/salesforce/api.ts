@@ -4,6 +4,7 @@
 import type { Connection } from 'jsforce';
 
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../../src/crm/errors.ts';
+import { fullJitter, retry, retryAfter, STOP } from '../../src/http/index.ts';
 import type { SessionHandle } from './auth.ts';
 import type { ApiBudget, CallKind } from './budget.ts';
 import type { SalesforceHooks, SalesforceOptions } from './options.ts';
@@ -24,6 +25,9 @@ export function errorCodeOf(error: unknown): string {
   if (error instanceof Error) return (error as { errorCode?: string }).errorCode ?? error.name;
   return 'UNKNOWN';
 }
+
+/** The longest wait between two tries of a transient failure. */
+const TRANSIENT_BACKOFF_CAP_MS = 30_000;
 
 const TRANSIENT =
   /^(SERVER_UNAVAILABLE|UNKNOWN_EXCEPTION|ERROR_HTTP_5\d\d|ERROR_HTTP_429|ECONNRESET|ETIMEDOUT|ECONNREFUSED|EPIPE|UND_ERR_\w+)$/;
@@ -80,39 +84,49 @@ export class SalesforceApi {
 
   /** One counted API call with the connector's error handling. */
   async call<T>(kind: CallKind, what: string, run: () => Promise<T>, calls = 1): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      this.ensureUsable();
-      this.budget.count(kind, calls);
-      try {
+    // Refusals before the call (re-authorisation needed, budget at the floor) stop at once, as they are.
+    let sent = false;
+    return retry(
+      async () => {
+        sent = false;
+        this.ensureUsable();
+        this.budget.count(kind, calls);
+        sent = true;
         const result = await run();
         this.budget.observeHeader(this.conn.limitInfo);
         this.session.guard.noteSuccess();
         await this.session.persisted();
         return result;
-      } catch (error) {
-        this.budget.observeHeader(this.conn.limitInfo);
-        await this.session.persisted().catch(() => undefined);
-        const reauth = this.session.guard.needsReauth;
-        if (reauth) throw new NeedsReauthError(reauth);
-        const code = errorCodeOf(error);
-        if (code === 'INVALID_SESSION_ID') {
-          this.session.guard.markNeedsReauth(
-            'the Salesforce access token expired and no refresh token (or JWT key) is configured; reconnect the org',
-          );
-          throw new NeedsReauthError(this.session.guard.needsReauth);
-        }
-        if (isQuotaExhausted(error))
-          throw new BudgetReachedError(`Salesforce daily API quota exhausted (REQUEST_LIMIT_EXCEEDED during ${what})`);
-        const setup = setupErrorFor(error);
-        if (setup) throw setup;
-        if (isTransient(error) && attempt < this.options.transientRetries) {
-          await this.sleep(this.options.transientBackoffMs * 2 ** attempt * (0.5 + Math.random()));
-          continue;
-        }
-        if (error instanceof Error) error.message = `Salesforce ${what} failed: ${error.message}`;
-        throw error;
-      }
-    }
+      },
+      {
+        sleep: this.sleep,
+        onError: async (error, attempt) => {
+          if (!sent) return STOP;
+          this.budget.observeHeader(this.conn.limitInfo);
+          await this.session.persisted().catch(() => undefined);
+          const reauth = this.session.guard.needsReauth;
+          if (reauth) throw new NeedsReauthError(reauth);
+          const code = errorCodeOf(error);
+          if (code === 'INVALID_SESSION_ID') {
+            this.session.guard.markNeedsReauth(
+              'the Salesforce access token expired and no refresh token (or JWT key) is configured; reconnect the org',
+            );
+            throw new NeedsReauthError(this.session.guard.needsReauth);
+          }
+          if (isQuotaExhausted(error))
+            throw new BudgetReachedError(
+              `Salesforce daily API quota exhausted (REQUEST_LIMIT_EXCEEDED during ${what})`,
+            );
+          const setup = setupErrorFor(error);
+          if (setup) throw setup;
+          if (isTransient(error) && attempt <= this.options.transientRetries) {
+            return retryAfter(fullJitter(attempt, this.options.transientBackoffMs, TRANSIENT_BACKOFF_CAP_MS));
+          }
+          if (error instanceof Error) error.message = `Salesforce ${what} failed: ${error.message}`;
+          return STOP;
+        },
+      },
+    );
   }
 
   private ensureUsable(): void {

@@ -14,7 +14,9 @@ export type RejectReason =
   | 'reserved_name'
   | 'not_a_profile'
   | 'looks_like_email'
-  | 'incomplete_handle';
+  | 'incomplete_handle'
+  /** The host part names no public host: an IP address, a single label, a private or special-use TLD. */
+  | 'reserved_host';
 
 const ok = (handle: string): GrammarResult => ({ ok: true, handle });
 const no = (reason: RejectReason): GrammarResult => ({ ok: false, reason });
@@ -115,6 +117,46 @@ export function isDomainName(value: string): boolean {
   return /^[a-z]/i.test(labels[labels.length - 1] ?? '');
 }
 
+/**
+ * TLDs that never name a host on the public internet: special-use names (RFC 6761: localhost, invalid, test,
+ * example; RFC 6762: local; RFC 8375: home.arpa under arpa; RFC 7686: onion; RFC 9476: alt), ICANN's private-use
+ * `internal` (2024), Kubernetes service names (`svc`, `cluster.local`), and names private networks use unofficially.
+ */
+const RESERVED_TLDS = new Set([
+  'localhost',
+  'invalid',
+  'test',
+  'example',
+  'local',
+  'arpa',
+  'onion',
+  'alt',
+  'internal',
+  'svc',
+  'localdomain',
+  'lan',
+  'home',
+  'corp',
+  'intranet',
+  'private',
+]);
+
+/**
+ * Why a host taken from CRM data (an instance, a handle's domain) cannot be a public host we may call, or null. The
+ * HTTP guard checks the address again at connect (a public-looking name can still resolve inward: *.nip.io).
+ */
+export function reservedHost(host: string): RejectReason | null {
+  const name = host.toLowerCase().replace(/\.$/, '');
+  // Not shaped like a host at all: the grammar says why.
+  if (!/^[a-z0-9.[\]:-]+$/.test(name)) return null;
+  const labels = name.split('.');
+  const tld = labels[labels.length - 1] ?? '';
+  // An address, not a name: 169.254.169.254, 0x7f.1, 2130706433, [::1].
+  if (/[[\]:]/.test(name) || /^\d/.test(tld)) return 'reserved_host';
+  if (labels.length < 2 || RESERVED_TLDS.has(tld)) return 'reserved_host';
+  return null;
+}
+
 /** Mastodon usernames: letters, digits, underscore; dots and hyphens inside (Mastodon's USERNAME_RE). */
 const MASTODON_USER = /^[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_])?$/i;
 
@@ -129,7 +171,9 @@ export function mastodonHandle(raw: string): GrammarResult {
 
 export function mastodonAcct(user: string, instance: string): GrammarResult {
   if (user.length === 0 || user.length > 30 || !MASTODON_USER.test(user)) return no('invalid_grammar');
-  const host = instance.toLowerCase();
+  const host = instance.toLowerCase().replace(/\.$/, '');
+  const reserved = reservedHost(host);
+  if (reserved) return no(reserved);
   if (!isDomainName(host)) return no('invalid_grammar');
   return ok(`${user.toLowerCase()}@${host}`);
 }
@@ -147,9 +191,10 @@ export function blueskyHandle(raw: string): GrammarResult {
   }
   const handle = value.toLowerCase().replace(/\.$/, '');
   if (!handle.includes('.')) return /^[a-z0-9-]+$/.test(handle) ? no('incomplete_handle') : no('invalid_grammar');
+  // The atproto spec disallows reserved TLDs in handles too.
+  const reserved = reservedHost(handle);
+  if (reserved) return no(reserved);
   if (!isDomainName(handle)) return no('invalid_grammar');
-  // Reserved TLDs the atproto spec disallows in handles.
-  if (/\.(?:local|arpa|invalid|localhost|internal|example|onion|alt)$/.test(handle)) return no('invalid_grammar');
   return ok(handle);
 }
 

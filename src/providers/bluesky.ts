@@ -81,7 +81,11 @@ export class BlueskyAdapter implements ProviderAdapter {
   private readonly postSample: number;
 
   constructor(private readonly options: BlueskyAdapterOptions) {
-    this.http = createHttp('bluesky', options, { rateLimit: RATE_LIMIT_HEADERS.bluesky });
+    // A 100-post author feed with embeds is the biggest answer, around 1 MB.
+    this.http = createHttp('bluesky', options, {
+      rateLimit: RATE_LIMIT_HEADERS.bluesky,
+      maxBodyBytes: 8 * 1024 * 1024,
+    });
     this.postSample = Math.max(0, Math.min(100, options.postSample ?? 20));
   }
 

@@ -38,6 +38,8 @@ export function createHttp(
 ): HttpClient {
   return new HttpClient({
     name,
+    // The configured base URL is the operator's choice: called as it is. Any other host goes through the guard.
+    trustedOrigins: options.baseUrl ? [options.baseUrl] : [],
     ...extra,
     headers: { 'user-agent': USER_AGENT, ...extra.headers },
     ...options.http,
@@ -49,8 +51,12 @@ export const unavailable = (reason: string, retryAfterSeconds?: number): Provide
     ? { status: 'unavailable', reason }
     : { status: 'unavailable', reason, retryAfterSeconds };
 
-/** A request that got no usable response → one `unavailable` result (never a throw for one handle). */
+/**
+ * A request that got no usable response → one result for the handle (never a throw). A refused destination (the
+ * handle's host is inward, or its redirects lead there) is `not_found`: there is no public account to score there.
+ */
 export function fromHttpError(error: unknown): ProviderResult {
+  if (error instanceof HttpError && error.code === 'refused') return { status: 'not_found' };
   if (error instanceof HttpError) return unavailable(error.code, error.retryAfterSeconds);
   throw error;
 }

@@ -20,6 +20,9 @@ export interface ProviderAdapter {
   readonly maxBatch: number;
   /** One result per input handle, keyed by the handle exactly as given. */
   fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>>;
-  /** API calls (and, for paid APIs, estimated cost; for quota APIs such as YouTube, quota units) since creation. */
-  usage(): { calls: number; estimatedCostUsd?: number; quotaUnits?: number };
+  /**
+   * API calls (and, for paid APIs, estimated cost; for quota APIs such as YouTube, quota units) since creation; for
+   * networks whose hosts come from CRM data, the requests the outbound guard refused to send.
+   */
+  usage(): { calls: number; estimatedCostUsd?: number; quotaUnits?: number; refused?: number };
 }

@@ -90,6 +90,8 @@ export class GitHubAdapter implements ProviderAdapter {
       // GitHub signals an exhausted primary limit with 403 as often as 429.
       isRateLimited: (r) =>
         r.status === 429 || (r.status === 403 && (r.rateLimit?.remaining === 0 || r.headers.has('retry-after'))),
+      // 50 users × 100 repositories per GraphQL answer: a few hundred KB.
+      maxBodyBytes: 4 * 1024 * 1024,
     });
   }
 

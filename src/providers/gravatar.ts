@@ -54,6 +54,8 @@ export class GravatarDiscovery {
     this.http = createHttp('gravatar', options, {
       headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
       rateLimit: RATE_LIMIT_HEADERS.gravatar,
+      // One profile per answer.
+      maxBodyBytes: 1024 * 1024,
     });
   }
 

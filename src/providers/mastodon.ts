@@ -54,7 +54,13 @@ const ErrorSchema = z.looseObject({ error: z.string().optional() });
 export interface MastodonAdapterOptions extends Omit<AdapterOptions, 'baseUrl'> {
   /** One base URL for every instance (the sandbox); unset = each handle's own instance over https. */
   baseUrlOverride?: string;
+  /** The longest one handle may take, waits and retries included; past it the handle is `unavailable` (timeout). */
+  handleBudgetMs?: number;
 }
+
+/** A lookup is a few KB and 40 statuses a few hundred: anything near this is not a Mastodon answer. */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+const HANDLE_BUDGET_MS = 30_000;
 
 export class MastodonAdapter implements ProviderAdapter {
   readonly network = 'mastodon' as const;
@@ -64,13 +70,19 @@ export class MastodonAdapter implements ProviderAdapter {
   private readonly postSample: number;
 
   constructor(private readonly options: MastodonAdapterOptions) {
-    // The rate-limit state is per host, so each instance gets its own budget.
-    this.http = createHttp('mastodon', { ...options, baseUrl: '' }, { rateLimit: RATE_LIMIT_HEADERS.mastodon });
+    // The rate-limit state is per host, so each instance gets its own budget. Instances come from CRM data: only
+    // a configured override is trusted, and every request gets the short leash for user-derived hosts.
+    this.http = createHttp(
+      'mastodon',
+      { ...options, baseUrl: options.baseUrlOverride ?? '' },
+      { rateLimit: RATE_LIMIT_HEADERS.mastodon, hostsFromUserData: true, maxBodyBytes: MAX_BODY_BYTES },
+    );
     this.postSample = Math.max(0, Math.min(40, options.postSample ?? 20));
   }
 
   usage() {
-    return { calls: this.http.stats().calls };
+    const { calls, refused } = this.http.stats();
+    return { calls, refused };
   }
 
   async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
@@ -88,11 +100,14 @@ export class MastodonAdapter implements ProviderAdapter {
     if (!match) return { status: 'not_found' };
     const instance = (match[2] ?? '').toLowerCase();
     const base = this.baseFor(instance);
+    // One slow or hostile instance holds its handle, never the page.
+    const signal = AbortSignal.timeout(this.options.handleBudgetMs ?? HANDLE_BUDGET_MS);
     let response: HttpResponse;
     try {
       // The full acct works on the home instance too (it resolves its own domain to the local account).
       response = await this.http.request(`${base}/api/v1/accounts/lookup`, {
         query: { acct: `${match[1]}@${instance}` },
+        signal,
       });
     } catch (error) {
       return fromHttpError(error);
@@ -112,7 +127,7 @@ export class MastodonAdapter implements ProviderAdapter {
     }
     let recentPosts: RecentPost[] = [];
     if (this.postSample > 0 && account.statuses_count > 0) {
-      const posts = await this.statuses(base, account);
+      const posts = await this.statuses(base, account, signal);
       if (!Array.isArray(posts)) return posts;
       recentPosts = posts;
     }
@@ -129,11 +144,12 @@ export class MastodonAdapter implements ProviderAdapter {
     });
   }
 
-  private async statuses(base: string, account: Account): Promise<RecentPost[] | ProviderResult> {
+  private async statuses(base: string, account: Account, signal: AbortSignal): Promise<RecentPost[] | ProviderResult> {
     let response: HttpResponse;
     try {
       response = await this.http.request(`${base}/api/v1/accounts/${encodeURIComponent(account.id)}/statuses`, {
         query: { limit: this.postSample, exclude_reblogs: true, exclude_replies: true },
+        signal,
       });
     } catch (error) {
       return fromHttpError(error);

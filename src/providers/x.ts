@@ -121,6 +121,8 @@ export class XAdapter implements ProviderAdapter {
       rateLimitWindow: (url) => url.pathname.replace(/^\/2\/users\/[^/]+\/tweets$/, '/2/users/:id/tweets'),
       // A monthly cap will not lift in a minute: hand it back instead of retrying.
       shouldRetry: (response) => !isUsageCap(response),
+      // 100 users or 100 posts per answer: well under 1 MB.
+      maxBodyBytes: 4 * 1024 * 1024,
     });
     this.postSample = Math.max(0, Math.min(100, options.postSample ?? 10));
   }

@@ -131,6 +131,8 @@ export class YouTubeAdapter implements ProviderAdapter {
       isRateLimited: (r) =>
         r.status === 429 ||
         (r.status === 403 && errorReasons(r).some((x) => x === 'rateLimitExceeded' || x === 'userRateLimitExceeded')),
+      // 50 channels or videos per answer: a few hundred KB.
+      maxBodyBytes: 4 * 1024 * 1024,
     });
     this.postSample = Math.max(0, Math.min(50, options.postSample ?? 10));
   }

@@ -9,6 +9,7 @@ import { startBlueskySandbox } from './networks/bluesky.ts';
 import { startGitHubSandbox } from './networks/github.ts';
 import { startGravatarSandbox } from './networks/gravatar.ts';
 import { startMastodonSandbox } from './networks/mastodon.ts';
+import type { HostileInstanceOptions } from './networks/mastodon-hostile.ts';
 import type { LimitSetting } from './networks/server.ts';
 import { startXSandbox } from './networks/x.ts';
 import { startYouTubeSandbox } from './networks/youtube.ts';
@@ -17,6 +18,7 @@ import { createPopulation } from './population.ts';
 
 export type { CountersSnapshot } from './counters.ts';
 export { SandboxCounters } from './counters.ts';
+export { HOSTILE_HANDLES, HOSTILE_INSTANCE, type HostileInstanceOptions } from './networks/mastodon-hostile.ts';
 export type { Population, SandboxAccount, SandboxNetwork, SandboxPerson } from './population.ts';
 export { createPopulation } from './population.ts';
 
@@ -36,6 +38,13 @@ const OptionsSchema = z.object({
   /** Start only these servers (default: all). */
   only: z.array(z.enum([...NETWORK_SERVERS, ...CRM_SERVERS])).optional(),
   now: z.date().optional(),
+  hostileMastodon: z
+    .object({
+      inwardUrl: z.url().optional(),
+      hugeBodyBytes: z.number().int().min(2).optional(),
+      trickleIntervalMs: z.number().int().min(1).optional(),
+    })
+    .optional(),
 });
 
 export interface SandboxOptions {
@@ -45,6 +54,8 @@ export interface SandboxOptions {
   networkLimits?: 'real' | 'relaxed';
   only?: SandboxServerName[];
   now?: Date;
+  /** The hostile Mastodon instance's settings (where it redirects, how big its body is). */
+  hostileMastodon?: HostileInstanceOptions;
 }
 
 /** The CRM emulators' counters have their own shapes (owned by their engineers). */
@@ -104,7 +115,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       `startSandbox: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ')}`,
     );
   }
-  const { contacts, seed, networkLimits, only, now } = parsed.data;
+  const { contacts, seed, networkLimits, only, now, hostileMastodon } = parsed.data;
   const population = createPopulation({ seed, size: contacts, ...(now ? { now } : {}) });
   const faults = options.faults ?? {};
   const faultsFor = (server: SandboxServerName): FaultSchedule | undefined => faults[server] ?? faults.all;
@@ -151,6 +162,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
             population,
             faults: faultsFor('mastodon'),
             limits: { requests: scaled({ limit: 300, windowSeconds: 300 }, relaxed) },
+            ...(hostileMastodon ? { hostile: hostileMastodon } : {}),
           }),
       ],
       [

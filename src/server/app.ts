@@ -1,6 +1,6 @@
-// The admin server: an express 5 app over the product's store. Order matters: security headers → public
-// endpoints (health, metrics, static, signed webhooks) → body limits → session + passport → CSRF → sign-in →
-// everything else behind requireAdmin, as pages and as JSON (`/api/...` or `Accept: application/json`).
+// The admin server: an express 5 app over the product's store. Order matters: security headers → health and signed
+// webhooks → the Host check (DNS rebinding) → metrics, static → body limits → no-store → session + passport → CSRF →
+// sign-in → everything else behind requireAdmin, as pages and as JSON (`/api/...` or `Accept: application/json`).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
@@ -14,21 +14,32 @@ import type { Store } from '../store/contract.ts';
 import { authRoutes, createPassport } from './auth.ts';
 import { RunCoordinator } from './coordinator.ts';
 import { html, layout } from './html.ts';
+import type { AccountThrottleOptions } from './login-throttle.ts';
+import { AccountThrottle, DeviceCookies } from './login-throttle.ts';
 import { metricsHandler } from './metrics.ts';
 import type { OAuthSettings } from './oauth.ts';
 import { oauthOrigins, oauthRoutes } from './oauth.ts';
-import { pageRoutes } from './pages.ts';
+import { ROUTES } from './routes/index.ts';
+import type { ServerDeps } from './routes/route.ts';
+import { mountRoutes } from './routes/route.ts';
 import type { SyncRuntime } from './runtime.ts';
-import { csrfProtection, csrfToken, HttpError, requireAdmin, securityHeaders, wantsJson } from './security.ts';
+import {
+  csrfProtection,
+  csrfToken,
+  hostCheck,
+  HttpError,
+  requireAdmin,
+  securityHeaders,
+  wantsJson,
+} from './security.ts';
 import { ServerStore, sqlOf } from './server-store.ts';
 import { ProductSessionStore } from './session-store.ts';
-import type { SettingsDeps } from './settings.ts';
-import { settingsRoutes } from './settings.ts';
 import { DashboardSummaries } from './summary.ts';
 
 export const BODY_LIMIT = '32kb';
 export const SESSION_COOKIE = 'crm_influence_sid';
 const SESSION_TTL_MS = 8 * 3600_000;
+const SESSION_PRUNE_EVERY_MS = 3600_000;
 
 export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -45,15 +56,27 @@ export interface AdminServerOptions {
   hubspotWebhook?:
     ((queue: (contactIds: string[], portalId: number | undefined) => Promise<void>) => WebhookHandler) | undefined;
   /** The handle mapping each CRM's connector reads when the admin has set none (the settings page shows it). */
-  defaultHandleMapping?: SettingsDeps['defaultHandleMapping'];
-  /** Bearer token /metrics demands; open when unset. */
+  defaultHandleMapping?: ServerDeps['defaultHandleMapping'] | undefined;
+  /** Reason codes in words, as the CRM picklists label them (contact pages). */
+  reasonLabels?: ServerDeps['reasonLabels'] | undefined;
+  /** Bearer token /metrics demands; without one, /metrics answers loopback only… */
   metricsToken?: string | undefined;
+  /** …or everyone, when this is true (CRM_INFLUENCE_METRICS_PUBLIC). */
+  metricsPublic?: boolean | undefined;
+  /**
+   * Host names the server answers to besides IP literals and localhost: the bound host, CRM_INFLUENCE_PUBLIC_URL's
+   * (added here from `oauth.publicUrl`).
+   */
+  hostNames?: readonly string[];
   /** Cookie `Secure` flag: 'auto' = when the request came over https (behind a trusted proxy: X-Forwarded-Proto). */
   secureCookies?: boolean | 'auto';
   /** express "trust proxy" (e.g. 1 behind one reverse proxy). */
   trustProxy?: boolean | number | string;
   loginLimit?: number;
   loginWindowMs?: number;
+  accountThrottle?: AccountThrottleOptions;
+  /** How often expired sessions are deleted (default hourly). */
+  sessionPruneMs?: number;
   webhookDebounceMs?: number;
   now?: () => Date;
 }
@@ -103,7 +126,14 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   });
   const passport = createPassport(serverStore);
   const sessionSecret = await serverStore.secret('session-cookie');
+  const csrfSecret = await serverStore.secret('csrf-cookie');
+  const deviceSecret = await serverStore.secret('device-cookie');
+  const secureCookies = options.secureCookies ?? 'auto';
   await serverStore.pruneSessions();
+  const pruneTimer = setInterval(() => {
+    serverStore.pruneSessions().catch((error: unknown) => logger.warn({ err: error }, 'pruning sessions failed'));
+  }, options.sessionPruneMs ?? SESSION_PRUNE_EVERY_MS);
+  pruneTimer.unref();
 
   const app = express();
   app.disable('x-powered-by');
@@ -130,23 +160,38 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
-  app.get('/metrics', metricsHandler(store, serverStore, options.metricsToken));
-  app.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: false }));
-
   if (options.hubspotWebhook !== undefined) {
     const handler = options.hubspotWebhook(async (contactIds, portalId) => {
       const hubspot = (await store.listConnections()).filter((c) => c.crm === 'hubspot' && c.status !== 'disabled');
       const exact = hubspot.filter((c) => c.id === `hubspot-${portalId ?? ''}`);
       for (const c of exact.length > 0 ? exact : hubspot) await coordinator.queue(c.id, contactIds);
     });
+    // Before the Host check: webhooks carry no cookie and prove themselves by signature (over the public URL).
     // Raw bytes: the signature covers the body exactly as sent.
     app.post('/webhooks/hubspot', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
       await handler(req, res);
     });
   }
 
+  const publicHost = options.oauth.publicUrl === undefined ? [] : [new URL(options.oauth.publicUrl).hostname];
+  app.use(hostCheck([...publicHost, ...(options.hostNames ?? [])]));
+  app.get(
+    '/metrics',
+    metricsHandler(store, serverStore, { token: options.metricsToken, public: options.metricsPublic }),
+  );
+  app.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: false }));
+  // Browsers and bookmarks still ask for /favicon.ico; pages name the SVG.
+  app.get('/favicon.ico', (_req, res) => {
+    res.redirect(301, '/static/favicon.svg');
+  });
+
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
+  // Everything from here may show the admin's data or carry a CSRF token: never kept by a browser or proxy cache.
+  app.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
   app.use(
     session({
       name: SESSION_COOKIE,
@@ -158,7 +203,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
       cookie: {
         httpOnly: true,
         sameSite: 'lax',
-        secure: options.secureCookies ?? 'auto',
+        secure: secureCookies,
         maxAge: SESSION_TTL_MS,
         path: '/',
       },
@@ -166,23 +211,9 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   );
   app.use(passport.initialize());
   app.use(passport.session());
-  app.use(csrfProtection);
+  app.use(csrfProtection({ secret: csrfSecret, secureCookies }));
 
-  app.get('/api/session', (req, res) => {
-    res.json({ admin: req.user?.username ?? null, csrfToken: csrfToken(req) });
-  });
-  app.use(
-    authRoutes({
-      passport,
-      serverStore,
-      ...(options.loginLimit !== undefined ? { loginLimit: options.loginLimit } : {}),
-      ...(options.loginWindowMs !== undefined ? { loginWindowMs: options.loginWindowMs } : {}),
-    }),
-  );
-
-  app.use(requireAdmin);
-  app.use(oauthRoutes({ store, passport, settings: options.oauth, onConnected: () => coordinator.refresh() }));
-  const pages = pageRoutes({
+  const deps: ServerDeps = {
     store,
     serverStore,
     summaries,
@@ -193,18 +224,35 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
       hubspot: options.oauth.hubspot !== undefined,
       salesforceLoginUrl: options.oauth.salesforce?.defaultLoginUrl ?? 'https://login.salesforce.com',
     },
-  });
-  const settings = settingsRoutes({
-    store,
-    coordinator,
-    summaries,
-    defaults: { schedule: options.defaultSchedule, refreshDays: options.refreshDays },
-    defaultHandleMapping: options.defaultHandleMapping,
-  });
-  app.use(pages);
-  app.use(settings);
-  app.use('/api', pages);
-  app.use('/api', settings);
+    settingsDefaults: { schedule: options.defaultSchedule, refreshDays: options.refreshDays },
+    defaultHandleMapping: options.defaultHandleMapping ?? (() => []),
+    reasonLabels: options.reasonLabels ?? {},
+    now,
+  };
+  mountRoutes(
+    app,
+    ROUTES.filter((r) => r.access === 'anyone'),
+    deps,
+  );
+  app.use(
+    authRoutes({
+      passport,
+      serverStore,
+      accountThrottle: new AccountThrottle(options.accountThrottle, now),
+      deviceCookies: new DeviceCookies(deviceSecret, now),
+      secureCookies,
+      ...(options.loginLimit !== undefined ? { loginLimit: options.loginLimit } : {}),
+      ...(options.loginWindowMs !== undefined ? { loginWindowMs: options.loginWindowMs } : {}),
+    }),
+  );
+
+  app.use(requireAdmin);
+  app.use(oauthRoutes({ store, passport, settings: options.oauth, onConnected: () => coordinator.refresh() }));
+  mountRoutes(
+    app,
+    ROUTES.filter((r) => r.access !== 'anyone'),
+    deps,
+  );
 
   app.use((req, _res, next) => {
     next(new HttpError(404, 'No such page.'));
@@ -254,6 +302,9 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     coordinator,
     serverStore,
     summaries,
-    close: () => coordinator.stop(),
+    close: () => {
+      clearInterval(pruneTimer);
+      return coordinator.stop();
+    },
   };
 }

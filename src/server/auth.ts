@@ -1,5 +1,6 @@
-// Admin sign-in: passport-local over server_admins (scrypt hashes), rate-limited, session id regenerated on
-// sign-in (passport does it) with a fresh CSRF token, and post-login redirects kept on this site.
+// Admin sign-in: passport-local over server_admins (scrypt hashes), throttled per IP and per account (with the
+// device-cookie exemption of login-throttle.ts), session id regenerated on sign-in (passport does it) with a fresh
+// CSRF token, and post-login redirects kept on this site.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -9,8 +10,10 @@ import { Strategy as LocalStrategy } from 'passport-local';
 import { z } from 'zod';
 
 import { csrfField, html, layout } from './html.ts';
+import type { AccountThrottle, DeviceCookies } from './login-throttle.ts';
+import { DEVICE_COOKIE, DEVICE_COOKIE_TTL_MS } from './login-throttle.ts';
 import { decoyHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
-import { csrfToken, flash, HttpError, safeNext, takeFlash, wantsJson } from './security.ts';
+import { cookieValue, csrfToken, flash, HttpError, safeNext, secureCookie, takeFlash, wantsJson } from './security.ts';
 import type { ServerStore } from './server-store.ts';
 
 export const USERNAME = z
@@ -67,7 +70,7 @@ function loginPage(req: Request, next: string, message?: string): string {
   return layout(
     { title: 'Sign in', flash: error === undefined ? undefined : { kind: 'error', text: error } },
     html`
-    <form method="post" action="/login" class="card narrow">
+    <form method="post" action="/login" class="card narrow login">
       ${csrfField(csrfToken(req))}
       <input type="hidden" name="next" value="${next}">
       <label for="username">Username</label>
@@ -79,12 +82,22 @@ function loginPage(req: Request, next: string, message?: string): string {
   );
 }
 
+function tooMany(req: Request, res: Response, message: string): void {
+  res.status(429);
+  if (wantsJson(req)) res.json({ error: message });
+  else res.type('html').send(loginPage(req, '/', message));
+}
+
 export interface AuthRoutesOptions {
   passport: PassportStatic;
   serverStore: ServerStore;
   /** Failed sign-ins allowed per client per window (default 10 per 15 minutes). */
   loginLimit?: number;
   loginWindowMs?: number;
+  /** Failed sign-ins per account: exponential wait, except for browsers that signed in to it before. */
+  accountThrottle: AccountThrottle;
+  deviceCookies: DeviceCookies;
+  secureCookies: boolean | 'auto';
 }
 
 export function authRoutes(options: AuthRoutesOptions): Router {
@@ -96,13 +109,7 @@ export function authRoutes(options: AuthRoutesOptions): Router {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     handler: (req, res) => {
-      const message = 'Too many sign-in attempts; wait a few minutes and try again.';
-      if (wantsJson(req)) res.status(429).json({ error: message });
-      else
-        res
-          .status(429)
-          .type('html')
-          .send(loginPage(req, '/', message));
+      tooMany(req, res, 'Too many sign-in attempts; wait a few minutes and try again.');
     },
   });
 
@@ -121,12 +128,23 @@ export function authRoutes(options: AuthRoutesOptions): Router {
       return;
     }
     const target = safeNext(body.data.next);
+    const { username } = body.data;
+    const knownDevice = options.deviceCookies.vouchesFor(cookieValue(req, DEVICE_COOKIE), username);
+    const waitMs = knownDevice ? 0 : options.accountThrottle.waitMs(username);
+    if (waitMs > 0) {
+      // Refused before the password is checked, so a throttled guess learns nothing.
+      const seconds = Math.ceil(waitMs / 1000);
+      res.set('Retry-After', String(seconds));
+      tooMany(req, res, `Too many wrong passwords for this account: wait ${seconds} s and try again.`);
+      return;
+    }
     const authenticate = options.passport.authenticate('local', (error: unknown, user: Express.User | false) => {
       if (error) {
         next(error);
         return;
       }
       if (user === false) {
+        if (!knownDevice) options.accountThrottle.failed(username);
         res.status(401);
         if (wantsJson(req)) res.json({ error: 'wrong username or password' });
         else res.type('html').send(loginPage(req, target, 'Wrong username or password.'));
@@ -139,6 +157,14 @@ export function authRoutes(options: AuthRoutesOptions): Router {
           return;
         }
         csrfToken(req);
+        options.accountThrottle.succeeded(username);
+        res.cookie(DEVICE_COOKIE, options.deviceCookies.issue(user.username), {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: secureCookie(req, options.secureCookies),
+          maxAge: DEVICE_COOKIE_TTL_MS,
+          path: '/login',
+        });
         options.serverStore.recordLogin(user.username).then(() => {
           if (wantsJson(req)) res.json({ ok: true, csrfToken: csrfToken(req), next: target });
           else res.redirect(303, target);

@@ -1,11 +1,13 @@
 // /metrics in the Prometheus text format: runs by CRM and status, records by outcome, API calls by CRM and by
 // network, open per-record errors by code, last successful run per connection. Read from the store, so every
-// process (CLI runs too) is counted. Optionally guarded by a bearer token (CRM_INFLUENCE_METRICS_TOKEN).
+// process (CLI runs too) is counted. Guarded: the bearer token (CRM_INFLUENCE_METRICS_TOKEN) when one is set, else
+// answered on loopback only, unless CRM_INFLUENCE_METRICS_PUBLIC opens it on purpose.
 import { timingSafeEqual } from 'node:crypto';
 
 import type { RequestHandler } from 'express';
 
 import type { Store } from '../store/contract.ts';
+import { fromLoopback } from './security.ts';
 import type { ServerStore } from './server-store.ts';
 
 const RUNS_SCANNED = 10_000;
@@ -115,11 +117,18 @@ export async function renderMetrics(store: Store, serverStore: ServerStore): Pro
   return out.text();
 }
 
-export function metricsHandler(store: Store, serverStore: ServerStore, token: string | undefined): RequestHandler {
+export interface MetricsAccess {
+  /** Bearer token /metrics demands of every caller. */
+  token?: string | undefined;
+  /** Without a token: answer every caller (true) or loopback only (false, the default). */
+  public?: boolean | undefined;
+}
+
+export function metricsHandler(store: Store, serverStore: ServerStore, access: MetricsAccess): RequestHandler {
   return async (req, res) => {
-    if (token !== undefined) {
+    if (access.token !== undefined) {
       const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '');
-      const expected = Buffer.from(token);
+      const expected = Buffer.from(access.token);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         res
           .status(401)
@@ -128,6 +137,15 @@ export function metricsHandler(store: Store, serverStore: ServerStore, token: st
           .send('metrics need the bearer token (CRM_INFLUENCE_METRICS_TOKEN)\n');
         return;
       }
+    } else if (access.public !== true && !fromLoopback(req)) {
+      res
+        .status(401)
+        .set('WWW-Authenticate', 'Bearer')
+        .type('text/plain')
+        .send(
+          'metrics answer on loopback only: set CRM_INFLUENCE_METRICS_TOKEN (then scrape with that bearer token) or CRM_INFLUENCE_METRICS_PUBLIC=true\n',
+        );
+      return;
     }
     res.type('text/plain; version=0.0.4').send(await renderMetrics(store, serverStore));
   };

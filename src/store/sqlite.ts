@@ -1,6 +1,6 @@
 // The embedded store: node:sqlite (no native addon), WAL mode, one file. Calls are synchronous underneath, so each
 // method's transaction runs to completion before another starts; other processes wait on busy_timeout.
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import { DatabaseSync } from 'node:sqlite';
@@ -64,7 +64,13 @@ export class SqliteStore implements Store {
 
   /** Opens (creating the file and its folder if missing) and migrates to the latest schema. */
   static open(file: string, options: StoreOptions = {}): Promise<SqliteStore> {
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (file !== ':memory:') {
+      // Contact data and (encrypted) CRM tokens: readable by the owner only. SQLite gives the -wal and -shm files
+      // the database file's mode. Folders and files that already exist keep theirs.
+      const resolved = path.resolve(file);
+      mkdirSync(path.dirname(resolved), { recursive: true, mode: 0o700 });
+      closeSync(openSync(resolved, 'a', 0o600));
+    }
     let db: DatabaseSync | undefined;
     try {
       db = new DatabaseSync(file);

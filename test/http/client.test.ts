@@ -29,6 +29,7 @@ function client(extra: Partial<HttpClientOptions> = {}) {
   const http = new HttpClient({
     name: 'example',
     headers: { authorization: `Bearer ${TOKEN}` },
+    trustedOrigins: [BASE],
     now: time.now,
     sleep: time.sleep,
     random: () => 0.5,
@@ -115,7 +116,13 @@ describe('http: HttpClient', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const http = new HttpClient({ name: 'example', timeoutMs: 50, maxRetries: 1, baseDelayMs: 1 });
+      const http = new HttpClient({
+        name: 'example',
+        timeoutMs: 50,
+        maxRetries: 1,
+        baseDelayMs: 1,
+        trustedOrigins: [`http://127.0.0.1:${port}`],
+      });
       const error = await http.request(`http://127.0.0.1:${port}/slow`).then(
         () => null,
         (e: unknown) => e,

@@ -137,6 +137,12 @@ describe('admin UI in headless Chromium', function () {
     expect(new URL(page.url()).pathname).to.equal('/login');
     await page.getByLabel('Username').fill('admin');
     await page.getByLabel('Password').fill(PASSWORD);
+    // The button sits under the password field, not beside it.
+    const field = (await page.getByLabel('Password').boundingBox())!;
+    const button = (await page.getByRole('button', { name: 'Sign in' }).boundingBox())!;
+    expect(button.y, 'button below the field').to.be.at.least(field.y + field.height);
+    expect(button.x).to.be.at.most(field.x + 1);
+    await shot('login');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${base}/connections`);
     await shot('connections-empty');
@@ -191,6 +197,29 @@ describe('admin UI in headless Chromium', function () {
       .map((t) => Number(t.replace(/,/g, '')))
       .reduce((a, b) => a + b, 0);
     expect(tierTotal).to.equal(run.counts.written);
+    // Axes titled and ticked; tiers on an ordered scale (D lighter than C); day one says so; no dead space.
+    expect(await page.locator('svg.histogram .axis-title').allTextContents()).to.deep.equal(['Score', 'Contacts']);
+    expect(await page.locator('svg.histogram line.grid').count()).to.be.at.least(2);
+    const lightness = async (tier: string) =>
+      page.locator(`.legend .tier-${tier}`).evaluate((el) => {
+        // In the page: its getComputedStyle (this file is typed for Node, without the DOM library).
+        const style = (
+          globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }
+        ).getComputedStyle(el).backgroundColor;
+        const [r, g, b] = style.match(/\d+/g)!.map(Number) as [number, number, number];
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      });
+    const scale = await Promise.all(['A', 'B', 'C', 'D'].map(lightness));
+    expect(scale, 'A darkest … D lightest').to.deep.equal([...scale].sort((a, b) => a - b));
+    expect(scale[3]).to.be.greaterThan(scale[2]!);
+    expect(await page.locator('.history-note').textContent()).to.match(/^History starts today/);
+    const wide = (await page.locator('article:has(#hist-h)').boundingBox())!;
+    const budget = (await page.locator('article:has(#budget-h)').boundingBox())!;
+    expect(budget.x + budget.width, 'the budget card reaches the right edge').to.be.closeTo(wide.x + wide.width, 2);
+    const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+    const favicon = await page.request.get(`${base}${icon}`);
+    expect(favicon.status()).to.equal(200);
+    expect(favicon.headers()['content-type']).to.match(/image\/svg\+xml/);
     await shot('dashboard');
 
     const [scored] = await store
@@ -206,7 +235,15 @@ describe('admin UI in headless Chromium', function () {
     await page.waitForURL((url) => url.searchParams.get('id') === scored!.record_id);
     expect(await page.locator('.factors li').count()).to.be.greaterThan(0);
     expect(Number(await page.locator('dd.score').first().textContent())).to.be.within(0, 100);
-    expect(await page.locator('svg.sparkline').count()).to.equal(1);
+    expect(await page.locator('svg.history').count()).to.equal(1);
+    expect(await page.locator('svg.history circle').count()).to.be.at.least(1);
+    expect(await page.locator('svg.history .value').textContent()).to.equal(
+      await page.locator('dd.score').first().textContent(),
+    );
+    expect(await page.locator('dd.scored-at').first().textContent()).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+    expect(await page.locator('dd.reasons').first().textContent()).to.not.match(/[A-Z]+_[A-Z]+/);
+    expect(await page.locator('dd.email').first().textContent()).to.include('@');
+    expect(await page.locator('article.contact').first().textContent()).to.not.include('no scored history');
     await shot('contact');
   });
 

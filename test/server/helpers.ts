@@ -96,6 +96,26 @@ export async function startTestServer(
   };
 }
 
+/** A stored connection for page tests (no credentials: the recording runtime never opens its CRM). */
+type NewConnection = Parameters<SqliteStore['saveConnection']>[0];
+
+export function testConnection(
+  id: string,
+  crm: Connection['crm'],
+  overrides: Partial<NewConnection> = {},
+): NewConnection {
+  return {
+    id,
+    crm,
+    name: crm === 'salesforce' ? 'Acme' : 'Portal',
+    status: 'ok',
+    statusMessage: null,
+    credentials: {},
+    settings: {},
+    ...overrides,
+  };
+}
+
 /** fetch with a cookie jar, no redirect following. */
 export class Client {
   cookies = new Map<string, string>();

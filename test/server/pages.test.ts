@@ -4,7 +4,7 @@ import { expect } from 'chai';
 
 import type { RunReport } from '../../src/store/run-report.ts';
 import type { TestServer } from './helpers.ts';
-import { Client, startTestServer } from './helpers.ts';
+import { Client, startTestServer, testConnection } from './helpers.ts';
 
 function report(runId: string, at: string, errors: RunReport['errors'], overrides: Partial<RunReport> = {}): RunReport {
   return {
@@ -30,15 +30,7 @@ describe('admin server pages as JSON', function () {
 
   before(async () => {
     server = await startTestServer();
-    await server.store.saveConnection({
-      id: 'sf1',
-      crm: 'salesforce',
-      name: 'Acme',
-      status: 'ok',
-      statusMessage: null,
-      credentials: {},
-      settings: {},
-    });
+    await server.store.saveConnection(testConnection('sf1', 'salesforce'));
     const errors: RunReport['errors'] = [
       {
         recordId: '003A',

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { signV3 } from '../../connectors/hubspot/webhook.ts';
 import { createHubSpotWebhookHandler } from '../../connectors/hubspot/webhook.ts';
 import { SESSION_COOKIE } from '../../src/server/app.ts';
-import { safeNext } from '../../src/server/security.ts';
+import { DEVICE_COOKIE } from '../../src/server/login-throttle.ts';
+import { CSRF_COOKIE, safeNext } from '../../src/server/security.ts';
 import type { TestServer } from './helpers.ts';
 import { ADMIN, Client, startTestServer } from './helpers.ts';
 
@@ -165,11 +166,57 @@ describe('admin server security', function () {
     expect(safeNext('/\u0000x')).to.equal('/');
   });
 
+  // Each of these resolves (in a browser, or behind a proxy that decodes) to another host once normalised.
+  const BYPASSES = [
+    '/.//evil.example/x',
+    '/..//evil.example/x',
+    '/%2e//evil.example/x',
+    '/%2E%2E//evil.example/x',
+    '/a/..//evil.example/x',
+    '/a/%2e%2e//evil.example/x',
+    '/./\\evil.example/x',
+    '/\\evil.example/x',
+    '/%2F/evil.example/x',
+    '/%2f%2fevil.example/x',
+    '/%5C%5Cevil.example/x',
+    '/%5c/evil.example/x',
+    '/\t/evil.example/x',
+    '/\n/evil.example/x',
+    '/\r\n/evil.example/x',
+    '/.\t//evil.example/x',
+    '/%09/evil.example/x',
+  ];
+
+  it('sends every normalisation bypass of `next` to / (POST /login and signed-in GET /login)', async () => {
+    const signedIn = new Client(server.url);
+    await signedIn.login();
+    for (const next of BYPASSES) {
+      expect(safeNext(next), JSON.stringify(next)).to.equal('/');
+      const posted = await new Client(server.url).login(ADMIN.username, ADMIN.password, next);
+      expect(posted.status, JSON.stringify(next)).to.equal(303);
+      expect(posted.headers.get('location'), `POST ${JSON.stringify(next)}`).to.equal('/');
+      const got = await signedIn.request(`/login?next=${encodeURIComponent(next)}`);
+      expect(got.status, JSON.stringify(next)).to.equal(303);
+      expect(got.headers.get('location'), `GET ${JSON.stringify(next)}`).to.equal('/');
+    }
+  });
+
+  it('keeps a real path and query on this site, normalised, and drops the fragment', async () => {
+    expect(safeNext('/runs/./x/../abc?connection=sf1#top')).to.equal('/runs/abc?connection=sf1');
+    expect(safeNext('/contacts?email=a%40b.example')).to.equal('/contacts?email=a%40b.example');
+    expect(safeNext('/a//b')).to.equal('/a//b');
+    const signedIn = new Client(server.url);
+    await signedIn.login();
+    const got = await signedIn.request(`/login?next=${encodeURIComponent('/runs?connection=sf1')}`);
+    expect(got.headers.get('location')).to.equal('/runs?connection=sf1');
+  });
+
   it('rotates the session id on sign-in; the old id is not signed in', async () => {
     const client = new Client(server.url);
-    await client.csrf();
+    await client.login();
     const before = client.cookies.get(SESSION_COOKIE);
     expect(before).to.be.a('string');
+    // Signing in over a live session (one an attacker planted, in session fixation) gives a new id.
     await client.login();
     const after = client.cookies.get(SESSION_COOKIE);
     expect(after).to.be.a('string').and.not.equal(before);
@@ -179,21 +226,34 @@ describe('admin server security', function () {
     expect((await client.request('/connections')).status).to.equal(200);
   });
 
-  it('sets the session cookie HttpOnly and SameSite=Lax, and Secure behind https', async () => {
+  it('sets the session and CSRF cookies HttpOnly and SameSite=Lax, and Secure behind https', async () => {
     const client = new Client(server.url);
-    const response = await client.request('/api/session');
-    const cookie = response.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`)) ?? '';
+    const anonymous = await client.request('/api/session');
+    expect(anonymous.headers.getSetCookie().find((c) => c.startsWith(`${CSRF_COOKIE}=`)))
+      .to.match(/HttpOnly/i)
+      .and.match(/SameSite=Lax/i);
+    const csp = anonymous.headers.get('content-security-policy') ?? '';
+    expect(csp).to.include("script-src 'self'").and.include("style-src 'self'").and.not.include('unsafe-inline');
+    const cookie = (await client.login()).headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
     expect(cookie)
       .to.match(/HttpOnly/i)
       .and.match(/SameSite=Lax/i);
-    const csp = response.headers.get('content-security-policy') ?? '';
-    expect(csp).to.include("script-src 'self'").and.include("style-src 'self'").and.not.include('unsafe-inline');
     const secure = await startTestServer({ secureCookies: 'auto', trustProxy: 1 });
     try {
-      const viaProxy = await new Client(secure.url).request('/api/session', {
-        headers: { 'x-forwarded-proto': 'https' },
+      const viaProxy = new Client(secure.url);
+      const headers = { 'x-forwarded-proto': 'https' };
+      const token = ((await (await viaProxy.request('/api/session', { headers })).json()) as { csrfToken: string })
+        .csrfToken;
+      expect(viaProxy.cookies.has(CSRF_COOKIE)).to.equal(true);
+      const signedIn = await viaProxy.request('/login', {
+        method: 'POST',
+        headers,
+        form: { username: ADMIN.username, password: ADMIN.password, _csrf: token },
       });
-      expect(viaProxy.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))).to.match(/;\s*Secure/i);
+      expect(signedIn.status).to.equal(303);
+      const cookies = signedIn.headers.getSetCookie();
+      expect(cookies.find((c) => c.startsWith(`${SESSION_COOKIE}=`))).to.match(/;\s*Secure/i);
+      expect(cookies.find((c) => c.startsWith(`${DEVICE_COOKIE}=`))).to.match(/;\s*Secure/i);
     } finally {
       await secure.close();
     }

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 
 import { ScoringOptionsSchema } from '../../src/scoring/options.ts';
 import type { TestServer } from './helpers.ts';
-import { Client, startTestServer } from './helpers.ts';
+import { Client, startTestServer, testConnection } from './helpers.ts';
 
 const BASE = { schedule: '0 3 * * *', refreshDays: 7, tierA: 65, tierB: 45, tierC: 25 };
 
@@ -25,15 +25,9 @@ describe('admin server settings: tier labels and field mapping', function () {
             ]
           : [],
     });
-    await server.store.saveConnection({
-      id: 'sf1',
-      crm: 'salesforce',
-      name: 'Acme',
-      status: 'ok',
-      statusMessage: null,
-      credentials: {},
-      settings: { salesforce: { optOut: { individual: false } } },
-    });
+    await server.store.saveConnection(
+      testConnection('sf1', 'salesforce', { settings: { salesforce: { optOut: { individual: false } } } }),
+    );
     await server.store.saveConnection({
       id: 'hs1',
       crm: 'hubspot',

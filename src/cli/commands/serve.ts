@@ -10,7 +10,8 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { z } from 'zod';
 
-import { DEFAULT_HANDLE_PROPERTIES } from '../../../connectors/hubspot/mapping.ts';
+import { loadPropertyManifest } from '../../../connectors/hubspot/manifest.ts';
+import { DEFAULT_HANDLE_PROPERTIES, INFLUENCE_PROPERTIES } from '../../../connectors/hubspot/mapping.ts';
 import { createHubSpotWebhookHandler } from '../../../connectors/hubspot/webhook.ts';
 import { DEFAULT_HANDLE_MAPPING } from '../../../connectors/salesforce/field-map.ts';
 import type { AppConfig } from '../../config.ts';
@@ -109,6 +110,8 @@ export interface ServeOptions {
   config: AppConfig;
   runtimeParts?: RuntimeParts;
   trustProxy?: number;
+  /** The interface it listens on: a host name there is one the server answers to (see hostCheck). */
+  host?: string;
   /** Tests: a lower login throttle, a quick webhook debounce. */
   loginLimit?: number;
   webhookDebounceMs?: number;
@@ -119,6 +122,15 @@ function defaultHandleMapping(crm: CrmName): readonly { field: string; network: 
   return crm === 'salesforce'
     ? DEFAULT_HANDLE_MAPPING
     : Object.entries(DEFAULT_HANDLE_PROPERTIES).map(([field, network]) => ({ field, network }));
+}
+
+/**
+ * Reason codes in words, as the CRM picklists show them: the labels manifests/hubspot declares (the Salesforce
+ * package deploys the same labels).
+ */
+export function reasonLabels(): Record<string, string> {
+  const property = loadPropertyManifest().properties.find((p) => p.name === INFLUENCE_PROPERTIES.reasonCodes);
+  return Object.fromEntries((property?.options ?? []).map((o) => [o.value, o.label]));
 }
 
 /** Builds the admin server for a context (the command, `demo`, tests and benchmarks). */
@@ -159,7 +171,10 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
               onContacts: (ids, events) => queue(ids, events[0]?.portalId),
             }),
     defaultHandleMapping,
+    reasonLabels: reasonLabels(),
     metricsToken: config.CRM_INFLUENCE_METRICS_TOKEN,
+    metricsPublic: config.CRM_INFLUENCE_METRICS_PUBLIC,
+    ...(options.host !== undefined ? { hostNames: [options.host] } : {}),
     secureCookies: 'auto',
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ...(options.loginLimit !== undefined ? { loginLimit: options.loginLimit } : {}),
@@ -239,6 +254,7 @@ export async function startAdminUi(
 ): Promise<RunningAdminUi> {
   const server = await buildAdminServer(ctx, {
     config: ctx.config,
+    host: at.host,
     ...(flags.trustProxy !== undefined ? { trustProxy: flags.trustProxy } : {}),
     ...(stopSignal !== undefined ? { runtimeParts: { stopSignal } } : {}),
   });
@@ -301,7 +317,7 @@ export function register(program: Command): void {
     .option('--trust-proxy <hops>', 'reverse proxies in front (their X-Forwarded-Proto makes session cookies Secure)')
     .addHelpText(
       'after',
-      '\nEnvironment: CRM_INFLUENCE_PUBLIC_URL (the https origin CRMs redirect back to), CRM_INFLUENCE_METRICS_TOKEN (bearer token /metrics demands).',
+      '\nEnvironment: CRM_INFLUENCE_PUBLIC_URL (the https origin CRMs redirect back to; the only host name answered besides --host, localhost and IP addresses), CRM_INFLUENCE_METRICS_TOKEN (bearer token /metrics demands; unset, /metrics answers this machine only).',
     )
     .action(action);
 }

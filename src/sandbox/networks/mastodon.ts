@@ -5,6 +5,7 @@
 // `{"error":"Too many requests"}`; suspended accounts answer 200 with `suspended: true`. Facts: providers.md §3.
 import { SandboxCounters } from '../counters.ts';
 import type { Population, SandboxAccount } from '../population.ts';
+import { hostileInstance, type HostileInstanceOptions } from './mastodon-hostile.ts';
 import type { LimitSetting, NetworkRequest, NetworkServer, NetworkServerOptions, Reply } from './server.ts';
 import { startNetworkServer, WindowLimit } from './server.ts';
 
@@ -14,12 +15,16 @@ export interface MastodonSandboxOptions extends NetworkServerOptions {
   limits?: { requests?: LimitSetting };
   /** Instances in whitelist (authorized-fetch) mode: their API answers 401 without a user token. */
   restrictedInstances?: string[];
+  /** The hostile instance's settings (it is always there: mastodon-hostile.ts). */
+  hostile?: HostileInstanceOptions;
   clock?: () => number;
 }
 
 export interface MastodonSandbox extends NetworkServer {
   env: { MASTODON_API_BASE_URL: string };
   setRemaining(remaining: number): void;
+  /** Body bytes the hostile instance handed to the socket (how much of its huge body a client let through). */
+  hostileBytesSent(): number;
 }
 
 const NOT_FOUND: Reply = { status: 404, body: { error: 'Record not found' } };
@@ -104,7 +109,11 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
   const REQUIRES_AUTH: Reply = { status: 401, body: { error: 'This API requires an authenticated user' } };
   const isRestricted = (handle: string) => restricted.has(handle.split('@')[1] ?? '');
 
+  const hostile = hostileInstance(options.hostile);
+
   function lookup(request: NetworkRequest): Reply {
+    const hostileReply = hostile.lookup(request.query.get('acct') ?? '', base);
+    if (hostileReply) return hostileReply;
     const admitted = admit();
     if ('status' in admitted) return admitted as Reply;
     const acct = request.query.get('acct');
@@ -266,5 +275,6 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     ...server,
     env: { MASTODON_API_BASE_URL: server.url },
     setRemaining: (remaining) => limit.setRemaining(remaining),
+    hostileBytesSent: () => hostile.bytesSent(),
   };
 }

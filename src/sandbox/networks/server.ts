@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 
 import { SandboxCounters } from '../counters.ts';
 import type { FaultSchedule } from '../faults.ts';
@@ -23,6 +24,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A body too big or too slow to hold in memory (the hostile instance), streamed as it is read; `body` is unused. */
+  stream?: Readable;
 }
 
 export interface Route {
@@ -71,6 +74,14 @@ async function readBody(request: IncomingMessage): Promise<string> {
 }
 
 function send(response: ServerResponse, reply: Reply): void {
+  const { stream } = reply;
+  if (stream) {
+    response.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
+    // A client that hangs up ends the stream (an endless body must not outlive its reader).
+    response.once('close', () => stream.destroy());
+    stream.pipe(response);
+    return;
+  }
   const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
   response.writeHead(reply.status, {
     'content-type': 'application/json; charset=utf-8',

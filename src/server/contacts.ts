@@ -1,0 +1,56 @@
+// Looking contacts up for the Contacts page: by CRM record id or by the e-mail they had at their last sync, in every
+// connection or one; each with its last written fields, factor lines and score history.
+import type { Store } from '../store/contract.ts';
+import { HttpError } from './security.ts';
+
+async function describeContact(store: Store, connectionId: string, recordId: string) {
+  const state = (await store.getSyncStates(connectionId, [recordId])).get(recordId);
+  if (state === undefined) return null;
+  const history = await store.getHistory(connectionId, recordId, 24);
+  return {
+    connection: connectionId,
+    recordId,
+    objectType: state.objectType,
+    /** As of the last sync (not kept for opted-out contacts). */
+    email: state.email ?? null,
+    fields: state.lastWritten,
+    writtenAt: state.writtenAt,
+    factors: (state.lastWritten?.topFactors ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== ''),
+    history,
+  };
+}
+
+export type FoundContact = NonNullable<Awaited<ReturnType<typeof describeContact>>>;
+
+export async function findContactById(
+  store: Store,
+  recordId: string,
+  connectionId: string | undefined,
+): Promise<FoundContact[]> {
+  const out: FoundContact[] = [];
+  for (const c of await store.listConnections()) {
+    if (connectionId !== undefined && c.id !== connectionId) continue;
+    const found = await describeContact(store, c.id, recordId);
+    if (found !== null) out.push(found);
+  }
+  return out;
+}
+
+/** Every record (in every connection, or the one asked for) whose last recorded e-mail is this one. */
+export async function findContactsByEmail(
+  store: Store,
+  email: string,
+  connectionId: string | undefined,
+): Promise<FoundContact[]> {
+  if (store.findRecordIdsByEmail === undefined)
+    throw new HttpError(501, 'This store cannot look contacts up by e-mail; use the record id.');
+  const out: FoundContact[] = [];
+  for (const match of await store.findRecordIdsByEmail(connectionId, email)) {
+    const found = await describeContact(store, match.connectionId, match.recordId);
+    if (found !== null) out.push(found);
+  }
+  return out;
+}

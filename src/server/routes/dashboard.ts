@@ -1,0 +1,32 @@
+// GET / (and /dashboard): the chosen connection's dashboard.
+import { respond } from '../render.ts';
+import { buckets } from '../summary.ts';
+import { dashboardView } from '../views/dashboard.ts';
+import { ConnectionQuerySchema, defineRoute, pickConnection } from './route.ts';
+
+export const dashboardRoute = defineRoute({
+  method: 'get',
+  path: ['/', '/dashboard'],
+  validate: { query: ConnectionQuerySchema },
+  async handler({ query }, { req, res, deps }) {
+    const { connections, chosen } = await pickConnection(deps.store, query.connection);
+    const summary = chosen === undefined ? null : await deps.summaries.get(chosen.id);
+    const bars = summary === null ? [] : buckets(summary.scores);
+    const budgetFraction = summary?.budget ? summary.budget.remaining / Math.max(1, summary.budget.limit) : null;
+    respond(req, res, {
+      title: 'Dashboard',
+      current: '/',
+      data: { connection: chosen?.id ?? null, summary, histogram: bars },
+      body: () =>
+        dashboardView({
+          connections,
+          chosen,
+          summary,
+          bars,
+          budgetFraction,
+          budgetFloor: deps.budgetFloor,
+          today: deps.now().toISOString().slice(0, 10),
+        }),
+    });
+  },
+});

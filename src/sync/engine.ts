@@ -334,8 +334,11 @@ class SyncRun {
         if (stop !== null) return stop;
         this.stopIfInterrupted();
       }
+      const writtenBefore = this.report.counts.written;
       await this.sendWrites(true);
       await this.saveCheckpoint();
+      // The last writes went out after the last page's progress line.
+      if (this.report.counts.written !== writtenBefore) this.progress('pages');
       return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
     } catch (error) {
       return this.stopFor(error);

@@ -8,19 +8,17 @@ export const CrmNameSchema = z.enum(['salesforce', 'hubspot']);
 export type CrmName = z.infer<typeof CrmNameSchema>;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** A quick scan: most text has neither (the exact check only runs on text that has one of these). */
+const NUL_OR_SURROGATE = /[\u0000\uD800-\uDFFF]/;
 
-/**
- * Text that came from a CRM. A NUL byte fails every PostgreSQL write it reaches ("invalid byte sequence for encoding
- * UTF8: 0x00") and a lone UTF-16 surrogate turns into U+FFFD on the way to either store: both are refused here, so
- * the record fails alone (naming its field) instead of failing the page that carries it.
- */
-export const CrmTextSchema = z
-  .string()
-  .refine((text) => !text.includes('\u0000'), 'contains a NUL byte (U+0000); remove it in the CRM')
-  .refine(
-    (text) => !LONE_SURROGATE.test(text),
-    'contains a broken character (a lone UTF-16 surrogate); retype the value in the CRM',
-  );
+/** Why a CRM's text cannot be stored, or null. */
+function unstorableText(text: string): string | null {
+  if (!NUL_OR_SURROGATE.test(text)) return null;
+  if (text.includes('\u0000')) return 'contains a NUL byte (U+0000); remove it in the CRM';
+  if (LONE_SURROGATE.test(text))
+    return 'contains a broken character (a lone UTF-16 surrogate); retype the value in the CRM';
+  return null;
+}
 
 /** Text a CRM sent that we only show (an error message, an unreadable id): NUL and lone surrogates made visible. */
 export function printableCrmText(text: string): string {
@@ -34,8 +32,8 @@ export const InfluenceFieldsSchema = z.object({
   confidence: ConfidenceSchema.nullable(),
   scoredAt: z.iso.datetime({ offset: true }).nullable(),
   /** One factor per line, e.g. "+12 Bluesky: 42 weighted reactions on a typical post (20 posts, 90 days)". */
-  topFactors: CrmTextSchema.nullable(),
-  reasonCodes: z.array(CrmTextSchema),
+  topFactors: z.string().nullable(),
+  reasonCodes: z.array(z.string()),
   trend: TrendSchema.nullable(),
   orgPercentile: z.number().int().min(0).max(100).nullable(),
 });
@@ -68,25 +66,49 @@ export const CLEARED_FIELDS: InfluenceFields = {
 
 /** A raw handle value from a mapped CRM field; `network` is the mapping's hint (`any` = detect from the value). */
 export const RawHandleSchema = z.object({
-  field: CrmTextSchema,
+  field: z.string(),
   network: z.union([NetworkSchema, z.literal('any')]),
-  value: CrmTextSchema,
+  value: z.string(),
 });
 export type RawHandle = z.infer<typeof RawHandleSchema>;
 
-export const CrmContactSchema = z.object({
-  crm: CrmNameSchema,
-  /** `Contact` / `Lead` (Salesforce), `contact` (HubSpot). */
-  objectType: CrmTextSchema.min(1),
-  id: CrmTextSchema.min(1),
-  email: CrmTextSchema.optional(),
-  name: CrmTextSchema.optional(),
-  handles: z.array(RawHandleSchema),
-  /** The influence fields as they are on the record now (a person may have edited them). */
-  current: InfluenceFieldsSchema.partial(),
-  modifiedAt: z.iso.datetime({ offset: true }),
-  doNotProfile: z.boolean(),
-});
+/**
+ * A contact as a CRM sends it. Its text must be storable: a NUL byte fails every PostgreSQL write it reaches ("invalid
+ * byte sequence for encoding UTF8: 0x00") and a lone UTF-16 surrogate turns into U+FFFD on the way to either store.
+ * Both are refused here, naming the field, so the record fails alone instead of failing the page that carries it.
+ * (One check over the record's text: a check per string field would cost more than the rest of the parse.)
+ */
+export const CrmContactSchema = z
+  .object({
+    crm: CrmNameSchema,
+    /** `Contact` / `Lead` (Salesforce), `contact` (HubSpot). */
+    objectType: z.string().min(1),
+    id: z.string().min(1),
+    email: z.string().optional(),
+    name: z.string().optional(),
+    handles: z.array(RawHandleSchema),
+    /** The influence fields as they are on the record now (a person may have edited them). */
+    current: InfluenceFieldsSchema.partial(),
+    modifiedAt: z.iso.datetime({ offset: true }),
+    doNotProfile: z.boolean(),
+  })
+  .check((ctx) => {
+    const contact = ctx.value;
+    const check = (text: string | null | undefined, path: PropertyKey[]): void => {
+      const problem = typeof text === 'string' ? unstorableText(text) : null;
+      if (problem !== null) ctx.issues.push({ code: 'custom', path, message: problem, input: text });
+    };
+    check(contact.objectType, ['objectType']);
+    check(contact.id, ['id']);
+    check(contact.email, ['email']);
+    check(contact.name, ['name']);
+    contact.handles.forEach((handle, i) => {
+      check(handle.field, ['handles', i, 'field']);
+      check(handle.value, ['handles', i, 'value']);
+    });
+    check(contact.current.topFactors, ['current', 'topFactors']);
+    contact.current.reasonCodes?.forEach((code, i) => check(code, ['current', 'reasonCodes', i]));
+  });
 export type CrmContact = z.infer<typeof CrmContactSchema>;
 
 export interface ScoreUpdate {

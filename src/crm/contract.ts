@@ -8,14 +8,15 @@ export const CrmNameSchema = z.enum(['salesforce', 'hubspot']);
 export type CrmName = z.infer<typeof CrmNameSchema>;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** A quick scan: most text has neither (the exact check only runs on text that has one of these). */
-const NUL_OR_SURROGATE = /[\u0000\uD800-\uDFFF]/;
+/** A quick scan: most text has no surrogate at all (the exact check only runs on text that has one). */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+const TOP_LEVEL_TEXT = ['objectType', 'id', 'email', 'name'] as const;
 
 /** Why a CRM's text cannot be stored, or null. */
 function unstorableText(text: string): string | null {
-  if (!NUL_OR_SURROGATE.test(text)) return null;
   if (text.includes('\u0000')) return 'contains a NUL byte (U+0000); remove it in the CRM';
-  if (LONE_SURROGATE.test(text))
+  if (SURROGATE.test(text) && LONE_SURROGATE.test(text))
     return 'contains a broken character (a lone UTF-16 surrogate); retype the value in the CRM';
   return null;
 }
@@ -93,21 +94,26 @@ export const CrmContactSchema = z
     doNotProfile: z.boolean(),
   })
   .check((ctx) => {
+    // Runs for every record read: the path of an issue is built only for a bad value.
     const contact = ctx.value;
-    const check = (text: string | null | undefined, path: PropertyKey[]): void => {
-      const problem = typeof text === 'string' ? unstorableText(text) : null;
-      if (problem !== null) ctx.issues.push({ code: 'custom', path, message: problem, input: text });
+    const add = (message: string, path: PropertyKey[], input: string): void => {
+      ctx.issues.push({ code: 'custom', path, message, input });
     };
-    check(contact.objectType, ['objectType']);
-    check(contact.id, ['id']);
-    check(contact.email, ['email']);
-    check(contact.name, ['name']);
-    contact.handles.forEach((handle, i) => {
-      check(handle.field, ['handles', i, 'field']);
-      check(handle.value, ['handles', i, 'value']);
+    let problem: string | null;
+    for (const key of TOP_LEVEL_TEXT) {
+      const text = contact[key];
+      if (text !== undefined && (problem = unstorableText(text)) !== null) add(problem, [key], text);
+    }
+    contact.handles.forEach(({ field, value }, i) => {
+      if ((problem = unstorableText(field)) !== null) add(problem, ['handles', i, 'field'], field);
+      if ((problem = unstorableText(value)) !== null) add(problem, ['handles', i, 'value'], value);
     });
-    check(contact.current.topFactors, ['current', 'topFactors']);
-    contact.current.reasonCodes?.forEach((code, i) => check(code, ['current', 'reasonCodes', i]));
+    const { topFactors, reasonCodes } = contact.current;
+    if (typeof topFactors === 'string' && (problem = unstorableText(topFactors)) !== null)
+      add(problem, ['current', 'topFactors'], topFactors);
+    reasonCodes?.forEach((code, i) => {
+      if ((problem = unstorableText(code)) !== null) add(problem, ['current', 'reasonCodes', i], code);
+    });
   });
 export type CrmContact = z.infer<typeof CrmContactSchema>;
 

@@ -109,12 +109,9 @@ function answerFor(results: ReadonlyMap<string, ProviderResult>, handle: string)
 async function cacheAnswers(
   request: MetricsRequest,
   network: Network,
-  handles: readonly string[],
-  results: ReadonlyMap<string, ProviderResult>,
+  answers: readonly { handle: string; result: ProviderResult }[],
 ): Promise<void> {
-  const entries = handles
-    .map((handle) => ({ handle, result: answerFor(results, handle) }))
-    .filter((e) => e.result.status !== 'unavailable');
+  const entries = answers.filter((e) => e.result.status !== 'unavailable');
   const ok = entries.filter((e) => e.result.status === 'ok');
   const negative = entries.filter((e) => e.result.status !== 'ok');
   if (ok.length > 0) await request.store.putCached(network, ok, request.ttlSeconds(network), request.now);
@@ -180,6 +177,8 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
       });
     }
   };
+  // The page's answers, cached once per network when they are all in.
+  const fresh = new Map<Network, { handle: string; result: ProviderResult }[]>();
   const lookUp = async ({ adapter, handles }: { adapter: ProviderAdapter; handles: string[] }): Promise<void> => {
     const network = adapter.network;
     if (!(await lanes.acquire(network, stopWaiting))) return notAnswered(handles, network);
@@ -202,15 +201,27 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
       lanes.stalled(network);
       notAnswered(handles, network);
       // Answers that come after the page stopped waiting are cached for the pages and runs that follow.
-      answer.then((late) => cacheAnswers(request, network, handles, late)).catch(() => undefined);
+      answer
+        .then((late) =>
+          cacheAnswers(
+            request,
+            network,
+            handles.map((handle) => ({ handle, result: answerFor(late, handle) })),
+          ),
+        )
+        .catch(() => undefined);
       return;
     }
+    const answers = fresh.get(network) ?? [];
     for (const handle of handles) {
-      outcomes.set(identityKey(network, handle), toOutcome(answerFor(results, handle), false));
+      const result = answerFor(results, handle);
+      outcomes.set(identityKey(network, handle), toOutcome(result, false));
+      answers.push({ handle, result });
     }
-    await cacheAnswers(request, network, handles, results);
+    fresh.set(network, answers);
   };
   await Promise.all(batches.map(lookUp));
+  for (const [network, answers] of fresh) await cacheAnswers(request, network, answers);
 
   // Outage: carry the last good metrics forward, if recent enough.
   const unavailable = new Map<Network, string[]>();

@@ -1,5 +1,8 @@
 // Configuration: one zod schema over the environment. Every variable is described once in VARIABLES (name, default,
 // meaning, whether it is a secret); the schema, the README table and the error messages all come from there.
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 
@@ -61,6 +64,32 @@ const secretKey = z.string().transform((value, ctx) => {
   return key;
 });
 
+/**
+ * A PEM private key, given as the key itself (newlines may be written `\n`, as environments often need) or as the
+ * path of a file holding it. Checked by parsing, so a wrong key fails at start, not at the first token request.
+ */
+const privateKeyPem = z.string().transform((value, ctx) => {
+  let pem = value.includes('PRIVATE KEY') ? value.replaceAll('\\n', '\n') : undefined;
+  if (pem === undefined) {
+    try {
+      pem = readFileSync(value, 'utf8');
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a PEM private key, or the path of a readable file holding one',
+      });
+      return z.NEVER;
+    }
+  }
+  try {
+    createPrivateKey(pem);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not a PEM private key (-----BEGIN PRIVATE KEY----- …)' });
+    return z.NEVER;
+  }
+  return pem;
+});
+
 const cron = z
   .string()
   .refine((value) => isValidCron(value), 'must be a cron expression like "0 3 * * *" (daily at 03:00)');
@@ -110,6 +139,16 @@ export const VARIABLES = {
   SALESFORCE_REFRESH_TOKEN: {
     schema: token.optional(),
     meaning: 'OAuth refresh token; needs `SALESFORCE_CLIENT_ID`.',
+    secret: true,
+  },
+  SALESFORCE_USERNAME: {
+    schema: token.optional(),
+    meaning: 'Username of the integration user; with `SALESFORCE_JWT_KEY` it signs in through the JWT bearer flow.',
+  },
+  SALESFORCE_JWT_KEY: {
+    schema: privateKeyPem.optional(),
+    meaning:
+      'Private key (PEM, or the path of its file) whose certificate is in the External Client App: signs in as `SALESFORCE_USERNAME` without a browser or a refresh token (JWT bearer flow).',
     secret: true,
   },
   SALESFORCE_API_VERSION: {
@@ -279,6 +318,21 @@ const COMBINATION_RULES: {
     name: 'SALESFORCE_INSTANCE_URL',
     missing: (c) => Boolean(c.SALESFORCE_ACCESS_TOKEN) && !c.SALESFORCE_INSTANCE_URL,
     message: 'is required with SALESFORCE_ACCESS_TOKEN: your org URL like https://yourorg.my.salesforce.com',
+  },
+  {
+    name: 'SALESFORCE_USERNAME',
+    missing: (c) => Boolean(c.SALESFORCE_JWT_KEY) && !c.SALESFORCE_USERNAME,
+    message: 'is required with SALESFORCE_JWT_KEY: the username of the integration user the JWT signs in as',
+  },
+  {
+    name: 'SALESFORCE_CLIENT_ID',
+    missing: (c) => Boolean(c.SALESFORCE_JWT_KEY) && !c.SALESFORCE_CLIENT_ID,
+    message: 'is required with SALESFORCE_JWT_KEY (the External Client App consumer key)',
+  },
+  {
+    name: 'SALESFORCE_INSTANCE_URL',
+    missing: (c) => Boolean(c.SALESFORCE_JWT_KEY) && !c.SALESFORCE_INSTANCE_URL,
+    message: 'is required with SALESFORCE_JWT_KEY: your org URL like https://yourorg.my.salesforce.com',
   },
 ];
 

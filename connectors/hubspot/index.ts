@@ -18,17 +18,18 @@ import { HubSpotApi } from './api.ts';
 import type { OAuthTokens, TokenSource } from './auth.ts';
 import { AuthSchema, OAuthTokenSource, PrivateAppToken } from './auth.ts';
 import type { PortalLimiter } from './limiter.ts';
-import { limiterFor } from './limiter.ts';
 import type { PropertyManifest } from './manifest.ts';
 import { loadPropertyManifest } from './manifest.ts';
 import { DEFAULT_HANDLE_PROPERTIES, HandlePropertiesSchema, INFLUENCE_PROPERTIES } from './mapping.ts';
+import { HubSpotPortals } from './portals.ts';
 import { readContacts } from './read.ts';
 import { applyTierLabels, checkSetup, installFields } from './setup.ts';
 import { WRITE_BATCH_SIZE, writeScores } from './write.ts';
 
 export { HubSpotApiError, rateLimitPolicy } from './api.ts';
 export type { OAuthTokens } from './auth.ts';
-export { contactIdsToQueue, createHubSpotWebhookHandler, verifySignatureV3 } from './webhook.ts';
+export { HubSpotPortals } from './portals.ts';
+export { createHubSpotWebhookHandler, verifySignatureV3, webhookActions } from './webhook.ts';
 
 export const HubSpotConnectorOptionsSchema = z.object({
   baseUrl: z
@@ -52,6 +53,8 @@ export type HubSpotConnectorOptions = z.input<typeof HubSpotConnectorOptionsSche
 export interface HubSpotConnectorHooks {
   /** Persist a refreshed token pair (the refresh token may have rotated). Called before the new token is used. */
   onTokens?: (tokens: OAuthTokens) => Promise<void> | void;
+  /** The process's shared limiter and token state per portal (from the composition root); default: this connector's own. */
+  portals?: HubSpotPortals;
   now?: () => number;
 }
 
@@ -77,14 +80,21 @@ export class HubSpotConnector implements CrmConnector {
     const secret = auth.kind === 'private' ? auth.accessToken : `${auth.clientId}:${auth.refreshToken}`;
     const portalKey =
       this.options.portalKey ?? `${baseUrl}#${createHash('sha256').update(secret).digest('hex').slice(0, 16)}`;
-    this.limiter = limiterFor(portalKey, {
+    const portals = hooks.portals ?? new HubSpotPortals();
+    this.limiter = portals.limiter(portalKey, {
       ...(this.options.tenSecondLimit === undefined ? {} : { max: this.options.tenSecondLimit }),
       searchPerSecond: this.options.searchPerSecond,
     });
     const tokens: TokenSource =
       auth.kind === 'private'
         ? new PrivateAppToken(auth.accessToken)
-        : new OAuthTokenSource(portalKey, auth, baseUrl, hooks.onTokens, this.now);
+        : new OAuthTokenSource(
+            portals.tokenState(portalKey, () => OAuthTokenSource.initialState(auth)),
+            auth,
+            baseUrl,
+            hooks.onTokens,
+            this.now,
+          );
     this.api = new HubSpotApi({ baseUrl, tokens, limiter: this.limiter });
   }
 

@@ -136,15 +136,3 @@ export class PortalLimiter {
     this.pausedUntil[lane] = Math.max(this.pausedUntil[lane], untilMs);
   }
 }
-
-const limiters = new Map<string, PortalLimiter>();
-
-/** The one limiter of a portal in this process (connectors of the same portal share it). */
-export function limiterFor(portalKey: string, settings: Partial<LimiterSettings> = {}): PortalLimiter {
-  let limiter = limiters.get(portalKey);
-  if (limiter === undefined) {
-    limiter = new PortalLimiter(settings);
-    limiters.set(portalKey, limiter);
-  }
-  return limiter;
-}

@@ -2,7 +2,7 @@
 // separators, enumeration values exactly as defined, datetimes as ms epoch, multi-checkbox values joined by ';'.
 import { z } from 'zod';
 
-import type { CrmContact, InfluenceFieldName, InfluenceFields } from '../../src/crm/contract.ts';
+import type { CrmContact, GoneRecord, InfluenceFieldName, InfluenceFields } from '../../src/crm/contract.ts';
 import { CrmContactSchema, InfluenceFieldsSchema, RawHandleSchema } from '../../src/crm/contract.ts';
 
 // Connectors depend on src/crm only: the enumerations come through the contract's schemas.
@@ -39,6 +39,20 @@ export interface ContactMapping {
   doNotProfileProperty: string;
 }
 
+/** HubSpot's `;`-separated ids of the contacts merged into a contact. */
+export const MERGED_IDS_PROPERTY = 'hs_merged_object_ids';
+
+/** The ids a read contact absorbed by merges (they no longer exist on their own), as gone records. */
+export function mergedAway(record: { id: string; properties?: Record<string, string | null> }): GoneRecord[] {
+  const merged = record.properties?.[MERGED_IDS_PROPERTY] ?? null;
+  if (merged === null) return [];
+  return merged
+    .split(';')
+    .map((id) => id.trim())
+    .filter((id) => /^\d+$/.test(id) && id !== record.id)
+    .map((id) => ({ id, reason: 'merged' as const, mergedInto: record.id }));
+}
+
 export function readProperties(mapping: ContactMapping): string[] {
   return [
     ...new Set([
@@ -47,6 +61,8 @@ export function readProperties(mapping: ContactMapping): string[] {
       'firstname',
       'lastname',
       'lastmodifieddate',
+      // Contacts merged into this one: their ids are gone (HubSpot answers them as this contact).
+      MERGED_IDS_PROPERTY,
       ...Object.keys(mapping.handleProperties),
       mapping.doNotProfileProperty,
       ...Object.values(INFLUENCE_PROPERTIES),

@@ -2,17 +2,23 @@
 // (since, until] on lastmodifieddate plus stale contacts, walked by a keyset on hs_object_id (`id > last id`,
 // always from offset 0), so the 10,000-result cap and thousands of contacts sharing one timestamp can neither
 // loop nor drop a record. Contacts changed while a window is read fall after `until` and open the next window.
+// Records that are gone ride along with the pages: ids merged into a contact read (`hs_merged_object_ids`), ids a
+// batch read no longer finds, and once a day the recycle bin (`archived=true`: contacts deleted since the last look).
 import type { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/contacts/models/Filter.js';
 import { z } from 'zod';
 
-import type { ContactPage, ReadOptions } from '../../src/crm/contract.ts';
+import type { ContactPage, GoneRecord, ReadOptions } from '../../src/crm/contract.ts';
 import { SetupError } from '../../src/crm/errors.ts';
 import type { HubSpotApi } from './api.ts';
 import { HubSpotApiError } from './api.ts';
 import type { ContactMapping } from './mapping.ts';
-import { INFLUENCE_PROPERTIES, readProperties, toCrmContact } from './mapping.ts';
+import { INFLUENCE_PROPERTIES, mergedAway, readProperties, toCrmContact } from './mapping.ts';
 
 export const LIST_PAGE_SIZE = 100;
+/** How often a run looks into the recycle bin for contacts deleted without a webhook reaching us. */
+export const ARCHIVE_SWEEP_INTERVAL_MS = 24 * 3600_000;
+/** Archive times are compared with this much overlap, so a deletion at the moment of the last look is not missed. */
+const ARCHIVE_SWEEP_OVERLAP_MS = 3600_000;
 export const SEARCH_PAGE_SIZE = 200;
 export const BATCH_READ_SIZE = 100;
 
@@ -36,6 +42,8 @@ const SearchCursorSchema = z.object({
   lastId: z.string().nullable(),
   /** Stale = influence date before this (fixed for the window so a resumed window asks the same question). */
   staleBefore: z.number().int().nullable(),
+  /** When the recycle bin was last read (contacts archived after it are reported gone); absent = never. */
+  archivedSweptAt: z.number().int().nullable().optional(),
 });
 
 export const ReadCursorSchema = z.discriminatedUnion('phase', [ListCursorSchema, SearchCursorSchema]);
@@ -104,6 +112,7 @@ export async function* readContacts(
       // After the last page the full pass is done: the next run reads what changed since it began.
       yield {
         contacts,
+        ...goneOf(page.results),
         cursor: encodeCursor(
           next === null
             ? { v: 1, phase: 'search', since: list.startedAt, until: null, lastId: null, staleBefore: null }
@@ -116,6 +125,14 @@ export async function* readContacts(
 
   let window = state;
   if (window.until === null) {
+    // Opening a window: first, once a day, the contacts deleted since the last look (a crash re-reads the bin).
+    const swept = window.archivedSweptAt ?? null;
+    if (swept === null || settings.now() - swept >= ARCHIVE_SWEEP_INTERVAL_MS) {
+      const sweptAt = settings.now();
+      for await (const gone of deletedSince(api, swept === null ? null : swept - ARCHIVE_SWEEP_OVERLAP_MS))
+        yield { contacts: [], cursor: encodeCursor(window), gone };
+      window = { ...window, archivedSweptAt: sweptAt };
+    }
     window = {
       ...window,
       until: Math.max(window.since, settings.now() - settings.searchIndexLagMs),
@@ -124,21 +141,28 @@ export async function* readContacts(
     };
   }
   const { since, until } = window as { since: number; until: number };
+  const archivedSweptAt = window.archivedSweptAt ?? null;
   const staleBefore = window.staleBefore ?? options.staleBefore.getTime();
-  const notOptedOut = filter(settings.mapping.doNotProfileProperty, 'NEQ', 'true');
+  // "Not opted out" is two filter groups: an empty opt-out property, or one that is not "true". Whether NEQ alone
+  // matches records without a value is undocumented (list filters leave them out), and most contacts have none.
+  const notOptedOut = [
+    filter(settings.mapping.doNotProfileProperty, 'NOT_HAS_PROPERTY'),
+    filter(settings.mapping.doNotProfileProperty, 'NEQ', 'true'),
+  ];
   const inWindow = filter('lastmodifieddate', 'LTE', String(until));
+  const stale = filter(INFLUENCE_PROPERTIES.scoredAt, 'LT', String(staleBefore));
+  const neverScored = filter(INFLUENCE_PROPERTIES.scoredAt, 'NOT_HAS_PROPERTY');
   const request = (lastId: string | null) => {
     const keyset = lastId === null ? [] : [filter('hs_object_id', 'GT', lastId)];
     return {
+      // 5 groups and 19 filters: within HubSpot's 5 groups, 10 per group, 25 in all (crm-apis.md §2.2).
       filterGroups: [
         // changed in the window
         { filters: [filter('lastmodifieddate', 'GT', String(since)), inWindow, ...keyset] },
-        // scored before the refresh interval
-        {
-          filters: [filter(INFLUENCE_PROPERTIES.scoredAt, 'LT', String(staleBefore)), inWindow, notOptedOut, ...keyset],
-        },
-        // never scored
-        { filters: [filter(INFLUENCE_PROPERTIES.scoredAt, 'NOT_HAS_PROPERTY'), inWindow, notOptedOut, ...keyset] },
+        // scored before the refresh interval, or never scored; in either case not opted out
+        ...[stale, neverScored].flatMap((due) =>
+          notOptedOut.map((optIn) => ({ filters: [due, inWindow, optIn, ...keyset] })),
+        ),
       ],
       sorts: ['hs_object_id'],
       properties,
@@ -156,10 +180,11 @@ export async function* readContacts(
     const contacts = page.results.map((r) => toCrmContact(r, settings.mapping));
     yield {
       contacts,
+      ...goneOf(page.results),
       cursor: encodeCursor(
         next === null
-          ? { v: 1, phase: 'search', since: until, until: null, lastId: null, staleBefore: null }
-          : { v: 1, phase: 'search', since, until, lastId: next, staleBefore },
+          ? { v: 1, phase: 'search', since: until, until: null, lastId: null, staleBefore: null, archivedSweptAt }
+          : { v: 1, phase: 'search', since, until, lastId: next, staleBefore, archivedSweptAt },
       ),
     };
   }
@@ -215,10 +240,62 @@ async function* readByIds(
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += BATCH_READ_SIZE) {
     const inputs = unique.slice(i, i + BATCH_READ_SIZE).map((id) => ({ id }));
-    // 207 (some ids gone) resolves normally: deleted contacts are simply not returned.
+    // 207 (some ids gone) resolves normally: deleted contacts are not returned, and HubSpot names them in
+    // `errors[].context.ids`; a merged-away id comes back as the contact it was merged into.
     const page = await api.call('read', 'api', 'contacts batch read', () =>
       api.contacts.batchApi.read({ inputs, properties, propertiesWithHistory: [] }),
     );
-    yield { contacts: page.results.map((r) => toCrmContact(r, settings.mapping)), cursor };
+    const merged = page.results.flatMap(mergedAway);
+    const found = new Set([...page.results.map((r) => r.id), ...merged.map((g) => g.id)]);
+    const missing = notFoundIds(page).filter((id) => !found.has(id));
+    yield {
+      contacts: page.results.map((r) => toCrmContact(r, settings.mapping)),
+      cursor,
+      ...goneOf(page.results, missing),
+    };
   }
+}
+
+/** `gone` for a page: ids merged into its contacts, plus ids HubSpot said do not exist. */
+function goneOf(
+  results: readonly { id: string; properties?: Record<string, string | null> }[],
+  deleted: readonly string[] = [],
+): { gone?: GoneRecord[] } {
+  const gone = [...results.flatMap(mergedAway), ...deleted.map((id) => ({ id, reason: 'deleted' as const }))];
+  return gone.length === 0 ? {} : { gone };
+}
+
+const BatchErrorsSchema = z.looseObject({
+  errors: z
+    .array(
+      z.looseObject({
+        category: z.string().optional(),
+        context: z.looseObject({ ids: z.array(z.string()).optional() }).optional(),
+      }),
+    )
+    .optional(),
+});
+
+/** The ids a 207 batch answer reports as OBJECT_NOT_FOUND. */
+export function notFoundIds(response: unknown): string[] {
+  const parsed = BatchErrorsSchema.safeParse(response);
+  if (!parsed.success) return [];
+  return (parsed.data.errors ?? [])
+    .filter((e) => e.category === 'OBJECT_NOT_FOUND')
+    .flatMap((e) => e.context?.ids ?? []);
+}
+
+/** Pages of contacts in the recycle bin archived after `after` (all of them when null), as gone records. */
+async function* deletedSince(api: HubSpotApi, after: number | null): AsyncGenerator<GoneRecord[]> {
+  let cursor: string | undefined;
+  do {
+    const page = await api.call('read', 'api', 'archived contacts list', () =>
+      api.contacts.basicApi.getPage(LIST_PAGE_SIZE, cursor, ['hs_object_id'], undefined, undefined, true),
+    );
+    const gone = page.results
+      .filter((r) => after === null || r.archivedAt === undefined || r.archivedAt.getTime() > after)
+      .map((r) => ({ id: r.id, reason: 'deleted' as const }));
+    if (gone.length > 0) yield gone;
+    cursor = page.paging?.next?.after;
+  } while (cursor !== undefined);
 }

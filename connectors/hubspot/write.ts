@@ -1,10 +1,12 @@
-// Writing scores: batch update ≤ 100 per call; 207 answers mapped back to one WriteResult per update.
+// Writing scores: batch update ≤ 100 per call; 207 answers mapped back to one WriteResult per update. A contact
+// deleted since it was read fails OBJECT_NOT_FOUND and is gone; a contact merged since is updated by HubSpot under
+// the surviving contact's id, which one batch read (`hs_merged_object_ids`) ties back to the id we sent.
 import type { ScoreUpdate, WriteResult } from '../../src/crm/contract.ts';
 import { SetupError } from '../../src/crm/errors.ts';
 import { mapConcurrent } from '../../src/http/concurrency.ts';
 import type { HubSpotApi } from './api.ts';
 import { HubSpotApiError } from './api.ts';
-import { toPropertyValues } from './mapping.ts';
+import { MERGED_IDS_PROPERTY, mergedAway, toPropertyValues } from './mapping.ts';
 
 export const WRITE_BATCH_SIZE = 100;
 /** Batches in flight at once; the portal limiter still decides when each may go. */
@@ -60,15 +62,42 @@ async function writeChunk(
     const category = e.category ?? 'UNKNOWN';
     const ids = (e.context as { ids?: string[] } | undefined)?.ids ?? [];
     for (const id of ids) {
+      if (category === 'OBJECT_NOT_FOUND') {
+        failed.set(id, {
+          id,
+          ok: false,
+          code: category,
+          message: `contact ${id} no longer exists in HubSpot (deleted)`,
+          retryable: false,
+          gone: { id, reason: 'deleted' },
+        });
+        continue;
+      }
       failed.set(id, {
         id,
         ok: false,
         code: category,
-        message:
-          category === 'OBJECT_NOT_FOUND'
-            ? `contact ${id} no longer exists in HubSpot (deleted or merged)`
-            : (e.message ?? category),
+        message: e.message ?? category,
         retryable: RETRYABLE_CATEGORIES.has(category),
+      });
+    }
+  }
+  const sent = new Set(chunk.map((u) => u.id));
+  // Results under ids we did not send: merges. Which sent id went where, HubSpot's merged-ids property says.
+  const unanswered = chunk.filter((u) => !ok.has(u.id) && !failed.has(u.id)).map((u) => ({ id: u.id }));
+  if (unanswered.length > 0 && response.results.some((r) => !sent.has(r.id))) {
+    const survivors = await api.call('read', 'api', 'contacts batch read (merged ids)', () =>
+      api.contacts.batchApi.read({ inputs: unanswered, properties: [MERGED_IDS_PROPERTY], propertiesWithHistory: [] }),
+    );
+    for (const gone of survivors.results.flatMap(mergedAway)) {
+      if (!sent.has(gone.id) || ok.has(gone.id)) continue;
+      failed.set(gone.id, {
+        id: gone.id,
+        ok: false,
+        code: 'MERGED',
+        message: `contact ${gone.id} was merged into contact ${gone.mergedInto ?? '?'}; the score went there and is re-checked on its next read`,
+        retryable: false,
+        gone,
       });
     }
   }

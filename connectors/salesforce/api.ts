@@ -166,24 +166,29 @@ export class SalesforceApi {
     );
   }
 
-  /** Up to 5 queries' first pages in one Composite call (one API call); each entry is a page or the error. */
-  async queries<R>(soqls: readonly string[]): Promise<(QueryPage<R> | Error)[]> {
-    if (soqls.length === 1) return [await this.query<R>(soqls[0]!)];
+  /** The REST path of a query (a Composite subrequest's `url`). */
+  queryUrl(soql: string): string {
+    return `/services/data/v${this.version}/query?q=${encodeURIComponent(soql)}`;
+  }
+
+  /**
+   * Up to 25 GET subrequests (at most 5 of them queries) in one Composite call, which counts as one API call; each
+   * entry is the answer's body or its error (so one failed query does not hide the others' answers).
+   */
+  async getMany<R>(urls: readonly string[]): Promise<(R | Error)[]> {
     const body = {
       allOrNone: false,
-      compositeRequest: soqls.map((soql, k) => ({
+      compositeRequest: urls.map((url, k) => ({
         method: 'GET',
-        url: `/services/data/v${this.version}/query?q=${encodeURIComponent(soql)}`,
-        referenceId: `q${k}`,
+        url,
+        referenceId: `r${k}`,
         httpHeaders: this.queryHeaders(),
       })),
     };
-    const answer = await this.call('read', 'composite query', () =>
+    const answer = await this.call('read', 'composite read', () =>
       this.conn.requestPost<CompositeAnswer>('/composite', body),
     );
-    return answer.compositeResponse.map((sub) =>
-      sub.httpStatusCode < 300 ? (sub.body as QueryPage<R>) : compositeError(sub),
-    );
+    return answer.compositeResponse.map((sub) => (sub.httpStatusCode < 300 ? (sub.body as R) : compositeError(sub)));
   }
 
   composite(kind: CallKind, what: string, body: object): Promise<CompositeAnswer> {

@@ -68,6 +68,26 @@ export class SessionGuard {
   }
 }
 
+const LOGIN = 'https://login.salesforce.com';
+const TEST = 'https://test.salesforce.com';
+
+/**
+ * The JWT bearer flow's `aud`: "https://login.salesforce.com, https://test.salesforce.com, or
+ * https://site.force.com/customers if implementing for an Experience Cloud site" (Salesforce Help,
+ * remoteaccess_oauth_jwt_flow). Never a My Domain (the org answers `invalid_grant: audience is invalid`), although
+ * the token request itself may go to the My Domain. Sandboxes (test.salesforce.com, `*.sandbox.my.salesforce.com`)
+ * take test.salesforce.com; an Experience Cloud site (`*.force.com/…`, `*.my.site.com/…`) takes its own URL;
+ * everything else, the My Domain of a production org included, takes login.salesforce.com.
+ */
+export function jwtAudience(loginUrl: string): string {
+  const url = new URL(loginUrl);
+  const host = url.hostname.toLowerCase();
+  if (host === 'test.salesforce.com' || host.endsWith('.sandbox.my.salesforce.com')) return TEST;
+  const site = /(^|\.)(force\.com|my\.site\.com)$/.test(host) && !host.endsWith('.lightning.force.com');
+  if (site && url.pathname.replace(/\/$/, '') !== '') return `${url.origin}${url.pathname.replace(/\/$/, '')}`;
+  return LOGIN;
+}
+
 /** A signed JWT bearer assertion (RS256) for the External Client App. */
 export function jwtAssertion(
   clientId: string,
@@ -125,7 +145,7 @@ export function openSession(options: SalesforceOptions, hooks: SalesforceHooks):
                       assertion: jwtAssertion(
                         options.clientId!,
                         options.jwt.username,
-                        options.loginUrl,
+                        options.jwt.audience ?? jwtAudience(options.loginUrl),
                         options.jwt.privateKey,
                       ),
                     })

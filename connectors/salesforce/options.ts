@@ -24,6 +24,8 @@ export const SalesforceOptionsSchema = z
       .object({
         username: z.string().min(1, "jwt.username must be the integration user's username"),
         privateKey: z.string().includes('PRIVATE KEY', { error: 'jwt.privateKey must be a PEM private key' }),
+        /** The assertion's `aud`; default from the login URL (see jwtAudience): login/test.salesforce.com or a site. */
+        audience: url.optional(),
       })
       .optional(),
     handleFields: HandleMappingSchema.default(DEFAULT_HANDLE_MAPPING),

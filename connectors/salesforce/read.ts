@@ -1,11 +1,13 @@
-// Incremental read of Contacts and Leads: SOQL keyset on (SystemModstamp, Id) from a per-object watermark (with a
-// small overlap), skipping our own writes (LastModifiedById = the integration user) so they never come back as
-// "changed", plus records whose influence date is older than the refresh interval. Pages come from
-// query/queryMore; the first page of every object arrives in one Composite call. The cursor after each page says
-// exactly where to resume.
+// Incremental read of Contacts and Leads in selective steps (Salesforce's advice for OR across fields: "Decompose
+// the query", ldv-deployments-best-practices-soql-and-sosl): per object, the records others changed since the
+// watermark (SystemModstamp is indexed: an index seek) and then the records due for a refresh (stale or never
+// scored: our fields are not indexed, so this step scans; past the org's timeout it goes through a Bulk 2.0 job,
+// which chunks by primary key). Our own writes (LastModifiedById = the integration user) never come back as
+// "changed". First pages of every step, the deletions (Get Deleted) and the lead conversions since the last pass
+// arrive in one Composite call; later pages from queryMore. The cursor after each page says where to resume.
 import { z } from 'zod';
 
-import type { ContactPage, CrmContact, ReadOptions } from '../../src/crm/contract.ts';
+import type { ContactPage, CrmContact, GoneRecord, ReadOptions } from '../../src/crm/contract.ts';
 import type { QueryPage, SalesforceApi } from './api.ts';
 import { errorCodeOf, setupErrorFor } from './api.ts';
 import { BulkQuery, isExpiredJob, recordFromCsv } from './bulk-read.ts';
@@ -24,20 +26,30 @@ const KeySchema = z.object({ stamp: z.iso.datetime(), id: z.string().min(15) });
 type Key = z.infer<typeof KeySchema>;
 
 const ObjectSchema = z.enum(['Contact', 'Lead']);
+/** `changed`: others' edits since the watermark; `refresh`: stale or never scored. A full pass has no phase. */
+const PhaseSchema = z.enum(['changed', 'refresh']);
+type Phase = z.infer<typeof PhaseSchema>;
+
 export const CursorSchema = z.object({
   v: z.literal(1),
   /** The integration user's id: records it modified last are our own writes. */
   user: z.string().optional(),
   watermarks: z.partialRecord(ObjectSchema, KeySchema).default({}),
-  /** A pass in progress: which object, and the last record fully handed over. */
+  /** Whether the org answered for Individual (Data Protection and Privacy, readable) when last asked. */
+  individual: z.object({ available: z.boolean(), checkedAt: z.iso.datetime() }).optional(),
+  /** Deletions and lead conversions are reconciled up to here (the `until` of the last pass that checked them). */
+  removalsUntil: z.iso.datetime().optional(),
+  /** A pass in progress: which step, and the last record fully handed over. */
   pass: z
     .object({
       mode: z.enum(['full', 'incremental']),
       object: ObjectSchema,
+      /** Incremental passes only (absent in cursors from before the split: `changed`). */
+      phase: PhaseSchema.optional(),
       /** When the pass started: later changes (including our own writes) belong to the next pass. */
       until: z.iso.datetime(),
       position: KeySchema.optional(),
-      /** A Bulk 2.0 query job reading this object: the download at `locator`, of which `skip` rows are handed over. */
+      /** A Bulk 2.0 query job reading this step: the download at `locator`, of which `skip` rows are handed over. */
       bulk: z
         .object({
           job: z.string().min(1),
@@ -52,6 +64,11 @@ export const CursorSchema = z.object({
 });
 export type Cursor = z.infer<typeof CursorSchema>;
 type Pass = NonNullable<Cursor['pass']>;
+
+interface Step {
+  object: SalesforceObject;
+  phase?: Phase;
+}
 
 export function parseCursor(text: string | null): Cursor {
   if (text === null || text === '') return { v: 1, watermarks: {} };
@@ -92,7 +109,40 @@ const BaseRecordSchema = z
   })
   .and(InfluenceValuesSchema);
 
+const DeletedSchema = z.object({
+  deletedRecords: z.array(z.object({ id: z.string().min(15), deletedDate: z.string() })),
+});
+
 const IDS_PER_QUERY = 200;
+/** How long "this org has no readable Individual" is believed before asking again. */
+const INDIVIDUAL_RECHECK_MS = 24 * 3600 * 1000;
+/** Get Deleted reaches 30 days back (resources_getdeleted.htm); a day's margin for clocks. */
+const DELETED_WINDOW_MS = 29 * 24 * 3600 * 1000;
+
+/** `Didn't understand relationship 'Individual'` / `No such column 'IndividualId'`: no (readable) Individual. */
+function isIndividualMissing(error: unknown): boolean {
+  return (
+    errorCodeOf(error) === 'INVALID_FIELD' &&
+    error instanceof Error &&
+    /relationship 'Individual'|column 'IndividualId'|column 'HasOptedOutProfiling'/.test(error.message)
+  );
+}
+
+/** The deletions one run learned of (with when), handed over with the pass's last page. */
+interface Removals {
+  pending: Map<string, { record: GoneRecord; at: number }>;
+  /** Whether this run asked for the deletions since the last check (so the cursor may say they are known). */
+  checked: boolean;
+}
+
+const ConvertedLeadSchema = z.looseObject({
+  Id: z.string().min(15),
+  SystemModstamp: z.string(),
+  IsConverted: z.literal(true),
+  ConvertedContactId: z.string().nullish(),
+});
+/** The lowest id: a watermark at a pass's `until` sits before any record stamped that second. */
+const LOWEST_ID = '000000000000000';
 
 export class ContactReader {
   private readonly bulk: BulkQuery;
@@ -105,7 +155,14 @@ export class ContactReader {
     this.bulk = new BulkQuery(api, options);
   }
 
-  private selectList(): string {
+  /** Whether to ask for Individual: configured, and not known to be missing (re-asked once a day). */
+  private usesIndividual(state: Cursor): boolean {
+    if (!this.options.optOut.individual) return false;
+    const known = state.individual;
+    return !known || known.available || Date.now() - Date.parse(known.checkedAt) > INDIVIDUAL_RECHECK_MS;
+  }
+
+  private selectList(individual: boolean, conversions = false): string {
     const fields = new Set([
       'Id',
       'FirstName',
@@ -116,44 +173,83 @@ export class ContactReader {
       ...Object.values(SALESFORCE_FIELDS),
     ]);
     if (this.options.optOut.field) fields.add(this.options.optOut.field);
-    if (this.options.optOut.individual) fields.add('Individual.HasOptedOutProfiling');
+    if (individual) fields.add('Individual.HasOptedOutProfiling');
+    if (conversions) fields.add('IsConverted').add('ConvertedContactId');
     return [...fields].map(soqlField).join(', ');
   }
 
-  /** Conditions meaning "this person opted out of profiling". */
-  private optedOutCondition(): string | undefined {
+  /**
+   * "Not opted out", written so a record without an Individual is kept by documented semantics: a filter on a
+   * relationship field never matches when the parent is missing, so `IndividualId = null` is said explicitly
+   * (never `NOT (… OR Individual.X = true)`, whose treatment of a missing parent is undocumented).
+   */
+  private notOptedOut(individual: boolean): string[] {
     const parts: string[] = [];
-    if (this.options.optOut.field) parts.push(`${soqlField(this.options.optOut.field)} = true`);
-    if (this.options.optOut.individual) parts.push('Individual.HasOptedOutProfiling = true');
-    return parts.length === 0 ? undefined : `(${parts.join(' OR ')})`;
+    if (this.options.optOut.field) parts.push(`${soqlField(this.options.optOut.field)} = false`);
+    if (individual) parts.push('(IndividualId = null OR Individual.HasOptedOutProfiling = false)');
+    return parts;
   }
 
-  /** The SOQL for one object's pass, resuming after `position`. */
+  /** The steps of a pass, in order. */
+  private steps(mode: Pass['mode']): Step[] {
+    return this.options.objects.flatMap((object): Step[] =>
+      mode === 'full'
+        ? [{ object }]
+        : [
+            { object, phase: 'changed' },
+            { object, phase: 'refresh' },
+          ],
+    );
+  }
+
+  private stepIndex(pass: Pass): number {
+    const phase = pass.mode === 'full' ? undefined : (pass.phase ?? 'changed');
+    return this.steps(pass.mode).findIndex((s) => s.object === pass.object && s.phase === phase);
+  }
+
+  /** The pass moved on to the step after `pass`'s, or undefined when it was the last. */
+  private nextPass(pass: Pass): Pass | undefined {
+    const next = this.steps(pass.mode)[this.stepIndex(pass) + 1];
+    if (!next) return undefined;
+    return { mode: pass.mode, object: next.object, until: pass.until, ...(next.phase ? { phase: next.phase } : {}) };
+  }
+
+  /** The SOQL for one step of a pass, resuming after `position`; Bulk queries go without ORDER BY. */
   buildSoql(
-    object: SalesforceObject,
+    step: Step,
     pass: Pass,
-    watermark: Key | undefined,
+    state: Cursor,
     position: Key | undefined,
     staleBefore: Date,
-    userId: string,
+    ordered = true,
   ): string {
-    const { mode } = pass;
+    const individual = this.usesIndividual(state);
     const where: string[] = [`SystemModstamp <= ${soqlDatetime(pass.until)}`];
-    if (object === 'Lead') where.push('IsConverted = false');
-    if (mode === 'incremental' && watermark) {
+    // Leads converted since the last check come back (as removals) from the changed step, or from a full pass of
+    // an org we already know; otherwise converted leads are not read at all.
+    const convertedSince = step.object === 'Lead' ? this.removalsSince(state) : undefined;
+    const conversions = convertedSince !== undefined && step.phase !== 'refresh';
+    if (step.object === 'Lead' && !conversions) where.push('IsConverted = false');
+    if (conversions && step.phase === undefined)
+      where.push(`(IsConverted = false OR SystemModstamp >= ${soqlDatetime(convertedSince)})`);
+    const watermark = state.watermarks[step.object];
+    if (step.phase === 'changed' && watermark) {
       const since = new Date(Date.parse(watermark.stamp) - this.options.overlapSeconds * 1000);
-      const changed = `(SystemModstamp >= ${soqlDatetime(since)} AND LastModifiedById != ${soqlId(userId)})`;
+      where.push(`SystemModstamp >= ${soqlDatetime(since)}`, `LastModifiedById != ${soqlId(state.user!)}`);
+    }
+    if (step.phase === 'refresh') {
       const scoredAt = soqlField(SALESFORCE_FIELDS.scoredAt);
-      const optedOut = this.optedOutCondition();
       // Never-scored opted-out records need nothing (already clear); an old score of an opted-out one is cleared once.
-      const neverScored = optedOut ? `(${scoredAt} = null AND (NOT ${optedOut}))` : `${scoredAt} = null`;
-      where.push(`(${changed} OR ${scoredAt} < ${soqlDatetime(staleBefore)} OR ${neverScored})`);
+      const neverScored = [`${scoredAt} = null`, ...this.notOptedOut(individual)].join(' AND ');
+      where.push(`(${scoredAt} < ${soqlDatetime(staleBefore)} OR (${neverScored}))`);
     }
     if (position) {
       const stamp = soqlDatetime(position.stamp);
       where.push(`(SystemModstamp > ${stamp} OR (SystemModstamp = ${stamp} AND Id > ${soqlId(position.id)}))`);
     }
-    return `SELECT ${this.selectList()} FROM ${object}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY SystemModstamp, Id`;
+    // ORDER BY turns off PK chunking in Bulk 2.0 and times out on large objects (bulk_api_2_0_troubleshoot_query_timeouts).
+    const order = ordered ? ' ORDER BY SystemModstamp, Id' : '';
+    return `SELECT ${this.selectList(individual, conversions)} FROM ${step.object} WHERE ${where.join(' AND ')}${order}`;
   }
 
   async *read(cursorText: string | null, options: ReadOptions): AsyncGenerator<ContactPage> {
@@ -164,96 +260,220 @@ export class ContactReader {
     const state = options.full ? { ...parseCursor(cursorText), pass: undefined } : parseCursor(cursorText);
     state.user ??= await this.userId();
     const objects = this.options.objects;
-    if (!state.pass || !objects.includes(state.pass.object)) {
+    if (!state.pass || !objects.includes(state.pass.object) || this.stepIndex(state.pass) < 0) {
       const mode = options.full || Object.keys(state.watermarks).length === 0 ? 'full' : 'incremental';
-      state.pass = { mode, object: objects[0]!, until: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString() };
+      const until = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+      state.pass = { mode, object: objects[0]!, until, ...(mode === 'incremental' ? { phase: 'changed' } : {}) };
     }
+    const until = state.pass.until;
     let lastYielded: string | null = cursorText;
+    const removals: Removals = { pending: new Map(), checked: false };
+    /** Ids handed over by a `changed` step, so the `refresh` step does not hand them over twice. */
+    const changedIds = new Set<string>();
+
     if (state.pass.bulk) {
-      for await (const page of this.readBulk(state, options.staleBefore)) {
+      for await (const page of this.readBulk(state, options.staleBefore, removals)) {
         lastYielded = page.cursor;
         yield page;
       }
     }
-    if (!state.pass) {
-      const final = JSON.stringify(state);
-      if (final !== lastYielded) yield { contacts: [], cursor: final };
-      return;
-    }
-    const pass = state.pass;
-    const remaining = objects.slice(objects.indexOf(pass.object));
-    const soqls = remaining.map((object, k) =>
-      this.buildSoql(
-        object,
-        pass,
-        state.watermarks[object],
-        k === 0 ? pass.position : undefined,
-        options.staleBefore,
-        state.user!,
-      ),
-    );
-    const firstPages = await this.api.queries<Record<string, unknown>>(soqls);
-
-    for (const [k, object] of remaining.entries()) {
-      const first = firstPages[k]!;
-      if (first instanceof Error) throw setupErrorFor(first) ?? first;
-      // The first page's totalSize is the object's count: a large first full pass goes through Bulk 2.0 instead.
-      if (pass.mode === 'full' && (k > 0 || !pass.position) && first.totalSize > this.options.bulkQueryThreshold) {
-        state.pass = { mode: pass.mode, object, until: pass.until };
-        for await (const page of this.readBulk(state, options.staleBefore)) {
+    if (state.pass) {
+      const pass: Pass = state.pass;
+      const remaining = this.steps(pass.mode).slice(this.stepIndex(pass));
+      const first = await this.firstPages(state, remaining, pass, options.staleBefore, removals);
+      for (const [k, step] of remaining.entries()) {
+        const stepPass: Pass = {
+          mode: pass.mode,
+          object: step.object,
+          until,
+          ...(step.phase ? { phase: step.phase } : {}),
+        };
+        if (k === 0 && pass.position) stepPass.position = pass.position;
+        const answer = first.pages[k]!;
+        // The first page's totalSize is the object's count: a large first full pass goes through Bulk 2.0 instead.
+        const tooLarge =
+          !(answer instanceof Error) &&
+          pass.mode === 'full' &&
+          !stepPass.position &&
+          answer.totalSize > this.options.bulkQueryThreshold;
+        // A step that scans (the refresh step: our fields are not indexed; a full pass) can time out on a large
+        // object: Bulk 2.0 chunks it by primary key instead.
+        const timedOut = answer instanceof Error && errorCodeOf(answer) === 'QUERY_TIMEOUT';
+        if (tooLarge || timedOut) {
+          const { position: _restart, ...fresh } = stepPass;
+          state.pass = fresh;
+          for await (const page of this.readBulk(state, options.staleBefore, removals)) {
+            lastYielded = page.cursor;
+            yield page;
+          }
+          continue;
+        }
+        if (answer instanceof Error) throw setupErrorFor(answer) ?? answer;
+        for await (const page of this.readRest(state, stepPass, answer, options.staleBefore, changedIds, removals)) {
           lastYielded = page.cursor;
           yield page;
         }
-        continue;
-      }
-      let page: QueryPage<Record<string, unknown>> = first;
-      let position = k === 0 ? pass.position : undefined;
-      for (;;) {
-        const contacts = page.records.map((record) => toContact(record, object, this.options));
-        const last = contacts.at(-1);
-        if (last) position = { stamp: last.modifiedAt, id: last.id };
-        const more = !page.done && page.nextRecordsUrl !== undefined;
-        if (more) {
-          state.pass = { ...pass, object, ...(position ? { position } : {}) };
-        } else {
-          const watermark = maxKey(state.watermarks[object], position);
-          if (watermark) state.watermarks[object] = watermark;
-          const next = remaining[k + 1];
-          state.pass = next ? { mode: pass.mode, object: next, until: pass.until } : undefined;
-        }
-        const cursor = JSON.stringify(state);
-        if (contacts.length > 0) {
-          lastYielded = cursor;
-          yield { contacts, cursor };
-        }
-        if (!more) break;
-        page = await this.next(
-          page.nextRecordsUrl!,
-          object,
-          pass,
-          state.watermarks[object],
-          position,
-          options.staleBefore,
-          state.user,
-        );
       }
     }
-    // Hand over the final cursor even when the last pages were empty, so the next run starts a new pass.
+    if (removals.checked) state.removalsUntil = until;
+    // Hand over the final cursor (and the deletions) even when the last pages were empty.
+    const gone = [...removals.pending.values()].map((p) => p.record);
     const final = JSON.stringify(state);
-    if (final !== lastYielded) yield { contacts: [], cursor: final };
+    if (final !== lastYielded || gone.length > 0)
+      yield { contacts: [], cursor: final, ...(gone.length > 0 ? { gone } : {}) };
   }
 
   /**
-   * The current object's full pass through a Bulk 2.0 query job, resuming at the cursor's job and locator (an
-   * expired job restarts the object's pass: records may be read twice, never lost). Leaves `state.pass` on the next
-   * object, or undefined after the last one, and the watermark where the REST pass would leave it.
+   * The first page of every remaining step and the deletions and conversions since the last pass, in one Composite
+   * call. An org without a readable Individual answers INVALID_FIELD for every query: that is
+   * remembered in the cursor and the call is made again without it.
    */
-  private async *readBulk(state: Cursor, staleBefore: Date): AsyncGenerator<ContactPage> {
+  private async firstPages(
+    state: Cursor,
+    steps: Step[],
+    pass: Pass,
+    staleBefore: Date,
+    removals: Removals,
+  ): Promise<{ pages: (QueryPage<Record<string, unknown>> | Error)[] }> {
+    for (;;) {
+      const urls = steps.map((step, k) =>
+        this.api.queryUrl(this.buildSoql(step, pass, state, k === 0 ? pass.position : undefined, staleBefore)),
+      );
+      const deletedUrls = this.deletedUrls(state, pass.until);
+      const answers = await this.api.getMany<unknown>([...urls, ...deletedUrls]);
+      const pages = answers.slice(0, urls.length) as (QueryPage<Record<string, unknown>> | Error)[];
+      if (this.usesIndividual(state) && pages.some(isIndividualMissing)) {
+        state.individual = { available: false, checkedAt: new Date().toISOString() };
+        continue;
+      }
+      if (this.usesIndividual(state)) state.individual = { available: true, checkedAt: new Date().toISOString() };
+      this.noteDeleted(removals, answers.slice(urls.length));
+      return { pages };
+    }
+  }
+
+  /** Where the last check for deletions and conversions ended (less the overlap), or undefined before a first pass. */
+  private removalsSince(state: Cursor): Date | undefined {
+    const stamps = Object.values(state.watermarks).map((w) => Date.parse(w.stamp));
+    const from = state.removalsUntil
+      ? Date.parse(state.removalsUntil)
+      : stamps.length
+        ? Math.min(...stamps)
+        : undefined;
+    if (from === undefined) return undefined;
+    return new Date(Math.max(from - this.options.overlapSeconds * 1000, Date.now() - DELETED_WINDOW_MS));
+  }
+
+  /** sObject Get Deleted for each object since the last check (nothing to check before a first pass ends). */
+  private deletedUrls(state: Cursor, until: string): string[] {
+    const since = this.removalsSince(state);
+    if (since === undefined) return [];
+    const end = new Date(Math.max(Date.parse(until), since.getTime()));
+    // `YYYY-MM-DDTHH:mm:ss+00:00` as jsforce formats it; the API ignores the seconds.
+    const date = (d: Date): string => encodeURIComponent(d.toISOString().replace(/\.\d{3}Z$/, '+00:00'));
+    return this.options.objects.map(
+      (object) =>
+        `/services/data/v${this.api.version}/sobjects/${object}/deleted/?start=${date(since)}&end=${date(end)}`,
+    );
+  }
+
+  private noteDeleted(removals: Removals, answers: unknown[]): void {
+    removals.checked = true;
+    this.options.objects.forEach((_object, k) => {
+      const answer = answers[k];
+      if (answer === undefined) return;
+      if (answer instanceof Error) throw setupErrorFor(answer) ?? answer;
+      for (const { id, deletedDate } of DeletedSchema.parse(answer).deletedRecords) {
+        const at = Date.parse(isoFromSalesforce(deletedDate));
+        removals.pending.set(id, { record: { id, reason: 'deleted' }, at });
+      }
+    });
+  }
+
+  /**
+   * Records of one page → contacts, and converted leads → removals (handed over with the page, so a crash after it
+   * loses none); a record read after its deletion was restored stays. `last` is the key of the page's last record,
+   * converted ones included: they hold a place in the order.
+   */
+  private fromRecords(
+    records: Record<string, unknown>[],
+    object: SalesforceObject,
+    removals: Removals,
+  ): { contacts: CrmContact[]; converted: GoneRecord[]; last: Key | undefined } {
+    const contacts: CrmContact[] = [];
+    const converted: GoneRecord[] = [];
+    let last: Key | undefined;
+    for (const raw of records) {
+      const conversion = object === 'Lead' && raw.IsConverted === true ? ConvertedLeadSchema.safeParse(raw) : undefined;
+      if (conversion?.success) {
+        const lead = conversion.data;
+        // A converted lead lives on as its contact: gone as a lead, merged into the contact.
+        converted.push({
+          id: lead.Id,
+          reason: 'merged',
+          ...(lead.ConvertedContactId ? { mergedInto: lead.ConvertedContactId } : {}),
+        });
+        last = maxKey(last, { stamp: isoFromSalesforce(lead.SystemModstamp), id: lead.Id });
+        continue;
+      }
+      const contact = toContact(raw, object, this.options);
+      const pending = removals.pending.get(contact.id);
+      if (pending && Date.parse(contact.modifiedAt) > pending.at) removals.pending.delete(contact.id);
+      contacts.push(contact);
+      last = maxKey(last, { stamp: contact.modifiedAt, id: contact.id });
+    }
+    return { contacts, converted, last };
+  }
+
+  /** After a changed step (or a full pass) every change up to the pass's start is read: the watermark moves there. */
+  private finishStep(state: Cursor, pass: Pass, last: Key | undefined): void {
+    if (pass.phase !== 'refresh') {
+      const watermark = maxKey(maxKey(state.watermarks[pass.object], last), { stamp: pass.until, id: LOWEST_ID });
+      if (watermark) state.watermarks[pass.object] = watermark;
+    }
+    const { bulk: _done, position: _position, ...step } = pass;
+    state.pass = this.nextPass(step);
+  }
+
+  /** One step through REST pages, from its first page; leaves `state.pass` on the next step when done. */
+  private async *readRest(
+    state: Cursor,
+    pass: Pass,
+    first: QueryPage<Record<string, unknown>>,
+    staleBefore: Date,
+    changedIds: Set<string>,
+    removals: Removals,
+  ): AsyncGenerator<ContactPage> {
+    let page = first;
+    let position = pass.position;
+    for (;;) {
+      const { contacts: read, converted, last } = this.fromRecords(page.records, pass.object, removals);
+      if (last) position = last;
+      const contacts = pass.phase === 'refresh' ? read.filter((c) => !changedIds.has(c.id)) : read;
+      if (pass.phase === 'changed') for (const c of read) changedIds.add(c.id);
+      const more = !page.done && page.nextRecordsUrl !== undefined;
+      if (more) state.pass = { ...pass, ...(position ? { position } : {}) };
+      else this.finishStep(state, pass, position);
+      if (contacts.length > 0 || converted.length > 0)
+        yield { contacts, cursor: JSON.stringify(state), ...(converted.length > 0 ? { gone: converted } : {}) };
+      if (!more) return;
+      page = await this.next(page.nextRecordsUrl!, pass, state, position, staleBefore);
+    }
+  }
+
+  /**
+   * The current step through a Bulk 2.0 query job, resuming at the cursor's job and locator (an expired job
+   * restarts the step: records may be read twice, never lost). Leaves `state.pass` on the next step, or undefined
+   * after the last one, and the watermark where the REST pass would leave it.
+   */
+  private async *readBulk(state: Cursor, staleBefore: Date, removals: Removals): AsyncGenerator<ContactPage> {
     const pass = state.pass!;
     const object = pass.object;
-    const soql = this.buildSoql(object, pass, undefined, undefined, staleBefore, state.user!);
+    const step: Step = { object, ...(pass.phase && pass.mode === 'incremental' ? { phase: pass.phase } : {}) };
+    const soql = this.buildSoql(step, pass, state, undefined, staleBefore, false);
     const booleans = new Set([
       'Individual.HasOptedOutProfiling',
+      'IsConverted',
       ...(this.options.optOut.field ? [this.options.optOut.field] : []),
     ]);
     let bulk = pass.bulk ?? { job: await this.bulk.start(soql), skip: 0 };
@@ -270,11 +490,12 @@ export class ContactReader {
       let start = bulk.skip;
       do {
         const end = Math.min(rows.length, start + this.options.queryBatchSize);
-        const contacts = rows
-          .slice(start, end)
-          .map((row) => toContact(recordFromCsv(row, booleans), object, this.options));
-        let max = bulk.max;
-        for (const c of contacts) max = maxKey(max, { stamp: c.modifiedAt, id: c.id });
+        const { contacts, converted, last } = this.fromRecords(
+          rows.slice(start, end).map((row) => recordFromCsv(row, booleans)),
+          object,
+          removals,
+        );
+        const max = maxKey(bulk.max, last);
         bulk = { ...bulk, skip: end, ...(max ? { max } : {}) };
         if (end < rows.length || download.next !== null) {
           state.pass = {
@@ -283,13 +504,10 @@ export class ContactReader {
               end < rows.length ? bulk : { job: bulk.job, locator: download.next!, skip: 0, ...(max ? { max } : {}) },
           };
         } else {
-          const watermark = maxKey(state.watermarks[object], max);
-          if (watermark) state.watermarks[object] = watermark;
-          const objects = this.options.objects;
-          const next = objects[objects.indexOf(object) + 1];
-          state.pass = next ? { mode: pass.mode, object: next, until: pass.until } : undefined;
+          this.finishStep(state, pass, max);
         }
-        if (contacts.length > 0) yield { contacts, cursor: JSON.stringify(state) };
+        if (contacts.length > 0 || converted.length > 0)
+          yield { contacts, cursor: JSON.stringify(state), ...(converted.length > 0 ? { gone: converted } : {}) };
         start = end;
       } while (start < rows.length);
       if (download.next === null) return;
@@ -300,25 +518,39 @@ export class ContactReader {
   /** The next page; an expired query locator is replaced by a fresh keyset query from the position. */
   private async next(
     url: string,
-    object: SalesforceObject,
     pass: Pass,
-    watermark: Key | undefined,
+    state: Cursor,
     position: Key | undefined,
     staleBefore: Date,
-    userId: string,
   ): Promise<QueryPage<Record<string, unknown>>> {
     try {
       return await this.api.queryMore<Record<string, unknown>>(url);
     } catch (error) {
       if (errorCodeOf(error) !== 'INVALID_QUERY_LOCATOR') throw error;
-      return this.api.query<Record<string, unknown>>(
-        this.buildSoql(object, pass, watermark, position, staleBefore, userId),
-      );
+      const step: Step = { object: pass.object, ...(pass.phase ? { phase: pass.phase } : {}) };
+      return this.api.query<Record<string, unknown>>(this.buildSoql(step, pass, state, position, staleBefore));
+    }
+  }
+
+  /** One query's first page, asked again without Individual where the org has none readable. */
+  private async firstPage(
+    state: Cursor,
+    soql: (individual: boolean) => string,
+  ): Promise<QueryPage<Record<string, unknown>>> {
+    for (;;) {
+      const individual = this.usesIndividual(state);
+      const [answer] = await this.api.getMany<QueryPage<Record<string, unknown>>>([
+        this.api.queryUrl(soql(individual)),
+      ]);
+      if (!(answer instanceof Error)) return answer!;
+      if (!individual || !isIndividualMissing(answer)) throw setupErrorFor(answer) ?? answer;
+      state.individual = { available: false, checkedAt: new Date().toISOString() };
     }
   }
 
   private async *readIds(ids: readonly string[], cursorText: string | null): AsyncGenerator<ContactPage> {
     const cursor = cursorText ?? JSON.stringify({ v: 1, watermarks: {} });
+    const state = parseCursor(cursorText);
     const byObject: Record<SalesforceObject, string[]> = { Contact: [], Lead: [] };
     for (const id of ids) {
       if (id.startsWith('003')) byObject.Contact.push(id);
@@ -329,8 +561,10 @@ export class ContactReader {
       for (let i = 0; i < list.length; i += IDS_PER_QUERY) {
         const chunk = list.slice(i, i + IDS_PER_QUERY);
         const converted = object === 'Lead' ? ' AND IsConverted = false' : '';
-        let page = await this.api.query<Record<string, unknown>>(
-          `SELECT ${this.selectList()} FROM ${object} WHERE Id IN (${chunk.map(soqlId).join(', ')})${converted} ORDER BY SystemModstamp, Id`,
+        let page = await this.firstPage(
+          state,
+          (individual) =>
+            `SELECT ${this.selectList(individual)} FROM ${object} WHERE Id IN (${chunk.map(soqlId).join(', ')})${converted} ORDER BY SystemModstamp, Id`,
         );
         for (;;) {
           const contacts = page.records.map((record) => toContact(record, object, this.options));

@@ -1,7 +1,9 @@
 // Write-back at the platform's limit: sObject Collections of ≤ 200 records, five to a Composite call (1,000
 // records per API call, `allOrNone: false`, results matched by index), Bulk API 2.0 ingest above a threshold.
-// Row locks are retried with backoff in smaller batches; validation errors are reported once, not retried;
-// converted leads are skipped with a reason; a deleted or read-only field stops the run with the fix.
+// A trigger or flow that throws fails its whole chunk: the chunk is split until the one record it belongs to is
+// alone and the others are saved. Row locks are retried with backoff in smaller batches; duplicate-rule alerts are
+// acknowledged (`Sforce-Duplicate-Rule-Header: allowSave=true`), blocks and validation errors are reported once,
+// not retried; converted leads are skipped with a reason; a deleted or read-only field stops the run with the fix.
 import type { ScoreUpdate, WriteResult } from '../../src/crm/contract.ts';
 import { SetupError } from '../../src/crm/errors.ts';
 import type { SalesforceApi } from './api.ts';
@@ -39,10 +41,40 @@ const NOT_RETRYABLE = new Set([
   'DUPLICATE_VALUE',
   'INSUFFICIENT_ACCESS_OR_READONLY',
   'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY',
+  'DUPLICATES_DETECTED',
+  'CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY',
+  'CANNOT_EXECUTE_FLOW_TRIGGER',
 ]);
+/**
+ * An Apex trigger's unhandled exception or a failing record-triggered flow rolls back the whole DML chunk: every
+ * record of the collection carries the one record's error (apex_dml_bulk_exceptions.htm).
+ */
+const CHUNK_FAILURES = new Set(['CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY', 'CANNOT_EXECUTE_FLOW_TRIGGER']);
+/** The Duplicate Rule header exists from API 52.0 (headers_duplicaterules.htm). */
+const DUPLICATE_HEADER_VERSION = 52;
+/** What the admin can do about a per-record refusal that is not ours to fix. */
+const ADVICE: Record<string, string> = {
+  DUPLICATES_DETECTED:
+    ' (a duplicate rule blocks saving this record: merge the duplicates, or set the rule to Allow for the integration user)',
+  INSUFFICIENT_ACCESS_OR_READONLY:
+    ' (the integration user cannot edit this record: share Contacts/Leads Read/Write with it through a sharing rule, or grant Modify All)',
+  CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY: " (an Apex trigger in the org failed on this record: its owner's fix)",
+  CANNOT_EXECUTE_FLOW_TRIGGER: " (a record-triggered flow in the org failed on this record: its owner's fix)",
+};
 const SCHEMA_DRIFT = new Set(['INVALID_FIELD', 'INVALID_FIELD_FOR_INSERT_UPDATE']);
 
 function resultFor(id: string, error: SaveError): WriteResult {
+  // Deleted (or merged away) since it was read: nothing to retry, nothing to keep (the engine forgets it).
+  if (error.statusCode === 'ENTITY_IS_DELETED') {
+    return {
+      id,
+      ok: false,
+      code: 'ENTITY_IS_DELETED',
+      message: 'the record was deleted in Salesforce after it was read',
+      retryable: false,
+      gone: { id, reason: 'deleted' },
+    };
+  }
   if (error.statusCode === 'CANNOT_UPDATE_CONVERTED_LEAD') {
     return {
       id,
@@ -51,6 +83,8 @@ function resultFor(id: string, error: SaveError): WriteResult {
       message:
         'skipped: the lead was converted, so Salesforce no longer lets it be updated (its contact is scored instead)',
       retryable: false,
+      // It lives on as its contact (read and scored as one): nothing of the lead is kept.
+      gone: { id, reason: 'merged' },
     };
   }
   const fields = error.fields && error.fields.length > 0 ? ` (${error.fields.join(', ')})` : '';
@@ -58,7 +92,7 @@ function resultFor(id: string, error: SaveError): WriteResult {
     id,
     ok: false,
     code: error.statusCode,
-    message: `${error.message}${fields}`,
+    message: `${error.message}${fields}${ADVICE[error.statusCode] ?? ''}`,
     retryable: !NOT_RETRYABLE.has(error.statusCode),
   };
 }
@@ -88,28 +122,54 @@ export class ScoreWriter {
 
   async write(updates: readonly ScoreUpdate[]): Promise<WriteResult[]> {
     if (updates.length === 0) return [];
-    const results =
-      updates.length > this.options.bulkWriteThreshold
-        ? await this.writeBulk(updates)
-        : await this.writeComposite(updates, COLLECTION_SIZE);
+    const bulk = updates.length > this.options.bulkWriteThreshold;
+    const results = bulk ? await this.writeBulk(updates) : await this.writeComposite(updates, COLLECTION_SIZE);
+    // Bulk API 2.0 takes no duplicate-rule header: alerts it met are acknowledged through Composite.
+    if (bulk) await this.resend(updates, results, (r) => r.code === 'DUPLICATES_DETECTED', COLLECTION_SIZE);
+    await this.isolateChunkFailures(updates, results);
     return this.retryLocked(updates, results);
+  }
+
+  /** Sends the failed records `which` selects again, in collections of `size`; their new results replace the old. */
+  private async resend(
+    updates: readonly ScoreUpdate[],
+    results: WriteResult[],
+    which: (failed: Extract<WriteResult, { ok: false }>) => boolean,
+    size: number,
+  ): Promise<void> {
+    const again = results.flatMap((r, index) => (!r.ok && which(r) ? [index] : []));
+    if (again.length === 0) return;
+    const retried = await this.writeComposite(
+      again.map((index) => updates[index]!),
+      size,
+    );
+    again.forEach((index, k) => {
+      results[index] = retried[k]!;
+    });
+  }
+
+  /**
+   * A chunk failed for one record's trigger or flow: split the failed records into five times smaller collections
+   * (one Composite call per round: 200 → 40 → 8 → 2 → 1) until each failure is alone; the others are saved.
+   */
+  private async isolateChunkFailures(updates: readonly ScoreUpdate[], results: WriteResult[]): Promise<void> {
+    const failed = (r: Extract<WriteResult, { ok: false }>): boolean => CHUNK_FAILURES.has(r.code);
+    let size = COLLECTION_SIZE;
+    while (size > 1 && results.filter((r) => !r.ok && failed(r)).length > 1) {
+      size = Math.ceil(size / COLLECTIONS_PER_COMPOSITE);
+      await this.resend(updates, results, failed, size);
+    }
   }
 
   /** UNABLE_TO_LOCK_ROW: wait, then resend only those records in ever smaller collections. */
   private async retryLocked(updates: readonly ScoreUpdate[], results: WriteResult[]): Promise<WriteResult[]> {
+    const locked = (r: Extract<WriteResult, { ok: false }>): boolean => r.code === 'UNABLE_TO_LOCK_ROW';
     let size = COLLECTION_SIZE;
     for (let attempt = 1; attempt <= this.options.lockRetries; attempt++) {
-      const locked = results.flatMap((r, index) => (!r.ok && r.code === 'UNABLE_TO_LOCK_ROW' ? [index] : []));
-      if (locked.length === 0) break;
+      if (!results.some((r) => !r.ok && locked(r))) break;
       size = Math.max(1, Math.floor(size / 4));
       await this.sleep(this.options.lockBackoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
-      const retried = await this.writeComposite(
-        locked.map((index) => updates[index]!),
-        size,
-      );
-      locked.forEach((index, k) => {
-        results[index] = retried[k]!;
-      });
+      await this.resend(updates, results, locked, size);
     }
     return results;
   }
@@ -127,6 +187,10 @@ export class ScoreWriter {
           method: 'PATCH',
           url: `/services/data/v${this.api.version}/composite/sobjects`,
           referenceId: `scores${k}`,
+          // Our fields on a record a duplicate rule flags: acknowledge the alert (a block still refuses it).
+          ...(Number(this.api.version) >= DUPLICATE_HEADER_VERSION
+            ? { httpHeaders: { 'Sforce-Duplicate-Rule-Header': 'allowSave=true' } }
+            : {}),
           body: {
             allOrNone: false,
             records: records.map((u) => ({

@@ -2,6 +2,7 @@
 // `--json` and tables). Opened once per command and always closed.
 import pino from 'pino';
 
+import { HubSpotPortals } from '../../connectors/hubspot/portals.ts';
 import type { AppConfig } from '../config.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -14,6 +15,8 @@ export interface CliContext {
   config: AppConfig;
   store: Store;
   logger: Logger;
+  /** What connectors of one HubSpot portal share in this process (limiter, token refresh); one per command. */
+  hubspotPortals?: HubSpotPortals;
 }
 
 export function loadCliConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -38,7 +41,7 @@ export async function withContext<T>(run: (ctx: CliContext) => Promise<T>): Prom
   const logger = createCliLogger(config);
   const store = await openStore(config);
   try {
-    return await run({ config, store, logger });
+    return await run({ config, store, logger, hubspotPortals: new HubSpotPortals() });
   } finally {
     await store.close();
   }

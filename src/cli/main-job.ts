@@ -1,10 +1,9 @@
 // The main job (`npm start`): sync the CRM whose credentials are in the environment, else run the sandbox demo.
 import type { AppConfig } from '../config.ts';
+import { salesforceInEnvironment } from './open-salesforce.ts';
 
 export function mainJobArgs(config: AppConfig, extra: readonly string[]): string[] {
-  const salesforce =
-    config.SALESFORCE_INSTANCE_URL !== undefined &&
-    (config.SALESFORCE_ACCESS_TOKEN !== undefined || config.SALESFORCE_REFRESH_TOKEN !== undefined);
+  const salesforce = salesforceInEnvironment(config);
   const hubspot = config.HUBSPOT_ACCESS_TOKEN !== undefined;
   if (salesforce && hubspot) {
     throw new Error(

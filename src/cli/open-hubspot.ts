@@ -76,6 +76,7 @@ export async function open(ctx: OpenContext): Promise<OpenedCrm> {
       ...settingsOf(installed, baseUrl),
     };
     const connector = createHubSpotConnector(options, {
+      ...(ctx.hubspotPortals === undefined ? {} : { portals: ctx.hubspotPortals }),
       onTokens: async (tokens) => {
         const current = await store.getConnection(installed.id);
         if (current === null) return;
@@ -105,11 +106,14 @@ export async function open(ctx: OpenContext): Promise<OpenedCrm> {
       settings: {},
     });
   }
-  const connector = createHubSpotConnector({
-    baseUrl,
-    portalKey: `${baseUrl}#${connectionId}`,
-    auth: { kind: 'private', accessToken: config.HUBSPOT_ACCESS_TOKEN },
-    ...settingsOf(existing, baseUrl),
-  });
+  const connector = createHubSpotConnector(
+    {
+      baseUrl,
+      portalKey: `${baseUrl}#${connectionId}`,
+      auth: { kind: 'private', accessToken: config.HUBSPOT_ACCESS_TOKEN },
+      ...settingsOf(existing, baseUrl),
+    },
+    ctx.hubspotPortals === undefined ? {} : { portals: ctx.hubspotPortals },
+  );
   return { connectionId, connector };
 }

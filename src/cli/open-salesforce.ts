@@ -1,12 +1,14 @@
-// Opens the Salesforce connection for the CLI: the org's credentials from the environment (SALESFORCE_*), or an
-// org connected through the admin UI (OAuth tokens in the store). Rotated refresh tokens are written back to the
-// store, so the next run uses the live one even though the environment still holds the first.
+// Opens the Salesforce connection for the CLI: the org's credentials from the environment (SALESFORCE_*: a token,
+// a refresh token, or the JWT bearer flow's key and username), or an org connected through the admin UI (OAuth
+// tokens in the store). Rotated refresh tokens are written back to the store, so the next run uses the live one
+// even though the environment still holds the first.
 import { createHash } from 'node:crypto';
 
 import { z } from 'zod';
 
 import type { SalesforceOptionsInput, SalesforceTokens } from '../../connectors/salesforce/index.ts';
 import { SalesforceConnector, SalesforceOptionsSchema } from '../../connectors/salesforce/index.ts';
+import type { AppConfig } from '../config.ts';
 import type { Connection, Store } from '../store/contract.ts';
 import type { OpenContext, OpenedCrm } from './crms.ts';
 import { CliError } from './errors.ts';
@@ -62,12 +64,27 @@ function persistTokens(store: Store, connectionId: string, source: string) {
   };
 }
 
+/** Whether the environment names an org and a way in (a token, a refresh token or the JWT bearer flow). */
+export function salesforceInEnvironment(config: AppConfig): boolean {
+  return (
+    config.SALESFORCE_INSTANCE_URL !== undefined &&
+    (config.SALESFORCE_ACCESS_TOKEN !== undefined ||
+      config.SALESFORCE_REFRESH_TOKEN !== undefined ||
+      config.SALESFORCE_JWT_KEY !== undefined)
+  );
+}
+
 export async function open(ctx: OpenContext): Promise<OpenedCrm> {
   const { config, store } = ctx;
   const envRefresh = config.SALESFORCE_REFRESH_TOKEN;
   const envAccess = config.SALESFORCE_ACCESS_TOKEN;
   const instanceUrl = config.SALESFORCE_INSTANCE_URL;
-  if (instanceUrl === undefined || (envRefresh === undefined && envAccess === undefined)) {
+  // The JWT bearer flow: the integration user signs in with the app's key, no stored token needed.
+  const jwt =
+    config.SALESFORCE_JWT_KEY !== undefined && config.SALESFORCE_USERNAME !== undefined
+      ? { username: config.SALESFORCE_USERNAME, privateKey: config.SALESFORCE_JWT_KEY }
+      : undefined;
+  if (instanceUrl === undefined || !salesforceInEnvironment(config)) {
     // An org connected in the admin UI keeps everything in the store.
     const installed = (await store.listConnections()).find(
       (c) =>
@@ -85,7 +102,7 @@ export async function open(ctx: OpenContext): Promise<OpenedCrm> {
 
   // One connection per org: the id comes from the org URL, never from a secret.
   const connectionId = `salesforce-${digest(instanceUrl)}`;
-  const source = digest(envRefresh ?? envAccess ?? '');
+  const source = digest(envRefresh ?? envAccess ?? `jwt:${jwt?.username ?? ''}`);
   let connection = await store.getConnection(connectionId);
   if (connection === null) {
     await store.saveConnection({
@@ -120,6 +137,7 @@ export async function open(ctx: OpenContext): Promise<OpenedCrm> {
       ...(config.SALESFORCE_CLIENT_SECRET ? { clientSecret: config.SALESFORCE_CLIENT_SECRET } : {}),
       ...(envAccess ? { accessToken: envAccess } : {}),
       ...(refreshToken ? { refreshToken } : {}),
+      ...(jwt ? { jwt } : {}),
       ...settingsOf(connection),
     },
     { onTokens: persistTokens(store, connectionId, source) },

@@ -123,13 +123,27 @@ export interface ScoreUpdate {
   fields: InfluenceFields;
 }
 
+/**
+ * A record the CRM no longer has under its id (deleted, merged into another, erased for privacy): the engine deletes
+ * everything it holds about it. `mergedInto` is the surviving record, which the CRM returns in its place.
+ */
+export const GoneRecordSchema = z.object({
+  id: z.string().min(1),
+  reason: z.enum(['deleted', 'merged', 'privacy_deletion']),
+  mergedInto: z.string().min(1).optional(),
+});
+export type GoneRecord = z.infer<typeof GoneRecordSchema>;
+
 export type WriteResult =
-  { id: string; ok: true } | { id: string; ok: false; code: string; message: string; retryable: boolean };
+  | { id: string; ok: true }
+  | { id: string; ok: false; code: string; message: string; retryable: boolean; gone?: GoneRecord };
 
 export interface ContactPage {
   contacts: CrmContact[];
   /** Opaque; pass back to `readContacts` to resume after this page. */
   cursor: string;
+  /** Records the connector learned are gone while reading this page. */
+  gone?: GoneRecord[];
 }
 
 export interface ReadOptions {
@@ -164,6 +178,10 @@ export interface SetupReport {
   budget?: { limit: number; remaining: number };
   /** Each problem says what is wrong and the command or step that fixes it. */
   problems: { code: string; message: string; fix: string }[];
+  /** Worth knowing but not in the way of a run (e.g. a fallback in use), with the step that changes it. */
+  notes?: { code: string; message: string; fix?: string }[];
+  /** Records of each object the integration user can see, and how many there are when the CRM says. */
+  visibility?: { objectType: string; visible: number; total?: number }[];
 }
 
 export interface CrmConnector {

@@ -42,6 +42,12 @@ const SESSION_TTL_MS = 8 * 3600_000;
 const SESSION_PRUNE_EVERY_MS = 3600_000;
 
 export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+/** What one portal's webhook events ask for: contacts to (re)score and contacts that are gone. */
+export interface PortalWebhookActions {
+  portalId: number;
+  rescore: string[];
+  forget: { id: string }[];
+}
 
 export interface AdminServerOptions {
   store: Store;
@@ -52,9 +58,8 @@ export interface AdminServerOptions {
   refreshDays: number;
   budgetFloor: number;
   oauth: OAuthSettings;
-  /** The HubSpot webhook handler, given "queue these contact ids of this portal" (signature checked inside). */
-  hubspotWebhook?:
-    ((queue: (contactIds: string[], portalId: number | undefined) => Promise<void>) => WebhookHandler) | undefined;
+  /** The HubSpot webhook handler (signature checked inside), given "act on what this portal's events ask". */
+  hubspotWebhook?: ((deliver: (actions: PortalWebhookActions) => Promise<void>) => WebhookHandler) | undefined;
   /** The handle mapping each CRM's connector reads when the admin has set none (the settings page shows it). */
   defaultHandleMapping?: ServerDeps['defaultHandleMapping'] | undefined;
   /** Reason codes in words, as the CRM picklists label them (contact pages). */
@@ -161,10 +166,22 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     res.json({ ok: true });
   });
   if (options.hubspotWebhook !== undefined) {
-    const handler = options.hubspotWebhook(async (contactIds, portalId) => {
-      const hubspot = (await store.listConnections()).filter((c) => c.crm === 'hubspot' && c.status !== 'disabled');
-      const exact = hubspot.filter((c) => c.id === `hubspot-${portalId ?? ''}`);
-      for (const c of exact.length > 0 ? exact : hubspot) await coordinator.queue(c.id, contactIds);
+    const handler = options.hubspotWebhook(async ({ portalId, rescore, forget }) => {
+      // The portal's own connection only: events of a portal no connection belongs to are dropped, never spread.
+      const connection = (await store.listConnections()).find(
+        (c) => c.crm === 'hubspot' && c.status !== 'disabled' && c.id === `hubspot-${portalId}`,
+      );
+      if (connection === undefined) {
+        logger.warn({ portalId }, 'HubSpot webhook for a portal no connection belongs to: dropped');
+        return;
+      }
+      // Deleted, merged away or erased for privacy: forgotten now, not at the next run.
+      if (forget.length > 0)
+        await store.forgetContacts(
+          connection.id,
+          forget.map((g) => g.id),
+        );
+      if (rescore.length > 0) await coordinator.queue(connection.id, rescore);
     });
     // Before the Host check: webhooks carry no cookie and prove themselves by signature (over the public URL).
     // Raw bytes: the signature covers the body exactly as sent.

@@ -102,6 +102,8 @@ export interface Store {
   ): Promise<Map<string, ScoreHistoryPoint[]>>;
   /** Opt-out: forget everything about one contact except that it opted out. */
   purgeContact(connectionId: string, recordId: string): Promise<void>;
+  /** Records gone from the CRM (deleted, merged away, erased for privacy): their state, history and errors go. */
+  forgetContacts(connectionId: string, recordIds: readonly string[]): Promise<void>;
   pruneHistory(olderThan: Date): Promise<number>;
 
   // provider cache

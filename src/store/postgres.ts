@@ -326,6 +326,13 @@ export class PostgresStore implements Store {
     });
   }
 
+  async forgetContacts(connectionId: string, recordIds: readonly string[]): Promise<void> {
+    if (recordIds.length === 0) return;
+    await this.#transaction(async (client) => {
+      for (const sql of SQL.postgres.forgetContacts) await this.#query(sql, [connectionId, [...recordIds]], client);
+    });
+  }
+
   async pruneHistory(olderThan: Date): Promise<number> {
     return (await this.#query(SQL.pruneHistory, [isoUtc(olderThan)])).count;
   }

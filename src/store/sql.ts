@@ -57,6 +57,12 @@ function setQueries(dialect: 'sqlite' | 'postgres') {
     getCached: `SELECT ${CACHE_COLUMNS} FROM provider_cache WHERE network = ?1 AND ${inSet('handle', 2, dialect)} AND expires_at > ?3`,
     getLastGood: `SELECT ${CACHE_COLUMNS} FROM provider_cache WHERE network = ?1 AND ${inSet('handle', 2, dialect)} AND last_good IS NOT NULL`,
     clearErrors: `DELETE FROM record_errors WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
+    /** Records gone from the CRM (deleted, merged away, erased for privacy): nothing about them is kept. */
+    forgetContacts: [
+      `DELETE FROM score_history WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
+      `DELETE FROM record_errors WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
+      `DELETE FROM contact_sync_state WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
+    ],
   };
 }
 

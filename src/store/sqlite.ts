@@ -328,6 +328,15 @@ export class SqliteStore implements Store {
     );
   }
 
+  forgetContacts(connectionId: string, recordIds: readonly string[]): Promise<void> {
+    return this.#async(() => {
+      if (recordIds.length === 0) return;
+      this.#transaction(() => {
+        for (const sql of SQL.sqlite.forgetContacts) this.#run(sql, connectionId, JSON.stringify(recordIds));
+      });
+    });
+  }
+
   pruneHistory(olderThan: Date): Promise<number> {
     return this.#async(() => this.#run(SQL.pruneHistory, isoUtc(olderThan)));
   }

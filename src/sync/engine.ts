@@ -4,8 +4,8 @@ import { hash, randomUUID } from 'node:crypto';
 
 import type { z } from 'zod';
 
-import type { CrmConnector, CrmContact, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
-import { CrmContactSchema, printableCrmText } from '../crm/contract.ts';
+import type { CrmConnector, CrmContact, GoneRecord, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
+import { CrmContactSchema, GoneRecordSchema, printableCrmText } from '../crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../crm/errors.ts';
 import type { WritePlan } from '../crm/policy.ts';
 import { planClear, planWrite } from '../crm/policy.ts';
@@ -323,6 +323,7 @@ class SyncRun {
         const fresh = page.contacts.filter((c) => !this.retriedIds.has((c as { id?: string }).id ?? ''));
         // A targeted run has no checkpoint.
         await this.processPage(fresh, staleBefore, targeted === undefined ? page.cursor : null);
+        await this.forget(page.gone ?? []);
         await this.sendWrites(false);
         await this.saveCheckpoint();
         this.pages += 1;
@@ -465,6 +466,7 @@ class SyncRun {
     this.deps.logger?.info({ count: ids.length }, 'retrying records that failed on earlier runs');
     for await (const page of this.deps.connector.readContacts(null, { full: false, staleBefore, ids })) {
       await this.processPage(page.contacts, staleBefore, null);
+      await this.forget(page.gone ?? []);
       await this.sendWrites(false);
       for (const contact of page.contacts) this.retriedIds.add((contact as { id?: string }).id ?? '');
       this.progress('retries');
@@ -476,6 +478,24 @@ class SyncRun {
       this.deps.logger?.info({ count: gone.length }, 'failed records no longer in the CRM; their errors are cleared');
       await this.store.clearErrors(this.connectionId, gone);
     }
+  }
+
+  /**
+   * Records the CRM says are gone (deleted, merged away, erased for privacy): everything we hold about them is
+   * deleted now, so no score, history or e-mail of a person who is gone outlives the run that learned it.
+   */
+  private async forget(reported: readonly GoneRecord[]): Promise<void> {
+    if (reported.length === 0 || this.options.dryRun) return;
+    const gone = reported.filter((g) => GoneRecordSchema.safeParse(g).success);
+    if (gone.length === 0) return;
+    await this.store.forgetContacts(
+      this.connectionId,
+      gone.map((g) => g.id),
+    );
+    this.deps.logger?.info(
+      { runId: this.runId, count: gone.length, reasons: [...new Set(gone.map((g) => g.reason))] },
+      'records gone from the CRM: forgotten',
+    );
   }
 
   /** Between steps: ends the run here when it was asked to stop. */
@@ -911,6 +931,7 @@ class SyncRun {
     const results = await this.deps.connector.writeScores(updates);
     const written: string[] = [];
     const states: ContactSyncState[] = [];
+    const gone: GoneRecord[] = [];
     const history: (ScoreHistoryPoint & { recordId: string })[] = [];
     batch.forEach((w, index) => {
       const result = results[index];
@@ -927,6 +948,11 @@ class SyncRun {
           },
           errors,
         );
+        return;
+      }
+      if (!result.ok && result.gone !== undefined) {
+        // Deleted or merged away since it was read: nothing to retry, nothing to keep.
+        gone.push(result.gone);
         return;
       }
       if (!result.ok) {
@@ -977,6 +1003,7 @@ class SyncRun {
     });
     await this.saveEach(states, (some) => this.store.putSyncStates(this.connectionId, some), 'sync state', errors);
     await this.saveEach(history, (some) => this.store.appendHistory(this.connectionId, some), 'score history', errors);
+    await this.forget(gone);
     const failed = new Set(errors.map((e) => e.recordId));
     return written.filter((id) => !failed.has(id));
   }

@@ -190,6 +190,9 @@ class ForgetfulStore implements Store {
   purgeContact(): Promise<void> {
     return Promise.resolve();
   }
+  forgetContacts(): Promise<void> {
+    return Promise.resolve();
+  }
   pruneHistory(): Promise<number> {
     return Promise.resolve(0);
   }

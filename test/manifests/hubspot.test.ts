@@ -184,19 +184,30 @@ describe('manifests/hubspot', () => {
       expect(auth.redirectUrls.every((u) => u.endsWith('/oauth/hubspot/callback'))).to.equal(true);
     });
 
-    it('webhooks fire on contact creation and on changes of the inputs, never on the fields we write', () => {
+    it('webhooks fire on contact creation, deletion, merge, restore, privacy deletion and on changes of the inputs, never on the fields we write', () => {
       const webhooks = readJson('src/app/webhooks/webhooks-hsmeta.json') as {
         config: {
           settings: { targetUrl: string };
           subscriptions: {
             crmObjects: { subscriptionType: string; objectType: string; propertyName?: string; active: boolean }[];
+            legacyCrmObjects: { subscriptionType: string; active: boolean }[];
           };
         };
       };
       const subs = webhooks.config.subscriptions.crmObjects;
       expect(webhooks.config.settings.targetUrl).to.match(/^https:\/\//);
+      // The path the admin server mounts the handler on (src/server/app.ts); HubSpot cannot follow a redirect.
+      expect(new URL(webhooks.config.settings.targetUrl).pathname).to.equal('/webhooks/hubspot');
       expect(subs.every((s) => s.objectType === 'contact' && s.active)).to.equal(true);
-      expect(subs.filter((s) => s.subscriptionType === 'object.creation')).to.have.length(1);
+      for (const type of ['object.creation', 'object.deletion', 'object.merge', 'object.restore'])
+        expect(
+          subs.filter((s) => s.subscriptionType === type),
+          type,
+        ).to.have.length(1);
+      // Privacy deletions exist only as a contact subscription (the webhooks API's event types).
+      expect(webhooks.config.subscriptions.legacyCrmObjects).to.deep.equal([
+        { subscriptionType: 'contact.privacyDeletion', active: true },
+      ]);
       const watched = subs.filter((s) => s.subscriptionType === 'object.propertyChange').map((s) => s.propertyName);
       expect(watched).to.include.members(['email', 'twitterhandle', ...HANDLE_PROPERTIES, 'influence_do_not_profile']);
       // Our own writes must not come back as events (feedback loop).

@@ -40,9 +40,9 @@ describe('README Install section', () => {
     ).to.include(`<callbackUrl>${placeholder}/oauth/salesforce/callback</callbackUrl>`);
     expect(read('manifests/hubspot/src/app/app-hsmeta.json')).to.include(`"${placeholder}/oauth/hubspot/callback"`);
     expect(read('manifests/hubspot/src/app/webhooks/webhooks-hsmeta.json')).to.include(
-      `"${placeholder}/hubspot/webhooks"`,
+      `"${placeholder}/webhooks/hubspot"`,
     );
-    for (const p of ['/oauth/salesforce/callback', '/oauth/hubspot/callback', '/hubspot/webhooks'])
+    for (const p of ['/oauth/salesforce/callback', '/oauth/hubspot/callback', '/webhooks/hubspot'])
       expect(install).to.include(p);
   });
 

@@ -14,6 +14,7 @@ import { SALESFORCE_FIELDS } from '../../connectors/salesforce/field-map.ts';
 import { INFLUENCE_FIELD_LABELS, INFLUENCE_FIELD_NAMES } from '../../src/crm/contract.ts';
 import { REASON_CODES } from '../../src/scoring/index.ts';
 import { checkMetadataXml, parseMetadataXml, type XmlNode } from './metadata-schema.ts';
+import { PERMISSION_SET_FILES } from './permission-sets.ts';
 
 const SF = path.resolve(import.meta.dirname, '../../manifests/salesforce');
 const PROJECT = JSON.parse(fs.readFileSync(path.join(SF, 'sfdx-project.json'), 'utf8')) as {
@@ -85,21 +86,25 @@ const EXPECTED_COMPONENTS = [
   'ExtlClntAppOauthSettings:Social_Influence_oauth',
   'Layout:Contact-Social Influence Contact Layout',
   'Layout:Lead-Social Influence Lead Layout',
+  'PermissionSet:Social_Influence_Individual',
   'PermissionSet:Social_Influence_Integration',
   'PermissionSet:Social_Influence_Viewer',
   'Report:Social_Influence/Contacts_by_Influence_Tier',
+  'Report:Social_Influence/Leads_by_Influence_Tier',
   'Report:Social_Influence/Score_Distribution',
   'Report:Social_Influence/Top_Influencers_by_Account',
   'ReportFolder:Social_Influence',
   'ReportType:Accounts_with_Influence_Contacts',
   'ReportType:Contacts_with_Influence',
+  'ReportType:Leads_with_Influence',
 ].sort();
 
 // Standard fields our layouts and report types reference (checked here because SDR never looks inside).
 const STANDARD_FIELDS: Record<string, string[]> = {
-  Contact: ['Name', 'AccountId', 'Title', 'Email', 'OwnerId', 'Phone', 'MobilePhone'],
-  Lead: ['Name', 'Company', 'Title', 'Email', 'OwnerId', 'Status', 'Phone', 'LeadSource'],
+  Contact: ['Name', 'AccountId', 'Title', 'Email', 'OwnerId', 'Phone', 'MobilePhone', 'IndividualId'],
+  Lead: ['Name', 'Company', 'Title', 'Email', 'OwnerId', 'Status', 'Phone', 'LeadSource', 'IndividualId'],
   Account: ['Name', 'Industry', 'Type'],
+  Individual: ['HasOptedOutProfiling'],
 };
 const fieldExists = (object: string, field: string): boolean =>
   (STANDARD_FIELDS[object] ?? []).includes(field) ||
@@ -200,28 +205,51 @@ describe('manifests/salesforce', () => {
       }
     });
 
-    it('manifest/package.xml lists exactly the source components (both ways) and equals the generated one', async () => {
-      const manifestPath = path.join(SF, 'manifest', 'package.xml');
-      const fromManifest = await ComponentSet.fromManifest({ manifestPath, resolveSourcePaths: PACKAGE_DIRS });
-      const listed = fromManifest
-        .toArray()
-        .map((c) => `${c.type.name}:${c.fullName}`)
-        .sort();
-      // A manifest lists folders and members; sources of every listed member must resolve.
-      const resolved = componentNames(fromManifest);
-      expect(resolved).to.deep.equal(EXPECTED_COMPONENTS);
-      expect(listed).to.deep.equal(EXPECTED_COMPONENTS);
-      expect(fs.readFileSync(manifestPath, 'utf8')).to.equal(await sourceSet().getPackageXml());
+    it('each manifest lists exactly its package directory (both ways) and equals the generated one; none names the global OAuth settings', async () => {
+      const manifests: [string, string, (type: string) => boolean][] = [
+        ['package.xml', 'force-app', () => true],
+        ['individual.xml', 'individual-app', () => true],
+        // A retrieve of ExtlClntAppGlobalOauthSettings pulls the consumer key and secret into the repository.
+        ['oauth-app.xml', 'oauth-app', (type) => type !== 'ExtlClntAppGlobalOauthSettings'],
+      ];
+      const covered: string[] = [];
+      for (const [file, dir, keep] of manifests) {
+        const manifestPath = path.join(SF, 'manifest', file);
+        const fromManifest = await ComponentSet.fromManifest({
+          manifestPath,
+          resolveSourcePaths: [path.join(SF, dir)],
+        });
+        const listed = fromManifest
+          .toArray()
+          .map((c) => `${c.type.name}:${c.fullName}`)
+          .sort();
+        // A manifest lists folders and members; sources of every listed member must resolve.
+        const source = ComponentSet.fromSource(path.join(SF, dir))
+          .getSourceComponents()
+          .toArray()
+          .filter((c) => keep(c.type.name));
+        const expected = source.map((c) => `${c.type.name}:${c.fullName}`).sort();
+        expect(componentNames(fromManifest), file).to.deep.equal(expected);
+        expect(listed, file).to.deep.equal(expected);
+        const generated = new ComponentSet(source);
+        generated.sourceApiVersion = PROJECT.sourceApiVersion;
+        expect(fs.readFileSync(manifestPath, 'utf8'), file).to.equal(await generated.getPackageXml());
+        expect(fs.readFileSync(manifestPath, 'utf8'), file).not.to.include('ExtlClntAppGlobalOauthSettings');
+        covered.push(...expected);
+      }
+      expect([...covered, 'ExtlClntAppGlobalOauthSettings:Social_Influence_glbloauth'].sort()).to.deep.equal(
+        EXPECTED_COMPONENTS,
+      );
     });
   });
 
   describe('XML', () => {
-    const xmlFiles = [...PACKAGE_DIRS.flatMap(walk), path.join(SF, 'manifest', 'package.xml')].filter((f) =>
+    const xmlFiles = [...PACKAGE_DIRS.flatMap(walk), ...walk(path.join(SF, 'manifest'))].filter((f) =>
       f.endsWith('.xml'),
     );
 
     it('every file is well-formed and starts with the XML prolog', () => {
-      expect(xmlFiles.length).to.equal(EXPECTED_COMPONENTS.length + 1);
+      expect(xmlFiles.length).to.equal(EXPECTED_COMPONENTS.length + 3);
       for (const file of xmlFiles) {
         const xml = fs.readFileSync(file, 'utf8');
         expect(XMLValidator.validate(xml), file).to.equal(true);
@@ -311,13 +339,13 @@ describe('manifests/salesforce', () => {
   describe('permission sets', () => {
     const fieldPerms = (name: string): Map<string, { editable: string; readable: string }> =>
       new Map(
-        children(root(`${DEFAULT}/permissionsets/${name}.permissionset-meta.xml`), 'fieldPermissions').map((p) => [
+        children(root(PERMISSION_SET_FILES[name]!), 'fieldPermissions').map((p) => [
           texts(p, 'field')[0]!,
           { editable: texts(p, 'editable')[0]!, readable: texts(p, 'readable')[0]! },
         ]),
       );
 
-    it('integration user: API Enabled, edit on every influence field, read on the inputs it reads', () => {
+    it('integration user: API Enabled, edit on every influence field, read on the inputs it reads (e-mail too), View All', () => {
       const ps = root(`${DEFAULT}/permissionsets/Social_Influence_Integration.permissionset-meta.xml`);
       const userPerms = children(ps, 'userPermissions').map((p) => `${texts(p, 'name')[0]}=${texts(p, 'enabled')[0]}`);
       expect(userPerms).to.deep.equal(['ApiEnabled=true']);
@@ -325,14 +353,37 @@ describe('manifests/salesforce', () => {
       for (const object of OBJECTS) {
         for (const f of WRITTEN_FIELDS)
           expect(perms.get(`${object}.${f}`), f).to.deep.equal({ editable: 'true', readable: 'true' });
-        for (const f of [...HANDLE_FIELDS, 'Influence_Do_Not_Profile__c']) {
+        for (const f of [...HANDLE_FIELDS, 'Influence_Do_Not_Profile__c', 'Email']) {
           expect(perms.get(`${object}.${f}`), f).to.deep.equal({ editable: 'false', readable: 'true' });
         }
       }
+      // View All: with Private sharing a run would otherwise score a fraction of the org without an error. No
+      // Modify All (it also grants delete): edits follow sharing, and refused ones are reported per record.
       const objects = children(ps, 'objectPermissions').map(
-        (p) => `${texts(p, 'object')[0]}:read=${texts(p, 'allowRead')[0]},edit=${texts(p, 'allowEdit')[0]}`,
+        (p) =>
+          `${texts(p, 'object')[0]}:read=${texts(p, 'allowRead')[0]},edit=${texts(p, 'allowEdit')[0]},viewAll=${texts(p, 'viewAllRecords')[0]},modifyAll=${texts(p, 'modifyAllRecords')[0]},delete=${texts(p, 'allowDelete')[0]}`,
       );
-      expect(objects).to.deep.equal(['Contact:read=true,edit=true', 'Lead:read=true,edit=true']);
+      expect(objects).to.deep.equal([
+        'Contact:read=true,edit=true,viewAll=true,modifyAll=false,delete=false',
+        'Lead:read=true,edit=true,viewAll=true,modifyAll=false,delete=false',
+      ]);
+      // Nothing about Individual: this set must deploy where Data Protection and Privacy is off.
+      expect([...perms.keys()].filter((f) => /Individual/.test(f))).to.deep.equal([]);
+    });
+
+    it('the optional Individual set (its own package directory): read on Individual and the fields the opt-out needs, nothing editable', () => {
+      const ps = root(PERMISSION_SET_FILES.Social_Influence_Individual!);
+      expect(
+        children(ps, 'objectPermissions').map(
+          (p) => `${texts(p, 'object')[0]}:read=${texts(p, 'allowRead')[0]},edit=${texts(p, 'allowEdit')[0]}`,
+        ),
+      ).to.deep.equal(['Individual:read=true,edit=false']);
+      expect(Object.fromEntries(fieldPerms('Social_Influence_Individual'))).to.deep.equal({
+        'Contact.IndividualId': { editable: 'false', readable: 'true' },
+        'Individual.HasOptedOutProfiling': { editable: 'false', readable: 'true' },
+        'Lead.IndividualId': { editable: 'false', readable: 'true' },
+      });
+      expect(PROJECT.packageDirectories.map((d) => d.path)).to.include('individual-app');
     });
 
     it('viewers read the influence fields and cannot edit them', () => {
@@ -345,14 +396,15 @@ describe('manifests/salesforce', () => {
       expect(children(ps, 'userPermissions')).to.deep.equal([]);
     });
 
-    it('every field permission names a field we ship', () => {
-      for (const name of ['Social_Influence_Integration', 'Social_Influence_Viewer']) {
+    it('every field permission names a field we ship or a standard field', () => {
+      for (const name of Object.keys(PERMISSION_SET_FILES)) {
         for (const field of fieldPerms(name).keys()) {
           const [object, api] = field.split('.') as [string, string];
           expect(fieldExists(object, api), `${name}: ${field}`).to.equal(true);
         }
-        expect(fieldPerms(name).size).to.equal(OBJECTS.length * OUR_FIELDS.length);
       }
+      expect(fieldPerms('Social_Influence_Viewer').size).to.equal(OBJECTS.length * OUR_FIELDS.length);
+      expect(fieldPerms('Social_Influence_Integration').size).to.equal(OBJECTS.length * (OUR_FIELDS.length + 1));
     });
   });
 
@@ -399,6 +451,7 @@ describe('manifests/salesforce', () => {
       const reports = fs.readdirSync(reportsDir);
       expect(reports.sort()).to.deep.equal([
         'Contacts_by_Influence_Tier.report-meta.xml',
+        'Leads_by_Influence_Tier.report-meta.xml',
         'Score_Distribution.report-meta.xml',
         'Top_Influencers_by_Account.report-meta.xml',
       ]);
@@ -431,8 +484,47 @@ describe('manifests/salesforce', () => {
         'Social_Influence/Score_Distribution',
         'Social_Influence/Top_Influencers_by_Account',
       ]);
-      // Left out on purpose: the deploying user becomes the running user; no org-specific username is committed.
+      // Dynamic: each viewer sees the scores of the records they may see, not the deploying admin's view of the org
+      // (profiling data with an opt-out). No running user is committed.
+      expect(texts(dashboard, 'dashboardType')).to.deep.equal(['LoggedInUser']);
       expect(texts(dashboard, 'runningUser')).to.deep.equal([]);
+    });
+  });
+
+  describe('acceptance checklist', () => {
+    it('names the doctor check of each setup problem it describes, each one checkSetup really reports', () => {
+      const checklist = read('README.md');
+      const setup = fs.readFileSync(path.resolve(SF, '../../connectors/salesforce/setup.ts'), 'utf8');
+      const codes = new Set([...setup.matchAll(/code: '(\w+)'/g)].map((m) => m[1]!));
+      for (const code of [
+        'api_version_unsupported',
+        'field_not_readable',
+        'individual_unavailable',
+        'records_hidden',
+      ]) {
+        expect(codes, code).to.include(code);
+        expect(checklist, code).to.include(`salesforce: ${code}`);
+      }
+    });
+  });
+
+  describe('scratch org definition', () => {
+    it('lets the OAuth settings deploy (consumer secrets via Metadata API) with documented settings only', () => {
+      const def = JSON.parse(read('config/project-scratch-def.json')) as {
+        settings: { externalClientAppSettings: Record<string, unknown> };
+      };
+      const settings = def.settings.externalClientAppSettings;
+      expect(settings.enableConsumerSecretApiAccess).to.equal(true);
+      // ExternalClientAppSettings as @salesforce/types has it, plus enableExternalClientApps (meta_externalclientappsettings, API 58.0).
+      const metadata = fs.readFileSync(
+        createRequire(import.meta.url)
+          .resolve('@salesforce/types/metadata')
+          .replace(/\.js$/, '.d.ts'),
+        'utf8',
+      );
+      const type = /export type ExternalClientAppSettings = Metadata & \{([^}]*)\}/.exec(metadata)![1]!;
+      const known = [...type.matchAll(/(\w+)\?:/g)].map((m) => m[1]!);
+      for (const key of Object.keys(settings)) expect([...known, 'enableExternalClientApps'], key).to.include(key);
     });
   });
 

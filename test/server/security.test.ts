@@ -42,12 +42,12 @@ describe('admin server security', function () {
       loginLimit: 4,
       metricsToken: 'metrics-token-0123456789abcdef',
       webhookDebounceMs: 60_000,
-      hubspotWebhook: (queue) =>
+      hubspotWebhook: (deliver) =>
         createHubSpotWebhookHandler({
           clientSecret: SECRETS.clientSecret,
-          onContacts: async (ids, events) => {
-            webhookQueued.push(ids);
-            await queue(ids, events[0]?.portalId);
+          onEvents: async (actions) => {
+            webhookQueued.push(actions.rescore);
+            await deliver(actions);
           },
         }),
     });
@@ -356,6 +356,42 @@ describe('admin server security', function () {
     expect(signed.status).to.equal(204);
     expect(webhookQueued).to.deep.equal([['901']]);
     expect(await server.admin.serverStore.queuedContacts('hubspot-1234567')).to.deep.equal(['901']);
+  });
+
+  it('drops HubSpot webhooks of a portal no connection belongs to, and forgets erased contacts at once', async () => {
+    const post = (events: Record<string, unknown>[]) => {
+      const body = JSON.stringify(events.map((e) => ({ occurredAt: Date.now(), ...e })));
+      const timestamp = String(Date.now());
+      return fetch(`${server.url}/webhooks/hubspot`, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-hubspot-signature-v3': signV3(
+            SECRETS.clientSecret,
+            'POST',
+            `${server.url}/webhooks/hubspot`,
+            body,
+            timestamp,
+          ),
+          'x-hubspot-request-timestamp': timestamp,
+        },
+      });
+    };
+    const stranger = await post([
+      { eventId: 31, portalId: 999, subscriptionType: 'object.creation', objectTypeId: '0-1', objectId: 903 },
+    ]);
+    expect(stranger.status).to.equal(204);
+    expect(await server.admin.serverStore.queuedContacts('hubspot-1234567')).to.not.include('903');
+
+    await server.store.putSyncStates('hubspot-1234567', [
+      { recordId: '902', objectType: 'contact', lastWritten: null, writtenAt: null, fingerprint: 'fp', email: 'x@y.z' },
+    ]);
+    const erased = await post([
+      { eventId: 32, portalId: 1234567, subscriptionType: 'contact.privacyDeletion', objectId: 902 },
+    ]);
+    expect(erased.status).to.equal(204);
+    expect((await server.store.getSyncStates('hubspot-1234567', ['902'])).size).to.equal(0);
   });
 
   it('throttles sign-in after repeated failures, even for the right password', async () => {

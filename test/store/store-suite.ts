@@ -581,6 +581,40 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect((await store.getSyncStates('c1', ['r1'])).get('r1')?.fingerprint).to.equal(null);
         expect((await store.getHistory('c1', 'r2')).length).to.equal(1, 'other contacts untouched');
       });
+
+      it('forgets contacts gone from the CRM: state, e-mail, history and errors, in that connection only', async () => {
+        const at = '2026-01-01T00:00:00.000Z';
+        const state = (recordId: string, score: number, email: string) => ({
+          recordId,
+          objectType: 'contact',
+          lastWritten: fields(score),
+          writtenAt: at,
+          fingerprint: 'fp',
+          email,
+        });
+        for (const connection of ['c1', 'c2']) {
+          await store.putSyncStates(connection, [
+            state('r1', 70, 'ada@example.com'),
+            state('r2', 20, 'bob@example.com'),
+          ]);
+          await store.appendHistory(connection, [{ recordId: 'r1', at, score: 70, tier: 'B' }]);
+          await store.recordErrors(connection, 'run-1', [
+            { recordId: 'r1', stage: 'write', code: 'LOCKED', message: 'locked', retryable: true },
+          ]);
+        }
+        await store.forgetContacts('c1', ['r1', 'never-seen']);
+        await store.forgetContacts('c1', []);
+        expect([...(await store.getSyncStates('c1', ['r1', 'r2'])).keys()]).to.deep.equal(['r2']);
+        expect(await store.getHistory('c1', 'r1')).to.deep.equal([]);
+        expect(await store.pendingRetries('c1', 10)).to.deep.equal([]);
+        expect(await store.findRecordIdsByEmail?.(undefined, 'ada@example.com')).to.deep.equal([
+          { connectionId: 'c2', recordId: 'r1' },
+        ]);
+        expect((await store.getScoreHistogram('c1'))[20]).to.equal(1);
+        expect((await store.getScoreHistogram('c1'))[70]).to.equal(0, 'the percentile population no longer counts it');
+        expect((await store.getHistory('c2', 'r1')).length).to.equal(1, 'the other connection is untouched');
+        expect((await store.pendingRetries('c2', 10)).map((p) => p.recordId)).to.deep.equal(['r1']);
+      });
     });
 
     describe('provider cache', () => {

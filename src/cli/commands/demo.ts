@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 
+import { HubSpotPortals } from '../../../connectors/hubspot/portals.ts';
 import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
 import { startBlueskySandbox } from '../../sandbox/networks/bluesky.ts';
 import { startGitHubSandbox } from '../../sandbox/networks/github.ts';
@@ -122,7 +123,7 @@ async function action(rawFlags: unknown): Promise<void> {
     });
     const store = await openStore(config);
     try {
-      const ctx: CliContext = { config, store, logger: createCliLogger(config) };
+      const ctx: CliContext = { config, store, logger: createCliLogger(config), hubspotPortals: new HubSpotPortals() };
       const { connectionId, connector } = await openCrm('salesforce', ctx);
       // Someone is watching: a network whose window is spent leaves its contacts to the next run after a minute.
       const { providers, resolveIdentities } = await openProviders(ctx, { maxRateLimitWaitSeconds: 60 });

@@ -1,5 +1,7 @@
 // `crm-influence doctor [--crm …] [--json]`: is everything in place for a sync? Configuration, store, CRM
 // credentials, fields, scopes and API budget, providers, the model. Exit status 0 only when every check passes.
+import { readFile } from 'node:fs/promises';
+
 import type { Command } from 'commander';
 import { z } from 'zod';
 
@@ -10,7 +12,9 @@ import { openStore } from '../../store/open.ts';
 import type { CliContext } from '../context.ts';
 import { createCliLogger, loadCliConfig } from '../context.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
+import { salesforceSignInChecks } from '../doctor-salesforce.ts';
 import { parseFlags } from '../flags.ts';
+import { salesforceInEnvironment } from '../open-salesforce.ts';
 import { printJson } from '../output.ts';
 
 const DoctorFlagsSchema = z.strictObject({
@@ -40,6 +44,7 @@ async function checkCrm(crm: CrmName, ctx: CliContext): Promise<Check[]> {
     return [{ name: `${crm}: connect`, ok: false, detail: describe(error) }];
   }
   const checks: Check[] = [{ name: `${crm}: connect`, ok: true, detail: `connection ${opened.connectionId}` }];
+  if (crm === 'salesforce') checks.push(...salesforceSignInChecks(ctx.config));
   try {
     const setup = await opened.connector.checkSetup();
     const missing = setup.fields.filter((f) => !f.exists || !f.writable);
@@ -75,12 +80,72 @@ async function checkCrm(crm: CrmName, ctx: CliContext): Promise<Check[]> {
           : {}),
       });
     }
+    if (setup.visibility !== undefined && setup.visibility.length > 0) {
+      const words = (n: number): string => n.toLocaleString('en-US');
+      checks.push({
+        name: `${crm}: records visible`,
+        ok: !setup.problems.some((p) => p.code === 'records_hidden'),
+        detail: setup.visibility
+          .map(
+            (v) =>
+              `${words(v.visible)}${v.total === undefined ? '' : ` of ${words(v.total)}`} ${v.objectType.toLowerCase()}s`,
+          )
+          .join(', '),
+      });
+    }
     for (const problem of setup.problems)
       checks.push({ name: `${crm}: ${problem.code}`, ok: false, detail: problem.message, fix: problem.fix });
+    for (const note of setup.notes ?? [])
+      checks.push({
+        name: `${crm}: ${note.code}`,
+        ok: true,
+        detail: note.message,
+        ...(note.fix ? { fix: note.fix } : {}),
+      });
+    if (crm === 'hubspot') checks.push(await hubspotWebhooks(ctx));
   } catch (error) {
     checks.push({ name: `${crm}: setup check`, ok: false, detail: describe(error) });
   }
   return checks;
+}
+
+/** HubSpot's webhooks reach `serve` only with the app's client secret, a public https URL and the app pointing there. */
+async function hubspotWebhooks(ctx: CliContext): Promise<Check> {
+  const { webhookSetupProblems } = await import('../../../connectors/hubspot/webhook.ts');
+  if (ctx.config.HUBSPOT_CLIENT_SECRET === undefined) {
+    return {
+      name: 'hubspot: webhooks',
+      ok: true,
+      detail:
+        'off (no HUBSPOT_CLIENT_SECRET): changes and deletions are found by the scheduled runs; privacy deletions only reach us through webhooks',
+    };
+  }
+  let manifestTargetUrl: string | undefined;
+  try {
+    const manifest = JSON.parse(
+      await readFile(
+        new URL('../../../manifests/hubspot/src/app/webhooks/webhooks-hsmeta.json', import.meta.url),
+        'utf8',
+      ),
+    ) as { config?: { settings?: { targetUrl?: unknown } } };
+    const target = manifest.config?.settings?.targetUrl;
+    manifestTargetUrl = typeof target === 'string' ? target : undefined;
+  } catch {
+    // An installed copy without the manifests: only the address is checked.
+  }
+  const problems = webhookSetupProblems({ publicUrl: ctx.config.CRM_INFLUENCE_PUBLIC_URL, manifestTargetUrl });
+  return problems.length === 0
+    ? {
+        name: 'hubspot: webhooks',
+        ok: true,
+        detail: `HubSpot can deliver to ${ctx.config.CRM_INFLUENCE_PUBLIC_URL ?? ''}/webhooks/hubspot`,
+      }
+    : {
+        name: 'hubspot: webhooks',
+        ok: false,
+        detail: problems.map((p) => p.message).join(' '),
+        fix: [...new Set(problems.map((p) => p.fix))].join('; '),
+      };
 }
 
 async function runChecks(flags: z.output<typeof DoctorFlagsSchema>): Promise<Check[]> {
@@ -125,7 +190,7 @@ async function runChecks(flags: z.output<typeof DoctorFlagsSchema>): Promise<Che
       });
     }
     const hasEnv: Record<CrmName, boolean> = {
-      salesforce: config.SALESFORCE_ACCESS_TOKEN !== undefined || config.SALESFORCE_REFRESH_TOKEN !== undefined,
+      salesforce: salesforceInEnvironment(config),
       hubspot: config.HUBSPOT_ACCESS_TOKEN !== undefined,
     };
     const crms =
@@ -137,7 +202,7 @@ async function runChecks(flags: z.output<typeof DoctorFlagsSchema>): Promise<Che
         name: 'crm',
         ok: false,
         detail: 'no CRM configured',
-        fix: 'set SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN (or a refresh token), or HUBSPOT_ACCESS_TOKEN',
+        fix: 'set SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN (or a refresh token, or SALESFORCE_JWT_KEY + SALESFORCE_USERNAME), or HUBSPOT_ACCESS_TOKEN',
       });
     }
     for (const crm of crms) checks.push(...(await checkCrm(crm, ctx)));
@@ -193,7 +258,9 @@ async function action(rawFlags: unknown): Promise<void> {
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('check configuration, store, CRM credentials, fields, scopes, API budget, providers and the model')
+    .description(
+      'check configuration, store, CRM credentials and sign-in, fields read and written, record visibility, scopes, API budget, providers and the model',
+    )
     .option('--crm <crm>', 'check only this CRM: salesforce or hubspot')
     .option('--json', 'print the checks as JSON')
     .action(action);

@@ -162,13 +162,13 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
     hubspotWebhook:
       hubspotSecret === undefined
         ? undefined
-        : (queue) =>
+        : (deliver) =>
             createHubSpotWebhookHandler({
               clientSecret: hubspotSecret,
               ...(config.CRM_INFLUENCE_PUBLIC_URL !== undefined
                 ? { publicBaseUrl: config.CRM_INFLUENCE_PUBLIC_URL }
                 : {}),
-              onContacts: (ids, events) => queue(ids, events[0]?.portalId),
+              onEvents: deliver,
             }),
     defaultHandleMapping,
     reasonLabels: reasonLabels(),

@@ -1,5 +1,8 @@
 // The portal's contacts: generated lazily from the population (person i ↦ contact id i+1), with the writes made
 // through the API kept as overlays, so 1,000,000 contacts cost memory only for the records actually written.
+// A contact's life as HubSpot runs it: archived (deleted, kept 90 days in the recycle bin and listed with
+// `archived=true`), restored, merged (the absorbed id answers reads and writes as the surviving contact, whose
+// `hs_merged_object_ids` names it), or erased by a GDPR delete (gone for good, listed nowhere).
 import type { SandboxPerson } from '../population.ts';
 import type { PropertyRegistry } from './properties.ts';
 
@@ -19,6 +22,17 @@ type Person = ReturnType<HubSpotPopulation['person']>;
 interface Overlay {
   values: Map<string, string | null>;
   modifiedMs?: number;
+  /** Earlier versions the search index may still show (kept only while the index lags). */
+  past?: IndexedVersion[];
+}
+
+/** A record as it was until `until` (ms): what a lagging search index still answers with. */
+interface IndexedVersion {
+  until: number;
+  values: ReadonlyMap<string, string | null> | undefined;
+  modifiedMs: number | undefined;
+  /** Not created yet at that time. */
+  absent: boolean;
 }
 
 /** What a list/search/read returns for one contact. */
@@ -28,6 +42,7 @@ export interface ContactView {
   createdAt: string;
   updatedAt: string;
   archived: boolean;
+  archivedAt?: string;
 }
 
 export const DEFAULT_PROPERTIES = ['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname'];
@@ -36,7 +51,12 @@ const PERSON_CACHE_LIMIT = 20_000;
 
 export class ContactStore {
   private readonly overlays = new Map<number, Overlay>();
-  private readonly archived = new Set<number>();
+  /** Deleted (in the recycle bin): index → when. */
+  private readonly archived = new Map<number, number>();
+  /** GDPR-deleted: gone for good. */
+  private readonly erased = new Set<number>();
+  /** Merged away: absorbed index → surviving index. */
+  private readonly mergedInto = new Map<number, number>();
   private readonly personCache = new Map<number, Person>();
   private created = 0;
   /** lastmodifieddate of every record nobody has touched (the portal's import). */
@@ -46,8 +66,33 @@ export class ContactStore {
     private readonly population: HubSpotPopulation,
     private readonly registry: PropertyRegistry,
     importedAt: Date,
+    /** How long a write takes to reach the search index (HubSpot: seconds; crm-apis.md §0.6, search docs). */
+    readonly indexLagMs = 0,
   ) {
     this.baseModifiedMs = importedAt.getTime();
+  }
+
+  /** The record as the search index has it at `at` (undefined = now, no lag). */
+  private version(index: number, at: number | undefined): IndexedVersion | undefined {
+    if (at === undefined) return undefined;
+    return this.overlays.get(index)?.past?.find((v) => v.until > at);
+  }
+
+  /** Whether the search index knows the record at `at` yet (a contact created moments ago is not found). */
+  indexed(index: number, at: number | undefined): boolean {
+    return this.version(index, at)?.absent !== true;
+  }
+
+  private remember(overlay: Overlay, nowMs: number, absent: boolean): void {
+    if (this.indexLagMs <= 0) return;
+    const kept = (overlay.past ?? []).filter((v) => v.until > nowMs - this.indexLagMs);
+    kept.push({
+      until: nowMs,
+      values: absent ? undefined : new Map(overlay.values),
+      modifiedMs: overlay.modifiedMs,
+      absent,
+    });
+    overlay.past = kept;
   }
 
   /** Highest index + 1 (population plus contacts created since). */
@@ -61,8 +106,26 @@ export class ContactStore {
     return this.exists(index) ? index : undefined;
   }
 
+  /** The live contact an id names now: itself, or the contact it was merged into (reads and writes follow merges). */
+  resolve(id: string): number | undefined {
+    if (!/^[1-9]\d{0,9}$/.test(id)) return undefined;
+    let index = Number(id) - 1;
+    for (let hops = 0; hops < 100; hops++) {
+      const next = this.mergedInto.get(index);
+      if (next === undefined) break;
+      index = next;
+    }
+    return this.exists(index) ? index : undefined;
+  }
+
   exists(index: number): boolean {
-    return index >= 0 && index < this.size && !this.archived.has(index);
+    return (
+      index >= 0 &&
+      index < this.size &&
+      !this.archived.has(index) &&
+      !this.erased.has(index) &&
+      !this.mergedInto.has(index)
+    );
   }
 
   private person(index: number): Person | undefined {
@@ -76,7 +139,9 @@ export class ContactStore {
     return p;
   }
 
-  modifiedMs(index: number): number {
+  modifiedMs(index: number, at?: number): number {
+    const version = this.version(index, at);
+    if (version !== undefined) return version.modifiedMs ?? this.baseModifiedMs;
     return this.overlays.get(index)?.modifiedMs ?? this.baseModifiedMs;
   }
 
@@ -90,12 +155,13 @@ export class ContactStore {
   }
 
   /** The stored value (datetimes as ms epoch strings) or null. */
-  stored(index: number, name: string): string | null {
+  stored(index: number, name: string, at?: number): string | null {
     if (name === 'hs_object_id') return String(index + 1);
-    if (name === 'lastmodifieddate') return String(this.modifiedMs(index));
+    if (name === 'lastmodifieddate') return String(this.modifiedMs(index, at));
     if (name === 'createdate') return String(this.createdMs(index));
-    const overlay = this.overlays.get(index);
-    if (overlay?.values.has(name) === true) return overlay.values.get(name) ?? null;
+    const version = this.version(index, at);
+    const values = version === undefined ? this.overlays.get(index)?.values : version.values;
+    if (values?.has(name) === true) return values.get(name) ?? null;
     return this.baseValue(index, name);
   }
 
@@ -143,6 +209,7 @@ export class ContactStore {
       overlay = { values: new Map() };
       this.overlays.set(index, overlay);
     }
+    this.remember(overlay, nowMs, false);
     for (const [name, value] of values) overlay.values.set(name, value);
     overlay.modifiedMs = nowMs;
   }
@@ -150,12 +217,41 @@ export class ContactStore {
   create(values: ReadonlyMap<string, string | null>, nowMs = Date.now()): number {
     const index = this.size;
     this.created += 1;
-    this.overlays.set(index, { values: new Map([...values, ['createdate', String(nowMs)]]), modifiedMs: nowMs });
+    const overlay: Overlay = { values: new Map([...values, ['createdate', String(nowMs)]]), modifiedMs: nowMs };
+    this.remember(overlay, nowMs, true);
+    this.overlays.set(index, overlay);
     return index;
   }
 
-  archive(index: number): void {
-    this.archived.add(index);
+  archive(index: number, nowMs = Date.now()): void {
+    this.archived.set(index, nowMs);
+  }
+
+  restore(index: number, nowMs = Date.now()): void {
+    if (!this.archived.delete(index)) throw new Error(`sandbox: contact ${index + 1} is not in the recycle bin`);
+    this.write(index, new Map(), nowMs);
+  }
+
+  /** A GDPR delete: the record and its values are gone, from the recycle bin too. */
+  erase(index: number): void {
+    this.archived.delete(index);
+    this.overlays.delete(index);
+    this.erased.add(index);
+  }
+
+  /** `absorbed` is merged into `survivor`, which keeps its id, records the absorbed id and is modified now. */
+  merge(survivor: number, absorbed: number, nowMs = Date.now()): void {
+    const previous = this.stored(survivor, 'hs_merged_object_ids');
+    const ids = [...(previous === null ? [] : previous.split(';')), String(absorbed + 1)];
+    const carried = this.stored(absorbed, 'hs_merged_object_ids');
+    if (carried !== null) ids.push(...carried.split(';'));
+    this.mergedInto.set(absorbed, survivor);
+    this.write(survivor, new Map([['hs_merged_object_ids', ids.join(';')]]), nowMs);
+  }
+
+  /** Recycle-bin contacts, ascending by index. */
+  archivedIndices(): number[] {
+    return [...this.archived.keys()].sort((a, b) => a - b);
   }
 
   /** Tests: every record (touched or not) now carries this lastmodifieddate. */
@@ -164,19 +260,22 @@ export class ContactStore {
     for (const overlay of this.overlays.values()) overlay.modifiedMs = at.getTime();
   }
 
-  view(index: number, properties: readonly string[]): ContactView {
+  /** `at`: as the search index shows it then (search answers with indexed values). */
+  view(index: number, properties: readonly string[], at?: number): ContactView {
+    const archivedAt = this.archived.get(index);
     const props: Record<string, string | null> = {};
     for (const name of properties) {
       // Unknown (or deleted) properties are silently left out of reads, as HubSpot does.
       if (!this.registry.has(name)) continue;
-      props[name] = this.registry.present(name, this.stored(index, name));
+      props[name] = this.registry.present(name, this.stored(index, name, at));
     }
     return {
       id: String(index + 1),
       properties: props,
       createdAt: new Date(this.createdMs(index)).toISOString(),
-      updatedAt: new Date(this.modifiedMs(index)).toISOString(),
-      archived: false,
+      updatedAt: new Date(this.modifiedMs(index, at)).toISOString(),
+      archived: archivedAt !== undefined,
+      ...(archivedAt === undefined ? {} : { archivedAt: new Date(archivedAt).toISOString() }),
     };
   }
 
@@ -184,7 +283,7 @@ export class ContactStore {
   touchedSince(ms: number): number[] {
     const out: number[] = [];
     for (const [index, overlay] of this.overlays) {
-      if ((overlay.modifiedMs ?? this.baseModifiedMs) > ms && !this.archived.has(index)) out.push(index);
+      if ((overlay.modifiedMs ?? this.baseModifiedMs) > ms && this.exists(index)) out.push(index);
     }
     return out.sort((a, b) => a - b);
   }

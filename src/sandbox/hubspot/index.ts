@@ -10,17 +10,17 @@ import { RateLimits } from './limits.ts';
 import { ALL_SCOPES, TokenRegistry } from './oauth.ts';
 import { PropertyRegistry } from './properties.ts';
 import { ContactSearch } from './search.ts';
-import type { HubSpotCounters } from './server.ts';
+import type { HubSpotCounters, SentResponse, TokenEndpointFault } from './server.ts';
 import { createHubSpotServer, emptyCounters } from './server.ts';
-import type { WebhookDelivery, WebhookEventInput } from './webhooks.ts';
+import type { ContactEvent, DeliveryReport, WebhookDelivery, WebhookEvent, WebhookEventInput } from './webhooks.ts';
 import { WebhookSender } from './webhooks.ts';
 
 export type { HubSpotPopulation } from './contacts.ts';
 export { SEARCH_MAX_LIMIT, SEARCH_RESULT_CAP } from './search.ts';
-export type { HubSpotCounters } from './server.ts';
+export type { HubSpotCounters, SentResponse, TokenEndpointFault } from './server.ts';
 export { BATCH_LIMIT, LIST_LIMIT } from './server.ts';
-export type { WebhookDelivery, WebhookEvent, WebhookEventInput } from './webhooks.ts';
-export { signatureV3 } from './webhooks.ts';
+export type { DeliveryReport, WebhookDelivery, WebhookEvent, WebhookEventInput } from './webhooks.ts';
+export { signatureV3, WEBHOOK_BATCH_SIZE, WEBHOOK_MAX_ATTEMPTS } from './webhooks.ts';
 
 export interface HubSpotSandboxOptions {
   population: HubSpotPopulation;
@@ -33,8 +33,14 @@ export interface HubSpotSandboxOptions {
   /** Search requests per second. */
   searchPerSecond?: number;
   accessTokenTtlSeconds?: number;
-  /** Where contact.creation / contact.propertyChange webhooks are POSTed (none when unset). */
+  /** Where the portal's webhook deliveries are POSTed (none when unset). */
   webhookTargetUrl?: string;
+  /** `object` (default): `object.*` events as a developer-project app gets them; `legacy`: `contact.*`. */
+  webhookStyle?: 'object' | 'legacy';
+  /** Every Nth webhook batch is delivered twice (HubSpot delivers at least once). */
+  webhookDuplicateEvery?: number;
+  /** Wait before webhook attempt n + 1 (default: tens of milliseconds; HubSpot spreads 10 attempts over 24 h). */
+  webhookRetryDelayMs?: (attempt: number) => number;
   clientId?: string;
   clientSecret?: string;
   rotateRefreshTokens?: boolean;
@@ -42,6 +48,15 @@ export interface HubSpotSandboxOptions {
   privateAppScopes?: readonly string[];
   /** lastmodifieddate of every untouched contact (default: one hour before start). */
   importedAt?: Date;
+  /**
+   * How long a write takes to show in search (HubSpot's index trails writes by seconds; the search docs and
+   * crm-apis.md §0.6). Default 0, so the demo's reads see its writes at once.
+   */
+  searchIndexLagMs?: number;
+  /** 429 bodies without `policyName` (older bodies and proxies): the message is all that says which limit. */
+  bareRateLimitBodies?: boolean;
+  /** Sees every answer the portal sends (the contract test). */
+  onResponse?: (response: SentResponse) => void;
 }
 
 export interface HubSpotSandbox {
@@ -61,19 +76,34 @@ export interface HubSpotSandboxControl {
   /** A person edits a contact in the HubSpot UI: values validated, lastmodifieddate bumped, webhook sent. */
   editContact(id: string, properties: Record<string, string | null>): Promise<void>;
   createContact(properties: Record<string, string | null>): Promise<string>;
+  /** Without a webhook (as an import or another app might); `deleteContact` is the UI's delete. */
   archiveContact(id: string): void;
+  /** A person deletes the contact: into the recycle bin, `object.deletion` sent. */
+  deleteContact(id: string): Promise<DeliveryReport>;
+  /** Back from the recycle bin: `object.restore` sent. */
+  restoreContact(id: string): Promise<DeliveryReport>;
+  /** `absorbedId` is merged into `survivorId`: `object.merge` sent. */
+  mergeContacts(survivorId: string, absorbedId: string): Promise<DeliveryReport>;
+  /** A GDPR delete: the contact is gone for good; `contact.privacyDeletion` and `object.deletion` sent. */
+  gdprDeleteContact(id: string): Promise<DeliveryReport>;
+  /** Delivers events as HubSpot does (batches of 100, retries, duplicates) and says how it went. */
+  deliverWebhooks(events: readonly ContactEvent[]): Promise<DeliveryReport>;
   setAllModifiedAt(at: Date): void;
   deleteProperty(name: string): void;
   expireTokens(): void;
   /** A refresh token as if the install flow had run (for OAuth tests). */
   seedRefreshToken(scopes?: readonly string[]): string;
   revokeRefreshToken(refreshToken: string): void;
+  /** The next token requests fail like this, in order (a 429 without policyName, an edge 502, a 503). */
+  failTokenEndpoint(...faults: TokenEndpointFault[]): void;
   refreshCount(): number;
   setDailyRemaining(remaining: number): void;
   emitWebhook(
     events: readonly WebhookEventInput[],
     options?: { targetUrl?: string; timestampOverride?: number },
   ): Promise<WebhookDelivery>;
+  /** Events with the ids and fields HubSpot fills in (for tests that sign and send a body themselves). */
+  completeWebhook(events: readonly WebhookEventInput[]): WebhookEvent[];
   faults: FaultInjector;
   resetCounters(): void;
   /** Current stored value as the API would return it (tests). */
@@ -88,6 +118,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     options.population,
     registry,
     options.importedAt ?? new Date(Date.now() - 3_600_000),
+    options.searchIndexLagMs ?? 0,
   );
   const search = new ContactSearch(contacts, registry);
   const tokens = new TokenRegistry({
@@ -109,20 +140,25 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     clientSecret,
     portalId: 1234567,
     appId: 424242,
+    ...(options.webhookStyle === undefined ? {} : { style: options.webhookStyle }),
+    ...(options.webhookDuplicateEvery === undefined ? {} : { duplicateEvery: options.webhookDuplicateEvery }),
+    ...(options.webhookRetryDelayMs === undefined ? {} : { retryDelayMs: options.webhookRetryDelayMs }),
   });
   const pending = new Set<Promise<unknown>>();
-  const notify = (events: WebhookEventInput[]) => {
-    if (webhooks.targetUrl === undefined || events.length === 0) return Promise.resolve();
-    const p = webhooks
-      .send(events)
-      .catch(() => undefined)
-      .finally(() => pending.delete(p));
+  const notify = (events: readonly ContactEvent[]): Promise<DeliveryReport> => {
+    if (webhooks.targetUrl === undefined || events.length === 0)
+      return Promise.resolve({ batches: 0, attempts: 0, dropped: 0 });
+    const p = webhooks.deliver(webhooks.dress(events)).finally(() => pending.delete(p));
     pending.add(p);
     return p;
   };
 
   let url = '';
+  const tokenEndpointFaults: TokenEndpointFault[] = [];
   const server = createHubSpotServer({
+    tokenEndpointFaults,
+    bareRateLimitBodies: options.bareRateLimitBodies ?? false,
+    ...(options.onResponse === undefined ? {} : { onResponse: options.onResponse }),
     contacts,
     registry,
     search,
@@ -160,7 +196,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
       contacts.write(index, values);
       await notify(
         [...values].map(([propertyName, v]) => ({
-          subscriptionType: 'contact.propertyChange' as const,
+          kind: 'propertyChange' as const,
           objectId: index + 1,
           propertyName,
           propertyValue: v ?? '',
@@ -169,18 +205,49 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     },
     async createContact(properties) {
       const index = contacts.create(validated(properties));
-      await notify([{ subscriptionType: 'contact.creation', objectId: index + 1 }]);
+      await notify([{ kind: 'creation', objectId: index + 1 }]);
       return String(index + 1);
     },
     archiveContact: (id) => contacts.archive(indexOrThrow(id)),
+    deleteContact(id) {
+      contacts.archive(indexOrThrow(id));
+      return notify([{ kind: 'deletion', objectId: Number(id) }]);
+    },
+    restoreContact(id) {
+      contacts.restore(Number(id) - 1);
+      return notify([{ kind: 'restore', objectId: Number(id) }]);
+    },
+    mergeContacts(survivorId, absorbedId) {
+      const survivor = indexOrThrow(survivorId);
+      contacts.merge(survivor, indexOrThrow(absorbedId));
+      return notify([
+        {
+          kind: 'merge',
+          objectId: survivor + 1,
+          primaryObjectId: survivor + 1,
+          mergedObjectIds: [Number(absorbedId)],
+          newObjectId: survivor + 1,
+        },
+      ]);
+    },
+    gdprDeleteContact(id) {
+      contacts.erase(indexOrThrow(id));
+      return notify([
+        { kind: 'privacyDeletion', objectId: Number(id) },
+        { kind: 'deletion', objectId: Number(id) },
+      ]);
+    },
+    deliverWebhooks: (events) => notify(events),
     setAllModifiedAt: (at) => contacts.setAllModifiedAt(at),
     deleteProperty: (name) => registry.archive(name),
     expireTokens: () => tokens.expireAll(),
     seedRefreshToken: (scopes) => tokens.seedRefreshToken(scopes),
     revokeRefreshToken: (refreshToken) => tokens.revokeRefreshToken(refreshToken),
+    failTokenEndpoint: (...faults) => void tokenEndpointFaults.push(...faults),
     refreshCount: () => tokens.refreshCount,
     setDailyRemaining: (remaining) => limits.setDailyRemaining(remaining),
     emitWebhook: (events, opts) => webhooks.send(events, opts),
+    completeWebhook: (events) => webhooks.complete(events),
     faults,
     resetCounters() {
       Object.assign(counters, emptyCounters());

@@ -85,13 +85,19 @@ export class TokenRegistry {
   }
 
   /** `POST /oauth/v1/token` and `/oauth/v3/token` (form body). */
-  grant(form: URLSearchParams, now = Date.now()): Record<string, unknown> {
+  grant(form: URLSearchParams, now = Date.now(), version: 'v1' | 'v3' = 'v3'): Record<string, unknown> {
+    // v1 answers `{status: "BAD_REFRESH_TOKEN", message}` (the bodies quoted in crm-apis.md §2.5 and by Nango's
+    // "HubSpot OAuth BAD_REFRESH_TOKEN"); v3 answers the published OAuth v3 spec's `Error`: `category`,
+    // `correlationId` and `message`, with the v1 code as the category [verify against a real portal].
+    const refuse = (code: string, message: string) =>
+      new HubSpotHttpError(
+        400,
+        version === 'v1'
+          ? { status: code, message, correlationId: randomUUID() }
+          : { status: 'error', category: code, message, correlationId: randomUUID() },
+      );
     if (form.get('client_id') !== this.options.clientId || form.get('client_secret') !== this.options.clientSecret) {
-      throw new HubSpotHttpError(400, {
-        status: 'BAD_CLIENT_ID',
-        message: 'missing or invalid client_id / client_secret',
-        correlationId: randomUUID(),
-      });
+      throw refuse('BAD_CLIENT_ID', 'missing or invalid client_id / client_secret');
     }
     let scopes: readonly string[];
     let refreshToken: string;
@@ -99,11 +105,7 @@ export class TokenRegistry {
       case 'authorization_code': {
         const code = this.codes.get(form.get('code') ?? '');
         if (code === undefined || code.expiresAt <= now || code.redirectUri !== form.get('redirect_uri')) {
-          throw new HubSpotHttpError(400, {
-            status: 'BAD_AUTH_CODE',
-            message: 'missing or unknown auth code',
-            correlationId: randomUUID(),
-          });
+          throw refuse('BAD_AUTH_CODE', 'missing or unknown auth code');
         }
         this.codes.delete(form.get('code') ?? '');
         scopes = code.scopes;
@@ -115,11 +117,7 @@ export class TokenRegistry {
         const given = form.get('refresh_token') ?? '';
         const grant = this.refresh.get(given);
         if (grant === undefined) {
-          throw new HubSpotHttpError(400, {
-            status: 'BAD_REFRESH_TOKEN',
-            message: 'missing or unknown refresh token',
-            correlationId: randomUUID(),
-          });
+          throw refuse('BAD_REFRESH_TOKEN', 'missing or unknown refresh token');
         }
         scopes = grant.scopes;
         refreshToken = given;
@@ -132,16 +130,14 @@ export class TokenRegistry {
         break;
       }
       default:
-        throw new HubSpotHttpError(400, {
-          status: 'BAD_GRANT_TYPE',
-          message: 'grant_type must be authorization_code or refresh_token',
-          correlationId: randomUUID(),
-        });
+        throw refuse('BAD_GRANT_TYPE', 'grant_type must be authorization_code or refresh_token');
     }
     const accessToken = token('oat');
     this.access.set(accessToken, { kind: 'oauth', scopes, expiresAt: now + this.options.accessTokenTtlSeconds * 1000 });
     return {
       token_type: 'bearer',
+      // Required by the published token response schema (AccessTokenResponse) of both versions.
+      token_use: 'access_token',
       access_token: accessToken,
       refresh_token: refreshToken,
       expires_in: this.options.accessTokenTtlSeconds,

@@ -106,6 +106,10 @@ function initialProperties(): PropertyDefinition[] {
     standard('lastmodifieddate', 'Last Modified Date', 'datetime', 'date', 'contactinformation', {
       readOnlyValue: true,
     }),
+    // The ids of contacts merged into this one, `;`-separated (read-only; HubSpot fills it on a merge).
+    standard('hs_merged_object_ids', 'Merged Contact IDs', 'enumeration', 'checkbox', 'contactinformation', {
+      readOnlyValue: true,
+    }),
     standard('email', 'Email', 'string', 'text', 'contactinformation'),
     standard('firstname', 'First Name', 'string', 'text', 'contactinformation'),
     standard('lastname', 'Last Name', 'string', 'text', 'contactinformation'),

@@ -103,6 +103,9 @@ export function parseSearchRequest(body: unknown) {
 }
 
 export class ContactSearch {
+  /** The index time of the request being run (undefined = no lag). */
+  private at: number | undefined;
+
   constructor(
     private readonly contacts: ContactStore,
     private readonly registry: PropertyRegistry,
@@ -126,9 +129,13 @@ export class ContactSearch {
     if (sort !== undefined && !this.registry.has(sort.propertyName))
       throw validationError(`Property "${sort.propertyName}" does not exist on object type contacts (used in a sort).`);
     const properties = req.properties ?? DEFAULT_PROPERTIES;
+    // The index trails writes: filters, sorts and results see each record as it was `indexLagMs` ago.
+    const at = this.contacts.indexLagMs > 0 ? Date.now() - this.contacts.indexLagMs : undefined;
+    this.at = at;
 
     const groups = req.filterGroups.map((g) => g.filters.map((f) => this.compile(f)));
     const matches = (index: number): boolean => {
+      if (!this.contacts.indexed(index, at)) return false;
       if (groups.length === 0) return true;
       for (const group of groups) {
         let all = true;
@@ -158,7 +165,7 @@ export class ContactSearch {
       const keyed: { index: number; key: number | string | null }[] = [];
       this.forEachCandidate(groups, (index) => {
         if (!matches(index)) return;
-        const raw = this.contacts.stored(index, sort.propertyName);
+        const raw = this.contacts.stored(index, sort.propertyName, at);
         keyed.push({ index, key: raw === null ? null : numeric ? Number(raw) : raw.toLowerCase() });
       });
       const dir = sort.direction === 'DESCENDING' ? -1 : 1;
@@ -171,7 +178,7 @@ export class ContactSearch {
       total = keyed.length;
       page = keyed.slice(req.after, end).map((k) => k.index);
     }
-    const response: SearchResponse = { total, results: page.map((i) => this.contacts.view(i, properties)) };
+    const response: SearchResponse = { total, results: page.map((i) => this.contacts.view(i, properties, at)) };
     const next = req.after + req.limit;
     if (req.limit > 0 && next < total) {
       response.paging = {
@@ -248,10 +255,10 @@ export class ContactSearch {
   private test(index: number, f: CompiledFilter): boolean {
     // Record id and modification date are compared as numbers without building strings (the hot path of scans).
     if (f.numeric && (f.propertyName === 'hs_object_id' || f.propertyName === 'lastmodifieddate')) {
-      const n = f.propertyName === 'hs_object_id' ? index + 1 : this.contacts.modifiedMs(index);
+      const n = f.propertyName === 'hs_object_id' ? index + 1 : this.contacts.modifiedMs(index, this.at);
       return testNumber(f, n);
     }
-    return testValue(f, this.contacts.stored(index, f.propertyName));
+    return testValue(f, this.contacts.stored(index, f.propertyName, this.at));
   }
 }
 
@@ -305,7 +312,10 @@ function testValue(f: CompiledFilter, stored: string | null): boolean {
     default:
       break;
   }
-  if (stored === null) return f.operator === 'NEQ' || f.operator === 'NOT_IN' || f.operator === 'NOT_CONTAINS_TOKEN';
+  // Whether NEQ / NOT_IN match a record without a value is undocumented for the search API, and HubSpot's list
+  // filters leave empty values out of "is not equal to". The sandbox takes that strict reading, so a query that
+  // relies on the permissive one misses those records here first (crm-apis.md §2.2; issue 15 item 8) [verify].
+  if (stored === null) return false;
   switch (f.operator) {
     case 'EQ':
       return compare(f, stored, f.value) === 0;

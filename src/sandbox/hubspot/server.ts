@@ -1,5 +1,6 @@
 // The emulated HubSpot API over node:http: routing, auth, rate limits, faults and counters around the portal's
 // contacts and properties. Every response carries `Content-Type` (the client cannot parse one without it).
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 
@@ -47,6 +48,12 @@ export interface ServerParts {
   limits: RateLimits;
   faults: FaultInjector | undefined;
   counters: HubSpotCounters;
+  /** 429 bodies without `policyName`/`groupName`, as older bodies and proxies send them (only the message is left). */
+  bareRateLimitBodies?: boolean;
+  /** Failures the next token requests answer with, first to last. */
+  tokenEndpointFaults?: TokenEndpointFault[];
+  /** Sees every answer sent (the contract test validates each against HubSpot's published schemas). */
+  onResponse?: (response: SentResponse) => void;
   /** Called after each successful write so the sandbox can send webhooks. */
   onContactWritten?: (index: number, changed: ReadonlyMap<string, string | null>) => void;
   baseUrl: () => string;
@@ -73,8 +80,21 @@ type Json = Record<string, unknown> | unknown[];
 interface Reply {
   status: number;
   body?: Json;
+  /** A non-JSON answer (an edge proxy's error page). */
+  html?: string;
   headers?: Record<string, string>;
 }
+
+/** One answer as sent: what was asked, the status and the body (parsed JSON, or the text when not JSON). */
+export interface SentResponse {
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
+}
+
+/** How the next token request fails (see `tokenEndpointFault`). */
+export type TokenEndpointFault = '429' | '502' | '503';
 
 function parseJson(raw: string): unknown {
   if (raw.trim() === '') return undefined;
@@ -141,7 +161,18 @@ export function createHubSpotServer(parts: ServerParts): Server {
     return Buffer.concat(chunks).toString('utf8');
   }
 
+  /** What each response answers (for `onResponse`). */
+  const asked = new WeakMap<ServerResponse, { method: string; path: string }>();
+
   function send(res: ServerResponse, reply: Reply): void {
+    const request = asked.get(res);
+    if (parts.onResponse !== undefined && request !== undefined)
+      parts.onResponse({ ...request, status: reply.status, body: reply.html ?? reply.body });
+    if (reply.html !== undefined) {
+      res.writeHead(reply.status, { 'Content-Type': 'text/html', ...reply.headers });
+      res.end(reply.html);
+      return;
+    }
     const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
     res.writeHead(reply.status, { 'Content-Type': 'application/json;charset=utf-8', ...reply.headers });
     res.end(payload);
@@ -153,12 +184,33 @@ export function createHubSpotServer(parts: ServerParts): Server {
       const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : 10;
       if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT)
         throw validationError(`limit must be between 1 and ${LIST_LIMIT}, got ${url.searchParams.get('limit')}`);
-      if (url.searchParams.get('archived') === 'true') return { status: 200, body: { results: [] } };
       const after = url.searchParams.get('after');
       let index = after === null || after === '' ? 0 : Number(after) - 1;
       if (!Number.isInteger(index) || index < 0)
         throw validationError(`after must be a record id cursor, got ${after}`);
       const properties = listParam(url, 'properties') ?? DEFAULT_PROPERTIES;
+      // `archived=true` lists only the recycle bin (crm-apis.md §2.2).
+      if (url.searchParams.get('archived') === 'true') {
+        const bin = contacts.archivedIndices().filter((i) => i >= index);
+        const page = bin.slice(0, limit);
+        const next = bin[limit];
+        return {
+          status: 200,
+          body: {
+            results: page.map((i) => contacts.view(i, properties)),
+            ...(next === undefined
+              ? {}
+              : {
+                  paging: {
+                    next: {
+                      after: String(next + 1),
+                      link: `${parts.baseUrl()}/crm/v3/objects/contacts?archived=true&after=${next + 1}`,
+                    },
+                  },
+                }),
+          },
+        };
+      }
       const results = [];
       while (index < contacts.size && results.length < limit) {
         if (contacts.exists(index)) results.push(contacts.view(index, properties));
@@ -177,7 +229,7 @@ export function createHubSpotServer(parts: ServerParts): Server {
     const single = /^\/crm\/v3\/objects\/contacts\/([^/]+)$/.exec(path);
     if (method === 'GET' && single?.[1] !== undefined && single[1] !== 'search' && single[1] !== 'batch') {
       requireScope(token, 'crm.objects.contacts.read');
-      const index = contacts.indexOf(decodeURIComponent(single[1]));
+      const index = contacts.resolve(decodeURIComponent(single[1]));
       if (index === undefined)
         throw hubspotError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.');
       counters.recordsRead += 1;
@@ -201,7 +253,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
       const results = [];
       const missing: string[] = [];
       for (const { id } of input.inputs) {
-        const index = contacts.indexOf(id);
+        // A merged-away id answers as the contact it was merged into, under that contact's id.
+        const index = contacts.resolve(id);
         if (index === undefined) missing.push(id);
         else results.push(contacts.view(index, properties));
       }
@@ -225,6 +278,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
       message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
       context: { ids },
       errors: [],
+      // StandardError requires `links` (the published contacts spec and the SDK's model).
+      links: {},
     };
   }
 
@@ -267,7 +322,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
     const errors: unknown[] = [];
     const now = Date.now();
     for (const { id, values } of validated) {
-      const index = contacts.indexOf(id);
+      // A merged-away id updates the contact it was merged into; the result carries that contact's id.
+      const index = contacts.resolve(id);
       if (index === undefined) {
         missing.push(id);
         continue;
@@ -280,6 +336,7 @@ export function createHubSpotServer(parts: ServerParts): Server {
           message: fault.message ?? `${fault.code} for contact ${id}`,
           context: { ids: [id] },
           errors: [],
+          links: {},
         });
         continue;
       }
@@ -356,6 +413,36 @@ export function createHubSpotServer(parts: ServerParts): Server {
     return undefined;
   }
 
+  /** The token endpoint failing the ways a busy HubSpot or its edge fails: none of them says the grant is bad. */
+  function tokenEndpointFault(fault: TokenEndpointFault): Reply {
+    switch (fault) {
+      case '429':
+        // A rate-limit body without `policyName` (and without `category`), as older bodies and proxies send it.
+        return {
+          status: 429,
+          headers: { 'Retry-After': '1' },
+          body: {
+            status: 'error',
+            message: 'You have reached your secondly limit.',
+            errorType: 'RATE_LIMIT',
+            correlationId: randomUUID(),
+          },
+        };
+      case '502':
+        return { status: 502, html: '<html><body><h1>502 Bad Gateway</h1></body></html>' };
+      case '503':
+        return {
+          status: 503,
+          body: {
+            status: 'error',
+            message: 'The service is temporarily unavailable; try again later.',
+            correlationId: randomUUID(),
+            category: 'SERVICE_UNAVAILABLE',
+          },
+        };
+    }
+  }
+
   function oauthRoute(method: string, path: string, url: URL, raw: string): Reply | undefined {
     if (method === 'GET' && path === '/oauth/authorize') {
       const redirectUri = url.searchParams.get('redirect_uri');
@@ -369,7 +456,12 @@ export function createHubSpotServer(parts: ServerParts): Server {
       return { status: 302, headers: { Location: target.toString() }, body: { redirect: target.toString() } };
     }
     if (method === 'POST' && (path === '/oauth/v1/token' || path === '/oauth/v3/token')) {
-      return { status: 200, body: tokens.grant(new URLSearchParams(raw)) };
+      const fault = parts.tokenEndpointFaults?.shift();
+      if (fault !== undefined) return tokenEndpointFault(fault);
+      return {
+        status: 200,
+        body: tokens.grant(new URLSearchParams(raw), Date.now(), path.includes('/v1/') ? 'v1' : 'v3'),
+      };
     }
     const info = /^\/oauth\/v1\/access-tokens\/([^/]+)$/.exec(path);
     if (method === 'GET' && info?.[1] !== undefined) {
@@ -380,6 +472,7 @@ export function createHubSpotServer(parts: ServerParts): Server {
           token: decodeURIComponent(info[1]),
           hub_id: 1234567,
           app_id: 424242,
+          user_id: 1,
           scopes: token.scopes,
           token_type: 'access',
           expires_in: Math.max(0, Math.floor(((token.expiresAt ?? Date.now()) - Date.now()) / 1000)),
@@ -400,6 +493,7 @@ export function createHubSpotServer(parts: ServerParts): Server {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const raw = await readBody(req);
+    asked.set(res, { method, path });
     const key = endpointKey(method, path);
     counters.calls[key] = (counters.calls[key] ?? 0) + 1;
     counters.totalCalls += 1;
@@ -437,7 +531,12 @@ export function createHubSpotServer(parts: ServerParts): Server {
           const policy = error.body.policyName as keyof HubSpotCounters['served429'];
           counters.served429[policy] += 1;
         }
-        send(res, { status: error.status, body: { ...error.body }, headers: { ...limitHeaders, ...error.headers } });
+        const body: Record<string, unknown> = { ...error.body };
+        if (error.status === 429 && parts.bareRateLimitBodies === true) {
+          delete body.policyName;
+          delete body.groupName;
+        }
+        send(res, { status: error.status, body, headers: { ...limitHeaders, ...error.headers } });
         return;
       }
       send(res, {

@@ -11,7 +11,16 @@ export interface AuthOptions {
   accessTokenTtlSeconds: number;
   /** PEM public key (or certificate) of the External Client App, enabling the JWT bearer flow. */
   jwtPublicKey?: string;
+  /** Usernames an admin pre-authorised for the JWT bearer flow; undefined = any. */
+  jwtUsers?: readonly string[];
 }
+
+/**
+ * The JWT bearer flow's `aud`: "https://login.salesforce.com, https://test.salesforce.com, or
+ * https://site.force.com/customers if implementing for an Experience Cloud site" (Salesforce Help,
+ * remoteaccess_oauth_jwt_flow), never the org's My Domain. This org is a production org.
+ */
+export const JWT_AUDIENCE = 'https://login.salesforce.com';
 
 export interface TokenAnswer {
   status: number;
@@ -176,7 +185,9 @@ export class SandboxAuth {
     }
     if (claims.iss !== this.options.clientId)
       return { status: 400, body: { error: 'invalid_client_id', error_description: 'client identifier invalid' } };
-    if (!claims.sub) return this.invalidGrant("user hasn't approved this consumer");
+    if (claims.aud?.replace(/\/$/, '') !== JWT_AUDIENCE) return this.invalidGrant('audience is invalid');
+    if (!claims.sub || (this.options.jwtUsers !== undefined && !this.options.jwtUsers.includes(claims.sub)))
+      return this.invalidGrant("user hasn't approved this consumer");
     if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now())
       return this.invalidGrant('expired authorization code');
     return { status: 200, body: this.tokenBody(baseUrl) };

@@ -35,6 +35,7 @@ interface QueryJob {
   createdDate: string;
   prepared: PreparedQuery;
   indices: number[];
+  errorMessage?: string;
 }
 
 const DEFAULT_PAGE = 50_000;
@@ -50,6 +51,8 @@ export class BulkJobs {
     private readonly writer: RecordWriter,
     private readonly engine: QueryEngine,
     private readonly version: () => string,
+    /** ORDER BY turns PK chunking off: a job over more records than this times out (the strict org). */
+    private readonly orderByLimit = Infinity,
   ) {}
 
   handleIngest(method: string, parts: string[], body: string): ApiResponse {
@@ -292,7 +295,15 @@ export class BulkJobs {
     this.queries.set(job.id, job);
     setImmediate(() => {
       if (job.state === 'Aborted') return;
-      job.indices = this.engine.execute(prepared);
+      const indices = this.engine.execute(prepared, request.operation === 'queryAll');
+      // "Use of ORDER BY in a Bulk 2.0 query disables PKChunking … potentially results in query timeouts"
+      // (bulk_api_2_0_troubleshoot_query_timeouts.htm).
+      if (prepared.query.orderBy.length > 0 && indices.length > this.orderByLimit) {
+        job.state = 'Failed';
+        job.errorMessage = 'QUERY_TIMEOUT: Your query request was running for too long.';
+        return;
+      }
+      job.indices = indices;
       job.state = 'JobComplete';
     });
     return json(200, this.queryInfo(job));
@@ -316,6 +327,7 @@ export class BulkJobs {
       numberRecordsProcessed: job.state === 'JobComplete' ? job.indices.length : 0,
       retries: 0,
       totalProcessingTime: 0,
+      ...(job.errorMessage ? { errorMessage: job.errorMessage } : {}),
     };
   }
 }

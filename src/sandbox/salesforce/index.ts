@@ -14,8 +14,10 @@ import type { ApiResponse } from './http.ts';
 import { apiError, json } from './http.ts';
 import type { PersonSource, Row } from './org.ts';
 import { INTEGRATION_USER_ID, ORG_ID, PERSON_USER_ID, SandboxOrg } from './org.ts';
+import type { StrictOrgOptions } from './profile.ts';
+import { hasUserPermission, PERMISSIVE_PROFILE, strictProfile } from './profile.ts';
 import type { PreparedQuery } from './query.ts';
-import { QueryEngine, toApiValue } from './query.ts';
+import { formatDatetime, QueryEngine, toApiValue } from './query.ts';
 import type { FieldDef, ObjectName } from './schema.ts';
 import { describeBody, OBJECT_NAMES } from './schema.ts';
 import { SoqlError } from './soql.ts';
@@ -24,6 +26,7 @@ import { COLLECTION_LIMIT, RecordWriter } from './write.ts';
 
 export type { PersonLike, PersonSource } from './org.ts';
 export { INTEGRATION_USER_ID, ORG_ID, PERSON_USER_ID, SandboxOrg } from './org.ts';
+export type { FieldGrant, IntegrationPermissions, ObjectGrant, StrictOrgOptions } from './profile.ts';
 
 export interface SalesforceSandboxOptions {
   population: PersonSource;
@@ -41,6 +44,12 @@ export interface SalesforceSandboxOptions {
   clientSecret?: string;
   /** PEM public key or certificate that verifies JWT bearer assertions (enables that flow). */
   jwtPublicKey?: string;
+  /**
+   * The strict org a least-privilege deployment meets on day one (see profile.ts): a minimum-access integration
+   * user with only the given permission sets, no Data Protection and Privacy, Private sharing, a validation rule,
+   * a throwing trigger, duplicate rules, row locks, query timeouts. Default: the permissive org.
+   */
+  strict?: boolean | StrictOrgOptions;
 }
 
 export interface SalesforceCounters {
@@ -48,7 +57,7 @@ export interface SalesforceCounters {
   requests: number;
   /** Requests counted against the daily quota (Composite = 1). */
   apiCalls: number;
-  /** Per endpoint: token, query, queryMore, describe, limits, collections, composite, bulkIngest, bulkQuery, … */
+  /** Per endpoint: token, query, queryMore, describe, limits, collections, composite, bulkIngest, bulkQuery (and bulkQueryJobs created), … */
   calls: Record<string, number>;
   recordsRead: number;
   recordsWritten: number;
@@ -67,7 +76,14 @@ export interface SalesforceSandboxControl {
   setFieldUpdateable(object: ObjectName, field: string, updateable: boolean): void;
   /** A person edits a record in the UI: values change and SystemModstamp/LastModified* move. */
   editRecord(id: string, fields: Record<string, unknown>): void;
-  convertLead(id: string): void;
+  /** Converts a lead, into the given contact (which is updated) or none. */
+  convertLead(id: string, contactId?: string): void;
+  /** Deletes a record (recycle bin: Get Deleted and queryAll still show it). */
+  deleteRecord(id: string): void;
+  /** Restores a deleted record. */
+  undeleteRecord(id: string): void;
+  /** Merges records into the master: the others are deleted with MasterRecordId set, the master is updated. */
+  mergeRecords(masterId: string, otherIds: readonly string[]): void;
   /** Every access token expires now; the next REST call gets 401 INVALID_SESSION_ID. */
   expireTokens(): void;
   /** Every refresh token is revoked; the next refresh gets `invalid_grant`. */
@@ -107,18 +123,23 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   const faults = options.faults instanceof FaultInjector ? options.faults : new FaultInjector(options.faults ?? {});
   const clientId = options.clientId ?? '3MVG9sandbox.crm-influence';
   const clientSecret = options.clientSecret ?? 'sandbox-client-secret';
+  const profile =
+    options.strict === undefined || options.strict === false
+      ? PERMISSIVE_PROFILE
+      : strictProfile(options.strict === true ? {} : options.strict);
   const auth = new SandboxAuth({
     clientId,
     clientSecret,
     rotateRefreshTokens: options.rotateRefreshTokens ?? false,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
     ...(options.jwtPublicKey ? { jwtPublicKey: options.jwtPublicKey } : {}),
+    ...(profile.jwtUsers ? { jwtUsers: profile.jwtUsers } : {}),
   });
-  const org = new SandboxOrg(options.population, options.withCustomFields ?? true);
+  const org = new SandboxOrg(options.population, options.withCustomFields ?? true, Date.now(), profile);
   const engine = new QueryEngine(org);
   const writer = new RecordWriter(org, faults);
   let currentVersion = LATEST_VERSION;
-  const bulk = new BulkJobs(writer, engine, () => currentVersion);
+  const bulk = new BulkJobs(writer, engine, () => currentVersion, profile.bulkOrderByLimit);
   const quota = { max: options.apiQuota ?? 100_000, used: options.apiUsage ?? 0 };
   const stats = {
     requests: 0,
@@ -165,7 +186,15 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     }
     switch (head) {
       case 'limits':
-        count('limits');
+        count(rest_[0] === 'recordCount' ? 'recordCount' : 'limits');
+        // Both need "View Setup and Configuration" (resources_limits.htm, resources_record_count.htm). [verify] body
+        if (!hasUserPermission(profile, 'ViewSetup'))
+          return apiError(
+            403,
+            'INSUFFICIENT_ACCESS',
+            'Insufficient privileges: View Setup and Configuration is required',
+          );
+        if (rest_[0] === 'recordCount') return json(200, recordCountBody(search));
         return json(200, limitsBody());
       case 'sobjects':
         return sobjects(method, rest_, search, body, version);
@@ -174,12 +203,12 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         if (method !== 'GET')
           return apiError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed. Allowed are GET,HEAD`);
         return rest_.length === 0
-          ? startQuery(search.get('q') ?? '', headers, version)
+          ? startQuery(search.get('q') ?? '', headers, version, head === 'queryAll')
           : queryMore(rest_[0]!, headers, version);
       case 'composite':
         if (rest_[0] === 'sobjects' && rest_.length === 1 && method === 'PATCH') {
           count('collections');
-          return collectionUpdate(body, outerAllOrNone);
+          return collectionUpdate(body, outerAllOrNone, headers);
         }
         if (rest_.length === 0 && method === 'POST' && !inComposite) {
           count('composite');
@@ -193,6 +222,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         }
         if (rest_[0] === 'query') {
           count('bulkQuery');
+          if (method === 'POST' && rest_.length === 1) count('bulkQueryJobs');
           return bulk.handleQuery(method, rest_.slice(1), body, search);
         }
         break;
@@ -213,6 +243,19 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     };
   }
 
+  /** Approximate counts of every stored record, whoever may see it (deleted ones excluded). */
+  function recordCountBody(search: URLSearchParams): Record<string, unknown> {
+    const wanted = (search.get('sObjects') ?? 'Contact,Lead').split(',').map((o) => o.trim());
+    const sObjects = (['Contact', 'Lead'] as const)
+      .filter((o) => wanted.includes(o))
+      .map((name) => {
+        let count = 0;
+        for (const row of org.scan(name, undefined, true)) if (row.IsDeleted !== true) count += 1;
+        return { count, name };
+      });
+    return { sObjects };
+  }
+
   function sobjects(
     method: string,
     parts: string[],
@@ -226,7 +269,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       return json(200, {
         encoding: 'UTF-8',
         maxBatchSize: 200,
-        sobjects: OBJECT_NAMES.map((name) => ({
+        sobjects: OBJECT_NAMES.filter((name) => org.canRead(name)).map((name) => ({
           name,
           label: name,
           queryable: true,
@@ -236,10 +279,14 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       });
     }
     const object = OBJECT_NAMES.find((o) => o.toLowerCase() === type.toLowerCase());
-    if (!object) return apiError(404, 'NOT_FOUND', `The requested resource does not exist`);
+    if (!object || !org.canRead(object)) return apiError(404, 'NOT_FOUND', `The requested resource does not exist`);
     if (idOrAction === 'describe' && method === 'GET') {
       count('describe');
       return json(200, describeBody(org.schemas[object], version));
+    }
+    if (idOrAction === 'deleted' && method === 'GET' && object !== 'Individual') {
+      count('deleted');
+      return getDeleted(object, search);
     }
     if (!idOrAction) return apiError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed.`);
     const found = org.rowById(idOrAction);
@@ -268,11 +315,45 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     return apiError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed.`);
   }
 
-  function apiRecord(object: ObjectName, row: Row, version: string, only?: string[]): Record<string, unknown> {
+  /**
+   * sObject Get Deleted: `{ deletedRecords: [{id, deletedDate}], earliestDateAvailable, latestDateCovered }` for a
+   * window in the last 30 days; seconds are ignored (resources_getdeleted.htm). [verify] the error for an old start.
+   */
+  function getDeleted(object: 'Contact' | 'Lead', search: URLSearchParams): ApiResponse {
+    const parse = (name: string): number | undefined => {
+      const text = search.get(name);
+      const ms = text === null ? NaN : Date.parse(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+      return Number.isNaN(ms) ? undefined : Math.floor(ms / 60_000) * 60_000;
+    };
+    const start = parse('start');
+    const end = parse('end');
+    if (start === undefined || end === undefined)
+      return apiError(400, 'MALFORMED_QUERY', 'start and end must be dateTimes like 2024-05-01T12:00:00+00:00');
+    const earliest = Math.floor((Date.now() - 30 * 86_400_000) / 60_000) * 60_000;
+    if (start < earliest)
+      return apiError(400, 'INVALID_REPLICATION_DATE', `start date is before the earliest date available`);
+    if (end < start) return apiError(400, 'INVALID_REPLICATION_DATE', 'end date is before the start date');
+    const deletedRecords = org
+      .deletedBetween(object, start, end + 59_999)
+      .map((d) => ({ id: d.id, deletedDate: formatDatetime(d.deletedAt) }));
+    return json(200, {
+      deletedRecords,
+      earliestDateAvailable: formatDatetime(earliest),
+      latestDateCovered: formatDatetime(end),
+    });
+  }
+
+  function apiRecord(
+    object: ObjectName,
+    row: Row,
+    version: string,
+    only?: string[],
+    schemas = org.schemas,
+  ): Record<string, unknown> {
     const record: Record<string, unknown> = {
       attributes: { type: object, url: `/services/data/v${version}/sobjects/${object}/${String(row.Id)}` },
     };
-    for (const def of org.schemas[object].fields()) {
+    for (const def of schemas[object].fields()) {
       if (only && !only.some((f) => f.toLowerCase() === def.name.toLowerCase())) continue;
       record[def.name] = toApiValue(def, row[def.name]);
     }
@@ -286,7 +367,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     return Math.min(QUERY_BATCH.max, Math.max(QUERY_BATCH.min, Number(match[1])));
   }
 
-  function startQuery(soql: string, headers: IncomingMessage['headers'], version: string): ApiResponse {
+  function startQuery(soql: string, headers: IncomingMessage['headers'], version: string, all: boolean): ApiResponse {
     count('query');
     let prepared: PreparedQuery;
     try {
@@ -295,7 +376,9 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       if (err instanceof SoqlError) return apiError(400, err.errorCode, err.message);
       throw err;
     }
-    const indices = engine.execute(prepared);
+    if (prepared.query.select !== 'count' && engine.wouldTimeOut(prepared, profile.nonSelectiveLimit))
+      return apiError(400, 'QUERY_TIMEOUT', 'Your query request was running for too long.');
+    const indices = engine.execute(prepared, all);
     if (prepared.query.select === 'count') return json(200, { totalSize: indices.length, done: true, records: [] });
     const locator: Locator = { prepared, indices, batchSize: batchSizeOf(headers) ?? QUERY_BATCH.default, version };
     const id = `01gSB${String(++locatorSeq).padStart(10, '0')}`;
@@ -334,7 +417,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     });
   }
 
-  function collectionUpdate(body: string, forceAllOrNone: boolean): ApiResponse {
+  function collectionUpdate(body: string, forceAllOrNone: boolean, headers: IncomingMessage['headers']): ApiResponse {
     const request = parseJsonObject(body);
     if (!request || !Array.isArray(request.records))
       return apiError(400, 'JSON_PARSER_ERROR', 'The request body must be {"allOrNone": boolean, "records": [...]}');
@@ -358,7 +441,13 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       };
     });
     const allOrNone = forceAllOrNone || request.allOrNone === true;
-    return json(200, writer.save(inputs, allOrNone, INTEGRATION_USER_ID));
+    const duplicateRule = String(headers['sforce-duplicate-rule-header'] ?? '');
+    return json(
+      200,
+      writer.save(inputs, allOrNone, INTEGRATION_USER_ID, {
+        allowDuplicates: /(^|;)\s*allowSave\s*=\s*true/i.test(duplicateRule),
+      }),
+    );
   }
 
   function composite(body: string, headers: IncomingMessage['headers'], version: string): ApiResponse {
@@ -617,6 +706,12 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     return def;
   };
 
+  const person = (id: string): { object: 'Contact' | 'Lead'; index: number; row: Row } => {
+    const found = org.rowById(id);
+    if (!found || found.object === 'Individual') throw new Error(`sandbox: no contact or lead ${id}`);
+    return { object: found.object, index: found.index, row: found.row };
+  };
+
   const control: SalesforceSandboxControl = {
     deleteField(object, name) {
       field(object, name);
@@ -630,15 +725,47 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       if (!found) throw new Error(`sandbox: no record ${id}`);
       const values: Row = {};
       for (const [name, value] of Object.entries(fields)) {
-        const def = field(found.object, name);
+        // A person edits through the UI: every field of the org, whatever the integration user may see.
+        const def = org.fullSchemas[found.object].field(name) ?? field(found.object, name);
         values[def.name] = def.type === 'datetime' && typeof value === 'string' ? Date.parse(value) : value;
       }
       org.applyUpdate(found.object, found.index, values, PERSON_USER_ID, org.nextWriteStamp());
     },
-    convertLead(id) {
+    convertLead(id, contactId) {
       const found = org.rowById(id);
       if (found?.object !== 'Lead') throw new Error(`sandbox: ${id} is not a lead`);
-      org.applyUpdate('Lead', found.index, { IsConverted: true }, PERSON_USER_ID, org.nextWriteStamp());
+      const stamp = org.nextWriteStamp();
+      if (contactId !== undefined) {
+        const contact = org.rowById(contactId);
+        if (contact?.object !== 'Contact') throw new Error(`sandbox: ${contactId} is not a contact`);
+        org.applyUpdate('Contact', contact.index, {}, PERSON_USER_ID, stamp);
+      }
+      org.applyUpdate(
+        'Lead',
+        found.index,
+        { IsConverted: true, ConvertedContactId: contactId ?? null, ConvertedDate: stamp },
+        PERSON_USER_ID,
+        stamp,
+      );
+    },
+    deleteRecord(id) {
+      const found = person(id);
+      org.deleteRecord(found.object, found.index, org.nextWriteStamp());
+    },
+    undeleteRecord(id) {
+      const found = person(id);
+      if (found.row.IsDeleted !== true) throw new Error(`sandbox: ${id} is not deleted`);
+      org.undeleteRecord(found.object, found.index, org.nextWriteStamp());
+    },
+    mergeRecords(masterId, otherIds) {
+      const master = person(masterId);
+      const stamp = org.nextWriteStamp();
+      for (const otherId of otherIds) {
+        const other = person(otherId);
+        if (other.object !== master.object) throw new Error(`sandbox: cannot merge ${otherId} into ${masterId}`);
+        org.deleteRecord(other.object, other.index, stamp, masterId);
+      }
+      org.applyUpdate(master.object, master.index, {}, PERSON_USER_ID, stamp);
     },
     expireTokens: () => auth.expireAccessTokens(),
     revokeRefreshTokens: () => auth.revokeRefreshTokens(),
@@ -649,7 +776,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     },
     record(id) {
       const found = org.rowById(id);
-      return found ? apiRecord(found.object, found.row, LATEST_VERSION) : undefined;
+      return found ? apiRecord(found.object, found.row, LATEST_VERSION, undefined, org.fullSchemas) : undefined;
     },
     faults,
     org,

@@ -2,8 +2,10 @@
 // with an overlay holding every write, so a 1,000,000-contact org costs memory only for what was written.
 // Iteration order is the keyset order the connector relies on: (SystemModstamp, Id).
 import type { SandboxPerson } from '../population.ts';
-import type { ObjectName } from './schema.ts';
-import { baseFields, KEY_PREFIX, ObjectSchema } from './schema.ts';
+import type { OrgProfile } from './profile.ts';
+import { canReadObject, PERMISSIVE_PROFILE, picked } from './profile.ts';
+import type { FieldDef, ObjectName } from './schema.ts';
+import { ALWAYS_VISIBLE, baseFields, KEY_PREFIX, ObjectSchema } from './schema.ts';
 
 /** The slice of the population (src/sandbox/population.ts) the org reads. */
 export type PersonLike = Pick<
@@ -29,6 +31,10 @@ const WARM_SLICE = 2_000;
 export const INDEX_FIELDS = new Set([
   'Id',
   'IsDeleted',
+  'MasterRecordId',
+  'OwnerId',
+  'ConvertedContactId',
+  'ConvertedDate',
   'CreatedDate',
   'CreatedById',
   'LastModifiedDate',
@@ -51,8 +57,15 @@ interface Modification {
   index: number;
 }
 
+type Person = 'Contact' | 'Lead';
+
 export class SandboxOrg {
+  /** The fields as the integration user sees them (field-level security applied): describe, SOQL and writes. */
   readonly schemas: Record<ObjectName, ObjectSchema>;
+  /** Every field the org has, whoever may see it: what a person edits in the UI. */
+  readonly fullSchemas: Record<ObjectName, ObjectSchema>;
+  /** Deleted records in the recycle bin, with when they were deleted (Get Deleted, queryAll). */
+  private readonly deleted: Record<Person, Map<number, number>> = { Contact: new Map(), Lead: new Map() };
   /** Base SystemModstamp of person 0; person i was last touched at base + ⌊i/3⌋ s (so stamps collide). */
   private readonly epochBase: number;
   private readonly objectTypes: Uint8Array;
@@ -76,11 +89,19 @@ export class SandboxOrg {
     readonly population: PersonSource,
     withCustomFields: boolean,
     now = Date.now(),
+    readonly profile: OrgProfile = PERMISSIVE_PROFILE,
   ) {
+    const fields = (object: ObjectName): FieldDef[] =>
+      object === 'Individual' && !profile.individual ? [] : baseFields(object, withCustomFields, profile.individual);
+    this.fullSchemas = {
+      Contact: new ObjectSchema('Contact', fields('Contact')),
+      Lead: new ObjectSchema('Lead', fields('Lead')),
+      Individual: new ObjectSchema('Individual', fields('Individual')),
+    };
     this.schemas = {
-      Contact: new ObjectSchema('Contact', baseFields('Contact', withCustomFields)),
-      Lead: new ObjectSchema('Lead', baseFields('Lead', withCustomFields)),
-      Individual: new ObjectSchema('Individual', baseFields('Individual', withCustomFields)),
+      Contact: new ObjectSchema('Contact', this.visibleFields('Contact', fields('Contact'))),
+      Lead: new ObjectSchema('Lead', this.visibleFields('Lead', fields('Lead'))),
+      Individual: new ObjectSchema('Individual', this.visibleFields('Individual', fields('Individual'))),
     };
     const seconds = Math.ceil(population.size / PEOPLE_PER_SECOND) + 86_400;
     this.epochBase = Math.floor(now / 1000) * 1000 - seconds * 1000;
@@ -90,6 +111,52 @@ export class SandboxOrg {
 
   get size(): number {
     return this.population.size;
+  }
+
+  /** Field-level security: a minimum-access user sees a field only with a field permission (or when FLS cannot hide it). */
+  private visibleFields(object: ObjectName, fields: FieldDef[]): FieldDef[] {
+    const permissions = this.profile.permissions;
+    if (!permissions) return fields;
+    return fields.flatMap((def) => {
+      if (ALWAYS_VISIBLE.has(def.name)) return [{ ...def, updateable: def.updateable && def.name !== 'OwnerId' }];
+      const grant = permissions.fields[`${object}.${def.name}`];
+      if (!grant?.readable) return [];
+      return [{ ...def, updateable: def.updateable && grant.editable }];
+    });
+  }
+
+  /** Whether the integration user may query/describe/save this object at all. */
+  canRead(object: ObjectName): boolean {
+    return canReadObject(this.profile, object);
+  }
+
+  /** Sharing: Public Read/Write, or View All / Modify All, or the user owns the record. */
+  isVisible(object: ObjectName, row: Row): boolean {
+    if (object === 'Individual' || this.profile.owned >= 1) return true;
+    const grant = this.profile.permissions?.objects[object];
+    return grant?.viewAll === true || grant?.modifyAll === true || row.OwnerId === INTEGRATION_USER_ID;
+  }
+
+  isEditable(object: ObjectName, row: Row): boolean {
+    if (object === 'Individual' || this.profile.owned >= 1) return true;
+    const grant = this.profile.permissions?.objects[object];
+    if (grant?.edit !== true) return false;
+    return grant.modifyAll || row.OwnerId === INTEGRATION_USER_ID;
+  }
+
+  private ownerOf(object: Person, index: number): string {
+    return this.profile.owned >= 1 || picked(this.profile, 'owner', SandboxOrg.idOf(object, index), this.profile.owned)
+      ? INTEGRATION_USER_ID
+      : PERSON_USER_ID;
+  }
+
+  /** Most people have no Individual record, even where Data Protection and Privacy is on. */
+  private individualIdOf(index: number): string | null {
+    const id = SandboxOrg.idOf('Individual', index);
+    if (!this.profile.individual) return null;
+    return this.profile.individualLinked >= 1 || picked(this.profile, 'individual', id, this.profile.individualLinked)
+      ? id
+      : null;
   }
 
   static idOf(object: ObjectName, index: number): string {
@@ -119,6 +186,7 @@ export class SandboxOrg {
    */
   row(object: ObjectName, index: number, cheap = false): Row | undefined {
     if (!Number.isInteger(index) || index < 0 || index >= this.size) return undefined;
+    if (object === 'Individual' && this.individualIdOf(index) === null) return undefined;
     if (object !== 'Individual' && this.objectTypeOf(index) !== object) return undefined;
     const overlay = this.overlays[object].get(index);
     const base = cheap && object !== 'Individual' ? this.indexRow(object, index) : this.baseRow(object, index);
@@ -138,12 +206,14 @@ export class SandboxOrg {
     const row: Row = {
       Id: SandboxOrg.idOf(object, index),
       IsDeleted: false,
+      MasterRecordId: null,
+      OwnerId: this.ownerOf(object, index),
       CreatedDate: stamp,
       CreatedById: PERSON_USER_ID,
       LastModifiedDate: stamp,
       LastModifiedById: PERSON_USER_ID,
       SystemModstamp: stamp,
-      IndividualId: SandboxOrg.idOf('Individual', index),
+      IndividualId: this.individualIdOf(index),
       Influence_Score__c: null,
       Influence_Tier__c: null,
       Influence_Confidence__c: null,
@@ -153,7 +223,7 @@ export class SandboxOrg {
       Influence_Trend__c: null,
       Influence_Org_Percentile__c: null,
     };
-    if (object === 'Lead') row.IsConverted = false;
+    if (object === 'Lead') Object.assign(row, { IsConverted: false, ConvertedContactId: null, ConvertedDate: null });
     return row;
   }
 
@@ -195,9 +265,11 @@ export class SandboxOrg {
     }
     const row: Row = {
       ...common,
+      MasterRecordId: null,
+      OwnerId: this.ownerOf(object, index),
       Email: person.email,
       Title: person.title,
-      IndividualId: SandboxOrg.idOf('Individual', index),
+      IndividualId: this.individualIdOf(index),
       X_Handle__c: person.handles.x ?? null,
       GitHub_Handle__c: person.handles.github ?? null,
       Mastodon_Handle__c: person.handles.mastodon ?? null,
@@ -215,8 +287,12 @@ export class SandboxOrg {
       Influence_Do_Not_Profile__c: person.optedOut && index % 2 === 1,
     };
     if (object === 'Lead') {
-      row.Company = person.company;
-      row.IsConverted = false;
+      Object.assign(row, {
+        Company: person.company,
+        IsConverted: false,
+        ConvertedContactId: null,
+        ConvertedDate: null,
+      });
     }
     return row;
   }
@@ -246,7 +322,10 @@ export class SandboxOrg {
    */
   *scan(object: ObjectName, fromStamp?: number, cheap = false): Generator<Row> {
     if (object === 'Individual') {
-      for (let i = 0; i < this.size; i++) yield this.row('Individual', i)!;
+      for (let i = 0; i < this.size; i++) {
+        const row = this.row('Individual', i);
+        if (row) yield row;
+      }
       return;
     }
     const mods = this.modifications[object];
@@ -285,6 +364,26 @@ export class SandboxOrg {
     live.sort((a, b) => a.stamp - b.stamp || a.index - b.index);
     mods.list = live;
     mods.sorted = true;
+  }
+
+  /** A delete (or the losing side of a merge): the record moves to the recycle bin; SystemModstamp moves. */
+  deleteRecord(object: Person, index: number, stamp: number, masterId: string | null = null): void {
+    this.applyUpdate(object, index, { IsDeleted: true, MasterRecordId: masterId }, PERSON_USER_ID, stamp);
+    this.deleted[object].set(index, stamp);
+  }
+
+  /** Restored from the recycle bin: the record is back, with a new SystemModstamp. */
+  undeleteRecord(object: Person, index: number, stamp: number): void {
+    this.applyUpdate(object, index, { IsDeleted: false, MasterRecordId: null }, PERSON_USER_ID, stamp);
+    this.deleted[object].delete(index);
+  }
+
+  /** Records of `object` in the recycle bin that were deleted between the two times (Get Deleted). */
+  deletedBetween(object: Person, start: number, end: number): { id: string; deletedAt: number }[] {
+    return [...this.deleted[object]]
+      .filter(([, at]) => at >= start && at <= end)
+      .sort((a, b) => a[1] - b[1])
+      .map(([index, deletedAt]) => ({ id: SandboxOrg.idOf(object, index), deletedAt }));
   }
 
   /** Number of records written at least once (for counters). */

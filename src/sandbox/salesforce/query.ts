@@ -4,7 +4,7 @@
 import type { Row } from './org.ts';
 import { INDEX_FIELDS, SandboxOrg } from './org.ts';
 import type { FieldDef, ObjectName, ObjectSchema } from './schema.ts';
-import { OBJECT_NAMES } from './schema.ts';
+import { INDEXED_FIELDS, OBJECT_NAMES } from './schema.ts';
 import type { Condition, FieldRef, Literal, SoqlQuery } from './soql.ts';
 import { likeToRegExp, parseSoql, plainString, SoqlError } from './soql.ts';
 
@@ -38,7 +38,7 @@ export class QueryEngine {
   prepare(soql: string): PreparedQuery {
     const query = parseSoql(soql);
     const object = OBJECT_NAMES.find((o) => o.toLowerCase() === query.from.toLowerCase());
-    if (!object)
+    if (!object || !this.org.canRead(object))
       throw new SoqlError(
         'INVALID_TYPE',
         `\n${soql}\nsObject type '${query.from}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`,
@@ -72,14 +72,18 @@ export class QueryEngine {
     };
   }
 
-  /** Indices of matching records in result order, after OFFSET and LIMIT. */
-  execute(prepared: PreparedQuery): number[] {
+  /**
+   * Indices of matching records in result order, after OFFSET and LIMIT. Records the user cannot see (sharing) are
+   * never there; deleted ones only for queryAll.
+   */
+  execute(prepared: PreparedQuery, includeDeleted = false): number[] {
     const { query, object } = prepared;
     const offset = query.offset ?? 0;
     const wanted = query.limit === undefined ? Infinity : query.limit + offset;
     const matches: { index: number; row: Row }[] = [];
     const sortLater = !prepared.naturalOrder;
     for (const row of this.org.scan(object, prepared.lowerStamp, prepared.cheapRows)) {
+      if ((row.IsDeleted === true && !includeDeleted) || !this.org.isVisible(object, row)) continue;
       if (!prepared.predicate(row)) continue;
       const index = SandboxOrg.parseId(row.Id as string)!.index;
       // Keep rows only when they are needed for sorting; otherwise the index is enough.
@@ -99,6 +103,57 @@ export class QueryEngine {
     }
     const end = query.limit === undefined ? matches.length : offset + query.limit;
     return matches.slice(offset, end).map((m) => m.index);
+  }
+
+  /**
+   * A query on an object with more than `limit` records that the query optimizer cannot drive from an index: no
+   * AND-ed filter on an indexed field (or OR whose every branch is one) matching under the standard-index threshold,
+   * 30% of the first million records and 15% of the rest (Lightning Platform Query Optimizer,
+   * ldv-deployments-infrastructure-salesforce-query-optimizer). `!=`, `NOT`, `= null` and LIKE never use an index.
+   */
+  wouldTimeOut(prepared: PreparedQuery, limit: number): boolean {
+    if (this.org.size <= limit) return false;
+    const { where } = prepared.query;
+    const schema = this.org.schemas[prepared.object];
+    let total = 0;
+    const rows: Row[] = [];
+    for (const row of this.org.scan(prepared.object, undefined, true)) {
+      if (row.IsDeleted === true || !this.org.isVisible(prepared.object, row)) continue;
+      total += 1;
+      rows.push(row);
+    }
+    if (total <= limit) return false;
+    const threshold = Math.min(total, 1_000_000) * 0.3 + Math.max(0, total - 1_000_000) * 0.15;
+    const indexed = where ? this.indexedFilter(schema, where, prepared.soql) : undefined;
+    return !indexed || rows.filter(indexed).length >= threshold;
+  }
+
+  /** The part of a condition an index can answer, as a predicate; undefined when none can. */
+  private indexedFilter(schema: ObjectSchema, cond: Condition, soql: string): ((row: Row) => boolean) | undefined {
+    switch (cond.op) {
+      case 'and': {
+        const parts = cond.items.map((c) => this.indexedFilter(schema, c, soql)).filter((p) => p !== undefined);
+        return parts.length === 0 ? undefined : (row) => parts.every((p) => p(row));
+      }
+      case 'or': {
+        const parts = cond.items.map((c) => this.indexedFilter(schema, c, soql));
+        if (parts.some((p) => p === undefined)) return undefined;
+        return (row) => parts.some((p) => p!(row));
+      }
+      case 'cmp':
+        if (cond.cmp === '!=' || cond.value.kind === 'null') return undefined;
+        return cond.field.path.length === 1 && INDEXED_FIELDS.has(schema.field(cond.field.path[0]!)?.name ?? '')
+          ? this.compile(schema, cond, soql)
+          : undefined;
+      case 'in':
+        return !cond.negate &&
+          cond.field.path.length === 1 &&
+          INDEXED_FIELDS.has(schema.field(cond.field.path[0]!)?.name ?? '')
+          ? this.compile(schema, cond, soql)
+          : undefined;
+      default:
+        return undefined;
+    }
   }
 
   /** One record shaped like the REST query result (`attributes`, relationships as nested objects). */
@@ -151,7 +206,8 @@ export class QueryEngine {
     }
     if (ref.path.length === 2) {
       const refDef = schema.relationship(ref.path[0]!);
-      if (!refDef?.referenceTo) {
+      // A relationship to an object the user cannot read (or that the org does not have) is not understood either.
+      if (!refDef?.referenceTo || !this.org.canRead(refDef.referenceTo as ObjectName)) {
         throw new SoqlError(
           'INVALID_FIELD',
           `\n${soql}\nDidn't understand relationship '${ref.path[0]!}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`,

@@ -157,6 +157,9 @@ const HANDLE_FIELDS: readonly FieldDef[] = [
 const PERSON_FIELDS: readonly FieldDef[] = [
   system('Id', 'id'),
   system('IsDeleted', 'boolean'),
+  // Set on the records a merge deleted: the surviving record's id (queryAll shows it).
+  system('MasterRecordId', 'reference'),
+  { ...system('OwnerId', 'reference'), updateable: true, nillable: false },
   text('FirstName', 40),
   { ...text('LastName', 80), nillable: false },
   system('Name', 'string'),
@@ -208,15 +211,62 @@ const INDIVIDUAL_FIELDS: readonly FieldDef[] = [
   system('SystemModstamp', 'datetime'),
 ];
 
-export function baseFields(object: ObjectName, withCustomFields: boolean): FieldDef[] {
+/**
+ * Fields field-level security cannot hide: ids, audit fields, the name fields, required fields (Company) and the
+ * system fields of merges and conversions; everything else needs a field permission on a minimum-access user
+ * (Salesforce Help, "Field-Level Security": required and system fields cannot be hidden). [verify] that
+ * ConvertedContactId/ConvertedDate are not FLS-controlled: `doctor` checks them through describe on a real org.
+ */
+export const ALWAYS_VISIBLE = new Set([
+  'Id',
+  'IsDeleted',
+  'MasterRecordId',
+  'OwnerId',
+  'FirstName',
+  'LastName',
+  'Name',
+  'Company',
+  'IsConverted',
+  'ConvertedContactId',
+  'ConvertedDate',
+  'CreatedDate',
+  'CreatedById',
+  'LastModifiedDate',
+  'LastModifiedById',
+  'SystemModstamp',
+]);
+
+/**
+ * Fields Salesforce indexes out of the box: the record id, Name, CreatedDate, SystemModstamp, Email (contacts and
+ * leads) and lookups (https://developer.salesforce.com/docs/platform/salesforce-large-data-volumes-bp/guide/ldv-deployments-infrastructure-indexes.html).
+ * Our custom fields are not indexed (a custom index is a Support request or a custom index deployment).
+ */
+export const INDEXED_FIELDS = new Set([
+  'Id',
+  'Name',
+  'OwnerId',
+  'CreatedDate',
+  'SystemModstamp',
+  'Email',
+  'IndividualId',
+  'MasterRecordId',
+  'CreatedById',
+  'LastModifiedById',
+  'ConvertedContactId',
+]);
+
+export function baseFields(object: ObjectName, withCustomFields: boolean, withIndividual = true): FieldDef[] {
+  const person = withIndividual ? PERSON_FIELDS : PERSON_FIELDS.filter((f) => f.name !== 'IndividualId');
   switch (object) {
     case 'Contact':
-      return [...PERSON_FIELDS, ...(withCustomFields ? INFLUENCE_FIELDS : [])];
+      return [...person, ...(withCustomFields ? INFLUENCE_FIELDS : [])];
     case 'Lead':
       return [
-        ...PERSON_FIELDS,
+        ...person,
         text('Company', 255),
         system('IsConverted', 'boolean'),
+        system('ConvertedContactId', 'reference'),
+        system('ConvertedDate', 'datetime'),
         ...(withCustomFields ? INFLUENCE_FIELDS : []),
       ];
     case 'Individual':

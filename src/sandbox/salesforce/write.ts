@@ -1,9 +1,12 @@
 // Record saves as Salesforce performs them: per-field validation (existence, field-level security, types,
-// restricted picklists, lengths, number precision), converted leads refused, injected per-record faults, and
-// `allOrNone` rollback. sObject Collections, Composite and Bulk 2.0 ingest all save through here.
+// restricted picklists, lengths, number precision), converted and deleted records refused, sharing, the strict
+// org's automation (validation rule, a throwing Apex trigger failing its whole chunk, duplicate rules, row locks),
+// injected per-record faults, and `allOrNone` rollback. sObject Collections, Composite and Bulk 2.0 ingest all save
+// through here.
 import type { FaultInjector } from '../faults.ts';
 import type { Row } from './org.ts';
 import { SandboxOrg } from './org.ts';
+import { picked } from './profile.ts';
 import type { FieldDef, ObjectName } from './schema.ts';
 import { OBJECT_NAMES } from './schema.ts';
 
@@ -23,6 +26,15 @@ export interface SaveInput {
 }
 
 export const COLLECTION_LIMIT = 200;
+/** Records per trigger invocation: DML is processed in chunks of 200 (apex_triggers_bulk). */
+const TRIGGER_CHUNK = 200;
+/** A locked record of the strict org stays locked for this many save attempts. */
+const LOCKED_ATTEMPTS = 2;
+
+export interface SaveOptions {
+  /** `Sforce-Duplicate-Rule-Header: allowSave=true`: save despite a duplicate rule whose action is an alert. */
+  allowDuplicates?: boolean;
+}
 
 interface Checked {
   input: SaveInput;
@@ -35,6 +47,7 @@ interface Checked {
 export class RecordWriter {
   recordsWritten = 0;
   largestBatch = 0;
+  private readonly lockAttempts = new Map<string, number>();
 
   constructor(
     private readonly org: SandboxOrg,
@@ -42,9 +55,11 @@ export class RecordWriter {
   ) {}
 
   /** Saves a batch; results are in input order. With `allOrNone`, one failure rolls every record back. */
-  save(inputs: readonly SaveInput[], allOrNone: boolean, userId: string): SaveResult[] {
+  save(inputs: readonly SaveInput[], allOrNone: boolean, userId: string, options: SaveOptions = {}): SaveResult[] {
     this.largestBatch = Math.max(this.largestBatch, inputs.length);
     const checked = inputs.map((input) => this.check(input));
+    for (let start = 0; start < checked.length; start += TRIGGER_CHUNK)
+      this.runAutomation(checked.slice(start, start + TRIGGER_CHUNK), options);
     const anyFailed = checked.some((c) => c.errors.length > 0);
     if (allOrNone && anyFailed) {
       return checked.map((c) => ({
@@ -74,6 +89,56 @@ export class RecordWriter {
     });
   }
 
+  /**
+   * The strict org's automation, in Salesforce's order of execution: before-update triggers (an unhandled exception
+   * fails every record of the chunk), then custom validation rules, then duplicate rules (apex_triggers_order_of_execution).
+   */
+  private runAutomation(chunk: Checked[], options: SaveOptions): void {
+    const profile = this.org.profile;
+    if (!profile.strict) return;
+    const valid = chunk.filter((c) => c.errors.length === 0 && c.object !== undefined);
+    const thrower = valid.find((c) => picked(profile, 'trigger', c.input.id!, profile.triggerThrows));
+    if (thrower) {
+      const trigger = `${thrower.object!}Trigger`;
+      for (const c of valid) {
+        c.errors.push({
+          statusCode: 'CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY',
+          message: `${trigger}: execution of BeforeUpdate\n\ncaused by: System.NullPointerException: Attempt to de-reference a null object\n\nTrigger.${trigger}: line 12, column 1`,
+          fields: [],
+        });
+      }
+      return;
+    }
+    for (const c of valid) {
+      const id = c.input.id!;
+      if (picked(profile, 'validation', id, profile.validationRule)) {
+        c.errors.push({
+          statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+          message: 'Records of inactive accounts cannot be edited.',
+          fields: [],
+        });
+      } else if (
+        picked(profile, 'duplicate-block', id, profile.duplicateBlock) ||
+        (!options.allowDuplicates && picked(profile, 'duplicate-alert', id, profile.duplicateAlert))
+      ) {
+        c.errors.push({
+          statusCode: 'DUPLICATES_DETECTED',
+          message: "You're creating a duplicate record. We recommend you use an existing record instead.",
+          fields: [],
+        });
+      }
+    }
+  }
+
+  /** The strict org's row locks: a picked record is locked for its first attempts, as under a busy parent record. */
+  private isLocked(id: string): boolean {
+    const profile = this.org.profile;
+    if (!picked(profile, 'lock', id, profile.locked)) return false;
+    const attempt = (this.lockAttempts.get(id) ?? 0) + 1;
+    this.lockAttempts.set(id, attempt);
+    return attempt <= LOCKED_ATTEMPTS;
+  }
+
   private check(input: SaveInput): Checked {
     const fail = (statusCode: string, message: string, fields: string[] = []): Checked => ({
       input,
@@ -81,14 +146,20 @@ export class RecordWriter {
     });
     const object = OBJECT_NAMES.find((o) => o === input.type);
     if (!input.type) return fail('INVALID_TYPE', 'Must send a concrete entity type.');
-    if (!object) return fail('INVALID_TYPE', `sObject type '${input.type}' is not supported.`);
+    if (!object || !this.org.canRead(object))
+      return fail('INVALID_TYPE', `sObject type '${input.type}' is not supported.`);
     if (!input.id) return fail('MISSING_ARGUMENT', 'Id not specified in an update call', ['Id']);
     const parsed = SandboxOrg.parseId(input.id);
     if (!parsed || parsed.object !== object)
       return fail('MALFORMED_ID', `${object} ID: id value of incorrect type: ${input.id}`, ['Id']);
     const row = this.org.row(object, parsed.index);
     if (!row) return fail('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', []);
+    if (row.IsDeleted === true) return fail('ENTITY_IS_DELETED', 'entity is deleted', []);
     if (row.IsConverted === true) return fail('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', []);
+    if (!this.org.isVisible(object, row) || !this.org.isEditable(object, row))
+      return fail('INSUFFICIENT_ACCESS_OR_READONLY', 'insufficient access rights on object id', []);
+    if (this.isLocked(input.id))
+      return fail('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record or 1 records', []);
     const schema = this.org.schemas[object];
     const values: Row = {};
     for (const [name, raw] of Object.entries(input.fields)) {

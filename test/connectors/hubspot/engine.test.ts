@@ -172,6 +172,25 @@ describe('HubSpot connector + sync engine (end to end)', function () {
     expect(sandbox.control.value(someone, 'influence_score')).to.not.equal(null);
   });
 
+  it('forgets contacts deleted or merged away between runs: no state, score or e-mail of them outlives the next run', async () => {
+    const connector = connectorFor(sandbox);
+    expect((await sync(connector)).status).to.equal('ok');
+    const held = async (ids: string[]) => [...(await store.getSyncStates(CONNECTION, ids)).keys()].sort();
+    expect(await held(['20', '21', '30'])).to.deep.equal(['20', '21', '30']);
+    const email = sandbox.control.value('30', 'email') ?? '';
+    expect(await store.findRecordIdsByEmail?.(CONNECTION, email)).to.deep.equal([
+      { connectionId: CONNECTION, recordId: '30' },
+    ]);
+    // A person deletes one contact and merges two in the HubSpot UI; no webhook reaches us.
+    sandbox.control.archiveContact('30');
+    await sandbox.control.mergeContacts('20', '21');
+    const second = await sync(connector);
+    expect(second.status, second.message).to.equal('ok');
+    expect(await held(['20', '21', '30'])).to.deep.equal(['20']);
+    expect(await store.getHistory(CONNECTION, '21')).to.deep.equal([]);
+    expect(await store.findRecordIdsByEmail?.(CONNECTION, email)).to.deep.equal([]);
+  });
+
   it('a crash while reading resumes from the checkpoint: every contact scored, none written twice', async () => {
     const crashed = await sync(new Crashing(connectorFor(sandbox), { afterPages: 3 }));
     expect(crashed.status).to.equal('failed');

@@ -1,6 +1,7 @@
 // The per-portal limiter on a fake clock: never more than the window allows, search on its own lane.
 import { expect } from 'chai';
 
+import { createHubSpotConnector, HubSpotPortals } from '../../../connectors/hubspot/index.ts';
 import { PortalLimiter } from '../../../connectors/hubspot/limiter.ts';
 
 function fakeClock() {
@@ -64,5 +65,27 @@ describe('HubSpot portal limiter', () => {
     const t = clock.t;
     (await limiter.acquire('api'))();
     expect(clock.t - t).to.be.at.least(1_000);
+  });
+});
+
+describe('HubSpot shared state per portal (owned by the composition root)', () => {
+  const options = (portalKey: string) => ({
+    baseUrl: 'https://api.hubapi.com',
+    portalKey,
+    auth: { kind: 'private' as const, accessToken: 'pat-na1-test' },
+  });
+
+  it('connectors given the same HubSpotPortals share one limiter per portal; others never share anything', () => {
+    const portals = new HubSpotPortals();
+    const a = createHubSpotConnector(options('portal-1'), { portals });
+    const b = createHubSpotConnector(options('portal-1'), { portals });
+    const c = createHubSpotConnector(options('portal-2'), { portals });
+    expect(a.limiter).to.equal(b.limiter);
+    expect(a.limiter).to.not.equal(c.limiter);
+    // No hidden process-wide map: the same portal key without a shared HubSpotPortals is a separate limiter.
+    expect(createHubSpotConnector(options('portal-1')).limiter).to.not.equal(a.limiter);
+    expect(createHubSpotConnector(options('portal-1')).limiter).to.not.equal(
+      createHubSpotConnector(options('portal-1')).limiter,
+    );
   });
 });

@@ -2,8 +2,10 @@
 // rotation, revoked) through the connector against the sandbox.
 import { expect } from 'chai';
 
+import { classifyTokenError } from '../../../connectors/hubspot/auth.ts';
 import type { OAuthTokens } from '../../../connectors/hubspot/index.ts';
-import { BudgetReachedError, NeedsReauthError } from '../../../src/crm/errors.ts';
+import { HubSpotPortals } from '../../../connectors/hubspot/index.ts';
+import { BudgetReachedError, NeedsReauthError, SetupError } from '../../../src/crm/errors.ts';
 import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
 import { connectorFor, fields, portalsForSuite, readAll, readOptions, sleep } from './helpers.ts';
 
@@ -65,6 +67,24 @@ describe('HubSpot connector: rate limits and auth', function () {
     expect(sandbox.counters.served429.DAILY).to.equal(1);
   });
 
+  it('429 bodies without policyName: the limit is read from the message (waited out, or DAILY ends the run)', async () => {
+    const sandbox = await portal(300, {
+      bareRateLimitBodies: true,
+      dailyLimit: 1_000,
+      faults: { status429: 2, pathPattern: /objects\/contacts$/ },
+    });
+    const connector = connectorFor(sandbox);
+    expect((await readAll(connector, null)).contacts).to.have.length(300);
+    expect(connector.api.rateLimited.TEN_SECONDLY_ROLLING).to.equal(sandbox.counters.served429.injected);
+    expect(connector.api.rateLimited.UNKNOWN).to.equal(0);
+    sandbox.control.setDailyRemaining(0);
+    const error = await readAll(connector, null).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(BudgetReachedError);
+  });
+
   it('OAuth: refreshes on EXPIRED_AUTHENTICATION mid-run and persists every new token pair', async () => {
     const sandbox = await portal(600);
     const saved: OAuthTokens[] = [];
@@ -116,16 +136,18 @@ describe('HubSpot connector: rate limits and auth', function () {
     const sandbox = await portal(50, { rotateRefreshTokens: true });
     const seeded = sandbox.control.seedRefreshToken();
     const portalKey = `rotation-${Date.now()}`;
-    const a = connectorFor(sandbox, { portalKey, auth: oauth(sandbox, seeded) });
+    // One process (one HubSpotPortals from the composition root), several connectors of the same portal.
+    const portals = new HubSpotPortals();
+    const a = connectorFor(sandbox, { portalKey, auth: oauth(sandbox, seeded) }, { portals });
     expect((await readAll(a, null)).contacts).to.have.length(50);
     // The seeded token was rotated away (and revoked by the sandbox); B was loaded from an old copy of storage.
-    const b = connectorFor(sandbox, { portalKey, auth: oauth(sandbox, seeded) });
+    const b = connectorFor(sandbox, { portalKey, auth: oauth(sandbox, seeded) }, { portals });
     sandbox.control.expireTokens();
     expect((await readAll(b, null)).contacts).to.have.length(50);
     expect(sandbox.control.refreshCount()).to.equal(2);
     // The admin reconnects the portal: a brand-new grant replaces the process's state.
     const fresh = sandbox.control.seedRefreshToken();
-    const c = connectorFor(sandbox, { portalKey, auth: oauth(sandbox, fresh) });
+    const c = connectorFor(sandbox, { portalKey, auth: oauth(sandbox, fresh) }, { portals });
     expect((await readAll(c, null)).contacts).to.have.length(50);
     expect(sandbox.control.refreshCount()).to.equal(3);
   });
@@ -144,6 +166,77 @@ describe('HubSpot connector: rate limits and auth', function () {
     expect(error).to.be.instanceOf(NeedsReauthError);
     expect((error as Error).message).to.match(/BAD_REFRESH_TOKEN.*reconnect/);
     expect((error as Error).message).to.not.include(refreshToken);
+  });
+
+  it('OAuth: a 429 without policyName and an edge 502 at the token endpoint are waited out; the portal stays connected', async () => {
+    const sandbox = await portal(30);
+    sandbox.control.failTokenEndpoint('429', '502');
+    const connector = connectorFor(sandbox, { auth: oauth(sandbox, sandbox.control.seedRefreshToken()) });
+    expect((await readAll(connector, null)).contacts).to.have.length(30);
+    expect(sandbox.control.refreshCount()).to.equal(1);
+  });
+
+  it('OAuth: a token endpoint that stays down fails the run with a plain error, never "needs re-auth"', async () => {
+    const sandbox = await portal(10);
+    sandbox.control.failTokenEndpoint('503', '503', '503', '503');
+    const connector = connectorFor(sandbox, { auth: oauth(sandbox, sandbox.control.seedRefreshToken()) });
+    const error = await readAll(connector, null).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(Error).and.not.be.instanceOf(NeedsReauthError);
+    expect((error as Error).message).to.match(/SERVICE_UNAVAILABLE.*stays connected/);
+  });
+
+  it("OAuth: wrong app credentials are a setup problem to fix in the configuration, not the portal's re-auth", async () => {
+    const sandbox = await portal(10);
+    const connector = connectorFor(sandbox, {
+      auth: { ...oauth(sandbox, sandbox.control.seedRefreshToken()), clientSecret: 'not-the-secret' },
+    });
+    const error = await readAll(connector, null).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(SetupError);
+    expect((error as Error).message).to.match(/BAD_CLIENT_ID.*HUBSPOT_CLIENT_SECRET/);
+    expect((error as Error).message).to.not.include('not-the-secret');
+  });
+
+  it("reads the token endpoint's error in each shape HubSpot uses", () => {
+    const cases: [number, string, string, string][] = [
+      [
+        400,
+        JSON.stringify({ status: 'BAD_REFRESH_TOKEN', message: 'missing or invalid refresh token' }),
+        'dead_grant',
+        'BAD_REFRESH_TOKEN',
+      ],
+      [
+        400,
+        JSON.stringify({ category: 'BAD_REFRESH_TOKEN', correlationId: 'c', message: 'm' }),
+        'dead_grant',
+        'BAD_REFRESH_TOKEN',
+      ],
+      [400, JSON.stringify({ error: 'invalid_grant', error_description: 'revoked' }), 'dead_grant', 'invalid_grant'],
+      [
+        400,
+        JSON.stringify({ status: 'error', category: 'VALIDATION_ERROR', message: 'm' }),
+        'other',
+        'VALIDATION_ERROR',
+      ],
+      [400, JSON.stringify({ status: 'BAD_CLIENT_ID', message: 'm' }), 'bad_client', 'BAD_CLIENT_ID'],
+      [
+        429,
+        JSON.stringify({ status: 'error', message: 'You have reached your secondly limit.' }),
+        'transient',
+        'HTTP 429',
+      ],
+      // Even a 429 that names the refresh token is no verdict on the grant.
+      [429, JSON.stringify({ category: 'BAD_REFRESH_TOKEN' }), 'transient', 'BAD_REFRESH_TOKEN'],
+      [502, '<html>Bad Gateway</html>', 'transient', 'HTTP 502'],
+      [401, '', 'other', 'HTTP 401'],
+    ];
+    for (const [status, body, kind, code] of cases)
+      expect(classifyTokenError(status, body), body).to.deep.equal({ kind, code });
   });
 
   it('private app: a rejected token is NeedsReauthError, not retried', async () => {

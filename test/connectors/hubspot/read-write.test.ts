@@ -79,6 +79,33 @@ describe('HubSpot connector: reads and writes', function () {
     expect(after.contacts.find((c) => c.id === '250')?.doNotProfile).to.equal(true);
   });
 
+  it("search lags writes (HubSpot's index): a window ending searchIndexLagMs ago finds every change once indexed; none loses it", async () => {
+    const sandbox = await portal(60, { searchIndexLagMs: 800 });
+    const ids = async (connector: ReturnType<typeof connectorFor>, cursor: string | null) => {
+      const read = await readAll(connector, cursor);
+      return { ids: read.contacts.map((c) => c.id), cursor: read.cursor };
+    };
+    const careful = connectorFor(sandbox, { searchIndexLagMs: 1_000 });
+    const hasty = connectorFor(sandbox, { searchIndexLagMs: 0 });
+    const first = await readAll(careful, null);
+    await careful.writeScores(updatesFor(first.contacts.map((c) => c.id)));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    let c = await ids(careful, first.cursor);
+    let h = await ids(hasty, c.cursor);
+    expect(c.ids).to.have.length(60, 'our own writes, once indexed');
+    await sandbox.control.editContact('7', { github_handle: 'octocat' });
+    await sandbox.control.createContact({ email: 'fresh@example.com', github_handle: 'fresh' });
+    // At once: the index does not have them yet. The hasty reader's window already covers them: it moves on.
+    h = await ids(hasty, h.cursor);
+    c = await ids(careful, c.cursor);
+    expect(h.ids).to.deep.equal([]);
+    expect(c.ids).to.deep.equal([]);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await ids(careful, c.cursor)).ids).to.deep.equal(['7', '61']);
+    // The edit is lost to a window that ended before indexing; the new contact still comes back as never scored.
+    expect((await ids(hasty, h.cursor)).ids).to.deep.equal(['61']);
+  });
+
   it('writes values as HubSpot expects and splits 101 updates into batches of 100', async () => {
     const sandbox = await portal(150);
     const connector = connectorFor(sandbox);

@@ -2,12 +2,10 @@
 import { expect } from 'chai';
 
 import type { SalesforceConnector } from '../../../connectors/salesforce/index.ts';
-import type { CrmContact, InfluenceFields } from '../../../src/crm/contract.ts';
+import type { CrmContact } from '../../../src/crm/contract.ts';
 import type { World } from './world.ts';
-import { makeWorld, orgIds } from './world.ts';
+import { fieldsFor, makeWorld, orgIds, staleBefore } from './world.ts';
 
-const DAY = 86_400_000;
-const staleBefore = (): Date => new Date(Date.now() - 7 * DAY);
 const N = 5000;
 const BULK = { bulkQueryThreshold: 1000, bulkQueryPageSize: 1200, queryBatchSize: 500 } as const;
 
@@ -28,19 +26,6 @@ async function readAll(
 
 function byId(contacts: readonly CrmContact[]): CrmContact[] {
   return [...contacts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-function fieldsFor(score: number): InfluenceFields {
-  return {
-    score,
-    tier: 'C',
-    confidence: 'medium',
-    scoredAt: new Date().toISOString(),
-    topFactors: `+${score} X: followers`,
-    reasonCodes: ['LARGE_REACH'],
-    trend: 'Stable',
-    orgPercentile: 50,
-  };
 }
 
 describe('Salesforce connector: Bulk API 2.0 query for a large first full pass', function () {
@@ -70,11 +55,20 @@ describe('Salesforce connector: Bulk API 2.0 query for a large first full pass',
     // 100k org is a dozen calls instead of 50 query pages).
     expect(read).to.be.at.most(1 + 2 * 3 + Math.ceil(N / 1200) + 1);
 
-    // The REST pass (threshold above N) gives the same contacts and the same watermarks.
+    // The REST pass (threshold above N) gives the same contacts; both leave the watermarks at their pass's start,
+    // after every record read.
     const rest = await readAll(w.reconnect({ bulkQueryThreshold: 1_000_000 }), null);
     expect(byId(first.contacts)).to.deep.equal(byId(rest.contacts));
-    const watermarks = (cursor: string | null): unknown => (JSON.parse(cursor!) as { watermarks: unknown }).watermarks;
-    expect(watermarks(first.cursor)).to.deep.equal(watermarks(rest.cursor));
+    type Marks = Record<'Contact' | 'Lead', { stamp: string }>;
+    const watermarks = (cursor: string | null): Marks => (JSON.parse(cursor!) as { watermarks: Marks }).watermarks;
+    for (const cursor of [first.cursor, rest.cursor]) {
+      for (const object of ['Contact', 'Lead'] as const) {
+        const newest = Math.max(
+          ...first.contacts.filter((c) => c.objectType === object).map((c) => Date.parse(c.modifiedAt)),
+        );
+        expect(Date.parse(watermarks(cursor)[object].stamp)).to.be.within(newest, Date.now());
+      }
+    }
     expect(JSON.parse(first.cursor!)).to.not.have.property('pass');
 
     // Score everyone, let a person edit two records: the incremental run reads just those two, through REST.

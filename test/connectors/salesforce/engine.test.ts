@@ -13,7 +13,7 @@ import { SqliteStore } from '../../../src/store/sqlite.ts';
 import { runSync } from '../../../src/sync/engine.ts';
 import { resolveTestIdentities, TestModel } from '../../sync/doubles.ts';
 import type { World } from './world.ts';
-import { EveryoneProvider, makeWorld, orgIds } from './world.ts';
+import { EveryoneProvider, makeWorld, orgIds, ORGS } from './world.ts';
 
 const CONNECTION = 'sf-e2e';
 
@@ -177,5 +177,29 @@ describe('sync engine + Salesforce connector + sandbox (end to end)', function (
     const second = await sync(world.reconnect());
     expect(world.sandbox.control.record(ids.Contact[2]!)!.Influence_Tier__c).to.not.equal(null);
     expect(second.errors.map((e) => e.recordId)).to.not.include(ids.Contact[2]);
+  });
+
+  it('day one in the strict org; then deleted, merged and converted records leave no rows, scores or e-mails behind', async () => {
+    world = await makeWorld(600, ORGS.strict);
+    const first = await sync();
+    expect(first.status).to.equal('ok');
+    expect(first.counts.read).to.equal(600);
+    const ids = orgIds(world.sandbox);
+    const [deleted, master, loser] = ids.Contact;
+    const lead = ids.Lead[0]!;
+    const gone = [deleted!, loser!, lead];
+    const emails = gone.map((id) => String(world.sandbox.control.record(id)!.Email).toLowerCase());
+    expect((await store.getSyncStates(CONNECTION, gone)).size).to.equal(3);
+    expect(await store.findRecordIdsByEmail(CONNECTION, emails[0]!)).to.have.length(1);
+
+    world.sandbox.control.deleteRecord(deleted!);
+    world.sandbox.control.mergeRecords(master!, [loser!]);
+    world.sandbox.control.convertLead(lead, master);
+    const second = await sync(world.reconnect());
+    expect(second.status).to.equal('ok');
+    expect((await store.getSyncStates(CONNECTION, gone)).size).to.equal(0);
+    for (const id of gone) expect(await store.getHistory(CONNECTION, id)).to.deep.equal([]);
+    for (const email of emails) expect(await store.findRecordIdsByEmail(CONNECTION, email)).to.deep.equal([]);
+    expect((await store.getSyncStates(CONNECTION, [master!])).size).to.equal(1);
   });
 });

@@ -1,12 +1,35 @@
 // A Salesforce sandbox plus the real connector (real jsforce over HTTP) for the connector's tests.
 import type { SalesforceOptionsInput, SalesforceTokens } from '../../../connectors/salesforce/index.ts';
 import { SalesforceConnector } from '../../../connectors/salesforce/index.ts';
+import type { CrmContact, GoneRecord, InfluenceFields, ScoreUpdate } from '../../../src/crm/contract.ts';
 import type { ProviderAdapter, ProviderResult } from '../../../src/providers/contract.ts';
 import { unitHash } from '../../../src/sandbox/faults.ts';
 import { createPopulation } from '../../../src/sandbox/population.ts';
 import type { SalesforceSandbox, SalesforceSandboxOptions } from '../../../src/sandbox/salesforce/index.ts';
 import { startSalesforceSandbox } from '../../../src/sandbox/salesforce/index.ts';
 import type { Network } from '../../../src/scoring/types.ts';
+import { permissionsFrom } from '../../manifests/permission-sets.ts';
+
+/**
+ * The two orgs every connector behaviour is held against: the permissive one (an administrator, Public Read/Write,
+ * no automation) and a minimum-access integration user holding exactly the permission sets we ship (the optional
+ * Individual one included), in an org with Data Protection and Privacy where most people have no Individual record.
+ * The strict org's harsher parts (sharing, automation, no Individual) have their own tests.
+ */
+export const ORGS: Record<'permissive' | 'strict', Partial<SalesforceSandboxOptions>> = {
+  permissive: {},
+  strict: {
+    strict: {
+      permissions: permissionsFrom(['Social_Influence_Integration', 'Social_Influence_Individual']),
+      individual: true,
+      owned: 1,
+      validationRule: 0,
+      triggerThrows: 0,
+      duplicates: { alert: 0, block: 0 },
+      locked: 0,
+    },
+  },
+};
 
 export interface World {
   sandbox: SalesforceSandbox;
@@ -94,4 +117,53 @@ export class EveryoneProvider implements ProviderAdapter {
   usage(): { calls: number } {
     return { calls: this.calls };
   }
+}
+
+const DAY = 86_400_000;
+/** The engine's default refresh interval: scores older than 7 days are stale. */
+export const staleBefore = (): Date => new Date(Date.now() - 7 * DAY);
+
+/** Every page of one read: the contacts, the records gone, the last cursor. */
+export async function readPages(
+  connector: SalesforceConnector,
+  cursor: string | null = null,
+  full = false,
+): Promise<{ contacts: CrmContact[]; gone: GoneRecord[]; cursor: string | null; pages: number }> {
+  const contacts: CrmContact[] = [];
+  const gone: GoneRecord[] = [];
+  let last = cursor;
+  let pages = 0;
+  for await (const page of connector.readContacts(cursor, { full, staleBefore: staleBefore() })) {
+    contacts.push(...page.contacts);
+    gone.push(...(page.gone ?? []));
+    last = page.cursor;
+    pages += 1;
+  }
+  return { contacts, gone, cursor: last, pages };
+}
+
+export function fieldsFor(score: number, scoredAt = new Date().toISOString()): InfluenceFields {
+  return {
+    score,
+    tier: score >= 50 ? 'B' : 'C',
+    confidence: 'medium',
+    scoredAt,
+    topFactors: `+${score} X: followers`,
+    reasonCodes: ['LARGE_REACH'],
+    trend: 'Stable',
+    orgPercentile: 50,
+  };
+}
+
+export function updatesFor(contacts: readonly { objectType: string; id: string }[], score = 40): ScoreUpdate[] {
+  return contacts.map((c) => ({ objectType: c.objectType, id: c.id, fields: fieldsFor(score) }));
+}
+
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
 }

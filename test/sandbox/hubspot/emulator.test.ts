@@ -359,11 +359,14 @@ describe('HubSpot sandbox (real @hubspot/api-client)', function () {
       const [change, creation] = received;
       const events = JSON.parse(change?.body ?? '[]') as {
         subscriptionType: string;
+        objectTypeId: string;
         objectId: number;
         propertyName: string;
       }[];
+      // A developer-project app's subscriptions: generic object events, contacts being object type 0-1.
       expect(events[0]).to.include({
-        subscriptionType: 'contact.propertyChange',
+        subscriptionType: 'object.propertyChange',
+        objectTypeId: '0-1',
         objectId: 2,
         propertyName: 'github_handle',
       });

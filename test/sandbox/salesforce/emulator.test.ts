@@ -245,26 +245,37 @@ describe('Salesforce sandbox (real jsforce)', function () {
       expect(replay.name).to.equal('invalid_grant');
     });
 
-    it('JWT bearer flow: a signed assertion from the app certificate gets a token; a foreign key does not', async () => {
+    it('JWT bearer flow: a signed assertion for login.salesforce.com gets a token; a foreign key, a My Domain audience or an unapproved user do not', async () => {
       const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      const sb = await start({ jwtPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+      const sb = await start({
+        jwtPublicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        strict: { jwtUsers: ['integration@example.com'] },
+      });
       const oauth2 = new OAuth2({ clientId: sb.env.SALESFORCE_CLIENT_ID!, loginUrl: sb.url });
       const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      const ok = await oauth2.requestToken({
-        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-        assertion: jwtAssertion(sb.env.SALESFORCE_CLIENT_ID!, 'integration@example.com', sb.url, pem),
-      });
+      const grant = (assertion: string): Promise<unknown> =>
+        oauth2.requestToken({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion });
+      const login = 'https://login.salesforce.com';
+      const ok = (await grant(jwtAssertion(sb.env.SALESFORCE_CLIENT_ID!, 'integration@example.com', login, pem))) as {
+        access_token: string;
+      };
       expect(ok.access_token).to.be.a('string');
       const other = generateKeyPairSync('rsa', { modulusLength: 2048 })
         .privateKey.export({ type: 'pkcs8', format: 'pem' })
         .toString();
-      const bad = await rejection(
-        oauth2.requestToken({
-          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-          assertion: jwtAssertion(sb.env.SALESFORCE_CLIENT_ID!, 'integration@example.com', sb.url, other),
-        }),
+      const foreign = await rejection(
+        grant(jwtAssertion(sb.env.SALESFORCE_CLIENT_ID!, 'integration@example.com', login, other)),
       );
-      expect(bad.name).to.equal('invalid_grant');
+      expect(foreign.name).to.equal('invalid_grant');
+      // The org's own (My Domain) URL as the audience: refused, as Salesforce refuses it.
+      const myDomain = await rejection(
+        grant(jwtAssertion(sb.env.SALESFORCE_CLIENT_ID!, 'integration@example.com', sb.url, pem)),
+      );
+      expect(myDomain.message).to.include('audience is invalid');
+      const unapproved = await rejection(
+        grant(jwtAssertion(sb.env.SALESFORCE_CLIENT_ID!, 'someone@example.com', login, pem)),
+      );
+      expect(unapproved.message).to.include("user hasn't approved this consumer");
     });
   });
 

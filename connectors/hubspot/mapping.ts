@@ -132,12 +132,9 @@ export function toCrmContact(record: HubSpotRecord, mapping: ContactMapping): Cr
     doNotProfile: (p[mapping.doNotProfileProperty] ?? '').trim().toLowerCase() === 'true',
   };
   const parsed = CrmContactSchema.safeParse(contact);
-  if (!parsed.success) {
-    throw new Error(
-      `HubSpot contact ${record.id}: unexpected values: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return parsed.data;
+  // Passed on as read: the engine validates every record again and fails this one alone, naming the field (a throw
+  // here would fail the whole page for one bad value, e.g. a NUL byte).
+  return parsed.success ? parsed.data : contact;
 }
 
 /**

@@ -16,4 +16,6 @@ async function main(): Promise<number> {
   return runCli([process.argv[0] ?? 'node', 'crm-influence', ...args]);
 }
 
-process.exitCode = await main();
+const code = await main();
+// As `crm-influence` does (main.ts): done once the output is flushed, whatever a stopped run left waiting.
+process.stdout.write('', () => process.exit(code));

@@ -7,6 +7,25 @@ import { ConfidenceSchema, NetworkSchema, TierSchema, TrendSchema } from '../sco
 export const CrmNameSchema = z.enum(['salesforce', 'hubspot']);
 export type CrmName = z.infer<typeof CrmNameSchema>;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** A quick scan: most text has no surrogate at all (the exact check only runs on text that has one). */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+const TOP_LEVEL_TEXT = ['objectType', 'id', 'email', 'name'] as const;
+
+/** Why a CRM's text cannot be stored, or null. */
+function unstorableText(text: string): string | null {
+  if (text.includes('\u0000')) return 'contains a NUL byte (U+0000); remove it in the CRM';
+  if (SURROGATE.test(text) && LONE_SURROGATE.test(text))
+    return 'contains a broken character (a lone UTF-16 surrogate); retype the value in the CRM';
+  return null;
+}
+
+/** Text a CRM sent that we only show (an error message, an unreadable id): NUL and lone surrogates made visible. */
+export function printableCrmText(text: string): string {
+  return text.replaceAll('\u0000', '\\0').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
+}
+
 /** The influence fields as we write them onto a record (CRM-neutral names; connectors map them). */
 export const InfluenceFieldsSchema = z.object({
   score: z.number().int().min(0).max(100).nullable(),
@@ -54,19 +73,48 @@ export const RawHandleSchema = z.object({
 });
 export type RawHandle = z.infer<typeof RawHandleSchema>;
 
-export const CrmContactSchema = z.object({
-  crm: CrmNameSchema,
-  /** `Contact` / `Lead` (Salesforce), `contact` (HubSpot). */
-  objectType: z.string().min(1),
-  id: z.string().min(1),
-  email: z.string().optional(),
-  name: z.string().optional(),
-  handles: z.array(RawHandleSchema),
-  /** The influence fields as they are on the record now (a person may have edited them). */
-  current: InfluenceFieldsSchema.partial(),
-  modifiedAt: z.iso.datetime({ offset: true }),
-  doNotProfile: z.boolean(),
-});
+/**
+ * A contact as a CRM sends it. Its text must be storable: a NUL byte fails every PostgreSQL write it reaches ("invalid
+ * byte sequence for encoding UTF8: 0x00") and a lone UTF-16 surrogate turns into U+FFFD on the way to either store.
+ * Both are refused here, naming the field, so the record fails alone instead of failing the page that carries it.
+ * (One check over the record's text: a check per string field would cost more than the rest of the parse.)
+ */
+export const CrmContactSchema = z
+  .object({
+    crm: CrmNameSchema,
+    /** `Contact` / `Lead` (Salesforce), `contact` (HubSpot). */
+    objectType: z.string().min(1),
+    id: z.string().min(1),
+    email: z.string().optional(),
+    name: z.string().optional(),
+    handles: z.array(RawHandleSchema),
+    /** The influence fields as they are on the record now (a person may have edited them). */
+    current: InfluenceFieldsSchema.partial(),
+    modifiedAt: z.iso.datetime({ offset: true }),
+    doNotProfile: z.boolean(),
+  })
+  .check((ctx) => {
+    // Runs for every record read: the path of an issue is built only for a bad value.
+    const contact = ctx.value;
+    const add = (message: string, path: PropertyKey[], input: string): void => {
+      ctx.issues.push({ code: 'custom', path, message, input });
+    };
+    let problem: string | null;
+    for (const key of TOP_LEVEL_TEXT) {
+      const text = contact[key];
+      if (text !== undefined && (problem = unstorableText(text)) !== null) add(problem, [key], text);
+    }
+    contact.handles.forEach(({ field, value }, i) => {
+      if ((problem = unstorableText(field)) !== null) add(problem, ['handles', i, 'field'], field);
+      if ((problem = unstorableText(value)) !== null) add(problem, ['handles', i, 'value'], value);
+    });
+    const { topFactors, reasonCodes } = contact.current;
+    if (typeof topFactors === 'string' && (problem = unstorableText(topFactors)) !== null)
+      add(problem, ['current', 'topFactors'], topFactors);
+    reasonCodes?.forEach((code, i) => {
+      if ((problem = unstorableText(code)) !== null) add(problem, ['current', 'reasonCodes', i], code);
+    });
+  });
 export type CrmContact = z.infer<typeof CrmContactSchema>;
 
 export interface ScoreUpdate {

@@ -40,6 +40,8 @@ const XUserSchema = z.object({
     following_count: count,
     tweet_count: count,
     listed_count: count.optional(),
+    /** Posts the account has liked: v2 user public_metrics also carry it (issue 14; the sandbox twin sends it). */
+    like_count: count.optional(),
   }),
 });
 type XUser = z.infer<typeof XUserSchema>;
@@ -229,6 +231,7 @@ export class XAdapter implements ProviderAdapter {
       posts: m.tweet_count,
       createdAt: iso(user.created_at),
       verified,
+      likesGiven: m.like_count,
       extra: m.listed_count === undefined ? undefined : { listed: m.listed_count },
       recentPosts,
       fetchedAt: (this.options.now?.() ?? new Date()).toISOString(),

@@ -1,14 +1,12 @@
 // Cross-network accumulation: S = 100·(1 − Π_k (1 − 0.5^(k−1)·s_(k)/100)), strongest network first.
 // Adding a network never lowers S; n networks each ≤ s can never exceed 2·s.
 
-let order = new Int32Array(16);
-
 /**
  * `weighted[0..count)` are the relevance-weighted sub-scores s_n = v_n·N_n (0–100). Returns S and writes each input's
  * marginal points to `contributions` (same order as the input; in rank order they telescope to S).
  */
-export function aggregate(weighted: ArrayLike<number>, count: number, contributions: Float64Array): number {
-  if (order.length < count) order = new Int32Array(count * 2);
+export function aggregate(weighted: ArrayLike<number>, count: number, contributions: number[]): number {
+  const order: number[] = [];
   // Rank order, strongest first (insertion sort: a contact has a handful of networks; ties keep input order).
   for (let i = 0; i < count; i++) {
     let j = i;

@@ -1,6 +1,5 @@
-// Top factors: short sentences with signed points that add up to the score (within rounding).
-// Hot path: candidates live in reused typed arrays and only the shown ones are rendered to text, from prefixes and
-// suffixes built once (string concatenation and number formatting were most of a contact's explanation cost).
+// Top factors: short sentences with signed points that add up to the score (within rounding). Only the shown
+// candidates are rendered to text.
 import type { NetworkScore } from './network.ts';
 import { GITHUB_EXTRA } from './network.ts';
 import { type Factor, type Network, NETWORKS } from './types.ts';
@@ -48,141 +47,109 @@ const PREFIX = Object.fromEntries(
   NETWORKS.map((n) => [n, { positive: `+ ${NETWORK_NAMES[n]}: `, negative: `− ${NETWORK_NAMES[n]}: ` }]),
 ) as Record<Network, { positive: string; negative: string }>;
 
-/** Suffixes that depend on the window (one options set is scored many times: built once per window length). */
-interface WindowTexts {
-  windowDays: number;
-  /** ` weighted reactions on a typical post (N posts, W days)` by N. */
-  amplification: string[];
-  noPosts: string;
-  fewPosts: string[];
-}
-let windowTexts: WindowTexts | null = null;
-function textsFor(windowDays: number): WindowTexts {
-  if (windowTexts?.windowDays === windowDays) return windowTexts;
-  const amplification: string[] = [];
-  const fewPosts: string[] = [];
-  for (let n = 0; n <= 20; n++)
-    amplification.push(` weighted reactions on a typical post (${postCount(n)}, ${windowDays} days)`);
-  for (let n = 0; n < 6; n++) fewPosts.push(`only ${n} original post${n === 1 ? '' : 's'} in ${windowDays} days`);
-  windowTexts = { windowDays, amplification, noPosts: `no original posts in ${windowDays} days`, fewPosts };
-  return windowTexts;
-}
-
 const postCount = (n: number): string => (n === 1 ? '1 post' : `${n} posts`);
-const lastPostText = (days: number): string =>
-  days === 0
-    ? 'last original post today'
-    : days === 1
-      ? 'last original post yesterday'
-      : `last original post ${days} days ago`;
-
 /** The text after "± Network: " of one candidate. */
-function render(ns: NetworkScore, kind: number, flagIndex: number, texts: WindowTexts, windowDays: number): string {
+function render(ns: NetworkScore, kind: number, flagIndex: number, windowDays: number): string {
   const m = ns.metrics;
   switch (kind) {
     case REACH:
       return `${compact(m.followers)} followers`;
     case AMPLIFICATION:
-      if (ns.network === 'github') {
+      if (ns.imputed)
+        return ns.network === 'github'
+          ? 'stars and forks not read (typical for its followers assumed)'
+          : `no posts read (${compact(ns.typicalReactions)} weighted reactions, typical for its size, assumed)`;
+      if (ns.network === 'github')
         return `${compact(m.extra?.[GITHUB_EXTRA.stars] ?? 0)} stars, ${compact(m.extra?.[GITHUB_EXTRA.forks] ?? 0)} forks on own repos`;
-      }
-      return (
-        compact(ns.typicalReactions) +
-        (texts.amplification[ns.postsUsed] ??
-          ` weighted reactions on a typical post (${postCount(ns.postsUsed)}, ${windowDays} days)`)
-      );
+      return `${compact(ns.typicalReactions)} weighted reactions on a typical post (${postCount(ns.postsUsed)}, ${windowDays} days)`;
     case ENGAGEMENT:
+      if (ns.imputed) return 'engagement typical for its size assumed (no posts read)';
       return ns.engagementRatio === null
         ? 'engagement'
         : `engagement ${trim(ns.engagementRatio)}× typical for its size`;
     case ACTIVITY:
-      if (ns.daysSinceLastPost === null) return 'no original posts seen (activity unknown)';
-      if (ns.postsInWindow === 0) return texts.noPosts;
-      if (ns.postsInWindow < 6) return texts.fewPosts[ns.postsInWindow]!;
-      return lastPostText(Math.round(ns.daysSinceLastPost));
+      return `no original post in ${windowDays} days (the last ${Math.round(ns.daysSinceLastPost ?? 0)} days ago)`;
     case PLAUSIBILITY:
       return 'engagement above what is plausible for its size (excess not counted)';
-    default:
-      switch (ns.flags[flagIndex]?.code) {
-        case 'FOLLOW_BACK_PATTERN':
+    default: {
+      const flag = ns.flags[flagIndex];
+      switch (flag?.pattern) {
+        case 'follow-back':
           return `follow-back pattern (${compact(m.following)} following / ${compact(m.followers)} followers)`;
-        case 'YOUNG_ACCOUNT':
+        case 'young':
           return 'account younger than 90 days';
-        case 'AUTOMATION_RATE':
+        case 'posting-rate':
           return `about ${Math.round(ns.postsPerDay ?? 0)} posts a day over the account's life (automation-like)`;
-        case 'BOUGHT_FOLLOWERS_PATTERN':
+        case 'one-way':
+          return `${compact(m.posts)} posts but follows${m.likesGiven === undefined ? '' : ' and likes'} almost no one (broadcast feed)`;
+        case 'bought-followers':
           return 'audience barely reacts for its size (bought-followers pattern)';
         default:
-          return ns.flags[flagIndex]?.code ?? 'flag';
+          return flag?.code ?? 'flag';
       }
+    }
   }
 }
+
+/** A candidate factor is packed as owner·256 + kind·16 + flag index (a contact has few networks and flags). */
+const pack = (owner: number, kind: number, flagIndex: number): number => (owner << 8) | (kind << 4) | flagIndex;
 
 /**
- * The strongest candidates so far, offered one by one in a fixed order (ties: first come stays ahead): 3 positive,
- * 2 negative. Each is kept as its points and who it is, packed as owner·256 + kind·16 + flag index.
+ * Every candidate's points and packed id, in a fixed order (networks as counted; within one, the parts then the
+ * losses), into `points` and `ids`.
  */
-const positivePoints = new Float64Array(TOP_POSITIVE);
-const positiveWho = new Int32Array(TOP_POSITIVE);
-const negativePoints = new Float64Array(TOP_NEGATIVE);
-const negativeWho = new Int32Array(TOP_NEGATIVE);
-let positiveCount = 0;
-let negativeCount = 0;
-
-function keep(list: Float64Array, who: Int32Array, count: number, limit: number, value: number, id: number): number {
-  const magnitude = Math.abs(value);
-  if (count === limit && Math.abs(list[limit - 1]!) >= magnitude) return count;
-  const kept = count < limit ? count + 1 : count;
-  let i = kept - 1;
-  while (i > 0 && Math.abs(list[i - 1]!) < magnitude) {
-    list[i] = list[i - 1]!;
-    who[i] = who[i - 1]!;
-    i--;
+function candidates(
+  scored: readonly NetworkScore[],
+  contributions: ArrayLike<number>,
+  count: number,
+  points: number[],
+  ids: number[],
+): void {
+  for (let owner = 0; owner < count; owner++) {
+    const ns = scored[owner]!;
+    const contribution = contributions[owner]!;
+    if (ns.subScore <= 0 || contribution <= 0) continue;
+    const ratio = contribution / ns.subScore;
+    points.push(
+      ns.reachPart * ratio,
+      ns.amplificationPart * ratio,
+      ns.engagementPart * ratio,
+      -ns.activityLoss * ratio,
+      -ns.plausibilityLoss * ratio,
+    );
+    ids.push(
+      pack(owner, REACH, 0),
+      pack(owner, AMPLIFICATION, 0),
+      pack(owner, ENGAGEMENT, 0),
+      pack(owner, ACTIVITY, 0),
+      pack(owner, PLAUSIBILITY, 0),
+    );
+    // Split the authenticity loss between the flags in proportion to log(factor) (they multiply).
+    let logSum = 0;
+    for (const flag of ns.flags) if (flag.factor < 1) logSum += Math.log(flag.factor);
+    if (logSum === 0) continue;
+    for (let f = 0; f < ns.flags.length; f++) {
+      const factor = ns.flags[f]!.factor;
+      if (factor >= 1) continue;
+      points.push((-ns.authenticityLoss * ratio * Math.log(factor)) / logSum);
+      ids.push(pack(owner, FLAG, f));
+    }
   }
-  list[i] = value;
-  who[i] = id;
+}
+
+/** Indexes of the `limit` largest by size among the candidates of one sign (ties keep the fixed order). */
+function strongest(points: readonly number[], sign: 1 | -1, limit: number): number[] {
+  const kept: number[] = [];
+  for (let c = 0; c < points.length; c++) {
+    const size = points[c]! * sign;
+    if (size <= 0) continue;
+    let i = kept.length;
+    while (i > 0 && points[kept[i - 1]!]! * sign < size) i--;
+    if (i >= limit) continue;
+    kept.splice(i, 0, c);
+    if (kept.length > limit) kept.pop();
+  }
   return kept;
-}
-
-function offer(owner: number, kind: number, value: number, flagIndex = 0): void {
-  if (value > 0)
-    positiveCount = keep(
-      positivePoints,
-      positiveWho,
-      positiveCount,
-      TOP_POSITIVE,
-      value,
-      (owner << 8) | (kind << 4) | flagIndex,
-    );
-  else if (value < 0)
-    negativeCount = keep(
-      negativePoints,
-      negativeWho,
-      negativeCount,
-      TOP_NEGATIVE,
-      value,
-      (owner << 8) | (kind << 4) | flagIndex,
-    );
-}
-
-function collect(index: number, ns: NetworkScore, contribution: number): void {
-  if (ns.subScore <= 0 || contribution <= 0) return;
-  const ratio = contribution / ns.subScore;
-  offer(index, REACH, ns.reachPart * ratio);
-  offer(index, AMPLIFICATION, ns.amplificationPart * ratio);
-  offer(index, ENGAGEMENT, ns.engagementPart * ratio);
-  offer(index, ACTIVITY, -ns.activityLoss * ratio);
-  offer(index, PLAUSIBILITY, -ns.plausibilityLoss * ratio);
-  // Split the authenticity loss between the flags in proportion to log(factor) (they multiply).
-  const flags = ns.flags;
-  if (flags.length === 0) return;
-  let logSum = 0;
-  for (const flag of flags) if (flag.factor < 1) logSum += Math.log(flag.factor);
-  if (logSum === 0) return;
-  for (let f = 0; f < flags.length; f++) {
-    const factor = flags[f]!.factor;
-    if (factor < 1) offer(index, FLAG, (-ns.authenticityLoss * ratio * Math.log(factor)) / logSum, f);
-  }
 }
 
 const OTHER_POSITIVE = '+ Other, smaller factors';
@@ -199,29 +166,25 @@ export function explain(
   roundedScore: number,
   windowDays: number,
 ): Factor[] {
-  positiveCount = 0;
-  negativeCount = 0;
-  for (let i = 0; i < count; i++) collect(i, scored[i]!, contributions[i]!);
-  const texts = textsFor(windowDays);
+  const points: number[] = [];
+  const ids: number[] = [];
+  candidates(scored, contributions, count, points, ids);
   const factors: Factor[] = [];
   let shown = 0;
-  for (let group = 0; group < 2; group++) {
-    const list = group === 0 ? positivePoints : negativePoints;
-    const who = group === 0 ? positiveWho : negativeWho;
-    const kept = group === 0 ? positiveCount : negativeCount;
-    for (let b = 0; b < kept; b++) {
-      const rounded = round1(list[b]!);
-      if (rounded === 0) continue;
-      shown += rounded;
-      const id = who[b]!;
-      const ns = scored[id >> 8]!;
-      const prefix = rounded > 0 ? PREFIX[ns.network].positive : PREFIX[ns.network].negative;
-      factors.push({
-        network: ns.network,
-        text: prefix + render(ns, (id >> 4) & 15, id & 15, texts, windowDays),
-        points: rounded,
-      });
-    }
+  const chosen = strongest(points, 1, TOP_POSITIVE);
+  for (const c of strongest(points, -1, TOP_NEGATIVE)) chosen.push(c);
+  for (const c of chosen) {
+    const rounded = round1(points[c]!);
+    if (rounded === 0) continue;
+    shown += rounded;
+    const id = ids[c]!;
+    const ns = scored[id >> 8]!;
+    const prefix = rounded > 0 ? PREFIX[ns.network].positive : PREFIX[ns.network].negative;
+    factors.push({
+      network: ns.network,
+      text: prefix + render(ns, (id >> 4) & 15, id & 15, windowDays),
+      points: rounded,
+    });
   }
   const rest = round1(roundedScore - shown);
   if (rest !== 0) factors.push({ text: rest > 0 ? OTHER_POSITIVE : OTHER_NEGATIVE, points: rest });

@@ -5,11 +5,12 @@ import { type NetworkScore, scoreNetwork } from './network.ts';
 import { type ResolvedOptions, resolveOptions, type ScoringOptionsInput } from './options.ts';
 import { REASON_CODES, type ReasonCode } from './reasons.ts';
 import { tierWithHysteresis } from './tiers.ts';
+import { parseIsoMs } from './time.ts';
 import { trendOf } from './trend.ts';
 import type { Confidence, Network, ScoredNetworkInput, ScoreFunction, ScoreInput, ScoreResult, Tier } from './types.ts';
 
 /** Bump on any change that moves scores; record it in README.md "Changelog". */
-export const MODEL_VERSION = '1.0.0';
+export const MODEL_VERSION = '2.0.0';
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 const CONFIDENCE_ORDER: Confidence[] = ['low', 'medium', 'high'];
@@ -20,21 +21,6 @@ function reasonList(bits: number): ReasonCode[] {
   const list: ReasonCode[] = [];
   for (let i = 0; bits !== 0; i++, bits >>>= 1) if ((bits & 1) !== 0) list.push(REASON_CODES[i]!);
   return list;
-}
-
-/**
- * The networks counted in the total, in reused buffers: a contact's scoring allocates only what it returns. They
- * hold the last contact's values until the next call overwrites them; nothing is read from them across calls.
- */
-const countedScores: NetworkScore[] = [];
-const countedInputs: ScoredNetworkInput[] = [];
-let weighted = new Float64Array(16);
-let contributions = new Float64Array(16);
-
-function reserveCounted(n: number): void {
-  if (weighted.length >= n) return;
-  weighted = new Float64Array(n * 2);
-  contributions = new Float64Array(n * 2);
 }
 
 function confidenceOf(
@@ -128,11 +114,22 @@ function scoreContact(r: Resolved, input: ScoreInput): ScoreResult {
   let youtubeScore: NetworkScore | undefined;
   let youtubeInput: ScoredNetworkInput | undefined;
   const inputs = input.networks;
-  reserveCounted(inputs.length);
+  // The networks counted in the total.
+  const countedScores: NetworkScore[] = [];
+  const countedInputs: ScoredNetworkInput[] = [];
+  const weighted: number[] = [];
+  const contributions: number[] = [];
 
+  // A contact's networks are usually fetched in one run: each distinct fetchedAt is parsed once.
+  let fetchedText = '';
+  let fetchedMs = Number.NaN;
   for (let i = 0; i < inputs.length; i++) {
     const networkInput = inputs[i]!;
-    const scored = scoreNetwork(networkInput.metrics, options);
+    if (networkInput.metrics.fetchedAt !== fetchedText) {
+      fetchedText = networkInput.metrics.fetchedAt;
+      fetchedMs = parseIsoMs(fetchedText);
+    }
+    const scored = scoreNetwork(networkInput.metrics, options, fetchedMs);
     const network = scored.network;
     const rounded = round1(scored.subScore);
     setBest(networks, network, rounded);
@@ -183,7 +180,8 @@ function scoreContact(r: Resolved, input: ScoreInput): ScoreResult {
     if (s.amplification >= 60) bits |= BIT.STRONG_AMPLIFICATION;
     if (s.engagementRatio !== null && s.engagementRatio >= 2 && s.postsUsed >= 3) bits |= BIT.HIGH_ENGAGEMENT;
     if (s.reach >= 60) bits |= BIT.LARGE_REACH;
-    if (s.network !== 'github') {
+    // Only when posts were read: without any, activity is unknown, not low.
+    if (s.network !== 'github' && s.daysSinceLastPost !== null) {
       if (s.postsInWindow === 0) bits |= BIT.INACTIVE;
       else if (s.postsInWindow < 3) bits |= BIT.FEW_RECENT_POSTS;
     }
@@ -208,7 +206,11 @@ function scoreContact(r: Resolved, input: ScoreInput): ScoreResult {
 }
 
 export function createScorer(optionsInput: ScoringOptionsInput = {}): ScoreFunction {
-  const options = resolveOptions(optionsInput);
+  return scorerFrom(resolveOptions(optionsInput));
+}
+
+/** A scorer from options already resolved (the evaluation's calibration search passes its own constants). */
+export function scorerFrom(options: ResolvedOptions): ScoreFunction {
   const labels = options.tiers.labels;
   const custom = (Object.keys(labels) as Tier[]).some((k) => labels[k] !== k);
   const resolved: Resolved = { options, labels: custom ? labels : null };

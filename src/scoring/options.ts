@@ -1,6 +1,7 @@
 // The admin-tunable knobs of the model, validated with zod. Every default is documented in README.md beside this file.
 import { z } from 'zod';
 
+import { type Calibration, DEFAULT_CALIBRATION } from './calibration.ts';
 import { type Network, NETWORKS, NetworkSchema } from './types.ts';
 
 const positive = z.number().positive();
@@ -13,19 +14,30 @@ export const NetworkParamsSchema = z.object({
   amplificationCap: positive,
   /** Typical weighted reactions per post per follower for an account with 1,000 followers. */
   typicalEngagementAt1k: positive,
-  /** How fast typical engagement falls with size: typical(F) = typicalEngagementAt1k · (F/1000)^(−slope). */
+  /**
+   * How fast typical engagement per follower falls with size: typical reactions on a post of an account with F
+   * followers = typicalEngagementAt1k · 1000 · (F/1000)^(1 − slope).
+   */
   engagementSizeSlope: z.number().min(0).max(0.99),
 });
 export type NetworkParams = z.infer<typeof NetworkParamsSchema>;
 
+/**
+ * X's typical post is calibrated on real accounts: the median line of the latest original post of the human accounts
+ * in twitter-2017's fit half (1.43 weighted reactions at 1k followers, slope 0.264). GitHub's typical stars (used only
+ * when the repositories could not be read) are the median of seattle-2024's fit half, 1.9 per follower. The other
+ * networks have no public per-post data set here: their typical curves are the 1.0.0 guesses, and their
+ * amplification caps are set so that an account at the follower cap with typical reactions scores the same
+ * amplification as on X (231 of 10,000 weighted reactions), rounded: one scale (README "Anchors").
+ */
 export const DEFAULT_NETWORK_PARAMS: Record<Network, NetworkParams> = {
-  x: { followerCap: 1_000_000, amplificationCap: 10_000, typicalEngagementAt1k: 0.003, engagementSizeSlope: 1 / 3 },
-  bluesky: { followerCap: 300_000, amplificationCap: 3_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
-  mastodon: { followerCap: 100_000, amplificationCap: 1_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
-  youtube: { followerCap: 1_000_000, amplificationCap: 10_000, typicalEngagementAt1k: 0.02, engagementSizeSlope: 0.3 },
-  linkedin: { followerCap: 500_000, amplificationCap: 5_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
+  x: { followerCap: 1_000_000, amplificationCap: 10_000, typicalEngagementAt1k: 0.00143, engagementSizeSlope: 0.264 },
+  bluesky: { followerCap: 300_000, amplificationCap: 25_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
+  mastodon: { followerCap: 100_000, amplificationCap: 10_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
+  youtube: { followerCap: 1_000_000, amplificationCap: 100_000, typicalEngagementAt1k: 0.02, engagementSizeSlope: 0.3 },
+  linkedin: { followerCap: 500_000, amplificationCap: 30_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
   // GitHub has no posts: amplification reads stars + 3·forks on the person's own non-fork repositories.
-  github: { followerCap: 20_000, amplificationCap: 100_000, typicalEngagementAt1k: 0.01, engagementSizeSlope: 0.3 },
+  github: { followerCap: 100_000, amplificationCap: 1_000_000, typicalEngagementAt1k: 1.9, engagementSizeSlope: 0 },
 };
 
 const thresholdsSchema = z
@@ -57,8 +69,8 @@ export const ScoringOptionsSchema = z.strictObject({
   networks: z.partialRecord(NetworkSchema, NetworkParamsSchema.partial()).default({}),
   /** Window of recent original posts, in days. */
   windowDays: z.number().int().min(7).max(365).default(90),
-  /** Pseudo-posts of the size-band prior in the engagement-rate shrinkage. */
-  shrinkagePosts: z.number().min(0).max(50).default(5),
+  /** Pseudo-posts of the typical-for-its-size prior in the engagement shrinkage (README "Engagement"). */
+  shrinkagePosts: z.number().min(0).max(50).default(0.5),
 });
 export type ScoringOptionsInput = z.input<typeof ScoringOptionsSchema>;
 export type ScoringOptions = z.output<typeof ScoringOptionsSchema>;
@@ -69,10 +81,15 @@ export interface ResolvedOptions extends ScoringOptions {
   weightOf: Record<Network, number>;
   /** log10(1 + cap) of each network's caps, computed once here rather than for every account scored. */
   logCaps: Record<Network, { followers: number; amplification: number }>;
+  /** The model's constants chosen on real data (not an admin option; the evaluation's search varies them). */
+  calibration: Calibration;
 }
 
 /** Validates admin options; throws a ZodError naming the offending field. */
-export function resolveOptions(input: ScoringOptionsInput = {}): ResolvedOptions {
+export function resolveOptions(
+  input: ScoringOptionsInput = {},
+  calibration: Calibration = DEFAULT_CALIBRATION,
+): ResolvedOptions {
   const options = ScoringOptionsSchema.parse(input);
   const params = {} as Record<Network, NetworkParams>;
   const weightOf = {} as Record<Network, number>;
@@ -86,5 +103,5 @@ export function resolveOptions(input: ScoringOptionsInput = {}): ResolvedOptions
       amplification: Math.log10(1 + merged.amplificationCap),
     };
   }
-  return { ...options, params, weightOf, logCaps };
+  return { ...options, params, weightOf, logCaps, calibration };
 }

@@ -29,6 +29,11 @@ export const NetworkMetricsSchema = z.object({
   posts: count,
   createdAt: isoDate.optional(),
   verified: z.boolean().optional(),
+  /**
+   * Posts the account has liked (X `like_count`): with `following`, how much it takes part rather than only
+   * broadcasting. Absent where the network does not say.
+   */
+  likesGiven: count.optional(),
   /** True when the network hides the follower count (YouTube `hiddenSubscriberCount`). */
   followersHidden: z.boolean().optional(),
   /** Network-specific extra signals (GitHub: stars/forks on own non-fork repos). */

@@ -3,7 +3,7 @@
 import type { CrmName, InfluenceFields } from '../crm/contract.ts';
 import type { ProviderResult } from '../providers/contract.ts';
 import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
-import type { RecordError, RunReport } from './run-report.ts';
+import type { RecordError, RunReport, RunStatus } from './run-report.ts';
 
 export type ConnectionStatus = 'ok' | 'needs_reauth' | 'disabled';
 
@@ -156,7 +156,8 @@ export interface Store {
   releaseLease(connectionId: string, owner: string): Promise<void>;
   saveRun(report: RunReport): Promise<void>;
   getRun(runId: string): Promise<RunReport | null>;
-  listRuns(options: { connectionId?: string; limit: number }): Promise<RunReport[]>;
+  /** Most recent first; `status` keeps only runs in that status (e.g. the `running` ones a crash left behind). */
+  listRuns(options: { connectionId?: string; status?: RunStatus; limit: number }): Promise<RunReport[]>;
 
   // per-record errors, retried on later runs
   recordErrors(

@@ -38,7 +38,7 @@ import type {
 } from './contract.ts';
 import { CredentialsCipher } from './crypto.ts';
 import { checkMigrationOrder, MIGRATIONS, migrationSql } from './migrations.ts';
-import type { RecordError, RunReport } from './run-report.ts';
+import type { RecordError, RunReport, RunStatus } from './run-report.ts';
 import { lastPerKey, SQL, toPostgres } from './sql.ts';
 import type { StoreOptions } from './sqlite.ts';
 
@@ -456,12 +456,9 @@ export class PostgresStore implements Store {
     return row === undefined ? null : decodeRun(row);
   }
 
-  async listRuns(options: { connectionId?: string; limit: number }): Promise<RunReport[]> {
-    const { rows } =
-      options.connectionId === undefined
-        ? await this.#query<RunRow>(SQL.listRuns, [options.limit])
-        : await this.#query<RunRow>(SQL.listRunsOf, [options.connectionId, options.limit]);
-    return rows.map(decodeRun);
+  async listRuns(options: { connectionId?: string; status?: RunStatus; limit: number }): Promise<RunReport[]> {
+    const params = [options.connectionId ?? null, options.status ?? null, options.limit];
+    return (await this.#query<RunRow>(SQL.listRuns, params)).rows.map(decodeRun);
   }
 
   // per-record errors

@@ -3,7 +3,20 @@ import { z } from 'zod';
 
 import { CrmNameSchema } from '../crm/contract.ts';
 
-export const RunStatusSchema = z.enum(['running', 'ok', 'partial', 'budget_reached', 'needs_reauth', 'failed']);
+/**
+ * `interrupted`: stopped by a signal (Ctrl-C, SIGTERM), its checkpoint saved and its lease released.
+ * `abandoned`: found still `running` by a later run after its lease had expired (the process was killed or crashed).
+ */
+export const RunStatusSchema = z.enum([
+  'running',
+  'ok',
+  'partial',
+  'budget_reached',
+  'needs_reauth',
+  'failed',
+  'interrupted',
+  'abandoned',
+]);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 export const RecordErrorSchema = z.object({

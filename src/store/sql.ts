@@ -152,8 +152,10 @@ export const SQL = {
     ON CONFLICT (run_id) DO UPDATE SET connection_id = excluded.connection_id, crm = excluded.crm,
       status = excluded.status, started_at = excluded.started_at, finished_at = excluded.finished_at, report = excluded.report`,
   getRun: 'SELECT run_id, report FROM runs WHERE run_id = ?1',
-  listRuns: 'SELECT run_id, report FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?1',
-  listRunsOf: 'SELECT run_id, report FROM runs WHERE connection_id = ?1 ORDER BY started_at DESC, run_id DESC LIMIT ?2',
+  /** Filters given as null match every run. */
+  listRuns: `
+    SELECT run_id, report FROM runs WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)
+    ORDER BY started_at DESC, run_id DESC LIMIT ?3`,
 
   recordError: `
     INSERT INTO record_errors (${ERROR_INSERT_COLUMNS})

@@ -38,7 +38,7 @@ import type {
 import { CredentialsCipher } from './crypto.ts';
 import type { Migration } from './migrations.ts';
 import { checkMigrationOrder, MIGRATIONS, migrationSql } from './migrations.ts';
-import type { RecordError, RunReport } from './run-report.ts';
+import type { RecordError, RunReport, RunStatus } from './run-report.ts';
 import { lastPerKey, SQL } from './sql.ts';
 
 export interface StoreOptions {
@@ -466,14 +466,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  listRuns(options: { connectionId?: string; limit: number }): Promise<RunReport[]> {
-    return this.#async(() => {
-      const rows =
-        options.connectionId === undefined
-          ? this.#all<RunRow>(SQL.listRuns, options.limit)
-          : this.#all<RunRow>(SQL.listRunsOf, options.connectionId, options.limit);
-      return rows.map(decodeRun);
-    });
+  listRuns(options: { connectionId?: string; status?: RunStatus; limit: number }): Promise<RunReport[]> {
+    return this.#async(() =>
+      this.#all<RunRow>(SQL.listRuns, options.connectionId ?? null, options.status ?? null, options.limit).map(
+        decodeRun,
+      ),
+    );
   }
 
   // per-record errors

@@ -2,8 +2,10 @@
 // score → diff against what we last wrote → batched writes → record results → checkpoint → next page.
 import { hash, randomUUID } from 'node:crypto';
 
+import type { z } from 'zod';
+
 import type { CrmConnector, CrmContact, GoneRecord, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
-import { CrmContactSchema, GoneRecordSchema } from '../crm/contract.ts';
+import { CrmContactSchema, GoneRecordSchema, printableCrmText } from '../crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../crm/errors.ts';
 import type { WritePlan } from '../crm/policy.ts';
 import { planClear, planWrite } from '../crm/policy.ts';
@@ -22,12 +24,14 @@ import {
   unscoredFields,
   withPercentile,
 } from './fields.ts';
+import { Lease, LeaseLostError, markAbandonedRuns } from './lease.ts';
 import type { SyncLogger } from './logger.ts';
 import type { MetricsOutcome } from './metrics.ts';
-import { fetchPageMetrics, identityKey } from './metrics.ts';
+import { fetchPageMetrics, identityKey, NetworkLanes } from './metrics.ts';
 import type { SyncOptions, SyncOptionsInput } from './options.ts';
 import { parseSyncOptions } from './options.ts';
 import { createTierTasks, tierChange, tierRise } from './tier-tasks.ts';
+import { WriteBuffer } from './write-buffer.ts';
 
 /** Distinct problems counted per run (a bound on the report's size; past it, failures are still counted in total). */
 const MAX_ERROR_GROUPS = 100;
@@ -49,6 +53,12 @@ export interface SyncDeps {
   logger?: SyncLogger;
   now?: () => Date;
   onProgress?: (progress: SyncProgress) => void;
+  /**
+   * Stops the run early (Ctrl-C, SIGTERM, a server shutting down): the write call in flight finishes and is recorded,
+   * a page still waiting on the networks is abandoned, the checkpoint stays at the last finished page, the lease is
+   * released and the run ends `interrupted` with its counts. The abort reason (e.g. "SIGTERM") is named in the report.
+   */
+  signal?: AbortSignal;
 }
 
 export interface SyncProgress {
@@ -67,8 +77,40 @@ export class SyncAlreadyRunningError extends Error {
   }
 }
 
-class LeaseLostError extends Error {
-  override readonly name = 'LeaseLostError';
+/** The run was asked to stop (see SyncDeps.signal). */
+class RunInterruptedError extends Error {
+  override readonly name = 'RunInterruptedError';
+}
+
+/** What one page's steps share: its clock and the per-record errors recorded with it. */
+interface PageContext {
+  now: Date;
+  nowIso: string;
+  staleBefore: Date;
+  errors: PendingError[];
+}
+
+/** A contact to score, with the identities found on it. */
+interface Identified {
+  contact: CrmContact;
+  identities: Identity[];
+}
+
+/** A contact with its scoring inputs; `desired` is already known (null: the model must answer) when they did not change. */
+interface Candidate {
+  contact: CrmContact;
+  state: ContactSyncState | undefined;
+  inputs: ScoredNetworkInput[];
+  fingerprint: string | null;
+  desired: InfluenceFields | null;
+}
+
+/** A contact with the fields it should show. */
+interface Decided {
+  contact: CrmContact;
+  state: ContactSyncState | undefined;
+  fingerprint: string | null;
+  desired: InfluenceFields;
 }
 
 /** Per-record outcome inside one page. */
@@ -79,9 +121,35 @@ interface RecordWork {
   fingerprint: string | null;
   optedOut: boolean;
 }
+type WriteWork = RecordWork & { plan: Extract<WritePlan, { action: 'write' }> };
+
+/** A record's error, recorded with its page (for the retries of later runs). */
+type PendingError = RecordError & { objectType?: string };
 
 const MONTH_MS = 30.44 * 24 * 3600 * 1000;
 const HISTORY_FOR_MODEL = 12;
+
+/** "interrupted (SIGTERM)": the abort reason when it is a word, as the CLI and the server give it. */
+function interruptedBy(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return typeof reason === 'string' ? `interrupted (${reason})` : 'interrupted';
+}
+
+/** "handles.0.value (CRM field Twitter__c): contains a NUL byte…; email: …": each problem with the CRM's field name. */
+function describeRecordIssues(raw: unknown, issues: readonly z.core.$ZodIssue[]): string {
+  const handles = (raw as { handles?: unknown } | null)?.handles;
+  return issues
+    .map((issue) => {
+      const [first, index] = issue.path;
+      const field =
+        first === 'handles' && typeof index === 'number' && Array.isArray(handles)
+          ? (handles[index] as { field?: unknown } | undefined)?.field
+          : undefined;
+      const named = typeof field === 'string' ? ` (CRM field ${field})` : '';
+      return `${issue.path.join('.') || 'record'}${named}: ${issue.message}`;
+    })
+    .join('; ');
+}
 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -138,8 +206,10 @@ class SyncRun {
   /** Failed records by problem (see RunReport.errorGroups). */
   private readonly errorGroups = new Map<string, ErrorGroup>();
   private pages = 0;
-  /** Set when a renewal found another run holding the lease: this run stops at the next page. */
-  private leaseLost = false;
+  /** Writes waiting to fill a whole write call, across pages. */
+  private readonly writes: WriteBuffer<WriteWork>;
+  /** Network batch calls in flight, shared by the run's pages (see NetworkLanes). */
+  private readonly lanes: NetworkLanes;
   /** Org percentile per whole score, from the distribution at the start of the run (see rankedThisRun). */
   private percentiles: PercentileTable = [];
   /**
@@ -156,6 +226,8 @@ class SyncRun {
   ) {
     this.now = deps.now ?? (() => new Date());
     this.providers = new Map(deps.providers.map((adapter) => [adapter.network, adapter]));
+    this.lanes = new NetworkLanes(options.concurrency);
+    this.writes = new WriteBuffer(Math.max(1, deps.connector.writeBatchSize));
     for (const adapter of deps.providers) this.startProviderCalls.set(adapter.network, adapter.usage().calls);
     this.startCrmCalls = { ...deps.connector.apiUsage().calls };
     this.report = {
@@ -182,46 +254,44 @@ class SyncRun {
 
   async run(): Promise<RunReport> {
     const { store, options } = this;
-    if (!(await store.acquireLease(this.connectionId, this.runId, options.leaseTtlSeconds))) {
+    const lease = await Lease.acquire({
+      store,
+      connectionId: this.connectionId,
+      owner: this.runId,
+      ttlSeconds: options.leaseTtlSeconds,
+      logger: this.deps.logger,
+    });
+    if (lease === null) {
       this.deps.logger?.warn({ connection: this.connectionId }, 'sync skipped: another run holds the lease');
       throw new SyncAlreadyRunningError(this.connectionId);
     }
-    // A page may wait minutes for a network's rate limit: keep the lease alive meanwhile, not only between pages.
-    const heartbeat = setInterval(() => void this.renewLeaseInBackground(), (options.leaseTtlSeconds * 1000) / 3);
-    heartbeat.unref();
     try {
       await store.saveRun(this.report);
       this.deps.logger?.info(
         { runId: this.runId, connection: this.connectionId, dryRun: options.dryRun, full: options.full },
         'sync started',
       );
-      const { status, message } = await this.runPages();
+      const abandoned = await markAbandonedRuns(store, this.connectionId, this.runId, this.now());
+      if (abandoned > 0)
+        this.deps.logger?.warn(
+          { connection: this.connectionId, runs: abandoned },
+          'runs left running by a stopped process marked abandoned',
+        );
+      const { status, message } = await this.runPages(lease);
       if (status === 'ok' || status === 'partial') await this.createTierTasks();
       this.report.status = status;
       if (message !== undefined) this.report.message = message;
     } finally {
-      clearInterval(heartbeat);
-      await this.finish();
+      await this.finish(lease);
     }
     return this.report;
   }
 
-  private async renewLeaseInBackground(): Promise<void> {
-    try {
-      if (!(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds)))
-        this.leaseLost = true;
-    } catch (error) {
-      this.deps.logger?.warn(
-        { runId: this.runId, err: describeError(error) },
-        "could not renew the run's lease; retrying",
-      );
-    }
-  }
-
   /** The body of the run; a thrown connector error becomes the run's status. */
-  private async runPages(): Promise<{ status: RunStatus; message?: string }> {
+  private async runPages(lease: Lease): Promise<{ status: RunStatus; message?: string }> {
     const staleBefore = new Date(this.now().getTime() - this.options.refreshDays * 24 * 3600 * 1000);
     try {
+      this.stopIfInterrupted();
       const early = this.budgetStop();
       if (early !== null) return early;
       await this.showTierLabels();
@@ -245,27 +315,33 @@ class SyncRun {
       if (this.report.readAll === 'first-run') await this.checkFieldsBeforeFirstRun();
       const readOptions =
         targeted !== undefined ? { full: false, staleBefore, ids: targeted } : { full: this.options.full, staleBefore };
-      if (targeted?.length === 0) return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
+      if (targeted?.length === 0) {
+        await this.sendWrites(true);
+        return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
+      }
+      this.stopIfInterrupted();
       for await (const page of this.deps.connector.readContacts(cursor, readOptions)) {
         // Already handled in this run's retry phase.
         const fresh = page.contacts.filter((c) => !this.retriedIds.has((c as { id?: string }).id ?? ''));
-        await this.processPage(fresh, staleBefore);
+        // A targeted run has no checkpoint.
+        await this.processPage(fresh, staleBefore, targeted === undefined ? page.cursor : null);
         await this.forget(page.gone ?? []);
-        // Checkpoint only after the whole page is written and recorded (a targeted run has no checkpoint).
-        if (!this.options.dryRun && targeted === undefined) await this.store.setCursor(this.connectionId, page.cursor);
+        await this.sendWrites(false);
+        await this.saveCheckpoint();
         this.pages += 1;
+        // Counts so far, also for a run whose process dies before it ends (see markAbandonedRuns).
+        await this.store.saveRun(this.report);
         this.progress('pages');
-        if (
-          this.leaseLost ||
-          !(await this.store.renewLease(this.connectionId, this.runId, this.options.leaseTtlSeconds))
-        ) {
-          throw new LeaseLostError(
-            'the run lost its lease (it ran longer than the lease without renewing); the checkpoint is kept',
-          );
-        }
+        await lease.confirm();
         const stop = this.budgetStop();
         if (stop !== null) return stop;
+        this.stopIfInterrupted();
       }
+      const writtenBefore = this.report.counts.written;
+      await this.sendWrites(true);
+      await this.saveCheckpoint();
+      // The last writes went out after the last page's progress line.
+      if (this.report.counts.written !== writtenBefore) this.progress('pages');
       return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
     } catch (error) {
       return this.stopFor(error);
@@ -290,6 +366,13 @@ class SyncRun {
   }
 
   private async stopFor(error: unknown): Promise<{ status: RunStatus; message: string }> {
+    if (error instanceof RunInterruptedError) {
+      this.deps.logger?.warn({ runId: this.runId, reason: error.message }, 'sync interrupted');
+      return {
+        status: 'interrupted',
+        message: `${error.message} after ${this.pages} page(s); the checkpoint is kept and the next run resumes from it`,
+      };
+    }
     if (error instanceof BudgetReachedError) {
       return {
         status: 'budget_reached',
@@ -401,10 +484,12 @@ class SyncRun {
     const ids = pending.map((p) => p.recordId);
     this.deps.logger?.info({ count: ids.length }, 'retrying records that failed on earlier runs');
     for await (const page of this.deps.connector.readContacts(null, { full: false, staleBefore, ids })) {
-      await this.processPage(page.contacts, staleBefore);
+      await this.processPage(page.contacts, staleBefore, null);
       await this.forget(page.gone ?? []);
+      await this.sendWrites(false);
       for (const contact of page.contacts) this.retriedIds.add((contact as { id?: string }).id ?? '');
       this.progress('retries');
+      this.stopIfInterrupted();
     }
     // Records the CRM no longer returns (deleted, merged, no longer readable) have nothing left to retry.
     const gone = ids.filter((id) => !this.retriedIds.has(id));
@@ -432,14 +517,42 @@ class SyncRun {
     );
   }
 
+  /** Between steps: ends the run here when it was asked to stop. */
+  private stopIfInterrupted(): void {
+    const signal = this.deps.signal;
+    if (signal?.aborted === true) throw new RunInterruptedError(interruptedBy(signal));
+  }
+
+  /**
+   * Waits for `work` unless the run is asked to stop first; then `work` is abandoned (it may still finish in the
+   * background: a network answer is then cached for the next run, a failure is ignored).
+   */
+  private async unlessInterrupted<T>(work: Promise<T>): Promise<T> {
+    const signal = this.deps.signal;
+    if (signal === undefined) return work;
+    let onAbort = (): void => undefined;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(new RunInterruptedError(interruptedBy(signal)));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([work, aborted]);
+    } catch (error) {
+      if (error instanceof RunInterruptedError) work.catch(() => undefined);
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
   private progress(phase: SyncProgress['phase']): void {
     this.deps.onProgress?.({ phase, pages: this.pages, counts: { ...this.report.counts } });
   }
 
-  private addError(
-    error: RecordError & { objectType?: string },
-    pending: (RecordError & { objectType?: string })[],
-  ): void {
+  private addError(raw: PendingError, pending: PendingError[]): void {
+    // Ids and messages can carry the CRM's bytes (an id with a NUL, a validation message quoting a value).
+    const error = { ...raw, recordId: printableCrmText(raw.recordId), message: printableCrmText(raw.message) };
     this.report.counts.failed += 1;
     const key = `${error.stage}\u0000${error.code}\u0000${error.message}\u0000${error.retryable}`;
     const group = this.errorGroups.get(key);
@@ -460,11 +573,32 @@ class SyncRun {
     pending.push(error);
   }
 
-  /** Everything for one page; returns when every record of it is written and recorded. */
-  private async processPage(rawContacts: readonly unknown[], staleBefore: Date): Promise<void> {
+  /**
+   * Everything for one page, in named steps; returns when every record of it is written and recorded.
+   * valid records → identities → network metrics → candidates (unchanged inputs need no model) → score → rank
+   * (org percentile) → plan each write → write and record.
+   */
+  private async processPage(rawContacts: readonly unknown[], staleBefore: Date, cursor: string | null): Promise<void> {
     const now = this.now();
-    const nowIso = now.toISOString();
-    const errors: (RecordError & { objectType?: string })[] = [];
+    const page: PageContext = { now, nowIso: now.toISOString(), staleBefore, errors: [] };
+    const contacts = this.validRecords(rawContacts, page);
+    const states = await this.store.getSyncStates(
+      this.connectionId,
+      contacts.map((c) => c.id),
+    );
+    const { optedOut, identified } = this.identities(contacts, states, page);
+    // A page waiting on the networks (a rate limit's reset) is abandoned when the run is asked to stop.
+    const outcomes = await this.unlessInterrupted(this.networkMetrics(identified, now));
+    this.stopIfInterrupted();
+    const candidates = this.candidates(identified, states, outcomes, page);
+    const decided = await this.score(candidates, page);
+    this.rank(decided);
+    const work = [...optedOut, ...this.plan(decided, page)];
+    await this.recordPage(work, page.errors, cursor);
+  }
+
+  /** Records the CRM sent that match the contract; each other one is a `read` error naming its field. */
+  private validRecords(rawContacts: readonly unknown[], page: PageContext): CrmContact[] {
     const contacts: CrmContact[] = [];
     for (const raw of rawContacts) {
       const parsed = CrmContactSchema.safeParse(raw);
@@ -473,31 +607,34 @@ class SyncRun {
         continue;
       }
       const id = (raw as { id?: unknown } | null)?.id;
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
       this.addError(
         {
-          recordId: typeof id === 'string' ? id : '(no id)',
+          recordId: typeof id === 'string' && id !== '' ? id : '(no id)',
           stage: 'read',
           code: 'invalid_record',
-          message: `record from the CRM is malformed: ${problems}`,
+          message: `record from the CRM is malformed: ${describeRecordIssues(raw, parsed.error.issues)}`,
           retryable: false,
         },
-        errors,
+        page.errors,
       );
     }
     this.report.counts.read += rawContacts.length;
+    return contacts;
+  }
 
-    const ids = contacts.map((c) => c.id);
-    const states = await this.store.getSyncStates(this.connectionId, ids);
-    const work: RecordWork[] = [];
-    const resolved = new Map<string, Identity[]>();
-    const wanted = new Map<Network, Set<string>>();
-
+  /** Opted-out contacts (their fields to clear) apart; each other contact with the identities found on it. */
+  private identities(
+    contacts: readonly CrmContact[],
+    states: ReadonlyMap<string, ContactSyncState>,
+    page: PageContext,
+  ): { optedOut: RecordWork[]; identified: Identified[] } {
+    const optedOut: RecordWork[] = [];
+    const identified: Identified[] = [];
     for (const contact of contacts) {
       if (contact.doNotProfile) {
         this.report.counts.optedOut += 1;
         const state = states.get(contact.id);
-        work.push({
+        optedOut.push({
           contact,
           state,
           plan: planClear(contact.current, state?.lastWritten ?? null),
@@ -507,13 +644,7 @@ class SyncRun {
         continue;
       }
       try {
-        const { identities } = this.deps.resolveIdentities(contact);
-        resolved.set(contact.id, identities);
-        for (const identity of identities) {
-          const set = wanted.get(identity.network) ?? new Set<string>();
-          set.add(identity.handle);
-          wanted.set(identity.network, set);
-        }
+        identified.push({ contact, identities: this.deps.resolveIdentities(contact).identities });
       } catch (error) {
         this.addError(
           {
@@ -524,36 +655,52 @@ class SyncRun {
             message: describeError(error),
             retryable: false,
           },
-          errors,
+          page.errors,
         );
       }
     }
+    return { optedOut, identified };
+  }
 
-    const outcomes: Map<string, MetricsOutcome> =
-      wanted.size === 0
-        ? new Map<string, MetricsOutcome>()
-        : await fetchPageMetrics({
-            store: this.store,
-            providers: this.providers,
-            wanted,
-            now,
-            ttlSeconds: (network) => this.options.providerTtlSeconds[network] ?? this.options.defaultProviderTtlSeconds,
-            negativeTtlSeconds: this.options.negativeTtlSeconds,
-            lastGoodMaxAgeMs: this.options.lastGoodMaxAgeDays * 24 * 3600 * 1000,
-            concurrency: this.options.concurrency,
-            ...(this.deps.logger !== undefined ? { logger: this.deps.logger } : {}),
-          });
-    // Pass 1: inputs and fingerprints; contacts whose inputs did not change need no model (nor its history).
-    const candidates: {
-      contact: CrmContact;
-      state: ContactSyncState | undefined;
-      inputs: ScoredNetworkInput[];
-      fingerprint: string | null;
-      desired: InfluenceFields | null;
-    }[] = [];
-    for (const contact of contacts) {
-      const identities = resolved.get(contact.id);
-      if (identities === undefined) continue; // opted out or failed above
+  /** Each network's answer for every handle of the page (cache first, then batched look-ups). */
+  private async networkMetrics(identified: readonly Identified[], now: Date): Promise<Map<string, MetricsOutcome>> {
+    const wanted = new Map<Network, Set<string>>();
+    for (const { identities } of identified) {
+      for (const identity of identities) {
+        const set = wanted.get(identity.network) ?? new Set<string>();
+        set.add(identity.handle);
+        wanted.set(identity.network, set);
+      }
+    }
+    if (wanted.size === 0) return new Map();
+    return fetchPageMetrics({
+      store: this.store,
+      providers: this.providers,
+      wanted,
+      now,
+      lanes: this.lanes,
+      waitMs: this.options.networkWaitSeconds * 1000,
+      ...(this.deps.signal !== undefined ? { signal: this.deps.signal } : {}),
+      ttlSeconds: (network) => this.options.providerTtlSeconds[network] ?? this.options.defaultProviderTtlSeconds,
+      negativeTtlSeconds: this.options.negativeTtlSeconds,
+      lastGoodMaxAgeMs: this.options.lastGoodMaxAgeDays * 24 * 3600 * 1000,
+      concurrency: this.options.concurrency,
+      ...(this.deps.logger !== undefined ? { logger: this.deps.logger } : {}),
+    });
+  }
+
+  /**
+   * Each contact's scoring inputs and fingerprint. A contact whose inputs did not change since our last write needs
+   * no model (nor its history): its answer is what we wrote, with today's date.
+   */
+  private candidates(
+    identified: readonly Identified[],
+    states: ReadonlyMap<string, ContactSyncState>,
+    outcomes: ReadonlyMap<string, MetricsOutcome>,
+    page: PageContext,
+  ): Candidate[] {
+    const candidates: Candidate[] = [];
+    for (const { contact, identities } of identified) {
       const state = states.get(contact.id);
       const lastWritten = state?.lastWritten ?? null;
       if (identities.length === 0) {
@@ -562,22 +709,26 @@ class SyncRun {
           state,
           inputs: [],
           fingerprint: inputFingerprint(NO_IDENTITY_REASON, []),
-          desired: unscoredFields(now, NO_IDENTITY_REASON),
+          desired: unscoredFields(page.now, NO_IDENTITY_REASON),
         });
         continue;
       }
       const inputs: ScoredNetworkInput[] = [];
       const unavailable: string[] = [];
+      let waiting = false;
       for (const identity of identities) {
         const outcome = outcomes.get(identityKey(identity.network, identity.handle));
         if (outcome?.kind === 'metrics')
           inputs.push({ metrics: outcome.metrics, provenance: identity.provenance, stale: outcome.stale });
-        else if (outcome?.kind === 'unavailable') unavailable.push(`${identity.network} (${outcome.reason})`);
+        else if (outcome?.kind === 'unavailable') {
+          unavailable.push(`${identity.network} (${outcome.reason})`);
+          waiting ||= outcome.waiting === true;
+        }
       }
       // A network is down and has no recent last-good data. Scoring without it would swap a fair score for a
       // lower one (and back, next run): keep the current score and retry later. A contact never scored gets a
-      // score from the networks that answered, unless none did.
-      if (unavailable.length > 0 && (inputs.length === 0 || lastWritten !== null)) {
+      // score from the networks that answered, unless none did, or one is only slow (it answers next run).
+      if (unavailable.length > 0 && (inputs.length === 0 || lastWritten !== null || waiting)) {
         this.addError(
           {
             recordId: contact.id,
@@ -587,7 +738,7 @@ class SyncRun {
             message: `no metrics from ${unavailable.join(', ')} and no last-good data from the past ${this.options.lastGoodMaxAgeDays} days; retried next run`,
             retryable: true,
           },
-          errors,
+          page.errors,
         );
         continue;
       }
@@ -600,29 +751,27 @@ class SyncRun {
         state,
         inputs,
         fingerprint,
-        desired: unchanged ? { ...lastWritten, scoredAt: nowIso } : null,
+        desired: unchanged ? { ...lastWritten, scoredAt: page.nowIso } : null,
       });
     }
+    return candidates;
+  }
+
+  /** The model's answer for each candidate that needs one (with the contact's score history). */
+  private async score(candidates: readonly Candidate[], page: PageContext): Promise<Decided[]> {
     const toScore = candidates.filter((c) => c.desired === null).map((c) => c.contact.id);
     const histories =
       toScore.length === 0
         ? new Map<string, ScoreHistoryPoint[]>()
         : await this.store.getHistories(this.connectionId, toScore, HISTORY_FOR_MODEL);
-
-    // Pass 2: score what needs it.
-    const decided: {
-      contact: CrmContact;
-      state: ContactSyncState | undefined;
-      fingerprint: string | null;
-      desired: InfluenceFields;
-    }[] = [];
+    const decided: Decided[] = [];
     for (const candidate of candidates) {
       const { contact, state, inputs } = candidate;
       let { desired, fingerprint } = candidate;
       if (desired === null) {
         try {
-          const result = this.deps.score({ networks: inputs, history: histories.get(contact.id) ?? [], now });
-          desired = toInfluenceFields(result, nowIso, this.options.topFactorCount);
+          const result = this.deps.score({ networks: inputs, history: histories.get(contact.id) ?? [], now: page.now });
+          desired = toInfluenceFields(result, page.nowIso, this.options.topFactorCount);
           fingerprint ??= inputFingerprint(result.modelVersion, inputs);
         } catch (error) {
           this.addError(
@@ -634,22 +783,29 @@ class SyncRun {
               message: describeError(error),
               retryable: false,
             },
-            errors,
+            page.errors,
           );
           continue;
         }
       }
       decided.push({ contact, state, fingerprint, desired });
     }
-    if (this.rankedThisRun !== null) {
-      for (const { desired } of decided) {
-        const bucket = percentileBucket(desired);
-        if (bucket !== null) this.rankedThisRun[bucket]! += 1;
-      }
-      this.percentiles = percentileTable(this.rankedThisRun);
-    }
+    return decided;
+  }
 
-    // Pass 3: decide each write.
+  /** On the org's first run, this page's scores join the distribution the percentiles are estimated from. */
+  private rank(decided: readonly Decided[]): void {
+    if (this.rankedThisRun === null) return;
+    for (const { desired } of decided) {
+      const bucket = percentileBucket(desired);
+      if (bucket !== null) this.rankedThisRun[bucket]! += 1;
+    }
+    this.percentiles = percentileTable(this.rankedThisRun);
+  }
+
+  /** What to do with each record: write (the changed fields), or leave it (unchanged, a person's value kept). */
+  private plan(decided: readonly Decided[], page: PageContext): RecordWork[] {
+    const work: RecordWork[] = [];
     for (const { contact, state, fingerprint, desired: scored } of decided) {
       const lastWritten = state?.lastWritten ?? null;
       const desired = withPercentile(scored, this.percentiles);
@@ -661,7 +817,7 @@ class SyncRun {
         lastWritten,
         policy: this.options.overwritePolicy,
         scoreDeltaThreshold: this.options.scoreDeltaThreshold,
-        refreshBefore: staleBefore,
+        refreshBefore: page.staleBefore,
       });
       if (plan.action === 'write' && wasRejectedBefore(state, contact, plan.fields)) {
         // Non-retryable rejection of this very value on this version of the record: reported then, not resent.
@@ -670,127 +826,224 @@ class SyncRun {
       }
       work.push({ contact, state, plan, fingerprint, optedOut: false });
     }
-
-    await this.writeAndRecord(work, errors, now);
+    return work;
   }
 
-  private async writeAndRecord(
-    work: readonly RecordWork[],
-    errors: (RecordError & { objectType?: string })[],
-    now: Date,
-  ): Promise<void> {
-    const writes = work.filter((w) => w.plan.action === 'write');
-    const succeeded: string[] = [];
-    const nowIso = now.toISOString();
-    const batchSize = Math.max(1, this.deps.connector.writeBatchSize);
+  /**
+   * The page's writes join the write buffer (sent when they fill a call, see sendWrites); what needed no write, the
+   * opt-outs and the page's errors are recorded now.
+   */
+  private async recordPage(work: readonly RecordWork[], errors: PendingError[], cursor: string | null): Promise<void> {
+    const writes = work.filter((w): w is WriteWork => w.plan.action === 'write');
+    if (this.options.dryRun) this.report.counts.written += writes.length;
+    else this.writes.addPage(writes, cursor);
+    // Opt-out: forget what we hold about the contact (even when the clearing write fails; it is retried).
+    const purged = work.filter(
+      (w) => w.optedOut && !this.options.dryRun && (w.state?.fingerprint != null || w.plan.action === 'write'),
+    );
+    await this.saveEach(
+      purged.map((w) => ({ recordId: w.contact.id, objectType: w.contact.objectType })),
+      async ([one]) => {
+        if (one !== undefined) await this.store.purgeContact(this.connectionId, one.recordId);
+      },
+      'opt-out (forgetting its history)',
+      errors,
+      1,
+    );
+    const succeeded = await this.recordUnwritten(work, errors);
+    const failed = new Set(errors.map((e) => e.recordId));
+    await this.recordErrors(
+      errors,
+      succeeded.filter((id) => !failed.has(id)),
+    );
+  }
 
-    for (let i = 0; i < writes.length; i += batchSize) {
-      const chunk = writes.slice(i, i + batchSize);
-      const updates: ScoreUpdate[] = chunk.map((w) => ({
-        objectType: w.contact.objectType,
-        id: w.contact.id,
-        fields: (w.plan as Extract<WritePlan, { action: 'write' }>).fields,
-      }));
-      if (this.options.dryRun) {
-        this.report.counts.written += chunk.length;
-        continue;
+  /**
+   * Sends the buffered writes that fill whole calls (at the end of the run, all of them), recording each call's
+   * outcome before the next: a crash after a call never writes its records again. A run asked to stop sends no more.
+   */
+  private async sendWrites(all: boolean): Promise<void> {
+    for (let call = this.writes.nextCall(all); call.length > 0; call = this.writes.nextCall(all)) {
+      this.stopIfInterrupted();
+      const errors: PendingError[] = [];
+      const written = await this.writeBatch(call, errors, this.now().toISOString());
+      this.writes.acknowledge(call.length);
+      await this.recordErrors(errors, written);
+    }
+  }
+
+  /** Saves the checkpoint past every page whose writes were all acknowledged (see WriteBuffer). */
+  private async saveCheckpoint(): Promise<void> {
+    const cursor = this.writes.checkpoint();
+    if (cursor !== undefined && !this.options.dryRun) await this.store.setCursor(this.connectionId, cursor);
+  }
+
+  /** The page's failures, retried by later runs; the records that succeeded have nothing left to retry. */
+  private async recordErrors(errors: readonly PendingError[], succeeded: readonly string[]): Promise<void> {
+    if (this.options.dryRun) return;
+    // A record whose error cannot be saved either is still in the run report: say so in the log, keep going.
+    const unsaved: PendingError[] = [];
+    await this.saveEach(errors, (some) => this.store.recordErrors(this.connectionId, this.runId, some), null, unsaved);
+    await this.saveEach(
+      succeeded.map((recordId) => ({ recordId })),
+      (some) =>
+        this.store.clearErrors(
+          this.connectionId,
+          some.map((s) => s.recordId),
+        ),
+      null,
+      unsaved,
+    );
+    if (unsaved.length > 0)
+      this.deps.logger?.error(
+        { runId: this.runId, records: unsaved.map((e) => e.recordId).slice(0, 20), err: unsaved[0]?.message },
+        'could not save the errors of some records (they are in the run report)',
+      );
+  }
+
+  /**
+   * One store call for the page's records; when it fails, one call per record, so a record the store refuses fails
+   * alone (a retryable `write` error naming what could not be saved) instead of failing its page. `what` null: the
+   * failures are only collected. A store that is down fails the run at the checkpoint that follows.
+   */
+  private async saveEach<T extends { recordId: string; objectType?: string }>(
+    items: readonly T[],
+    save: (items: readonly T[]) => Promise<void>,
+    what: string | null,
+    errors: PendingError[],
+    batchSize = Number.POSITIVE_INFINITY,
+  ): Promise<void> {
+    if (items.length === 0) return;
+    if (batchSize > 1) {
+      try {
+        await save(items);
+        return;
+      } catch {
+        // One record's bytes, or the store: find out record by record.
       }
-      const results = await this.deps.connector.writeScores(updates);
-      const states: ContactSyncState[] = [];
-      const gone: GoneRecord[] = [];
-      const history: (ScoreHistoryPoint & { recordId: string })[] = [];
-      const rises: TierRise[] = [];
-      const riseEnds: string[] = [];
-      chunk.forEach((w, index) => {
-        const result = results[index];
-        const plan = w.plan as Extract<WritePlan, { action: 'write' }>;
-        if (result === undefined || result.id !== w.contact.id) {
-          this.addError(
-            {
-              recordId: w.contact.id,
-              objectType: w.contact.objectType,
-              stage: 'write',
-              code: 'no_write_result',
-              message: 'the CRM returned no result for this record',
-              retryable: true,
-            },
-            errors,
-          );
-          return;
-        }
-        if (!result.ok && result.gone !== undefined) {
-          // Deleted or merged away since it was read: nothing to retry, nothing to keep.
-          gone.push(result.gone);
-          return;
-        }
-        if (!result.ok) {
-          this.addError(
-            {
-              recordId: w.contact.id,
-              objectType: w.contact.objectType,
-              stage: 'write',
-              code: result.code,
-              message: result.message,
-              retryable: result.retryable,
-            },
-            errors,
-          );
-          if (!result.retryable) {
-            // Remember the rejected value so the next runs do not send it again (see `wasRejectedBefore`).
-            states.push({
-              recordId: w.contact.id,
-              objectType: w.contact.objectType,
-              lastWritten: w.state?.lastWritten ?? null,
-              writtenAt: w.state?.writtenAt ?? null,
-              fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
-              email: w.optedOut ? null : (w.contact.email ?? null),
-            });
-          }
-          return;
-        }
-        this.report.counts.written += 1;
-        succeeded.push(w.contact.id);
-        // The e-mail lets the admin server find the contact; never kept for one who opted out.
-        states.push({
-          recordId: w.contact.id,
-          objectType: w.contact.objectType,
-          lastWritten: plan.lastWritten,
-          writtenAt: nowIso,
-          fingerprint: reusableFingerprint(w),
-          email: w.optedOut ? null : (w.contact.email ?? null),
-        });
-        if (w.optedOut) return;
-        if (this.options.tierTasks.enabled) {
-          const change = tierChange(w.state?.lastWritten?.tier, plan.lastWritten.tier);
-          // A connection's first run sets the baseline: contacts already at A have not just risen.
-          if (change === 'rose' && this.report.readAll !== 'first-run')
-            rises.push(tierRise(w.contact, plan.lastWritten, nowIso, this.deps.tierLabels?.A));
-          else if (change === 'ended') riseEnds.push(w.contact.id);
-        }
-        if (plan.changed.includes('score') || plan.changed.includes('tier') || w.state?.lastWritten == null) {
-          history.push({
+    }
+    for (const item of items) {
+      try {
+        await save([item]);
+      } catch (error) {
+        const failure: PendingError = {
+          recordId: item.recordId,
+          ...(item.objectType !== undefined ? { objectType: item.objectType } : {}),
+          stage: 'write',
+          code: 'store_failed',
+          message: `could not save its ${what ?? 'error'}: ${describeError(error)}; retried next run`,
+          retryable: true,
+        };
+        if (what === null) errors.push(failure);
+        else this.addError(failure, errors);
+      }
+    }
+  }
+
+  /** One write call and its recorded outcome; returns the ids written. */
+  private async writeBatch(batch: readonly WriteWork[], errors: PendingError[], nowIso: string): Promise<string[]> {
+    const updates: ScoreUpdate[] = batch.map((w) => ({
+      objectType: w.contact.objectType,
+      id: w.contact.id,
+      fields: w.plan.fields,
+    }));
+    const results = await this.deps.connector.writeScores(updates);
+    const written: string[] = [];
+    const states: ContactSyncState[] = [];
+    const gone: GoneRecord[] = [];
+    const history: (ScoreHistoryPoint & { recordId: string })[] = [];
+    const rises: TierRise[] = [];
+    const riseEnds: string[] = [];
+    batch.forEach((w, index) => {
+      const result = results[index];
+      const { plan } = w;
+      if (result === undefined || result.id !== w.contact.id) {
+        this.addError(
+          {
             recordId: w.contact.id,
-            at: nowIso,
-            score: plan.lastWritten.score,
-            tier: plan.lastWritten.tier ?? 'Unscored',
+            objectType: w.contact.objectType,
+            stage: 'write',
+            code: 'no_write_result',
+            message: 'the CRM returned no result for this record',
+            retryable: true,
+          },
+          errors,
+        );
+        return;
+      }
+      if (!result.ok && result.gone !== undefined) {
+        // Deleted or merged away since it was read: nothing to retry, nothing to keep.
+        gone.push(result.gone);
+        return;
+      }
+      if (!result.ok) {
+        this.addError(
+          {
+            recordId: w.contact.id,
+            objectType: w.contact.objectType,
+            stage: 'write',
+            code: result.code,
+            message: result.message,
+            retryable: result.retryable,
+          },
+          errors,
+        );
+        if (!result.retryable) {
+          // Remember the rejected value so the next runs do not send it again (see `wasRejectedBefore`).
+          states.push({
+            recordId: w.contact.id,
+            objectType: w.contact.objectType,
+            lastWritten: w.state?.lastWritten ?? null,
+            writtenAt: w.state?.writtenAt ?? null,
+            fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
+            email: w.optedOut ? null : (w.contact.email ?? null),
           });
         }
-      });
-      // Rises first: a crash before the states are saved re-detects the same rise next run (remembered once).
-      if (rises.length > 0) await this.store.tierRises?.remember(this.connectionId, rises);
-      if (riseEnds.length > 0) await this.store.tierRises?.end(this.connectionId, riseEnds);
-      // Recorded per chunk, so a crash after this chunk never writes these records again.
-      if (states.length > 0) await this.store.putSyncStates(this.connectionId, states);
-      if (history.length > 0) await this.store.appendHistory(this.connectionId, history);
-      await this.forget(gone);
-    }
-
-    const unchangedStates: ContactSyncState[] = [];
-    for (const w of work) {
-      // Opt-out: forget what we hold about the contact (even when the clearing write failed; it is retried).
-      if (w.optedOut && !this.options.dryRun && (w.state?.fingerprint != null || w.plan.action === 'write')) {
-        await this.store.purgeContact(this.connectionId, w.contact.id);
+        return;
       }
+      this.report.counts.written += 1;
+      written.push(w.contact.id);
+      // The e-mail lets the admin server find the contact; never kept for one who opted out.
+      states.push({
+        recordId: w.contact.id,
+        objectType: w.contact.objectType,
+        lastWritten: plan.lastWritten,
+        writtenAt: nowIso,
+        fingerprint: reusableFingerprint(w),
+        email: w.optedOut ? null : (w.contact.email ?? null),
+      });
+      if (w.optedOut) return;
+      if (this.options.tierTasks.enabled) {
+        const change = tierChange(w.state?.lastWritten?.tier, plan.lastWritten.tier);
+        // A connection's first run sets the baseline: contacts already at A have not just risen.
+        if (change === 'rose' && this.report.readAll !== 'first-run')
+          rises.push(tierRise(w.contact, plan.lastWritten, nowIso, this.deps.tierLabels?.A));
+        else if (change === 'ended') riseEnds.push(w.contact.id);
+      }
+      if (plan.changed.includes('score') || plan.changed.includes('tier') || w.state?.lastWritten == null) {
+        history.push({
+          recordId: w.contact.id,
+          at: nowIso,
+          score: plan.lastWritten.score,
+          tier: plan.lastWritten.tier ?? 'Unscored',
+        });
+      }
+    });
+    // Rises first: a crash before the states are saved re-detects the same rise next run (remembered once).
+    if (rises.length > 0) await this.store.tierRises?.remember(this.connectionId, rises);
+    if (riseEnds.length > 0) await this.store.tierRises?.end(this.connectionId, riseEnds);
+    await this.saveEach(states, (some) => this.store.putSyncStates(this.connectionId, some), 'sync state', errors);
+    await this.saveEach(history, (some) => this.store.appendHistory(this.connectionId, some), 'score history', errors);
+    await this.forget(gone);
+    const failed = new Set(errors.map((e) => e.recordId));
+    return written.filter((id) => !failed.has(id));
+  }
+
+  /** Records that needed no write: counted unchanged, their fingerprint kept current; returns their ids. */
+  private async recordUnwritten(work: readonly RecordWork[], errors: PendingError[]): Promise<string[]> {
+    const done: string[] = [];
+    const states: ContactSyncState[] = [];
+    for (const w of work) {
       if (w.plan.action === 'write') continue;
       if (w.plan.action === 'skipped')
         this.deps.logger?.debug(
@@ -798,11 +1051,11 @@ class SyncRun {
           'kept values a person edited (overwrite policy)',
         );
       this.report.counts.unchanged += 1;
-      succeeded.push(w.contact.id);
+      done.push(w.contact.id);
       if (this.options.dryRun || w.optedOut) continue;
       const fingerprint = reusableFingerprint(w);
       if ((w.state?.fingerprint ?? null) !== fingerprint) {
-        unchangedStates.push({
+        states.push({
           recordId: w.contact.id,
           objectType: w.contact.objectType,
           lastWritten: w.state?.lastWritten ?? null,
@@ -812,13 +1065,11 @@ class SyncRun {
         });
       }
     }
-    if (this.options.dryRun) return;
-    if (unchangedStates.length > 0) await this.store.putSyncStates(this.connectionId, unchangedStates);
-    if (errors.length > 0) await this.store.recordErrors(this.connectionId, this.runId, errors);
-    if (succeeded.length > 0) await this.store.clearErrors(this.connectionId, succeeded);
+    await this.saveEach(states, (some) => this.store.putSyncStates(this.connectionId, some), 'sync state', errors);
+    return done;
   }
 
-  private async finish(): Promise<void> {
+  private async finish(lease: Lease): Promise<void> {
     const { store, report } = this;
     const { calls, budget } = this.deps.connector.apiUsage();
     report.apiCalls.crm = {
@@ -849,7 +1100,7 @@ class SyncRun {
     try {
       await store.saveRun(report);
     } finally {
-      await store.releaseLease(this.connectionId, this.runId);
+      await lease.release();
     }
     this.deps.logger?.info({ runId: this.runId, status: report.status, counts: report.counts }, 'sync finished');
   }

@@ -37,8 +37,13 @@ export const SyncOptionsSchema = z.object({
   negativeTtlSeconds: z.number().int().min(0).default(86_400),
   /** How far back a provider outage may reach for last-good metrics (marked stale). */
   lastGoodMaxAgeDays: z.number().min(0).default(14),
-  /** Provider batch calls in flight at once. */
+  /** Provider batch calls in flight at once, per network. */
   concurrency: z.number().int().min(1).max(64).default(4),
+  /**
+   * The longest one page waits for the networks' answers (a rate limit's reset can take 15 minutes). Past it, the
+   * page writes what it could score; contacts still waiting on a network are retried next run.
+   */
+  networkWaitSeconds: z.number().min(0.01).max(3_600).default(120),
   /** Score history older than this is pruned at the end of each run. */
   historyMonths: z.number().int().min(1).max(600).default(24),
   /** Failed records re-read (by id) at the start of a run. */

@@ -18,7 +18,13 @@ const USER_ADA = {
   verified_type: 'blue',
   protected: false,
   most_recent_tweet_id: '1790000000000000001',
-  public_metrics: { followers_count: 583423, following_count: 2048, tweet_count: 14052, listed_count: 1672 },
+  public_metrics: {
+    followers_count: 583423,
+    following_count: 2048,
+    tweet_count: 14052,
+    listed_count: 1672,
+    like_count: 3211,
+  },
 };
 const USER_LOCKED = {
   id: '99',
@@ -115,6 +121,7 @@ describe('providers: X', () => {
       posts: 14052,
       verified: false,
       createdAt: '2013-12-14T04:35:55.000Z',
+      likesGiven: 3211,
     });
     expect(ada.metrics.extra).to.deep.equal({ listed: 1672 });
     expect(ada.metrics.recentPosts[0]).to.deep.equal({

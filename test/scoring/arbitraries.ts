@@ -89,3 +89,27 @@ export function steadyAccount(
     fetchedAt: NOW.toISOString(),
   };
 }
+
+/** An account as a provider fills it, without posts; `likesGiven` only where the network says it (X). */
+export function profileWithoutPostsArb(networks: readonly Network[]): fc.Arbitrary<NetworkMetrics> {
+  return fc
+    .record({
+      network: fc.constantFrom(...networks),
+      followers: fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 0, max: 50_000_000 })),
+      following: fc.integer({ min: 0, max: 100_000 }),
+      posts: fc.integer({ min: 0, max: 500_000 }),
+      likesGiven: fc.integer({ min: 0, max: 100_000 }),
+      ageDays: fc.option(fc.integer({ min: 0, max: 6_000 })),
+    })
+    .map((r) => ({
+      network: r.network,
+      handle: 'someone',
+      followers: r.followers,
+      following: r.following,
+      posts: r.posts,
+      ...(r.network === 'x' ? { likesGiven: r.likesGiven } : {}),
+      ...(r.ageDays === null ? {} : { createdAt: isoDaysAgo(r.ageDays) }),
+      recentPosts: [],
+      fetchedAt: NOW.toISOString(),
+    }));
+}

@@ -19,7 +19,8 @@ const cli = (args: string[], input?: string): { status: number | null; stdout: s
   });
 
 const FETCHED = '2026-06-01T00:00:00Z';
-const good = (id: string, followers: number): string =>
+/** A Bluesky account whose four recent posts each drew `likes` likes (plus 3 reposts and 2 replies). */
+const good = (id: string, followers: number, likes: number): string =>
   JSON.stringify({
     id,
     networks: [
@@ -34,7 +35,7 @@ const good = (id: string, followers: number): string =>
           at: new Date(Date.parse(FETCHED) - d * 86_400_000).toISOString(),
           reshares: 3,
           replies: 2,
-          likes: 25,
+          likes,
         })),
       },
     ],
@@ -57,7 +58,7 @@ describe('crm-influence score (end to end)', function () {
         { network: 'x', handle: 'b', followers: -3, following: 0, posts: 0, recentPosts: [], fetchedAt: FETCHED },
       ],
     });
-    writeFileSync(input, [good('c1', 2_000), bad, '', good('c3', 40_000)].join('\n') + '\n');
+    writeFileSync(input, [good('c1', 2_000, 25), bad, '', good('c3', 40_000, 400)].join('\n') + '\n');
     const result = cli(['--in', input, '--out', out, '--now', FETCHED]);
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stderr).to.include(`${input}:2: networks[0].followers:`);

@@ -764,6 +764,19 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         ]);
         expect(await store.getRun('run-1')).to.deep.equal(report('run-1', 'c1', '2026-03-01T00:00:00.000Z'));
       });
+
+      it('lists the runs of one status (the running ones a crash left behind), of one connection or all', async () => {
+        await store.saveRun(report('run-1', 'c1', '2026-03-01T00:00:00.000Z', 'running'));
+        await store.saveRun(report('run-2', 'c1', '2026-03-02T00:00:00.000Z', 'interrupted'));
+        await store.saveRun(report('run-3', 'c2', '2026-03-03T00:00:00.000Z', 'running'));
+        await store.saveRun(report('run-4', 'c1', '2026-03-04T00:00:00.000Z', 'running'));
+        const ids = async (options: Parameters<Store['listRuns']>[0]) =>
+          (await store.listRuns(options)).map((r) => r.runId);
+        expect(await ids({ connectionId: 'c1', status: 'running', limit: 10 })).to.deep.equal(['run-4', 'run-1']);
+        expect(await ids({ status: 'running', limit: 10 })).to.deep.equal(['run-4', 'run-3', 'run-1']);
+        expect(await ids({ status: 'interrupted', limit: 10 })).to.deep.equal(['run-2']);
+        expect(await ids({ connectionId: 'c2', status: 'abandoned', limit: 10 })).to.deep.equal([]);
+      });
     });
 
     describe('per-record errors', () => {

@@ -173,7 +173,7 @@ describe('sync engine', function () {
     expect(RunReportSchema.parse(first).status).to.equal('ok');
     expect(first.counts).to.include({ read: 120, written: 120, failed: 0 });
     expect(world.crm.accepted).to.have.length(120);
-    expect(first.apiCalls.crm.write).to.equal(3); // one batch per page of 50 (batches of up to 200)
+    expect(first.apiCalls.crm.write, 'pages of 50 fill one call of up to 200').to.equal(1);
     expect(first.apiCalls.providers.bluesky).to.equal(5); // 120 handles / 25 per call
 
     const scoredBefore = world.model.inputs.length;
@@ -243,11 +243,11 @@ describe('sync engine', function () {
     world.crm.edit('c00007', {});
     const third = await world.sync();
     expect(third.errors.map((e) => e.recordId)).to.deep.equal(['c00007']);
-    expect(world.crm.calls.write).to.equal(5);
+    expect(world.crm.calls.write, 'one write call per run: 30 records fill less than one').to.equal(3);
   });
 
   it('resumes after a crash at page k+1 with no duplicate and no missing write', async () => {
-    world = await makeWorld(50, { pageSize: 10 });
+    world = await makeWorld(50, { pageSize: 10, writeBatchSize: 10 });
     world.crm.crashAfterPages = 2;
     const crashed = await world.sync();
     expect(crashed.status).to.equal('failed');
@@ -258,6 +258,29 @@ describe('sync engine', function () {
     const resumed = await world.sync();
     expect(resumed.status).to.equal('ok');
     expect(resumed.counts.read).to.equal(30); // pages 3–5 only
+    const ids = world.crm.accepted.map((u) => u.id);
+    expect(ids).to.have.length(50);
+    expect(new Set(ids).size).to.equal(50);
+  });
+
+  it('fills whole write calls across pages; a crash loses no write and repeats none (the checkpoint waits for them)', async () => {
+    world = await makeWorld(50, { pageSize: 10, writeBatchSize: 25 });
+    world.crm.crashAfterPages = 4; // pages 1–4 read: 40 scored, one call of 25 sent, 15 waiting for the next
+    const crashed = await world.sync();
+    expect(crashed.status).to.equal('failed');
+    expect(world.crm.accepted, 'one full call').to.have.length(25);
+    expect(world.crm.calls.write).to.equal(1);
+    // Pages 1–2 and half of page 3 are acknowledged: the checkpoint is after page 2.
+    const checkpoint = JSON.parse((await world.store.getCursor(CONNECTION))!) as { after: string };
+    expect(checkpoint.after).to.equal('c00019');
+
+    world.crm.crashAfterPages = null;
+    const resumed = await world.sync();
+    expect(resumed.status).to.equal('ok');
+    expect(resumed.counts.read, 'pages 3–5 read again').to.equal(30);
+    expect(resumed.counts.written).to.equal(25);
+    expect(resumed.counts.unchanged, 'the written half of page 3 is found unchanged').to.equal(5);
+    expect(world.crm.calls.write, 'one full call, then the last one').to.equal(2);
     const ids = world.crm.accepted.map((u) => u.id);
     expect(ids).to.have.length(50);
     expect(new Set(ids).size).to.equal(50);
@@ -274,6 +297,108 @@ describe('sync engine', function () {
     const ids = world.crm.accepted.map((u) => u.id);
     expect(ids).to.have.length(40);
     expect(new Set(ids).size).to.equal(40);
+  });
+
+  it('a stop signal ends the run after the page in flight: interrupted, with its counts; the next run starts at once and resumes', async () => {
+    world = await makeWorld(50, { pageSize: 10, writeBatchSize: 10 });
+    const stop = new AbortController();
+    const report = await world.sync(
+      {},
+      { signal: stop.signal, onProgress: (p) => (p.pages === 2 ? stop.abort('SIGTERM') : undefined) },
+    );
+    expect(report.status).to.equal('interrupted');
+    expect(report.message).to.match(/^interrupted \(SIGTERM\) after 2 page\(s\); the checkpoint is kept/);
+    expect(report.counts).to.include({ read: 20, written: 20 });
+    expect(report.finishedAt).to.be.a('string');
+    expect((await world.store.getRun(report.runId))?.status).to.equal('interrupted');
+
+    const resumed = await world.sync();
+    expect(resumed.status, 'the lease was released: no wait for it to expire').to.equal('ok');
+    expect(resumed.counts.read).to.equal(30);
+    const ids = world.crm.accepted.map((u) => u.id);
+    expect(ids).to.have.length(50);
+    expect(new Set(ids).size).to.equal(50);
+  });
+
+  it('a stop signal abandons a page still waiting on a network (nothing written, checkpoint unchanged)', async () => {
+    world = await makeWorld(30, { pageSize: 10, writeBatchSize: 10 });
+    const stop = new AbortController();
+    let waiting = 0;
+    // Bluesky waits for its rate limit's reset, far longer than the run may take to stop.
+    const waitingBluesky: ProviderAdapter = {
+      network: 'bluesky',
+      maxBatch: 25,
+      usage: () => world.bluesky.usage(),
+      fetchProfiles: async (handles) => {
+        waiting += 1;
+        if (waiting === 2) setTimeout(() => stop.abort('SIGINT'), 20);
+        if (waiting >= 2) await new Promise((resolve) => setTimeout(resolve, 3_000));
+        return world.bluesky.fetchProfiles(handles);
+      },
+    };
+    const started = Date.now();
+    const report = await world.sync({}, { signal: stop.signal, providers: [waitingBluesky, world.github] });
+    expect(Date.now() - started, 'stopped without waiting for the network').to.be.below(2_000);
+    expect(report.status).to.equal('interrupted');
+    expect(report.counts).to.include({ read: 20, written: 10 });
+    expect(world.crm.accepted).to.have.length(10);
+    const resumed = await world.sync();
+    expect(resumed.counts.read).to.equal(20);
+    expect(new Set(world.crm.accepted.map((u) => u.id)).size).to.equal(30);
+    expect(world.crm.accepted).to.have.length(30);
+  });
+
+  it("a stop signal during a page's writes finishes the write call in flight, records it and stops", async () => {
+    world = await makeWorld(40, { pageSize: 20, writeBatchSize: 5 });
+    const stop = new AbortController();
+    const write = world.crm.writeScores.bind(world.crm);
+    world.crm.writeScores = (updates) => {
+      if (world.crm.calls.write === 1) stop.abort('SIGTERM'); // during the page's second write call
+      return write(updates);
+    };
+    const report = await world.sync({}, { signal: stop.signal });
+    expect(report.status).to.equal('interrupted');
+    expect(report.counts.written).to.equal(10);
+    expect(world.crm.accepted).to.have.length(10);
+    expect(await world.store.getCursor(CONNECTION), 'the page did not finish: no checkpoint').to.equal(null);
+    world.crm.writeScores = write;
+    await world.sync();
+    const ids = world.crm.accepted.map((u) => u.id);
+    expect(ids).to.have.length(40);
+    expect(new Set(ids).size).to.equal(40);
+  });
+
+  it('marks runs a dead process left running abandoned once their lease has expired', async () => {
+    world = await makeWorld(5);
+    const orphan: RunReport = {
+      runId: 'killed-run',
+      connection: CONNECTION,
+      crm: 'salesforce',
+      dryRun: false,
+      startedAt: '2026-02-28T12:00:00.000Z',
+      finishedAt: null,
+      status: 'running',
+      counts: { read: 2000, scored: 1900, unscored: 100, written: 1800, unchanged: 200, optedOut: 0, failed: 0 },
+      apiCalls: { crm: { read: 1, write: 10, other: 0 }, providers: {} },
+      errors: [],
+    };
+    await world.store.saveRun(orphan);
+    expect(await world.store.acquireLease(CONNECTION, 'killed-run', 60)).to.equal(true);
+    // While its lease lives, nobody may call it dead.
+    try {
+      await world.sync();
+    } catch {
+      // refused: SyncAlreadyRunningError (see the overlap test)
+    }
+    expect((await world.store.getRun('killed-run'))?.status).to.equal('running');
+    await world.store.releaseLease(CONNECTION, 'killed-run'); // as its expiry would
+    const report = await world.sync();
+    expect(report.status).to.equal('ok');
+    const marked = await world.store.getRun('killed-run');
+    expect(marked?.status).to.equal('abandoned');
+    expect(marked?.counts.written, 'its counts as of its last page are kept').to.equal(1800);
+    expect(marked?.message).to.match(/killed or crashed/);
+    expect(marked?.finishedAt).to.be.a('string');
   });
 
   it('refuses to overlap with a run of the same connection', async () => {
@@ -317,7 +442,7 @@ describe('sync engine', function () {
   });
 
   it('stops cleanly at the budget floor, keeps the checkpoint and resumes next run', async () => {
-    world = await makeWorld(100, { pageSize: 10 });
+    world = await makeWorld(100, { pageSize: 10, writeBatchSize: 10 });
     // 30 calls left of 100: the first run's field check costs one, each page one read and one write; below the
     // floor (< 20%) after 5 pages.
     world.crm.budget = { limit: 100, remaining: 30 };
@@ -557,6 +682,92 @@ describe('sync engine', function () {
     expect(report.counts.written).to.equal(5);
   });
 
+  it('a page waits for a slow network only so long: it writes what it scored, checkpoints, and retries the rest next run', async () => {
+    world = await makeWorld(0, { pageSize: 10 });
+    for (let i = 0; i < 20; i++) {
+      const id = `c${String(i).padStart(5, '0')}`;
+      // Even contacts: Bluesky only; odd ones: Bluesky and GitHub.
+      world.crm.add(id, [
+        { network: 'bluesky', value: `@user${i}.bsky.social` },
+        ...(i % 2 === 1 ? [{ network: 'github' as const, value: `gh${i}` }] : []),
+      ]);
+      world.bluesky.followers.set(`user${i}.bsky.social`, 1000);
+      world.github.followers.set(`gh${i}`, 50);
+    }
+    let githubBatches = 0;
+    let githubInFlight = 0;
+    let githubMostInFlight = 0;
+    // GitHub waits for its rate limit's reset, much longer than a page may wait.
+    const stalledGitHub: ProviderAdapter = {
+      network: 'github',
+      maxBatch: 1,
+      usage: () => world.github.usage(),
+      fetchProfiles: async (handles) => {
+        githubBatches += 1;
+        githubInFlight += 1;
+        githubMostInFlight = Math.max(githubMostInFlight, githubInFlight);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        githubInFlight -= 1;
+        return world.github.fetchProfiles(handles);
+      },
+    };
+    const started = Date.now();
+    const report = await world.sync(
+      { networkWaitSeconds: 0.2, concurrency: 2 },
+      { providers: [world.bluesky, stalledGitHub] },
+    );
+    expect(Date.now() - started, 'two pages, each waiting 0.2 s, not 1.5 s per batch').to.be.below(1_200);
+    expect(report.status).to.equal('partial');
+    expect(report.counts).to.include({ read: 20, written: 10, failed: 10 });
+    expect(world.crm.accepted.map((u) => u.id).every((id) => Number(id.slice(1)) % 2 === 0)).to.equal(
+      true,
+      'a contact waiting on a network is not scored without it',
+    );
+    expect(report.errorGroups?.[0]).to.include({ code: 'provider_unavailable', retryable: true, count: 10 });
+    expect(report.errorGroups?.[0]?.message).to.match(
+      /^no metrics from github \(no answer within 0.2 s \(rate limit\)\)/,
+    );
+    expect(await world.store.getCursor(CONNECTION)).to.not.equal(null);
+    // The stalled batches of page 1 still hold GitHub's lanes: page 2 queued nothing more behind them.
+    expect(githubMostInFlight).to.be.at.most(2);
+    expect(githubBatches).to.be.below(10);
+
+    // Next run, GitHub answers: the waiting contacts are retried and written, each once.
+    await new Promise((resolve) => setTimeout(resolve, 1_600)); // the stalled look-ups settle (and are cached)
+    const next = await world.sync({}, { providers: [world.bluesky, world.github] });
+    expect(next.counts.failed).to.equal(0);
+    const ids = world.crm.accepted.map((u) => u.id);
+    expect(new Set(ids).size).to.equal(20);
+    expect(ids).to.have.length(20);
+  });
+
+  it('pages do not wait again for a network whose every lane still holds a batch an earlier page gave up on', async () => {
+    world = await makeWorld(60, { pageSize: 10 });
+    let release = (): void => undefined;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const stuckBluesky: ProviderAdapter = {
+      network: 'bluesky',
+      maxBatch: 25,
+      usage: () => world.bluesky.usage(),
+      fetchProfiles: async (handles) => {
+        calls += 1;
+        await stuck;
+        return world.bluesky.fetchProfiles(handles);
+      },
+    };
+    const started = Date.now();
+    const report = await world.sync(
+      { networkWaitSeconds: 0.4, concurrency: 1 },
+      { providers: [stuckBluesky, world.github] },
+    );
+    const seconds = (Date.now() - started) / 1000;
+    release();
+    expect(report.counts).to.include({ read: 60, written: 0, failed: 60 });
+    expect(calls, 'one batch holds the only lane; no page queued another').to.equal(1);
+    expect(seconds, 'six pages: only the first waited 0.4 s').to.be.below(1.2);
+  });
+
   it('a dry run writes nothing, keeps the cursor and reports what it would write', async () => {
     world = await makeWorld(12);
     const report = await world.sync({ dryRun: true });
@@ -636,7 +847,7 @@ describe('sync engine', function () {
     expect((error as Error).message).to.match(/budgetFloor/);
   });
 
-  it('saves the run report at start and end, and reports progress per page', async () => {
+  it('saves the run report at start, after each page (its counts so far) and at the end; reports progress per page and after the last writes', async () => {
     world = await makeWorld(25, { pageSize: 10 });
     const saved: string[] = [];
     const saveRun = world.store.saveRun.bind(world.store);
@@ -644,12 +855,18 @@ describe('sync engine', function () {
       saved.push(report.status);
       return saveRun(report);
     };
-    const progress: number[] = [];
-    const report = await world.sync({}, { onProgress: (p) => progress.push(p.counts.read) });
-    expect(saved).to.deep.equal(['running', 'ok']);
+    const progress: [number, number][] = [];
+    const report = await world.sync({}, { onProgress: (p) => progress.push([p.counts.read, p.counts.written]) });
+    expect(saved).to.deep.equal(['running', 'running', 'running', 'running', 'ok']);
     const stored = await world.store.getRun(report.runId);
     expect(stored?.status).to.equal('ok');
     expect(stored?.finishedAt).to.be.a('string');
-    expect(progress).to.deep.equal([10, 20, 25]);
+    // 25 writes fill no call of 200: they go out together at the end.
+    expect(progress).to.deep.equal([
+      [10, 0],
+      [20, 0],
+      [25, 0],
+      [25, 25],
+    ]);
   });
 });

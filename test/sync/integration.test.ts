@@ -106,6 +106,20 @@ describe('sync engine with the real connector, adapters and model (sandbox)', fu
     expect(sf.control.record(id)?.Influence_Score__c).to.equal(99);
   });
 
+  it('a NUL byte or a broken character in a record fails that record alone (through jsforce and the real reader)', async () => {
+    const org = sf.control.org;
+    const ids = [0, 1].map((index) => SandboxOrg.idOf(org.objectTypeOf(index), index));
+    sf.control.editRecord(ids[0]!, { Email: 'ada\u0000@example.com' });
+    sf.control.editRecord(ids[1]!, { LastName: 'Love\uD800lace' });
+    const report = await sync();
+    expect(report.status).to.equal('partial');
+    const read = report.errors.filter((e) => e.stage === 'read');
+    expect(read.map((e) => e.recordId).sort()).to.deep.equal([...ids].sort());
+    expect(read.map((e) => e.message).join('\n')).to.match(/email: contains a NUL byte/);
+    expect(read.map((e) => e.message).join('\n')).to.match(/name: contains a broken character/);
+    expect(await store.getCursor(CONNECTION), 'the page is checkpointed').to.not.equal(null);
+  });
+
   function firstWrittenId(): string {
     const org = sf.control.org;
     for (let index = 0; index < org.size; index++) {

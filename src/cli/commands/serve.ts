@@ -23,12 +23,14 @@ import { setAdminPassword } from '../../server/auth.ts';
 import type { RunOutcome, RunRequest, SyncRuntime } from '../../server/runtime.ts';
 import type { Connection } from '../../store/contract.ts';
 import { runSync } from '../../sync/engine.ts';
+import { markAbandonedRunsOfIdleConnections } from '../../sync/lease.ts';
 import type { CliContext } from '../context.ts';
 import { withContext } from '../context.ts';
 import type { OpenedProviders } from '../crms.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
+import { listenForStop } from '../signals.ts';
 
 const ServeFlagsSchema = z.strictObject({
   port: z.coerce
@@ -54,6 +56,8 @@ const RunSettingsSchema = z.looseObject({
 export interface RuntimeParts {
   /** Providers and identity resolution (default: the composition root's open-providers). */
   openProviders?: (ctx: CliContext) => Promise<OpenedProviders>;
+  /** Aborted when the process is asked to stop: runs in flight end `interrupted` (see SyncDeps.signal). */
+  stopSignal?: AbortSignal;
 }
 
 /** "Run this connection once", composed from the CLI's composition root. */
@@ -76,7 +80,17 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
       const { score, scoringKey, tierLabels } = await openModel(settings);
       const { config, store, logger } = ctx;
       const report = await runSync(
-        { store, connector, providers, resolveIdentities, score, scoringKey, tierLabels, logger },
+        {
+          store,
+          connector,
+          providers,
+          resolveIdentities,
+          score,
+          scoringKey,
+          tierLabels,
+          logger,
+          ...(parts.stopSignal !== undefined ? { signal: parts.stopSignal } : {}),
+        },
         {
           connectionId,
           dryRun: request.dryRun,
@@ -236,11 +250,13 @@ export async function startAdminUi(
   ctx: CliContext,
   at: { port: number; host: string },
   flags: { initAdmin: boolean; adminUser: string; trustProxy?: number | undefined },
+  stopSignal?: AbortSignal,
 ): Promise<RunningAdminUi> {
   const server = await buildAdminServer(ctx, {
     config: ctx.config,
     host: at.host,
     ...(flags.trustProxy !== undefined ? { trustProxy: flags.trustProxy } : {}),
+    ...(stopSignal !== undefined ? { runtimeParts: { stopSignal } } : {}),
   });
   try {
     const admin = await ensureAdmin(server, ctx.config, flags);
@@ -271,12 +287,20 @@ export function untilStopped(): Promise<void> {
 
 async function action(rawFlags: unknown): Promise<void> {
   const flags = parseFlags('serve', ServeFlagsSchema, rawFlags);
-  await withContext(async (ctx) => {
-    const ui = await startAdminUi(ctx, { port: flags.port ?? ctx.config.PORT, host: flags.host }, flags);
-    process.stdout.write(`admin UI on ${ui.url} (schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"; Ctrl-C stops)\n`);
-    await untilStopped();
-    await ui.close();
-  });
+  const stop = listenForStop();
+  try {
+    await withContext(async (ctx) => {
+      await markAbandonedRunsOfIdleConnections(ctx.store, ctx.logger);
+      const at = { port: flags.port ?? ctx.config.PORT, host: flags.host };
+      const ui = await startAdminUi(ctx, at, flags, stop.signal);
+      process.stdout.write(`admin UI on ${ui.url} (schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"; Ctrl-C stops)\n`);
+      await stop.received;
+      // Runs in flight end interrupted (checkpoint kept, lease released) before the store closes.
+      await ui.close();
+    });
+  } finally {
+    stop.dispose();
+  }
 }
 
 export function register(program: Command): void {

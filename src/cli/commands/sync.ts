@@ -15,6 +15,8 @@ import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
 import { describeRun, printJson } from '../output.ts';
 import { createProgress } from '../progress.ts';
+import type { StopRequest } from '../signals.ts';
+import { listenForStop } from '../signals.ts';
 
 const SyncFlagsSchema = z.strictObject({
   crm: z.enum(CrmNameSchema.options, {
@@ -30,15 +32,19 @@ const SyncFlagsSchema = z.strictObject({
 });
 type SyncFlags = z.output<typeof SyncFlagsSchema>;
 
-/** Exit status of a finished run: stopped-by-budget and per-record failures are normal outcomes, the rest are not. */
-export function exitCodeFor(report: RunReport): number {
+/**
+ * Exit status of a finished run: stopped-by-budget and per-record failures are normal outcomes, the rest are not; a
+ * run a signal interrupted exits with the signal's status (130 Ctrl-C, 143 SIGTERM).
+ */
+export function exitCodeFor(report: RunReport, stop?: StopRequest): number {
+  if (report.status === 'interrupted') return stop?.exitCode() ?? 130;
   return report.status === 'failed' || report.status === 'needs_reauth' ? 1 : 0;
 }
 
 const ConnectionSettingsSchema = z.looseObject({ overwritePolicy: OverwritePolicySchema.optional() });
 
 /** Opens every part a run needs and returns "run once" for this CRM. */
-async function prepare(ctx: CliContext, flags: SyncFlags) {
+async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
   const crm = flags.crm;
   const { connectionId, connector } = await openCrm(crm, ctx);
   const { providers, resolveIdentities } = await openProviders(ctx);
@@ -62,6 +68,7 @@ async function prepare(ctx: CliContext, flags: SyncFlags) {
         scoringKey,
         tierLabels,
         logger,
+        signal: stop.signal,
         ...(onProgress !== undefined ? { onProgress } : {}),
       },
       {
@@ -94,18 +101,25 @@ async function runOnce(run: Awaited<ReturnType<typeof prepare>>, flags: SyncFlag
 
 async function action(rawFlags: unknown): Promise<void> {
   const flags = parseFlags('sync', SyncFlagsSchema, rawFlags);
-  await withContext(async (ctx) => {
-    const run = await prepare(ctx, flags);
-    const report = await runOnce(run, flags);
-    if (flags.json) printJson(report);
-    else process.stdout.write(`${describeRun(report)}\n`);
-    // --json is one report, so it implies --once.
-    if (flags.once || flags.json) {
-      process.exitCode = exitCodeFor(report);
-      return;
-    }
-    await followSchedule(ctx, run, report.connection);
-  });
+  const stop = listenForStop();
+  try {
+    await withContext(async (ctx) => {
+      const run = await prepare(ctx, flags, stop);
+      const report = await runOnce(run, flags);
+      if (flags.json) printJson(report);
+      else process.stdout.write(`${describeRun(report)}\n`);
+      // --json is one report, so it implies --once.
+      if (flags.once || flags.json) {
+        process.exitCode = exitCodeFor(report, stop);
+        return;
+      }
+      // Following the schedule, a stop is the normal way out (exit 0), also during the first run.
+      if (stop.signal.aborted) return;
+      await followSchedule(ctx, run, report.connection, stop);
+    });
+  } finally {
+    stop.dispose();
+  }
 }
 
 /** Without --once: keep running on CRM_INFLUENCE_SCHEDULE until interrupted. */
@@ -113,6 +127,7 @@ async function followSchedule(
   ctx: CliContext,
   run: Awaited<ReturnType<typeof prepare>>,
   connectionId: string,
+  stop: StopRequest,
 ): Promise<void> {
   const scheduler = new SyncScheduler({
     schedule: ctx.config.CRM_INFLUENCE_SCHEDULE,
@@ -127,11 +142,8 @@ async function followSchedule(
   process.stdout.write(
     `following the schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"; next run: ${scheduler.nextRun(connectionId)?.toISOString() ?? 'none'} (Ctrl-C stops)\n`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stop.received;
+  // A run in flight ends interrupted (its report is printed); stopping the schedule is a normal exit.
   await scheduler.stop();
 }
 
@@ -148,7 +160,9 @@ export function register(program: Command): void {
     .option('--json', 'print exactly one machine-readable run report on stdout (implies --once)')
     .addHelpText(
       'after',
-      '\nExit status: 0 when the run finished (ok, partial, budget_reached), 1 when it failed or needs re-auth.',
+      '\nExit status: 0 when the run finished (ok, partial, budget_reached), 1 when it failed or needs re-auth, 130/143 when\n' +
+        'Ctrl-C/SIGTERM interrupted a --once run (it keeps its checkpoint and prints its report; a second signal exits at\n' +
+        'once). Following the schedule, Ctrl-C/SIGTERM stops it the same way and exits 0.',
     )
     .action(action);
 }

@@ -203,7 +203,8 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
         following_count: account.following,
         tweet_count: account.posts,
         listed_count: Math.floor(account.followers / 150),
-        like_count: account.posts * 2,
+        // Automated accounts like nothing (in the real twitter-2017 data the median bot has liked 0 posts).
+        like_count: account.kind === 'bot' ? 0 : account.posts * 2,
         media_count: Math.floor(account.posts / 10),
       };
     }

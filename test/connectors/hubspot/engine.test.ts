@@ -199,8 +199,9 @@ describe('HubSpot connector + sync engine (end to end)', function () {
     expect(afterCrash).to.be.greaterThan(0);
     const resumed = await sync(connectorFor(sandbox));
     expect(resumed.status, resumed.message).to.equal('ok');
-    // Resumed after page 3 of 7: the first 300 contacts are not read again.
-    expect(resumed.counts.read).to.equal(400);
+    // Resumed after page 2 or 3 of 7 (writes fill whole calls across pages: the checkpoint waits for a page's last
+    // writes): the first 200 contacts are not read again.
+    expect(resumed.counts.read).to.be.within(400, 500);
     const optedOut = allIds.filter((id) => sandbox.control.value(id, 'influence_do_not_profile') === 'true');
     expect(scored(allIds)).to.have.length(700 - optedOut.length);
     expect(sandbox.counters.recordsWritten).to.equal(700 - optedOut.length);

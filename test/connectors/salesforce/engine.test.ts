@@ -21,7 +21,9 @@ const CONNECTION = 'sf-e2e';
 function crashing(inner: CrmConnector, crashAt: number): CrmConnector {
   return {
     crm: inner.crm,
-    writeBatchSize: inner.writeBatchSize,
+    // Write calls of one collection (200), so that some are sent before the crash (the engine fills whole calls
+    // across pages: 3 pages of 200 would not fill one of 1,000).
+    writeBatchSize: Math.min(inner.writeBatchSize, 200),
     checkSetup: () => inner.checkSetup(),
     writeScores: (updates) => inner.writeScores(updates),
     apiUsage: () => inner.apiUsage(),

@@ -33,6 +33,13 @@ export function describeRun(report: RunReport): string {
     `  CRM API calls: read ${report.apiCalls.crm.read}, write ${report.apiCalls.crm.write}, other ${report.apiCalls.crm.other} · provider calls: ${providerCalls}`,
   ];
   if (report.message !== undefined) lines.push(`  ${report.message}`);
+  const tasks = report.tierTasks;
+  if (tasks !== undefined) {
+    lines.push(
+      `  tier-change tasks: created ${tasks.created} · not created ${tasks.failed} · waiting for the next run ${tasks.waiting}`,
+    );
+    for (const p of tasks.problems) lines.push(`    ${p.count} × ${p.code}: ${p.message}`);
+  }
   lines.push(...describeErrors(report));
   if (c.failed > report.errors.length)
     lines.push(`  (the run report lists the first ${report.errors.length} of ${c.failed} failed records by id)`);

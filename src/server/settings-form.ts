@@ -1,5 +1,5 @@
 // A connection's settings as the Settings form shows them (schedule, tier thresholds and labels, network weights,
-// overwrite policy, refresh interval, which CRM field holds which network's handle): the form's zod schema, and the
+// overwrite policy, refresh interval, which CRM field holds which network's handle, tier-change tasks): the form's zod schema, and the
 // conversions between the form and the settings the connection keeps (what the connectors and the model read).
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
@@ -9,6 +9,7 @@ import { INFLUENCE_FIELD_NAMES } from '../crm/contract.ts';
 import { OverwriteModeSchema } from '../crm/policy.ts';
 import { ScoringOptionsSchema } from '../scoring/options.ts';
 import { NETWORKS } from '../scoring/types.ts';
+import { TierTasksSchema } from '../sync/options.ts';
 
 export const TIER_LETTERS = ['A', 'B', 'C', 'D'] as const;
 export const MAPPING_NETWORKS = [...NETWORKS, 'any'] as const;
@@ -80,6 +81,9 @@ export const SettingsFormSchema = z
     tierLabelD: tierLabel('D'),
     /** Absent: keep the stored mapping; empty: the connector's default fields. */
     fieldMapping: FieldMappingSchema.optional(),
+    /** Tier-change tasks (a CRM task for the owner when a contact reaches tier A); absent: keep what is stored. */
+    tierTasks: z.enum(['off', 'on'], { error: 'tierTasks must be "on" or "off"' }).optional(),
+    tierTasksMax: number(1, 1000, 'tierTasksMax').int('tierTasksMax must be a whole number of tasks').optional(),
     ...(Object.fromEntries(NETWORKS.map((n) => [`weight_${n}`, number(0, 1, `weight_${n}`).default(1)])) as Record<
       `weight_${(typeof NETWORKS)[number]}`,
       z.ZodDefault<z.ZodCoercedNumber>
@@ -103,6 +107,7 @@ const StoredSchema = z.looseObject({
     .looseObject({ handleFields: z.array(z.object({ field: z.string(), network: z.string() })).optional() })
     .optional(),
   hubspot: z.looseObject({ handleProperties: z.record(z.string(), z.string()).optional() }).optional(),
+  tierTasks: TierTasksSchema.partial().optional(),
 });
 
 type MappingPairs = z.output<typeof FieldMappingSchema>;
@@ -164,6 +169,8 @@ export function formFromSettings(
     tierLabelC: scoring.tiers.labels.C,
     tierLabelD: scoring.tiers.labels.D,
     fieldMapping: (storedMapping(stored, crm) ?? []) as MappingPairs,
+    tierTasks: stored.tierTasks?.enabled === true ? 'on' : 'off',
+    tierTasksMax: stored.tierTasks?.maxPerRun ?? TierTasksSchema.parse({}).maxPerRun,
     ...Object.fromEntries(NETWORKS.map((n) => [`weight_${n}`, scoring.weights[n] ?? 1])),
     ...Object.fromEntries(
       INFLUENCE_FIELD_NAMES.map((f) => [`overwrite_${f}`, OverwriteModeSchema.catch('tracked').parse(policy[f])]),
@@ -201,6 +208,15 @@ export function settingsFromForm(
       tiers: { ...tiers, ...labels, thresholds: { A: form.tierA, B: form.tierB, C: form.tierC } },
     },
     overwritePolicy: Object.fromEntries(INFLUENCE_FIELD_NAMES.map((f) => [f, form[`overwrite_${f}`]])),
+    ...(form.tierTasks === undefined && form.tierTasksMax === undefined
+      ? {}
+      : {
+          tierTasks: TierTasksSchema.parse({
+            ...stored.tierTasks,
+            ...(form.tierTasks === undefined ? {} : { enabled: form.tierTasks === 'on' }),
+            ...(form.tierTasksMax === undefined ? {} : { maxPerRun: form.tierTasksMax }),
+          }),
+        }),
   };
   // The model must accept them too (labels, hysteresis… kept from before).
   ScoringOptionsSchema.parse(next.scoring);

@@ -102,4 +102,19 @@ describe('cli: run summary', () => {
     );
     expect(describeRun(report)).to.not.include('read every contact');
   });
+
+  it('says what tier-change tasks did, when the connection has them on', () => {
+    expect(describeRun(report)).to.not.include('tier-change tasks');
+    const text = describeRun({
+      ...report,
+      tierTasks: {
+        created: 2,
+        failed: 1,
+        waiting: 4,
+        problems: [{ code: 'NO_OWNER', message: 'contact 10 has no contact owner', count: 1 }],
+      },
+    });
+    expect(text).to.include('  tier-change tasks: created 2 · not created 1 · waiting for the next run 4');
+    expect(text).to.include('    1 × NO_OWNER: contact 10 has no contact owner');
+  });
 });

@@ -24,6 +24,7 @@ import type { RunOutcome, RunRequest, SyncRuntime } from '../../server/runtime.t
 import type { Connection } from '../../store/contract.ts';
 import { runSync } from '../../sync/engine.ts';
 import { markAbandonedRunsOfIdleConnections } from '../../sync/lease.ts';
+import { TierTasksSchema } from '../../sync/options.ts';
 import type { CliContext } from '../context.ts';
 import { withContext } from '../context.ts';
 import type { OpenedProviders } from '../crms.ts';
@@ -50,6 +51,7 @@ const ServeFlagsSchema = z.strictObject({
 
 const RunSettingsSchema = z.looseObject({
   overwritePolicy: OverwritePolicySchema.optional(),
+  tierTasks: TierTasksSchema.optional(),
   refreshDays: z.number().int().min(1).max(365).optional(),
 });
 
@@ -99,6 +101,7 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
           budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
           historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
           ...(parsed.data.overwritePolicy !== undefined ? { overwritePolicy: parsed.data.overwritePolicy } : {}),
+          ...(parsed.data.tierTasks !== undefined ? { tierTasks: parsed.data.tierTasks } : {}),
         },
       );
       return { report };

@@ -7,6 +7,7 @@ import { OverwritePolicySchema } from '../../crm/policy.ts';
 import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
 import type { RunReport } from '../../store/run-report.ts';
 import { runSync, SyncAlreadyRunningError } from '../../sync/engine.ts';
+import { TierTasksSchema } from '../../sync/options.ts';
 import { SyncScheduler } from '../../sync/scheduler.ts';
 import type { CliContext } from '../context.ts';
 import { withContext } from '../context.ts';
@@ -41,7 +42,10 @@ export function exitCodeFor(report: RunReport, stop?: StopRequest): number {
   return report.status === 'failed' || report.status === 'needs_reauth' ? 1 : 0;
 }
 
-const ConnectionSettingsSchema = z.looseObject({ overwritePolicy: OverwritePolicySchema.optional() });
+const ConnectionSettingsSchema = z.looseObject({
+  overwritePolicy: OverwritePolicySchema.optional(),
+  tierTasks: TierTasksSchema.optional(),
+});
 
 /** Opens every part a run needs and returns "run once" for this CRM. */
 async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
@@ -52,7 +56,7 @@ async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
   const settings = ConnectionSettingsSchema.safeParse(connection?.settings ?? {});
   if (!settings.success) {
     throw new CliError(
-      `connection "${connectionId}": settings.overwritePolicy is invalid: ${settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      `connection "${connectionId}": settings are invalid: ${settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   }
   const { score, scoringKey, tierLabels } = await openModel(connection?.settings);
@@ -82,6 +86,7 @@ async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
         negativeTtlSeconds: NEGATIVE_TTL_SECONDS,
         lastGoodMaxAgeDays: STALE_MAX_AGE_SECONDS / 86_400,
         ...(settings.data.overwritePolicy !== undefined ? { overwritePolicy: settings.data.overwritePolicy } : {}),
+        ...(settings.data.tierTasks !== undefined ? { tierTasks: settings.data.tierTasks } : {}),
       },
     ).then((report) => ({ report, connectionId }));
 }

@@ -43,6 +43,12 @@ export function settingsForm(
       <textarea id="fieldMapping" name="fieldMapping" rows="6" aria-describedby="fieldMapping-help" placeholder="${mappingText(defaultMapping)}">${mappingText(form.fieldMapping ?? null)}</textarea></div>
       <p id="fieldMapping-help" class="muted">Networks: ${MAPPING_NETWORKS.join(', ')} (any = a profile URL of any network). Empty: ${defaultMapping.length > 0 ? `the default ${connection.crm === 'salesforce' ? 'fields' : 'properties'} shown greyed in the box` : "the connector's default fields"}.</p>
     </fieldset>
+    <fieldset><legend>Tier-change tasks</legend>
+      <div class="field"><label for="tierTasks">Task for the owner when a contact reaches tier A</label><select id="tierTasks" name="tierTasks" aria-describedby="tierTasks-help">
+        <option value="off"${form.tierTasks === 'on' ? '' : raw(' selected')}>Off</option><option value="on"${form.tierTasks === 'on' ? raw(' selected') : ''}>On</option></select></div>
+      ${input('tierTasksMax', 'At most this many tasks per run', form.tierTasksMax ?? 25, raw('type="number" min="1" max="1000" required aria-describedby="tierTasks-help"'))}
+      <p id="tierTasks-help" class="muted">When the score moves a ${connection.crm === 'salesforce' ? 'contact or lead' : 'contact'} up into tier A, its owner gets one ${connection.crm === 'salesforce' ? 'Salesforce task' : 'HubSpot task'} with the top factors: once per rise, never again on later runs; past the limit, the rest follow on the next runs (for up to 7 days). Not on a connection's first run. ${connection.crm === 'salesforce' ? 'The integration user needs Edit Tasks (in the Social_Influence_Integration permission set); records owned by a queue get none.' : 'Contacts without a contact owner get none.'}</p>
+    </fieldset>
     <fieldset><legend>Network weights (0 = ignore, 1 = full)</legend>
       ${NETWORKS.map((n) => input(`weight_${n}`, NETWORK_NAMES[n], form[`weight_${n}`], raw('type="number" min="0" max="1" step="0.05" required')))}
     </fieldset>

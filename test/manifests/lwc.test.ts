@@ -201,8 +201,8 @@ describe('manifests/salesforce: the socialInfluenceCard LWC', function () {
       .filter((test) => test.status !== 'passed')
       .map((test) => `${test.fullName}: ${test.status}\n${test.failureMessages.join('\n')}`);
     expect(failed, run.output).to.deep.equal([]);
-    expect(report.numPendingTests).to.equal(0);
-    expect(report.numTotalTests).to.be.at.least(15);
+    expect(report.numPendingTests, run.output).to.equal(0);
+    expect(report.numTotalTests, run.output).to.be.at.least(15);
     expect(report.success, run.output).to.equal(true);
     expect(run.code).to.equal(0);
   });

@@ -244,12 +244,15 @@ export function scoreNetwork(
     activity = MIN_ACTIVITY + (1 - MIN_ACTIVITY) * Math.pow(2, -dormantDays / DORMANT_HALF_LIFE_DAYS);
   }
   let postsPerDay: number | null = null;
+  let automationPerDay: number | null = null;
   let ageDays: number | null = null;
   if (metrics.createdAt !== undefined) {
     const age = daysBetween(fetched, parseIsoMs(metrics.createdAt));
     if (age >= 0) {
       ageDays = age;
       postsPerDay = metrics.posts / Math.max(age, 7);
+      // Judged over at least 60 days: a rate read over a few days swings with each one (youth has its own rule).
+      automationPerDay = metrics.posts / Math.max(age, 60);
     }
   }
 
@@ -266,9 +269,9 @@ export function scoreNetwork(
   if (ageDays !== null && ageDays < YOUNG_ACCOUNT.days)
     flag('YOUNG_ACCOUNT', 'young', 1 - (1 - YOUNG_ACCOUNT.factor) * (1 - ageDays / YOUNG_ACCOUNT.days), flags);
   if (!isGitHub) {
-    if (postsPerDay !== null && calibration.automationFromPerDay > 0) {
+    if (automationPerDay !== null && calibration.automationFromPerDay > 0) {
       const from = Math.log10(calibration.automationFromPerDay);
-      const strength = ramp(Math.log10(Math.max(postsPerDay, 1e-9)), from, from + 1);
+      const strength = ramp(Math.log10(Math.max(automationPerDay, 1e-9)), from, from + 1);
       flag('AUTOMATION_RATE', 'posting-rate', 1 - (1 - calibration.automationFactor) * strength, flags);
     }
     // Only where the network says how much the account likes (X): following few alone is common among people

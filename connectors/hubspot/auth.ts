@@ -5,6 +5,7 @@
 import { z } from 'zod';
 
 import { NeedsReauthError, SetupError } from '../../src/crm/errors.ts';
+import { describeIssues } from '../../src/zod-issues.ts';
 
 export const OAuthTokensSchema = z.object({
   accessToken: z.string().min(1).optional(),
@@ -246,9 +247,7 @@ export class OAuthTokenSource implements TokenSource {
     }
     const parsed = TokenResponseSchema.safeParse(json);
     if (!parsed.success)
-      throw new Error(
-        `HubSpot token endpoint returned an unexpected body: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
-      );
+      throw new Error(`HubSpot token endpoint returned an unexpected body: ${describeIssues(parsed.error)}`);
     const ttlMs = parsed.data.expires_in * 1000;
     const next: OAuthTokens = {
       accessToken: parsed.data.access_token,

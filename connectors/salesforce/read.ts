@@ -8,6 +8,7 @@
 import { z } from 'zod';
 
 import type { ContactPage, CrmContact, GoneRecord, ReadOptions } from '../../src/crm/contract.ts';
+import { describeIssues } from '../../src/zod-issues.ts';
 import type { QueryPage, SalesforceApi } from './api.ts';
 import { errorCodeOf, setupErrorFor } from './api.ts';
 import { BulkQuery, isExpiredJob, recordFromCsv } from './bulk-read.ts';
@@ -83,7 +84,7 @@ export function parseCursor(text: string | null): Cursor {
   const parsed = CursorSchema.safeParse(value);
   if (!parsed.success)
     throw new Error(
-      `the stored Salesforce cursor is not understood (${parsed.error.issues[0]?.message ?? 'invalid'}); run once with --full to rebuild it`,
+      `the stored Salesforce cursor is not understood (${describeIssues(parsed.error)}); run once with --full to rebuild it`,
     );
   return parsed.data;
 }
@@ -585,10 +586,10 @@ export function toContact(
 ): CrmContact {
   const parsed = BaseRecordSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `Salesforce ${object} ${typeof raw.Id === 'string' ? raw.Id : '(no Id)'}: field ${issue?.path.join('.') ?? '?'} ${issue?.message ?? 'is invalid'}`,
-    );
+    const fields = describeIssues(parsed.error, {
+      field: (path) => (path.length > 0 ? `field ${path.join('.')}` : ''),
+    });
+    throw new Error(`Salesforce ${object} ${typeof raw.Id === 'string' ? raw.Id : '(no Id)'}: ${fields}`);
   }
   const record = parsed.data;
   const name = [record.FirstName, record.LastName].filter(Boolean).join(' ');

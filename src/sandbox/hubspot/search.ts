@@ -2,6 +2,7 @@
 // cap (crm-apis.md §2.2). Scans lazily; records nobody touched are skipped when every group rules them out.
 import { z } from 'zod';
 
+import { describeIssues } from '../../zod-issues.ts';
 import type { ContactStore, ContactView } from './contacts.ts';
 import { DEFAULT_PROPERTIES } from './contacts.ts';
 import { validationError } from './errors.ts';
@@ -71,9 +72,7 @@ export interface SearchResponse {
 export function parseSearchRequest(body: unknown) {
   const parsed = SearchRequestSchema.safeParse(body ?? {});
   if (!parsed.success) {
-    throw validationError(
-      `Invalid input JSON on line 1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw validationError(`Invalid input JSON on line 1: ${describeIssues(parsed.error)}`);
   }
   const req = parsed.data;
   if (req.limit > SEARCH_MAX_LIMIT)

@@ -1,6 +1,6 @@
 // Access tokens for one portal: a private-app token as given, or public-app OAuth tokens refreshed ahead of
 // `expires_in` through the v3 token endpoint, one refresh at a time per portal, keeping a rotated refresh token
-// and handing every new pair to the caller to persist (crm-apis.md §2.5). Only a dead grant (BAD_REFRESH_TOKEN,
+// and handing every new pair to the caller to persist (README.md here, "Authentication"). Only a dead grant (BAD_REFRESH_TOKEN,
 // invalid_grant) disconnects the portal; a 429 or an outage at the token endpoint fails this run and no more.
 import { z } from 'zod';
 

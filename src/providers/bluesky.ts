@@ -19,7 +19,7 @@ import {
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
 import { DEFAULT_PROVIDER_TTL_SECONDS, defineNetwork } from './descriptor.ts';
 
-/** reference/providers.md §0. */
+/** docs.bsky.app/docs/advanced-guides/rate-limits. */
 const BLUESKY_RATE_LIMIT = rateLimitHeaders({
   limit: 'ratelimit-limit',
   remaining: 'ratelimit-remaining',

@@ -20,7 +20,7 @@ import {
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
 import { DEFAULT_PROVIDER_TTL_SECONDS, defineNetwork } from './descriptor.ts';
 
-/** reference/providers.md §0. */
+/** docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api. */
 const GITHUB_RATE_LIMIT = rateLimitHeaders({
   limit: 'x-ratelimit-limit',
   remaining: 'x-ratelimit-remaining',

@@ -8,7 +8,7 @@ import type { RawHandle } from '../crm/contract.ts';
 import { type HttpClient, type HttpResponse, mapConcurrent, rateLimitHeaders } from '../http/index.ts';
 import { type AdapterOptions, createHttp, parsePayload, ProviderUnusableError } from './common.ts';
 
-/** reference/providers.md §0. */
+/** docs.gravatar.com/rest-api (rate limits). */
 const GRAVATAR_RATE_LIMIT = rateLimitHeaders({
   limit: 'x-ratelimit-limit',
   remaining: 'x-ratelimit-remaining',

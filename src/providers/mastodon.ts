@@ -18,7 +18,7 @@ import {
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
 import { DEFAULT_PROVIDER_TTL_SECONDS, defineNetwork } from './descriptor.ts';
 
-/** reference/providers.md §0. */
+/** docs.joinmastodon.org/api/rate-limits. */
 const MASTODON_RATE_LIMIT = rateLimitHeaders({
   limit: 'x-ratelimit-limit',
   remaining: 'x-ratelimit-remaining',

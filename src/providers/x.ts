@@ -26,7 +26,7 @@ export const X_MAX_BATCH = 100;
 const USERNAME = /^[A-Za-z0-9_]{1,15}$/;
 /** Paid per read, so an answer is kept longest. */
 const X_CACHE_TTL_SECONDS = 30 * DAY;
-/** reference/providers.md §0. */
+/** docs.x.com/x-api/fundamentals/rate-limits. */
 const X_RATE_LIMIT = rateLimitHeaders({
   limit: 'x-rate-limit-limit',
   remaining: 'x-rate-limit-remaining',

@@ -1,4 +1,4 @@
-// One sync run for one connection (DESIGN §4): lease → retries + pages from the cursor → identities → metrics →
+// One sync run for one connection (ARCHITECTURE.md "One contact through a run"): lease → retries + pages from the cursor → identities → metrics →
 // score → diff against what we last wrote → batched writes → record results → checkpoint → next page.
 import { hash, randomUUID } from 'node:crypto';
 

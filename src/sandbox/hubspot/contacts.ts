@@ -67,7 +67,7 @@ export class ContactStore {
     private readonly population: HubSpotPopulation,
     private readonly registry: PropertyRegistry,
     importedAt: Date,
-    /** How long a write takes to reach the search index (HubSpot: seconds; crm-apis.md §0.6, search docs). */
+    /** How long a write takes to reach the search index (HubSpot: seconds; developers.hubspot.com/docs/api/crm/search). */
     readonly indexLagMs = 0,
   ) {
     this.baseModifiedMs = importedAt.getTime();

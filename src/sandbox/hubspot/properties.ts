@@ -1,5 +1,6 @@
 // The portal's contact property definitions and groups, and HubSpot's validation of values written to them
-// (crm-apis.md §2.2 "Contact validation", §2.3).
+// (developers.hubspot.com/changelog/upcoming-increased-validation-for-contact-updates-made-through-apis; the
+// properties API, developers.hubspot.com/docs/api/crm/properties).
 import { z } from 'zod';
 
 import { describeIssues } from '../../zod-issues.ts';

@@ -189,7 +189,7 @@ export function createHubSpotServer(parts: ServerParts): Server {
       if (!Number.isInteger(index) || index < 0)
         throw validationError(`after must be a record id cursor, got ${after}`);
       const properties = listParam(url, 'properties') ?? DEFAULT_PROPERTIES;
-      // `archived=true` lists only the recycle bin (crm-apis.md §2.2).
+      // `archived=true` lists only the recycle bin (connectors/hubspot/README.md "Contacts that are gone").
       if (url.searchParams.get('archived') === 'true') {
         const bin = contacts.archivedIndices().filter((i) => i >= index);
         const page = bin.slice(0, limit);

@@ -5,8 +5,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 import type { HubSpotConnectorOptions } from '../../connectors/hubspot/index.ts';
-import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
+import { createHubSpotConnector, privateAppPortalId } from '../../connectors/hubspot/index.ts';
 import { HandlePropertiesSchema } from '../../connectors/hubspot/mapping.ts';
+import { NeedsReauthError } from '../crm/errors.ts';
 import type { Connection } from '../store/contract.ts';
 import { describeIssues } from '../zod-issues.ts';
 import type { OpenContext, OpenedCrm } from './crms.ts';
@@ -92,21 +93,8 @@ export async function open(ctx: OpenContext): Promise<OpenedCrm> {
       'HubSpot is not configured: set HUBSPOT_ACCESS_TOKEN (a private app token with the crm.objects.contacts.read/write and crm.schemas.contacts.read/write scopes), or connect a portal in the admin UI (crm-influence serve)',
     );
   }
-  // One connection per portal: the id is derived from the base URL and the token, never containing either.
-  const connectionId = `hubspot-${createHash('sha256').update(`${baseUrl}|${config.HUBSPOT_ACCESS_TOKEN}`).digest('hex').slice(0, 12)}`;
+  const connectionId = await portalConnection(ctx, baseUrl, config.HUBSPOT_ACCESS_TOKEN);
   const existing = await store.getConnection(connectionId);
-  if (existing === null) {
-    // The token stays in the environment; nothing secret is stored.
-    await store.saveConnection({
-      id: connectionId,
-      crm: 'hubspot',
-      name: `HubSpot (${new URL(baseUrl).host})`,
-      status: 'ok',
-      statusMessage: null,
-      credentials: {},
-      settings: {},
-    });
-  }
   const connector = createHubSpotConnector(
     {
       baseUrl,
@@ -117,4 +105,43 @@ export async function open(ctx: OpenContext): Promise<OpenedCrm> {
     ctx.hubspotPortals === undefined ? {} : { portals: ctx.hubspotPortals },
   );
   return { connectionId, connector };
+}
+
+/** Before 0.2 a private-app connection was named by a hash of its base URL and token. */
+const tokenHashId = (baseUrl: string, token: string): string =>
+  `hubspot-${createHash('sha256').update(`${baseUrl}|${token}`).digest('hex').slice(0, 12)}`;
+
+/**
+ * The connection of the portal the token belongs to, `hubspot-<portal id>` (as a portal installed by OAuth is named),
+ * saved on first use. A token HubSpot refuses saves nothing. A connection saved under the old token-hash name is
+ * renamed, keeping its contacts and runs.
+ */
+async function portalConnection(ctx: OpenContext, baseUrl: string, token: string): Promise<string> {
+  const { store } = ctx;
+  let portalId: number;
+  try {
+    portalId = await privateAppPortalId(baseUrl, token);
+  } catch (error) {
+    if (error instanceof NeedsReauthError) {
+      throw new CliError(
+        `${error.message}: check the private app's access token (HubSpot › Settings › Integrations › Private apps); nothing was saved`,
+      );
+    }
+    throw error;
+  }
+  const connectionId = `hubspot-${portalId}`;
+  await store.renameConnection(tokenHashId(baseUrl, token), connectionId);
+  if ((await store.getConnection(connectionId)) === null) {
+    // The token stays in the environment; nothing secret is stored.
+    await store.saveConnection({
+      id: connectionId,
+      crm: 'hubspot',
+      name: `HubSpot portal ${portalId}`,
+      status: 'ok',
+      statusMessage: null,
+      credentials: {},
+      settings: {},
+    });
+  }
+  return connectionId;
 }

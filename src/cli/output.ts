@@ -31,6 +31,9 @@ export function describeRun(report: RunReport): string {
     `  ${countsInWords(c)}`,
     ...(report.readAll === undefined ? [] : [`  read ${READ_ALL_WORDS[report.readAll]}`]),
     `  CRM API calls: read ${report.apiCalls.crm.read}, write ${report.apiCalls.crm.write}, other ${report.apiCalls.crm.other} · provider calls: ${providerCalls}`,
+    ...(report.apiCalls.refused
+      ? [`  outbound requests refused (hosts from CRM data aimed inward): ${report.apiCalls.refused}`]
+      : []),
   ];
   if (report.message !== undefined) lines.push(`  ${report.message}`);
   const tasks = report.tierTasks;

@@ -50,6 +50,7 @@ export async function renderMetrics(store: Store, serverStore: ServerStore): Pro
   const records = new Map<string, [Record<string, string>, number]>();
   const crmCalls = new Map<string, [Record<string, string>, number]>();
   const providerCalls = new Map<string, [Record<string, string>, number]>();
+  const refused = new Map<string, [Record<string, string>, number]>();
   const lastSuccess = new Map<string, [Record<string, string>, number]>();
   for (const r of runs) {
     add(runCounts, { crm: r.crm, status: r.status, dry_run: String(r.dryRun) }, 1);
@@ -57,6 +58,7 @@ export async function renderMetrics(store: Store, serverStore: ServerStore): Pro
     for (const [outcome, n] of Object.entries(r.counts)) add(records, { crm: r.crm, outcome }, n);
     for (const [kind, n] of Object.entries(r.apiCalls.crm)) add(crmCalls, { crm: r.crm, kind }, n);
     for (const [network, n] of Object.entries(r.apiCalls.providers)) add(providerCalls, { crm: r.crm, network }, n);
+    add(refused, { crm: r.crm }, r.apiCalls.refused ?? 0);
     if ((r.status === 'ok' || r.status === 'partial') && r.finishedAt !== null) {
       const at = Date.parse(r.finishedAt) / 1000;
       const key = JSON.stringify({ connection: r.connection, crm: r.crm });
@@ -91,6 +93,12 @@ export async function renderMetrics(store: Store, serverStore: ServerStore): Pro
     'counter',
     'Social network API calls by network (dry runs excluded).',
     providerCalls.values(),
+  );
+  out.family(
+    'crm_influence_outbound_refused_total',
+    'counter',
+    'Requests to hosts from CRM data that the outbound guard refused to send (dry runs excluded).',
+    refused.values(),
   );
   out.family(
     'crm_influence_record_errors',

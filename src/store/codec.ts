@@ -224,11 +224,13 @@ export function decodeLastGood(network: string, row: CacheRow): CachedProviderRe
 
 export interface RunRow {
   run_id: string;
+  connection_id: string;
   report: string;
 }
 
+/** The connection is the column's: a renamed connection (renameConnection) keeps its runs' reports as written. */
 export function decodeRun(row: RunRow): RunReport {
-  return decode('runs', row.run_id, 'report', row.report, RunReportSchema, true);
+  return { ...decode('runs', row.run_id, 'report', row.report, RunReportSchema, true), connection: row.connection_id };
 }
 
 export interface ErrorRow {

@@ -98,6 +98,11 @@ export interface Store {
   listConnections(): Promise<Connection[]>;
   setConnectionStatus(id: string, status: ConnectionStatus, message: string | null): Promise<void>;
   deleteConnection(id: string): Promise<void>;
+  /**
+   * Gives a connection a new id, with its cursor, contacts, history, runs and errors (an id derived from a token
+   * becoming the CRM's own portal / org id). False, and nothing changed, when `to` exists or `from` does not.
+   */
+  renameConnection(from: string, to: string): Promise<boolean>;
 
   // cursors (opaque strings from the connector), and the scoring key the contacts behind them were scored with
   getCursor(connectionId: string): Promise<string | null>;

@@ -253,6 +253,15 @@ export class PostgresStore implements Store {
     });
   }
 
+  async renameConnection(from: string, to: string): Promise<boolean> {
+    return this.#transaction(async (client) => {
+      const exists = async (id: string) => (await this.#query(SQL.getConnection, [id], client)).rows.length > 0;
+      if (!(await exists(from)) || (await exists(to))) return false;
+      for (const sql of SQL.renameConnection) await this.#query(sql, [from, to], client);
+      return true;
+    });
+  }
+
   // cursors
 
   async getCursor(connectionId: string): Promise<string | null> {

@@ -61,6 +61,11 @@ export const RunReportSchema = z.object({
   apiCalls: z.object({
     crm: z.object({ read: z.number().int(), write: z.number().int(), other: z.number().int() }),
     providers: z.record(z.string(), z.number().int()),
+    /**
+     * Requests to hosts taken from CRM data that the outbound guard refused to send (an inward address, not https,
+     * an odd port, too many redirects). Reports from before this field have none.
+     */
+    refused: z.number().int().nonnegative().optional(),
   }),
   errors: z.array(RecordErrorSchema),
   /**

@@ -90,6 +90,24 @@ export const SQL = {
     'DELETE FROM tier_rises WHERE connection_id = ?1',
   ],
 
+  /** `?1` the old id, `?2` the new: every row keyed by the connection (the admin server's tables too). */
+  renameConnection: [
+    'UPDATE connections SET id = ?2 WHERE id = ?1',
+    ...[
+      'cursors',
+      'contact_sync_state',
+      'score_history',
+      'runs',
+      'leases',
+      'record_errors',
+      'tier_rises',
+      'server_webhook_queue',
+      'server_dashboard_summary',
+      'server_score_counts',
+      'server_daily_tiers',
+    ].map((table) => `UPDATE ${table} SET connection_id = ?2 WHERE connection_id = ?1`),
+  ],
+
   getCursor: 'SELECT cursor FROM cursors WHERE connection_id = ?1',
   getScoringKey: 'SELECT scoring_key FROM cursors WHERE connection_id = ?1',
   startScoringKey: `
@@ -151,10 +169,10 @@ export const SQL = {
     INSERT INTO runs (run_id, connection_id, crm, status, started_at, finished_at, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
     ON CONFLICT (run_id) DO UPDATE SET connection_id = excluded.connection_id, crm = excluded.crm,
       status = excluded.status, started_at = excluded.started_at, finished_at = excluded.finished_at, report = excluded.report`,
-  getRun: 'SELECT run_id, report FROM runs WHERE run_id = ?1',
+  getRun: 'SELECT run_id, connection_id, report FROM runs WHERE run_id = ?1',
   /** Filters given as null match every run. */
   listRuns: `
-    SELECT run_id, report FROM runs WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)
+    SELECT run_id, connection_id, report FROM runs WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)
     ORDER BY started_at DESC, run_id DESC LIMIT ?3`,
 
   recordError: `

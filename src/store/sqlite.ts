@@ -243,6 +243,17 @@ export class SqliteStore implements Store {
     );
   }
 
+  renameConnection(from: string, to: string): Promise<boolean> {
+    return this.#async(() =>
+      this.#transaction(() => {
+        const exists = (id: string) => this.#all(SQL.getConnection, id).length > 0;
+        if (!exists(from) || exists(to)) return false;
+        for (const sql of SQL.renameConnection) this.#run(sql, from, to);
+        return true;
+      }),
+    );
+  }
+
   // cursors
 
   getCursor(connectionId: string): Promise<string | null> {

@@ -174,6 +174,11 @@ function fieldsDigest(fields: InfluenceFields): string {
 }
 
 /** A sync-state fingerprint that also says "the CRM permanently rejected these fields on this record version". */
+/** Requests the outbound guard refused so far, over every network (the adapters count since they were made). */
+function refusedOf(providers: readonly ProviderAdapter[]): number {
+  return providers.reduce((sum, adapter) => sum + (adapter.usage().refused ?? 0), 0);
+}
+
 function rejectedFingerprint(fingerprint: string | null, contact: CrmContact, fields: InfluenceFields): string {
   return `${fingerprint ?? ''}${REJECTED_MARK}${contact.modifiedAt}:${fieldsDigest(fields)}`;
 }
@@ -207,6 +212,7 @@ class SyncRun {
   private readonly report: RunReport;
   private readonly startCrmCalls: { read: number; write: number; other: number };
   private readonly startProviderCalls = new Map<Network, number>();
+  private readonly startRefused: number;
   private readonly retriedIds = new Set<string>();
   /** Failed records by problem (see RunReport.errorGroups). */
   private readonly errorGroups = new Map<string, ErrorGroup>();
@@ -236,6 +242,7 @@ class SyncRun {
     this.lanes = new NetworkLanes(options.concurrency);
     this.writes = new WriteBuffer(Math.max(1, deps.connector.writeBatchSize));
     for (const adapter of deps.providers) this.startProviderCalls.set(adapter.network, adapter.usage().calls);
+    this.startRefused = refusedOf(deps.providers);
     this.startCrmCalls = { ...deps.connector.apiUsage().calls };
     this.report = {
       runId: this.runId,
@@ -1089,6 +1096,7 @@ class SyncRun {
       report.apiCalls.providers[adapter.network] =
         adapter.usage().calls - (this.startProviderCalls.get(adapter.network) ?? 0);
     }
+    report.apiCalls.refused = refusedOf(this.deps.providers) - this.startRefused;
     if (report.status === 'running') {
       report.status = 'failed';
       report.message ??= 'the run stopped unexpectedly';

@@ -161,6 +161,9 @@ class ForgetfulStore implements Store {
   deleteConnection(): Promise<void> {
     return Promise.resolve();
   }
+  renameConnection(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
   getCursor(): Promise<string | null> {
     return Promise.resolve(null);
   }

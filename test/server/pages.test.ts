@@ -55,6 +55,7 @@ describe('admin server pages as JSON', function () {
         ],
         crmBudget: { limit: 100_000, remaining: 83_210 },
         readAll: 'first-run',
+        apiCalls: { crm: { read: 2, write: 1, other: 1 }, providers: { github: 3, bluesky: 1 }, refused: 4 },
       }),
     );
     await server.store.recordErrors('sf1', 'run-a', errors);
@@ -110,6 +111,7 @@ describe('admin server pages as JSON', function () {
       '<dt>Read</dt><dd>every contact (the first run of this connection)</dd>',
     );
     expect(await (await client.request('/runs')).text()).to.include('2026-11-21 03:00:00 UTC');
+    expect(html, 'outbound requests the guard refused').to.include('<dt>Outbound refused</dt><dd>4 (');
   });
 
   it('lists runs with counts, API calls and duration, most recent first', async () => {
@@ -255,6 +257,7 @@ describe('admin server pages as JSON', function () {
     expect(text).to.match(/crm_influence_runs_total\{crm="salesforce",status="partial",dry_run="false"\} 1/);
     expect(text).to.match(/crm_influence_provider_api_calls_total\{crm="salesforce",network="github"\} 3/);
     expect(text).to.match(/crm_influence_record_errors\{crm="salesforce",code="UNABLE_TO_LOCK_ROW"\} 1/);
+    expect(text).to.match(/crm_influence_outbound_refused_total\{crm="salesforce"\} 4\n/);
     expect(text).to.match(/crm_influence_last_success_timestamp_seconds\{connection="sf1",crm="salesforce"\} \d+/);
   });
 });

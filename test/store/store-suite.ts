@@ -227,6 +227,45 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect(await store.listConnections()).to.deep.equal([]);
       });
 
+      it('renames a connection with its cursor, contacts, history, runs and errors; never onto an existing id', async () => {
+        const save = (id: string) =>
+          store.saveConnection({
+            id,
+            crm: 'hubspot',
+            name: id,
+            status: 'ok',
+            statusMessage: null,
+            credentials: {},
+            settings: {},
+          });
+        await save('hubspot-3f2a');
+        await store.setCursor('hubspot-3f2a', 'cursor-1');
+        await store.putSyncStates('hubspot-3f2a', [
+          { recordId: 'r1', objectType: 'contact', lastWritten: fields(70), writtenAt: null, fingerprint: 'f' },
+        ]);
+        await store.saveRun(report('run-1', 'hubspot-3f2a', '2026-03-01T00:00:00.000Z'));
+        await store.recordErrors('hubspot-3f2a', 'run-1', [
+          { recordId: 'r2', stage: 'write', code: 'X', message: 'refused', retryable: true },
+        ]);
+
+        expect(await store.renameConnection('hubspot-3f2a', 'hubspot-1234567')).to.equal(true);
+        expect(await store.getConnection('hubspot-3f2a')).to.equal(null);
+        expect((await store.getConnection('hubspot-1234567'))?.createdAt).to.equal(clock.now().toISOString());
+        expect(await store.getCursor('hubspot-1234567')).to.equal('cursor-1');
+        expect([...(await store.getSyncStates('hubspot-1234567', ['r1'])).keys()]).to.deep.equal(['r1']);
+        const runs = await store.listRuns({ connectionId: 'hubspot-1234567', limit: 5 });
+        expect(runs.map((r) => [r.runId, r.connection])).to.deep.equal([['run-1', 'hubspot-1234567']]);
+        expect((await store.getRun('run-1'))?.connection).to.equal('hubspot-1234567');
+        expect((await store.pendingRetries('hubspot-1234567', 5)).map((p) => p.recordId)).to.deep.equal(['r2']);
+        expect(await store.listRuns({ connectionId: 'hubspot-3f2a', limit: 5 })).to.deep.equal([]);
+
+        await save('hubspot-other');
+        expect(await store.renameConnection('hubspot-other', 'hubspot-1234567')).to.equal(false);
+        expect(await store.renameConnection('missing', 'hubspot-new')).to.equal(false);
+        expect(await store.getConnection('hubspot-other')).to.not.equal(null);
+        expect(await store.getCursor('hubspot-1234567')).to.equal('cursor-1');
+      });
+
       it('says clearly when the secret key differs from the one the credentials were saved with', async () => {
         await store.saveConnection({
           id: 'sf1',

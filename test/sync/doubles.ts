@@ -238,6 +238,9 @@ export class MemoryProvider implements ProviderAdapter {
   /** Throw on every call, as when the credentials are wrong. */
   broken = false;
   calls = 0;
+  /** Handles whose host the outbound guard refuses (as Mastodon's adapter: counted, answered not_found). */
+  readonly refusedHandles = new Set<string>();
+  refused = 0;
   /** Every batch asked for. */
   readonly batches: string[][] = [];
 
@@ -258,6 +261,10 @@ export class MemoryProvider implements ProviderAdapter {
       new Map(
         handles.map((handle): [string, ProviderResult] => {
           if (this.outage) return [handle, { status: 'unavailable', reason: '503 from the network' }];
+          if (this.refusedHandles.has(handle)) {
+            this.refused += 1;
+            return [handle, { status: 'not_found' }];
+          }
           const status = this.statuses.get(handle);
           if (status !== undefined) return [handle, status === 'unavailable' ? { status } : { status }];
           const followers = this.followers.get(handle);
@@ -268,8 +275,8 @@ export class MemoryProvider implements ProviderAdapter {
     );
   }
 
-  usage(): { calls: number } {
-    return { calls: this.calls };
+  usage(): { calls: number; refused: number } {
+    return { calls: this.calls, refused: this.refused };
   }
 }
 

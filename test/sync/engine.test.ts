@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import { expect } from 'chai';
 
+import { describeRun } from '../../src/cli/output.ts';
 import { BudgetReachedError, SetupError } from '../../src/crm/errors.ts';
 import type { ProviderAdapter } from '../../src/providers/contract.ts';
 import type { ScoreInput } from '../../src/scoring/types.ts';
@@ -189,6 +190,18 @@ describe('sync engine', function () {
 
     const third = await world.sync();
     expect(third.counts.read).to.equal(0);
+  });
+
+  it('counts the outbound requests the guard refused in each run, in the report and its summary', async () => {
+    world = await makeWorld(30);
+    world.bluesky.refusedHandles.add('user3.bsky.social').add('user7.bsky.social');
+    world.bluesky.refused = 5; // refusals before this run (another run of the same process) are not this run's
+    const first = await world.sync();
+    expect(first.apiCalls.refused).to.equal(2);
+    expect(describeRun(first)).to.include('outbound requests refused (hosts from CRM data aimed inward): 2');
+    const second = await world.sync();
+    expect(second.apiCalls.refused).to.equal(0);
+    expect(describeRun(second)).to.not.include('outbound requests refused');
   });
 
   it('writes only records whose score moved by the threshold or whose tier changed', async () => {

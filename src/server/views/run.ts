@@ -25,7 +25,9 @@ export function runView({ report, errors, filter, token }: RunView): SafeHtml {
           report.apiCalls.providers,
         )
           .map(([n, v]) => ` · ${n} ${v}`)
-          .join('')}</dd></dl>
+          .join(
+            '',
+          )}</dd>${report.apiCalls.refused === undefined ? '' : html`<dt>Outbound refused</dt><dd>${formatCount(report.apiCalls.refused)} (requests to hosts from CRM data that the outbound guard would not send)</dd>`}</dl>
         ${
           (report.errorGroups ?? []).length === 0
             ? ''

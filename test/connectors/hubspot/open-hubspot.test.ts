@@ -1,6 +1,6 @@
 // The CLI's HubSpot opener: private app token from the environment, or a portal connected through OAuth whose
 // refreshed tokens are written back to the store.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,15 +34,15 @@ describe('CLI: opening the HubSpot connection', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('uses HUBSPOT_ACCESS_TOKEN and saves a connection that holds no secret', async () => {
+  it("uses HUBSPOT_ACCESS_TOKEN and saves a connection named by the token's portal, holding no secret", async () => {
     const config = loadConfig({
       HUBSPOT_BASE_URL: sandbox.url,
       HUBSPOT_ACCESS_TOKEN: sandbox.env.HUBSPOT_ACCESS_TOKEN,
       CRM_INFLUENCE_SECRET_KEY: key,
     });
     const { connectionId, connector } = await open({ config, store, logger });
-    expect(connectionId).to.match(/^hubspot-[0-9a-f]{12}$/);
-    expect(connectionId).to.not.include(sandbox.env.HUBSPOT_ACCESS_TOKEN);
+    // The sandbox portal's id (its access token info answers hubId 1234567), as an OAuth install names it.
+    expect(connectionId).to.equal('hubspot-1234567');
     const saved = await store.getConnection(connectionId);
     expect(saved?.crm).to.equal('hubspot');
     expect(saved?.credentials).to.deep.equal({});
@@ -51,6 +51,48 @@ describe('CLI: opening the HubSpot connection', function () {
       read += page.contacts.length;
     expect(read).to.equal(120);
     expect((await open({ config, store, logger })).connectionId).to.equal(connectionId);
+  });
+
+  it('saves nothing for a token HubSpot refuses, and says so', async () => {
+    const config = loadConfig({
+      HUBSPOT_BASE_URL: sandbox.url,
+      HUBSPOT_ACCESS_TOKEN: `${sandbox.env.HUBSPOT_ACCESS_TOKEN}x`,
+      CRM_INFLUENCE_SECRET_KEY: key,
+    });
+    let error: unknown;
+    try {
+      await open({ config, store, logger });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(CliError);
+    expect((error as Error).message).to.match(/HubSpot refused HUBSPOT_ACCESS_TOKEN \(HTTP 401\).*nothing was saved/);
+    expect((error as Error).message).to.not.include(sandbox.env.HUBSPOT_ACCESS_TOKEN);
+    expect(await store.listConnections()).to.deep.equal([]);
+  });
+
+  it('renames a connection saved under the old token-hash name, keeping its cursor and runs', async () => {
+    const token = sandbox.env.HUBSPOT_ACCESS_TOKEN;
+    const old = `hubspot-${createHash('sha256').update(`${sandbox.url}|${token}`).digest('hex').slice(0, 12)}`;
+    await store.saveConnection({
+      id: old,
+      crm: 'hubspot',
+      name: 'HubSpot (old)',
+      status: 'ok',
+      statusMessage: null,
+      credentials: {},
+      settings: {},
+    });
+    await store.setCursor(old, 'cursor-from-before');
+    const config = loadConfig({
+      HUBSPOT_BASE_URL: sandbox.url,
+      HUBSPOT_ACCESS_TOKEN: token,
+      CRM_INFLUENCE_SECRET_KEY: key,
+    });
+    const { connectionId } = await open({ config, store, logger });
+    expect(connectionId).to.equal('hubspot-1234567');
+    expect((await store.listConnections()).map((c) => c.id)).to.deep.equal(['hubspot-1234567']);
+    expect(await store.getCursor('hubspot-1234567')).to.equal('cursor-from-before');
   });
 
   it('prefers a portal connected through OAuth and stores every refreshed (rotated) token', async () => {

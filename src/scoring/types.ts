@@ -39,6 +39,11 @@ export const NetworkMetricsSchema = z.object({
   /** Network-specific extra signals (GitHub: stars/forks on own non-fork repos). */
   extra: z.record(z.string(), z.number()).optional(),
   recentPosts: z.array(RecentPostSchema),
+  /**
+   * When the account last posted, where the network says so without its posts being read (X `most_recent_tweet_id`
+   * is a snowflake, so it encodes its time): a dormant account is then known dormant without a paid timeline read.
+   */
+  lastPostAt: isoDate.optional(),
   fetchedAt: isoDate,
 });
 export type NetworkMetrics = z.infer<typeof NetworkMetricsSchema>;

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { SandboxCounters } from '../counters.ts';
-import type { Population, SandboxAccount } from '../population.ts';
+import type { Population, SandboxAccount, SandboxPost } from '../population.ts';
 import type { LimitSetting, NetworkRequest, NetworkServer, NetworkServerOptions, Reply } from './server.ts';
 import { bearerToken, listParam, startNetworkServer, WindowLimit } from './server.ts';
 
@@ -142,6 +142,61 @@ function userProblem(value: string, parameter: string, kind: 'missing' | 'suspen
         resource_id: value,
         type: `${PROBLEMS}/resource-not-found`,
       };
+}
+
+const POST_ID = /^\d{1,19}$/;
+
+interface TimelineBounds {
+  /** The post is newer than `since_id` and not before `start_time`. */
+  newerThan: (post: SandboxPost) => boolean;
+  /** The post is older than `until_id` and not after `end_time` (absent: no upper bound). */
+  olderThan?: (post: SandboxPost) => boolean;
+}
+
+/**
+ * `since_id`/`until_id` (exclusive, post ids) and `start_time`/`end_time` (inclusive, RFC 3339) of
+ * docs.x.com/x-api/users/get-posts: what bounds a timeline read, and so what it is billed for.
+ */
+function timelineBounds(request: NetworkRequest): TimelineBounds | Reply {
+  const id = (name: string): bigint | null | Reply => {
+    const value = request.query.get(name);
+    if (value === null) return null;
+    if (!POST_ID.test(value))
+      return invalidRequest(`The \`${name}\` query parameter value [${value}] does not match ^[0-9]{1,19}$`, {
+        [name]: [value],
+      });
+    return BigInt(value);
+  };
+  const time = (name: string): number | null | Reply => {
+    const value = request.query.get(name);
+    if (value === null) return null;
+    const ms = Date.parse(value);
+    if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(ms))
+      return invalidRequest(`The \`${name}\` query parameter value [${value}] is not a valid RFC 3339 time`, {
+        [name]: [value],
+      });
+    return ms;
+  };
+  const sinceId = id('since_id');
+  const untilId = id('until_id');
+  const startTime = time('start_time');
+  const endTime = time('end_time');
+  for (const bound of [sinceId, untilId, startTime, endTime])
+    if (bound !== null && typeof bound === 'object') return bound;
+  const since = sinceId as bigint | null;
+  const until = untilId as bigint | null;
+  const start = startTime as number | null;
+  const end = endTime as number | null;
+  return {
+    newerThan: (post) =>
+      (since === null || BigInt(post.id) > since) && (start === null || Date.parse(post.at) >= start),
+    ...(until === null && end === null
+      ? {}
+      : {
+          olderThan: (post: SandboxPost) =>
+            (until === null || BigInt(post.id) < until) && (end === null || Date.parse(post.at) <= end),
+        }),
+  };
 }
 
 export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox> {
@@ -376,12 +431,22 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
         headers: admitted,
       };
     }
-    const timeline = population.recentPosts(account, Math.min(TIMELINE_DEPTH, offset + max * 4 + 50));
+    const bounds = timelineBounds(request);
+    if (!('newerThan' in bounds)) return { ...bounds, headers: admitted };
+    const depth = bounds.olderThan === undefined ? offset + max * 4 + 50 : TIMELINE_DEPTH;
+    const timeline = population.recentPosts(account, Math.min(TIMELINE_DEPTH, depth));
     const page: Record<string, unknown>[] = [];
     let cursor = offset;
+    let reachedBound = false;
     while (cursor < timeline.length && page.length < max) {
       const post = timeline[cursor++];
       if (!post) break;
+      if (!bounds.newerThan(post)) {
+        // Newest first: every post from here on is older than since_id / start_time.
+        reachedBound = true;
+        break;
+      }
+      if (bounds.olderThan !== undefined && !bounds.olderThan(post)) continue;
       if ((post.isRepost && exclude.includes('retweets')) || (post.isReply && exclude.includes('replies'))) continue;
       const tweet: Record<string, unknown> = {
         id: post.id,
@@ -404,7 +469,7 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
     }
     counters.read(page.length);
     postReads += page.length;
-    const more = cursor < Math.min(TIMELINE_DEPTH, account.posts) && cursor < timeline.length;
+    const more = !reachedBound && cursor < Math.min(TIMELINE_DEPTH, account.posts) && cursor < timeline.length;
     const meta: Record<string, unknown> = { result_count: page.length };
     if (page.length > 0) {
       meta.newest_id = (page[0] as { id: string }).id;

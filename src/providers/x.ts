@@ -283,6 +283,7 @@ export class XAdapter implements ProviderAdapter {
       extra: m.listed_count === undefined ? undefined : { listed: m.listed_count },
       recentPosts,
       ...(lastPostAt === undefined ? {} : { lastPostAt }),
+      accountId: user.id,
       fetchedAt: (this.options.now?.() ?? new Date()).toISOString(),
     });
   }

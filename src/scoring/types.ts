@@ -44,6 +44,8 @@ export const NetworkMetricsSchema = z.object({
    * is a snowflake, so it encodes its time): a dormant account is then known dormant without a paid timeline read.
    */
   lastPostAt: isoDate.optional(),
+  /** The network's own id of the account (X user id): X's compliance jobs name accounts by it. Not scored. */
+  accountId: z.string().min(1).optional(),
   fetchedAt: isoDate,
 });
 export type NetworkMetrics = z.infer<typeof NetworkMetricsSchema>;

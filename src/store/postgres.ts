@@ -18,6 +18,7 @@ import {
   decodeSyncState,
   decodeTierRise,
   encodeCacheEntry,
+  handlesByAccountId,
   encodeCredentials,
   isoUtc,
   MAX_RECORD_ATTEMPTS,
@@ -399,6 +400,14 @@ export class PostgresStore implements Store {
       if (entry !== null) good.set(row.handle, entry);
     }
     return good;
+  }
+
+  async cachedAccountIds(network: Network): Promise<Map<string, string[]>> {
+    return handlesByAccountId(network, (await this.#query<CacheRow>(SQL.cachedMetrics, [network])).rows);
+  }
+
+  async forgetCached(network: Network, handles: readonly string[]): Promise<void> {
+    if (handles.length > 0) await this.#query(SQL.postgres.forgetCached, [network, [...handles]]);
   }
 
   async putCached(

@@ -89,6 +89,8 @@ export interface XSandbox extends NetworkServer {
   setRemaining(group: 'users' | 'tweets', remaining: number): void;
   /** Tests: only `remaining` post reads are left of the monthly cap. */
   setPostReadsRemaining(remaining: number): void;
+  /** Resources served so far, as pay-per-use bills them (docs.x.com/x-api/getting-started/pricing). */
+  billed(): { userReads: number; postReads: number };
 }
 
 function problem(status: number, title: string, detail: string, type = 'about:blank'): Reply {
@@ -218,6 +220,7 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
   const counters = new SandboxCounters();
   const postReadCap = options.monthlyPostReadCap ?? 2_000_000;
   let postReads = 0;
+  let userReads = 0;
 
   function rateHeaders(state: { remaining: number; resetMs: number }, limit: WindowLimit): Record<string, string> {
     return {
@@ -298,6 +301,7 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
       else if (result.error) errors.push(result.error);
     }
     counters.read(data.length);
+    userReads += data.length;
     const body: Record<string, unknown> = {};
     if (data.length > 0) body.data = single ? data[0] : data;
     if (errors.length > 0) body.errors = errors;
@@ -539,5 +543,6 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
     setPostReadsRemaining: (remaining) => {
       postReads = Math.max(0, postReadCap - remaining);
     },
+    billed: () => ({ userReads, postReads }),
   };
 }

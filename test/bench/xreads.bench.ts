@@ -9,7 +9,7 @@
 //    since then move their post count).
 // Minimum: 1 user read per existing account + the posts that can count (the newest k original posts in the window;
 // on the refresh, only those made since the previous read).
-import { XAdapter, X_POST_SAMPLE, X_PRICE_USD } from '../../src/providers/x.ts';
+import { X_POST_SAMPLE, X_PRICE_USD,XAdapter } from '../../src/providers/x.ts';
 import { startXSandbox } from '../../src/sandbox/networks/x.ts';
 import { createPopulation, type SandboxAccount, type SandboxPost } from '../../src/sandbox/population.ts';
 import { createScorer } from '../../src/scoring/index.ts';

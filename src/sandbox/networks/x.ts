@@ -1,4 +1,5 @@
-// X API v2 emulator: /2/users/by (≤ 100 usernames), /2/users/by/username/:u, /2/users/:id, /2/users/:id/tweets.
+// X API v2 emulator: /2/users/by (≤ 100 usernames), /2/users/by/username/:u, /2/users/:id, /2/users/:id/tweets,
+// and batch compliance jobs for users (x-compliance.ts).
 // App-only bearer auth, `x-rate-limit-*` headers (reset in epoch seconds), 200 + `errors[]` for missing and
 // suspended users, problem bodies (`{title, detail, type, status}`) for 4xx/429, and the monthly post-read cap as
 // 429 `UsageCapExceeded`. Facts: reference/providers.md §1.
@@ -8,6 +9,7 @@ import { SandboxCounters } from '../counters.ts';
 import type { Population, SandboxAccount, SandboxPost } from '../population.ts';
 import type { LimitSetting, NetworkRequest, NetworkServer, NetworkServerOptions, Reply } from './server.ts';
 import { bearerToken, listParam, startNetworkServer, WindowLimit } from './server.ts';
+import { createXComplianceJobs, type XComplianceJobs } from './x-compliance.ts';
 
 const PROBLEMS = 'https://api.twitter.com/2/problems';
 const USERNAME = /^[A-Za-z0-9_]{1,15}$/;
@@ -91,6 +93,8 @@ export interface XSandbox extends NetworkServer {
   setPostReadsRemaining(remaining: number): void;
   /** Resources served so far, as pay-per-use bills them (docs.x.com/x-api/getting-started/pricing). */
   billed(): { userReads: number; postReads: number };
+  /** Batch compliance jobs (users): tests declare accounts X has since deleted, suspended or protected. */
+  compliance: Pick<XComplianceJobs, 'setEvent' | 'jobsCreated'>;
 }
 
 function problem(status: number, title: string, detail: string, type = 'about:blank'): Reply {
@@ -485,9 +489,17 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
     return { status: 200, body, headers: admitted };
   }
 
+  const compliance = createXComplianceJobs({
+    population,
+    clock,
+    unauthorized: (request) =>
+      bearerToken(request.headers) === token ? null : problem(401, 'Unauthorized', 'Unauthorized'),
+  });
+
   const server = await startNetworkServer(
     {
       routes: [
+        ...compliance.routes,
         {
           method: 'GET',
           pattern: /^\/2\/users\/by$/,
@@ -544,5 +556,6 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
       postReads = Math.max(0, postReadCap - remaining);
     },
     billed: () => ({ userReads, postReads }),
+    compliance,
   };
 }

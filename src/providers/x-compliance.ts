@@ -30,7 +30,7 @@ const ResultLineSchema = z.looseObject({
 
 export interface XComplianceOptions extends AdapterOptions {
   bearerToken: string;
-  /** Between status polls (real jobs take minutes). */
+  /** The first wait before reading the job's status; each next one doubles, up to a minute (real jobs take minutes). */
   pollMs?: number;
   /** The longest one job is waited for before giving up on this check. */
   maxWaitMs?: number;
@@ -80,7 +80,7 @@ export class XComplianceClient {
     });
     if (upload.status >= 300)
       throw new XComplianceError(`uploading the ids of compliance job ${job.id} failed (HTTP ${upload.status})`);
-    const pollMs = this.options.pollMs ?? 30_000;
+    let pollMs = this.options.pollMs ?? 500;
     const deadline = Date.now() + (this.options.maxWaitMs ?? 2 * 3_600_000);
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     while (job.status !== 'complete') {
@@ -88,6 +88,7 @@ export class XComplianceClient {
         throw new XComplianceError(`compliance job ${job.id} ended ${job.status}`);
       if (Date.now() >= deadline) throw new XComplianceError(`compliance job ${job.id} did not complete in time`);
       await sleep(pollMs);
+      pollMs = Math.min(2 * pollMs, 60_000);
       const polled = await this.api.request(`${this.options.baseUrl}/2/compliance/jobs/${encodeURIComponent(job.id)}`);
       job = this.job(polled, `reading compliance job ${job.id}`);
     }

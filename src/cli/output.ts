@@ -31,6 +31,9 @@ export function describeRun(report: RunReport): string {
     `  ${countsInWords(c)}`,
     ...(report.readAll === undefined ? [] : [`  read ${READ_ALL_WORDS[report.readAll]}`]),
     `  CRM API calls: read ${report.apiCalls.crm.read}, write ${report.apiCalls.crm.write}, other ${report.apiCalls.crm.other} · provider calls: ${providerCalls}`,
+    ...Object.entries(report.apiCalls.estimatedSpendUsd ?? {}).map(
+      ([network, usd]) => `  estimated ${network} spend: $${usd.toFixed(2)}`,
+    ),
   ];
   if (report.message !== undefined) lines.push(`  ${report.message}`);
   const tasks = report.tierTasks;

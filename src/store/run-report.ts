@@ -61,6 +61,8 @@ export const RunReportSchema = z.object({
   apiCalls: z.object({
     crm: z.object({ read: z.number().int(), write: z.number().int(), other: z.number().int() }),
     providers: z.record(z.string(), z.number().int()),
+    /** Estimated spend of this run per paid network (X: its published pay-per-use prices), in US dollars. */
+    estimatedSpendUsd: z.record(z.string(), z.number().nonnegative()).optional(),
   }),
   errors: z.array(RecordErrorSchema),
   /**

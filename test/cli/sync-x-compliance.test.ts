@@ -68,7 +68,11 @@ describe('crm-influence sync: X compliance step (sandbox)', function () {
   it('forgets the data of an X account suspended since it was read, after the run, and keeps the rest', async () => {
     const first = await cli(['sync', '--crm', 'salesforce', '--once', '--json']);
     expect(first.code, first.stderr).to.equal(0);
-    RunReportSchema.parse(JSON.parse(first.stdout));
+    const report = RunReportSchema.parse(JSON.parse(first.stdout));
+    // The report's estimated X spend is what X's pay-per-use prices make of what the twin served.
+    const billed = x.billed();
+    expect(report.apiCalls.estimatedSpendUsd?.x).to.be.closeTo(billed.userReads * 0.01 + billed.postReads * 0.005, 0.001);
+    expect(billed.userReads).to.be.greaterThan(0);
     let store = await openStore();
     const held = await store.cachedAccountIds('x');
     await store.close();

@@ -25,7 +25,9 @@ export function runView({ report, errors, filter, token }: RunView): SafeHtml {
           report.apiCalls.providers,
         )
           .map(([n, v]) => ` · ${n} ${v}`)
-          .join('')}</dd></dl>
+          .join('')}</dd>${Object.entries(report.apiCalls.estimatedSpendUsd ?? {}).map(
+          ([n, usd]) => html`<dt>Estimated ${n} spend</dt><dd>$${usd.toFixed(2)}</dd>`,
+        )}</dl>
         ${
           (report.errorGroups ?? []).length === 0
             ? ''

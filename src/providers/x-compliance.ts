@@ -55,8 +55,10 @@ export class XComplianceClient {
   private readonly api: HttpClient;
   /** The upload and download URLs are signed storage URLs: the bearer token is not sent there. */
   private readonly storage: HttpClient;
+  private readonly options: XComplianceOptions;
 
-  constructor(private readonly options: XComplianceOptions) {
+  constructor(options: XComplianceOptions) {
+    this.options = options;
     this.api = createHttp('x-compliance', options, { headers: { authorization: `Bearer ${options.bearerToken}` } });
     this.storage = createHttp('x-compliance-storage', options, { maxBodyBytes: 256 * 1024 * 1024 });
   }
@@ -94,7 +96,9 @@ export class XComplianceClient {
     }
     const download = await this.storage.request(job.download_url);
     if (download.status !== 200)
-      throw new XComplianceError(`downloading the results of compliance job ${job.id} failed (HTTP ${download.status})`);
+      throw new XComplianceError(
+        `downloading the results of compliance job ${job.id} failed (HTTP ${download.status})`,
+      );
     return { events: parseResults(download.body, job.id), jobId: job.id };
   }
 

@@ -9,7 +9,7 @@
 //    since then move their post count).
 // Minimum: 1 user read per existing account + the posts that can count (the newest k original posts in the window;
 // on the refresh, only those made since the previous read).
-import { X_POST_SAMPLE, X_PRICE_USD,XAdapter } from '../../src/providers/x.ts';
+import { X_POST_SAMPLE, X_PRICE_USD, XAdapter } from '../../src/providers/x.ts';
 import { startXSandbox } from '../../src/sandbox/networks/x.ts';
 import { createPopulation, type SandboxAccount, type SandboxPost } from '../../src/sandbox/population.ts';
 import { createScorer } from '../../src/scoring/index.ts';
@@ -75,7 +75,12 @@ export async function run(): Promise<void> {
     const score = createScorer();
     const tierOf = (metrics: NetworkMetrics) =>
       score({ networks: [{ metrics, provenance: 'crm-field', stale: false }], history: [], now: NOW }).tier;
-    const adapter20 = new XAdapter({ baseUrl: x.url, bearerToken: x.env.X_BEARER_TOKEN, postSample: 20, now: () => NOW });
+    const adapter20 = new XAdapter({
+      baseUrl: x.url,
+      bearerToken: x.env.X_BEARER_TOKEN,
+      postSample: 20,
+      now: () => NOW,
+    });
     const read20 = await adapter20.fetchProfiles(readable.map((a) => a.handle));
     const agreeing = new Map(SAMPLES.map((k) => [k, 0]));
     let compared = 0;
@@ -83,7 +88,9 @@ export async function run(): Promise<void> {
       const result = read20.get(account.handle);
       if (result?.status !== 'ok') continue;
       compared++;
-      const reference = tierOf(metricsOf(account, timeline.get(account.handle)!.filter(original).slice(0, 20).map(asPost), NOW));
+      const reference = tierOf(
+        metricsOf(account, timeline.get(account.handle)!.filter(original).slice(0, 20).map(asPost), NOW),
+      );
       for (const k of SAMPLES) {
         const sampled = { ...result.metrics, recentPosts: result.metrics.recentPosts.slice(0, k) };
         if (tierOf(sampled) === reference) agreeing.set(k, agreeing.get(k)! + 1);
@@ -93,7 +100,9 @@ export async function run(): Promise<void> {
     console.log('posts read  tier as with 20 unbounded');
     for (const k of SAMPLES) {
       const share = agreeing.get(k)! / compared;
-      console.log(`${String(k).padStart(10)}  ${(share * 100).toFixed(1)} %${k === X_POST_SAMPLE ? '  ← X_POST_SAMPLE' : ''}`);
+      console.log(
+        `${String(k).padStart(10)}  ${(share * 100).toFixed(1)} %${k === X_POST_SAMPLE ? '  ← X_POST_SAMPLE' : ''}`,
+      );
     }
     const smallest = SAMPLES.find((k) => agreeing.get(k)! / compared >= AGREEMENT_TARGET);
     console.log(`smallest sample with ≥ ${AGREEMENT_TARGET * 100} % agreement: ${smallest ?? 'none'}`);
@@ -156,7 +165,9 @@ export async function run(): Promise<void> {
           `${('$' + per1000(reads).toFixed(2)).padStart(9)} ${((per1000(reads) / base) * 100).toFixed(0).padStart(5)} %`,
       );
     const todayPer1000 = per1000(today);
-    console.log(`\nX reads for ${linked.length} X-linked contacts (${billable} billable accounts, post sample ${X_POST_SAMPLE})`);
+    console.log(
+      `\nX reads for ${linked.length} X-linked contacts (${billable} billable accounts, post sample ${X_POST_SAMPLE})`,
+    );
     console.log('run                 users   posts min.posts  vs minimum  $/1,000 of today');
     row('today, any run', today, minFirstPosts, todayPer1000);
     row('first scoring', first, minFirstPosts, todayPer1000);

@@ -71,7 +71,10 @@ describe('crm-influence sync: X compliance step (sandbox)', function () {
     const report = RunReportSchema.parse(JSON.parse(first.stdout));
     // The report's estimated X spend is what X's pay-per-use prices make of what the twin served.
     const billed = x.billed();
-    expect(report.apiCalls.estimatedSpendUsd?.x).to.be.closeTo(billed.userReads * 0.01 + billed.postReads * 0.005, 0.001);
+    expect(report.apiCalls.estimatedSpendUsd?.x).to.be.closeTo(
+      billed.userReads * 0.01 + billed.postReads * 0.005,
+      0.001,
+    );
     expect(billed.userReads).to.be.greaterThan(0);
     let store = await openStore();
     const held = await store.cachedAccountIds('x');

@@ -29,7 +29,7 @@ describe('X compliance: data of deleted, suspended and protected accounts forgot
       http: {
         fetch: (input, init) => {
           sentHeaders.push({
-            url: String(input),
+            url: input instanceof Request ? input.url : input.toString(),
             authorization: new Headers(init?.headers).get('authorization'),
           });
           return fetch(input, init);

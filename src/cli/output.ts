@@ -34,6 +34,9 @@ export function describeRun(report: RunReport): string {
     ...(report.apiCalls.refused
       ? [`  outbound requests refused (hosts from CRM data aimed inward): ${report.apiCalls.refused}`]
       : []),
+    ...Object.entries(report.apiCalls.estimatedSpendUsd ?? {}).map(
+      ([network, usd]) => `  estimated ${network} spend: $${usd.toFixed(2)}`,
+    ),
   ];
   if (report.message !== undefined) lines.push(`  ${report.message}`);
   const tasks = report.tierTasks;

@@ -103,11 +103,13 @@ export interface HttpClientOptions {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT';
   query?: Record<string, string | number | boolean | readonly string[] | undefined>;
   headers?: Record<string, string>;
   /** JSON-serialised and sent with `content-type: application/json`. */
   json?: unknown;
+  /** A text body sent as it is (e.g. an upload of newline-separated ids), with its content type. */
+  text?: { body: string; contentType: string };
   signal?: AbortSignal;
 }
 
@@ -251,6 +253,9 @@ export class HttpClient {
     if (options.json !== undefined) {
       body = JSON.stringify(options.json);
       headers['content-type'] = 'application/json';
+    } else if (options.text !== undefined) {
+      body = options.text.body;
+      headers['content-type'] = options.text.contentType;
     }
     let method = options.method ?? (body ? 'POST' : 'GET');
     let url = target;

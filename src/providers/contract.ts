@@ -18,8 +18,16 @@ export interface ProviderAdapter {
   readonly network: Network;
   /** Most handles one `fetchProfiles` call should be given (the network's batch endpoint size). */
   readonly maxBatch: number;
-  /** One result per input handle, keyed by the handle exactly as given. */
-  fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>>;
+  /**
+   * One result per input handle, keyed by the handle exactly as given. `lastGood`: the handles' last good metrics,
+   * given when `reusesLastGood` is set, so a network paid per read re-reads only what changed.
+   */
+  fetchProfiles(
+    handles: readonly string[],
+    lastGood?: ReadonlyMap<string, NetworkMetrics>,
+  ): Promise<Map<string, ProviderResult>>;
+  /** The engine passes each handle's last good metrics to `fetchProfiles` (X: posts already read are not paid twice). */
+  readonly reusesLastGood?: boolean;
   /**
    * API calls (and, for paid APIs, estimated cost; for quota APIs such as YouTube, quota units) since creation; for
    * networks whose hosts come from CRM data, the requests the outbound guard refused to send.

@@ -126,6 +126,14 @@ const OptionsSchema = z.object({
   now: z.date().optional(),
 });
 
+/** X's snowflake epoch (2010-11-04T01:42:54.657Z): an id's top bits are milliseconds since it (the sandbox imports nothing of the product, so it has its own). */
+export const X_SNOWFLAKE_EPOCH_MS = 1_288_834_974_657;
+
+/** The X post id for a post at `atMs`; `low` (mod 2²²) keeps ids of posts in the same millisecond apart. */
+export function xSnowflake(atMs: number, low: number): string {
+  return ((BigInt(Math.floor(atMs) - X_SNOWFLAKE_EPOCH_MS) << 22n) | BigInt(low % 4_194_304)).toString();
+}
+
 // ---------------------------------------------------------------- PRNG
 
 /** 32-bit avalanche (murmur3 finaliser). */
@@ -1357,7 +1365,7 @@ export function createPopulation(options: { seed: string | number; size: number;
             )
           : 0;
       out.push({
-        id: postId(acc, k),
+        id: postId(acc, k, at),
         at: new Date(at).toISOString(),
         reshares,
         replies,
@@ -1371,12 +1379,13 @@ export function createPopulation(options: { seed: string | number; size: number;
     return out;
   }
 
-  function postId(acc: SandboxAccount, k: number): string {
+  function postId(acc: SandboxAccount, k: number, at: number): string {
     // X and Mastodon ids grow with time (snowflakes): the newest post (k = 0) has the largest id.
     const sequence = String(999_999 - Math.min(k, 999_999)).padStart(6, '0');
     switch (acc.network) {
       case 'x':
-        return `18${String(acc.personIndex).padStart(10, '0')}${sequence}`;
+        // A real snowflake: milliseconds since X's epoch above 22 low bits (docs.x.com/resources/fundamentals/x-ids).
+        return xSnowflake(at, acc.personIndex);
       case 'mastodon':
         return `113${String(acc.personIndex).padStart(10, '0')}${sequence}`;
       case 'bluesky':

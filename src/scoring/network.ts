@@ -212,6 +212,7 @@ export function scoreNetwork(
   const params = options.params[network];
   const calibration = options.calibration;
   const read = readPosts(metrics.recentPosts, fetched - options.windowDays * DAY_MS, fetched + DAY_MS); // + clock skew
+  if (metrics.lastPostAt !== undefined) read.newest = Math.max(read.newest, parseIsoMs(metrics.lastPostAt));
   const postsInWindow = read.inWindow;
   const postsUsed = read.reactions.length;
 

@@ -39,6 +39,13 @@ export const NetworkMetricsSchema = z.object({
   /** Network-specific extra signals (GitHub: stars/forks on own non-fork repos). */
   extra: z.record(z.string(), z.number()).optional(),
   recentPosts: z.array(RecentPostSchema),
+  /**
+   * When the account last posted, where the network says so without its posts being read (X `most_recent_tweet_id`
+   * is a snowflake, so it encodes its time): a dormant account is then known dormant without a paid timeline read.
+   */
+  lastPostAt: isoDate.optional(),
+  /** The network's own id of the account (X user id): X's compliance jobs name accounts by it. Not scored. */
+  accountId: z.string().min(1).optional(),
   fetchedAt: isoDate,
 });
 export type NetworkMetrics = z.infer<typeof NetworkMetricsSchema>;

@@ -290,3 +290,23 @@ export function decodeTierRise(row: TierRiseRow): TierRise {
     body: row.body,
   };
 }
+
+/** The account id in a cached row's answers (fresh or last good), when it has one. */
+export function accountIdOf(network: string, row: CacheRow): string | undefined {
+  for (const json of [row.result, row.last_good]) {
+    if (json === null) continue;
+    const cached = decode('provider_cache', `${network}/${row.handle}`, 'result', json, ProviderResultSchema, true);
+    if (cached.status === 'ok' && cached.metrics.accountId !== undefined) return cached.metrics.accountId;
+  }
+  return undefined;
+}
+
+/** Handles by account id, from cached rows. */
+export function handlesByAccountId(network: string, rows: readonly CacheRow[]): Map<string, string[]> {
+  const byId = new Map<string, string[]>();
+  for (const row of rows) {
+    const id = accountIdOf(network, row);
+    if (id !== undefined) byId.set(id, [...(byId.get(id) ?? []), row.handle]);
+  }
+  return byId;
+}

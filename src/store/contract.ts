@@ -147,6 +147,13 @@ export interface Store {
   getCached(network: Network, handles: readonly string[], now: Date): Promise<Map<string, CachedProviderResult>>;
   /** Last good (`ok`) result even if expired, for carrying metrics forward during an outage. */
   getLastGood(network: Network, handles: readonly string[]): Promise<Map<string, CachedProviderResult>>;
+  /**
+   * The network's own account ids (NetworkMetrics.accountId) of every handle whose metrics we hold, fresh or last
+   * good: what X's compliance jobs check.
+   */
+  cachedAccountIds(network: Network): Promise<Map<string, string[]>>;
+  /** Everything held about these handles of the network (fresh, negative and last good answers) goes. */
+  forgetCached(network: Network, handles: readonly string[]): Promise<void>;
   putCached(
     network: Network,
     entries: readonly { handle: string; result: ProviderResult }[],

@@ -19,6 +19,7 @@ import {
   decodeTierRise,
   encodeCacheEntry,
   encodeCredentials,
+  handlesByAccountId,
   isoUtc,
   MAX_RECORD_ATTEMPTS,
   normalizeEmail,
@@ -408,6 +409,14 @@ export class PostgresStore implements Store {
       if (entry !== null) good.set(row.handle, entry);
     }
     return good;
+  }
+
+  async cachedAccountIds(network: Network): Promise<Map<string, string[]>> {
+    return handlesByAccountId(network, (await this.#query<CacheRow>(SQL.cachedMetrics, [network])).rows);
+  }
+
+  async forgetCached(network: Network, handles: readonly string[]): Promise<void> {
+    if (handles.length > 0) await this.#query(SQL.postgres.forgetCached, [network, [...handles]]);
   }
 
   async putCached(

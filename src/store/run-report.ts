@@ -66,6 +66,8 @@ export const RunReportSchema = z.object({
      * an odd port, too many redirects). Reports from before this field have none.
      */
     refused: z.number().int().nonnegative().optional(),
+    /** Estimated spend of this run per paid network (X: its published pay-per-use prices), in US dollars. */
+    estimatedSpendUsd: z.record(z.string(), z.number().nonnegative()).optional(),
   }),
   errors: z.array(RecordErrorSchema),
   /**

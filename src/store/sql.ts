@@ -64,6 +64,7 @@ function setQueries(dialect: 'sqlite' | 'postgres') {
       `DELETE FROM record_errors WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
       `DELETE FROM contact_sync_state WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
     ],
+    forgetCached: `DELETE FROM provider_cache WHERE network = ?1 AND ${inSet('handle', 2, dialect)}`,
     endTierRises: `DELETE FROM tier_rises WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
     markTierRisesSending: `UPDATE tier_rises SET state = 'sending' WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
   };
@@ -151,6 +152,8 @@ export const SQL = {
   settleTierRise:
     'UPDATE tier_rises SET state = ?3, note = ?4, settled_at = ?5 WHERE connection_id = ?1 AND record_id = ?2',
 
+  /** Every handle of the network whose metrics we hold (fresh or last good), with what we hold. */
+  cachedMetrics: `SELECT ${CACHE_COLUMNS} FROM provider_cache WHERE network = ?1 AND (status = 'ok' OR last_good IS NOT NULL)`,
   putCached: `
     INSERT INTO provider_cache (${CACHE_INSERT_COLUMNS})
     VALUES (?1, ?2, ?3, ?4, ?5, ?6,

@@ -19,6 +19,7 @@ import {
   decodeTierRise,
   encodeCacheEntry,
   encodeCredentials,
+  handlesByAccountId,
   isoUtc,
   MAX_RECORD_ATTEMPTS,
   normalizeEmail,
@@ -412,6 +413,16 @@ export class SqliteStore implements Store {
         if (entry !== null) good.set(row.handle, entry);
       }
       return good;
+    });
+  }
+
+  cachedAccountIds(network: Network): Promise<Map<string, string[]>> {
+    return this.#async(() => handlesByAccountId(network, this.#all<CacheRow>(SQL.cachedMetrics, network)));
+  }
+
+  forgetCached(network: Network, handles: readonly string[]): Promise<void> {
+    return this.#async(() => {
+      if (handles.length > 0) this.#run(SQL.sqlite.forgetCached, network, JSON.stringify(handles));
     });
   }
 

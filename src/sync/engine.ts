@@ -213,6 +213,7 @@ class SyncRun {
   private readonly startCrmCalls: { read: number; write: number; other: number };
   private readonly startProviderCalls = new Map<Network, number>();
   private readonly startRefused: number;
+  private readonly startProviderSpend = new Map<Network, number>();
   private readonly retriedIds = new Set<string>();
   /** Failed records by problem (see RunReport.errorGroups). */
   private readonly errorGroups = new Map<string, ErrorGroup>();
@@ -241,7 +242,11 @@ class SyncRun {
     this.providers = new Map(deps.providers.map((adapter) => [adapter.network, adapter]));
     this.lanes = new NetworkLanes(options.concurrency);
     this.writes = new WriteBuffer(Math.max(1, deps.connector.writeBatchSize));
-    for (const adapter of deps.providers) this.startProviderCalls.set(adapter.network, adapter.usage().calls);
+    for (const adapter of deps.providers) {
+      const usage = adapter.usage();
+      this.startProviderCalls.set(adapter.network, usage.calls);
+      if (usage.estimatedCostUsd !== undefined) this.startProviderSpend.set(adapter.network, usage.estimatedCostUsd);
+    }
     this.startRefused = refusedOf(deps.providers);
     this.startCrmCalls = { ...deps.connector.apiUsage().calls };
     this.report = {
@@ -1093,8 +1098,15 @@ class SyncRun {
     };
     if (budget !== undefined) report.crmBudget = { limit: budget.limit, remaining: budget.remaining };
     for (const adapter of this.deps.providers) {
-      report.apiCalls.providers[adapter.network] =
-        adapter.usage().calls - (this.startProviderCalls.get(adapter.network) ?? 0);
+      const usage = adapter.usage();
+      report.apiCalls.providers[adapter.network] = usage.calls - (this.startProviderCalls.get(adapter.network) ?? 0);
+      if (usage.estimatedCostUsd !== undefined) {
+        const spent = usage.estimatedCostUsd - (this.startProviderSpend.get(adapter.network) ?? 0);
+        report.apiCalls.estimatedSpendUsd = {
+          ...report.apiCalls.estimatedSpendUsd,
+          [adapter.network]: Math.round(Math.max(0, spent) * 1000) / 1000,
+        };
+      }
     }
     report.apiCalls.refused = refusedOf(this.deps.providers) - this.startRefused;
     if (report.status === 'running') {

@@ -120,6 +120,8 @@ export function inputFingerprint(scoringKey: string, inputs: readonly ScoredNetw
     m.followersHidden ?? null,
     m.extra ?? null,
     m.recentPosts.map((p) => [p.at, p.reshares, p.replies, p.likes, p.quotes ?? null, p.views ?? null]),
+    // Only when present, so fingerprints taken before the field existed stay equal.
+    ...(m.lastPostAt === undefined ? [] : [m.lastPostAt]),
   ]);
   // One-shot hash: no Hash object per contact.
   return hash('sha256', JSON.stringify([scoringKey, canonical]), 'base64url');

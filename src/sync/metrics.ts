@@ -139,11 +139,29 @@ async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T
   }
 }
 
+interface Batch {
+  adapter: ProviderAdapter;
+  handles: string[];
+  lastGood?: ReadonlyMap<string, NetworkMetrics>;
+}
+
+/** The handles' last good metrics, for adapters that re-read only what changed since. */
+async function lastGoodMetrics(
+  store: Store,
+  network: Network,
+  handles: readonly string[],
+): Promise<Map<string, NetworkMetrics>> {
+  const metrics = new Map<string, NetworkMetrics>();
+  for (const [handle, entry] of await store.getLastGood(network, handles))
+    if (entry.result.status === 'ok') metrics.set(handle, entry.result.metrics);
+  return metrics;
+}
+
 /** Outcomes keyed by `identityKey(network, handle)`. */
 export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<string, MetricsOutcome>> {
   const { store, providers, wanted, now, logger } = request;
   const outcomes = new Map<string, MetricsOutcome>();
-  const batches: { adapter: ProviderAdapter; handles: string[] }[] = [];
+  const batches: Batch[] = [];
 
   for (const [network, handleSet] of wanted) {
     const handles = [...handleSet];
@@ -161,7 +179,9 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
         outcomes.set(identityKey(network, handle), toOutcome(hit.result, false));
       else misses.push(handle);
     }
-    for (const handles of chunk(misses, Math.max(1, adapter.maxBatch))) batches.push({ adapter, handles });
+    const lastGood =
+      adapter.reusesLastGood === true && misses.length > 0 ? await lastGoodMetrics(store, network, misses) : undefined;
+    for (const handles of chunk(misses, Math.max(1, adapter.maxBatch))) batches.push({ adapter, handles, lastGood });
   }
 
   const failedProviders = new Set<Network>();
@@ -183,12 +203,12 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
   };
   // The page's answers, cached once per network when they are all in.
   const fresh = new Map<Network, { handle: string; result: ProviderResult }[]>();
-  const lookUp = async ({ adapter, handles }: { adapter: ProviderAdapter; handles: string[] }): Promise<void> => {
+  const lookUp = async ({ adapter, handles, lastGood }: Batch): Promise<void> => {
     const network = adapter.network;
     if (!(await lanes.acquire(network, stopWaiting))) return notAnswered(handles, network);
     const answer = (async () => {
       try {
-        return await adapter.fetchProfiles(handles);
+        return await adapter.fetchProfiles(handles, lastGood);
       } catch (error) {
         // The whole provider is unusable (e.g. bad credentials): treat as an outage, say so once per run page.
         const reason = error instanceof Error ? error.message : String(error);

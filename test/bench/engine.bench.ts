@@ -209,6 +209,12 @@ class ForgetfulStore implements Store {
   getLastGood(_network: Network): Promise<Map<string, CachedProviderResult>> {
     return Promise.resolve(new Map<string, CachedProviderResult>());
   }
+  cachedAccountIds(): Promise<Map<string, string[]>> {
+    return Promise.resolve(new Map<string, string[]>());
+  }
+  forgetCached(): Promise<void> {
+    return Promise.resolve();
+  }
   putCached(): Promise<void> {
     return Promise.resolve();
   }

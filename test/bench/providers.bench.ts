@@ -24,7 +24,8 @@ import { accountFor, rawHandles } from '../providers/sandbox-support.ts';
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const FETCH_CONTACTS = Math.min(CONTACTS, Number(process.env.BENCH_FETCH_CONTACTS ?? 20_000));
 const PAGE = 5_000;
-const NOW = new Date('2026-07-01T00:00:00Z');
+/** Today (UTC midnight): the adapters read by their own clock, and X reads only posts inside the window before it. */
+const NOW = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
 
 /** Counts the handles each adapter is actually asked for (cache misses) around the real adapter. */
 class CountingAdapter implements ProviderAdapter {
@@ -61,7 +62,10 @@ function minimumCalls(
     const account = accountFor(population, network, handle);
     if (!account || account.state === 'suspended' || account.state === 'protected' || account.networkOptOut) continue;
     if (network === 'github' && account.kind === 'brand') continue;
-    if (account.posts > 0 && account.lastPostAt !== null) withPosts += 1;
+    if (account.posts === 0 || account.lastPostAt === null) continue;
+    // X reads no posts of an account whose newest post is older than the 90-day window (its id tells the date).
+    if (network === 'x' && Date.parse(account.lastPostAt) < NOW.getTime() - 90 * 86_400_000) continue;
+    withPosts += 1;
   }
   switch (network) {
     case 'x':

@@ -3,7 +3,17 @@ import nock from 'nock';
 
 import { ProviderUnusableError } from '../../src/providers/common.ts';
 import { XAdapter } from '../../src/providers/x.ts';
+import { snowflakeAt, snowflakeTime } from '../../src/providers/x-ids.ts';
+import type { NetworkMetrics } from '../../src/scoring/types.ts';
 import { fastHttp, NOW, useNock } from './helpers.ts';
+
+const DAY_MS = 86_400_000;
+/** A real X post id made at `iso` (snowflake: ms since X's epoch above 22 low bits). */
+const postIdAt = (iso: string, low = 7): string => (BigInt(snowflakeAt(Date.parse(iso))) | BigInt(low)).toString();
+const NEWEST_POST_ID = postIdAt('2026-06-30T10:00:00.000Z', 1);
+const OLDER_POST_ID = postIdAt('2026-06-29T10:00:00.000Z');
+/** The scoring window (90 days) opens here: `since_id` of a first read. */
+const WINDOW_SINCE_ID = snowflakeAt(NOW.getTime() - 90 * DAY_MS);
 
 const BASE = 'https://api.x.com';
 const TOKEN = 'AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI';
@@ -17,7 +27,7 @@ const USER_ADA = {
   verified: true,
   verified_type: 'blue',
   protected: false,
-  most_recent_tweet_id: '1790000000000000001',
+  most_recent_tweet_id: NEWEST_POST_ID,
   public_metrics: {
     followers_count: 583423,
     following_count: 2048,
@@ -55,10 +65,10 @@ const SUSPENDED = {
 const TWEETS = {
   data: [
     {
-      id: '1790000000000000001',
+      id: NEWEST_POST_ID,
       text: 'hello',
       created_at: '2026-06-30T10:00:00.000Z',
-      edit_history_tweet_ids: ['1790000000000000001'],
+      edit_history_tweet_ids: [NEWEST_POST_ID],
       public_metrics: {
         retweet_count: 12,
         reply_count: 3,
@@ -69,10 +79,10 @@ const TWEETS = {
       },
     },
     {
-      id: '1790000000000000000',
+      id: OLDER_POST_ID,
       text: 'world',
       created_at: '2026-06-29T10:00:00.000Z',
-      edit_history_tweet_ids: ['1790000000000000000'],
+      edit_history_tweet_ids: [OLDER_POST_ID],
       public_metrics: {
         retweet_count: 1,
         reply_count: 0,
@@ -83,7 +93,7 @@ const TWEETS = {
       },
     },
   ],
-  meta: { result_count: 2, newest_id: '1790000000000000001', oldest_id: '1790000000000000000' },
+  meta: { result_count: 2, newest_id: NEWEST_POST_ID, oldest_id: OLDER_POST_ID },
 };
 const RATE_HEADERS = {
   'x-rate-limit-limit': '300',
@@ -104,7 +114,12 @@ describe('providers: X', () => {
       .query((q) => q.usernames === 'ada,ghost,banned,locked' && String(q['user.fields']).includes('public_metrics'))
       .reply(200, { data: [USER_ADA, USER_LOCKED], errors: [NOT_FOUND, SUSPENDED] }, RATE_HEADERS)
       .get('/2/users/2244994945/tweets')
-      .query({ max_results: '5', 'tweet.fields': 'created_at,public_metrics', exclude: 'retweets,replies' })
+      .query({
+        max_results: '5',
+        since_id: WINDOW_SINCE_ID,
+        'tweet.fields': 'created_at,public_metrics',
+        exclude: 'retweets,replies',
+      })
       .reply(200, TWEETS, RATE_HEADERS);
     const x = adapter();
     const results = await x.fetchProfiles(['ada', 'ghost', 'banned', 'locked']);
@@ -265,6 +280,82 @@ describe('providers: X', () => {
     const r = (await x.fetchProfiles(['ada'])).get('ada');
     expect(r?.status === 'ok' && r.metrics.recentPosts).to.deep.equal([]);
     expect(x.usage()).to.deep.equal({ calls: 1, estimatedCostUsd: 0.01 });
+  });
+});
+
+describe('providers: X paid reads only where they change the score', () => {
+  useNock();
+
+  const lookUp = (user: Record<string, unknown>) =>
+    nock(BASE)
+      .get('/2/users/by')
+      .query(true)
+      .reply(200, { data: [user] });
+  const posts = (result: Awaited<ReturnType<XAdapter['fetchProfiles']>>, handle: string): NetworkMetrics => {
+    const r = result.get(handle);
+    if (r?.status !== 'ok') throw new Error(`expected ok, got ${JSON.stringify(r)}`);
+    return r.metrics;
+  };
+
+  it('reads the time of a post from its snowflake id', () => {
+    // The post of X's data-dictionary example, created_at 2019-12-31T19:26:16.000Z (created_at keeps whole seconds).
+    expect(new Date(snowflakeTime('1212092628029698048')!).toISOString()).to.match(/^2019-12-31T19:26:16\./);
+    expect(snowflakeTime(NEWEST_POST_ID)).to.equal(Date.parse('2026-06-30T10:00:00.000Z'));
+    expect(snowflakeTime('20')).to.equal(null); // a pre-2010 sequence id says nothing about time
+    expect(snowflakeTime('12ab')).to.equal(null);
+  });
+
+  it('a dormant account (newest post older than the window) costs no post read and keeps its last post date', async () => {
+    const lastPost = '2025-12-01T08:00:00.000Z'; // 212 days before NOW: outside the 90-day window
+    lookUp({ ...USER_ADA, most_recent_tweet_id: postIdAt(lastPost) });
+    const x = adapter();
+    const metrics = posts(await x.fetchProfiles(['ada']), 'ada');
+    expect(metrics.recentPosts).to.deep.equal([]);
+    expect(metrics.lastPostAt).to.equal(lastPost);
+    expect(x.usage()).to.deep.equal({ calls: 1, estimatedCostUsd: 0.01 });
+  });
+
+  it('a refresh whose post count has not moved keeps the posts read before (in the window) without a read', async () => {
+    lookUp(USER_ADA);
+    const previous: NetworkMetrics = {
+      network: 'x',
+      handle: 'ada',
+      followers: 1,
+      following: 1,
+      posts: USER_ADA.public_metrics.tweet_count,
+      recentPosts: [
+        { at: '2026-06-30T10:00:00.000Z', reshares: 1, replies: 0, likes: 3 },
+        { at: '2026-01-01T10:00:00.000Z', reshares: 9, replies: 9, likes: 9 }, // left the window since
+      ],
+      fetchedAt: '2026-06-30T12:00:00.000Z',
+    };
+    const x = adapter();
+    const metrics = posts(await x.fetchProfiles(['ada'], new Map([['ada', previous]])), 'ada');
+    expect(metrics.recentPosts).to.deep.equal([previous.recentPosts[0]]);
+    expect(metrics.followers).to.equal(583423); // the profile is read fresh
+    expect(x.usage().calls).to.equal(1);
+  });
+
+  it('a refresh whose post count moved reads only the posts since the newest one read before', async () => {
+    const previousNewest = '2026-06-29T10:00:00.000Z';
+    lookUp(USER_ADA)
+      .get('/2/users/2244994945/tweets')
+      .query((q) => q.since_id === snowflakeAt(Date.parse(previousNewest) + 1))
+      .reply(200, { data: [TWEETS.data[0]], meta: { result_count: 1 } });
+    const previous: NetworkMetrics = {
+      network: 'x',
+      handle: 'ada',
+      followers: 1,
+      following: 1,
+      posts: USER_ADA.public_metrics.tweet_count - 3,
+      recentPosts: [{ at: previousNewest, reshares: 1, replies: 0, likes: 3 }],
+      fetchedAt: '2026-06-29T12:00:00.000Z',
+    };
+    const x = adapter();
+    const metrics = posts(await x.fetchProfiles(['ada'], new Map([['ada', previous]])), 'ada');
+    expect(metrics.recentPosts.map((p) => p.at)).to.deep.equal(['2026-06-30T10:00:00.000Z', previousNewest]);
+    // 1 user + 1 new post: the post read before is not paid again
+    expect(x.usage()).to.deep.equal({ calls: 2, estimatedCostUsd: 0.015 });
   });
 });
 

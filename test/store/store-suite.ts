@@ -776,6 +776,36 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect((await store.getLastGood('bluesky', ['ada.bsky.social'])).size).to.equal(0);
       });
 
+      it("lists the account ids of the metrics it holds (fresh or last good) and forgets a handle's every answer", async () => {
+        const t0 = clock.now();
+        const xOk = (handle: string, accountId: string): ProviderResult => ({
+          status: 'ok',
+          metrics: { ...metrics(handle, 10), network: 'x', accountId },
+        });
+        await store.putCached(
+          'x',
+          [
+            { handle: 'ada', result: xOk('ada', '2244994945') },
+            { handle: 'bob', result: xOk('bob', '783214') },
+            { handle: 'ghost', result: { status: 'not_found' } },
+          ],
+          60,
+          t0,
+        );
+        // An outage after a good answer: the last good one still names the account.
+        await store.putCached('x', [{ handle: 'bob', result: { status: 'unavailable' } }], 60, t0);
+        await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: ok(1) }], 60, t0);
+        expect(Object.fromEntries(await store.cachedAccountIds('x'))).to.deep.equal({
+          '2244994945': ['ada'],
+          '783214': ['bob'],
+        });
+        await store.forgetCached('x', ['bob', 'ghost']);
+        expect([...(await store.cachedAccountIds('x')).keys()]).to.deep.equal(['2244994945']);
+        expect((await store.getLastGood('x', ['bob'])).size).to.equal(0);
+        expect((await store.getCached('x', ['ghost'], t0)).size).to.equal(0);
+        expect((await store.getCached('bluesky', ['ada.bsky.social'], t0)).size).to.equal(1, 'other networks kept');
+      });
+
       it('reports a corrupt cache row naming it', async () => {
         await store.putCached('bluesky', [{ handle: 'ada.bsky.social', result: ok(1) }], 60, clock.now());
         await harness.query(`UPDATE provider_cache SET result = '{"status":"ok","metrics":{"followers":-1}}'`);

@@ -33,6 +33,7 @@ import { openCrm, openModel, openProviders } from '../crms.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
 import { listenForStop } from '../signals.ts';
+import { scheduleXCompliance } from '../x-compliance.ts';
 
 const ServeFlagsSchema = z.strictObject({
   port: z.coerce
@@ -295,6 +296,7 @@ async function action(rawFlags: unknown): Promise<void> {
       await markAbandonedRunsOfIdleConnections(ctx.store, ctx.logger);
       const at = { port: flags.port ?? ctx.config.PORT, host: flags.host };
       const ui = await startAdminUi(ctx, at, flags, stop.signal);
+      scheduleXCompliance(ctx, stop.signal);
       process.stdout.write(`admin UI on ${ui.url} (schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"; Ctrl-C stops)\n`);
       await stop.received;
       // Runs in flight end interrupted (checkpoint kept, lease released) before the store closes.

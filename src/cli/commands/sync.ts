@@ -19,6 +19,10 @@ import { describeRun, printJson } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import type { StopRequest } from '../signals.ts';
 import { listenForStop } from '../signals.ts';
+import { runXCompliance } from '../x-compliance.ts';
+
+/** How long `sync` waits for X's compliance job after its run (real jobs take minutes); past it, the next run's. */
+const X_COMPLIANCE_SYNC_WAIT_MS = 15 * 60_000;
 
 const SyncFlagsSchema = z.strictObject({
   crm: z.enum(CrmNameSchema.options, {
@@ -110,6 +114,8 @@ async function action(rawFlags: unknown): Promise<void> {
     await withContext(async (ctx) => {
       const run = await prepare(ctx, flags, stop);
       const report = await runOnce(run, flags);
+      // X's 24-hour rule: data of accounts gone or protected on X is forgotten (serve does it daily on its own).
+      if (!flags.dryRun && !stop.signal.aborted) await runXCompliance(ctx, { maxWaitMs: X_COMPLIANCE_SYNC_WAIT_MS });
       if (flags.json) printJson(report);
       else process.stdout.write(`${describeRun(report)}\n`);
       // --json is one report, so it implies --once.
@@ -142,7 +148,11 @@ async function followSchedule(
       process.stdout.write(`next run: ${scheduler.nextRun(connectionId)?.toISOString() ?? 'none'}\n`);
     },
   });
-  scheduler.add(connectionId, async () => (await run()).report);
+  scheduler.add(connectionId, async () => {
+    const { report } = await run();
+    if (!stop.signal.aborted) await runXCompliance(ctx, { maxWaitMs: X_COMPLIANCE_SYNC_WAIT_MS });
+    return report;
+  });
   process.stdout.write(
     `following the schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"; next run: ${scheduler.nextRun(connectionId)?.toISOString() ?? 'none'} (Ctrl-C stops)\n`,
   );

@@ -18,6 +18,8 @@ export interface NetworkRequest {
   headers: IncomingMessage['headers'];
   /** Parsed JSON body (POST), or undefined. Invalid JSON is answered before routing. */
   body: unknown;
+  /** The raw body of a PUT (an upload), or undefined. */
+  text?: string;
 }
 
 export interface Reply {
@@ -26,10 +28,12 @@ export interface Reply {
   headers?: Record<string, string>;
   /** A body too big or too slow to hold in memory (the hostile instance), streamed as it is read; `body` is unused. */
   stream?: Readable;
+  /** A body that is not JSON (a results file), sent as it is; `body` is unused. */
+  text?: { body: string; contentType: string };
 }
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   pattern: RegExp;
   /** Counter key, e.g. `GET /2/users/by`. */
   endpoint: string;
@@ -62,12 +66,15 @@ export interface NetworkServer {
 
 const MAX_BODY_BYTES = 1_000_000;
 
-async function readBody(request: IncomingMessage): Promise<string> {
+/** An upload of ids (X's compliance jobs take millions, ~20 bytes each). */
+const MAX_UPLOAD_BYTES = 100_000_000;
+
+async function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new Error('body too large');
+    if (size > limit) throw new Error('body too large');
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -82,9 +89,9 @@ function send(response: ServerResponse, reply: Reply): void {
     stream.pipe(response);
     return;
   }
-  const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
+  const payload = reply.text?.body ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
   response.writeHead(reply.status, {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': reply.text?.contentType ?? 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
     ...reply.headers,
   });
@@ -129,6 +136,7 @@ export async function startNetworkServer(
       incoming.socket.destroy();
       return;
     }
+    if (method === 'PUT') request.text = await readBody(incoming, MAX_UPLOAD_BYTES);
     if (method === 'POST') {
       const text = await readBody(incoming);
       if (text.length > 0) {

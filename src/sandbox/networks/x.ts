@@ -1,13 +1,15 @@
-// X API v2 emulator: /2/users/by (≤ 100 usernames), /2/users/by/username/:u, /2/users/:id, /2/users/:id/tweets.
+// X API v2 emulator: /2/users/by (≤ 100 usernames), /2/users/by/username/:u, /2/users/:id, /2/users/:id/tweets,
+// and batch compliance jobs for users (x-compliance.ts).
 // App-only bearer auth, `x-rate-limit-*` headers (reset in epoch seconds), 200 + `errors[]` for missing and
 // suspended users, problem bodies (`{title, detail, type, status}`) for 4xx/429, and the monthly post-read cap as
 // 429 `UsageCapExceeded`. Facts: docs.x.com/x-api/users/lookup/integrate, docs.x.com/x-api/fundamentals/rate-limits.
 import { randomBytes } from 'node:crypto';
 
 import { SandboxCounters } from '../counters.ts';
-import type { Population, SandboxAccount } from '../population.ts';
+import type { Population, SandboxAccount, SandboxPost } from '../population.ts';
 import type { LimitSetting, NetworkRequest, NetworkServer, NetworkServerOptions, Reply } from './server.ts';
 import { bearerToken, listParam, startNetworkServer, WindowLimit } from './server.ts';
+import { createXComplianceJobs, type XComplianceJobs } from './x-compliance.ts';
 
 const PROBLEMS = 'https://api.twitter.com/2/problems';
 const USERNAME = /^[A-Za-z0-9_]{1,15}$/;
@@ -89,6 +91,10 @@ export interface XSandbox extends NetworkServer {
   setRemaining(group: 'users' | 'tweets', remaining: number): void;
   /** Tests: only `remaining` post reads are left of the monthly cap. */
   setPostReadsRemaining(remaining: number): void;
+  /** Resources served so far, as pay-per-use bills them (docs.x.com/x-api/getting-started/pricing). */
+  billed(): { userReads: number; postReads: number };
+  /** Batch compliance jobs (users): tests declare accounts X has since deleted, suspended or protected. */
+  compliance: Pick<XComplianceJobs, 'setEvent' | 'jobsCreated'>;
 }
 
 function problem(status: number, title: string, detail: string, type = 'about:blank'): Reply {
@@ -144,6 +150,61 @@ function userProblem(value: string, parameter: string, kind: 'missing' | 'suspen
       };
 }
 
+const POST_ID = /^\d{1,19}$/;
+
+interface TimelineBounds {
+  /** The post is newer than `since_id` and not before `start_time`. */
+  newerThan: (post: SandboxPost) => boolean;
+  /** The post is older than `until_id` and not after `end_time` (absent: no upper bound). */
+  olderThan?: (post: SandboxPost) => boolean;
+}
+
+/**
+ * `since_id`/`until_id` (exclusive, post ids) and `start_time`/`end_time` (inclusive, RFC 3339) of
+ * docs.x.com/x-api/users/get-posts: what bounds a timeline read, and so what it is billed for.
+ */
+function timelineBounds(request: NetworkRequest): TimelineBounds | Reply {
+  const id = (name: string): bigint | null | Reply => {
+    const value = request.query.get(name);
+    if (value === null) return null;
+    if (!POST_ID.test(value))
+      return invalidRequest(`The \`${name}\` query parameter value [${value}] does not match ^[0-9]{1,19}$`, {
+        [name]: [value],
+      });
+    return BigInt(value);
+  };
+  const time = (name: string): number | null | Reply => {
+    const value = request.query.get(name);
+    if (value === null) return null;
+    const ms = Date.parse(value);
+    if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(ms))
+      return invalidRequest(`The \`${name}\` query parameter value [${value}] is not a valid RFC 3339 time`, {
+        [name]: [value],
+      });
+    return ms;
+  };
+  const sinceId = id('since_id');
+  const untilId = id('until_id');
+  const startTime = time('start_time');
+  const endTime = time('end_time');
+  for (const bound of [sinceId, untilId, startTime, endTime])
+    if (bound !== null && typeof bound === 'object') return bound;
+  const since = sinceId as bigint | null;
+  const until = untilId as bigint | null;
+  const start = startTime as number | null;
+  const end = endTime as number | null;
+  return {
+    newerThan: (post) =>
+      (since === null || BigInt(post.id) > since) && (start === null || Date.parse(post.at) >= start),
+    ...(until === null && end === null
+      ? {}
+      : {
+          olderThan: (post: SandboxPost) =>
+            (until === null || BigInt(post.id) < until) && (end === null || Date.parse(post.at) <= end),
+        }),
+  };
+}
+
 export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox> {
   const { population } = options;
   const token = options.bearerToken ?? `AAAAAAAAAAAAAAAAAAAAA${randomBytes(24).toString('base64url')}`;
@@ -163,6 +224,7 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
   const counters = new SandboxCounters();
   const postReadCap = options.monthlyPostReadCap ?? 2_000_000;
   let postReads = 0;
+  let userReads = 0;
 
   function rateHeaders(state: { remaining: number; resetMs: number }, limit: WindowLimit): Record<string, string> {
     return {
@@ -243,6 +305,7 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
       else if (result.error) errors.push(result.error);
     }
     counters.read(data.length);
+    userReads += data.length;
     const body: Record<string, unknown> = {};
     if (data.length > 0) body.data = single ? data[0] : data;
     if (errors.length > 0) body.errors = errors;
@@ -376,12 +439,22 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
         headers: admitted,
       };
     }
-    const timeline = population.recentPosts(account, Math.min(TIMELINE_DEPTH, offset + max * 4 + 50));
+    const bounds = timelineBounds(request);
+    if (!('newerThan' in bounds)) return { ...bounds, headers: admitted };
+    const depth = bounds.olderThan === undefined ? offset + max * 4 + 50 : TIMELINE_DEPTH;
+    const timeline = population.recentPosts(account, Math.min(TIMELINE_DEPTH, depth));
     const page: Record<string, unknown>[] = [];
     let cursor = offset;
+    let reachedBound = false;
     while (cursor < timeline.length && page.length < max) {
       const post = timeline[cursor++];
       if (!post) break;
+      if (!bounds.newerThan(post)) {
+        // Newest first: every post from here on is older than since_id / start_time.
+        reachedBound = true;
+        break;
+      }
+      if (bounds.olderThan !== undefined && !bounds.olderThan(post)) continue;
       if ((post.isRepost && exclude.includes('retweets')) || (post.isReply && exclude.includes('replies'))) continue;
       const tweet: Record<string, unknown> = {
         id: post.id,
@@ -404,7 +477,7 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
     }
     counters.read(page.length);
     postReads += page.length;
-    const more = cursor < Math.min(TIMELINE_DEPTH, account.posts) && cursor < timeline.length;
+    const more = !reachedBound && cursor < Math.min(TIMELINE_DEPTH, account.posts) && cursor < timeline.length;
     const meta: Record<string, unknown> = { result_count: page.length };
     if (page.length > 0) {
       meta.newest_id = (page[0] as { id: string }).id;
@@ -416,9 +489,17 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
     return { status: 200, body, headers: admitted };
   }
 
+  const compliance = createXComplianceJobs({
+    population,
+    clock,
+    unauthorized: (request) =>
+      bearerToken(request.headers) === token ? null : problem(401, 'Unauthorized', 'Unauthorized'),
+  });
+
   const server = await startNetworkServer(
     {
       routes: [
+        ...compliance.routes,
         {
           method: 'GET',
           pattern: /^\/2\/users\/by$/,
@@ -474,5 +555,7 @@ export async function startXSandbox(options: XSandboxOptions): Promise<XSandbox>
     setPostReadsRemaining: (remaining) => {
       postReads = Math.max(0, postReadCap - remaining);
     },
+    billed: () => ({ userReads, postReads }),
+    compliance,
   };
 }

@@ -27,7 +27,9 @@ export function runView({ report, errors, filter, token }: RunView): SafeHtml {
           .map(([n, v]) => ` · ${n} ${v}`)
           .join(
             '',
-          )}</dd>${report.apiCalls.refused === undefined ? '' : html`<dt>Outbound refused</dt><dd>${formatCount(report.apiCalls.refused)} (requests to hosts from CRM data that the outbound guard would not send)</dd>`}</dl>
+          )}</dd>${report.apiCalls.refused === undefined ? '' : html`<dt>Outbound refused</dt><dd>${formatCount(report.apiCalls.refused)} (requests to hosts from CRM data that the outbound guard would not send)</dd>`}${Object.entries(
+          report.apiCalls.estimatedSpendUsd ?? {},
+        ).map(([n, usd]) => html`<dt>Estimated ${n} spend</dt><dd>$${usd.toFixed(2)}</dd>`)}</dl>
         ${
           (report.errorGroups ?? []).length === 0
             ? ''

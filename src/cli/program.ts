@@ -10,9 +10,10 @@ import { register as registerSandbox } from './commands/sandbox.ts';
 import { register as registerScore } from './commands/score.ts';
 import { register as registerServe } from './commands/serve.ts';
 import { register as registerSync } from './commands/sync.ts';
+import { register as registerWorker } from './commands/worker.ts';
 import { CliError } from './errors.ts';
 
-export const COMMANDS = ['demo', 'sync', 'serve', 'score', 'doctor', 'fields', 'runs', 'sandbox'] as const;
+export const COMMANDS = ['demo', 'sync', 'serve', 'worker', 'score', 'doctor', 'fields', 'runs', 'sandbox'] as const;
 
 export function buildProgram(): Command {
   const program = new Command('crm-influence')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     registerDemo,
     registerSync,
     registerServe,
+    registerWorker,
     registerScore,
     registerDoctor,
     registerFields,

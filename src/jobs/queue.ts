@@ -29,7 +29,7 @@ export interface JobQueueOptions {
   schedule: boolean;
   /** A worker silent this long loses its job (CRM_INFLUENCE_WORKER_TIMEOUT_SECONDS, at least 10). */
   workerTimeoutSeconds: number;
-  /** Failed runs are retried this often, with exponential backoff from `retryDelaySeconds`. */
+  /** Failed runs (and runs of a worker gone silent) are retried this often, with exponential backoff from `retryDelaySeconds` (10). */
   retryLimit?: number;
   retryDelaySeconds?: number;
   logger?: JobQueueLogger;
@@ -76,6 +76,7 @@ export class JobQueue {
       schedule: options.schedule,
       // How often a silent worker's job is looked for: a fraction of the timeout, so takeover comes soon after it.
       superviseIntervalSeconds: Math.max(1, Math.floor(timeout / 4)),
+      monitorIntervalSeconds: Math.max(1, Math.floor(timeout / 4)),
       max: 4,
     });
     boss.on('error', (error: unknown) => options.logger?.error({ err: error }, 'job queue error'));
@@ -84,7 +85,7 @@ export class JobQueue {
     await boss.createQueue(DEAD_RUN_QUEUE, { policy: 'standard', deleteAfterSeconds: 30 * 86_400 });
     const runOptions = {
       retryLimit: options.retryLimit ?? 5,
-      retryDelay: options.retryDelaySeconds ?? 60,
+      retryDelay: options.retryDelaySeconds ?? 10,
       retryBackoff: true,
       retryDelayMax: 3_600,
       // The run heartbeats; the longest run is bounded by pg-boss's own ceiling (24 hours).

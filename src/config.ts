@@ -230,7 +230,9 @@ export const VARIABLES = {
     secret: true,
   },
   CRM_INFLUENCE_JOBS_SCHEMA: {
-    schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _ (a PostgreSQL schema)'),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _ (a PostgreSQL schema)'),
     default: 'crm_influence_jobs',
     meaning:
       'PostgreSQL schema of the run queue (pg-boss), with `DATABASE_URL`: scheduled, manual and webhook runs wait there for a worker.',

@@ -2,6 +2,8 @@
 // default runs everything in one process, as before), and the worker composed from the CLI's parts: a job's run is
 // the same run `serve` makes, with the worker timeout as its lease, and a webhook job reads exactly the contacts the
 // connection's webhooks queued.
+import { renderQueueMetrics } from '../jobs/metrics.ts';
+import { NetworkBudgets } from '../jobs/network-budgets.ts';
 import { JobQueue } from '../jobs/queue.ts';
 import { startWorker } from '../jobs/worker.ts';
 import { ServerStore, sqlOf } from '../server/server-store.ts';
@@ -35,14 +37,41 @@ export async function requireRunQueue(ctx: CliContext): Promise<JobQueue> {
 /** A targeted run reads at most this many ids (the engine's `ids` bound). */
 const MAX_IDS_PER_RUN = 10_000;
 
+export interface RunWorkerHandle {
+  /** /metrics text: the queue, the shared budgets, this worker's runs in hand. */
+  metrics(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The run queue and the shared network budgets as /metrics families (for `serve`). */
+export async function queueMetrics(queue: JobQueue, budgets: NetworkBudgets): Promise<string> {
+  return renderQueueMetrics({ counts: await queue.counts(), budgets: await budgets.list(), now: Date.now() });
+}
+
+/** The shared network budgets of the store's PostgreSQL. */
+export function openNetworkBudgets(ctx: CliContext): Promise<NetworkBudgets> {
+  const url = ctx.config.DATABASE_URL;
+  if (url === undefined) throw new CliError('shared network budgets need PostgreSQL: set DATABASE_URL');
+  return NetworkBudgets.open({ connectionString: url, schema: ctx.config.CRM_INFLUENCE_JOBS_SCHEMA });
+}
+
 export interface RunWorkerOptions {
   concurrency: number;
   stopSignal: AbortSignal;
   runtimeParts?: RuntimeParts;
 }
 
-/** Takes run jobs from the queue in this process until the queue stops. */
-export async function startRunWorker(ctx: CliContext, queue: JobQueue, options: RunWorkerOptions): Promise<void> {
+/**
+ * Takes run jobs from the queue in this process until the queue stops; the networks' budgets are shared with every
+ * other worker through PostgreSQL. Close the returned handle after the queue has stopped.
+ */
+export async function startRunWorker(
+  base: CliContext,
+  queue: JobQueue,
+  options: RunWorkerOptions,
+): Promise<RunWorkerHandle> {
+  const networkBudgets = await openNetworkBudgets(base);
+  const ctx: CliContext = { ...base, networkBudgets };
   const { store, logger } = ctx;
   const serverStore = new ServerStore(sqlOf(store));
   const runtime = createRuntime(ctx, {
@@ -50,7 +79,7 @@ export async function startRunWorker(ctx: CliContext, queue: JobQueue, options: 
     stopSignal: options.stopSignal,
     leaseTtlSeconds: ctx.config.CRM_INFLUENCE_WORKER_TIMEOUT_SECONDS,
   });
-  await startWorker({
+  const worker = await startWorker({
     queue,
     concurrency: options.concurrency,
     logger,
@@ -89,4 +118,14 @@ export async function startRunWorker(ctx: CliContext, queue: JobQueue, options: 
       return report;
     },
   });
+  return {
+    metrics: async () =>
+      renderQueueMetrics({
+        counts: await queue.counts(),
+        budgets: await networkBudgets.list(),
+        running: worker.running(),
+        now: Date.now(),
+      }),
+    close: () => networkBudgets.close(),
+  };
 }

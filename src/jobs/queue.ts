@@ -137,7 +137,10 @@ export class JobQueue {
 
   /** When `cron` next fires after `from`. */
   nextOccurrence(cron: string, from: Date, timezone?: string): Date | null {
-    return this.#boss.previewSchedule(cron, { count: 1, from, ...(timezone !== undefined ? { tz: timezone } : {}) })[0] ?? null;
+    return (
+      this.#boss.previewSchedule(cron, { count: 1, from, ...(timezone !== undefined ? { tz: timezone } : {}) })[0] ??
+      null
+    );
   }
 
   /** Runs jobs with `concurrency` handlers in this process; `run` throws to have the job retried. */
@@ -156,14 +159,12 @@ export class JobQueue {
 
   /** Waiting, active, retrying and dead-lettered runs per connection. */
   async counts(): Promise<ConnectionJobCounts[]> {
-    const { rows } = await this.#boss
-      .getDb()
-      .executeSql(
-        `SELECT name, singleton_key AS key, state, COUNT(*)::int AS n FROM ${this.#schema}.job
+    const { rows } = await this.#boss.getDb().executeSql(
+      `SELECT name, singleton_key AS key, state, COUNT(*)::int AS n FROM ${this.#schema}.job
          WHERE name = ANY($1::text[]) AND state IN ('created', 'retry', 'active', 'failed')
          GROUP BY name, singleton_key, state`,
-        [[RUN_QUEUE, DEAD_RUN_QUEUE]],
-      );
+      [[RUN_QUEUE, DEAD_RUN_QUEUE]],
+    );
     const byConnection = new Map<string, ConnectionJobCounts>();
     for (const row of rows as { name: string; key: string | null; state: string; n: number }[]) {
       const connectionId = row.key ?? '';

@@ -35,32 +35,57 @@ export interface WorkerOptions {
   logger?: SyncLogger;
 }
 
+export interface RunningWorker {
+  /** Runs in hand now, by connection. */
+  running(): ReadonlyMap<string, number>;
+}
+
 /** Starts taking jobs; they stop with the queue (`JobQueue.stop`). */
-export async function startWorker(options: WorkerOptions): Promise<void> {
-  const { logger } = options;
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const running = new Map<string, number>();
   await options.queue.work(options.concurrency, async (job, context) => {
-    const skipped = (await options.skip?.(job)) ?? null;
-    if (skipped !== null) {
-      logger?.info({ connection: job.connectionId, jobId: context.jobId, reason: skipped }, 'run job skipped');
-      return { done: true, skipped };
-    }
-    let report: RunReport;
+    running.set(job.connectionId, (running.get(job.connectionId) ?? 0) + 1);
     try {
-      report = await options.run(job, context);
-    } catch (error) {
-      if (error instanceof SyncAlreadyRunningError) {
-        // Another run still holds the lease (a silent worker's, until it expires): try again after the backoff.
-        throw new RunNotFinishedError(error.message);
-      }
-      logger?.error({ connection: job.connectionId, jobId: context.jobId, err: error }, 'run job failed');
-      throw error;
+      return await handle(options, job, context);
+    } finally {
+      const left = (running.get(job.connectionId) ?? 1) - 1;
+      if (left > 0) running.set(job.connectionId, left);
+      else running.delete(job.connectionId);
     }
-    const outcome = jobOutcome(report);
-    logger?.info(
-      { connection: job.connectionId, jobId: context.jobId, attempt: context.attempt, runId: report.runId, status: report.status },
-      'run job finished',
-    );
-    if (!outcome.done) throw new RunNotFinishedError(outcome.reason);
-    return outcome;
   });
+  return { running: () => running };
+}
+
+/** One job: skipped, completed, or thrown back to the queue. */
+async function handle(options: WorkerOptions, job: RunJob, context: RunJobContext): Promise<unknown> {
+  const { logger } = options;
+  const skipped = (await options.skip?.(job)) ?? null;
+  if (skipped !== null) {
+    logger?.info({ connection: job.connectionId, jobId: context.jobId, reason: skipped }, 'run job skipped');
+    return { done: true, skipped };
+  }
+  let report: RunReport;
+  try {
+    report = await options.run(job, context);
+  } catch (error) {
+    if (error instanceof SyncAlreadyRunningError) {
+      // Another run still holds the lease (a silent worker's, until it expires): try again after the backoff.
+      throw new RunNotFinishedError(error.message);
+    }
+    logger?.error({ connection: job.connectionId, jobId: context.jobId, err: error }, 'run job failed');
+    throw error;
+  }
+  const outcome = jobOutcome(report);
+  logger?.info(
+    {
+      connection: job.connectionId,
+      jobId: context.jobId,
+      attempt: context.attempt,
+      runId: report.runId,
+      status: report.status,
+    },
+    'run job finished',
+  );
+  if (!outcome.done) throw new RunNotFinishedError(outcome.reason);
+  return outcome;
 }

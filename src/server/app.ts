@@ -88,6 +88,8 @@ export interface AdminServerOptions {
   webhookDebounceMs?: number;
   /** The PostgreSQL run queue: runs are queued for workers instead of run in this process. */
   jobs?: JobQueue | undefined;
+  /** Appended to /metrics (the run queue and the shared network budgets, from the composition root). */
+  moreMetrics?: (() => Promise<string>) | undefined;
   now?: () => Date;
 }
 
@@ -211,7 +213,12 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   app.use(hostCheck([...publicHost, ...(options.hostNames ?? [])]));
   app.get(
     '/metrics',
-    metricsHandler(store, serverStore, { token: options.metricsToken, public: options.metricsPublic }),
+    metricsHandler(
+      store,
+      serverStore,
+      { token: options.metricsToken, public: options.metricsPublic },
+      options.moreMetrics,
+    ),
   );
   app.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: false }));
   // Browsers and bookmarks still ask for /favicon.ico; pages name the SVG.

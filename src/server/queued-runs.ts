@@ -43,7 +43,9 @@ export class QueuedRuns implements Runs {
 
   nextRun(connectionId: string): Date | null {
     const cron = this.#schedules.get(connectionId);
-    return cron === undefined ? null : this.options.jobs.nextOccurrence(cron, (this.options.now ?? (() => new Date()))());
+    return cron === undefined
+      ? null
+      : this.options.jobs.nextOccurrence(cron, (this.options.now ?? (() => new Date()))());
   }
 
   async isRunning(connectionId: string): Promise<boolean> {

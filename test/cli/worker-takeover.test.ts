@@ -74,7 +74,7 @@ describe('worker processes: crash takeover (PostgreSQL, sandbox)', function () {
   }
 
   function startWorker(): Worker {
-    const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', '1'], { env });
+    const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', '1', '--metrics-port', '0'], { env });
     const out = { stdout: '', stderr: '' };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out.stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out.stderr += chunk));
@@ -181,6 +181,13 @@ describe('worker processes: crash takeover (PostgreSQL, sandbox)', function () {
       expect(victim, 'one worker started the run').to.not.equal(undefined);
       const survivor = victim === first ? second : first;
       const writtenAtKill = salesforce.counters.recordsWritten;
+      // The worker's own /metrics: the run it has in hand, the queue, the budgets the networks reported.
+      const metricsUrl = /\/metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(victim!.out.stdout)?.[1];
+      expect(metricsUrl, victim!.out.stdout).to.be.a('string');
+      const metrics = await (await fetch(metricsUrl!)).text();
+      expect(metrics).to.include(`crm_influence_worker_jobs_running{connection="${connectionId}"} 1`);
+      expect(metrics).to.include(`crm_influence_jobs{connection="${connectionId}",state="active"} 1`);
+      expect(metrics).to.match(/^crm_influence_network_budget_remaining\{window="github [^"]+"\} \d+$/m);
       victim!.child.kill('SIGKILL');
       await victim!.exited;
       expect(writtenAtKill).to.be.below(SIZE);

@@ -153,7 +153,10 @@ describe('run queue (pg-boss on the real PostgreSQL)', function () {
     });
     await queue.enqueue({ connectionId: 'broken', trigger: 'manual' });
     await queue.enqueue({ connectionId: 'held', trigger: 'manual' });
-    await until(async () => (await queue.counts()).some((c) => c.connectionId === 'broken' && c.dead === 1), 'the dead letter');
+    await until(
+      async () => (await queue.counts()).some((c) => c.connectionId === 'broken' && c.dead === 1),
+      'the dead letter',
+    );
     expect(attempts).to.deep.equal([0, 1]);
     await until(async () => (await queue.counts()).every((c) => c.connectionId !== 'held'), 'the held run to finish');
     const client = new pg.Client({ connectionString: DATABASE_URL });

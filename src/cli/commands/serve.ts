@@ -17,6 +17,7 @@ import { DEFAULT_HANDLE_MAPPING } from '../../../connectors/salesforce/field-map
 import type { AppConfig } from '../../config.ts';
 import type { CrmName } from '../../crm/contract.ts';
 import { OverwritePolicySchema } from '../../crm/policy.ts';
+import type { NetworkBudgets } from '../../jobs/network-budgets.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
 import type { AdminServer } from '../../server/app.ts';
 import { createAdminServer } from '../../server/app.ts';
@@ -32,7 +33,8 @@ import type { OpenedProviders } from '../crms.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
-import { openRunQueue, startRunWorker } from '../run-jobs.ts';
+import type { RunWorkerHandle } from '../run-jobs.ts';
+import { openNetworkBudgets, openRunQueue, queueMetrics, startRunWorker } from '../run-jobs.ts';
 import { listenForStop } from '../signals.ts';
 
 const ServeFlagsSchema = z.strictObject({
@@ -135,6 +137,8 @@ export interface ServeOptions {
   webhookDebounceMs?: number;
   /** The PostgreSQL run queue: runs are queued for workers. */
   jobs?: JobQueue | undefined;
+  /** Appended to /metrics (the run queue's families). */
+  moreMetrics?: (() => Promise<string>) | undefined;
 }
 
 /** The handle mapping each connector reads when a connection has none of its own. */
@@ -200,6 +204,7 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
     ...(options.loginLimit !== undefined ? { loginLimit: options.loginLimit } : {}),
     ...(options.webhookDebounceMs !== undefined ? { webhookDebounceMs: options.webhookDebounceMs } : {}),
     jobs: options.jobs,
+    moreMetrics: options.moreMetrics,
   });
 }
 
@@ -272,12 +277,13 @@ export async function startAdminUi(
   at: { port: number; host: string },
   flags: { initAdmin: boolean; adminUser: string; trustProxy?: number | undefined },
   stopSignal?: AbortSignal,
-  jobs?: JobQueue,
+  queued?: { jobs: JobQueue; metrics: () => Promise<string> },
 ): Promise<RunningAdminUi> {
   const server = await buildAdminServer(ctx, {
     config: ctx.config,
     host: at.host,
-    jobs,
+    jobs: queued?.jobs,
+    moreMetrics: queued?.metrics,
     ...(flags.trustProxy !== undefined ? { trustProxy: flags.trustProxy } : {}),
     ...(stopSignal !== undefined ? { runtimeParts: { stopSignal } } : {}),
   });
@@ -316,10 +322,16 @@ async function action(rawFlags: unknown): Promise<void> {
       await markAbandonedRunsOfIdleConnections(ctx.store, ctx.logger);
       const at = { port: flags.port ?? ctx.config.PORT, host: flags.host };
       const jobs = (await openRunQueue(ctx, { schedule: true })) ?? undefined;
+      let worker: RunWorkerHandle | undefined;
+      let budgets: NetworkBudgets | undefined;
       try {
         if (jobs !== undefined && flags.withWorker)
-          await startRunWorker(ctx, jobs, { concurrency: flags.concurrency, stopSignal: stop.signal });
-        const ui = await startAdminUi(ctx, at, flags, stop.signal, jobs);
+          worker = await startRunWorker(ctx, jobs, { concurrency: flags.concurrency, stopSignal: stop.signal });
+        else if (jobs !== undefined) budgets = await openNetworkBudgets(ctx);
+        const inHand = worker;
+        const metrics = async (): Promise<string> =>
+          inHand !== undefined ? inHand.metrics() : budgets && jobs ? queueMetrics(jobs, budgets) : '';
+        const ui = await startAdminUi(ctx, at, flags, stop.signal, jobs === undefined ? undefined : { jobs, metrics });
         const runs =
           jobs === undefined
             ? `schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"`
@@ -332,6 +344,8 @@ async function action(rawFlags: unknown): Promise<void> {
         await ui.close();
       } finally {
         await jobs?.stop();
+        await worker?.close();
+        await budgets?.close();
       }
     });
   } finally {

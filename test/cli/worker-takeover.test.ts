@@ -54,7 +54,7 @@ interface Worker {
   exited: Promise<number | null>;
 }
 
-describe('worker processes: crash takeover (PostgreSQL, sandbox)', function () {
+describe('worker processes on PostgreSQL: crash takeover, serve --with-worker (sandbox)', function () {
   this.timeout(180_000);
   const population = createPopulation({ seed: 'worker-takeover', size: SIZE });
   let storeSchema: string;
@@ -73,8 +73,11 @@ describe('worker processes: crash takeover (PostgreSQL, sandbox)', function () {
     });
   }
 
-  function startWorker(): Worker {
-    const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', '1', '--metrics-port', '0'], { env });
+  function startWorker(
+    args = ['worker', '--concurrency', '1', '--metrics-port', '0'],
+    extraEnv: Record<string, string> = {},
+  ): Worker {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, ...extraEnv } });
     const out = { stdout: '', stderr: '' };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out.stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out.stderr += chunk));
@@ -224,5 +227,35 @@ describe('worker processes: crash takeover (PostgreSQL, sandbox)', function () {
     const dry = RunReportSchema.parse(JSON.parse(check.stdout));
     expect(dry.counts.written, 'nothing was lost: a full dry run finds nothing left to write').to.equal(0);
     expect(salesforce.counters.recordsWritten, 'nothing was written twice').to.equal(recordsScored());
+  });
+  it('serve --with-worker: holds the schedules in the database, runs a queued job, SIGTERM exits 0', async () => {
+    const serve = startWorker(['serve', '--port', '0', '--with-worker', '--concurrency', '1'], {
+      CRM_INFLUENCE_ADMIN_PASSWORD: 'a-long-enough-password',
+      CRM_INFLUENCE_SCHEDULE: '30 2 * * *',
+    });
+    await until(() => serve.out.stdout.includes('runs queued in PostgreSQL, 1 at a time here'), 'serve to start');
+    const queue = await JobQueue.open({
+      connectionString: DATABASE_URL,
+      schema: jobsSchema,
+      schedule: false,
+      workerTimeoutSeconds: TIMEOUT_SECONDS,
+    });
+    try {
+      expect([...(await queue.schedules())]).to.deep.equal([[connectionId, '30 2 * * *']]);
+      expect((await queue.enqueue({ connectionId, trigger: 'manual' })).queued).to.equal(true);
+      await until(() => serve.out.stderr.includes('"run job finished"'), 'the run', 120_000);
+      await until(async () => (await queue.counts()).length === 0, 'the job to complete');
+    } finally {
+      await queue.stop(1_000);
+    }
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited, serve.out.stderr).to.equal(0);
+    const store = await openStore();
+    try {
+      expect((await store.listRuns({ connectionId, limit: 5 })).map((r) => r.status)).to.deep.equal(['ok']);
+    } finally {
+      await store.close();
+    }
+    expect(salesforce.counters.recordsWritten).to.equal(recordsScored());
   });
 });

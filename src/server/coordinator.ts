@@ -44,7 +44,11 @@ export class RunCoordinator implements Runs {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #stopped = false;
 
-  constructor(private readonly options: CoordinatorOptions) {}
+  private readonly options: CoordinatorOptions;
+
+  constructor(options: CoordinatorOptions) {
+    this.options = options;
+  }
 
   /** Brings the schedules in line with the stored connections and their settings. */
   async refresh(): Promise<void> {

@@ -25,7 +25,11 @@ export class QueuedRuns implements Runs {
   readonly #schedules = new Map<string, string>();
   readonly #previews = new Set<string>();
 
-  constructor(private readonly options: QueuedRunsOptions) {}
+  private readonly options: QueuedRunsOptions;
+
+  constructor(options: QueuedRunsOptions) {
+    this.options = options;
+  }
 
   async refresh(): Promise<void> {
     const { store, jobs, defaultSchedule } = this.options;

@@ -1,7 +1,7 @@
 // Every HubSpot call the connector makes goes through `call`: the portal's limiter first, then the real
 // @hubspot/api-client, then HubSpot's answers handled once: 429 waits (TEN_SECONDLY_ROLLING, SECONDLY), DAILY stops
 // the run, 401 refreshes OAuth once, 5xx and dropped connections back off. The client's own limiter and retry stay
-// off (crm-apis.md §2.1): its retry waits a fixed 10 s per TEN_SECONDLY_ROLLING attempt, counts attempts not
+// off (README.md here): its retry waits a fixed 10 s per TEN_SECONDLY_ROLLING attempt, counts attempts not
 // retries, and its decorators are process-wide, so another Client in this process could otherwise change ours.
 import { Client } from '@hubspot/api-client';
 

@@ -1,10 +1,11 @@
 // Access tokens for one portal: a private-app token as given, or public-app OAuth tokens refreshed ahead of
 // `expires_in` through the v3 token endpoint, one refresh at a time per portal, keeping a rotated refresh token
-// and handing every new pair to the caller to persist (crm-apis.md §2.5). Only a dead grant (BAD_REFRESH_TOKEN,
+// and handing every new pair to the caller to persist (README.md here, "Authentication"). Only a dead grant (BAD_REFRESH_TOKEN,
 // invalid_grant) disconnects the portal; a 429 or an outage at the token endpoint fails this run and no more.
 import { z } from 'zod';
 
 import { NeedsReauthError, SetupError } from '../../src/crm/errors.ts';
+import { describeIssues } from '../../src/zod-issues.ts';
 
 export const OAuthTokensSchema = z.object({
   accessToken: z.string().min(1).optional(),
@@ -261,9 +262,7 @@ export class OAuthTokenSource implements TokenSource {
     }
     const parsed = TokenResponseSchema.safeParse(json);
     if (!parsed.success)
-      throw new Error(
-        `HubSpot token endpoint returned an unexpected body: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
-      );
+      throw new Error(`HubSpot token endpoint returned an unexpected body: ${describeIssues(parsed.error)}`);
     const ttlMs = parsed.data.expires_in * 1000;
     const next: OAuthTokens = {
       accessToken: parsed.data.access_token,

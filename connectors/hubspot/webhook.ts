@@ -20,6 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 
 import type { GoneRecord } from '../../src/crm/contract.ts';
+import { describeIssues } from '../../src/zod-issues.ts';
 import { DEFAULT_HANDLE_PROPERTIES } from './mapping.ts';
 
 export const MAX_WEBHOOK_AGE_MS = 5 * 60_000;
@@ -323,10 +324,7 @@ export function createHubSpotWebhookHandler(
     const parsed = WebhookBodySchema.safeParse(json);
     if (!parsed.success) {
       reply(res, 400, {
-        error: `webhook body is not a HubSpot event array: ${parsed.error.issues
-          .slice(0, 3)
-          .map((i) => `${i.path.join('.')}: ${i.message}`)
-          .join('; ')}`,
+        error: `webhook body is not a HubSpot event array: ${describeIssues(parsed.error, { limit: 3 })}`,
       });
       return;
     }

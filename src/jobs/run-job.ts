@@ -2,6 +2,8 @@
 // it is read back through this schema, never trusted as typed.
 import { z } from 'zod';
 
+import { describeIssues } from '../zod-issues.ts';
+
 export const RunTriggerSchema = z.enum(['schedule', 'manual', 'webhook']);
 export type RunTrigger = z.infer<typeof RunTriggerSchema>;
 
@@ -19,6 +21,5 @@ export type RunJobInput = z.input<typeof RunJobSchema>;
 export function parseRunJob(jobId: string, data: unknown): RunJob {
   const parsed = RunJobSchema.safeParse(data);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'data'}: ${issue.message}`);
-  throw new Error(`run job ${jobId} is not valid: ${problems.join('; ')}`);
+  throw new Error(`run job ${jobId} is not valid: ${describeIssues(parsed.error, { root: 'data' })}`);
 }

@@ -7,6 +7,7 @@ import { CrmNameSchema, InfluenceFieldsSchema } from '../crm/contract.ts';
 import type { ProviderResult } from '../providers/contract.ts';
 import type { ScoreHistoryPoint } from '../scoring/types.ts';
 import { NetworkMetricsSchema, TierSchema } from '../scoring/types.ts';
+import { describeIssues } from '../zod-issues.ts';
 import type { CachedProviderResult, Connection, ContactSyncState, PendingRetry, TierRise } from './contract.ts';
 import type { CredentialsCipher } from './crypto.ts';
 import { CorruptRowError } from './errors.ts';
@@ -73,9 +74,8 @@ function decode<T>(
   }
   const result = schema.safeParse(parsed);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    throw new CorruptRowError(table, rowId, column, `unexpected value${where}: ${issue?.message ?? 'invalid'}`);
+    const issues = describeIssues(result.error, { root: 'the top level' });
+    throw new CorruptRowError(table, rowId, column, `unexpected value at ${issues}`);
   }
   return result.data;
 }

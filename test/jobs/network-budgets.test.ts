@@ -7,8 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
 
-import { HttpClient, HttpError } from '../../src/http/index.ts';
-import { RATE_LIMIT_HEADERS } from '../../src/http/rate-limit.ts';
+import { HttpClient, HttpError, rateLimitHeaders } from '../../src/http/index.ts';
 import { NetworkBudgets } from '../../src/jobs/network-budgets.ts';
 import type { GitHubSandbox } from '../../src/sandbox/networks/github.ts';
 import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
@@ -38,7 +37,13 @@ describe('network budgets shared in PostgreSQL (GitHub emulator)', function () {
       name: 'github',
       headers: { authorization: `Bearer ${github.env.GITHUB_TOKEN}` },
       trustedOrigins: [github.url],
-      rateLimit: RATE_LIMIT_HEADERS.github,
+      // GitHub's headers (as src/providers/github.ts reads them).
+      rateLimit: rateLimitHeaders({
+        limit: 'x-ratelimit-limit',
+        remaining: 'x-ratelimit-remaining',
+        reset: 'x-ratelimit-reset',
+        format: 'epoch-seconds',
+      }),
       isRateLimited: (r) => r.status === 429 || (r.status === 403 && r.rateLimit?.remaining === 0),
       maxRetries: 0,
       // A wait for the hourly reset is handed back at once.

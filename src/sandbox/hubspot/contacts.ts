@@ -65,7 +65,7 @@ export class ContactStore {
 
   private readonly population: HubSpotPopulation;
   private readonly registry: PropertyRegistry;
-  /** How long a write takes to reach the search index (HubSpot: seconds; crm-apis.md §0.6, search docs). */
+  /** How long a write takes to reach the search index (HubSpot: seconds; developers.hubspot.com/docs/api/crm/search). */
   readonly indexLagMs: number;
 
   constructor(population: HubSpotPopulation, registry: PropertyRegistry, importedAt: Date, indexLagMs = 0) {

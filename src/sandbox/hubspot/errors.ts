@@ -1,4 +1,5 @@
-// HubSpot's error bodies, shaped as the real API sends them (crm-apis.md §2.3, §2.4, §2.7).
+// HubSpot's error bodies, shaped as the real API sends them (held to the SDK's models by
+// test/sandbox/hubspot/contract.test.ts).
 import { randomUUID } from 'node:crypto';
 
 export interface HubSpotErrorBody {

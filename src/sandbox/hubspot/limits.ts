@@ -1,5 +1,5 @@
 // HubSpot's rate limits as the emulator enforces them: a rolling 10-second window per app and portal, a daily cap
-// (private apps only), and the search API's own per-second lane (crm-apis.md §2.4).
+// (private apps only), and the search API's own per-second lane (developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines; connectors/hubspot/README.md).
 import { rateLimitError } from './errors.ts';
 
 /** Counts events in a sliding window; O(1) amortised per event. */

@@ -5,6 +5,7 @@
 // Owners: `hubspot_owner_id` holds an owner id; a task's owner must be one of the portal's owners.
 import { z } from 'zod';
 
+import { describeIssues } from '../../zod-issues.ts';
 import type { ContactStore } from './contacts.ts';
 import { hubspotError, validationError } from './errors.ts';
 
@@ -74,10 +75,7 @@ export class TaskStore {
    */
   batchCreate(body: unknown, limit: number): { status: number; body: Record<string, unknown> } {
     const parsed = CreateInputsSchema.safeParse(body);
-    if (!parsed.success)
-      throw validationError(
-        `Invalid input JSON on line 1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
+    if (!parsed.success) throw validationError(`Invalid input JSON on line 1: ${describeIssues(parsed.error)}`);
     const { inputs } = parsed.data;
     if (inputs.length > limit)
       throw validationError(

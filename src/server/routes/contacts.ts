@@ -1,6 +1,7 @@
 // GET /contacts: look a contact up by record id or by e-mail.
 import { z } from 'zod';
 
+import { describeIssues } from '../../zod-issues.ts';
 import { findContactById, findContactsByEmail } from '../contacts.ts';
 import { respond } from '../render.ts';
 import { contactsView } from '../views/contacts.ts';
@@ -24,7 +25,7 @@ const ContactQuerySchema = z.object({
 export const contactsRoute = defineRoute({
   method: 'get',
   path: '/contacts',
-  validate: { query: ContactQuerySchema, invalid: { query: (error) => error.issues.map((i) => i.message).join('; ') } },
+  validate: { query: ContactQuerySchema, invalid: { query: (error) => describeIssues(error) } },
   async handler({ query }, { req, res, deps }) {
     const id = query.id ?? '';
     const email = query.email?.trim().toLowerCase() ?? '';

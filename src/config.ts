@@ -229,6 +229,20 @@ export const VARIABLES = {
       "Required once credentials are stored. Generate: `node -e \"console.log(require('crypto').randomBytes(32).toString('hex'))\"`.",
     secret: true,
   },
+  CRM_INFLUENCE_JOBS_SCHEMA: {
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _ (a PostgreSQL schema)'),
+    default: 'crm_influence_jobs',
+    meaning:
+      'PostgreSQL schema of the run queue (pg-boss), with `DATABASE_URL`: scheduled, manual and webhook runs wait there for a worker.',
+  },
+  CRM_INFLUENCE_WORKER_TIMEOUT_SECONDS: {
+    schema: integer(10, 3600, 'must be a whole number of seconds, 10–3600'),
+    default: '60',
+    meaning:
+      'With `DATABASE_URL`: a worker silent this long (killed, cut off) loses its run; another worker resumes it from its checkpoint.',
+  },
   CRM_INFLUENCE_SCHEDULE: {
     schema: cron,
     default: '0 3 * * *',

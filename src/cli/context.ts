@@ -5,6 +5,7 @@ import pino from 'pino';
 import { HubSpotPortals } from '../../connectors/hubspot/portals.ts';
 import type { AppConfig } from '../config.ts';
 import { ConfigError, loadConfig } from '../config.ts';
+import type { SharedRateLimits } from '../http/rate-limit.ts';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
 import type { Store } from '../store/contract.ts';
@@ -17,6 +18,8 @@ export interface CliContext {
   logger: Logger;
   /** What connectors of one HubSpot portal share in this process (limiter, token refresh); one per command. */
   hubspotPortals?: HubSpotPortals;
+  /** The networks' rate-limit budgets shared with other workers (PostgreSQL); unset: this process's own. */
+  networkBudgets?: SharedRateLimits;
 }
 
 export function loadCliConfig(env: Record<string, string | undefined> = process.env): AppConfig {

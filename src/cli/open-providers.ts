@@ -6,7 +6,13 @@ import type { OpenContext, OpenedProviders, ProviderOpenOptions } from './crms.t
 export function open(ctx: OpenContext, options: ProviderOpenOptions = {}): Promise<OpenedProviders> {
   const maxWaitSeconds = options.maxRateLimitWaitSeconds ?? ctx.config.CRM_INFLUENCE_RATE_LIMIT_WAIT;
   return Promise.resolve({
-    providers: createProviders(ctx.config, { logger: ctx.logger, http: { maxWaitMs: maxWaitSeconds * 1000 } }),
+    providers: createProviders(ctx.config, {
+      logger: ctx.logger,
+      http: {
+        maxWaitMs: maxWaitSeconds * 1000,
+        ...(ctx.networkBudgets !== undefined ? { sharedRateLimits: ctx.networkBudgets } : {}),
+      },
+    }),
     resolveIdentities: (contact) => resolveIdentities(contact),
   });
 }

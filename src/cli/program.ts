@@ -5,14 +5,27 @@ import { redact } from '../log.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
 import { register as registerFields } from './commands/fields.ts';
+import { register as registerMigrate } from './commands/migrate.ts';
 import { register as registerRuns } from './commands/runs.ts';
 import { register as registerSandbox } from './commands/sandbox.ts';
 import { register as registerScore } from './commands/score.ts';
 import { register as registerServe } from './commands/serve.ts';
 import { register as registerSync } from './commands/sync.ts';
+import { register as registerWorker } from './commands/worker.ts';
 import { CliError } from './errors.ts';
 
-export const COMMANDS = ['demo', 'sync', 'serve', 'score', 'doctor', 'fields', 'runs', 'sandbox'] as const;
+export const COMMANDS = [
+  'demo',
+  'sync',
+  'serve',
+  'worker',
+  'score',
+  'doctor',
+  'fields',
+  'runs',
+  'migrate',
+  'sandbox',
+] as const;
 
 export function buildProgram(): Command {
   const program = new Command('crm-influence')
@@ -26,10 +39,12 @@ export function buildProgram(): Command {
     registerDemo,
     registerSync,
     registerServe,
+    registerWorker,
     registerScore,
     registerDoctor,
     registerFields,
     registerRuns,
+    registerMigrate,
     registerSandbox,
   ]) {
     register(program);

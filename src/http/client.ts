@@ -13,7 +13,13 @@ import {
   urlRefusal,
   USER_DERIVED_LIMITS,
 } from './outbound-guard.ts';
-import { parseRetryAfter, RateLimiter, type RateLimitNormaliser, type RateLimitState } from './rate-limit.ts';
+import {
+  parseRetryAfter,
+  RateLimiter,
+  type RateLimitNormaliser,
+  type RateLimitState,
+  type SharedRateLimits,
+} from './rate-limit.ts';
 import { redact } from './redact.ts';
 import { fullJitter, retry, retryAfter, type RetryDecision, STOP } from './retry.ts';
 
@@ -77,6 +83,11 @@ export interface HttpClientOptions {
   rateLimitWindow?: (url: URL) => string;
   /** Requests kept in hand per rate-limit window. */
   rateLimitReserve?: number;
+  /**
+   * Budgets shared with other processes using the same credentials (workers on one PostgreSQL), keyed by this
+   * client's name and the window; default: this process's own.
+   */
+  sharedRateLimits?: SharedRateLimits | undefined;
   /** Is this response "slow down" (retry after a wait)? Default: 429. GitHub also says it with 403. */
   isRateLimited?: (response: HttpResponse) => boolean;
   /** Veto a retry the defaults would make (e.g. a monthly cap: waiting minutes will not help). */
@@ -237,7 +248,7 @@ export class HttpClient {
           if (attempt > maxRetries) return STOP;
           const askedMs = response.retryAfterSeconds === undefined ? null : response.retryAfterSeconds * 1000;
           if (askedMs !== null && askedMs > maxWaitMs) return STOP;
-          if (rateLimited && askedMs !== null) this.limiter.pause(window, this.now() + askedMs);
+          if (rateLimited && askedMs !== null) this.pauseWindow(window, this.now() + askedMs);
           return this.backoff(attempt, askedMs, host, { reason: `status ${response.status}`, url: safeUrl });
         },
       },
@@ -294,7 +305,10 @@ export class HttpClient {
     const nowMs = this.now();
     // Only the origin asked for feeds its rate-limit window (a redirect target's headers are not its budget).
     const rateLimit = url.origin === target.origin ? (this.config.rateLimit?.(res.headers, nowMs) ?? null) : null;
-    if (rateLimit) this.limiter.update(window, rateLimit);
+    if (rateLimit) {
+      this.limiter.update(window, rateLimit);
+      await this.config.sharedRateLimits?.update(`${this.name} ${window}`, rateLimit);
+    }
     const response: HttpResponse = {
       status: res.status,
       headers: res.headers,
@@ -343,6 +357,14 @@ export class HttpClient {
     return this.guarded;
   }
 
+  /** The network said "not before": every request in the window waits, in every process sharing it. */
+  private pauseWindow(window: string, untilMs: number): void {
+    this.limiter.pause(window, untilMs);
+    this.config.sharedRateLimits?.pause(`${this.name} ${window}`, untilMs).catch((error: unknown) => {
+      this.config.logger?.warn({ provider: this.name, err: error }, 'could not share a rate-limit pause');
+    });
+  }
+
   private async waitForLimiter(
     window: string,
     safeUrl: string,
@@ -350,7 +372,11 @@ export class HttpClient {
     signal: AbortSignal | undefined,
   ): Promise<void> {
     for (;;) {
-      const waitMs = this.limiter.take(window);
+      const shared = this.config.sharedRateLimits;
+      const waitMs =
+        shared === undefined
+          ? this.limiter.take(window)
+          : await shared.take(`${this.name} ${window}`, this.config.rateLimitReserve ?? 0);
       if (waitMs === 0) return;
       if (waitMs > maxWaitMs) {
         throw new HttpError(

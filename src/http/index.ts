@@ -25,6 +25,7 @@ export {
   type RateLimitNormaliser,
   type RateLimitState,
   type ResetFormat,
+  type SharedRateLimits,
 } from './rate-limit.ts';
 export { redact } from './redact.ts';
 export { fullJitter, retry, retryAfter, type RetryDecision, type RetryPolicy, STOP } from './retry.ts';

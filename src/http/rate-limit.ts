@@ -58,6 +58,17 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
 }
 
 /**
+ * Rate-limit budgets that several processes share (workers on one PostgreSQL, see src/jobs/network-budgets.ts): the
+ * limiter's three steps, awaited, over windows named by the client and its window.
+ */
+export interface SharedRateLimits {
+  /** As RateLimiter.take, keeping `reserve` in hand. */
+  take(window: string, reserve: number): Promise<number>;
+  update(window: string, state: RateLimitState): Promise<void>;
+  pause(window: string, untilMs: number): Promise<void>;
+}
+
+/**
  * Budget per rate-limit window (`window`: a host, or a host's endpoint group) from the last rate-limit headers seen.
  * A request takes one unit of `remaining` before it is sent, so concurrent requests cannot overshoot; when none is
  * left it waits for the reset instead of earning a 429.

@@ -9,10 +9,12 @@ import express from 'express';
 import session from 'express-session';
 import { z } from 'zod';
 
+import type { JobQueue } from '../jobs/queue.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/contract.ts';
 import { describeIssues } from '../zod-issues.ts';
 import { authRoutes, createPassport } from './auth.ts';
+import type { Runs } from './coordinator.ts';
 import { RunCoordinator } from './coordinator.ts';
 import { html, layout } from './html.ts';
 import type { AccountThrottleOptions } from './login-throttle.ts';
@@ -20,6 +22,7 @@ import { AccountThrottle, DeviceCookies } from './login-throttle.ts';
 import { metricsHandler } from './metrics.ts';
 import type { OAuthSettings } from './oauth.ts';
 import { oauthOrigins, oauthRoutes } from './oauth.ts';
+import { QueuedRuns } from './queued-runs.ts';
 import { ROUTES } from './routes/index.ts';
 import type { ServerDeps } from './routes/route.ts';
 import { mountRoutes } from './routes/route.ts';
@@ -84,12 +87,16 @@ export interface AdminServerOptions {
   /** How often expired sessions are deleted (default hourly). */
   sessionPruneMs?: number;
   webhookDebounceMs?: number;
+  /** The PostgreSQL run queue: runs are queued for workers instead of run in this process. */
+  jobs?: JobQueue | undefined;
+  /** Appended to /metrics (the run queue and the shared network budgets, from the composition root). */
+  moreMetrics?: (() => Promise<string>) | undefined;
   now?: () => Date;
 }
 
 export interface AdminServer {
   app: express.Express;
-  coordinator: RunCoordinator;
+  coordinator: Runs;
   serverStore: ServerStore;
   summaries: DashboardSummaries;
   close(): Promise<void>;
@@ -122,14 +129,26 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   const db = sqlOf(store);
   const serverStore = new ServerStore(db, now);
   const summaries = new DashboardSummaries(db, now);
-  const coordinator = new RunCoordinator({
-    store,
-    serverStore,
-    runtime: options.runtime,
-    defaultSchedule: options.defaultSchedule,
-    logger,
-    ...(options.webhookDebounceMs !== undefined ? { webhookDebounceMs: options.webhookDebounceMs } : {}),
-  });
+  const debounce = options.webhookDebounceMs !== undefined ? { webhookDebounceMs: options.webhookDebounceMs } : {};
+  const coordinator: Runs =
+    options.jobs === undefined
+      ? new RunCoordinator({
+          store,
+          serverStore,
+          runtime: options.runtime,
+          defaultSchedule: options.defaultSchedule,
+          logger,
+          ...debounce,
+        })
+      : new QueuedRuns({
+          store,
+          serverStore,
+          jobs: options.jobs,
+          runtime: options.runtime,
+          defaultSchedule: options.defaultSchedule,
+          now,
+          ...debounce,
+        });
   const passport = createPassport(serverStore);
   const sessionSecret = await serverStore.secret('session-cookie');
   const csrfSecret = await serverStore.secret('csrf-cookie');
@@ -195,7 +214,12 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   app.use(hostCheck([...publicHost, ...(options.hostNames ?? [])]));
   app.get(
     '/metrics',
-    metricsHandler(store, serverStore, { token: options.metricsToken, public: options.metricsPublic }),
+    metricsHandler(
+      store,
+      serverStore,
+      { token: options.metricsToken, public: options.metricsPublic },
+      options.moreMetrics,
+    ),
   );
   app.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: false }));
   // Browsers and bookmarks still ask for /favicon.ico; pages name the SVG.

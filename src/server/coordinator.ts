@@ -10,6 +10,24 @@ import type { ServerStore } from './server-store.ts';
 
 export type StartResult = { started: true } | { started: false; reason: string };
 
+/**
+ * What the server asks of runs: here in one process (`RunCoordinator`, the embedded SQLite default) or through the
+ * PostgreSQL run queue for workers (`QueuedRuns`).
+ */
+export interface Runs {
+  /** Brings the schedules in line with the stored connections and their settings. */
+  refresh(): Promise<void>;
+  nextRun(connectionId: string): Date | null;
+  isRunning(connectionId: string): Promise<boolean>;
+  /** Starts (or queues) a run; refused when one of this connection is going on or waiting. */
+  start(connectionId: string, request: RunRequest): Promise<StartResult>;
+  /** Runs here and waits (the settings preview's dry run). */
+  runAndWait(connectionId: string, request: RunRequest): Promise<RunOutcome>;
+  /** Webhook contacts: remembered, and a run of exactly them follows after the debounce delay. */
+  queue(connectionId: string, recordIds: readonly string[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface CoordinatorOptions {
   store: Store;
   serverStore: ServerStore;
@@ -20,7 +38,7 @@ export interface CoordinatorOptions {
   webhookDebounceMs?: number;
 }
 
-export class RunCoordinator {
+export class RunCoordinator implements Runs {
   readonly #schedulers = new Map<string, { schedule: string; scheduler: SyncScheduler }>();
   readonly #inFlight = new Map<string, Promise<RunOutcome>>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
@@ -64,8 +82,8 @@ export class RunCoordinator {
     return this.#schedulers.get(connectionId)?.scheduler.nextRun(connectionId) ?? null;
   }
 
-  isRunning(connectionId: string): boolean {
-    return this.#inFlight.has(connectionId);
+  isRunning(connectionId: string): Promise<boolean> {
+    return Promise.resolve(this.#inFlight.has(connectionId));
   }
 
   async #execute(connectionId: string, request: RunRequest): Promise<RunOutcome> {
@@ -89,7 +107,11 @@ export class RunCoordinator {
   }
 
   /** Starts a run in the background; refuses when one of this connection is going on here. */
-  start(connectionId: string, request: RunRequest): StartResult {
+  start(connectionId: string, request: RunRequest): Promise<StartResult> {
+    return Promise.resolve(this.#start(connectionId, request));
+  }
+
+  #start(connectionId: string, request: RunRequest): StartResult {
     if (this.#stopped) return { started: false, reason: 'the server is stopping' };
     if (this.#inFlight.has(connectionId))
       return { started: false, reason: `a run of "${connectionId}" is already going on` };
@@ -110,7 +132,7 @@ export class RunCoordinator {
     if (this.#timers.has(connectionId) || this.#stopped) return;
     const timer = setTimeout(() => {
       this.#timers.delete(connectionId);
-      const result = this.start(connectionId, { dryRun: false });
+      const result = this.#start(connectionId, { dryRun: false });
       if (!result.started)
         this.options.logger?.warn(
           { connection: connectionId, reason: result.reason },

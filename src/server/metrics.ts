@@ -132,7 +132,13 @@ export interface MetricsAccess {
   public?: boolean | undefined;
 }
 
-export function metricsHandler(store: Store, serverStore: ServerStore, access: MetricsAccess): RequestHandler {
+export function metricsHandler(
+  store: Store,
+  serverStore: ServerStore,
+  access: MetricsAccess,
+  /** More families (the PostgreSQL run queue's and the shared network budgets'), appended. */
+  more?: () => Promise<string>,
+): RequestHandler {
   return async (req, res) => {
     if (access.token !== undefined) {
       const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '');
@@ -155,6 +161,7 @@ export function metricsHandler(store: Store, serverStore: ServerStore, access: M
         );
       return;
     }
-    res.type('text/plain; version=0.0.4').send(await renderMetrics(store, serverStore));
+    const text = await renderMetrics(store, serverStore);
+    res.type('text/plain; version=0.0.4').send(more === undefined ? text : `${text}${await more()}`);
   };
 }

@@ -8,6 +8,10 @@ export interface RunRequest {
   full?: boolean;
   /** Settings to run with instead of the stored ones (the settings page's dry-run preview). */
   settings?: Record<string, unknown>;
+  /** Read only these records (the contacts a connection's webhooks queued), leaving the checkpoint where it is. */
+  ids?: readonly string[];
+  /** Stops this run early (a queue job taken back), besides the process's own stop. */
+  signal?: AbortSignal;
 }
 
 export interface RunOutcome {

@@ -86,6 +86,17 @@ export class ServerStore {
     return rows.map((r) => r.record_id);
   }
 
+  /** Drops these queued ids, unless they were queued again after `before` (a run that read them started then). */
+  async clearQueuedContacts(connectionId: string, recordIds: readonly string[], before: Date): Promise<void> {
+    for (let i = 0; i < recordIds.length; i += 500) {
+      const chunk = recordIds.slice(i, i + 500);
+      await this.db.execute(
+        `DELETE FROM server_webhook_queue WHERE connection_id = ?1 AND queued_at <= ?2 AND record_id IN (${chunk.map((_, j) => `?${j + 3}`).join(', ')})`,
+        [connectionId, before.toISOString(), ...chunk],
+      );
+    }
+  }
+
   /** Drops the queued ids a run started at `before` has covered. */
   async clearQueued(connectionId: string, before: Date): Promise<void> {
     await this.db.execute('DELETE FROM server_webhook_queue WHERE connection_id = ?1 AND queued_at <= ?2', [

@@ -126,7 +126,8 @@ describe('admin UI in headless Chromium', function () {
   async function waitForFinishedRun(connectionId: string): Promise<void> {
     for (let i = 0; i < 120; i += 1) {
       const runs = await store.listRuns({ connectionId, limit: 1 });
-      if (runs[0] !== undefined && runs[0].finishedAt !== null && !admin.coordinator.isRunning(connectionId)) return;
+      if (runs[0] !== undefined && runs[0].finishedAt !== null && !(await admin.coordinator.isRunning(connectionId)))
+        return;
       await new Promise((r) => setTimeout(r, 250));
     }
     throw new Error(`the run of ${connectionId} did not finish`);

@@ -17,6 +17,8 @@ import { DEFAULT_HANDLE_MAPPING } from '../../../connectors/salesforce/field-map
 import type { AppConfig } from '../../config.ts';
 import type { CrmName } from '../../crm/contract.ts';
 import { OverwritePolicySchema } from '../../crm/policy.ts';
+import type { NetworkBudgets } from '../../jobs/network-budgets.ts';
+import type { JobQueue } from '../../jobs/queue.ts';
 import type { AdminServer } from '../../server/app.ts';
 import { createAdminServer } from '../../server/app.ts';
 import { setAdminPassword } from '../../server/auth.ts';
@@ -32,6 +34,8 @@ import type { OpenedProviders } from '../crms.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
+import type { RunWorkerHandle } from '../run-jobs.ts';
+import { openNetworkBudgets, openRunQueue, queueMetrics, startRunWorker } from '../run-jobs.ts';
 import { listenForStop } from '../signals.ts';
 import { scheduleXCompliance } from '../x-compliance.ts';
 
@@ -49,6 +53,13 @@ const ServeFlagsSchema = z.strictObject({
     .regex(/^[A-Za-z0-9._@-]{1,64}$/, 'letters, digits and . _ @ - only')
     .default('admin'),
   trustProxy: z.coerce.number().int().min(0).max(10).optional(),
+  withWorker: z.boolean().default(false),
+  concurrency: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be 1–64')
+    .max(64, 'must be 1–64')
+    .default(2),
 });
 
 const RunSettingsSchema = z.looseObject({
@@ -62,6 +73,8 @@ export interface RuntimeParts {
   openProviders?: (ctx: CliContext) => Promise<OpenedProviders>;
   /** Aborted when the process is asked to stop: runs in flight end `interrupted` (see SyncDeps.signal). */
   stopSignal?: AbortSignal;
+  /** The run's lease lifetime (a worker's: its timeout, so a killed worker's connection is free when its job is). */
+  leaseTtlSeconds?: number;
 }
 
 /** "Run this connection once", composed from the CLI's composition root. */
@@ -81,6 +94,8 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
         throw new CliError(`connection "${connection.id}": settings are invalid: ${describeIssues(parsed.error)}`);
       const { score, scoringKey, tierLabels } = await openModel(settings);
       const { config, store, logger } = ctx;
+      const signals = [parts.stopSignal, request.signal].filter((s) => s !== undefined);
+      const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
       const report = await runSync(
         {
           store,
@@ -91,12 +106,14 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
           scoringKey,
           tierLabels,
           logger,
-          ...(parts.stopSignal !== undefined ? { signal: parts.stopSignal } : {}),
+          ...(signal !== undefined ? { signal } : {}),
         },
         {
           connectionId,
           dryRun: request.dryRun,
           full: request.full ?? false,
+          ...(request.ids !== undefined ? { ids: [...request.ids] } : {}),
+          ...(parts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: parts.leaseTtlSeconds } : {}),
           refreshDays: parsed.data.refreshDays ?? config.CRM_INFLUENCE_REFRESH_DAYS,
           budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
           historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
@@ -118,6 +135,10 @@ export interface ServeOptions {
   /** Tests: a lower login throttle, a quick webhook debounce. */
   loginLimit?: number;
   webhookDebounceMs?: number;
+  /** The PostgreSQL run queue: runs are queued for workers. */
+  jobs?: JobQueue | undefined;
+  /** Appended to /metrics (the run queue's families). */
+  moreMetrics?: (() => Promise<string>) | undefined;
 }
 
 /** The handle mapping each connector reads when a connection has none of its own. */
@@ -182,6 +203,8 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ...(options.loginLimit !== undefined ? { loginLimit: options.loginLimit } : {}),
     ...(options.webhookDebounceMs !== undefined ? { webhookDebounceMs: options.webhookDebounceMs } : {}),
+    jobs: options.jobs,
+    moreMetrics: options.moreMetrics,
   });
 }
 
@@ -254,10 +277,13 @@ export async function startAdminUi(
   at: { port: number; host: string },
   flags: { initAdmin: boolean; adminUser: string; trustProxy?: number | undefined },
   stopSignal?: AbortSignal,
+  queued?: { jobs: JobQueue; metrics: () => Promise<string> },
 ): Promise<RunningAdminUi> {
   const server = await buildAdminServer(ctx, {
     config: ctx.config,
     host: at.host,
+    jobs: queued?.jobs,
+    moreMetrics: queued?.metrics,
     ...(flags.trustProxy !== undefined ? { trustProxy: flags.trustProxy } : {}),
     ...(stopSignal !== undefined ? { runtimeParts: { stopSignal } } : {}),
   });
@@ -295,12 +321,33 @@ async function action(rawFlags: unknown): Promise<void> {
     await withContext(async (ctx) => {
       await markAbandonedRunsOfIdleConnections(ctx.store, ctx.logger);
       const at = { port: flags.port ?? ctx.config.PORT, host: flags.host };
-      const ui = await startAdminUi(ctx, at, flags, stop.signal);
-      scheduleXCompliance(ctx, stop.signal);
-      process.stdout.write(`admin UI on ${ui.url} (schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"; Ctrl-C stops)\n`);
-      await stop.received;
-      // Runs in flight end interrupted (checkpoint kept, lease released) before the store closes.
-      await ui.close();
+      const jobs = (await openRunQueue(ctx, { schedule: true })) ?? undefined;
+      let worker: RunWorkerHandle | undefined;
+      let budgets: NetworkBudgets | undefined;
+      try {
+        if (jobs !== undefined && flags.withWorker)
+          worker = await startRunWorker(ctx, jobs, { concurrency: flags.concurrency, stopSignal: stop.signal });
+        else if (jobs !== undefined) budgets = await openNetworkBudgets(ctx);
+        const inHand = worker;
+        const metrics = async (): Promise<string> =>
+          inHand !== undefined ? inHand.metrics() : budgets && jobs ? queueMetrics(jobs, budgets) : '';
+        const ui = await startAdminUi(ctx, at, flags, stop.signal, jobs === undefined ? undefined : { jobs, metrics });
+        scheduleXCompliance(ctx, stop.signal);
+        const runs =
+          jobs === undefined
+            ? `schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"`
+            : flags.withWorker
+              ? `runs queued in PostgreSQL, ${flags.concurrency} at a time here`
+              : 'runs queued in PostgreSQL for `crm-influence worker`';
+        process.stdout.write(`admin UI on ${ui.url} (${runs}; Ctrl-C stops)\n`);
+        await stop.received;
+        // Runs in flight end interrupted (checkpoint kept, lease released) before the store closes.
+        await ui.close();
+      } finally {
+        await jobs?.stop();
+        await worker?.close();
+        await budgets?.close();
+      }
     });
   } finally {
     stop.dispose();
@@ -319,6 +366,8 @@ export function register(program: Command): void {
     )
     .option('--admin-user <name>', 'admin user name for --init-admin (default admin)')
     .option('--trust-proxy <hops>', 'reverse proxies in front (their X-Forwarded-Proto makes session cookies Secure)')
+    .option('--with-worker', 'with DATABASE_URL: also run queued syncs in this process (SQLite always does)')
+    .option('--concurrency <n>', 'with --with-worker: runs at once in this process (default 2)')
     .addHelpText(
       'after',
       '\nEnvironment: CRM_INFLUENCE_PUBLIC_URL (the https origin CRMs redirect back to; the only host name answered besides --host, localhost and IP addresses), CRM_INFLUENCE_METRICS_TOKEN (bearer token /metrics demands; unset, /metrics answers this machine only).',

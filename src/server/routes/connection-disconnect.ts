@@ -11,7 +11,7 @@ export const connectionDisconnectRoute = defineRoute({
   validate: { params: z.object({ id: ID }) },
   async handler({ params: { id } }, { req, res, deps }) {
     if ((await deps.store.getConnection(id)) === null) throw new HttpError(404, `No connection "${id}".`);
-    if (deps.coordinator.isRunning(id))
+    if (await deps.coordinator.isRunning(id))
       throw new HttpError(409, `A run of "${id}" is going on; disconnect after it finishes.`);
     await deps.store.deleteConnection(id);
     await deps.coordinator.refresh();

@@ -18,7 +18,7 @@ export const connectionRunRoute = defineRoute({
   async handler({ params: { id }, body }, { req, res, deps }) {
     if ((await deps.store.getConnection(id)) === null) throw new HttpError(404, `No connection "${id}".`);
     const dryRun = String(body.dryRun) === 'true';
-    const result = deps.coordinator.start(id, { dryRun, full: String(body.full) === 'true' });
+    const result = await deps.coordinator.start(id, { dryRun, full: String(body.full) === 'true' });
     if (result.started) flash(req, 'ok', `${dryRun ? 'Dry run' : 'Run'} of ${id} started.`);
     else flash(req, 'error', `Not started: ${result.reason}.`);
     done(

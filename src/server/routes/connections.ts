@@ -24,7 +24,7 @@ export const connectionsRoute = defineRoute({
           statusMessage: c.statusMessage === null ? null : redact(c.statusMessage),
           lastRun: last === null ? null : redactedReport(last),
           nextRun: deps.coordinator.nextRun(c.id)?.toISOString() ?? null,
-          running: deps.coordinator.isRunning(c.id),
+          running: await deps.coordinator.isRunning(c.id),
         };
       }),
     );

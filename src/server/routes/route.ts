@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 import type { CrmName } from '../../crm/contract.ts';
 import type { Connection, Store } from '../../store/contract.ts';
-import type { RunCoordinator } from '../coordinator.ts';
+import type { Runs } from '../coordinator.ts';
 import { HttpError } from '../security.ts';
 import type { ServerStore } from '../server-store.ts';
 import type { DashboardSummaries } from '../summary.ts';
@@ -16,7 +16,7 @@ export interface ServerDeps {
   store: Store;
   serverStore: ServerStore;
   summaries: DashboardSummaries;
-  coordinator: RunCoordinator;
+  coordinator: Runs;
   /** CRM_INFLUENCE_BUDGET_FLOOR, shown on the dashboard's budget gauge. */
   budgetFloor: number;
   /** Which OAuth flows are configured (the Connections page offers those). */

@@ -14,7 +14,7 @@ export const runRetryRoute = defineRoute({
     if (report === null) throw new HttpError(404, 'No such run.');
     const ids = [...new Set(report.errors.map((e) => e.recordId))];
     const reset = await deps.serverStore.resetAttempts(report.connection, ids);
-    const result = deps.coordinator.start(report.connection, { dryRun: false });
+    const result = await deps.coordinator.start(report.connection, { dryRun: false });
     flash(
       req,
       result.started ? 'ok' : 'error',

@@ -11,11 +11,13 @@ import type {
   SetupReport,
   WriteResult,
 } from '../../src/crm/contract.ts';
+import type { OutcomePage } from '../../src/crm/outcomes.ts';
 import { SalesforceApi } from './api.ts';
 import { openSession } from './auth.ts';
 import { ApiBudget } from './budget.ts';
 import type { SalesforceHooks, SalesforceOptions, SalesforceOptionsInput } from './options.ts';
 import { parseSalesforceOptions } from './options.ts';
+import { readOutcomes } from './outcomes.ts';
 import { ContactReader } from './read.ts';
 import { checkSetup } from './setup.ts';
 import { createOwnerTasks } from './tasks.ts';
@@ -64,6 +66,10 @@ export class SalesforceConnector implements CrmConnector {
 
   createOwnerTasks(tasks: readonly OwnerTask[]): Promise<OwnerTaskResult[]> {
     return createOwnerTasks(this.api, tasks, () => new Date());
+  }
+
+  readOutcomes(checkpoint: string | null): AsyncIterable<OutcomePage> {
+    return readOutcomes(this.api, checkpoint === '' ? null : checkpoint, this.options.overlapSeconds);
   }
 
   apiUsage(): ApiUsage {

@@ -30,10 +30,19 @@ export interface OutcomePage {
   invalid: { id: string; message: string }[];
 }
 
-/** The outcome, or why it is not one (naming the record and the field). */
-export function parseOutcome(input: unknown, what: string): Outcome | { id: string; message: string } {
-  const parsed = OutcomeSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
+export type ParsedOutcome = { ok: true; outcome: Outcome } | { ok: false; id: string; message: string };
+
+/** The outcome, or why it is not one: the message names the record (`what`) and the field. */
+export function parseOutcome<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  id: string,
+  what: string,
+  toOutcome: (valid: z.output<S>) => unknown,
+): ParsedOutcome {
+  const raw = schema.safeParse(input);
+  const parsed = raw.success ? OutcomeSchema.safeParse(toOutcome(raw.data)) : raw;
+  if (parsed.success) return { ok: true, outcome: parsed.data };
   const issue = parsed.error.issues[0]!;
-  return { id: what, message: `${what}: field ${issue.path.join('.') || '(record)'}: ${issue.message}` };
+  return { ok: false, id, message: `${what}: field ${issue.path.join('.') || '(record)'}: ${issue.message}` };
 }

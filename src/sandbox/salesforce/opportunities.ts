@@ -110,8 +110,9 @@ export class OpportunityTables {
     }
   }
 
-  canRead(object: OpportunityObject): boolean {
-    return !this.profile.permissions || this.profile.permissions.objects[object]?.read === true;
+  /** Contact roles have no permissions of their own: they follow the opportunity's. */
+  canRead(_object: OpportunityObject): boolean {
+    return !this.profile.permissions || this.profile.permissions.objects.Opportunity?.read === true;
   }
 
   private visible(object: OpportunityObject, field: string): boolean {

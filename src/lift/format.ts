@@ -54,7 +54,9 @@ export function liftHeadline(report: LiftReport): string {
   return `Revenue lift: tier A wins ${percent(a.winRate)} (${interval(a)}, ${a.closed} closed deals) vs ${percent(report.org.winRate)} overall: ${a.verdict ?? ''}`;
 }
 
-const CSV_COLUMNS: (keyof LiftRow | 'winRateLow' | 'winRateHigh' | 'kind')[] = [
+const CSV_COLUMNS: (
+  Exclude<keyof LiftRow, 'winRateInterval' | 'difference'> | 'winRateLow' | 'winRateHigh' | 'kind'
+)[] = [
   'kind',
   'group',
   'contacts',
@@ -73,7 +75,7 @@ const CSV_COLUMNS: (keyof LiftRow | 'winRateLow' | 'winRateHigh' | 'kind')[] = [
   'verdict',
 ];
 
-function csvCell(value: unknown): string {
+function csvCell(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'number' ? String(Math.round(value * 1e6) / 1e6) : String(value);
   // Quote when needed; a leading =, +, -, @ would be a formula in a spreadsheet.

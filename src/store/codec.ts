@@ -4,10 +4,19 @@ import { z } from 'zod';
 
 import type { InfluenceFields } from '../crm/contract.ts';
 import { CrmNameSchema, InfluenceFieldsSchema } from '../crm/contract.ts';
+import type { Outcome } from '../crm/outcomes.ts';
+import { OutcomeSchema } from '../crm/outcomes.ts';
 import type { ProviderResult } from '../providers/contract.ts';
 import type { ScoreHistoryPoint } from '../scoring/types.ts';
 import { NetworkMetricsSchema, TierSchema } from '../scoring/types.ts';
-import type { CachedProviderResult, Connection, ContactSyncState, PendingRetry, TierRise } from './contract.ts';
+import type {
+  CachedProviderResult,
+  Connection,
+  ContactSyncState,
+  PendingRetry,
+  TierRise,
+  WrittenTier,
+} from './contract.ts';
 import type { CredentialsCipher } from './crypto.ts';
 import { CorruptRowError } from './errors.ts';
 import type { RunReport } from './run-report.ts';
@@ -286,5 +295,30 @@ export function decodeTierRise(row: TierRiseRow): TierRise {
     roseAt: row.rose_at,
     subject: row.subject,
     body: row.body,
+  };
+}
+
+export interface OutcomeRow {
+  deal_id: string;
+  outcome: string;
+}
+
+export function decodeOutcome(connectionId: string, row: OutcomeRow): Outcome {
+  return decode('deal_outcomes', `${connectionId}/${row.deal_id}`, 'outcome', row.outcome, OutcomeSchema, true);
+}
+
+export interface WrittenTierRow {
+  record_id: string;
+  tier: string | null;
+  score: number | string | null;
+}
+
+export function decodeWrittenTier(row: WrittenTierRow): WrittenTier {
+  const tier = TierSchema.safeParse(row.tier);
+  const score = row.score === null ? null : Number(row.score);
+  return {
+    recordId: row.record_id,
+    tier: tier.success ? tier.data : null,
+    score: score !== null && Number.isFinite(score) ? score : null,
   };
 }

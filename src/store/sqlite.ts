@@ -23,10 +23,10 @@ import {
   decodeConnection,
   decodeHistory,
   decodeLastGood,
+  decodeOutcome,
   decodePendingRetry,
   decodeRun,
   decodeSyncState,
-  decodeOutcome,
   decodeTierRise,
   decodeWrittenTier,
   encodeCacheEntry,
@@ -42,10 +42,10 @@ import type {
   Connection,
   ConnectionStatus,
   ContactSyncState,
+  OutcomeLog,
   PendingRetry,
   SqlAccess,
   Store,
-  OutcomeLog,
   TierRiseLog,
 } from './contract.ts';
 import { CredentialsCipher } from './crypto.ts';

@@ -49,6 +49,7 @@ const NAV = [
   ['/connections', 'Connections'],
   ['/runs', 'Runs'],
   ['/contacts', 'Contacts'],
+  ['/lift', 'Revenue lift'],
   ['/settings', 'Settings'],
 ] as const;
 

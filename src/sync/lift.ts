@@ -34,13 +34,12 @@ export async function refreshLift(
     return c.read + c.write + c.other;
   };
   const before = usage();
-  let checkpoint = options.full ? null : await log.checkpoint(connectionId);
+  const checkpoint = options.full ? null : await log.checkpoint(connectionId);
   if (checkpoint === null) await log.clear(connectionId);
   let read = 0;
   const invalid: LiftRefresh['invalid'] = [];
   for await (const page of connector.readOutcomes(checkpoint)) {
     await log.save(connectionId, page.outcomes, page.checkpoint);
-    checkpoint = page.checkpoint;
     read += page.outcomes.length;
     invalid.push(...page.invalid);
   }

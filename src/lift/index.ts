@@ -11,4 +11,4 @@ export {
   SCORE_BANDS,
   scoreBand,
 } from './report.ts';
-export { median, rateDifference, wilson } from './stats.ts';
+export { median, rateDifference, wilson, Z95, zFor } from './stats.ts';

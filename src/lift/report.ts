@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Outcome } from '../crm/outcomes.ts';
 import type { Tier } from '../scoring/types.ts';
 import { TIERS } from '../scoring/types.ts';
-import { median, rateDifference, wilson } from './stats.ts';
+import { median, rateDifference, wilson, zFor } from './stats.ts';
 
 /** Below these a group's win rate is not judged: "too few to tell". */
 export const MIN_CLOSED_DEALS = 20;
@@ -14,7 +14,8 @@ export const MIN_CONTACTS = 30;
 
 export const FRAMING =
   'Observational, not causal: contacts in a tier may differ in other ways (accounts, roles, regions). ' +
-  'Intervals are 95 %; where one spans no difference, the difference may be noise.';
+  'Win-rate intervals are 95 %. A tier is called higher or lower only when its difference from the rest holds for ' +
+  'all tiers at once (95 %, Bonferroni); otherwise the difference may be noise.';
 
 export interface ScoredContact {
   recordId: string;
@@ -53,7 +54,7 @@ export const LiftRowSchema = z.object({
   medianDaysToClose: z.number().nullable(),
   /** Win rate over the org's win rate (1 = the same). */
   lift: z.number().nullable(),
-  /** This group's win rate minus the rest of the org's, with its interval. */
+  /** This group's win rate minus the rest of the org's, with its interval (Bonferroni over the groups judged together). */
   difference: IntervalSchema.extend({ estimate: z.number() }).nullable(),
   /** Against the rest of the org; null on the org's own row. */
   verdict: z.enum(VERDICTS).nullable(),
@@ -99,6 +100,8 @@ function row(
   deals: readonly Outcome[],
   contactsWithDeals: number,
   org: Totals | null,
+  /** How many groups are judged together (the verdicts hold for all of them at once). */
+  family = 1,
 ): LiftRow {
   const closedDeals = deals.filter((d) => d.isClosed);
   const wonDeals = closedDeals.filter((d) => d.isWon);
@@ -113,7 +116,8 @@ function row(
   const winRate = closed === 0 ? null : won / closed;
   const orgRate = org === null || org.closed === 0 ? null : org.won / org.closed;
   // Against the rest of the org (the deals not credited to this group), so the group is not compared with itself.
-  const difference = org === null ? null : rateDifference(won, closed, org.won - won, org.closed - closed);
+  const difference =
+    org === null ? null : rateDifference(won, closed, org.won - won, org.closed - closed, zFor(0.05 / family));
   const verdict: LiftRow['verdict'] =
     org === null
       ? null
@@ -185,16 +189,18 @@ export function computeLift(
   const credited = deals.filter((d) => d.contactIds.length > 0);
   const orgRow = row('All contacts', byId.size, credited, dealContacts.size, null);
   const org: Totals = { closed: orgRow.closed, won: orgRow.won };
-  const groupRow = (g: string): LiftRow =>
-    row(g, members.get(g) ?? 0, [...(dealsOf.get(g)?.values() ?? [])], withDeals.get(g)?.size ?? 0, org);
+  const groupRow =
+    (family: number) =>
+    (g: string): LiftRow =>
+      row(g, members.get(g) ?? 0, [...(dealsOf.get(g)?.values() ?? [])], withDeals.get(g)?.size ?? 0, org, family);
   return {
     computedAt: now.toISOString(),
     filters,
     pipelines: [...new Set(outcomes.flatMap((o) => (o.pipeline === null ? [] : [o.pipeline])))].sort(),
     org: orgRow,
-    tiers: TIERS.filter((t) => t !== 'Unscored').map(groupRow),
-    unscored: groupRow('Unscored'),
-    bands: SCORE_BANDS.map(groupRow),
+    tiers: TIERS.filter((t) => t !== 'Unscored').map(groupRow(TIERS.length)),
+    unscored: groupRow(TIERS.length)('Unscored'),
+    bands: SCORE_BANDS.map(groupRow(SCORE_BANDS.length)),
     framing: FRAMING,
   };
 }

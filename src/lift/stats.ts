@@ -45,6 +45,16 @@ export function rateDifference(
   };
 }
 
+/**
+ * z with P(|Z| > z) = alpha (two-sided), by Abramowitz & Stegun 26.2.23 (error < 4.5e-4): e.g. 1.96 for 0.05, and
+ * the Bonferroni z for judging m groups at once with `zFor(0.05 / m)`.
+ */
+export function zFor(alpha: number): number {
+  const p = alpha / 2;
+  const t = Math.sqrt(-2 * Math.log(p));
+  return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t ** 3);
+}
+
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((x, y) => x - y);

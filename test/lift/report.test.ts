@@ -2,7 +2,16 @@ import { expect } from 'chai';
 
 import type { Outcome } from '../../src/crm/outcomes.ts';
 import type { ScoredContact } from '../../src/lift/index.ts';
-import { computeLift, liftCsv, liftTableText, rateDifference, scoreBand, wilson } from '../../src/lift/index.ts';
+import {
+  computeLift,
+  liftCsv,
+  liftTableText,
+  rateDifference,
+  scoreBand,
+  wilson,
+  Z95,
+  zFor,
+} from '../../src/lift/index.ts';
 
 function deal(id: string, contactIds: string[], won: boolean | null, extra: Partial<Outcome> = {}): Outcome {
   return {
@@ -38,6 +47,12 @@ describe('lift: intervals', () => {
     expect(d.estimate).to.be.closeTo(0.2, 1e-9);
     expect(d.low).to.be.closeTo(0.0524, 1e-4);
     expect(d.high).to.be.closeTo(0.3339, 1e-4);
+  });
+
+  it('z for a two-sided alpha, within 4.5e-4 (1.96 for 5 %, 2.576 for 1 %, 2.807 for 0.5 %)', () => {
+    expect(zFor(0.05)).to.be.closeTo(Z95, 4.5e-4);
+    expect(zFor(0.01)).to.be.closeTo(2.5758, 4.5e-4);
+    expect(zFor(0.005)).to.be.closeTo(2.807, 4.5e-4);
   });
 
   it('Wilson covers the true rate about 95 % of the time (simulated, seeded)', () => {

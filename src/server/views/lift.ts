@@ -78,8 +78,9 @@ export function liftView(v: LiftView): SafeHtml {
   return html`${connectionPicker('/lift', v.connections, chosen)}
     ${filtersForm(v, chosen, report)}
     <p class="note" role="note"><strong>Observational, not causal.</strong> Contacts in a tier may differ in other ways
-      (accounts, roles, regions). Bars are 95 % intervals: where a tier's interval reaches the dashed line, the
-      difference may be noise; a tier with fewer than 20 closed deals or 30 contacts says “too few to tell”.
+      (accounts, roles, regions). Bars are 95 % intervals around each win rate; the dashed line is all contacts'. A tier
+      is called higher or lower only when its difference from the rest holds for all tiers at once; otherwise it may
+      be noise. A tier with fewer than 20 closed deals or 30 contacts says “too few to tell”.
       Deals are credited to their ${chosen.crm === 'salesforce' ? 'primary contact' : 'associated contacts'}; tiers are the ones written now.
       Outcomes read ${formatTime(v.readAt)}.</p>
     <section class="grid dashboard">

@@ -3,7 +3,7 @@
 //   10,000-result cap, as for contacts (the CRM search guide; crm-apis.md §2.2);
 // - `POST /crm/v4/associations/deals/contacts/batch/read`: ≤ 1,000 ids, each deal's contacts with association type 3
 //   "deal to contact" (associations v4 guide, type ids table; @hubspot/api-client's
-//   BatchResponsePublicAssociationMultiWithLabel; HubSpot's docs show `toObjectId` as a number);
+//   BatchResponsePublicAssociationMultiWithLabel);
 // - `GET /crm/v3/pipelines/deals`: the default sales pipeline with HubSpot's internal stage ids and an "Enterprise"
 //   pipeline with numeric stage ids, as custom pipelines have: which stage is won or lost is only in each stage's
 //   `metadata` (`isClosed`, `probability` "1.0" won / "0.0" lost; the pipelines guide).
@@ -214,9 +214,11 @@ export class DealStore {
       const contacts = [deal.personIndex, ...(deal.secondPersonIndex === null ? [] : [deal.secondPersonIndex])];
       results.push({
         from: { id },
+        // The SDK's model types toObjectId as a string (int64) and label as optional; the guide's examples show a
+        // number and `label: null`. The connector reads either.
         to: contacts.map((person) => ({
-          toObjectId: person + 1,
-          associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: DEAL_TO_CONTACT, label: null }],
+          toObjectId: String(person + 1),
+          associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: DEAL_TO_CONTACT }],
         })),
       });
     }

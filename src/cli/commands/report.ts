@@ -39,7 +39,10 @@ async function lift(rawFlags: unknown): Promise<void> {
     if (log === undefined) throw new CliError('this store does not keep deal outcomes');
     let refreshed;
     try {
-      refreshed = await refreshLift(connector, log, connectionId, { full: flags.full });
+      refreshed = await refreshLift(connector, log, connectionId, {
+        full: flags.full,
+        budgetFloor: ctx.config.CRM_INFLUENCE_BUDGET_FLOOR,
+      });
     } catch (error) {
       if (error instanceof LiftUnavailableError) throw new CliError(error.message);
       throw error;
@@ -54,6 +57,8 @@ async function lift(rawFlags: unknown): Promise<void> {
         ? refreshed.report
         : await computeStoredLift(log, connectionId, filters, new Date());
     for (const bad of refreshed.invalid) process.stderr.write(`left out: ${bad.message}\n`);
+    if (refreshed.budgetReached)
+      process.stderr.write('the CRM API budget is at its floor: the table covers the deals read so far\n');
     if (flags.json) printJson(report);
     else if (flags.csv) process.stdout.write(liftCsv(report));
     else

@@ -16,13 +16,15 @@ export type CallKind = 'read' | 'write' | 'other';
 /** A HubSpot answer the connector does not handle itself (4xx other than 401/429). */
 export class HubSpotApiError extends Error {
   override readonly name = 'HubSpotApiError';
-  constructor(
-    readonly status: number,
-    readonly category: string | undefined,
-    readonly hubspotMessage: string,
-    what: string,
-  ) {
+  readonly status: number;
+  readonly category: string | undefined;
+  readonly hubspotMessage: string;
+
+  constructor(status: number, category: string | undefined, hubspotMessage: string, what: string) {
     super(`HubSpot ${what} failed: HTTP ${status}${category === undefined ? '' : ` ${category}`}: ${hubspotMessage}`);
+    this.status = status;
+    this.category = category;
+    this.hubspotMessage = hubspotMessage;
   }
 }
 
@@ -89,7 +91,10 @@ export class HubSpotApi {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly maxAttempts: number;
 
-  constructor(private readonly options: HubSpotApiOptions) {
+  private readonly options: HubSpotApiOptions;
+
+  constructor(options: HubSpotApiOptions) {
+    this.options = options;
     this.sleep = options.sleep ?? defaultSleep;
     this.maxAttempts = options.maxAttempts ?? 8;
     const client = new Client({

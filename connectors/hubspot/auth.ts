@@ -43,7 +43,11 @@ export interface TokenSource {
 
 export class PrivateAppToken implements TokenSource {
   readonly kind = 'private';
-  constructor(private readonly token: string) {}
+  private readonly token: string;
+
+  constructor(token: string) {
+    this.token = token;
+  }
   current(): Promise<string> {
     return Promise.resolve(this.token);
   }
@@ -116,14 +120,25 @@ export class OAuthTokenSource implements TokenSource {
   readonly kind = 'oauth';
   private readonly state: PortalTokens;
 
+  private readonly config: Extract<AuthConfig, { kind: 'oauth' }>;
+  private readonly baseUrl: string;
+  private readonly onTokens: ((tokens: OAuthTokens) => Promise<void> | void) | undefined;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(
     state: PortalTokens,
-    private readonly config: Extract<AuthConfig, { kind: 'oauth' }>,
-    private readonly baseUrl: string,
-    private readonly onTokens: ((tokens: OAuthTokens) => Promise<void> | void) | undefined,
-    private readonly now: () => number = Date.now,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    config: Extract<AuthConfig, { kind: 'oauth' }>,
+    baseUrl: string,
+    onTokens: ((tokens: OAuthTokens) => Promise<void> | void) | undefined,
+    now: () => number = Date.now,
+    sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {
+    this.config = config;
+    this.baseUrl = baseUrl;
+    this.onTokens = onTokens;
+    this.now = now;
+    this.sleep = sleep;
     if (config.refreshToken !== state.refreshToken && !state.retired.has(config.refreshToken)) {
       // Neither ours nor one we rotated away from: the portal was reconnected, so its new grant wins.
       Object.assign(state, {

@@ -200,7 +200,11 @@ export function webhookActions(
 /** Keys remembered for a while, oldest dropped first when full (a bound on memory under a flood). */
 class RecentKeys {
   private readonly expiry = new Map<string, number>();
-  constructor(private readonly maxSize: number) {}
+  private readonly maxSize: number;
+
+  constructor(maxSize: number) {
+    this.maxSize = maxSize;
+  }
 
   has(key: string, now: number): boolean {
     const until = this.expiry.get(key);

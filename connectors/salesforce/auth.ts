@@ -24,7 +24,11 @@ export class SessionGuard {
   private refreshesSinceSuccess = 0;
   private failedRefreshes = 0;
 
-  constructor(private readonly maxAttempts: number) {}
+  private readonly maxAttempts: number;
+
+  constructor(maxAttempts: number) {
+    this.maxAttempts = maxAttempts;
+  }
 
   get needsReauth(): string | undefined {
     return this.reason;

@@ -147,11 +147,14 @@ const LOWEST_ID = '000000000000000';
 export class ContactReader {
   private readonly bulk: BulkQuery;
 
-  constructor(
-    private readonly api: SalesforceApi,
-    private readonly options: SalesforceOptions,
-    private readonly userId: () => Promise<string>,
-  ) {
+  private readonly api: SalesforceApi;
+  private readonly options: SalesforceOptions;
+  private readonly userId: () => Promise<string>;
+
+  constructor(api: SalesforceApi, options: SalesforceOptions, userId: () => Promise<string>) {
+    this.api = api;
+    this.options = options;
+    this.userId = userId;
     this.bulk = new BulkQuery(api, options);
   }
 

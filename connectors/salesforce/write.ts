@@ -111,12 +111,14 @@ export function parseBulkError(text: string): SaveError {
 export class ScoreWriter {
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(
-    private readonly api: SalesforceApi,
-    private readonly budget: ApiBudget,
-    private readonly options: SalesforceOptions,
-    hooks: SalesforceHooks,
-  ) {
+  private readonly api: SalesforceApi;
+  private readonly budget: ApiBudget;
+  private readonly options: SalesforceOptions;
+
+  constructor(api: SalesforceApi, budget: ApiBudget, options: SalesforceOptions, hooks: SalesforceHooks) {
+    this.api = api;
+    this.budget = budget;
+    this.options = options;
     this.sleep = hooks.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 

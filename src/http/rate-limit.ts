@@ -104,11 +104,14 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
 export class RateLimiter {
   private readonly windows = new Map<string, { state: RateLimitState | null; pausedUntil: number }>();
 
-  constructor(
-    private readonly now: () => number,
-    /** Requests kept in hand per window (for other clients sharing the same quota). */
-    private readonly reserve = 0,
-  ) {}
+  private readonly now: () => number;
+  /** Requests kept in hand per window (for other clients sharing the same quota). */
+  private readonly reserve: number;
+
+  constructor(now: () => number, reserve = 0) {
+    this.now = now;
+    this.reserve = reserve;
+  }
 
   private entry(window: string) {
     let e = this.windows.get(window);

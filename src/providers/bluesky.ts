@@ -80,7 +80,10 @@ export class BlueskyAdapter implements ProviderAdapter {
   private readonly http: HttpClient;
   private readonly postSample: number;
 
-  constructor(private readonly options: BlueskyAdapterOptions) {
+  private readonly options: BlueskyAdapterOptions;
+
+  constructor(options: BlueskyAdapterOptions) {
+    this.options = options;
     // A 100-post author feed with embeds is the biggest answer, around 1 MB.
     this.http = createHttp('bluesky', options, {
       rateLimit: RATE_LIMIT_HEADERS.bluesky,

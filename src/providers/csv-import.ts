@@ -136,10 +136,13 @@ export function loadCsvImport(text: string, normalise: (network: Network, value:
 export class CsvImportAdapter implements ProviderAdapter {
   readonly maxBatch = 1000;
 
-  constructor(
-    readonly network: Network,
-    private readonly rows: ReadonlyMap<string, CsvRow>,
-  ) {}
+  readonly network: Network;
+  private readonly rows: ReadonlyMap<string, CsvRow>;
+
+  constructor(network: Network, rows: ReadonlyMap<string, CsvRow>) {
+    this.network = network;
+    this.rows = rows;
+  }
 
   usage() {
     return { calls: 0 };

@@ -75,7 +75,10 @@ export class GitHubAdapter implements ProviderAdapter {
   readonly maxBatch: number;
   private readonly http: HttpClient;
 
-  constructor(private readonly options: GitHubAdapterOptions) {
+  private readonly options: GitHubAdapterOptions;
+
+  constructor(options: GitHubAdapterOptions) {
+    this.options = options;
     this.maxBatch = options.token ? GITHUB_GRAPHQL_BATCH : GITHUB_REST_BATCH;
     this.http = createHttp('github', options, {
       headers: {

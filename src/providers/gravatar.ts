@@ -50,7 +50,10 @@ export interface GravatarOptions extends AdapterOptions {
 export class GravatarDiscovery {
   private readonly http: HttpClient;
 
-  constructor(private readonly options: GravatarOptions) {
+  private readonly options: GravatarOptions;
+
+  constructor(options: GravatarOptions) {
+    this.options = options;
     this.http = createHttp('gravatar', options, {
       headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
       rateLimit: RATE_LIMIT_HEADERS.gravatar,

@@ -69,7 +69,10 @@ export class MastodonAdapter implements ProviderAdapter {
   private readonly http: HttpClient;
   private readonly postSample: number;
 
-  constructor(private readonly options: MastodonAdapterOptions) {
+  private readonly options: MastodonAdapterOptions;
+
+  constructor(options: MastodonAdapterOptions) {
+    this.options = options;
     // The rate-limit state is per host, so each instance gets its own budget. Instances come from CRM data: only
     // a configured override is trusted, and every request gets the short leash for user-derived hosts.
     this.http = createHttp(

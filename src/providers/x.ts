@@ -115,7 +115,10 @@ export class XAdapter implements ProviderAdapter {
   private userReads = 0;
   private postReads = 0;
 
-  constructor(private readonly options: XAdapterOptions) {
+  private readonly options: XAdapterOptions;
+
+  constructor(options: XAdapterOptions) {
+    this.options = options;
     this.http = createHttp('x', options, {
       headers: { authorization: `Bearer ${options.bearerToken}` },
       rateLimit: RATE_LIMIT_HEADERS.x,

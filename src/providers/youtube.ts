@@ -125,7 +125,10 @@ export class YouTubeAdapter implements ProviderAdapter {
   private readonly postSample: number;
   private quotaExhaustedUntil = 0;
 
-  constructor(private readonly options: YouTubeAdapterOptions) {
+  private readonly options: YouTubeAdapterOptions;
+
+  constructor(options: YouTubeAdapterOptions) {
+    this.options = options;
     this.http = createHttp('youtube', options, {
       headers: { 'x-goog-api-key': options.apiKey },
       isRateLimited: (r) =>

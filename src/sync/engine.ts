@@ -70,10 +70,13 @@ export interface SyncProgress {
 /** Another run of this connection holds the lease; nothing was done. */
 export class SyncAlreadyRunningError extends Error {
   override readonly name = 'SyncAlreadyRunningError';
-  constructor(readonly connectionId: string) {
+  readonly connectionId: string;
+
+  constructor(connectionId: string) {
     super(
       `a sync of connection "${connectionId}" is already running; this run was not started (runs of one connection never overlap)`,
     );
+    this.connectionId = connectionId;
   }
 }
 
@@ -220,10 +223,12 @@ class SyncRun {
    */
   private rankedThisRun: number[] | null = null;
 
-  constructor(
-    private readonly deps: SyncDeps,
-    private readonly options: SyncOptions,
-  ) {
+  private readonly deps: SyncDeps;
+  private readonly options: SyncOptions;
+
+  constructor(deps: SyncDeps, options: SyncOptions) {
+    this.deps = deps;
+    this.options = options;
     this.now = deps.now ?? (() => new Date());
     this.providers = new Map(deps.providers.map((adapter) => [adapter.network, adapter]));
     this.lanes = new NetworkLanes(options.concurrency);

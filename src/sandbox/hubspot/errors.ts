@@ -16,12 +16,15 @@ export interface HubSpotErrorBody {
 
 /** An error the emulator answers with: an HTTP status and the body HubSpot sends for it. */
 export class HubSpotHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: HubSpotErrorBody,
-    readonly headers: Record<string, string> = {},
-  ) {
+  readonly status: number;
+  readonly body: HubSpotErrorBody;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, body: HubSpotErrorBody, headers: Record<string, string> = {}) {
     super(body.message);
+    this.status = status;
+    this.body = body;
+    this.headers = headers;
   }
 }
 

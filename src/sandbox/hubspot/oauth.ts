@@ -50,7 +50,10 @@ export class TokenRegistry {
   private readonly codes = new Map<string, AuthCode>();
   refreshCount = 0;
 
-  constructor(readonly options: OAuthOptions) {
+  readonly options: OAuthOptions;
+
+  constructor(options: OAuthOptions) {
+    this.options = options;
     this.access.set(this.privateAppToken, { kind: 'private', scopes: options.privateAppScopes });
   }
 

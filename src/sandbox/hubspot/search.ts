@@ -106,10 +106,13 @@ export class ContactSearch {
   /** The index time of the request being run (undefined = no lag). */
   private at: number | undefined;
 
-  constructor(
-    private readonly contacts: ContactStore,
-    private readonly registry: PropertyRegistry,
-  ) {}
+  private readonly contacts: ContactStore;
+  private readonly registry: PropertyRegistry;
+
+  constructor(contacts: ContactStore, registry: PropertyRegistry) {
+    this.contacts = contacts;
+    this.registry = registry;
+  }
 
   run(body: unknown, baseUrl: string): SearchResponse {
     const req = parseSearchRequest(body);

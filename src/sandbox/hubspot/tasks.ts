@@ -57,7 +57,11 @@ export class TaskStore {
   readonly tasks: SandboxTask[] = [];
   private nextId = 90_000_001;
 
-  constructor(private readonly contacts: ContactStore) {}
+  private readonly contacts: ContactStore;
+
+  constructor(contacts: ContactStore) {
+    this.contacts = contacts;
+  }
 
   /** Tasks associated with a contact (tests). */
   ofContact(contactId: string): SandboxTask[] {

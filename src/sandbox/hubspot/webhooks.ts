@@ -85,7 +85,11 @@ export class WebhookSender {
   attempts = 0;
   private batchesSent = 0;
 
-  constructor(private readonly options: WebhookSenderOptions) {}
+  private readonly options: WebhookSenderOptions;
+
+  constructor(options: WebhookSenderOptions) {
+    this.options = options;
+  }
 
   get targetUrl(): string | undefined {
     return this.options.targetUrl;

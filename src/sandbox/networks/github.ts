@@ -302,8 +302,11 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions): Promise
   // ------------------------------------------------------------------ GraphQL
 
   class FieldError extends Error {
-    constructor(readonly entry: Record<string, unknown>) {
+    readonly entry: Record<string, unknown>;
+
+    constructor(entry: Record<string, unknown>) {
       super(String(entry.message));
+      this.entry = entry;
     }
   }
 

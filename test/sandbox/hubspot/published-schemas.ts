@@ -37,7 +37,11 @@ interface Attribute {
 export class SdkSchemas {
   private readonly definitions: Record<string, Schema> = {};
 
-  constructor(private readonly dir: string) {}
+  private readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
 
   /** A schema document whose root is `model`, with every model it uses in `definitions`. */
   schema(model: string): Schema {

@@ -62,12 +62,15 @@ function stageOf(deal: SandboxDeal): { pipeline: string; stage: string } {
 export class DealStore {
   private deals: SandboxDeal[] | undefined;
   private readonly values: Map<string, string | null>[] = [];
+  private readonly source: DealSource;
+  private readonly world: DealWorldOptions;
+  private readonly now: number;
 
-  constructor(
-    private readonly source: DealSource,
-    private readonly world: DealWorldOptions,
-    private readonly now: number,
-  ) {}
+  constructor(source: DealSource, world: DealWorldOptions, now: number) {
+    this.source = source;
+    this.world = world;
+    this.now = now;
+  }
 
   all(): SandboxDeal[] {
     if (this.deals === undefined) {

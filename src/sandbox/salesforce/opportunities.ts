@@ -52,14 +52,28 @@ export class OpportunityTables {
   private opportunities: Row[] = [];
   private roles: Row[] = [];
 
+  private readonly source: DealSource;
+  private readonly world: DealWorldOptions;
+  private readonly profile: OrgProfile;
+  private readonly isContact: (index: number) => boolean;
+  private readonly contactId: (index: number) => string;
+  private readonly now: number;
+
   constructor(
-    private readonly source: DealSource,
-    private readonly world: DealWorldOptions,
-    private readonly profile: OrgProfile,
-    private readonly isContact: (index: number) => boolean,
-    private readonly contactId: (index: number) => string,
-    private readonly now: number,
-  ) {}
+    source: DealSource,
+    world: DealWorldOptions,
+    profile: OrgProfile,
+    isContact: (index: number) => boolean,
+    contactId: (index: number) => string,
+    now: number,
+  ) {
+    this.source = source;
+    this.world = world;
+    this.profile = profile;
+    this.isContact = isContact;
+    this.contactId = contactId;
+    this.now = now;
+  }
 
   /** The generated deals (materialised on first use: an org nobody asks about opportunities costs nothing). */
   allDeals(): SandboxDeal[] {

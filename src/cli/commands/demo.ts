@@ -165,7 +165,7 @@ async function action(rawFlags: unknown): Promise<void> {
       // The sandbox's opportunities carry a planted effect of latent influence on winning: the lift table finds it.
       const lift = await refreshLift(connector, store.outcomes!, connectionId, { full: true });
       process.stdout.write(
-        `\n${liftTableText(lift.report)}\n(${lift.read} opportunities read in ${lift.calls} API calls)\n\n${liftHeadline(lift.report)}\n`,
+        `\n${liftTableText(lift.report)}\n(${lift.read} opportunities read in ${lift.calls} API call${lift.calls === 1 ? '' : 's'})\n\n${liftHeadline(lift.report)}\n`,
       );
       if (!flags.ui) return;
       // A one-off admin password: the demo's store is thrown away when it ends.

@@ -63,7 +63,7 @@ async function lift(rawFlags: unknown): Promise<void> {
     else if (flags.csv) process.stdout.write(liftCsv(report));
     else
       process.stdout.write(
-        `${liftTableText(report)}\n(${refreshed.read} changed deals read in ${refreshed.calls} API calls; ${report.org.deals} deals in the table)\n`,
+        `${liftTableText(report)}\n(${refreshed.read} changed deals read in ${refreshed.calls} API call${refreshed.calls === 1 ? '' : 's'}; ${report.org.deals} deals in the table)\n`,
       );
   });
 }

@@ -108,7 +108,7 @@ describe('admin server: Revenue lift page', function () {
     expect(a.winRate!).to.be.greaterThan(report.org.winRate!);
     expect(report.tiers[3]!.verdict).to.equal('lower');
 
-    const csv = await client.request('/lift/csv?connection=sf1&pipeline=enterprise');
+    const csv = await client.request('/lift?connection=sf1&pipeline=enterprise&format=csv');
     expect(csv.headers.get('content-type')).to.match(/^text\/csv/);
     expect(csv.headers.get('content-disposition')).to.match(/attachment; filename="?revenue-lift-sf1-/);
     const lines = (await csv.text()).trim().split('\r\n');

@@ -6,7 +6,6 @@ import { connectionsRoute } from './connections.ts';
 import { contactsRoute } from './contacts.ts';
 import { dashboardRoute } from './dashboard.ts';
 import { liftRoute } from './lift.ts';
-import { liftCsvRoute } from './lift-csv.ts';
 import type { Route } from './route.ts';
 import { runRoute } from './run.ts';
 import { runRetryRoute } from './run-retry.ts';
@@ -26,7 +25,6 @@ export const ROUTES: readonly Route[] = [
   runRetryRoute,
   contactsRoute,
   liftRoute,
-  liftCsvRoute,
   settingsRoute,
   settingsSubmitRoute,
 ];

@@ -1,11 +1,14 @@
 // GET /lift: revenue lift by tier for the chosen connection, over the deal outcomes the store holds, filtered by the
-// created-date range and pipeline. Read-only; outcomes are read by `crm-influence report lift`.
+// created-date range and pipeline; `?format=csv` downloads the table. Read-only; outcomes are read after each run
+// and by `crm-influence report lift`.
 import { z } from 'zod';
 
 import type { LiftFilters } from '../../lift/index.ts';
+import { liftCsv } from '../../lift/index.ts';
 import type { Store } from '../../store/contract.ts';
 import { computeStoredLift } from '../../sync/lift.ts';
 import { respond } from '../render.ts';
+import { HttpError } from '../security.ts';
 import { liftView } from '../views/lift.ts';
 import { ConnectionQuerySchema, defineRoute, pickConnection } from './route.ts';
 
@@ -14,6 +17,7 @@ export const LiftQuerySchema = ConnectionQuerySchema.extend({
   from: day,
   to: day,
   pipeline: z.string().min(1).max(100).optional().catch(undefined),
+  format: z.enum(['csv']).optional().catch(undefined),
 });
 
 export function liftFilters(query: z.output<typeof LiftQuerySchema>): LiftFilters {
@@ -41,6 +45,12 @@ export const liftRoute = defineRoute({
     const filters = liftFilters(query);
     const { report, readAt } =
       chosen === undefined ? { report: null, readAt: null } : await liftFor(deps.store, chosen.id, filters, deps.now());
+    if (query.format === 'csv') {
+      if (chosen === undefined || report === null) throw new HttpError(404, 'no deal outcomes read yet');
+      const name = `revenue-lift-${chosen.id.replace(/[^\w-]/g, '_')}-${report.computedAt.slice(0, 10)}.csv`;
+      res.type('text/csv; charset=utf-8').attachment(name).send(liftCsv(report));
+      return;
+    }
     respond(req, res, {
       title: 'Revenue lift',
       current: '/lift',

@@ -62,7 +62,7 @@ function filtersForm(v: LiftView, chosen: Connection, report: LiftReport): SafeH
           )}</select></label>`
     }
     <button type="submit">Apply</button>
-    <a class="button" href="/lift/csv?${query(chosen, f)}" download>Download CSV</a>
+    <a class="button" href="/lift?${query(chosen, f)}&amp;format=csv" download>Download CSV</a>
   </form>`;
 }
 

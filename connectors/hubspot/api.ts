@@ -75,6 +75,9 @@ export class HubSpotApi {
   readonly contacts: Client['crm']['contacts'];
   readonly properties: Client['crm']['properties'];
   readonly tasks: Client['crm']['objects']['tasks'];
+  readonly deals: Client['crm']['deals'];
+  readonly associations: Client['crm']['associations']['v4'];
+  readonly pipelines: Client['crm']['pipelines'];
   readonly usage: ApiUsage['calls'] = { read: 0, write: 0, other: 0 };
   budget: ApiUsage['budget'];
   /** 429s HubSpot answered (each one waited out or, for DAILY, ended the run). */
@@ -118,6 +121,9 @@ export class HubSpotApi {
     this.contacts = client.crm.contacts;
     this.properties = client.crm.properties;
     this.tasks = client.crm.objects.tasks;
+    this.deals = client.crm.deals;
+    this.associations = client.crm.associations.v4;
+    this.pipelines = client.crm.pipelines;
   }
 
   get tokenKind(): 'private' | 'oauth' {

@@ -15,6 +15,7 @@ import type {
   SetupReport,
   WriteResult,
 } from '../../src/crm/contract.ts';
+import type { OutcomePage } from '../../src/crm/outcomes.ts';
 import type { Tier } from '../../src/scoring/types.ts';
 import { describeIssues } from '../../src/zod-issues.ts';
 import { HubSpotApi } from './api.ts';
@@ -24,6 +25,7 @@ import type { PortalLimiter } from './limiter.ts';
 import type { PropertyManifest } from './manifest.ts';
 import { loadPropertyManifest } from './manifest.ts';
 import { DEFAULT_HANDLE_PROPERTIES, HandlePropertiesSchema, INFLUENCE_PROPERTIES } from './mapping.ts';
+import { readOutcomes } from './outcomes.ts';
 import { HubSpotPortals } from './portals.ts';
 import { readContacts } from './read.ts';
 import { applyTierLabels, checkSetup, installFields } from './setup.ts';
@@ -143,6 +145,13 @@ export class HubSpotConnector implements CrmConnector {
 
   createOwnerTasks(tasks: readonly OwnerTask[]): Promise<OwnerTaskResult[]> {
     return createOwnerTasks(this.api, tasks, this.now);
+  }
+
+  readOutcomes(checkpoint: string | null): AsyncIterable<OutcomePage> {
+    return readOutcomes(this.api, checkpoint === '' ? null : checkpoint, {
+      searchIndexLagMs: this.options.searchIndexLagMs,
+      now: this.now,
+    });
   }
 
   apiUsage(): ApiUsage {

@@ -11,12 +11,14 @@ import type {
   SetupReport,
   WriteResult,
 } from '../../src/crm/contract.ts';
+import type { OutcomePage } from '../../src/crm/outcomes.ts';
 import { SalesforceApi } from './api.ts';
 import { openSession } from './auth.ts';
 import { ApiBudget } from './budget.ts';
 import { BulkQuery } from './bulk-read.ts';
 import type { SalesforceHooks, SalesforceOptions, SalesforceOptionsInput } from './options.ts';
 import { parseSalesforceOptions } from './options.ts';
+import { readOutcomes } from './outcomes.ts';
 import { readContacts, type ReadContext } from './read.ts';
 import { checkSetup } from './setup.ts';
 import { createOwnerTasks } from './tasks.ts';
@@ -75,6 +77,10 @@ export class SalesforceConnector implements CrmConnector {
 
   createOwnerTasks(tasks: readonly OwnerTask[]): Promise<OwnerTaskResult[]> {
     return createOwnerTasks(this.api, tasks, () => new Date());
+  }
+
+  readOutcomes(checkpoint: string | null): AsyncIterable<OutcomePage> {
+    return readOutcomes(this.api, checkpoint === '' ? null : checkpoint, this.options.overlapSeconds);
   }
 
   apiUsage(): ApiUsage {

@@ -6,6 +6,7 @@ import { register as registerDemo } from './commands/demo.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
 import { register as registerFields } from './commands/fields.ts';
 import { register as registerMigrate } from './commands/migrate.ts';
+import { register as registerReport } from './commands/report.ts';
 import { register as registerRuns } from './commands/runs.ts';
 import { register as registerSandbox } from './commands/sandbox.ts';
 import { register as registerScore } from './commands/score.ts';
@@ -24,6 +25,7 @@ export const COMMANDS = [
   'fields',
   'runs',
   'migrate',
+  'report',
   'sandbox',
 ] as const;
 
@@ -45,6 +47,7 @@ export function buildProgram(): Command {
     registerFields,
     registerRuns,
     registerMigrate,
+    registerReport,
     registerSandbox,
   ]) {
     register(program);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import type { Tier } from '../scoring/types.ts';
 import { ConfidenceSchema, NetworkSchema, TierSchema, TrendSchema } from '../scoring/types.ts';
+import type { OutcomePage } from './outcomes.ts';
 
 export const CrmNameSchema = z.enum(['salesforce', 'hubspot']);
 export type CrmName = z.infer<typeof CrmNameSchema>;
@@ -224,5 +225,10 @@ export interface CrmConnector {
    * count in `apiUsage` like any write. Throws only when the whole CRM is unusable.
    */
   createOwnerTasks?(tasks: readonly OwnerTask[]): Promise<OwnerTaskResult[]>;
+  /**
+   * Deal outcomes changed since the checkpoint (all of them for null), in pages, for the lift analytics. Read-only;
+   * its calls count in `apiUsage` and stop at the budget floor like any read.
+   */
+  readOutcomes?(checkpoint: string | null): AsyncIterable<OutcomePage>;
   apiUsage(): ApiUsage;
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import { describeIssues } from '../zod-issues.ts';
 import type { SandboxCounters } from './counters.ts';
+import type { DealWorldOptions } from './deals.ts';
 import type { FaultSchedule } from './faults.ts';
 import { startBlueskySandbox } from './networks/bluesky.ts';
 import { startGitHubSandbox } from './networks/github.ts';
@@ -39,6 +40,7 @@ const OptionsSchema = z.object({
   /** Start only these servers (default: all). */
   only: z.array(z.enum([...NETWORK_SERVERS, ...CRM_SERVERS])).optional(),
   now: z.date().optional(),
+  deals: z.object({ effect: z.number().finite() }).optional(),
   hostileMastodon: z
     .object({
       inwardUrl: z.url().optional(),
@@ -57,6 +59,8 @@ export interface SandboxOptions {
   now?: Date;
   /** The hostile Mastodon instance's settings (where it redirects, how big its body is). */
   hostileMastodon?: HostileInstanceOptions;
+  /** The CRMs' deals: how latent influence sways winning (log-odds per SD; 0 = not at all). Default 0.8. */
+  deals?: DealWorldOptions;
 }
 
 /** The CRM emulators' counters have their own shapes (owned by their engineers). */
@@ -96,14 +100,20 @@ function scaled(setting: LimitSetting, relaxed: boolean): LimitSetting {
 /** Loads a CRM emulator's start function, or explains why it is not there. */
 async function loadCrm(
   server: CrmServerName,
-): Promise<((options: { population: Population; faults?: FaultSchedule }) => Promise<Started>) | string> {
+): Promise<
+  ((options: { population: Population; faults?: FaultSchedule; deals?: DealWorldOptions }) => Promise<Started>) | string
+> {
   const specifier = server === 'salesforce' ? './salesforce/index.ts' : './hubspot/index.ts';
   const exportName = server === 'salesforce' ? 'startSalesforceSandbox' : 'startHubSpotSandbox';
   try {
     const module = (await import(specifier)) as Record<string, unknown>;
     const start = module[exportName];
     if (typeof start !== 'function') return `src/sandbox/${server}/index.ts does not export ${exportName} yet`;
-    return start as (options: { population: Population; faults?: FaultSchedule }) => Promise<Started>;
+    return start as (options: {
+      population: Population;
+      faults?: FaultSchedule;
+      deals?: DealWorldOptions;
+    }) => Promise<Started>;
   } catch (error) {
     return `src/sandbox/${server} is not available (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
   }
@@ -202,7 +212,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         continue;
       }
       const fault = faultsFor(name);
-      started.push({ name, server: await start({ population, ...(fault ? { faults: fault } : {}) }) });
+      started.push({
+        name,
+        server: await start({
+          population,
+          ...(fault ? { faults: fault } : {}),
+          ...(options.deals ? { deals: options.deals } : {}),
+        }),
+      });
     }
   } catch (error) {
     await closeAll();

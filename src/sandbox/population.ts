@@ -118,6 +118,11 @@ export interface Population {
   email(index: number): string;
   /** The email when person(i) has a Gravatar profile, else undefined (one pass for the Gravatar index). */
   gravatarEmail(index: number): string | undefined;
+  /**
+   * Person i's latent influence: the standard-normal popularity their accounts' audiences are drawn from (the
+   * model sees it only through those accounts). The deal generator plants outcome effects on it.
+   */
+  latentInfluence(index: number): number;
 }
 
 const OptionsSchema = z.object({
@@ -1458,5 +1463,6 @@ export function createPopulation(options: { seed: string | number; size: number;
         throw new RangeError(`email(${index}): index must be an integer in [0, ${size})`);
       return emailOf(core(index));
     },
+    latentInfluence: (index: number) => core(index).popularity,
   };
 }

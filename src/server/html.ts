@@ -53,6 +53,7 @@ const NAV = [
   ['/connections', 'Connections'],
   ['/runs', 'Runs'],
   ['/contacts', 'Contacts'],
+  ['/lift', 'Revenue lift'],
   ['/settings', 'Settings'],
 ] as const;
 

@@ -189,3 +189,70 @@ export function stackedDays(
       (note === '' ? '' : `<p class="muted history-note">${escapeHtml(note)}</p>`),
   );
 }
+
+/**
+ * Rates with their intervals: a dot per group and a whisker from low to high on a 0–100 % axis, a dashed line at the
+ * reference rate (the org's), and the sample size under each label. A group without a rate shows "no closed deals".
+ */
+export function intervalChart(
+  rows: readonly {
+    label: string;
+    rate: number | null;
+    low: number | null;
+    high: number | null;
+    n: number;
+    tier?: string;
+  }[],
+  title: string,
+  axes: { x: string; y: string },
+  reference: number | null,
+): SafeHtml {
+  const width = 640;
+  const height = 260;
+  const pad = { left: 56, bottom: 66, top: 12, right: 8 };
+  const top = Math.min(1, Math.max(0.2, ...rows.map((r) => r.high ?? 0), reference ?? 0));
+  const max = Math.ceil(top * 10) / 10;
+  const plotH = height - pad.top - pad.bottom;
+  const yOf = (p: number) => pad.top + plotH - (p / max) * plotH;
+  const slot = (width - pad.left - pad.right) / Math.max(1, rows.length);
+  const yTicks = Array.from({ length: Math.round(max * 10) + 1 }, (_, i) => i / 10).filter(
+    (t, i, all) => all.length <= 6 || i % 2 === 0,
+  );
+  const grid = yTicks
+    .map(
+      (t) =>
+        `<line x1="${pad.left}" y1="${fmt(yOf(t))}" x2="${width - pad.right}" y2="${fmt(yOf(t))}" class="${t === 0 ? 'axis' : 'grid'}"/>` +
+        `<text x="${pad.left - 6}" y="${fmt(yOf(t) + 4)}" text-anchor="end">${Math.round(t * 100)} %</text>`,
+    )
+    .join('');
+  const marks = rows
+    .map((r, i) => {
+      const cx = pad.left + i * slot + slot / 2;
+      const label =
+        `<text x="${fmt(cx)}" y="${pad.top + plotH + 16}" text-anchor="middle">${escapeHtml(r.label)}</text>` +
+        `<text x="${fmt(cx)}" y="${pad.top + plotH + 30}" text-anchor="middle" class="n">n = ${r.n.toLocaleString('en-US')}</text>`;
+      if (r.rate === null || r.low === null || r.high === null)
+        return `<g>${label}<text x="${fmt(cx)}" y="${fmt(yOf(0) - 8)}" text-anchor="middle" class="none">no closed deals</text></g>`;
+      const text = `${r.label}: ${(r.rate * 100).toFixed(1)} % (95 % interval ${(r.low * 100).toFixed(1)}–${(r.high * 100).toFixed(1)} %), ${r.n} closed deals`;
+      const cls = r.tier === undefined ? '' : ` tier-${escapeHtml(r.tier)}`;
+      return (
+        `<g class="interval"><title>${escapeHtml(text)}</title>` +
+        `<line class="whisker" x1="${fmt(cx)}" y1="${fmt(yOf(r.low))}" x2="${fmt(cx)}" y2="${fmt(yOf(r.high))}"/>` +
+        `<line class="whisker" x1="${fmt(cx - 8)}" y1="${fmt(yOf(r.low))}" x2="${fmt(cx + 8)}" y2="${fmt(yOf(r.low))}"/>` +
+        `<line class="whisker" x1="${fmt(cx - 8)}" y1="${fmt(yOf(r.high))}" x2="${fmt(cx + 8)}" y2="${fmt(yOf(r.high))}"/>` +
+        `<circle class="dot${cls}" cx="${fmt(cx)}" cy="${fmt(yOf(r.rate))}" r="6"/>${label}</g>`
+      );
+    })
+    .join('');
+  const ref =
+    reference === null
+      ? ''
+      : `<line class="reference" x1="${pad.left}" y1="${fmt(yOf(reference))}" x2="${width - pad.right}" y2="${fmt(yOf(reference))}"/>` +
+        `<text class="reference-label" x="${pad.left + 4}" y="${fmt(yOf(reference) - 5)}" text-anchor="start">all contacts ${(reference * 100).toFixed(1)} %</text>`;
+  const titles =
+    `<text class="axis-title" x="${fmt(pad.left + (width - pad.left - pad.right) / 2)}" y="${height - 8}" text-anchor="middle">${escapeHtml(axes.x)}</text>` +
+    `<text class="axis-title" x="14" y="${fmt(pad.top + plotH / 2)}" text-anchor="middle" transform="rotate(-90 14 ${fmt(pad.top + plotH / 2)})">${escapeHtml(axes.y)}</text>`;
+  return raw(
+    `<svg class="chart intervals" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title>${grid}${ref}${marks}${titles}</svg>`,
+  );
+}

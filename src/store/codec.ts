@@ -4,11 +4,20 @@ import { z } from 'zod';
 
 import type { InfluenceFields } from '../crm/contract.ts';
 import { CrmNameSchema, InfluenceFieldsSchema } from '../crm/contract.ts';
+import type { Outcome } from '../crm/outcomes.ts';
+import { OutcomeSchema } from '../crm/outcomes.ts';
 import type { ProviderResult } from '../providers/contract.ts';
 import type { ScoreHistoryPoint } from '../scoring/types.ts';
 import { NetworkMetricsSchema, TierSchema } from '../scoring/types.ts';
 import { describeIssues } from '../zod-issues.ts';
-import type { CachedProviderResult, Connection, ContactSyncState, PendingRetry, TierRise } from './contract.ts';
+import type {
+  CachedProviderResult,
+  Connection,
+  ContactSyncState,
+  PendingRetry,
+  TierRise,
+  WrittenTier,
+} from './contract.ts';
 import type { CredentialsCipher } from './crypto.ts';
 import { CorruptRowError } from './errors.ts';
 import type { RunReport } from './run-report.ts';
@@ -309,4 +318,29 @@ export function handlesByAccountId(network: string, rows: readonly CacheRow[]): 
     if (id !== undefined) byId.set(id, [...(byId.get(id) ?? []), row.handle]);
   }
   return byId;
+}
+
+export interface OutcomeRow {
+  deal_id: string;
+  outcome: string;
+}
+
+export function decodeOutcome(connectionId: string, row: OutcomeRow): Outcome {
+  return decode('deal_outcomes', `${connectionId}/${row.deal_id}`, 'outcome', row.outcome, OutcomeSchema, true);
+}
+
+export interface WrittenTierRow {
+  record_id: string;
+  tier: string | null;
+  score: number | string | null;
+}
+
+export function decodeWrittenTier(row: WrittenTierRow): WrittenTier {
+  const tier = TierSchema.safeParse(row.tier);
+  const score = row.score === null ? null : Number(row.score);
+  return {
+    recordId: row.record_id,
+    tier: tier.success ? tier.data : null,
+    score: score !== null && Number.isFinite(score) ? score : null,
+  };
 }

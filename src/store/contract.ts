@@ -1,8 +1,9 @@
 // The Store contract: everything the product remembers. SQLite (embedded default) and PostgreSQL implement it
 // and pass the same test suite. All methods are async so both fit.
 import type { CrmName, InfluenceFields } from '../crm/contract.ts';
+import type { Outcome } from '../crm/outcomes.ts';
 import type { ProviderResult } from '../providers/contract.ts';
-import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
+import type { Network, ScoreHistoryPoint, Tier } from '../scoring/types.ts';
 import type { RecordError, RunReport, RunStatus } from './run-report.ts';
 
 export type ConnectionStatus = 'ok' | 'needs_reauth' | 'disabled';
@@ -76,6 +77,31 @@ export interface TierRiseLog {
   ): Promise<void>;
   /** Rises since `since` still waiting for their task. */
   countWaiting(connectionId: string, since: Date): Promise<number>;
+}
+
+/** A contact with the tier and score we last wrote to it (the lift analytics group by these). */
+export interface WrittenTier {
+  recordId: string;
+  tier: Tier | null;
+  score: number | null;
+}
+
+/**
+ * Deal outcomes read from the CRM (kept per deal, so a run reads only what changed), the checkpoint of that read,
+ * and the lift reports computed from them, one per run. Reports are kept as the lift room's JSON: it validates them.
+ */
+export interface OutcomeLog {
+  /** Upserts outcomes by deal id and moves the checkpoint, together. */
+  save(connectionId: string, outcomes: readonly Outcome[], checkpoint: string): Promise<void>;
+  /** Forgets every outcome and the checkpoint (before a full re-read). */
+  clear(connectionId: string): Promise<void>;
+  checkpoint(connectionId: string): Promise<string | null>;
+  list(connectionId: string): Promise<Outcome[]>;
+  /** Every contact of the connection we hold a written state for. */
+  writtenTiers(connectionId: string): Promise<WrittenTier[]>;
+  saveReport(connectionId: string, computedAt: string, report: unknown): Promise<void>;
+  /** The newest report, or null. */
+  latestReport(connectionId: string): Promise<{ computedAt: string; report: unknown } | null>;
 }
 
 export type SqlValue = string | number | null;
@@ -182,6 +208,9 @@ export interface Store {
 
   /** Rises to tier A and their owner tasks; optional so in-memory doubles need not offer it. */
   readonly tierRises?: TierRiseLog;
+
+  /** Deal outcomes and lift reports; optional so in-memory doubles need not offer it. */
+  readonly outcomes?: OutcomeLog;
 
   /** Direct SQL (see SqlAccess); optional so in-memory doubles need not offer it. */
   sql?(): SqlAccess;

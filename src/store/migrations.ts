@@ -334,6 +334,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tier_rises_waiting ON tier_rises (connection_id, state, rose_at);
     `,
   },
+  {
+    version: 8,
+    name: 'lift: deal outcomes read from the CRM, the checkpoint of that read, and the lift report of each run',
+    sql: `
+      CREATE TABLE deal_outcomes (
+        connection_id TEXT NOT NULL,
+        deal_id TEXT NOT NULL,
+        outcome TEXT NOT NULL,       -- JSON Outcome (src/crm/outcomes.ts)
+        PRIMARY KEY (connection_id, deal_id)
+      );
+      CREATE TABLE outcome_checkpoints (
+        connection_id TEXT PRIMARY KEY,
+        checkpoint TEXT,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE lift_reports (
+        connection_id TEXT NOT NULL,
+        computed_at TEXT NOT NULL,
+        report TEXT NOT NULL,        -- JSON LiftReport (src/lift/report.ts)
+        PRIMARY KEY (connection_id, computed_at)
+      );
+    `,
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

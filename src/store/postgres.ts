@@ -7,16 +7,28 @@ import pg from 'pg';
 
 import type { ProviderResult } from '../providers/contract.ts';
 import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
-import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow, TierRiseRow } from './codec.ts';
+import type {
+  CacheRow,
+  ConnectionRow,
+  ErrorRow,
+  HistoryRow,
+  OutcomeRow,
+  RunRow,
+  SyncStateRow,
+  TierRiseRow,
+  WrittenTierRow,
+} from './codec.ts';
 import {
   decodeCached,
   decodeConnection,
   decodeHistory,
   decodeLastGood,
+  decodeOutcome,
   decodePendingRetry,
   decodeRun,
   decodeSyncState,
   decodeTierRise,
+  decodeWrittenTier,
   encodeCacheEntry,
   encodeCredentials,
   handlesByAccountId,
@@ -31,6 +43,7 @@ import type {
   Connection,
   ConnectionStatus,
   ContactSyncState,
+  OutcomeLog,
   PendingRetry,
   SqlAccess,
   SqlValue,
@@ -116,6 +129,40 @@ export class PostgresStore implements Store {
       Number(
         (await this.#query<{ n: string }>(SQL.countWaitingTierRises, [connectionId, isoUtc(since)])).rows[0]?.n ?? 0,
       ),
+  };
+  readonly outcomes: OutcomeLog = {
+    save: (connectionId, outcomes, checkpoint) =>
+      this.#transaction(async (client) => {
+        const unique = lastPerKey(outcomes, (o) => o.id);
+        if (unique.length > 0)
+          await this.#query(
+            SQL.postgresBatch.putOutcomes,
+            [connectionId, unique.map((o) => o.id), unique.map((o) => JSON.stringify(o))],
+            client,
+          );
+        await this.#query(SQL.setOutcomeCheckpoint, [connectionId, checkpoint, isoUtc(this.#now())], client);
+      }),
+    clear: (connectionId) =>
+      this.#transaction(async (client) => {
+        for (const sql of SQL.clearOutcomes) await this.#query(sql, [connectionId], client);
+      }),
+    checkpoint: async (connectionId) =>
+      (await this.#query<{ checkpoint: string | null }>(SQL.getOutcomeCheckpoint, [connectionId])).rows[0]
+        ?.checkpoint ?? null,
+    list: async (connectionId) =>
+      (await this.#query<OutcomeRow>(SQL.listOutcomes, [connectionId])).rows.map((row) =>
+        decodeOutcome(connectionId, row),
+      ),
+    writtenTiers: async (connectionId) =>
+      (await this.#query<WrittenTierRow>(SQL.postgres.writtenTiers, [connectionId])).rows.map(decodeWrittenTier),
+    saveReport: async (connectionId, computedAt, report) => {
+      await this.#query(SQL.saveLiftReport, [connectionId, isoUtc(computedAt), JSON.stringify(report)]);
+    },
+    latestReport: async (connectionId) => {
+      const row = (await this.#query<{ computed_at: string; report: string }>(SQL.latestLiftReport, [connectionId]))
+        .rows[0];
+      return row === undefined ? null : { computedAt: row.computed_at, report: JSON.parse(row.report) as unknown };
+    },
   };
   #closed = false;
 

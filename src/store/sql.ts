@@ -67,6 +67,12 @@ function setQueries(dialect: 'sqlite' | 'postgres') {
     forgetCached: `DELETE FROM provider_cache WHERE network = ?1 AND ${inSet('handle', 2, dialect)}`,
     endTierRises: `DELETE FROM tier_rises WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
     markTierRisesSending: `UPDATE tier_rises SET state = 'sending' WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
+    writtenTiers:
+      dialect === 'sqlite'
+        ? `SELECT record_id, json_extract(last_written, '$.tier') AS tier, json_extract(last_written, '$.score') AS score
+           FROM contact_sync_state WHERE connection_id = ?1 ORDER BY record_id`
+        : `SELECT record_id, CAST(last_written AS JSON)->>'tier' AS tier, CAST(last_written AS JSON)->>'score' AS score
+           FROM contact_sync_state WHERE connection_id = ?1 ORDER BY record_id`,
   };
 }
 
@@ -89,6 +95,9 @@ export const SQL = {
     'DELETE FROM leases WHERE connection_id = ?1',
     'DELETE FROM record_errors WHERE connection_id = ?1',
     'DELETE FROM tier_rises WHERE connection_id = ?1',
+    'DELETE FROM deal_outcomes WHERE connection_id = ?1',
+    'DELETE FROM outcome_checkpoints WHERE connection_id = ?1',
+    'DELETE FROM lift_reports WHERE connection_id = ?1',
   ],
 
   /** `?1` the old id, `?2` the new: every row keyed by the connection (the admin server's tables too). */
@@ -154,6 +163,24 @@ export const SQL = {
 
   /** Every handle of the network whose metrics we hold (fresh or last good), with what we hold. */
   cachedMetrics: `SELECT ${CACHE_COLUMNS} FROM provider_cache WHERE network = ?1 AND (status = 'ok' OR last_good IS NOT NULL)`,
+  putOutcome: `
+    INSERT INTO deal_outcomes (connection_id, deal_id, outcome) VALUES (?1, ?2, ?3)
+    ON CONFLICT (connection_id, deal_id) DO UPDATE SET outcome = excluded.outcome`,
+  setOutcomeCheckpoint: `
+    INSERT INTO outcome_checkpoints (connection_id, checkpoint, updated_at) VALUES (?1, ?2, ?3)
+    ON CONFLICT (connection_id) DO UPDATE SET checkpoint = excluded.checkpoint, updated_at = excluded.updated_at`,
+  getOutcomeCheckpoint: 'SELECT checkpoint FROM outcome_checkpoints WHERE connection_id = ?1',
+  clearOutcomes: [
+    'DELETE FROM deal_outcomes WHERE connection_id = ?1',
+    'DELETE FROM outcome_checkpoints WHERE connection_id = ?1',
+  ],
+  listOutcomes: 'SELECT deal_id, outcome FROM deal_outcomes WHERE connection_id = ?1 ORDER BY deal_id',
+  saveLiftReport: `
+    INSERT INTO lift_reports (connection_id, computed_at, report) VALUES (?1, ?2, ?3)
+    ON CONFLICT (connection_id, computed_at) DO UPDATE SET report = excluded.report`,
+  latestLiftReport:
+    'SELECT computed_at, report FROM lift_reports WHERE connection_id = ?1 ORDER BY computed_at DESC LIMIT 1',
+
   putCached: `
     INSERT INTO provider_cache (${CACHE_INSERT_COLUMNS})
     VALUES (?1, ?2, ?3, ?4, ?5, ?6,
@@ -191,6 +218,10 @@ export const SQL = {
 
   /** PostgreSQL batch upserts: one statement per batch, rows as parallel arrays through unnest. */
   postgresBatch: {
+    putOutcomes: `
+      INSERT INTO deal_outcomes (connection_id, deal_id, outcome)
+      SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[])
+      ON CONFLICT (connection_id, deal_id) DO UPDATE SET outcome = excluded.outcome`,
     putSyncStates: `
       INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score, email)
       SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[], ?7::integer[], ?8::text[]) ${SYNC_STATE_UPSERT}`,

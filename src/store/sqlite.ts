@@ -7,16 +7,28 @@ import { DatabaseSync } from 'node:sqlite';
 
 import type { ProviderResult } from '../providers/contract.ts';
 import type { Network, ScoreHistoryPoint } from '../scoring/types.ts';
-import type { CacheRow, ConnectionRow, ErrorRow, HistoryRow, RunRow, SyncStateRow, TierRiseRow } from './codec.ts';
+import type {
+  CacheRow,
+  ConnectionRow,
+  ErrorRow,
+  HistoryRow,
+  OutcomeRow,
+  RunRow,
+  SyncStateRow,
+  TierRiseRow,
+  WrittenTierRow,
+} from './codec.ts';
 import {
   decodeCached,
   decodeConnection,
   decodeHistory,
   decodeLastGood,
+  decodeOutcome,
   decodePendingRetry,
   decodeRun,
   decodeSyncState,
   decodeTierRise,
+  decodeWrittenTier,
   encodeCacheEntry,
   encodeCredentials,
   handlesByAccountId,
@@ -31,6 +43,7 @@ import type {
   Connection,
   ConnectionStatus,
   ContactSyncState,
+  OutcomeLog,
   PendingRetry,
   SqlAccess,
   Store,
@@ -93,6 +106,41 @@ export class SqliteStore implements Store {
       this.#async(() =>
         Number(this.#all<{ n: number }>(SQL.countWaitingTierRises, connectionId, isoUtc(since))[0]?.n ?? 0),
       ),
+  };
+
+  readonly outcomes: OutcomeLog = {
+    save: (connectionId, outcomes, checkpoint) =>
+      this.#async(() =>
+        this.#transaction(() => {
+          for (const o of outcomes) this.#run(SQL.putOutcome, connectionId, o.id, JSON.stringify(o));
+          this.#run(SQL.setOutcomeCheckpoint, connectionId, checkpoint, isoUtc(this.#now()));
+        }),
+      ),
+    clear: (connectionId) =>
+      this.#async(() =>
+        this.#transaction(() => {
+          for (const sql of SQL.clearOutcomes) this.#run(sql, connectionId);
+        }),
+      ),
+    checkpoint: (connectionId) =>
+      this.#async(
+        () => this.#all<{ checkpoint: string | null }>(SQL.getOutcomeCheckpoint, connectionId)[0]?.checkpoint ?? null,
+      ),
+    list: (connectionId) =>
+      this.#async(() =>
+        this.#all<OutcomeRow>(SQL.listOutcomes, connectionId).map((row) => decodeOutcome(connectionId, row)),
+      ),
+    writtenTiers: (connectionId) =>
+      this.#async(() => this.#all<WrittenTierRow>(SQL.sqlite.writtenTiers, connectionId).map(decodeWrittenTier)),
+    saveReport: (connectionId, computedAt, report) =>
+      this.#async(() => {
+        this.#run(SQL.saveLiftReport, connectionId, isoUtc(computedAt), JSON.stringify(report));
+      }),
+    latestReport: (connectionId) =>
+      this.#async(() => {
+        const row = this.#all<{ computed_at: string; report: string }>(SQL.latestLiftReport, connectionId)[0];
+        return row === undefined ? null : { computedAt: row.computed_at, report: JSON.parse(row.report) as unknown };
+      }),
   };
 
   private constructor(db: DatabaseSync, options: StoreOptions) {

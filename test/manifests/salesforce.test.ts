@@ -75,14 +75,19 @@ const EXPECTED_COMPONENTS = [
   'PermissionSet:Social_Influence_Individual',
   'PermissionSet:Social_Influence_Integration',
   'PermissionSet:Social_Influence_Viewer',
+  'CustomField:Opportunity.Influence_Days_To_Close__c',
   'Report:Social_Influence/Contacts_by_Influence_Tier',
+  'Report:Social_Influence/Cycle_Time_by_Primary_Contact_Tier',
   'Report:Social_Influence/Leads_by_Influence_Tier',
+  'Report:Social_Influence/Pipeline_by_Primary_Contact_Tier',
   'Report:Social_Influence/Score_Distribution',
+  'Report:Social_Influence/Win_Rate_by_Primary_Contact_Tier',
   'Report:Social_Influence/Top_Influencers_by_Account',
   'ReportFolder:Social_Influence',
   'ReportType:Accounts_with_Influence_Contacts',
   'ReportType:Contacts_with_Influence',
   'ReportType:Leads_with_Influence',
+  'ReportType:Opportunities_with_Influence_Contacts',
 ].sort();
 
 // Standard fields our layouts and report types reference (checked here because SDR never looks inside).
@@ -91,10 +96,22 @@ const STANDARD_FIELDS: Record<string, string[]> = {
   Lead: ['Name', 'Company', 'Title', 'Email', 'OwnerId', 'Status', 'Phone', 'LeadSource', 'IndividualId'],
   Account: ['Name', 'Industry', 'Type'],
   Individual: ['HasOptedOutProfiling'],
+  Opportunity: ['Name', 'StageName', 'Amount', 'CloseDate', 'CreatedDate', 'IsClosed', 'IsWon'],
+  OpportunityContactRole: ['IsPrimary', 'Role'],
 };
-const fieldExists = (object: string, field: string): boolean =>
-  (STANDARD_FIELDS[object] ?? []).includes(field) ||
-  fs.existsSync(path.join(SF, DEFAULT, 'objects', object, 'fields', `${field}.field-meta.xml`));
+/** Lookups report types reach fields through (`Contact.Influence_Tier__c` on a contact role). */
+const LOOKUPS: Record<string, Record<string, string>> = { OpportunityContactRole: { Contact: 'Contact' } };
+const fieldExists = (object: string, field: string): boolean => {
+  const [lookup, target] = field.split('.') as [string, string | undefined];
+  if (target !== undefined) {
+    const to = LOOKUPS[object]?.[lookup];
+    return to !== undefined && fieldExists(to, target);
+  }
+  return (
+    (STANDARD_FIELDS[object] ?? []).includes(field) ||
+    fs.existsSync(path.join(SF, DEFAULT, 'objects', object, 'fields', `${field}.field-meta.xml`))
+  );
+};
 
 const componentNames = (cs: ComponentSet): string[] =>
   cs
@@ -357,7 +374,10 @@ describe('manifests/salesforce', () => {
       expect(objects).to.deep.equal([
         'Contact:read=true,edit=true,viewAll=true,modifyAll=false,delete=false',
         'Lead:read=true,edit=true,viewAll=true,modifyAll=false,delete=false',
+        // The revenue lift reads every opportunity (a sharing-limited sample would bias it silently), never edits one.
+        'Opportunity:read=true,edit=false,viewAll=true,modifyAll=false,delete=false',
       ]);
+      expect(perms.get('Opportunity.Amount')).to.deep.equal({ editable: 'false', readable: 'true' });
       // Nothing about Individual: this set must deploy where Data Protection and Privacy is off.
       expect([...perms.keys()].filter((f) => /Individual/.test(f))).to.deep.equal([]);
     });
@@ -394,8 +414,9 @@ describe('manifests/salesforce', () => {
           expect(fieldExists(object, api), `${name}: ${field}`).to.equal(true);
         }
       }
-      expect(fieldPerms('Social_Influence_Viewer').size).to.equal(OBJECTS.length * OUR_FIELDS.length);
-      expect(fieldPerms('Social_Influence_Integration').size).to.equal(OBJECTS.length * (OUR_FIELDS.length + 1));
+      // Viewers also read the opportunity's days to close; the integration reads the opportunity's amount.
+      expect(fieldPerms('Social_Influence_Viewer').size).to.equal(OBJECTS.length * OUR_FIELDS.length + 1);
+      expect(fieldPerms('Social_Influence_Integration').size).to.equal(OBJECTS.length * (OUR_FIELDS.length + 1) + 1);
     });
   });
 
@@ -422,7 +443,7 @@ describe('manifests/salesforce', () => {
       const joins = children(rt, 'join').flatMap((j) => texts(j, 'relationship'));
       const tableObject = new Map<string, string>([
         [base, base],
-        ...joins.map((r): [string, string] => [`${base}.${r}`, r === 'Contacts' ? 'Contact' : r]),
+        ...joins.map((r): [string, string] => [`${base}.${r}`, r.replace(/ies$/, 'y').replace(/s$/, '')]),
       ]);
       const columns = new Set<string>();
       for (const section of children(rt, 'sections')) {
@@ -442,9 +463,12 @@ describe('manifests/salesforce', () => {
       const reports = fs.readdirSync(reportsDir);
       expect(reports.sort()).to.deep.equal([
         'Contacts_by_Influence_Tier.report-meta.xml',
+        'Cycle_Time_by_Primary_Contact_Tier.report-meta.xml',
         'Leads_by_Influence_Tier.report-meta.xml',
+        'Pipeline_by_Primary_Contact_Tier.report-meta.xml',
         'Score_Distribution.report-meta.xml',
         'Top_Influencers_by_Account.report-meta.xml',
+        'Win_Rate_by_Primary_Contact_Tier.report-meta.xml',
       ]);
       for (const file of reports) {
         const report = root(`${DEFAULT}/reports/Social_Influence/${file}`);
@@ -465,15 +489,38 @@ describe('manifests/salesforce', () => {
       }
     });
 
-    it('the dashboard shows the three shipped reports', () => {
+    it("the opportunity reports count each opportunity once, by its primary contact, grouped by that contact's tier", () => {
+      for (const name of [
+        'Win_Rate_by_Primary_Contact_Tier',
+        'Pipeline_by_Primary_Contact_Tier',
+        'Cycle_Time_by_Primary_Contact_Tier',
+      ]) {
+        const report = root(`${DEFAULT}/reports/Social_Influence/${name}.report-meta.xml`);
+        const criteria = children(children(report, 'filter')[0], 'criteriaItems').map(
+          (c) => `${texts(c, 'column')[0]} ${texts(c, 'operator')[0]} ${texts(c, 'value')[0]}`,
+        );
+        expect(criteria, name).to.include('Opportunity.OpportunityContactRoles$IsPrimary equals 1');
+        expect(children(report, 'groupingsDown').flatMap((g) => texts(g, 'field'))[0], name).to.equal(
+          'Opportunity.OpportunityContactRoles$Contact.Influence_Tier__c',
+        );
+        expect(texts(report, 'description')[0], name).to.match(/Observational/);
+      }
+      const field = root(`${DEFAULT}/objects/Opportunity/fields/Influence_Days_To_Close__c.field-meta.xml`);
+      expect(texts(field, 'formula')).to.deep.equal(['IF(IsClosed, CloseDate - DATEVALUE(CreatedDate), NULL)']);
+    });
+
+    it('the dashboard shows the shipped reports', () => {
       const dashboard = root(`${DEFAULT}/dashboards/Social_Influence/Social_Influence_Overview.dashboard-meta.xml`);
       const reports = children(children(dashboard, 'dashboardGridLayout')[0], 'dashboardGridComponents')
         .flatMap((c) => children(c, 'dashboardComponent'))
         .flatMap((c) => texts(c, 'report'));
       expect(reports.sort()).to.deep.equal([
         'Social_Influence/Contacts_by_Influence_Tier',
+        'Social_Influence/Cycle_Time_by_Primary_Contact_Tier',
+        'Social_Influence/Pipeline_by_Primary_Contact_Tier',
         'Social_Influence/Score_Distribution',
         'Social_Influence/Top_Influencers_by_Account',
+        'Social_Influence/Win_Rate_by_Primary_Contact_Tier',
       ]);
       // Dynamic: each viewer sees the scores of the records they may see, not the deploying admin's view of the org
       // (profiling data with an opt-out). No running user is committed.

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 
 import type { InfluenceFields } from '../../src/crm/contract.ts';
+import type { Outcome } from '../../src/crm/outcomes.ts';
 import type { ProviderResult } from '../../src/providers/contract.ts';
 import type { NetworkMetrics } from '../../src/scoring/types.ts';
 import { MAX_RECORD_ATTEMPTS } from '../../src/store/codec.ts';
@@ -713,6 +714,77 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect((await log.take('c1', 10, since)).map((r) => r.recordId)).to.deep.equal(['kept']);
         await store.deleteConnection('c2');
         expect(await log.countWaiting('c2', since)).to.equal(0);
+      });
+    });
+
+    describe('deal outcomes and lift reports', () => {
+      const outcome = (id: string, contactIds: string[], isWon = false): Outcome => ({
+        id,
+        contactIds,
+        pipeline: null,
+        stage: isWon ? 'Closed Won' : 'Prospecting',
+        isClosed: isWon,
+        isWon,
+        amount: 1200.5,
+        createdAt: '2026-01-02T03:04:05.000Z',
+        closeDate: isWon ? '2026-02-01' : null,
+        modifiedAt: '2026-02-01T00:00:00.000Z',
+      });
+
+      it('upserts outcomes per deal with their checkpoint, per connection; clear forgets both', async () => {
+        const log = store.outcomes!;
+        expect(await log.checkpoint('c1')).to.equal(null);
+        await log.save('c1', [outcome('o1', ['r1']), outcome('o2', ['r2', 'r3'])], 'cp1');
+        // A deal read twice in one page (a re-windowed search) is kept once, as last read.
+        await log.save('c1', [outcome('o1', ['r1'], true), outcome('o1', ['r9'], true)], 'cp2');
+        await log.save('c2', [outcome('o1', ['x'])], 'other');
+        expect(await log.checkpoint('c1')).to.equal('cp2');
+        expect(await log.list('c1')).to.deep.equal([outcome('o1', ['r9'], true), outcome('o2', ['r2', 'r3'])]);
+        await log.clear('c1');
+        expect(await log.list('c1')).to.deep.equal([]);
+        expect(await log.checkpoint('c1')).to.equal(null);
+        expect(await log.list('c2')).to.have.length(1);
+        await store.deleteConnection('c2');
+        expect(await log.list('c2')).to.deep.equal([]);
+      });
+
+      it('lists the tier and score last written to each contact (none for a cleared one)', async () => {
+        await store.putSyncStates('c1', [
+          { recordId: 'r1', objectType: 'Contact', lastWritten: fields(81), writtenAt: null, fingerprint: null },
+          {
+            recordId: 'r2',
+            objectType: 'Contact',
+            lastWritten: { ...fields(0), score: null, tier: null },
+            writtenAt: null,
+            fingerprint: null,
+          },
+          { recordId: 'r3', objectType: 'Lead', lastWritten: null, writtenAt: null, fingerprint: null },
+        ]);
+        expect(await store.outcomes!.writtenTiers('c1')).to.deep.equal([
+          { recordId: 'r1', tier: fields(81).tier, score: 81 },
+          { recordId: 'r2', tier: null, score: null },
+          { recordId: 'r3', tier: null, score: null },
+        ]);
+      });
+
+      it('keeps one report per run and gives back the newest', async () => {
+        const log = store.outcomes!;
+        expect(await log.latestReport('c1')).to.equal(null);
+        await log.saveReport('c1', '2026-02-01T00:00:00.000Z', { n: 1 });
+        await log.saveReport('c1', '2026-02-02T00:00:00.000Z', { n: 2 });
+        await log.saveReport('c2', '2026-02-03T00:00:00.000Z', { n: 3 });
+        expect(await log.latestReport('c1')).to.deep.equal({
+          computedAt: '2026-02-02T00:00:00.000Z',
+          report: { n: 2 },
+        });
+      });
+
+      it('reports a corrupt outcome row naming it', async () => {
+        await store.outcomes!.save('c1', [outcome('o1', ['r1'])], 'cp');
+        await harness.query(`UPDATE deal_outcomes SET outcome = '{"id": 5}' WHERE deal_id = 'o1'`);
+        const error = await rejection(store.outcomes!.list('c1'));
+        expect(error).to.be.instanceOf(CorruptRowError);
+        expect(error.message).to.contain('deal_outcomes').and.contain('c1/o1');
       });
     });
 

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 
 import { HubSpotPortals } from '../../../connectors/hubspot/portals.ts';
+import { liftHeadline, liftTableText } from '../../lift/index.ts';
 import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
 import { startBlueskySandbox } from '../../sandbox/networks/bluesky.ts';
 import { startGitHubSandbox } from '../../sandbox/networks/github.ts';
@@ -23,6 +24,7 @@ import { SandboxOrg, startSalesforceSandbox } from '../../sandbox/salesforce/ind
 import { openStore } from '../../store/open.ts';
 import type { RunReport } from '../../store/run-report.ts';
 import { runSync } from '../../sync/engine.ts';
+import { refreshLift } from '../../sync/lift.ts';
 import type { CliContext } from '../context.ts';
 import { createCliLogger, loadCliConfig } from '../context.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
@@ -159,6 +161,11 @@ async function action(rawFlags: unknown): Promise<void> {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       process.stdout.write(
         `${describeRun(report)}\n  took ${seconds} s\n  ${efficiency(report, world.salesforce)}\n\n${tierSummary(world.salesforce)}\n`,
+      );
+      // The sandbox's opportunities carry a planted effect of latent influence on winning: the lift table finds it.
+      const lift = await refreshLift(connector, store.outcomes!, connectionId, { full: true });
+      process.stdout.write(
+        `\n${liftTableText(lift.report)}\n(${lift.read} opportunities read in ${lift.calls} API call${lift.calls === 1 ? '' : 's'})\n\n${liftHeadline(lift.report)}\n`,
       );
       if (!flags.ui) return;
       // A one-off admin password: the demo's store is thrown away when it ends.

@@ -26,6 +26,7 @@ import type { RunOutcome, RunRequest, SyncRuntime } from '../../server/runtime.t
 import type { Connection } from '../../store/contract.ts';
 import { runSync } from '../../sync/engine.ts';
 import { markAbandonedRunsOfIdleConnections } from '../../sync/lease.ts';
+import { liftAfterRun } from '../../sync/lift.ts';
 import { TierTasksSchema } from '../../sync/options.ts';
 import { describeIssues } from '../../zod-issues.ts';
 import type { CliContext } from '../context.ts';
@@ -121,6 +122,7 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
           ...(parsed.data.tierTasks !== undefined ? { tierTasks: parsed.data.tierTasks } : {}),
         },
       );
+      await liftAfterRun(connector, store, report, logger, config.CRM_INFLUENCE_BUDGET_FLOOR);
       return { report };
     },
   };

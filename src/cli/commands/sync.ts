@@ -7,6 +7,7 @@ import { OverwritePolicySchema } from '../../crm/policy.ts';
 import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
 import type { RunReport } from '../../store/run-report.ts';
 import { runSync, SyncAlreadyRunningError } from '../../sync/engine.ts';
+import { liftAfterRun } from '../../sync/lift.ts';
 import { TierTasksSchema } from '../../sync/options.ts';
 import { SyncScheduler } from '../../sync/scheduler.ts';
 import { describeIssues } from '../../zod-issues.ts';
@@ -91,7 +92,10 @@ async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
         ...(settings.data.overwritePolicy !== undefined ? { overwritePolicy: settings.data.overwritePolicy } : {}),
         ...(settings.data.tierTasks !== undefined ? { tierTasks: settings.data.tierTasks } : {}),
       },
-    ).then((report) => ({ report, connectionId }));
+    ).then(async (report) => {
+      await liftAfterRun(connector, store, report, logger, config.CRM_INFLUENCE_BUDGET_FLOOR);
+      return { report, connectionId };
+    });
 }
 
 async function runOnce(run: Awaited<ReturnType<typeof prepare>>, flags: SyncFlags): Promise<RunReport> {

@@ -16,6 +16,8 @@ export interface HubSpotPopulation {
     SandboxPerson,
     'firstName' | 'lastName' | 'email' | 'company' | 'title' | 'objectType' | 'handles' | 'optedOut' | 'createdAt'
   >;
+  /** What deal outcomes are planted on (../deals.ts); 0 for everyone when absent. */
+  latentInfluence?(index: number): number;
 }
 
 type Person = ReturnType<HubSpotPopulation['person']>;

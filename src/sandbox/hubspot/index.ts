@@ -2,10 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
+import type { DealWorldOptions, SandboxDeal } from '../deals.ts';
 import type { FaultSchedule } from '../faults.ts';
 import { FaultInjector } from '../faults.ts';
 import type { HubSpotPopulation } from './contacts.ts';
 import { ContactStore } from './contacts.ts';
+import { DealStore } from './deals.ts';
 import { RateLimits } from './limits.ts';
 import { ALL_SCOPES, TokenRegistry } from './oauth.ts';
 import { PropertyRegistry } from './properties.ts';
@@ -58,6 +60,11 @@ export interface HubSpotSandboxOptions {
   bareRateLimitBodies?: boolean;
   /** Sees every answer the portal sends (the contract test). */
   onResponse?: (response: SentResponse) => void;
+  /**
+   * Deals associated with contacts, and how a contact's latent influence sways winning (`effect`, log-odds per
+   * standard deviation; 0 = no relationship). Default: effect 0.8.
+   */
+  deals?: DealWorldOptions;
 }
 
 export interface HubSpotSandbox {
@@ -111,6 +118,10 @@ export interface HubSpotSandboxControl {
   value(id: string, property: string): string | null | undefined;
   /** Tasks associated with a contact, oldest first (tests). */
   tasksOf(contactId: string): { id: string; properties: Record<string, string> }[];
+  /** The generated deals, with the win probability each was drawn with. */
+  deals(): SandboxDeal[];
+  /** A person moves a deal: properties set, hs_lastmodifieddate bumped. */
+  editDeal(id: string, properties: Record<string, string | null>): void;
 }
 
 export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promise<HubSpotSandbox> {
@@ -159,8 +170,14 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
   let url = '';
   const tokenEndpointFaults: TokenEndpointFault[] = [];
   const tasks = new TaskStore(contacts);
+  const deals = new DealStore(
+    { size: options.population.size, latentInfluence: (i) => options.population.latentInfluence?.(i) ?? 0 },
+    options.deals ?? { effect: 0.8 },
+    Date.now(),
+  );
   const server = createHubSpotServer({
     tasks,
+    deals,
     tokenEndpointFaults,
     bareRateLimitBodies: options.bareRateLimitBodies ?? false,
     ...(options.onResponse === undefined ? {} : { onResponse: options.onResponse }),
@@ -263,6 +280,8 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
       return registry.present(property, contacts.stored(index, property));
     },
     tasksOf: (contactId) => tasks.ofContact(contactId).map(({ id, properties }) => ({ id, properties })),
+    deals: () => deals.all(),
+    editDeal: (id, properties) => deals.edit(id, properties, Date.now()),
   };
 
   return {

@@ -10,6 +10,7 @@ export const ALL_SCOPES = [
   'crm.objects.contacts.write',
   'crm.schemas.contacts.read',
   'crm.schemas.contacts.write',
+  'crm.objects.deals.read',
 ] as const;
 
 export interface TokenInfo {

@@ -10,6 +10,7 @@ import { describeIssues } from '../../zod-issues.ts';
 import type { FaultInjector } from '../faults.ts';
 import type { ContactStore } from './contacts.ts';
 import { DEFAULT_PROPERTIES } from './contacts.ts';
+import type { DealStore } from './deals.ts';
 import { hubspotError, HubSpotHttpError, rateLimitError, validationError } from './errors.ts';
 import type { RateLimits } from './limits.ts';
 import type { TokenInfo, TokenRegistry } from './oauth.ts';
@@ -47,6 +48,7 @@ export interface ServerParts {
   registry: PropertyRegistry;
   search: ContactSearch;
   tasks: TaskStore;
+  deals: DealStore;
   tokens: TokenRegistry;
   limits: RateLimits;
   faults: FaultInjector | undefined;
@@ -282,6 +284,29 @@ export function createHubSpotServer(parts: ServerParts): Server {
     const reply = parts.tasks.batchCreate(body, BATCH_LIMIT);
     counters.recordsWritten += count;
     return reply;
+  }
+
+  function dealsRoute(method: string, path: string, body: unknown, token: TokenInfo): Reply | undefined {
+    const read = () => requireScope(token, 'crm.objects.deals.read');
+    if (method === 'POST' && path === '/crm/v3/objects/deals/search') {
+      read();
+      const result = parts.deals.search(body, parts.baseUrl());
+      counters.recordsRead += result.results.length;
+      return { status: 200, body: { ...result } };
+    }
+    if (method === 'POST' && path === '/crm/v4/associations/deals/contacts/batch/read') {
+      read();
+      const count = Array.isArray((body as { inputs?: unknown } | undefined)?.inputs)
+        ? (body as { inputs: unknown[] }).inputs.length
+        : 0;
+      counters.largestBatch = Math.max(counters.largestBatch, count);
+      return { status: 200, body: parts.deals.associations(body) };
+    }
+    if (method === 'GET' && path === '/crm/v3/pipelines/deals') {
+      read();
+      return { status: 200, body: parts.deals.pipelines() };
+    }
+    return undefined;
   }
 
   function notFoundError(ids: string[]) {
@@ -538,7 +563,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
       const reply =
         objectsRoute(method, path, url, body, token) ??
         propertiesRoute(method, path, body, token) ??
-        tasksRoute(method, path, body, token);
+        tasksRoute(method, path, body, token) ??
+        dealsRoute(method, path, body, token);
       if (reply === undefined) throw hubspotError(404, 'OBJECT_NOT_FOUND', `No route for ${method} ${path}`);
       send(res, { ...reply, headers: { ...limitHeaders, ...reply.headers } });
     } catch (error) {

@@ -6,12 +6,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type { DealWorldOptions, SandboxDeal } from '../deals.ts';
 import type { FaultSchedule } from '../faults.ts';
 import { FaultInjector } from '../faults.ts';
 import { SandboxAuth } from './auth.ts';
 import { BulkJobs } from './bulk.ts';
 import type { ApiResponse } from './http.ts';
 import { apiError, json } from './http.ts';
+import type { OpportunityObject } from './opportunities.ts';
+import { OPPORTUNITY_OBJECTS, OpportunityTables } from './opportunities.ts';
 import type { PersonSource, Row } from './org.ts';
 import { INTEGRATION_USER_ID, ORG_ID, PERSON_USER_ID, SandboxOrg } from './org.ts';
 import type { StrictOrgOptions } from './profile.ts';
@@ -20,7 +23,7 @@ import type { PreparedQuery } from './query.ts';
 import { formatDatetime, QueryEngine, toApiValue } from './query.ts';
 import type { FieldDef, ObjectName } from './schema.ts';
 import { describeBody, OBJECT_NAMES } from './schema.ts';
-import { SoqlError } from './soql.ts';
+import { parseSoql, SoqlError } from './soql.ts';
 import type { SandboxTask } from './tasks.ts';
 import { TaskLedger } from './tasks.ts';
 import type { SaveInput } from './write.ts';
@@ -54,6 +57,11 @@ export interface SalesforceSandboxOptions {
    * a throwing trigger, duplicate rules, row locks, query timeouts. Default: the permissive org.
    */
   strict?: boolean | StrictOrgOptions;
+  /**
+   * Opportunities with primary contact roles, and how a contact's latent influence sways winning (`effect`, log-odds
+   * per standard deviation; 0 = no relationship). Default: effect 0.8.
+   */
+  deals?: DealWorldOptions;
 }
 
 export interface SalesforceCounters {
@@ -98,6 +106,10 @@ export interface SalesforceSandboxControl {
   record(id: string): Record<string, unknown> | undefined;
   /** Tasks whose Name (WhoId) is this contact or lead, oldest first. */
   tasksOf(id: string): SandboxTask[];
+  /** The deals behind the opportunities, with the win probability each was drawn with. */
+  deals(): SandboxDeal[];
+  /** A person edits an opportunity (StageName moves IsClosed/IsWon); its SystemModstamp moves. */
+  editOpportunity(id: string, fields: Record<string, unknown>): void;
   readonly faults: FaultInjector;
   readonly org: SandboxOrg;
 }
@@ -119,7 +131,9 @@ const COMPOSITE_COLLECTION_LIMIT = 5;
 const MAX_OPEN_LOCATORS = 20;
 
 interface Locator {
-  prepared: PreparedQuery;
+  prepared: PreparedQuery | null;
+  /** Opportunity queries: the records themselves (contacts are formatted lazily from `indices`). */
+  records?: Record<string, unknown>[];
   indices: number[];
   batchSize: number;
   version: string;
@@ -143,6 +157,14 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   });
   const org = new SandboxOrg(options.population, options.withCustomFields ?? true, Date.now(), profile);
   const engine = new QueryEngine(org);
+  const opportunities = new OpportunityTables(
+    { size: options.population.size, latentInfluence: (i) => options.population.latentInfluence?.(i) ?? 0 },
+    options.deals ?? { effect: 0.8 },
+    profile,
+    (i) => org.objectTypeOf(i) === 'Contact',
+    (i) => SandboxOrg.idOf('Contact', i),
+    Date.now(),
+  );
   const writer = new RecordWriter(org, faults);
   const tasks = new TaskLedger(org, () => hasUserPermission(profile, 'EditTask'));
   let currentVersion = LATEST_VERSION;
@@ -382,6 +404,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     count('query');
     let prepared: PreparedQuery;
     try {
+      const opportunityObject = opportunityQueryObject(soql);
+      if (opportunityObject !== undefined) return startOpportunityQuery(soql, opportunityObject, headers, version);
       prepared = engine.prepare(soql);
     } catch (err) {
       if (err instanceof SoqlError) return apiError(400, err.errorCode, err.message);
@@ -392,6 +416,37 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     const indices = engine.execute(prepared, all);
     if (prepared.query.select === 'count') return json(200, { totalSize: indices.length, done: true, records: [] });
     const locator: Locator = { prepared, indices, batchSize: batchSizeOf(headers) ?? QUERY_BATCH.default, version };
+    const id = `01gSB${String(++locatorSeq).padStart(10, '0')}`;
+    if (locators.size >= MAX_OPEN_LOCATORS) locators.delete(locators.keys().next().value!);
+    locators.set(id, locator);
+    return queryPage(id, locator, 0, version);
+  }
+
+  /** The opportunity object a query reads, or undefined for the contact objects. */
+  function opportunityQueryObject(soql: string): OpportunityObject | undefined {
+    const from = /\bfrom\s+(\w+)/i.exec(soql)?.[1]?.toLowerCase();
+    return OPPORTUNITY_OBJECTS.find((o) => o.toLowerCase() === from);
+  }
+
+  function startOpportunityQuery(
+    soql: string,
+    object: OpportunityObject,
+    headers: IncomingMessage['headers'],
+    version: string,
+  ): ApiResponse {
+    if (!opportunities.canRead(object))
+      throw new SoqlError(
+        'INVALID_TYPE',
+        `\n${soql}\nsObject type '${object}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`,
+      );
+    const records = opportunities.run(soql, parseSoql(soql), object, version);
+    const locator: Locator = {
+      prepared: null,
+      records,
+      indices: records.map((_, k) => k),
+      batchSize: batchSizeOf(headers) ?? QUERY_BATCH.default,
+      version,
+    };
     const id = `01gSB${String(++locatorSeq).padStart(10, '0')}`;
     if (locators.size >= MAX_OPEN_LOCATORS) locators.delete(locators.keys().next().value!);
     locators.set(id, locator);
@@ -416,7 +471,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     const end = Math.min(locator.indices.length, position + locator.batchSize);
     const records: Record<string, unknown>[] = [];
     for (let k = position; k < end; k++)
-      records.push(engine.formatRecord(locator.prepared, locator.indices[k]!, version));
+      records.push(locator.records?.[k] ?? engine.formatRecord(locator.prepared!, locator.indices[k]!, version));
     stats.recordsRead += records.length;
     const done = end >= locator.indices.length;
     if (done) locators.delete(id);
@@ -808,6 +863,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       return found ? apiRecord(found.object, found.row, LATEST_VERSION, undefined, org.fullSchemas) : undefined;
     },
     tasksOf: (id) => tasks.ofRecord(id),
+    deals: () => opportunities.allDeals(),
+    editOpportunity: (id, fields) => opportunities.edit(id, fields, org.nextWriteStamp()),
     faults,
     org,
   };

@@ -15,6 +15,8 @@ export type PersonLike = Pick<
 export interface PersonSource {
   readonly size: number;
   person(index: number): PersonLike;
+  /** What deal outcomes are planted on (../deals.ts); 0 for everyone when absent. */
+  latentInfluence?(index: number): number;
 }
 
 /** A record as stored: datetimes are epoch milliseconds, everything else as its JSON value. */

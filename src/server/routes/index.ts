@@ -5,6 +5,7 @@ import { connectionRunRoute } from './connection-run.ts';
 import { connectionsRoute } from './connections.ts';
 import { contactsRoute } from './contacts.ts';
 import { dashboardRoute } from './dashboard.ts';
+import { liftRoute } from './lift.ts';
 import type { Route } from './route.ts';
 import { runRoute } from './run.ts';
 import { runRetryRoute } from './run-retry.ts';
@@ -23,6 +24,7 @@ export const ROUTES: readonly Route[] = [
   runRoute,
   runRetryRoute,
   contactsRoute,
+  liftRoute,
   settingsRoute,
   settingsSubmitRoute,
 ];

@@ -11,7 +11,7 @@ import { startHubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
 import { createPopulation } from '../../../src/sandbox/population.ts';
 import { connectorFor, fields, readAll, readOptions } from '../../connectors/hubspot/helpers.ts';
 import type { Api } from './published-schemas.ts';
-import { SDK_MODELS, SdkSchemas, specResponseSchema } from './published-schemas.ts';
+import { SDK_MODELS, SdkSchemas, SPEC_FILES, specResponseSchema } from './published-schemas.ts';
 
 /** A published model: the API and the SDK's model name (the spec's schema is found from the route itself). */
 type Model = { api: Api; sdk: string };
@@ -69,7 +69,13 @@ function expected(r: SentResponse): Expected | undefined {
     ? 'properties'
     : path.startsWith('/crm/v3/objects/tasks/')
       ? 'tasks'
-      : 'contacts';
+      : path.startsWith('/crm/v3/objects/deals/')
+        ? 'deals'
+        : path.startsWith('/crm/v4/associations/')
+          ? 'associations'
+          : path.startsWith('/crm/v3/pipelines/')
+            ? 'pipelines'
+            : 'contacts';
   if (status >= 400) return model(api, 'ModelError');
   const routes: [string, RegExp, number, string][] = [
     ['GET', /^\/crm\/v3\/objects\/contacts$/, 200, 'CollectionResponseSimplePublicObjectWithAssociationsForwardPaging'],
@@ -84,6 +90,15 @@ function expected(r: SentResponse): Expected | undefined {
     ['POST', /^\/crm\/v3\/objects\/contacts\/batch\/(read|update)$/, 207, 'BatchResponseSimplePublicObjectWithErrors'],
     // 201 as the SDK's tasks BatchApi expects (the v3 spec file still says 200).
     ['POST', /^\/crm\/v3\/objects\/tasks\/batch\/create$/, 201, 'BatchResponseSimplePublicObject'],
+    // The lift analytics: deals search, their contacts (associations v4 batch read), the deal pipelines.
+    ['POST', /^\/crm\/v3\/objects\/deals\/search$/, 200, 'CollectionResponseWithTotalSimplePublicObjectForwardPaging'],
+    [
+      'POST',
+      /^\/crm\/v4\/associations\/deals\/contacts\/batch\/read$/,
+      200,
+      'BatchResponsePublicAssociationMultiWithLabel',
+    ],
+    ['GET', /^\/crm\/v3\/pipelines\/deals$/, 200, 'CollectionResponsePipelineNoPaging'],
     ['GET', /^\/crm\/v3\/properties\/contacts$/, 200, 'CollectionResponsePropertyNoPaging'],
     ['POST', /^\/crm\/v3\/properties\/contacts$/, 201, 'Property'],
     ['GET', /^\/crm\/v3\/properties\/contacts\/groups$/, 200, 'CollectionResponsePropertyGroupNoPaging'],
@@ -195,6 +210,10 @@ describe('HubSpot sandbox: every answer validates against the published schemas'
       [{ properties: {} }],
     ])
       await call('/crm/v3/objects/tasks/batch/create', { method: 'POST', body: JSON.stringify({ inputs }) });
+    // The lift analytics: every deal with its contacts and the pipelines' won/lost stages.
+    let deals = 0;
+    for await (const page of connector.readOutcomes(null)) deals += page.outcomes.length;
+    expect(deals).to.equal(sandbox.control.deals().length);
     // SECONDLY: two searches in the same second at 2/s, then a third.
     await Promise.all([1, 2, 3].map(() => call('/crm/v3/objects/contacts/search', { method: 'POST', body: '{}' })));
     await call('/crm/v3/objects/contacts', {}, 'pat-na1-not-a-token');
@@ -273,7 +292,7 @@ describe('HubSpot sandbox: every answer validates against the published schemas'
           ? [{ source: 'documented exception', schema: EXCEPTIONS[want] }]
           : [
               { source: `SDK ${want.sdk}`, schema: sdk[want.api].schema(want.sdk) },
-              ...(specRoot === undefined
+              ...(specRoot === undefined || SPEC_FILES[want.api] === undefined
                 ? []
                 : [
                     {
@@ -305,7 +324,9 @@ describe('HubSpot sandbox: every answer validates against the published schemas'
       'AccessTokenResponse 200',
       'BatchResponseSimplePublicObject 200',
       'BatchResponseSimplePublicObject 201',
+      'BatchResponsePublicAssociationMultiWithLabel 200',
       'BatchResponseSimplePublicObjectWithErrors 207',
+      'CollectionResponsePipelineNoPaging 200',
       'CollectionResponsePropertyGroupNoPaging 200',
       'CollectionResponsePropertyNoPaging 200',
       'CollectionResponseSimplePublicObjectWithAssociationsForwardPaging 200',

@@ -16,6 +16,9 @@ export const SDK_MODELS = {
   properties: path.resolve(CODEGEN, '../../properties/models'),
   oauth: path.resolve(CODEGEN, '../../../oauth/models'),
   tasks: path.resolve(CODEGEN, '../../objects/tasks/models'),
+  deals: path.resolve(CODEGEN, '../../deals/models'),
+  associations: path.resolve(CODEGEN, '../../associations/v4/models'),
+  pipelines: path.resolve(CODEGEN, '../../pipelines/models'),
 } as const;
 export type Api = keyof typeof SDK_MODELS;
 
@@ -84,8 +87,12 @@ export class SdkSchemas {
   }
 }
 
-/** The published OpenAPI specs of the APIs the sandbox emulates, by API, from a local checkout of HubSpot/HubSpot-public-api-spec-collection. */
-export const SPEC_FILES: Record<Api, string> = {
+/**
+ * The published OpenAPI specs of the APIs the sandbox emulates, by API, from a local checkout of HubSpot/HubSpot-public-api-spec-collection. The
+ * deals, associations and pipelines answers (the lift analytics) are held to the SDK's models only: their spec files'
+ * paths in the collection are not recorded here yet.
+ */
+export const SPEC_FILES: Partial<Record<Api, string>> = {
   contacts: 'PublicApiSpecs/CRM/Contacts/Rollouts/424/v3/contacts.json',
   properties: 'PublicApiSpecs/CRM/Properties/Rollouts/145899/v3/properties.json',
   oauth: 'PublicApiSpecs/Auth/Oauth/Rollouts/279897/v3/oauth.json',
@@ -120,7 +127,9 @@ export function specResponseSchema(
   route: string,
   status: number,
 ): Schema | undefined {
-  const file = path.join(specRoot, api === 'oauth' && route.startsWith('/oauth/v1/') ? OAUTH_V1_SPEC : SPEC_FILES[api]);
+  const specFile = api === 'oauth' && route.startsWith('/oauth/v1/') ? OAUTH_V1_SPEC : SPEC_FILES[api];
+  if (specFile === undefined) return undefined;
+  const file = path.join(specRoot, specFile);
   let spec = specs.get(file);
   if (spec === undefined) {
     spec = JSON.parse(fs.readFileSync(file, 'utf8').replaceAll('#/components/schemas/', '#/definitions/')) as OpenApi;

@@ -5,6 +5,7 @@ import { redact } from '../log.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
 import { register as registerFields } from './commands/fields.ts';
+import { register as registerImport } from './commands/import.ts';
 import { register as registerRuns } from './commands/runs.ts';
 import { register as registerSandbox } from './commands/sandbox.ts';
 import { register as registerScore } from './commands/score.ts';
@@ -12,7 +13,7 @@ import { register as registerServe } from './commands/serve.ts';
 import { register as registerSync } from './commands/sync.ts';
 import { CliError } from './errors.ts';
 
-export const COMMANDS = ['demo', 'sync', 'serve', 'score', 'doctor', 'fields', 'runs', 'sandbox'] as const;
+export const COMMANDS = ['demo', 'sync', 'serve', 'score', 'import', 'doctor', 'fields', 'runs', 'sandbox'] as const;
 
 export function buildProgram(): Command {
   const program = new Command('crm-influence')
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     registerSync,
     registerServe,
     registerScore,
+    registerImport,
     registerDoctor,
     registerFields,
     registerRuns,

@@ -18,6 +18,11 @@ export interface ProviderAdapter {
   readonly network: Network;
   /** Most handles one `fetchProfiles` call should be given (the network's batch endpoint size). */
   readonly maxBatch: number;
+  /**
+   * Answers from this machine's own data (imported counts): the engine neither caches them nor trusts them as fresh,
+   * judging each by its `fetchedAt` instead.
+   */
+  readonly local?: true;
   /** One result per input handle, keyed by the handle exactly as given. */
   fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>>;
   /**

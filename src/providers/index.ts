@@ -2,7 +2,16 @@
 export { BlueskyAdapter } from './bluesky.ts';
 export { ProviderUnusableError } from './common.ts';
 export type { ProviderAdapter, ProviderResult, ProviderStatus } from './contract.ts';
-export { type CsvImport, CsvImportAdapter, type CsvProblem, loadCsvImport, parseCsv } from './csv-import.ts';
+export {
+  type CsvImport,
+  type CsvProblem,
+  type ImportedCounts,
+  ImportedCountsAdapter,
+  ImportedCountsSchema,
+  loadCsvImport,
+  MAX_IMPORTED_COUNT,
+  parseCsv,
+} from './csv-import.ts';
 export { GitHubAdapter } from './github.ts';
 export { type DiscoveryResult, GravatarDiscovery, gravatarHash } from './gravatar.ts';
 export { MastodonAdapter } from './mastodon.ts';
@@ -10,6 +19,7 @@ export {
   createDiscovery,
   createProviders,
   describeProviders,
+  type ImportedNetwork,
   type ProviderBuildOptions,
   type ProviderConfig,
   type ProviderDescription,

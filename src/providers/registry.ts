@@ -47,8 +47,19 @@ function days(seconds: number): string {
   return `${Math.round(seconds / 86_400)} days`;
 }
 
-export function describeProviders(config: ProviderConfig): ProviderDescription[] {
+/** What the store holds of one network's imported counts (see `crm-influence import`). */
+export interface ImportedNetwork {
+  network: Network;
+  accounts: number;
+  newestAsOf: string;
+}
+
+export function describeProviders(
+  config: ProviderConfig,
+  imported: readonly ImportedNetwork[] = [],
+): ProviderDescription[] {
   const xOn = config.X_ENABLED && Boolean(config.X_BEARER_TOKEN);
+  const linkedin = imported.find((i) => i.network === 'linkedin');
   return [
     xOn
       ? {
@@ -96,13 +107,20 @@ export function describeProviders(config: ProviderConfig): ProviderDescription[]
           detail: 'off: needs an API key',
           howToEnable: 'set YOUTUBE_API_KEY=<key of a Google Cloud project with the YouTube Data API v3 enabled>',
         },
-    {
-      network: 'linkedin',
-      enabled: false,
-      detail: "LinkedIn has no API for other members' follower counts",
-      howToEnable:
-        'import counts from CSV (columns: network,handle,followers,following,posts,as_of,source; see src/providers/csv-import.ts)',
-    },
+    linkedin !== undefined
+      ? {
+          network: 'linkedin',
+          enabled: true,
+          detail: `imported counts: ${linkedin.accounts} accounts, the newest as of ${linkedin.newestAsOf.slice(0, 10)}`,
+          howToEnable: 'import newer counts with `crm-influence import --file counts.csv`',
+        }
+      : {
+          network: 'linkedin',
+          enabled: false,
+          detail: "LinkedIn has no API for other members' follower counts",
+          howToEnable:
+            'import counts from CSV: `crm-influence import --file counts.csv` (columns: `crm-influence import --help`)',
+        },
     config.GRAVATAR_API_KEY
       ? {
           network: 'gravatar',
@@ -118,7 +136,7 @@ export function describeProviders(config: ProviderConfig): ProviderDescription[]
   ];
 }
 
-/** The enabled network adapters (not Gravatar discovery or CSV import: see createDiscovery / loadCsvImport). */
+/** The enabled network adapters (not Gravatar discovery or imported counts: see createDiscovery, sync/imported-counts.ts). */
 export function createProviders(config: ProviderConfig, options: ProviderBuildOptions = {}): ProviderAdapter[] {
   const common = (network: Network) => ({
     postSample: options.postSample?.[network],

@@ -334,6 +334,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tier_rises_waiting ON tier_rises (connection_id, state, rose_at);
     `,
   },
+  {
+    version: 8,
+    name: 'providers: counts imported from CSV (LinkedIn and other networks without an open API)',
+    sql: `
+      CREATE TABLE imported_counts (
+        network TEXT NOT NULL,
+        handle TEXT NOT NULL,        -- normalised as identity resolution makes it
+        followers BIGINT NOT NULL,
+        following BIGINT NOT NULL,
+        posts BIGINT NOT NULL,
+        as_of TEXT NOT NULL,         -- when the numbers were read (the file's as_of)
+        source TEXT NOT NULL,        -- self_reported | export | manual
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (network, handle)
+      );
+    `,
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

@@ -94,7 +94,7 @@ export type RunReport = z.infer<typeof RunReportSchema>;
 export const READ_ALL_WORDS: Record<NonNullable<RunReport['readAll']>, string> = {
   'first-run': 'every contact (the first run of this connection)',
   'scoring-changed':
-    'every contact, each re-scored once: the model, how fields are written or the scoring settings changed since the last run',
+    'every contact, each re-scored once: the model, how fields are written, the scoring settings or the imported counts changed since the last run',
   requested: 'every contact (a full run was asked for)',
 };
 

@@ -281,6 +281,34 @@ describe('admin UI in headless Chromium', function () {
     await shot('settings-saved');
   });
 
+  it('imports LinkedIn counts from a CSV file on the Settings page, naming each bad row by line and column', async () => {
+    const sf = (await store.listConnections()).find((c) => c.crm === 'salesforce')!;
+    await page.goto(`${base}/settings?connection=${encodeURIComponent(sf.id)}`);
+    expect(await page.locator('[data-imported="none"]').textContent()).to.include('No counts imported yet');
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'linkedin.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        [
+          'handle,followers,connections,as_of',
+          'https://www.linkedin.com/in/ada-lovelace,5400,500,2026-06-01',
+          'https://www.linkedin.com/in/grace-hopper,lots,,2026-06-01',
+          'https://www.linkedin.com/in/alan-turing,900,,June',
+        ].join('\n'),
+      ),
+    });
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.locator('.import-result').waitFor();
+    await shot('settings-import');
+    expect(await page.getByRole('status').textContent()).to.include('Imported 1 account; 2 bad rows were not stored');
+    expect(await page.locator('.import-problems li').allTextContents()).to.deep.equal([
+      'line 3, followers: followers must be a whole number',
+      'line 4, as_of: as_of must be a date like 2026-06-01 or 2026-06-01T09:00:00Z',
+    ]);
+    await page.getByRole('link', { name: 'Back to Settings' }).click();
+    expect(await page.locator('table[data-imported] tbody').textContent()).to.match(/LinkedIn\s*1\s*2026-06-01/);
+  });
+
   it('kept to the CSP (no inline script or style was needed) and logged no secret', () => {
     expect(cspViolations).to.deep.equal([]);
     const tokens = salesforce.control.refreshTokens();

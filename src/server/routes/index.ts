@@ -11,6 +11,7 @@ import { runRetryRoute } from './run-retry.ts';
 import { runsRoute } from './runs.ts';
 import { sessionRoute } from './session.ts';
 import { settingsRoute } from './settings.ts';
+import { settingsImportRoute } from './settings-import.ts';
 import { settingsSubmitRoute } from './settings-submit.ts';
 
 export const ROUTES: readonly Route[] = [
@@ -25,4 +26,5 @@ export const ROUTES: readonly Route[] = [
   contactsRoute,
   settingsRoute,
   settingsSubmitRoute,
+  settingsImportRoute,
 ];

@@ -20,6 +20,7 @@ import {
   encodeCacheEntry,
   encodeCredentials,
   isoUtc,
+  listColumns,
   MAX_RECORD_ATTEMPTS,
   normalizeEmail,
   percentileBucket,
@@ -285,6 +286,7 @@ export class SqliteStore implements Store {
       if (states.length === 0) return;
       this.#transaction(() => {
         for (const s of lastPerKey(states, (x) => x.recordId)) {
+          const l = listColumns(s);
           this.#run(
             SQL.putSyncState,
             connectionId,
@@ -295,6 +297,15 @@ export class SqliteStore implements Store {
             s.fingerprint,
             percentileBucket(s.lastWritten),
             normalizeEmail(s.email),
+            l.name,
+            l.listScore,
+            l.tier,
+            l.confidence,
+            l.trend,
+            l.scoredAt,
+            l.tierSince,
+            l.reasonCodes,
+            l.networks,
           );
         }
       });

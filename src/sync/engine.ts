@@ -997,6 +997,7 @@ class SyncRun {
             writtenAt: w.state?.writtenAt ?? null,
             fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
             email: w.optedOut ? null : (w.contact.email ?? null),
+            name: w.optedOut ? null : (w.contact.name ?? null),
           });
         }
         return;
@@ -1011,6 +1012,7 @@ class SyncRun {
         writtenAt: nowIso,
         fingerprint: reusableFingerprint(w),
         email: w.optedOut ? null : (w.contact.email ?? null),
+        name: w.optedOut ? null : (w.contact.name ?? null),
       });
       if (w.optedOut) return;
       if (this.options.tierTasks.enabled) {
@@ -1062,6 +1064,7 @@ class SyncRun {
           writtenAt: w.state?.writtenAt ?? null,
           fingerprint,
           email: w.contact.email ?? null,
+          name: w.contact.name ?? null,
         });
       }
     }

@@ -247,6 +247,29 @@ describe('admin UI in headless Chromium', function () {
     await shot('contact');
   });
 
+  it("lists a tier's contacts of a connection, newest in their tier first, each linked to its CRM record", async () => {
+    const sf = (await store.listConnections()).find((c) => c.crm === 'salesforce')!;
+    await page.goto(`${base}/contacts?connection=${encodeURIComponent(sf.id)}`);
+    // The highest-scored contact's tier (this small sandbox may have no A).
+    const tier = (await page.locator('table.contact-list tbody .tier').first().textContent())!;
+    await page.getByLabel('Tier').selectOption(tier);
+    await page.getByLabel('Sort').selectOption('tier_since');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL((url) => url.searchParams.get('tier') === tier);
+    await shot('contacts-list');
+    const tiers = await page.locator('table.contact-list tbody .tier').allTextContents();
+    expect(tiers.length).to.be.greaterThan(0);
+    expect(new Set(tiers)).to.deep.equal(new Set([tier]));
+    const crmLink = await page.locator('table.contact-list tbody a[target="_blank"]').first().getAttribute('href');
+    expect(crmLink).to.match(/^https:\/\/[^/]+\/lightning\/r\/(Contact|Lead)\/[^/]+\/view$/);
+    expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href'))
+      .to.include(`tier=${tier}`)
+      .and.include('format=csv');
+    // A name opens that contact's page.
+    await page.locator('table.contact-list tbody td a').first().click();
+    await page.locator('article.contact').waitFor();
+  });
+
   it('previews a changed tier threshold as a dry run before saving, then saves it', async () => {
     const sf = (await store.listConnections()).find((c) => c.crm === 'salesforce')!;
     const writesBefore = salesforce.counters.recordsWritten;

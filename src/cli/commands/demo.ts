@@ -84,10 +84,11 @@ function tierSummary(salesforce: SalesforceSandbox): string {
   const counts = new Map<string, number>();
   for (let index = 0; index < org.size; index++) {
     const record = salesforce.control.record(SandboxOrg.idOf(org.objectTypeOf(index), index));
-    const tier = typeof record?.Influence_Tier__c === 'string' ? record.Influence_Tier__c : '(empty)';
+    // Cleared fields: the contact opted out of profiling.
+    const tier = typeof record?.Influence_Tier__c === 'string' ? record.Influence_Tier__c : 'Opted out';
     counts.set(tier, (counts.get(tier) ?? 0) + 1);
   }
-  const order = ['A', 'B', 'C', 'D', 'Unscored', '(empty)'];
+  const order = ['A', 'B', 'C', 'D', 'Unscored', 'Opted out'];
   const rows = order
     .filter((tier) => counts.has(tier))
     .map((tier) => {

@@ -1,10 +1,22 @@
 // ARCHITECTURE.md "rooms depend downwards only", checked on every relative import of src/ and connectors/: a new upward
 // or sideways import fails here, naming the file and the rule, instead of drifting unnoticed.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { expect } from 'chai';
+
+import { loadConfig, VARIABLES } from '../src/config.ts';
+import { handleFor, parseProfileUrl, resolveIdentities } from '../src/identity/index.ts';
+import {
+  createProviders,
+  describeProviders,
+  NETWORK_DESCRIPTORS,
+  NETWORK_LIST,
+  PROVIDER_TTL_SECONDS,
+} from '../src/providers/index.ts';
+import { NETWORK_SERVERS, type NetworkServerName, startSandbox } from '../src/sandbox/index.ts';
+import { NETWORKS } from '../src/scoring/types.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -75,9 +87,75 @@ describe('architecture: rooms depend downwards only (ARCHITECTURE.md)', () => {
     expect(wrong, 'pass what the lower room needs in from the composition root (src/cli) instead').to.deep.equal([]);
   });
 
-  it('the scoring model and the sandbox import nothing of the rest of the product', () => {
+  it('the scoring model and the sandbox import nothing of the rest of the product (the sandbox: its zod errors worded alike)', () => {
     expect(
-      all.filter((i) => i.fromRoom === 'scoring' || i.fromRoom === 'sandbox').map((i) => `${i.from} → ${i.toRoom}`),
+      all
+        .filter((i) => i.fromRoom === 'scoring' || (i.fromRoom === 'sandbox' && i.toRoom !== 'zod-issues'))
+        .map((i) => `${i.from} → ${i.toRoom}`),
     ).to.deep.equal([]);
+  });
+});
+
+describe('architecture: every network descriptor is wired (ARCHITECTURE.md, "Where to add a network")', () => {
+  it('one descriptor per network of the model, keyed by its own name, with a cache lifetime', () => {
+    expect(Object.keys(NETWORK_DESCRIPTORS)).to.have.members([...NETWORKS]);
+    expect(NETWORK_LIST.map((d) => d.network)).to.deep.equal([...NETWORKS]);
+    for (const [key, descriptor] of Object.entries(NETWORK_DESCRIPTORS)) {
+      expect(descriptor.network, key).to.equal(key);
+      expect(PROVIDER_TTL_SECONDS[descriptor.network], key).to.equal(descriptor.cacheTtlSeconds).and.be.above(0);
+    }
+  });
+
+  it("each network's configuration variables are the rows of src/config.ts named after it, and only its own", () => {
+    const claimed = NETWORK_LIST.flatMap((d) => d.variables);
+    expect(new Set(claimed).size, 'a variable named by two descriptors').to.equal(claimed.length);
+    for (const descriptor of NETWORK_LIST) {
+      const prefix = `${descriptor.network.toUpperCase()}_`;
+      const rows = Object.keys(VARIABLES).filter((name) => name.startsWith(prefix));
+      expect([...descriptor.variables], descriptor.network).to.have.members(rows);
+    }
+  });
+
+  it('src/identity reads each network from its handle and its profile URL alike', () => {
+    for (const { network, example } of NETWORK_LIST) {
+      const byHandle = handleFor(network, example.handle);
+      expect(byHandle, `${network} handle ${example.handle}`).to.deep.equal({ ok: true, handle: example.handle });
+      expect(parseProfileUrl(example.profileUrl), example.profileUrl).to.deep.equal({
+        ok: true,
+        network,
+        handle: example.handle,
+      });
+      expect(resolveIdentities({ handles: [{ field: 'Social__c', network: 'any', value: example.profileUrl }] }))
+        .to.have.property('identities')
+        .that.deep.equals([{ network, handle: example.handle, provenance: 'crm-field', sourceField: 'Social__c' }]);
+    }
+  });
+
+  it('each network with an API has its sandbox twin, which sets its variables, and `doctor` describes it', async function () {
+    this.timeout(30_000);
+    const twinned = NETWORK_LIST.filter((d) => d.sandboxTwin !== null);
+    expect(twinned.map((d) => d.network)).to.include.members(['x', 'github', 'mastodon', 'bluesky', 'youtube']);
+    for (const { network, sandboxTwin } of twinned) {
+      expect(existsSync(path.join(ROOT, sandboxTwin!)), `${network}: ${sandboxTwin}`).to.equal(true);
+      expect(NETWORK_SERVERS, network).to.include(network);
+    }
+    const sandbox = await startSandbox({
+      contacts: 10,
+      seed: 'architecture',
+      only: twinned.map((d) => d.network as NetworkServerName),
+    });
+    try {
+      for (const { network, variables } of twinned) {
+        expect(Object.keys(sandbox.env), network).to.include.members([...variables]);
+      }
+      const config = loadConfig(sandbox.env);
+      expect(createProviders(config).map((adapter) => adapter.network)).to.deep.equal(twinned.map((d) => d.network));
+      const described = describeProviders(config);
+      for (const { network } of NETWORK_LIST) {
+        expect(described.find((d) => d.network === network)?.detail, network).to.be.a('string').that.is.not.empty;
+      }
+    } finally {
+      await sandbox.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Every HubSpot call the connector makes goes through `call`: the portal's limiter first, then the real
 // @hubspot/api-client, then HubSpot's answers handled once: 429 waits (TEN_SECONDLY_ROLLING, SECONDLY), DAILY stops
 // the run, 401 refreshes OAuth once, 5xx and dropped connections back off. The client's own limiter and retry stay
-// off (crm-apis.md §2.1): its retry waits a fixed 10 s per TEN_SECONDLY_ROLLING attempt, counts attempts not
+// off (README.md here): its retry waits a fixed 10 s per TEN_SECONDLY_ROLLING attempt, counts attempts not
 // retries, and its decorators are process-wide, so another Client in this process could otherwise change ours.
 import { Client } from '@hubspot/api-client';
 
@@ -16,13 +16,15 @@ export type CallKind = 'read' | 'write' | 'other';
 /** A HubSpot answer the connector does not handle itself (4xx other than 401/429). */
 export class HubSpotApiError extends Error {
   override readonly name = 'HubSpotApiError';
-  constructor(
-    readonly status: number,
-    readonly category: string | undefined,
-    readonly hubspotMessage: string,
-    what: string,
-  ) {
+  readonly status: number;
+  readonly category: string | undefined;
+  readonly hubspotMessage: string;
+
+  constructor(status: number, category: string | undefined, hubspotMessage: string, what: string) {
     super(`HubSpot ${what} failed: HTTP ${status}${category === undefined ? '' : ` ${category}`}: ${hubspotMessage}`);
+    this.status = status;
+    this.category = category;
+    this.hubspotMessage = hubspotMessage;
   }
 }
 
@@ -86,7 +88,10 @@ export class HubSpotApi {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly maxAttempts: number;
 
-  constructor(private readonly options: HubSpotApiOptions) {
+  private readonly options: HubSpotApiOptions;
+
+  constructor(options: HubSpotApiOptions) {
+    this.options = options;
     this.sleep = options.sleep ?? defaultSleep;
     this.maxAttempts = options.maxAttempts ?? 8;
     const client = new Client({

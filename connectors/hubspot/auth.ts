@@ -1,10 +1,11 @@
 // Access tokens for one portal: a private-app token as given, or public-app OAuth tokens refreshed ahead of
 // `expires_in` through the v3 token endpoint, one refresh at a time per portal, keeping a rotated refresh token
-// and handing every new pair to the caller to persist (crm-apis.md §2.5). Only a dead grant (BAD_REFRESH_TOKEN,
+// and handing every new pair to the caller to persist (README.md here, "Authentication"). Only a dead grant (BAD_REFRESH_TOKEN,
 // invalid_grant) disconnects the portal; a 429 or an outage at the token endpoint fails this run and no more.
 import { z } from 'zod';
 
 import { NeedsReauthError, SetupError } from '../../src/crm/errors.ts';
+import { describeIssues } from '../../src/zod-issues.ts';
 
 export const OAuthTokensSchema = z.object({
   accessToken: z.string().min(1).optional(),
@@ -43,7 +44,11 @@ export interface TokenSource {
 
 export class PrivateAppToken implements TokenSource {
   readonly kind = 'private';
-  constructor(private readonly token: string) {}
+  private readonly token: string;
+
+  constructor(token: string) {
+    this.token = token;
+  }
   current(): Promise<string> {
     return Promise.resolve(this.token);
   }
@@ -116,14 +121,25 @@ export class OAuthTokenSource implements TokenSource {
   readonly kind = 'oauth';
   private readonly state: PortalTokens;
 
+  private readonly config: Extract<AuthConfig, { kind: 'oauth' }>;
+  private readonly baseUrl: string;
+  private readonly onTokens: ((tokens: OAuthTokens) => Promise<void> | void) | undefined;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(
     state: PortalTokens,
-    private readonly config: Extract<AuthConfig, { kind: 'oauth' }>,
-    private readonly baseUrl: string,
-    private readonly onTokens: ((tokens: OAuthTokens) => Promise<void> | void) | undefined,
-    private readonly now: () => number = Date.now,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    config: Extract<AuthConfig, { kind: 'oauth' }>,
+    baseUrl: string,
+    onTokens: ((tokens: OAuthTokens) => Promise<void> | void) | undefined,
+    now: () => number = Date.now,
+    sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {
+    this.config = config;
+    this.baseUrl = baseUrl;
+    this.onTokens = onTokens;
+    this.now = now;
+    this.sleep = sleep;
     if (config.refreshToken !== state.refreshToken && !state.retired.has(config.refreshToken)) {
       // Neither ours nor one we rotated away from: the portal was reconnected, so its new grant wins.
       Object.assign(state, {
@@ -246,9 +262,7 @@ export class OAuthTokenSource implements TokenSource {
     }
     const parsed = TokenResponseSchema.safeParse(json);
     if (!parsed.success)
-      throw new Error(
-        `HubSpot token endpoint returned an unexpected body: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
-      );
+      throw new Error(`HubSpot token endpoint returned an unexpected body: ${describeIssues(parsed.error)}`);
     const ttlMs = parsed.data.expires_in * 1000;
     const next: OAuthTokens = {
       accessToken: parsed.data.access_token,

@@ -16,6 +16,7 @@ import type {
   WriteResult,
 } from '../../src/crm/contract.ts';
 import type { Tier } from '../../src/scoring/types.ts';
+import { describeIssues } from '../../src/zod-issues.ts';
 import { HubSpotApi } from './api.ts';
 import type { OAuthTokens, TokenSource } from './auth.ts';
 import { AuthSchema, OAuthTokenSource, PrivateAppToken } from './auth.ts';
@@ -73,9 +74,7 @@ export class HubSpotConnector implements CrmConnector {
   constructor(options: HubSpotConnectorOptions, hooks: HubSpotConnectorHooks = {}) {
     const parsed = HubSpotConnectorOptionsSchema.safeParse(options);
     if (!parsed.success) {
-      throw new Error(
-        `invalid HubSpot connector options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
+      throw new Error(`invalid HubSpot connector options: ${describeIssues(parsed.error)}`);
     }
     this.options = parsed.data;
     this.now = hooks.now ?? Date.now;

@@ -70,11 +70,16 @@ export class PortalLimiter {
   /** Time spent waiting for a slot (ms), for the run's figures. */
   waitedMs = 0;
 
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(
     settings: Partial<LimiterSettings> = {},
-    private readonly now: () => number = Date.now,
-    private readonly sleep: (ms: number) => Promise<void> = defaultSleep,
+    now: () => number = Date.now,
+    sleep: (ms: number) => Promise<void> = defaultSleep,
   ) {
+    this.now = now;
+    this.sleep = sleep;
     this.settings = { ...DEFAULT_LIMITER_SETTINGS, ...settings };
   }
 

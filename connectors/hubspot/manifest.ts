@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 
 import { z } from 'zod';
 
+import { describeIssues } from '../../src/zod-issues.ts';
+
 const OptionSchema = z.object({
   label: z.string(),
   value: z.string(),
@@ -43,9 +45,7 @@ export function loadPropertyManifest(path: string | URL = DEFAULT_MANIFEST_PATH)
   }
   const parsed = PropertyManifestSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(
-      `the HubSpot property manifest ${String(path)} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`the HubSpot property manifest ${String(path)} is invalid: ${describeIssues(parsed.error)}`);
   }
   return parsed.data;
 }

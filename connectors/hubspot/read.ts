@@ -155,7 +155,7 @@ export async function* readContacts(
   const request = (lastId: string | null) => {
     const keyset = lastId === null ? [] : [filter('hs_object_id', 'GT', lastId)];
     return {
-      // 5 groups and 19 filters: within HubSpot's 5 groups, 10 per group, 25 in all (crm-apis.md §2.2).
+      // 5 groups and 19 filters: within HubSpot's 5 groups, 10 per group, 25 in all (developers.hubspot.com/docs/api/crm/search).
       filterGroups: [
         // changed in the window
         { filters: [filter('lastmodifieddate', 'GT', String(since)), inWindow, ...keyset] },

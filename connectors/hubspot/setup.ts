@@ -6,6 +6,7 @@ import type { FieldCheck, InfluenceFieldName, SetupReport } from '../../src/crm/
 import { INFLUENCE_FIELD_NAMES } from '../../src/crm/contract.ts';
 import type { Tier } from '../../src/scoring/types.ts';
 import { TierSchema } from '../../src/scoring/types.ts';
+import { describeIssues } from '../../src/zod-issues.ts';
 import type { HubSpotApi } from './api.ts';
 import { HubSpotApiError } from './api.ts';
 import type { PropertyDefinition, PropertyManifest } from './manifest.ts';
@@ -185,7 +186,7 @@ export async function applyTierLabels(api: HubSpotApi, labels: Readonly<Record<T
   );
   if (!read.success)
     throw new Error(
-      `HubSpot contact property "${name}" has no readable options (${read.error.issues[0]?.message ?? 'unexpected shape'}); ${INSTALL_FIX}`,
+      `HubSpot contact property "${name}" has no readable options (${describeIssues(read.error)}); ${INSTALL_FIX}`,
     );
   const options = read.data.options.map((option) => {
     const label = TierSchema.safeParse(option.value).success ? labels[option.value as Tier] : option.label;

@@ -20,6 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 
 import type { GoneRecord } from '../../src/crm/contract.ts';
+import { describeIssues } from '../../src/zod-issues.ts';
 import { DEFAULT_HANDLE_PROPERTIES } from './mapping.ts';
 
 export const MAX_WEBHOOK_AGE_MS = 5 * 60_000;
@@ -200,7 +201,11 @@ export function webhookActions(
 /** Keys remembered for a while, oldest dropped first when full (a bound on memory under a flood). */
 class RecentKeys {
   private readonly expiry = new Map<string, number>();
-  constructor(private readonly maxSize: number) {}
+  private readonly maxSize: number;
+
+  constructor(maxSize: number) {
+    this.maxSize = maxSize;
+  }
 
   has(key: string, now: number): boolean {
     const until = this.expiry.get(key);
@@ -319,10 +324,7 @@ export function createHubSpotWebhookHandler(
     const parsed = WebhookBodySchema.safeParse(json);
     if (!parsed.success) {
       reply(res, 400, {
-        error: `webhook body is not a HubSpot event array: ${parsed.error.issues
-          .slice(0, 3)
-          .map((i) => `${i.path.join('.')}: ${i.message}`)
-          .join('; ')}`,
+        error: `webhook body is not a HubSpot event array: ${describeIssues(parsed.error, { limit: 3 })}`,
       });
       return;
     }

@@ -68,12 +68,14 @@ export class SalesforceApi {
   readonly conn: Connection;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(
-    private readonly session: SessionHandle,
-    private readonly budget: ApiBudget,
-    private readonly options: SalesforceOptions,
-    hooks: SalesforceHooks,
-  ) {
+  private readonly session: SessionHandle;
+  private readonly budget: ApiBudget;
+  private readonly options: SalesforceOptions;
+
+  constructor(session: SessionHandle, budget: ApiBudget, options: SalesforceOptions, hooks: SalesforceHooks) {
+    this.session = session;
+    this.budget = budget;
+    this.options = options;
     this.conn = session.conn;
     this.sleep = hooks.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }

@@ -1,6 +1,6 @@
 // A jsforce Connection with our own session refresh: refresh-token or JWT bearer grant, rotated refresh tokens
 // handed to `onTokens` from jsforce's `refresh` event, and a guard that turns rejected grants and refresh loops
-// into "needs re-authorisation" instead of a storm of token requests (jsforce has no cap: crm-apis.md §1.8).
+// into "needs re-authorisation" instead of a storm of token requests (jsforce has no cap: its `src/connection.ts`).
 import { createSign } from 'node:crypto';
 
 import { Connection } from 'jsforce';
@@ -24,7 +24,11 @@ export class SessionGuard {
   private refreshesSinceSuccess = 0;
   private failedRefreshes = 0;
 
-  constructor(private readonly maxAttempts: number) {}
+  private readonly maxAttempts: number;
+
+  constructor(maxAttempts: number) {
+    this.maxAttempts = maxAttempts;
+  }
 
   get needsReauth(): string | undefined {
     return this.reason;
@@ -163,7 +167,7 @@ export function openSession(options: SalesforceOptions, hooks: SalesforceHooks):
       : {}),
   });
 
-  // jsforce's own refresh keeps the old refresh token; rotation hands us a new one here (crm-apis.md §0.5).
+  // jsforce's own refresh keeps the old refresh token; rotation hands us a new one here (README.md here, "Authentication").
   conn.on('refresh', (accessToken: string, res?: { refresh_token?: string }) => {
     if (res?.refresh_token) refreshToken = res.refresh_token;
     const tokens = { accessToken, instanceUrl: conn.instanceUrl, ...(refreshToken ? { refreshToken } : {}) };

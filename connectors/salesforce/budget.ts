@@ -10,7 +10,11 @@ export class ApiBudget {
   private limit: number | undefined;
   private used: number | undefined;
 
-  constructor(private readonly floor: number) {}
+  private readonly floor: number;
+
+  constructor(floor: number) {
+    this.floor = floor;
+  }
 
   count(kind: CallKind, n = 1): void {
     this.calls[kind] += n;

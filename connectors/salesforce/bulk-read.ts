@@ -21,10 +21,13 @@ export function isExpiredJob(error: unknown): boolean {
 }
 
 export class BulkQuery {
-  constructor(
-    private readonly api: SalesforceApi,
-    private readonly options: SalesforceOptions,
-  ) {}
+  private readonly api: SalesforceApi;
+  private readonly options: SalesforceOptions;
+
+  constructor(api: SalesforceApi, options: SalesforceOptions) {
+    this.api = api;
+    this.options = options;
+  }
 
   private jobsPath(suffix = ''): string {
     return `/services/data/v${this.api.version}/jobs/query${suffix}`;

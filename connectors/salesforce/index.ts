@@ -14,12 +14,13 @@ import type {
 import { SalesforceApi } from './api.ts';
 import { openSession } from './auth.ts';
 import { ApiBudget } from './budget.ts';
+import { BulkQuery } from './bulk-read.ts';
 import type { SalesforceHooks, SalesforceOptions, SalesforceOptionsInput } from './options.ts';
 import { parseSalesforceOptions } from './options.ts';
-import { ContactReader } from './read.ts';
+import { readContacts, type ReadContext } from './read.ts';
 import { checkSetup } from './setup.ts';
 import { createOwnerTasks } from './tasks.ts';
-import { COLLECTION_SIZE, COLLECTIONS_PER_COMPOSITE, ScoreWriter } from './write.ts';
+import { COLLECTION_SIZE, COLLECTIONS_PER_COMPOSITE, type WriteContext, writeScores } from './write.ts';
 
 export { DEFAULT_HANDLE_MAPPING, SALESFORCE_FIELDS } from './field-map.ts';
 export type { SalesforceHooks, SalesforceOptionsInput, SalesforceTokens } from './options.ts';
@@ -32,8 +33,8 @@ export class SalesforceConnector implements CrmConnector {
   readonly options: SalesforceOptions;
   private readonly budget: ApiBudget;
   private readonly api: SalesforceApi;
-  private readonly reader: ContactReader;
-  private readonly writer: ScoreWriter;
+  private readonly reading: ReadContext;
+  private readonly writing: WriteContext;
   private userId: string | undefined;
 
   constructor(input: SalesforceOptionsInput, hooks: SalesforceHooks = {}) {
@@ -46,8 +47,18 @@ export class SalesforceConnector implements CrmConnector {
       if (user && /^005\w{12}(\w{3})?$/.test(user)) this.userId ??= user;
     });
     this.api = new SalesforceApi(session, this.budget, this.options, hooks);
-    this.reader = new ContactReader(this.api, this.options, () => this.integrationUserId());
-    this.writer = new ScoreWriter(this.api, this.budget, this.options, hooks);
+    this.reading = {
+      api: this.api,
+      options: this.options,
+      userId: () => this.integrationUserId(),
+      bulk: new BulkQuery(this.api, this.options),
+    };
+    this.writing = {
+      api: this.api,
+      budget: this.budget,
+      options: this.options,
+      sleep: hooks.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    };
   }
 
   checkSetup(): Promise<SetupReport> {
@@ -55,11 +66,11 @@ export class SalesforceConnector implements CrmConnector {
   }
 
   readContacts(cursor: string | null, options: ReadOptions): AsyncIterable<ContactPage> {
-    return this.reader.read(cursor, options);
+    return readContacts(this.reading, cursor, options);
   }
 
   writeScores(updates: readonly ScoreUpdate[]): Promise<WriteResult[]> {
-    return this.writer.write(updates);
+    return writeScores(this.writing, updates);
   }
 
   createOwnerTasks(tasks: readonly OwnerTask[]): Promise<OwnerTaskResult[]> {

@@ -2,6 +2,7 @@
 // CLI's AppConfig) or the store; everything else has a documented default.
 import { z } from 'zod';
 
+import { issueLines } from '../../src/zod-issues.ts';
 import { DEFAULT_HANDLE_MAPPING, DO_NOT_PROFILE_FIELD, HandleMappingSchema, OBJECT_TYPES } from './field-map.ts';
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL like https://yourorg.my.salesforce.com' });
@@ -96,6 +97,6 @@ export interface SalesforceHooks {
 export function parseSalesforceOptions(input: SalesforceOptionsInput): SalesforceOptions {
   const parsed = SalesforceOptionsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);
+  const problems = issueLines(parsed.error, { root: 'options' });
   throw new Error(`invalid Salesforce connector options: ${problems.join('; ')}`);
 }

@@ -5,6 +5,7 @@ import type { Identity, RejectedHandle } from '../identity/types.ts';
 import type { ProviderAdapter } from '../providers/contract.ts';
 import type { ScoreFunction, Tier } from '../scoring/types.ts';
 import { scoringKeyOf } from '../sync/fields.ts';
+import { describeIssues } from '../zod-issues.ts';
 import type { CliContext } from './context.ts';
 
 export type OpenContext = CliContext;
@@ -60,7 +61,7 @@ export async function openModel(
   const { createScorer, MODEL_VERSION, ScoringOptionsSchema } = await import('../scoring/index.ts');
   const parsed = ScoringOptionsSchema.safeParse(settings.scoring ?? {});
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `scoring.${i.path.join('.')}: ${i.message}`).join('; ');
+    const problems = describeIssues(parsed.error, { prefix: 'scoring.' });
     throw new Error(`the connection's scoring settings are invalid: ${problems}`);
   }
   return {

@@ -2,11 +2,11 @@
 
 export class CliError extends Error {
   override readonly name: string = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode = 1) {
     super(message);
+    this.exitCode = exitCode;
   }
 }
 
@@ -21,7 +21,10 @@ export class UsageError extends CliError {
 /** A part of the product this command needs is not built yet. Never a fake success. */
 export class NotAvailableError extends CliError {
   override readonly name = 'NotAvailableError';
-  constructor(readonly part: string) {
+  readonly part: string;
+
+  constructor(part: string) {
     super(`not available yet: needs ${part}`, 3);
+    this.part = part;
   }
 }

@@ -8,6 +8,7 @@ import type { HubSpotConnectorOptions } from '../../connectors/hubspot/index.ts'
 import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
 import { HandlePropertiesSchema } from '../../connectors/hubspot/mapping.ts';
 import type { Connection } from '../store/contract.ts';
+import { describeIssues } from '../zod-issues.ts';
 import type { OpenContext, OpenedCrm } from './crms.ts';
 import { CliError } from './errors.ts';
 
@@ -32,7 +33,7 @@ function settingsOf(connection: Connection | null, baseUrl: string) {
   const parsed = HubSpotSettingsSchema.safeParse((connection?.settings ?? {}).hubspot);
   if (!parsed.success) {
     throw new CliError(
-      `connection "${connection?.id ?? 'hubspot'}": settings.hubspot is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      `connection "${connection?.id ?? 'hubspot'}": settings.hubspot is invalid: ${describeIssues(parsed.error)}`,
     );
   }
   const s = parsed.data;

@@ -10,6 +10,7 @@ import type { SalesforceOptionsInput, SalesforceTokens } from '../../connectors/
 import { SalesforceConnector, SalesforceOptionsSchema } from '../../connectors/salesforce/index.ts';
 import type { AppConfig } from '../config.ts';
 import type { Connection, Store } from '../store/contract.ts';
+import { describeIssues } from '../zod-issues.ts';
 import type { OpenContext, OpenedCrm } from './crms.ts';
 import { CliError } from './errors.ts';
 
@@ -40,7 +41,7 @@ function settingsOf(connection: Connection | null): Partial<SalesforceOptionsInp
   const parsed = SalesforceSettingsSchema.safeParse((connection?.settings ?? {}).salesforce);
   if (!parsed.success) {
     throw new CliError(
-      `connection "${connection?.id ?? 'salesforce'}": settings.salesforce is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      `connection "${connection?.id ?? 'salesforce'}": settings.salesforce is invalid: ${describeIssues(parsed.error)}`,
     );
   }
   const { optOut, ...rest } = parsed.data;

@@ -1,4 +1,4 @@
-// The commander program: every command of DESIGN §5, one file each under commands/.
+// The commander program: every command of the README's "CLI" section, one file each under commands/.
 import { Command, CommanderError } from 'commander';
 
 import { redact } from '../log.ts';

@@ -13,10 +13,10 @@ export class NeedsReauthError extends Error {
 /** The CRM is missing something we need (a field, a permission, a scope); `fix` says what to do. */
 export class SetupError extends Error {
   override readonly name = 'SetupError';
-  constructor(
-    message: string,
-    readonly fix: string,
-  ) {
+  readonly fix: string;
+
+  constructor(message: string, fix: string) {
     super(`${message} Fix: ${fix}`);
+    this.fix = fix;
   }
 }

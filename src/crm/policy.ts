@@ -1,4 +1,4 @@
-// Which influence fields to write onto one CRM record, and why (DESIGN §4 "Diff-only writes" and
+// Which influence fields to write onto one CRM record, and why (ARCHITECTURE.md "One contact through a run", step 5, and
 // "Overwrite policy per field"). Pure functions: no I/O, no clock.
 import { z } from 'zod';
 

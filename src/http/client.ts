@@ -37,12 +37,13 @@ export type HttpErrorCode = 'timeout' | 'network' | 'rate_limited' | 'refused' |
 
 /** A request that produced no usable response. The message never contains a secret. */
 export class HttpError extends Error {
-  constructor(
-    readonly code: HttpErrorCode,
-    message: string,
-    readonly retryAfterSeconds?: number,
-  ) {
+  readonly code: HttpErrorCode;
+  readonly retryAfterSeconds?: number;
+
+  constructor(code: HttpErrorCode, message: string, retryAfterSeconds?: number) {
     super(message);
+    this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
     this.name = 'HttpError';
   }
 }
@@ -147,7 +148,10 @@ export class HttpClient {
   private readonly now: () => number;
   private readonly counters: HttpStats = { calls: 0, retries: 0, waitedMs: 0, byHost: {}, refused: 0 };
 
-  constructor(private readonly config: HttpClientOptions) {
+  private readonly config: HttpClientOptions;
+
+  constructor(config: HttpClientOptions) {
+    this.config = config;
     this.name = config.name;
     this.options = {
       timeoutMs: config.timeoutMs ?? 15_000,

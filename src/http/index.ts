@@ -20,7 +20,6 @@ export {
 } from './outbound-guard.ts';
 export {
   parseRetryAfter,
-  RATE_LIMIT_HEADERS,
   RateLimiter,
   rateLimitHeaders,
   type RateLimitNormaliser,

@@ -19,11 +19,13 @@ const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all: true }
 /** Thrown inside the connection (and before it, for the URL's own faults) when a destination is not allowed. */
 export class DestinationRefusedError extends Error {
   readonly code = 'ERR_DESTINATION_REFUSED';
-  constructor(
-    readonly host: string,
-    readonly reason: string,
-  ) {
+  readonly host: string;
+  readonly reason: string;
+
+  constructor(host: string, reason: string) {
     super(`refused to call ${host}: ${reason}`);
+    this.host = host;
+    this.reason = reason;
     this.name = 'DestinationRefusedError';
   }
 }

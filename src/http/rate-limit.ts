@@ -1,5 +1,6 @@
-// Rate-limit headers in the three shapes networks use, normalised to one state, and the limiter they feed (one
-// budget per rate-limit window: a host, or an endpoint group where the network counts endpoints separately).
+// Rate-limit headers in the three shapes networks use, normalised to one state (each network's header names sit in
+// its NetworkDescriptor, src/providers), and the limiter they feed (one budget per rate-limit window: a host, or an
+// endpoint group where the network counts endpoints separately).
 
 export interface RateLimitState {
   limit?: number;
@@ -46,46 +47,6 @@ export function rateLimitHeaders(names: RateLimitHeaderNames): RateLimitNormalis
   };
 }
 
-/** The networks' own header conventions (reference/providers.md §0). */
-export const RATE_LIMIT_HEADERS = {
-  x: rateLimitHeaders({
-    limit: 'x-rate-limit-limit',
-    remaining: 'x-rate-limit-remaining',
-    reset: 'x-rate-limit-reset',
-    format: 'epoch-seconds',
-  }),
-  github: rateLimitHeaders({
-    limit: 'x-ratelimit-limit',
-    remaining: 'x-ratelimit-remaining',
-    reset: 'x-ratelimit-reset',
-    format: 'epoch-seconds',
-  }),
-  mastodon: rateLimitHeaders({
-    limit: 'x-ratelimit-limit',
-    remaining: 'x-ratelimit-remaining',
-    reset: 'x-ratelimit-reset',
-    format: 'iso-timestamp',
-  }),
-  bluesky: rateLimitHeaders({
-    limit: 'ratelimit-limit',
-    remaining: 'ratelimit-remaining',
-    reset: 'ratelimit-reset',
-    format: 'epoch-seconds',
-  }),
-  gravatar: rateLimitHeaders({
-    limit: 'x-ratelimit-limit',
-    remaining: 'x-ratelimit-remaining',
-    reset: 'x-ratelimit-reset',
-    format: 'epoch-seconds',
-  }),
-  reddit: rateLimitHeaders({
-    limit: 'x-ratelimit-limit',
-    remaining: 'x-ratelimit-remaining',
-    reset: 'x-ratelimit-reset',
-    format: 'seconds-until',
-  }),
-} as const;
-
 /** `Retry-After` as seconds or an HTTP date → milliseconds to wait (never negative); null when absent or invalid. */
 export function parseRetryAfter(value: string | null, nowMs: number): number | null {
   if (value === null) return null;
@@ -104,11 +65,14 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
 export class RateLimiter {
   private readonly windows = new Map<string, { state: RateLimitState | null; pausedUntil: number }>();
 
-  constructor(
-    private readonly now: () => number,
-    /** Requests kept in hand per window (for other clients sharing the same quota). */
-    private readonly reserve = 0,
-  ) {}
+  private readonly now: () => number;
+  /** Requests kept in hand per window (for other clients sharing the same quota). */
+  private readonly reserve: number;
+
+  constructor(now: () => number, reserve = 0) {
+    this.now = now;
+    this.reserve = reserve;
+  }
 
   private entry(window: string) {
     let e = this.windows.get(window);

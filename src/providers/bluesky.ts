@@ -2,7 +2,7 @@
 // getAuthorFeed gives recent original posts. Errors are HTTP 400 with an `error` name that says what happened.
 import { z } from 'zod';
 
-import { chunk, type HttpClient, type HttpResponse, mapConcurrent, RATE_LIMIT_HEADERS } from '../http/index.ts';
+import { chunk, type HttpClient, type HttpResponse, mapConcurrent, rateLimitHeaders } from '../http/index.ts';
 import type { RecentPost } from '../scoring/types.ts';
 import {
   type AdapterOptions,
@@ -17,6 +17,15 @@ import {
   wellFormedHandles,
 } from './common.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
+import { DEFAULT_PROVIDER_TTL_SECONDS, defineNetwork } from './descriptor.ts';
+
+/** docs.bsky.app/docs/advanced-guides/rate-limits. */
+const BLUESKY_RATE_LIMIT = rateLimitHeaders({
+  limit: 'ratelimit-limit',
+  remaining: 'ratelimit-remaining',
+  reset: 'ratelimit-reset',
+  format: 'epoch-seconds',
+});
 
 export const BLUESKY_MAX_BATCH = 25;
 const ACTOR =
@@ -80,10 +89,13 @@ export class BlueskyAdapter implements ProviderAdapter {
   private readonly http: HttpClient;
   private readonly postSample: number;
 
-  constructor(private readonly options: BlueskyAdapterOptions) {
+  private readonly options: BlueskyAdapterOptions;
+
+  constructor(options: BlueskyAdapterOptions) {
+    this.options = options;
     // A 100-post author feed with embeds is the biggest answer, around 1 MB.
     this.http = createHttp('bluesky', options, {
-      rateLimit: RATE_LIMIT_HEADERS.bluesky,
+      rateLimit: BLUESKY_RATE_LIMIT,
       maxBodyBytes: 8 * 1024 * 1024,
     });
     this.postSample = Math.max(0, Math.min(100, options.postSample ?? 20));
@@ -233,3 +245,18 @@ export function classifyXrpcError(response: HttpResponse): ProviderResult {
   }
   return fromUnexpected(response);
 }
+
+export const BLUESKY_NETWORK = defineNetwork({
+  network: 'bluesky',
+  variables: ['BLUESKY_API_BASE_URL'],
+  cacheTtlSeconds: DEFAULT_PROVIDER_TTL_SECONDS,
+  rateLimit: BLUESKY_RATE_LIMIT,
+  example: { handle: 'ada.bsky.social', profileUrl: 'https://bsky.app/profile/ada.bsky.social' },
+  sandboxTwin: 'src/sandbox/networks/bluesky.ts',
+  describe: (config) => ({
+    network: 'bluesky',
+    enabled: true,
+    detail: `public AppView ${config.BLUESKY_API_BASE_URL}, 25 profiles per call (no token)`,
+  }),
+  create: (config, common) => new BlueskyAdapter({ baseUrl: config.BLUESKY_API_BASE_URL, ...common }),
+});

@@ -8,11 +8,11 @@ import type { ProviderResult } from './contract.ts';
 
 /** Thrown only when the whole provider cannot work (credentials rejected); the message says how to fix it. */
 export class ProviderUnusableError extends Error {
-  constructor(
-    readonly network: Network | 'gravatar',
-    message: string,
-  ) {
+  readonly network: Network | 'gravatar';
+
+  constructor(network: Network | 'gravatar', message: string) {
     super(message);
+    this.network = network;
     this.name = 'ProviderUnusableError';
   }
 }

@@ -189,17 +189,20 @@ export class ImportedCountsAdapter implements ProviderAdapter {
   /** Answers from this machine's own data: not cached again, and judged stale by their own date. */
   readonly local = true;
 
-  constructor(
-    readonly network: Network,
-    private readonly lookUp: (handles: readonly string[]) => Promise<ReadonlyMap<string, ImportedCounts>>,
-  ) {}
+  readonly network: Network;
+  readonly #lookUp: (handles: readonly string[]) => Promise<ReadonlyMap<string, ImportedCounts>>;
+
+  constructor(network: Network, lookUp: (handles: readonly string[]) => Promise<ReadonlyMap<string, ImportedCounts>>) {
+    this.network = network;
+    this.#lookUp = lookUp;
+  }
 
   usage() {
     return { calls: 0 };
   }
 
   async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
-    const rows = await this.lookUp(handles);
+    const rows = await this.#lookUp(handles);
     const results = new Map<string, ProviderResult>();
     for (const handle of handles) {
       const row = rows.get(handle);

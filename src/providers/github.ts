@@ -3,7 +3,7 @@
 // Only user accounts are profiles: organizations, and suspended users (GitHub hides them), read as not_found.
 import { z } from 'zod';
 
-import { chunk, type HttpClient, type HttpResponse, mapConcurrent, RATE_LIMIT_HEADERS } from '../http/index.ts';
+import { chunk, type HttpClient, type HttpResponse, mapConcurrent, rateLimitHeaders } from '../http/index.ts';
 import {
   type AdapterOptions,
   createHttp,
@@ -18,6 +18,15 @@ import {
   wellFormedHandles,
 } from './common.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
+import { DEFAULT_PROVIDER_TTL_SECONDS, defineNetwork } from './descriptor.ts';
+
+/** docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api. */
+const GITHUB_RATE_LIMIT = rateLimitHeaders({
+  limit: 'x-ratelimit-limit',
+  remaining: 'x-ratelimit-remaining',
+  reset: 'x-ratelimit-reset',
+  format: 'epoch-seconds',
+});
 
 export const GITHUB_GRAPHQL_BATCH = 50;
 /** REST has no batch endpoint; this only sizes how many handles one fetchProfiles call gets. */
@@ -75,7 +84,10 @@ export class GitHubAdapter implements ProviderAdapter {
   readonly maxBatch: number;
   private readonly http: HttpClient;
 
-  constructor(private readonly options: GitHubAdapterOptions) {
+  private readonly options: GitHubAdapterOptions;
+
+  constructor(options: GitHubAdapterOptions) {
+    this.options = options;
     this.maxBatch = options.token ? GITHUB_GRAPHQL_BATCH : GITHUB_REST_BATCH;
     this.http = createHttp('github', options, {
       headers: {
@@ -83,7 +95,7 @@ export class GitHubAdapter implements ProviderAdapter {
         'x-github-api-version': '2022-11-28',
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
       },
-      rateLimit: RATE_LIMIT_HEADERS.github,
+      rateLimit: GITHUB_RATE_LIMIT,
       // GitHub's REST ("core"), GraphQL and search limits are separate windows (x-ratelimit-resource).
       rateLimitWindow: (url) =>
         url.pathname.endsWith('/graphql') ? 'graphql' : url.pathname.includes('/search/') ? 'search' : 'core',
@@ -253,3 +265,24 @@ export class GitHubAdapter implements ProviderAdapter {
     });
   }
 }
+
+export const GITHUB_NETWORK = defineNetwork({
+  network: 'github',
+  variables: ['GITHUB_API_BASE_URL', 'GITHUB_TOKEN'],
+  cacheTtlSeconds: DEFAULT_PROVIDER_TTL_SECONDS,
+  rateLimit: GITHUB_RATE_LIMIT,
+  example: { handle: 'ada', profileUrl: 'https://github.com/ada' },
+  sandboxTwin: 'src/sandbox/networks/github.ts',
+  describe: (config) =>
+    config.GITHUB_TOKEN
+      ? { network: 'github', enabled: true, detail: 'GitHub GraphQL with your token, 50 logins per query' }
+      : {
+          network: 'github',
+          enabled: true,
+          detail: 'GitHub REST without a token: 60 requests/hour, 1–2 requests per account',
+          howToEnable:
+            'set GITHUB_TOKEN=<a fine-grained token with no scopes> for 5,000 requests/hour and batched GraphQL look-ups',
+        },
+  create: (config, common) =>
+    new GitHubAdapter({ baseUrl: config.GITHUB_API_BASE_URL, token: config.GITHUB_TOKEN, ...common }),
+});

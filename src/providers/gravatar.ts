@@ -5,8 +5,16 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 import type { RawHandle } from '../crm/contract.ts';
-import { type HttpClient, type HttpResponse, mapConcurrent, RATE_LIMIT_HEADERS } from '../http/index.ts';
+import { type HttpClient, type HttpResponse, mapConcurrent, rateLimitHeaders } from '../http/index.ts';
 import { type AdapterOptions, createHttp, parsePayload, ProviderUnusableError } from './common.ts';
+
+/** docs.gravatar.com/rest-api (rate limits). */
+const GRAVATAR_RATE_LIMIT = rateLimitHeaders({
+  limit: 'x-ratelimit-limit',
+  remaining: 'x-ratelimit-remaining',
+  reset: 'x-ratelimit-reset',
+  format: 'epoch-seconds',
+});
 
 /** Gravatar's `service_type` → our network hint; others pass as `any` (their URL decides, or they are rejected). */
 const SERVICE_NETWORK: Record<string, RawHandle['network']> = {
@@ -50,10 +58,13 @@ export interface GravatarOptions extends AdapterOptions {
 export class GravatarDiscovery {
   private readonly http: HttpClient;
 
-  constructor(private readonly options: GravatarOptions) {
+  private readonly options: GravatarOptions;
+
+  constructor(options: GravatarOptions) {
+    this.options = options;
     this.http = createHttp('gravatar', options, {
       headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
-      rateLimit: RATE_LIMIT_HEADERS.gravatar,
+      rateLimit: GRAVATAR_RATE_LIMIT,
       // One profile per answer.
       maxBodyBytes: 1024 * 1024,
     });

@@ -1,4 +1,5 @@
-// The provider adapters: one per network, plus Gravatar discovery and CSV import. See registry.ts for which are on.
+// The provider adapters: one per network, each with its NetworkDescriptor (listed once in networks.ts), plus Gravatar
+// discovery and CSV import. See registry.ts for which are on.
 export { BlueskyAdapter } from './bluesky.ts';
 export { ProviderUnusableError } from './common.ts';
 export type { ProviderAdapter, ProviderResult, ProviderStatus } from './contract.ts';
@@ -12,9 +13,16 @@ export {
   MAX_IMPORTED_COUNT,
   parseCsv,
 } from './csv-import.ts';
+export {
+  type CommonAdapterOptions,
+  defineNetwork,
+  type NetworkDescriptor,
+  type ProviderDescription,
+} from './descriptor.ts';
 export { GitHubAdapter } from './github.ts';
 export { type DiscoveryResult, GravatarDiscovery, gravatarHash } from './gravatar.ts';
 export { MastodonAdapter } from './mastodon.ts';
+export { NETWORK_DESCRIPTORS, NETWORK_LIST, type NetworkVariable } from './networks.ts';
 export {
   createDiscovery,
   createProviders,
@@ -22,7 +30,6 @@ export {
   type ImportedNetwork,
   type ProviderBuildOptions,
   type ProviderConfig,
-  type ProviderDescription,
 } from './registry.ts';
 export {
   DEFAULT_PROVIDER_TTL_SECONDS,

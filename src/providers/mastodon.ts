@@ -3,7 +3,7 @@
 // indexing (noindex / indexable:false / discoverable:false) or approve followers (locked) are `protected`.
 import { z } from 'zod';
 
-import { type HttpClient, type HttpResponse, mapConcurrent, RATE_LIMIT_HEADERS } from '../http/index.ts';
+import { type HttpClient, type HttpResponse, mapConcurrent, rateLimitHeaders } from '../http/index.ts';
 import type { RecentPost } from '../scoring/types.ts';
 import {
   type AdapterOptions,
@@ -16,6 +16,15 @@ import {
   unavailable,
 } from './common.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
+import { DEFAULT_PROVIDER_TTL_SECONDS, defineNetwork } from './descriptor.ts';
+
+/** docs.joinmastodon.org/api/rate-limits. */
+const MASTODON_RATE_LIMIT = rateLimitHeaders({
+  limit: 'x-ratelimit-limit',
+  remaining: 'x-ratelimit-remaining',
+  reset: 'x-ratelimit-reset',
+  format: 'iso-timestamp',
+});
 
 const ACCT = /^([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_])?)@((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*)$/i;
 
@@ -69,13 +78,16 @@ export class MastodonAdapter implements ProviderAdapter {
   private readonly http: HttpClient;
   private readonly postSample: number;
 
-  constructor(private readonly options: MastodonAdapterOptions) {
+  private readonly options: MastodonAdapterOptions;
+
+  constructor(options: MastodonAdapterOptions) {
+    this.options = options;
     // The rate-limit state is per host, so each instance gets its own budget. Instances come from CRM data: only
     // a configured override is trusted, and every request gets the short leash for user-derived hosts.
     this.http = createHttp(
       'mastodon',
       { ...options, baseUrl: options.baseUrlOverride ?? '' },
-      { rateLimit: RATE_LIMIT_HEADERS.mastodon, hostsFromUserData: true, maxBodyBytes: MAX_BODY_BYTES },
+      { rateLimit: MASTODON_RATE_LIMIT, hostsFromUserData: true, maxBodyBytes: MAX_BODY_BYTES },
     );
     this.postSample = Math.max(0, Math.min(40, options.postSample ?? 20));
   }
@@ -181,3 +193,20 @@ function classifyError(response: HttpResponse): ProviderResult {
   }
   return fromUnexpected(response);
 }
+
+export const MASTODON_NETWORK = defineNetwork({
+  network: 'mastodon',
+  variables: ['MASTODON_API_BASE_URL'],
+  cacheTtlSeconds: DEFAULT_PROVIDER_TTL_SECONDS,
+  rateLimit: MASTODON_RATE_LIMIT,
+  example: { handle: 'ada@mastodon.social', profileUrl: 'https://mastodon.social/@ada' },
+  sandboxTwin: 'src/sandbox/networks/mastodon.ts',
+  describe: (config) => ({
+    network: 'mastodon',
+    enabled: true,
+    detail: config.MASTODON_API_BASE_URL
+      ? `every instance via ${config.MASTODON_API_BASE_URL}`
+      : "each account's home instance, public API (no token)",
+  }),
+  create: (config, common) => new MastodonAdapter({ baseUrlOverride: config.MASTODON_API_BASE_URL, ...common }),
+});

@@ -1,24 +1,16 @@
 // How long a provider answer stays fresh in the engine's cache, and how long a last good answer may stand in for
-// a failing provider. The engine does the caching (src/store); these are the numbers.
+// a failing provider. The engine does the caching (src/store); these are the numbers (per network: its descriptor).
 import type { Network } from '../scoring/types.ts';
 import type { ProviderStatus } from './contract.ts';
+import { DAY, DEFAULT_PROVIDER_TTL_SECONDS } from './descriptor.ts';
+import { NETWORK_LIST } from './networks.ts';
 
-const DAY = 86_400;
+export { DEFAULT_PROVIDER_TTL_SECONDS };
 
-export const DEFAULT_PROVIDER_TTL_SECONDS = 7 * DAY;
-
-/**
- * Fresh lifetime of an `ok` answer per network. X is paid per read, so it is kept longest. YouTube's terms require
- * refreshing or deleting its data within 30 days; 7 days is well inside that.
- */
-export const PROVIDER_TTL_SECONDS: Record<Network, number> = {
-  x: 30 * DAY,
-  github: DEFAULT_PROVIDER_TTL_SECONDS,
-  mastodon: DEFAULT_PROVIDER_TTL_SECONDS,
-  bluesky: DEFAULT_PROVIDER_TTL_SECONDS,
-  youtube: DEFAULT_PROVIDER_TTL_SECONDS,
-  linkedin: DEFAULT_PROVIDER_TTL_SECONDS,
-};
+/** Fresh lifetime of an `ok` answer per network (`cacheTtlSeconds` of each NetworkDescriptor). */
+export const PROVIDER_TTL_SECONDS = Object.fromEntries(
+  NETWORK_LIST.map((descriptor) => [descriptor.network, descriptor.cacheTtlSeconds]),
+) as Record<Network, number>;
 
 /** A failing provider's last good metrics are used (marked stale, lower confidence) for at most this long. */
 export const STALE_MAX_AGE_SECONDS = 14 * DAY;

@@ -2,7 +2,7 @@
 // is opt-in and counts its estimated cost. Errors arrive as 200 + `errors[]` as often as as status codes.
 import { z } from 'zod';
 
-import { chunk, type HttpClient, type HttpResponse, mapConcurrent, RATE_LIMIT_HEADERS } from '../http/index.ts';
+import { chunk, type HttpClient, type HttpResponse, mapConcurrent, rateLimitHeaders } from '../http/index.ts';
 import type { RecentPost } from '../scoring/types.ts';
 import {
   type AdapterOptions,
@@ -18,11 +18,21 @@ import {
   wellFormedHandles,
 } from './common.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
+import { DAY, days, defineNetwork } from './descriptor.ts';
 
 /** docs.x.com/x-api/getting-started/pricing (pay-per-use credits, 2026). */
 export const X_PRICE_USD = { userRead: 0.01, postRead: 0.005 } as const;
 export const X_MAX_BATCH = 100;
 const USERNAME = /^[A-Za-z0-9_]{1,15}$/;
+/** Paid per read, so an answer is kept longest. */
+const X_CACHE_TTL_SECONDS = 30 * DAY;
+/** docs.x.com/x-api/fundamentals/rate-limits. */
+const X_RATE_LIMIT = rateLimitHeaders({
+  limit: 'x-rate-limit-limit',
+  remaining: 'x-rate-limit-remaining',
+  reset: 'x-rate-limit-reset',
+  format: 'epoch-seconds',
+});
 
 const count = z.number().int().nonnegative();
 
@@ -115,10 +125,13 @@ export class XAdapter implements ProviderAdapter {
   private userReads = 0;
   private postReads = 0;
 
-  constructor(private readonly options: XAdapterOptions) {
+  private readonly options: XAdapterOptions;
+
+  constructor(options: XAdapterOptions) {
+    this.options = options;
     this.http = createHttp('x', options, {
       headers: { authorization: `Bearer ${options.bearerToken}` },
-      rateLimit: RATE_LIMIT_HEADERS.x,
+      rateLimit: X_RATE_LIMIT,
       // X counts each endpoint in its own window (user lookups 300, a user's posts 10,000 per 15 minutes).
       rateLimitWindow: (url) => url.pathname.replace(/^\/2\/users\/[^/]+\/tweets$/, '/2/users/:id/tweets'),
       // A monthly cap will not lift in a minute: hand it back instead of retrying.
@@ -268,3 +281,30 @@ export class XAdapter implements ProviderAdapter {
     }));
   }
 }
+
+export const X_NETWORK = defineNetwork({
+  network: 'x',
+  variables: ['X_ENABLED', 'X_API_BASE_URL', 'X_BEARER_TOKEN'],
+  cacheTtlSeconds: X_CACHE_TTL_SECONDS,
+  rateLimit: X_RATE_LIMIT,
+  example: { handle: 'ada', profileUrl: 'https://x.com/ada' },
+  sandboxTwin: 'src/sandbox/networks/x.ts',
+  describe: (config) =>
+    config.X_ENABLED && config.X_BEARER_TOKEN
+      ? {
+          network: 'x',
+          enabled: true,
+          detail: `X API v2, 100 users per call; paid per read (~$${X_PRICE_USD.userRead} per user + $${X_PRICE_USD.postRead} per post), cached ${days(X_CACHE_TTL_SECONDS)}`,
+        }
+      : {
+          network: 'x',
+          enabled: false,
+          detail: 'off: the X API is paid per read, so it is opt-in',
+          howToEnable:
+            'set X_ENABLED=true and X_BEARER_TOKEN=<your X app bearer token> (only score handles contacts gave you: X requires consent for off-X matching)',
+        },
+  create: (config, common) =>
+    config.X_ENABLED && config.X_BEARER_TOKEN
+      ? new XAdapter({ baseUrl: config.X_API_BASE_URL, bearerToken: config.X_BEARER_TOKEN, ...common })
+      : null,
+});

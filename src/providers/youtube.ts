@@ -20,6 +20,7 @@ import {
   wellFormedHandles,
 } from './common.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
+import { DEFAULT_PROVIDER_TTL_SECONDS, defineNetwork } from './descriptor.ts';
 
 export const YOUTUBE_MAX_IDS = 50;
 const CHANNEL_ID = /^UC[A-Za-z0-9_-]{22}$/;
@@ -125,7 +126,10 @@ export class YouTubeAdapter implements ProviderAdapter {
   private readonly postSample: number;
   private quotaExhaustedUntil = 0;
 
-  constructor(private readonly options: YouTubeAdapterOptions) {
+  private readonly options: YouTubeAdapterOptions;
+
+  constructor(options: YouTubeAdapterOptions) {
+    this.options = options;
     this.http = createHttp('youtube', options, {
       headers: { 'x-goog-api-key': options.apiKey },
       isRateLimited: (r) =>
@@ -326,3 +330,31 @@ export class YouTubeAdapter implements ProviderAdapter {
     );
   }
 }
+
+export const YOUTUBE_NETWORK = defineNetwork({
+  network: 'youtube',
+  variables: ['YOUTUBE_API_BASE_URL', 'YOUTUBE_API_KEY'],
+  // Its terms require refreshing or deleting its data within 30 days; 7 days is well inside that.
+  cacheTtlSeconds: DEFAULT_PROVIDER_TTL_SECONDS,
+  // A daily quota in units, not rate-limit headers: the adapter counts units itself.
+  rateLimit: null,
+  example: { handle: '@adalovelace', profileUrl: 'https://www.youtube.com/@adalovelace' },
+  sandboxTwin: 'src/sandbox/networks/youtube.ts',
+  describe: (config) =>
+    config.YOUTUBE_API_KEY
+      ? {
+          network: 'youtube',
+          enabled: true,
+          detail: 'YouTube Data API v3: 10,000 quota units/day, ~1–2 units per channel; kept as its own sub-score',
+        }
+      : {
+          network: 'youtube',
+          enabled: false,
+          detail: 'off: needs an API key',
+          howToEnable: 'set YOUTUBE_API_KEY=<key of a Google Cloud project with the YouTube Data API v3 enabled>',
+        },
+  create: (config, common) =>
+    config.YOUTUBE_API_KEY
+      ? new YouTubeAdapter({ baseUrl: config.YOUTUBE_API_BASE_URL, apiKey: config.YOUTUBE_API_KEY, ...common })
+      : null,
+});

@@ -3,6 +3,7 @@
 // product at them. Every server takes a random port unless told otherwise.
 import { z } from 'zod';
 
+import { describeIssues } from '../zod-issues.ts';
 import type { SandboxCounters } from './counters.ts';
 import type { FaultSchedule } from './faults.ts';
 import { startBlueskySandbox } from './networks/bluesky.ts';
@@ -111,9 +112,7 @@ async function loadCrm(
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const parsed = OptionsSchema.safeParse(options);
   if (!parsed.success) {
-    throw new Error(
-      `startSandbox: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`startSandbox: ${describeIssues(parsed.error, { root: 'options' })}`);
   }
   const { contacts, seed, networkLimits, only, now, hostileMastodon } = parsed.data;
   const population = createPopulation({ seed, size: contacts, ...(now ? { now } : {}) });

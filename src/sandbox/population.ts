@@ -4,6 +4,8 @@
 // so `account(network, handle)` re-derives the owner from the handle alone and checks it against person(i).
 import { z } from 'zod';
 
+import { describeIssues } from '../zod-issues.ts';
+
 export const SANDBOX_NETWORKS = ['x', 'github', 'mastodon', 'bluesky', 'youtube'] as const;
 export type SandboxNetwork = (typeof SANDBOX_NETWORKS)[number];
 
@@ -1098,9 +1100,7 @@ export function createPopulation(options: {
 }): Population {
   const parsed = OptionsSchema.safeParse(options);
   if (!parsed.success) {
-    throw new Error(
-      `createPopulation: invalid options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`createPopulation: invalid options: ${describeIssues(parsed.error)}`);
   }
   const seed = String(parsed.data.seed);
   const size = parsed.data.size;

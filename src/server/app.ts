@@ -11,6 +11,7 @@ import { z } from 'zod';
 
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/contract.ts';
+import { describeIssues } from '../zod-issues.ts';
 import { authRoutes, createPassport } from './auth.ts';
 import { RunCoordinator } from './coordinator.ts';
 import { html, layout } from './html.ts';
@@ -293,7 +294,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
       if (error.expose) message = error.message;
     } else if (error instanceof z.ZodError) {
       status = 400;
-      message = `The request is not valid: ${error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')}`;
+      message = `The request is not valid: ${describeIssues(error)}`;
     } else if (fromBody !== null) {
       ({ status, message } = fromBody);
     }

@@ -26,7 +26,11 @@ export class RunCoordinator {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #stopped = false;
 
-  constructor(private readonly options: CoordinatorOptions) {}
+  private readonly options: CoordinatorOptions;
+
+  constructor(options: CoordinatorOptions) {
+    this.options = options;
+  }
 
   /** Brings the schedules in line with the stored connections and their settings. */
   async refresh(): Promise<void> {

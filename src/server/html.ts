@@ -2,7 +2,11 @@
 // One layout for every page; no inline scripts or styles (the CSP forbids them), so behaviour lives in /static.
 
 export class SafeHtml {
-  constructor(readonly value: string) {}
+  readonly value: string;
+
+  constructor(value: string) {
+    this.value = value;
+  }
   toString(): string {
     return this.value;
   }

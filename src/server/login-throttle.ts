@@ -28,10 +28,10 @@ export class AccountThrottle {
   readonly #max: number;
   readonly #forget: number;
 
-  constructor(
-    options: AccountThrottleOptions = {},
-    private readonly now: () => Date = () => new Date(),
-  ) {
+  private readonly now: () => Date;
+
+  constructor(options: AccountThrottleOptions = {}, now: () => Date = () => new Date()) {
+    this.now = now;
     this.#free = options.freeFailures ?? 5;
     this.#base = options.baseDelayMs ?? 1000;
     this.#max = options.maxDelayMs ?? 15 * 60_000;
@@ -79,10 +79,13 @@ export const DEVICE_COOKIE_TTL_MS = 180 * 86_400_000;
 
 /** "This browser signed in as this admin": `<username b64url>.<issued ms>.<hmac>`. */
 export class DeviceCookies {
-  constructor(
-    private readonly secret: string,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  private readonly secret: string;
+  private readonly now: () => Date;
+
+  constructor(secret: string, now: () => Date = () => new Date()) {
+    this.secret = secret;
+    this.now = now;
+  }
 
   #mac(payload: string): string {
     return createHmac('sha256', this.secret).update(`device:${payload}`).digest('base64url');

@@ -31,12 +31,13 @@ declare global {
 
 export class HttpError extends Error {
   /** The message is safe to show (it names no secret). */
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly expose = true,
-  ) {
+  readonly status: number;
+  readonly expose: boolean;
+
+  constructor(status: number, message: string, expose = true) {
     super(message);
+    this.status = status;
+    this.expose = expose;
     this.name = 'HttpError';
   }
 }

@@ -18,10 +18,13 @@ export function sqlOf(store: Store): SqlAccess {
 }
 
 export class ServerStore {
-  constructor(
-    readonly db: SqlAccess,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  readonly db: SqlAccess;
+  private readonly now: () => Date;
+
+  constructor(db: SqlAccess, now: () => Date = () => new Date()) {
+    this.db = db;
+    this.now = now;
+  }
 
   async adminCount(): Promise<number> {
     const rows = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM server_admins');

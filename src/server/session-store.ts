@@ -20,11 +20,13 @@ type Callback<T = void> = (error?: unknown, value?: T) => void;
 export class ProductSessionStore extends session.Store {
   readonly #touched = new Map<string, number>();
 
-  constructor(
-    private readonly db: SqlAccess,
-    private readonly now: () => Date = () => new Date(),
-  ) {
+  private readonly db: SqlAccess;
+  private readonly now: () => Date;
+
+  constructor(db: SqlAccess, now: () => Date = () => new Date()) {
     super();
+    this.db = db;
+    this.now = now;
   }
 
   #expiry(data: SessionData): string {

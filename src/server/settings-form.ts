@@ -10,6 +10,7 @@ import { OverwriteModeSchema } from '../crm/policy.ts';
 import { ScoringOptionsSchema } from '../scoring/options.ts';
 import { NETWORKS } from '../scoring/types.ts';
 import { TierTasksSchema } from '../sync/options.ts';
+import { describeIssues } from '../zod-issues.ts';
 
 export const TIER_LETTERS = ['A', 'B', 'C', 'D'] as const;
 export const MAPPING_NETWORKS = [...NETWORKS, 'any'] as const;
@@ -225,7 +226,8 @@ export function settingsFromForm(
 
 /** The form's problems, one line each, naming the field. */
 export function problemsOf(error: z.ZodError): string[] {
+  // A message that starts with its field's name (the form's own wording) is shown as it is.
   return error.issues.map((i) =>
-    i.message.startsWith(String(i.path[0] ?? '')) ? i.message : `${i.path.join('.') || 'settings'}: ${i.message}`,
+    i.message.startsWith(String(i.path[0] ?? '')) ? i.message : describeIssues([i], { root: 'settings' }),
   );
 }

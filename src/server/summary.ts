@@ -37,10 +37,13 @@ export class DashboardSummaries {
   /** The last summary read per connection, so a page view costs one indexed look-up of the latest run. */
   readonly #cache = new Map<string, { source: string; summary: Summary }>();
 
-  constructor(
-    private readonly db: SqlAccess,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  private readonly db: SqlAccess;
+  private readonly now: () => Date;
+
+  constructor(db: SqlAccess, now: () => Date = () => new Date()) {
+    this.db = db;
+    this.now = now;
+  }
 
   async #latestRun(connectionId: string): Promise<string> {
     const rows = await this.db.query<{ run_id: string; finished_at: string | null }>(

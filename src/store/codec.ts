@@ -8,6 +8,7 @@ import type { ProviderResult } from '../providers/contract.ts';
 import { NETWORK_NAMES } from '../scoring/explain.ts';
 import type { ScoreHistoryPoint } from '../scoring/types.ts';
 import { NetworkMetricsSchema, NETWORKS, TierSchema } from '../scoring/types.ts';
+import { describeIssues } from '../zod-issues.ts';
 import type { CachedProviderResult, Connection, ContactSyncState, PendingRetry, TierRise } from './contract.ts';
 import type { CredentialsCipher } from './crypto.ts';
 import { CorruptRowError } from './errors.ts';
@@ -74,9 +75,8 @@ function decode<T>(
   }
   const result = schema.safeParse(parsed);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    throw new CorruptRowError(table, rowId, column, `unexpected value${where}: ${issue?.message ?? 'invalid'}`);
+    const issues = describeIssues(result.error, { root: 'the top level' });
+    throw new CorruptRowError(table, rowId, column, `unexpected value at ${issues}`);
   }
   return result.data;
 }

@@ -1,4 +1,4 @@
-// One sync run for one connection (DESIGN §4): lease → retries + pages from the cursor → identities → metrics →
+// One sync run for one connection (ARCHITECTURE.md "One contact through a run"): lease → retries + pages from the cursor → identities → metrics →
 // score → diff against what we last wrote → batched writes → record results → checkpoint → next page.
 import { hash, randomUUID } from 'node:crypto';
 
@@ -15,6 +15,7 @@ import type { Network, ScoredNetworkInput, ScoreFunction, ScoreHistoryPoint, Tie
 import { percentileBucket } from '../store/codec.ts';
 import type { ContactSyncState, Store, TierRise } from '../store/contract.ts';
 import type { ErrorGroup, RecordError, RunReport, RunStatus } from '../store/run-report.ts';
+import { describeIssues } from '../zod-issues.ts';
 import type { PercentileTable } from './fields.ts';
 import {
   inputFingerprint,
@@ -70,10 +71,13 @@ export interface SyncProgress {
 /** Another run of this connection holds the lease; nothing was done. */
 export class SyncAlreadyRunningError extends Error {
   override readonly name = 'SyncAlreadyRunningError';
-  constructor(readonly connectionId: string) {
+  readonly connectionId: string;
+
+  constructor(connectionId: string) {
     super(
       `a sync of connection "${connectionId}" is already running; this run was not started (runs of one connection never overlap)`,
     );
+    this.connectionId = connectionId;
   }
 }
 
@@ -142,17 +146,18 @@ function interruptedBy(signal: AbortSignal): string {
 /** "handles.0.value (CRM field Twitter__c): contains a NUL byte…; email: …": each problem with the CRM's field name. */
 function describeRecordIssues(raw: unknown, issues: readonly z.core.$ZodIssue[]): string {
   const handles = (raw as { handles?: unknown } | null)?.handles;
-  return issues
-    .map((issue) => {
-      const [first, index] = issue.path;
+  return describeIssues(issues, {
+    root: 'record',
+    field: (path) => {
+      const [first, index] = path;
       const field =
         first === 'handles' && typeof index === 'number' && Array.isArray(handles)
           ? (handles[index] as { field?: unknown } | undefined)?.field
           : undefined;
       const named = typeof field === 'string' ? ` (CRM field ${field})` : '';
-      return `${issue.path.join('.') || 'record'}${named}: ${issue.message}`;
-    })
-    .join('; ');
+      return `${path.map(String).join('.') || 'record'}${named}`;
+    },
+  });
 }
 
 function describeError(error: unknown): string {
@@ -241,10 +246,12 @@ class SyncRun {
    */
   private rankedThisRun: number[] | null = null;
 
-  constructor(
-    private readonly deps: SyncDeps,
-    private readonly options: SyncOptions,
-  ) {
+  private readonly deps: SyncDeps;
+  private readonly options: SyncOptions;
+
+  constructor(deps: SyncDeps, options: SyncOptions) {
+    this.deps = deps;
+    this.options = options;
     this.now = deps.now ?? (() => new Date());
     this.providers = new Map(deps.providers.map((adapter) => [adapter.network, adapter]));
     this.lanes = new NetworkLanes(options.concurrency);

@@ -28,10 +28,13 @@ interface CountsRow {
 const ROWS_PER_STATEMENT = 100;
 
 export class ImportedCountsStore {
-  constructor(
-    private readonly db: SqlAccess,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  readonly #db: SqlAccess;
+  readonly #now: () => Date;
+
+  constructor(db: SqlAccess, now: () => Date = () => new Date()) {
+    this.#db = db;
+    this.#now = now;
+  }
 
   static of(store: Store): ImportedCountsStore {
     if (store.sql === undefined) throw new Error('this store cannot keep imported counts (no SQL access)');
@@ -40,7 +43,7 @@ export class ImportedCountsStore {
 
   /** Stores the rows; an account's counts are replaced by newer ones (`as_of`), or corrected ones of the same date. */
   async save(rows: readonly ImportedCounts[]): Promise<void> {
-    const importedAt = this.now().toISOString();
+    const importedAt = this.#now().toISOString();
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
       const some = rows.slice(i, i + ROWS_PER_STATEMENT);
       const params: SqlValue[] = [];
@@ -49,7 +52,7 @@ export class ImportedCountsStore {
         params.push(r.network, r.handle, r.followers, r.following, r.posts, r.asOf, r.source, importedAt);
         return `(${Array.from({ length: 8 }, (_, k) => `?${at + k + 1}`).join(', ')})`;
       });
-      await this.db.execute(
+      await this.#db.execute(
         `INSERT INTO imported_counts (network, handle, followers, following, posts, as_of, source, imported_at)
          VALUES ${values.join(', ')}
          ON CONFLICT (network, handle) DO UPDATE SET followers = excluded.followers, following = excluded.following,
@@ -66,10 +69,10 @@ export class ImportedCountsStore {
     const found = new Map<string, ImportedCounts>();
     if (handles.length === 0) return found;
     const inList =
-      this.db.dialect === 'sqlite'
+      this.#db.dialect === 'sqlite'
         ? 'handle IN (SELECT value FROM json_each(?2))'
         : 'handle IN (SELECT json_array_elements_text(CAST(?2 AS json)))';
-    const rows = await this.db.query<CountsRow>(
+    const rows = await this.#db.query<CountsRow>(
       `SELECT network, handle, followers, following, posts, as_of, source FROM imported_counts WHERE network = ?1 AND ${inList}`,
       [network, JSON.stringify(handles)],
     );
@@ -94,7 +97,7 @@ export class ImportedCountsStore {
 
   /** Accounts per network, with the range of their dates. */
   async summary(): Promise<ImportSummary[]> {
-    const rows = await this.db.query<{ network: Network; n: number | string; oldest: string; newest: string }>(
+    const rows = await this.#db.query<{ network: Network; n: number | string; oldest: string; newest: string }>(
       'SELECT network, COUNT(*) AS n, MIN(as_of) AS oldest, MAX(as_of) AS newest FROM imported_counts GROUP BY network ORDER BY network',
     );
     return rows.map((r) => ({ network: r.network, accounts: Number(r.n), oldestAsOf: r.oldest, newestAsOf: r.newest }));
@@ -105,7 +108,7 @@ export class ImportedCountsStore {
    * reads its contacts again and scores them with the new counts.
    */
   async stamp(): Promise<string | null> {
-    const rows = await this.db.query<{ n: number | string; latest: string | null }>(
+    const rows = await this.#db.query<{ n: number | string; latest: string | null }>(
       'SELECT COUNT(*) AS n, MAX(imported_at) AS latest FROM imported_counts',
     );
     const row = rows[0];

@@ -28,7 +28,11 @@ export class Lease {
   /** Set when a background renewal found another owner: the run stops at its next `confirm()`. */
   #lost = false;
 
-  private constructor(private readonly options: LeaseOptions) {}
+  private readonly options: LeaseOptions;
+
+  private constructor(options: LeaseOptions) {
+    this.options = options;
+  }
 
   /** The lease, renewing itself in the background; null when another live run holds it. */
   static async acquire(options: LeaseOptions): Promise<Lease | null> {

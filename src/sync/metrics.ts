@@ -52,7 +52,11 @@ export class NetworkLanes {
   /** Networks whose every lane holds a batch an earlier page stopped waiting for. */
   readonly #stalled = new Set<Network>();
 
-  constructor(private readonly limit: number) {}
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
 
   /**
    * A lane of the network, or false when none came free before `signal` (the page's deadline) fired. While the

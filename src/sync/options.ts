@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { DEFAULT_SCORE_DELTA_THRESHOLD, OverwritePolicySchema } from '../crm/policy.ts';
 import { NetworkSchema } from '../scoring/types.ts';
+import { describeIssues } from '../zod-issues.ts';
 
 /** Tier-change tasks: a CRM task for the owner when a contact newly reaches tier A. Opt-in per connection. */
 export const TierTasksSchema = z.object({
@@ -66,6 +67,5 @@ export type SyncOptions = z.output<typeof SyncOptionsSchema>;
 export function parseSyncOptions(input: SyncOptionsInput): SyncOptions {
   const parsed = SyncOptionsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);
-  throw new Error(`invalid sync options: ${problems.join('; ')}`);
+  throw new Error(`invalid sync options: ${describeIssues(parsed.error, { root: 'options' })}`);
 }

@@ -33,7 +33,10 @@ interface Entry {
 export class SyncScheduler {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly options: SchedulerOptions) {
+  private readonly options: SchedulerOptions;
+
+  constructor(options: SchedulerOptions) {
+    this.options = options;
     if (!cron.validate(options.schedule)) {
       throw new Error(
         `CRM_INFLUENCE_SCHEDULE: "${options.schedule}" is not a cron expression; use one like "0 3 * * *" (daily at 03:00)`,

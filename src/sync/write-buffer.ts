@@ -14,7 +14,11 @@ export class WriteBuffer<W extends { contact: { id: string } }> {
   readonly #pages: PendingPage[] = [];
   #nextSeq = 0;
 
-  constructor(readonly callSize: number) {}
+  readonly callSize: number;
+
+  constructor(callSize: number) {
+    this.callSize = callSize;
+  }
 
   get size(): number {
     return this.#writes.length;

@@ -67,7 +67,11 @@ class GeneratedCrm implements CrmConnector {
   readonly crm = 'salesforce' as const;
   readonly writeBatchSize = WRITE_BATCH;
   private readonly calls = { read: 0, write: 0, other: 0 };
-  constructor(private readonly total: number) {}
+  private readonly total: number;
+
+  constructor(total: number) {
+    this.total = total;
+  }
 
   checkSetup(): Promise<SetupReport> {
     return Promise.resolve({ ok: true, fields: [], missingScopes: [], problems: [] });

@@ -32,7 +32,10 @@ class CountingAdapter implements ProviderAdapter {
   readonly network: Network;
   readonly maxBatch: number;
   readonly results = new Map<string, ProviderResult>();
-  constructor(private readonly inner: ProviderAdapter) {
+  private readonly inner: ProviderAdapter;
+
+  constructor(inner: ProviderAdapter) {
+    this.inner = inner;
     this.network = inner.network;
     this.maxBatch = inner.maxBatch;
   }

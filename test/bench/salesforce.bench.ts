@@ -27,7 +27,7 @@ async function startChildSandbox(size: number): Promise<{ env: Record<string, st
     process.stdout.write(JSON.stringify(sb.env) + '\\n');
     process.stdin.on('end', () => sb.close().then(() => process.exit(0)));
     process.stdin.resume();`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -215,6 +215,6 @@ export async function run(): Promise<void> {
   const firstHalf = half > 0 ? Math.max(...samples.slice(0, half)) : cold.heapAtStart;
   const secondHalf = Math.max(...samples.slice(half));
   console.log(
-    `peak memory               RSS ${mb(process.resourceUsage().maxRSS * 1024)} (includes tsx/esbuild), heap used ≤ ${mb(Math.max(cold.peakHeap, warm.peakHeap))} (start ${mb(cold.heapAtStart)}; peak in 1st half ${mb(firstHalf)}, 2nd half ${mb(secondHalf)})`,
+    `peak memory               RSS ${mb(process.resourceUsage().maxRSS * 1024)}, heap used ≤ ${mb(Math.max(cold.peakHeap, warm.peakHeap))} (start ${mb(cold.heapAtStart)}; peak in 1st half ${mb(firstHalf)}, 2nd half ${mb(secondHalf)})`,
   );
 }

@@ -203,7 +203,7 @@ export async function run(): Promise<void> {
     });
     await store.close();
     const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [file], {
-      execArgv: ['--import', 'tsx', '--disable-warning=ExperimentalWarning'],
+      execArgv: [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const port = await ask<number>(child, null, 'port');

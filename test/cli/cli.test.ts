@@ -63,7 +63,7 @@ describe('crm-influence CLI', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('--help lists every command of DESIGN §5', () => {
+  it('--help lists every command of the README CLI section', () => {
     const { code, stdout } = cli(['--help']);
     expect(code).to.equal(0);
     for (const command of COMMANDS) expect(stdout).to.match(new RegExp(`^  ${command}\\b`, 'm'));

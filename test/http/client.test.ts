@@ -4,11 +4,23 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import nock from 'nock';
 
-import { HttpClient, type HttpClientOptions, HttpError } from '../../src/http/index.ts';
-import { RATE_LIMIT_HEADERS } from '../../src/http/rate-limit.ts';
+import { HttpClient, type HttpClientOptions, HttpError, rateLimitHeaders } from '../../src/http/index.ts';
 
 const BASE = 'https://api.example.test';
 const TOKEN = 'sekret-token-0123456789';
+/** X's and GitHub's header shapes (their NetworkDescriptors hold the same). */
+const X_RATE_LIMIT = rateLimitHeaders({
+  limit: 'x-rate-limit-limit',
+  remaining: 'x-rate-limit-remaining',
+  reset: 'x-rate-limit-reset',
+  format: 'epoch-seconds',
+});
+const GITHUB_RATE_LIMIT = rateLimitHeaders({
+  limit: 'x-ratelimit-limit',
+  remaining: 'x-ratelimit-remaining',
+  reset: 'x-ratelimit-reset',
+  format: 'epoch-seconds',
+});
 
 /** A fake clock: `sleep` advances it, so waits are measured, not spent. */
 function fakeTime(start = Date.UTC(2026, 0, 1)) {
@@ -151,7 +163,7 @@ describe('http: HttpClient', () => {
   });
 
   it('waits for the reset before the limit is hit (never earns the 429)', async () => {
-    const { http, clock } = client({ rateLimit: RATE_LIMIT_HEADERS.github });
+    const { http, clock } = client({ rateLimit: GITHUB_RATE_LIMIT });
     const reset = Math.floor(clock.t / 1000) + 30;
     const headers = (remaining: number) => ({
       'x-ratelimit-limit': '60',
@@ -174,7 +186,7 @@ describe('http: HttpClient', () => {
   });
 
   it('throws rate_limited without sending when the reset is further away than maxWaitMs', async () => {
-    const { http, clock } = client({ rateLimit: RATE_LIMIT_HEADERS.x, maxWaitMs: 1000 });
+    const { http, clock } = client({ rateLimit: X_RATE_LIMIT, maxWaitMs: 1000 });
     const reset = Math.floor(clock.t / 1000) + 600;
     nock(BASE)
       .get('/a')
@@ -191,7 +203,7 @@ describe('http: HttpClient', () => {
 
   it('keeps one budget per rate-limit window: an exhausted endpoint group does not hold back another on the same host', async () => {
     const { http, clock } = client({
-      rateLimit: RATE_LIMIT_HEADERS.x,
+      rateLimit: X_RATE_LIMIT,
       maxWaitMs: 1000,
       rateLimitWindow: (url) => (url.pathname.startsWith('/small') ? 'small' : 'large'),
     });
@@ -218,7 +230,7 @@ describe('http: HttpClient', () => {
 
   it('treats GitHub-style 403 + remaining 0 as a rate limit when told to', async () => {
     const { http, clock } = client({
-      rateLimit: RATE_LIMIT_HEADERS.github,
+      rateLimit: GITHUB_RATE_LIMIT,
       isRateLimited: (r) => r.status === 429 || (r.status === 403 && r.rateLimit?.remaining === 0),
     });
     const reset = Math.floor(clock.t / 1000) + 20;

@@ -1,10 +1,30 @@
 import { expect } from 'chai';
 
 import { chunk, mapConcurrent } from '../../src/http/concurrency.ts';
-import { parseRetryAfter, RATE_LIMIT_HEADERS, RateLimiter } from '../../src/http/rate-limit.ts';
+import { parseRetryAfter, RateLimiter, rateLimitHeaders, type RateLimitNormaliser } from '../../src/http/rate-limit.ts';
 import { redact } from '../../src/http/redact.ts';
+import { NETWORK_DESCRIPTORS } from '../../src/providers/networks.ts';
 
 const NOW = Date.UTC(2026, 6, 1, 12, 0, 0);
+
+/** Each network's reader, from its NetworkDescriptor (plus Reddit's seconds-until shape, which no adapter uses yet). */
+function reader(network: 'x' | 'github' | 'mastodon' | 'bluesky'): RateLimitNormaliser {
+  const read = NETWORK_DESCRIPTORS[network].rateLimit;
+  if (read === null) throw new Error(`${network} has no rate-limit reader`);
+  return read;
+}
+const RATE_LIMIT_HEADERS = {
+  x: reader('x'),
+  github: reader('github'),
+  mastodon: reader('mastodon'),
+  bluesky: reader('bluesky'),
+  reddit: rateLimitHeaders({
+    limit: 'x-ratelimit-limit',
+    remaining: 'x-ratelimit-remaining',
+    reset: 'x-ratelimit-reset',
+    format: 'seconds-until',
+  }),
+};
 
 describe('http: rate-limit header normalisers', () => {
   it('X: epoch seconds', () => {

@@ -16,7 +16,7 @@ const RATE = {
   'x-ratelimit-resource': 'core',
 };
 
-// Fixtures shaped like GitHub REST v3 / GraphQL v4 responses (reference/providers.md §2).
+// Fixtures shaped like GitHub REST v3 / GraphQL v4 responses (docs.github.com/rest/users/users).
 const OCTOCAT = {
   login: 'octocat',
   id: 583231,

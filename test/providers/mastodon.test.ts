@@ -4,7 +4,7 @@ import nock from 'nock';
 import { MastodonAdapter } from '../../src/providers/mastodon.ts';
 import { fastHttp, NOW, useNock } from './helpers.ts';
 
-// Fixtures shaped like Mastodon's REST API (reference/providers.md §3): snake_case, ids as strings.
+// Fixtures shaped like Mastodon's REST API (docs.joinmastodon.org/entities/Account): snake_case, ids as strings.
 const JANE = {
   id: '109302',
   username: 'jane',

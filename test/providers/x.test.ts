@@ -8,7 +8,7 @@ import { fastHttp, NOW, useNock } from './helpers.ts';
 const BASE = 'https://api.x.com';
 const TOKEN = 'AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI';
 
-// Fixtures shaped like the X API v2 wire format (reference/providers.md §1).
+// Fixtures shaped like the X API v2 wire format (docs.x.com/x-api/users/lookup/integrate).
 const USER_ADA = {
   id: '2244994945',
   username: 'Ada',

@@ -10,7 +10,7 @@ const KEY = 'AIzaSyD-abcdefghijklmnopqrstuvwxyz01234';
 const CH1 = 'UC_x5XG1OV2P6uZZ5FSM9Ttw';
 const CH2 = 'UCaaaaaaaaaaaaaaaaaaaaaa';
 
-// Fixtures shaped like YouTube Data API v3 responses (reference/providers.md §5): counts are strings.
+// Fixtures shaped like YouTube Data API v3 responses (developers.google.com/youtube/v3/docs/channels): counts are strings.
 function channel(id: string, stats: Record<string, unknown>, handle = '@googledevelopers') {
   return {
     kind: 'youtube#channel',

@@ -1,4 +1,4 @@
-// End to end: the real `crm-influence score` command, spawned through tsx on temp files.
+// End to end: the real `crm-influence score` command, spawned on plain Node (its own type stripping) on temp files.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { ScoreResultSchema } from '../../src/scoring/types.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = (args: string[], input?: string): { status: number | null; stdout: string; stderr: string } =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'score', ...args], {
+  spawnSync(process.execPath, [path.join(root, 'src/cli/main.ts'), 'score', ...args], {
     cwd: root,
     encoding: 'utf8',
     input,

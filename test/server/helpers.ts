@@ -119,7 +119,11 @@ export function testConnection(
 /** fetch with a cookie jar, no redirect following. */
 export class Client {
   cookies = new Map<string, string>();
-  constructor(readonly base: string) {}
+  readonly base: string;
+
+  constructor(base: string) {
+    this.base = base;
+  }
 
   async request(
     pathname: string,

@@ -69,10 +69,13 @@ export class MemoryCrm implements CrmConnector {
     return Promise.resolve(true);
   }
 
-  constructor(
-    readonly writeBatchSize = 200,
-    readonly pageSize = 50,
-  ) {}
+  readonly writeBatchSize: number;
+  readonly pageSize: number;
+
+  constructor(writeBatchSize = 200, pageSize = 50) {
+    this.writeBatchSize = writeBatchSize;
+    this.pageSize = pageSize;
+  }
 
   add(
     id: string,
@@ -238,10 +241,13 @@ export class MemoryProvider implements ProviderAdapter {
   /** Every batch asked for. */
   readonly batches: string[][] = [];
 
-  constructor(
-    readonly network: Network,
-    readonly maxBatch = 25,
-  ) {}
+  readonly network: Network;
+  readonly maxBatch: number;
+
+  constructor(network: Network, maxBatch = 25) {
+    this.network = network;
+    this.maxBatch = maxBatch;
+  }
 
   fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     this.calls += 1;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import type { CrmConnector, CrmName, SetupReport } from '../../crm/contract.ts';
 import { CrmNameSchema } from '../../crm/contract.ts';
+import { describeIssues } from '../../zod-issues.ts';
 import { withContext } from '../context.ts';
 import { openCrm } from '../crms.ts';
 import { UsageError } from '../errors.ts';
@@ -117,7 +118,7 @@ async function action(rawAction: unknown, rawFlags: unknown): Promise<void> {
   const parsedAction = FieldsActionSchema.safeParse(rawAction);
   if (!parsedAction.success)
     throw new UsageError(
-      `fields: <action> ${parsedAction.error.issues[0]?.message ?? 'is invalid'} (see \`crm-influence fields --help\`)`,
+      `fields: ${describeIssues(parsedAction.error, { root: '<action>' })} (see \`crm-influence fields --help\`)`,
     );
   const flags = parseFlags('fields', FieldsFlagsSchema, rawFlags);
   // Salesforce never creates fields through the API: say how to deploy without asking for credentials first.

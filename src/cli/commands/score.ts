@@ -10,6 +10,7 @@ import { z } from 'zod';
 
 import { createScorer, ScoringOptionsSchema } from '../../scoring/index.ts';
 import { NetworkMetricsSchema, type ScoreFunction, type ScoreInput, TierSchema } from '../../scoring/types.ts';
+import { describeIssues } from '../../zod-issues.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
 
@@ -83,15 +84,9 @@ interface Problem {
   message: string;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const field = issue.path
-        .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-        .join('');
-      return `${field || 'record'}: ${issue.message}`;
-    })
-    .join('; ');
+/** A JSONL record's field as written in it: `networks[0].followers`. */
+function jsonField(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
 /** Parses and validates one JSONL line; a problem names the field. */
@@ -103,7 +98,9 @@ export function parseJsonLine(text: string): { ok: true; record: ScoreLine } | {
     return { ok: false, message: `not valid JSON (${(error as Error).message})` };
   }
   const parsed = ScoreLineSchema.safeParse(raw);
-  return parsed.success ? { ok: true, record: parsed.data } : { ok: false, message: describeIssues(parsed.error) };
+  return parsed.success
+    ? { ok: true, record: parsed.data }
+    : { ok: false, message: describeIssues(parsed.error, { root: 'record', field: jsonField }) };
 }
 
 /** RFC 4180 CSV: quoted fields may hold commas, doubled quotes and line breaks. Returns rows with their first line. */
@@ -235,13 +232,14 @@ export function csvToRecords(text: string): { records: { line: number; record: S
     if (!shaped.ok || !parsed?.success) {
       const message = !shaped.ok
         ? shaped.message
-        : parsed!
-            .error!.issues.map((issue) => {
-              const [first, ...rest] = issue.path.map(String);
+        : describeIssues(parsed!.error!, {
+            root: 'row',
+            field: (path) => {
+              const [first, ...rest] = path.map(String);
               const column = CSV_FIELD_OF[first ?? ''] ?? first ?? 'row';
-              return `${column}${rest.length > 0 ? `[${rest.join('.')}]` : ''}: ${issue.message}`;
-            })
-            .join('; ');
+              return `${column}${rest.length > 0 ? `[${rest.join('.')}]` : ''}`;
+            },
+          });
       problems.push({ line: row.line, message: `${message} (contact ${id} skipped)` });
       contact.bad = true;
       continue;
@@ -332,7 +330,11 @@ function loadScoringOptions(path: string | undefined): unknown {
     throw new CliError(`score: cannot read the scoring options in ${path}: ${(error as Error).message}`);
   }
   const parsed = ScoringOptionsSchema.safeParse(raw);
-  if (!parsed.success) throw new CliError(`score: bad scoring options in ${path}: ${describeIssues(parsed.error)}`, 2);
+  if (!parsed.success)
+    throw new CliError(
+      `score: bad scoring options in ${path}: ${describeIssues(parsed.error, { root: 'record', field: jsonField })}`,
+      2,
+    );
   return parsed.data;
 }
 

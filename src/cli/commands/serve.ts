@@ -25,6 +25,7 @@ import type { Connection } from '../../store/contract.ts';
 import { runSync } from '../../sync/engine.ts';
 import { markAbandonedRunsOfIdleConnections } from '../../sync/lease.ts';
 import { TierTasksSchema } from '../../sync/options.ts';
+import { describeIssues } from '../../zod-issues.ts';
 import type { CliContext } from '../context.ts';
 import { withContext } from '../context.ts';
 import type { OpenedProviders } from '../crms.ts';
@@ -76,9 +77,7 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
       const settings = request.settings ?? connection.settings;
       const parsed = RunSettingsSchema.safeParse(settings);
       if (!parsed.success)
-        throw new CliError(
-          `connection "${connection.id}": settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-        );
+        throw new CliError(`connection "${connection.id}": settings are invalid: ${describeIssues(parsed.error)}`);
       const { score, scoringKey, tierLabels } = await openModel(settings, importStamp);
       const { config, store, logger } = ctx;
       const report = await runSync(

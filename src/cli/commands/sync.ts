@@ -9,6 +9,7 @@ import type { RunReport } from '../../store/run-report.ts';
 import { runSync, SyncAlreadyRunningError } from '../../sync/engine.ts';
 import { TierTasksSchema } from '../../sync/options.ts';
 import { SyncScheduler } from '../../sync/scheduler.ts';
+import { describeIssues } from '../../zod-issues.ts';
 import type { CliContext } from '../context.ts';
 import { withContext } from '../context.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
@@ -55,9 +56,7 @@ async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
   const connection = await ctx.store.getConnection(connectionId);
   const settings = ConnectionSettingsSchema.safeParse(connection?.settings ?? {});
   if (!settings.success) {
-    throw new CliError(
-      `connection "${connectionId}": settings are invalid: ${settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new CliError(`connection "${connectionId}": settings are invalid: ${describeIssues(settings.error)}`);
   }
   const { score, scoringKey, tierLabels } = await openModel(connection?.settings, importStamp);
   const { config, store, logger } = ctx;

@@ -63,13 +63,15 @@ export class ContactStore {
   /** lastmodifieddate of every record nobody has touched (the portal's import). */
   private baseModifiedMs: number;
 
-  constructor(
-    private readonly population: HubSpotPopulation,
-    private readonly registry: PropertyRegistry,
-    importedAt: Date,
-    /** How long a write takes to reach the search index (HubSpot: seconds; crm-apis.md §0.6, search docs). */
-    readonly indexLagMs = 0,
-  ) {
+  private readonly population: HubSpotPopulation;
+  private readonly registry: PropertyRegistry;
+  /** How long a write takes to reach the search index (HubSpot: seconds; developers.hubspot.com/docs/api/crm/search). */
+  readonly indexLagMs: number;
+
+  constructor(population: HubSpotPopulation, registry: PropertyRegistry, importedAt: Date, indexLagMs = 0) {
+    this.population = population;
+    this.registry = registry;
+    this.indexLagMs = indexLagMs;
     this.baseModifiedMs = importedAt.getTime();
   }
 

@@ -1,4 +1,5 @@
-// HubSpot's error bodies, shaped as the real API sends them (crm-apis.md §2.3, §2.4, §2.7).
+// HubSpot's error bodies, shaped as the real API sends them (held to the SDK's models by
+// test/sandbox/hubspot/contract.test.ts).
 import { randomUUID } from 'node:crypto';
 
 export interface HubSpotErrorBody {
@@ -16,12 +17,15 @@ export interface HubSpotErrorBody {
 
 /** An error the emulator answers with: an HTTP status and the body HubSpot sends for it. */
 export class HubSpotHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: HubSpotErrorBody,
-    readonly headers: Record<string, string> = {},
-  ) {
+  readonly status: number;
+  readonly body: HubSpotErrorBody;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, body: HubSpotErrorBody, headers: Record<string, string> = {}) {
     super(body.message);
+    this.status = status;
+    this.body = body;
+    this.headers = headers;
   }
 }
 

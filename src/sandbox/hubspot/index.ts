@@ -51,7 +51,7 @@ export interface HubSpotSandboxOptions {
   importedAt?: Date;
   /**
    * How long a write takes to show in search (HubSpot's index trails writes by seconds; the search docs and
-   * crm-apis.md §0.6). Default 0, so the demo's reads see its writes at once.
+   * developers.hubspot.com/docs/api/crm/search). Default 0, so the demo's reads see its writes at once.
    */
   searchIndexLagMs?: number;
   /** 429 bodies without `policyName` (older bodies and proxies): the message is all that says which limit. */

@@ -1,5 +1,5 @@
 // HubSpot's rate limits as the emulator enforces them: a rolling 10-second window per app and portal, a daily cap
-// (private apps only), and the search API's own per-second lane (crm-apis.md §2.4).
+// (private apps only), and the search API's own per-second lane (developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines; connectors/hubspot/README.md).
 import { rateLimitError } from './errors.ts';
 
 /** Counts events in a sliding window; O(1) amortised per event. */
@@ -7,7 +7,11 @@ export class RollingWindow {
   private readonly stamps: number[] = [];
   private head = 0;
 
-  constructor(readonly windowMs: number) {}
+  readonly windowMs: number;
+
+  constructor(windowMs: number) {
+    this.windowMs = windowMs;
+  }
 
   count(now: number): number {
     while (this.head < this.stamps.length && (this.stamps[this.head] ?? 0) <= now - this.windowMs) this.head += 1;
@@ -38,7 +42,11 @@ export class RateLimits {
   private readonly search = new RollingWindow(1_000);
   private dailyUsed = 0;
 
-  constructor(readonly options: LimitOptions) {}
+  readonly options: LimitOptions;
+
+  constructor(options: LimitOptions) {
+    this.options = options;
+  }
 
   /**
    * Admits one call or throws the 429 HubSpot sends. `daily` is false for OAuth tokens: public apps have no daily

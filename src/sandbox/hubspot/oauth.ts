@@ -1,5 +1,5 @@
 // OAuth as a HubSpot portal plays it: a private-app token that never expires, and public-app access tokens that
-// live 30 minutes and are renewed with a refresh token (crm-apis.md §2.5).
+// live 30 minutes and are renewed with a refresh token (developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide).
 import { randomBytes, randomUUID } from 'node:crypto';
 
 import { hubspotError, HubSpotHttpError } from './errors.ts';
@@ -49,7 +49,10 @@ export class TokenRegistry {
   private readonly codes = new Map<string, AuthCode>();
   refreshCount = 0;
 
-  constructor(readonly options: OAuthOptions) {
+  readonly options: OAuthOptions;
+
+  constructor(options: OAuthOptions) {
+    this.options = options;
     this.access.set(this.privateAppToken, { kind: 'private', scopes: options.privateAppScopes });
   }
 
@@ -86,7 +89,7 @@ export class TokenRegistry {
 
   /** `POST /oauth/v1/token` and `/oauth/v3/token` (form body). */
   grant(form: URLSearchParams, now = Date.now(), version: 'v1' | 'v3' = 'v3'): Record<string, unknown> {
-    // v1 answers `{status: "BAD_REFRESH_TOKEN", message}` (the bodies quoted in crm-apis.md §2.5 and by Nango's
+    // v1 answers `{status: "BAD_REFRESH_TOKEN", message}` (the bodies quoted in connectors/hubspot/README.md "Authentication" and by Nango's
     // "HubSpot OAuth BAD_REFRESH_TOKEN"); v3 answers the published OAuth v3 spec's `Error`: `category`,
     // `correlationId` and `message`, with the v1 code as the category [verify against a real portal].
     const refuse = (code: string, message: string) =>

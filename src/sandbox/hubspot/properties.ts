@@ -1,7 +1,9 @@
 // The portal's contact property definitions and groups, and HubSpot's validation of values written to them
-// (crm-apis.md §2.2 "Contact validation", §2.3).
+// (developers.hubspot.com/changelog/upcoming-increased-validation-for-contact-updates-made-through-apis; the
+// properties API, developers.hubspot.com/docs/api/crm/properties).
 import { z } from 'zod';
 
+import { describeIssues } from '../../zod-issues.ts';
 import { hubspotError, validationError } from './errors.ts';
 
 const OptionSchema = z.object({
@@ -184,10 +186,7 @@ export class PropertyRegistry {
 
   create(body: unknown, now = new Date()): PropertyDefinition {
     const parsed = PropertyCreateSchema.safeParse(body);
-    if (!parsed.success)
-      throw validationError(
-        `Invalid input JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
+    if (!parsed.success) throw validationError(`Invalid input JSON: ${describeIssues(parsed.error)}`);
     const input = parsed.data;
     if (this.properties.has(input.name)) {
       throw hubspotError(409, 'CONFLICT', `Property named '${input.name}' already exists.`, {
@@ -224,10 +223,7 @@ export class PropertyRegistry {
     const existing = this.properties.get(name);
     if (existing === undefined) throw notFound(name);
     const parsed = PropertyUpdateSchema.safeParse(body);
-    if (!parsed.success)
-      throw validationError(
-        `Invalid input JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
+    if (!parsed.success) throw validationError(`Invalid input JSON: ${describeIssues(parsed.error)}`);
     const updated: PropertyDefinition = {
       ...existing,
       ...parsed.data,
@@ -252,10 +248,7 @@ export class PropertyRegistry {
 
   createGroup(body: unknown): PropertyGroup {
     const parsed = GroupCreateSchema.safeParse(body);
-    if (!parsed.success)
-      throw validationError(
-        `Invalid input JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
+    if (!parsed.success) throw validationError(`Invalid input JSON: ${describeIssues(parsed.error)}`);
     if (this.groups.has(parsed.data.name)) {
       throw hubspotError(409, 'CONFLICT', `Property group named '${parsed.data.name}' already exists.`, {
         subCategory: 'PropertyGroupError.GROUP_EXISTS',

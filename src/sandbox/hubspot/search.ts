@@ -1,7 +1,8 @@
 // `POST /crm/v3/objects/contacts/search`: filter groups (OR of ANDs), one sort, pages of ≤ 200 and the 10,000-result
-// cap (crm-apis.md §2.2). Scans lazily; records nobody touched are skipped when every group rules them out.
+// cap (developers.hubspot.com/docs/api/crm/search). Scans lazily; records nobody touched are skipped when every group rules them out.
 import { z } from 'zod';
 
+import { describeIssues } from '../../zod-issues.ts';
 import type { ContactStore, ContactView } from './contacts.ts';
 import { DEFAULT_PROPERTIES } from './contacts.ts';
 import { validationError } from './errors.ts';
@@ -71,9 +72,7 @@ export interface SearchResponse {
 export function parseSearchRequest(body: unknown) {
   const parsed = SearchRequestSchema.safeParse(body ?? {});
   if (!parsed.success) {
-    throw validationError(
-      `Invalid input JSON on line 1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw validationError(`Invalid input JSON on line 1: ${describeIssues(parsed.error)}`);
   }
   const req = parsed.data;
   if (req.limit > SEARCH_MAX_LIMIT)
@@ -106,10 +105,13 @@ export class ContactSearch {
   /** The index time of the request being run (undefined = no lag). */
   private at: number | undefined;
 
-  constructor(
-    private readonly contacts: ContactStore,
-    private readonly registry: PropertyRegistry,
-  ) {}
+  private readonly contacts: ContactStore;
+  private readonly registry: PropertyRegistry;
+
+  constructor(contacts: ContactStore, registry: PropertyRegistry) {
+    this.contacts = contacts;
+    this.registry = registry;
+  }
 
   run(body: unknown, baseUrl: string): SearchResponse {
     const req = parseSearchRequest(body);
@@ -314,7 +316,7 @@ function testValue(f: CompiledFilter, stored: string | null): boolean {
   }
   // Whether NEQ / NOT_IN match a record without a value is undocumented for the search API, and HubSpot's list
   // filters leave empty values out of "is not equal to". The sandbox takes that strict reading, so a query that
-  // relies on the permissive one misses those records here first (crm-apis.md §2.2; issue 15 item 8) [verify].
+  // relies on the permissive one misses those records here first (connectors/hubspot/README.md "Reading"; issue 15 item 8) [verify].
   if (stored === null) return false;
   switch (f.operator) {
     case 'EQ':

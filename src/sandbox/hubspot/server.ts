@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 
 import { z } from 'zod';
 
+import { describeIssues } from '../../zod-issues.ts';
 import type { FaultInjector } from '../faults.ts';
 import type { ContactStore } from './contacts.ts';
 import { DEFAULT_PROPERTIES } from './contacts.ts';
@@ -109,10 +110,7 @@ function parseJson(raw: string): unknown {
 
 function parseWith<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   const parsed = schema.safeParse(body);
-  if (!parsed.success)
-    throw validationError(
-      `Invalid input JSON on line 1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+  if (!parsed.success) throw validationError(`Invalid input JSON on line 1: ${describeIssues(parsed.error)}`);
   return parsed.data;
 }
 
@@ -191,7 +189,7 @@ export function createHubSpotServer(parts: ServerParts): Server {
       if (!Number.isInteger(index) || index < 0)
         throw validationError(`after must be a record id cursor, got ${after}`);
       const properties = listParam(url, 'properties') ?? DEFAULT_PROPERTIES;
-      // `archived=true` lists only the recycle bin (crm-apis.md §2.2).
+      // `archived=true` lists only the recycle bin (connectors/hubspot/README.md "Contacts that are gone").
       if (url.searchParams.get('archived') === 'true') {
         const bin = contacts.archivedIndices().filter((i) => i >= index);
         const page = bin.slice(0, limit);

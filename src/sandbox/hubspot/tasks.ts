@@ -5,6 +5,7 @@
 // Owners: `hubspot_owner_id` holds an owner id; a task's owner must be one of the portal's owners.
 import { z } from 'zod';
 
+import { describeIssues } from '../../zod-issues.ts';
 import type { ContactStore } from './contacts.ts';
 import { hubspotError, validationError } from './errors.ts';
 
@@ -57,7 +58,11 @@ export class TaskStore {
   readonly tasks: SandboxTask[] = [];
   private nextId = 90_000_001;
 
-  constructor(private readonly contacts: ContactStore) {}
+  private readonly contacts: ContactStore;
+
+  constructor(contacts: ContactStore) {
+    this.contacts = contacts;
+  }
 
   /** Tasks associated with a contact (tests). */
   ofContact(contactId: string): SandboxTask[] {
@@ -70,10 +75,7 @@ export class TaskStore {
    */
   batchCreate(body: unknown, limit: number): { status: number; body: Record<string, unknown> } {
     const parsed = CreateInputsSchema.safeParse(body);
-    if (!parsed.success)
-      throw validationError(
-        `Invalid input JSON on line 1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
+    if (!parsed.success) throw validationError(`Invalid input JSON on line 1: ${describeIssues(parsed.error)}`);
     const { inputs } = parsed.data;
     if (inputs.length > limit)
       throw validationError(

@@ -1,5 +1,5 @@
 // Webhook deliveries as HubSpot sends them (https://developers.hubspot.com/docs/api/webhooks, "Webhook payloads",
-// "Retries"; crm-apis.md §2.6):
+// "Retries"; signatures: developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/request-validation):
 // - a JSON array of events, at most 100 per request, signed with X-HubSpot-Signature-v3 (base64 HMAC-SHA256 over
 //   method + uri + body + timestamp, keyed with the app's client secret), re-signed with a new timestamp each attempt;
 // - a developer-project app gets `object.*` types with `objectTypeId` "0-1" for contacts (legacy apps: `contact.*`);
@@ -85,7 +85,11 @@ export class WebhookSender {
   attempts = 0;
   private batchesSent = 0;
 
-  constructor(private readonly options: WebhookSenderOptions) {}
+  private readonly options: WebhookSenderOptions;
+
+  constructor(options: WebhookSenderOptions) {
+    this.options = options;
+  }
 
   get targetUrl(): string | undefined {
     return this.options.targetUrl;

@@ -1,7 +1,7 @@
 // Bluesky AppView emulator (public.api.bsky.app): app.bsky.actor.getProfile, getProfiles (≤ 25 actors, missing
 // and taken-down actors silently omitted), app.bsky.feed.getAuthorFeed (limit 1–100, cursor, filter). XRPC error
 // bodies `{error, message}` (400 InvalidRequest / AccountTakedown), `RateLimit-*` headers (reset in epoch
-// seconds, policy `<limit>;w=<secs>`), 429 `RateLimitExceeded`. Facts: providers.md §4.
+// seconds, policy `<limit>;w=<secs>`), 429 `RateLimitExceeded`. Facts: docs.bsky.app/docs/advanced-guides/rate-limits.
 import { SandboxCounters } from '../counters.ts';
 import type { Population, SandboxAccount } from '../population.ts';
 import type { LimitSetting, NetworkRequest, NetworkServer, NetworkServerOptions, Reply } from './server.ts';

@@ -1,7 +1,7 @@
 // GitHub emulator: REST `/users/:login`, `/users/:login/repos` (Link pagination), `/rate_limit`, and
 // `POST /graphql` for a documented subset (below). `x-ratelimit-*` headers per resource (core 60/h anonymous,
 // 5,000/h with a token; graphql 5,000 points/h), 404 `{message, documentation_url, status}`, primary limit as 403
-// with remaining 0, secondary limit (fault schedule) as 403 or 429 with `retry-after`. Facts: providers.md §2.
+// with remaining 0, secondary limit (fault schedule) as 403 or 429 with `retry-after`. Facts: docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api.
 //
 // GraphQL subset: `user(login:)` → login name company bio location websiteUrl twitterUsername createdAt updatedAt
 // databaseId id url avatarUrl __typename, followers/following { totalCount },
@@ -302,8 +302,11 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions): Promise
   // ------------------------------------------------------------------ GraphQL
 
   class FieldError extends Error {
-    constructor(readonly entry: Record<string, unknown>) {
+    readonly entry: Record<string, unknown>;
+
+    constructor(entry: Record<string, unknown>) {
       super(String(entry.message));
+      this.entry = entry;
     }
   }
 

@@ -1,7 +1,7 @@
 // Gravatar REST v3 emulator (base `/v3`): `GET /v3/profiles/:sha256` where the hash is
 // sha256(trim(lowercase(email))). Profiles list the person's real accounts in `verified_accounts` (the discovery
 // path); some entries are `is_hidden`. A Bearer API key adds the extra fields and raises the limit from 100/h to
-// 1,000/h. `X-RateLimit-*` headers, 404 `{"error":"Profile not found"}`. Facts: providers.md §8.
+// 1,000/h. `X-RateLimit-*` headers, 404 `{"error":"Profile not found"}`. Facts: docs.gravatar.com/rest-api.
 //
 // The hash → person index is built in the background at start (sliced, so the event loop stays free) as typed arrays
 // (4-byte hash prefix + person index, sorted): a million people cost a few MB, not a million objects.

@@ -2,7 +2,7 @@
 // `acct=user` is taken as local to whichever instance the user lives on. Endpoints: accounts/lookup, accounts/:id,
 // accounts/:id/statuses (limit ≤ 40, exclude_replies, exclude_reblogs, max_id paging with Link), webfinger.
 // `X-RateLimit-*` with an ISO-8601 reset (microseconds), 404 `{"error":"Record not found"}`, 429
-// `{"error":"Too many requests"}`; suspended accounts answer 200 with `suspended: true`. Facts: providers.md §3.
+// `{"error":"Too many requests"}`; suspended accounts answer 200 with `suspended: true`. Facts: docs.joinmastodon.org/api/rate-limits.
 import { SandboxCounters } from '../counters.ts';
 import type { Population, SandboxAccount } from '../population.ts';
 import { hostileInstance, type HostileInstanceOptions } from './mastodon-hostile.ts';

@@ -181,11 +181,15 @@ export class WindowLimit {
   private windowStart = 0;
   private used = 0;
 
-  constructor(
-    readonly limit: number,
-    readonly windowMs: number,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  readonly limit: number;
+  readonly windowMs: number;
+  private readonly clock: () => number;
+
+  constructor(limit: number, windowMs: number, clock: () => number = Date.now) {
+    this.limit = limit;
+    this.windowMs = windowMs;
+    this.clock = clock;
+  }
 
   /** Spends `cost` units if there is room. Always returns the state after the attempt. */
   take(cost = 1): { allowed: boolean; remaining: number; used: number; resetMs: number } {

@@ -1,7 +1,7 @@
 // X API v2 emulator: /2/users/by (≤ 100 usernames), /2/users/by/username/:u, /2/users/:id, /2/users/:id/tweets.
 // App-only bearer auth, `x-rate-limit-*` headers (reset in epoch seconds), 200 + `errors[]` for missing and
 // suspended users, problem bodies (`{title, detail, type, status}`) for 4xx/429, and the monthly post-read cap as
-// 429 `UsageCapExceeded`. Facts: reference/providers.md §1.
+// 429 `UsageCapExceeded`. Facts: docs.x.com/x-api/users/lookup/integrate, docs.x.com/x-api/fundamentals/rate-limits.
 import { randomBytes } from 'node:crypto';
 
 import { SandboxCounters } from '../counters.ts';

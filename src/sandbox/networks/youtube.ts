@@ -2,7 +2,7 @@
 // `part` required), playlistItems.list (uploads playlist `UU…`, maxResults ≤ 50, pageToken), videos.list
 // (`id` ≤ 50). API key required (`?key=` or `x-goog-api-key`). No rate-limit headers: a daily quota of units (1 per call, invalid calls too);
 // spent quota → 403 `quotaExceeded`. Unknown handles → 200 with `pageInfo.totalResults: 0` and no `items`.
-// Subscriber counts are rounded to three significant figures and omitted when hidden. Facts: providers.md §5.
+// Subscriber counts are rounded to three significant figures and omitted when hidden. Facts: developers.google.com/youtube/v3 (quota: determine_quota_cost).
 import { randomBytes } from 'node:crypto';
 
 import { SandboxCounters } from '../counters.ts';

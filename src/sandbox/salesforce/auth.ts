@@ -44,7 +44,11 @@ export class SandboxAuth {
   refreshGrants = 0;
   failedGrants = 0;
 
-  constructor(private readonly options: AuthOptions) {}
+  private readonly options: AuthOptions;
+
+  constructor(options: AuthOptions) {
+    this.options = options;
+  }
 
   /** The first token pair, handed to the product through the environment. */
   issueInitial(): { accessToken: string; refreshToken: string } {

@@ -47,13 +47,18 @@ export class BulkJobs {
   private nextId = 1;
   recordsRead = 0;
 
-  constructor(
-    private readonly writer: RecordWriter,
-    private readonly engine: QueryEngine,
-    private readonly version: () => string,
-    /** ORDER BY turns PK chunking off: a job over more records than this times out (the strict org). */
-    private readonly orderByLimit = Infinity,
-  ) {}
+  private readonly writer: RecordWriter;
+  private readonly engine: QueryEngine;
+  private readonly version: () => string;
+  /** ORDER BY turns PK chunking off: a job over more records than this times out (the strict org). */
+  private readonly orderByLimit: number;
+
+  constructor(writer: RecordWriter, engine: QueryEngine, version: () => string, orderByLimit = Infinity) {
+    this.writer = writer;
+    this.engine = engine;
+    this.version = version;
+    this.orderByLimit = orderByLimit;
+  }
 
   handleIngest(method: string, parts: string[], body: string): ApiResponse {
     const [id, sub] = parts;

@@ -85,12 +85,17 @@ export class SandboxOrg {
   /** Recently generated people (a record is usually formatted, filtered and saved within moments). */
   private readonly people = new Map<number, PersonLike>();
 
+  readonly population: PersonSource;
+  readonly profile: OrgProfile;
+
   constructor(
-    readonly population: PersonSource,
+    population: PersonSource,
     withCustomFields: boolean,
     now = Date.now(),
-    readonly profile: OrgProfile = PERMISSIVE_PROFILE,
+    profile: OrgProfile = PERMISSIVE_PROFILE,
   ) {
+    this.population = population;
+    this.profile = profile;
     const fields = (object: ObjectName): FieldDef[] =>
       object === 'Individual' && !profile.individual ? [] : baseFields(object, withCustomFields, profile.individual);
     this.fullSchemas = {

@@ -33,7 +33,11 @@ export function formatDatetime(ms: number): string {
 }
 
 export class QueryEngine {
-  constructor(private readonly org: SandboxOrg) {}
+  private readonly org: SandboxOrg;
+
+  constructor(org: SandboxOrg) {
+    this.org = org;
+  }
 
   prepare(soql: string): PreparedQuery {
     const query = parseSoql(soql);

@@ -279,10 +279,10 @@ export class ObjectSchema {
   private readonly byLowerName = new Map<string, FieldDef>();
   private readonly relationships = new Map<string, FieldDef>();
 
-  constructor(
-    readonly name: ObjectName,
-    fields: readonly FieldDef[],
-  ) {
+  readonly name: ObjectName;
+
+  constructor(name: ObjectName, fields: readonly FieldDef[]) {
+    this.name = name;
     for (const field of fields) this.add(field);
   }
 

@@ -4,11 +4,14 @@
 // Salesforce.
 
 export class SoqlError extends Error {
+  readonly errorCode: 'MALFORMED_QUERY' | 'INVALID_FIELD' | 'INVALID_TYPE' | 'INVALID_QUERY_FILTER_OPERATOR';
+
   constructor(
-    readonly errorCode: 'MALFORMED_QUERY' | 'INVALID_FIELD' | 'INVALID_TYPE' | 'INVALID_QUERY_FILTER_OPERATOR',
+    errorCode: 'MALFORMED_QUERY' | 'INVALID_FIELD' | 'INVALID_TYPE' | 'INVALID_QUERY_FILTER_OPERATOR',
     message: string,
   ) {
     super(message);
+    this.errorCode = errorCode;
   }
 }
 
@@ -193,10 +196,13 @@ const KEYWORDS = new Set([
 
 class Parser {
   private i = 0;
-  constructor(
-    private readonly soql: string,
-    private readonly tokens: Token[],
-  ) {}
+  private readonly soql: string;
+  private readonly tokens: Token[];
+
+  constructor(soql: string, tokens: Token[]) {
+    this.soql = soql;
+    this.tokens = tokens;
+  }
 
   private peek(): Token | undefined {
     return this.tokens[this.i];

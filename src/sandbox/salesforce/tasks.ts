@@ -31,11 +31,14 @@ export class TaskLedger {
   readonly tasks: SandboxTask[] = [];
   private seq = 0;
 
-  constructor(
-    private readonly org: SandboxOrg,
-    /** Whether the integration user holds "Edit Tasks" (the strict org: its permission sets). */
-    private readonly mayEditTasks: () => boolean,
-  ) {}
+  private readonly org: SandboxOrg;
+  /** Whether the integration user holds "Edit Tasks" (the strict org: its permission sets). */
+  private readonly mayEditTasks: () => boolean;
+
+  constructor(org: SandboxOrg, mayEditTasks: () => boolean) {
+    this.org = org;
+    this.mayEditTasks = mayEditTasks;
+  }
 
   ofRecord(id: string): SandboxTask[] {
     return this.tasks.filter((t) => t.WhoId === id);

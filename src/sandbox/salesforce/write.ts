@@ -49,10 +49,13 @@ export class RecordWriter {
   largestBatch = 0;
   private readonly lockAttempts = new Map<string, number>();
 
-  constructor(
-    private readonly org: SandboxOrg,
-    private readonly faults: FaultInjector,
-  ) {}
+  private readonly org: SandboxOrg;
+  private readonly faults: FaultInjector;
+
+  constructor(org: SandboxOrg, faults: FaultInjector) {
+    this.org = org;
+    this.faults = faults;
+  }
 
   /** Saves a batch; results are in input order. With `allOrNone`, one failure rolls every record back. */
   save(inputs: readonly SaveInput[], allOrNone: boolean, userId: string, options: SaveOptions = {}): SaveResult[] {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 
 import { ContactListFilterSchema, decodeCursor, encodeCursor, listContacts } from '../../store/contact-list.ts';
+import { describeIssues } from '../../zod-issues.ts';
 import { crmRecordUrl, findContactById, findContactsByEmail } from '../contacts.ts';
 import { sendContactsCsv } from '../contacts-csv.ts';
 import { respond } from '../render.ts';
@@ -31,14 +32,10 @@ const ContactQuerySchema = ContactListFilterSchema.extend({
   format: z.enum(['html', 'csv']).optional(),
 });
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-}
-
 export const contactsRoute = defineRoute({
   method: 'get',
   path: '/contacts',
-  validate: { query: ContactQuerySchema, invalid: { query: describeIssues } },
+  validate: { query: ContactQuerySchema, invalid: { query: (error) => describeIssues(error) } },
   async handler({ query }, { req, res, deps }) {
     const id = query.id ?? '';
     const email = query.email?.trim().toLowerCase() ?? '';

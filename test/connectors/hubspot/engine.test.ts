@@ -22,10 +22,13 @@ const CONNECTION = 'hubspot-e2e';
 /** Every handle exists, with a follower count derived from the handle (stable across runs). */
 class HashProvider implements ProviderAdapter {
   calls = 0;
-  constructor(
-    readonly network: Network,
-    readonly maxBatch = 100,
-  ) {}
+  readonly network: Network;
+  readonly maxBatch: number;
+
+  constructor(network: Network, maxBatch = 100) {
+    this.network = network;
+    this.maxBatch = maxBatch;
+  }
   fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     this.calls += 1;
     return Promise.resolve(
@@ -45,12 +48,14 @@ class HashProvider implements ProviderAdapter {
 /** Wraps a connector and dies like a killed process: after N pages read, or on the Nth write call. */
 class Crashing implements CrmConnector {
   readonly crm;
-  readonly writeBatchSize;
+  readonly writeBatchSize: number;
   writes = 0;
-  constructor(
-    private readonly inner: CrmConnector,
-    private readonly crash: { afterPages?: number; onWrite?: number },
-  ) {
+  private readonly inner: CrmConnector;
+  private readonly crash: { afterPages?: number; onWrite?: number };
+
+  constructor(inner: CrmConnector, crash: { afterPages?: number; onWrite?: number }) {
+    this.inner = inner;
+    this.crash = crash;
     this.crm = inner.crm;
     this.writeBatchSize = inner.writeBatchSize;
   }

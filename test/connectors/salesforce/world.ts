@@ -86,10 +86,13 @@ export function orgIds(sandbox: SalesforceSandbox): { Contact: string[]; Lead: s
 /** A network that knows every handle: followers from a hash of the handle (deterministic). */
 export class EveryoneProvider implements ProviderAdapter {
   calls = 0;
-  constructor(
-    readonly network: Network,
-    readonly maxBatch = 100,
-  ) {}
+  readonly network: Network;
+  readonly maxBatch: number;
+
+  constructor(network: Network, maxBatch = 100) {
+    this.network = network;
+    this.maxBatch = maxBatch;
+  }
 
   fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
     this.calls += 1;

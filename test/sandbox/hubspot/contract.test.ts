@@ -19,13 +19,13 @@ const model = (api: Api, sdk: string): Model => ({ api, sdk });
 
 /** Bodies the real API sends that its spec does not describe; each documented. */
 const EXCEPTIONS = {
-  /** crm-apis.md §2.4 (hubspot-api-python#117 and others): 429 bodies carry no `category`, which `Error` requires. */
+  /** hubspot-api-python#117 and others: 429 bodies carry no `category`, which `Error` requires. */
   rateLimit: {
     type: 'object',
     required: ['status', 'message', 'errorType', 'correlationId'],
     properties: { errorType: { const: 'RATE_LIMIT' }, message: { type: 'string', pattern: 'limit' } },
   },
-  /** crm-apis.md §2.5 and Nango's "HubSpot OAuth BAD_REFRESH_TOKEN": v1 token errors are `{status, message}`. */
+  /** connectors/hubspot/README.md "Authentication" and Nango's "HubSpot OAuth BAD_REFRESH_TOKEN": v1 token errors are `{status, message}`. */
   oauthV1Error: {
     type: 'object',
     required: ['status', 'message'],

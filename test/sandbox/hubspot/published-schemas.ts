@@ -2,7 +2,7 @@
 // - the models @hubspot/api-client generates from HubSpot's OpenAPI specs (always here: an npm dependency): each
 //   model's wire names and types from its `attributeTypeMap`, required fields from its declarations (no `?`);
 // - the OpenAPI specs themselves (HubSpot/HubSpot-public-api-spec-collection, "not licensed for external use",
-//   crm-apis.md §0.7 and §3), when a local checkout is named by HUBSPOT_OPENAPI_SPECS.
+//   github.com/HubSpot/HubSpot-public-api-spec-collection), when a local checkout is named by HUBSPOT_OPENAPI_SPECS.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -34,7 +34,11 @@ interface Attribute {
 export class SdkSchemas {
   private readonly definitions: Record<string, Schema> = {};
 
-  constructor(private readonly dir: string) {}
+  private readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
 
   /** A schema document whose root is `model`, with every model it uses in `definitions`. */
   schema(model: string): Schema {
@@ -80,7 +84,7 @@ export class SdkSchemas {
   }
 }
 
-/** The published OpenAPI specs of the APIs the sandbox emulates, by API, from a local checkout (crm-apis.md §3). */
+/** The published OpenAPI specs of the APIs the sandbox emulates, by API, from a local checkout of HubSpot/HubSpot-public-api-spec-collection. */
 export const SPEC_FILES: Record<Api, string> = {
   contacts: 'PublicApiSpecs/CRM/Contacts/Rollouts/424/v3/contacts.json',
   properties: 'PublicApiSpecs/CRM/Properties/Rollouts/145899/v3/properties.json',

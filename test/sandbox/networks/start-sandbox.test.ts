@@ -81,11 +81,9 @@ describe('startSandbox', () => {
 describe('crm-influence sandbox (CLI)', () => {
   it('prints export lines, serves until SIGINT, then exits 0', async function () {
     this.timeout(30_000);
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'sandbox', '--contacts', '200', '--seed', 'cli'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, ['src/cli/main.ts', 'sandbox', '--contacts', '200', '--seed', 'cli'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
@@ -116,7 +114,7 @@ describe('crm-influence sandbox (CLI)', () => {
   });
 
   it('rejects a bad --contacts with a usage error naming the flag', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sandbox', '--contacts', 'lots'], {
+    const child = spawn(process.execPath, ['src/cli/main.ts', 'sandbox', '--contacts', 'lots'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -18,6 +18,8 @@ export interface OpenedCrm {
 
 export interface OpenedProviders {
   providers: ProviderAdapter[];
+  /** Changes with every import of counts (see ImportedCountsStore.stamp); null when none were imported. */
+  importStamp: string | null;
   resolveIdentities: (contact: CrmContact) => { identities: Identity[]; rejected: RejectedHandle[] };
 }
 
@@ -48,8 +50,14 @@ export async function openProviders(ctx: OpenContext, options: ProviderOpenOptio
   return module.open(ctx, options);
 }
 
-/** The scoring model, with options from the connection's settings when it has any. */
-export async function openModel(settings: Record<string, unknown> = {}): Promise<OpenedModel> {
+/**
+ * The scoring model, with options from the connection's settings when it has any. `importStamp` (from
+ * openProviders) joins the scoring key: new imported counts reach every contact on the next run.
+ */
+export async function openModel(
+  settings: Record<string, unknown> = {},
+  importStamp: string | null = null,
+): Promise<OpenedModel> {
   const { createScorer, MODEL_VERSION, ScoringOptionsSchema } = await import('../scoring/index.ts');
   const parsed = ScoringOptionsSchema.safeParse(settings.scoring ?? {});
   if (!parsed.success) {
@@ -59,7 +67,8 @@ export async function openModel(settings: Record<string, unknown> = {}): Promise
   return {
     score: createScorer(parsed.data),
     modelVersion: MODEL_VERSION,
-    scoringKey: scoringKeyOf(MODEL_VERSION, parsed.data, settings),
+    scoringKey:
+      scoringKeyOf(MODEL_VERSION, parsed.data, settings) + (importStamp === null ? '' : ` imports ${importStamp}`),
     tierLabels: parsed.data.tiers.labels,
   };
 }

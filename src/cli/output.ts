@@ -1,6 +1,6 @@
 // How commands print: results on stdout (tables, or exactly one JSON document with --json), everything else on stderr.
 import type { RecordError, RunReport } from '../store/run-report.ts';
-import { countsInWords, READ_ALL_WORDS } from '../store/run-report.ts';
+import { countsInWords, READ_ALL_WORDS, unscoredBreakdown } from '../store/run-report.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -38,6 +38,11 @@ export function describeRun(report: RunReport): string {
       ([network, usd]) => `  estimated ${network} spend: $${usd.toFixed(2)}`,
     ),
   ];
+  const unscored = unscoredBreakdown(report);
+  if (unscored.length > 0) {
+    lines.push('  not scored, by why:');
+    for (const row of unscored) lines.push(`    ${row.count} ${row.why}${row.fix === '' ? '' : ` → ${row.fix}`}`);
+  }
   if (report.message !== undefined) lines.push(`  ${report.message}`);
   const tasks = report.tierTasks;
   if (tasks !== undefined) {

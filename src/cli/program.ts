@@ -5,6 +5,7 @@ import { redact } from '../log.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
 import { register as registerFields } from './commands/fields.ts';
+import { register as registerImport } from './commands/import.ts';
 import { register as registerMigrate } from './commands/migrate.ts';
 import { register as registerReport } from './commands/report.ts';
 import { register as registerRuns } from './commands/runs.ts';
@@ -21,6 +22,7 @@ export const COMMANDS = [
   'serve',
   'worker',
   'score',
+  'import',
   'doctor',
   'fields',
   'runs',
@@ -43,6 +45,7 @@ export function buildProgram(): Command {
     registerServe,
     registerWorker,
     registerScore,
+    registerImport,
     registerDoctor,
     registerFields,
     registerRuns,
@@ -56,18 +59,32 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** commander's codes for a command line it could not parse (its own exit code for them is 1). */
+const USAGE_ERRORS = new Set([
+  'commander.unknownCommand',
+  'commander.unknownOption',
+  'commander.missingArgument',
+  'commander.optionMissingArgument',
+  'commander.missingMandatoryOptionValue',
+  'commander.invalidArgument',
+  'commander.excessArguments',
+  'commander.conflictingOption',
+]);
+
 /**
  * Runs the CLI and returns the exit status. Errors end with a one-line message on stderr (never a stack, secrets
  * masked): 1 failure, 2 bad flags, 3 "not available yet: needs <part>".
  */
 export async function runCli(argv: readonly string[], program: Command = buildProgram()): Promise<number> {
   program.exitOverride();
+  // Subcommands take the program's settings only when added after them: theirs are set here.
+  for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    // commander already printed its own usage error or help.
-    if (error instanceof CommanderError) return error.exitCode;
+    // commander already printed its own usage error or help; a usage error exits 2 as the README says.
+    if (error instanceof CommanderError) return USAGE_ERRORS.has(error.code) ? 2 : error.exitCode;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`crm-influence: ${redact(message)}\n`);
     return error instanceof CliError ? error.exitCode : 1;

@@ -19,6 +19,11 @@ export interface ProviderAdapter {
   /** Most handles one `fetchProfiles` call should be given (the network's batch endpoint size). */
   readonly maxBatch: number;
   /**
+   * Answers from this machine's own data (imported counts): the engine neither caches them nor trusts them as fresh,
+   * judging each by its `fetchedAt` instead.
+   */
+  readonly local?: true;
+  /**
    * One result per input handle, keyed by the handle exactly as given. `lastGood`: the handles' last good metrics,
    * given when `reusesLastGood` is set, so a network paid per read re-reads only what changed.
    */

@@ -1,5 +1,6 @@
-// Metrics for networks with no open API (LinkedIn followers, or any network a team counts by hand), imported from
-// CSV and served through the same ProviderAdapter contract. No calls are made.
+// Counts for networks with no open API (LinkedIn followers, or any network a team counts by hand), imported from CSV
+// (`crm-influence import`, or the Settings page's upload), kept in the store and served through the same
+// ProviderAdapter contract. No calls are made.
 //
 // Columns (header row required, any order, names case-insensitive):
 //   network    optional  x | github | mastodon | bluesky | youtube | linkedin   (default: linkedin)
@@ -7,35 +8,69 @@
 //   followers  required  whole number
 //   following  optional  whole number (LinkedIn: connections)
 //   posts      optional  whole number
-//   as_of      required  date the numbers were read, ISO 8601 (2026-06-01 or 2026-06-01T09:00:00Z)
+//   as_of      required  when the numbers were read: 2026-06-01 or 2026-06-01T09:00:00Z (not in the future)
 //   source     optional  self_reported | export | manual   (default: manual)
 //   email      optional  the contact's e-mail, for your own bookkeeping
-// `connections` is accepted as another name for `following`.
+// `connections` is another name for `following`, and `fetched_at` (the `score` command's name) for `as_of`.
 import { z } from 'zod';
 
 import { type Network, NETWORKS } from '../scoring/types.ts';
 import { okResult } from './common.ts';
 import type { ProviderAdapter, ProviderResult } from './contract.ts';
 
-const whole = (name: string) => z.string().trim().regex(/^\d+$/, `${name} must be a whole number`).transform(Number);
-const optionalWhole = (name: string) => z.union([z.literal('').transform(() => undefined), whole(name)]).optional();
+/** More followers than any account has (the largest have a few hundred million): a typo or a unit mix-up. */
+export const MAX_IMPORTED_COUNT = 2_000_000_000;
 
-export const CsvRowSchema = z.object({
-  network: z.union([z.literal('').transform(() => 'linkedin' as const), z.enum(NETWORKS)]).default('linkedin'),
-  handle: z.string().trim().min(1, 'handle is required (a profile URL or handle)'),
-  followers: whole('followers'),
-  following: optionalWhole('following'),
-  posts: optionalWhole('posts'),
-  as_of: z
+const whole = (name: string) =>
+  z
     .string()
     .trim()
-    .refine((v) => !Number.isNaN(Date.parse(v)), 'as_of must be an ISO date like 2026-06-01'),
-  source: z
-    .union([z.literal('').transform(() => 'manual' as const), z.enum(['self_reported', 'export', 'manual'])])
-    .default('manual'),
-  email: z.string().optional(),
+    .regex(/^\d+$/, { message: `${name} must be a whole number`, abort: true })
+    .transform(Number)
+    .refine((n) => n <= MAX_IMPORTED_COUNT, `${name} must be at most ${MAX_IMPORTED_COUNT.toLocaleString('en-US')}`);
+const optionalWhole = (name: string) => z.union([z.literal('').transform(() => undefined), whole(name)]).optional();
+
+/** A date (2026-06-01, read as midnight UTC) or a date-time with a zone; never later than `now`. */
+export function asOfSchema(now: () => Date = () => new Date()) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/, {
+      message: 'as_of must be a date like 2026-06-01 or 2026-06-01T09:00:00Z',
+      abort: true,
+    })
+    .refine((v) => !Number.isNaN(Date.parse(v)), { message: 'as_of must be a real date', abort: true })
+    .transform((v) => new Date(Date.parse(v)).toISOString())
+    .refine((v) => Date.parse(v) <= now().getTime() + 60_000, 'as_of is in the future');
+}
+
+export function csvRowSchema(now: () => Date = () => new Date()) {
+  return z.object({
+    network: z.union([z.literal('').transform(() => 'linkedin' as const), z.enum(NETWORKS)]).default('linkedin'),
+    handle: z.string().trim().min(1, 'handle is required (a profile URL or handle)'),
+    followers: whole('followers'),
+    following: optionalWhole('following'),
+    posts: optionalWhole('posts'),
+    as_of: asOfSchema(now),
+    source: z
+      .union([z.literal('').transform(() => 'manual' as const), z.enum(['self_reported', 'export', 'manual'])])
+      .default('manual'),
+    email: z.string().optional(),
+  });
+}
+export type CsvRow = z.output<ReturnType<typeof csvRowSchema>>;
+
+/** One imported account's counts, as the store keeps them (the handle normalised as identity resolution makes it). */
+export const ImportedCountsSchema = z.object({
+  network: z.enum(NETWORKS),
+  handle: z.string().min(1),
+  followers: z.number().int().nonnegative(),
+  following: z.number().int().nonnegative(),
+  posts: z.number().int().nonnegative(),
+  asOf: z.iso.datetime(),
+  source: z.enum(['self_reported', 'export', 'manual']),
 });
-export type CsvRow = z.infer<typeof CsvRowSchema>;
+export type ImportedCounts = z.infer<typeof ImportedCountsSchema>;
 
 export interface CsvProblem {
   /** 1-based line number in the file (the header is line 1). */
@@ -79,79 +114,98 @@ export function parseCsv(text: string): string[][] {
 }
 
 export interface CsvImport {
-  /** One adapter per network that has rows. */
-  adapters: ProviderAdapter[];
-  rows: number;
+  /** Valid rows, one per account (several rows for one account: the newest `as_of` wins). */
+  rows: ImportedCounts[];
   problems: CsvProblem[];
 }
+
+/** Header names as written in the file → our column names. */
+const COLUMN_ALIASES: Record<string, string> = { connections: 'following', fetched_at: 'as_of' };
 
 /**
  * Parses an import file. `normalise` turns the `handle` cell into the canonical handle identity resolution
  * produces for that network (so CRM identities find their rows); null = not a valid handle for the network.
  */
-export function loadCsvImport(text: string, normalise: (network: Network, value: string) => string | null): CsvImport {
+export function loadCsvImport(
+  text: string,
+  normalise: (network: Network, value: string) => string | null,
+  now: () => Date = () => new Date(),
+): CsvImport {
   const table = parseCsv(text);
-  const header = (table[0] ?? []).map((h) =>
-    h
-      .trim()
-      .toLowerCase()
-      .replace(/^connections$/, 'following'),
-  );
+  const header = (table[0] ?? []).map((h) => {
+    const name = h.trim().toLowerCase();
+    return COLUMN_ALIASES[name] ?? name;
+  });
   const problems: CsvProblem[] = [];
   for (const required of ['handle', 'followers', 'as_of']) {
     if (!header.includes(required))
       problems.push({ line: 1, field: required, message: `the header row has no "${required}" column` });
   }
-  if (problems.length > 0) return { adapters: [], rows: 0, problems };
-  const byNetwork = new Map<Network, Map<string, CsvRow>>();
-  let rows = 0;
+  if (problems.length > 0) return { rows: [], problems };
+  const schema = csvRowSchema(now);
+  const byAccount = new Map<string, ImportedCounts>();
   table.slice(1).forEach((cells, k) => {
     const line = k + 2;
     const record = Object.fromEntries(header.map((name, i) => [name, cells[i] ?? '']));
-    const parsed = CsvRowSchema.safeParse(record);
+    const parsed = schema.safeParse(record);
     if (!parsed.success) {
       for (const issue of parsed.error.issues)
         problems.push({ line, field: String(issue.path[0] ?? ''), message: issue.message });
       return;
     }
-    const handle = normalise(parsed.data.network, parsed.data.handle);
+    const row = parsed.data;
+    const handle = normalise(row.network, row.handle);
     if (handle === null) {
       problems.push({
         line,
         field: 'handle',
-        message: `"${parsed.data.handle}" is not a ${parsed.data.network} profile URL or handle`,
+        message: `"${row.handle}" is not a ${row.network} profile URL or handle`,
       });
       return;
     }
-    let map = byNetwork.get(parsed.data.network);
-    if (!map) byNetwork.set(parsed.data.network, (map = new Map<string, CsvRow>()));
-    const previous = map.get(handle);
-    // Several rows for one account: the newest count wins.
-    if (!previous || Date.parse(parsed.data.as_of) >= Date.parse(previous.as_of)) map.set(handle, parsed.data);
-    rows += 1;
+    const key = `${row.network}:${handle}`;
+    const previous = byAccount.get(key);
+    if (previous === undefined || row.as_of >= previous.asOf) {
+      byAccount.set(key, {
+        network: row.network,
+        handle,
+        followers: row.followers,
+        following: row.following ?? 0,
+        posts: row.posts ?? 0,
+        asOf: row.as_of,
+        source: row.source,
+      });
+    }
   });
-  return { adapters: [...byNetwork].map(([network, map]) => new CsvImportAdapter(network, map)), rows, problems };
+  return { rows: [...byAccount.values()], problems };
 }
 
-export class CsvImportAdapter implements ProviderAdapter {
+/**
+ * Serves imported counts for one network. `lookUp` reads them (from the store); a handle without a row is
+ * `not_found`. The metrics are as old as the import says (`fetchedAt` = `as_of`), so old counts score as stale.
+ */
+export class ImportedCountsAdapter implements ProviderAdapter {
   readonly maxBatch = 1000;
+  /** Answers from this machine's own data: not cached again, and judged stale by their own date. */
+  readonly local = true;
 
   readonly network: Network;
-  private readonly rows: ReadonlyMap<string, CsvRow>;
+  readonly #lookUp: (handles: readonly string[]) => Promise<ReadonlyMap<string, ImportedCounts>>;
 
-  constructor(network: Network, rows: ReadonlyMap<string, CsvRow>) {
+  constructor(network: Network, lookUp: (handles: readonly string[]) => Promise<ReadonlyMap<string, ImportedCounts>>) {
     this.network = network;
-    this.rows = rows;
+    this.#lookUp = lookUp;
   }
 
   usage() {
     return { calls: 0 };
   }
 
-  fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
+  async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
+    const rows = await this.#lookUp(handles);
     const results = new Map<string, ProviderResult>();
     for (const handle of handles) {
-      const row = this.rows.get(handle);
+      const row = rows.get(handle);
       results.set(
         handle,
         row
@@ -159,15 +213,14 @@ export class CsvImportAdapter implements ProviderAdapter {
               network: this.network,
               handle,
               followers: row.followers,
-              following: row.following ?? 0,
-              posts: row.posts ?? 0,
+              following: row.following,
+              posts: row.posts,
               recentPosts: [],
-              // The numbers are as old as the import says, not as old as this call.
-              fetchedAt: new Date(Date.parse(row.as_of)).toISOString(),
+              fetchedAt: row.asOf,
             })
           : { status: 'not_found' },
       );
     }
-    return Promise.resolve(results);
+    return results;
   }
 }

@@ -3,7 +3,16 @@
 export { BlueskyAdapter } from './bluesky.ts';
 export { ProviderUnusableError } from './common.ts';
 export type { ProviderAdapter, ProviderResult, ProviderStatus } from './contract.ts';
-export { type CsvImport, CsvImportAdapter, type CsvProblem, loadCsvImport, parseCsv } from './csv-import.ts';
+export {
+  type CsvImport,
+  type CsvProblem,
+  type ImportedCounts,
+  ImportedCountsAdapter,
+  ImportedCountsSchema,
+  loadCsvImport,
+  MAX_IMPORTED_COUNT,
+  parseCsv,
+} from './csv-import.ts';
 export {
   type CommonAdapterOptions,
   defineNetwork,
@@ -18,6 +27,7 @@ export {
   createDiscovery,
   createProviders,
   describeProviders,
+  type ImportedNetwork,
   type ProviderBuildOptions,
   type ProviderConfig,
 } from './registry.ts';

@@ -1,5 +1,5 @@
 // LinkedIn: no API gives other members' follower counts, so there is no adapter; its counts come from CSV import
-// (csv-import.ts). The descriptor still says so in `doctor` and sets its cache lifetime.
+// (csv-import.ts, `crm-influence import`). The descriptor still says so in `doctor` and sets its cache lifetime.
 import { DEFAULT_PROVIDER_TTL_SECONDS, defineNetwork } from './descriptor.ts';
 
 export const LINKEDIN_NETWORK = defineNetwork({
@@ -14,7 +14,7 @@ export const LINKEDIN_NETWORK = defineNetwork({
     enabled: false,
     detail: "LinkedIn has no API for other members' follower counts",
     howToEnable:
-      'import counts from CSV (columns: network,handle,followers,following,posts,as_of,source; see src/providers/csv-import.ts)',
+      'import counts from CSV: `crm-influence import --file counts.csv` (columns: `crm-influence import --help`)',
   }),
   create: () => null,
 });

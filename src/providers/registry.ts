@@ -19,9 +19,31 @@ export interface ProviderBuildOptions {
   http?: Partial<HttpClientOptions>;
 }
 
-export function describeProviders(config: ProviderConfig): ProviderDescription[] {
+/** What the store holds of one network's imported counts (see `crm-influence import`). */
+export interface ImportedNetwork {
+  network: Network;
+  accounts: number;
+  newestAsOf: string;
+}
+
+/** A network with imported counts and no API of its own (LinkedIn) is on through its imports. */
+function withImports(description: ProviderDescription, imported: readonly ImportedNetwork[]): ProviderDescription {
+  const counts = imported.find((i) => i.network === description.network);
+  if (description.enabled || counts === undefined) return description;
+  return {
+    network: description.network,
+    enabled: true,
+    detail: `imported counts: ${counts.accounts} accounts, the newest as of ${counts.newestAsOf.slice(0, 10)}`,
+    howToEnable: 'import newer counts with `crm-influence import --file counts.csv`',
+  };
+}
+
+export function describeProviders(
+  config: ProviderConfig,
+  imported: readonly ImportedNetwork[] = [],
+): ProviderDescription[] {
   return [
-    ...NETWORK_LIST.map((network) => network.describe(config)),
+    ...NETWORK_LIST.map((network) => withImports(network.describe(config), imported)),
     config.GRAVATAR_API_KEY
       ? {
           network: 'gravatar',
@@ -37,7 +59,7 @@ export function describeProviders(config: ProviderConfig): ProviderDescription[]
   ];
 }
 
-/** The enabled network adapters (not Gravatar discovery or CSV import: see createDiscovery / loadCsvImport). */
+/** The enabled network adapters (not Gravatar discovery or imported counts: see createDiscovery, sync/imported-counts.ts). */
 export function createProviders(config: ProviderConfig, options: ProviderBuildOptions = {}): ProviderAdapter[] {
   const common = (network: Network) => ({
     postSample: options.postSample?.[network],

@@ -123,12 +123,25 @@ export interface Population {
    * model sees it only through those accounts). The deal generator plants outcome effects on it.
    */
   latentInfluence(index: number): number;
+  /**
+   * Person i's LinkedIn profile (listed in the website field) and its counts as a LinkedIn export would give them, or
+   * undefined. Only with the `linkedinShare` option: LinkedIn has no API, so these are the rows a team would import.
+   */
+  linkedin(index: number): SandboxLinkedIn | undefined;
+}
+
+export interface SandboxLinkedIn {
+  url: string;
+  followers: number;
+  connections: number;
 }
 
 const OptionsSchema = z.object({
   seed: z.union([z.string().min(1), z.number().finite()]),
   size: z.number().int().min(1).max(100_000_000),
   now: z.date().optional(),
+  /** Share of people without a website who list a LinkedIn profile URL there (default 0: none). */
+  linkedinShare: z.number().min(0).max(1).default(0),
 });
 
 /** X's snowflake epoch (2010-11-04T01:42:54.657Z): an id's top bits are milliseconds since it (the sandbox imports nothing of the product, so it has its own). */
@@ -191,6 +204,7 @@ const STREAM_MESS = 1;
 const STREAM_ACCOUNT = 10; // + network number
 const STREAM_POSTS = 20; // + network number
 const STREAM_REPOS = 30;
+const STREAM_LINKEDIN = 40;
 
 // ---------------------------------------------------------------- vocabulary
 
@@ -1091,7 +1105,12 @@ function typo(h: Handle, network: SandboxNetwork): Handle {
 
 // ---------------------------------------------------------------- the population
 
-export function createPopulation(options: { seed: string | number; size: number; now?: Date }): Population {
+export function createPopulation(options: {
+  seed: string | number;
+  size: number;
+  now?: Date;
+  linkedinShare?: number;
+}): Population {
   const parsed = OptionsSchema.safeParse(options);
   if (!parsed.success) {
     throw new Error(`createPopulation: invalid options: ${describeIssues(parsed.error)}`);
@@ -1103,6 +1122,20 @@ export function createPopulation(options: { seed: string | number; size: number;
   const now = parsed.data.now?.getTime() ?? Math.floor(Date.now() / DAY_MS) * DAY_MS;
 
   const core = (index: number): Core => computeCore(seedHash, index, now);
+  const linkedinShare = parsed.data.linkedinShare;
+
+  /** Its own random stream, so the option leaves everyone's other values as they were. */
+  function linkedinOf(c: Core): SandboxLinkedIn | undefined {
+    if (linkedinShare === 0 || c.hasWebsite) return undefined;
+    const rng = new Rng(seedHash, c.index, STREAM_LINKEDIN);
+    if (!rng.chance(linkedinShare)) return undefined;
+    return {
+      url: `https://www.linkedin.com/in/${c.firstSlug}-${c.lastSlug}-${c.index}`,
+      // Long-tailed like other networks: most a few hundred, a few tens of thousands.
+      followers: Math.round(80 * Math.exp(rng.next() * 6)),
+      connections: 50 + rng.int(450),
+    };
+  }
 
   /** The state of person i's account on a network (drawn before stats so it is cheap to ask). */
   function stateOf(index: number, network: SandboxNetwork): { state: AccountState; rng: Rng } {
@@ -1296,6 +1329,8 @@ export function createPopulation(options: { seed: string | number; size: number;
         `https://linktr.ee/${c.firstSlug}${c.index}`,
       ]);
     }
+    const linkedin = linkedinOf(c);
+    if (linkedin !== undefined) handles.website = linkedin.url;
     // ~3%: a value lands in the wrong field (a GitHub URL in the X field, a Bluesky handle in the website field…).
     // Only values that name their network (URLs, user@instance, domains) move, so a reader can still recognise them.
     const movable = SANDBOX_NETWORKS.filter((n) => /[/.@]/.test((handles[n] ?? '').trim().slice(1)));
@@ -1464,5 +1499,6 @@ export function createPopulation(options: { seed: string | number; size: number;
       return emailOf(core(index));
     },
     latentInfluence: (index: number) => core(index).popularity,
+    linkedin: (index: number) => (index >= 0 && index < size ? linkedinOf(core(index)) : undefined),
   };
 }

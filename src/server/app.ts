@@ -39,6 +39,7 @@ import {
 import { ServerStore, sqlOf } from './server-store.ts';
 import { ProductSessionStore } from './session-store.ts';
 import { DashboardSummaries } from './summary.ts';
+import { fileUpload } from './upload.ts';
 
 export const BODY_LIMIT = '32kb';
 export const SESSION_COOKIE = 'crm_influence_sid';
@@ -253,6 +254,11 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
   );
   app.use(passport.initialize());
   app.use(passport.session());
+  // The import form sends a file: its fields (and `_csrf`) are read here, for a signed-in admin only.
+  app.post(['/settings/import', '/api/settings/import'], (req, res, next) => {
+    if (req.user === undefined) next();
+    else fileUpload()(req, res, next);
+  });
   app.use(csrfProtection({ secret: csrfSecret, secureCookies }));
 
   const deps: ServerDeps = {

@@ -1,6 +1,6 @@
 // Looking contacts up for the Contacts page: by CRM record id or by the e-mail they had at their last sync, in every
 // connection or one; each with its last written fields, factor lines and score history.
-import type { Store } from '../store/contract.ts';
+import type { Connection, Store } from '../store/contract.ts';
 import { HttpError } from './security.ts';
 
 async function describeContact(store: Store, connectionId: string, recordId: string) {
@@ -53,4 +53,19 @@ export async function findContactsByEmail(
     if (found !== null) out.push(found);
   }
   return out;
+}
+
+/** The record in its CRM: Lightning record page (Salesforce), contact record page (HubSpot); null when unknown. */
+export function crmRecordUrl(connection: Connection, objectType: string, recordId: string): string | null {
+  if (connection.crm === 'salesforce') {
+    const stored = connection.credentials.instanceUrl;
+    // Connections made from the environment keep no instance URL: their name holds its host.
+    const host = typeof stored === 'string' ? new URL(stored).host : /\(([^)\s]+)\)$/.exec(connection.name)?.[1];
+    if (host === undefined) return null;
+    return `https://${host}/lightning/r/${encodeURIComponent(objectType)}/${encodeURIComponent(recordId)}/view`;
+  }
+  const hubId = /^hubspot-(\d+)$/.exec(connection.id)?.[1];
+  return hubId === undefined
+    ? null
+    : `https://app.hubspot.com/contacts/${hubId}/record/0-1/${encodeURIComponent(recordId)}`;
 }

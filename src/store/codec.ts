@@ -7,8 +7,9 @@ import { CrmNameSchema, InfluenceFieldsSchema } from '../crm/contract.ts';
 import type { Outcome } from '../crm/outcomes.ts';
 import { OutcomeSchema } from '../crm/outcomes.ts';
 import type { ProviderResult } from '../providers/contract.ts';
+import { NETWORK_NAMES } from '../scoring/explain.ts';
 import type { ScoreHistoryPoint } from '../scoring/types.ts';
-import { NetworkMetricsSchema, TierSchema } from '../scoring/types.ts';
+import { NetworkMetricsSchema, NETWORKS, TierSchema } from '../scoring/types.ts';
 import { describeIssues } from '../zod-issues.ts';
 import type {
   CachedProviderResult,
@@ -153,6 +154,46 @@ export function decodeSyncState(connectionId: string, row: SyncStateRow): Contac
     writtenAt: row.written_at,
     fingerprint: row.fingerprint,
     ...(row.email === null ? {} : { email: row.email }),
+  };
+}
+
+/** The networks a contact's factor lines name (`+12 GitHub: …`, `YouTube, scored separately …`), as `,x,github,`. */
+export function networksOfFactors(topFactors: string | null | undefined): string | null {
+  if (topFactors === null || topFactors === undefined || topFactors === '') return null;
+  const named = NETWORKS.filter(
+    (n) =>
+      topFactors.includes(` ${NETWORK_NAMES[n]}:`) || topFactors.includes(`${NETWORK_NAMES[n]}, scored separately`),
+  );
+  return `,${named.map((n) => `${n},`).join('')}`;
+}
+
+/**
+ * The contacts list's columns of one state (migration 10): never NULL where the list sorts (-1 = no score, '' = no
+ * date). `tier_since` is the write time here; the upsert keeps the earlier one while the tier stays the same.
+ */
+export function listColumns(state: ContactSyncState): {
+  name: string | null;
+  listScore: number;
+  tier: string | null;
+  confidence: string | null;
+  trend: string | null;
+  scoredAt: string;
+  tierSince: string;
+  reasonCodes: string | null;
+  networks: string | null;
+} {
+  const written = state.lastWritten;
+  const name = state.name?.trim() ?? '';
+  return {
+    name: name === '' ? null : name,
+    listScore: written?.score === null || written?.score === undefined ? -1 : Math.round(written.score),
+    tier: written?.tier ?? null,
+    confidence: written?.confidence ?? null,
+    trend: written?.trend ?? null,
+    scoredAt: written?.scoredAt ? isoUtc(written.scoredAt) : '',
+    tierSince: state.writtenAt ? isoUtc(state.writtenAt) : '',
+    reasonCodes: written && written.reasonCodes.length > 0 ? `;${written.reasonCodes.join(';')};` : null,
+    networks: networksOfFactors(written?.topFactors),
   };
 }
 

@@ -32,6 +32,8 @@ export interface ContactSyncState {
   fingerprint: string | null;
   /** The contact's e-mail (stored lower-cased) for finding it in the admin server; cleared on opt-out. */
   email?: string | null;
+  /** The contact's name as last synced, for the admin server's contacts list; cleared on opt-out. */
+  name?: string | null;
 }
 
 export interface CachedProviderResult {

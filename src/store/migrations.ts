@@ -357,6 +357,91 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'providers: counts imported from CSV (LinkedIn and other networks without an open API)',
+    sql: `
+      CREATE TABLE imported_counts (
+        network TEXT NOT NULL,
+        handle TEXT NOT NULL,        -- normalised as identity resolution makes it
+        followers BIGINT NOT NULL,
+        following BIGINT NOT NULL,
+        posts BIGINT NOT NULL,
+        as_of TEXT NOT NULL,         -- when the numbers were read (the file's as_of)
+        source TEXT NOT NULL,        -- self_reported | export | manual
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (network, handle)
+      );
+    `,
+  },
+  {
+    version: 10,
+    name: "admin server: each contact's name, score, tier and the rest as columns, for the contacts list (filters, sorts, keyset pages)",
+    // Written by the store from each put (codec.listColumns); existing rows filled from last_written once here. The
+    // sort columns are never NULL (-1 = no score, '' = no date) so keyset pages compare plainly.
+    sql: {
+      sqlite: `
+        ALTER TABLE contact_sync_state ADD COLUMN name TEXT;
+        ALTER TABLE contact_sync_state ADD COLUMN list_score INTEGER NOT NULL DEFAULT -1;
+        ALTER TABLE contact_sync_state ADD COLUMN tier TEXT;
+        ALTER TABLE contact_sync_state ADD COLUMN confidence TEXT;
+        ALTER TABLE contact_sync_state ADD COLUMN trend TEXT;
+        ALTER TABLE contact_sync_state ADD COLUMN scored_at TEXT NOT NULL DEFAULT '';
+        ALTER TABLE contact_sync_state ADD COLUMN tier_since TEXT NOT NULL DEFAULT '';
+        ALTER TABLE contact_sync_state ADD COLUMN reason_codes TEXT;
+        ALTER TABLE contact_sync_state ADD COLUMN networks TEXT;
+        UPDATE contact_sync_state SET
+          list_score = (CASE WHEN json_type(last_written, '$.score') IN ('integer', 'real') THEN CAST(ROUND(json_extract(last_written, '$.score')) AS INTEGER) ELSE -1 END),
+          tier = json_extract(last_written, '$.tier'),
+          confidence = json_extract(last_written, '$.confidence'),
+          trend = json_extract(last_written, '$.trend'),
+          scored_at = COALESCE(json_extract(last_written, '$.scoredAt'), ''),
+          tier_since = COALESCE(written_at, ''),
+          reason_codes = (SELECT ';' || group_concat(value, ';') || ';' FROM json_each(last_written, '$.reasonCodes')),
+          networks = ',' || (CASE WHEN instr(json_extract(last_written, '$.topFactors'), ' X:') > 0 OR instr(json_extract(last_written, '$.topFactors'), 'X, scored separately') > 0 THEN 'x,' ELSE '' END) || (CASE WHEN instr(json_extract(last_written, '$.topFactors'), ' GitHub:') > 0 OR instr(json_extract(last_written, '$.topFactors'), 'GitHub, scored separately') > 0 THEN 'github,' ELSE '' END) || (CASE WHEN instr(json_extract(last_written, '$.topFactors'), ' Mastodon:') > 0 OR instr(json_extract(last_written, '$.topFactors'), 'Mastodon, scored separately') > 0 THEN 'mastodon,' ELSE '' END) || (CASE WHEN instr(json_extract(last_written, '$.topFactors'), ' Bluesky:') > 0 OR instr(json_extract(last_written, '$.topFactors'), 'Bluesky, scored separately') > 0 THEN 'bluesky,' ELSE '' END) || (CASE WHEN instr(json_extract(last_written, '$.topFactors'), ' YouTube:') > 0 OR instr(json_extract(last_written, '$.topFactors'), 'YouTube, scored separately') > 0 THEN 'youtube,' ELSE '' END) || (CASE WHEN instr(json_extract(last_written, '$.topFactors'), ' LinkedIn:') > 0 OR instr(json_extract(last_written, '$.topFactors'), 'LinkedIn, scored separately') > 0 THEN 'linkedin,' ELSE '' END)
+          WHERE json_valid(last_written);
+        CREATE INDEX contact_list_score ON contact_sync_state (connection_id, list_score, record_id);
+        CREATE INDEX contact_list_scored_at ON contact_sync_state (connection_id, scored_at, record_id);
+        CREATE INDEX contact_list_tier_score ON contact_sync_state (connection_id, tier, list_score, record_id);
+        CREATE INDEX contact_list_tier_since ON contact_sync_state (connection_id, tier, tier_since, record_id);
+      `,
+      postgres: `
+        ALTER TABLE contact_sync_state ADD COLUMN name TEXT;
+        ALTER TABLE contact_sync_state ADD COLUMN list_score INTEGER NOT NULL DEFAULT -1;
+        ALTER TABLE contact_sync_state ADD COLUMN tier TEXT;
+        ALTER TABLE contact_sync_state ADD COLUMN confidence TEXT;
+        ALTER TABLE contact_sync_state ADD COLUMN trend TEXT;
+        ALTER TABLE contact_sync_state ADD COLUMN scored_at TEXT NOT NULL DEFAULT '';
+        ALTER TABLE contact_sync_state ADD COLUMN tier_since TEXT NOT NULL DEFAULT '';
+        ALTER TABLE contact_sync_state ADD COLUMN reason_codes TEXT;
+        ALTER TABLE contact_sync_state ADD COLUMN networks TEXT;
+        -- A damaged last_written fills nothing (the row keeps the defaults) rather than failing the upgrade.
+        CREATE OR REPLACE FUNCTION contact_list_doc(written TEXT) RETURNS JSON LANGUAGE plpgsql IMMUTABLE AS $$
+        BEGIN
+          IF written IS NULL OR LEFT(LTRIM(written), 1) <> '{' THEN RETURN NULL; END IF;
+          RETURN CAST(written AS JSON);
+        EXCEPTION WHEN others THEN
+          RETURN NULL;
+        END $$;
+        UPDATE contact_sync_state AS s SET
+          list_score = (CASE WHEN json_typeof(d.doc->'score') = 'number' THEN CAST(ROUND(CAST(d.doc->>'score' AS NUMERIC)) AS INTEGER) ELSE -1 END),
+          tier = d.doc->>'tier',
+          confidence = d.doc->>'confidence',
+          trend = d.doc->>'trend',
+          scored_at = COALESCE(d.doc->>'scoredAt', ''),
+          tier_since = COALESCE(s.written_at, ''),
+          reason_codes = (CASE WHEN json_typeof(d.doc->'reasonCodes') = 'array' THEN (SELECT ';' || string_agg(code, ';') || ';' FROM json_array_elements_text(d.doc->'reasonCodes') AS code) END),
+          networks = (CASE WHEN json_typeof(d.doc->'topFactors') = 'string' THEN ',' || (CASE WHEN strpos((d.doc->>'topFactors'), ' X:') > 0 OR strpos((d.doc->>'topFactors'), 'X, scored separately') > 0 THEN 'x,' ELSE '' END) || (CASE WHEN strpos((d.doc->>'topFactors'), ' GitHub:') > 0 OR strpos((d.doc->>'topFactors'), 'GitHub, scored separately') > 0 THEN 'github,' ELSE '' END) || (CASE WHEN strpos((d.doc->>'topFactors'), ' Mastodon:') > 0 OR strpos((d.doc->>'topFactors'), 'Mastodon, scored separately') > 0 THEN 'mastodon,' ELSE '' END) || (CASE WHEN strpos((d.doc->>'topFactors'), ' Bluesky:') > 0 OR strpos((d.doc->>'topFactors'), 'Bluesky, scored separately') > 0 THEN 'bluesky,' ELSE '' END) || (CASE WHEN strpos((d.doc->>'topFactors'), ' YouTube:') > 0 OR strpos((d.doc->>'topFactors'), 'YouTube, scored separately') > 0 THEN 'youtube,' ELSE '' END) || (CASE WHEN strpos((d.doc->>'topFactors'), ' LinkedIn:') > 0 OR strpos((d.doc->>'topFactors'), 'LinkedIn, scored separately') > 0 THEN 'linkedin,' ELSE '' END) END)
+          FROM (SELECT connection_id, record_id, contact_list_doc(last_written) AS doc FROM contact_sync_state) AS d
+          WHERE d.connection_id = s.connection_id AND d.record_id = s.record_id AND d.doc IS NOT NULL;
+        DROP FUNCTION contact_list_doc(TEXT);
+        CREATE INDEX contact_list_score ON contact_sync_state (connection_id, list_score, record_id);
+        CREATE INDEX contact_list_scored_at ON contact_sync_state (connection_id, scored_at, record_id);
+        CREATE INDEX contact_list_tier_score ON contact_sync_state (connection_id, tier, list_score, record_id);
+        CREATE INDEX contact_list_tier_since ON contact_sync_state (connection_id, tier, tier_since, record_id);
+      `,
+    },
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

@@ -33,6 +33,7 @@ import {
   encodeCredentials,
   handlesByAccountId,
   isoUtc,
+  listColumns,
   MAX_RECORD_ATTEMPTS,
   normalizeEmail,
   percentileBucket,
@@ -345,6 +346,7 @@ export class PostgresStore implements Store {
   async putSyncStates(connectionId: string, states: readonly ContactSyncState[]): Promise<void> {
     if (states.length === 0) return;
     const rows = lastPerKey(states, (s) => s.recordId);
+    const list = rows.map(listColumns);
     await this.#query(SQL.postgresBatch.putSyncStates, [
       connectionId,
       rows.map((s) => s.recordId),
@@ -354,6 +356,15 @@ export class PostgresStore implements Store {
       rows.map((s) => s.fingerprint),
       rows.map((s) => percentileBucket(s.lastWritten)),
       rows.map((s) => normalizeEmail(s.email)),
+      list.map((l) => l.name),
+      list.map((l) => l.listScore),
+      list.map((l) => l.tier),
+      list.map((l) => l.confidence),
+      list.map((l) => l.trend),
+      list.map((l) => l.scoredAt),
+      list.map((l) => l.tierSince),
+      list.map((l) => l.reasonCodes),
+      list.map((l) => l.networks),
     ]);
   }
 

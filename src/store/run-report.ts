@@ -80,6 +80,11 @@ export const RunReportSchema = z.object({
    * changed model / written-fields format / scoring settings (everyone re-scored once), or `--full`. Absent otherwise.
    */
   readAll: z.enum(['first-run', 'scoring-changed', 'requested']).optional(),
+  /**
+   * Unscored contacts counted by why (keys of UNSCORED_WORDS; `network_off:<network>` names the network). Absent in
+   * reports from before it.
+   */
+  unscoredBy: z.record(z.string(), z.number().int()).optional(),
   /** The CRM's API allowance as it last reported it during the run; absent when it reported none (or older reports). */
   crmBudget: z.object({ limit: z.number(), remaining: z.number() }).optional(),
   /**
@@ -101,7 +106,7 @@ export type RunReport = z.infer<typeof RunReportSchema>;
 export const READ_ALL_WORDS: Record<NonNullable<RunReport['readAll']>, string> = {
   'first-run': 'every contact (the first run of this connection)',
   'scoring-changed':
-    'every contact, each re-scored once: the model, how fields are written or the scoring settings changed since the last run',
+    'every contact, each re-scored once: the model, how fields are written, the scoring settings or the imported counts changed since the last run',
   requested: 'every contact (a full run was asked for)',
 };
 
@@ -116,4 +121,56 @@ export function countsInWords(c: RunReport['counts'], formatNumber: (n: number) 
     `opted out ${formatNumber(c.optedOut)}`,
     `failed ${formatNumber(c.failed)}`,
   ].join(' · ');
+}
+
+/** Why contacts are Unscored, and what fixes it. */
+export const UNSCORED_WORDS: Record<string, { why: string; fix: string }> = {
+  no_handle: {
+    why: 'no handle in the mapped fields',
+    fix: 'map the fields that hold handles or profile URLs (Settings › Field mapping)',
+  },
+  not_a_handle: {
+    why: 'the mapped fields hold no recognisable handle (a personal website, a typo)',
+    fix: 'put a profile URL or @handle in a mapped field',
+  },
+  not_found: {
+    why: 'handle not found (typo, deleted, suspended or private account)',
+    fix: 'correct the handle in the CRM',
+  },
+  no_usable_metrics: {
+    why: 'only a network scored apart (YouTube) or one without usable counts',
+    fix: 'nothing to do: the YouTube sub-score is in the factors',
+  },
+  rate_limited: {
+    why: 'waiting for a rate-limited network (kept as they were)',
+    fix: 'nothing to do: retried next run (a token raises GitHub’s limit)',
+  },
+  opted_out: { why: 'opted out of profiling (fields cleared)', fix: 'nothing to do: never profiled' },
+};
+
+const NETWORK_FIX: Record<string, string> = {
+  x: 'enable X: X_ENABLED=true and X_BEARER_TOKEN (paid per read)',
+  youtube: 'enable YouTube: YOUTUBE_API_KEY',
+  linkedin: 'import LinkedIn counts: crm-influence import --file counts.csv (or Settings › Import counts)',
+};
+
+/**
+ * The Unscored contacts of a run by why, each with its fix, largest first; opted-out contacts and those waiting for a
+ * rate-limited network (not written, retried) as rows of their own.
+ */
+export function unscoredBreakdown(report: RunReport): { key: string; count: number; why: string; fix: string }[] {
+  const rows = Object.entries(report.unscoredBy ?? {}).map(([key, count]) => {
+    const network = key.startsWith('network_off:') ? key.slice('network_off:'.length) : null;
+    if (network !== null)
+      return { key, count, why: `its network (${network}) is off`, fix: NETWORK_FIX[network] ?? `enable ${network}` };
+    const words = UNSCORED_WORDS[key] ?? { why: key, fix: '' };
+    return { key, count, ...words };
+  });
+  const waiting = (report.errorGroups ?? [])
+    .filter((g) => g.code === 'provider_unavailable')
+    .reduce((sum, g) => sum + g.count, 0);
+  if (waiting > 0) rows.push({ key: 'rate_limited', count: waiting, ...UNSCORED_WORDS.rate_limited! });
+  if (report.counts.optedOut > 0)
+    rows.push({ key: 'opted_out', count: report.counts.optedOut, ...UNSCORED_WORDS.opted_out! });
+  return rows.sort((a, b) => b.count - a.count);
 }

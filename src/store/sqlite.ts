@@ -33,6 +33,7 @@ import {
   encodeCredentials,
   handlesByAccountId,
   isoUtc,
+  listColumns,
   MAX_RECORD_ATTEMPTS,
   normalizeEmail,
   percentileBucket,
@@ -345,6 +346,7 @@ export class SqliteStore implements Store {
       if (states.length === 0) return;
       this.#transaction(() => {
         for (const s of lastPerKey(states, (x) => x.recordId)) {
+          const l = listColumns(s);
           this.#run(
             SQL.putSyncState,
             connectionId,
@@ -355,6 +357,15 @@ export class SqliteStore implements Store {
             s.fingerprint,
             percentileBucket(s.lastWritten),
             normalizeEmail(s.email),
+            l.name,
+            l.listScore,
+            l.tier,
+            l.confidence,
+            l.trend,
+            l.scoredAt,
+            l.tierSince,
+            l.reasonCodes,
+            l.networks,
           );
         }
       });

@@ -92,12 +92,16 @@ interface PageContext {
   nowIso: string;
   staleBefore: Date;
   errors: PendingError[];
+  /** Why each contact of the page would be Unscored (an UnscoredReason key), counted if it is. */
+  unscoredWhy?: Map<string, string>;
 }
 
 /** A contact to score, with the identities found on it. */
 interface Identified {
   contact: CrmContact;
   identities: Identity[];
+  /** Values in the mapped fields that are not handles. */
+  rejected: number;
 }
 
 /** A contact with its scoring inputs; `desired` is already known (null: the model must answer) when they did not change. */
@@ -171,6 +175,23 @@ const REJECTED_MARK = '|rejected:';
 function fieldsDigest(fields: InfluenceFields): string {
   const { scoredAt: _scoredAt, orgPercentile: _orgPercentile, ...rest } = fields;
   return hash('sha256', JSON.stringify(rest), 'base64url').slice(0, 22);
+}
+
+/** Why a contact would be Unscored: a key of UNSCORED_WORDS (`network_off:<network>` names the network). */
+function unscoredReason(
+  identities: readonly Identity[],
+  rejected: number,
+  outcomes: ReadonlyMap<string, MetricsOutcome>,
+): string {
+  if (identities.length === 0) return rejected > 0 ? 'not_a_handle' : 'no_handle';
+  const answers = identities.map((identity) => ({
+    network: identity.network,
+    outcome: outcomes.get(identityKey(identity.network, identity.handle)),
+  }));
+  if (answers.some((a) => a.outcome?.kind === 'metrics')) return 'no_usable_metrics';
+  const off = answers.find((a) => a.outcome?.kind === 'absent' && a.outcome.status === 'no_provider');
+  if (off !== undefined) return `network_off:${off.network}`;
+  return 'not_found';
 }
 
 /** A sync-state fingerprint that also says "the CRM permanently rejected these fields on this record version". */
@@ -663,7 +684,8 @@ class SyncRun {
         continue;
       }
       try {
-        identified.push({ contact, identities: this.deps.resolveIdentities(contact).identities });
+        const { identities, rejected } = this.deps.resolveIdentities(contact);
+        identified.push({ contact, identities, rejected: rejected.length });
       } catch (error) {
         this.addError(
           {
@@ -719,9 +741,11 @@ class SyncRun {
     page: PageContext,
   ): Candidate[] {
     const candidates: Candidate[] = [];
-    for (const { contact, identities } of identified) {
+    const why = (page.unscoredWhy ??= new Map<string, string>());
+    for (const { contact, identities, rejected } of identified) {
       const state = states.get(contact.id);
       const lastWritten = state?.lastWritten ?? null;
+      why.set(contact.id, unscoredReason(identities, rejected, outcomes));
       if (identities.length === 0) {
         candidates.push({
           contact,
@@ -828,8 +852,12 @@ class SyncRun {
     for (const { contact, state, fingerprint, desired: scored } of decided) {
       const lastWritten = state?.lastWritten ?? null;
       const desired = withPercentile(scored, this.percentiles);
-      if (desired.score === null || desired.tier === 'Unscored') this.report.counts.unscored += 1;
-      else this.report.counts.scored += 1;
+      if (desired.score === null || desired.tier === 'Unscored') {
+        this.report.counts.unscored += 1;
+        const why = page.unscoredWhy?.get(contact.id) ?? 'no_usable_metrics';
+        const by = (this.report.unscoredBy ??= {});
+        by[why] = (by[why] ?? 0) + 1;
+      } else this.report.counts.scored += 1;
       const plan = planWrite({
         desired,
         current: contact.current,
@@ -1016,6 +1044,7 @@ class SyncRun {
             writtenAt: w.state?.writtenAt ?? null,
             fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
             email: w.optedOut ? null : (w.contact.email ?? null),
+            name: w.optedOut ? null : (w.contact.name ?? null),
           });
         }
         return;
@@ -1030,6 +1059,7 @@ class SyncRun {
         writtenAt: nowIso,
         fingerprint: reusableFingerprint(w),
         email: w.optedOut ? null : (w.contact.email ?? null),
+        name: w.optedOut ? null : (w.contact.name ?? null),
       });
       if (w.optedOut) return;
       if (this.options.tierTasks.enabled) {
@@ -1081,6 +1111,7 @@ class SyncRun {
           writtenAt: w.state?.writtenAt ?? null,
           fingerprint,
           email: w.contact.email ?? null,
+          name: w.contact.name ?? null,
         });
       }
     }

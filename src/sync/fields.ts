@@ -12,43 +12,50 @@ export const NO_IDENTITY_REASON: ReasonCode = 'NO_IDENTITY';
  * How the written fields are derived from the model's answer. It is part of the scoring key because an unchanged
  * contact keeps what was last written: a new format must make the next run re-derive every record.
  * 2: top factors without the model's own sign and without the "other factors" line.
+ * 3: top factors in whole points with an "other" line, adding up to the score; lines under 2 points folded into it.
  */
-const FIELDS_FORMAT = 2;
+const FIELDS_FORMAT = 3;
 
-/** Whole points with their sign; under one point, one decimal (so a small loss never reads "+0"). */
-function formatPoints(points: number): string {
-  const rounded = Math.round(points);
-  const text = rounded === 0 ? (Math.round(points * 10) / 10).toFixed(1) : String(rounded);
-  return points > 0 ? `+${text}` : text;
+/** Whole points with their sign: `+12`, `-3`. */
+function signed(points: number): string {
+  return points > 0 ? `+${points}` : String(points);
 }
 
 /** The model's factor text starts with its own sign ("+ X: …", "− X: …"); the line's points carry it instead. */
 const MODEL_SIGN = /^[+\u2212] /;
 
+/** A named factor worth fewer whole points says nothing a rep can use ("+1 GitHub: 1 followers"): it joins "other". */
+const SMALLEST_LINE_POINTS = 2;
+export const OTHER_FACTORS_LINE = 'Other, smaller factors';
+
 /**
- * The strongest named factors (by absolute points), one per line: `+12 Bluesky: 4.2k followers`. The model's
- * "other, smaller factors" remainder (no network) says nothing to a rep and is left out; a 0-point line (YouTube,
- * scored separately) is written as the model says it.
+ * The strongest named factors (by absolute points), one per line in whole points (`+12 Bluesky: 4.2k followers`),
+ * then `+N Other, smaller factors` holding the rest, so the lines add up to the written `score` exactly; the 0-point
+ * line of a network scored separately (YouTube) last, as the model words it. Null when there is nothing to say.
  */
-export function formatTopFactors(factors: ScoreResult['factors'], count: number): string | null {
+export function formatTopFactors(factors: ScoreResult['factors'], count: number, score: number | null): string | null {
   const named = factors.filter((factor) => factor.network !== undefined);
-  if (named.length === 0) return null;
-  return named
+  const shown = named
+    .filter((factor) => Math.abs(Math.round(factor.points)) >= SMALLEST_LINE_POINTS)
     .sort((a, b) => Math.abs(b.points) - Math.abs(a.points))
-    .slice(0, count)
-    .map((factor) =>
-      factor.points === 0 ? factor.text : `${formatPoints(factor.points)} ${factor.text.replace(MODEL_SIGN, '')}`,
-    )
-    .join('\n');
+    .slice(0, count);
+  const lines = shown.map((factor) => `${signed(Math.round(factor.points))} ${factor.text.replace(MODEL_SIGN, '')}`);
+  if (score !== null) {
+    const rest = score - shown.reduce((sum, factor) => sum + Math.round(factor.points), 0);
+    if (rest !== 0) lines.push(`${signed(rest)} ${OTHER_FACTORS_LINE}`);
+  }
+  for (const factor of named) if (factor.points === 0) lines.push(factor.text);
+  return lines.length === 0 ? null : lines.join('\n');
 }
 
 export function toInfluenceFields(result: ScoreResult, now: Date | string, topFactorCount: number): InfluenceFields {
+  const score = result.score === null ? null : Math.min(100, Math.max(0, Math.round(result.score)));
   return {
-    score: result.score === null ? null : Math.min(100, Math.max(0, Math.round(result.score))),
+    score,
     tier: result.tier,
     confidence: result.confidence,
     scoredAt: typeof now === 'string' ? now : now.toISOString(),
-    topFactors: formatTopFactors(result.factors, topFactorCount),
+    topFactors: formatTopFactors(result.factors, topFactorCount, score),
     reasonCodes: result.reasonCodes,
     trend: result.trend,
     // Needs the whole population: filled by the engine from the run's percentile table (see percentileTable).

@@ -171,6 +171,10 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
         outcomes.set(identityKey(network, handle), { kind: 'absent', status: 'no_provider' });
       continue;
     }
+    if (adapter.local === true) {
+      for (const batch of chunk(handles, Math.max(1, adapter.maxBatch))) batches.push({ adapter, handles: batch });
+      continue;
+    }
     const cached = await store.getCached(network, handles, now);
     const misses: string[] = [];
     for (const handle of handles) {
@@ -239,10 +243,16 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
     const answers = fresh.get(network) ?? [];
     for (const handle of handles) {
       const result = answerFor(results, handle);
-      outcomes.set(identityKey(network, handle), toOutcome(result, false));
+      // Imported counts are as old as their `as_of`: past the stale limit they count as stale.
+      const stale =
+        adapter.local === true &&
+        result.status === 'ok' &&
+        now.getTime() - Date.parse(result.metrics.fetchedAt) > request.lastGoodMaxAgeMs;
+      outcomes.set(identityKey(network, handle), toOutcome(result, stale));
       answers.push({ handle, result });
     }
-    fresh.set(network, answers);
+    // Local answers are the store's own data already: nothing to cache.
+    if (adapter.local !== true) fresh.set(network, answers);
   };
   await Promise.all(batches.map(lookUp));
   for (const [network, answers] of fresh) await cacheAnswers(request, network, answers);

@@ -105,7 +105,10 @@ describe('crm-influence CLI', function () {
     expect(last.stderr).to.include('--last: must be a whole number');
 
     const unknown = cli(['sync', '--bogus']);
-    expect(unknown.code).to.not.equal(0);
+    expect(unknown.code, 'an unknown flag is a usage error: exit 2 as the README says').to.equal(2);
+    const command = cli(['synk']);
+    expect(command.code, 'an unknown command too').to.equal(2);
+    expect(command.stderr).to.include("unknown command 'synk'");
     expect(unknown.stderr).to.include("unknown option '--bogus'");
   });
 

@@ -98,7 +98,7 @@ describe('cli: run summary', () => {
       '  read 1500 · scored 815 · unscored 655 · written 1470 · unchanged 30 · opted out 30 · failed 0',
     );
     expect(lines[2]).to.equal(
-      '  read every contact, each re-scored once: the model, how fields are written or the scoring settings changed since the last run',
+      '  read every contact, each re-scored once: the model, how fields are written, the scoring settings or the imported counts changed since the last run',
     );
     expect(describeRun(report)).to.not.include('read every contact');
   });

@@ -83,20 +83,32 @@ describe('crm-influence sync (sandbox)', function () {
     expect(report.status).to.be.oneOf(['ok', 'partial']);
     expect(report.counts.read).to.equal(250);
     expect(report.counts.written).to.equal(salesforce.counters.recordsWritten);
-    // What a rep reads on the record: "+12 Bluesky: …", one factor per line, no doubled sign, no remainder line.
-    const factorLines = Array.from(
+    // What a rep reads on the record: "+12 Bluesky: …", one factor per line in whole points, no doubled sign, and an
+    // "Other, smaller factors" line where needed: the lines add up to the score written beside them.
+    const records = Array.from(
       { length: 250 },
       (_, i) =>
         salesforce.control.record(SandboxOrg.idOf('Contact', i)) ??
         salesforce.control.record(SandboxOrg.idOf('Lead', i)),
-    ).flatMap((record) =>
-      ((record?.Influence_Top_Factors__c as string | null | undefined) ?? '').split('\n').filter((line) => line !== ''),
     );
-    expect(factorLines.length).to.be.greaterThan(50);
-    for (const line of factorLines)
-      expect(line).to.match(
-        /^([+-]\d+(\.\d)? (X|GitHub|Mastodon|Bluesky|LinkedIn): [^+\u2212 ]|YouTube, scored separately)/,
-      );
+    let scored = 0;
+    for (const record of records) {
+      const lines = ((record?.Influence_Top_Factors__c as string | null | undefined) ?? '')
+        .split('\n')
+        .filter((line) => line !== '');
+      for (const line of lines)
+        expect(line).to.match(
+          /^([+-]\d+ ((X|GitHub|Mastodon|Bluesky|LinkedIn): [^+\u2212 ]|Other, smaller factors$)|YouTube, scored separately)/,
+        );
+      const score = record?.Influence_Score__c;
+      if (typeof score !== 'number') continue;
+      scored += 1;
+      const sum = lines
+        .filter((line) => /^[+-]\d/.test(line))
+        .reduce((total, line) => total + Number(/^[+-]\d+/.exec(line)![0]), 0);
+      expect(sum, `${String(record?.Id)}: ${lines.join(' | ')}`).to.equal(score);
+    }
+    expect(scored).to.be.greaterThan(50);
 
     const second = await cli(['sync', '--crm', 'salesforce', '--once', '--json']);
     const again = RunReportSchema.parse(JSON.parse(second.stdout));

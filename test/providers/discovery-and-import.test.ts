@@ -9,6 +9,7 @@ import {
   describeProviders,
   GravatarDiscovery,
   gravatarHash,
+  ImportedCountsAdapter,
   loadCsvImport,
   parseCsv,
   PROVIDER_TTL_SECONDS,
@@ -123,7 +124,7 @@ describe('providers: CSV import', () => {
     ]);
   });
 
-  it('serves imported LinkedIn rows through the adapter contract, newest row wins, bad rows reported by line and field', async () => {
+  it('reads LinkedIn rows (newest row wins, dates alone accepted), bad rows reported by line and column', () => {
     const csv = [
       'email,network,handle,followers,connections,posts,as_of,source',
       'ada@example.com,linkedin,https://www.linkedin.com/in/Ada-Lovelace/,5400,500,,2026-06-01,export',
@@ -132,27 +133,82 @@ describe('providers: CSV import', () => {
       'eve@example.com,myspace,eve,10,,,2026-06-01,manual',
       'joe@example.com,linkedin,https://example.com/joe,10,,,2026-06-01,manual',
       'kim@example.com,x,@Kim,900,100,3000,2026-05-01T10:00:00Z,',
+      'max@example.com,linkedin,https://www.linkedin.com/in/max-big,1000000000000,,,2026-06-01,manual',
+      'sam@example.com,linkedin,https://www.linkedin.com/in/sam-later,10,,,2027-01-01,manual',
+      'tom@example.com,linkedin,https://www.linkedin.com/in/tom-when,10,,,June 1,manual',
     ].join('\n');
-    const imported = loadCsvImport(csv, normalise);
-    expect(imported.rows).to.equal(3);
+    const imported = loadCsvImport(csv, normalise, () => new Date('2026-07-01T00:00:00Z'));
+    expect(imported.rows).to.deep.equal([
+      {
+        network: 'linkedin',
+        handle: 'ada-lovelace',
+        followers: 5600,
+        following: 510,
+        posts: 12,
+        asOf: '2026-06-15T00:00:00.000Z',
+        source: 'self_reported',
+      },
+      {
+        network: 'x',
+        handle: 'kim',
+        followers: 900,
+        following: 100,
+        posts: 3000,
+        asOf: '2026-05-01T10:00:00.000Z',
+        source: 'manual',
+      },
+    ]);
     expect(imported.problems).to.deep.equal([
       { line: 4, field: 'followers', message: 'followers must be a whole number' },
       { line: 5, field: 'network', message: imported.problems[1]?.message },
       { line: 6, field: 'handle', message: '"https://example.com/joe" is not a linkedin profile URL or handle' },
+      { line: 8, field: 'followers', message: 'followers must be at most 2,000,000,000' },
+      { line: 9, field: 'as_of', message: 'as_of is in the future' },
+      { line: 10, field: 'as_of', message: 'as_of must be a date like 2026-06-01 or 2026-06-01T09:00:00Z' },
     ]);
-    const linkedin = imported.adapters.find((a) => a.network === 'linkedin');
-    const results = await linkedin?.fetchProfiles(['ada-lovelace', 'nobody']);
-    const ada = results?.get('ada-lovelace');
+  });
+
+  it("takes the score command's fetched_at as another name for as_of", () => {
+    const imported = loadCsvImport(
+      'handle,followers,fetched_at\nhttps://www.linkedin.com/in/ada-l,10,2026-06-01\n',
+      normalise,
+    );
+    expect(imported.problems).to.deep.equal([]);
+    expect(imported.rows[0]?.asOf).to.equal('2026-06-01T00:00:00.000Z');
+  });
+
+  it('the imported-counts adapter answers from its look-up: metrics as old as as_of, no calls, others not_found', async () => {
+    const adapter = new ImportedCountsAdapter('linkedin', (handles) =>
+      Promise.resolve(
+        new Map(
+          handles
+            .filter((h) => h === 'ada-lovelace')
+            .map((h) => [
+              h,
+              {
+                network: 'linkedin' as const,
+                handle: h,
+                followers: 5600,
+                following: 510,
+                posts: 12,
+                asOf: '2026-06-15T00:00:00.000Z',
+                source: 'export' as const,
+              },
+            ]),
+        ),
+      ),
+    );
+    const results = await adapter.fetchProfiles(['ada-lovelace', 'nobody']);
+    const ada = results.get('ada-lovelace');
     expect(ada?.status === 'ok' && ada.metrics).to.deep.include({
       followers: 5600,
       following: 510,
       posts: 12,
       fetchedAt: '2026-06-15T00:00:00.000Z',
     });
-    expect(results?.get('nobody')).to.deep.equal({ status: 'not_found' });
-    expect(linkedin?.usage()).to.deep.equal({ calls: 0 });
-    const x = imported.adapters.find((a) => a.network === 'x');
-    expect((await x?.fetchProfiles(['kim']))?.get('kim')?.status).to.equal('ok');
+    expect(results.get('nobody')).to.deep.equal({ status: 'not_found' });
+    expect(adapter.usage()).to.deep.equal({ calls: 0 });
+    expect(adapter.local).to.equal(true);
   });
 
   it('a file without the required columns says which', () => {
@@ -189,6 +245,20 @@ describe('providers: registry, doctor descriptions and cache lifetimes', () => {
     const text = JSON.stringify(describeProviders(config));
     for (const secret of ['xtok-abcdefgh', 'ykey-abcdefgh', 'ghtok-abcdefgh']) expect(text).to.not.include(secret);
     expect(describeProviders(config).every((d) => d.network === 'linkedin' || d.enabled)).to.equal(true);
+  });
+
+  it('doctor says LinkedIn is on once counts were imported, and how to import them while none are', () => {
+    const config = loadConfig({});
+    const before = describeProviders(config).find((d) => d.network === 'linkedin');
+    expect(before?.enabled).to.equal(false);
+    expect(before?.howToEnable).to.include('crm-influence import --file counts.csv');
+    const after = describeProviders(config, [
+      { network: 'linkedin', accounts: 204, newestAsOf: '2026-06-01T00:00:00.000Z' },
+    ]).find((d) => d.network === 'linkedin');
+    expect(after).to.deep.include({
+      enabled: true,
+      detail: 'imported counts: 204 accounts, the newest as of 2026-06-01',
+    });
   });
 
   it('TTLs: 7 days by default, X 30 days, negative answers 1 day, transient ones never cached, stale rule 14 days', () => {

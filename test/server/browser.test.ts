@@ -248,6 +248,29 @@ describe('admin UI in headless Chromium', function () {
     await shot('contact');
   });
 
+  it("lists a tier's contacts of a connection, newest in their tier first, each linked to its CRM record", async () => {
+    const sf = (await store.listConnections()).find((c) => c.crm === 'salesforce')!;
+    await page.goto(`${base}/contacts?connection=${encodeURIComponent(sf.id)}`);
+    // The highest-scored contact's tier (this small sandbox may have no A).
+    const tier = (await page.locator('table.contact-list tbody .tier').first().textContent())!;
+    await page.getByLabel('Tier').selectOption(tier);
+    await page.getByLabel('Sort').selectOption('tier_since');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL((url) => url.searchParams.get('tier') === tier);
+    await shot('contacts-list');
+    const tiers = await page.locator('table.contact-list tbody .tier').allTextContents();
+    expect(tiers.length).to.be.greaterThan(0);
+    expect(new Set(tiers)).to.deep.equal(new Set([tier]));
+    const crmLink = await page.locator('table.contact-list tbody a[target="_blank"]').first().getAttribute('href');
+    expect(crmLink).to.match(/^https:\/\/[^/]+\/lightning\/r\/(Contact|Lead)\/[^/]+\/view$/);
+    expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href'))
+      .to.include(`tier=${tier}`)
+      .and.include('format=csv');
+    // A name opens that contact's page.
+    await page.locator('table.contact-list tbody td a').first().click();
+    await page.locator('article.contact').waitFor();
+  });
+
   it('previews a changed tier threshold as a dry run before saving, then saves it', async () => {
     const sf = (await store.listConnections()).find((c) => c.crm === 'salesforce')!;
     const writesBefore = salesforce.counters.recordsWritten;
@@ -280,6 +303,34 @@ describe('admin UI in headless Chromium', function () {
     const saved = (await store.getConnection(sf.id))!.settings as { scoring: { tiers: { thresholds: unknown } } };
     expect(saved.scoring.tiers.thresholds).to.deep.equal({ A: 30, B: 20, C: 10 });
     await shot('settings-saved');
+  });
+
+  it('imports LinkedIn counts from a CSV file on the Settings page, naming each bad row by line and column', async () => {
+    const sf = (await store.listConnections()).find((c) => c.crm === 'salesforce')!;
+    await page.goto(`${base}/settings?connection=${encodeURIComponent(sf.id)}`);
+    expect(await page.locator('[data-imported="none"]').textContent()).to.include('No counts imported yet');
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'linkedin.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        [
+          'handle,followers,connections,as_of',
+          'https://www.linkedin.com/in/ada-lovelace,5400,500,2026-06-01',
+          'https://www.linkedin.com/in/grace-hopper,lots,,2026-06-01',
+          'https://www.linkedin.com/in/alan-turing,900,,June',
+        ].join('\n'),
+      ),
+    });
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.locator('.import-result').waitFor();
+    await shot('settings-import');
+    expect(await page.getByRole('status').textContent()).to.include('Imported 1 account; 2 bad rows were not stored');
+    expect(await page.locator('.import-problems li').allTextContents()).to.deep.equal([
+      'line 3, followers: followers must be a whole number',
+      'line 4, as_of: as_of must be a date like 2026-06-01 or 2026-06-01T09:00:00Z',
+    ]);
+    await page.getByRole('link', { name: 'Back to Settings' }).click();
+    expect(await page.locator('table[data-imported] tbody').textContent()).to.match(/LinkedIn\s*1\s*2026-06-01/);
   });
 
   it('kept to the CSP (no inline script or style was needed) and logged no secret', () => {

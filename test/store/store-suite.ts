@@ -4,10 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 
 import type { InfluenceFields } from '../../src/crm/contract.ts';
+import { CLEARED_FIELDS } from '../../src/crm/contract.ts';
 import type { Outcome } from '../../src/crm/outcomes.ts';
 import type { ProviderResult } from '../../src/providers/contract.ts';
 import type { NetworkMetrics } from '../../src/scoring/types.ts';
 import { MAX_RECORD_ATTEMPTS } from '../../src/store/codec.ts';
+import type { ContactCursor } from '../../src/store/contact-list.ts';
+import { ContactListFilterSchema, listContacts } from '../../src/store/contact-list.ts';
 import type { Store } from '../../src/store/contract.ts';
 import { CorruptRowError, CredentialsError } from '../../src/store/errors.ts';
 import type { Migration } from '../../src/store/migrations.ts';
@@ -135,6 +138,170 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         );
         const error = await rejection(harness.open({ secretKey: key }));
         expect(error.message).to.match(/schema is version 999 .* upgrade crm-influence/);
+      });
+    });
+
+    describe('contacts list (migration 10)', () => {
+      const written = (score: number | null, tier: InfluenceFields['tier'], extra: Partial<InfluenceFields> = {}) => ({
+        ...fields(score ?? 0),
+        score,
+        tier,
+        ...extra,
+      });
+      const put = (
+        recordId: string,
+        lastWritten: InfluenceFields | null,
+        writtenAt: string,
+        name: string | null = null,
+      ) =>
+        store.putSyncStates('c1', [
+          {
+            recordId,
+            objectType: 'Contact',
+            lastWritten,
+            writtenAt,
+            fingerprint: 'f',
+            email: `${recordId}@x.org`,
+            name,
+          },
+        ]);
+
+      it('filters, sorts highest first and pages by keyset without repeating or skipping a contact', async () => {
+        for (let i = 0; i < 25; i++)
+          await put(
+            `r${String(i).padStart(2, '0')}`,
+            written(i * 4, i * 4 >= 65 ? 'A' : 'C'),
+            '2026-01-01T00:00:00.000Z',
+            `Person ${i}`,
+          );
+        await put(
+          'u1',
+          written(null, 'Unscored', { reasonCodes: ['NO_IDENTITY'], topFactors: null }),
+          '2026-01-01T00:00:00.000Z',
+        );
+        await put('other', written(99, 'A'), '2026-01-01T00:00:00.000Z');
+        await store.putSyncStates('c2', [
+          {
+            recordId: 'elsewhere',
+            objectType: 'Contact',
+            lastWritten: written(99, 'A'),
+            writtenAt: '2026-01-01T00:00:00.000Z',
+            fingerprint: null,
+          },
+        ]);
+        const db = store.sql!();
+        const filter = ContactListFilterSchema.parse({});
+        const seen: string[] = [];
+        let after: ContactCursor | null = null;
+        do {
+          const page: Awaited<ReturnType<typeof listContacts>> = await listContacts(db, 'c1', filter, {
+            after,
+            limit: 7,
+          });
+          seen.push(...page.rows.map((r) => r.recordId));
+          after = page.next;
+        } while (after !== null);
+        expect(seen).to.have.length(27);
+        expect(seen.slice(0, 3)).to.deep.equal(['other', 'r24', 'r23']);
+        expect(seen.at(-1)).to.equal('u1');
+        const top = (await listContacts(db, 'c1', filter, { limit: 1 })).rows[0];
+        expect(top).to.deep.include({
+          score: 99,
+          tier: 'A',
+          confidence: 'high',
+          networks: ['bluesky'],
+          profiled: true,
+        });
+        const a = await listContacts(
+          db,
+          'c1',
+          ContactListFilterSchema.parse({ tier: 'A', minScore: '70', maxScore: '90' }),
+          { limit: 50 },
+        );
+        expect(a.rows.map((r) => r.recordId)).to.deep.equal(['r22', 'r21', 'r20', 'r19', 'r18']);
+        expect(a.rows[0]?.name).to.equal('Person 22');
+        const why = await listContacts(db, 'c1', ContactListFilterSchema.parse({ reason: 'NO_IDENTITY' }), {
+          limit: 50,
+        });
+        expect(why.rows.map((r) => r.recordId)).to.deep.equal(['u1']);
+        expect(why.rows[0]?.score).to.equal(null);
+        const network = await listContacts(db, 'c1', ContactListFilterSchema.parse({ network: 'x' }), { limit: 50 });
+        expect(network.rows).to.deep.equal([]);
+      });
+
+      it('remembers when a contact reached its tier, so "risen into A in N days" lists the newest risers first', async () => {
+        await put('old-a', written(80, 'A'), '2026-01-01T00:00:00.000Z');
+        await put('old-a', written(82, 'A'), '2026-03-01T00:00:00.000Z');
+        await put('riser', written(40, 'C'), '2026-01-01T00:00:00.000Z');
+        await put('riser', written(70, 'A'), '2026-02-20T00:00:00.000Z');
+        await put('newest', written(60, 'B'), '2026-01-01T00:00:00.000Z');
+        await put('newest', written(66, 'A'), '2026-02-25T00:00:00.000Z');
+        const now = new Date('2026-03-01T00:00:00.000Z');
+        const risen = await listContacts(
+          store.sql!(),
+          'c1',
+          ContactListFilterSchema.parse({ risenDays: '30', sort: 'tier_since' }),
+          { limit: 10, now },
+        );
+        expect(risen.rows.map((r) => [r.recordId, r.tierSince])).to.deep.equal([
+          ['newest', '2026-02-25T00:00:00.000Z'],
+          ['riser', '2026-02-20T00:00:00.000Z'],
+        ]);
+      });
+
+      it('an opted-out contact is listed as not profiled, its name and e-mail gone', async () => {
+        await put('gone', written(70, 'A'), '2026-01-01T00:00:00.000Z', 'Ada');
+        await store.putSyncStates('c1', [
+          {
+            recordId: 'gone',
+            objectType: 'Contact',
+            lastWritten: { ...CLEARED_FIELDS },
+            writtenAt: '2026-01-02T00:00:00.000Z',
+            fingerprint: null,
+            email: null,
+            name: null,
+          },
+        ]);
+        await store.purgeContact('c1', 'gone');
+        const rows = (await listContacts(store.sql!(), 'c1', ContactListFilterSchema.parse({}), { limit: 10 })).rows;
+        expect(rows).to.have.length(1);
+        expect(rows[0]).to.deep.include({ recordId: 'gone', name: null, email: null, tier: null, profiled: false });
+      });
+
+      it('an upgraded database fills the columns of contacts written before them', async () => {
+        await store.close();
+        await harness.destroy();
+        harness = await makeHarness();
+        const before = MIGRATIONS.filter((m) => m.version < 9);
+        const old = await harness.open({ secretKey: key, now: clock.now, migrations: before });
+        await old.close();
+        const before9 = JSON.stringify(
+          written(72, 'A', {
+            reasonCodes: ['STALE_DATA', 'TIER_HELD'],
+            topFactors: '+60 GitHub: 4k followers\n+12 Other, smaller factors',
+          }),
+        );
+        await harness.query(
+          `INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint) VALUES ('c1', 'r1', 'Contact', '${before9}', '2026-01-05T00:00:00.000Z', 'f'), ('c1', 'bad', 'Contact', '{"score": "many"', NULL, NULL)`,
+        );
+        store = await harness.open({ secretKey: key, now: clock.now });
+        const rows = (
+          await listContacts(
+            store.sql!(),
+            'c1',
+            ContactListFilterSchema.parse({ reason: 'TIER_HELD', network: 'github' }),
+            { limit: 10 },
+          )
+        ).rows;
+        expect(rows).to.have.length(1);
+        expect(rows[0]).to.deep.include({
+          score: 72,
+          tier: 'A',
+          tierSince: '2026-01-05T00:00:00.000Z',
+          scoredAt: '2026-01-02T03:04:05.000Z',
+          reasonCodes: ['STALE_DATA', 'TIER_HELD'],
+          networks: ['github'],
+        });
       });
     });
 

@@ -4,8 +4,14 @@ import fc from 'fast-check';
 import { CLEARED_FIELDS } from '../../src/crm/contract.ts';
 import { orgPercentile } from '../../src/scoring/index.ts';
 import { createScorer } from '../../src/scoring/index.ts';
-import { formatTopFactors, percentileTable, scoringKeyOf, withPercentile } from '../../src/sync/fields.ts';
-import { NOW, steadyAccount, verified } from '../scoring/arbitraries.ts';
+import {
+  formatTopFactors,
+  percentileTable,
+  scoringKeyOf,
+  toInfluenceFields,
+  withPercentile,
+} from '../../src/sync/fields.ts';
+import { networkInputArb, NOW, steadyAccount, verified } from '../scoring/arbitraries.ts';
 
 describe('sync fields: org percentile table', () => {
   it("gives, for every whole score, the scoring model's orgPercentile over one score per contact", () => {
@@ -33,23 +39,50 @@ describe('sync fields: org percentile table', () => {
 });
 
 describe('sync fields: top factors as a rep reads them', () => {
-  it("writes signed whole points then the factor, once, strongest first, without the model's remainder line", () => {
+  it('writes whole points, strongest first, then "other" so the lines add up to the score; tiny lines fold into it', () => {
     const factors = [
       { text: '+ Other, smaller factors', points: 4.2 },
       { network: 'x' as const, text: '− X: follow-back pattern (4.8k following / 5.1k followers)', points: -12.4 },
       { network: 'x' as const, text: '+ X: 5.1k followers', points: 20 },
       { network: 'bluesky' as const, text: '− Bluesky: last original post today', points: -0.2 },
+      { network: 'github' as const, text: '+ GitHub: 1 followers', points: 1.2 },
     ];
-    expect(formatTopFactors(factors, 3)).to.equal(
-      '+20 X: 5.1k followers\n-12 X: follow-back pattern (4.8k following / 5.1k followers)\n-0.2 Bluesky: last original post today',
+    expect(formatTopFactors(factors, 3, 12)).to.equal(
+      '+20 X: 5.1k followers\n-12 X: follow-back pattern (4.8k following / 5.1k followers)\n+4 Other, smaller factors',
     );
-    expect(formatTopFactors([{ text: '+ Other, smaller factors', points: 3 }], 3)).to.equal(null);
+    expect(formatTopFactors([{ text: '+ Other, smaller factors', points: 3 }], 3, 3)).to.equal(
+      '+3 Other, smaller factors',
+    );
+    expect(formatTopFactors([], 3, 0)).to.equal(null);
     expect(
       formatTopFactors(
         [{ network: 'youtube', text: 'YouTube, scored separately (not in the total): 40/100', points: 0 }],
         3,
+        null,
       ),
     ).to.equal('YouTube, scored separately (not in the total): 40/100');
+  });
+
+  it('the written lines add up to the written score for any contact the model scores (issue 19: 214 of 360 did not)', () => {
+    const score = createScorer();
+    fc.assert(
+      fc.property(
+        fc.array(networkInputArb(), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 6 }),
+        (networks, count) => {
+          const result = score({ networks, history: [], now: NOW });
+          const fields = toInfluenceFields(result, NOW, count);
+          if (fields.score === null) return;
+          const lines = (fields.topFactors ?? '').split('\n').filter((l) => /^[+-]\d/.test(l));
+          const sum = lines.reduce((total, line) => total + Number(/^[+-]\d+/.exec(line)![0]), 0);
+          expect(sum, fields.topFactors ?? '').to.equal(fields.score);
+          for (const line of lines)
+            if (!line.includes('Other, smaller factors'))
+              expect(Math.abs(Number(/^[+-]\d+/.exec(line)![0]))).to.be.at.least(2);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it("never doubles a sign on the model's own factors", () => {
@@ -58,9 +91,9 @@ describe('sync fields: top factors as a rep reads them', () => {
       history: [],
       now: NOW,
     });
-    const lines = formatTopFactors(result.factors, 10)!.split('\n');
+    const lines = formatTopFactors(result.factors, 10, null)!.split('\n');
     expect(lines.length).to.be.at.least(3);
-    for (const line of lines) expect(line).to.match(/^[+-]\d+(\.\d)? X: [^+\u2212]/);
+    for (const line of lines) expect(line).to.match(/^[+-]\d+ X: [^+\u2212]/);
   });
 });
 

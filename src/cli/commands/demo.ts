@@ -2,7 +2,7 @@
 // all on 127.0.0.1), one full run through the real connector, adapters and model, a summary, then the admin UI.
 // Nothing leaves the machine; the demo's store lives in a temporary folder.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -24,6 +24,7 @@ import { SandboxOrg, startSalesforceSandbox } from '../../sandbox/salesforce/ind
 import { openStore } from '../../store/open.ts';
 import type { RunReport } from '../../store/run-report.ts';
 import { runSync } from '../../sync/engine.ts';
+import { importCountsCsv, ImportedCountsStore } from '../../sync/imported-counts.ts';
 import { refreshLift } from '../../sync/lift.ts';
 import type { CliContext } from '../context.ts';
 import { createCliLogger, loadCliConfig } from '../context.ts';
@@ -85,10 +86,11 @@ function tierSummary(salesforce: SalesforceSandbox): string {
   const counts = new Map<string, number>();
   for (let index = 0; index < org.size; index++) {
     const record = salesforce.control.record(SandboxOrg.idOf(org.objectTypeOf(index), index));
-    const tier = typeof record?.Influence_Tier__c === 'string' ? record.Influence_Tier__c : '(empty)';
+    // Cleared fields: the contact opted out of profiling.
+    const tier = typeof record?.Influence_Tier__c === 'string' ? record.Influence_Tier__c : 'Opted out';
     counts.set(tier, (counts.get(tier) ?? 0) + 1);
   }
-  const order = ['A', 'B', 'C', 'D', 'Unscored', '(empty)'];
+  const order = ['A', 'B', 'C', 'D', 'Unscored', 'Opted out'];
   const rows = order
     .filter((tier) => counts.has(tier))
     .map((tier) => {
@@ -107,9 +109,24 @@ function efficiency(report: RunReport, salesforce: SalesforceSandbox): string {
   );
 }
 
+/** Share of the demo's people without a website who list a LinkedIn profile there instead. */
+const LINKEDIN_SHARE = 0.12;
+
+/** The LinkedIn counts a team would export and import (`crm-influence import --file …`), as a CSV file. */
+function writeLinkedInExport(population: Population, file: string, asOf: string): number {
+  const lines = ['network,handle,followers,connections,as_of,source'];
+  for (let index = 0; index < population.size; index++) {
+    const profile = population.linkedin(index);
+    if (profile !== undefined)
+      lines.push(`linkedin,${profile.url},${profile.followers},${profile.connections},${asOf},export`);
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return lines.length - 1;
+}
+
 async function action(rawFlags: unknown): Promise<void> {
   const flags = parseFlags('demo', DemoFlagsSchema, rawFlags);
-  const population = createPopulation({ seed: flags.seed, size: flags.contacts });
+  const population = createPopulation({ seed: flags.seed, size: flags.contacts, linkedinShare: LINKEDIN_SHARE });
   process.stderr.write(
     `starting the sandbox: a Salesforce org with ${flags.contacts} contacts and leads, X, GitHub, Mastodon, Bluesky and YouTube…\n`,
   );
@@ -127,9 +144,18 @@ async function action(rawFlags: unknown): Promise<void> {
     try {
       const ctx: CliContext = { config, store, logger: createCliLogger(config), hubspotPortals: new HubSpotPortals() };
       const { connectionId, connector } = await openCrm('salesforce', ctx);
+      // LinkedIn has no API: its counts come from an export, imported as `crm-influence import` would.
+      const exportFile = path.join(dir, 'linkedin-export.csv');
+      writeLinkedInExport(population, exportFile, new Date().toISOString().slice(0, 10));
+      const imported = await importCountsCsv(ImportedCountsStore.of(store), readFileSync(exportFile, 'utf8'));
+      process.stderr.write(
+        `imported ${imported.accounts} LinkedIn counts from an export (crm-influence import --file ${path.basename(exportFile)})\n`,
+      );
       // Someone is watching: a network whose window is spent leaves its contacts to the next run after a minute.
-      const { providers, resolveIdentities } = await openProviders(ctx, { maxRateLimitWaitSeconds: 60 });
-      const { score, scoringKey } = await openModel();
+      const { providers, resolveIdentities, importStamp } = await openProviders(ctx, {
+        maxRateLimitWaitSeconds: 60,
+      });
+      const { score, scoringKey } = await openModel({}, importStamp);
       const progress = createProgress();
       const started = Date.now();
       let report: RunReport;

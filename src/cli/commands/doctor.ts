@@ -9,6 +9,7 @@ import type { CrmName } from '../../crm/contract.ts';
 import { CrmNameSchema } from '../../crm/contract.ts';
 import { describeProviders } from '../../providers/index.ts';
 import { openStore } from '../../store/open.ts';
+import { ImportedCountsStore } from '../../sync/imported-counts.ts';
 import type { CliContext } from '../context.ts';
 import { createCliLogger, loadCliConfig } from '../context.ts';
 import { openCrm, openModel, openProviders } from '../crms.ts';
@@ -217,7 +218,8 @@ async function runChecks(flags: z.output<typeof DoctorFlagsSchema>): Promise<Che
             : 'no network enabled',
       });
       // Each network on its own line: what it does, or why it is off and the step that turns it on.
-      for (const description of describeProviders(config)) {
+      const imported = store.sql === undefined ? [] : await ImportedCountsStore.of(store).summary();
+      for (const description of describeProviders(config, imported)) {
         checks.push({
           name: `  ${description.network}`,
           ok: true,

@@ -88,12 +88,12 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
           `connection "${connection.id}" cannot be opened: the ${connection.crm} credentials in use belong to "${connectionId}"`,
         );
       }
-      const { providers, resolveIdentities } = await (parts.openProviders ?? openProviders)(ctx);
+      const { providers, resolveIdentities, importStamp } = await (parts.openProviders ?? openProviders)(ctx);
       const settings = request.settings ?? connection.settings;
       const parsed = RunSettingsSchema.safeParse(settings);
       if (!parsed.success)
         throw new CliError(`connection "${connection.id}": settings are invalid: ${describeIssues(parsed.error)}`);
-      const { score, scoringKey, tierLabels } = await openModel(settings);
+      const { score, scoringKey, tierLabels } = await openModel(settings, importStamp);
       const { config, store, logger } = ctx;
       const signals = [parts.stopSignal, request.signal].filter((s) => s !== undefined);
       const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];

@@ -57,13 +57,13 @@ const ConnectionSettingsSchema = z.looseObject({
 async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
   const crm = flags.crm;
   const { connectionId, connector } = await openCrm(crm, ctx);
-  const { providers, resolveIdentities } = await openProviders(ctx);
+  const { providers, resolveIdentities, importStamp } = await openProviders(ctx);
   const connection = await ctx.store.getConnection(connectionId);
   const settings = ConnectionSettingsSchema.safeParse(connection?.settings ?? {});
   if (!settings.success) {
     throw new CliError(`connection "${connectionId}": settings are invalid: ${describeIssues(settings.error)}`);
   }
-  const { score, scoringKey, tierLabels } = await openModel(connection?.settings);
+  const { score, scoringKey, tierLabels } = await openModel(connection?.settings, importStamp);
   const { config, store, logger } = ctx;
   return (onProgress?: Parameters<typeof runSync>[0]['onProgress']) =>
     runSync(

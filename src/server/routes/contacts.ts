@@ -1,13 +1,20 @@
-// GET /contacts: look a contact up by record id or by e-mail.
+// GET /contacts: the contacts of a connection, filtered, sorted and paged (keyset), or one looked up by record id or
+// e-mail.
 import { z } from 'zod';
 
+import { ContactListFilterSchema, decodeCursor, encodeCursor, listContacts } from '../../store/contact-list.ts';
 import { describeIssues } from '../../zod-issues.ts';
-import { findContactById, findContactsByEmail } from '../contacts.ts';
+import { crmRecordUrl, findContactById, findContactsByEmail } from '../contacts.ts';
+import { sendContactsCsv } from '../contacts-csv.ts';
 import { respond } from '../render.ts';
-import { contactsView } from '../views/contacts.ts';
-import { defineRoute } from './route.ts';
+import { HttpError } from '../security.ts';
+import { sqlOf } from '../server-store.ts';
+import { contactListView, contactsView } from '../views/contacts.ts';
+import { defineRoute, pickConnection } from './route.ts';
 
-const ContactQuerySchema = z.object({
+export const PAGE_SIZE = 50;
+
+const ContactQuerySchema = ContactListFilterSchema.extend({
   id: z.string().trim().max(200, 'id must be at most 200 characters').optional(),
   email: z
     .union([
@@ -20,6 +27,9 @@ const ContactQuerySchema = z.object({
     ])
     .optional(),
   connection: z.string().max(200).optional(),
+  after: z.string().max(400).optional(),
+  /** `csv`: every matching contact as a CSV file instead of a page. */
+  format: z.enum(['html', 'csv']).optional(),
 });
 
 export const contactsRoute = defineRoute({
@@ -29,19 +39,53 @@ export const contactsRoute = defineRoute({
   async handler({ query }, { req, res, deps }) {
     const id = query.id ?? '';
     const email = query.email?.trim().toLowerCase() ?? '';
-    const connection = query.connection === '' ? undefined : query.connection;
-    const found =
-      id !== ''
-        ? await findContactById(deps.store, id, connection)
-        : email !== ''
-          ? await findContactsByEmail(deps.store, email, connection)
-          : [];
-    const asked = id !== '' ? `id ${id}` : email !== '' ? `e-mail ${email}` : '';
+    if (id !== '' || email !== '') {
+      const connection = query.connection === '' ? undefined : query.connection;
+      const found =
+        id !== ''
+          ? await findContactById(deps.store, id, connection)
+          : await findContactsByEmail(deps.store, email, connection);
+      const asked = id !== '' ? `id ${id}` : `e-mail ${email}`;
+      respond(req, res, {
+        title: 'Contacts',
+        current: '/contacts',
+        data: { id, email, found },
+        body: () => contactsView({ id, email, asked, found, reasonLabels: deps.reasonLabels }),
+      });
+      return;
+    }
+    const { connections, chosen } = await pickConnection(deps.store, query.connection);
+    if (query.format === 'csv') {
+      if (chosen === undefined) throw new HttpError(404, 'No connection to export.');
+      await sendContactsCsv(res, sqlOf(deps.store), chosen, query);
+      return;
+    }
+    const after = query.after === undefined || query.after === '' ? null : decodeCursor(query.after);
+    if (after === null && query.after !== undefined && query.after !== '')
+      throw new HttpError(400, 'after: not a page of this list (follow the "Next page" link)');
+    const page =
+      chosen === undefined
+        ? { rows: [], next: null }
+        : await listContacts(sqlOf(deps.store), chosen.id, query, { after, limit: PAGE_SIZE });
+    const rows = page.rows.map((row) => ({
+      ...row,
+      crmUrl: chosen === undefined ? null : crmRecordUrl(chosen, row.objectType, row.recordId),
+    }));
+    const next = page.next === null ? null : encodeCursor(page.next);
     respond(req, res, {
       title: 'Contacts',
       current: '/contacts',
-      data: { id, email, found },
-      body: () => contactsView({ id, email, asked, found, reasonLabels: deps.reasonLabels }),
+      data: { connection: chosen?.id ?? null, filter: query, rows, next },
+      body: () =>
+        contactListView({
+          connections,
+          connection: chosen,
+          filter: query,
+          rows,
+          next,
+          firstPage: after === null,
+          reasonLabels: deps.reasonLabels,
+        }),
     });
   },
 });

@@ -12,6 +12,7 @@ import { runRetryRoute } from './run-retry.ts';
 import { runsRoute } from './runs.ts';
 import { sessionRoute } from './session.ts';
 import { settingsRoute } from './settings.ts';
+import { settingsImportRoute } from './settings-import.ts';
 import { settingsSubmitRoute } from './settings-submit.ts';
 
 export const ROUTES: readonly Route[] = [
@@ -27,4 +28,5 @@ export const ROUTES: readonly Route[] = [
   liftRoute,
   settingsRoute,
   settingsSubmitRoute,
+  settingsImportRoute,
 ];

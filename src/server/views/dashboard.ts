@@ -1,10 +1,12 @@
 // The dashboard: score histogram, tier counts, the CRM's API budget, tiers over 30 days.
 import type { Connection } from '../../store/contract.ts';
+import type { RunReport } from '../../store/run-report.ts';
 import type { SafeHtml } from '../html.ts';
-import { formatCount, html } from '../html.ts';
+import { formatCount, formatTime, html } from '../html.ts';
 import type { Summary } from '../summary.ts';
 import { gauge, histogram, stackedDays } from '../svg.ts';
 import { connectionPicker, TIERS } from './parts.ts';
+import { unscoredTable } from './run.ts';
 
 export interface DashboardView {
   connections: readonly Connection[];
@@ -16,6 +18,8 @@ export interface DashboardView {
   budgetFloor: number;
   /** YYYY-MM-DD (UTC): the right end of the 30-day chart. */
   today: string;
+  /** The run whose Unscored contacts are broken down by why (the latest that read every contact), if any. */
+  breakdownRun: RunReport | null;
 }
 
 export function dashboardView(v: DashboardView): SafeHtml {
@@ -40,6 +44,13 @@ export function dashboardView(v: DashboardView): SafeHtml {
               ${gauge(v.budgetFraction, v.budgetFloor, 'API budget left today')}
               <p class="muted">${summary.budget ? `${formatCount(summary.budget.remaining)} of ${formatCount(summary.budget.limit)} calls left at the last run (runs stop below ${Math.round(v.budgetFloor * 100)} %).` : 'Known after the next run.'}</p>
             </article>
+            ${
+              v.breakdownRun === null
+                ? ''
+                : html`<article class="card wide" aria-labelledby="unscored-h"><h2 id="unscored-h">Why contacts are not scored</h2>
+              ${unscoredTable(v.breakdownRun)}
+              <p class="muted">From <a href="/runs/${encodeURIComponent(v.breakdownRun.runId)}">the run of ${formatTime(v.breakdownRun.startedAt)}</a>${v.breakdownRun.readAll === undefined ? ' (it read only the contacts that changed)' : ''}.</p></article>`
+            }
             <article class="card wide" aria-labelledby="days-h"><h2 id="days-h">Tiers over the last 30 days</h2>
               ${stackedDays(summary.daily, TIERS, 'Scores recorded per day by tier', v.today)}
             </article>

@@ -1,6 +1,6 @@
 // One run: its facts, problems grouped by code, and the per-record errors (filterable, retryable).
 import type { RunReport } from '../../store/run-report.ts';
-import { countsInWords, READ_ALL_WORDS } from '../../store/run-report.ts';
+import { countsInWords, READ_ALL_WORDS, unscoredBreakdown } from '../../store/run-report.ts';
 import type { SafeHtml } from '../html.ts';
 import { csrfField, formatCount, formatDuration, formatTime, html, raw } from '../html.ts';
 import { durationMs } from '../reports.ts';
@@ -12,6 +12,14 @@ export interface RunView {
   errors: RunReport['errors'];
   filter: { code?: string | undefined; q?: string | undefined };
   token: string;
+}
+
+/** Unscored contacts by why, each with its fix (the run page and the dashboard). */
+export function unscoredTable(report: RunReport): SafeHtml | string {
+  const rows = unscoredBreakdown(report);
+  if (rows.length === 0) return '';
+  return html`<div class="table-wrap"><table class="unscored"><caption>Not scored, by why</caption><thead><tr><th scope="col" class="num">Contacts</th><th scope="col">Why</th><th scope="col">Fix</th></tr></thead>
+    <tbody>${rows.map((r) => html`<tr data-unscored="${r.key}"><td class="num">${formatCount(r.count)}</td><td>${r.why}</td><td>${r.fix}</td></tr>`)}</tbody></table></div>`;
 }
 
 export function runView({ report, errors, filter, token }: RunView): SafeHtml {
@@ -30,6 +38,7 @@ export function runView({ report, errors, filter, token }: RunView): SafeHtml {
           )}</dd>${report.apiCalls.refused === undefined ? '' : html`<dt>Outbound refused</dt><dd>${formatCount(report.apiCalls.refused)} (requests to hosts from CRM data that the outbound guard would not send)</dd>`}${Object.entries(
           report.apiCalls.estimatedSpendUsd ?? {},
         ).map(([n, usd]) => html`<dt>Estimated ${n} spend</dt><dd>$${usd.toFixed(2)}</dd>`)}</dl>
+        ${unscoredTable(report)}
         ${
           (report.errorGroups ?? []).length === 0
             ? ''

@@ -5,6 +5,7 @@ import { NETWORK_NAMES } from '../../scoring/explain.ts';
 import { NETWORKS } from '../../scoring/types.ts';
 import type { Connection } from '../../store/contract.ts';
 import type { RunReport } from '../../store/run-report.ts';
+import type { ImportSummary } from '../../sync/imported-counts.ts';
 import type { SafeHtml } from '../html.ts';
 import { csrfField, formatCount, html, raw } from '../html.ts';
 import type { SettingsForm } from '../settings-form.ts';
@@ -89,16 +90,53 @@ export function previewSection(
 
 type HandleMapping = readonly { field: string; network: string }[];
 
-/** GET /settings: the form of the chosen connection (previewed before saving). */
+/** What is imported, per network. */
+function importedTable(stored: readonly ImportSummary[]): SafeHtml {
+  if (stored.length === 0) return html`<p class="muted" data-imported="none">No counts imported yet.</p>`;
+  return html`<table data-imported><caption>Imported counts (used by every connection)</caption><thead><tr><th scope="col">Network</th><th scope="col" class="num">Accounts</th><th scope="col">As of</th></tr></thead>
+    <tbody>${stored.map((s) => html`<tr><th scope="row">${NETWORK_NAMES[s.network]}</th><td class="num">${formatCount(s.accounts)}</td><td>${s.oldestAsOf.slice(0, 10) === s.newestAsOf.slice(0, 10) ? s.newestAsOf.slice(0, 10) : `${s.oldestAsOf.slice(0, 10)} – ${s.newestAsOf.slice(0, 10)}`}</td></tr>`)}</tbody></table>`;
+}
+
+/** The upload of counts for networks without an open API (LinkedIn). */
+export function importCard(
+  stored: readonly ImportSummary[],
+  token: string,
+  connectionId: string | undefined,
+): SafeHtml {
+  return html`<section class="card import" aria-labelledby="import-h"><h2 id="import-h">Import counts (LinkedIn and other networks without an API)</h2>
+    ${importedTable(stored)}
+    <form method="post" action="/settings/import" enctype="multipart/form-data">${csrfField(token)}${connectionId === undefined ? '' : html`<input type="hidden" name="connection" value="${connectionId}">`}
+      <div class="field"><label for="counts">CSV file</label><input id="counts" name="counts" type="file" accept=".csv,text/csv" required aria-describedby="import-help"></div>
+      <button type="submit" id="import-submit">Import</button></form>
+    <p id="import-help" class="muted">Columns: <code>handle</code> (profile URL), <code>followers</code>, <code>as_of</code> (2026-06-01) required; <code>network</code> (default linkedin), <code>following</code> or <code>connections</code>, <code>posts</code>, <code>source</code>, <code>email</code> optional. Bad rows are listed by line and column and not stored. The next run of each connection reads its contacts again and scores them with these counts; counts older than 14 days count as stale.</p>
+  </section>`;
+}
+
+/** After an import: what was stored, the bad rows by line and column. */
+export function importResultView(
+  accounts: number,
+  problems: readonly string[],
+  stored: readonly ImportSummary[],
+  connectionId: string | undefined,
+): SafeHtml {
+  return html`<section class="card import-result" aria-labelledby="import-result-h"><h2 id="import-result-h">Import</h2>
+    <p role="status">Imported ${formatCount(accounts)} account${accounts === 1 ? '' : 's'}${problems.length > 0 ? html`; ${formatCount(problems.length)} bad row${problems.length === 1 ? ' was' : 's were'} not stored` : ''}. The next run of each connection scores them.</p>
+    ${problems.length === 0 ? '' : html`<div class="flash flash-error" role="alert"><p>Fix these rows and import the file again:</p><ul class="import-problems">${problems.slice(0, 200).map((p) => html`<li>${p}</li>`)}</ul>${problems.length > 200 ? html`<p>… and ${formatCount(problems.length - 200)} more.</p>` : ''}</div>`}
+    ${importedTable(stored)}
+    <p><a href="/settings${connectionId === undefined ? '' : `?connection=${encodeURIComponent(connectionId)}`}">Back to Settings</a></p></section>`;
+}
+
+/** GET /settings: the form of the chosen connection (previewed before saving), and the import of counts. */
 export function settingsPageView(
   picker: SafeHtml,
   chosen: { connection: Connection; form: SettingsForm } | undefined,
   token: string,
   defaultMapping: HandleMapping,
+  imported: readonly ImportSummary[],
 ): SafeHtml {
   return chosen === undefined
     ? html`<p>Connect a CRM first.</p>`
-    : html`${picker}${settingsForm(chosen.connection, chosen.form, token, 'preview', defaultMapping)}`;
+    : html`${picker}${settingsForm(chosen.connection, chosen.form, token, 'preview', defaultMapping)}${importCard(imported, token, chosen.connection.id)}`;
 }
 
 /** The form again, with what was wrong, after a refused submit. */

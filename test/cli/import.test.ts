@@ -1,46 +1,23 @@
 // `crm-influence import` end to end: LinkedIn counts from CSV, scored by the next `sync` (CLI processes against the
 // Salesforce and network emulators on 127.0.0.1).
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { expect } from 'chai';
 
-import { startBlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
-import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
-import { startMastodonSandbox } from '../../src/sandbox/networks/mastodon.ts';
-import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
 import { createPopulation } from '../../src/sandbox/population.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
-import { SandboxOrg, startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { SandboxOrg } from '../../src/sandbox/salesforce/index.ts';
 import { RunReportSchema } from '../../src/store/run-report.ts';
-
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
+import { type CliResult, type CliWorld, startCliWorld } from './world.ts';
 
 describe('crm-influence import (sandbox)', function () {
   this.timeout(90_000);
   const population = createPopulation({ seed: 'cli-import', size: 200, linkedinShare: 0.5 });
+  let world: CliWorld;
   let dir: string;
   let salesforce: SalesforceSandbox;
-  let networks: (NetworkServer & { env: Record<string, string> })[];
-  let env: Record<string, string>;
-
-  function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        { env, encoding: 'utf8', timeout: 60_000 },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
-  }
+  const cli = (args: string[]): Promise<CliResult> => world.cli(args);
 
   /** People whose only listed network is LinkedIn: unscored until their counts are imported. */
   function linkedinOnly(): { index: number; url: string; followers: number }[] {
@@ -56,27 +33,10 @@ describe('crm-influence import (sandbox)', function () {
   }
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-cli-import-'));
-    salesforce = await startSalesforceSandbox({ population });
-    networks = await Promise.all([
-      startBlueskySandbox({ population }),
-      startGitHubSandbox({ population }),
-      startMastodonSandbox({ population }),
-    ]);
-    env = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...salesforce.env,
-      ...(Object.assign({}, ...networks.map((n) => n.env)) as Record<string, string>),
-      CRM_INFLUENCE_DB: path.join(dir, 'cli.db'),
-      CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex'),
-      CRM_INFLUENCE_LOG_LEVEL: 'silent',
-    };
+    world = await startCliWorld('cli-import', population, { timeoutMs: 60_000 });
+    ({ dir, salesforce } = world);
   });
-  after(async () => {
-    await Promise.all([salesforce?.close(), ...(networks ?? []).map((n) => n.close())]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => world?.close());
 
   it('stores the good rows, names each bad one by line and column, and the next sync scores the imported contacts', async () => {
     const only = linkedinOnly();

@@ -1,69 +1,25 @@
 // `crm-influence report lift` end to end: the CLI process against the Salesforce emulator on 127.0.0.1 (tiers from
 // a sync first, then the lift table as text, JSON and CSV; a bad flag is a usage error).
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { expect } from 'chai';
 
 import { LiftReportSchema } from '../../src/lift/index.ts';
-import { startBlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
-import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
-import { startMastodonSandbox } from '../../src/sandbox/networks/mastodon.ts';
-import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
 import { createPopulation } from '../../src/sandbox/population.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
-import { startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
-
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
+import { type CliResult, type CliWorld, startCliWorld } from './world.ts';
 
 describe('crm-influence report lift (sandbox)', function () {
   this.timeout(90_000);
   const population = createPopulation({ seed: 'cli-lift', size: 300 });
-  let dir: string;
+  let world: CliWorld;
   let salesforce: SalesforceSandbox;
-  let networks: (NetworkServer & { env: Record<string, string> })[];
-  let env: Record<string, string>;
-
-  function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        { env, encoding: 'utf8', timeout: 60_000 },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
-  }
+  const cli = (args: string[]): Promise<CliResult> => world.cli(args);
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-cli-lift-'));
-    salesforce = await startSalesforceSandbox({ population });
-    networks = await Promise.all([
-      startBlueskySandbox({ population }),
-      startGitHubSandbox({ population }),
-      startMastodonSandbox({ population }),
-    ]);
-    env = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...salesforce.env,
-      ...(Object.assign({}, ...networks.map((n) => n.env)) as Record<string, string>),
-      CRM_INFLUENCE_DB: path.join(dir, 'cli.db'),
-      CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex'),
-      CRM_INFLUENCE_LOG_LEVEL: 'silent',
-    };
+    world = await startCliWorld('cli-lift', population, { timeoutMs: 60_000 });
+    ({ salesforce } = world);
   });
-  after(async () => {
-    await Promise.all([salesforce?.close(), ...(networks ?? []).map((n) => n.close())]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => world?.close());
 
   it('prints the table after a sync (which already stored one), then JSON and CSV with filters', async () => {
     expect((await cli(['sync', '--crm', 'salesforce', '--once'])).code).to.equal(0);

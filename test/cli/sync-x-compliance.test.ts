@@ -1,69 +1,30 @@
 // `crm-influence sync` with X on: after its run, the X accounts it holds data about go through X's compliance job
 // (the X twin), and what it held about those X names (here: one suspended since it was cached) is gone.
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { expect } from 'chai';
 
-import { startBlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
-import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
-import { startMastodonSandbox } from '../../src/sandbox/networks/mastodon.ts';
-import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
 import { startXSandbox, type XSandbox } from '../../src/sandbox/networks/x.ts';
 import { createPopulation } from '../../src/sandbox/population.ts';
-import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
-import { startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import { RunReportSchema } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
+import { type CliResult, type CliWorld, startCliWorld } from './world.ts';
 
 describe('crm-influence sync: X compliance step (sandbox)', function () {
   this.timeout(90_000);
   const population = createPopulation({ seed: 'cli-x-compliance', size: 120 });
-  let dir: string;
-  let salesforce: SalesforceSandbox;
-  let x: XSandbox;
-  let networks: (NetworkServer & { env: Record<string, string> })[];
+  let world: CliWorld;
   let env: Record<string, string>;
-
-  const cli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 80_000 }, (error, stdout, stderr) =>
-        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
-      );
-    });
+  let x: XSandbox;
+  const cli = (args: string[]): Promise<CliResult> => world.cli(args);
   const openStore = () =>
     SqliteStore.open(env.CRM_INFLUENCE_DB!, { secretKey: Buffer.from(env.CRM_INFLUENCE_SECRET_KEY!, 'hex') });
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-x-compliance-'));
-    salesforce = await startSalesforceSandbox({ population });
     x = await startXSandbox({ population });
-    networks = await Promise.all([
-      startBlueskySandbox({ population }),
-      startGitHubSandbox({ population }),
-      startMastodonSandbox({ population }),
-    ]);
-    env = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...salesforce.env,
-      ...x.env,
-      ...(Object.assign({}, ...networks.map((n) => n.env)) as Record<string, string>),
-      CRM_INFLUENCE_DB: path.join(dir, 'cli.db'),
-      CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex'),
-      CRM_INFLUENCE_LOG_LEVEL: 'silent',
-    };
+    world = await startCliWorld('x-compliance', population, { timeoutMs: 80_000, more: [x] });
+    ({ env } = world);
   });
-  after(async () => {
-    await Promise.all([salesforce?.close(), x?.close(), ...(networks ?? []).map((n) => n.close())]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => world?.close());
 
   it('forgets the data of an X account suspended since it was read, after the run, and keeps the rest', async () => {
     const first = await cli(['sync', '--crm', 'salesforce', '--once', '--json']);

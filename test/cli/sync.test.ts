@@ -1,71 +1,28 @@
 // `crm-influence sync` end to end: the CLI process against the Salesforce and Bluesky emulators on 127.0.0.1.
-import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 
 import { expect } from 'chai';
 
-import { startBlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
-import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
-import { startMastodonSandbox } from '../../src/sandbox/networks/mastodon.ts';
-import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
 import { createPopulation } from '../../src/sandbox/population.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
-import { SandboxOrg, startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { SandboxOrg } from '../../src/sandbox/salesforce/index.ts';
 import { RunReportSchema } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
+import { BIN, type CliResult, type CliWorld, startCliWorld } from './world.ts';
 
 describe('crm-influence sync (sandbox)', function () {
   this.timeout(60_000);
   const population = createPopulation({ seed: 'cli-sync', size: 250 });
-  let dir: string;
+  let world: CliWorld;
   let salesforce: SalesforceSandbox;
-  let networks: (NetworkServer & { env: Record<string, string> })[];
   let env: Record<string, string>;
-
-  // Asynchronous on purpose: the emulators answer from this process while the CLI runs.
-  function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        { env, encoding: 'utf8', timeout: 45_000 },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
-  }
+  const cli = (args: string[]): Promise<CliResult> => world.cli(args);
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'crm-influence-cli-sync-'));
-    salesforce = await startSalesforceSandbox({ population });
-    // Every network enabled by default points at its emulator: nothing may reach the internet.
-    networks = await Promise.all([
-      startBlueskySandbox({ population }),
-      startGitHubSandbox({ population }),
-      startMastodonSandbox({ population }),
-    ]);
-    env = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...salesforce.env,
-      ...(Object.assign({}, ...networks.map((n) => n.env)) as Record<string, string>),
-      CRM_INFLUENCE_DB: path.join(dir, 'cli.db'),
-      CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex'),
-      CRM_INFLUENCE_LOG_LEVEL: 'silent',
-    };
+    world = await startCliWorld('cli-sync', population, { timeoutMs: 45_000 });
+    ({ salesforce, env } = world);
   });
-  after(async () => {
-    await Promise.all([salesforce?.close(), ...(networks ?? []).map((n) => n.close())]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => world?.close());
 
   it('--dry-run --json prints exactly one run report and writes nothing', async () => {
     const { code, stdout } = await cli(['sync', '--crm', 'salesforce', '--dry-run', '--json']);

@@ -199,7 +199,8 @@ function shrunkRatio(reactions: number, typical: number, posts: number, k: numbe
 }
 
 function flag(code: ReasonCode, pattern: Pattern, factor: number, flags: AuthenticityFlag[]): void {
-  if (factor < SHOWN_BELOW) flags.push({ code, pattern, factor });
+  // Measured from the threshold on, so the cost starts at nothing where the pattern starts to show (no step).
+  if (factor < SHOWN_BELOW) flags.push({ code, pattern, factor: factor / SHOWN_BELOW });
 }
 
 /** `fetched` is metrics.fetchedAt in epoch ms, when the caller has it already (a contact's networks share one). */

@@ -442,6 +442,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
     },
   },
+  {
+    version: 11,
+    name: 'jobs: the process (worker) that ran each run, for the runs page',
+    sql: `ALTER TABLE runs ADD COLUMN worker TEXT;`,
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

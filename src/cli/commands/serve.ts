@@ -86,7 +86,7 @@ export const processName = (): string => `${hostname()}:${process.pid}`;
 export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRuntime {
   return {
     async run(connection: Connection, request: RunRequest): Promise<RunOutcome> {
-      const { connectionId, connector } = await openCrm(connection.crm, ctx);
+      const { connectionId, connector } = await openCrm(connection.crm, ctx, connection);
       if (connectionId !== connection.id) {
         throw new CliError(
           `connection "${connection.id}" cannot be opened: the ${connection.crm} credentials in use belong to "${connectionId}"`,

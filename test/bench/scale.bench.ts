@@ -318,7 +318,7 @@ export async function run(): Promise<void> {
     `40 connections (${ORGS} Salesforce, ${PORTALS} HubSpot) × ${CONTACTS} contacts, first runs, queued at once; workers run ${CONCURRENCY} at a time`,
   );
   console.log(
-    'workers  contacts  wall s  contacts/s  vs 1 worker  CRM ceiling/s (HubSpot + Salesforce)  of ceiling  CPU cores busy',
+    'workers  contacts  wall s  contacts/s  vs 1 worker  CRM ceiling/s (HubSpot + Salesforce)  of ceiling  cores used by workers+emulators  load avg',
   );
   const one = rounds[0]!;
   for (const r of rounds)
@@ -332,7 +332,7 @@ export async function run(): Promise<void> {
         `${r.ceiling.toFixed(0)} (${r.hubspotCeiling.toFixed(0)} + ${r.salesforceCeiling.toFixed(0)})`.padStart(38),
         `${(r.contactsPerSecond / r.ceiling).toFixed(3)}×`.padStart(11),
         `${r.cores.toFixed(2)} of 2`.padStart(32),
-        r.load.toFixed(1).padStart(12),
+        r.load.toFixed(1).padStart(9),
       ].join(' '),
     );
 

@@ -1,4 +1,4 @@
-// The few constants of model 2.0.0 that were chosen on real data: each on the "fit" half of a data set only, and
+// The few constants of the model that were chosen on real data: each on the "fit" half of a data set only, and
 // checked on the other half (`npm run eval`; `npm run eval -- --fit` reruns the search). README "Calibration".
 
 export interface Calibration {

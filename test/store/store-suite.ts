@@ -610,6 +610,8 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
           lastWritten: fields(i % 100),
           writtenAt: '2026-03-01T10:00:00+02:00',
           fingerprint: `fp${i}`,
+          // The CRM's stamp after our write (HubSpot's updatedAt), kept to the millisecond.
+          ...(i === 0 ? { crmModifiedAt: '2026-03-01T10:00:01.234+02:00' } : {}),
         }));
         await store.putSyncStates('c1', states);
         await store.putSyncStates('c1', [
@@ -625,6 +627,7 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
           lastWritten: fields(0),
           writtenAt: '2026-03-01T08:00:00.000Z',
           fingerprint: 'fp0',
+          crmModifiedAt: '2026-03-01T08:00:01.234Z',
         });
         expect(got.get('r1')).to.deep.equal({
           recordId: 'r1',

@@ -94,6 +94,26 @@ describe('admin server: contacts list', function () {
     expect(await bad.text()).to.include('minScore: must be 0–100');
   });
 
+  it('sorts lowest first and walks back by "Previous page" (keyset both ways), keeping the filters', async () => {
+    type Page = { rows: { recordId: string; score: number }[]; next: string | null; previous: string | null };
+    const get = async (query: string) => (await (await client.request(`/api/contacts?${query}`)).json()) as Page;
+    const first = await get('order=asc&minScore=10');
+    expect(first.rows.map((r) => r.score).slice(0, 3)).to.deep.equal([10, 10, 11]);
+    expect(first.previous).to.equal(null);
+    const second = await get(`order=asc&minScore=10&after=${encodeURIComponent(first.next ?? '')}`);
+    expect(second.previous).to.not.equal(null);
+    const back = await get(`order=asc&minScore=10&before=${encodeURIComponent(second.previous ?? '')}`);
+    expect(back.rows.map((r) => r.recordId)).to.deep.equal(first.rows.map((r) => r.recordId));
+    expect(back.previous).to.equal(null);
+    const html = await (
+      await client.request(`/contacts?order=asc&minScore=10&after=${encodeURIComponent(first.next ?? '')}`)
+    ).text();
+    expect(html).to.match(
+      /<a rel="prev" href="\/contacts\?connection=salesforce-abc&#38;minScore=10&#38;order=asc&#38;before=/,
+    );
+    expect(html).to.include('<option value="asc" selected>Lowest / oldest first</option>');
+  });
+
   it('exports the filtered list as CSV, quoting names and defusing formulas', async () => {
     const response = await client.request('/contacts?reason=NO_IDENTITY&format=csv');
     expect(response.status).to.equal(200);

@@ -204,6 +204,24 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect(seen).to.have.length(27);
         expect(seen.slice(0, 3)).to.deep.equal(['other', 'r24', 'r23']);
         expect(seen.at(-1)).to.equal('u1');
+        // Ascending, forwards to the end and back to the start by "previous page": the same contacts, each page the same.
+        const ascending = ContactListFilterSchema.parse({ order: 'asc' });
+        const pages: string[][] = [];
+        let page: Awaited<ReturnType<typeof listContacts>> = await listContacts(db, 'c1', ascending, { limit: 7 });
+        expect(page.previous, 'the first page has none before it').to.equal(null);
+        for (;;) {
+          pages.push(page.rows.map((r) => r.recordId));
+          if (page.next === null) break;
+          page = await listContacts(db, 'c1', ascending, { after: page.next, limit: 7 });
+        }
+        expect(pages.flat()).to.deep.equal([...seen].reverse(), 'ascending is the descending list reversed');
+        for (let i = pages.length - 2; i >= 0; i--) {
+          expect(page.previous).to.not.equal(null);
+          page = await listContacts(db, 'c1', ascending, { before: page.previous, limit: 7 });
+          expect(page.rows.map((r) => r.recordId)).to.deep.equal(pages[i]);
+        }
+        expect(page.previous, 'back on the first page').to.equal(null);
+        expect(page.next).to.not.equal(null);
         const top = (await listContacts(db, 'c1', filter, { limit: 1 })).rows[0];
         expect(top).to.deep.include({
           score: 99,

@@ -11,7 +11,8 @@ async function describeContact(store: Store, connectionId: string, recordId: str
     connection: connectionId,
     recordId,
     objectType: state.objectType,
-    /** As of the last sync (not kept for opted-out contacts). */
+    /** As of the last sync (neither is kept for opted-out contacts). */
+    name: state.name ?? null,
     email: state.email ?? null,
     fields: state.lastWritten,
     writtenAt: state.writtenAt,

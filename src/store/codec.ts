@@ -140,6 +140,7 @@ export interface SyncStateRow {
   written_at: string | null;
   fingerprint: string | null;
   email: string | null;
+  name: string | null;
   crm_modified_at: string | null;
 }
 
@@ -155,6 +156,7 @@ export function decodeSyncState(connectionId: string, row: SyncStateRow): Contac
     writtenAt: row.written_at,
     fingerprint: row.fingerprint,
     ...(row.email === null ? {} : { email: row.email }),
+    ...(row.name === null ? {} : { name: row.name }),
     ...(row.crm_modified_at === null ? {} : { crmModifiedAt: row.crm_modified_at }),
   };
 }

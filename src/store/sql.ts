@@ -2,7 +2,8 @@
 // turns them into `$N`. Set-valued look-ups differ (SQLite `json_each`, PostgreSQL `ANY(array)`), and PostgreSQL
 // upserts whole batches through `unnest`; the ON CONFLICT rules are shared text, so both behave alike.
 
-const SYNC_STATE_COLUMNS = 'record_id, object_type, last_written, written_at, fingerprint, email, crm_modified_at';
+const SYNC_STATE_COLUMNS =
+  'record_id, object_type, last_written, written_at, fingerprint, email, name, crm_modified_at';
 const CACHE_COLUMNS = 'handle, result, fetched_at, expires_at, last_good, last_good_fetched_at, last_good_expires_at';
 
 const SYNC_STATE_UPSERT = `

@@ -44,6 +44,7 @@ describe('admin UI paper cuts', function () {
         fingerprint: 'f',
         lastWritten: { ...fields, reasonCodes: [...fields.reasonCodes] },
         email: 'ada@example.com',
+        name: 'Ada Lovelace',
       },
       {
         recordId: '003NONE',
@@ -72,9 +73,11 @@ describe('admin UI paper cuts', function () {
     await server.close();
   });
 
-  it('shows a contact with its e-mail, reasons in the picklist words and the score date in UTC', async () => {
+  it('shows a contact with its name and e-mail as last synced, reasons in the picklist words and the score date in UTC', async () => {
     const page = await (await client.request('/contacts?id=003ONE')).text();
     expect(page).to.include('<dd class="email">ada@example.com</dd>');
+    expect(page).to.include('<h2>Ada Lovelace <span class="muted">003ONE · Contact · sf1</span></h2>');
+    expect(page).to.include('<dd class="name">Ada Lovelace</dd>');
     expect(page).to.include('<span class="reason" title="STRONG_AMPLIFICATION">Strong amplification</span>');
     expect(page).to.include('High engagement');
     expect(page).to.include('<dd class="scored-at">2026-11-21 03:00:00 UTC</dd>');

@@ -51,8 +51,9 @@ export function contactsView({ id, email, asked, found, reasonLabels }: Contacts
         ${found.length > 1 ? html`<p role="status">${found.length} records match ${asked}.</p>` : ''}
         ${found.map(
           (f) => html`<article class="card contact" aria-label="Contact ${f.recordId} in ${f.connection}">
-          <h2>${f.recordId} <span class="muted">${f.objectType} · ${f.connection}</span></h2>
-          <dl class="facts"><dt>E-mail</dt><dd class="email">${f.email ?? '—'}</dd>
+          <h2>${f.name ?? f.recordId} <span class="muted">${f.name === null ? '' : `${f.recordId} · `}${f.objectType} · ${f.connection}</span></h2>
+          <p class="muted">Name and e-mail as at the last sync.</p>
+          <dl class="facts"><dt>Name</dt><dd class="name">${f.name ?? '—'}</dd><dt>E-mail</dt><dd class="email">${f.email ?? '—'}</dd>
           <dt>Score</dt><dd class="score">${f.fields?.score ?? '—'}</dd><dt>Tier</dt><dd class="tier">${f.fields?.tier ?? '—'}</dd>
           <dt>Confidence</dt><dd>${f.fields?.confidence ?? '—'}</dd><dt>Trend</dt><dd>${f.fields?.trend ?? '—'}</dd>
           <dt>Org percentile</dt><dd>${f.fields?.orgPercentile ?? '—'}</dd><dt>Scored</dt><dd class="scored-at">${f.fields?.scoredAt ? formatTime(f.fields.scoredAt) : '—'}</dd>

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 
 import type { InfluenceFields } from '../../src/crm/contract.ts';
+import { crmRecordUrl } from '../../src/server/contacts.ts';
 import { PAGE_SIZE } from '../../src/server/routes/contacts.ts';
 import type { TestServer } from './helpers.ts';
 import { Client, startTestServer, testConnection } from './helpers.ts';
@@ -112,6 +113,22 @@ describe('admin server: contacts list', function () {
       /<a rel="prev" href="\/contacts\?connection=salesforce-abc&#38;minScore=10&#38;order=asc&#38;before=/,
     );
     expect(html).to.include('<option value="asc" selected>Lowest / oldest first</option>');
+  });
+
+  it("links HubSpot records on the portal's own domain (EU: app-eu1), and only on a HubSpot app domain", () => {
+    const portal = (settings: Record<string, unknown>) => ({
+      ...testConnection('hubspot-26000001', 'hubspot', { settings }),
+      createdAt: '',
+      updatedAt: '',
+    });
+    expect(crmRecordUrl(portal({}), 'contact', '7')).to.equal('https://app.hubspot.com/contacts/26000001/record/0-1/7');
+    expect(crmRecordUrl(portal({ hubspot: { uiDomain: 'app-eu1.hubspot.com' } }), 'contact', '7')).to.equal(
+      'https://app-eu1.hubspot.com/contacts/26000001/record/0-1/7',
+    );
+    for (const uiDomain of ['evil.example', 'app.hubspot.com.evil.example', 'app-eu1.hubspot.com/x', 42])
+      expect(crmRecordUrl(portal({ hubspot: { uiDomain } }), 'contact', '7')).to.match(
+        /^https:\/\/app\.hubspot\.com\//,
+      );
   });
 
   it('exports the filtered list as CSV, quoting names and defusing formulas', async () => {

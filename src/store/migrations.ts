@@ -447,6 +447,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'jobs: the process (worker) that ran each run, for the runs page',
     sql: `ALTER TABLE runs ADD COLUMN worker TEXT;`,
   },
+  {
+    version: 12,
+    name: "sync: the CRM's modification stamp of each record right after our write, so our own writes read back are skipped",
+    sql: `ALTER TABLE contact_sync_state ADD COLUMN crm_modified_at TEXT;`,
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

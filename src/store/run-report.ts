@@ -90,6 +90,11 @@ export const RunReportSchema = z.object({
    * reports from before it.
    */
   unscoredBy: z.record(z.string(), z.number().int()).optional(),
+  /**
+   * Records the CRM sent back only because our own write of the last run moved their modification stamp (HubSpot's
+   * lastmodifieddate): not counted as read, nor processed. Absent when there were none.
+   */
+  ownWritesSkipped: z.number().int().positive().optional(),
   /** The CRM's API allowance as it last reported it during the run; absent when it reported none (or older reports). */
   crmBudget: z.object({ limit: z.number(), remaining: z.number() }).optional(),
   /**

@@ -622,11 +622,12 @@ class SyncRun {
   private async processPage(rawContacts: readonly unknown[], staleBefore: Date, cursor: string | null): Promise<void> {
     const now = this.now();
     const page: PageContext = { now, nowIso: now.toISOString(), staleBefore, errors: [] };
-    const contacts = this.validRecords(rawContacts, page);
+    const valid = this.validRecords(rawContacts, page);
     const states = await this.store.getSyncStates(
       this.connectionId,
-      contacts.map((c) => c.id),
+      valid.map((c) => c.id),
     );
+    const contacts = this.withoutOwnWrites(valid, states, staleBefore);
     const { optedOut, identified } = this.identities(contacts, states, page);
     // A page waiting on the networks (a rate limit's reset) is abandoned when the run is asked to stop.
     const outcomes = await this.unlessInterrupted(this.networkMetrics(identified, now));
@@ -636,6 +637,36 @@ class SyncRun {
     this.rank(decided);
     const work = [...optedOut, ...this.plan(decided, page)];
     await this.recordPage(work, page.errors, cursor);
+  }
+
+  /**
+   * Contacts other than our own writes coming back: a record whose modification stamp is still the one the CRM gave
+   * it at our last write has not changed since (HubSpot finds it again because the write moved lastmodifieddate). It
+   * is left alone unless it is due for a refresh, or this run reads everyone (first run, new scoring, `--full`).
+   */
+  private withoutOwnWrites(
+    contacts: CrmContact[],
+    states: ReadonlyMap<string, ContactSyncState>,
+    staleBefore: Date,
+  ): CrmContact[] {
+    if (this.report.readAll !== undefined) return contacts;
+    const kept = contacts.filter((contact) => {
+      const state = states.get(contact.id);
+      const stamp = state?.crmModifiedAt;
+      const scoredAt = state?.lastWritten?.scoredAt;
+      const echo =
+        stamp != null &&
+        Date.parse(stamp) === Date.parse(contact.modifiedAt) &&
+        scoredAt != null &&
+        Date.parse(scoredAt) >= staleBefore.getTime();
+      return !echo;
+    });
+    const skipped = contacts.length - kept.length;
+    if (skipped > 0) {
+      this.report.counts.read -= skipped;
+      this.report.ownWritesSkipped = (this.report.ownWritesSkipped ?? 0) + skipped;
+    }
+    return kept;
   }
 
   /** Records the CRM sent that match the contract; each other one is a `read` error naming its field. */
@@ -1043,6 +1074,7 @@ class SyncRun {
             objectType: w.contact.objectType,
             lastWritten: w.state?.lastWritten ?? null,
             writtenAt: w.state?.writtenAt ?? null,
+            crmModifiedAt: w.state?.crmModifiedAt ?? null,
             fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
             email: w.optedOut ? null : (w.contact.email ?? null),
             name: w.optedOut ? null : (w.contact.name ?? null),
@@ -1058,6 +1090,7 @@ class SyncRun {
         objectType: w.contact.objectType,
         lastWritten: plan.lastWritten,
         writtenAt: nowIso,
+        crmModifiedAt: result.modifiedAt ?? null,
         fingerprint: reusableFingerprint(w),
         email: w.optedOut ? null : (w.contact.email ?? null),
         name: w.optedOut ? null : (w.contact.name ?? null),
@@ -1110,6 +1143,7 @@ class SyncRun {
           objectType: w.contact.objectType,
           lastWritten: w.state?.lastWritten ?? null,
           writtenAt: w.state?.writtenAt ?? null,
+          crmModifiedAt: w.state?.crmModifiedAt ?? null,
           fingerprint,
           email: w.contact.email ?? null,
           name: w.contact.name ?? null,

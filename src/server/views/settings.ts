@@ -75,7 +75,7 @@ export function previewSection(
   runError: string | null,
 ): SafeHtml {
   return html`<section class="card preview" aria-labelledby="preview-h" id="preview"><h2 id="preview-h">Preview</h2>
-    <table><caption>Tier counts from the stored scores</caption><thead><tr><th scope="col">Tier</th><th scope="col" class="num">Now</th><th scope="col" class="num">With these settings</th></tr></thead>
+    <table><caption>Tier counts: now as the Dashboard shows them; with these settings, moved by the new thresholds</caption><thead><tr><th scope="col">Tier</th><th scope="col" class="num">Now</th><th scope="col" class="num">With these settings</th></tr></thead>
     <tbody>${TIER_LETTERS.map((t) => html`<tr><th scope="row" data-preview-label="${t}">${t}${form[`tierLabel${t}`] !== undefined && form[`tierLabel${t}`] !== t ? ` (shown as "${form[`tierLabel${t}`]}")` : ''}</th><td class="num">${formatCount(before[t] ?? 0)}</td><td class="num" data-preview-tier="${t}">${formatCount(after[t] ?? 0)}</td></tr>`)}</tbody></table>
     ${
       report === null

@@ -1,7 +1,5 @@
 // What most commands need: validated configuration, the store and a logger (on stderr, so stdout stays clean for
 // `--json` and tables). Opened once per command and always closed.
-import pino from 'pino';
-
 import { HubSpotPortals } from '../../connectors/hubspot/portals.ts';
 import type { AppConfig } from '../config.ts';
 import { ConfigError, loadConfig } from '../config.ts';
@@ -11,6 +9,7 @@ import { createLogger } from '../log.ts';
 import type { Store } from '../store/contract.ts';
 import { openStore } from '../store/open.ts';
 import { CliError } from './errors.ts';
+import { stderrTerminal } from './terminal.ts';
 
 export interface CliContext {
   config: AppConfig;
@@ -31,11 +30,12 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
   }
 }
 
+/** Logs go to stderr as plain lines (`--log-format json`: JSON lines), never through the live progress line. */
 export function createCliLogger(config: Pick<AppConfig, 'CRM_INFLUENCE_LOG_LEVEL'>): Logger {
   return createLogger({
     level: config.CRM_INFLUENCE_LOG_LEVEL,
-    destination: pino.destination(2),
-    pretty: process.stderr.isTTY === true,
+    destination: stderrTerminal.logDestination(),
+    pretty: false,
   });
 }
 

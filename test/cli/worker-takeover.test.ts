@@ -77,7 +77,8 @@ describe('worker processes on PostgreSQL: crash takeover, serve --with-worker (s
     args = ['worker', '--concurrency', '1', '--metrics-port', '0'],
     extraEnv: Record<string, string> = {},
   ): Worker {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, ...extraEnv } });
+    // JSON log lines, as a log collector would take them: the test waits for events by their message.
+    const child = spawn(process.execPath, [BIN, ...args, '--log-format', 'json'], { env: { ...env, ...extraEnv } });
     const out = { stdout: '', stderr: '' };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out.stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out.stderr += chunk));

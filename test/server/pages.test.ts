@@ -122,6 +122,12 @@ describe('admin server pages as JSON', function () {
     expect(runs[1]).to.deep.include({ durationMs: 90_000, errorCount: 2, status: 'partial' });
     const html = await (await client.request('/runs')).text();
     expect(html).to.include('dry run').and.include('90.0 s');
+    expect(html, 'a dry run wrote nothing: its writes are what it would write').to.include(
+      '<td class="num">would write 5</td>',
+    );
+    expect(await (await client.request('/runs/run-b')).text())
+      .to.include('· would write 5 ·')
+      .and.not.include('written');
   });
 
   it("filters a run's per-record errors and retries the failed records with a run", async () => {

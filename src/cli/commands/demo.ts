@@ -32,6 +32,7 @@ import { openCrm, openModel, openProviders } from '../crms.ts';
 import { parseFlags } from '../flags.ts';
 import { describeRun, table } from '../output.ts';
 import { createProgress } from '../progress.ts';
+import { stderrTerminal } from '../terminal.ts';
 import { startAdminUi, untilStopped } from './serve.ts';
 
 const DemoFlagsSchema = z.strictObject({
@@ -127,7 +128,7 @@ function writeLinkedInExport(population: Population, file: string, asOf: string)
 async function action(rawFlags: unknown): Promise<void> {
   const flags = parseFlags('demo', DemoFlagsSchema, rawFlags);
   const population = createPopulation({ seed: flags.seed, size: flags.contacts, linkedinShare: LINKEDIN_SHARE });
-  process.stderr.write(
+  stderrTerminal.writeLine(
     `starting the sandbox: a Salesforce org with ${flags.contacts} contacts and leads, X, GitHub, Mastodon, Bluesky and YouTube…\n`,
   );
   const world = await startWorld(population);
@@ -148,7 +149,7 @@ async function action(rawFlags: unknown): Promise<void> {
       const exportFile = path.join(dir, 'linkedin-export.csv');
       writeLinkedInExport(population, exportFile, new Date().toISOString().slice(0, 10));
       const imported = await importCountsCsv(ImportedCountsStore.of(store), readFileSync(exportFile, 'utf8'));
-      process.stderr.write(
+      stderrTerminal.writeLine(
         `imported ${imported.accounts} LinkedIn counts from an export (crm-influence import --file ${path.basename(exportFile)})\n`,
       );
       // Someone is watching: a network whose window is spent leaves its contacts to the next run after a minute.

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 
+import { writesOf } from '../../store/run-report.ts';
 import { withContext } from '../context.ts';
 import { parseFlags } from '../flags.ts';
 import { printJson, table } from '../output.ts';
@@ -38,7 +39,7 @@ async function action(rawFlags: unknown): Promise<void> {
       r.crm,
       r.dryRun ? `${r.status} (dry run)` : r.status,
       String(r.counts.read),
-      String(r.counts.written),
+      r.dryRun ? `would write ${writesOf(r).count}` : String(r.counts.written),
       String(r.counts.unchanged),
       String(r.counts.failed),
       r.message ?? '',

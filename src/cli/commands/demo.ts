@@ -33,7 +33,7 @@ import { parseFlags } from '../flags.ts';
 import { describeRun, table } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { stderrTerminal } from '../terminal.ts';
-import { startAdminUi, untilStopped } from './serve.ts';
+import { ensureAdminOf, startAdminUi, untilStopped } from './serve.ts';
 
 const DemoFlagsSchema = z.strictObject({
   ui: z.boolean().default(true),
@@ -197,11 +197,9 @@ async function action(rawFlags: unknown): Promise<void> {
       if (!flags.ui) return;
       // A one-off admin password: the demo's store is thrown away when it ends.
       const password = randomBytes(12).toString('base64url');
-      const ui = await startAdminUi(
-        { ...ctx, config: { ...config, CRM_INFLUENCE_ADMIN_PASSWORD: password } },
-        { port: flags.port, host: '127.0.0.1' },
-        { initAdmin: false, adminUser: 'admin' },
-      );
+      const uiCtx = { ...ctx, config: { ...config, CRM_INFLUENCE_ADMIN_PASSWORD: password } };
+      await ensureAdminOf(uiCtx, { initAdmin: false, adminUser: 'admin' });
+      const ui = await startAdminUi(uiCtx, { port: flags.port, host: '127.0.0.1' }, {});
       process.stdout.write(
         `\nadmin UI on ${ui.url}  (sign in as admin / ${password}; the sandbox keeps running; Ctrl-C stops)\n`,
       );

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import pg from 'pg';
 
 import { NotAvailableError } from '../../src/cli/errors.ts';
 import { buildProgram, COMMANDS, runCli } from '../../src/cli/program.ts';
+import { describeDatabasePathError } from '../../src/store/open.ts';
 import type { RunReport } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 
@@ -201,6 +202,27 @@ describe('crm-influence CLI', function () {
     const badSchedule = cli(['runs'], { CRM_INFLUENCE_DB: db, CRM_INFLUENCE_SCHEDULE: 'every day' });
     expect(badSchedule.code, `runs needs only the store: ${badSchedule.stderr}`).to.equal(0);
     expect(badSchedule.stdout).to.include('budget_reached');
+  });
+
+  it('a database path that cannot work names CRM_INFLUENCE_DB, the path and what to do', () => {
+    const blocker = path.join(dir, 'a-file');
+    writeFileSync(blocker, 'not a folder, not a database');
+    const cases = [
+      { db: path.join(blocker, 'store.db'), says: `${blocker} is a file, not a folder. Move that file` },
+      { db: dir, says: `is a folder, not a database file: set CRM_INFLUENCE_DB to a file in it, e.g. ${dir}/` },
+      { db: blocker, says: 'is not a SQLite database (another file is in the way). Move it' },
+    ];
+    for (const { db, says } of cases) {
+      const { code, stderr } = cli(['runs'], { CRM_INFLUENCE_DB: db });
+      expect(code, db).to.equal(1);
+      expect(stderr).to.include(`CRM_INFLUENCE_DB=${db}`).and.include(says);
+      expect(stderr.trim().split('\n'), 'one line, no stack').to.have.length(1);
+    }
+    // A read-only folder (not reproducible as root, which may write anywhere): the error as node:fs raises it.
+    const readOnly = Object.assign(new Error("EACCES: permission denied, mkdir '/srv/ro'"), { code: 'EACCES' });
+    expect(describeDatabasePathError(readOnly, '/srv/ro/crm.db')).to.equal(
+      'CRM_INFLUENCE_DB=/srv/ro/crm.db: cannot write /srv/ro/crm.db (EACCES: a read-only folder, file or disk). Give this user write access to /srv/ro, or set CRM_INFLUENCE_DB to another file path; SQLite also writes crm.db-wal and -shm beside it.',
+    );
   });
 
   it('doctor reports each check and exits non-zero while something is missing', () => {

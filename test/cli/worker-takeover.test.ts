@@ -226,7 +226,7 @@ describe('worker processes on PostgreSQL: crash takeover, serve --with-worker (s
     const check = await cli(['sync', '--crm', 'salesforce', '--full', '--dry-run', '--json']);
     expect(check.code, check.stderr).to.equal(0);
     const dry = RunReportSchema.parse(JSON.parse(check.stdout));
-    expect(dry.counts.written, 'nothing was lost: a full dry run finds nothing left to write').to.equal(0);
+    expect(dry.counts.wouldWrite, 'nothing was lost: a full dry run finds nothing left to write').to.equal(0);
     expect(salesforce.counters.recordsWritten, 'nothing was written twice').to.equal(recordsScored());
   });
   it('serve --with-worker: holds the schedules in the database, runs a queued job, SIGTERM exits 0', async () => {

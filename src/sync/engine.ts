@@ -278,7 +278,16 @@ class SyncRun {
       startedAt: this.now().toISOString(),
       finishedAt: null,
       status: 'running',
-      counts: { read: 0, scored: 0, unscored: 0, written: 0, unchanged: 0, optedOut: 0, failed: 0 },
+      counts: {
+        read: 0,
+        scored: 0,
+        unscored: 0,
+        written: 0,
+        ...(options.dryRun ? { wouldWrite: 0 } : {}),
+        unchanged: 0,
+        optedOut: 0,
+        failed: 0,
+      },
       apiCalls: { crm: { read: 0, write: 0, other: 0 }, providers: {} },
       errors: [],
       ...(options.worker !== undefined ? { worker: options.worker } : {}),
@@ -914,7 +923,7 @@ class SyncRun {
    */
   private async recordPage(work: readonly RecordWork[], errors: PendingError[], cursor: string | null): Promise<void> {
     const writes = work.filter((w): w is WriteWork => w.plan.action === 'write');
-    if (this.options.dryRun) this.report.counts.written += writes.length;
+    if (this.options.dryRun) this.report.counts.wouldWrite = (this.report.counts.wouldWrite ?? 0) + writes.length;
     else this.writes.addPage(writes, cursor);
     // Opt-out: forget what we hold about the contact (even when the clearing write fails; it is retried).
     const purged = work.filter(
@@ -1195,6 +1204,10 @@ class SyncRun {
     } finally {
       await lease.release();
     }
-    this.deps.logger?.info({ runId: this.runId, status: report.status, counts: report.counts }, 'sync finished');
+    // The counts are the run report's (the CLI's summary, the runs page): a log line repeating them prints them twice.
+    this.deps.logger?.info(
+      { runId: this.runId, connection: this.connectionId, status: report.status },
+      'sync finished',
+    );
   }
 }

@@ -16,6 +16,7 @@ import type {
   Connection,
   ContactSyncState,
   PendingRetry,
+  ScoredContact,
   TierRise,
   WrittenTier,
 } from './contract.ts';
@@ -140,6 +141,14 @@ export interface SyncStateRow {
   written_at: string | null;
   fingerprint: string | null;
   email: string | null;
+  scored_with: string | null;
+}
+
+const ScoredWithSchema = z.array(z.string());
+
+/** `scored_with` as stored: a JSON array of identity keys; undefined → NULL, which the upsert reads as "keep". */
+export function encodeScoredWith(state: ContactSyncState): string | null {
+  return state.scoredWith === undefined ? null : JSON.stringify(state.scoredWith);
 }
 
 export function decodeSyncState(connectionId: string, row: SyncStateRow): ContactSyncState {
@@ -154,7 +163,31 @@ export function decodeSyncState(connectionId: string, row: SyncStateRow): Contac
     writtenAt: row.written_at,
     fingerprint: row.fingerprint,
     ...(row.email === null ? {} : { email: row.email }),
+    ...(row.scored_with === null
+      ? {}
+      : { scoredWith: decode('contact_sync_state', id, 'scored_with', row.scored_with, ScoredWithSchema, true) }),
   };
+}
+
+export interface ScoredOnRow {
+  connection_id: string;
+  record_id: string;
+  object_type: string;
+  scored_with: string;
+}
+
+/** Rows of `contactsScoredOn`: each contact with its handles of `network` (the LIKE only narrowed the rows). */
+export function decodeScoredOn(network: string, rows: readonly ScoredOnRow[]): ScoredContact[] {
+  const prefix = `${network}:`;
+  const contacts: ScoredContact[] = [];
+  for (const row of rows) {
+    const id = `${row.connection_id}/${row.record_id}`;
+    const keys = decode('contact_sync_state', id, 'scored_with', row.scored_with, ScoredWithSchema, true);
+    const handles = keys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+    if (handles.length > 0)
+      contacts.push({ connectionId: row.connection_id, recordId: row.record_id, objectType: row.object_type, handles });
+  }
+  return contacts;
 }
 
 /** The networks a contact's factor lines name (`+12 GitHub: …`, `YouTube, scored separately …`), as `,x,github,`. */

@@ -34,6 +34,19 @@ export interface ContactSyncState {
   email?: string | null;
   /** The contact's name as last synced, for the admin server's contacts list; cleared on opt-out. */
   name?: string | null;
+  /**
+   * The identities (`network:handle`) whose metrics the written fields were computed from, so data a network makes
+   * us forget (X compliance) can be taken out of the CRM too. Undefined on a put keeps what is stored.
+   */
+  scoredWith?: readonly string[];
+}
+
+/** A contact whose written fields were computed from `handles` of one network (see Store.contactsScoredOn). */
+export interface ScoredContact {
+  connectionId: string;
+  recordId: string;
+  objectType: string;
+  handles: string[];
 }
 
 export interface CachedProviderResult {
@@ -165,6 +178,8 @@ export interface Store {
     recordIds: readonly string[],
     limit?: number,
   ): Promise<Map<string, ScoreHistoryPoint[]>>;
+  /** Every contact, of every connection, whose written fields were computed from handles of this network. */
+  contactsScoredOn(network: Network): Promise<ScoredContact[]>;
   /** Opt-out: forget everything about one contact except that it opted out. */
   purgeContact(connectionId: string, recordId: string): Promise<void>;
   /** Records gone from the CRM (deleted, merged away, erased for privacy): their state, history and errors go. */

@@ -14,6 +14,7 @@ import type {
   HistoryRow,
   OutcomeRow,
   RunRow,
+  ScoredOnRow,
   SyncStateRow,
   TierRiseRow,
   WrittenTierRow,
@@ -26,11 +27,13 @@ import {
   decodeOutcome,
   decodePendingRetry,
   decodeRun,
+  decodeScoredOn,
   decodeSyncState,
   decodeTierRise,
   decodeWrittenTier,
   encodeCacheEntry,
   encodeCredentials,
+  encodeScoredWith,
   handlesByAccountId,
   isoUtc,
   listColumns,
@@ -46,6 +49,7 @@ import type {
   ContactSyncState,
   OutcomeLog,
   PendingRetry,
+  ScoredContact,
   SqlAccess,
   SqlValue,
   Store,
@@ -365,6 +369,7 @@ export class PostgresStore implements Store {
       list.map((l) => l.tierSince),
       list.map((l) => l.reasonCodes),
       list.map((l) => l.networks),
+      rows.map(encodeScoredWith),
     ]);
   }
 
@@ -429,6 +434,10 @@ export class PostgresStore implements Store {
       list.push(decodeHistory(connectionId, row));
     }
     return histories;
+  }
+
+  async contactsScoredOn(network: Network): Promise<ScoredContact[]> {
+    return decodeScoredOn(network, (await this.#query<ScoredOnRow>(SQL.contactsScoredOn, [`%"${network}:%`])).rows);
   }
 
   async purgeContact(connectionId: string, recordId: string): Promise<void> {

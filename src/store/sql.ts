@@ -2,7 +2,7 @@
 // turns them into `$N`. Set-valued look-ups differ (SQLite `json_each`, PostgreSQL `ANY(array)`), and PostgreSQL
 // upserts whole batches through `unnest`; the ON CONFLICT rules are shared text, so both behave alike.
 
-const SYNC_STATE_COLUMNS = 'record_id, object_type, last_written, written_at, fingerprint, email';
+const SYNC_STATE_COLUMNS = 'record_id, object_type, last_written, written_at, fingerprint, email, scored_with';
 const CACHE_COLUMNS = 'handle, result, fetched_at, expires_at, last_good, last_good_fetched_at, last_good_expires_at';
 
 const SYNC_STATE_UPSERT = `
@@ -11,6 +11,7 @@ const SYNC_STATE_UPSERT = `
     percentile_score = excluded.percentile_score, email = excluded.email, name = excluded.name,
     list_score = excluded.list_score, confidence = excluded.confidence, trend = excluded.trend,
     scored_at = excluded.scored_at, reason_codes = excluded.reason_codes, networks = excluded.networks,
+    scored_with = COALESCE(excluded.scored_with, contact_sync_state.scored_with),
     tier_since = CASE WHEN COALESCE(contact_sync_state.tier, '') = COALESCE(excluded.tier, '')
       AND contact_sync_state.tier_since <> '' THEN contact_sync_state.tier_since ELSE excluded.tier_since END,
     tier = excluded.tier`;
@@ -135,8 +136,12 @@ export const SQL = {
     ON CONFLICT (connection_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
 
   putSyncState: `
-    INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score, email, ${LIST_COLUMNS})
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ${SYNC_STATE_UPSERT}`,
+    INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score, email, ${LIST_COLUMNS}, scored_with)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) ${SYNC_STATE_UPSERT}`,
+  /** `?1` a LIKE pattern matching the network's keys in `scored_with` (rows scored from that network). */
+  contactsScoredOn: `
+    SELECT connection_id, record_id, object_type, scored_with FROM contact_sync_state
+    WHERE scored_with LIKE ?1 ORDER BY connection_id, record_id`,
   /** `?1` the lower-cased e-mail; `?2` a connection id, or NULL for every connection. */
   findRecordIdsByEmail: `
     SELECT connection_id, record_id FROM contact_sync_state
@@ -152,7 +157,7 @@ export const SQL = {
     'DELETE FROM tier_rises WHERE connection_id = ?1 AND record_id = ?2',
     'DELETE FROM score_history WHERE connection_id = ?1 AND record_id = ?2',
     'DELETE FROM record_errors WHERE connection_id = ?1 AND record_id = ?2',
-    'UPDATE contact_sync_state SET fingerprint = NULL, email = NULL, name = NULL WHERE connection_id = ?1 AND record_id = ?2',
+    "UPDATE contact_sync_state SET fingerprint = NULL, email = NULL, name = NULL, scored_with = '[]' WHERE connection_id = ?1 AND record_id = ?2",
   ],
   pruneHistory: 'DELETE FROM score_history WHERE at < ?1',
 
@@ -230,9 +235,10 @@ export const SQL = {
       SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[])
       ON CONFLICT (connection_id, deal_id) DO UPDATE SET outcome = excluded.outcome`,
     putSyncStates: `
-      INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score, email, ${LIST_COLUMNS})
+      INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score, email, ${LIST_COLUMNS}, scored_with)
       SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[], ?7::integer[], ?8::text[],
-        ?9::text[], ?10::integer[], ?11::text[], ?12::text[], ?13::text[], ?14::text[], ?15::text[], ?16::text[], ?17::text[]) ${SYNC_STATE_UPSERT}`,
+        ?9::text[], ?10::integer[], ?11::text[], ?12::text[], ?13::text[], ?14::text[], ?15::text[], ?16::text[], ?17::text[],
+        ?18::text[]) ${SYNC_STATE_UPSERT}`,
     appendHistory: `
       INSERT INTO score_history (connection_id, record_id, at, score, tier)
       SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::double precision[], ?5::text[]) ${HISTORY_UPSERT}`,

@@ -14,6 +14,7 @@ import type {
   HistoryRow,
   OutcomeRow,
   RunRow,
+  ScoredOnRow,
   SyncStateRow,
   TierRiseRow,
   WrittenTierRow,
@@ -26,11 +27,13 @@ import {
   decodeOutcome,
   decodePendingRetry,
   decodeRun,
+  decodeScoredOn,
   decodeSyncState,
   decodeTierRise,
   decodeWrittenTier,
   encodeCacheEntry,
   encodeCredentials,
+  encodeScoredWith,
   handlesByAccountId,
   isoUtc,
   listColumns,
@@ -46,6 +49,7 @@ import type {
   ContactSyncState,
   OutcomeLog,
   PendingRetry,
+  ScoredContact,
   SqlAccess,
   Store,
   TierRiseLog,
@@ -366,6 +370,7 @@ export class SqliteStore implements Store {
             l.tierSince,
             l.reasonCodes,
             l.networks,
+            encodeScoredWith(s),
           );
         }
       });
@@ -427,6 +432,10 @@ export class SqliteStore implements Store {
       }
       return histories;
     });
+  }
+
+  contactsScoredOn(network: Network): Promise<ScoredContact[]> {
+    return this.#async(() => decodeScoredOn(network, this.#all<ScoredOnRow>(SQL.contactsScoredOn, `%"${network}:%`)));
   }
 
   purgeContact(connectionId: string, recordId: string): Promise<void> {

@@ -270,6 +270,8 @@ export function listen(app: AdminServer['app'], port: number, host: string): Pro
 
 export interface RunningAdminUi {
   url: string;
+  /** Queues a run of exactly these records (as a webhook does). */
+  queue(connectionId: string, recordIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -296,6 +298,7 @@ export async function startAdminUi(
     const { port } = http.address() as AddressInfo;
     return {
       url: `http://${at.host}:${port}/`,
+      queue: (connectionId, recordIds) => server.coordinator.queue(connectionId, recordIds),
       close: async () => {
         await server.close();
         http.closeAllConnections();
@@ -334,7 +337,7 @@ async function action(rawFlags: unknown): Promise<void> {
         const metrics = async (): Promise<string> =>
           inHand !== undefined ? inHand.metrics() : budgets && jobs ? queueMetrics(jobs, budgets) : '';
         const ui = await startAdminUi(ctx, at, flags, stop.signal, jobs === undefined ? undefined : { jobs, metrics });
-        scheduleXCompliance(ctx, stop.signal);
+        scheduleXCompliance(ctx, stop.signal, (connectionId, ids) => ui.queue(connectionId, ids));
         const runs =
           jobs === undefined
             ? `schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"`

@@ -76,7 +76,7 @@ describe('crm-influence sync (sandbox)', function () {
   it('without --json prints a summary on stdout and progress lines on stderr; runs lists the runs', async () => {
     const { code, stdout, stderr } = await cli(['sync', '--crm', 'salesforce', '--once']);
     expect(code).to.equal(0);
-    expect(stdout).to.match(/^Run [0-9a-f-]+ \(salesforce, connection salesforce-[0-9a-f]+\): (ok|partial)/);
+    expect(stdout).to.match(/^Run [0-9a-f-]+ \(salesforce, connection salesforce-00D[A-Za-z0-9]{15}\): (ok|partial)/);
     expect(stderr).to.match(/^sync pages \| pages \d+ \| read \d+/m);
 
     const runs = await cli(['runs', '--last', '10']);

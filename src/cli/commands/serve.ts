@@ -83,6 +83,11 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
   return {
     async run(connection: Connection, request: RunRequest): Promise<RunOutcome> {
       const { connectionId, connector } = await openCrm(connection.crm, ctx);
+      if (connectionId !== connection.id && (await ctx.store.getConnection(connection.id)) === null) {
+        throw new CliError(
+          `connection "${connection.id}" is now "${connectionId}" (named by the CRM's own org or portal id, with its contacts and runs); it runs under that name from its next schedule`,
+        );
+      }
       if (connectionId !== connection.id) {
         throw new CliError(
           `connection "${connection.id}" cannot be opened: the ${connection.crm} credentials in use belong to "${connectionId}"`,

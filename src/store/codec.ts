@@ -14,9 +14,9 @@ import { describeIssues } from '../zod-issues.ts';
 import type {
   CachedProviderResult,
   Connection,
+  ContactScoredOn,
   ContactSyncState,
   PendingRetry,
-  ScoredContact,
   TierRise,
   WrittenTier,
 } from './contract.ts';
@@ -177,9 +177,9 @@ export interface ScoredOnRow {
 }
 
 /** Rows of `contactsScoredOn`: each contact with its handles of `network` (the LIKE only narrowed the rows). */
-export function decodeScoredOn(network: string, rows: readonly ScoredOnRow[]): ScoredContact[] {
+export function decodeScoredOn(network: string, rows: readonly ScoredOnRow[]): ContactScoredOn[] {
   const prefix = `${network}:`;
-  const contacts: ScoredContact[] = [];
+  const contacts: ContactScoredOn[] = [];
   for (const row of rows) {
     const id = `${row.connection_id}/${row.record_id}`;
     const keys = decode('contact_sync_state', id, 'scored_with', row.scored_with, ScoredWithSchema, true);

@@ -42,7 +42,7 @@ export interface ContactSyncState {
 }
 
 /** A contact whose written fields were computed from `handles` of one network (see Store.contactsScoredOn). */
-export interface ScoredContact {
+export interface ContactScoredOn {
   connectionId: string;
   recordId: string;
   objectType: string;
@@ -179,7 +179,7 @@ export interface Store {
     limit?: number,
   ): Promise<Map<string, ScoreHistoryPoint[]>>;
   /** Every contact, of every connection, whose written fields were computed from handles of this network. */
-  contactsScoredOn(network: Network): Promise<ScoredContact[]>;
+  contactsScoredOn(network: Network): Promise<ContactScoredOn[]>;
   /** Opt-out: forget everything about one contact except that it opted out. */
   purgeContact(connectionId: string, recordId: string): Promise<void>;
   /** Records gone from the CRM (deleted, merged away, erased for privacy): their state, history and errors go. */

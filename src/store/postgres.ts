@@ -46,10 +46,10 @@ import type {
   CachedProviderResult,
   Connection,
   ConnectionStatus,
+  ContactScoredOn,
   ContactSyncState,
   OutcomeLog,
   PendingRetry,
-  ScoredContact,
   SqlAccess,
   SqlValue,
   Store,
@@ -436,7 +436,7 @@ export class PostgresStore implements Store {
     return histories;
   }
 
-  async contactsScoredOn(network: Network): Promise<ScoredContact[]> {
+  async contactsScoredOn(network: Network): Promise<ContactScoredOn[]> {
     return decodeScoredOn(network, (await this.#query<ScoredOnRow>(SQL.contactsScoredOn, [`%"${network}:%`])).rows);
   }
 

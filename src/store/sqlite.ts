@@ -46,10 +46,10 @@ import type {
   CachedProviderResult,
   Connection,
   ConnectionStatus,
+  ContactScoredOn,
   ContactSyncState,
   OutcomeLog,
   PendingRetry,
-  ScoredContact,
   SqlAccess,
   Store,
   TierRiseLog,
@@ -434,7 +434,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  contactsScoredOn(network: Network): Promise<ScoredContact[]> {
+  contactsScoredOn(network: Network): Promise<ContactScoredOn[]> {
     return this.#async(() => decodeScoredOn(network, this.#all<ScoredOnRow>(SQL.contactsScoredOn, `%"${network}:%`)));
   }
 

@@ -407,14 +407,19 @@ export interface WrittenTierRow {
   record_id: string;
   tier: string | null;
   score: number | string | null;
+  /** 1 when we wrote the record at all (PostgreSQL: an integer; SQLite: 0/1). */
+  written: number | string | boolean;
 }
 
 export function decodeWrittenTier(row: WrittenTierRow): WrittenTier {
   const tier = TierSchema.safeParse(row.tier);
   const score = row.score === null ? null : Number(row.score);
+  // What we wrote has no tier at all only when we cleared it: the contact opted out.
+  const optedOut = Number(row.written) === 1 && row.tier === null;
   return {
     recordId: row.record_id,
     tier: tier.success ? tier.data : null,
     score: score !== null && Number.isFinite(score) ? score : null,
+    ...(optedOut ? { optedOut: true as const } : {}),
   };
 }

@@ -99,6 +99,8 @@ export interface WrittenTier {
   recordId: string;
   tier: Tier | null;
   score: number | null;
+  /** We cleared its fields: it opted out of profiling (not Unscored). */
+  optedOut?: true;
 }
 
 /**

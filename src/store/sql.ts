@@ -77,9 +77,11 @@ function setQueries(dialect: 'sqlite' | 'postgres') {
     markTierRisesSending: `UPDATE tier_rises SET state = 'sending' WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
     writtenTiers:
       dialect === 'sqlite'
-        ? `SELECT record_id, json_extract(last_written, '$.tier') AS tier, json_extract(last_written, '$.score') AS score
+        ? `SELECT record_id, json_extract(last_written, '$.tier') AS tier, json_extract(last_written, '$.score') AS score,
+             last_written IS NOT NULL AS written
            FROM contact_sync_state WHERE connection_id = ?1 ORDER BY record_id`
-        : `SELECT record_id, CAST(last_written AS JSON)->>'tier' AS tier, CAST(last_written AS JSON)->>'score' AS score
+        : `SELECT record_id, CAST(last_written AS JSON)->>'tier' AS tier, CAST(last_written AS JSON)->>'score' AS score,
+             CAST(last_written IS NOT NULL AS INTEGER) AS written
            FROM contact_sync_state WHERE connection_id = ?1 ORDER BY record_id`,
   };
 }

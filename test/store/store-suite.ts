@@ -964,7 +964,7 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect(await log.list('c2')).to.deep.equal([]);
       });
 
-      it('lists the tier and score last written to each contact (none for a cleared one)', async () => {
+      it('lists the tier and score last written to each contact (none for a cleared one: opted out)', async () => {
         await store.putSyncStates('c1', [
           { recordId: 'r1', objectType: 'Contact', lastWritten: fields(81), writtenAt: null, fingerprint: null },
           {
@@ -978,7 +978,7 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         ]);
         expect(await store.outcomes!.writtenTiers('c1')).to.deep.equal([
           { recordId: 'r1', tier: fields(81).tier, score: 81 },
-          { recordId: 'r2', tier: null, score: null },
+          { recordId: 'r2', tier: null, score: null, optedOut: true },
           { recordId: 'r3', tier: null, score: null },
         ]);
       });

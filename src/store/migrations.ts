@@ -444,6 +444,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 11,
+    name: 'jobs: the process (worker) that ran each run, for the runs page',
+    sql: `ALTER TABLE runs ADD COLUMN worker TEXT;`,
+  },
+  {
+    version: 12,
     name: 'the handles each written score was computed from, so X compliance can re-score the contacts that used a forgotten account',
     // A JSON array of `network:handle`; NULL for states written before (they are covered from their next scoring).
     sql: 'ALTER TABLE contact_sync_state ADD COLUMN scored_with TEXT;',

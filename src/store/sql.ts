@@ -210,13 +210,14 @@ export const SQL = {
   releaseLease: 'DELETE FROM leases WHERE connection_id = ?1 AND owner = ?2',
 
   saveRun: `
-    INSERT INTO runs (run_id, connection_id, crm, status, started_at, finished_at, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    INSERT INTO runs (run_id, connection_id, crm, status, started_at, finished_at, report, worker) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
     ON CONFLICT (run_id) DO UPDATE SET connection_id = excluded.connection_id, crm = excluded.crm,
-      status = excluded.status, started_at = excluded.started_at, finished_at = excluded.finished_at, report = excluded.report`,
-  getRun: 'SELECT run_id, connection_id, report FROM runs WHERE run_id = ?1',
+      status = excluded.status, started_at = excluded.started_at, finished_at = excluded.finished_at, report = excluded.report,
+      worker = excluded.worker`,
+  getRun: 'SELECT run_id, connection_id, report, worker FROM runs WHERE run_id = ?1',
   /** Filters given as null match every run. */
   listRuns: `
-    SELECT run_id, connection_id, report FROM runs WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)
+    SELECT run_id, connection_id, report, worker FROM runs WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)
     ORDER BY started_at DESC, run_id DESC LIMIT ?3`,
 
   recordError: `

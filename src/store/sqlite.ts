@@ -545,6 +545,7 @@ export class SqliteStore implements Store {
         isoUtc(report.startedAt),
         report.finishedAt === null ? null : isoUtc(report.finishedAt),
         JSON.stringify(report),
+        report.worker ?? null,
       );
     });
   }

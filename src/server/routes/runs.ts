@@ -23,13 +23,15 @@ export const runsRoute = defineRoute({
     const runs = (await deps.store.listRuns({ ...(connection ? { connectionId: connection } : {}), limit })).map(
       redactedReport,
     );
+    const queue = await deps.coordinator.queueDepth();
     respond(req, res, {
       title: 'Runs',
       current: '/runs',
       data: {
+        queue,
         runs: runs.map((r) => ({ ...r, errors: undefined, errorCount: r.errors.length, durationMs: durationMs(r) })),
       },
-      body: () => runsView(runs, connection),
+      body: () => runsView(runs, connection, queue),
     });
   },
 });

@@ -5,7 +5,7 @@ import { hash, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 
 import type { CrmConnector, CrmContact, GoneRecord, InfluenceFields, ScoreUpdate } from '../crm/contract.ts';
-import { CLEARED_FIELDS, CrmContactSchema, GoneRecordSchema, printableCrmText } from '../crm/contract.ts';
+import { CrmContactSchema, GoneRecordSchema, printableCrmText } from '../crm/contract.ts';
 import { BudgetReachedError, NeedsReauthError, SetupError } from '../crm/errors.ts';
 import type { WritePlan } from '../crm/policy.ts';
 import { planClear, planWrite } from '../crm/policy.ts';
@@ -1129,22 +1129,7 @@ class SyncRun {
         );
       this.report.counts.unchanged += 1;
       done.push(w.contact.id);
-      if (this.options.dryRun) continue;
-      if (w.optedOut) {
-        // Never profiled: remember only that it opted out (cleared fields), so the lift table does not count it Unscored.
-        if (w.state === undefined)
-          states.push({
-            recordId: w.contact.id,
-            objectType: w.contact.objectType,
-            lastWritten: CLEARED_FIELDS,
-            writtenAt: null,
-            fingerprint: null,
-            email: null,
-            name: null,
-            scoredWith: [],
-          });
-        continue;
-      }
+      if (this.options.dryRun || w.optedOut) continue;
       const fingerprint = reusableFingerprint(w);
       if ((w.state?.fingerprint ?? null) !== fingerprint) {
         states.push({

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { expect } from 'chai';
+import ts from 'typescript';
 
 import { loadConfig, VARIABLES } from '../src/config.ts';
 import { handleFor, parseProfileUrl, resolveIdentities } from '../src/identity/index.ts';
@@ -157,5 +158,95 @@ describe('architecture: every network descriptor is wired (ARCHITECTURE.md, "Whe
     } finally {
       await sandbox.close();
     }
+  });
+});
+
+/** The contracts table of ARCHITECTURE.md: each row's contract names and the file it says holds them. */
+function contractsTable(): { names: string[]; file: string }[] {
+  const doc = readFileSync(path.join(ROOT, 'ARCHITECTURE.md'), 'utf8');
+  const table = /<!-- contracts:start[^>]*-->([\s\S]*?)<!-- contracts:end -->/.exec(doc)?.[1] ?? '';
+  const rows: { names: string[]; file: string }[] = [];
+  for (const line of table.split('\n')) {
+    const [, contracts, where] = line.split('|').map((cell) => cell.trim());
+    const file = /^`([^`]+)`$/.exec(where ?? '')?.[1];
+    if (contracts === undefined || file === undefined) continue;
+    rows.push({ names: [...contracts.matchAll(/`([^`]+)`/g)].map((m) => m[1]!), file });
+  }
+  return rows;
+}
+
+/** Types a module exports under their own name: interfaces, type aliases and classes (`export type { X }` too). */
+function exportedTypes(file: string): Set<string> {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
+  const names = new Set<string>();
+  const exported = (node: ts.Node) =>
+    ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  for (const statement of source.statements) {
+    if (
+      (ts.isInterfaceDeclaration(statement) ||
+        ts.isTypeAliasDeclaration(statement) ||
+        ts.isClassDeclaration(statement)) &&
+      statement.name !== undefined &&
+      exported(statement)
+    )
+      names.add(statement.name.text);
+    if (ts.isExportDeclaration(statement) && statement.exportClause && ts.isNamedExports(statement.exportClause))
+      for (const element of statement.exportClause.elements) names.add(element.name.text);
+  }
+  return names;
+}
+
+/** Backticked names in a section of ARCHITECTURE.md that look like files (`src/…`, `routes/index.ts`, `html.ts`). */
+function filesNamedIn(section: string): string[] {
+  return [...section.matchAll(/`([\w./<>-]+\.(?:ts|md|json|xml))`/g)].map((m) => m[1]!);
+}
+
+function allFiles(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) allFiles(full, out);
+    else out.push(path.relative(ROOT, full).split(path.sep).join('/'));
+  }
+  return out;
+}
+
+describe('architecture: the contracts table and "Where to add" name what exists (ARCHITECTURE.md)', () => {
+  it('each contract the table names is an exported type of the file it names', () => {
+    const rows = contractsTable();
+    expect(rows.length, 'the contracts table between its markers').to.be.greaterThan(8);
+    const problems: string[] = [];
+    for (const { names, file } of rows) {
+      const full = path.join(ROOT, file);
+      if (!existsSync(full)) {
+        problems.push(`${file} (for ${names.join(', ')}) does not exist`);
+        continue;
+      }
+      const types = exportedTypes(full);
+      for (const name of names)
+        if (!types.has(name)) problems.push(`${name} is not an exported type, interface or class of ${file}`);
+    }
+    expect(problems, 'fix the contracts table of ARCHITECTURE.md or the code').to.deep.equal([]);
+  });
+
+  it('catches a contract renamed or moved', () => {
+    const crm = path.join(ROOT, 'src/crm/contract.ts');
+    expect(exportedTypes(crm).has('CrmConnector')).to.equal(true);
+    expect(exportedTypes(crm).has('CrmConnectorRenamed')).to.equal(false);
+    expect(exportedTypes(path.join(ROOT, 'src/store/contract.ts')).has('CrmConnector')).to.equal(false);
+  });
+
+  it('every file a "Where to add" step names exists (a <placeholder> path: its folder)', () => {
+    const doc = readFileSync(path.join(ROOT, 'ARCHITECTURE.md'), 'utf8');
+    const section = /## Where to add\n([\s\S]*?)(?=\n## |$)/.exec(doc)?.[1] ?? '';
+    const named = filesNamedIn(section);
+    expect(named.length, 'the section names files').to.be.greaterThan(10);
+    const files = allFiles(ROOT);
+    const missing = named.filter((name) => {
+      if (name.includes('<')) return !existsSync(path.join(ROOT, path.dirname(name)));
+      // A path from the root, or a file named within its room (`routes/index.ts`, `html.ts`).
+      return !existsSync(path.join(ROOT, name)) && !files.some((file) => file.endsWith(`/${name}`));
+    });
+    expect(missing, 'files named in "Where to add" that do not exist').to.deep.equal([]);
   });
 });

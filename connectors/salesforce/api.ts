@@ -26,6 +26,9 @@ export function errorCodeOf(error: unknown): string {
   return 'UNKNOWN';
 }
 
+/** jsforce's session-refresh-delegate.js when the access token is refused and there is no refresh token. */
+const NO_REFRESH_TOKEN = /^Unable to refresh session due to: No refresh token found/;
+
 /** The longest wait between two tries of a transient failure. */
 const TRANSIENT_BACKOFF_CAP_MS = 30_000;
 
@@ -109,7 +112,8 @@ export class SalesforceApi {
           const reauth = this.session.guard.needsReauth;
           if (reauth) throw new NeedsReauthError(reauth);
           const code = errorCodeOf(error);
-          if (code === 'INVALID_SESSION_ID') {
+          // With a client id, jsforce answers a refused token by refreshing it, and fails without a refresh token.
+          if (code === 'INVALID_SESSION_ID' || (error instanceof Error && NO_REFRESH_TOKEN.test(error.message))) {
             this.session.guard.markNeedsReauth(
               'the Salesforce access token expired and no refresh token (or JWT key) is configured; reconnect the org',
             );

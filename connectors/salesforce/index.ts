@@ -1,5 +1,7 @@
 // The Salesforce CrmConnector (jsforce): incremental SOQL read of Contacts and Leads, Composite/Bulk 2.0 write-back,
 // describe-based setup checks, and the org's API budget — see read.ts, write.ts, setup.ts, budget.ts, auth.ts.
+import { z } from 'zod';
+
 import type {
   ApiUsage,
   ContactPage,
@@ -12,6 +14,7 @@ import type {
   WriteResult,
 } from '../../src/crm/contract.ts';
 import type { OutcomePage } from '../../src/crm/outcomes.ts';
+import { describeIssues } from '../../src/zod-issues.ts';
 import { SalesforceApi } from './api.ts';
 import { openSession } from './auth.ts';
 import { ApiBudget } from './budget.ts';
@@ -27,6 +30,17 @@ import { COLLECTION_SIZE, COLLECTIONS_PER_COMPOSITE, type WriteContext, writeSco
 export { DEFAULT_HANDLE_MAPPING, SALESFORCE_FIELDS } from './field-map.ts';
 export type { SalesforceHooks, SalesforceOptionsInput, SalesforceTokens } from './options.ts';
 export { SalesforceOptionsSchema } from './options.ts';
+
+/** Ids as Salesforce writes them: 15 characters, or 18 with the case-safe suffix; an org's start with 00D. */
+const IdentitySchema = z.object({
+  organization_id: z.string().regex(/^00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/, 'must be a Salesforce org id (00D…)'),
+  user_id: z.string().regex(/^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/, 'must be a Salesforce user id (005…)'),
+});
+
+export interface SalesforceIdentity {
+  organizationId: string;
+  userId: string;
+}
 
 export class SalesforceConnector implements CrmConnector {
   readonly crm = 'salesforce' as const;
@@ -92,17 +106,29 @@ export class SalesforceConnector implements CrmConnector {
     if (this.userId) return this.userId;
     const fromSession = this.api.conn.userInfo?.id;
     if (fromSession) return (this.userId = fromSession);
+    return (await this.identity()).userId;
+  }
+
+  /**
+   * The org and the integration user, from the identity URL the versioned root names (help.salesforce.com
+   * "Identity URLs": `organization_id`, `user_id`): the org id names the connection, whatever token reached it. A
+   * token Salesforce refuses fails here with NeedsReauthError.
+   */
+  async identity(): Promise<SalesforceIdentity> {
     const resources = await this.api.call('other', 'resources', () =>
       this.api.conn.request<{ identity?: string }>(`/services/data/v${this.options.apiVersion}`),
     );
     if (!resources.identity) throw new Error('Salesforce did not return the identity URL of the integration user');
-    const identity = await this.api.call(
+    const answer = await this.api.call(
       'other',
       'identity',
-      () => this.api.conn.request<{ user_id?: string }>(resources.identity!),
+      () => this.api.conn.request<unknown>(resources.identity!),
       0,
     );
-    if (!identity.user_id) throw new Error('Salesforce identity has no user_id');
-    return (this.userId = identity.user_id);
+    const parsed = IdentitySchema.safeParse(answer);
+    if (!parsed.success)
+      throw new Error(`Salesforce identity URL answered unexpectedly: ${describeIssues(parsed.error)}`);
+    this.userId ??= parsed.data.user_id;
+    return { organizationId: parsed.data.organization_id, userId: parsed.data.user_id };
   }
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { SalesforceOptionsInput, SalesforceTokens } from '../../connectors/salesforce/index.ts';
 import { SalesforceConnector, SalesforceOptionsSchema } from '../../connectors/salesforce/index.ts';
 import type { AppConfig } from '../config.ts';
+import { NeedsReauthError } from '../crm/errors.ts';
 import type { Connection, Store } from '../store/contract.ts';
 import { describeIssues } from '../zod-issues.ts';
 import type { OpenContext, OpenedCrm } from './crms.ts';
@@ -83,9 +84,12 @@ export async function open(ctx: OpenContext, wanted?: Connection): Promise<Opene
   const envAccess = config.SALESFORCE_ACCESS_TOKEN;
   const instanceUrl = config.SALESFORCE_INSTANCE_URL;
   // A named connection that is not the environment's org runs on the credentials the store holds for it.
-  const envConnectionId =
-    instanceUrl !== undefined && salesforceInEnvironment(config) ? `salesforce-${digest(instanceUrl)}` : undefined;
-  if (wanted !== undefined && wanted.id !== envConnectionId) return openInstalled(ctx, wanted);
+  const isEnvironmentOrg = (c: Connection) =>
+    instanceUrl !== undefined &&
+    salesforceInEnvironment(config) &&
+    (c.id === `salesforce-${digest(instanceUrl)}` ||
+      (ORG_CONNECTION.test(c.id) && c.credentials.instanceUrl === instanceUrl));
+  if (wanted !== undefined && !isEnvironmentOrg(wanted)) return openInstalled(ctx, wanted);
   // The JWT bearer flow: the integration user signs in with the app's key, no stored token needed.
   const jwt =
     config.SALESFORCE_JWT_KEY !== undefined && config.SALESFORCE_USERNAME !== undefined
@@ -107,34 +111,31 @@ export async function open(ctx: OpenContext, wanted?: Connection): Promise<Opene
     return openInstalled(ctx, installed);
   }
 
-  // One connection per org: the id comes from the org URL, never from a secret.
-  const connectionId = `salesforce-${digest(instanceUrl)}`;
   const source = digest(envRefresh ?? envAccess ?? `jwt:${jwt?.username ?? ''}`);
-  let connection = await store.getConnection(connectionId);
-  if (connection === null) {
-    await store.saveConnection({
-      id: connectionId,
-      crm: 'salesforce',
-      name: `Salesforce (${new URL(instanceUrl).host})`,
-      status: 'ok',
-      statusMessage: null,
-      credentials: { source },
-      settings: {},
-    });
-    connection = await store.getConnection(connectionId);
-  }
-  const stored = StoredCredentialsSchema.safeParse(connection?.credentials ?? {}).data ?? {};
+  // The org's connection, once named: by its org id (saved with the instance URL), or under the name before 0.2.
+  const connections = (await store.listConnections()).filter((c) => c.crm === 'salesforce');
+  const legacyId = `salesforce-${digest(instanceUrl)}`;
+  const known =
+    connections.find((c) => ORG_CONNECTION.test(c.id) && c.credentials.instanceUrl === instanceUrl) ??
+    connections.find((c) => c.id === legacyId) ??
+    null;
+  const stored = StoredCredentialsSchema.safeParse(known?.credentials ?? {}).data ?? {};
   const sameSource = stored.source === source;
-  if (connection?.status === 'needs_reauth') {
+  if (known?.status === 'needs_reauth') {
     if (sameSource) {
       throw new CliError(
-        `Salesforce connection "${connectionId}" needs to be reconnected: ${connection.statusMessage ?? 'its refresh token was refused'}; put a new SALESFORCE_REFRESH_TOKEN in the environment (or reconnect in the admin UI)`,
+        `Salesforce connection "${known.id}" needs to be reconnected: ${known.statusMessage ?? 'its refresh token was refused'}; put a new SALESFORCE_REFRESH_TOKEN in the environment (or reconnect in the admin UI)`,
       );
     }
     // New credentials in the environment: try them.
-    await store.setConnectionStatus(connectionId, 'ok', null);
+    await store.setConnectionStatus(known.id, 'ok', null);
   }
   const refreshToken = sameSource && stored.refreshToken ? stored.refreshToken : envRefresh;
+  // Tokens refreshed before the connection is saved wait for it (a rotated refresh token must not be lost).
+  const saved: { id: string | null; pending: SalesforceTokens | null } = {
+    id: known !== null && ORG_CONNECTION.test(known.id) ? known.id : null,
+    pending: null,
+  };
   const connector = new SalesforceConnector(
     {
       instanceUrl,
@@ -145,11 +146,58 @@ export async function open(ctx: OpenContext, wanted?: Connection): Promise<Opene
       ...(envAccess ? { accessToken: envAccess } : {}),
       ...(refreshToken ? { refreshToken } : {}),
       ...(jwt ? { jwt } : {}),
-      ...settingsOf(connection),
+      ...settingsOf(known),
     },
-    { onTokens: persistTokens(store, connectionId, source) },
+    {
+      onTokens: async (tokens) => {
+        if (saved.id === null) saved.pending = { ...saved.pending, ...tokens };
+        else await persistTokens(store, saved.id, source)(tokens);
+      },
+    },
   );
-  return { connectionId, connector };
+  if (saved.id !== null) return { connectionId: saved.id, connector };
+  saved.id = await orgConnection(store, connector, { instanceUrl, source, legacy: known });
+  if (saved.pending !== null) await persistTokens(store, saved.id, source)(saved.pending);
+  return { connectionId: saved.id, connector };
+}
+
+/** `salesforce-<org id>`: how a connection is named since 0.2 (the org's id, never a secret or a URL). */
+const ORG_CONNECTION = /^salesforce-00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/;
+
+/**
+ * The connection of the org the credentials reach, `salesforce-<org id>` (from the identity URL), saved on first use;
+ * credentials Salesforce refuses save nothing. A connection saved under the name before 0.2 (a hash of the instance
+ * URL) is renamed, keeping its contacts and runs.
+ */
+async function orgConnection(
+  store: Store,
+  connector: SalesforceConnector,
+  org: { instanceUrl: string; source: string; legacy: Connection | null },
+): Promise<string> {
+  let organizationId: string;
+  try {
+    ({ organizationId } = await connector.identity());
+  } catch (error) {
+    if (error instanceof NeedsReauthError) {
+      throw new CliError(
+        `${error.message}: check SALESFORCE_ACCESS_TOKEN / SALESFORCE_REFRESH_TOKEN (or the JWT key and username) for ${new URL(org.instanceUrl).host}; nothing was saved`,
+      );
+    }
+    throw error;
+  }
+  const connectionId = `salesforce-${organizationId}`;
+  if (org.legacy !== null && org.legacy.id !== connectionId) await store.renameConnection(org.legacy.id, connectionId);
+  const existing = await store.getConnection(connectionId);
+  await store.saveConnection({
+    id: connectionId,
+    crm: 'salesforce',
+    name: existing?.name ?? `Salesforce (${new URL(org.instanceUrl).host})`,
+    status: existing?.status ?? 'ok',
+    statusMessage: existing?.statusMessage ?? null,
+    credentials: { ...existing?.credentials, source: org.source, instanceUrl: org.instanceUrl },
+    settings: existing?.settings ?? {},
+  });
+  return connectionId;
 }
 
 function openInstalled(ctx: OpenContext, installed: Connection): OpenedCrm {

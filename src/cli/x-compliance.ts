@@ -1,13 +1,21 @@
 // The X compliance step (src/sync/x-compliance.ts) as `sync` and `serve` run it: only with X on; a check that fails
 // is logged and left to the next one (it never fails a sync), since each covers everything held.
 import { XComplianceClient } from '../providers/x-compliance.ts';
-import { applyXCompliance, X_COMPLIANCE_INTERVAL_MS, type XComplianceOutcome } from '../sync/x-compliance.ts';
+import {
+  applyXCompliance,
+  type Rescore,
+  X_COMPLIANCE_INTERVAL_MS,
+  type XComplianceOutcome,
+} from '../sync/x-compliance.ts';
 import type { CliContext } from './context.ts';
 
-/** One check now; null when X is off or the check could not finish (logged). */
+/**
+ * One check now; null when X is off or the check could not finish (logged). `rescore` takes the contacts whose
+ * written fields used X data just forgotten (a targeted run in `sync`, the server's queue in `serve`).
+ */
 export async function runXCompliance(
   ctx: CliContext,
-  options: { maxWaitMs?: number } = {},
+  options: { maxWaitMs?: number; rescore?: Rescore } = {},
 ): Promise<XComplianceOutcome | null> {
   const { config, store, logger } = ctx;
   if (!config.X_ENABLED || !config.X_BEARER_TOKEN) return null;
@@ -18,7 +26,7 @@ export async function runXCompliance(
     ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
   });
   try {
-    return await applyXCompliance(store, client, logger);
+    return await applyXCompliance(store, client, { logger, rescore: options.rescore });
   } catch (error) {
     logger.warn(
       { err: error instanceof Error ? error.message : String(error) },
@@ -29,11 +37,11 @@ export async function runXCompliance(
 }
 
 /** `serve`: a check at start and then every 20 hours (X wants the data gone within 24), until `signal`. */
-export function scheduleXCompliance(ctx: CliContext, signal: AbortSignal): void {
+export function scheduleXCompliance(ctx: CliContext, signal: AbortSignal, rescore: Rescore): void {
   if (!ctx.config.X_ENABLED || !ctx.config.X_BEARER_TOKEN) return;
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
-    await runXCompliance(ctx);
+    await runXCompliance(ctx, { rescore });
     if (!signal.aborted) timer = setTimeout(() => void tick(), X_COMPLIANCE_INTERVAL_MS).unref();
   };
   signal.addEventListener('abort', () => clearTimeout(timer), { once: true });

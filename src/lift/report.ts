@@ -19,9 +19,11 @@ export const FRAMING =
 
 export interface ScoredContact {
   recordId: string;
-  /** The tier we last wrote; null when never scored. */
+  /** The tier we last wrote; null when never scored (or opted out). */
   tier: Tier | null;
   score: number | null;
+  /** Opted out of profiling: in no tier (not Unscored either), only in the org's row. */
+  optedOut?: true;
 }
 
 const DayOrEmpty = z.iso.date().optional();
@@ -150,7 +152,7 @@ function row(
 /**
  * Groups contacts by tier and score band; a deal counts once in every group one of its contacts belongs to (a deal
  * with contacts in two tiers counts in both) and once for the org. Contacts a deal names that we never scored are
- * Unscored, and counted.
+ * Unscored, and counted; contacts who opted out of profiling count in the org's row only.
  */
 export function computeLift(
   contacts: readonly ScoredContact[],
@@ -166,6 +168,7 @@ export function computeLift(
 
   const tierOf = (c: ScoredContact): Tier => c.tier ?? 'Unscored';
   const groupsOf = (c: ScoredContact): string[] => {
+    if (c.optedOut === true) return [];
     const groups: string[] = [tierOf(c)];
     if (c.score !== null && c.tier !== null && c.tier !== 'Unscored') groups.push(scoreBand(c.score));
     return groups;

@@ -16,6 +16,8 @@ import type { Store } from '../store/contract.ts';
 import { flash, HttpError } from './security.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** help.salesforce.com "Identity URLs": https://login.salesforce.com/id/<org id>/<user id>. */
+const SALESFORCE_IDENTITY_URL = /\/id\/(00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?)\/005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/;
 const SALESFORCE_HOST = /(^|\.)(salesforce\.com|force\.com|salesforce-setup\.com|cloudforce\.com)$/i;
 
 export interface OAuthSettings {
@@ -240,7 +242,14 @@ export function oauthRoutes(options: OAuthRoutesOptions): Router {
             'Salesforce answered without an instance URL or refresh token; check that the app has the refresh_token scope.',
           );
         const instanceUrl = instance.data.replace(/\/+$/, '');
-        const id = `salesforce-${digest(instanceUrl)}`;
+        // The token response's `id` is the identity URL, …/id/<org id>/<user id>: the org names the connection.
+        const identityUrl = typeof tokens.params.id === 'string' ? tokens.params.id : '';
+        const orgId = SALESFORCE_IDENTITY_URL.exec(identityUrl)?.[1];
+        if (orgId === undefined)
+          throw new HttpError(502, 'Salesforce answered without the identity URL (id) that names the org; try again.');
+        const id = `salesforce-${orgId}`;
+        // Connected before 0.2: named by a hash of the instance URL; renamed with its contacts and runs.
+        await options.store.renameConnection(`salesforce-${digest(instanceUrl)}`, id);
         const existing = await options.store.getConnection(id);
         await options.store.saveConnection({
           id,

@@ -14,6 +14,7 @@ import { describeIssues } from '../zod-issues.ts';
 import type {
   CachedProviderResult,
   Connection,
+  ContactScoredOn,
   ContactSyncState,
   PendingRetry,
   TierRise,
@@ -142,6 +143,14 @@ export interface SyncStateRow {
   email: string | null;
   name: string | null;
   crm_modified_at: string | null;
+  scored_with: string | null;
+}
+
+const ScoredWithSchema = z.array(z.string());
+
+/** `scored_with` as stored: a JSON array of identity keys; undefined → NULL, which the upsert reads as "keep". */
+export function encodeScoredWith(state: ContactSyncState): string | null {
+  return state.scoredWith === undefined ? null : JSON.stringify(state.scoredWith);
 }
 
 export function decodeSyncState(connectionId: string, row: SyncStateRow): ContactSyncState {
@@ -158,12 +167,36 @@ export function decodeSyncState(connectionId: string, row: SyncStateRow): Contac
     ...(row.email === null ? {} : { email: row.email }),
     ...(row.name === null ? {} : { name: row.name }),
     ...(row.crm_modified_at === null ? {} : { crmModifiedAt: row.crm_modified_at }),
+    ...(row.scored_with === null
+      ? {}
+      : { scoredWith: decode('contact_sync_state', id, 'scored_with', row.scored_with, ScoredWithSchema, true) }),
   };
 }
 
 /** The CRM's stamp after our last write, as stored (UTC ISO), or null. */
 export function crmModifiedAtOf(state: ContactSyncState): string | null {
   return state.crmModifiedAt == null ? null : isoUtc(state.crmModifiedAt);
+}
+
+export interface ScoredOnRow {
+  connection_id: string;
+  record_id: string;
+  object_type: string;
+  scored_with: string;
+}
+
+/** Rows of `contactsScoredOn`: each contact with its handles of `network` (the LIKE only narrowed the rows). */
+export function decodeScoredOn(network: string, rows: readonly ScoredOnRow[]): ContactScoredOn[] {
+  const prefix = `${network}:`;
+  const contacts: ContactScoredOn[] = [];
+  for (const row of rows) {
+    const id = `${row.connection_id}/${row.record_id}`;
+    const keys = decode('contact_sync_state', id, 'scored_with', row.scored_with, ScoredWithSchema, true);
+    const handles = keys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+    if (handles.length > 0)
+      contacts.push({ connectionId: row.connection_id, recordId: row.record_id, objectType: row.object_type, handles });
+  }
+  return contacts;
 }
 
 /** The networks a contact's factor lines name (`+12 GitHub: …`, `YouTube, scored separately …`), as `,x,github,`. */
@@ -385,14 +418,19 @@ export interface WrittenTierRow {
   record_id: string;
   tier: string | null;
   score: number | string | null;
+  /** 1 when we wrote the record at all (PostgreSQL: an integer; SQLite: 0/1). */
+  written: number | string | boolean;
 }
 
 export function decodeWrittenTier(row: WrittenTierRow): WrittenTier {
   const tier = TierSchema.safeParse(row.tier);
   const score = row.score === null ? null : Number(row.score);
+  // What we wrote has no tier at all only when we cleared it: the contact opted out.
+  const optedOut = Number(row.written) === 1 && row.tier === null;
   return {
     recordId: row.record_id,
     tier: tier.success ? tier.data : null,
     score: score !== null && Number.isFinite(score) ? score : null,
+    ...(optedOut ? { optedOut: true as const } : {}),
   };
 }

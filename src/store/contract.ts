@@ -39,6 +39,19 @@ export interface ContactSyncState {
    * answers with it: a later read showing the same stamp is our own write coming back, not a change.
    */
   crmModifiedAt?: string | null;
+  /**
+   * The identities (`network:handle`) whose metrics the written fields were computed from, so data a network makes
+   * us forget (X compliance) can be taken out of the CRM too. Undefined on a put keeps what is stored.
+   */
+  scoredWith?: readonly string[];
+}
+
+/** A contact whose written fields were computed from `handles` of one network (see Store.contactsScoredOn). */
+export interface ContactScoredOn {
+  connectionId: string;
+  recordId: string;
+  objectType: string;
+  handles: string[];
 }
 
 export interface CachedProviderResult {
@@ -91,6 +104,8 @@ export interface WrittenTier {
   recordId: string;
   tier: Tier | null;
   score: number | null;
+  /** We cleared its fields: it opted out of profiling (not Unscored). */
+  optedOut?: true;
 }
 
 /**
@@ -170,6 +185,8 @@ export interface Store {
     recordIds: readonly string[],
     limit?: number,
   ): Promise<Map<string, ScoreHistoryPoint[]>>;
+  /** Every contact, of every connection, whose written fields were computed from handles of this network. */
+  contactsScoredOn(network: Network): Promise<ContactScoredOn[]>;
   /** Opt-out: forget everything about one contact except that it opted out. */
   purgeContact(connectionId: string, recordId: string): Promise<void>;
   /** Records gone from the CRM (deleted, merged away, erased for privacy): their state, history and errors go. */

@@ -452,6 +452,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "sync: the CRM's modification stamp of each record right after our write, so our own writes read back are skipped",
     sql: `ALTER TABLE contact_sync_state ADD COLUMN crm_modified_at TEXT;`,
   },
+  {
+    version: 13,
+    name: 'the handles each written score was computed from, so X compliance can re-score the contacts that used a forgotten account',
+    // A JSON array of `network:handle`; NULL for states written before (they are covered from their next scoring).
+    sql: 'ALTER TABLE contact_sync_state ADD COLUMN scored_with TEXT;',
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

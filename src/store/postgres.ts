@@ -14,6 +14,7 @@ import type {
   HistoryRow,
   OutcomeRow,
   RunRow,
+  ScoredOnRow,
   SyncStateRow,
   TierRiseRow,
   WrittenTierRow,
@@ -27,11 +28,13 @@ import {
   decodeOutcome,
   decodePendingRetry,
   decodeRun,
+  decodeScoredOn,
   decodeSyncState,
   decodeTierRise,
   decodeWrittenTier,
   encodeCacheEntry,
   encodeCredentials,
+  encodeScoredWith,
   handlesByAccountId,
   isoUtc,
   listColumns,
@@ -44,6 +47,7 @@ import type {
   CachedProviderResult,
   Connection,
   ConnectionStatus,
+  ContactScoredOn,
   ContactSyncState,
   OutcomeLog,
   PendingRetry,
@@ -367,6 +371,7 @@ export class PostgresStore implements Store {
       list.map((l) => l.reasonCodes),
       list.map((l) => l.networks),
       rows.map(crmModifiedAtOf),
+      rows.map(encodeScoredWith),
     ]);
   }
 
@@ -431,6 +436,10 @@ export class PostgresStore implements Store {
       list.push(decodeHistory(connectionId, row));
     }
     return histories;
+  }
+
+  async contactsScoredOn(network: Network): Promise<ContactScoredOn[]> {
+    return decodeScoredOn(network, (await this.#query<ScoredOnRow>(SQL.contactsScoredOn, [`%"${network}:%`])).rows);
   }
 
   async purgeContact(connectionId: string, recordId: string): Promise<void> {

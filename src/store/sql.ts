@@ -3,7 +3,7 @@
 // upserts whole batches through `unnest`; the ON CONFLICT rules are shared text, so both behave alike.
 
 const SYNC_STATE_COLUMNS =
-  'record_id, object_type, last_written, written_at, fingerprint, email, name, crm_modified_at';
+  'record_id, object_type, last_written, written_at, fingerprint, email, name, crm_modified_at, scored_with';
 const CACHE_COLUMNS = 'handle, result, fetched_at, expires_at, last_good, last_good_fetched_at, last_good_expires_at';
 
 const SYNC_STATE_UPSERT = `
@@ -12,13 +12,14 @@ const SYNC_STATE_UPSERT = `
     percentile_score = excluded.percentile_score, email = excluded.email, name = excluded.name,
     list_score = excluded.list_score, confidence = excluded.confidence, trend = excluded.trend,
     scored_at = excluded.scored_at, reason_codes = excluded.reason_codes, networks = excluded.networks,
+    scored_with = COALESCE(excluded.scored_with, contact_sync_state.scored_with),
     tier_since = CASE WHEN COALESCE(contact_sync_state.tier, '') = COALESCE(excluded.tier, '')
       AND contact_sync_state.tier_since <> '' THEN contact_sync_state.tier_since ELSE excluded.tier_since END,
     tier = excluded.tier, crm_modified_at = excluded.crm_modified_at`;
 /** The contacts list's columns (codec.listColumns), after the state's own. */
 const LIST_COLUMNS = 'name, list_score, tier, confidence, trend, scored_at, tier_since, reason_codes, networks';
 /** Every column a put writes, in its parameters' order. */
-const PUT_COLUMNS = `record_id, object_type, last_written, written_at, fingerprint, percentile_score, email, ${LIST_COLUMNS}, crm_modified_at`;
+const PUT_COLUMNS = `record_id, object_type, last_written, written_at, fingerprint, percentile_score, email, ${LIST_COLUMNS}, crm_modified_at, scored_with`;
 
 const HISTORY_UPSERT =
   'ON CONFLICT (connection_id, record_id, at) DO UPDATE SET score = excluded.score, tier = excluded.tier';
@@ -79,9 +80,11 @@ function setQueries(dialect: 'sqlite' | 'postgres') {
     markTierRisesSending: `UPDATE tier_rises SET state = 'sending' WHERE connection_id = ?1 AND ${inSet('record_id', 2, dialect)}`,
     writtenTiers:
       dialect === 'sqlite'
-        ? `SELECT record_id, json_extract(last_written, '$.tier') AS tier, json_extract(last_written, '$.score') AS score
+        ? `SELECT record_id, json_extract(last_written, '$.tier') AS tier, json_extract(last_written, '$.score') AS score,
+             last_written IS NOT NULL AS written
            FROM contact_sync_state WHERE connection_id = ?1 ORDER BY record_id`
-        : `SELECT record_id, CAST(last_written AS JSON)->>'tier' AS tier, CAST(last_written AS JSON)->>'score' AS score
+        : `SELECT record_id, CAST(last_written AS JSON)->>'tier' AS tier, CAST(last_written AS JSON)->>'score' AS score,
+             CAST(last_written IS NOT NULL AS INTEGER) AS written
            FROM contact_sync_state WHERE connection_id = ?1 ORDER BY record_id`,
   };
 }
@@ -139,7 +142,11 @@ export const SQL = {
 
   putSyncState: `
     INSERT INTO contact_sync_state (connection_id, ${PUT_COLUMNS})
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) ${SYNC_STATE_UPSERT}`,
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) ${SYNC_STATE_UPSERT}`,
+  /** `?1` a LIKE pattern matching the network's keys in `scored_with` (rows scored from that network). */
+  contactsScoredOn: `
+    SELECT connection_id, record_id, object_type, scored_with FROM contact_sync_state
+    WHERE scored_with LIKE ?1 ORDER BY connection_id, record_id`,
   /** `?1` the lower-cased e-mail; `?2` a connection id, or NULL for every connection. */
   findRecordIdsByEmail: `
     SELECT connection_id, record_id FROM contact_sync_state
@@ -155,7 +162,7 @@ export const SQL = {
     'DELETE FROM tier_rises WHERE connection_id = ?1 AND record_id = ?2',
     'DELETE FROM score_history WHERE connection_id = ?1 AND record_id = ?2',
     'DELETE FROM record_errors WHERE connection_id = ?1 AND record_id = ?2',
-    'UPDATE contact_sync_state SET fingerprint = NULL, email = NULL, name = NULL WHERE connection_id = ?1 AND record_id = ?2',
+    "UPDATE contact_sync_state SET fingerprint = NULL, email = NULL, name = NULL, scored_with = '[]' WHERE connection_id = ?1 AND record_id = ?2",
   ],
   pruneHistory: 'DELETE FROM score_history WHERE at < ?1',
 
@@ -237,7 +244,7 @@ export const SQL = {
       INSERT INTO contact_sync_state (connection_id, ${PUT_COLUMNS})
       SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[], ?7::integer[], ?8::text[],
         ?9::text[], ?10::integer[], ?11::text[], ?12::text[], ?13::text[], ?14::text[], ?15::text[], ?16::text[], ?17::text[],
-        ?18::text[]) ${SYNC_STATE_UPSERT}`,
+        ?18::text[], ?19::text[]) ${SYNC_STATE_UPSERT}`,
     appendHistory: `
       INSERT INTO score_history (connection_id, record_id, at, score, tier)
       SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::double precision[], ?5::text[]) ${HISTORY_UPSERT}`,

@@ -14,6 +14,7 @@ import type {
   HistoryRow,
   OutcomeRow,
   RunRow,
+  ScoredOnRow,
   SyncStateRow,
   TierRiseRow,
   WrittenTierRow,
@@ -27,11 +28,13 @@ import {
   decodeOutcome,
   decodePendingRetry,
   decodeRun,
+  decodeScoredOn,
   decodeSyncState,
   decodeTierRise,
   decodeWrittenTier,
   encodeCacheEntry,
   encodeCredentials,
+  encodeScoredWith,
   handlesByAccountId,
   isoUtc,
   listColumns,
@@ -44,6 +47,7 @@ import type {
   CachedProviderResult,
   Connection,
   ConnectionStatus,
+  ContactScoredOn,
   ContactSyncState,
   OutcomeLog,
   PendingRetry,
@@ -368,6 +372,7 @@ export class SqliteStore implements Store {
             l.reasonCodes,
             l.networks,
             crmModifiedAtOf(s),
+            encodeScoredWith(s),
           );
         }
       });
@@ -429,6 +434,10 @@ export class SqliteStore implements Store {
       }
       return histories;
     });
+  }
+
+  contactsScoredOn(network: Network): Promise<ContactScoredOn[]> {
+    return this.#async(() => decodeScoredOn(network, this.#all<ScoredOnRow>(SQL.contactsScoredOn, `%"${network}:%`)));
   }
 
   purgeContact(connectionId: string, recordId: string): Promise<void> {

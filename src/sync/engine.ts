@@ -109,6 +109,8 @@ interface Candidate {
   contact: CrmContact;
   state: ContactSyncState | undefined;
   inputs: ScoredNetworkInput[];
+  /** The inputs' identity keys (`network:handle`): what the answer is computed from. */
+  scoredWith: string[];
   fingerprint: string | null;
   desired: InfluenceFields | null;
 }
@@ -117,6 +119,7 @@ interface Candidate {
 interface Decided {
   contact: CrmContact;
   state: ContactSyncState | undefined;
+  scoredWith: string[];
   fingerprint: string | null;
   desired: InfluenceFields;
 }
@@ -125,6 +128,8 @@ interface Decided {
 interface RecordWork {
   contact: CrmContact;
   state: ContactSyncState | undefined;
+  /** What the desired fields are computed from (see ContactSyncState.scoredWith). */
+  scoredWith: string[];
   plan: WritePlan;
   fingerprint: string | null;
   optedOut: boolean;
@@ -219,6 +224,20 @@ function reusableFingerprint(work: RecordWork): string | null {
   if (work.optedOut || work.plan.action === 'skipped') return null;
   if (work.plan.action === 'write' && work.plan.kept.length > 0) return null;
   return work.fingerprint;
+}
+
+/** The last written fields were computed from an identity the new answer no longer has (its data is gone). */
+function droppedData(state: ContactSyncState | undefined, scoredWith: readonly string[]): boolean {
+  return state?.scoredWith?.some((key) => !scoredWith.includes(key)) === true;
+}
+
+/**
+ * What the fields on the record were computed from when we do not write them: the new inputs, when data was dropped
+ * (then any difference was written, see `plan`), else those and the earlier ones (a small move left unwritten).
+ */
+function unwrittenScoredWith(work: RecordWork): string[] {
+  if (droppedData(work.state, work.scoredWith)) return work.scoredWith;
+  return [...new Set([...(work.state?.scoredWith ?? []), ...work.scoredWith])];
 }
 
 /** Runs one sync; always resolves with the saved run report, except when another run holds the lease. */
@@ -718,6 +737,7 @@ class SyncRun {
         optedOut.push({
           contact,
           state,
+          scoredWith: [],
           plan: planClear(contact.current, state?.lastWritten ?? null),
           fingerprint: null,
           optedOut: true,
@@ -792,19 +812,23 @@ class SyncRun {
           contact,
           state,
           inputs: [],
+          scoredWith: [],
           fingerprint: inputFingerprint(NO_IDENTITY_REASON, []),
           desired: unscoredFields(page.now, NO_IDENTITY_REASON),
         });
         continue;
       }
       const inputs: ScoredNetworkInput[] = [];
+      const scoredWith: string[] = [];
       const unavailable: string[] = [];
       let waiting = false;
       for (const identity of identities) {
-        const outcome = outcomes.get(identityKey(identity.network, identity.handle));
-        if (outcome?.kind === 'metrics')
+        const key = identityKey(identity.network, identity.handle);
+        const outcome = outcomes.get(key);
+        if (outcome?.kind === 'metrics') {
           inputs.push({ metrics: outcome.metrics, provenance: identity.provenance, stale: outcome.stale });
-        else if (outcome?.kind === 'unavailable') {
+          scoredWith.push(key);
+        } else if (outcome?.kind === 'unavailable') {
           unavailable.push(`${identity.network} (${outcome.reason})`);
           waiting ||= outcome.waiting === true;
         }
@@ -834,6 +858,7 @@ class SyncRun {
         contact,
         state,
         inputs,
+        scoredWith,
         fingerprint,
         desired: unchanged ? { ...lastWritten, scoredAt: page.nowIso } : null,
       });
@@ -872,7 +897,7 @@ class SyncRun {
           continue;
         }
       }
-      decided.push({ contact, state, fingerprint, desired });
+      decided.push({ contact, state, scoredWith: candidate.scoredWith, fingerprint, desired });
     }
     return decided;
   }
@@ -890,7 +915,7 @@ class SyncRun {
   /** What to do with each record: write (the changed fields), or leave it (unchanged, a person's value kept). */
   private plan(decided: readonly Decided[], page: PageContext): RecordWork[] {
     const work: RecordWork[] = [];
-    for (const { contact, state, fingerprint, desired: scored } of decided) {
+    for (const { contact, state, scoredWith, fingerprint, desired: scored } of decided) {
       const lastWritten = state?.lastWritten ?? null;
       const desired = withPercentile(scored, this.percentiles);
       if (desired.score === null || desired.tier === 'Unscored') {
@@ -904,7 +929,8 @@ class SyncRun {
         current: contact.current,
         lastWritten,
         policy: this.options.overwritePolicy,
-        scoreDeltaThreshold: this.options.scoreDeltaThreshold,
+        // Data we no longer hold (X compliance forgot it) leaves the CRM however little the score moves.
+        scoreDeltaThreshold: droppedData(state, scoredWith) ? 0 : this.options.scoreDeltaThreshold,
         refreshBefore: page.staleBefore,
       });
       if (plan.action === 'write' && wasRejectedBefore(state, contact, plan.fields)) {
@@ -912,7 +938,7 @@ class SyncRun {
         this.report.counts.unchanged += 1;
         continue;
       }
-      work.push({ contact, state, plan, fingerprint, optedOut: false });
+      work.push({ contact, state, scoredWith, plan, fingerprint, optedOut: false });
     }
     return work;
   }
@@ -1103,6 +1129,7 @@ class SyncRun {
         fingerprint: reusableFingerprint(w),
         email: w.optedOut ? null : (w.contact.email ?? null),
         name: w.optedOut ? null : (w.contact.name ?? null),
+        scoredWith: w.scoredWith,
       });
       if (w.optedOut) return;
       if (this.options.tierTasks.enabled) {
@@ -1156,6 +1183,7 @@ class SyncRun {
           fingerprint,
           email: w.contact.email ?? null,
           name: w.contact.name ?? null,
+          scoredWith: unwrittenScoredWith(w),
         });
       }
     }

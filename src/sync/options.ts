@@ -13,6 +13,9 @@ export const TierTasksSchema = z.object({
 });
 export type TierTasks = z.output<typeof TierTasksSchema>;
 
+/** The most records one targeted run reads (`ids`). */
+export const MAX_TARGETED_IDS = 10_000;
+
 export const SyncOptionsSchema = z.object({
   connectionId: z.string().min(1, 'connectionId must name the connection to sync'),
   /** Compute and report everything, write nothing (no CRM writes, no cursor, no sync state). */
@@ -23,7 +26,7 @@ export const SyncOptionsSchema = z.object({
    * A targeted run (e.g. contacts a webhook announced): read only these records, leave the cursor where it is.
    * Failed records from earlier runs are retried as usual.
    */
-  ids: z.array(z.string().min(1)).max(10_000).optional(),
+  ids: z.array(z.string().min(1)).max(MAX_TARGETED_IDS).optional(),
   /** Re-score a contact whose influence date is older than this. */
   refreshDays: z.number().int().min(1).max(365).default(7),
   /** Stop when less than this fraction of the CRM's API quota remains. */

@@ -197,6 +197,9 @@ class ForgetfulStore implements Store {
   purgeContact(): Promise<void> {
     return Promise.resolve();
   }
+  contactsScoredOn(): Promise<never[]> {
+    return Promise.resolve([]);
+  }
   forgetContacts(): Promise<void> {
     return Promise.resolve();
   }

@@ -17,6 +17,7 @@ import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
 import { createPopulation } from '../../src/sandbox/population.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import { SandboxOrg, startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { ORG_ID } from '../../src/sandbox/salesforce/org.ts';
 import type { RunReport } from '../../src/store/run-report.ts';
 import { RunReportSchema } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -110,17 +111,17 @@ describe('Ctrl-C / SIGTERM during a run (CLI processes, sandbox)', function () {
       CRM_INFLUENCE_SECRET_KEY: randomBytes(32).toString('hex'),
       CRM_INFLUENCE_LOG_LEVEL: 'silent',
     };
-    // The connection the CLI derives from the org URL, with the connector's smallest query page.
+    // The connection the CLI names by the org's id, with the connector's smallest query page.
     const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
     const token = env.SALESFORCE_REFRESH_TOKEN ?? env.SALESFORCE_ACCESS_TOKEN ?? '';
     await withStore((store) =>
       store.saveConnection({
-        id: `salesforce-${digest(env.SALESFORCE_INSTANCE_URL!)}`,
+        id: `salesforce-${ORG_ID}`,
         crm: 'salesforce',
         name: 'Sandbox org',
         status: 'ok',
         statusMessage: null,
-        credentials: { source: digest(token) },
+        credentials: { source: digest(token), instanceUrl: env.SALESFORCE_INSTANCE_URL },
         settings: { salesforce: { queryBatchSize: PAGE } },
       }),
     );

@@ -92,7 +92,7 @@ describe('crm-influence sync (sandbox)', function () {
     }
     const { code, stdout, stderr } = text;
     expect(code).to.equal(0);
-    expect(stdout).to.match(/^Run [0-9a-f-]+ \(salesforce, connection salesforce-[0-9a-f]+\): (ok|partial)/);
+    expect(stdout).to.match(/^Run [0-9a-f-]+ \(salesforce, connection salesforce-00D[A-Za-z0-9]{15}\): (ok|partial)/);
     // On a pipe: one plain line per event, progress and logs alike.
     const lines = stderr.trim().split('\n');
     expect(lines[0]).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ info {2}sync started runId=[0-9a-f-]+ connection=/);

@@ -19,6 +19,7 @@ import type { NetworkServer } from '../../src/sandbox/networks/server.ts';
 import { createPopulation } from '../../src/sandbox/population.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import { SandboxOrg, startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
+import { ORG_ID } from '../../src/sandbox/salesforce/org.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { RunReportSchema } from '../../src/store/run-report.ts';
 
@@ -136,7 +137,7 @@ describe('worker processes on PostgreSQL: crash takeover, serve --with-worker (s
     };
     const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
     const token = env.SALESFORCE_REFRESH_TOKEN ?? env.SALESFORCE_ACCESS_TOKEN ?? '';
-    connectionId = `salesforce-${digest(env.SALESFORCE_INSTANCE_URL!)}`;
+    connectionId = `salesforce-${ORG_ID}`;
     const store = await openStore();
     try {
       await store.saveConnection({
@@ -145,7 +146,7 @@ describe('worker processes on PostgreSQL: crash takeover, serve --with-worker (s
         name: 'Sandbox org',
         status: 'ok',
         statusMessage: null,
-        credentials: { source: digest(token) },
+        credentials: { source: digest(token), instanceUrl: env.SALESFORCE_INSTANCE_URL },
         settings: { salesforce: { queryBatchSize: PAGE } },
       });
     } finally {

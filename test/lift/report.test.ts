@@ -99,6 +99,18 @@ describe('lift: the table', () => {
     expect(a.pipelinePer100).to.equal(100_000);
   });
 
+  it('an opted-out contact is in no tier, not Unscored either: it counts in the org row only', () => {
+    const contacts: ScoredContact[] = [
+      { recordId: 'a1', tier: 'A', score: 85 },
+      { recordId: 'u1', tier: 'Unscored', score: null },
+      { recordId: 'o1', tier: null, score: null, optedOut: true },
+    ];
+    const report = computeLift(contacts, [deal('d1', ['o1'], true), deal('d2', ['a1'], false)], {}, now);
+    expect(report.unscored).to.include({ contacts: 1, contactsWithDeals: 0, deals: 0 });
+    expect(report.tiers.reduce((sum, t) => sum + t.contacts, 0)).to.equal(1);
+    expect(report.org).to.include({ contacts: 3, deals: 2, closed: 2, won: 1 });
+  });
+
   it('filters by created day and pipeline', () => {
     const contacts: ScoredContact[] = [{ recordId: 'a1', tier: 'A', score: 80 }];
     const outcomes = [

@@ -664,6 +664,55 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect(all.size).to.equal(250);
       });
 
+      it('remembers which handles each written state was scored from, and finds the contacts scored on a network', async () => {
+        const state = (recordId: string, scoredWith?: string[]) => ({
+          recordId,
+          objectType: 'Contact',
+          lastWritten: fields(10),
+          writtenAt: null,
+          fingerprint: 'fp',
+          ...(scoredWith !== undefined ? { scoredWith } : {}),
+        });
+        await store.putSyncStates('c1', [
+          state('ada', ['x:ada_x', 'github:ada']),
+          state('bob', ['github:bob']),
+          state('old'),
+          state('optout', ['x:opt']),
+        ]);
+        await store.saveConnection({
+          id: 'c2',
+          crm: 'hubspot',
+          name: 'c2',
+          status: 'ok',
+          statusMessage: null,
+          credentials: {},
+          settings: {},
+        });
+        await store.putSyncStates('c2', [state('cy', ['x:cy', 'x:cy2'])]);
+        expect((await store.getSyncStates('c1', ['ada'])).get('ada')?.scoredWith).to.deep.equal([
+          'x:ada_x',
+          'github:ada',
+        ]);
+        expect((await store.getSyncStates('c1', ['old'])).get('old')).to.not.have.property('scoredWith');
+        // A put without it keeps what is stored (a write the CRM refused leaves the record as it was).
+        await store.putSyncStates('c1', [state('ada')]);
+        await store.purgeContact('c1', 'optout');
+        const scoredOnX = await store.contactsScoredOn('x');
+        expect(scoredOnX).to.deep.equal([
+          { connectionId: 'c1', recordId: 'ada', objectType: 'Contact', handles: ['ada_x'] },
+          { connectionId: 'c2', recordId: 'cy', objectType: 'Contact', handles: ['cy', 'cy2'] },
+        ]);
+        expect((await store.contactsScoredOn('github')).map((c) => c.recordId)).to.deep.equal(['ada', 'bob']);
+        // Re-scored without X: no longer found.
+        await store.putSyncStates('c1', [state('ada', ['github:ada'])]);
+        expect(await store.renameConnection('c2', 'c3')).to.equal(true);
+        expect(await store.contactsScoredOn('x')).to.deep.equal([
+          { connectionId: 'c3', recordId: 'cy', objectType: 'Contact', handles: ['cy', 'cy2'] },
+        ]);
+        await store.forgetContacts('c3', ['cy']);
+        expect(await store.contactsScoredOn('x')).to.deep.equal([]);
+      });
+
       it('keeps a histogram of the last written Medium/High-confidence scores, per connection', async () => {
         expect(await store.getScoreHistogram('c1')).to.deep.equal(new Array(101).fill(0), 'empty: 101 zero buckets');
         const state = (recordId: string, written: InfluenceFields | null) => ({
@@ -936,7 +985,7 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect(await log.list('c2')).to.deep.equal([]);
       });
 
-      it('lists the tier and score last written to each contact (none for a cleared one)', async () => {
+      it('lists the tier and score last written to each contact (none for a cleared one: opted out)', async () => {
         await store.putSyncStates('c1', [
           { recordId: 'r1', objectType: 'Contact', lastWritten: fields(81), writtenAt: null, fingerprint: null },
           {
@@ -950,7 +999,7 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         ]);
         expect(await store.outcomes!.writtenTiers('c1')).to.deep.equal([
           { recordId: 'r1', tier: fields(81).tier, score: 81 },
-          { recordId: 'r2', tier: null, score: null },
+          { recordId: 'r2', tier: null, score: null, optedOut: true },
           { recordId: 'r3', tier: null, score: null },
         ]);
       });

@@ -88,6 +88,11 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
   return {
     async run(connection: Connection, request: RunRequest): Promise<RunOutcome> {
       const { connectionId, connector } = await openCrm(connection.crm, ctx, connection);
+      if (connectionId !== connection.id && (await ctx.store.getConnection(connection.id)) === null) {
+        throw new CliError(
+          `connection "${connection.id}" is now "${connectionId}" (named by the CRM's own org or portal id, with its contacts and runs); it runs under that name from its next schedule`,
+        );
+      }
       if (connectionId !== connection.id) {
         throw new CliError(
           `connection "${connection.id}" cannot be opened: the ${connection.crm} credentials in use belong to "${connectionId}"`,
@@ -285,6 +290,8 @@ export function listen(app: AdminServer['app'], port: number, host: string): Pro
 
 export interface RunningAdminUi {
   url: string;
+  /** Queues a run of exactly these records (as a webhook does). */
+  queue(connectionId: string, recordIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -309,6 +316,7 @@ export async function startAdminUi(
     const { port } = http.address() as AddressInfo;
     return {
       url: `http://${at.host}:${port}/`,
+      queue: (connectionId, recordIds) => server.coordinator.queue(connectionId, recordIds),
       close: async () => {
         await server.close();
         http.closeAllConnections();
@@ -349,7 +357,7 @@ async function action(rawFlags: unknown): Promise<void> {
         const metrics = async (): Promise<string> =>
           inHand !== undefined ? inHand.metrics() : budgets && jobs ? queueMetrics(jobs, budgets) : '';
         const ui = await startAdminUi(ctx, at, flags, stop.signal, jobs === undefined ? undefined : { jobs, metrics });
-        scheduleXCompliance(ctx, stop.signal);
+        scheduleXCompliance(ctx, stop.signal, (connectionId, ids) => ui.queue(connectionId, ids));
         const runs =
           jobs === undefined
             ? `schedule "${ctx.config.CRM_INFLUENCE_SCHEDULE}"`

@@ -65,7 +65,8 @@ async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
   }
   const { score, scoringKey, tierLabels } = await openModel(connection?.settings, importStamp);
   const { config, store, logger } = ctx;
-  return (onProgress?: Parameters<typeof runSync>[0]['onProgress']) =>
+  /** A run of the connection; with `ids`, of only those records (no checkpoint moved, no deal outcomes read). */
+  const run = (request: { onProgress?: Parameters<typeof runSync>[0]['onProgress']; ids?: readonly string[] } = {}) =>
     runSync(
       {
         store,
@@ -77,12 +78,13 @@ async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
         tierLabels,
         logger,
         signal: stop.signal,
-        ...(onProgress !== undefined ? { onProgress } : {}),
+        ...(request.onProgress !== undefined ? { onProgress: request.onProgress } : {}),
       },
       {
         connectionId,
         dryRun: flags.dryRun,
         full: flags.full,
+        ...(request.ids !== undefined ? { ids: [...request.ids] } : {}),
         refreshDays: config.CRM_INFLUENCE_REFRESH_DAYS,
         budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
         historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
@@ -93,16 +95,46 @@ async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
         ...(settings.data.tierTasks !== undefined ? { tierTasks: settings.data.tierTasks } : {}),
       },
     ).then(async (report) => {
-      await liftAfterRun(connector, store, report, logger, config.CRM_INFLUENCE_BUDGET_FLOOR);
+      if (request.ids === undefined)
+        await liftAfterRun(connector, store, report, logger, config.CRM_INFLUENCE_BUDGET_FLOOR);
       return { report, connectionId };
     });
+  return { run, connectionId };
 }
 
-async function runOnce(run: Awaited<ReturnType<typeof prepare>>, flags: SyncFlags): Promise<RunReport> {
+type Prepared = Awaited<ReturnType<typeof prepare>>;
+
+/**
+ * X's 24-hour rule after a run: data of accounts gone or protected on X is forgotten, and this connection's contacts
+ * whose fields used it are re-scored and rewritten at once (a targeted run). Another connection's wait for its own
+ * pass (its next `sync`, or `serve`'s), which finds them the same way. `serve` checks daily on its own.
+ */
+async function xCompliance(ctx: CliContext, prepared: Prepared, stop: StopRequest): Promise<void> {
+  if (stop.signal.aborted) return;
+  await runXCompliance(ctx, {
+    maxWaitMs: X_COMPLIANCE_SYNC_WAIT_MS,
+    rescore: async (connectionId, ids) => {
+      if (connectionId !== prepared.connectionId) {
+        ctx.logger.info(
+          { connection: connectionId, contacts: ids.length },
+          "X compliance: these contacts are re-scored by that connection's own compliance pass",
+        );
+        return;
+      }
+      const { report } = await prepared.run({ ids });
+      ctx.logger.info(
+        { connection: connectionId, contacts: ids.length, written: report.counts.written, status: report.status },
+        'X compliance: contacts that used forgotten X data re-scored',
+      );
+    },
+  });
+}
+
+async function runOnce(prepared: Prepared, flags: SyncFlags): Promise<RunReport> {
   // --json on a pipe: the report is the record of the run, the per-page lines would only be noise.
   const progress = createProgress({ dryRun: flags.dryRun, quiet: flags.json && process.stderr.isTTY !== true });
   try {
-    const { report } = await run((p) => progress.update(p));
+    const { report } = await prepared.run({ onProgress: (p) => progress.update(p) });
     return report;
   } catch (error) {
     if (error instanceof SyncAlreadyRunningError) throw new CliError(error.message);
@@ -117,10 +149,10 @@ async function action(rawFlags: unknown): Promise<void> {
   const stop = listenForStop();
   try {
     await withContext(async (ctx) => {
-      const run = await prepare(ctx, flags, stop);
-      const report = await runOnce(run, flags);
-      // X's 24-hour rule: data of accounts gone or protected on X is forgotten (serve does it daily on its own).
-      if (!flags.dryRun && !stop.signal.aborted) await runXCompliance(ctx, { maxWaitMs: X_COMPLIANCE_SYNC_WAIT_MS });
+      const prepared = await prepare(ctx, flags, stop);
+      const report = await runOnce(prepared, flags);
+      // A dry run changes nothing: no data forgotten, no contact rewritten.
+      if (!flags.dryRun) await xCompliance(ctx, prepared, stop);
       if (flags.json) printJson(report);
       else process.stdout.write(`${describeRun(report)}\n`);
       // --json is one report, so it implies --once.
@@ -130,7 +162,7 @@ async function action(rawFlags: unknown): Promise<void> {
       }
       // Following the schedule, a stop is the normal way out (exit 0), also during the first run.
       if (stop.signal.aborted) return;
-      await followSchedule(ctx, run, report.connection, stop);
+      await followSchedule(ctx, prepared, report.connection, stop);
     });
   } finally {
     stop.dispose();
@@ -140,7 +172,7 @@ async function action(rawFlags: unknown): Promise<void> {
 /** Without --once: keep running on CRM_INFLUENCE_SCHEDULE until interrupted. */
 async function followSchedule(
   ctx: CliContext,
-  run: Awaited<ReturnType<typeof prepare>>,
+  prepared: Prepared,
   connectionId: string,
   stop: StopRequest,
 ): Promise<void> {
@@ -154,8 +186,8 @@ async function followSchedule(
     },
   });
   scheduler.add(connectionId, async () => {
-    const { report } = await run();
-    if (!stop.signal.aborted) await runXCompliance(ctx, { maxWaitMs: X_COMPLIANCE_SYNC_WAIT_MS });
+    const { report } = await prepared.run();
+    await xCompliance(ctx, prepared, stop);
     return report;
   });
   process.stdout.write(

@@ -646,7 +646,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       count('identity');
       if (!auth.isValidBearer(req.headers.authorization))
         return send(res, { status: 403, text: 'Bad_OAuth_Token', contentType: 'text/plain' }, false);
-      return send(res, json(200, identityBody()), false);
+      return send(res, json(200, path === '/services/oauth2/userinfo' ? userInfoBody() : identityBody()), false);
     }
     if (path === '/services/data' || path === '/services/data/') {
       count('versions');
@@ -694,6 +694,28 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     return send(res, answer, true);
   }
 
+  /**
+   * The OpenID Connect UserInfo endpoint's answer (help.salesforce.com "UserInfo Endpoint"): the identity URL is `sub`,
+   * with `user_id` and `organization_id` as on the identity URL itself, and OIDC's claim names for the rest.
+   */
+  function userInfoBody(): Record<string, unknown> {
+    const { id, username, nick_name, display_name, email, urls, active, user_type } = identityBody();
+    return {
+      sub: id,
+      user_id: INTEGRATION_USER_ID,
+      organization_id: ORG_ID,
+      preferred_username: username,
+      nickname: nick_name,
+      name: display_name,
+      email,
+      email_verified: true,
+      urls,
+      active,
+      user_type,
+    };
+  }
+
+  /** The identity URL's answer (help.salesforce.com "Identity URLs"): `id`, `user_id`, `organization_id`, … */
   function identityBody(): Record<string, unknown> {
     return {
       id: `${baseUrl}/id/${ORG_ID}/${INTEGRATION_USER_ID}`,

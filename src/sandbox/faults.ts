@@ -58,7 +58,10 @@ export function unitHash(text: string): number {
 }
 
 /** A `timeout` call: the connection is held silent for `holdMs`, then closed without an answer. */
-export function holdSilently(socket: { destroy(): void; once(event: 'close', listener: () => void): unknown }, holdMs: number): void {
+export function holdSilently(
+  socket: { destroy(): void; once(event: 'close', listener: () => void): unknown },
+  holdMs: number,
+): void {
   const timer = setTimeout(() => socket.destroy(), holdMs);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));

@@ -67,7 +67,7 @@ export interface SoakResult {
   /** Opted out but holding a score. */
   optedOutScored: number;
   peakRssMiB: number;
-  /** Requests the outbound guard refused, summed over the run reports. */
+  /** Requests the outbound guard refused, summed over every run's row in the store (killed runs as of their last page). */
   refused: number;
   /** Requests the trap behind the hostile redirect received. */
   inward: number;
@@ -109,7 +109,8 @@ function planEvents(crm: SoakCrm, size: number, kills: number, terms: number, rn
     byWrites.push({ action, trigger: { writes: 1 + Math.floor((0.02 + 0.85 * rng()) * size) }, fired: false });
   for (let k = 0; k < kills; k++) {
     // One kill in five lands by time: at start-up, while reading or while waiting on the networks.
-    if (rng() < 0.2) byTime.push({ action: 'kill', trigger: { afterMs: 300 + Math.floor(rng() * 8000) }, fired: false });
+    if (rng() < 0.2)
+      byTime.push({ action: 'kill', trigger: { afterMs: 300 + Math.floor(rng() * 8000) }, fired: false });
     else atWrites('kill');
   }
   // A clean interrupt lands in the first half of the pass, where there is work left to stop.
@@ -158,13 +159,11 @@ async function prepareStore(kind: SoakStoreKind, dir: string, secretKey: string)
   const expireSql =
     "UPDATE leases SET expires_at = '2000-01-01T00:00:00.000Z' WHERE connection_id IN (SELECT id FROM connections WHERE crm = ";
   const errorsOf = async (store: Store, connectionId: string, placeholder: string) => {
-    const rows = await store
-      .sql!()
-      .query<{
-        record_id: string;
-        retryable: number | boolean;
-        attempts: number;
-      }>(`SELECT record_id, retryable, attempts FROM record_errors WHERE connection_id = ${placeholder}`, [connectionId]);
+    const rows = await store.sql!().query<{
+      record_id: string;
+      retryable: number | boolean;
+      attempts: number;
+    }>(`SELECT record_id, retryable, attempts FROM record_errors WHERE connection_id = ${placeholder}`, [connectionId]);
     return new Map(
       rows.map((r) => [r.record_id, { retryable: r.retryable === true || r.retryable === 1, attempts: r.attempts }]),
     );
@@ -173,7 +172,7 @@ async function prepareStore(kind: SoakStoreKind, dir: string, secretKey: string)
     const file = path.join(dir, 'soak.db');
     return {
       env: { CRM_INFLUENCE_DB: file },
-      async expireLeases(crm) {
+      expireLeases(crm) {
         try {
           const db = new DatabaseSync(file);
           db.exec('PRAGMA busy_timeout = 10000');
@@ -182,6 +181,7 @@ async function prepareStore(kind: SoakStoreKind, dir: string, secretKey: string)
         } catch {
           // Killed before the store was made: there is no lease to expire.
         }
+        return Promise.resolve();
       },
       open: () => SqliteStore.open(file, { secretKey: Buffer.from(secretKey, 'hex') }),
       errors: (store, id) => errorsOf(store, id, '?'),
@@ -295,9 +295,13 @@ export async function soakOneStore(kind: SoakStoreKind, options: SoakOptions): P
 
   const runOnce = (crm: SoakCrm, events: SoakEvent[]): Promise<RunOutcome> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, ['--import', PEAK_RSS_HOOK, BIN, 'sync', '--crm', crm, '--once', '--json'], {
-        env,
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', PEAK_RSS_HOOK, BIN, 'sync', '--crm', crm, '--once', '--json'],
+        {
+          env,
+        },
+      );
       const out = { stdout: '', stderr: '' };
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out.stdout += chunk));
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out.stderr += chunk));
@@ -389,10 +393,7 @@ export async function soakOneStore(kind: SoakStoreKind, options: SoakOptions): P
       result.runs += 1;
       peakKib = Math.max(peakKib, outcome.rssKib);
       const report = outcome.report;
-      if (report) {
-        connections.set(crm, report.connection);
-        result.refused += report.apiCalls.refused ?? 0;
-      }
+      if (report) connections.set(crm, report.connection);
       const killed = outcome.fired.some((e) => e.action === 'kill') || outcome.hung;
       const termed = outcome.fired.some((e) => e.action === 'term');
       const status = report?.status ?? `exit ${outcome.code ?? outcome.signal}`;
@@ -493,6 +494,9 @@ async function count(
         continue;
       }
       const errors = await handle.errors(store, connectionId);
+      // Every run's row, killed ones included (each page saves the calls so far).
+      for (const run of await store.listRuns({ connectionId, limit: 10_000 }))
+        result.refused += run.apiCalls.refused ?? 0;
       const records = [...world.records(crm)];
       for (let start = 0; start < records.length; start += 1000) {
         const chunk = records.slice(start, start + 1000);

@@ -46,6 +46,8 @@ export interface SoakOptions {
   hangMs?: number;
   /** Runs per CRM before the soak gives up (a run loop that never settles is a finding too). */
   maxRuns?: number;
+  /** Finished runs after the last event (default 2: the second retries what the first left failed). */
+  settleRuns?: number;
   log?: (line: string) => void;
 }
 
@@ -322,18 +324,24 @@ export async function soakOneStore(kind: SoakStoreKind, options: SoakOptions): P
           fireNext(event);
         }
       };
+      // A timed event counts from the run's first CRM request: the process is past start-up (its signal handlers
+      // are in place) and has a run to lose.
       const first = next();
-      const timer =
-        first !== undefined && 'afterMs' in first.trigger
-          ? setTimeout(() => {
-              if (!stopping) fireNext(first);
-            }, first.trigger.afterMs)
-          : undefined;
-      let lastRequests = world.crmRequests(crm);
+      const timed = first !== undefined && 'afterMs' in first.trigger ? first : undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const startRequests = world.crmRequests(crm);
+      let lastRequests = startRequests;
       let lastActive = Date.now();
       const watchdog = setInterval(() => {
         rss.kib = Math.max(rss.kib, peakRssKib(child.pid));
         const requests = world.crmRequests(crm);
+        if (timed !== undefined && timer === undefined && requests !== startRequests)
+          timer = setTimeout(
+            () => {
+              if (!stopping) fireNext(timed);
+            },
+            (timed.trigger as { afterMs: number }).afterMs,
+          );
         if (requests !== lastRequests) {
           lastRequests = requests;
           lastActive = Date.now();
@@ -342,7 +350,7 @@ export async function soakOneStore(kind: SoakStoreKind, options: SoakOptions): P
           stopping = true;
           child.kill('SIGKILL');
         }
-      }, 1000);
+      }, 100);
       child.once('exit', (code, signal) => {
         clearInterval(watchdog);
         clearTimeout(timer);
@@ -446,12 +454,12 @@ export async function soakOneStore(kind: SoakStoreKind, options: SoakOptions): P
       if (pending.length > 0) {
         // The pass is over before these write counts were reached: they land by time in the next runs instead.
         for (const event of pending)
-          if ('writes' in event.trigger) event.trigger = { afterMs: 200 + Math.floor(rng() * 3000) };
+          if ('writes' in event.trigger) event.trigger = { afterMs: Math.floor(rng() * 3000) };
         continue;
       }
       // One finished run after the last event, then one more that retries what failed (tomorrow's run).
       finishedAfterEvents += 1;
-      if (finishedAfterEvents >= 2) return;
+      if (finishedAfterEvents >= (options.settleRuns ?? 2)) return;
     }
     result.problems.push(`${crm}: did not settle within ${maxRuns} runs`);
   };

@@ -73,6 +73,8 @@ export interface SoakResult {
   refused: number;
   /** Requests the trap behind the hostile redirect received. */
   inward: number;
+  /** Redirects to the trap the hostile instance served (each should be refused; a killed run's refusals go unreported). */
+  redirectsServed: number;
   kills: number;
   /** Clean: exit 143 with status `interrupted`, or (a signal during the run's last write) the run finished with exit 0. */
   sigterms: { sent: number; clean: number; finished: number };
@@ -258,6 +260,7 @@ export async function soakOneStore(kind: SoakStoreKind, options: SoakOptions): P
     peakRssMiB: 0,
     refused: 0,
     inward: 0,
+    redirectsServed: 0,
     kills: 0,
     sigterms: { sent: 0, clean: 0, finished: 0 },
     runs: 0,
@@ -475,6 +478,7 @@ export async function soakOneStore(kind: SoakStoreKind, options: SoakOptions): P
       }),
     );
     result.inward = world.inwardHits();
+    result.redirectsServed = world.redirectsInward();
     result.peakRssMiB = Math.round(peakKib / 1024);
     await count(world, storeHandle, connections, result);
   } finally {
@@ -556,7 +560,7 @@ export function describeSoak(r: SoakResult): string {
   return (
     `${r.store.padEnd(8)} ${n(r.contacts)} contacts: expected ${n(r.expected)} · once ${n(r.once)} · lost ${n(r.lost)} · ` +
     `twice ${n(r.twice)} · retryable ${n(r.retryable)} · failed ${n(r.failed)} · peak RSS ${r.peakRssMiB} MiB · ` +
-    `refused ${n(r.refused)} · inward ${r.inward} · kills ${r.kills} · SIGTERM ${r.sigterms.clean}/${r.sigterms.sent} clean` +
+    `refused ${n(r.refused)} · inward ${r.inward} of ${r.redirectsServed} redirects · kills ${r.kills} · SIGTERM ${r.sigterms.clean}/${r.sigterms.sent} clean` +
     `${r.sigterms.finished > 0 ? ` (${r.sigterms.finished} finished its last write)` : ''} · ` +
     `hangs ${r.hangs} · runs ${r.runs} · wall ${r.wallSeconds} s`
   );

@@ -12,6 +12,7 @@ import type { HubSpotSandbox } from '../../src/sandbox/hubspot/index.ts';
 import { startHubSpotSandbox } from '../../src/sandbox/hubspot/index.ts';
 import type { Population, SandboxPerson } from '../../src/sandbox/index.ts';
 import { createPopulation, HOSTILE_HANDLES, startSandbox } from '../../src/sandbox/index.ts';
+import { startMastodonSandbox } from '../../src/sandbox/networks/mastodon.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import { INTEGRATION_USER_ID, SandboxOrg, startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 
@@ -90,6 +91,8 @@ export interface SoakWorld {
   crmRequests(crm: SoakCrm): number;
   /** Requests that reached the trap the hostile instance redirects to. */
   inwardHits(): number;
+  /** Redirects to the trap the hostile instance answered with. */
+  redirectsInward(): number;
   env: Record<string, string>;
   /** The CRM's record ids in population order, with whether the person opted out. */
   records(crm: SoakCrm): Iterable<{ id: string; optedOut: boolean }>;
@@ -125,9 +128,14 @@ export async function startSoakWorld(options: { contacts: number; seed: string }
     contacts,
     seed,
     networkLimits: 'relaxed',
-    only: ['github', 'mastodon', 'bluesky'],
+    only: ['github', 'bluesky'],
     faults: { all: networkFaults },
-    hostileMastodon: { inwardUrl: trapUrl },
+  });
+  const mastodon = await startMastodonSandbox({
+    population,
+    faults: networkFaults,
+    limits: { requests: { limit: 30_000, windowSeconds: 300 } },
+    hostile: { inwardUrl: trapUrl },
   });
 
   const logs: Record<SoakCrm, WriteLog> = { salesforce: new WriteLog(), hubspot: new WriteLog() };
@@ -181,7 +189,8 @@ export async function startSoakWorld(options: { contacts: number; seed: string }
     onWrite,
     crmRequests: (crm) => (crm === 'salesforce' ? salesforce.counters.requests : hubspot.counters.totalCalls),
     inwardHits: () => hits,
-    env: { ...networks.env, ...salesforce.env, ...hubspot.env },
+    redirectsInward: () => mastodon.hostileRedirectsInward(),
+    env: { ...networks.env, ...mastodon.env, ...salesforce.env, ...hubspot.env },
     *records(crm) {
       const [from, to] = crm === 'salesforce' ? [0, split] : [split, contacts];
       for (let index = from; index < to; index++) {
@@ -201,7 +210,7 @@ export async function startSoakWorld(options: { contacts: number; seed: string }
       return typeof value === 'string' && value !== '' ? value : null;
     },
     async close() {
-      await Promise.allSettled([networks.close(), salesforce.close(), hubspot.close()]);
+      await Promise.allSettled([networks.close(), mastodon.close(), salesforce.close(), hubspot.close()]);
       trap.closeAllConnections();
       await new Promise((resolve) => trap.close(resolve));
     },

@@ -455,9 +455,13 @@ export async function soakOneStore(kind: SoakStoreKind, options: SoakOptions): P
       }
       const pending = events.filter((e) => !e.fired);
       if (pending.length > 0) {
-        // The pass is over before these write counts were reached: they land by time in the next runs instead.
+        // The pass is over before these write counts were reached: they land by time in the next runs instead, sooner
+        // each time a run ends before its time comes.
         for (const event of pending)
-          if ('writes' in event.trigger) event.trigger = { afterMs: Math.floor(rng() * 3000) };
+          event.trigger =
+            'writes' in event.trigger
+              ? { afterMs: Math.floor(rng() * 1000) }
+              : { afterMs: Math.floor(event.trigger.afterMs / 2) };
         continue;
       }
       // One finished run after the last event, then one more that retries what failed (tomorrow's run).

@@ -28,6 +28,13 @@ export const FaultScheduleSchema = z.object({
   status5xx: everyNth.optional(),
   /** Every Nth counted call has its connection destroyed without an answer. */
   dropConnection: everyNth.optional(),
+  /**
+   * Every Nth counted call is never answered: the emulator holds the connection for `holdMs`, then closes it (a
+   * server or proxy that hangs; RFC 9110 §15.6.5 names the gateway timeout, a client sees only silence). Soak.
+   */
+  timeout: everyNth.optional(),
+  /** How long a `timeout` call is held before its connection is closed (default 60 s). */
+  holdMs: z.number().int().positive().default(60_000),
   /** Added to every call. */
   latencyMs: z.number().int().nonnegative().optional(),
   /** Only calls whose path matches take part in the schedule (default: all). */
@@ -38,7 +45,7 @@ export const FaultScheduleSchema = z.object({
 });
 export type FaultSchedule = z.input<typeof FaultScheduleSchema>;
 
-export type CallFault = 'none' | '429' | '5xx' | 'drop';
+export type CallFault = 'none' | '429' | '5xx' | 'drop' | 'timeout';
 
 /** FNV-1a over a string, mapped to [0, 1): cheap, stable, good enough to spread faults. */
 export function unitHash(text: string): number {
@@ -48,6 +55,16 @@ export function unitHash(text: string): number {
     hash = Math.imul(hash, 0x01000193);
   }
   return (hash >>> 0) / 0x1_0000_0000;
+}
+
+/** A `timeout` call: the connection is held silent for `holdMs`, then closed without an answer. */
+export function holdSilently(
+  socket: { destroy(): void; once(event: 'close', listener: () => void): unknown },
+  holdMs: number,
+): void {
+  const timer = setTimeout(() => socket.destroy(), holdMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 export class FaultInjector {
@@ -64,14 +81,20 @@ export class FaultInjector {
     return this.schedule.latencyMs ?? 0;
   }
 
+  /** How long a `timeout` call is held before its connection is closed. */
+  get holdMs(): number {
+    return this.schedule.holdMs;
+  }
+
   /** Decides the fate of one incoming call. Call once per request. */
   nextCall(path: string): CallFault {
-    const { pathPattern, after, status429, status5xx, dropConnection } = this.schedule;
+    const { pathPattern, after, status429, status5xx, dropConnection, timeout } = this.schedule;
     if (pathPattern && !pathPattern.test(path)) return 'none';
     this.matchingCalls += 1;
     const n = this.matchingCalls - after;
     if (n <= 0) return 'none';
     if (dropConnection && n % dropConnection === 0) return 'drop';
+    if (timeout && n % timeout === 0) return 'timeout';
     if (status429 && n % status429 === 0) return '429';
     if (status5xx && n % status5xx === 0) return '5xx';
     return 'none';

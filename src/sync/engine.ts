@@ -399,6 +399,7 @@ class SyncRun {
         await this.saveCheckpoint();
         this.pages += 1;
         // Counts so far, also for a run whose process dies before it ends (see markAbandonedRuns).
+        this.tallyApiCalls();
         await this.store.saveRun(this.report);
         this.progress('pages');
         await lease.confirm();
@@ -1191,8 +1192,12 @@ class SyncRun {
     return done;
   }
 
-  private async finish(lease: Lease): Promise<void> {
-    const { store, report } = this;
+  /**
+   * The run's API calls so far (CRM, networks, refused requests, spend) into the report: at the end and after each
+   * page, so a run whose process is killed keeps what it used (an abandoned run's row shows it).
+   */
+  private tallyApiCalls(): void {
+    const { report } = this;
     const { calls, budget } = this.deps.connector.apiUsage();
     report.apiCalls.crm = {
       read: calls.read - this.startCrmCalls.read,
@@ -1212,6 +1217,11 @@ class SyncRun {
       }
     }
     report.apiCalls.refused = refusedOf(this.deps.providers) - this.startRefused;
+  }
+
+  private async finish(lease: Lease): Promise<void> {
+    const { store, report } = this;
+    this.tallyApiCalls();
     if (report.status === 'running') {
       report.status = 'failed';
       report.message ??= 'the run stopped unexpectedly';

@@ -414,6 +414,32 @@ describe('sync engine', function () {
     expect(marked?.finishedAt).to.be.a('string');
   });
 
+  it("saves each finished page's API calls with the run, so a killed run's row shows what it used (refused included)", async () => {
+    world = await makeWorld(100, { pageSize: 50 });
+    world.bluesky.refusedHandles.add('user3.bsky.social');
+    const fetch = world.bluesky.fetchProfiles.bind(world.bluesky);
+    let batches = 0;
+    let hung: () => void = () => undefined;
+    const secondPageHangs = new Promise<void>((resolve) => (hung = resolve));
+    // Page 1 is two batches of 25; page 2's first batch never answers, as in a process killed while waiting.
+    world.bluesky.fetchProfiles = (handles) => {
+      batches += 1;
+      if (batches <= 2) return fetch(handles);
+      hung();
+      return new Promise(() => undefined);
+    };
+    const stop = new AbortController();
+    const run = world.sync({}, { signal: stop.signal });
+    await secondPageHangs;
+    const [row] = await world.store.listRuns({ connectionId: CONNECTION, status: 'running', limit: 1 });
+    stop.abort('SIGTERM');
+    await run;
+    expect(row?.counts.read).to.equal(50);
+    expect(row?.apiCalls.providers.bluesky).to.equal(2);
+    expect(row?.apiCalls.refused).to.equal(1);
+    expect(row?.apiCalls.crm.read).to.be.greaterThan(0);
+  });
+
   it('refuses to overlap with a run of the same connection', async () => {
     world = await makeWorld(5);
     expect(await world.store.acquireLease(CONNECTION, 'other-process', 60)).to.equal(true);

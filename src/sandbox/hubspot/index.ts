@@ -70,6 +70,11 @@ export interface HubSpotSandboxOptions {
    * standard deviation; 0 = no relationship). Default: effect 0.8.
    */
   deals?: DealWorldOptions;
+  /**
+   * Sees every contact the API updates, before the answer is sent (the soak's write log: which contact got which
+   * values, how often; a hook that kills the client here leaves a write the client never heard of, as a crash does).
+   */
+  onWrite?: (written: { id: string; properties: ReadonlyMap<string, string | null> }) => void;
 }
 
 export interface HubSpotSandbox {
@@ -186,6 +191,12 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     tokenEndpointFaults,
     bareRateLimitBodies: options.bareRateLimitBodies ?? false,
     dataHostingLocation: options.dataHostingLocation ?? 'na1',
+    ...(options.onWrite === undefined
+      ? {}
+      : {
+          onContactWritten: (index: number, properties: ReadonlyMap<string, string | null>) =>
+            options.onWrite?.({ id: String(index + 1), properties }),
+        }),
     ...(options.onResponse === undefined ? {} : { onResponse: options.onResponse }),
     contacts,
     registry,

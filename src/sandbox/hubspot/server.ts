@@ -8,6 +8,7 @@ import { z } from 'zod';
 
 import { describeIssues } from '../../zod-issues.ts';
 import type { FaultInjector } from '../faults.ts';
+import { holdSilently } from '../faults.ts';
 import type { ContactStore } from './contacts.ts';
 import { DEFAULT_PROPERTIES } from './contacts.ts';
 import type { DealStore } from './deals.ts';
@@ -573,6 +574,10 @@ export function createHubSpotServer(parts: ServerParts): Server {
       if (faults !== undefined && faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
       if (fault === 'drop') {
         req.socket.destroy();
+        return;
+      }
+      if (fault === 'timeout' && faults !== undefined) {
+        holdSilently(req.socket, faults.holdMs);
         return;
       }
       const token = tokens.authenticate(req.headers.authorization);

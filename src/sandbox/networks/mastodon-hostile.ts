@@ -37,12 +37,15 @@ export interface HostileInstance {
   lookup(acct: string, selfUrl: string): Reply | null;
   /** Body bytes handed to the socket so far (how much of a huge body a client let through). */
   bytesSent(): number;
+  /** Redirects inward served so far (each one a request the client must refuse to follow). */
+  redirectsInward(): number;
 }
 
 const METADATA_URL = 'http://169.254.169.254/latest/meta-data/iam/security-credentials/';
 
 export function hostileInstance(options: HostileInstanceOptions = {}): HostileInstance {
   let sent = 0;
+  let inward = 0;
   const hugeBytes = options.hugeBodyBytes ?? 50 * 1024 * 1024;
 
   function hugeBody(acct: string): Readable {
@@ -81,11 +84,13 @@ export function hostileInstance(options: HostileInstanceOptions = {}): HostileIn
 
   return {
     bytesSent: () => sent,
+    redirectsInward: () => inward,
     lookup(acct, selfUrl): Reply | null {
       const [user = '', instance = ''] = acct.trim().replace(/^@/, '').toLowerCase().split('@');
       if (instance !== HOSTILE_INSTANCE) return null;
       switch (`${user}@${instance}`) {
         case HOSTILE_HANDLES.redirectInward:
+          inward += 1;
           return { status: 302, headers: { location: options.inwardUrl ?? METADATA_URL } };
         case HOSTILE_HANDLES.redirectLoop:
           return {

@@ -25,6 +25,8 @@ export interface MastodonSandbox extends NetworkServer {
   setRemaining(remaining: number): void;
   /** Body bytes the hostile instance handed to the socket (how much of its huge body a client let through). */
   hostileBytesSent(): number;
+  /** Redirects inward the hostile instance served (the soak compares them with what reached its trap). */
+  hostileRedirectsInward(): number;
 }
 
 const NOT_FOUND: Reply = { status: 404, body: { error: 'Record not found' } };
@@ -276,5 +278,6 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions): Pro
     env: { MASTODON_API_BASE_URL: server.url },
     setRemaining: (remaining) => limit.setRemaining(remaining),
     hostileBytesSent: () => hostile.bytesSent(),
+    hostileRedirectsInward: () => hostile.redirectsInward(),
   };
 }

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 
 import { SandboxCounters } from '../counters.ts';
 import type { FaultSchedule } from '../faults.ts';
-import { FaultInjector } from '../faults.ts';
+import { FaultInjector, holdSilently } from '../faults.ts';
 
 export interface NetworkRequest {
   method: string;
@@ -134,6 +134,11 @@ export async function startNetworkServer(
     if (fate === 'drop') {
       counters.droppedConnection();
       incoming.socket.destroy();
+      return;
+    }
+    if (fate === 'timeout') {
+      counters.droppedConnection();
+      holdSilently(incoming.socket, faults.holdMs);
       return;
     }
     if (method === 'PUT') request.text = await readBody(incoming, MAX_UPLOAD_BYTES);

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { DealWorldOptions, SandboxDeal } from '../deals.ts';
 import type { FaultSchedule } from '../faults.ts';
-import { FaultInjector } from '../faults.ts';
+import { FaultInjector, holdSilently } from '../faults.ts';
 import { SandboxAuth } from './auth.ts';
 import { BulkJobs } from './bulk.ts';
 import type { ApiResponse } from './http.ts';
@@ -26,7 +26,7 @@ import { describeBody, OBJECT_NAMES } from './schema.ts';
 import { parseSoql, SoqlError } from './soql.ts';
 import type { SandboxTask } from './tasks.ts';
 import { TaskLedger } from './tasks.ts';
-import type { SaveInput } from './write.ts';
+import type { SavedRecord, SaveInput } from './write.ts';
 import { COLLECTION_LIMIT, RecordWriter } from './write.ts';
 
 export type { PersonLike, PersonSource } from './org.ts';
@@ -34,6 +34,7 @@ export { INTEGRATION_USER_ID, ORG_ID, PERSON_USER_ID, SandboxOrg } from './org.t
 export type { FieldGrant, IntegrationPermissions, ObjectGrant, StrictOrgOptions } from './profile.ts';
 export type { SandboxTask } from './tasks.ts';
 export { INACTIVE_USER_ID, LEAD_QUEUE_ID } from './tasks.ts';
+export type { SavedRecord } from './write.ts';
 
 export interface SalesforceSandboxOptions {
   population: PersonSource;
@@ -62,6 +63,11 @@ export interface SalesforceSandboxOptions {
    * per standard deviation; 0 = no relationship). Default: effect 0.8.
    */
   deals?: DealWorldOptions;
+  /**
+   * Sees every record the API saves, before the answer is sent (the soak's write log: which record got which values,
+   * how often; a hook that kills the client here leaves a save the client never heard of, as a crash does).
+   */
+  onWrite?: (saved: SavedRecord) => void;
 }
 
 export interface SalesforceCounters {
@@ -167,7 +173,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     (i) => SandboxOrg.idOf('Contact', i),
     Date.now(),
   );
-  const writer = new RecordWriter(org, faults);
+  const writer = new RecordWriter(org, faults, options.onWrite);
   const tasks = new TaskLedger(org, () => hasUserPermission(profile, 'EditTask'));
   let currentVersion = LATEST_VERSION;
   const bulk = new BulkJobs(writer, engine, () => currentVersion, profile.bulkOrderByLimit);
@@ -666,6 +672,11 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     if (fault === 'drop') {
       stats.dropped += 1;
       req.socket.destroy();
+      return;
+    }
+    if (fault === 'timeout') {
+      stats.dropped += 1;
+      holdSilently(req.socket, faults.holdMs);
       return;
     }
     if (fault === '429') {

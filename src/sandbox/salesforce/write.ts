@@ -31,6 +31,13 @@ const TRIGGER_CHUNK = 200;
 /** A locked record of the strict org stays locked for this many save attempts. */
 const LOCKED_ATTEMPTS = 2;
 
+/** One record saved through the API, as the write log sees it: the values stored (datetimes as epoch ms). */
+export interface SavedRecord {
+  id: string;
+  fields: Readonly<Row>;
+  userId: string;
+}
+
 export interface SaveOptions {
   /** `Sforce-Duplicate-Rule-Header: allowSave=true`: save despite a duplicate rule whose action is an alert. */
   allowDuplicates?: boolean;
@@ -53,10 +60,12 @@ export class RecordWriter {
 
   private readonly org: SandboxOrg;
   private readonly faults: FaultInjector;
+  private readonly onSaved: ((saved: SavedRecord) => void) | undefined;
 
-  constructor(org: SandboxOrg, faults: FaultInjector) {
+  constructor(org: SandboxOrg, faults: FaultInjector, onSaved?: (saved: SavedRecord) => void) {
     this.org = org;
     this.faults = faults;
+    this.onSaved = onSaved;
   }
 
   /** Saves a batch; results are in input order. With `allOrNone`, one failure rolls every record back. */
@@ -91,6 +100,7 @@ export class RecordWriter {
       this.org.applyUpdate(c.object, c.index, c.values, userId, stamp);
       this.recordsWritten += 1;
       this.writesById.set(c.input.id!, (this.writesById.get(c.input.id!) ?? 0) + 1);
+      this.onSaved?.({ id: c.input.id!, fields: c.values, userId });
       return { id: c.input.id!, success: true, errors: [] };
     });
   }

@@ -157,6 +157,23 @@ describe('sandbox X API v2', () => {
     expect(JSON.stringify(body)).to.include('not-authorized-for-resource');
   });
 
+  it('follows the fault schedule: a `timeout` call gets no answer, and its connection closes after holdMs', async () => {
+    const faulty = await startXSandbox({ population, faults: { timeout: 2, holdMs: 300 } });
+    try {
+      const init = { headers: { authorization: `Bearer ${faulty.env.X_BEARER_TOKEN}` } };
+      expect((await fetch(`${faulty.url}/2/users/by?usernames=abc`, init)).status).to.equal(200);
+      const started = Date.now();
+      const held = await fetch(`${faulty.url}/2/users/by?usernames=abc`, init).then(
+        (r) => r.status,
+        () => 'closed without an answer',
+      );
+      expect(held).to.equal('closed without an answer');
+      expect(Date.now() - started).to.be.at.least(280);
+    } finally {
+      await faulty.close();
+    }
+  });
+
   it('follows the fault schedule: every 3rd call 429, latency added, dropped connections', async () => {
     const faulty = await startXSandbox({ population, faults: { status429: 3, dropConnection: 5, latencyMs: 20 } });
     try {

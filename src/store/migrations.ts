@@ -442,6 +442,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `,
     },
   },
+  {
+    version: 11,
+    name: "sync: each run's estimated spend per paid network in its own column, for the monthly totals and cap",
+    sql: {
+      sqlite: `
+        ALTER TABLE runs ADD COLUMN spend TEXT;
+        UPDATE runs SET spend = json_extract(report, '$.apiCalls.estimatedSpendUsd')
+          WHERE json_valid(report) AND json_type(report, '$.apiCalls.estimatedSpendUsd') = 'object';
+      `,
+      postgres: `
+        ALTER TABLE runs ADD COLUMN spend TEXT;
+        UPDATE runs SET spend = CAST(report AS JSON)->'apiCalls'->>'estimatedSpendUsd'
+          WHERE report LIKE '%"estimatedSpendUsd":{%';
+      `,
+    },
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

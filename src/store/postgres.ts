@@ -26,6 +26,8 @@ import {
   decodeOutcome,
   decodePendingRetry,
   decodeRun,
+  encodeRunSpend,
+  sumMonthlySpend,
   decodeSyncState,
   decodeTierRise,
   decodeWrittenTier,
@@ -44,6 +46,7 @@ import type {
   Connection,
   ConnectionStatus,
   ContactSyncState,
+  MonthlySpend,
   OutcomeLog,
   PendingRetry,
   SqlAccess,
@@ -524,6 +527,7 @@ export class PostgresStore implements Store {
       isoUtc(report.startedAt),
       report.finishedAt === null ? null : isoUtc(report.finishedAt),
       JSON.stringify(report),
+      encodeRunSpend(report),
     ]);
   }
 
@@ -535,6 +539,12 @@ export class PostgresStore implements Store {
   async listRuns(options: { connectionId?: string; status?: RunStatus; limit: number }): Promise<RunReport[]> {
     const params = [options.connectionId ?? null, options.status ?? null, options.limit];
     return (await this.#query<RunRow>(SQL.listRuns, params)).rows.map(decodeRun);
+  }
+
+  async monthlySpend(since: Date): Promise<MonthlySpend[]> {
+    return sumMonthlySpend(
+      (await this.#query<{ month: string; spend: string }>(SQL.runSpendSince, [isoUtc(since)])).rows,
+    );
   }
 
   // per-record errors

@@ -26,6 +26,8 @@ import {
   decodeOutcome,
   decodePendingRetry,
   decodeRun,
+  encodeRunSpend,
+  sumMonthlySpend,
   decodeSyncState,
   decodeTierRise,
   decodeWrittenTier,
@@ -44,6 +46,7 @@ import type {
   Connection,
   ConnectionStatus,
   ContactSyncState,
+  MonthlySpend,
   OutcomeLog,
   PendingRetry,
   SqlAccess,
@@ -536,6 +539,7 @@ export class SqliteStore implements Store {
         isoUtc(report.startedAt),
         report.finishedAt === null ? null : isoUtc(report.finishedAt),
         JSON.stringify(report),
+        encodeRunSpend(report),
       );
     });
   }
@@ -552,6 +556,12 @@ export class SqliteStore implements Store {
       this.#all<RunRow>(SQL.listRuns, options.connectionId ?? null, options.status ?? null, options.limit).map(
         decodeRun,
       ),
+    );
+  }
+
+  monthlySpend(since: Date): Promise<MonthlySpend[]> {
+    return this.#async(() =>
+      sumMonthlySpend(this.#all<{ month: string; spend: string }>(SQL.runSpendSince, isoUtc(since))),
     );
   }
 

@@ -12,10 +12,10 @@ import type { ScoreHistoryPoint } from '../scoring/types.ts';
 import { NetworkMetricsSchema, NETWORKS, TierSchema } from '../scoring/types.ts';
 import { describeIssues } from '../zod-issues.ts';
 import type {
-  MonthlySpend,
   CachedProviderResult,
   Connection,
   ContactSyncState,
+  MonthlySpend,
   PendingRetry,
   TierRise,
   WrittenTier,

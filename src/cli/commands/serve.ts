@@ -15,6 +15,7 @@ import { DEFAULT_HANDLE_PROPERTIES, INFLUENCE_PROPERTIES } from '../../../connec
 import { createHubSpotWebhookHandler } from '../../../connectors/hubspot/webhook.ts';
 import { DEFAULT_HANDLE_MAPPING } from '../../../connectors/salesforce/field-map.ts';
 import type { AppConfig } from '../../config.ts';
+import { monthlySpendCaps } from '../../config.ts';
 import type { CrmName } from '../../crm/contract.ts';
 import { OverwritePolicySchema } from '../../crm/policy.ts';
 import type { NetworkBudgets } from '../../jobs/network-budgets.ts';
@@ -117,6 +118,7 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
           ...(parts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: parts.leaseTtlSeconds } : {}),
           refreshDays: parsed.data.refreshDays ?? config.CRM_INFLUENCE_REFRESH_DAYS,
           budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+          monthlySpendCapUsd: monthlySpendCaps(config),
           historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
           ...(parsed.data.overwritePolicy !== undefined ? { overwritePolicy: parsed.data.overwritePolicy } : {}),
           ...(parsed.data.tierTasks !== undefined ? { tierTasks: parsed.data.tierTasks } : {}),

@@ -172,6 +172,7 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
     defaultSchedule: config.CRM_INFLUENCE_SCHEDULE,
     refreshDays: config.CRM_INFLUENCE_REFRESH_DAYS,
     budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+    spendCaps: monthlySpendCaps(config),
     oauth: {
       salesforce:
         config.SALESFORCE_CLIENT_ID === undefined

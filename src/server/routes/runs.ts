@@ -23,13 +23,17 @@ export const runsRoute = defineRoute({
     const runs = (await deps.store.listRuns({ ...(connection ? { connectionId: connection } : {}), limit })).map(
       redactedReport,
     );
+    // The networks bill the app: each month's spend over every connection, the last 12 months.
+    const now = deps.now();
+    const spend = await deps.store.monthlySpend(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1)));
     respond(req, res, {
       title: 'Runs',
       current: '/runs',
       data: {
         runs: runs.map((r) => ({ ...r, errors: undefined, errorCount: r.errors.length, durationMs: durationMs(r) })),
+        monthlySpend: spend.map((m) => ({ ...m, capUsd: deps.spendCaps[m.network] ?? null })),
       },
-      body: () => runsView(runs, connection),
+      body: () => runsView(runs, connection, spend, deps.spendCaps),
     });
   },
 });

@@ -175,7 +175,7 @@ export const VARIABLES = {
     meaning: 'X app bearer token; needed when `X_ENABLED=true`.',
     secret: true,
   },
-  X_MONTHLY_SPEND_CAP_USD: {
+  CRM_INFLUENCE_X_MONTHLY_CAP_USD: {
     schema: z
       .string()
       .regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be a number of US dollars like 50 or 49.99')
@@ -434,7 +434,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
  */
 /** Each paid network's monthly spend cap in US dollars, as a run's `monthlySpendCapUsd` takes it. */
 export function monthlySpendCaps(config: AppConfig): { x?: number } {
-  return config.X_MONTHLY_SPEND_CAP_USD === undefined ? {} : { x: config.X_MONTHLY_SPEND_CAP_USD };
+  return config.CRM_INFLUENCE_X_MONTHLY_CAP_USD === undefined ? {} : { x: config.CRM_INFLUENCE_X_MONTHLY_CAP_USD };
 }
 
 export function requireVariables(config: AppConfig, purpose: string, names: readonly VariableName[]): void {

@@ -62,7 +62,7 @@ export interface AdminServerOptions {
   defaultSchedule: string;
   refreshDays: number;
   budgetFloor: number;
-  /** X_MONTHLY_SPEND_CAP_USD per network (the runs page shows each month's spend against it). */
+  /** CRM_INFLUENCE_X_MONTHLY_CAP_USD per network (the runs page shows each month's spend against it). */
   spendCaps?: Readonly<Record<string, number>> | undefined;
   oauth: OAuthSettings;
   /** The HubSpot webhook handler (signature checked inside), given "act on what this portal's events ask". */

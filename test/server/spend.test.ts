@@ -1,5 +1,5 @@
 // The runs page's estimated network spend: per run (with the cap a run reached) and per month over every connection,
-// against the monthly cap (X_MONTHLY_SPEND_CAP_USD).
+// against the monthly cap (CRM_INFLUENCE_X_MONTHLY_CAP_USD).
 import { expect } from 'chai';
 
 import type { RunReport } from '../../src/store/run-report.ts';

@@ -19,7 +19,7 @@ export interface ServerDeps {
   coordinator: Runs;
   /** CRM_INFLUENCE_BUDGET_FLOOR, shown on the dashboard's budget gauge. */
   budgetFloor: number;
-  /** Paid networks' monthly spend caps in US dollars (X_MONTHLY_SPEND_CAP_USD), shown beside each month's spend. */
+  /** Paid networks' monthly spend caps in US dollars (CRM_INFLUENCE_X_MONTHLY_CAP_USD), shown beside each month's spend. */
   spendCaps: Readonly<Record<string, number>>;
   /** Which OAuth flows are configured (the Connections page offers those). */
   oauth: { salesforce: boolean; hubspot: boolean; salesforceLoginUrl: string };

@@ -20,6 +20,7 @@ import type { CrmName } from '../../crm/contract.ts';
 import { OverwritePolicySchema } from '../../crm/policy.ts';
 import type { NetworkBudgets } from '../../jobs/network-budgets.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
+import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
 import type { AdminServer } from '../../server/app.ts';
 import { createAdminServer } from '../../server/app.ts';
 import { setAdminPassword } from '../../server/auth.ts';
@@ -120,6 +121,10 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
           budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
           monthlySpendCapUsd: monthlySpendCaps(config),
           historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
+          // The networks' own cache lifetimes (X: 30 days, paid per read), as `sync` runs them.
+          providerTtlSeconds: PROVIDER_TTL_SECONDS,
+          negativeTtlSeconds: NEGATIVE_TTL_SECONDS,
+          lastGoodMaxAgeDays: STALE_MAX_AGE_SECONDS / 86_400,
           ...(parsed.data.overwritePolicy !== undefined ? { overwritePolicy: parsed.data.overwritePolicy } : {}),
           ...(parsed.data.tierTasks !== undefined ? { tierTasks: parsed.data.tierTasks } : {}),
         },

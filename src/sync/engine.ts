@@ -31,6 +31,7 @@ import type { MetricsOutcome } from './metrics.ts';
 import { fetchPageMetrics, identityKey, NetworkLanes } from './metrics.ts';
 import type { SyncOptions, SyncOptionsInput } from './options.ts';
 import { parseSyncOptions } from './options.ts';
+import { readAhead } from './read-ahead.ts';
 import { SPEND_CAP_REASON, SpendCaps } from './spend-cap.ts';
 import { createTierTasks, tierChange, tierRise } from './tier-tasks.ts';
 import { WriteBuffer } from './write-buffer.ts';
@@ -367,7 +368,7 @@ class SyncRun {
         return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
       }
       this.stopIfInterrupted();
-      for await (const page of this.deps.connector.readContacts(cursor, readOptions)) {
+      for await (const page of readAhead(this.deps.connector.readContacts(cursor, readOptions))) {
         // Already handled in this run's retry phase.
         const fresh = page.contacts.filter((c) => !this.retriedIds.has((c as { id?: string }).id ?? ''));
         // A targeted run has no checkpoint.

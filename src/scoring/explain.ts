@@ -53,7 +53,9 @@ function render(ns: NetworkScore, kind: number, flagIndex: number, windowDays: n
   const m = ns.metrics;
   switch (kind) {
     case REACH:
-      return `${compact(m.followers)} followers`;
+      return ns.creditedFollowers < m.followers * 0.99
+        ? `${compact(m.followers)} followers, counted as ${compact(Math.round(ns.creditedFollowers))} (more than stars and repositories back)`
+        : `${compact(m.followers)} followers`;
     case AMPLIFICATION:
       if (ns.imputed)
         return ns.network === 'github'

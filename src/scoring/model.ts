@@ -10,7 +10,7 @@ import { trendOf } from './trend.ts';
 import type { Confidence, Network, ScoredNetworkInput, ScoreFunction, ScoreInput, ScoreResult, Tier } from './types.ts';
 
 /** Bump on any change that moves scores; record it in README.md "Changelog". */
-export const MODEL_VERSION = '2.0.0';
+export const MODEL_VERSION = '2.1.0';
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 const CONFIDENCE_ORDER: Confidence[] = ['low', 'medium', 'high'];

@@ -18,8 +18,8 @@ export const WEIGHT_ENGAGEMENT = 0.3;
 /** Following 1,000 → 2,000 accounts, and following / followers 0.5 → 1 (on a log scale). */
 export const FOLLOW_BACK = { following: { from: 1_000, to: 2_000 }, ratio: { from: 0.5, to: 1 }, factor: 0.7 } as const;
 export const YOUNG_ACCOUNT = { days: 90, factor: 0.8 } as const;
-/** A broadcast feed: follows and likes fewer than 10 → no penalty from 300; only once it has posted 100 → 1,000 times. */
-export const ONE_WAY = { interactions: { from: 10, to: 300 }, posts: { from: 100, to: 1_000 } } as const;
+/** A broadcast feed: follows and likes fewer than 10 → no penalty from 300; only once it has posted (calibrated start) → 1,000 times. */
+export const ONE_WAY = { interactions: { from: 10, to: 300 }, postsFullAt: 1_000 } as const;
 /** An audience that barely reacts: from no penalty at 1/10 of the typical engagement for the size to ×0.7 at 1/100. */
 export const BOUGHT_FOLLOWERS = { startsBelow: 0.1, fullBelow: 0.01, factor: 0.7 } as const;
 /** Reactions above `aboveTypical`× typical for the size (and above `floor`) are not counted. */
@@ -28,7 +28,7 @@ export const MIN_AUTHENTICITY = 0.2;
 const LOG_FOLLOW_BACK_RATIO = { from: Math.log10(FOLLOW_BACK.ratio.from), to: Math.log10(FOLLOW_BACK.ratio.to) };
 const LOG_ONE_WAY = {
   interactions: { from: Math.log10(ONE_WAY.interactions.from), to: Math.log10(ONE_WAY.interactions.to) },
-  posts: { from: Math.log10(ONE_WAY.posts.from), to: Math.log10(ONE_WAY.posts.to) },
+  postsFullAt: Math.log10(ONE_WAY.postsFullAt),
 };
 /** A pattern shows (reason code, factor line) once it costs at least 1 %. */
 const SHOWN_BELOW = 0.99;
@@ -73,6 +73,8 @@ export interface NetworkScore {
   /** Shrunk reactions on the typical post divided by what is typical for the size; null when it cannot be computed. */
   engagementRatio: number | null;
   reach: number;
+  /** Followers as reach counts them (GitHub: the excess over what stars, forks and repositories back counts little). */
+  creditedFollowers: number;
   amplification: number;
   /** How much post-level evidence backs the score (posts in window; GitHub: 10 when repo totals are present). */
   evidence: number;
@@ -223,6 +225,15 @@ export function scoreNetwork(
   const stars = isGitHub ? metrics.extra?.[GITHUB_EXTRA.stars] : undefined;
   const forks = isGitHub ? metrics.extra?.[GITHUB_EXTRA.forks] : undefined;
   const hasRepoTotals = stars !== undefined || forks !== undefined;
+  // GitHub followers as credited: beyond what the account's own work backs (stars, forks, repositories), a follower
+  // jump with nothing else moving is what bought followers look like, so the excess counts little (a ramp, no step).
+  let creditedFollowers = followers;
+  if (isGitHub) {
+    const backing = calibration.githubReachBacking;
+    const work = Math.max(0, stars ?? 0) + 3 * Math.max(0, forks ?? 0) + metrics.posts;
+    const backed = backing.backedMultiple * Math.max(1, work);
+    if (followers > backed) creditedFollowers = backed * Math.pow(followers / backed, backing.excessWeight);
+  }
   const typical = typicalReactions(params, followers);
 
   // Reactions on the typical post. Without a post, what is typical for the size stands in: missing data lowers the
@@ -232,7 +243,7 @@ export function scoreNetwork(
   if (hasRepoTotals) reactions = Math.max(0, stars ?? 0) + 3 * Math.max(0, forks ?? 0);
   else if (!isGitHub && postsUsed > 0) reactions = typicalPost(read.reactions);
   else {
-    reactions = typical;
+    reactions = isGitHub ? typicalReactions(params, creditedFollowers) : typical;
     imputed = true;
   }
 
@@ -283,7 +294,7 @@ export function scoreNetwork(
       const interactions = metrics.following + metrics.likesGiven;
       const strength =
         (1 - ramp(Math.log10(1 + interactions), o.interactions.from, o.interactions.to)) *
-        ramp(Math.log10(1 + metrics.posts), o.posts.from, o.posts.to);
+        ramp(Math.log10(1 + metrics.posts), Math.log10(calibration.oneWayPostsFrom), o.postsFullAt);
       flag('AUTOMATION_RATE', 'one-way', 1 - (1 - calibration.oneWayFactor) * strength, flags);
     }
   }
@@ -312,7 +323,7 @@ export function scoreNetwork(
   if (authenticity < MIN_AUTHENTICITY) authenticity = MIN_AUTHENTICITY;
 
   const logCaps = options.logCaps[network];
-  const reach = logScale(followers, logCaps.followers);
+  const reach = logScale(creditedFollowers, logCaps.followers);
   const ampGross = logScale(reactions, logCaps.amplification);
   const ampCounted = capped ? logScale(countedReactions, logCaps.amplification) : ampGross;
 
@@ -353,6 +364,7 @@ export function scoreNetwork(
     daysSinceLastPost,
     engagementRatio,
     reach,
+    creditedFollowers,
     amplification: ampCounted,
     evidence: isGitHub ? (hasRepoTotals ? 10 : 0) : postsInWindow,
     postsPerDay,

@@ -4,7 +4,9 @@
 import { type Calibration, DEFAULT_CALIBRATION } from '../../src/scoring/calibration.ts';
 import { scorerFrom } from '../../src/scoring/model.ts';
 import { resolveOptions } from '../../src/scoring/options.ts';
+import type { ScoreInput, Tier } from '../../src/scoring/types.ts';
 import { loadGitHubSeattle2024, loadResearchers2014, loadTwitter2017 } from './datasets.ts';
+import { withFollowers } from './evaluate.ts';
 import { auc, spearman, withinBandAuc } from './stats.ts';
 
 /** Least absolute deviations line y = a + b·x (iteratively reweighted least squares): the median trend. */
@@ -44,6 +46,14 @@ function typicalCurve(rows: readonly { followers: number; reactions: number }[])
 }
 
 const fmt = (x: number): string => x.toFixed(3);
+const RANK: Record<Tier, number> = { A: 4, B: 3, C: 2, D: 1, Unscored: 0 };
+
+/** Share of the inputs whose tier ×10 followers (nothing else moving) raises. */
+function boughtTierShare(calibration: Calibration, inputs: readonly ScoreInput[]): number {
+  const score = scorerFrom(resolveOptions({}, calibration));
+  const up = inputs.filter((input) => RANK[score(withFollowers(input, 10)).tier] > RANK[score(input).tier]).length;
+  return up / inputs.length;
+}
 
 export function fit(): string {
   const lines: string[] = [];
@@ -105,6 +115,39 @@ export function fit(): string {
       `  from ${t.calibration.automationFromPerDay}/day ×${t.calibration.automationFactor}, one-way ×${t.calibration.oneWayFactor}: AUC ${fmt(t.overall)}, within bands ${fmt(t.banded)}, researchers ${fmt(t.res)}${t === chosen ? '  ← chosen (mildest within 0.005 of the best)' : ''}`,
     );
 
+  // 3b. The broadcast-feed ramp's start in lifetime posts (2.1.0), the others as chosen: same objective and
+  //     parsimony, among starts that keep the fit half's ×10-bought-followers probe (X rows with a post) ≤ 1 %.
+  const withPost = twitter.filter((a) => a.latestReactions !== null).map((a) => a.input);
+  const starts = [1, 3, 10, 30, 100].map((oneWayPostsFrom) => {
+    const calibration = { ...DEFAULT_CALIBRATION, oneWayPostsFrom };
+    const score = scorerFrom(resolveOptions({}, calibration));
+    const values = twitter.map((a) => score(a.input).score ?? 0);
+    const overall = auc(
+      values.filter((_, i) => !twitter[i]!.bot),
+      values.filter((_, i) => twitter[i]!.bot),
+    ).auc;
+    const banded = withinBandAuc(
+      twitter.map((a, i) => ({ followers: a.followers, positive: !a.bot, value: values[i]! })),
+    );
+    return {
+      oneWayPostsFrom,
+      objective: (overall + banded) / 2,
+      overall,
+      banded,
+      bought: boughtTierShare(calibration, withPost),
+    };
+  });
+  const allowed = starts.filter((s) => s.bought <= 0.01);
+  const bestStart = Math.max(...allowed.map((s) => s.objective));
+  const start = allowed
+    .filter((s) => s.objective >= bestStart - 0.005)
+    .sort((p, q) => q.oneWayPostsFrom - p.oneWayPostsFrom)[0]!;
+  lines.push('broadcast-feed ramp start (lifetime posts):');
+  for (const s of starts)
+    lines.push(
+      `  from ${s.oneWayPostsFrom}: AUC ${fmt(s.overall)}, within bands ${fmt(s.banded)}, ×10 followers adds a tier ${(100 * s.bought).toFixed(1)} %${s === start ? '  ← chosen (mildest within 0.005 of the best, probe ≤ 1 %)' : ''}`,
+    );
+
   // 4. GitHub's reach weight: followers and stars both tracked, the weaker of the two as high as it goes.
   const weights: { weight: number; followers: number; stars: number }[] = [];
   for (let weight = 0.2; weight <= 0.701; weight += 0.05) {
@@ -126,5 +169,45 @@ export function fit(): string {
   lines.push(`GitHub reach weight (Spearman with followers / stars):`);
   for (const w of weights)
     lines.push(`  ${w.weight.toFixed(2)}: ${fmt(w.followers)} / ${fmt(w.stars)}${w === bestWeight ? '  ← best' : ''}`);
+
+  // 5. GitHub's reach backing (2.1.0): the lowest share that ×10 followers lifts a tier, keeping Spearman with
+  //    followers within 0.05 of no backing (followers must still count: the issue's Spearman target).
+  const noBacking = { ...DEFAULT_CALIBRATION, githubReachBacking: { backedMultiple: 1e12, excessWeight: 1 } };
+  const followersWith = (calibration: Calibration): number => {
+    const score = scorerFrom(resolveOptions({}, calibration));
+    return spearman(
+      github.map((a) => score(a.input).score ?? 0),
+      github.map((a) => a.followers),
+    );
+  };
+  const unbacked = followersWith(noBacking);
+  const backings: { backedMultiple: number; excessWeight: number; followers: number; bought: number }[] = [];
+  for (const backedMultiple of [1, 3, 10, 30])
+    for (const excessWeight of [0.1, 0.2, 0.3, 0.5]) {
+      const calibration = { ...DEFAULT_CALIBRATION, githubReachBacking: { backedMultiple, excessWeight } };
+      const inputs = github.map((a) => a.input);
+      backings.push({
+        backedMultiple,
+        excessWeight,
+        followers: followersWith(calibration),
+        bought: boughtTierShare(calibration, inputs),
+      });
+    }
+  const backing = backings
+    .filter((b) => b.followers >= unbacked - 0.05)
+    .sort((p, q) => p.bought - q.bought || q.followers - p.followers)[0]!;
+  lines.push(
+    `GitHub reach backing (no backing: Spearman with followers ${fmt(unbacked)}, ×10 adds a tier ${(
+      100 *
+      boughtTierShare(
+        noBacking,
+        github.map((a) => a.input),
+      )
+    ).toFixed(1)} %):`,
+  );
+  for (const b of backings)
+    lines.push(
+      `  ${b.backedMultiple}× work, excess ×${b.excessWeight}: Spearman with followers ${fmt(b.followers)}, ×10 adds a tier ${(100 * b.bought).toFixed(1)} %${b === backing ? '  ← chosen' : ''}`,
+    );
   return lines.join('\n');
 }

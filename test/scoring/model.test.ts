@@ -285,6 +285,45 @@ describe('scoring model: evidence, ramps and bought followers (the 2.0 rules)', 
 });
 
 describe('scoring model: stability', () => {
+  it('GitHub: more stars, forks or repositories never lower the score; followers beyond 3× that work count a tenth', () => {
+    const githubArb = fc.record({
+      followers: fc.integer({ min: 0, max: 2_000_000 }),
+      stars: fc.integer({ min: 0, max: 500_000 }),
+      forks: fc.integer({ min: 0, max: 50_000 }),
+      repos: fc.integer({ min: 0, max: 2_000 }),
+      more: fc.double({ min: 1, max: 100, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(githubArb, ({ followers, stars, forks, repos, more }) => {
+        const github = (f: number, s: number, k: number, r: number): number =>
+          scoreNetwork(
+            {
+              network: 'github',
+              handle: 'octo',
+              followers: f,
+              following: 3,
+              posts: r,
+              extra: { stars: s, forks: k },
+              recentPosts: [],
+              fetchedAt: NOW.toISOString(),
+            },
+            options,
+          ).subScore;
+        const base = github(followers, stars, forks, repos);
+        const grown = (x: number): number => Math.round(x * more);
+        expect(github(followers, grown(stars), forks, repos)).to.be.at.least(base - 1e-9);
+        expect(github(followers, stars, grown(forks), repos)).to.be.at.least(base - 1e-9);
+        expect(github(followers, stars, forks, grown(repos))).to.be.at.least(base - 1e-9);
+        // Bought followers: ×10 with nothing else moving adds at most a tenth of a decade of reach (1 point at the
+        // 50 % reach weight over five decades) once followers are past 3× the work that backs them.
+        const work = stars + 3 * forks + repos;
+        if (followers >= 3 * Math.max(1, work))
+          expect(github(followers * 10, stars, forks, repos) - base).to.be.at.most(1.01);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('gives identical output for unchanged inputs on a later run', () => {
     const networks = [
       verified(
@@ -396,6 +435,13 @@ describe('scoring model: rules', () => {
     expect(unread.factors.map((f) => f.text)).to.include(
       '+ GitHub: stars and forks not read (typical for its followers assumed)',
     );
+    // Followers far beyond what the work backs (3 × (stars + 3 × forks + repositories)) count little, and it says so.
+    const unbacked = run([verified({ ...base, followers: 90_000, extra: { stars: 100, forks: 0 } })]);
+    expect(unbacked.factors.map((f) => f.text)).to.include(
+      '+ GitHub: 90k followers, counted as 718 (more than stars and repositories back)',
+    );
+    const tenth = run([verified({ ...base, followers: 9_000, extra: { stars: 100, forks: 0 } })]);
+    expect(unbacked.score! - tenth.score!).to.be.within(0, 1.01);
   });
 
   it('applies admin relevance weights (0 removes a network)', () => {

@@ -4,6 +4,7 @@ import type { CrmConnector, CrmContact, CrmName } from '../crm/contract.ts';
 import type { Identity, RejectedHandle } from '../identity/types.ts';
 import type { ProviderAdapter } from '../providers/contract.ts';
 import type { ScoreFunction, Tier } from '../scoring/types.ts';
+import type { Connection } from '../store/contract.ts';
 import { scoringKeyOf } from '../sync/fields.ts';
 import { describeIssues } from '../zod-issues.ts';
 import type { CliContext } from './context.ts';
@@ -35,9 +36,13 @@ export interface OpenedModel {
   tierLabels: Record<Tier, string>;
 }
 
-export async function openCrm(crm: CrmName, ctx: OpenContext): Promise<OpenedCrm> {
+/**
+ * The CRM connector: the org or portal the environment names, or the installed one. With `connection`, that
+ * connection's own (a worker runs many orgs and portals, each with the credentials the store holds for it).
+ */
+export async function openCrm(crm: CrmName, ctx: OpenContext, connection?: Connection): Promise<OpenedCrm> {
   const module = crm === 'salesforce' ? await import('./open-salesforce.ts') : await import('./open-hubspot.ts');
-  return module.open(ctx);
+  return module.open(ctx, connection);
 }
 
 export interface ProviderOpenOptions {

@@ -26,6 +26,8 @@ const OAuthCredentialsSchema = z.object({
   refreshToken: z.string().min(1),
   accessToken: z.string().min(1).optional(),
   expiresAt: z.number().int().optional(),
+  /** The portal's API host when not HUBSPOT_BASE_URL (set by whoever installs it; tests point it at a sandbox portal). */
+  apiBaseUrl: z.url().optional(),
 });
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -46,14 +48,18 @@ function settingsOf(connection: Connection | null, baseUrl: string) {
   };
 }
 
-export async function open(ctx: OpenContext): Promise<OpenedCrm> {
+export async function open(ctx: OpenContext, wanted?: Connection): Promise<OpenedCrm> {
   const { config, store } = ctx;
-  const baseUrl = config.HUBSPOT_BASE_URL;
+  const isInstalled = (c: Connection) =>
+    c.crm === 'hubspot' && c.status !== 'disabled' && OAuthCredentialsSchema.safeParse(c.credentials).success;
 
-  // A portal installed through the admin UI (OAuth) wins over the environment.
-  const installed = (await store.listConnections()).find(
-    (c) => c.crm === 'hubspot' && c.status !== 'disabled' && OAuthCredentialsSchema.safeParse(c.credentials).success,
-  );
+  // The named connection when it was installed by OAuth; else a portal installed through the admin UI wins over the
+  // environment.
+  const installed =
+    wanted !== undefined && isInstalled(wanted) ? wanted : (await store.listConnections()).find(isInstalled);
+  const baseUrl =
+    (installed === undefined ? undefined : OAuthCredentialsSchema.parse(installed.credentials).apiBaseUrl) ??
+    config.HUBSPOT_BASE_URL;
   if (installed !== undefined) {
     if (installed.status === 'needs_reauth') {
       throw new CliError(
@@ -65,7 +71,7 @@ export async function open(ctx: OpenContext): Promise<OpenedCrm> {
         `HubSpot connection "${installed.id}" uses OAuth: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET (the public app's credentials)`,
       );
     }
-    const credentials = OAuthCredentialsSchema.parse(installed.credentials);
+    const { apiBaseUrl: _host, ...credentials } = OAuthCredentialsSchema.parse(installed.credentials);
     const options: HubSpotConnectorOptions = {
       baseUrl,
       portalKey: `${baseUrl}#${installed.id}`,

@@ -29,6 +29,8 @@ const SalesforceSettingsSchema = z
 /** What the store keeps for an org: tokens refreshed (and rotated) since, tied to the credentials they came from. */
 const StoredCredentialsSchema = z.object({
   instanceUrl: z.string().optional(),
+  /** Where its tokens are refreshed when not SALESFORCE_LOGIN_URL (a sandbox org's test.salesforce.com, a My Domain). */
+  loginUrl: z.url().optional(),
   refreshToken: z.string().min(1).optional(),
   accessToken: z.string().min(1).optional(),
   /** Hash of the environment's refresh token these tokens descend from; a new one in the environment wins. */
@@ -75,11 +77,15 @@ export function salesforceInEnvironment(config: AppConfig): boolean {
   );
 }
 
-export async function open(ctx: OpenContext): Promise<OpenedCrm> {
+export async function open(ctx: OpenContext, wanted?: Connection): Promise<OpenedCrm> {
   const { config, store } = ctx;
   const envRefresh = config.SALESFORCE_REFRESH_TOKEN;
   const envAccess = config.SALESFORCE_ACCESS_TOKEN;
   const instanceUrl = config.SALESFORCE_INSTANCE_URL;
+  // A named connection that is not the environment's org runs on the credentials the store holds for it.
+  const envConnectionId =
+    instanceUrl !== undefined && salesforceInEnvironment(config) ? `salesforce-${digest(instanceUrl)}` : undefined;
+  if (wanted !== undefined && wanted.id !== envConnectionId) return openInstalled(ctx, wanted);
   // The JWT bearer flow: the integration user signs in with the app's key, no stored token needed.
   const jwt =
     config.SALESFORCE_JWT_KEY !== undefined && config.SALESFORCE_USERNAME !== undefined
@@ -159,11 +165,12 @@ function openInstalled(ctx: OpenContext, installed: Connection): OpenedCrm {
     );
   }
   const stored = StoredCredentialsSchema.parse(installed.credentials);
-  const instanceUrl = stored.instanceUrl ?? config.SALESFORCE_LOGIN_URL;
+  const loginUrl = stored.loginUrl ?? config.SALESFORCE_LOGIN_URL;
+  const instanceUrl = stored.instanceUrl ?? loginUrl;
   const connector = new SalesforceConnector(
     {
       instanceUrl,
-      loginUrl: config.SALESFORCE_LOGIN_URL,
+      loginUrl,
       apiVersion: config.SALESFORCE_API_VERSION,
       clientId: config.SALESFORCE_CLIENT_ID,
       ...(config.SALESFORCE_CLIENT_SECRET ? { clientSecret: config.SALESFORCE_CLIENT_SECRET } : {}),

@@ -82,6 +82,7 @@ export async function startRunWorker(
   const worker = await startWorker({
     queue,
     concurrency: options.concurrency,
+    stopping: options.stopSignal,
     logger,
     skip: async (job) => {
       const connection = await store.getConnection(job.connectionId);

@@ -1,13 +1,16 @@
 // The networks' rate-limit budgets in PostgreSQL, shared by every worker on it: a request takes one unit of its
 // window's `remaining` in a row lock before it is sent, so the sum of all workers' calls stays under the network's
 // limit (GitHub's 5,000/hour per token is one budget however many workers use the token). The same rules as the
-// in-process RateLimiter (src/http/rate-limit.ts): unknown until a response says, never raised within a window,
+// in-process RateLimiter (src/http/rate-limit.ts): learnt from responses (a new window from one request while the
+// others wait for its answer), never raised within a window,
 // paused for a Retry-After.
 import pg from 'pg';
 
 import type { RateLimitState, SharedRateLimits } from '../http/rate-limit.ts';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** How long the other workers wait for the answer that tells a new window's budget before one of them asks again. */
+const PROBE_MS = 1_000;
 
 interface BudgetRow {
   limit_count: number | null;
@@ -88,11 +91,12 @@ export class NetworkBudgets implements SharedRateLimits {
       const resetAt = Number(row.reset_at);
       if (pausedUntil > now) wait = pausedUntil - now;
       else if (row.remaining === null || resetAt <= now) {
-        // Window over (or never seen): unknown until the next response says otherwise.
-        if (row.remaining !== null)
-          await client.query(`UPDATE ${this.#table} SET remaining = NULL, limit_count = NULL WHERE window_key = $1`, [
-            window,
-          ]);
+        // Window over (or never seen): this request goes to learn the new one, and every other waits for its answer
+        // (at most PROBE_MS), so workers do not all spend the fresh window blind at once.
+        await client.query(`UPDATE ${this.#table} SET remaining = 0, reset_at = $2 WHERE window_key = $1`, [
+          window,
+          now + PROBE_MS,
+        ]);
       } else if (row.remaining <= reserve) wait = Math.max(1, resetAt - now);
       else await client.query(`UPDATE ${this.#table} SET remaining = remaining - 1 WHERE window_key = $1`, [window]);
       await client.query('COMMIT');

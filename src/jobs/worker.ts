@@ -1,7 +1,9 @@
 // A worker: runs the queue's jobs, `concurrency` at a time (never two of one connection: the queue's policy, and
 // the run's lease inside it). A job completes when its run ends in a state a retry would not change; a failed or
 // interrupted run, or one another run's lease kept out, is thrown back to the queue to be retried with backoff
-// (after the last retry it is dead-lettered with the reason).
+// (after the last retry it is dead-lettered with the reason). A run stopped because this worker is stopping
+// (SIGTERM) is not a failure: its job completes as released and the same run is queued again at once, so another
+// worker (or this one restarted) resumes it from its checkpoint without waiting out a retry's backoff.
 import type { RunReport, RunStatus } from '../store/run-report.ts';
 import { SyncAlreadyRunningError } from '../sync/engine.ts';
 import type { SyncLogger } from '../sync/logger.ts';
@@ -12,7 +14,8 @@ import type { RunJob } from './run-job.ts';
 const FINAL: ReadonlySet<RunStatus> = new Set(['ok', 'partial', 'budget_reached', 'needs_reauth']);
 
 /** What a job's run came to; `retry` is thrown back to the queue. */
-export type JobOutcome = { done: true; runId: string; status: RunStatus } | { done: false; reason: string };
+export type JobOutcome =
+  { done: true; runId: string; status: RunStatus; released?: true } | { done: false; reason: string };
 
 export function jobOutcome(report: RunReport): JobOutcome {
   if (FINAL.has(report.status)) return { done: true, runId: report.runId, status: report.status };
@@ -33,6 +36,8 @@ export interface WorkerOptions {
   /** One run of the job's connection (the composition root opens the connector and providers). */
   run: (job: RunJob, context: RunJobContext) => Promise<RunReport>;
   logger?: SyncLogger;
+  /** Aborted when this worker stops: a run it interrupts is released to the queue, not retried after a backoff. */
+  stopping?: AbortSignal;
 }
 
 export interface RunningWorker {
@@ -86,6 +91,15 @@ async function handle(options: WorkerOptions, job: RunJob, context: RunJobContex
     },
     'run job finished',
   );
+  if (!outcome.done && report.status === 'interrupted' && options.stopping?.aborted === true) {
+    // Released: one waiting run of the connection already covers it when the queue refuses this one.
+    const requeued = await options.queue.enqueue(job);
+    logger?.info(
+      { connection: job.connectionId, jobId: context.jobId, runId: report.runId, requeued: requeued.queued },
+      'run job released',
+    );
+    return { done: true, runId: report.runId, status: report.status, released: true } satisfies JobOutcome;
+  }
   if (!outcome.done) throw new RunNotFinishedError(outcome.reason);
   return outcome;
 }

@@ -25,7 +25,18 @@ export interface Runs {
   runAndWait(connectionId: string, request: RunRequest): Promise<RunOutcome>;
   /** Webhook contacts: remembered, and a run of exactly them follows after the debounce delay. */
   queue(connectionId: string, recordIds: readonly string[]): Promise<void>;
+  /** The run queue's depth (PostgreSQL); null when runs are not queued but run in this process (SQLite). */
+  queueDepth(): Promise<QueueDepth | null>;
   stop(): Promise<void>;
+}
+
+/** Runs in the queue, all connections together. */
+export interface QueueDepth {
+  waiting: number;
+  running: number;
+  retrying: number;
+  /** Failed every retry (dead-lettered). */
+  dead: number;
 }
 
 export interface CoordinatorOptions {
@@ -141,6 +152,10 @@ export class RunCoordinator implements Runs {
     }, this.options.webhookDebounceMs ?? 30_000);
     timer.unref();
     this.#timers.set(connectionId, timer);
+  }
+
+  queueDepth(): Promise<QueueDepth | null> {
+    return Promise.resolve(null);
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,7 @@
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Store } from '../store/contract.ts';
 import { SyncAlreadyRunningError } from '../sync/engine.ts';
-import type { Runs, StartResult } from './coordinator.ts';
+import type { QueueDepth, Runs, StartResult } from './coordinator.ts';
 import type { RunOutcome, RunRequest, SyncRuntime } from './runtime.ts';
 import type { ServerStore } from './server-store.ts';
 
@@ -85,6 +85,17 @@ export class QueuedRuns implements Runs {
       { connectionId, trigger: 'webhook' },
       Math.ceil((this.options.webhookDebounceMs ?? 30_000) / 1000),
     );
+  }
+
+  async queueDepth(): Promise<QueueDepth> {
+    const depth: QueueDepth = { waiting: 0, running: 0, retrying: 0, dead: 0 };
+    for (const c of await this.options.jobs.counts()) {
+      depth.waiting += c.queued;
+      depth.running += c.active;
+      depth.retrying += c.retrying;
+      depth.dead += c.dead;
+    }
+    return depth;
   }
 
   stop(): Promise<void> {

@@ -277,11 +277,13 @@ export interface RunRow {
   run_id: string;
   connection_id: string;
   report: string;
+  worker: string | null;
 }
 
 /** The connection is the column's: a renamed connection (renameConnection) keeps its runs' reports as written. */
 export function decodeRun(row: RunRow): RunReport {
-  return { ...decode('runs', row.run_id, 'report', row.report, RunReportSchema, true), connection: row.connection_id };
+  const report = decode('runs', row.run_id, 'report', row.report, RunReportSchema, true);
+  return { ...report, connection: row.connection_id, ...(row.worker === null ? {} : { worker: row.worker }) };
 }
 
 /** What a run's `spend` column holds: its report's `apiCalls.estimatedSpendUsd`. */

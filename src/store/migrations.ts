@@ -444,6 +444,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 11,
+    name: 'jobs: the process (worker) that ran each run, for the runs page',
+    sql: `ALTER TABLE runs ADD COLUMN worker TEXT;`,
+  },
+  {
+    version: 12,
     name: "sync: each run's estimated spend per paid network in its own column, for the monthly totals and cap",
     sql: {
       sqlite: `

@@ -527,6 +527,7 @@ export class PostgresStore implements Store {
       isoUtc(report.startedAt),
       report.finishedAt === null ? null : isoUtc(report.finishedAt),
       JSON.stringify(report),
+      report.worker ?? null,
       encodeRunSpend(report),
     ]);
   }

@@ -86,6 +86,11 @@ export const RunReportSchema = z.object({
    */
   readAll: z.enum(['first-run', 'scoring-changed', 'requested']).optional(),
   /**
+   * The process that ran it (`<host>:<pid>`): a `crm-influence worker` for a queued run on PostgreSQL, else `serve` or
+   * the CLI. Kept in the run row's `worker` column too; absent in reports from before it.
+   */
+  worker: z.string().max(200).optional(),
+  /**
    * Unscored contacts counted by why (keys of UNSCORED_WORDS; `network_off:<network>` names the network). Absent in
    * reports from before it.
    */

@@ -539,6 +539,7 @@ export class SqliteStore implements Store {
         isoUtc(report.startedAt),
         report.finishedAt === null ? null : isoUtc(report.finishedAt),
         JSON.stringify(report),
+        report.worker ?? null,
         encodeRunSpend(report),
       );
     });

@@ -288,6 +288,7 @@ class SyncRun {
       counts: { read: 0, scored: 0, unscored: 0, written: 0, unchanged: 0, optedOut: 0, failed: 0 },
       apiCalls: { crm: { read: 0, write: 0, other: 0 }, providers: {} },
       errors: [],
+      ...(options.worker !== undefined ? { worker: options.worker } : {}),
     };
   }
 

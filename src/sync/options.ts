@@ -53,6 +53,8 @@ export const SyncOptionsSchema = z.object({
   maxAttempts: z.number().int().min(1).default(5),
   /** Lease lifetime; renewed after every page, so a crashed run frees the connection after this long. */
   leaseTtlSeconds: z.number().int().min(5).default(600),
+  /** Who runs it (`<host>:<pid>`), recorded on the run (the admin UI's runs page shows it). */
+  worker: z.string().min(1).max(200).optional(),
   /** At most this many per-record errors are kept in the run report (all are counted and stored). */
   maxReportedErrors: z.number().int().min(0).default(500),
   /** Factors shown in the `topFactors` field. */

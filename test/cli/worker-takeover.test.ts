@@ -228,6 +228,68 @@ describe('worker processes on PostgreSQL: crash takeover, serve --with-worker (s
     expect(dry.counts.written, 'nothing was lost: a full dry run finds nothing left to write').to.equal(0);
     expect(salesforce.counters.recordsWritten, 'nothing was written twice').to.equal(recordsScored());
   });
+  it('SIGTERM mid-run: the worker finishes its page, checkpoints and releases the job; another resumes it at once', async () => {
+    const [first, second] = [startWorker(), startWorker()];
+    await until(
+      () => workers.every((w) => w.out.stdout.includes('worker taking queued runs')),
+      'both workers to start',
+    );
+    const queue = await JobQueue.open({
+      connectionString: DATABASE_URL,
+      schema: jobsSchema,
+      schedule: false,
+      workerTimeoutSeconds: TIMEOUT_SECONDS,
+    });
+    try {
+      expect((await queue.enqueue({ connectionId, trigger: 'manual' })).queued).to.equal(true);
+      const watch = await openStore();
+      try {
+        await until(async () => (await watch.getCursor(connectionId)) !== null, 'the first checkpoint');
+      } finally {
+        await watch.close();
+      }
+      const victim = [first, second].find((w) => w.out.stderr.includes('"sync started"'))!;
+      expect(victim, 'one worker started the run').to.not.equal(undefined);
+      const survivor = victim === first ? second : first;
+      victim.child.kill('SIGTERM');
+      const stoppedAt = Date.now();
+      expect(await victim.exited, victim.out.stderr).to.equal(0);
+      expect(victim.out.stderr).to.include('"run job released"');
+      const writtenAtStop = salesforce.counters.recordsWritten;
+      // Released, not failed: no retry backoff (10–20 s) and no lease to wait out.
+      await until(() => survivor.out.stderr.includes('"sync started"'), 'the survivor to resume the run', 10_000);
+      expect(Date.now() - stoppedAt, 'resumed without a backoff').to.be.below(8_000);
+      await until(() => survivor.out.stderr.includes('"run job finished"'), 'the survivor to finish the run', 120_000);
+      await until(async () => (await queue.counts()).length === 0, 'the job to complete');
+      expect(writtenAtStop, 'stopped mid-run').to.be.below(salesforce.counters.recordsWritten);
+    } finally {
+      await queue.stop(1_000);
+    }
+
+    const store = await openStore();
+    try {
+      const runs = await store.listRuns({ connectionId, limit: 10 });
+      expect(runs.map((r) => r.status).sort()).to.deep.equal(['interrupted', 'ok']);
+      const stopped = runs.find((r) => r.status === 'interrupted')!;
+      expect(stopped.message ?? '').to.include('SIGTERM');
+      const resumed = runs.find((r) => r.status === 'ok')!;
+      expect(resumed.readAll, 'resumed from the checkpoint, not from the start').to.equal(undefined);
+      expect(resumed.counts.read).to.be.below(SIZE);
+      expect(stopped.counts.written + resumed.counts.written).to.equal(salesforce.counters.recordsWritten);
+    } finally {
+      await store.close();
+    }
+
+    const check = await cli(['sync', '--crm', 'salesforce', '--full', '--dry-run', '--json']);
+    expect(check.code, check.stderr).to.equal(0);
+    expect(RunReportSchema.parse(JSON.parse(check.stdout)).counts.written, 'nothing was lost').to.equal(0);
+    // The sandbox's write log: every record saved at most once, and every scored record saved.
+    const log = salesforce.counters.writesById;
+    const twice = [...log].filter(([, n]) => n > 1);
+    expect(twice, 'nothing was written twice').to.deep.equal([]);
+    expect(log.size).to.equal(recordsScored());
+  });
+
   it('serve --with-worker: holds the schedules in the database, runs a queued job, SIGTERM exits 0', async () => {
     const serve = startWorker(['serve', '--port', '0', '--with-worker', '--concurrency', '1'], {
       CRM_INFLUENCE_ADMIN_PASSWORD: 'a-long-enough-password',

@@ -1,7 +1,11 @@
 // The JSON twins of the pages: runs and one run's errors (filter, retry failed), contacts with factors and history,
 // settings validation and save, and /metrics figures from the stored runs.
-import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 
+import { expect } from 'chai';
+import pg from 'pg';
+
+import { JobQueue } from '../../src/jobs/queue.ts';
 import type { RunReport } from '../../src/store/run-report.ts';
 import type { TestServer } from './helpers.ts';
 import { Client, startTestServer, testConnection } from './helpers.ts';
@@ -59,7 +63,9 @@ describe('admin server pages as JSON', function () {
       }),
     );
     await server.store.recordErrors('sf1', 'run-a', errors);
-    await server.store.saveRun(report('run-b', '2026-11-21T03:00:00.000Z', [], { dryRun: true }));
+    await server.store.saveRun(
+      report('run-b', '2026-11-21T03:00:00.000Z', [], { dryRun: true, worker: 'worker-2.internal:4242' }),
+    );
     await server.store.putSyncStates('sf1', [
       {
         recordId: '003C',
@@ -122,6 +128,12 @@ describe('admin server pages as JSON', function () {
     expect(runs[1]).to.deep.include({ durationMs: 90_000, errorCount: 2, status: 'partial' });
     const html = await (await client.request('/runs')).text();
     expect(html).to.include('dry run').and.include('90.0 s');
+    // Which process ran each run (a run from before workers were recorded shows a dash); no queue with SQLite.
+    expect(html).to.include('<th scope="col">Worker</th>');
+    expect(html).to.match(/run-b">[^]*?<td>worker-2\.internal:4242<\/td><\/tr>/);
+    expect(html).to.match(/run-a">[^]*?<td>—<\/td><\/tr>/);
+    expect(html).to.not.include('Run queue:');
+    expect(runs[0]?.worker).to.equal('worker-2.internal:4242');
   });
 
   it("filters a run's per-record errors and retries the failed records with a run", async () => {
@@ -259,5 +271,38 @@ describe('admin server pages as JSON', function () {
     expect(text).to.match(/crm_influence_record_errors\{crm="salesforce",code="UNABLE_TO_LOCK_ROW"\} 1/);
     expect(text).to.match(/crm_influence_outbound_refused_total\{crm="salesforce"\} 4\n/);
     expect(text).to.match(/crm_influence_last_success_timestamp_seconds\{connection="sf1",crm="salesforce"\} \d+/);
+  });
+});
+
+describe('the runs page on the PostgreSQL run queue', function () {
+  this.timeout(60_000);
+  const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const jobsSchema = `test_runs_page_jobs_${randomBytes(6).toString('hex')}`;
+
+  it('says how deep the queue is', async () => {
+    const jobs = await JobQueue.open({
+      connectionString: DATABASE_URL,
+      schema: jobsSchema,
+      schedule: false,
+      workerTimeoutSeconds: 10,
+    });
+    const server = await startTestServer({ jobs });
+    try {
+      await jobs.enqueue({ connectionId: 'sf1', trigger: 'manual' });
+      await jobs.enqueue({ connectionId: 'hs2', trigger: 'schedule' });
+      const client = new Client(server.url);
+      await client.login();
+      expect(await (await client.request('/runs')).text()).to.include(
+        'Run queue: 2 waiting · 0 running · 0 to retry · 0 failed every retry',
+      );
+      const { queue } = (await (await client.request('/api/runs')).json()) as { queue: unknown };
+      expect(queue).to.deep.equal({ waiting: 2, running: 0, retrying: 0, dead: 0 });
+    } finally {
+      await server.close();
+      await jobs.stop(1_000);
+      const db = new pg.Client({ connectionString: DATABASE_URL });
+      await db.connect();
+      await db.query(`DROP SCHEMA IF EXISTS ${jobsSchema} CASCADE`).finally(() => db.end());
+    }
   });
 });

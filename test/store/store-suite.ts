@@ -1095,6 +1095,18 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         ]);
       });
 
+      it('keeps the worker that ran each run in the run row', async () => {
+        await store.saveRun({ ...report('run-1', 'c1', '2026-03-01T00:00:00.000Z'), worker: 'host-a:101' });
+        await store.saveRun(report('run-2', 'c1', '2026-03-02T00:00:00.000Z'));
+        expect((await store.getRun('run-1'))?.worker).to.equal('host-a:101');
+        expect((await store.listRuns({ limit: 10 })).map((r) => r.worker)).to.deep.equal([undefined, 'host-a:101']);
+        const rows = await harness.query(`SELECT run_id, worker FROM runs ORDER BY run_id`);
+        expect(rows.map((r) => [r.run_id, r.worker])).to.deep.equal([
+          ['run-1', 'host-a:101'],
+          ['run-2', null],
+        ]);
+      });
+
       it('lists the runs of one status (the running ones a crash left behind), of one connection or all', async () => {
         await store.saveRun(report('run-1', 'c1', '2026-03-01T00:00:00.000Z', 'running'));
         await store.saveRun(report('run-2', 'c1', '2026-03-02T00:00:00.000Z', 'interrupted'));

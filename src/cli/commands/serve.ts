@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 
 import type { Command } from 'commander';
@@ -80,11 +81,14 @@ export interface RuntimeParts {
   leaseTtlSeconds?: number;
 }
 
+/** This process as the runs page names it: host and pid. */
+export const processName = (): string => `${hostname()}:${process.pid}`;
+
 /** "Run this connection once", composed from the CLI's composition root. */
 export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRuntime {
   return {
     async run(connection: Connection, request: RunRequest): Promise<RunOutcome> {
-      const { connectionId, connector } = await openCrm(connection.crm, ctx);
+      const { connectionId, connector } = await openCrm(connection.crm, ctx, connection);
       if (connectionId !== connection.id) {
         throw new CliError(
           `connection "${connection.id}" cannot be opened: the ${connection.crm} credentials in use belong to "${connectionId}"`,
@@ -117,6 +121,7 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
           full: request.full ?? false,
           ...(request.ids !== undefined ? { ids: [...request.ids] } : {}),
           ...(parts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: parts.leaseTtlSeconds } : {}),
+          worker: processName(),
           refreshDays: parsed.data.refreshDays ?? config.CRM_INFLUENCE_REFRESH_DAYS,
           budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
           monthlySpendCapUsd: monthlySpendCaps(config),

@@ -88,6 +88,10 @@ export interface GitHubSandboxOptions extends NetworkServerOptions {
 export interface GitHubSandbox extends NetworkServer {
   env: { GITHUB_API_BASE_URL: string; GITHUB_TOKEN: string };
   setRemaining(resource: 'core' | 'graphql', remaining: number, authenticated?: boolean): void;
+  /** Requests refused for the primary rate limit (REST 403, GraphQL RATE_LIMITED): 0 while callers keep to it. */
+  rateLimited(): number;
+  /** Profiles served (REST user or GraphQL `user`), per account handle. */
+  profileReads(): ReadonlyMap<string, number>;
 }
 
 function message(status: number, text: string, docs: string): Reply {
@@ -111,6 +115,8 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions): Promise
     graphql: setting(options.limits?.graphql, 5000),
   };
   let base = '';
+  let rateLimited = 0;
+  const profileReads = new Map<string, number>();
 
   function rateHeaders(
     limit: WindowLimit,
@@ -136,6 +142,7 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions): Promise
     const state = limit.take();
     const headers = rateHeaders(limit, state, 'core');
     if (!state.allowed) {
+      rateLimited += 1;
       const text =
         presented === undefined
           ? "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)"
@@ -239,6 +246,7 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions): Promise
     const account = resolveUser(login);
     if (!account) return { ...message(404, 'Not Found', `${DOCS}/rest/users/users#get-a-user`), headers: admitted };
     counters.read(1);
+    profileReads.set(account.handle, (profileReads.get(account.handle) ?? 0) + 1);
     return { status: 200, body: userJson(account), headers: admitted };
   }
 
@@ -656,6 +664,7 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions): Promise
           continue;
         }
         counters.read(1);
+        profileReads.set(account.handle, (profileReads.get(account.handle) ?? 0) + 1);
         data[f.alias] = userObject(account, f, cost);
       }
     } catch (error) {
@@ -667,6 +676,7 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions): Promise
     const state = limits.graphql.take(points);
     const headers = rateHeaders(limits.graphql, state, 'graphql');
     if (!state.allowed) {
+      rateLimited += 1;
       return {
         status: 200,
         headers,
@@ -737,6 +747,8 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions): Promise
   return {
     ...server,
     env: { GITHUB_API_BASE_URL: server.url, GITHUB_TOKEN: token },
+    rateLimited: () => rateLimited,
+    profileReads: () => profileReads,
     setRemaining: (resource, remaining, authenticated = true) =>
       (resource === 'graphql' ? limits.graphql : authenticated ? limits.authenticated : limits.anonymous).setRemaining(
         remaining,

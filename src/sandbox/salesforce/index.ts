@@ -73,6 +73,8 @@ export interface SalesforceCounters {
   calls: Record<string, number>;
   recordsRead: number;
   recordsWritten: number;
+  /** Successful saves per record id (the write log): a record saved twice shows 2. */
+  writesById: ReadonlyMap<string, number>;
   largestBatch: number;
   status429: number;
   status5xx: number;
@@ -763,6 +765,9 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     },
     get recordsWritten() {
       return writer.recordsWritten;
+    },
+    get writesById() {
+      return writer.writesById;
     },
     get largestBatch() {
       return writer.largestBatch;

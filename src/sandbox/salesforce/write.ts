@@ -47,6 +47,8 @@ interface Checked {
 export class RecordWriter {
   recordsWritten = 0;
   largestBatch = 0;
+  /** Successful saves per record id: the write log tests read to prove nothing was written twice. */
+  readonly writesById = new Map<string, number>();
   private readonly lockAttempts = new Map<string, number>();
 
   private readonly org: SandboxOrg;
@@ -88,6 +90,7 @@ export class RecordWriter {
       }
       this.org.applyUpdate(c.object, c.index, c.values, userId, stamp);
       this.recordsWritten += 1;
+      this.writesById.set(c.input.id!, (this.writesById.get(c.input.id!) ?? 0) + 1);
       return { id: c.input.id!, success: true, errors: [] };
     });
   }

@@ -30,7 +30,8 @@ export function runRow(r: RunReport): SafeHtml {
     <td class="num">${formatCount(r.counts.read)}</td><td class="num">${formatCount(r.counts.scored)}</td>
     <td class="num">${formatCount(r.counts.written)}</td><td class="num">${formatCount(r.counts.unchanged)}</td>
     <td class="num">${formatCount(r.counts.failed)}</td><td class="num">${formatCount(crmCalls(r))}</td>
-    <td class="num">${formatCount(providerCalls(r))}</td><td class="num">${runSpend(r)}</td><td class="num">${formatDuration(durationMs(r))}</td></tr>`;
+    <td class="num">${formatCount(providerCalls(r))}</td><td class="num">${runSpend(r)}</td><td class="num">${formatDuration(durationMs(r))}</td>
+    <td>${r.worker ?? '—'}</td></tr>`;
 }
 
 export function usd(dollars: number): string {

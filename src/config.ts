@@ -397,14 +397,45 @@ function isSecret(name: VariableName): boolean {
 
 /** Reads and validates the environment; throws one ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  return parseVariables(ConfigSchema, Object.keys(VARIABLES) as VariableName[], env);
+}
+
+/**
+ * Reads and validates only the variables a command needs (`runs` needs the store, not the schedule), so a bad
+ * variable it never uses does not stop it; combinations are checked among these alone.
+ */
+export function loadConfigOf<K extends VariableName>(
+  names: readonly K[],
+  env: Record<string, string | undefined> = process.env,
+): Pick<AppConfig, K> {
+  const picked = new Set<VariableName>(names);
+  const schema = COMBINATION_RULES.filter((rule) => picked.has(rule.name)).reduce(
+    (s, rule) =>
+      s.refine((c) => !rule.missing(c), {
+        path: [rule.name],
+        message: rule.message,
+        when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+      }),
+    z.object(Object.fromEntries(names.map((name) => [name, shape[name]]))),
+  );
+  // The object holds exactly the picked variables' schemas, so its output is their slice of AppConfig.
+  return parseVariables(schema as unknown as z.ZodType<Pick<AppConfig, K>>, names, env);
+}
+
+function parseVariables<T>(
+  schema: z.ZodType<T>,
+  names: readonly VariableName[],
+  env: Record<string, string | undefined>,
+): T {
   const raw: Record<string, string> = {};
-  for (const [name, variable] of Object.entries(VARIABLES) as [VariableName, Variable][]) {
+  for (const name of names) {
+    const variable: Variable = VARIABLES[name];
     const value = env[name];
     // An empty value (common in .env files) counts as unset.
     if (value !== undefined && value.trim() !== '') raw[name] = value;
     else if (variable.default !== undefined) raw[name] = variable.default;
   }
-  const parsed = ConfigSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
 
   const problems: string[] = [];

@@ -121,3 +121,44 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     target,
   );
 }
+
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
+const LEVEL_COLORS: Record<string, string> = { warn: '\u001b[33m', error: '\u001b[31m', fatal: '\u001b[31m' };
+
+function plainValue(value: unknown): string {
+  if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  if (typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string')
+    return JSON.stringify((value as { message: string }).message);
+  return JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * One JSON log line as one plain line a person reads: `2026-03-01 10:00:00Z warn  message key=value …`. An error
+ * shows its message, never its stack; newlines inside values stay escaped, so an event is always one line.
+ */
+export function formatLogLine(json: string, options: { color?: boolean } = {}): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json;
+  }
+  const { level, time, msg, ...fields } = entry;
+  const name = typeof level === 'number' ? (LEVEL_NAMES[level] ?? String(level)) : plainValue(level ?? '');
+  const when = typeof time === 'number' ? `${new Date(time).toISOString().slice(0, 19).replace('T', ' ')}Z ` : '';
+  const color = options.color === true ? LEVEL_COLORS[name] : undefined;
+  const label = color === undefined ? name.padEnd(5) : `${color}${name.padEnd(5)}\u001b[0m`;
+  const rest = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${plainValue(value)}`);
+  return [`${when}${label}`, typeof msg === 'string' ? msg.replace(/\n/g, '\\n') : '', ...rest]
+    .filter((part) => part !== '')
+    .join(' ');
+}

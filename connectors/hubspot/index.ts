@@ -34,7 +34,7 @@ import { WRITE_BATCH_SIZE, writeScores } from './write.ts';
 
 export { HubSpotApiError, rateLimitPolicy } from './api.ts';
 export type { OAuthTokens } from './auth.ts';
-export { privateAppPortalId } from './portal-id.ts';
+export { portalUiDomain, privateAppPortalId } from './portal-id.ts';
 export { HubSpotPortals } from './portals.ts';
 export { createHubSpotWebhookHandler, verifySignatureV3, webhookActions } from './webhook.ts';
 

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 
 import { NeedsReauthError } from '../../src/crm/errors.ts';
+import { HUBSPOT_UI_DOMAIN } from '../../src/crm/record-url.ts';
 
 const TokenInfoSchema = z.object({ hubId: z.number().int().positive() });
 
@@ -23,4 +24,26 @@ export async function privateAppPortalId(baseUrl: string, token: string): Promis
   const parsed = TokenInfoSchema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new Error('HubSpot access token info: the answer has no numeric hubId');
   return parsed.data.hubId;
+}
+
+const AccountDetailsSchema = z.object({ uiDomain: z.string().regex(HUBSPOT_UI_DOMAIN) });
+
+/**
+ * The portal's `uiDomain` from HubSpot's account details (GET /account-info/v3/details; developers.hubspot.com/docs/
+ * api-reference/latest/account/account-information/get-account-details), which follows its data centre
+ * (`dataHostingLocation`: na1, eu1…). Null when HubSpot does not say (the record links then use app.hubspot.com);
+ * never fails a run: links are a convenience.
+ */
+export async function portalUiDomain(baseUrl: string, accessToken: string): Promise<string | null> {
+  try {
+    const response = await fetch(`${baseUrl}/account-info/v3/details`, {
+      headers: { Authorization: `Bearer ${accessToken}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) return null;
+    const parsed = AccountDetailsSchema.safeParse(await response.json());
+    return parsed.success ? parsed.data.uiDomain : null;
+  } catch {
+    return null;
+  }
 }

@@ -54,7 +54,11 @@ async function writeChunk(
     if (error instanceof HubSpotApiError && error.status === 400) return batchRejected(error, chunk);
     throw error;
   }
-  const ok = new Set(response.results.map((r) => r.id));
+  // Our write moves the contact's lastmodifieddate to the result's updatedAt (HubSpot's batch update answer, see
+  // developers.hubspot.com/docs/api-reference/legacy/crm/objects/contacts/batch/update-contacts): remembered, so the
+  // next run's search, which finds the contact again, knows it for our own write.
+  const modifiedAt = new Map(response.results.map((r) => [r.id, updatedAtOf(r.updatedAt)]));
+  const ok = new Set(modifiedAt.keys());
   const failed = new Map<string, WriteResult>();
   // 207 MULTI_STATUS: HubSpot names the records of each error in `context.ids`.
   const errors = (response as { errors?: BatchError[] }).errors ?? [];
@@ -103,7 +107,10 @@ async function writeChunk(
   }
   return chunk.map((u): WriteResult => {
     if (failed.has(u.id)) return failed.get(u.id) as WriteResult;
-    if (ok.has(u.id)) return { id: u.id, ok: true };
+    if (ok.has(u.id)) {
+      const stamp = modifiedAt.get(u.id);
+      return stamp === undefined ? { id: u.id, ok: true } : { id: u.id, ok: true, modifiedAt: stamp };
+    }
     return {
       id: u.id,
       ok: false,
@@ -112,6 +119,13 @@ async function writeChunk(
       retryable: true,
     };
   });
+}
+
+/** The SDK parses `updatedAt` into a Date; an unparsable one is left out (the echo is then read as a change). */
+function updatedAtOf(value: Date | string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
 
 /**

@@ -1,16 +1,15 @@
 // What most commands need: validated configuration, the store and a logger (on stderr, so stdout stays clean for
 // `--json` and tables). Opened once per command and always closed.
-import pino from 'pino';
-
 import { HubSpotPortals } from '../../connectors/hubspot/portals.ts';
 import type { AppConfig } from '../config.ts';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError, loadConfig, loadConfigOf } from '../config.ts';
 import type { SharedRateLimits } from '../http/rate-limit.ts';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
 import type { Store } from '../store/contract.ts';
 import { openStore } from '../store/open.ts';
 import { CliError } from './errors.ts';
+import { stderrTerminal } from './terminal.ts';
 
 export interface CliContext {
   config: AppConfig;
@@ -31,11 +30,40 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
   }
 }
 
+/** Logs go to stderr as plain lines (`--log-format json`: JSON lines), never through the live progress line. */
+/** What a command that reads only the store needs (`runs`, `migrate`): a bad schedule or network URL cannot stop it. */
+export const STORE_VARIABLES = [
+  'DATABASE_URL',
+  'CRM_INFLUENCE_DB',
+  'CRM_INFLUENCE_SECRET_KEY',
+  'CRM_INFLUENCE_LOG_LEVEL',
+] as const;
+export type StoreConfig = Pick<AppConfig, (typeof STORE_VARIABLES)[number]>;
+
+export function loadStoreConfig(env: Record<string, string | undefined> = process.env): StoreConfig {
+  try {
+    return loadConfigOf(STORE_VARIABLES, env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** Opens the store from its variables alone and always closes it. */
+export async function withStore<T>(run: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(loadStoreConfig());
+  try {
+    return await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
 export function createCliLogger(config: Pick<AppConfig, 'CRM_INFLUENCE_LOG_LEVEL'>): Logger {
   return createLogger({
     level: config.CRM_INFLUENCE_LOG_LEVEL,
-    destination: pino.destination(2),
-    pretty: process.stderr.isTTY === true,
+    destination: stderrTerminal.logDestination(),
+    pretty: false,
   });
 }
 

@@ -5,9 +5,10 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 import type { HubSpotConnectorOptions } from '../../connectors/hubspot/index.ts';
-import { createHubSpotConnector, privateAppPortalId } from '../../connectors/hubspot/index.ts';
+import { createHubSpotConnector, portalUiDomain, privateAppPortalId } from '../../connectors/hubspot/index.ts';
 import { HandlePropertiesSchema } from '../../connectors/hubspot/mapping.ts';
 import { NeedsReauthError } from '../crm/errors.ts';
+import { HUBSPOT_UI_DOMAIN } from '../crm/record-url.ts';
 import type { Connection } from '../store/contract.ts';
 import { describeIssues } from '../zod-issues.ts';
 import type { OpenContext, OpenedCrm } from './crms.ts';
@@ -19,6 +20,8 @@ const HubSpotSettingsSchema = z
     handleProperties: HandlePropertiesSchema.optional(),
     doNotProfileProperty: z.string().min(1).optional(),
     searchIndexLagMs: z.number().int().nonnegative().optional(),
+    /** Where the portal's pages live (account-info's uiDomain: app-eu1.hubspot.com for an EU portal). */
+    uiDomain: z.string().regex(HUBSPOT_UI_DOMAIN).optional(),
   })
   .default({});
 
@@ -149,5 +152,26 @@ async function portalConnection(ctx: OpenContext, baseUrl: string, token: string
       settings: {},
     });
   }
+  await rememberUiDomain(store, connectionId, baseUrl, token);
   return connectionId;
+}
+
+/** Stores the portal's uiDomain with its connection once (the contacts list links records there). */
+export async function rememberUiDomain(
+  store: OpenContext['store'],
+  connectionId: string,
+  baseUrl: string,
+  accessToken: string,
+): Promise<void> {
+  const connection = await store.getConnection(connectionId);
+  if (connection === null) return;
+  const section = connection.settings.hubspot;
+  const hubspot = section !== null && typeof section === 'object' ? (section as Record<string, unknown>) : {};
+  if (typeof hubspot.uiDomain === 'string') return;
+  const uiDomain = await portalUiDomain(baseUrl, accessToken);
+  if (uiDomain === null) return;
+  await store.saveConnection({
+    ...connection,
+    settings: { ...connection.settings, hubspot: { ...hubspot, uiDomain } },
+  });
 }

@@ -28,7 +28,7 @@ export function describeRun(report: RunReport): string {
       .join(', ') || 'none';
   const lines = [
     `${report.dryRun ? 'Dry run' : 'Run'} ${report.runId} (${report.crm}, connection ${report.connection}): ${report.status}`,
-    `  ${countsInWords(c)}`,
+    `  ${countsInWords(report)}`,
     ...(report.readAll === undefined ? [] : [`  read ${READ_ALL_WORDS[report.readAll]}`]),
     `  CRM API calls: read ${report.apiCalls.crm.read}, write ${report.apiCalls.crm.write}, other ${report.apiCalls.crm.other} · provider calls: ${providerCalls}`,
     ...(report.apiCalls.refused

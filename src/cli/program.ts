@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 
 import { redact } from '../log.ts';
+import { describeIssues } from '../zod-issues.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
 import { register as registerFields } from './commands/fields.ts';
@@ -14,7 +15,8 @@ import { register as registerScore } from './commands/score.ts';
 import { register as registerServe } from './commands/serve.ts';
 import { register as registerSync } from './commands/sync.ts';
 import { register as registerWorker } from './commands/worker.ts';
-import { CliError } from './errors.ts';
+import { CliError, UsageError } from './errors.ts';
+import { LogFormatSchema, stderrTerminal } from './terminal.ts';
 
 export const COMMANDS = [
   'demo',
@@ -35,6 +37,16 @@ export function buildProgram(): Command {
   const program = new Command('crm-influence')
     .description('An honest, explainable social influence score on every Salesforce and HubSpot contact.')
     .showHelpAfterError('(add --help for usage)')
+    // A program option, so it is accepted before or after the command (`crm-influence serve --log-format json`).
+    .option(
+      '--log-format <format>',
+      'log lines on stderr: text (one plain line per event, the default) or json (JSON lines, for a log collector)',
+    )
+    .hook('preAction', (root) => {
+      const format = LogFormatSchema.safeParse(root.opts<{ logFormat?: string }>().logFormat ?? 'text');
+      if (!format.success) throw new UsageError(describeIssues(format.error, { root: '--log-format' }));
+      stderrTerminal.logFormat = format.data;
+    })
     .addHelpText(
       'after',
       '\nConfiguration comes from environment variables (see README.md); `crm-influence doctor` checks it.',

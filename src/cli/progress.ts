@@ -1,47 +1,30 @@
-// Run progress on stderr: a live line (cli-progress) on a terminal, plain lines otherwise (CI, pipes, log files).
-import cliProgress from 'cli-progress';
-
+// Run progress on stderr: a live line on a terminal (redrawn in place, cleared when the run ends, so its counts are
+// printed once, in the summary), one plain line per page otherwise (CI, pipes, log files).
+import { writesOf } from '../store/run-report.ts';
 import type { SyncProgress } from '../sync/engine.ts';
+import type { StderrTerminal } from './terminal.ts';
+import { stderrTerminal } from './terminal.ts';
 
 export interface ProgressReporter {
   update(progress: SyncProgress): void;
   stop(): void;
 }
 
-const FORMAT =
-  'sync {phase} | pages {pages} | read {read} | written {written} | unchanged {unchanged} | failed {failed}';
-
-function payload(progress: SyncProgress) {
-  return { phase: progress.phase, pages: progress.pages, ...progress.counts };
+/** `sync page 3 · read 600 · written 120 · unchanged 470 · failed 10` (`would write` in a dry run). */
+export function progressLine(progress: SyncProgress, dryRun: boolean): string {
+  const c = progress.counts;
+  const writes = writesOf({ dryRun, counts: c });
+  const step = progress.phase === 'retries' ? 'retrying earlier failures' : `page ${progress.pages}`;
+  return `sync ${step} · read ${c.read} · ${writes.label} ${writes.count} · unchanged ${c.unchanged} · failed ${c.failed}`;
 }
 
-export function createProgress(stream: NodeJS.WriteStream = process.stderr, quiet = false): ProgressReporter {
-  if (quiet) return { update: () => undefined, stop: () => undefined };
-  if (stream.isTTY !== true) {
-    return {
-      update: (progress) => {
-        const p = payload(progress);
-        stream.write(`${FORMAT.replace(/\{(\w+)\}/g, (_, key: string) => String(p[key as keyof typeof p]))}\n`);
-      },
-      stop: () => undefined,
-    };
-  }
-  // The total is unknown (incremental reads), so the bar is a live counter line rather than a percentage.
-  const bar = new cliProgress.SingleBar(
-    { format: FORMAT, stream, hideCursor: true, clearOnComplete: false },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
+export function createProgress(
+  options: { dryRun?: boolean; quiet?: boolean; terminal?: StderrTerminal } = {},
+): ProgressReporter {
+  const terminal = options.terminal ?? stderrTerminal;
+  if (options.quiet === true) return { update: () => undefined, stop: () => undefined };
   return {
-    update: (progress) => {
-      if (!started) {
-        bar.start(0, 0, payload(progress));
-        started = true;
-      }
-      bar.update(progress.counts.read, payload(progress));
-    },
-    stop: () => {
-      if (started) bar.stop();
-    },
+    update: (progress) => terminal.showStatus(progressLine(progress, options.dryRun === true)),
+    stop: () => terminal.clearStatus(),
   };
 }

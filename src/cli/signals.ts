@@ -3,6 +3,8 @@
 // one exits at once.
 import { constants } from 'node:os';
 
+import { stderrTerminal } from './terminal.ts';
+
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 type StopSignal = (typeof STOP_SIGNALS)[number];
 
@@ -27,7 +29,7 @@ export interface StopListenerOptions {
 const statusOf = (signal: StopSignal): number => 128 + constants.signals[signal];
 
 export function listenForStop(options: StopListenerOptions = {}): StopRequest {
-  const write = options.write ?? ((line: string) => process.stderr.write(line));
+  const write = options.write ?? ((line: string) => stderrTerminal.writeLine(line));
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const controller = new AbortController();
   let first: StopSignal | null = null;

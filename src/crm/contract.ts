@@ -136,7 +136,11 @@ export const GoneRecordSchema = z.object({
 export type GoneRecord = z.infer<typeof GoneRecordSchema>;
 
 export type WriteResult =
-  | { id: string; ok: true }
+  /**
+   * `modifiedAt`: the record's modification stamp right after this write, where the CRM answers with it (HubSpot's
+   * `updatedAt`). A later read of the record with the same stamp is our own write coming back, and is skipped.
+   */
+  | { id: string; ok: true; modifiedAt?: string }
   | { id: string; ok: false; code: string; message: string; retryable: boolean; gone?: GoneRecord };
 
 export interface ContactPage {

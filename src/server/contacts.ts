@@ -1,5 +1,6 @@
 // Looking contacts up for the Contacts page: by CRM record id or by the e-mail they had at their last sync, in every
 // connection or one; each with its last written fields, factor lines and score history.
+import { hubspotUiDomainOf } from '../crm/record-url.ts';
 import type { Connection, Store } from '../store/contract.ts';
 import { HttpError } from './security.ts';
 
@@ -11,7 +12,8 @@ async function describeContact(store: Store, connectionId: string, recordId: str
     connection: connectionId,
     recordId,
     objectType: state.objectType,
-    /** As of the last sync (not kept for opted-out contacts). */
+    /** As of the last sync (neither is kept for opted-out contacts). */
+    name: state.name ?? null,
     email: state.email ?? null,
     fields: state.lastWritten,
     writtenAt: state.writtenAt,
@@ -55,7 +57,7 @@ export async function findContactsByEmail(
   return out;
 }
 
-/** The record in its CRM: Lightning record page (Salesforce), contact record page (HubSpot); null when unknown. */
+/** The record in its CRM: Lightning record page (Salesforce), contact record page on the portal's uiDomain (HubSpot); null when unknown. */
 export function crmRecordUrl(connection: Connection, objectType: string, recordId: string): string | null {
   if (connection.crm === 'salesforce') {
     const stored = connection.credentials.instanceUrl;
@@ -65,7 +67,8 @@ export function crmRecordUrl(connection: Connection, objectType: string, recordI
     return `https://${host}/lightning/r/${encodeURIComponent(objectType)}/${encodeURIComponent(recordId)}/view`;
   }
   const hubId = /^hubspot-(\d+)$/.exec(connection.id)?.[1];
+  // An EU portal's records open on app-eu1.hubspot.com (its uiDomain, stored with the connection).
   return hubId === undefined
     ? null
-    : `https://app.hubspot.com/contacts/${hubId}/record/0-1/${encodeURIComponent(recordId)}`;
+    : `https://${hubspotUiDomainOf(connection.settings)}/contacts/${hubId}/record/0-1/${encodeURIComponent(recordId)}`;
 }

@@ -11,6 +11,7 @@ import type { VerifyCallback } from 'passport-oauth2';
 import OAuth2Strategy from 'passport-oauth2';
 import { z } from 'zod';
 
+import { HUBSPOT_UI_DOMAIN } from '../crm/record-url.ts';
 import type { Store } from '../store/contract.ts';
 import { flash, HttpError } from './security.ts';
 
@@ -295,6 +296,19 @@ export function oauthRoutes(options: OAuthRoutesOptions): Router {
       const id = hub.success ? `hubspot-${hub.data.hub_id}` : `hubspot-${digest(tokens.refreshToken)}`;
       const existing = await options.store.getConnection(id);
       const expiresIn = Number(tokens.params.expires_in);
+      // Where the portal's pages live (its data centre's uiDomain): the contacts list links records there.
+      const account = await doFetch(`${hs.baseUrl}/account-info/v3/details`, {
+        headers: { Authorization: `Bearer ${tokens.accessToken}` },
+        signal: AbortSignal.timeout(10_000),
+      }).catch(() => null);
+      const details = z
+        .object({ uiDomain: z.string().regex(HUBSPOT_UI_DOMAIN) })
+        .safeParse(account?.ok === true ? await account.json().catch(() => ({})) : {});
+      const settings = existing?.settings ?? {};
+      const section =
+        settings.hubspot !== null && typeof settings.hubspot === 'object'
+          ? (settings.hubspot as Record<string, unknown>)
+          : {};
       await options.store.saveConnection({
         id,
         crm: 'hubspot',
@@ -306,7 +320,9 @@ export function oauthRoutes(options: OAuthRoutesOptions): Router {
           accessToken: tokens.accessToken,
           ...(Number.isFinite(expiresIn) ? { expiresAt: Date.now() + Math.floor(expiresIn) * 1000 } : {}),
         },
-        settings: existing?.settings ?? {},
+        settings: details.success
+          ? { ...settings, hubspot: { ...section, uiDomain: details.data.uiDomain } }
+          : settings,
       });
       return id;
     });

@@ -13,6 +13,10 @@ export const SummarySchema = z.object({
   /** count per integer score 0…100 */
   scores: z.array(z.number().int().nonnegative()).length(101),
   tiers: z.record(z.string(), z.number().int().nonnegative()),
+  /** Contacts per (score, tier as written): the Settings preview moves each by its own tier. Absent in older ones. */
+  scoreTiers: z
+    .array(z.object({ score: z.number().int(), tier: z.string(), n: z.number().int().nonnegative() }))
+    .optional(),
   /** day (YYYY-MM-DD) → tier → count of scores recorded that day */
   daily: z.array(z.object({ day: z.string(), tiers: z.record(z.string(), z.number().int().nonnegative()) })),
   contacts: z.number().int().nonnegative(),
@@ -82,6 +86,7 @@ export class DashboardSummaries {
   async #compute(connectionId: string, source: string): Promise<Summary> {
     const scores = new Array<number>(101).fill(0);
     const tiers: Record<string, number> = {};
+    const scoreTiers: NonNullable<Summary['scoreTiers']> = [];
     let contacts = 0;
     for (const row of await this.db.query<{ score: number | null; tier: string | null; n: number | string }>(
       SCORE_SQL,
@@ -91,7 +96,10 @@ export class DashboardSummaries {
       contacts += n;
       const tier = row.tier ?? 'Unscored';
       tiers[tier] = (tiers[tier] ?? 0) + n;
-      if (row.score !== null && row.score >= 0 && row.score <= 100) scores[row.score] = (scores[row.score] ?? 0) + n;
+      if (row.score !== null && row.score >= 0 && row.score <= 100) {
+        scores[row.score] = (scores[row.score] ?? 0) + n;
+        scoreTiers.push({ score: row.score, tier, n });
+      }
     }
     const since = new Date(this.now().getTime() - DAYS * 86_400_000).toISOString().slice(0, 10);
     const byDay = new Map<string, Record<string, number>>();
@@ -114,6 +122,7 @@ export class DashboardSummaries {
     const summary: Summary = {
       scores,
       tiers,
+      scoreTiers,
       contacts,
       daily: [...byDay.entries()].map(([day, t]) => ({ day, tiers: t })),
       budget,
@@ -136,6 +145,36 @@ export function retier(scores: readonly number[], thresholds: TierThresholds): R
   });
   return out;
 }
+
+/**
+ * The Settings preview's tier counts, from the Dashboard's summary (same source, same moment). `now` is the tiers as
+ * written (what the Dashboard shows). `proposed`: a contact whose written tier is the one the current thresholds give
+ * takes the one the new thresholds give; one held elsewhere (hysteresis, the tier-A rule) keeps its tier. Unchanged
+ * thresholds therefore preview exactly `now`.
+ */
+export function previewTiers(
+  summary: Pick<Summary, 'scores' | 'tiers' | 'scoreTiers'>,
+  current: TierThresholds,
+  proposed: TierThresholds,
+): { now: Record<Letter, number>; proposed: Record<Letter, number> } {
+  const now = Object.fromEntries(LETTERS.map((t) => [t, summary.tiers[t] ?? 0])) as Record<Letter, number>;
+  const rows = summary.scoreTiers;
+  if (rows === undefined) {
+    // A summary stored before scoreTiers: the scores alone (hysteresis ignored).
+    const same = current.A === proposed.A && current.B === proposed.B && current.C === proposed.C;
+    return { now, proposed: same ? { ...now } : retier(summary.scores, proposed) };
+  }
+  const moved = { A: 0, B: 0, C: 0, D: 0 };
+  for (const { score, tier, n } of rows) {
+    if (!isLetter(tier)) continue;
+    moved[tierOf(score, current) === tier ? tierOf(score, proposed) : tier] += n;
+  }
+  return { now, proposed: moved };
+}
+
+const LETTERS = ['A', 'B', 'C', 'D'] as const;
+type Letter = (typeof LETTERS)[number];
+const isLetter = (tier: string): tier is Letter => (LETTERS as readonly string[]).includes(tier);
 
 /** Ten-point buckets for the histogram. */
 export function buckets(scores: readonly number[]): { from: number; to: number; n: number }[] {

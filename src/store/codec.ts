@@ -141,6 +141,8 @@ export interface SyncStateRow {
   written_at: string | null;
   fingerprint: string | null;
   email: string | null;
+  name: string | null;
+  crm_modified_at: string | null;
 }
 
 export function decodeSyncState(connectionId: string, row: SyncStateRow): ContactSyncState {
@@ -155,7 +157,14 @@ export function decodeSyncState(connectionId: string, row: SyncStateRow): Contac
     writtenAt: row.written_at,
     fingerprint: row.fingerprint,
     ...(row.email === null ? {} : { email: row.email }),
+    ...(row.name === null ? {} : { name: row.name }),
+    ...(row.crm_modified_at === null ? {} : { crmModifiedAt: row.crm_modified_at }),
   };
+}
+
+/** The CRM's stamp after our last write, as stored (UTC ISO), or null. */
+export function crmModifiedAtOf(state: ContactSyncState): string | null {
+  return state.crmModifiedAt == null ? null : isoUtc(state.crmModifiedAt);
 }
 
 /** The networks a contact's factor lines name (`+12 GitHub: …`, `YouTube, scored separately …`), as `,x,github,`. */

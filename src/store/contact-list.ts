@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ConfidenceSchema, NetworkSchema, TierSchema, TrendSchema } from '../scoring/types.ts';
 import type { SqlAccess, SqlValue } from './contract.ts';
 
-/** What the list sorts by, highest or newest first. `tier_since`: when the contact reached its tier (newest risers). */
+/** What the list sorts by (`order`: highest/newest first, or the reverse). `tier_since`: when the contact reached its tier. */
 export const CONTACT_SORTS = { score: 'list_score', scored_at: 'scored_at', tier_since: 'tier_since' } as const;
 export type ContactSort = keyof typeof CONTACT_SORTS;
 
@@ -32,6 +32,8 @@ export const ContactListFilterSchema = z.object({
     z.coerce.number({ error: 'must be a number of days' }).int('must be whole days').min(1).max(3650),
   ),
   sort: optional(z.enum(Object.keys(CONTACT_SORTS) as [ContactSort, ...ContactSort[]])).transform((v) => v ?? 'score'),
+  /** `desc`: highest or newest first (the default); `asc`: lowest or oldest first. */
+  order: optional(z.enum(['desc', 'asc'])).transform((v) => v ?? 'desc'),
 });
 export type ContactListFilter = z.output<typeof ContactListFilterSchema>;
 
@@ -86,14 +88,21 @@ interface Row {
 
 const DAY_MS = 86_400_000;
 
-/** One page of the filtered, sorted list, and the cursor of the next (null on the last page). */
+/**
+ * One page of the filtered, sorted list: the page after `after` (or the first), or the page before `before`; with
+ * the cursors of the next page and of the previous one (null where there is none). Both directions are one index
+ * range: a page before is read in the reverse order and turned round.
+ */
 export async function listContacts(
   db: SqlAccess,
   connectionId: string,
   filter: ContactListFilter,
-  options: { after?: ContactCursor | null; limit: number; now?: Date },
-): Promise<{ rows: ContactListRow[]; next: ContactCursor | null }> {
+  options: { after?: ContactCursor | null; before?: ContactCursor | null; limit: number; now?: Date },
+): Promise<{ rows: ContactListRow[]; next: ContactCursor | null; previous: ContactCursor | null }> {
   const column = CONTACT_SORTS[filter.sort];
+  const backwards = options.before != null;
+  // The order rows are read in: the list's order, or its reverse for a page before.
+  const descending = (filter.order === 'desc') !== backwards;
   const params: SqlValue[] = [connectionId];
   const bind = (value: SqlValue): string => {
     params.push(value);
@@ -110,21 +119,26 @@ export async function listContacts(
   if (filter.reason !== undefined) where.push(`reason_codes LIKE ${bind(`%;${filter.reason};%`)}`);
   if (filter.minScore !== undefined) where.push(`list_score >= ${bind(filter.minScore)}`);
   if (filter.maxScore !== undefined) where.push(`list_score BETWEEN 0 AND ${bind(filter.maxScore)}`);
-  if (options.after) {
-    const [value, recordId] = options.after;
+  const from = backwards ? options.before : options.after;
+  if (from) {
+    const [value, recordId] = from;
     // Row-value comparison: one index range, whatever the page number.
     where.push(
-      `(${column}, record_id) < (${bind(column === 'list_score' ? Number(value) : String(value))}, ${bind(recordId)})`,
+      `(${column}, record_id) ${descending ? '<' : '>'} (${bind(column === 'list_score' ? Number(value) : String(value))}, ${bind(recordId)})`,
     );
   }
+  const direction = descending ? 'DESC' : 'ASC';
   const rows = await db.query<Row>(
     `SELECT record_id, object_type, name, email, list_score, tier, confidence, trend, scored_at, tier_since, reason_codes,
        networks
      FROM contact_sync_state WHERE ${where.join(' AND ')}
-     ORDER BY ${column} DESC, record_id DESC LIMIT ${bind(options.limit + 1)}`,
+     ORDER BY ${column} ${direction}, record_id ${direction} LIMIT ${bind(options.limit + 1)}`,
     params,
   );
-  const page = rows.slice(0, options.limit).map((r): ContactListRow => ({
+  const more = rows.length > options.limit;
+  const shown = rows.slice(0, options.limit);
+  if (backwards) shown.reverse();
+  const page = shown.map((r): ContactListRow => ({
     recordId: r.record_id,
     objectType: r.object_type,
     name: r.name,
@@ -139,8 +153,16 @@ export async function listContacts(
     networks: (r.networks ?? '').split(',').filter((n) => n !== ''),
     profiled: r.tier !== null,
   }));
-  const last = rows.length > options.limit ? rows[options.limit - 1] : undefined;
   const sortValue = (r: Row): string | number =>
     column === 'list_score' ? Number(r.list_score) : column === 'scored_at' ? r.scored_at : r.tier_since;
-  return { rows: page, next: last === undefined ? null : [sortValue(last), last.record_id] };
+  const cursorOf = (r: Row | undefined): ContactCursor | null => (r === undefined ? null : [sortValue(r), r.record_id]);
+  // Read forwards: a next page when a row was left over, a previous one when this page did not start at the top.
+  // Read backwards: the other way round (the page we came from is after this one).
+  const hasNext = backwards ? true : more;
+  const hasPrevious = backwards ? more : from != null;
+  return {
+    rows: page,
+    next: hasNext ? cursorOf(shown.at(-1)) : null,
+    previous: hasPrevious ? cursorOf(shown[0]) : null,
+  };
 }

@@ -34,6 +34,11 @@ export interface ContactSyncState {
   email?: string | null;
   /** The contact's name as last synced, for the admin server's contacts list; cleared on opt-out. */
   name?: string | null;
+  /**
+   * The record's modification stamp in the CRM right after our last write (HubSpot's `updatedAt`), when the CRM
+   * answers with it: a later read showing the same stamp is our own write coming back, not a change.
+   */
+  crmModifiedAt?: string | null;
 }
 
 export interface CachedProviderResult {

@@ -449,6 +449,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 12,
+    name: "sync: the CRM's modification stamp of each record right after our write, so our own writes read back are skipped",
+    sql: `ALTER TABLE contact_sync_state ADD COLUMN crm_modified_at TEXT;`,
+  },
+  {
+    version: 13,
     name: "sync: each run's estimated spend per paid network in its own column, for the monthly totals and cap",
     sql: {
       sqlite: `

@@ -19,6 +19,7 @@ import type {
   WrittenTierRow,
 } from './codec.ts';
 import {
+  crmModifiedAtOf,
   decodeCached,
   decodeConnection,
   decodeHistory,
@@ -368,6 +369,7 @@ export class PostgresStore implements Store {
       list.map((l) => l.tierSince),
       list.map((l) => l.reasonCodes),
       list.map((l) => l.networks),
+      rows.map(crmModifiedAtOf),
     ]);
   }
 

@@ -53,7 +53,13 @@ export const RunReportSchema = z.object({
     read: z.number().int(),
     scored: z.number().int(),
     unscored: z.number().int(),
+    /** Records the CRM accepted; 0 in a dry run, which writes nothing (see `wouldWrite`). */
     written: z.number().int(),
+    /**
+     * Dry runs only: records a real run would have written. Dry-run reports from before this field counted them in
+     * `written`; read them through `writesOf`.
+     */
+    wouldWrite: z.number().int().optional(),
     unchanged: z.number().int(),
     optedOut: z.number().int(),
     failed: z.number().int(),
@@ -95,6 +101,11 @@ export const RunReportSchema = z.object({
    * reports from before it.
    */
   unscoredBy: z.record(z.string(), z.number().int()).optional(),
+  /**
+   * Records the CRM sent back only because our own write of the last run moved their modification stamp (HubSpot's
+   * lastmodifieddate): not counted as read, nor processed. Absent when there were none.
+   */
+  ownWritesSkipped: z.number().int().positive().optional(),
   /** The CRM's API allowance as it last reported it during the run; absent when it reported none (or older reports). */
   crmBudget: z.object({ limit: z.number(), remaining: z.number() }).optional(),
   /**
@@ -120,13 +131,31 @@ export const READ_ALL_WORDS: Record<NonNullable<RunReport['readAll']>, string> =
   requested: 'every contact (a full run was asked for)',
 };
 
+/**
+ * A run's writes as a person reads them: `written` for a run, `would write` for a dry run (which writes nothing).
+ * Dry-run reports from before `wouldWrite` counted them in `written`.
+ */
+export function writesOf(report: Pick<RunReport, 'dryRun' | 'counts'>): {
+  label: 'written' | 'would write';
+  count: number;
+} {
+  return report.dryRun
+    ? { label: 'would write', count: report.counts.wouldWrite ?? report.counts.written }
+    : { label: 'written', count: report.counts.written };
+}
+
 /** The counts in words, as the CLI and the admin UI show them: `read 1,500 · scored 815 · … · opted out 30 · failed 0`. */
-export function countsInWords(c: RunReport['counts'], formatNumber: (n: number) => string = String): string {
+export function countsInWords(
+  report: Pick<RunReport, 'dryRun' | 'counts'>,
+  formatNumber: (n: number) => string = String,
+): string {
+  const c = report.counts;
+  const writes = writesOf(report);
   return [
     `read ${formatNumber(c.read)}`,
     `scored ${formatNumber(c.scored)}`,
     `unscored ${formatNumber(c.unscored)}`,
-    `written ${formatNumber(c.written)}`,
+    `${writes.label} ${formatNumber(writes.count)}`,
     `unchanged ${formatNumber(c.unchanged)}`,
     `opted out ${formatNumber(c.optedOut)}`,
     `failed ${formatNumber(c.failed)}`,

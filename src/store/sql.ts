@@ -2,7 +2,8 @@
 // turns them into `$N`. Set-valued look-ups differ (SQLite `json_each`, PostgreSQL `ANY(array)`), and PostgreSQL
 // upserts whole batches through `unnest`; the ON CONFLICT rules are shared text, so both behave alike.
 
-const SYNC_STATE_COLUMNS = 'record_id, object_type, last_written, written_at, fingerprint, email';
+const SYNC_STATE_COLUMNS =
+  'record_id, object_type, last_written, written_at, fingerprint, email, name, crm_modified_at';
 const CACHE_COLUMNS = 'handle, result, fetched_at, expires_at, last_good, last_good_fetched_at, last_good_expires_at';
 
 const SYNC_STATE_UPSERT = `
@@ -13,9 +14,11 @@ const SYNC_STATE_UPSERT = `
     scored_at = excluded.scored_at, reason_codes = excluded.reason_codes, networks = excluded.networks,
     tier_since = CASE WHEN COALESCE(contact_sync_state.tier, '') = COALESCE(excluded.tier, '')
       AND contact_sync_state.tier_since <> '' THEN contact_sync_state.tier_since ELSE excluded.tier_since END,
-    tier = excluded.tier`;
+    tier = excluded.tier, crm_modified_at = excluded.crm_modified_at`;
 /** The contacts list's columns (codec.listColumns), after the state's own. */
 const LIST_COLUMNS = 'name, list_score, tier, confidence, trend, scored_at, tier_since, reason_codes, networks';
+/** Every column a put writes, in its parameters' order. */
+const PUT_COLUMNS = `record_id, object_type, last_written, written_at, fingerprint, percentile_score, email, ${LIST_COLUMNS}, crm_modified_at`;
 
 const HISTORY_UPSERT =
   'ON CONFLICT (connection_id, record_id, at) DO UPDATE SET score = excluded.score, tier = excluded.tier';
@@ -135,8 +138,8 @@ export const SQL = {
     ON CONFLICT (connection_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
 
   putSyncState: `
-    INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score, email, ${LIST_COLUMNS})
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ${SYNC_STATE_UPSERT}`,
+    INSERT INTO contact_sync_state (connection_id, ${PUT_COLUMNS})
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) ${SYNC_STATE_UPSERT}`,
   /** `?1` the lower-cased e-mail; `?2` a connection id, or NULL for every connection. */
   findRecordIdsByEmail: `
     SELECT connection_id, record_id FROM contact_sync_state
@@ -234,9 +237,10 @@ export const SQL = {
       SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[])
       ON CONFLICT (connection_id, deal_id) DO UPDATE SET outcome = excluded.outcome`,
     putSyncStates: `
-      INSERT INTO contact_sync_state (connection_id, record_id, object_type, last_written, written_at, fingerprint, percentile_score, email, ${LIST_COLUMNS})
+      INSERT INTO contact_sync_state (connection_id, ${PUT_COLUMNS})
       SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[], ?7::integer[], ?8::text[],
-        ?9::text[], ?10::integer[], ?11::text[], ?12::text[], ?13::text[], ?14::text[], ?15::text[], ?16::text[], ?17::text[]) ${SYNC_STATE_UPSERT}`,
+        ?9::text[], ?10::integer[], ?11::text[], ?12::text[], ?13::text[], ?14::text[], ?15::text[], ?16::text[], ?17::text[],
+        ?18::text[]) ${SYNC_STATE_UPSERT}`,
     appendHistory: `
       INSERT INTO score_history (connection_id, record_id, at, score, tier)
       SELECT ?1::text, * FROM unnest(?2::text[], ?3::text[], ?4::double precision[], ?5::text[]) ${HISTORY_UPSERT}`,

@@ -19,6 +19,7 @@ import type {
   WrittenTierRow,
 } from './codec.ts';
 import {
+  crmModifiedAtOf,
   decodeCached,
   decodeConnection,
   decodeHistory,
@@ -369,6 +370,7 @@ export class SqliteStore implements Store {
             l.tierSince,
             l.reasonCodes,
             l.networks,
+            crmModifiedAtOf(s),
           );
         }
       });

@@ -285,7 +285,16 @@ class SyncRun {
       startedAt: this.now().toISOString(),
       finishedAt: null,
       status: 'running',
-      counts: { read: 0, scored: 0, unscored: 0, written: 0, unchanged: 0, optedOut: 0, failed: 0 },
+      counts: {
+        read: 0,
+        scored: 0,
+        unscored: 0,
+        written: 0,
+        ...(options.dryRun ? { wouldWrite: 0 } : {}),
+        unchanged: 0,
+        optedOut: 0,
+        failed: 0,
+      },
       apiCalls: { crm: { read: 0, write: 0, other: 0 }, providers: {} },
       errors: [],
       ...(options.worker !== undefined ? { worker: options.worker } : {}),
@@ -671,11 +680,12 @@ class SyncRun {
   private async processPage(rawContacts: readonly unknown[], staleBefore: Date, cursor: string | null): Promise<void> {
     const now = this.now();
     const page: PageContext = { now, nowIso: now.toISOString(), staleBefore, errors: [] };
-    const contacts = this.validRecords(rawContacts, page);
+    const valid = this.validRecords(rawContacts, page);
     const states = await this.store.getSyncStates(
       this.connectionId,
-      contacts.map((c) => c.id),
+      valid.map((c) => c.id),
     );
+    const contacts = this.withoutOwnWrites(valid, states, staleBefore);
     const { optedOut, identified } = this.identities(contacts, states, page);
     // A page waiting on the networks (a rate limit's reset) is abandoned when the run is asked to stop.
     const outcomes = await this.unlessInterrupted(this.networkMetrics(identified, now));
@@ -685,6 +695,36 @@ class SyncRun {
     this.rank(decided);
     const work = [...optedOut, ...this.plan(decided, page)];
     await this.recordPage(work, page.errors, cursor);
+  }
+
+  /**
+   * Contacts other than our own writes coming back: a record whose modification stamp is still the one the CRM gave
+   * it at our last write has not changed since (HubSpot finds it again because the write moved lastmodifieddate). It
+   * is left alone unless it is due for a refresh, or this run reads everyone (first run, new scoring, `--full`).
+   */
+  private withoutOwnWrites(
+    contacts: CrmContact[],
+    states: ReadonlyMap<string, ContactSyncState>,
+    staleBefore: Date,
+  ): CrmContact[] {
+    if (this.report.readAll !== undefined) return contacts;
+    const kept = contacts.filter((contact) => {
+      const state = states.get(contact.id);
+      const stamp = state?.crmModifiedAt;
+      const scoredAt = state?.lastWritten?.scoredAt;
+      const echo =
+        stamp != null &&
+        Date.parse(stamp) === Date.parse(contact.modifiedAt) &&
+        scoredAt != null &&
+        Date.parse(scoredAt) >= staleBefore.getTime();
+      return !echo;
+    });
+    const skipped = contacts.length - kept.length;
+    if (skipped > 0) {
+      this.report.counts.read -= skipped;
+      this.report.ownWritesSkipped = (this.report.ownWritesSkipped ?? 0) + skipped;
+    }
+    return kept;
   }
 
   /** Records the CRM sent that match the contract; each other one is a `read` error naming its field. */
@@ -950,7 +990,7 @@ class SyncRun {
    */
   private async recordPage(work: readonly RecordWork[], errors: PendingError[], cursor: string | null): Promise<void> {
     const writes = work.filter((w): w is WriteWork => w.plan.action === 'write');
-    if (this.options.dryRun) this.report.counts.written += writes.length;
+    if (this.options.dryRun) this.report.counts.wouldWrite = (this.report.counts.wouldWrite ?? 0) + writes.length;
     else this.writes.addPage(writes, cursor);
     // Opt-out: forget what we hold about the contact (even when the clearing write fails; it is retried).
     const purged = work.filter(
@@ -1110,6 +1150,7 @@ class SyncRun {
             objectType: w.contact.objectType,
             lastWritten: w.state?.lastWritten ?? null,
             writtenAt: w.state?.writtenAt ?? null,
+            crmModifiedAt: w.state?.crmModifiedAt ?? null,
             fingerprint: rejectedFingerprint(w.fingerprint, w.contact, plan.fields),
             email: w.optedOut ? null : (w.contact.email ?? null),
             name: w.optedOut ? null : (w.contact.name ?? null),
@@ -1125,6 +1166,7 @@ class SyncRun {
         objectType: w.contact.objectType,
         lastWritten: plan.lastWritten,
         writtenAt: nowIso,
+        crmModifiedAt: result.modifiedAt ?? null,
         fingerprint: reusableFingerprint(w),
         email: w.optedOut ? null : (w.contact.email ?? null),
         name: w.optedOut ? null : (w.contact.name ?? null),
@@ -1177,6 +1219,7 @@ class SyncRun {
           objectType: w.contact.objectType,
           lastWritten: w.state?.lastWritten ?? null,
           writtenAt: w.state?.writtenAt ?? null,
+          crmModifiedAt: w.state?.crmModifiedAt ?? null,
           fingerprint,
           email: w.contact.email ?? null,
           name: w.contact.name ?? null,
@@ -1222,6 +1265,10 @@ class SyncRun {
     } finally {
       await lease.release();
     }
-    this.deps.logger?.info({ runId: this.runId, status: report.status, counts: report.counts }, 'sync finished');
+    // The counts are the run report's (the CLI's summary, the runs page): a log line repeating them prints them twice.
+    this.deps.logger?.info(
+      { runId: this.runId, connection: this.connectionId, status: report.status },
+      'sync finished',
+    );
   }
 }

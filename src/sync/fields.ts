@@ -135,6 +135,18 @@ export function inputFingerprint(scoringKey: string, inputs: readonly ScoredNetw
 }
 
 /**
+ * A network's weight of 1 is what it has when none is set (options.ts: `weights[network] ?? 1`): the Settings form
+ * writes every weight, so an unchanged form must give the key of the settings it came from.
+ */
+function withoutDefaultWeights(options: unknown): unknown {
+  if (options === null || typeof options !== 'object') return options;
+  const { weights } = options as { weights?: unknown };
+  if (weights === null || typeof weights !== 'object') return options;
+  const set = Object.entries(weights as Record<string, unknown>).filter(([, weight]) => weight !== 1);
+  return { ...options, weights: Object.fromEntries(set) };
+}
+
+/**
  * What decides a contact's written fields besides its record and its metrics: the model version, the fields' format,
  * the scoring options and the connection's handle-field mapping (which handles a record yields). A new key makes the next run re-read and
  * re-score every contact. Object keys are sorted, so equal settings give equal keys whatever their order.
@@ -145,7 +157,7 @@ export function scoringKeyOf(modelVersion: string, scoringOptions: unknown, sett
     return value !== null && typeof value === 'object' ? ((value as Record<string, unknown>)[field] ?? null) : null;
   };
   const decisive = {
-    scoring: scoringOptions ?? null,
+    scoring: withoutDefaultWeights(scoringOptions ?? null),
     mapping: { salesforce: section('salesforce', 'handleFields'), hubspot: section('hubspot', 'handleProperties') },
   };
   return `${modelVersion} fields-${FIELDS_FORMAT} ${JSON.stringify(decisive, (_key, v: unknown) =>

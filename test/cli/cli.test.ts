@@ -1,13 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { expect } from 'chai';
+import pg from 'pg';
 
 import { NotAvailableError } from '../../src/cli/errors.ts';
 import { buildProgram, COMMANDS, runCli } from '../../src/cli/program.ts';
+import { describeDatabasePathError } from '../../src/store/open.ts';
 import type { RunReport } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 
@@ -91,6 +94,32 @@ describe('crm-influence CLI', function () {
     expect(stdout).to.equal('');
   });
 
+  it('serve without an admin user fails before it schedules anything (no run queue created on PostgreSQL)', async () => {
+    const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const suffix = randomBytes(6).toString('hex');
+    const [storeSchema, jobsSchema] = [`test_${suffix}`, `test_jobs_${suffix}`];
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA ${storeSchema}`);
+      const { code, stdout, stderr } = cli(['serve', '--port', '0'], {
+        DATABASE_URL: `${url}?options=${encodeURIComponent(`-c search_path=${storeSchema}`)}`,
+        CRM_INFLUENCE_JOBS_SCHEMA: jobsSchema,
+      });
+      expect(code).to.equal(1);
+      expect(stderr).to.match(/no admin user yet: run `crm-influence serve --init-admin`/);
+      expect(stdout).to.equal('');
+      const queue = await client.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [
+        jobsSchema,
+      ]);
+      expect(queue.rowCount, 'pg-boss (schedules, the run queue) was never started').to.equal(0);
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${storeSchema} CASCADE`);
+      await client.query(`DROP SCHEMA IF EXISTS ${jobsSchema} CASCADE`);
+      await client.end();
+    }
+  });
+
   it('bad flags give a clear error naming the flag', async () => {
     const crm = await inProcess(['sync', '--crm', 'pipedrive', '--once']);
     expect(crm.code).to.equal(2);
@@ -133,7 +162,7 @@ describe('crm-influence CLI', function () {
   });
 
   it('bad configuration names the variable', () => {
-    const { code, stderr } = cli(['runs'], { CRM_INFLUENCE_SCHEDULE: 'every day' });
+    const { code, stderr } = cli(['sync', '--crm', 'salesforce'], { CRM_INFLUENCE_SCHEDULE: 'every day' });
     expect(code).to.equal(1);
     expect(stderr).to.include('CRM_INFLUENCE_SCHEDULE');
   });
@@ -162,6 +191,38 @@ describe('crm-influence CLI', function () {
     const json = cli(['runs', '--last', '1', '--json'], { CRM_INFLUENCE_DB: db });
     const parsed = JSON.parse(json.stdout) as RunReport[];
     expect(parsed.map((r) => r.runId)).to.deep.equal(['run-new']);
+
+    const ofOne = cli(['runs', '--connection', 'sf-org'], { CRM_INFLUENCE_DB: db });
+    expect(ofOne.stdout.trim().split('\n'), 'the runs of a connection').to.have.length(3);
+    const typo = cli(['runs', '--connection', 'nope'], { CRM_INFLUENCE_DB: db });
+    expect(typo.code, 'a connection that does not exist is an error').to.equal(1);
+    expect(typo.stderr).to.include('there is no connection "nope"');
+    expect(typo.stdout).to.equal('');
+
+    const badSchedule = cli(['runs'], { CRM_INFLUENCE_DB: db, CRM_INFLUENCE_SCHEDULE: 'every day' });
+    expect(badSchedule.code, `runs needs only the store: ${badSchedule.stderr}`).to.equal(0);
+    expect(badSchedule.stdout).to.include('budget_reached');
+  });
+
+  it('a database path that cannot work names CRM_INFLUENCE_DB, the path and what to do', () => {
+    const blocker = path.join(dir, 'a-file');
+    writeFileSync(blocker, 'not a folder, not a database');
+    const cases = [
+      { db: path.join(blocker, 'store.db'), says: `${blocker} is a file, not a folder. Move that file` },
+      { db: dir, says: `is a folder, not a database file: set CRM_INFLUENCE_DB to a file in it, e.g. ${dir}/` },
+      { db: blocker, says: 'is not a SQLite database (another file is in the way). Move it' },
+    ];
+    for (const { db, says } of cases) {
+      const { code, stderr } = cli(['runs'], { CRM_INFLUENCE_DB: db });
+      expect(code, db).to.equal(1);
+      expect(stderr).to.include(`CRM_INFLUENCE_DB=${db}`).and.include(says);
+      expect(stderr.trim().split('\n'), 'one line, no stack').to.have.length(1);
+    }
+    // A read-only folder (not reproducible as root, which may write anywhere): the error as node:fs raises it.
+    const readOnly = Object.assign(new Error("EACCES: permission denied, mkdir '/srv/ro'"), { code: 'EACCES' });
+    expect(describeDatabasePathError(readOnly, '/srv/ro/crm.db')).to.equal(
+      'CRM_INFLUENCE_DB=/srv/ro/crm.db: cannot write /srv/ro/crm.db (EACCES: a read-only folder, file or disk). Give this user write access to /srv/ro, or set CRM_INFLUENCE_DB to another file path; SQLite also writes crm.db-wal and -shm beside it.',
+    );
   });
 
   it('doctor reports each check and exits non-zero while something is missing', () => {

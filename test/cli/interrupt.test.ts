@@ -134,7 +134,7 @@ describe('Ctrl-C / SIGTERM during a run (CLI processes, sandbox)', function () {
   async function expectEveryRecordWrittenOnce(): Promise<void> {
     const check = await cli(['sync', '--crm', 'salesforce', '--full', '--dry-run', '--json']);
     const dry = RunReportSchema.parse(JSON.parse(check.stdout));
-    expect(dry.counts.written, 'nothing was lost: a full dry run finds nothing left to write').to.equal(0);
+    expect(dry.counts.wouldWrite, 'nothing was lost: a full dry run finds nothing left to write').to.equal(0);
     expect(salesforce.counters.recordsWritten, 'nothing was written twice').to.equal(recordsScored());
   }
 

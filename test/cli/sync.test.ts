@@ -24,13 +24,21 @@ describe('crm-influence sync (sandbox)', function () {
   });
   after(() => world?.close());
 
-  it('--dry-run --json prints exactly one run report and writes nothing', async () => {
+  it('--dry-run --json prints exactly one run report and writes nothing; without --json it says "would write"', async () => {
     const { code, stdout } = await cli(['sync', '--crm', 'salesforce', '--dry-run', '--json']);
     expect(code).to.equal(0);
     const report = RunReportSchema.parse(JSON.parse(stdout));
     expect(report.dryRun).to.equal(true);
-    expect(report.counts.written).to.be.greaterThan(0);
+    expect(report.counts.written, 'nothing was written').to.equal(0);
+    expect(report.counts.wouldWrite).to.be.greaterThan(0);
     expect(salesforce.counters.recordsWritten).to.equal(0);
+
+    const words = await cli(['sync', '--crm', 'salesforce', '--dry-run', '--once']);
+    expect(words.code, words.stderr).to.equal(0);
+    expect(words.stdout)
+      .to.match(/^Dry run /)
+      .and.match(/ · would write [1-9]\d* · /);
+    expect(words.stdout).to.not.include('written');
   });
 
   it('--once --json runs once, prints one report; the unchanged second run writes 0', async () => {
@@ -73,17 +81,44 @@ describe('crm-influence sync (sandbox)', function () {
     expect(again.apiCalls.crm.write).to.equal(0);
   });
 
-  it('without --json prints a summary on stdout and progress lines on stderr; runs lists the runs', async () => {
-    const { code, stdout, stderr } = await cli(['sync', '--crm', 'salesforce', '--once']);
+  it('without --json prints a summary on stdout and plain lines on stderr (JSON with --log-format json); runs lists the runs', async () => {
+    env.CRM_INFLUENCE_LOG_LEVEL = 'info';
+    let text: CliResult, json: CliResult;
+    try {
+      text = await cli(['sync', '--crm', 'salesforce', '--once']);
+      json = await cli(['sync', '--crm', 'salesforce', '--once', '--log-format', 'json']);
+    } finally {
+      env.CRM_INFLUENCE_LOG_LEVEL = 'silent';
+    }
+    const { code, stdout, stderr } = text;
     expect(code).to.equal(0);
     expect(stdout).to.match(/^Run [0-9a-f-]+ \(salesforce, connection salesforce-[0-9a-f]+\): (ok|partial)/);
-    expect(stderr).to.match(/^sync pages \| pages \d+ \| read \d+/m);
+    // On a pipe: one plain line per event, progress and logs alike.
+    const lines = stderr.trim().split('\n');
+    expect(lines[0]).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ info {2}sync started runId=[0-9a-f-]+ connection=/);
+    expect(lines.filter((line) => /^sync page \d+ · read \d+ · written \d+ · unchanged \d+ · failed \d+$/.test(line)))
+      .to.not.be.empty;
+    for (const line of lines)
+      expect(line, 'no JSON, no escape codes')
+        .to.match(/^(sync page|\d{4}-)/)
+        .and.not.include('\u001b');
+    expect(stdout.match(/unchanged \d+/g), 'the counts once, in the summary').to.have.length(1);
+    const jsonLines = json.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
+    expect(jsonLines.map((line) => (JSON.parse(line) as { msg: string }).msg)).to.include.members([
+      'sync started',
+      'sync finished',
+    ]);
 
     const runs = await cli(['runs', '--last', '10']);
     expect(runs.code).to.equal(0);
-    // header + the 4 runs of this file (dry run included)
-    expect(runs.stdout.trim().split('\n')).to.have.length(5);
-    expect(runs.stdout).to.include('(dry run)');
+    // header + the 6 runs of this file (dry runs included)
+    expect(runs.stdout.trim().split('\n')).to.have.length(7);
+    expect(runs.stdout)
+      .to.include('(dry run)')
+      .and.match(/would write [1-9]/);
   });
   it('a settings change (tier thresholds) re-scores contacts whose metrics did not move, once', async () => {
     const unchanged = RunReportSchema.parse(

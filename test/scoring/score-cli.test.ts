@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import { expect } from 'chai';
 
+import { csvToRecords } from '../../src/cli/commands/score.ts';
 import { ScoreResultSchema } from '../../src/scoring/types.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -71,6 +72,56 @@ describe('crm-influence score (end to end)', function () {
     for (const line of lines) ScoreResultSchema.parse(line);
     const [small, large] = lines as unknown as { score: number }[];
     expect(large!.score).to.be.above(small!.score);
+  });
+
+  it('takes JSONL without recentPosts, warns of a repeated id and of posts dated in the future, rejects absurd counts by line', () => {
+    const input = path.join(dir, 'cuts.jsonl');
+    const account = (id: string, followers: number, extra: Record<string, unknown> = {}): string =>
+      JSON.stringify({
+        id,
+        networks: [{ network: 'github', handle: id, followers, following: 3, posts: 40, fetchedAt: FETCHED, ...extra }],
+      });
+    const future = '2026-06-20T00:00:00.000Z';
+    writeFileSync(
+      input,
+      [
+        account('no-posts', 800),
+        account('absurd', 1e12),
+        account('no-posts', 900),
+        account('ahead', 500, { recentPosts: [{ at: future, reshares: 1, replies: 0, likes: 5 }] }),
+      ].join('\n') + '\n',
+    );
+    const result = cli(['--in', input, '--now', FETCHED]);
+    expect(result.status, result.stderr).to.equal(0);
+    const ids = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(ids, 'recentPosts may be left out; a repeated id is scored too').to.deep.equal([
+      'no-posts',
+      'no-posts',
+      'ahead',
+    ]);
+    expect(result.stderr).to.include(`${input}:2: networks[0].followers: is not a plausible count`);
+    expect(result.stderr).to.include(`${input}:3: warning: id no-posts: already on line 1; both are scored`);
+    expect(result.stderr).to.include(
+      `${input}:4: warning: id ahead: 1 post(s) dated after the time scored at (2026-06-01T00:00:00.000Z), not counted: github ${future}`,
+    );
+    expect(result.stderr).to.include('scored 3 contact(s), skipped 1 bad line(s), 2 warning(s)');
+  });
+
+  it('CSV: the same id and network twice is warned, the later row ignored', () => {
+    const { records, problems } = csvToRecords(
+      [
+        'id,network,handle,followers,following,posts,fetched_at',
+        `a,github,ada,10,1,5,${FETCHED}`,
+        `a,github,ada,99,1,5,${FETCHED}`,
+      ].join('\n'),
+    );
+    expect(records.map((r) => r.record.networks.map((n) => n.followers))).to.deep.equal([[10]]);
+    expect(problems).to.deep.equal([
+      { line: 3, message: 'id a: github already on line 2; this row is ignored', warning: true },
+    ]);
   });
 
   it('reads the documented CSV columns (one row per contact and network) and skips a contact with a bad row', () => {

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 
 import type { InfluenceFields } from '../../src/crm/contract.ts';
+import { crmRecordUrl } from '../../src/server/contacts.ts';
 import { PAGE_SIZE } from '../../src/server/routes/contacts.ts';
 import type { TestServer } from './helpers.ts';
 import { Client, startTestServer, testConnection } from './helpers.ts';
@@ -92,6 +93,42 @@ describe('admin server: contacts list', function () {
     const bad = await client.request('/contacts?minScore=200');
     expect(bad.status).to.equal(400);
     expect(await bad.text()).to.include('minScore: must be 0–100');
+  });
+
+  it('sorts lowest first and walks back by "Previous page" (keyset both ways), keeping the filters', async () => {
+    type Page = { rows: { recordId: string; score: number }[]; next: string | null; previous: string | null };
+    const get = async (query: string) => (await (await client.request(`/api/contacts?${query}`)).json()) as Page;
+    const first = await get('order=asc&minScore=10');
+    expect(first.rows.map((r) => r.score).slice(0, 3)).to.deep.equal([10, 10, 11]);
+    expect(first.previous).to.equal(null);
+    const second = await get(`order=asc&minScore=10&after=${encodeURIComponent(first.next ?? '')}`);
+    expect(second.previous).to.not.equal(null);
+    const back = await get(`order=asc&minScore=10&before=${encodeURIComponent(second.previous ?? '')}`);
+    expect(back.rows.map((r) => r.recordId)).to.deep.equal(first.rows.map((r) => r.recordId));
+    expect(back.previous).to.equal(null);
+    const html = await (
+      await client.request(`/contacts?order=asc&minScore=10&after=${encodeURIComponent(first.next ?? '')}`)
+    ).text();
+    expect(html).to.match(
+      /<a rel="prev" href="\/contacts\?connection=salesforce-abc&#38;minScore=10&#38;order=asc&#38;before=/,
+    );
+    expect(html).to.include('<option value="asc" selected>Lowest / oldest first</option>');
+  });
+
+  it("links HubSpot records on the portal's own domain (EU: app-eu1), and only on a HubSpot app domain", () => {
+    const portal = (settings: Record<string, unknown>) => ({
+      ...testConnection('hubspot-26000001', 'hubspot', { settings }),
+      createdAt: '',
+      updatedAt: '',
+    });
+    expect(crmRecordUrl(portal({}), 'contact', '7')).to.equal('https://app.hubspot.com/contacts/26000001/record/0-1/7');
+    expect(crmRecordUrl(portal({ hubspot: { uiDomain: 'app-eu1.hubspot.com' } }), 'contact', '7')).to.equal(
+      'https://app-eu1.hubspot.com/contacts/26000001/record/0-1/7',
+    );
+    for (const uiDomain of ['evil.example', 'app.hubspot.com.evil.example', 'app-eu1.hubspot.com/x', 42])
+      expect(crmRecordUrl(portal({ hubspot: { uiDomain } }), 'contact', '7')).to.match(
+        /^https:\/\/app\.hubspot\.com\//,
+      );
   });
 
   it('exports the filtered list as CSV, quoting names and defusing formulas', async () => {

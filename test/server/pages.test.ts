@@ -134,6 +134,12 @@ describe('admin server pages as JSON', function () {
     expect(html).to.match(/run-a">[^]*?<td>—<\/td><\/tr>/);
     expect(html).to.not.include('Run queue:');
     expect(runs[0]?.worker).to.equal('worker-2.internal:4242');
+    expect(html, 'a dry run wrote nothing: its writes are what it would write').to.include(
+      '<td class="num">would write 5</td>',
+    );
+    expect(await (await client.request('/runs/run-b')).text())
+      .to.include('· would write 5 ·')
+      .and.not.include('written');
   });
 
   it("filters a run's per-record errors and retries the failed records with a run", async () => {

@@ -44,6 +44,15 @@ describe('admin UI paper cuts', function () {
         fingerprint: 'f',
         lastWritten: { ...fields, reasonCodes: [...fields.reasonCodes] },
         email: 'ada@example.com',
+        name: 'Ada Lovelace',
+      },
+      {
+        // Above A's threshold but written B: hysteresis held it (the tier as written is what the Dashboard counts).
+        recordId: '003HELD',
+        objectType: 'Contact',
+        writtenAt: fields.scoredAt,
+        fingerprint: 'h',
+        lastWritten: { ...fields, score: 66, tier: 'B', reasonCodes: ['TIER_HELD'] },
       },
       {
         recordId: '003NONE',
@@ -72,13 +81,46 @@ describe('admin UI paper cuts', function () {
     await server.close();
   });
 
-  it('shows a contact with its e-mail, reasons in the picklist words and the score date in UTC', async () => {
+  it('shows a contact with its name and e-mail as last synced, reasons in the picklist words and the score date in UTC', async () => {
     const page = await (await client.request('/contacts?id=003ONE')).text();
     expect(page).to.include('<dd class="email">ada@example.com</dd>');
+    expect(page).to.include('<h2>Ada Lovelace <span class="muted">003ONE · Contact · sf1</span></h2>');
+    expect(page).to.include('<dd class="name">Ada Lovelace</dd>');
     expect(page).to.include('<span class="reason" title="STRONG_AMPLIFICATION">Strong amplification</span>');
     expect(page).to.include('High engagement');
     expect(page).to.include('<dd class="scored-at">2026-11-21 03:00:00 UTC</dd>');
     expect(page).to.not.include('2026-11-21T03:00:00.000Z');
+  });
+
+  it('Settings preview counts tiers as the Dashboard does (same summary); unchanged thresholds preview no change', async () => {
+    const dashboard = (await (await client.request('/api/?connection=sf1')).json()) as {
+      summary: { tiers: Record<string, number> };
+    };
+    const preview = async (tierA: number) =>
+      (
+        (await (
+          await client.request('/api/settings', {
+            method: 'POST',
+            json: {
+              connection: 'sf1',
+              action: 'preview',
+              schedule: '0 3 * * *',
+              refreshDays: 7,
+              tierA,
+              tierB: 45,
+              tierC: 25,
+            },
+            headers: { 'x-csrf-token': await client.csrf() },
+          })
+        ).json()) as { preview: { tiersNow: Record<string, number>; tiersWithSettings: Record<string, number> } }
+      ).preview;
+    const same = await preview(65);
+    expect(same.tiersNow).to.deep.equal({ A: 1, B: 1, C: 0, D: 0 });
+    expect(same.tiersNow.A).to.equal(dashboard.summary.tiers.A);
+    expect(same.tiersNow.B).to.equal(dashboard.summary.tiers.B);
+    expect(same.tiersWithSettings, 'no change, no move').to.deep.equal(same.tiersNow);
+    // A at 82: the 81 leaves A for B.
+    expect((await preview(82)).tiersWithSettings).to.deep.equal({ A: 0, B: 2, C: 0, D: 0 });
   });
 
   it('knows words for every reason code the model gives', () => {

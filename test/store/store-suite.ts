@@ -204,6 +204,24 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect(seen).to.have.length(27);
         expect(seen.slice(0, 3)).to.deep.equal(['other', 'r24', 'r23']);
         expect(seen.at(-1)).to.equal('u1');
+        // Ascending, forwards to the end and back to the start by "previous page": the same contacts, each page the same.
+        const ascending = ContactListFilterSchema.parse({ order: 'asc' });
+        const pages: string[][] = [];
+        let page: Awaited<ReturnType<typeof listContacts>> = await listContacts(db, 'c1', ascending, { limit: 7 });
+        expect(page.previous, 'the first page has none before it').to.equal(null);
+        for (;;) {
+          pages.push(page.rows.map((r) => r.recordId));
+          if (page.next === null) break;
+          page = await listContacts(db, 'c1', ascending, { after: page.next, limit: 7 });
+        }
+        expect(pages.flat()).to.deep.equal([...seen].reverse(), 'ascending is the descending list reversed');
+        for (let i = pages.length - 2; i >= 0; i--) {
+          expect(page.previous).to.not.equal(null);
+          page = await listContacts(db, 'c1', ascending, { before: page.previous, limit: 7 });
+          expect(page.rows.map((r) => r.recordId)).to.deep.equal(pages[i]);
+        }
+        expect(page.previous, 'back on the first page').to.equal(null);
+        expect(page.next).to.not.equal(null);
         const top = (await listContacts(db, 'c1', filter, { limit: 1 })).rows[0];
         expect(top).to.deep.include({
           score: 99,
@@ -610,6 +628,8 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
           lastWritten: fields(i % 100),
           writtenAt: '2026-03-01T10:00:00+02:00',
           fingerprint: `fp${i}`,
+          // The CRM's stamp after our write (HubSpot's updatedAt), kept to the millisecond.
+          ...(i === 0 ? { crmModifiedAt: '2026-03-01T10:00:01.234+02:00' } : {}),
         }));
         await store.putSyncStates('c1', states);
         await store.putSyncStates('c1', [
@@ -625,6 +645,7 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
           lastWritten: fields(0),
           writtenAt: '2026-03-01T08:00:00.000Z',
           fingerprint: 'fp0',
+          crmModifiedAt: '2026-03-01T08:00:01.234Z',
         });
         expect(got.get('r1')).to.deep.equal({
           recordId: 'r1',

@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { CLEARED_FIELDS } from '../../src/crm/contract.ts';
 import { orgPercentile } from '../../src/scoring/index.ts';
 import { createScorer } from '../../src/scoring/index.ts';
+import { ScoringOptionsSchema } from '../../src/scoring/options.ts';
+import { formFromSettings, settingsFromForm } from '../../src/server/settings-form.ts';
 import {
   formatTopFactors,
   percentileTable,
@@ -119,5 +121,15 @@ describe('sync fields: scoring key', () => {
       scoringKeyOf('1.0.0', settings.scoring, { ...settings, hubspot: { handleProperties: { twitterhandle: 'x' } } }),
       'HubSpot mapping',
     ).to.not.equal(key);
+  });
+
+  it('an unchanged Settings form keeps the key: a weight of 1 written out is the weight left unset', () => {
+    const stored = {};
+    const form = formFromSettings(stored, { schedule: '0 3 * * *', refreshDays: 7 }, 'salesforce');
+    const saved = settingsFromForm({ ...form, fieldMapping: [] }, stored, 'salesforce');
+    const keyOf = (settings: Record<string, unknown>) =>
+      scoringKeyOf('1.0.0', ScoringOptionsSchema.parse(settings.scoring ?? {}), settings);
+    expect(keyOf(saved)).to.equal(keyOf(stored));
+    expect(keyOf(settingsFromForm({ ...form, weight_x: 0.5 }, stored, 'salesforce'))).to.not.equal(keyOf(stored));
   });
 });

@@ -33,7 +33,8 @@ import { openCrm, openModel, openProviders } from '../crms.ts';
 import { parseFlags } from '../flags.ts';
 import { describeRun, table } from '../output.ts';
 import { createProgress } from '../progress.ts';
-import { startAdminUi, untilStopped } from './serve.ts';
+import { stderrTerminal } from '../terminal.ts';
+import { ensureAdminOf, startAdminUi, untilStopped } from './serve.ts';
 
 const DemoFlagsSchema = z.strictObject({
   ui: z.boolean().default(true),
@@ -128,7 +129,7 @@ function writeLinkedInExport(population: Population, file: string, asOf: string)
 async function action(rawFlags: unknown): Promise<void> {
   const flags = parseFlags('demo', DemoFlagsSchema, rawFlags);
   const population = createPopulation({ seed: flags.seed, size: flags.contacts, linkedinShare: LINKEDIN_SHARE });
-  process.stderr.write(
+  stderrTerminal.writeLine(
     `starting the sandbox: a Salesforce org with ${flags.contacts} contacts and leads, X, GitHub, Mastodon, Bluesky and YouTube…\n`,
   );
   const world = await startWorld(population);
@@ -149,7 +150,7 @@ async function action(rawFlags: unknown): Promise<void> {
       const exportFile = path.join(dir, 'linkedin-export.csv');
       writeLinkedInExport(population, exportFile, new Date().toISOString().slice(0, 10));
       const imported = await importCountsCsv(ImportedCountsStore.of(store), readFileSync(exportFile, 'utf8'));
-      process.stderr.write(
+      stderrTerminal.writeLine(
         `imported ${imported.accounts} LinkedIn counts from an export (crm-influence import --file ${path.basename(exportFile)})\n`,
       );
       // Someone is watching: a network whose window is spent leaves its contacts to the next run after a minute.
@@ -198,11 +199,9 @@ async function action(rawFlags: unknown): Promise<void> {
       if (!flags.ui) return;
       // A one-off admin password: the demo's store is thrown away when it ends.
       const password = randomBytes(12).toString('base64url');
-      const ui = await startAdminUi(
-        { ...ctx, config: { ...config, CRM_INFLUENCE_ADMIN_PASSWORD: password } },
-        { port: flags.port, host: '127.0.0.1' },
-        { initAdmin: false, adminUser: 'admin' },
-      );
+      const uiCtx = { ...ctx, config: { ...config, CRM_INFLUENCE_ADMIN_PASSWORD: password } };
+      await ensureAdminOf(uiCtx, { initAdmin: false, adminUser: 'admin' });
+      const ui = await startAdminUi(uiCtx, { port: flags.port, host: '127.0.0.1' }, {});
       process.stdout.write(
         `\nadmin UI on ${ui.url}  (sign in as admin / ${password}; the sandbox keeps running; Ctrl-C stops)\n`,
       );

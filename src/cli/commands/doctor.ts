@@ -17,6 +17,7 @@ import { salesforceSignInChecks } from '../doctor-salesforce.ts';
 import { parseFlags } from '../flags.ts';
 import { salesforceInEnvironment } from '../open-salesforce.ts';
 import { printJson } from '../output.ts';
+import { FIELD_FIXES, fieldsOutcome } from './fields.ts';
 
 const DoctorFlagsSchema = z.strictObject({
   crm: z
@@ -48,27 +49,34 @@ async function checkCrm(crm: CrmName, ctx: CliContext): Promise<Check[]> {
   if (crm === 'salesforce') checks.push(...salesforceSignInChecks(ctx.config));
   try {
     const setup = await opened.connector.checkSetup();
-    const missing = setup.fields.filter((f) => !f.exists || !f.writable);
+    // Each problem once: a missing field is named in the fields line, not again as a problem of its own.
+    const outcome = fieldsOutcome(crm, 'check', setup);
+    const missing = setup.fields.filter((f) => !f.exists);
+    const notWritable = setup.fields.filter((f) => f.exists && !f.writable);
     checks.push({
       name: `${crm}: fields`,
-      ok: missing.length === 0,
+      ok: missing.length === 0 && notWritable.length === 0,
       detail:
-        missing.length === 0
+        missing.length === 0 && notWritable.length === 0
           ? `${setup.fields.length} influence fields present and writable`
-          : missing
-              .map(
-                (f) =>
-                  `${f.objectType}.${f.crmField} ${f.exists ? 'not writable' : 'missing'}${f.problem !== undefined ? ` (${f.problem})` : ''}`,
-              )
-              .join('; '),
-      ...(missing.length > 0 ? { fix: `crm-influence fields install --crm ${crm} (or deploy manifests/${crm})` } : {}),
+          : [
+              ...(missing.length === 0
+                ? []
+                : [`missing: ${missing.map((f) => `${f.objectType}.${f.crmField}`).join(', ')}`]),
+              ...notWritable.map(
+                (f) => `${f.objectType}.${f.crmField} not writable${f.problem !== undefined ? ` (${f.problem})` : ''}`,
+              ),
+            ].join('; '),
+      ...(missing.length > 0 || notWritable.length > 0
+        ? { fix: FIELD_FIXES[crm][missing.length > 0 ? 'missing' : 'notWritable'] }
+        : {}),
     });
     checks.push({
       name: `${crm}: scopes`,
       ok: setup.missingScopes.length === 0,
       detail:
         setup.missingScopes.length === 0 ? 'all required scopes granted' : `missing: ${setup.missingScopes.join(', ')}`,
-      ...(setup.missingScopes.length > 0 ? { fix: 'reconnect with the missing scopes granted' } : {}),
+      ...(outcome.scopesFix !== undefined ? { fix: outcome.scopesFix } : {}),
     });
     if (setup.budget !== undefined) {
       const left = setup.budget.limit > 0 ? setup.budget.remaining / setup.budget.limit : 1;
@@ -94,7 +102,7 @@ async function checkCrm(crm: CrmName, ctx: CliContext): Promise<Check[]> {
           .join(', '),
       });
     }
-    for (const problem of setup.problems)
+    for (const problem of outcome.otherProblems)
       checks.push({ name: `${crm}: ${problem.code}`, ok: false, detail: problem.message, fix: problem.fix });
     for (const note of setup.notes ?? [])
       checks.push({

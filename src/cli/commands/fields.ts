@@ -48,30 +48,54 @@ export interface FieldsOutcome {
   report: SetupReport;
   /** Problems not already shown as a missing field row (a missing field is one line, not two). */
   otherProblems: SetupReport['problems'];
+  /** What grants the missing scopes, when some are missing. */
+  scopesFix?: string;
   /** One line per distinct fix, in the order a person should run them. */
   fixes: string[];
+  /** `install` only: whether it created anything (false: everything was there, nothing to change). */
+  changed?: boolean;
 }
 
-/** Does this problem only restate that one of the missing fields is missing? */
-function restatesMissing(problem: { message: string }, missing: SetupReport['fields']): boolean {
-  return missing.some(
-    (f) =>
-      problem.message.includes(`${f.objectType}.${f.crmField} `) ||
-      problem.message.includes(`"${f.crmField}" does not exist`),
+/** Does this problem only restate what a field row already says (missing, or not writable and why)? */
+function restatesField(
+  problem: { message: string },
+  missing: SetupReport['fields'],
+  notWritable: SetupReport['fields'],
+): boolean {
+  return (
+    missing.some(
+      (f) =>
+        problem.message.includes(`${f.objectType}.${f.crmField} `) ||
+        problem.message.includes(`"${f.crmField}" does not exist`),
+    ) || notWritable.some((f) => f.problem !== undefined && f.problem.includes(problem.message))
   );
 }
 
 export function fieldsOutcome(crm: CrmName, action: FieldsAction, report: SetupReport): FieldsOutcome {
   const missing = report.fields.filter((f) => !f.exists);
   const notWritable = report.fields.filter((f) => f.exists && !f.writable);
-  const otherProblems = report.problems.filter((p) => !restatesMissing(p, missing));
+  // The missing scopes have a line of their own; the problem that restates them lends it its fix.
+  const scopesProblem =
+    report.missingScopes.length > 0 ? report.problems.find((p) => p.code === 'MISSING_SCOPES') : undefined;
+  const scopesFix =
+    report.missingScopes.length > 0 ? (scopesProblem?.fix ?? 'reconnect with the missing scopes granted') : undefined;
+  const otherProblems = report.problems.filter((p) => p !== scopesProblem && !restatesField(p, missing, notWritable));
   const fixes = [
     ...(missing.length > 0 ? [FIELD_FIXES[crm].missing] : []),
     ...(notWritable.length > 0 ? [FIELD_FIXES[crm].notWritable] : []),
+    ...(scopesFix !== undefined ? [scopesFix] : []),
     ...otherProblems.map((p) => p.fix),
   ];
   const ok = report.ok && missing.length === 0 && notWritable.length === 0 && report.missingScopes.length === 0;
-  return { crm, action, ok, report, otherProblems, fixes: [...new Set(fixes)] };
+  return {
+    crm,
+    action,
+    ok,
+    report,
+    otherProblems,
+    ...(scopesFix !== undefined ? { scopesFix } : {}),
+    fixes: [...new Set(fixes)],
+  };
 }
 
 /** The outcome in words, for a person at a terminal: every field, every other problem, then what to run. */
@@ -80,16 +104,15 @@ export function describeFields(outcome: FieldsOutcome): string {
   const rows = report.fields.map((f) => [
     f.exists && f.writable ? '✓' : '✗',
     `${f.objectType}.${f.crmField}`,
-    f.exists ? (f.writable ? 'ok' : 'not writable') : 'missing',
+    f.exists ? (f.writable ? 'ok' : `not writable${f.problem !== undefined ? ` (${f.problem})` : ''}`) : 'missing',
   ]);
   const lines = [table(rows)];
   if (report.missingScopes.length > 0) lines.push(`✗ missing scopes: ${report.missingScopes.join(', ')}`);
   for (const problem of outcome.otherProblems) lines.push(`✗ ${problem.message}`);
   const bad = report.fields.filter((f) => !f.exists || !f.writable).length;
   if (outcome.ok) {
-    lines.push(
-      `${outcome.action === 'install' ? 'Installed: ' : ''}all ${report.fields.length} influence fields present and writable.`,
-    );
+    const done = outcome.action !== 'install' ? '' : outcome.changed === false ? 'Nothing to change: ' : 'Installed: ';
+    lines.push(`${done}all ${report.fields.length} influence fields present and writable.`);
   } else {
     const problems = outcome.otherProblems.length + (report.missingScopes.length > 0 ? 1 : 0);
     lines.push(
@@ -103,7 +126,11 @@ export function describeFields(outcome: FieldsOutcome): string {
 export async function runFields(crm: CrmName, action: FieldsAction, connector: CrmConnector): Promise<FieldsOutcome> {
   if (action === 'check') return fieldsOutcome(crm, action, await connector.checkSetup());
   if (connector.installFields === undefined) throw salesforceInstallError(crm);
-  return fieldsOutcome(crm, action, await connector.installFields());
+  // Installed already: say so rather than "Installed", and send no create calls.
+  const before = await connector.checkSetup();
+  if (before.ok && fieldsOutcome(crm, action, before).ok)
+    return { ...fieldsOutcome(crm, action, before), changed: false };
+  return { ...fieldsOutcome(crm, action, await connector.installFields()), changed: true };
 }
 
 function salesforceInstallError(crm: CrmName): UsageError {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { copySqliteToPostgres } from '../../store/copy.ts';
 import { PostgresStore } from '../../store/postgres.ts';
 import { SqliteStore } from '../../store/sqlite.ts';
-import { loadCliConfig } from '../context.ts';
+import { loadStoreConfig } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
 
@@ -22,7 +22,7 @@ const MigrateFlagsSchema = z.strictObject({
 
 async function action(rawFlags: unknown): Promise<void> {
   const flags = parseFlags('migrate', MigrateFlagsSchema, rawFlags);
-  const config = loadCliConfig();
+  const config = loadStoreConfig();
   const file = config.CRM_INFLUENCE_DB;
   if (!existsSync(file)) throw new CliError(`no SQLite store at ${file} (CRM_INFLUENCE_DB)`);
   const keys = config.CRM_INFLUENCE_SECRET_KEY === undefined ? {} : { secretKey: config.CRM_INFLUENCE_SECRET_KEY };

@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 
-import { withContext } from '../context.ts';
+import { writesOf } from '../../store/run-report.ts';
+import { withStore } from '../context.ts';
+import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
 import { printJson, table } from '../output.ts';
 
@@ -19,11 +21,18 @@ const RunsFlagsSchema = z.strictObject({
 
 async function action(rawFlags: unknown): Promise<void> {
   const flags = parseFlags('runs', RunsFlagsSchema, rawFlags);
-  await withContext(async ({ store }) => {
+  await withStore(async (store) => {
     const runs = await store.listRuns({
       limit: flags.last,
       ...(flags.connection !== undefined ? { connectionId: flags.connection } : {}),
     });
+    // No runs of a connection the store does not know: a typo, not an idle connection.
+    if (runs.length === 0 && flags.connection !== undefined && (await store.getConnection(flags.connection)) === null) {
+      const known = (await store.listConnections()).map((c) => c.id);
+      throw new CliError(
+        `runs: there is no connection "${flags.connection}" (${known.length === 0 ? 'none yet: the first sync of a CRM creates its connection' : `the connections are ${known.join(', ')}`})`,
+      );
+    }
     if (flags.json) {
       printJson(runs);
       return;
@@ -38,7 +47,7 @@ async function action(rawFlags: unknown): Promise<void> {
       r.crm,
       r.dryRun ? `${r.status} (dry run)` : r.status,
       String(r.counts.read),
-      String(r.counts.written),
+      r.dryRun ? `would write ${writesOf(r).count}` : String(r.counts.written),
       String(r.counts.unchanged),
       String(r.counts.failed),
       r.message ?? '',

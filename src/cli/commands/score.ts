@@ -9,15 +9,48 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 
 import { createScorer, ScoringOptionsSchema } from '../../scoring/index.ts';
-import { NetworkMetricsSchema, type ScoreFunction, type ScoreInput, TierSchema } from '../../scoring/types.ts';
+import {
+  NetworkMetricsSchema,
+  RecentPostSchema,
+  type ScoreFunction,
+  type ScoreInput,
+  TierSchema,
+} from '../../scoring/types.ts';
 import { describeIssues } from '../../zod-issues.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags } from '../flags.ts';
 
 const isoDate = z.iso.datetime({ offset: true });
 
-/** One network of one contact: NetworkMetrics plus where the handle came from and whether the data are stale. */
+/**
+ * Above this a count is a typo or a unit mix-up (more followers than there are people online): rejected with its
+ * line, rather than scored as the biggest account on earth.
+ */
+export const MAX_PLAUSIBLE_COUNT = 10_000_000_000;
+const plausibleCount = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(MAX_PLAUSIBLE_COUNT, 'is not a plausible count (more than 10,000,000,000): check the value and its column');
+
+const ScorePostSchema = RecentPostSchema.extend({
+  reshares: plausibleCount,
+  replies: plausibleCount,
+  likes: plausibleCount,
+  quotes: plausibleCount.optional(),
+  views: plausibleCount.optional(),
+});
+
+/**
+ * One network of one contact: NetworkMetrics with counts in plausible bounds, plus where the handle came from and
+ * whether the data are stale. `recentPosts` may be left out (none read), in JSON lines as in CSV.
+ */
 const ScoreNetworkSchema = NetworkMetricsSchema.extend({
+  followers: plausibleCount,
+  following: plausibleCount,
+  posts: plausibleCount,
+  likesGiven: plausibleCount.optional(),
+  recentPosts: z.array(ScorePostSchema).default([]),
   provenance: z.enum(['crm-field', 'discovered']).default('crm-field'),
   stale: z.boolean().default(false),
 });
@@ -55,7 +88,8 @@ Input, JSON lines (.jsonl, or stdin): one contact per line,
   {"id":"003A1","networks":[{"network":"bluesky","handle":"ada.bsky.social","followers":1200,"following":300,
     "posts":800,"createdAt":"2023-05-01T00:00:00Z","recentPosts":[{"at":"2026-05-30T10:00:00Z","reshares":4,
     "replies":2,"likes":31}],"fetchedAt":"2026-06-01T00:00:00Z"}]}
-  Each network may add "provenance": "crm-field" (default: a handle you supplied counts as verified) or
+  "recentPosts" may be left out (no posts read). Each network may add "provenance": "crm-field" (default: a
+  handle you supplied counts as verified) or
   "discovered", and "stale": true. A line may add "history": [{"at","score","tier"}…] (most recent first) for
   trend and tier hysteresis.
 
@@ -68,8 +102,10 @@ Input, CSV (.csv): one row per contact and network, with a header row. Columns:
   (2026-05-30T10:00:00Z|4|2|31;2026-05-28T09:00:00Z|0|1|12). Rows of one id are one contact, in any order.
 
 Output: one JSON object per contact and line, {"id":…, "score", "tier", "confidence", "factors", …}.
-Bad lines or rows are reported on stderr with their line number and field, and skipped. The exit code is
-non-zero only when the input cannot be read or nothing could be scored.`;
+Bad lines or rows (a count above 10,000,000,000 included) are reported on stderr with their line number and
+field, and skipped. Warnings, on stderr too, do not skip: an id seen before (JSON lines; CSV: the same id and
+network twice), a post dated after the time scored at (--now; it is not counted). The exit code is non-zero only
+when the input cannot be read or nothing could be scored.`;
 
 const FlagsSchema = z.object({
   in: z.string().min(1).optional(),
@@ -82,6 +118,8 @@ const FlagsSchema = z.object({
 interface Problem {
   line: number;
   message: string;
+  /** A warning: the record is scored all the same. */
+  warning?: boolean;
 }
 
 /** A JSONL record's field as written in it: `networks[0].followers`. */
@@ -217,7 +255,13 @@ export function csvToRecords(text: string): { records: { line: number; record: S
       problems: [{ line: header.line, message: `header: missing column(s) ${missing.join(', ')}` }],
     };
 
-  const contacts = new Map<string, { line: number; networks: unknown[]; bad: boolean }>();
+  type ContactRows = {
+    line: number;
+    networks: z.output<typeof ScoreNetworkSchema>[];
+    networkLines: Map<string, number>;
+    bad: boolean;
+  };
+  const contacts = new Map<string, ContactRows>();
   for (const row of rows) {
     const get = (column: string): string => row.cells[columns.indexOf(column)] ?? '';
     const id = get('id').trim();
@@ -225,7 +269,12 @@ export function csvToRecords(text: string): { records: { line: number; record: S
       problems.push({ line: row.line, message: 'id: required' });
       continue;
     }
-    const contact = contacts.get(id) ?? { line: row.line, networks: [], bad: false };
+    const contact: ContactRows = contacts.get(id) ?? {
+      line: row.line,
+      networks: [],
+      networkLines: new Map(),
+      bad: false,
+    };
     contacts.set(id, contact);
     const shaped = csvRowToNetwork(get);
     const parsed = shaped.ok ? ScoreNetworkSchema.safeParse(shaped.value) : undefined;
@@ -244,6 +293,16 @@ export function csvToRecords(text: string): { records: { line: number; record: S
       contact.bad = true;
       continue;
     }
+    const earlier = contact.networkLines.get(parsed.data.network);
+    if (earlier !== undefined) {
+      problems.push({
+        line: row.line,
+        message: `id ${id}: ${parsed.data.network} already on line ${earlier}; this row is ignored`,
+        warning: true,
+      });
+      continue;
+    }
+    contact.networkLines.set(parsed.data.network, row.line);
     contact.networks.push(parsed.data);
   }
   const records: { line: number; record: ScoreLine }[] = [];
@@ -251,7 +310,7 @@ export function csvToRecords(text: string): { records: { line: number; record: S
     if (!contact.bad)
       records.push({
         line: contact.line,
-        record: { id, networks: contact.networks as ScoreLine['networks'], history: [] },
+        record: { id, networks: contact.networks, history: [] },
       });
   }
   return { records, problems };
@@ -269,7 +328,10 @@ async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
-async function* jsonlRecords(path: string | undefined, problems: Problem[]): AsyncGenerator<ScoreLine> {
+async function* jsonlRecords(
+  path: string | undefined,
+  problems: Problem[],
+): AsyncGenerator<{ line: number; record: ScoreLine }> {
   const stream = path === undefined ? process.stdin : createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let number = 0;
@@ -277,7 +339,7 @@ async function* jsonlRecords(path: string | undefined, problems: Problem[]): Asy
     number++;
     if (text.trim() === '') continue;
     const parsed = parseJsonLine(text);
-    if (parsed.ok) yield parsed.record;
+    if (parsed.ok) yield { line: number, record: parsed.record };
     else problems.push({ line: number, message: parsed.message });
   }
 }
@@ -285,6 +347,16 @@ async function* jsonlRecords(path: string | undefined, problems: Problem[]): Asy
 export interface ScoreRunSummary {
   scored: number;
   skipped: number;
+  warnings: number;
+}
+
+/** Posts dated after the time scored at are not counted by the model: said, once per contact, rather than dropped unseen. */
+function futurePosts(record: ScoreLine, now: Date): string | null {
+  const late = record.networks.flatMap((n) =>
+    n.recentPosts.filter((p) => Date.parse(p.at) > now.getTime()).map((p) => `${n.network} ${p.at}`),
+  );
+  if (late.length === 0) return null;
+  return `id ${String(record.id)}: ${late.length} post(s) dated after the time scored at (${now.toISOString()}), not counted: ${late.slice(0, 3).join(', ')}${late.length > 3 ? ', …' : ''} (a clock or time-zone error? --now sets the time)`;
 }
 
 /** The command's work, without commander: read, score, write; problems go to `report` as they are found. */
@@ -302,7 +374,9 @@ export async function runScore(
   const flush = (): void => {
     for (; reported < problems.length; reported++) report(problems[reported]!);
   };
-  const emit = async (record: ScoreLine): Promise<void> => {
+  const emit = async (line: number, record: ScoreLine): Promise<void> => {
+    const late = futurePosts(record, now);
+    if (late !== null) problems.push({ line, message: late, warning: true });
     await write(out, `${JSON.stringify({ id: record.id, ...score(toInput(record, now)) })}\n`);
     scored++;
   };
@@ -310,15 +384,23 @@ export async function runScore(
     const text = flags.in === undefined ? readFileSync(0, 'utf8') : readFileSync(flags.in, 'utf8');
     const { records, problems: found } = csvToRecords(text);
     problems.push(...found);
-    for (const { record } of records) await emit(record);
+    for (const { line, record } of records) await emit(line, record);
   } else {
-    for await (const record of jsonlRecords(flags.in, problems)) {
+    // Ids seen, with their line: a second record of one id is scored too, but said (a merge or an export twice).
+    const seen = new Map<string, number>();
+    for await (const { line, record } of jsonlRecords(flags.in, problems)) {
+      const id = String(record.id);
+      const first = seen.get(id);
+      if (first !== undefined)
+        problems.push({ line, message: `id ${id}: already on line ${first}; both are scored`, warning: true });
+      else seen.set(id, line);
       flush();
-      await emit(record);
+      await emit(line, record);
     }
   }
   flush();
-  return { scored, skipped: problems.length };
+  const warnings = problems.filter((p) => p.warning === true).length;
+  return { scored, skipped: problems.length - warnings, warnings };
 }
 
 function loadScoringOptions(path: string | undefined): unknown {
@@ -370,7 +452,7 @@ export function register(program: Command): void {
       let summary: ScoreRunSummary;
       try {
         summary = await runScore(flags, score, now, out, (p) =>
-          process.stderr.write(`${source}:${p.line}: ${p.message}\n`),
+          process.stderr.write(`${source}:${p.line}: ${p.warning === true ? 'warning: ' : ''}${p.message}\n`),
         );
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
@@ -384,7 +466,9 @@ export function register(program: Command): void {
           await once(out, 'close').catch(() => undefined);
         }
       }
-      process.stderr.write(`scored ${summary.scored} contact(s), skipped ${summary.skipped} bad line(s)\n`);
+      process.stderr.write(
+        `scored ${summary.scored} contact(s), skipped ${summary.skipped} bad line(s)${summary.warnings > 0 ? `, ${summary.warnings} warning(s)` : ''}\n`,
+      );
       if (summary.scored === 0) throw new CliError(`score: nothing could be scored in ${source}`);
     });
 }

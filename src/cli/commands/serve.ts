@@ -26,6 +26,7 @@ import type { AdminServer } from '../../server/app.ts';
 import { createAdminServer } from '../../server/app.ts';
 import { setAdminPassword } from '../../server/auth.ts';
 import type { RunOutcome, RunRequest, SyncRuntime } from '../../server/runtime.ts';
+import { ServerStore, sqlOf } from '../../server/server-store.ts';
 import type { Connection } from '../../store/contract.ts';
 import { runSync } from '../../sync/engine.ts';
 import { markAbandonedRunsOfIdleConnections } from '../../sync/lease.ts';
@@ -245,9 +246,12 @@ function promptHidden(question: string): Promise<string> {
   });
 }
 
-/** Makes sure an admin exists before the server accepts requests; returns the admin created or changed. */
+/**
+ * Makes sure an admin exists before anything starts (the server, its schedules, the run queue); returns the admin
+ * created or changed.
+ */
 export async function ensureAdmin(
-  server: AdminServer,
+  serverStore: ServerStore,
   config: AppConfig,
   flags: { initAdmin: boolean; adminUser: string },
   ask = promptHidden,
@@ -258,17 +262,23 @@ export async function ensureAdmin(
       password = await ask(`Password for admin "${flags.adminUser}" (at least 12 characters): `);
       if (password !== (await ask('Again: '))) throw new CliError('the two passwords differ; nothing was changed');
     }
-    await setAdminPassword(server.serverStore, flags.adminUser, password);
+    await setAdminPassword(serverStore, flags.adminUser, password);
     return flags.adminUser;
   }
-  if ((await server.serverStore.adminCount()) > 0) return null;
+  if ((await serverStore.adminCount()) > 0) return null;
   if (config.CRM_INFLUENCE_ADMIN_PASSWORD === undefined) {
     throw new CliError(
       'no admin user yet: run `crm-influence serve --init-admin` (asks for a password) or set CRM_INFLUENCE_ADMIN_PASSWORD for the first start',
     );
   }
-  await setAdminPassword(server.serverStore, flags.adminUser, config.CRM_INFLUENCE_ADMIN_PASSWORD);
+  await setAdminPassword(serverStore, flags.adminUser, config.CRM_INFLUENCE_ADMIN_PASSWORD);
   return flags.adminUser;
+}
+
+/** ensureAdmin over the context's store, logging the admin it set. */
+export async function ensureAdminOf(ctx: CliContext, flags: { initAdmin: boolean; adminUser: string }): Promise<void> {
+  const admin = await ensureAdmin(new ServerStore(sqlOf(ctx.store)), ctx.config, flags);
+  if (admin !== null) ctx.logger.info({ username: admin }, 'admin password set');
 }
 
 export function listen(app: AdminServer['app'], port: number, host: string): Promise<Server> {
@@ -286,11 +296,11 @@ export interface RunningAdminUi {
   close(): Promise<void>;
 }
 
-/** Builds and starts the admin server over `ctx` (used by `serve` and `demo`). */
+/** Builds and starts the admin server over `ctx` (used by `serve` and `demo`), once an admin exists (ensureAdminOf). */
 export async function startAdminUi(
   ctx: CliContext,
   at: { port: number; host: string },
-  flags: { initAdmin: boolean; adminUser: string; trustProxy?: number | undefined },
+  flags: { trustProxy?: number | undefined },
   stopSignal?: AbortSignal,
   queued?: { jobs: JobQueue; metrics: () => Promise<string> },
 ): Promise<RunningAdminUi> {
@@ -303,8 +313,6 @@ export async function startAdminUi(
     ...(stopSignal !== undefined ? { runtimeParts: { stopSignal } } : {}),
   });
   try {
-    const admin = await ensureAdmin(server, ctx.config, flags);
-    if (admin !== null) ctx.logger.info({ username: admin }, 'admin password set');
     const http = await listen(server.app, at.port, at.host);
     const { port } = http.address() as AddressInfo;
     return {
@@ -334,6 +342,8 @@ async function action(rawFlags: unknown): Promise<void> {
   const stop = listenForStop();
   try {
     await withContext(async (ctx) => {
+      // No admin, no server: fail before any schedule, queue or worker starts.
+      await ensureAdminOf(ctx, flags);
       await markAbandonedRunsOfIdleConnections(ctx.store, ctx.logger);
       const at = { port: flags.port ?? ctx.config.PORT, host: flags.host };
       const jobs = (await openRunQueue(ctx, { schedule: true })) ?? undefined;

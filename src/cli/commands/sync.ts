@@ -101,7 +101,8 @@ async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
 }
 
 async function runOnce(run: Awaited<ReturnType<typeof prepare>>, flags: SyncFlags): Promise<RunReport> {
-  const progress = createProgress(process.stderr, flags.json && process.stderr.isTTY !== true);
+  // --json on a pipe: the report is the record of the run, the per-page lines would only be noise.
+  const progress = createProgress({ dryRun: flags.dryRun, quiet: flags.json && process.stderr.isTTY !== true });
   try {
     const { report } = await run((p) => progress.update(p));
     return report;

@@ -209,7 +209,11 @@ export class ContactStore {
     }
   }
 
-  /** Applies validated values (stored form) as one write; bumps lastmodifieddate. */
+  /**
+   * Applies validated values (stored form) as one write; bumps lastmodifieddate, whoever writes (an integration too),
+   * to the time the batch answer gives as updatedAt (developers.hubspot.com/docs/api-reference/legacy/crm/objects/
+   * contacts/batch/update-contacts).
+   */
   write(index: number, values: ReadonlyMap<string, string | null>, nowMs = Date.now()): void {
     let overlay = this.overlays.get(index);
     if (overlay === undefined) {

@@ -58,6 +58,11 @@ export interface HubSpotSandboxOptions {
   searchIndexLagMs?: number;
   /** 429 bodies without `policyName` (older bodies and proxies): the message is all that says which limit. */
   bareRateLimitBodies?: boolean;
+  /**
+   * The portal's data centre, as the account-info API names it (`dataHostingLocation`; default `na1`): an EU portal
+   * (`eu1`) is used at app-eu1.hubspot.com (its `uiDomain`).
+   */
+  dataHostingLocation?: 'na1' | 'eu1';
   /** Sees every answer the portal sends (the contract test). */
   onResponse?: (response: SentResponse) => void;
   /**
@@ -180,6 +185,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     deals,
     tokenEndpointFaults,
     bareRateLimitBodies: options.bareRateLimitBodies ?? false,
+    dataHostingLocation: options.dataHostingLocation ?? 'na1',
     ...(options.onResponse === undefined ? {} : { onResponse: options.onResponse }),
     contacts,
     registry,

@@ -55,6 +55,8 @@ export interface ServerParts {
   counters: HubSpotCounters;
   /** 429 bodies without `policyName`/`groupName`, as older bodies and proxies send them (only the message is left). */
   bareRateLimitBodies?: boolean;
+  /** The portal's data centre (account-info's `dataHostingLocation`). */
+  dataHostingLocation?: 'na1' | 'eu1';
   /** Failures the next token requests answer with, first to last. */
   tokenEndpointFaults?: TokenEndpointFault[];
   /** Sees every answer sent (the contract test validates each against HubSpot's published schemas). */
@@ -481,6 +483,30 @@ export function createHubSpotServer(parts: ServerParts): Server {
     }
   }
 
+  function accountRoute(method: string, path: string, authorization: string | undefined): Reply | undefined {
+    // Account details (developers.hubspot.com/docs/api-reference/latest/account/account-information/get-account-details):
+    // `uiDomain` is where the portal's pages live (app.hubspot.com, app-eu1.hubspot.com for an EU portal).
+    if (method === 'GET' && (path === '/account-info/v3/details' || path === '/account-info/2026-03/details')) {
+      tokens.authenticate(authorization);
+      const location = parts.dataHostingLocation ?? 'na1';
+      return {
+        status: 200,
+        body: {
+          portalId: 1234567,
+          accountType: 'STANDARD',
+          timeZone: 'US/Eastern',
+          companyCurrency: 'USD',
+          additionalCurrencies: [],
+          utcOffset: '-05:00',
+          utcOffsetMilliseconds: -18_000_000,
+          uiDomain: location === 'na1' ? 'app.hubspot.com' : `app-${location}.hubspot.com`,
+          dataHostingLocation: location,
+        },
+      };
+    }
+    return undefined;
+  }
+
   function oauthRoute(method: string, path: string, url: URL, raw: string): Reply | undefined {
     if (method === 'GET' && path === '/oauth/authorize') {
       const redirectUri = url.searchParams.get('redirect_uri');
@@ -539,6 +565,8 @@ export function createHubSpotServer(parts: ServerParts): Server {
     try {
       const oauth = oauthRoute(method, path, url, raw);
       if (oauth !== undefined) return send(res, oauth);
+      const account = accountRoute(method, path, req.headers.authorization);
+      if (account !== undefined) return send(res, account);
       if (!path.startsWith('/crm/')) throw hubspotError(404, 'OBJECT_NOT_FOUND', `No route for ${method} ${path}`);
 
       const fault = faults?.nextCall(path) ?? 'none';

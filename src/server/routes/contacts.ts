@@ -28,6 +28,8 @@ const ContactQuerySchema = ContactListFilterSchema.extend({
     .optional(),
   connection: z.string().max(200).optional(),
   after: z.string().max(400).optional(),
+  /** The page before this cursor ("Previous page"). */
+  before: z.string().max(400).optional(),
   /** `csv`: every matching contact as a CSV file instead of a page. */
   format: z.enum(['html', 'csv']).optional(),
 });
@@ -60,22 +62,29 @@ export const contactsRoute = defineRoute({
       await sendContactsCsv(res, sqlOf(deps.store), chosen, query);
       return;
     }
-    const after = query.after === undefined || query.after === '' ? null : decodeCursor(query.after);
-    if (after === null && query.after !== undefined && query.after !== '')
-      throw new HttpError(400, 'after: not a page of this list (follow the "Next page" link)');
+    const cursor = (name: 'after' | 'before', link: string) => {
+      const text = query[name];
+      if (text === undefined || text === '') return null;
+      const decoded = decodeCursor(text);
+      if (decoded === null) throw new HttpError(400, `${name}: not a page of this list (follow the "${link}" link)`);
+      return decoded;
+    };
+    const after = cursor('after', 'Next page');
+    const before = cursor('before', 'Previous page');
     const page =
       chosen === undefined
-        ? { rows: [], next: null }
-        : await listContacts(sqlOf(deps.store), chosen.id, query, { after, limit: PAGE_SIZE });
+        ? { rows: [], next: null, previous: null }
+        : await listContacts(sqlOf(deps.store), chosen.id, query, { after, before, limit: PAGE_SIZE });
     const rows = page.rows.map((row) => ({
       ...row,
       crmUrl: chosen === undefined ? null : crmRecordUrl(chosen, row.objectType, row.recordId),
     }));
     const next = page.next === null ? null : encodeCursor(page.next);
+    const previous = page.previous === null ? null : encodeCursor(page.previous);
     respond(req, res, {
       title: 'Contacts',
       current: '/contacts',
-      data: { connection: chosen?.id ?? null, filter: query, rows, next },
+      data: { connection: chosen?.id ?? null, filter: query, rows, next, previous },
       body: () =>
         contactListView({
           connections,
@@ -83,7 +92,7 @@ export const contactsRoute = defineRoute({
           filter: query,
           rows,
           next,
-          firstPage: after === null,
+          previous,
           reasonLabels: deps.reasonLabels,
         }),
     });

@@ -15,7 +15,7 @@ import {
   settingsFromForm,
   TIER_LETTERS,
 } from '../settings-form.ts';
-import { retier } from '../summary.ts';
+import { previewTiers } from '../summary.ts';
 import { previewSection, settingsInvalidView, settingsPreviewView } from '../views/settings.ts';
 import { defineRoute } from './route.ts';
 
@@ -84,8 +84,11 @@ export const settingsSubmitRoute = defineRoute({
     }
     const summary = await deps.summaries.get(connection.id);
     const current = formFromSettings(connection.settings, deps.settingsDefaults, connection.crm);
-    const before = retier(summary.scores, { A: current.tierA, B: current.tierB, C: current.tierC });
-    const after = retier(summary.scores, { A: parsed.data.tierA, B: parsed.data.tierB, C: parsed.data.tierC });
+    const { now: before, proposed: after } = previewTiers(
+      summary,
+      { A: current.tierA, B: current.tierB, C: current.tierC },
+      { A: parsed.data.tierA, B: parsed.data.tierB, C: parsed.data.tierC },
+    );
     const mappingChanged =
       parsed.data.fieldMapping !== undefined &&
       mappingText(parsed.data.fieldMapping) !== mappingText(current.fieldMapping ?? null);

@@ -51,8 +51,9 @@ export function contactsView({ id, email, asked, found, reasonLabels }: Contacts
         ${found.length > 1 ? html`<p role="status">${found.length} records match ${asked}.</p>` : ''}
         ${found.map(
           (f) => html`<article class="card contact" aria-label="Contact ${f.recordId} in ${f.connection}">
-          <h2>${f.recordId} <span class="muted">${f.objectType} · ${f.connection}</span></h2>
-          <dl class="facts"><dt>E-mail</dt><dd class="email">${f.email ?? '—'}</dd>
+          <h2>${f.name ?? f.recordId} <span class="muted">${f.name === null ? '' : `${f.recordId} · `}${f.objectType} · ${f.connection}</span></h2>
+          <p class="muted">Name and e-mail as at the last sync.</p>
+          <dl class="facts"><dt>Name</dt><dd class="name">${f.name ?? '—'}</dd><dt>E-mail</dt><dd class="email">${f.email ?? '—'}</dd>
           <dt>Score</dt><dd class="score">${f.fields?.score ?? '—'}</dd><dt>Tier</dt><dd class="tier">${f.fields?.tier ?? '—'}</dd>
           <dt>Confidence</dt><dd>${f.fields?.confidence ?? '—'}</dd><dt>Trend</dt><dd>${f.fields?.trend ?? '—'}</dd>
           <dt>Org percentile</dt><dd>${f.fields?.orgPercentile ?? '—'}</dd><dt>Scored</dt><dd class="scored-at">${f.fields?.scoredAt ? formatTime(f.fields.scoredAt) : '—'}</dd>
@@ -70,15 +71,20 @@ export interface ContactListView {
   rows: readonly (ContactListRow & { crmUrl: string | null })[];
   /** The next page's cursor, or null on the last page. */
   next: string | null;
-  firstPage: boolean;
+  /** The previous page's cursor, or null on the first page. */
+  previous: string | null;
   reasonLabels: Readonly<Record<string, string>>;
 }
 
 const SORT_WORDS: Record<ContactSort, string> = {
-  score: 'Score, highest first',
-  scored_at: 'Scored, newest first',
-  tier_since: 'Reached their tier, newest first',
+  score: 'Score',
+  scored_at: 'Scored',
+  tier_since: 'Reached their tier',
 };
+const ORDER_WORDS = [
+  ['desc', 'Highest / newest first'],
+  ['asc', 'Lowest / oldest first'],
+] as const;
 
 /** The filter as query parameters (for the next page and the CSV export). */
 export function filterQuery(connectionId: string | undefined, filter: ContactListFilter): URLSearchParams {
@@ -86,7 +92,8 @@ export function filterQuery(connectionId: string | undefined, filter: ContactLis
   if (connectionId !== undefined) params.set('connection', connectionId);
   for (const key of Object.keys(ContactListFilterSchema.shape) as (keyof ContactListFilter)[]) {
     const value = filter[key];
-    if (value !== undefined && !(key === 'sort' && value === 'score')) params.set(key, String(value));
+    const isDefault = (key === 'sort' && value === 'score') || (key === 'order' && value === 'desc');
+    if (value !== undefined && !isDefault) params.set(key, String(value));
   }
   return params;
 }
@@ -112,6 +119,7 @@ export function contactListView(view: ContactListView): SafeHtml {
   const any = [['', 'Any']] as const;
   const query = filterQuery(connection.id, filter);
   const crmName = connection.crm === 'salesforce' ? 'Salesforce' : 'HubSpot';
+  const firstPage = view.previous === null;
   return html`
         <form method="get" action="/contacts" class="card filters" aria-label="Filter contacts">
           ${
@@ -132,7 +140,8 @@ export function contactListView(view: ContactListView): SafeHtml {
           <div class="field"><label for="f-minScore">Score from</label><input id="f-minScore" name="minScore" type="number" min="0" max="100" value="${filter.minScore ?? ''}"></div>
           <div class="field"><label for="f-maxScore">to</label><input id="f-maxScore" name="maxScore" type="number" min="0" max="100" value="${filter.maxScore ?? ''}"></div>
           <div class="field"><label for="f-risenDays">Reached A in the last (days)</label><input id="f-risenDays" name="risenDays" type="number" min="1" max="3650" value="${filter.risenDays ?? ''}"></div>
-          ${select('sort', 'Sort', Object.entries(SORT_WORDS), filter.sort)}
+          ${select('sort', 'Sort by', Object.entries(SORT_WORDS), filter.sort)}
+          ${select('order', 'Order', ORDER_WORDS, filter.order)}
           <button type="submit">Show</button>
           <a class="button" href="/contacts?${new URLSearchParams([...query, ['format', 'csv']]).toString()}" download>Export CSV</a>
         </form>
@@ -142,8 +151,8 @@ export function contactListView(view: ContactListView): SafeHtml {
           <input id="contact-email" name="email" type="email" placeholder="ada@example.com"><button type="submit">Find</button></form>
         ${
           rows.length === 0
-            ? html`<p role="status">${view.firstPage ? 'No contact matches these filters.' : 'No more contacts.'}</p>`
-            : html`<table class="contact-list"><caption>Contacts of ${connection.name}${view.firstPage ? '' : ' (continued)'}</caption>
+            ? html`<p role="status">${firstPage ? 'No contact matches these filters.' : 'No more contacts.'}</p>`
+            : html`<table class="contact-list"><caption>Contacts of ${connection.name}${firstPage ? '' : ' (continued)'}</caption>
           <thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col" class="num">Score</th><th scope="col">Tier</th><th scope="col">Confidence</th><th scope="col">Trend</th><th scope="col">Scored (UTC)</th><th scope="col">Networks</th><th scope="col">${crmName}</th></tr></thead>
           <tbody>${rows.map(
             (
@@ -154,5 +163,9 @@ export function contactListView(view: ContactListView): SafeHtml {
             <td>${r.crmUrl === null ? '—' : html`<a href="${r.crmUrl}" rel="noopener noreferrer" target="_blank">Open</a>`}</td></tr>`,
           )}</tbody></table>`
         }
-        <p class="pager">${view.firstPage ? '' : html`<a href="/contacts?${query.toString()}">First page</a> `}${view.next === null ? '' : html`<a rel="next" href="/contacts?${new URLSearchParams([...query, ['after', view.next]]).toString()}">Next page</a>`}</p>`;
+        <p class="pager">${
+          view.previous === null
+            ? ''
+            : html`<a href="/contacts?${query.toString()}">First page</a> <a rel="prev" href="/contacts?${new URLSearchParams([...query, ['before', view.previous]]).toString()}">Previous page</a> `
+        }${view.next === null ? '' : html`<a rel="next" href="/contacts?${new URLSearchParams([...query, ['after', view.next]]).toString()}">Next page</a>`}</p>`;
 }

@@ -1,6 +1,7 @@
 // Pieces several views share: the connection picker, status badges, a run's table row.
 import type { Connection } from '../../store/contract.ts';
 import type { RunReport } from '../../store/run-report.ts';
+import { writesOf } from '../../store/run-report.ts';
 import type { SafeHtml } from '../html.ts';
 import { formatCount, formatDuration, formatTime, html, raw } from '../html.ts';
 import { crmCalls, durationMs, providerCalls } from '../reports.ts';
@@ -24,11 +25,12 @@ export function statusBadge(status: string): SafeHtml {
 }
 
 export function runRow(r: RunReport): SafeHtml {
+  const writes = writesOf(r);
   return html`<tr>
     <td><a href="/runs/${encodeURIComponent(r.runId)}">${formatTime(r.startedAt)}</a></td>
     <td>${r.connection}</td><td>${statusBadge(r.status)}${r.dryRun ? html` <span class="badge">dry run</span>` : ''}</td>
     <td class="num">${formatCount(r.counts.read)}</td><td class="num">${formatCount(r.counts.scored)}</td>
-    <td class="num">${formatCount(r.counts.written)}</td><td class="num">${formatCount(r.counts.unchanged)}</td>
+    <td class="num">${r.dryRun ? `${writes.label} ` : ''}${formatCount(writes.count)}</td><td class="num">${formatCount(r.counts.unchanged)}</td>
     <td class="num">${formatCount(r.counts.failed)}</td><td class="num">${formatCount(crmCalls(r))}</td>
     <td class="num">${formatCount(providerCalls(r))}</td><td class="num">${runSpend(r)}</td><td class="num">${formatDuration(durationMs(r))}</td>
     <td>${r.worker ?? '—'}</td></tr>`;

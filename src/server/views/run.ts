@@ -28,7 +28,7 @@ export function runView({ report, errors, filter, token }: RunView): SafeHtml {
         <dl class="facts"><dt>Connection</dt><dd>${report.connection} (${report.crm})</dd><dt>Status</dt><dd>${statusBadge(report.status)}${report.dryRun ? ' (dry run)' : ''}</dd>
         ${report.message ? html`<dt>Message</dt><dd>${report.message}</dd>` : ''}
         <dt>Started</dt><dd>${formatTime(report.startedAt)}</dd><dt>Duration</dt><dd>${formatDuration(durationMs(report))}</dd>
-        <dt>Counts</dt><dd>${countsInWords(report.counts, formatCount)}</dd>${report.readAll === undefined ? '' : html`<dt>Read</dt><dd>${READ_ALL_WORDS[report.readAll]}</dd>`}
+        <dt>Counts</dt><dd>${countsInWords(report, formatCount)}</dd>${report.readAll === undefined ? '' : html`<dt>Read</dt><dd>${READ_ALL_WORDS[report.readAll]}</dd>`}
         <dt>API calls</dt><dd>CRM read ${report.apiCalls.crm.read} · write ${report.apiCalls.crm.write} · other ${report.apiCalls.crm.other}${Object.entries(
           report.apiCalls.providers,
         )

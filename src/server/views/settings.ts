@@ -5,6 +5,7 @@ import { NETWORK_NAMES } from '../../scoring/explain.ts';
 import { NETWORKS } from '../../scoring/types.ts';
 import type { Connection } from '../../store/contract.ts';
 import type { RunReport } from '../../store/run-report.ts';
+import { writesOf } from '../../store/run-report.ts';
 import type { ImportSummary } from '../../sync/imported-counts.ts';
 import type { SafeHtml } from '../html.ts';
 import { csrfField, formatCount, html, raw } from '../html.ts';
@@ -75,14 +76,14 @@ export function previewSection(
   runError: string | null,
 ): SafeHtml {
   return html`<section class="card preview" aria-labelledby="preview-h" id="preview"><h2 id="preview-h">Preview</h2>
-    <table><caption>Tier counts from the stored scores</caption><thead><tr><th scope="col">Tier</th><th scope="col" class="num">Now</th><th scope="col" class="num">With these settings</th></tr></thead>
+    <table><caption>Tier counts: now as the Dashboard shows them; with these settings, moved by the new thresholds</caption><thead><tr><th scope="col">Tier</th><th scope="col" class="num">Now</th><th scope="col" class="num">With these settings</th></tr></thead>
     <tbody>${TIER_LETTERS.map((t) => html`<tr><th scope="row" data-preview-label="${t}">${t}${form[`tierLabel${t}`] !== undefined && form[`tierLabel${t}`] !== t ? ` (shown as "${form[`tierLabel${t}`]}")` : ''}</th><td class="num">${formatCount(before[t] ?? 0)}</td><td class="num" data-preview-tier="${t}">${formatCount(after[t] ?? 0)}</td></tr>`)}</tbody></table>
     ${
       report === null
         ? html`<p class="flash flash-error">Dry run not possible: ${runError ?? 'unknown reason'}</p>`
         : html`
       <p>Dry run <a href="/runs/${encodeURIComponent(report.runId)}">${report.runId.slice(0, 8)}</a>: ${report.status};
-      read ${formatCount(report.counts.read)}, would write ${formatCount(report.counts.written)}, unchanged ${formatCount(report.counts.unchanged)}, failed ${formatCount(report.counts.failed)}. Nothing was written to the CRM.</p>`
+      read ${formatCount(report.counts.read)}, would write ${formatCount(writesOf(report).count)}, unchanged ${formatCount(report.counts.unchanged)}, failed ${formatCount(report.counts.failed)}. Nothing was written to the CRM.</p>`
     }
     ${form.fieldMapping === undefined ? '' : html`<p data-preview-mapping>Field mapping: ${form.fieldMapping.length === 0 ? "the connector's default fields" : form.fieldMapping.map((p) => `${p.field} → ${p.network}`).join(', ')}.${mappingChanged ? ' It changed: this dry run read the saved mapping; the new one applies from the first run after saving.' : ''}</p>`}
   </section>`;

@@ -146,6 +146,8 @@ describe('cli fields', () => {
 
       const again = await runFields('hubspot', 'install', hubspotConnector(sandbox));
       expect(again.ok, 'install is idempotent').to.equal(true);
+      expect(again.changed).to.equal(false);
+      expect(describeFields(again)).to.include('Nothing to change: all 8 influence fields present and writable.');
 
       const after = await runFields('hubspot', 'check', hubspotConnector(sandbox));
       expect(after.ok, describeFields(after)).to.equal(true);
@@ -189,9 +191,24 @@ describe('cli fields', () => {
       expect(before.code, before.stderr).to.equal(1);
       expect(before.stdout).to.match(/✗\s+contact\.influence_score\s+missing/);
       expect(before.stdout).to.include('To fix:\n  crm-influence fields install --crm hubspot');
+      const doctor = await cli(['doctor', '--crm', 'hubspot'], env);
+      expect(doctor.code).to.equal(1);
+      expect(doctor.stdout).to.include('✗ hubspot: fields: missing: contact.influence_score, contact.influence_tier');
+      expect(
+        doctor.stdout.match(/influence_score\b/g),
+        `doctor names each problem once:\n${doctor.stdout}`,
+      ).to.have.length(1);
+      const lines = doctor.stdout.split('\n').filter((line) => line.startsWith('✗'));
+      expect(new Set(lines).size).to.equal(lines.length);
       const install = await cli(['fields', 'install', '--crm', 'hubspot', '--json'], env);
       expect(install.code, install.stderr).to.equal(0);
-      expect((JSON.parse(install.stdout) as { ok: boolean }).ok).to.equal(true);
+      expect(JSON.parse(install.stdout) as { ok: boolean; changed: boolean }).to.deep.include({
+        ok: true,
+        changed: true,
+      });
+      const second = await cli(['fields', 'install', '--crm', 'hubspot'], env);
+      expect(second.code, second.stderr).to.equal(0);
+      expect(second.stdout).to.include('Nothing to change: all 8 influence fields present and writable.');
       const after = await cli(['fields', 'check', '--crm', 'hubspot'], env);
       expect(after.code, after.stdout + after.stderr).to.equal(0);
       expect(after.stdout).to.include('all 8 influence fields present and writable.');

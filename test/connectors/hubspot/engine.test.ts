@@ -157,11 +157,18 @@ describe('HubSpot connector + sync engine (end to end)', function () {
     const writtenOnce = sandbox.counters.recordsWritten;
     expect(writtenOnce).to.equal(first.counts.written);
 
+    const scoredBefore = model.inputs.length;
     const second = await sync(connector);
     expect(second.status, second.message).to.equal('ok');
     expect(second.counts.written).to.equal(0);
     expect(sandbox.counters.recordsWritten).to.equal(writtenOnce);
     expect(second.apiCalls.crm.write).to.equal(0);
+    // HubSpot's search finds every contact we wrote again (our write moved its lastmodifieddate); its stamp is still
+    // the one our write's answer gave it, so it is known for our own write and not processed.
+    expect(second.ownWritesSkipped, 'our own writes, recognised').to.equal(writtenOnce);
+    expect(second.counts.read, 'contacts processed on an unchanged portal').to.equal(0);
+    expect(second.counts.unchanged).to.equal(0);
+    expect(model.inputs.length, 'nobody re-scored').to.equal(scoredBefore);
 
     const someone =
       allIds.find(
@@ -174,6 +181,10 @@ describe('HubSpot connector + sync engine (end to end)', function () {
     expect(third.status, third.message).to.equal('ok');
     expect(third.counts.read).to.equal(1);
     expect(third.counts.written).to.equal(1);
+    expect(third.ownWritesSkipped).to.equal(undefined);
+    // The contact a person edited, then we wrote: our write comes back alone, and is skipped.
+    const fourth = await sync(connector);
+    expect([fourth.counts.read, fourth.ownWritesSkipped]).to.deep.equal([0, 1]);
     expect(sandbox.control.value(someone, 'influence_score')).to.not.equal(null);
   });
 

@@ -12,6 +12,7 @@ import { open } from '../../../src/cli/open-hubspot.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
 import type { HubSpotSandbox } from '../../../src/sandbox/hubspot/index.ts';
+import { crmRecordUrl } from '../../../src/server/contacts.ts';
 import { SqliteStore } from '../../../src/store/sqlite.ts';
 import { startPortal } from './helpers.ts';
 
@@ -51,6 +52,28 @@ describe('CLI: opening the HubSpot connection', function () {
       read += page.contacts.length;
     expect(read).to.equal(120);
     expect((await open({ config, store, logger })).connectionId).to.equal(connectionId);
+  });
+
+  it("stores the portal's uiDomain from HubSpot's account details with its connection (an EU portal: app-eu1)", async () => {
+    const eu = await startPortal(5, { dataHostingLocation: 'eu1' });
+    try {
+      const config = loadConfig({
+        HUBSPOT_BASE_URL: eu.url,
+        HUBSPOT_ACCESS_TOKEN: eu.env.HUBSPOT_ACCESS_TOKEN,
+        CRM_INFLUENCE_SECRET_KEY: key,
+      });
+      const { connectionId } = await open({ config, store, logger });
+      const saved = await store.getConnection(connectionId);
+      expect(saved?.settings).to.deep.equal({ hubspot: { uiDomain: 'app-eu1.hubspot.com' } });
+      expect(crmRecordUrl(saved!, 'contact', '42')).to.equal(
+        'https://app-eu1.hubspot.com/contacts/1234567/record/0-1/42',
+      );
+      const calls = eu.counters.calls['GET /account-info/v3/details'] ?? 0;
+      await open({ config, store, logger });
+      expect(eu.counters.calls['GET /account-info/v3/details'] ?? 0, 'asked once, then kept').to.equal(calls);
+    } finally {
+      await eu.close();
+    }
   });
 
   it('saves nothing for a token HubSpot refuses, and says so', async () => {

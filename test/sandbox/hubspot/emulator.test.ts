@@ -120,6 +120,32 @@ describe('HubSpot sandbox (real @hubspot/api-client)', function () {
     expect(((await raw.json()) as { numErrors: number }).numErrors).to.equal(1);
   });
 
+  it("an API write moves the contact's lastmodifieddate to the batch answer's updatedAt, which search then shows", async () => {
+    // HubSpot: lastmodifieddate is the most recent update of any property, by anyone (our integration too); the batch
+    // update answer carries the record's new updatedAt (developers.hubspot.com/docs/api-reference/legacy/crm/objects/
+    // contacts/batch/update-contacts). The sync engine tells its own writes apart by this stamp.
+    const { client } = await start(5);
+    const before = await client.crm.contacts.basicApi.getById('2', ['lastmodifieddate']);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const written = await client.crm.contacts.batchApi.update({
+      inputs: [{ id: '2', properties: { github_handle: 'octocat' } }],
+    });
+    const stamp = written.results[0]?.updatedAt;
+    expect(stamp?.getTime()).to.be.greaterThan(before.updatedAt.getTime());
+    const found = await client.crm.contacts.searchApi.doSearch({
+      filterGroups: [
+        { filters: [{ propertyName: 'lastmodifieddate', operator: GT, value: String(before.updatedAt.getTime()) }] },
+      ],
+      properties: ['lastmodifieddate'],
+      limit: 10,
+      after: '0',
+      sorts: [],
+    });
+    expect(found.results.map((r) => r.id)).to.deep.equal(['2']);
+    expect(Date.parse(found.results[0]?.properties.lastmodifieddate ?? '')).to.equal(stamp?.getTime());
+    expect(found.results[0]?.updatedAt.getTime()).to.equal(stamp?.getTime());
+  });
+
   it('validates values: enumeration options exactly, numbers without separators, unknown and read-only properties', async () => {
     const { sandbox, client } = await start(5);
     await client.crm.properties.coreApi.create('contacts', {

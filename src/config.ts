@@ -175,6 +175,16 @@ export const VARIABLES = {
     meaning: 'X app bearer token; needed when `X_ENABLED=true`.',
     secret: true,
   },
+  CRM_INFLUENCE_X_MONTHLY_CAP_USD: {
+    schema: z
+      .string()
+      .regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be a number of US dollars like 50 or 49.99')
+      .transform(Number)
+      .refine((usd) => usd > 0, 'must be more than 0 (leave it unset for no cap)')
+      .optional(),
+    meaning:
+      "Most the X API may cost per calendar month (UTC, estimated from X's pay-per-use prices, all connections together). A run that reaches it stops looking up X, ends `budget_reached`, and its contacts waiting on X are retried next month. Unset: no cap.",
+  },
   GITHUB_API_BASE_URL: {
     schema: baseUrl('https://api.github.com'),
     default: 'https://api.github.com',
@@ -453,6 +463,11 @@ function parseVariables<T>(
  * For a feature that needs variables the schema leaves optional (a Salesforce sync needs the org URL, storing
  * credentials needs the secret key): throws a ConfigError naming each missing one and what it is.
  */
+/** Each paid network's monthly spend cap in US dollars, as a run's `monthlySpendCapUsd` takes it. */
+export function monthlySpendCaps(config: AppConfig): { x?: number } {
+  return config.CRM_INFLUENCE_X_MONTHLY_CAP_USD === undefined ? {} : { x: config.CRM_INFLUENCE_X_MONTHLY_CAP_USD };
+}
+
 export function requireVariables(config: AppConfig, purpose: string, names: readonly VariableName[]): void {
   const problems = names
     .filter((name) => config[name] === undefined)

@@ -102,6 +102,8 @@ describe('config', () => {
     ['CRM_INFLUENCE_HISTORY_MONTHS', 'two', /whole number of months/],
     ['CRM_INFLUENCE_ADMIN_PASSWORD', 'short', /at least 12 characters/],
     ['PORT', '70000', /port number/],
+    ['CRM_INFLUENCE_X_MONTHLY_CAP_USD', '$50', /number of US dollars like 50/],
+    ['CRM_INFLUENCE_X_MONTHLY_CAP_USD', '0', /more than 0 \(leave it unset for no cap\)/],
   ];
   for (const [name, value, pattern] of invalid) {
     it(`names ${name} when it is '${value}'`, () => {

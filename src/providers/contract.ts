@@ -33,6 +33,8 @@ export interface ProviderAdapter {
   ): Promise<Map<string, ProviderResult>>;
   /** The engine passes each handle's last good metrics to `fetchProfiles` (X: posts already read are not paid twice). */
   readonly reusesLastGood?: boolean;
+  /** Paid networks: the most one handle's look-up can cost (US dollars), so a monthly cap is never overshot. */
+  readonly maxCostPerHandleUsd?: number;
   /**
    * API calls (and, for paid APIs, estimated cost; for quota APIs such as YouTube, quota units) since creation; for
    * networks whose hosts come from CRM data, the requests the outbound guard refused to send.

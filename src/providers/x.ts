@@ -157,6 +157,11 @@ export class XAdapter implements ProviderAdapter {
     this.windowMs = (options.windowDays ?? ScoringOptionsSchema.parse({}).windowDays) * DAY_MS;
   }
 
+  /** A user read and a full post sample. */
+  get maxCostPerHandleUsd(): number {
+    return X_PRICE_USD.userRead + this.postSample * X_PRICE_USD.postRead;
+  }
+
   usage() {
     const cost = this.userReads * X_PRICE_USD.userRead + this.postReads * X_PRICE_USD.postRead;
     return { calls: this.http.stats().calls, estimatedCostUsd: Math.round(cost * 1000) / 1000 };

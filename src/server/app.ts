@@ -62,6 +62,8 @@ export interface AdminServerOptions {
   defaultSchedule: string;
   refreshDays: number;
   budgetFloor: number;
+  /** CRM_INFLUENCE_X_MONTHLY_CAP_USD per network (the runs page shows each month's spend against it). */
+  spendCaps?: Readonly<Record<string, number>> | undefined;
   oauth: OAuthSettings;
   /** The HubSpot webhook handler (signature checked inside), given "act on what this portal's events ask". */
   hubspotWebhook?: ((deliver: (actions: PortalWebhookActions) => Promise<void>) => WebhookHandler) | undefined;
@@ -267,6 +269,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     summaries,
     coordinator,
     budgetFloor: options.budgetFloor,
+    spendCaps: options.spendCaps ?? {},
     oauth: {
       salesforce: options.oauth.salesforce !== undefined,
       hubspot: options.oauth.hubspot !== undefined,

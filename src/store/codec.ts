@@ -16,6 +16,7 @@ import type {
   Connection,
   ContactScoredOn,
   ContactSyncState,
+  MonthlySpend,
   PendingRetry,
   TierRise,
   WrittenTier,
@@ -325,6 +326,39 @@ export interface RunRow {
 export function decodeRun(row: RunRow): RunReport {
   const report = decode('runs', row.run_id, 'report', row.report, RunReportSchema, true);
   return { ...report, connection: row.connection_id, ...(row.worker === null ? {} : { worker: row.worker }) };
+}
+
+/** What a run's `spend` column holds: its report's `apiCalls.estimatedSpendUsd`. */
+export function encodeRunSpend(report: RunReport): string | null {
+  const spend = report.apiCalls.estimatedSpendUsd;
+  return spend === undefined || Object.keys(spend).length === 0 ? null : JSON.stringify(spend);
+}
+
+const SpendColumnSchema = z.record(z.string(), z.number().nonnegative());
+
+/** Sums the runs' spend per month and network, most recent month first (a damaged row counts nothing). */
+export function sumMonthlySpend(rows: readonly { month: string; spend: string }[]): MonthlySpend[] {
+  const totals = new Map<string, number>();
+  for (const row of rows) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(row.spend);
+    } catch {
+      continue;
+    }
+    const spend = SpendColumnSchema.safeParse(parsed);
+    if (!spend.success) continue;
+    for (const [network, usd] of Object.entries(spend.data)) {
+      const key = `${row.month}\u0000${network}`;
+      totals.set(key, (totals.get(key) ?? 0) + usd);
+    }
+  }
+  return [...totals]
+    .map(([key, usd]) => {
+      const [month = '', network = ''] = key.split('\u0000');
+      return { month, network, usd: Math.round(usd * 1000) / 1000 };
+    })
+    .sort((a, b) => b.month.localeCompare(a.month) || a.network.localeCompare(b.network));
 }
 
 export interface ErrorRow {

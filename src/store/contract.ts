@@ -60,6 +60,14 @@ export interface CachedProviderResult {
   expiresAt: string;
 }
 
+/** One network's estimated spend in one month (UTC), summed over every connection's runs. */
+export interface MonthlySpend {
+  /** `YYYY-MM`. */
+  month: string;
+  network: string;
+  usd: number;
+}
+
 export interface PendingRetry {
   recordId: string;
   objectType: string | null;
@@ -220,6 +228,11 @@ export interface Store {
   getRun(runId: string): Promise<RunReport | null>;
   /** Most recent first; `status` keeps only runs in that status (e.g. the `running` ones a crash left behind). */
   listRuns(options: { connectionId?: string; status?: RunStatus; limit: number }): Promise<RunReport[]>;
+  /**
+   * Estimated spend per paid network and month (UTC, `YYYY-MM`, of the runs' start), over every connection's runs
+   * started at or after `since`: most recent month first. The networks bill the app, not one connection.
+   */
+  monthlySpend(since: Date): Promise<MonthlySpend[]>;
 
   // per-record errors, retried on later runs
   recordErrors(

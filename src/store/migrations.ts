@@ -458,6 +458,22 @@ export const MIGRATIONS: readonly Migration[] = [
     // A JSON array of `network:handle`; NULL for states written before (they are covered from their next scoring).
     sql: 'ALTER TABLE contact_sync_state ADD COLUMN scored_with TEXT;',
   },
+  {
+    version: 14,
+    name: "sync: each run's estimated spend per paid network in its own column, for the monthly totals and cap",
+    sql: {
+      sqlite: `
+        ALTER TABLE runs ADD COLUMN spend TEXT;
+        UPDATE runs SET spend = json_extract(report, '$.apiCalls.estimatedSpendUsd')
+          WHERE json_valid(report) AND json_type(report, '$.apiCalls.estimatedSpendUsd') = 'object';
+      `,
+      postgres: `
+        ALTER TABLE runs ADD COLUMN spend TEXT;
+        UPDATE runs SET spend = CAST(report AS JSON)->'apiCalls'->>'estimatedSpendUsd'
+          WHERE report LIKE '%"estimatedSpendUsd":{%';
+      `,
+    },
+  },
 ];
 
 export function migrationSql(migration: Migration, dialect: Dialect): string {

@@ -35,12 +35,14 @@ import {
   encodeCacheEntry,
   encodeCredentials,
   encodeScoredWith,
+  encodeRunSpend,
   handlesByAccountId,
   isoUtc,
   listColumns,
   MAX_RECORD_ATTEMPTS,
   normalizeEmail,
   percentileBucket,
+  sumMonthlySpend,
   toHistogram,
 } from './codec.ts';
 import type {
@@ -49,6 +51,7 @@ import type {
   ConnectionStatus,
   ContactScoredOn,
   ContactSyncState,
+  MonthlySpend,
   OutcomeLog,
   PendingRetry,
   SqlAccess,
@@ -536,6 +539,7 @@ export class PostgresStore implements Store {
       report.finishedAt === null ? null : isoUtc(report.finishedAt),
       JSON.stringify(report),
       report.worker ?? null,
+      encodeRunSpend(report),
     ]);
   }
 
@@ -547,6 +551,12 @@ export class PostgresStore implements Store {
   async listRuns(options: { connectionId?: string; status?: RunStatus; limit: number }): Promise<RunReport[]> {
     const params = [options.connectionId ?? null, options.status ?? null, options.limit];
     return (await this.#query<RunRow>(SQL.listRuns, params)).rows.map(decodeRun);
+  }
+
+  async monthlySpend(since: Date): Promise<MonthlySpend[]> {
+    return sumMonthlySpend(
+      (await this.#query<{ month: string; spend: string }>(SQL.runSpendSince, [isoUtc(since)])).rows,
+    );
   }
 
   // per-record errors

@@ -74,6 +74,11 @@ export const RunReportSchema = z.object({
     refused: z.number().int().nonnegative().optional(),
     /** Estimated spend of this run per paid network (X: its published pay-per-use prices), in US dollars. */
     estimatedSpendUsd: z.record(z.string(), z.number().nonnegative()).optional(),
+    /**
+     * Paid networks whose monthly spend cap held look-ups back in this run (the run ends `budget_reached`; the
+     * contacts waiting on them are retried by a later run).
+     */
+    spendCapReached: z.array(z.string()).optional(),
   }),
   errors: z.array(RecordErrorSchema),
   /**

@@ -213,10 +213,13 @@ export const SQL = {
   releaseLease: 'DELETE FROM leases WHERE connection_id = ?1 AND owner = ?2',
 
   saveRun: `
-    INSERT INTO runs (run_id, connection_id, crm, status, started_at, finished_at, report, worker) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+    INSERT INTO runs (run_id, connection_id, crm, status, started_at, finished_at, report, worker, spend) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
     ON CONFLICT (run_id) DO UPDATE SET connection_id = excluded.connection_id, crm = excluded.crm,
       status = excluded.status, started_at = excluded.started_at, finished_at = excluded.finished_at, report = excluded.report,
-      worker = excluded.worker`,
+      worker = excluded.worker, spend = excluded.spend`,
+  /** Runs' spend by the month (UTC) they started in: summed per network by the store. */
+  runSpendSince: `
+    SELECT substr(started_at, 1, 7) AS month, spend FROM runs WHERE started_at >= ?1 AND spend IS NOT NULL`,
   getRun: 'SELECT run_id, connection_id, report, worker FROM runs WHERE run_id = ?1',
   /** Filters given as null match every run. */
   listRuns: `

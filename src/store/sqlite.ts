@@ -35,12 +35,14 @@ import {
   encodeCacheEntry,
   encodeCredentials,
   encodeScoredWith,
+  encodeRunSpend,
   handlesByAccountId,
   isoUtc,
   listColumns,
   MAX_RECORD_ATTEMPTS,
   normalizeEmail,
   percentileBucket,
+  sumMonthlySpend,
   toHistogram,
 } from './codec.ts';
 import type {
@@ -49,6 +51,7 @@ import type {
   ConnectionStatus,
   ContactScoredOn,
   ContactSyncState,
+  MonthlySpend,
   OutcomeLog,
   PendingRetry,
   SqlAccess,
@@ -548,6 +551,7 @@ export class SqliteStore implements Store {
         report.finishedAt === null ? null : isoUtc(report.finishedAt),
         JSON.stringify(report),
         report.worker ?? null,
+        encodeRunSpend(report),
       );
     });
   }
@@ -564,6 +568,12 @@ export class SqliteStore implements Store {
       this.#all<RunRow>(SQL.listRuns, options.connectionId ?? null, options.status ?? null, options.limit).map(
         decodeRun,
       ),
+    );
+  }
+
+  monthlySpend(since: Date): Promise<MonthlySpend[]> {
+    return this.#async(() =>
+      sumMonthlySpend(this.#all<{ month: string; spend: string }>(SQL.runSpendSince, isoUtc(since))),
     );
   }
 

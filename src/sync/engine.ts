@@ -31,6 +31,8 @@ import type { MetricsOutcome } from './metrics.ts';
 import { fetchPageMetrics, identityKey, NetworkLanes } from './metrics.ts';
 import type { SyncOptions, SyncOptionsInput } from './options.ts';
 import { parseSyncOptions } from './options.ts';
+import { readAhead } from './read-ahead.ts';
+import { SPEND_CAP_REASON, SpendCaps } from './spend-cap.ts';
 import { createTierTasks, tierChange, tierRise } from './tier-tasks.ts';
 import { WriteBuffer } from './write-buffer.ts';
 
@@ -262,6 +264,10 @@ class SyncRun {
   private readonly writes: WriteBuffer<WriteWork>;
   /** Network batch calls in flight, shared by the run's pages (see NetworkLanes). */
   private readonly lanes: NetworkLanes;
+  /** Paid networks' monthly caps (see spend-cap.ts). */
+  private readonly spendCaps: SpendCaps;
+  /** Contacts not scored this run because a network's monthly cap held their look-up back. */
+  private waitingOnSpendCap = 0;
   /** Org percentile per whole score, from the distribution at the start of the run (see rankedThisRun). */
   private percentiles: PercentileTable = [];
   /**
@@ -288,6 +294,7 @@ class SyncRun {
       if (usage.estimatedCostUsd !== undefined) this.startProviderSpend.set(adapter.network, usage.estimatedCostUsd);
     }
     this.startRefused = refusedOf(deps.providers);
+    this.spendCaps = new SpendCaps(options.monthlySpendCapUsd, this.providers, this.startProviderSpend);
     this.startCrmCalls = { ...deps.connector.apiUsage().calls };
     this.report = {
       runId: this.runId,
@@ -367,6 +374,7 @@ class SyncRun {
       const histogram = await this.store.getScoreHistogram(this.connectionId);
       this.percentiles = percentileTable(histogram);
       if (histogram.every((count) => count === 0)) this.rankedThisRun = histogram;
+      await this.spendCaps.refresh(this.store, this.now());
       await this.retryFailedRecords(staleBefore);
       const targeted = this.options.ids?.filter((id) => !this.retriedIds.has(id));
       const startOver = targeted === undefined ? await this.startOverForNewScoringKey() : 'no';
@@ -389,7 +397,7 @@ class SyncRun {
         return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
       }
       this.stopIfInterrupted();
-      for await (const page of this.deps.connector.readContacts(cursor, readOptions)) {
+      for await (const page of readAhead(this.deps.connector.readContacts(cursor, readOptions))) {
         // Already handled in this run's retry phase.
         const fresh = page.contacts.filter((c) => !this.retriedIds.has((c as { id?: string }).id ?? ''));
         // A targeted run has no checkpoint.
@@ -399,8 +407,7 @@ class SyncRun {
         await this.saveCheckpoint();
         this.pages += 1;
         // Counts so far, also for a run whose process dies before it ends (see markAbandonedRuns).
-        this.tallyApiCalls();
-        await this.store.saveRun(this.report);
+        await this.saveProgress();
         this.progress('pages');
         await lease.confirm();
         const stop = this.budgetStop();
@@ -412,7 +419,7 @@ class SyncRun {
       await this.saveCheckpoint();
       // The last writes went out after the last page's progress line.
       if (this.report.counts.written !== writtenBefore) this.progress('pages');
-      return { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
+      return this.spendCapStop() ?? { status: this.report.counts.failed > 0 ? 'partial' : 'ok' };
     } catch (error) {
       return this.stopFor(error);
     }
@@ -529,6 +536,47 @@ class SyncRun {
         'could not update the tier labels in the CRM; scores are written as usual',
       );
     }
+  }
+
+  /**
+   * The run's report with its API calls and spend so far, saved (every page): a killed run's row keeps what it used,
+   * and runs of other connections and workers count its spend against the monthly caps from then on.
+   */
+  private async saveProgress(): Promise<void> {
+    this.tallyApiCalls();
+    this.spendCaps.noteSaved();
+    await this.store.saveRun(this.report);
+    await this.spendCaps.refresh(this.store, this.now());
+  }
+
+  /** Each paid network's estimated spend since the run started, into the report. */
+  private recordSpend(): void {
+    for (const adapter of this.deps.providers) {
+      const cost = adapter.usage().estimatedCostUsd;
+      if (cost === undefined) continue;
+      const spent = cost - (this.startProviderSpend.get(adapter.network) ?? 0);
+      this.report.apiCalls.estimatedSpendUsd = {
+        ...this.report.apiCalls.estimatedSpendUsd,
+        [adapter.network]: Math.round(Math.max(0, spent) * 1000) / 1000,
+      };
+    }
+    if (this.spendCaps.reached.size > 0) this.report.apiCalls.spendCapReached = [...this.spendCaps.reached];
+  }
+
+  /** A paid network's monthly cap held look-ups back: the run ends `budget_reached`, naming it. */
+  private spendCapStop(): { status: RunStatus; message: string } | null {
+    if (this.spendCaps.reached.size === 0) return null;
+    const networks = [...this.spendCaps.reached].map((network) => {
+      const cap = this.spendCaps.cap(network) ?? 0;
+      return `${network} (about $${this.spendCaps.spent(network).toFixed(2)} of its $${cap.toFixed(2)} monthly cap spent)`;
+    });
+    const waiting = this.waitingOnSpendCap;
+    return {
+      status: 'budget_reached',
+      message:
+        `monthly spend cap reached for ${networks.join(', ')}: look-ups past it were not sent; ` +
+        `${waiting} contact(s) waiting on it are retried by a later run (next month, or once the cap is raised), the others were written`,
+    };
   }
 
   /** Budget left below the floor → stop cleanly (the checkpoint is already saved). */
@@ -783,6 +831,7 @@ class SyncRun {
       now,
       lanes: this.lanes,
       waitMs: this.options.networkWaitSeconds * 1000,
+      spendGate: this.spendCaps,
       ...(this.deps.signal !== undefined ? { signal: this.deps.signal } : {}),
       ttlSeconds: (network) => this.options.providerTtlSeconds[network] ?? this.options.defaultProviderTtlSeconds,
       negativeTtlSeconds: this.options.negativeTtlSeconds,
@@ -822,6 +871,7 @@ class SyncRun {
       const inputs: ScoredNetworkInput[] = [];
       const scoredWith: string[] = [];
       const unavailable: string[] = [];
+      const capped: string[] = [];
       let waiting = false;
       for (const identity of identities) {
         const key = identityKey(identity.network, identity.handle);
@@ -831,8 +881,24 @@ class SyncRun {
           scoredWith.push(key);
         } else if (outcome?.kind === 'unavailable') {
           unavailable.push(`${identity.network} (${outcome.reason})`);
+          if (outcome.reason === SPEND_CAP_REASON) capped.push(identity.network);
           waiting ||= outcome.waiting === true;
         }
+      }
+      if (capped.length > 0) {
+        this.waitingOnSpendCap += 1;
+        this.addError(
+          {
+            recordId: contact.id,
+            objectType: contact.objectType,
+            stage: 'provider',
+            code: 'spend_cap_reached',
+            message: `waiting on ${capped.join(', ')}: its monthly spend cap is reached; retried by a later run`,
+            retryable: true,
+          },
+          page.errors,
+        );
+        continue;
       }
       // A network is down and has no recent last-good data. Scoring without it would swap a fair score for a
       // lower one (and back, next run): keep the current score and retry later. A contact never scored gets a
@@ -1208,14 +1274,8 @@ class SyncRun {
     for (const adapter of this.deps.providers) {
       const usage = adapter.usage();
       report.apiCalls.providers[adapter.network] = usage.calls - (this.startProviderCalls.get(adapter.network) ?? 0);
-      if (usage.estimatedCostUsd !== undefined) {
-        const spent = usage.estimatedCostUsd - (this.startProviderSpend.get(adapter.network) ?? 0);
-        report.apiCalls.estimatedSpendUsd = {
-          ...report.apiCalls.estimatedSpendUsd,
-          [adapter.network]: Math.round(Math.max(0, spent) * 1000) / 1000,
-        };
-      }
     }
+    this.recordSpend();
     report.apiCalls.refused = refusedOf(this.deps.providers) - this.startRefused;
   }
 

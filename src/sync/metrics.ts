@@ -6,6 +6,7 @@ import type { ProviderAdapter, ProviderResult } from '../providers/contract.ts';
 import type { Network, NetworkMetrics } from '../scoring/types.ts';
 import type { Store } from '../store/contract.ts';
 import type { SyncLogger } from './logger.ts';
+import { SPEND_CAP_REASON, type SpendGate } from './spend-cap.ts';
 
 export type MetricsOutcome =
   | { kind: 'metrics'; metrics: NetworkMetrics; stale: boolean }
@@ -39,6 +40,8 @@ export interface MetricsRequest {
   waitMs?: number;
   /** Stops waiting at once (the run was asked to stop); the batches in flight are told through their signal. */
   signal?: AbortSignal;
+  /** Paid networks' monthly caps: look-ups past a cap are not sent; their handles wait for a later run. */
+  spendGate?: SpendGate;
   logger?: SyncLogger;
 }
 
@@ -207,9 +210,17 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
   };
   // The page's answers, cached once per network when they are all in.
   const fresh = new Map<Network, { handle: string; result: ProviderResult }[]>();
-  const lookUp = async ({ adapter, handles, lastGood }: Batch): Promise<void> => {
+  const lookUp = async ({ adapter, handles: wantedHandles, lastGood }: Batch): Promise<void> => {
     const network = adapter.network;
-    if (!(await lanes.acquire(network, stopWaiting))) return notAnswered(handles, network);
+    if (!(await lanes.acquire(network, stopWaiting))) return notAnswered(wantedHandles, network);
+    const allowed = request.spendGate?.reserve(network, wantedHandles.length) ?? wantedHandles.length;
+    for (const handle of wantedHandles.slice(allowed))
+      outcomes.set(identityKey(network, handle), { kind: 'unavailable', reason: SPEND_CAP_REASON, waiting: true });
+    if (allowed === 0) {
+      lanes.release(network);
+      return;
+    }
+    const handles = wantedHandles.slice(0, allowed);
     const answer = (async () => {
       try {
         return await adapter.fetchProfiles(handles, lastGood);
@@ -222,6 +233,7 @@ export async function fetchPageMetrics(request: MetricsRequest): Promise<Map<str
         return new Map(handles.map((handle) => [handle, { status: 'unavailable', reason } as const]));
       } finally {
         lanes.release(network);
+        request.spendGate?.release(network, allowed);
       }
     })();
     const results = await untilAborted(answer, stopWaiting);

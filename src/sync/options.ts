@@ -63,6 +63,12 @@ export const SyncOptionsSchema = z.object({
   /** Factors shown in the `topFactors` field. */
   topFactorCount: z.number().int().min(1).max(10).default(3),
   tierTasks: TierTasksSchema.default({ enabled: false, maxPerRun: 25 }),
+  /**
+   * US dollars a paid network (X) may cost per calendar month (UTC), over every run of this install: look-ups that
+   * would pass it are not sent, the run ends `budget_reached`, and the contacts waiting on that network are retried
+   * by a later run. Networks not named have no cap.
+   */
+  monthlySpendCapUsd: z.partialRecord(NetworkSchema, z.number().positive().max(1e9)).default({}),
 });
 
 export type SyncOptionsInput = z.input<typeof SyncOptionsSchema>;

@@ -239,6 +239,9 @@ class ForgetfulStore implements Store {
   listRuns(): Promise<RunReport[]> {
     return Promise.resolve([]);
   }
+  monthlySpend(): Promise<[]> {
+    return Promise.resolve([]);
+  }
   recordErrors(): Promise<void> {
     return Promise.resolve();
   }

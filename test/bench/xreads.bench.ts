@@ -4,9 +4,11 @@
 //    20 posts without any bound gives, taken straight from the population), for X-only scoring; the product uses the
 //    smallest k with ≥ 95 % agreement (X_POST_SAMPLE). The real data sets carry no per-post reactions (twitter-2017
 //    has only each account's latest post), so this can be shown on the sandbox only.
+//    Beside each k: what a first scoring would cost at its minimum with that sample, against today's.
 // 2. Spend per 1,000 X-linked contacts: today's reads (every account: 1 user + up to 10 original posts, any age) vs
 //    ours, on first scoring and on a refresh a week later (the previous read's posts known; accounts that posted
-//    since then move their post count).
+//    since then move their post count); and as the product refreshes weekly: X answers are cached 30 days, so X is
+//    read again on the fifth weekly refresh (day 35), and the weekly average is a fifth of that read.
 // Minimum: 1 user read per existing account + the posts that can count (the newest k original posts in the window;
 // on the refresh, only those made since the previous read).
 import { X_POST_SAMPLE, X_PRICE_USD, XAdapter } from '../../src/providers/x.ts';
@@ -20,6 +22,9 @@ const NOW = new Date('2026-07-01T00:00:00Z');
 const DAY_MS = 86_400_000;
 const WINDOW_MS = 90 * DAY_MS;
 const WEEK_MS = 7 * DAY_MS;
+/** The first weekly refresh after the 30-day X cache expires, and the weeks one X read serves. */
+const CACHED_DAYS_READ_AGAIN = 35;
+const WEEKS_PER_READ = 5;
 const TODAY_SAMPLE = 10;
 const SAMPLES = [3, 4, 5, 6, 7, 8, 10, 15, 20];
 const AGREEMENT_TARGET = 0.95;
@@ -96,14 +101,34 @@ export async function run(): Promise<void> {
         if (tierOf(sampled) === reference) agreeing.set(k, agreeing.get(k)! + 1);
       }
     }
+    // What a first scoring costs with each sample, at its minimum (1 user read per billable account + the window's
+    // newest k originals), against today's: the floor a smaller sample would buy, and the tiers it would cost.
+    const windowStartMs = NOW.getTime() - WINDOW_MS;
+    const billableAccounts = [...accounts.values()].filter((a) => a.state !== 'suspended').length;
+    let todayPostsAll = 0;
+    for (const account of readable)
+      if (account.posts > 0 && account.lastPostAt !== null)
+        todayPostsAll += timeline.get(account.handle)!.filter(original).slice(0, TODAY_SAMPLE).length;
+    const todayUsd = usd({ userReads: billableAccounts, postReads: todayPostsAll });
     console.log(`X accounts compared: ${compared} (of ${PEOPLE} people, ${linked.length} X-linked)`);
-    console.log('posts read  tier as with 20 unbounded');
+    console.log('posts read  tier as with 20 unbounded  first scoring at its minimum, of today');
     for (const k of SAMPLES) {
       const share = agreeing.get(k)! / compared;
+      let posts = 0;
+      for (const account of readable)
+        posts += timeline
+          .get(account.handle)!
+          .filter((p) => original(p) && Date.parse(p.at) >= windowStartMs)
+          .slice(0, k).length;
+      const cost = usd({ userReads: billableAccounts, postReads: posts }) / todayUsd;
       console.log(
-        `${String(k).padStart(10)}  ${(share * 100).toFixed(1)} %${k === X_POST_SAMPLE ? '  ← X_POST_SAMPLE' : ''}`,
+        `${String(k).padStart(10)}  ${(share * 100).toFixed(1).padStart(25)} %  ${(cost * 100).toFixed(0).padStart(40)} %` +
+          `${k === X_POST_SAMPLE ? '  ← X_POST_SAMPLE' : ''}`,
       );
     }
+    console.log(
+      `user reads alone (one per billable account, whatever the sample): ${((usd({ userReads: billableAccounts, postReads: 0 }) / todayUsd) * 100).toFixed(0)} % of today`,
+    );
     const smallest = SAMPLES.find((k) => agreeing.get(k)! / compared >= AGREEMENT_TARGET);
     console.log(`smallest sample with ≥ ${AGREEMENT_TARGET * 100} % agreement: ${smallest ?? 'none'}`);
 
@@ -132,36 +157,49 @@ export async function run(): Promise<void> {
     const after = x.billed();
     const first = { userReads: after.userReads - before.userReads, postReads: after.postReads - before.postReads };
 
-    // Refresh: the previous read was a week ago; what it read then is what it would have read from the posts made
-    // before it; posts made in the week since move the post count.
-    const lastWeek = NOW.getTime() - WEEK_MS;
-    const previous = new Map<string, NetworkMetrics>();
-    let minRefreshPosts = 0;
-    for (const account of readable) {
-      const posts = timeline.get(account.handle)!;
-      const thisWeek = posts.filter((p) => Date.parse(p.at) > lastWeek);
-      const earlier = posts.filter((p) => Date.parse(p.at) <= lastWeek);
-      const then = { ...account, posts: account.posts - thisWeek.length };
-      const readThen = earlier.filter((p) => original(p) && inWindow(p, lastWeek - WINDOW_MS)).slice(0, X_POST_SAMPLE);
-      previous.set(account.handle, metricsOf(then, readThen.map(asPost), new Date(lastWeek)));
-      minRefreshPosts += thisWeek.filter(original).slice(0, X_POST_SAMPLE).length;
-    }
-    const beforeRefresh = x.billed();
-    await new XAdapter({ baseUrl: x.url, bearerToken: x.env.X_BEARER_TOKEN, now: () => NOW }).fetchProfiles(
-      linked,
-      previous,
-    );
-    const afterRefresh = x.billed();
-    const refresh = {
-      userReads: afterRefresh.userReads - beforeRefresh.userReads,
-      postReads: afterRefresh.postReads - beforeRefresh.postReads,
+    // Refresh: the previous read was `gapMs` ago; what it read then is what it would have read from the posts made
+    // before it; posts made since move the post count.
+    const refreshAfter = async (gapMs: number) => {
+      const then = NOW.getTime() - gapMs;
+      const previous = new Map<string, NetworkMetrics>();
+      let minimumPosts = 0;
+      for (const account of readable) {
+        const posts = timeline.get(account.handle)!;
+        const since = posts.filter((p) => Date.parse(p.at) > then);
+        const earlier = posts.filter((p) => Date.parse(p.at) <= then);
+        const asThen = { ...account, posts: account.posts - since.length };
+        const readThen = earlier.filter((p) => original(p) && inWindow(p, then - WINDOW_MS)).slice(0, X_POST_SAMPLE);
+        previous.set(account.handle, metricsOf(asThen, readThen.map(asPost), new Date(then)));
+        minimumPosts += since.filter((p) => original(p) && inWindow(p, windowStart)).slice(0, X_POST_SAMPLE).length;
+      }
+      const beforeRefresh = x.billed();
+      await new XAdapter({ baseUrl: x.url, bearerToken: x.env.X_BEARER_TOKEN, now: () => NOW }).fetchProfiles(
+        linked,
+        previous,
+      );
+      const afterRefresh = x.billed();
+      const reads = {
+        userReads: afterRefresh.userReads - beforeRefresh.userReads,
+        postReads: afterRefresh.postReads - beforeRefresh.postReads,
+      };
+      return { reads, minimumPosts };
     };
+    const { reads: refresh, minimumPosts: minRefreshPosts } = await refreshAfter(WEEK_MS);
+    // The product keeps X answers 30 days (X_CACHE_TTL): weekly re-scores use them, and X is read again on the first
+    // weekly refresh past 30 days (day 35), so a week costs a fifth of that read on average.
+    const { reads: monthly, minimumPosts: minMonthlyPosts } = await refreshAfter(CACHED_DAYS_READ_AGAIN * DAY_MS);
 
     const per1000 = (reads: { userReads: number; postReads: number }) => (usd(reads) * 1000) / linked.length;
-    const row = (name: string, reads: { userReads: number; postReads: number }, minimumPosts: number, base: number) =>
+    const row = (
+      name: string,
+      reads: { userReads: number; postReads: number },
+      minimumPosts: number,
+      base: number,
+      minimumUsers = billable,
+    ) =>
       console.log(
-        `${name.padEnd(18)} ${String(reads.userReads).padStart(6)} ${String(reads.postReads).padStart(7)} ` +
-          `${String(minimumPosts).padStart(7)} ${((reads.userReads + reads.postReads) / (billable + minimumPosts)).toFixed(3).padStart(9)}× ` +
+        `${name.padEnd(18)} ${String(Math.round(reads.userReads)).padStart(6)} ${String(Math.round(reads.postReads)).padStart(7)} ` +
+          `${String(Math.round(minimumPosts)).padStart(7)} ${((reads.userReads + reads.postReads) / (minimumUsers + minimumPosts)).toFixed(3).padStart(9)}× ` +
           `${('$' + per1000(reads).toFixed(2)).padStart(9)} ${((per1000(reads) / base) * 100).toFixed(0).padStart(5)} %`,
       );
     const todayPer1000 = per1000(today);
@@ -172,6 +210,12 @@ export async function run(): Promise<void> {
     row('today, any run', today, minFirstPosts, todayPer1000);
     row('first scoring', first, minFirstPosts, todayPer1000);
     row('refresh, a week on', refresh, minRefreshPosts, todayPer1000);
+    row(`re-read at day ${CACHED_DAYS_READ_AGAIN}`, monthly, minMonthlyPosts, todayPer1000);
+    const weekly = { userReads: monthly.userReads / WEEKS_PER_READ, postReads: monthly.postReads / WEEKS_PER_READ };
+    row('weekly refresh avg', weekly, minMonthlyPosts / WEEKS_PER_READ, todayPer1000, billable / WEEKS_PER_READ);
+    console.log(
+      `weekly refresh avg: X answers are cached 30 days, so weekly re-scores read X on every ${WEEKS_PER_READ}th week (day ${CACHED_DAYS_READ_AGAIN}); the row is that read ÷ ${WEEKS_PER_READ}`,
+    );
   } finally {
     await x.close();
   }

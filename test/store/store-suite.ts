@@ -1143,6 +1143,28 @@ export function storeContractSuite(backend: string, makeHarness: () => Promise<S
         expect(await store.getRun('run-1')).to.deep.equal(report('run-1', 'c1', '2026-03-01T00:00:00.000Z'));
       });
 
+      it("sums every connection's estimated spend per network and month, a run saved again counted once", async () => {
+        const spent = (r: RunReport, usd: Record<string, number>): RunReport => ({
+          ...r,
+          apiCalls: { ...r.apiCalls, estimatedSpendUsd: usd },
+        });
+        await store.saveRun(spent(report('run-1', 'c1', '2026-02-27T23:59:59.000Z'), { x: 5 }));
+        await store.saveRun(spent(report('run-2', 'c1', '2026-03-01T00:00:00.000Z', 'running'), { x: 1.25 }));
+        // The same run after its next page: its spend so far replaces what it had saved.
+        await store.saveRun(spent(report('run-2', 'c1', '2026-03-01T00:00:00.000Z'), { x: 2.5 }));
+        await store.saveRun(spent(report('run-3', 'c2', '2026-03-31T23:00:00.000Z'), { x: 0.75, youtube: 0 }));
+        await store.saveRun(report('run-4', 'c2', '2026-03-15T00:00:00.000Z'));
+        expect(await store.monthlySpend(new Date('2026-02-01T00:00:00.000Z'))).to.deep.equal([
+          { month: '2026-03', network: 'x', usd: 3.25 },
+          { month: '2026-03', network: 'youtube', usd: 0 },
+          { month: '2026-02', network: 'x', usd: 5 },
+        ]);
+        expect(await store.monthlySpend(new Date('2026-03-01T00:00:00.000Z'))).to.deep.equal([
+          { month: '2026-03', network: 'x', usd: 3.25 },
+          { month: '2026-03', network: 'youtube', usd: 0 },
+        ]);
+      });
+
       it('keeps the worker that ran each run in the run row', async () => {
         await store.saveRun({ ...report('run-1', 'c1', '2026-03-01T00:00:00.000Z'), worker: 'host-a:101' });
         await store.saveRun(report('run-2', 'c1', '2026-03-02T00:00:00.000Z'));

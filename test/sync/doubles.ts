@@ -280,6 +280,29 @@ export class MemoryProvider implements ProviderAdapter {
   }
 }
 
+/** A network paid per look-up, as X: each handle answered costs `costPerHandleUsd` (at most maxCostPerHandleUsd). */
+export class PaidMemoryProvider extends MemoryProvider {
+  readonly maxCostPerHandleUsd: number;
+  readonly costPerHandleUsd: number;
+  private spentUsd = 0;
+
+  constructor(network: Network, maxBatch: number, prices: { max: number; actual: number }) {
+    super(network, maxBatch);
+    this.maxCostPerHandleUsd = prices.max;
+    this.costPerHandleUsd = prices.actual;
+  }
+
+  override async fetchProfiles(handles: readonly string[]): Promise<Map<string, ProviderResult>> {
+    const results = await super.fetchProfiles(handles);
+    this.spentUsd += handles.length * this.costPerHandleUsd;
+    return results;
+  }
+
+  override usage(): { calls: number; refused: number; estimatedCostUsd: number } {
+    return { ...super.usage(), estimatedCostUsd: this.spentUsd };
+  }
+}
+
 /** Handles as given, lower-cased and without `@`: enough identity logic for engine tests. */
 export function resolveTestIdentities(contact: CrmContact): { identities: Identity[]; rejected: RejectedHandle[] } {
   const identities: Identity[] = [];

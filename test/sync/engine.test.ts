@@ -15,7 +15,14 @@ import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { SyncDeps } from '../../src/sync/engine.ts';
 import { runSync, SyncAlreadyRunningError } from '../../src/sync/engine.ts';
 import type { SyncOptionsInput } from '../../src/sync/options.ts';
-import { MemoryCrm, MemoryProvider, reauthError, resolveTestIdentities, TestModel } from './doubles.ts';
+import {
+  MemoryCrm,
+  MemoryProvider,
+  PaidMemoryProvider,
+  reauthError,
+  resolveTestIdentities,
+  TestModel,
+} from './doubles.ts';
 
 const CONNECTION = 'conn-1';
 const DAY = 24 * 3600 * 1000;
@@ -135,6 +142,83 @@ describe('sync engine', function () {
         .map((u) => u.id)
         .every((id) => id.startsWith('top')),
     ).to.equal(true, 'only the new contacts were written');
+  });
+
+  it("a paid network's monthly spend cap ends the run budget_reached: no look-up past it, its contacts wait for next month, the others are written", async () => {
+    world = await makeWorld();
+    // X-like: $0.06 reserved per handle (a user read and a full post sample), $0.04 charged.
+    const x = new PaidMemoryProvider('x', 10, { max: 0.06, actual: 0.04 });
+    for (let i = 0; i < 100; i++) {
+      world.crm.add(`x${i}`, [{ network: 'x', value: `@paid${i}` }]);
+      x.followers.set(`paid${i}`, 1000);
+    }
+    for (let i = 0; i < 20; i++) {
+      world.crm.add(`b${i}`, [{ network: 'bluesky', value: `@free${i}.bsky.social` }]);
+      world.bluesky.followers.set(`free${i}.bsky.social`, 1000);
+    }
+    // Another connection's run spent $1.50 on X this month (UTC) and $9 last month.
+    const elsewhere = (runId: string, startedAt: string, usd: number): RunReport => ({
+      runId,
+      connection: 'other-org',
+      crm: 'hubspot',
+      dryRun: false,
+      startedAt,
+      finishedAt: startedAt,
+      status: 'ok',
+      counts: { read: 0, scored: 0, unscored: 0, written: 0, unchanged: 0, optedOut: 0, failed: 0 },
+      apiCalls: { crm: { read: 0, write: 0, other: 0 }, providers: {}, estimatedSpendUsd: { x: usd } },
+      errors: [],
+    });
+    await world.store.saveRun(elsewhere('other-1', '2026-03-01T00:30:00.000Z', 1.5));
+    await world.store.saveRun(elsewhere('other-0', '2026-02-28T23:00:00.000Z', 9));
+    // X answers are cached longer than the month this test spans: only the waiting contacts are looked up again.
+    const capped = { monthlySpendCapUsd: { x: 3 }, networkWaitSeconds: 5, providerTtlSeconds: { x: 45 * 86_400 } };
+    const sync = (options: Partial<SyncOptionsInput> = {}) =>
+      world.sync({ ...capped, ...options }, { providers: [world.bluesky, x] });
+
+    const first = await sync();
+    expect(first.status).to.equal('budget_reached');
+    expect(first.apiCalls.spendCapReached).to.deep.equal(['x']);
+    // $1.50 left: handles are sent while $0.06 each still fits, each costs $0.04: 37 looked up ($1.48), and the $0.02
+    // left would not cover one more.
+    expect(x.batches.flat()).to.have.length(37);
+    expect(first.apiCalls.estimatedSpendUsd?.x).to.equal(1.48);
+    expect(first.counts.written).to.equal(57, '20 Bluesky-only contacts and the 37 looked up on X');
+    expect(first.errorGroups?.find((g) => g.code === 'spend_cap_reached')?.count).to.equal(63);
+    expect(first.message).to.match(
+      /^monthly spend cap reached for x \(about \$2\.98 of its \$3\.00 monthly cap spent\).*63 contact\(s\) waiting on it are retried by a later run/,
+    );
+    expect(describeRun(first)).to.include('monthly spend cap reached for x');
+    const month = await world.store.monthlySpend(new Date('2026-03-01T00:00:00.000Z'));
+    expect(month).to.deep.equal([{ month: '2026-03', network: 'x', usd: 2.98 }]);
+
+    // Later that day: no room for one more look-up; the same contacts still wait.
+    world.clock.now = new Date('2026-03-01T18:00:00.000Z');
+    const again = await sync();
+    expect(again.status).to.equal('budget_reached');
+    expect(x.batches.flat()).to.have.length(37);
+    expect(again.errorGroups?.find((g) => g.code === 'spend_cap_reached')?.count).to.equal(63);
+
+    // Next month the cap starts over: the 63 waiting contacts are retried ($2.52) and written; the run ends ok.
+    world.clock.now = new Date('2026-04-01T00:00:00.000Z');
+    const next = await sync();
+    expect(next.status).to.equal('ok');
+    expect(next.apiCalls.spendCapReached).to.equal(undefined);
+    expect(new Set(world.crm.accepted.map((u) => u.id)).size).to.equal(120);
+    expect(x.batches.flat()).to.have.length(100);
+    expect(next.counts.failed).to.equal(0);
+    expect(await world.store.monthlySpend(new Date('2026-04-01T00:00:00.000Z'))).to.deep.equal([
+      { month: '2026-04', network: 'x', usd: 2.52 },
+    ]);
+  });
+
+  it('refuses a monthly spend cap that is not a positive number of dollars, naming the network', async () => {
+    world = await makeWorld(1);
+    const error = await world.sync({ monthlySpendCapUsd: { x: -5 } }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).to.match(/^invalid sync options: .*monthlySpendCapUsd\.x/);
   });
 
   it('a new scoring key (model version or options) re-reads and re-scores every contact once; a dry run keeps the old key', async () => {
@@ -483,16 +567,16 @@ describe('sync engine', function () {
   it('stops cleanly at the budget floor, keeps the checkpoint and resumes next run', async () => {
     world = await makeWorld(100, { pageSize: 10, writeBatchSize: 10 });
     // 30 calls left of 100: the first run's field check costs one, each page one read and one write; below the
-    // floor (< 20%) after 5 pages.
+    // floor (< 20%) after 5 pages, and the sixth page, read ahead while the fifth was written, is dropped unprocessed.
     world.crm.budget = { limit: 100, remaining: 30 };
     const stopped = await world.sync();
     expect(stopped.status).to.equal('budget_reached');
-    expect(stopped.message, stopped.message).to.match(/budget below the 20% floor \(19 of 100/);
+    expect(stopped.message, stopped.message).to.match(/budget below the 20% floor \(18 of 100/);
     expect(world.crm.accepted).to.have.length(50);
-    expect(world.crm.budget.remaining).to.equal(19);
+    expect(world.crm.budget.remaining).to.equal(18);
     expect(stopped.crmBudget, 'the report keeps the budget for the dashboard').to.deep.equal({
       limit: 100,
-      remaining: 19,
+      remaining: 18,
     });
     expect(await world.store.getCursor(CONNECTION)).to.be.a('string');
 

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 
 import { HubSpotPortals } from '../../../connectors/hubspot/portals.ts';
+import { monthlySpendCaps } from '../../config.ts';
 import { liftHeadline, liftTableText } from '../../lift/index.ts';
 import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
 import { startBlueskySandbox } from '../../sandbox/networks/bluesky.ts';
@@ -176,6 +177,7 @@ async function action(rawFlags: unknown): Promise<void> {
             connectionId,
             full: true,
             budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+            monthlySpendCapUsd: monthlySpendCaps(config),
             historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
             providerTtlSeconds: PROVIDER_TTL_SECONDS,
             negativeTtlSeconds: NEGATIVE_TTL_SECONDS,

@@ -16,10 +16,12 @@ import { DEFAULT_HANDLE_PROPERTIES, INFLUENCE_PROPERTIES } from '../../../connec
 import { createHubSpotWebhookHandler } from '../../../connectors/hubspot/webhook.ts';
 import { DEFAULT_HANDLE_MAPPING } from '../../../connectors/salesforce/field-map.ts';
 import type { AppConfig } from '../../config.ts';
+import { monthlySpendCaps } from '../../config.ts';
 import type { CrmName } from '../../crm/contract.ts';
 import { OverwritePolicySchema } from '../../crm/policy.ts';
 import type { NetworkBudgets } from '../../jobs/network-budgets.ts';
 import type { JobQueue } from '../../jobs/queue.ts';
+import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
 import type { AdminServer } from '../../server/app.ts';
 import { createAdminServer } from '../../server/app.ts';
 import { setAdminPassword } from '../../server/auth.ts';
@@ -128,7 +130,12 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
           worker: processName(),
           refreshDays: parsed.data.refreshDays ?? config.CRM_INFLUENCE_REFRESH_DAYS,
           budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+          monthlySpendCapUsd: monthlySpendCaps(config),
           historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
+          // The networks' own cache lifetimes (X: 30 days, paid per read), as `sync` runs them.
+          providerTtlSeconds: PROVIDER_TTL_SECONDS,
+          negativeTtlSeconds: NEGATIVE_TTL_SECONDS,
+          lastGoodMaxAgeDays: STALE_MAX_AGE_SECONDS / 86_400,
           ...(parsed.data.overwritePolicy !== undefined ? { overwritePolicy: parsed.data.overwritePolicy } : {}),
           ...(parsed.data.tierTasks !== undefined ? { tierTasks: parsed.data.tierTasks } : {}),
         },
@@ -181,6 +188,7 @@ export async function buildAdminServer(ctx: CliContext, options: ServeOptions): 
     defaultSchedule: config.CRM_INFLUENCE_SCHEDULE,
     refreshDays: config.CRM_INFLUENCE_REFRESH_DAYS,
     budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+    spendCaps: monthlySpendCaps(config),
     oauth: {
       salesforce:
         config.SALESFORCE_CLIENT_ID === undefined

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 
+import { monthlySpendCaps } from '../../config.ts';
 import { CrmNameSchema } from '../../crm/contract.ts';
 import { OverwritePolicySchema } from '../../crm/policy.ts';
 import { NEGATIVE_TTL_SECONDS, PROVIDER_TTL_SECONDS, STALE_MAX_AGE_SECONDS } from '../../providers/ttl.ts';
@@ -87,6 +88,7 @@ async function prepare(ctx: CliContext, flags: SyncFlags, stop: StopRequest) {
         ...(request.ids !== undefined ? { ids: [...request.ids] } : {}),
         refreshDays: config.CRM_INFLUENCE_REFRESH_DAYS,
         budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
+        monthlySpendCapUsd: monthlySpendCaps(config),
         historyMonths: config.CRM_INFLUENCE_HISTORY_MONTHS,
         providerTtlSeconds: PROVIDER_TTL_SECONDS,
         negativeTtlSeconds: NEGATIVE_TTL_SECONDS,

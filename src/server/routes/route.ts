@@ -19,6 +19,8 @@ export interface ServerDeps {
   coordinator: Runs;
   /** CRM_INFLUENCE_BUDGET_FLOOR, shown on the dashboard's budget gauge. */
   budgetFloor: number;
+  /** Paid networks' monthly spend caps in US dollars (CRM_INFLUENCE_X_MONTHLY_CAP_USD), shown beside each month's spend. */
+  spendCaps: Readonly<Record<string, number>>;
   /** Which OAuth flows are configured (the Connections page offers those). */
   oauth: { salesforce: boolean; hubspot: boolean; salesforceLoginUrl: string };
   /** CRM_INFLUENCE_SCHEDULE and CRM_INFLUENCE_REFRESH_DAYS: a connection's settings until it has its own. */

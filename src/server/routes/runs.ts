@@ -23,6 +23,9 @@ export const runsRoute = defineRoute({
     const runs = (await deps.store.listRuns({ ...(connection ? { connectionId: connection } : {}), limit })).map(
       redactedReport,
     );
+    // The networks bill the app: each month's spend over every connection, the last 12 months.
+    const now = deps.now();
+    const spend = await deps.store.monthlySpend(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1)));
     const queue = await deps.coordinator.queueDepth();
     respond(req, res, {
       title: 'Runs',
@@ -30,8 +33,9 @@ export const runsRoute = defineRoute({
       data: {
         queue,
         runs: runs.map((r) => ({ ...r, errors: undefined, errorCount: r.errors.length, durationMs: durationMs(r) })),
+        monthlySpend: spend.map((m) => ({ ...m, capUsd: deps.spendCaps[m.network] ?? null })),
       },
-      body: () => runsView(runs, connection, queue),
+      body: () => runsView(runs, connection, queue, spend, deps.spendCaps),
     });
   },
 });

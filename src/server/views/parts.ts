@@ -32,6 +32,17 @@ export function runRow(r: RunReport): SafeHtml {
     <td class="num">${formatCount(r.counts.read)}</td><td class="num">${formatCount(r.counts.scored)}</td>
     <td class="num">${r.dryRun ? `${writes.label} ` : ''}${formatCount(writes.count)}</td><td class="num">${formatCount(r.counts.unchanged)}</td>
     <td class="num">${formatCount(r.counts.failed)}</td><td class="num">${formatCount(crmCalls(r))}</td>
-    <td class="num">${formatCount(providerCalls(r))}</td><td class="num">${formatDuration(durationMs(r))}</td>
+    <td class="num">${formatCount(providerCalls(r))}</td><td class="num">${runSpend(r)}</td><td class="num">${formatDuration(durationMs(r))}</td>
     <td>${r.worker ?? '—'}</td></tr>`;
+}
+
+export function usd(dollars: number): string {
+  return `$${dollars.toFixed(2)}`;
+}
+
+/** A run's estimated spend over its paid networks (`—` when none is paid), and which cap it reached. */
+function runSpend(r: RunReport): SafeHtml {
+  const spend = Object.values(r.apiCalls.estimatedSpendUsd ?? {});
+  const capped = r.apiCalls.spendCapReached ?? [];
+  return html`${spend.length === 0 ? '—' : usd(spend.reduce((a, b) => a + b, 0))}${capped.length > 0 ? html` <span class="badge badge-budget_reached" title="monthly spend cap reached">${capped.join(', ')} cap</span>` : ''}`;
 }

@@ -84,6 +84,8 @@ export async function startRunWorker(
     concurrency: options.concurrency,
     stopping: options.stopSignal,
     logger,
+    finishedRun: async (job, jobId) =>
+      (await store.listRuns({ connectionId: job.connectionId, limit: 20 })).find((run) => run.jobId === jobId) ?? null,
     skip: async (job) => {
       const connection = await store.getConnection(job.connectionId);
       if (connection === null) return 'the connection was deleted';
@@ -104,6 +106,7 @@ export async function startRunWorker(
         dryRun: job.dryRun,
         full: job.full,
         signal: context.signal,
+        jobId: context.jobId,
         ...(ids !== undefined ? { ids } : {}),
       });
       if (job.dryRun || (report.status !== 'ok' && report.status !== 'partial')) return report;

@@ -31,6 +31,11 @@ export interface WorkerOptions {
   queue: JobQueue;
   /** Jobs run at once in this process. */
   concurrency: number;
+  /**
+   * The run this job already made, if any: a worker killed after its run ended but before the queue heard of it
+   * leaves the job to be taken over, and a finished run must not be made twice.
+   */
+  finishedRun?: (job: RunJob, jobId: string) => Promise<RunReport | null>;
   /** Skipped jobs: a connection deleted or disabled since it was queued. */
   skip?: (job: RunJob) => Promise<string | null>;
   /** One run of the job's connection (the composition root opens the connector and providers). */
@@ -68,6 +73,14 @@ async function handle(options: WorkerOptions, job: RunJob, context: RunJobContex
   if (skipped !== null) {
     logger?.info({ connection: job.connectionId, jobId: context.jobId, reason: skipped }, 'run job skipped');
     return { done: true, skipped };
+  }
+  const earlier = (await options.finishedRun?.(job, context.jobId)) ?? null;
+  if (earlier !== null && FINAL.has(earlier.status)) {
+    logger?.info(
+      { connection: job.connectionId, jobId: context.jobId, runId: earlier.runId, status: earlier.status },
+      'run job taken over after its run had finished: completed from that run',
+    );
+    return jobOutcome(earlier);
   }
   let report: RunReport;
   try {

@@ -12,6 +12,8 @@ export interface RunRequest {
   ids?: readonly string[];
   /** Stops this run early (a queue job taken back), besides the process's own stop. */
   signal?: AbortSignal;
+  /** The run-queue job that asked for it, recorded on the run. */
+  jobId?: string;
 }
 
 export interface RunOutcome {

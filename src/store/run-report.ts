@@ -97,6 +97,11 @@ export const RunReportSchema = z.object({
    */
   worker: z.string().max(200).optional(),
   /**
+   * The run-queue job that asked for it (PostgreSQL): a job taken over after its run had already finished (its worker
+   * killed between the two) completes from that run instead of running the connection a second time.
+   */
+  jobId: z.string().max(100).optional(),
+  /**
    * Unscored contacts counted by why (keys of UNSCORED_WORDS; `network_off:<network>` names the network). Absent in
    * reports from before it.
    */

@@ -317,6 +317,7 @@ class SyncRun {
       apiCalls: { crm: { read: 0, write: 0, other: 0 }, providers: {} },
       errors: [],
       ...(options.worker !== undefined ? { worker: options.worker } : {}),
+      ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
     };
   }
 

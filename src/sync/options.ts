@@ -58,6 +58,8 @@ export const SyncOptionsSchema = z.object({
   leaseTtlSeconds: z.number().int().min(5).default(600),
   /** Who runs it (`<host>:<pid>`), recorded on the run (the admin UI's runs page shows it). */
   worker: z.string().min(1).max(200).optional(),
+  /** The run-queue job that asked for this run, recorded on it (see RunReport.jobId). */
+  jobId: z.string().min(1).max(100).optional(),
   /** At most this many per-record errors are kept in the run report (all are counted and stored). */
   maxReportedErrors: z.number().int().min(0).default(500),
   /** Factors shown in the `topFactors` field. */

@@ -170,4 +170,25 @@ describe('run queue (pg-boss on the real PostgreSQL)', function () {
       await client.end();
     }
   });
+
+  it('a job taken over after its run had finished completes from that run instead of running it twice', async () => {
+    const queue = await open({ retryLimit: 2 });
+    const finished = new Map<string, RunReport>();
+    let runs = 0;
+    await startWorker({
+      queue,
+      concurrency: 1,
+      finishedRun: (_job, jobId) => Promise.resolve(finished.get(jobId) ?? null),
+      run: async (job, context) => {
+        await Promise.resolve();
+        runs += 1;
+        finished.set(context.jobId, { ...report(job, 'ok'), jobId: context.jobId });
+        // The worker dies between the run's end and the queue hearing of it: the job comes back.
+        throw new Error('lost before the job completed');
+      },
+    });
+    await queue.enqueue({ connectionId: 'done-once', trigger: 'schedule' });
+    await until(async () => (await queue.counts()).length === 0, 'the job to complete');
+    expect(runs, 'the connection ran once').to.equal(1);
+  });
 });

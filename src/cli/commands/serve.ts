@@ -128,6 +128,7 @@ export function createRuntime(ctx: CliContext, parts: RuntimeParts = {}): SyncRu
           ...(request.ids !== undefined ? { ids: [...request.ids] } : {}),
           ...(parts.leaseTtlSeconds !== undefined ? { leaseTtlSeconds: parts.leaseTtlSeconds } : {}),
           worker: processName(),
+          ...(request.jobId !== undefined ? { jobId: request.jobId } : {}),
           refreshDays: parsed.data.refreshDays ?? config.CRM_INFLUENCE_REFRESH_DAYS,
           budgetFloor: config.CRM_INFLUENCE_BUDGET_FLOOR,
           monthlySpendCapUsd: monthlySpendCaps(config),

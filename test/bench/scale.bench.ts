@@ -21,8 +21,6 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import pg from 'pg';
-
 import { createHubSpotConnector } from '../../connectors/hubspot/index.ts';
 import { JobQueue } from '../../src/jobs/queue.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/index.ts';
@@ -38,9 +36,9 @@ import type { SalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import { startSalesforceSandbox } from '../../src/sandbox/salesforce/index.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { RunReportSchema } from '../../src/store/run-report.ts';
+import { DATABASE_URL, sql } from '../pg.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONTACTS = Number(process.env.SCALE_CONTACTS ?? 300);
 const BIG = Number(process.env.SCALE_BIG ?? 40_000);
 const ORGS = 20;
@@ -52,16 +50,6 @@ const CLIENT = { clientId: 'bench-scale-app', clientSecret: randomBytes(18).toSt
 /** Prints the process's peak RSS and CPU on exit (stderr is a pipe: written at once). */
 const USAGE_HOOK =
   'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nusage "+u.maxRSS+" "+(u.userCPUTime+u.systemCPUTime)+"\\n")})';
-
-async function sql(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 function usageOf(stderr: string): { rssMiB: number; cpuSeconds: number } {
   const m = /usage (\d+) (\d+)/.exec(stderr);

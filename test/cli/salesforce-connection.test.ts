@@ -5,7 +5,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 import { expect } from 'chai';
-import pg from 'pg';
 
 import { createPopulation } from '../../src/sandbox/population.ts';
 import { ORG_ID } from '../../src/sandbox/salesforce/org.ts';
@@ -13,20 +12,10 @@ import type { Store } from '../../src/store/contract.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { RunReportSchema } from '../../src/store/run-report.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
+import { DATABASE_URL, sql } from '../pg.ts';
 import { type CliWorld, startCliWorld } from './world.ts';
 
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONNECTION = `salesforce-${ORG_ID}`;
-
-async function sql(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 for (const backend of ['sqlite', 'postgres'] as const) {
   describe(`crm-influence: a Salesforce connection is named by its org id (${backend}, sandbox)`, function () {

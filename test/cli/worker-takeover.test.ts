@@ -9,7 +9,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { expect } from 'chai';
-import pg from 'pg';
 
 import { JobQueue } from '../../src/jobs/queue.ts';
 import { startBlueskySandbox } from '../../src/sandbox/networks/bluesky.ts';
@@ -22,24 +21,14 @@ import { SandboxOrg, startSalesforceSandbox } from '../../src/sandbox/salesforce
 import { ORG_ID } from '../../src/sandbox/salesforce/org.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { RunReportSchema } from '../../src/store/run-report.ts';
+import { DATABASE_URL, sql } from '../pg.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/crm-influence.js');
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SIZE = 3_000;
 /** The connector's smallest query page: 15 pages of 250 ms calls, so a kill lands mid-run. */
 const PAGE = 200;
 /** The workers' timeout: a killed worker's job and lease lapse after this long. */
 const TIMEOUT_SECONDS = 10;
-
-async function sql(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -5,26 +5,15 @@
 import { randomBytes } from 'node:crypto';
 
 import { expect } from 'chai';
-import pg from 'pg';
 
 import { HttpClient, HttpError, rateLimitHeaders } from '../../src/http/index.ts';
 import { NetworkBudgets } from '../../src/jobs/network-budgets.ts';
 import type { GitHubSandbox } from '../../src/sandbox/networks/github.ts';
 import { startGitHubSandbox } from '../../src/sandbox/networks/github.ts';
 import { createPopulation } from '../../src/sandbox/population.ts';
+import { DATABASE_URL, sql } from '../pg.ts';
 
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const LIMIT = 40;
-
-async function sql(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 describe('network budgets shared in PostgreSQL (GitHub emulator)', function () {
   this.timeout(60_000);

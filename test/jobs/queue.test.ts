@@ -11,18 +11,7 @@ import type { RunJob } from '../../src/jobs/run-job.ts';
 import { startWorker } from '../../src/jobs/worker.ts';
 import type { RunReport, RunStatus } from '../../src/store/run-report.ts';
 import { SyncAlreadyRunningError } from '../../src/sync/engine.ts';
-
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function sql(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+import { DATABASE_URL, sql } from '../pg.ts';
 
 function report(job: RunJob, status: RunStatus, message?: string): RunReport {
   const at = new Date().toISOString();

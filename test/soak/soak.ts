@@ -432,7 +432,11 @@ export async function soakOneStore(kind: SoakStoreKind, options: SoakOptions): P
       if (termed) {
         result.sigterms.sent += 1;
         if (outcome.code === 143 && report?.status === 'interrupted') result.sigterms.clean += 1;
-        else if (outcome.code === 0 && (report?.status === 'ok' || report?.status === 'partial')) {
+        else if (
+          // The run had ended and printed its report: the signal came as the process was exiting (its handlers gone).
+          (outcome.code === 0 || outcome.signal === 'SIGTERM') &&
+          (report?.status === 'ok' || report?.status === 'partial')
+        ) {
           result.sigterms.clean += 1;
           result.sigterms.finished += 1;
         } else
